@@ -1,0 +1,83 @@
+// Compute activities. Server creation is made idempotent by name: the server of an
+// instance is always named trove-<instanceId>, so a retry after a crash between "Nova
+// accepted" and "activity completed" finds the server instead of booting a second one.
+import { heartbeat, sleep } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { ErrorType } from '../../lib/errors';
+import { NovaClient, NovaError, serverAddress, type NovaFlavor } from '../../lib/nova-client';
+
+export interface CreateServerInput {
+  name: string;
+  flavorId: string;
+  availabilityZone?: string;
+  metadata: Record<string, string>;
+  group?: string;
+}
+
+export interface ServerReady {
+  novaServerId: string;
+  address: string;
+  availabilityZone: string | null;
+}
+
+const POLL_MS = 500;
+
+export function createComputeActivities(nova: NovaClient) {
+  return {
+    async getFlavor(flavorId: string): Promise<NovaFlavor> {
+      try {
+        return await nova.getFlavor(flavorId);
+      } catch (e) {
+        if (e instanceof NovaError && e.status === 404) {
+          throw ApplicationFailure.nonRetryable(`flavorRef: flavor "${flavorId}" does not exist`, ErrorType.InvalidInput);
+        }
+        throw e;
+      }
+    },
+
+    async createServer(input: CreateServerInput): Promise<string> {
+      const existing = await nova.findServersByName(input.name);
+      if (existing.length > 0) return existing[0]!.id;
+      try {
+        return await nova.createServer({ name: input.name, flavorRef: input.flavorId, availabilityZone: input.availabilityZone, metadata: input.metadata, group: input.group });
+      } catch (e) {
+        if (e instanceof NovaError && e.status === 400) throw ApplicationFailure.nonRetryable(e.message, ErrorType.InvalidInput);
+        throw e;
+      }
+    },
+
+    /** Waits for ACTIVE; a server that ends in ERROR fails the build for good. */
+    async waitForServerActive(novaServerId: string): Promise<ServerReady> {
+      for (;;) {
+        const s = await nova.getServer(novaServerId);
+        if (!s) throw ApplicationFailure.nonRetryable(`server ${novaServerId} disappeared during its build`, ErrorType.ServerBuildFailed);
+        if (s.status === 'ERROR') {
+          throw ApplicationFailure.nonRetryable(`server ${novaServerId} went to ERROR: ${s.fault?.message ?? 'no fault given'}`, ErrorType.ServerBuildFailed);
+        }
+        const address = serverAddress(s);
+        if (s.status === 'ACTIVE' && address) {
+          return { novaServerId, address, availabilityZone: s['OS-EXT-AZ:availability_zone'] ?? null };
+        }
+        heartbeat(s.status);
+        await sleep(POLL_MS);
+      }
+    },
+
+    /** Deletes the server (by id, or every server bearing the name) and waits until it is gone. */
+    async deleteServer(ref: { novaServerId?: string | null; name?: string }): Promise<number> {
+      const ids = new Set<string>();
+      if (ref.novaServerId) ids.add(ref.novaServerId);
+      if (ref.name) for (const s of await nova.findServersByName(ref.name)) ids.add(s.id);
+      for (const id of ids) await nova.deleteServer(id);
+      for (const id of ids) {
+        while (await nova.getServer(id)) {
+          heartbeat(id);
+          await sleep(POLL_MS);
+        }
+      }
+      return ids.size;
+    },
+  };
+}
+
+export type ComputeActivities = ReturnType<typeof createComputeActivities>;

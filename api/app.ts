@@ -1,0 +1,43 @@
+// The REST API: Trove v1.0 shapes, token auth scoped to one project, zod-validated bodies.
+import type { Client } from '@temporalio/client';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { NovaClient } from '../lib/nova-client';
+import type { RegistryStore } from '../registry/store';
+import { registerAuth } from './auth';
+import { sendError } from './errors';
+import { registerInstanceRoutes } from './routes/instances';
+
+export interface ApiDeps {
+  store: RegistryStore;
+  temporal: Client;
+  nova: NovaClient;
+  secretKey: Buffer;
+  tokens: Map<string, string>;
+  baseUrl: string;
+  logger?: boolean | object;
+}
+
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+
+export function buildApiApp(d: ApiDeps): FastifyInstance {
+  const app = Fastify({
+    logger: d.logger ?? false,
+    bodyLimit: BODY_LIMIT_BYTES,
+    // Request bodies carry passwords: never log them, nor the token header.
+  });
+  app.setErrorHandler((err: { statusCode?: number; code?: string; message: string }, req, reply) => {
+    const status = err.statusCode ?? 500;
+    if (status === 413) return sendError(reply, 413, `request body larger than ${BODY_LIMIT_BYTES} bytes`);
+    if (status === 415) return sendError(reply, 415, 'Content-Type must be application/json');
+    if (status === 400) return sendError(reply, 400, `malformed request: ${err.message}`);
+    req.log.error({ err }, 'request failed');
+    return sendError(reply, 500, 'internal error');
+  });
+  app.setNotFoundHandler((req, reply) => sendError(reply, 404, `no route ${req.method} ${req.url}`));
+  app.get('/', async () => ({ versions: [{ id: 'v1.0', status: 'CURRENT' }] }));
+  app.register(async (scoped) => {
+    registerAuth(scoped, d.tokens);
+    registerInstanceRoutes(scoped, d);
+  });
+  return app;
+}

@@ -1,0 +1,23 @@
+// Trove/Nova-style error bodies: {"badRequest": {"code": 400, "message": "..."}}.
+import type { FastifyReply } from 'fastify';
+
+const KEYS: Record<number, string> = {
+  400: 'badRequest',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'itemNotFound',
+  409: 'conflictingRequest',
+  413: 'requestEntityTooLarge',
+  415: 'badMediaType',
+  422: 'unprocessableEntity',
+  500: 'computeFault',
+  503: 'serviceUnavailable',
+};
+
+export function errorBody(code: number, message: string, extra: Record<string, unknown> = {}) {
+  return { [KEYS[code] ?? 'error']: { code, message, ...extra } };
+}
+
+export function sendError(reply: FastifyReply, code: number, message: string, extra: Record<string, unknown> = {}) {
+  return reply.code(code).send(errorBody(code, message, extra));
+}

@@ -1,0 +1,45 @@
+// The API process: validates its configuration, connects to Temporal and the registry, listens.
+import { Client, Connection } from '@temporalio/client';
+import { apiConfigSchema, loadConfig, parseApiTokens } from '../lib/config';
+import { NovaClient } from '../lib/nova-client';
+import { parseSecretKey } from '../lib/secrets';
+import { createRegistryPool, RegistryStore } from '../registry/store';
+import { buildApiApp } from './app';
+
+async function main(): Promise<void> {
+  const config = loadConfig(apiConfigSchema);
+  const store = new RegistryStore(
+    createRegistryPool({
+      host: config.TROVE_REGISTRY_HOST,
+      port: config.TROVE_REGISTRY_PORT,
+      user: config.TROVE_REGISTRY_USER,
+      password: config.TROVE_REGISTRY_PASSWORD,
+      database: config.TROVE_REGISTRY_DATABASE,
+    }),
+  );
+  const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+  const baseUrl = `http://${config.TROVE_API_HOST}:${config.TROVE_API_PORT}`;
+  const app = buildApiApp({
+    store,
+    temporal: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }),
+    nova: new NovaClient(config.NOVA_URL, config.NOVA_TOKEN),
+    secretKey: parseSecretKey(config.TROVE_SECRET_KEY),
+    tokens: parseApiTokens(config.TROVE_API_TOKENS),
+    baseUrl,
+    logger: { level: config.TROVE_LOG_LEVEL, redact: ['req.headers["x-auth-token"]'] },
+  });
+  const shutdown = async () => {
+    await app.close();
+    await connection.close();
+    await store.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown());
+  process.once('SIGINT', () => void shutdown());
+  await app.listen({ host: config.TROVE_API_HOST, port: config.TROVE_API_PORT });
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

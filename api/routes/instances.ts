@@ -1,0 +1,131 @@
+// /v1.0/{project}/instances: create, list, show, delete. Long operations answer 202 at
+// once; the workflow does the work and the registry shows its progress.
+import { randomUUID } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { NovaClient } from '../../lib/nova-client';
+import { workflowIds } from '../../lib/names';
+import type { ProvisionInstanceSpec } from '../../lib/schemas';
+import { sealSecret } from '../../lib/secrets';
+import { instanceIdForRequest, startDeleteInstance, startProvisionInstance } from '../../lib/start';
+import { formatIssues } from '../../lib/validation';
+import type { InstanceRecord, RegistryStore } from '../../registry/store';
+import { sendError } from '../errors';
+import { createInstanceBody } from '../schemas';
+import { instanceView, type OperationView } from '../views';
+
+export interface InstanceRouteDeps {
+  store: RegistryStore;
+  temporal: Client;
+  nova: NovaClient;
+  secretKey: Buffer;
+  baseUrl: string;
+}
+
+type ProjectReq = FastifyRequest<{ Params: { project: string; id?: string } }>;
+
+async function operationOf(temporal: Client, r: InstanceRecord): Promise<OperationView | undefined> {
+  if (!r.operationId) return undefined;
+  const op: OperationView = { id: r.operationId, type: r.operationType };
+  try {
+    const progress = await Promise.race([
+      temporal.workflow.getHandle(r.operationId).query<{ phase: string }>('progress'),
+      new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 2000).unref()),
+    ]);
+    if (progress) op.phase = progress.phase;
+  } catch {
+    /* progress is best effort: the record still tells the status */
+  }
+  return op;
+}
+
+export function registerInstanceRoutes(app: FastifyInstance, d: InstanceRouteDeps): void {
+  /** Resolves an id (or a unique name) within the project; other projects' ids are 404. */
+  async function findInstance(project: string, ref: string): Promise<InstanceRecord | undefined> {
+    const byId = await d.store.getProjectInstance(project, ref);
+    if (byId) return byId;
+    const named = (await d.store.listInstances(project)).filter((r) => r.name === ref);
+    return named.length === 1 ? named[0] : undefined;
+  }
+
+  app.post('/v1.0/:project/instances', async (req: ProjectReq, reply) => {
+    const { project } = req.params;
+    const parsed = createInstanceBody.safeParse(req.body);
+    if (!parsed.success) {
+      const errors = formatIssues(parsed.error);
+      return sendError(reply, 400, `invalid request: ${errors.join('; ')}`, { errors });
+    }
+    const body = parsed.data.instance;
+    const flavors = await d.nova.listFlavors();
+    if (!flavors.some((f) => f.id === body.flavorRef)) {
+      return sendError(reply, 400, `invalid request: instance.flavorRef: flavor "${body.flavorRef}" does not exist`, { errors: ['instance.flavorRef: unknown flavor'] });
+    }
+    if (body.availability_zone && !(await d.nova.listZones()).includes(body.availability_zone)) {
+      return sendError(reply, 400, `invalid request: instance.availability_zone: zone "${body.availability_zone}" does not exist`);
+    }
+    const dbNames = new Set(body.databases.map((db) => db.name));
+    const unknownDb = body.users.flatMap((u, i) => u.databases.filter((db) => !dbNames.has(db.name)).map((db) => `instance.users[${i}].databases: "${db.name}" is not in instance.databases`));
+    if (unknownDb.length) return sendError(reply, 400, `invalid request: ${unknownDb.join('; ')}`, { errors: unknownDb });
+
+    const requestId = req.headers['x-request-id'];
+    const instanceId = typeof requestId === 'string' && requestId ? instanceIdForRequest(project, requestId) : randomUUID();
+    const existing = await d.store.getInstance(instanceId);
+    if (existing) return reply.code(202).send({ instance: instanceView(existing, d.baseUrl) });
+
+    const spec: ProvisionInstanceSpec = {
+      instanceId,
+      projectId: project,
+      name: body.name,
+      flavorId: body.flavorRef,
+      volumeSizeGb: body.volume.size,
+      availabilityZone: body.availability_zone,
+      databases: body.databases.map((db) => db.name),
+      users: body.users.map((u) => ({ name: u.name, host: u.host, sealedPassword: sealSecret(d.secretKey, u.password), databases: u.databases.map((db) => db.name) })),
+    };
+    const operationId = workflowIds.provisionInstance(instanceId);
+    // Recorded before the start so that a GET right after the 202 finds the instance.
+    await d.store.insertInstance({
+      id: instanceId,
+      projectId: project,
+      name: spec.name,
+      flavorId: spec.flavorId,
+      volumeSize: spec.volumeSizeGb,
+      availabilityZone: spec.availabilityZone,
+      databases: spec.databases,
+      users: spec.users.map((u) => ({ name: u.name, host: u.host })),
+      operationId,
+      operationType: 'provisionInstance',
+    });
+    try {
+      await startProvisionInstance(d.temporal, spec);
+    } catch (err) {
+      await d.store.removeInstance(instanceId);
+      req.log.error({ err }, 'could not start provisionInstance');
+      return sendError(reply, 503, 'the orchestrator is not reachable; nothing was created, try again');
+    }
+    const rec = (await d.store.getInstance(instanceId))!;
+    return reply.code(202).send({ instance: instanceView(rec, d.baseUrl, { id: operationId, type: 'provisionInstance' }) });
+  });
+
+  app.get('/v1.0/:project/instances', async (req: ProjectReq) => {
+    const records = await d.store.listInstances(req.params.project);
+    return { instances: records.map((r) => instanceView(r, d.baseUrl, r.operationId ? { id: r.operationId, type: r.operationType } : undefined)) };
+  });
+
+  app.get('/v1.0/:project/instances/:id', async (req: ProjectReq, reply) => {
+    const rec = await findInstance(req.params.project, req.params.id!);
+    if (!rec) return sendError(reply, 404, `instance ${req.params.id} not found`);
+    return { instance: instanceView(rec, d.baseUrl, await operationOf(d.temporal, rec)) };
+  });
+
+  app.delete('/v1.0/:project/instances/:id', async (req: ProjectReq, reply) => {
+    const rec = await findInstance(req.params.project, req.params.id!);
+    if (!rec) return sendError(reply, 404, `instance ${req.params.id} not found`);
+    const deleteId = workflowIds.deleteInstance(rec.id);
+    if (rec.operationId && rec.operationId !== deleteId) {
+      return sendError(reply, 409, `instance ${rec.id} is busy with operation ${rec.operationId} (${rec.operationType}); try again when it ends`, { operation: rec.operationId });
+    }
+    await startDeleteInstance(d.temporal, { instanceId: rec.id, projectId: rec.projectId });
+    return reply.code(202).send();
+  });
+}

@@ -1,0 +1,33 @@
+// Request bodies of the Trove v1.0 API. Validation errors name each bad field.
+import { z } from 'zod';
+import { databaseName, flavorId, instanceName, MAX_VOLUME_GB, userName, zoneName, PATTERNS } from '../lib/schemas';
+
+const password = z.string().min(1, 'must not be empty').max(128, 'must be at most 128 characters');
+
+export const createInstanceBody = z
+  .object({
+    instance: z
+      .object({
+        name: instanceName,
+        flavorRef: z.union([flavorId, z.number().int().min(1).transform(String)]),
+        volume: z.object({ size: z.number().int('must be a whole number of GB').min(1, 'must be at least 1').max(MAX_VOLUME_GB, `must be at most ${MAX_VOLUME_GB}`) }),
+        availability_zone: zoneName.optional(),
+        datastore: z.object({ type: z.literal('mariadb', 'must be mariadb (the only datastore served)').optional(), version: z.literal('10.11', 'must be 10.11').optional() }).optional(),
+        databases: z.array(z.object({ name: databaseName, character_set: z.string().optional(), collate: z.string().optional() })).max(64).default([]),
+        users: z
+          .array(
+            z.object({
+              name: userName,
+              password,
+              host: z.string().regex(PATTERNS.userHost, `must match ${PATTERNS.userHost.source}`).default('%'),
+              databases: z.array(z.object({ name: databaseName })).max(64).default([]),
+            }),
+          )
+          .max(64)
+          .default([]),
+        nics: z.array(z.unknown()).optional(),
+      })
+      .strict(),
+  })
+  .strict();
+export type CreateInstanceBody = z.infer<typeof createInstanceBody>;

@@ -1,0 +1,103 @@
+// Thin HTTP client for the Trove v1.0 REST API. Knows nothing about commander or output.
+
+export type FetchLike = (url: string, init?: RequestInit) => Promise<Response>;
+
+export interface ApiConfig {
+  url: string;
+  token: string;
+  project: string;
+  fetch: FetchLike;
+}
+
+/** A non-2xx answer; `message` comes from the Trove error body when there is one. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly body?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+/** The request never got an HTTP answer (refused, DNS, reset...). */
+export class UnreachableError extends Error {}
+
+export type InstanceView = Record<string, unknown> & { id: string; name: string; status: string };
+
+export function configFromEnv(env: Record<string, string | undefined>, fetch: FetchLike): ApiConfig {
+  return {
+    // A trailing slash would otherwise produce "//v1.0" paths.
+    url: (env.TROVE_URL || 'http://127.0.0.1:8779').replace(/\/+$/, ''),
+    token: env.TROVE_TOKEN || 'trove-local-token',
+    project: env.TROVE_PROJECT || 'demo',
+    fetch,
+  };
+}
+
+/** Trove bodies are {"<someKey>": {"code", "message"}} with a key that varies by status. */
+function errorMessage(status: number, body: unknown, text: string): string {
+  if (body && typeof body === 'object') {
+    for (const v of Object.values(body as Record<string, unknown>)) {
+      if (v && typeof v === 'object' && typeof (v as { message?: unknown }).message === 'string') return (v as { message: string }).message;
+    }
+  }
+  return text.trim() ? `HTTP ${status}: ${text.trim().slice(0, 500)}` : `HTTP ${status}`;
+}
+
+function causeCode(err: unknown): string | undefined {
+  // undici wraps the socket error as TypeError('fetch failed', { cause }); the cause may be an AggregateError.
+  const cause = (err as { cause?: { code?: string; errors?: { code?: string }[] } })?.cause;
+  return cause?.code ?? cause?.errors?.find((e) => e.code)?.code ?? (err as { code?: string })?.code;
+}
+
+export class TroveApi {
+  constructor(readonly config: ApiConfig) {}
+
+  private async request(method: string, path: string, body?: unknown): Promise<unknown> {
+    const { url, token, project, fetch } = this.config;
+    const headers: Record<string, string> = { 'X-Auth-Token': token, Accept: 'application/json' };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    let res: Response;
+    try {
+      res = await fetch(`${url}/v1.0/${encodeURIComponent(project)}${path}`, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (err) {
+      const code = causeCode(err);
+      if (code === 'ECONNREFUSED') throw new UnreachableError(`cannot reach the Trove API at ${url} (is npm start running?)`);
+      throw new UnreachableError(`cannot reach the Trove API at ${url}: ${code ?? (err as Error)?.message ?? String(err)}`);
+    }
+    const text = await res.text();
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    if (!res.ok) throw new ApiError(res.status, errorMessage(res.status, parsed, text), parsed);
+    return parsed;
+  }
+
+  private static ref(idOrName: string): string {
+    return `/instances/${encodeURIComponent(idOrName)}`;
+  }
+
+  async createInstance(instance: Record<string, unknown>): Promise<InstanceView> {
+    return ((await this.request('POST', '/instances', { instance })) as { instance: InstanceView }).instance;
+  }
+
+  async listInstances(): Promise<InstanceView[]> {
+    return ((await this.request('GET', '/instances')) as { instances: InstanceView[] }).instances;
+  }
+
+  async getInstance(idOrName: string): Promise<InstanceView> {
+    return ((await this.request('GET', TroveApi.ref(idOrName))) as { instance: InstanceView }).instance;
+  }
+
+  async deleteInstance(idOrName: string): Promise<void> {
+    await this.request('DELETE', TroveApi.ref(idOrName));
+  }
+}

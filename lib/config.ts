@@ -1,0 +1,84 @@
+// Every environment variable the services read, validated at start. A bad value stops
+// the process with a message that names the variable and the rule.
+import * as path from 'node:path';
+import { z } from 'zod';
+import { formatIssues } from './validation';
+
+export const REPO_ROOT = path.resolve(__dirname, '..');
+
+const port = (def: number) => z.coerce.number().int().min(1, 'must be a TCP port').max(65535, 'must be a TCP port').default(def);
+const hostPort = z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'must be host:port');
+
+const temporal = {
+  TEMPORAL_ADDRESS: hostPort.default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+};
+const registry = {
+  TROVE_REGISTRY_HOST: z.string().min(1).default('127.0.0.1'),
+  TROVE_REGISTRY_PORT: port(3307),
+  TROVE_REGISTRY_USER: z.string().min(1).default('trove'),
+  TROVE_REGISTRY_PASSWORD: z.string().min(1, 'is required (npm start creates one in the data dir)'),
+  TROVE_REGISTRY_DATABASE: z.string().regex(/^[A-Za-z0-9_]{1,64}$/).default('trove'),
+};
+const secretKey = {
+  TROVE_SECRET_KEY: z.string().regex(/^([0-9a-fA-F]{64}|[A-Za-z0-9+/=]{43,44})$/, 'must be 32 bytes as 64 hex digits or base64'),
+};
+const dataDir = { TROVE_DATA_DIR: z.string().min(1).default(path.join(REPO_ROOT, '.data')) };
+const nova = {
+  NOVA_URL: z.string().url().default('http://127.0.0.1:8774/v2.1'),
+  NOVA_TOKEN: z.string().min(1).default('nova-local-token'),
+};
+const logLevel = { TROVE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') };
+
+export const orchestratorConfigSchema = z.object({
+  ...temporal,
+  ...registry,
+  ...dataDir,
+  ...logLevel,
+  ...nova,
+  TROVE_BUILD_TIMEOUT_S: z.coerce.number().int().min(10).max(7200).default(600),
+});
+export type OrchestratorConfig = z.infer<typeof orchestratorConfigSchema>;
+
+export const apiConfigSchema = z.object({
+  ...temporal,
+  ...registry,
+  ...secretKey,
+  ...logLevel,
+  ...nova,
+  TROVE_API_HOST: z.string().min(1).default('127.0.0.1'),
+  TROVE_API_PORT: port(8779),
+  // token=project pairs: a token authorises exactly one project (Keystone-like scoping).
+  TROVE_API_TOKENS: z
+    .string()
+    .regex(/^[^=,\s]+=[A-Za-z0-9_-]+(,[^=,\s]+=[A-Za-z0-9_-]+)*$/, 'must be token=project[,token=project...]')
+    .default('trove-local-token=demo'),
+});
+export type ApiConfig = z.infer<typeof apiConfigSchema>;
+
+export const guestConfigSchema = z.object({
+  ...temporal,
+  ...secretKey,
+  ...logLevel,
+  TROVE_SERVER_ID: z.string().min(1, 'is set by Nova when it boots the server'),
+  TROVE_SERVER_ADDRESS: z.ipv4(),
+  TROVE_SERVER_DIR: z.string().min(1),
+  TROVE_FLAVOR_RAM_MB: z.coerce.number().int().min(64).default(512),
+  TROVE_MARIADBD: z.string().default('/usr/sbin/mariadbd'),
+  TROVE_MARIADB_INSTALL_DB: z.string().default('/usr/bin/mariadb-install-db'),
+});
+export type GuestConfig = z.infer<typeof guestConfigSchema>;
+
+export class ConfigError extends Error {}
+
+export function loadConfig<T>(schema: z.ZodType<T>, env: NodeJS.ProcessEnv = process.env): T {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    throw new ConfigError(`invalid configuration:\n  ${formatIssues(result.error).join('\n  ')}`);
+  }
+  return result.data;
+}
+
+export function parseApiTokens(text: string): Map<string, string> {
+  return new Map(text.split(',').map((pair) => pair.split('=') as [string, string]));
+}

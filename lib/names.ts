@@ -1,0 +1,20 @@
+// Names shared by every process. Workflow ids are deterministic so that a retried
+// request finds the operation it already started instead of starting a second one.
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+export const ORCHESTRATOR_TASK_QUEUE = 'trove-orchestrator';
+export const guestTaskQueue = (novaServerId: string): string => `guest-${novaServerId}`;
+
+export const SA_PROJECT = defineSearchAttributeKey('TroveProject', SearchAttributeType.KEYWORD);
+export const SA_INSTANCE = defineSearchAttributeKey('TroveInstance', SearchAttributeType.KEYWORD);
+export const SA_REPLICATION_SET = defineSearchAttributeKey('TroveReplicationSet', SearchAttributeType.KEYWORD);
+export const SA_OPERATION = defineSearchAttributeKey('TroveOperation', SearchAttributeType.KEYWORD);
+export const SEARCH_ATTRIBUTES = [SA_PROJECT, SA_INSTANCE, SA_REPLICATION_SET, SA_OPERATION];
+
+export const workflowIds = {
+  provisionInstance: (instanceId: string) => `provision-instance-${instanceId}`,
+  deleteInstance: (instanceId: string) => `delete-instance-${instanceId}`,
+};
+
+/** Nova server names carry the instance id, so a retried create can find its own server. */
+export const novaServerName = (instanceId: string): string => `trove-${instanceId}`;

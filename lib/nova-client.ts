@@ -1,0 +1,120 @@
+// A thin client for the Compute API v2.1 subset we use. Errors carry the HTTP status so
+// activities can tell a missing server (fine when deleting) from a failing API (retry).
+export interface NovaServer {
+  id: string;
+  name: string;
+  status: 'BUILD' | 'ACTIVE' | 'SHUTOFF' | 'ERROR';
+  metadata?: Record<string, string>;
+  addresses?: Record<string, { addr: string; version: number }[]>;
+  fault?: { code: number; message: string };
+  'OS-EXT-AZ:availability_zone'?: string;
+  'OS-EXT-SRV-ATTR:host'?: string;
+}
+
+export interface NovaFlavor {
+  id: string;
+  name: string;
+  ram: number;
+  vcpus: number;
+  disk: number;
+}
+
+export class NovaError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+    this.name = 'NovaError';
+  }
+}
+
+export interface CreateServerRequest {
+  name: string;
+  flavorRef: string;
+  availabilityZone?: string;
+  metadata?: Record<string, string>;
+  group?: string;
+}
+
+export class NovaClient {
+  constructor(private readonly baseUrl: string, private readonly token: string) {}
+
+  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await fetch(`${this.baseUrl}${path}`, {
+      method,
+      headers: { 'X-Auth-Token': this.token, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(30_000),
+    });
+    const text = await res.text();
+    if (!res.ok) {
+      let message = text;
+      try {
+        const parsed = JSON.parse(text) as Record<string, { message?: string }>;
+        message = Object.values(parsed)[0]?.message ?? text;
+      } catch {
+        /* not JSON: keep the text */
+      }
+      throw new NovaError(res.status, `Nova ${method} ${path} answered ${res.status}: ${message}`);
+    }
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  async getFlavor(id: string): Promise<NovaFlavor> {
+    return (await this.call<{ flavor: NovaFlavor }>('GET', `/flavors/${encodeURIComponent(id)}`)).flavor;
+  }
+
+  async listFlavors(): Promise<NovaFlavor[]> {
+    return (await this.call<{ flavors: NovaFlavor[] }>('GET', '/flavors/detail')).flavors;
+  }
+
+  async listZones(): Promise<string[]> {
+    const body = await this.call<{ availabilityZoneInfo: { zoneName: string }[] }>('GET', '/os-availability-zone');
+    return body.availabilityZoneInfo.map((z) => z.zoneName);
+  }
+
+  async findServersByName(name: string): Promise<NovaServer[]> {
+    const all = (await this.call<{ servers: NovaServer[] }>('GET', `/servers/detail?name=${encodeURIComponent(name)}`)).servers;
+    return all.filter((s) => s.name === name);
+  }
+
+  async listServers(): Promise<NovaServer[]> {
+    return (await this.call<{ servers: NovaServer[] }>('GET', '/servers/detail')).servers;
+  }
+
+  async getServer(id: string): Promise<NovaServer | undefined> {
+    try {
+      return (await this.call<{ server: NovaServer }>('GET', `/servers/${encodeURIComponent(id)}`)).server;
+    } catch (e) {
+      if (e instanceof NovaError && e.status === 404) return undefined;
+      throw e;
+    }
+  }
+
+  async createServer(r: CreateServerRequest): Promise<string> {
+    const body = {
+      server: { name: r.name, flavorRef: r.flavorRef, availability_zone: r.availabilityZone, metadata: r.metadata ?? {} },
+      ...(r.group ? { 'os:scheduler_hints': { group: r.group } } : {}),
+    };
+    return (await this.call<{ server: { id: string } }>('POST', '/servers', body)).server.id;
+  }
+
+  /** Deleting a server that is already gone is success. */
+  async deleteServer(id: string): Promise<void> {
+    try {
+      await this.call('DELETE', `/servers/${encodeURIComponent(id)}`);
+    } catch (e) {
+      if (!(e instanceof NovaError && e.status === 404)) throw e;
+    }
+  }
+
+  async action(id: string, action: 'os-stop' | 'os-start' | 'reboot'): Promise<void> {
+    await this.call('POST', `/servers/${encodeURIComponent(id)}/action`, action === 'reboot' ? { reboot: { type: 'HARD' } } : { [action]: null });
+  }
+}
+
+export function serverAddress(s: NovaServer): string | null {
+  for (const list of Object.values(s.addresses ?? {})) {
+    const v4 = list.find((a) => a.version === 4);
+    if (v4) return v4.addr;
+  }
+  return null;
+}

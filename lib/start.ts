@@ -1,0 +1,62 @@
+// Typed start helpers for services that start operations themselves (and for our API).
+// Each operation has a deterministic workflow id, so repeating a request (same request
+// id) returns the operation already started instead of starting a second one.
+import { createHash } from 'node:crypto';
+import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import { ORCHESTRATOR_TASK_QUEUE, SA_INSTANCE, SA_OPERATION, SA_PROJECT, workflowIds } from './names';
+import { deleteInstanceInput, provisionInstanceInput, type DeleteInstanceInput, type ProvisionInstanceInput } from './schemas';
+import { parseOrThrow } from './validation';
+
+/** A UUID derived from (project, request id): the same request always names the same instance. */
+export function instanceIdForRequest(projectId: string, requestId: string): string {
+  const h = createHash('sha256').update(`${projectId}\0${requestId}`).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h[16]!, 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+interface StartOptions {
+  taskQueue?: string;
+}
+
+// Provisioning is done once per id (a repeat returns the first run); a delete may be run
+// again after a failed attempt.
+type ReusePolicy = 'REJECT_DUPLICATE' | 'ALLOW_DUPLICATE';
+
+async function startOrAttach(
+  client: Client,
+  type: string,
+  workflowId: string,
+  arg: unknown,
+  projectId: string,
+  instanceId: string,
+  reuse: ReusePolicy,
+  opts: StartOptions,
+): Promise<WorkflowHandle> {
+  try {
+    return await client.workflow.start(type, {
+      workflowId,
+      taskQueue: opts.taskQueue ?? ORCHESTRATOR_TASK_QUEUE,
+      args: [arg],
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      workflowIdReusePolicy: reuse,
+      typedSearchAttributes: [
+        { key: SA_PROJECT, value: projectId },
+        { key: SA_INSTANCE, value: instanceId },
+        { key: SA_OPERATION, value: type },
+      ],
+    });
+  } catch (err) {
+    // Already ran to completion under this id: the request was already served.
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return client.workflow.getHandle(workflowId);
+    throw err;
+  }
+}
+
+export async function startProvisionInstance(client: Client, input: ProvisionInstanceInput, opts: StartOptions = {}) {
+  const spec = parseOrThrow(provisionInstanceInput, input);
+  return startOrAttach(client, 'provisionInstance', workflowIds.provisionInstance(spec.instanceId), spec, spec.projectId, spec.instanceId, 'REJECT_DUPLICATE', opts);
+}
+
+export async function startDeleteInstance(client: Client, input: DeleteInstanceInput, opts: StartOptions = {}) {
+  const spec = parseOrThrow(deleteInstanceInput, input);
+  return startOrAttach(client, 'deleteInstance', workflowIds.deleteInstance(spec.instanceId), spec, spec.projectId, spec.instanceId, 'ALLOW_DUPLICATE', opts);
+}

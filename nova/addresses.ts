@@ -1,0 +1,36 @@
+// Loopback addresses as the servers' "private network": every server gets its
+// own 127.0.x.y so each can run mariadbd on the standard port 3306.
+export function* loopbackCandidates(): Generator<string> {
+  for (let x = 1; x <= 255; x++) {
+    for (let y = 1; y <= 254; y++) yield `127.0.${x}.${y}`; // .0 and .255 look like network/broadcast
+  }
+}
+
+export class AddressAllocator {
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    /** Addresses held by servers Nova knows about, live or not. */
+    private readonly inUse: () => Iterable<string>,
+    /** Whether nothing else (e.g. a leftover mariadbd) occupies the address. */
+    private readonly available: (address: string) => Promise<boolean>,
+  ) {}
+
+  /**
+   * Picks the lowest free address and hands it to `assign` inside the critical
+   * section, so concurrent boots can never be given the same address.
+   */
+  allocate(assign: (address: string) => void): Promise<string> {
+    const run = this.queue.then(async () => {
+      const taken = new Set(this.inUse());
+      for (const address of loopbackCandidates()) {
+        if (taken.has(address) || !(await this.available(address))) continue;
+        assign(address);
+        return address;
+      }
+      throw new Error('no free loopback address left in 127.0.1.1-127.0.255.254');
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+}

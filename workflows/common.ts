@@ -1,0 +1,65 @@
+// Activity proxies and input parsing shared by the workflows. Retry policies are chosen
+// per kind of activity: registry calls are quick and safe to retry often; Nova calls
+// back off more; guest calls wait for the agent to come up on a new server.
+import { ApplicationFailure, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { ZodType } from 'zod';
+import type { ComputeActivities } from '../activities/compute/activities';
+import type { GuestActivities } from '../activities/guest/activities';
+import type { RegistryActivities } from '../activities/registry/activities';
+import { ErrorType, NON_RETRYABLE } from '../lib/errors';
+import { SA_INSTANCE, SA_OPERATION, SA_PROJECT, guestTaskQueue } from '../lib/names';
+import { formatIssues } from '../lib/validation';
+
+export const registry = proxyActivities<RegistryActivities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 20, nonRetryableErrorTypes: NON_RETRYABLE },
+});
+
+export const compute = proxyActivities<ComputeActivities>({
+  startToCloseTimeout: '2m',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '15s', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
+});
+
+/** Waiting for a server to boot polls and heartbeats, bounded by the build timeout. */
+export const computeWait = proxyActivities<ComputeActivities>({
+  startToCloseTimeout: '10m',
+  heartbeatTimeout: '30s',
+  retry: { initialInterval: '1s', maximumInterval: '10s', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
+});
+
+export function guestActivities(novaServerId: string) {
+  return proxyActivities<GuestActivities>({
+    taskQueue: guestTaskQueue(novaServerId),
+    // The agent of a new server needs a few seconds to boot before it polls.
+    scheduleToStartTimeout: '5m',
+    startToCloseTimeout: '5m',
+    heartbeatTimeout: '60s',
+    retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '15s', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
+  });
+}
+
+/** Parses workflow input; bad input fails the workflow at once, naming each field. */
+export function parseInput<T>(schema: ZodType<T>, raw: unknown): T {
+  const result = schema.safeParse(raw);
+  if (!result.success) {
+    throw ApplicationFailure.nonRetryable(`invalid input: ${formatIssues(result.error).join('; ')}`, ErrorType.InvalidInput);
+  }
+  return result.data;
+}
+
+/** Makes the operation findable in the Web UI even when it was started without attributes. */
+export function tagOperation(projectId: string, instanceId: string): void {
+  upsertSearchAttributes([
+    { key: SA_PROJECT, value: projectId },
+    { key: SA_INSTANCE, value: instanceId },
+    { key: SA_OPERATION, value: workflowInfo().workflowType },
+  ]);
+}
+
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) {
+    const cause = (err as { cause?: unknown }).cause;
+    return cause instanceof Error ? cause.message : err.message;
+  }
+  return String(err);
+}

@@ -1,0 +1,36 @@
+// deleteInstance: take the instance's lock, delete its server (every process and the
+// disk go with it), then forget the instance. Deleting an already-deleted server is a
+// no-op, so the workflow converges whatever step a crash interrupted.
+import { ApplicationFailure, CancellationScope, workflowInfo } from '@temporalio/workflow';
+import { ErrorType } from '../lib/errors';
+import { novaServerName } from '../lib/names';
+import { deleteInstanceInput, type DeleteInstanceInput, type DeleteInstanceResult } from '../lib/schemas';
+import { compute, errorMessage, parseInput, registry, tagOperation } from './common';
+import { Progress } from './progress';
+
+export async function deleteInstance(raw: DeleteInstanceInput): Promise<DeleteInstanceResult> {
+  const input = parseInput(deleteInstanceInput, raw);
+  const operationId = workflowInfo().workflowId;
+  const progress = new Progress('deleteInstance', () => `instance ${input.instanceId}`);
+  tagOperation(input.projectId, input.instanceId);
+
+  progress.phase('locking');
+  const instance = await registry.lockInstance({ ...input, operationId, operationType: 'deleteInstance' });
+  try {
+    await registry.setInstanceStatus({ instanceId: input.instanceId, status: 'SHUTDOWN' });
+    progress.phase('deleting server');
+    const deletedServers = await compute.deleteServer({ novaServerId: instance.novaServerId, name: novaServerName(input.instanceId) });
+    progress.phase('forgetting instance');
+    await registry.removeInstance(input.instanceId);
+    progress.phase('deleted');
+    return { instanceId: input.instanceId, deletedServers };
+  } catch (err) {
+    const reason = errorMessage(err);
+    progress.fail(reason);
+    await CancellationScope.nonCancellable(async () => {
+      await registry.setInstanceStatus({ instanceId: input.instanceId, status: 'ERROR', fault: `delete failed: ${reason}` });
+      await registry.releaseInstance({ instanceId: input.instanceId, operationId });
+    });
+    throw ApplicationFailure.create({ message: `delete failed: ${reason}`, type: ErrorType.DeleteFailed, nonRetryable: true });
+  }
+}

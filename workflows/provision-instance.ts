@@ -1,0 +1,62 @@
+// provisionInstance: register the instance, boot its server through Nova, and have the
+// server's guest agent set up MariaDB with the requested databases and users. A failure
+// at any step deletes the server and leaves the instance in ERROR with the reason.
+import { ApplicationFailure, CancellationScope, workflowInfo } from '@temporalio/workflow';
+import { ErrorType } from '../lib/errors';
+import { novaServerName } from '../lib/names';
+import { provisionInstanceInput, type ProvisionInstanceInput, type ProvisionInstanceResult } from '../lib/schemas';
+import { compute, computeWait, errorMessage, guestActivities, parseInput, registry, tagOperation } from './common';
+import { Progress } from './progress';
+import { Saga } from './saga';
+
+export async function provisionInstance(raw: ProvisionInstanceInput): Promise<ProvisionInstanceResult> {
+  const spec = parseInput(provisionInstanceInput, raw);
+  const operationId = workflowInfo().workflowId;
+  const progress = new Progress('provisionInstance', () => `instance \`${spec.name}\` (${spec.instanceId}), flavor ${spec.flavorId}`);
+  tagOperation(spec.projectId, spec.instanceId);
+
+  progress.phase('registering');
+  await registry.registerInstance({ spec, operationId });
+
+  const saga = new Saga();
+  try {
+    const flavor = await compute.getFlavor(spec.flavorId);
+    const mysqlServerId = await registry.allocateServerId(spec.instanceId);
+
+    progress.phase('creating server');
+    const name = novaServerName(spec.instanceId);
+    // Registered before the call: Nova may have created the server even if the
+    // activity's answer was lost, and deleting by name finds it either way.
+    saga.add('delete server', () => compute.deleteServer({ name }));
+    const novaServerId = await compute.createServer({
+      name,
+      flavorId: spec.flavorId,
+      availabilityZone: spec.availabilityZone,
+      metadata: { trove_instance_id: spec.instanceId, trove_project_id: spec.projectId },
+    });
+    const ready = await computeWait.waitForServerActive(novaServerId);
+    await registry.recordServer({ instanceId: spec.instanceId, novaServerId, address: ready.address });
+
+    progress.phase('preparing database');
+    const prepared = await guestActivities(novaServerId).prepare({
+      mysqlServerId,
+      readOnly: false,
+      databases: spec.databases,
+      users: spec.users,
+    });
+    await registry.setInstanceStatus({ instanceId: spec.instanceId, status: 'ACTIVE', port: prepared.port, fault: null });
+    progress.phase('active');
+    return { instanceId: spec.instanceId, status: 'ACTIVE', novaServerId, address: ready.address, port: prepared.port, mysqlServerId, flavorRamMb: flavor.ram };
+  } catch (err) {
+    const reason = errorMessage(err);
+    progress.fail(reason);
+    await CancellationScope.nonCancellable(async () => {
+      const failed = await saga.compensate();
+      const fault = failed.length ? `${reason} (cleanup failed: ${failed.join(', ')})` : reason;
+      await registry.setInstanceStatus({ instanceId: spec.instanceId, status: 'ERROR', fault });
+    });
+    throw ApplicationFailure.create({ message: `provisioning failed: ${reason}`, type: ErrorType.ServerBuildFailed, nonRetryable: true, cause: err instanceof Error ? err : undefined });
+  } finally {
+    await CancellationScope.nonCancellable(() => registry.releaseInstance({ instanceId: spec.instanceId, operationId }));
+  }
+}
