@@ -1,5 +1,7 @@
 // Loopback addresses as the servers' "private network": every server gets its
 // own 127.0.x.y so each can run mariadbd on the standard port 3306.
+const MAX_BUSY_IN_A_ROW = 64;
+
 export function* loopbackCandidates(): Generator<string> {
   for (let x = 1; x <= 255; x++) {
     for (let y = 1; y <= 254; y++) yield `127.0.${x}.${y}`; // .0 and .255 look like network/broadcast
@@ -23,10 +25,17 @@ export class AddressAllocator {
   allocate(assign: (address: string) => void): Promise<string> {
     const run = this.queue.then(async () => {
       const taken = new Set(this.inUse());
+      let busyInARow = 0;
       for (const address of loopbackCandidates()) {
-        if (taken.has(address) || !(await this.available(address))) continue;
-        assign(address);
-        return address;
+        if (taken.has(address)) continue;
+        if (await this.available(address)) {
+          assign(address);
+          return address;
+        }
+        // A listener on 0.0.0.0:3306 makes every address busy: say so instead of probing 65k of them.
+        if (++busyInARow >= MAX_BUSY_IN_A_ROW) {
+          throw new Error(`port 3306 is busy on ${busyInARow} loopback addresses in a row (up to ${address}); is something listening on 0.0.0.0:3306?`);
+        }
       }
       throw new Error('no free loopback address left in 127.0.1.1-127.0.255.254');
     });

@@ -103,7 +103,7 @@ export class ComputeService {
     this.store.servers.set(server.id, server);
     this.store.save();
     if (server.status === 'BUILD') this.scheduleBuild(server.id, config.bootDelayMs);
-    this.logger.info({ serverId: server.id, name: server.name, host: server.host, status: server.status }, 'server created');
+    this.logger.info({ serverId: server.id, serverName: server.name, host: server.host, status: server.status }, 'server created');
     return server;
   }
 
@@ -154,24 +154,27 @@ export class ComputeService {
     this.inBackground(id, this.ops.exclusive(id, work));
   }
 
+  // Injected faults hold the server's lock so the liveness poller does not
+  // report the power cut it is causing as a crash of its own.
+
   /** Injected power cut: the server stays SHUTOFF until os-start. */
   async crash(id: string): Promise<void> {
     const server = this.requireRunning(id, 'crash');
-    await this.driver.kill(this.spec(server));
+    await this.ops.exclusive(id, () => this.driver.kill(this.spec(server)));
     this.setPoweredOff(server);
     this.logger.warn({ serverId: id }, 'server crashed (injected)');
   }
 
   async hang(id: string, hung: boolean): Promise<void> {
     const server = this.requireRunning(id, hung ? 'hang' : 'resume');
-    await (hung ? this.driver.hang(this.spec(server)) : this.driver.resume(this.spec(server)));
+    await this.ops.exclusive(id, () => (hung ? this.driver.hang(this.spec(server)) : this.driver.resume(this.spec(server))));
     server.hung = hung;
     this.touch(server);
   }
 
   async killGuest(id: string): Promise<void> {
     const server = this.requireRunning(id, 'kill-guest');
-    await this.driver.killGuest(this.spec(server)).catch((err: Error) => {
+    await this.ops.exclusive(id, () => this.driver.killGuest(this.spec(server))).catch((err: Error) => {
       throw conflict(err.message);
     });
   }

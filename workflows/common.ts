@@ -1,7 +1,7 @@
 // Activity proxies and input parsing shared by the workflows. Retry policies are chosen
 // per kind of activity: registry calls are quick and safe to retry often; Nova calls
 // back off more; guest calls wait for the agent to come up on a new server.
-import { ApplicationFailure, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { ZodType } from 'zod';
 import type { ComputeActivities } from '../activities/compute/activities';
 import type { GuestActivities } from '../activities/guest/activities';
@@ -54,6 +54,16 @@ export function tagOperation(projectId: string, instanceId: string): void {
     { key: SA_INSTANCE, value: instanceId },
     { key: SA_OPERATION, value: workflowInfo().workflowType },
   ]);
+}
+
+/**
+ * The failure a workflow ends with: the activity's own type and message (NotFound,
+ * InvalidInput, OperationConflict...) rather than a generic "activity task failed".
+ */
+export function operationFailure(err: unknown, prefix: string, fallbackType: string): ApplicationFailure {
+  const cause = err instanceof ActivityFailure ? err.cause : err;
+  const type = cause instanceof ApplicationFailure && cause.type ? cause.type : fallbackType;
+  return ApplicationFailure.create({ message: `${prefix}: ${errorMessage(err)}`, type, nonRetryable: true });
 }
 
 export function errorMessage(err: unknown): string {

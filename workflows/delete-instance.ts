@@ -1,11 +1,11 @@
 // deleteInstance: take the instance's lock, delete its server (every process and the
 // disk go with it), then forget the instance. Deleting an already-deleted server is a
 // no-op, so the workflow converges whatever step a crash interrupted.
-import { ApplicationFailure, CancellationScope, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, workflowInfo } from '@temporalio/workflow';
 import { ErrorType } from '../lib/errors';
 import { novaServerName } from '../lib/names';
 import { deleteInstanceInput, type DeleteInstanceInput, type DeleteInstanceResult } from '../lib/schemas';
-import { compute, errorMessage, parseInput, registry, tagOperation } from './common';
+import { compute, errorMessage, operationFailure, parseInput, registry, tagOperation } from './common';
 import { Progress } from './progress';
 
 export async function deleteInstance(raw: DeleteInstanceInput): Promise<DeleteInstanceResult> {
@@ -15,7 +15,12 @@ export async function deleteInstance(raw: DeleteInstanceInput): Promise<DeleteIn
   tagOperation(input.projectId, input.instanceId);
 
   progress.phase('locking');
-  const instance = await registry.lockInstance({ ...input, operationId, operationType: 'deleteInstance' });
+  let instance;
+  try {
+    instance = await registry.lockInstance({ ...input, operationId, operationType: 'deleteInstance' });
+  } catch (err) {
+    throw operationFailure(err, 'delete refused', ErrorType.OperationConflict);
+  }
   try {
     await registry.setInstanceStatus({ instanceId: input.instanceId, status: 'SHUTDOWN' });
     progress.phase('deleting server');
@@ -31,6 +36,6 @@ export async function deleteInstance(raw: DeleteInstanceInput): Promise<DeleteIn
       await registry.setInstanceStatus({ instanceId: input.instanceId, status: 'ERROR', fault: `delete failed: ${reason}` });
       await registry.releaseInstance({ instanceId: input.instanceId, operationId });
     });
-    throw ApplicationFailure.create({ message: `delete failed: ${reason}`, type: ErrorType.DeleteFailed, nonRetryable: true });
+    throw operationFailure(err, 'delete failed', ErrorType.DeleteFailed);
   }
 }

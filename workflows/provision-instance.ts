@@ -1,11 +1,11 @@
 // provisionInstance: register the instance, boot its server through Nova, and have the
 // server's guest agent set up MariaDB with the requested databases and users. A failure
 // at any step deletes the server and leaves the instance in ERROR with the reason.
-import { ApplicationFailure, CancellationScope, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, workflowInfo } from '@temporalio/workflow';
 import { ErrorType } from '../lib/errors';
 import { novaServerName } from '../lib/names';
 import { provisionInstanceInput, type ProvisionInstanceInput, type ProvisionInstanceResult } from '../lib/schemas';
-import { compute, computeWait, errorMessage, guestActivities, parseInput, registry, tagOperation } from './common';
+import { compute, computeWait, errorMessage, guestActivities, operationFailure, parseInput, registry, tagOperation } from './common';
 import { Progress } from './progress';
 import { Saga } from './saga';
 
@@ -16,7 +16,11 @@ export async function provisionInstance(raw: ProvisionInstanceInput): Promise<Pr
   tagOperation(spec.projectId, spec.instanceId);
 
   progress.phase('registering');
-  await registry.registerInstance({ spec, operationId });
+  try {
+    await registry.registerInstance({ spec, operationId });
+  } catch (err) {
+    throw operationFailure(err, 'provisioning refused', ErrorType.OperationConflict);
+  }
 
   const saga = new Saga();
   try {
@@ -55,7 +59,7 @@ export async function provisionInstance(raw: ProvisionInstanceInput): Promise<Pr
       const fault = failed.length ? `${reason} (cleanup failed: ${failed.join(', ')})` : reason;
       await registry.setInstanceStatus({ instanceId: spec.instanceId, status: 'ERROR', fault });
     });
-    throw ApplicationFailure.create({ message: `provisioning failed: ${reason}`, type: ErrorType.ServerBuildFailed, nonRetryable: true, cause: err instanceof Error ? err : undefined });
+    throw operationFailure(err, 'provisioning failed', ErrorType.ServerBuildFailed);
   } finally {
     await CancellationScope.nonCancellable(() => registry.releaseInstance({ instanceId: spec.instanceId, operationId }));
   }

@@ -26,7 +26,8 @@ const cases: Case[] = [
 ];
 
 describe('placeServer', () => {
-  test.each(cases)('%s', (_title, request, expected, reason) => {
+  // Rows are wrapped in an object: jest would read a 4th positional parameter as done().
+  test.each(cases.map(([title, request, expected, reason]) => ({ title, request, expected, reason })))('$title', ({ request, expected, reason }) => {
     const result = placeServer({ zones, ...request });
     expect(result).toMatchObject(expected);
     if (!result.ok) {

@@ -1,0 +1,111 @@
+// Instance commands: create, list, show, delete (troveclient syntax).
+import type { Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
+import type { InstanceView } from '../api-client';
+import { CliFailure, parseSeconds, parseWholeNumber, type CliContext } from '../context';
+import { flattenView, json, listTable, propertyTable } from '../format';
+import { waitForInstance } from '../wait';
+
+interface UserSpec {
+  name: string;
+  password: string;
+}
+
+/** USER:PASS, split on the first colon so passwords may contain colons. */
+function collectUser(value: string, previous: UserSpec[] | undefined): UserSpec[] {
+  const at = value.indexOf(':');
+  if (at <= 0 || at === value.length - 1) throw new InvalidArgumentError('expected USER:PASS with a non-empty user and password.');
+  return [...(previous ?? []), { name: value.slice(0, at), password: value.slice(at + 1) }];
+}
+
+function role(v: InstanceView): string {
+  if (v.replica_of) return 'replica';
+  if (Array.isArray(v.replicas) && v.replicas.length > 0) return 'primary';
+  return '';
+}
+
+export function printInstance(ctx: CliContext, v: InstanceView, asJson: boolean): void {
+  ctx.out(asJson ? json(v) : propertyTable(flattenView(v)));
+}
+
+// Shared by every command that takes --wait (later: replicate, promote, eject...).
+export function addWaitOptions(cmd: Command): Command {
+  return cmd
+    .option('--wait', 'follow the operation until it ends, printing its progress to stderr')
+    .option('--timeout <seconds>', 'give up waiting after this many seconds', parseSeconds, 900);
+}
+
+export async function waitActive(ctx: CliContext, initial: InstanceView, timeoutSeconds: number): Promise<InstanceView> {
+  const result = await waitForInstance({
+    api: ctx.api(),
+    id: initial.id,
+    until: 'active',
+    intervalMs: ctx.pollIntervalMs,
+    timeoutMs: timeoutSeconds * 1000,
+    log: ctx.err,
+    initial,
+  });
+  if (!result.ok) throw new CliFailure(result.message);
+  return result.instance!;
+}
+
+export function registerInstanceCommands(program: Command, ctx: CliContext): void {
+  addWaitOptions(
+    program
+      .command('create')
+      .description('Creates a new instance.')
+      .argument('<name>', 'name of the instance')
+      .argument('<flavor>', 'flavor ID')
+      .requiredOption('--size <GB>', 'size of the instance volume in GB', parseWholeNumber('size', 1))
+      .option('--databases <name...>', 'databases to create on the instance')
+      .option('--users <USER:PASS...>', 'users to create, with access to all of --databases', collectUser)
+      .option('--availability_zone <az>', 'availability zone of the instance'),
+  )
+    .option('--json', 'print the API JSON only')
+    .action(async (name: string, flavor: string, opts: { size: number; databases?: string[]; users?: UserSpec[]; availability_zone?: string; wait?: boolean; timeout: number; json?: boolean }) => {
+      const databases = (opts.databases ?? []).map((db) => ({ name: db }));
+      const body: Record<string, unknown> = { name, flavorRef: flavor, volume: { size: opts.size } };
+      if (opts.availability_zone) body.availability_zone = opts.availability_zone;
+      if (databases.length) body.databases = databases;
+      if (opts.users?.length) body.users = opts.users.map((u) => ({ name: u.name, password: u.password, databases }));
+      const created = await ctx.api().createInstance(body);
+      printInstance(ctx, opts.wait ? await waitActive(ctx, created, opts.timeout) : created, !!opts.json);
+    });
+
+  program
+    .command('list')
+    .description('Lists all the instances.')
+    .option('--json', 'print the API JSON only')
+    .action(async (opts: { json?: boolean }) => {
+      const instances = await ctx.api().listInstances();
+      if (opts.json) return ctx.out(json(instances));
+      const rows = instances.map((v) => {
+        const f = flattenView(v);
+        return [v.id, v.name, f.datastore ?? '', f.datastore_version ?? '', v.status, f.flavor ?? '', f.volume ?? '', role(v)];
+      });
+      ctx.out(listTable(['ID', 'Name', 'Datastore', 'Datastore Version', 'Status', 'Flavor ID', 'Size', 'Role'], rows));
+    });
+
+  program
+    .command('show')
+    .description('Shows details of an instance.')
+    .argument('<instance>', 'ID or name of the instance')
+    .option('--json', 'print the API JSON only')
+    .action(async (ref: string, opts: { json?: boolean }) => {
+      printInstance(ctx, await ctx.api().getInstance(ref), !!opts.json);
+    });
+
+  addWaitOptions(program.command('delete').description('Deletes an instance.').argument('<instance>', 'ID or name of the instance')).action(
+    async (ref: string, opts: { wait?: boolean; timeout: number }) => {
+      const api = ctx.api();
+      // Resolve a name to its id first: once deletion starts, the name may be reused.
+      const id = opts.wait ? (await api.getInstance(ref)).id : ref;
+      await api.deleteInstance(id);
+      ctx.out(`Request to delete instance ${ref} has been accepted.`);
+      if (!opts.wait) return;
+      const result = await waitForInstance({ api, id, until: 'deleted', intervalMs: ctx.pollIntervalMs, timeoutMs: opts.timeout * 1000, log: ctx.err });
+      if (!result.ok) throw new CliFailure(result.message);
+      ctx.err(`instance ${ref} deleted`);
+    },
+  );
+}
