@@ -1,0 +1,116 @@
+// Bad input by every path (REST bodies, direct workflow starts through the Temporal
+// client, the typed start helper) gets a clear error naming the field, and nothing is
+// created: Nova servers, registry rows, server folders and processes are counted.
+import { randomUUID } from 'node:crypto';
+import { WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { startProvisionInstance } from '../../lib/start';
+import { ValidationError } from '../../lib/validation';
+import { resourceCounts } from '../helpers/leftovers';
+import { startTestStack, type TestStack } from '../helpers/stack';
+
+let env: TestStack;
+let before: Awaited<ReturnType<typeof resourceCounts>>;
+beforeAll(async () => {
+  env = await startTestStack();
+  before = await resourceCounts(env);
+}, 180_000);
+afterAll(async () => {
+  await env?.stop();
+});
+
+const valid = { name: 'db1', flavorRef: '1', volume: { size: 1 } };
+const body = (instance: Record<string, unknown>) => ({ instance: { ...valid, ...instance } });
+
+const badBodies: [string, unknown, number, RegExp][] = [
+  ['missing name', { instance: { flavorRef: '1', volume: { size: 1 } } }, 400, /instance\.name: /],
+  ['name with quotes', body({ name: "a'b" }), 400, /instance\.name: must match/],
+  ['name with backticks', body({ name: 'a`b`' }), 400, /instance\.name: must match/],
+  ['name with semicolon', body({ name: 'a;DROP TABLE x' }), 400, /instance\.name: must match/],
+  ['name with shell metacharacters', body({ name: '$(rm -rf /)' }), 400, /instance\.name: must match/],
+  ['name too long', body({ name: 'x'.repeat(65) }), 400, /instance\.name: must match/],
+  ['flavor of the wrong type', body({ flavorRef: { id: 1 } }), 400, /instance\.flavorRef/],
+  ['unknown flavor', body({ flavorRef: '999' }), 400, /instance\.flavorRef: flavor "999" does not exist/],
+  ['missing volume', { instance: { name: 'x', flavorRef: '1' } }, 400, /instance\.volume: /],
+  ['zero volume', body({ volume: { size: 0 } }), 400, /instance\.volume\.size: must be at least 1/],
+  ['negative volume', body({ volume: { size: -5 } }), 400, /instance\.volume\.size: must be at least 1/],
+  ['huge volume', body({ volume: { size: 10_000_000 } }), 400, /instance\.volume\.size: must be at most 1024/],
+  ['fractional volume', body({ volume: { size: 1.5 } }), 400, /instance\.volume\.size: must be a whole number/],
+  ['volume as a string', body({ volume: { size: '1' } }), 400, /instance\.volume\.size/],
+  ['unknown zone', body({ availability_zone: 'nowhere' }), 400, /instance\.availability_zone: zone "nowhere" does not exist/],
+  ['database name with backtick', body({ databases: [{ name: 'a`b' }] }), 400, /instance\.databases\[0\]\.name: must match/],
+  ['user name with quote', body({ users: [{ name: "x'y", password: 'p' }] }), 400, /instance\.users\[0\]\.name: must match/],
+  ['user without password', body({ users: [{ name: 'u' }] }), 400, /instance\.users\[0\]\.password/],
+  ['user granted an unknown database', body({ users: [{ name: 'u', password: 'p', databases: [{ name: 'nope' }] }] }), 400, /instance\.users\[0\]\.databases: "nope" is not in instance\.databases/],
+  ['unknown field', body({ color: 'blue' }), 400, /Unrecognized key/],
+  ['other datastore', body({ datastore: { type: 'postgresql' } }), 400, /instance\.datastore\.type: must be mariadb/],
+  ['no instance key', { name: 'x' }, 400, /instance: /],
+  ['an array', [], 400, /\(input\)|instance/],
+  ['malformed JSON', '{"instance": {', 400, /malformed request/],
+  ['oversized body', body({ name: 'x'.repeat(2 * 1024 * 1024) }), 413, /larger than/],
+];
+
+test.each(badBodies)('POST /instances with %s: the answer names the field', async (_label, payload, status, message) => {
+  const res = await env.api('POST', '/v1.0/proj-a/instances', payload);
+  expect(res.status).toBe(status);
+  const err = Object.values(res.body as Record<string, { code: number; message: string }>)[0]!;
+  expect(err.code).toBe(status);
+  expect(err.message).toMatch(message);
+});
+
+test.each([
+  ['no token', {}, 401],
+  ['a wrong token', { 'X-Auth-Token': 'nope' }, 401],
+  ["another project's token", { 'X-Auth-Token': 'tok-b' }, 403],
+])('POST /instances with %s is refused', async (_label, headers, status) => {
+  const res = await fetch(`${env.apiUrl}/v1.0/proj-a/instances`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(body({})) });
+  expect(res.status).toBe(status);
+});
+
+test.each([
+  ['unknown id', '00000000-0000-4000-8000-000000000000'],
+  ['id with SQL in it', "x' OR '1'='1"],
+])('show and delete of an %s answer 404', async (_label, id) => {
+  expect((await env.api('GET', `/v1.0/proj-a/instances/${encodeURIComponent(id)}`)).status).toBe(404);
+  expect((await env.api('DELETE', `/v1.0/proj-a/instances/${encodeURIComponent(id)}`)).status).toBe(404);
+});
+
+const goodSpec = () => ({ instanceId: randomUUID(), projectId: 'proj-a', name: 'direct', flavorId: '1', volumeSizeGb: 1, databases: [], users: [] });
+
+test.each([
+  ['a plaintext password', { users: [{ name: 'u', password: 'secret', databases: [] }] }, /users\[0\]\.password: plaintext passwords may not enter a workflow/],
+  ['a non-UUID instance id', { instanceId: 'abc' }, /instanceId: must be a lowercase UUID/],
+  ['a string volume', { volumeSizeGb: '1' }, /volumeSizeGb: /],
+  ['a name with a semicolon', { name: 'a;b' }, /name: must match/],
+])('a direct workflow start with %s fails at once, non-retryable, naming the field', async (_label, overrides, message) => {
+  const spec = { ...goodSpec(), ...overrides };
+  // The typed helper refuses before anything starts...
+  await expect(startProvisionInstance(env.temporal, spec as never)).rejects.toThrow(ValidationError);
+  // ...and a raw start by a service that skips it fails in the workflow's first step.
+  const err = await env.temporal.workflow
+    .execute('provisionInstance', { taskQueue: 'trove-orchestrator', workflowId: `bad-${randomUUID()}`, args: [spec] })
+    .then(() => undefined, (e: unknown) => e);
+  expect(err).toBeInstanceOf(WorkflowFailedError);
+  const cause = (err as WorkflowFailedError).cause as ApplicationFailure;
+  expect(cause.type).toBe('InvalidInput');
+  expect(cause.nonRetryable).toBe(true);
+  expect(cause.message).toMatch(message);
+});
+
+test('an unknown flavor in a direct start fails non-retryable and leaves only an ERROR record, no server', async () => {
+  const spec = { ...goodSpec(), flavorId: '999' };
+  const err = await env.temporal.workflow
+    .execute('provisionInstance', { taskQueue: 'trove-orchestrator', workflowId: `bad-${randomUUID()}`, args: [spec] })
+    .then(() => undefined, (e: unknown) => e);
+  const cause = (err as WorkflowFailedError).cause as ApplicationFailure;
+  expect(cause.type).toBe('InvalidInput');
+  expect(cause.message).toMatch(/flavorRef: flavor "999" does not exist/);
+  const rec = await env.store!.getInstance(spec.instanceId);
+  expect(rec).toMatchObject({ status: 'ERROR', operationId: null });
+  expect(await env.nova.listServers()).toEqual([]);
+  await env.store!.removeInstance(spec.instanceId);
+});
+
+test('after all of that, nothing was created', async () => {
+  expect(await resourceCounts(env)).toEqual(before);
+});
