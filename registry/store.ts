@@ -176,8 +176,14 @@ export class RegistryStore {
   async setStatus(instanceId: string, status: InstanceStatus, extra: { port?: number; fault?: string | null } = {}): Promise<void> {
     const sets = ['status = ?'];
     const args: unknown[] = [status];
-    if (extra.port !== undefined) (sets.push('port = ?'), args.push(extra.port));
-    if (extra.fault !== undefined) (sets.push('fault = ?'), args.push(extra.fault));
+    if (extra.port !== undefined) {
+      sets.push('port = ?');
+      args.push(extra.port);
+    }
+    if (extra.fault !== undefined) {
+      sets.push('fault = ?');
+      args.push(extra.fault);
+    }
     await this.pool.query(`UPDATE instances SET ${sets.join(', ')} WHERE id = ?`, [...args, instanceId]);
   }
 

@@ -50,7 +50,10 @@ export function fakeControlActivities(w: FakeWorld, serverIdPrefix: string): Com
       w.calls.push('deleteServer');
       let count = 0;
       for (const [id, s] of w.servers) {
-        if (id === ref.novaServerId || s.name === ref.name) (w.servers.delete(id), count++);
+        if (id === ref.novaServerId || s.name === ref.name) {
+          w.servers.delete(id);
+          count++;
+        }
       }
       return count;
     },

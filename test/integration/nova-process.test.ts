@@ -10,7 +10,7 @@ import { buildNovaApp } from '../../nova/app';
 import { loadNovaConfig } from '../../nova/config';
 import { groupMembers, isAlive, readProcStat, signalGroup } from '../../nova/procfs';
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- response bodies
+type Json = Record<string, any>;  
 
 jest.setTimeout(30_000);
 

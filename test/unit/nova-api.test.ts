@@ -9,7 +9,7 @@ import { buildNovaApp } from '../../nova/app';
 import { loadNovaConfig } from '../../nova/config';
 import { FakeDriver } from '../../nova/drivers/fake';
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- response bodies
+type Json = Record<string, any>;  
 
 let dataDir: string;
 let app: FastifyInstance;

@@ -1,0 +1,94 @@
+// Pure pieces of lib/: secrets, config validation, workflow input schemas.
+import { apiConfigSchema, ConfigError, guestConfigSchema, loadConfig, parseApiTokens } from '../../lib/config';
+import { provisionInstanceInput } from '../../lib/schemas';
+import { newSecretKey, parseSecretKey, sealSecret, unsealSecret } from '../../lib/secrets';
+import { instanceIdForRequest } from '../../lib/start';
+import { parseOrThrow, ValidationError } from '../../lib/validation';
+
+describe('secrets', () => {
+  const key = parseSecretKey(newSecretKey());
+
+  test('seal then unseal gives the plaintext back; the sealed form does not contain it', () => {
+    const sealed = sealSecret(key, 'hunter2-pässword');
+    expect(sealed).toMatch(/^v1\./);
+    expect(sealed).not.toContain('hunter2');
+    expect(unsealSecret(key, sealed)).toBe('hunter2-pässword');
+  });
+
+  test('the same plaintext seals differently each time (random IV)', () => {
+    expect(sealSecret(key, 'x')).not.toBe(sealSecret(key, 'x'));
+  });
+
+  test('another key, or a tampered ciphertext, cannot unseal', () => {
+    const sealed = sealSecret(key, 'secret');
+    expect(() => unsealSecret(parseSecretKey(newSecretKey()), sealed)).toThrow();
+    const parts = sealed.split('.');
+    parts[2] = parts[2]!.slice(0, -2) + (parts[2]!.endsWith('AA') ? 'BB' : 'AA');
+    expect(() => unsealSecret(key, parts.join('.'))).toThrow();
+  });
+
+  test.each([['short', 'abcd'], ['not hex nor 32 bytes', 'zz'.repeat(32)]])('a %s key is refused', (_l, text) => {
+    expect(() => parseSecretKey(text)).toThrow(/TROVE_SECRET_KEY: must be 32 bytes/);
+  });
+});
+
+describe('config', () => {
+  const base = { TROVE_SECRET_KEY: 'a'.repeat(64), TROVE_REGISTRY_PASSWORD: 'pw' };
+
+  test('defaults fill what is not given', () => {
+    const c = loadConfig(apiConfigSchema, base);
+    expect(c).toMatchObject({ TROVE_API_PORT: 8779, TEMPORAL_ADDRESS: '127.0.0.1:7233', TROVE_REGISTRY_PORT: 3307 });
+  });
+
+  test.each([
+    [{ TROVE_API_PORT: '99999' }, /TROVE_API_PORT: must be a TCP port/],
+    [{ TROVE_API_PORT: 'abc' }, /TROVE_API_PORT/],
+    [{ TEMPORAL_ADDRESS: 'nohostport' }, /TEMPORAL_ADDRESS: must be host:port/],
+    [{ TROVE_SECRET_KEY: 'short' }, /TROVE_SECRET_KEY: must be 32 bytes/],
+    [{ TROVE_API_TOKENS: 'no-equals' }, /TROVE_API_TOKENS: must be token=project/],
+    [{ TROVE_LOG_LEVEL: 'loud' }, /TROVE_LOG_LEVEL/],
+  ])('a bad value %p is refused naming the variable', (bad, message) => {
+    expect(() => loadConfig(apiConfigSchema, { ...base, ...bad })).toThrow(ConfigError);
+    expect(() => loadConfig(apiConfigSchema, { ...base, ...bad })).toThrow(message);
+  });
+
+  test('a missing required variable is named', () => {
+    expect(() => loadConfig(apiConfigSchema, { TROVE_SECRET_KEY: 'a'.repeat(64) })).toThrow(/TROVE_REGISTRY_PASSWORD/);
+    expect(() => loadConfig(guestConfigSchema, base)).toThrow(/TROVE_SERVER_ID/);
+  });
+
+  test('API tokens map each token to one project', () => {
+    expect([...parseApiTokens('t1=a,t2=b')]).toEqual([['t1', 'a'], ['t2', 'b']]);
+  });
+});
+
+describe('provisionInstanceInput', () => {
+  const good = { instanceId: '6af19aef-7777-401f-820a-26b96e39cac2', projectId: 'p', name: 'db-1', flavorId: '1', volumeSizeGb: 1 };
+
+  test('fills defaults', () => {
+    expect(parseOrThrow(provisionInstanceInput, good)).toMatchObject({ databases: [], users: [] });
+    expect(parseOrThrow(provisionInstanceInput, { ...good, databases: ['a'], users: [{ name: 'u', sealedPassword: 'v1.a.b.c', databases: ['a'] }] }).users[0]!.host).toBe('%');
+  });
+
+  test.each([
+    [{ name: 'a b' }, 'name: must match'],
+    [{ name: '-lead' }, 'name: must match'],
+    [{ volumeSizeGb: 2000 }, 'volumeSizeGb: must be at most 1024'],
+    [{ flavorId: 'm1.tiny' }, 'flavorId: must match'],
+    [{ databases: ['a-b'] }, 'databases[0]: must match'],
+    [{ users: [{ name: 'u', sealedPassword: 'plain', databases: [] }] }, 'users[0].sealedPassword: must be a sealed secret'],
+    [{ users: [{ name: 'u', host: "'", sealedPassword: 'v1.a.b.c' }] }, 'users[0].host: must match'],
+    [{ extra: 1 }, 'Unrecognized key'],
+  ])('refuses %p with "%s"', (bad, message) => {
+    expect(() => parseOrThrow(provisionInstanceInput, { ...good, ...bad })).toThrow(ValidationError);
+    expect(() => parseOrThrow(provisionInstanceInput, { ...good, ...bad })).toThrow(message);
+  });
+});
+
+test('a request id always maps to the same instance id, distinct per project', () => {
+  const a = instanceIdForRequest('p1', 'req-1');
+  expect(a).toBe(instanceIdForRequest('p1', 'req-1'));
+  expect(a).not.toBe(instanceIdForRequest('p2', 'req-1'));
+  expect(a).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  expect(() => parseOrThrow(provisionInstanceInput, { instanceId: a, projectId: 'p1', name: 'x', flavorId: '1', volumeSizeGb: 1 })).not.toThrow();
+});

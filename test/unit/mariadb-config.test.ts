@@ -1,0 +1,37 @@
+// The option file and start-up SQL the guest agent writes.
+import { serverLayout } from '../../activities/guest/layout';
+import { bufferPoolMb, nativePasswordHash, quoteIdent, renderInitSql, renderMyCnf } from '../../activities/guest/mariadb-config';
+
+test.each([
+  [512, 256],
+  [2048, 1024],
+  [16384, 8192],
+  [64, 32],
+])('a flavor with %i MB RAM gets a %i MB buffer pool', (ram, pool) => {
+  expect(bufferPoolMb(ram)).toBe(pool);
+});
+
+test('my.cnf carries server_id, binlog, strict GTID, read_only and the server address', () => {
+  const cnf = renderMyCnf(serverLayout('/srv/x'), { serverId: 123, address: '127.0.1.7', flavorRamMb: 2048, readOnly: true });
+  for (const line of ['server_id = 123', 'log_bin = mysql-bin', 'gtid_strict_mode = ON', 'read_only = ON', 'bind-address = 127.0.1.7', 'innodb_buffer_pool_size = 1024M', 'datadir = /srv/x/mysql']) {
+    expect(cnf).toContain(line);
+  }
+  expect(renderMyCnf(serverLayout('/srv/x'), { serverId: 1, address: '127.0.1.7', flavorRamMb: 512, readOnly: false })).toContain('read_only = OFF');
+});
+
+test('mysql_native_password hash matches MariaDB PASSWORD()', () => {
+  // SELECT PASSWORD('secret') on MariaDB 10.11
+  expect(nativePasswordHash('secret')).toBe('*14E65567ABDB5135D0CFD9A70B3032C179A49EE7');
+});
+
+test('init SQL keeps the admin account out of the binlog and never holds the plaintext', () => {
+  const sql = renderInitSql(nativePasswordHash('pw-123'));
+  expect(sql.split('\n')[0]).toBe('SET SESSION sql_log_bin = 0;');
+  expect(sql).not.toContain('pw-123');
+  expect(sql).toContain("GRANT ALL PRIVILEGES ON *.* TO 'os_admin'@'localhost' WITH GRANT OPTION;");
+});
+
+test('identifiers are backtick-quoted with backticks doubled', () => {
+  expect(quoteIdent('shop')).toBe('`shop`');
+  expect(quoteIdent('a`b')).toBe('`a``b`');
+});
