@@ -6,6 +6,7 @@ import type { RegistryStore } from '../registry/store';
 import { registerAuth } from './auth';
 import { sendError } from './errors';
 import { registerInstanceRoutes } from './routes/instances';
+import { registerReplicationRoutes } from './routes/replication';
 
 export interface ApiDeps {
   store: RegistryStore;
@@ -14,6 +15,7 @@ export interface ApiDeps {
   secretKey: Buffer;
   tokens: Map<string, string>;
   baseUrl: string;
+  maxReplicas: number;
   logger?: boolean | object;
 }
 
@@ -37,7 +39,8 @@ export function buildApiApp(d: ApiDeps): FastifyInstance {
   app.get('/', async () => ({ versions: [{ id: 'v1.0', status: 'CURRENT' }] }));
   app.register(async (scoped) => {
     registerAuth(scoped, d.tokens);
-    registerInstanceRoutes(scoped, d);
+    const replication = registerReplicationRoutes(scoped, d);
+    registerInstanceRoutes(scoped, d, replication.createFromBody);
   });
   return app;
 }

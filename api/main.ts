@@ -26,6 +26,7 @@ async function main(): Promise<void> {
     secretKey: parseSecretKey(config.TROVE_SECRET_KEY),
     tokens: parseApiTokens(config.TROVE_API_TOKENS),
     baseUrl,
+    maxReplicas: config.TROVE_MAX_REPLICAS,
     logger: { level: config.TROVE_LOG_LEVEL, redact: ['req.headers["x-auth-token"]'] },
   });
   const shutdown = async () => {

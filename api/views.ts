@@ -7,7 +7,20 @@ export interface OperationView {
   phase?: string;
 }
 
-export function instanceView(r: InstanceRecord, baseUrl: string, operation?: OperationView) {
+const ref = (baseUrl: string, projectId: string, id: string) => ({ id, links: [{ rel: 'self', href: `${baseUrl}/v1.0/${projectId}/instances/${id}` }] });
+
+/** The seed spec's topology section, built from the members of the replication set. */
+export function topologyView(members: InstanceRecord[]) {
+  return {
+    members: members.map((m) => ({
+      id: m.id,
+      name: m.name,
+      ...(m.replicaOf ? { mysql: { slave_of: [{ id: m.replicaOf }], read_only: m.readOnly } } : {}),
+    })),
+  };
+}
+
+export function instanceView(r: InstanceRecord, baseUrl: string, operation?: OperationView, setMembers?: InstanceRecord[]) {
   const self = `${baseUrl}/v1.0/${r.projectId}/instances/${r.id}`;
   return {
     id: r.id,
@@ -22,6 +35,13 @@ export function instanceView(r: InstanceRecord, baseUrl: string, operation?: Ope
     created: r.created.toISOString(),
     updated: r.updated.toISOString(),
     links: [{ rel: 'self', href: self }],
+    ...(r.replicaOf ? { replica_of: ref(baseUrl, r.projectId, r.replicaOf) } : {}),
+    ...(r.replicas.length ? { replicas: r.replicas.map((id) => ref(baseUrl, r.projectId, id)) } : {}),
+    // The replication contract: where data comes from, where it goes, who takes writes.
+    replicates_from: r.replicaOf ? [r.replicaOf] : [],
+    replicates_to: r.replicas,
+    writable: !r.readOnly && r.status === 'ACTIVE',
+    ...(setMembers && setMembers.length ? { topology: topologyView(setMembers) } : {}),
     ...(r.fault ? { fault: { message: r.fault } } : {}),
     ...(operation ? { operation } : {}),
   };

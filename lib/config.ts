@@ -30,13 +30,21 @@ const nova = {
 };
 const logLevel = { TROVE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') };
 
+const snapshots = {
+  // Default: <TROVE_DATA_DIR>/snapshots (filled in by snapshotDir()).
+  TROVE_SNAPSHOT_DIR: z.string().min(1).optional(),
+};
+
 export const orchestratorConfigSchema = z.object({
   ...temporal,
   ...registry,
   ...dataDir,
+  ...snapshots,
+  ...secretKey,
   ...logLevel,
   ...nova,
   TROVE_BUILD_TIMEOUT_S: z.coerce.number().int().min(10).max(7200).default(600),
+  TROVE_MAX_REPLICAS: z.coerce.number().int().min(1, 'must be at least 1').max(50, 'must be at most 50').default(10),
 });
 export type OrchestratorConfig = z.infer<typeof orchestratorConfigSchema>;
 
@@ -49,6 +57,7 @@ export const apiConfigSchema = z.object({
   TROVE_API_HOST: z.string().min(1).default('127.0.0.1'),
   TROVE_API_PORT: port(8779),
   // token=project pairs: a token authorises exactly one project (Keystone-like scoping).
+  TROVE_MAX_REPLICAS: z.coerce.number().int().min(1, 'must be at least 1').max(50, 'must be at most 50').default(10),
   TROVE_API_TOKENS: z
     .string()
     .regex(/^[^=,\s]+=[A-Za-z0-9_-]+(,[^=,\s]+=[A-Za-z0-9_-]+)*$/, 'must be token=project[,token=project...]')
@@ -59,6 +68,8 @@ export type ApiConfig = z.infer<typeof apiConfigSchema>;
 export const guestConfigSchema = z.object({
   ...temporal,
   ...secretKey,
+  ...dataDir,
+  ...snapshots,
   ...logLevel,
   TROVE_SERVER_ID: z.string().min(1, 'is set by Nova when it boots the server'),
   TROVE_SERVER_ADDRESS: z.ipv4(),
@@ -66,7 +77,13 @@ export const guestConfigSchema = z.object({
   TROVE_FLAVOR_RAM_MB: z.coerce.number().int().min(64).default(512),
   TROVE_MARIADBD: z.string().default('/usr/sbin/mariadbd'),
   TROVE_MARIADB_INSTALL_DB: z.string().default('/usr/bin/mariadb-install-db'),
+  TROVE_MARIADB_BACKUP: z.string().default('/usr/bin/mariadb-backup'),
+  TROVE_MBSTREAM: z.string().default('/usr/bin/mbstream'),
 });
+
+export function snapshotDir(c: { TROVE_DATA_DIR: string; TROVE_SNAPSHOT_DIR?: string }): string {
+  return c.TROVE_SNAPSHOT_DIR ?? path.join(c.TROVE_DATA_DIR, 'snapshots');
+}
 export type GuestConfig = z.infer<typeof guestConfigSchema>;
 
 export class ConfigError extends Error {}

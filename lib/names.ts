@@ -14,6 +14,9 @@ export const SEARCH_ATTRIBUTES = [SA_PROJECT, SA_INSTANCE, SA_REPLICATION_SET, S
 export const workflowIds = {
   provisionInstance: (instanceId: string) => `provision-instance-${instanceId}`,
   deleteInstance: (instanceId: string) => `delete-instance-${instanceId}`,
+  createReplicas: (sourceId: string, requestId: string) => `create-replicas-${sourceId}-${requestId}`,
+  buildReplica: (replicaId: string) => `build-replica-${replicaId}`,
+  detachReplica: (instanceId: string, requestId: string) => `detach-replica-${instanceId}-${requestId}`,
 };
 
 /** Nova server names carry the instance id, so a retried create can find its own server. */

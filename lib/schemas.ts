@@ -94,3 +94,83 @@ export interface DeleteInstanceResult {
   instanceId: string;
   deletedServers: number;
 }
+
+/** The replica template of the seed spec: what each replica is built with. */
+export const replicaTemplate = z
+  .object({
+    name: instanceName.optional(),
+    flavorId: flavorId.optional(),
+    volumeSizeGb: z.number().int('must be a whole number of GB').min(1, 'must be at least 1').max(MAX_VOLUME_GB, `must be at most ${MAX_VOLUME_GB}`).optional(),
+    availabilityZone: zoneName.optional(),
+  })
+  .strict();
+
+export const MAX_REPLICA_COUNT = 50;
+
+export const createReplicasInput = z
+  .object({
+    sourceInstanceId: uuid,
+    projectId,
+    count: z.number().int('must be a whole number').min(1, 'must be at least 1').max(MAX_REPLICA_COUNT, `must be at most ${MAX_REPLICA_COUNT}`),
+    template: replicaTemplate.default({}),
+    readOnly: z.boolean().default(true),
+    /** Ids for the new replicas, so a caller can show them at once; generated when absent. */
+    replicaIds: z.array(uuid).optional(),
+  })
+  .strict()
+  .superRefine((v, ctx) => {
+    if (v.replicaIds && v.replicaIds.length !== v.count) ctx.addIssue({ code: 'custom', path: ['replicaIds'], message: `must hold exactly count (${v.count}) ids` });
+    if (v.replicaIds && new Set(v.replicaIds).size !== v.replicaIds.length) ctx.addIssue({ code: 'custom', path: ['replicaIds'], message: 'must not repeat an id' });
+    if (v.replicaIds?.includes(v.sourceInstanceId)) ctx.addIssue({ code: 'custom', path: ['replicaIds'], message: 'must not contain the source' });
+  });
+export type CreateReplicasInput = z.input<typeof createReplicasInput>;
+export type CreateReplicasSpec = z.output<typeof createReplicasInput>;
+
+/** buildReplica's input is made by createReplicas; it is still parsed, as any input. */
+export const buildReplicaInput = z
+  .object({
+    replicaId: uuid,
+    projectId,
+    name: instanceName,
+    flavorId,
+    volumeSizeGb: z.number().int().min(1).max(MAX_VOLUME_GB),
+    availabilityZone: zoneName.nullable(),
+    readOnly: z.boolean(),
+    snapshotId: uuid,
+    snapshotGtid: z.string().regex(/^(\d+-\d+-\d+)?(,\d+-\d+-\d+)*$/, 'must be a MariaDB GTID position'),
+    setId: uuid,
+    source: z.object({ instanceId: uuid, novaServerId: z.string().min(1), address: z.string().min(1), port: z.number().int() }).strict(),
+    catchUpTimeoutSeconds: z.number().int().min(1).default(600),
+  })
+  .strict();
+export type BuildReplicaInput = z.input<typeof buildReplicaInput>;
+
+export type ReplicaPhase = 'pending' | 'registering' | 'creating server' | 'restoring' | 'attaching' | 'catching up' | 'active' | 'failed' | 'cleaned up';
+
+export interface ReplicaOutcome {
+  replicaId: string;
+  name: string;
+  status: 'ACTIVE' | 'FAILED';
+  error?: string;
+  novaServerId?: string;
+  address?: string;
+  mysqlServerId?: number;
+}
+
+export interface CreateReplicasResult {
+  sourceInstanceId: string;
+  replicationSetId: string;
+  snapshotId: string;
+  snapshotBytes: number;
+  sourceRestarted: boolean;
+  replicas: ReplicaOutcome[];
+}
+
+export const detachReplicaInput = z.object({ instanceId: uuid, projectId }).strict();
+export type DetachReplicaInput = z.infer<typeof detachReplicaInput>;
+
+export interface DetachReplicaResult {
+  instanceId: string;
+  formerSourceId: string;
+  replicationUserDropped: boolean;
+}

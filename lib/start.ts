@@ -1,10 +1,19 @@
 // Typed start helpers for services that start operations themselves (and for our API).
 // Each operation has a deterministic workflow id, so repeating a request (same request
 // id) returns the operation already started instead of starting a second one.
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ORCHESTRATOR_TASK_QUEUE, SA_INSTANCE, SA_OPERATION, SA_PROJECT, workflowIds } from './names';
-import { deleteInstanceInput, provisionInstanceInput, type DeleteInstanceInput, type ProvisionInstanceInput } from './schemas';
+import {
+  createReplicasInput,
+  deleteInstanceInput,
+  detachReplicaInput,
+  provisionInstanceInput,
+  type CreateReplicasInput,
+  type DeleteInstanceInput,
+  type DetachReplicaInput,
+  type ProvisionInstanceInput,
+} from './schemas';
 import { parseOrThrow } from './validation';
 
 /** A UUID derived from (project, request id): the same request always names the same instance. */
@@ -59,4 +68,26 @@ export async function startProvisionInstance(client: Client, input: ProvisionIns
 export async function startDeleteInstance(client: Client, input: DeleteInstanceInput, opts: StartOptions = {}) {
   const spec = parseOrThrow(deleteInstanceInput, input);
   return startOrAttach(client, 'deleteInstance', workflowIds.deleteInstance(spec.instanceId), spec, spec.projectId, spec.instanceId, 'ALLOW_DUPLICATE', opts);
+}
+
+/** The ids the replicas of one request get: the same request id always yields the same ones. */
+export function replicaIdsForRequest(projectId: string, sourceId: string, requestId: string, count: number): string[] {
+  return Array.from({ length: count }, (_, i) => instanceIdForRequest(projectId, `${sourceId}/${requestId}/replica-${i + 1}`));
+}
+
+/**
+ * Starts createReplicas. With a requestId, a repeated call returns the same operation (and
+ * the same replica ids); without one, every call is a new operation.
+ */
+export async function startCreateReplicas(client: Client, input: CreateReplicasInput, opts: StartOptions & { requestId?: string } = {}) {
+  const requestId = opts.requestId ?? randomUUID();
+  const withIds = input.replicaIds ? input : { ...input, replicaIds: replicaIdsForRequest(input.projectId, input.sourceInstanceId, requestId, input.count) };
+  const spec = parseOrThrow(createReplicasInput, withIds);
+  const handle = await startOrAttach(client, 'createReplicas', workflowIds.createReplicas(spec.sourceInstanceId, requestId), spec, spec.projectId, spec.sourceInstanceId, 'REJECT_DUPLICATE', opts);
+  return { handle, replicaIds: spec.replicaIds! };
+}
+
+export async function startDetachReplica(client: Client, input: DetachReplicaInput, opts: StartOptions & { requestId?: string } = {}) {
+  const spec = parseOrThrow(detachReplicaInput, input);
+  return startOrAttach(client, 'detachReplica', workflowIds.detachReplica(spec.instanceId, opts.requestId ?? randomUUID()), spec, spec.projectId, spec.instanceId, 'REJECT_DUPLICATE', opts);
 }

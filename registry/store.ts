@@ -24,6 +24,11 @@ export interface InstanceRecord {
   fault: string | null;
   created: Date;
   updated: Date;
+  replicationSetId: string | null;
+  replicaOf: string | null;
+  readOnly: boolean;
+  /** Ids of the instances replicating from this one. */
+  replicas: string[];
   databases: string[];
   users: { name: string; host: string }[];
 }
@@ -39,13 +44,23 @@ export interface NewInstance {
   users: { name: string; host: string }[];
   operationId: string;
   operationType: string;
+  replicaOf?: string;
+  replicationSetId?: string;
+  readOnly?: boolean;
+}
+
+export interface ReplicationUser {
+  replicaId: string;
+  sourceId: string;
+  userName: string;
+  sealedPassword: string;
 }
 
 export type AcquireResult = { acquired: true } | { acquired: false; heldBy: string | null; type: string | null; missing?: boolean };
 
 const SELECT_INSTANCE = `SELECT i.*, s.server_id AS mysql_server_id FROM instances i LEFT JOIN server_ids s ON s.instance_id = i.id`;
 
-function toRecord(row: RowDataPacket, databases: string[], users: { name: string; host: string }[]): InstanceRecord {
+function toRecord(row: RowDataPacket, databases: string[], users: { name: string; host: string }[], replicas: string[]): InstanceRecord {
   return {
     id: row.id,
     projectId: row.project_id,
@@ -65,6 +80,10 @@ function toRecord(row: RowDataPacket, databases: string[], users: { name: string
     fault: row.fault,
     created: row.created,
     updated: row.updated,
+    replicationSetId: row.replication_set_id,
+    replicaOf: row.replica_of,
+    readOnly: Boolean(row.read_only),
+    replicas,
     databases,
     users,
   };
@@ -95,9 +114,9 @@ export class RegistryStore {
     try {
       await conn.beginTransaction();
       await conn.query(
-        `INSERT IGNORE INTO instances (id, project_id, name, status, flavor_id, volume_size, availability_zone, operation_id, operation_type)
-         VALUES (?, ?, ?, 'BUILD', ?, ?, ?, ?, ?)`,
-        [n.id, n.projectId, n.name, n.flavorId, n.volumeSize, n.availabilityZone ?? null, n.operationId, n.operationType],
+        `INSERT IGNORE INTO instances (id, project_id, name, status, flavor_id, volume_size, availability_zone, operation_id, operation_type, replica_of, replication_set_id, read_only)
+         VALUES (?, ?, ?, 'BUILD', ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [n.id, n.projectId, n.name, n.flavorId, n.volumeSize, n.availabilityZone ?? null, n.operationId, n.operationType, n.replicaOf ?? null, n.replicationSetId ?? null, n.readOnly ? 1 : 0],
       );
       for (const db of n.databases) await conn.query('INSERT IGNORE INTO instance_databases (instance_id, name) VALUES (?, ?)', [n.id, db]);
       for (const u of n.users) await conn.query('INSERT IGNORE INTO instance_users (instance_id, name, host) VALUES (?, ?, ?)', [n.id, u.name, u.host]);
@@ -127,6 +146,11 @@ export class RegistryStore {
     return this.hydrate(rows);
   }
 
+  async listSetMembers(setId: string): Promise<InstanceRecord[]> {
+    const [rows] = await this.pool.query<RowDataPacket[]>(`${SELECT_INSTANCE} WHERE i.replication_set_id = ? ORDER BY i.replica_of IS NOT NULL, i.created, i.id`, [setId]);
+    return this.hydrate(rows);
+  }
+
   async countInstances(): Promise<number> {
     const [rows] = await this.pool.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM instances');
     return Number(rows[0]!.n);
@@ -137,11 +161,13 @@ export class RegistryStore {
     const ids = rows.map((r) => r.id as string);
     const [dbs] = await this.pool.query<RowDataPacket[]>('SELECT instance_id, name FROM instance_databases WHERE instance_id IN (?) ORDER BY name', [ids]);
     const [users] = await this.pool.query<RowDataPacket[]>('SELECT instance_id, name, host FROM instance_users WHERE instance_id IN (?) ORDER BY name', [ids]);
+    const [replicas] = await this.pool.query<RowDataPacket[]>('SELECT id, replica_of FROM instances WHERE replica_of IN (?) ORDER BY created, id', [ids]);
     return rows.map((r) =>
       toRecord(
         r,
         dbs.filter((d) => d.instance_id === r.id).map((d) => d.name as string),
         users.filter((u) => u.instance_id === r.id).map((u) => ({ name: u.name as string, host: u.host as string })),
+        replicas.filter((x) => x.replica_of === r.id).map((x) => x.id as string),
       ),
     );
   }
@@ -189,5 +215,90 @@ export class RegistryStore {
 
   async removeInstance(instanceId: string): Promise<void> {
     await this.pool.query('DELETE FROM instances WHERE id = ?', [instanceId]);
+  }
+
+  /** The set of a source is named after the source that founded it; creating it twice is a no-op. */
+  async ensureReplicationSet(sourceId: string, projectId: string): Promise<string> {
+    const conn = await this.pool.getConnection();
+    try {
+      await conn.beginTransaction();
+      const [rows] = await conn.query<RowDataPacket[]>('SELECT replication_set_id FROM instances WHERE id = ? FOR UPDATE', [sourceId]);
+      let setId = rows[0]?.replication_set_id as string | null;
+      if (!setId) {
+        setId = sourceId;
+        await conn.query('INSERT IGNORE INTO replication_sets (id, project_id) VALUES (?, ?)', [setId, projectId]);
+        await conn.query('UPDATE instances SET replication_set_id = ? WHERE id = ?', [setId, sourceId]);
+      }
+      await conn.commit();
+      return setId;
+    } catch (e) {
+      await conn.rollback();
+      throw e;
+    } finally {
+      conn.release();
+    }
+  }
+
+  async acquireSet(setId: string, operationId: string, type: string): Promise<AcquireResult> {
+    const [res] = await this.pool.query<import('mysql2').ResultSetHeader>(
+      'UPDATE replication_sets SET operation_id = ?, operation_type = ? WHERE id = ? AND (operation_id IS NULL OR operation_id = ?)',
+      [operationId, type, setId, operationId],
+    );
+    if (res.affectedRows > 0) return { acquired: true };
+    const [rows] = await this.pool.query<RowDataPacket[]>('SELECT operation_id, operation_type FROM replication_sets WHERE id = ?', [setId]);
+    if (rows.length === 0) return { acquired: false, heldBy: null, type: null, missing: true };
+    return { acquired: false, heldBy: rows[0]!.operation_id, type: rows[0]!.operation_type };
+  }
+
+  async releaseSet(setId: string, operationId: string): Promise<void> {
+    await this.pool.query('UPDATE replication_sets SET operation_id = NULL, operation_type = NULL WHERE id = ? AND operation_id = ?', [setId, operationId]);
+  }
+
+  async getSetLock(setId: string): Promise<{ operationId: string | null; operationType: string | null } | undefined> {
+    const [rows] = await this.pool.query<RowDataPacket[]>('SELECT operation_id, operation_type FROM replication_sets WHERE id = ?', [setId]);
+    return rows[0] ? { operationId: rows[0].operation_id, operationType: rows[0].operation_type } : undefined;
+  }
+
+  async setMembership(instanceId: string, m: { replicaOf: string | null; replicationSetId: string | null; readOnly: boolean }): Promise<void> {
+    await this.pool.query('UPDATE instances SET replica_of = ?, replication_set_id = ?, read_only = ? WHERE id = ?', [m.replicaOf, m.replicationSetId, m.readOnly ? 1 : 0, instanceId]);
+  }
+
+  /** Drops a set nobody belongs to any more (its source lost its last replica). */
+  async dissolveSetIfAlone(setId: string): Promise<boolean> {
+    const [rows] = await this.pool.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM instances WHERE replication_set_id = ? AND replica_of IS NOT NULL', [setId]);
+    if (Number(rows[0]!.n) > 0) return false;
+    await this.pool.query('UPDATE instances SET replication_set_id = NULL WHERE replication_set_id = ?', [setId]);
+    await this.pool.query('DELETE FROM replication_sets WHERE id = ? AND operation_id IS NULL', [setId]);
+    return true;
+  }
+
+  async putReplicationUser(u: ReplicationUser): Promise<ReplicationUser> {
+    await this.pool.query('INSERT IGNORE INTO replication_users (replica_id, source_id, user_name, sealed_password) VALUES (?, ?, ?, ?)', [u.replicaId, u.sourceId, u.userName, u.sealedPassword]);
+    return (await this.getReplicationUser(u.replicaId))!;
+  }
+
+  async getReplicationUser(replicaId: string): Promise<ReplicationUser | undefined> {
+    const [rows] = await this.pool.query<RowDataPacket[]>('SELECT * FROM replication_users WHERE replica_id = ?', [replicaId]);
+    const r = rows[0];
+    return r ? { replicaId: r.replica_id, sourceId: r.source_id, userName: r.user_name, sealedPassword: r.sealed_password } : undefined;
+  }
+
+  async deleteReplicationUser(replicaId: string): Promise<void> {
+    await this.pool.query('DELETE FROM replication_users WHERE replica_id = ?', [replicaId]);
+  }
+
+  /** Rows recorded ahead of a build that never started (the API inserts them early). */
+  async removeUnbuilt(ids: string[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    const [res] = await this.pool.query<import('mysql2').ResultSetHeader>(
+      "DELETE FROM instances WHERE id IN (?) AND status = 'BUILD' AND nova_server_id IS NULL",
+      [ids],
+    );
+    return res.affectedRows;
+  }
+
+  async countReplicationUsers(): Promise<number> {
+    const [rows] = await this.pool.query<RowDataPacket[]>('SELECT COUNT(*) AS n FROM replication_users');
+    return Number(rows[0]!.n);
   }
 }

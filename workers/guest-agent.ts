@@ -4,8 +4,10 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createGuestActivities, resumeIfPrepared, type GuestDeps } from '../activities/guest/activities';
 import { serverLayout } from '../activities/guest/layout';
+import { createReplicationActivities } from '../activities/guest/replication';
+import { FolderSnapshotStore } from '../activities/snapshots/store';
 import { stopMariadb } from '../activities/guest/mariadb-process';
-import { guestConfigSchema, loadConfig, type GuestConfig } from '../lib/config';
+import { guestConfigSchema, loadConfig, snapshotDir, type GuestConfig } from '../lib/config';
 import { guestTaskQueue } from '../lib/names';
 import { parseSecretKey } from '../lib/secrets';
 import { createLogger } from './logger';
@@ -17,7 +19,8 @@ export async function runGuestAgent(config: GuestConfig): Promise<void> {
     address: config.TROVE_SERVER_ADDRESS,
     flavorRamMb: config.TROVE_FLAVOR_RAM_MB,
     secretKey: parseSecretKey(config.TROVE_SECRET_KEY),
-    binaries: { mariadbd: config.TROVE_MARIADBD, installDb: config.TROVE_MARIADB_INSTALL_DB },
+    binaries: { mariadbd: config.TROVE_MARIADBD, installDb: config.TROVE_MARIADB_INSTALL_DB, backup: config.TROVE_MARIADB_BACKUP, mbstream: config.TROVE_MBSTREAM },
+    snapshotDir: snapshotDir(config),
   };
   const resumed = await resumeIfPrepared(deps);
   if (resumed) log.info({ pid: resumed }, 'mariadbd running');
@@ -29,7 +32,7 @@ export async function runGuestAgent(config: GuestConfig): Promise<void> {
       connection,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue,
-      activities: createGuestActivities(deps),
+      activities: { ...createGuestActivities(deps), ...createReplicationActivities(deps, new FolderSnapshotStore(deps.snapshotDir)) },
     });
     log.info({ taskQueue, address: deps.address }, 'guest agent polling');
     await worker.run();

@@ -4,7 +4,10 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import { createComputeActivities } from '../activities/compute/activities';
 import { NovaClient } from '../lib/nova-client';
 import { createRegistryActivities } from '../activities/registry/activities';
-import { loadConfig, orchestratorConfigSchema, type OrchestratorConfig } from '../lib/config';
+import { createSnapshotActivities } from '../activities/snapshots/activities';
+import { FolderSnapshotStore } from '../activities/snapshots/store';
+import { loadConfig, orchestratorConfigSchema, snapshotDir, type OrchestratorConfig } from '../lib/config';
+import { parseSecretKey } from '../lib/secrets';
 import { ORCHESTRATOR_TASK_QUEUE } from '../lib/names';
 import { migrate } from '../registry/migrate';
 import { createRegistryPool, RegistryStore } from '../registry/store';
@@ -30,7 +33,11 @@ export async function runOrchestrator(config: OrchestratorConfig, taskQueue = OR
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue,
       workflowsPath: require.resolve('../workflows'),
-      activities: { ...createComputeActivities(nova), ...createRegistryActivities(store) },
+      activities: {
+        ...createComputeActivities(nova),
+        ...createRegistryActivities(store, { secretKey: parseSecretKey(config.TROVE_SECRET_KEY), maxReplicas: config.TROVE_MAX_REPLICAS }),
+        ...createSnapshotActivities(new FolderSnapshotStore(snapshotDir(config))),
+      },
     });
     log.info({ taskQueue, temporal: config.TEMPORAL_ADDRESS }, 'orchestrator worker polling');
     await worker.run();

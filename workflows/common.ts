@@ -5,9 +5,11 @@ import { ActivityFailure, ApplicationFailure, proxyActivities, upsertSearchAttri
 import type { ZodType } from 'zod';
 import type { ComputeActivities } from '../activities/compute/activities';
 import type { GuestActivities } from '../activities/guest/activities';
+import type { ReplicationActivities } from '../activities/guest/replication';
+import type { SnapshotActivities } from '../activities/snapshots/activities';
 import type { RegistryActivities } from '../activities/registry/activities';
 import { ErrorType, NON_RETRYABLE } from '../lib/errors';
-import { SA_INSTANCE, SA_OPERATION, SA_PROJECT, guestTaskQueue } from '../lib/names';
+import { SA_INSTANCE, SA_OPERATION, SA_PROJECT, SA_REPLICATION_SET, guestTaskQueue } from '../lib/names';
 import { formatIssues } from '../lib/validation';
 
 export const registry = proxyActivities<RegistryActivities>({
@@ -27,8 +29,26 @@ export const computeWait = proxyActivities<ComputeActivities>({
   retry: { initialInterval: '1s', maximumInterval: '10s', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
 });
 
+type GuestAll = GuestActivities & ReplicationActivities;
+
+export const snapshots = proxyActivities<SnapshotActivities>({
+  startToCloseTimeout: '2m',
+  retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 20 },
+});
+
+/** Snapshot and restore move whole datasets: long, heartbeating, resumable by retry. */
+export function guestLong(novaServerId: string) {
+  return proxyActivities<GuestAll>({
+    taskQueue: guestTaskQueue(novaServerId),
+    scheduleToStartTimeout: '5m',
+    startToCloseTimeout: '4h',
+    heartbeatTimeout: '60s',
+    retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
+  });
+}
+
 export function guestActivities(novaServerId: string) {
-  return proxyActivities<GuestActivities>({
+  return proxyActivities<GuestAll>({
     taskQueue: guestTaskQueue(novaServerId),
     // The agent of a new server needs a few seconds to boot before it polls.
     scheduleToStartTimeout: '5m',
@@ -64,6 +84,10 @@ export function operationFailure(err: unknown, prefix: string, fallbackType: str
   const cause = err instanceof ActivityFailure ? err.cause : err;
   const type = cause instanceof ApplicationFailure && cause.type ? cause.type : fallbackType;
   return ApplicationFailure.create({ message: `${prefix}: ${errorMessage(err)}`, type, nonRetryable: true });
+}
+
+export function tagReplicationSet(setId: string): void {
+  upsertSearchAttributes([{ key: SA_REPLICATION_SET, value: setId }]);
 }
 
 export function errorMessage(err: unknown): string {

@@ -1,12 +1,15 @@
 // deleteInstance: take the instance's lock, delete its server (every process and the
 // disk go with it), then forget the instance. Deleting an already-deleted server is a
 // no-op, so the workflow converges whatever step a crash interrupted.
-import { CancellationScope, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, patched, workflowInfo } from '@temporalio/workflow';
 import { ErrorType } from '../lib/errors';
 import { novaServerName } from '../lib/names';
 import { deleteInstanceInput, type DeleteInstanceInput, type DeleteInstanceResult } from '../lib/schemas';
-import { compute, errorMessage, operationFailure, parseInput, registry, tagOperation } from './common';
+import { compute, errorMessage, guestActivities, operationFailure, parseInput, registry, tagOperation } from './common';
 import { Progress } from './progress';
+
+/** Added with replication: histories recorded before it never took this branch. */
+export const DELETE_REPLICA_PATCH = '2026-11-delete-replica-leaves-set';
 
 export async function deleteInstance(raw: DeleteInstanceInput): Promise<DeleteInstanceResult> {
   const input = parseInput(deleteInstanceInput, raw);
@@ -21,7 +24,16 @@ export async function deleteInstance(raw: DeleteInstanceInput): Promise<DeleteIn
   } catch (err) {
     throw operationFailure(err, 'delete refused', ErrorType.OperationConflict);
   }
+  let setId: string | null = null;
   try {
+    // A replica leaves its set first, taking its replication account on the source with it.
+    if (instance.replicaOf && patched(DELETE_REPLICA_PATCH)) {
+      progress.phase('leaving replication set');
+      const { source, userName } = await registry.beginDetach({ ...input, operationId, operationType: 'deleteInstance' });
+      setId = instance.replicationSetId;
+      if (userName && source.novaServerId) await guestActivities(source.novaServerId).dropReplicationUser({ userName });
+      await registry.finishDetach({ instanceId: input.instanceId });
+    }
     await registry.setInstanceStatus({ instanceId: input.instanceId, status: 'SHUTDOWN' });
     progress.phase('deleting server');
     const deletedServers = await compute.deleteServer({ novaServerId: instance.novaServerId, name: novaServerName(input.instanceId) });
@@ -37,5 +49,10 @@ export async function deleteInstance(raw: DeleteInstanceInput): Promise<DeleteIn
       await registry.releaseInstance({ instanceId: input.instanceId, operationId });
     });
     throw operationFailure(err, 'delete failed', ErrorType.DeleteFailed);
+  } finally {
+    if (setId) {
+      const lockedSet = setId;
+      await CancellationScope.nonCancellable(() => registry.releaseSet({ setId: lockedSet, operationId }));
+    }
   }
 }

@@ -1,3 +1,6 @@
 // Every workflow type the orchestrator worker runs (the bundle's entry point).
 export { provisionInstance } from './provision-instance';
 export { deleteInstance } from './delete-instance';
+export { createReplicas } from './create-replicas';
+export { buildReplica } from './build-replica';
+export { detachReplica } from './detach-replica';

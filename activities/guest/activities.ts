@@ -7,18 +7,11 @@ import { ApplicationFailure } from '@temporalio/common';
 import { ErrorType } from '../../lib/errors';
 import type { UserSpec } from '../../lib/schemas';
 import { unsealSecret } from '../../lib/secrets';
-import { ensureAdminPassword } from './admin-secret';
-import type { ServerLayout } from './layout';
-import { MYSQL_PORT, nativePasswordHash, quoteIdent, renderInitSql, renderMyCnf } from './mariadb-config';
-import { connectAdmin, initializeDatadir, runningPid, startMariadb, stopMariadb, type MariadbBinaries } from './mariadb-process';
+import { MYSQL_PORT, nativePasswordHash, quoteIdent } from './mariadb-config';
+import { initializeDatadir, runningPid, startMariadb, stopMariadb } from './mariadb-process';
+import { withAdmin, writeServerConfig, type GuestDeps } from './server';
 
-export interface GuestDeps {
-  layout: ServerLayout;
-  address: string;
-  flavorRamMb: number;
-  secretKey: Buffer;
-  binaries: MariadbBinaries;
-}
+export type { GuestDeps } from './server';
 
 export interface PrepareInput {
   mysqlServerId: number;
@@ -43,40 +36,14 @@ export interface GuestStatus {
   version: string | null;
 }
 
-/** Writes a file only when its content changes; says whether it did. */
-async function writeIfChanged(file: string, content: string, mode = 0o600): Promise<boolean> {
-  const current = await fs.readFile(file, 'utf8').catch(() => undefined);
-  if (current === content) return false;
-  await fs.writeFile(`${file}.tmp`, content, { mode });
-  await fs.rename(`${file}.tmp`, file);
-  return true;
-}
-
 export function createGuestActivities(d: GuestDeps) {
   const { layout } = d;
-
-  async function writeConfig(mysqlServerId: number, readOnly: boolean): Promise<boolean> {
-    await fs.mkdir(layout.runDir, { recursive: true });
-    const password = await ensureAdminPassword(layout);
-    const cnfChanged = await writeIfChanged(layout.configFile, renderMyCnf(layout, { serverId: mysqlServerId, address: d.address, flavorRamMb: d.flavorRamMb, readOnly }));
-    await writeIfChanged(layout.initFile, renderInitSql(nativePasswordHash(password)));
-    return cnfChanged;
-  }
-
-  async function withAdmin<T>(fn: (c: import('mysql2/promise').Connection) => Promise<T>): Promise<T> {
-    const conn = await connectAdmin(layout, await ensureAdminPassword(layout));
-    try {
-      return await fn(conn);
-    } finally {
-      await conn.end().catch(() => undefined);
-    }
-  }
 
   return {
     /** Init datadir, write config, start mariadbd, create databases and users. */
     async prepare(input: PrepareInput): Promise<PrepareResult> {
       heartbeat('config');
-      const cnfChanged = await writeConfig(input.mysqlServerId, input.readOnly);
+      const cnfChanged = await writeServerConfig(d, input.mysqlServerId, input.readOnly);
       heartbeat('init');
       const initialized = await initializeDatadir(layout.datadir, d.binaries.installDb);
       let restarted = false;
@@ -87,7 +54,7 @@ export function createGuestActivities(d: GuestDeps) {
       heartbeat('start');
       await startMariadb(layout, d.binaries);
       heartbeat('accounts');
-      await withAdmin(async (c) => {
+      await withAdmin(d, async (c) => {
         for (const db of input.databases) await c.query(`CREATE DATABASE IF NOT EXISTS ${quoteIdent(db)}`);
         for (const u of input.users) {
           let password: string;
@@ -121,7 +88,7 @@ export function createGuestActivities(d: GuestDeps) {
       const pid = (await runningPid(layout)) ?? null;
       const base = { running: pid !== null, pid, prepared: existsSync(layout.preparedMarker) };
       if (pid === null) return { ...base, readOnly: null, serverId: null, version: null };
-      return withAdmin(async (c) => {
+      return withAdmin(d, async (c) => {
         const [rows] = await c.query('SELECT @@global.read_only AS ro, @@global.server_id AS sid, VERSION() AS v');
         const r = (rows as { ro: number; sid: number; v: string }[])[0]!;
         return { ...base, readOnly: Boolean(r.ro), serverId: Number(r.sid), version: r.v };

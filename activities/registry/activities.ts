@@ -2,6 +2,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { ErrorType } from '../../lib/errors';
 import type { ProvisionInstanceSpec } from '../../lib/schemas';
+import { randomPassword, sealSecret } from '../../lib/secrets';
 import type { InstanceRecord, InstanceStatus, RegistryStore } from '../../registry/store';
 
 export interface InstanceSummary {
@@ -11,6 +12,14 @@ export interface InstanceSummary {
   status: InstanceStatus;
   novaServerId: string | null;
   mysqlServerId: number | null;
+  address: string | null;
+  port: number | null;
+  flavorId: string;
+  volumeSize: number;
+  availabilityZone: string | null;
+  replicaOf: string | null;
+  replicationSetId: string | null;
+  replicas: string[];
 }
 
 const summary = (r: InstanceRecord): InstanceSummary => ({
@@ -20,9 +29,34 @@ const summary = (r: InstanceRecord): InstanceSummary => ({
   status: r.status,
   novaServerId: r.novaServerId,
   mysqlServerId: r.mysqlServerId,
+  address: r.address,
+  port: r.port,
+  flavorId: r.flavorId,
+  volumeSize: r.volumeSize,
+  availabilityZone: r.availabilityZone,
+  replicaOf: r.replicaOf,
+  replicationSetId: r.replicationSetId,
+  replicas: r.replicas,
 });
 
-export function createRegistryActivities(store: RegistryStore) {
+export interface RegistryOptions {
+  secretKey: Buffer;
+  maxReplicas: number;
+}
+
+/** One replication account per replica, named after it, so a retry finds the same one. */
+export const replicationUserName = (replicaId: string): string => `repl_${replicaId.replace(/-/g, '').slice(0, 16)}`;
+
+const nonRetryable = (message: string, type: string) => ApplicationFailure.nonRetryable(message, type);
+
+export function createRegistryActivities(store: RegistryStore, options: RegistryOptions) {
+  async function lockSet(setId: string, operationId: string, operationType: string): Promise<void> {
+    const lock = await store.acquireSet(setId, operationId, operationType);
+    if (!lock.acquired) {
+      throw nonRetryable(`replication set ${setId} is busy with operation ${lock.heldBy} (${lock.type})`, ErrorType.OperationConflict);
+    }
+  }
+
   return {
     /** Records the instance (idempotent) and takes its operation lock for this workflow. */
     async registerInstance(input: { spec: ProvisionInstanceSpec; operationId: string }): Promise<InstanceSummary> {
@@ -56,6 +90,10 @@ export function createRegistryActivities(store: RegistryStore) {
     async lockInstance(input: { instanceId: string; projectId: string; operationId: string; operationType: string }): Promise<InstanceSummary> {
       const rec = await store.getProjectInstance(input.projectId, input.instanceId);
       if (!rec) throw ApplicationFailure.nonRetryable(`instance ${input.instanceId} not found`, ErrorType.NotFound);
+      if (input.operationType === 'deleteInstance' && rec.replicas.length > 0) {
+        // Trove's rule (ReplicaSourceDeleteForbidden): a source outlives its replicas.
+        throw nonRetryable(`instance ${rec.id} is the source of ${rec.replicas.length} replica(s); detach or delete them first`, ErrorType.InvalidInput);
+      }
       const lock = await store.acquireOperation(input.instanceId, input.operationId, input.operationType);
       if (!lock.acquired) {
         throw ApplicationFailure.nonRetryable(`instance ${input.instanceId} is busy with operation ${lock.heldBy} (${lock.type})`, ErrorType.OperationConflict);
@@ -81,6 +119,111 @@ export function createRegistryActivities(store: RegistryStore) {
 
     async removeInstance(instanceId: string): Promise<void> {
       await store.removeInstance(instanceId);
+    },
+
+    /** createReplicas' first step: checks the source and takes its replication set's lock. */
+    async beginReplicas(input: { sourceId: string; projectId: string; count: number; operationId: string }): Promise<InstanceSummary> {
+      const src = await store.getProjectInstance(input.projectId, input.sourceId);
+      if (!src) throw nonRetryable(`sourceInstanceId: instance ${input.sourceId} not found`, ErrorType.NotFound);
+      if (src.replicaOf) {
+        throw nonRetryable(`sourceInstanceId: instance ${src.id} is itself a replica of ${src.replicaOf}; replicas of replicas are not supported`, ErrorType.InvalidInput);
+      }
+      if (input.count > options.maxReplicas) throw nonRetryable(`count: must be at most ${options.maxReplicas} (TROVE_MAX_REPLICAS)`, ErrorType.InvalidInput);
+      if (src.status !== 'ACTIVE') throw nonRetryable(`sourceInstanceId: instance ${src.id} is ${src.status}, not ACTIVE`, ErrorType.InvalidInput);
+      if (src.operationId) throw nonRetryable(`instance ${src.id} is busy with operation ${src.operationId} (${src.operationType})`, ErrorType.OperationConflict);
+      const setId = await store.ensureReplicationSet(src.id, src.projectId);
+      await lockSet(setId, input.operationId, 'createReplicas');
+      return summary((await store.getInstance(src.id))!);
+    },
+
+    /** Records a replica (BUILD, its builder holding its lock) as a member of the set. */
+    async registerReplica(input: {
+      replicaId: string;
+      projectId: string;
+      name: string;
+      flavorId: string;
+      volumeSize: number;
+      availabilityZone: string | null;
+      sourceId: string;
+      setId: string;
+      readOnly: boolean;
+      operationId: string;
+    }): Promise<InstanceSummary> {
+      await store.insertInstance({
+        id: input.replicaId,
+        projectId: input.projectId,
+        name: input.name,
+        flavorId: input.flavorId,
+        volumeSize: input.volumeSize,
+        availabilityZone: input.availabilityZone ?? undefined,
+        databases: [],
+        users: [],
+        operationId: input.operationId,
+        operationType: 'buildReplica',
+        replicaOf: input.sourceId,
+        replicationSetId: input.setId,
+        readOnly: input.readOnly,
+      });
+      const lock = await store.acquireOperation(input.replicaId, input.operationId, 'buildReplica');
+      if (!lock.acquired) throw nonRetryable(`instance ${input.replicaId} is busy with operation ${lock.heldBy}`, ErrorType.OperationConflict);
+      // A row the API recorded ahead of time does not know the set yet.
+      await store.setMembership(input.replicaId, { replicaOf: input.sourceId, replicationSetId: input.setId, readOnly: input.readOnly });
+      return summary((await store.getInstance(input.replicaId))!);
+    },
+
+    /** The replica's account on its source: created once, password sealed, reused by retries. */
+    async replicationCredential(input: { replicaId: string; sourceId: string }): Promise<{ userName: string; sealedPassword: string }> {
+      const existing = await store.getReplicationUser(input.replicaId);
+      if (existing) return { userName: existing.userName, sealedPassword: existing.sealedPassword };
+      const created = await store.putReplicationUser({
+        replicaId: input.replicaId,
+        sourceId: input.sourceId,
+        userName: replicationUserName(input.replicaId),
+        sealedPassword: sealSecret(options.secretKey, randomPassword()),
+      });
+      return { userName: created.userName, sealedPassword: created.sealedPassword };
+    },
+
+    async forgetReplicationCredential(replicaId: string): Promise<void> {
+      await store.deleteReplicationUser(replicaId);
+    },
+
+    /** A failed replica leaves no record: its outcome is reported by createReplicas instead. */
+    async removeFailedReplica(replicaId: string): Promise<void> {
+      await store.deleteReplicationUser(replicaId);
+      await store.removeInstance(replicaId);
+    },
+
+    async discardUnbuiltReplicas(replicaIds: string[]): Promise<number> {
+      return store.removeUnbuilt(replicaIds);
+    },
+
+    async releaseSet(input: { setId: string; operationId: string }): Promise<void> {
+      await store.releaseSet(input.setId, input.operationId);
+      await store.dissolveSetIfAlone(input.setId);
+    },
+
+    /** detachReplica's first step: the instance must be a replica of this project. */
+    async beginDetach(input: { instanceId: string; projectId: string; operationId: string; operationType: string }): Promise<{ replica: InstanceSummary; source: InstanceSummary; userName: string | null }> {
+      const rec = await store.getProjectInstance(input.projectId, input.instanceId);
+      if (!rec) throw nonRetryable(`instance ${input.instanceId} not found`, ErrorType.NotFound);
+      if (!rec.replicaOf || !rec.replicationSetId) throw nonRetryable(`instance ${rec.id} is not a replica; there is nothing to detach`, ErrorType.InvalidInput);
+      const source = await store.getInstance(rec.replicaOf);
+      if (!source) throw nonRetryable(`the source ${rec.replicaOf} of instance ${rec.id} no longer exists`, ErrorType.NotFound);
+      await lockSet(rec.replicationSetId, input.operationId, input.operationType);
+      const lock = await store.acquireOperation(rec.id, input.operationId, input.operationType);
+      if (!lock.acquired) {
+        await store.releaseSet(rec.replicationSetId, input.operationId);
+        throw nonRetryable(`instance ${rec.id} is busy with operation ${lock.heldBy} (${lock.type})`, ErrorType.OperationConflict);
+      }
+      const cred = await store.getReplicationUser(rec.id);
+      return { replica: summary(rec), source: summary(source), userName: cred?.userName ?? replicationUserName(rec.id) };
+    },
+
+    /** The replica leaves the set: no source, writable, no account on the old source. */
+    async finishDetach(input: { instanceId: string }): Promise<void> {
+      await store.setMembership(input.instanceId, { replicaOf: null, replicationSetId: null, readOnly: false });
+      await store.deleteReplicationUser(input.instanceId);
     },
   };
 }

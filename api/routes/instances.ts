@@ -2,7 +2,7 @@
 // once; the workflow does the work and the registry shows its progress.
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { NovaClient } from '../../lib/nova-client';
 import { workflowIds } from '../../lib/names';
 import type { ProvisionInstanceSpec } from '../../lib/schemas';
@@ -11,6 +11,7 @@ import { instanceIdForRequest, startDeleteInstance, startProvisionInstance } fro
 import { formatIssues } from '../../lib/validation';
 import type { InstanceRecord, RegistryStore } from '../../registry/store';
 import { sendError } from '../errors';
+import { findInstance as lookup } from '../lookup';
 import { createInstanceBody } from '../schemas';
 import { instanceView, type OperationView } from '../views';
 
@@ -39,17 +40,15 @@ async function operationOf(temporal: Client, r: InstanceRecord): Promise<Operati
   return op;
 }
 
-export function registerInstanceRoutes(app: FastifyInstance, d: InstanceRouteDeps): void {
-  /** Resolves an id (or a unique name) within the project; other projects' ids are 404. */
-  async function findInstance(project: string, ref: string): Promise<InstanceRecord | undefined> {
-    const byId = await d.store.getProjectInstance(project, ref);
-    if (byId) return byId;
-    const named = (await d.store.listInstances(project)).filter((r) => r.name === ref);
-    return named.length === 1 ? named[0] : undefined;
-  }
+export type RouteHandler = (req: FastifyRequest<{ Params: { project: string; id: string } }>, reply: FastifyReply) => Promise<unknown>;
+
+export function registerInstanceRoutes(app: FastifyInstance, d: InstanceRouteDeps, createReplica: RouteHandler): void {
+  const findInstance = (project: string, ref: string) => lookup(d.store, project, ref);
 
   app.post('/v1.0/:project/instances', async (req: ProjectReq, reply) => {
     const { project } = req.params;
+    const raw = (req.body as { instance?: Record<string, unknown> } | null)?.instance;
+    if (raw && typeof raw === 'object' && ('replica_of' in raw || 'slave_of' in raw)) return createReplica(req as never, reply);
     const parsed = createInstanceBody.safeParse(req.body);
     if (!parsed.success) {
       const errors = formatIssues(parsed.error);
@@ -115,7 +114,8 @@ export function registerInstanceRoutes(app: FastifyInstance, d: InstanceRouteDep
   app.get('/v1.0/:project/instances/:id', async (req: ProjectReq, reply) => {
     const rec = await findInstance(req.params.project, req.params.id!);
     if (!rec) return sendError(reply, 404, `instance ${req.params.id} not found`);
-    return { instance: instanceView(rec, d.baseUrl, await operationOf(d.temporal, rec)) };
+    const members = rec.replicationSetId ? await d.store.listSetMembers(rec.replicationSetId) : undefined;
+    return { instance: instanceView(rec, d.baseUrl, await operationOf(d.temporal, rec), members) };
   });
 
   app.delete('/v1.0/:project/instances/:id', async (req: ProjectReq, reply) => {

@@ -1,0 +1,237 @@
+// Replication activities served by a server's guest agent: as a source (snapshot,
+// replication accounts, GTID position) and as a replica (restore, attach, catch up,
+// detach). Each checks the server's state first, so a retry after a crash converges.
+import { existsSync, promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { cancellationSignal, heartbeat, sleep } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import { ErrorType } from '../../lib/errors';
+import { unsealSecret } from '../../lib/secrets';
+import type { SnapshotMeta, SnapshotStore } from '../snapshots/store';
+import { ensureAdminPassword } from './admin-secret';
+import { extractStream, prepareBackup, streamBackup } from './mariabackup';
+import { ADMIN_USER, MYSQL_PORT, nativePasswordHash } from './mariadb-config';
+import { startMariadb, stopMariadb } from './mariadb-process';
+import { queryRows, withAdmin, writeServerConfig, type GuestDeps } from './server';
+
+export interface ReplicationSource {
+  host: string;
+  port: number;
+  userName: string;
+  sealedPassword: string;
+}
+
+export interface ReplicaStatus {
+  configured: boolean;
+  sourceHost: string | null;
+  ioRunning: boolean;
+  sqlRunning: boolean;
+  secondsBehind: number | null;
+  lastIoError: string;
+  lastSqlError: string;
+  gtidSlavePos: string;
+  gtidBinlogPos: string;
+  gtidIoPos: string;
+  readOnly: boolean;
+}
+
+interface SlaveStatusRow {
+  Master_Host: string;
+  Slave_IO_Running: string;
+  Slave_SQL_Running: string;
+  Seconds_Behind_Master: number | null;
+  Last_IO_Error: string;
+  Last_SQL_Error: string;
+  Gtid_IO_Pos: string;
+}
+
+const REPLICATION_USER = /^[A-Za-z0-9_]{1,32}$/;
+
+function checkUserName(name: string): string {
+  if (!REPLICATION_USER.test(name)) throw ApplicationFailure.nonRetryable(`userName: must match ${REPLICATION_USER.source}`, ErrorType.InvalidInput);
+  return name;
+}
+
+export function createReplicationActivities(d: GuestDeps, store: SnapshotStore) {
+  const { layout } = d;
+  const restoredMarker = (snapshotId: string) => path.join(layout.dir, `restored-${snapshotId}`);
+
+  async function status(): Promise<ReplicaStatus> {
+    return withAdmin(d, async (c) => {
+      const [s] = await queryRows<SlaveStatusRow>(c, 'SHOW SLAVE STATUS');
+      const [v] = await queryRows<{ slave: string; binlog: string; ro: number }>(c, 'SELECT @@global.gtid_slave_pos AS slave, @@global.gtid_binlog_pos AS binlog, @@global.read_only AS ro');
+      return {
+        configured: Boolean(s),
+        sourceHost: s?.Master_Host ?? null,
+        ioRunning: s?.Slave_IO_Running === 'Yes',
+        sqlRunning: s?.Slave_SQL_Running === 'Yes',
+        secondsBehind: s?.Seconds_Behind_Master ?? null,
+        lastIoError: s?.Last_IO_Error ?? '',
+        lastSqlError: s?.Last_SQL_Error ?? '',
+        gtidSlavePos: v!.slave,
+        gtidBinlogPos: v!.binlog,
+        gtidIoPos: s?.Gtid_IO_Pos ?? '',
+        readOnly: Boolean(v!.ro),
+      };
+    });
+  }
+
+  return {
+    /** Our instances always run with binlog and GTID; this confirms it rather than assuming. */
+    async ensureReplicationSource(): Promise<{ alreadySource: boolean; restarted: boolean }> {
+      const [row] = await withAdmin(d, (c) => queryRows<{ log_bin: number }>(c, 'SELECT @@global.log_bin AS log_bin'));
+      if (row!.log_bin) return { alreadySource: true, restarted: false };
+      throw ApplicationFailure.nonRetryable('this server runs without a binary log and cannot be a replication source', ErrorType.InvalidInput);
+    },
+
+    /** Streams a consistent mariadb-backup of this server into the snapshot store. */
+    async createSnapshot(input: { snapshotId: string }): Promise<SnapshotMeta> {
+      const existing = await store.meta(input.snapshotId);
+      if (existing) return existing;
+      const writer = await store.create(input.snapshotId);
+      const scratchDir = path.join(layout.dir, 'backup-scratch');
+      await fs.rm(scratchDir, { recursive: true, force: true });
+      try {
+        const result = await streamBackup(
+          { backupBin: d.binaries.backup, socket: layout.socket, user: ADMIN_USER, password: await ensureAdminPassword(layout), scratchDir },
+          writer.stream,
+          (bytes) => heartbeat({ phase: 'snapshot', bytes }),
+          cancellationSignal(),
+        );
+        const meta: SnapshotMeta = {
+          snapshotId: input.snapshotId,
+          master: { host: d.address, port: MYSQL_PORT },
+          dataset: { datastore: 'mariadb', datastoreVersion: '10.11', sizeBytes: result.bytes, location: writer.location, checksum: `sha256:${result.checksum}` },
+          binlog: result.binlog,
+          created: new Date().toISOString(),
+        };
+        await writer.commit(meta);
+        return meta;
+      } catch (err) {
+        await writer.abort();
+        throw err;
+      } finally {
+        await fs.rm(scratchDir, { recursive: true, force: true });
+      }
+    },
+
+    /** Replaces this server's data with the snapshot's and starts MariaDB on it. */
+    async restoreSnapshot(input: { snapshotId: string; mysqlServerId: number; readOnly: boolean }): Promise<{ bytes: number; skipped: boolean }> {
+      if (existsSync(restoredMarker(input.snapshotId))) {
+        await writeServerConfig(d, input.mysqlServerId, input.readOnly);
+        await startMariadb(layout, d.binaries);
+        return { bytes: 0, skipped: true };
+      }
+      const { stream, meta } = await store.open(input.snapshotId);
+      await stopMariadb(layout);
+      const target = `${layout.datadir}.restore`;
+      await fs.rm(target, { recursive: true, force: true });
+      await fs.mkdir(target, { recursive: true });
+      const extracted = await extractStream(d.binaries.mbstream, stream, target, (bytes) => heartbeat({ phase: 'restore', bytes, total: meta.dataset.sizeBytes }), cancellationSignal());
+      if (`sha256:${extracted.checksum}` !== meta.dataset.checksum) {
+        throw new Error(`snapshot ${input.snapshotId} is corrupt: checksum ${extracted.checksum} does not match ${meta.dataset.checksum}`);
+      }
+      heartbeat({ phase: 'prepare', bytes: extracted.bytes });
+      await prepareBackup(d.binaries.backup, target);
+      await fs.rm(layout.datadir, { recursive: true, force: true });
+      await fs.rename(target, layout.datadir);
+      await writeServerConfig(d, input.mysqlServerId, input.readOnly);
+      heartbeat({ phase: 'start' });
+      await startMariadb(layout, d.binaries);
+      await fs.writeFile(restoredMarker(input.snapshotId), meta.binlog.gtid);
+      await fs.writeFile(layout.preparedMarker, new Date().toISOString());
+      return { bytes: extracted.bytes, skipped: false };
+    },
+
+    async createReplicationUser(input: { userName: string; sealedPassword: string }): Promise<void> {
+      const account = `'${checkUserName(input.userName)}'@'%'`;
+      const hash = nativePasswordHash(unsealSecret(d.secretKey, input.sealedPassword));
+      await withAdmin(d, async (c) => {
+        await c.query(`CREATE USER IF NOT EXISTS ${account} IDENTIFIED BY PASSWORD '${hash}'`);
+        await c.query(`ALTER USER ${account} IDENTIFIED BY PASSWORD '${hash}'`);
+        await c.query(`GRANT REPLICATION SLAVE ON *.* TO ${account}`);
+      });
+    },
+
+    async dropReplicationUser(input: { userName: string }): Promise<{ dropped: boolean }> {
+      const name = checkUserName(input.userName);
+      return withAdmin(d, async (c) => {
+        const rows = await queryRows(c, "SELECT 1 FROM mysql.user WHERE User = ? AND Host = '%'", [name]);
+        await c.query(`DROP USER IF EXISTS '${name}'@'%'`);
+        return { dropped: rows.length > 0 };
+      });
+    },
+
+    async listReplicationUsers(): Promise<string[]> {
+      return withAdmin(d, async (c) => (await queryRows<{ User: string }>(c, "SELECT User FROM mysql.user WHERE User LIKE 'repl\\_%' ORDER BY User")).map((r) => r.User));
+    },
+
+    /** Points this server at its source and starts replicating, from gtid on a fresh restore. */
+    async startReplication(input: { source: ReplicationSource; gtid?: string }): Promise<ReplicaStatus> {
+      const current = await status();
+      if (current.configured && current.sourceHost === input.source.host && current.ioRunning && current.sqlRunning) return current;
+      const password = unsealSecret(d.secretKey, input.source.sealedPassword);
+      await withAdmin(d, async (c) => {
+        await c.query('STOP SLAVE');
+        if (input.gtid !== undefined) await c.query('SET GLOBAL gtid_slave_pos = ?', [input.gtid]);
+        await c.query('CHANGE MASTER TO MASTER_HOST = ?, MASTER_PORT = ?, MASTER_USER = ?, MASTER_PASSWORD = ?, MASTER_USE_GTID = slave_pos, MASTER_CONNECT_RETRY = 2', [
+          input.source.host,
+          input.source.port,
+          checkUserName(input.source.userName),
+          password,
+        ]);
+        await c.query('START SLAVE');
+      });
+      return status();
+    },
+
+    async replicationStatus(): Promise<ReplicaStatus> {
+      return status();
+    },
+
+    async gtidPosition(): Promise<{ gtidBinlogPos: string }> {
+      const [row] = await withAdmin(d, (c) => queryRows<{ pos: string }>(c, 'SELECT @@global.gtid_binlog_pos AS pos'));
+      return { gtidBinlogPos: row!.pos };
+    },
+
+    /** Waits until this replica has applied gtid, failing early if replication broke. */
+    async waitForGtid(input: { gtid: string; timeoutSeconds: number }): Promise<ReplicaStatus> {
+      const deadline = Date.now() + input.timeoutSeconds * 1000;
+      for (;;) {
+        const [row] = await withAdmin(d, (c) => queryRows<{ r: number }>(c, 'SELECT MASTER_GTID_WAIT(?, 1) AS r', [input.gtid]));
+        const s = await status();
+        heartbeat({ phase: 'catch-up', secondsBehind: s.secondsBehind, gtidSlavePos: s.gtidSlavePos, target: input.gtid });
+        if (row!.r === 0) return s;
+        if (s.lastSqlError) throw ApplicationFailure.nonRetryable(`replication SQL thread failed: ${s.lastSqlError}`, ErrorType.GuestFailed);
+        if (Date.now() > deadline) {
+          throw ApplicationFailure.nonRetryable(`replica did not reach ${input.gtid} within ${input.timeoutSeconds}s (at ${s.gtidSlavePos}; IO: ${s.lastIoError || (s.ioRunning ? 'running' : 'stopped')})`, ErrorType.GuestFailed);
+        }
+        await sleep(200);
+      }
+    },
+
+    /** Stops replicating for good and makes the server writable, across restarts too. */
+    async detachReplication(): Promise<{ wasReplica: boolean }> {
+      const before = await status();
+      const [row] = await withAdmin(d, async (c) => {
+        await c.query('STOP SLAVE');
+        await c.query('RESET SLAVE ALL');
+        await c.query('SET GLOBAL read_only = OFF');
+        return queryRows<{ sid: number }>(c, 'SELECT @@global.server_id AS sid');
+      });
+      await writeServerConfig(d, Number(row!.sid), false);
+      return { wasReplica: before.configured };
+    },
+
+    async setReadOnly(input: { readOnly: boolean }): Promise<void> {
+      const [row] = await withAdmin(d, async (c) => {
+        await c.query(`SET GLOBAL read_only = ${input.readOnly ? 'ON' : 'OFF'}`);
+        return queryRows<{ sid: number }>(c, 'SELECT @@global.server_id AS sid');
+      });
+      await writeServerConfig(d, Number(row!.sid), input.readOnly);
+    },
+
+  };
+}
+
+export type ReplicationActivities = ReturnType<typeof createReplicationActivities>;

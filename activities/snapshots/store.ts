@@ -1,0 +1,77 @@
+// Where replication snapshots live between the source's backup and the replicas' restores.
+// The folder store suits one machine; Swift or S3 would implement the same interface.
+import { createReadStream, createWriteStream, existsSync, promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+
+/** The seed spec's snapshot metadata, plus what a GTID replica needs. */
+export interface SnapshotMeta {
+  snapshotId: string;
+  master: { host: string; port: number };
+  dataset: { datastore: string; datastoreVersion: string; sizeBytes: number; location: string; checksum: string };
+  binlog: { file: string; position: number; gtid: string };
+  created: string;
+}
+
+export interface SnapshotStore {
+  /** A writer for the snapshot's data; commit() makes it visible, abort() removes it. */
+  create(snapshotId: string): Promise<{ stream: Writable; location: string; commit(meta: SnapshotMeta): Promise<void>; abort(): Promise<void> }>;
+  open(snapshotId: string): Promise<{ stream: Readable; meta: SnapshotMeta }>;
+  meta(snapshotId: string): Promise<SnapshotMeta | undefined>;
+  delete(snapshotId: string): Promise<boolean>;
+  list(): Promise<string[]>;
+}
+
+const SNAPSHOT_ID = /^[0-9a-f-]{36}$/;
+
+export class FolderSnapshotStore implements SnapshotStore {
+  constructor(readonly root: string) {}
+
+  private dir(snapshotId: string): string {
+    if (!SNAPSHOT_ID.test(snapshotId)) throw new Error(`snapshotId: must be a UUID, got ${JSON.stringify(snapshotId)}`);
+    return path.join(this.root, snapshotId);
+  }
+
+  async create(snapshotId: string) {
+    const dir = this.dir(snapshotId);
+    await fs.rm(dir, { recursive: true, force: true });
+    await fs.mkdir(dir, { recursive: true });
+    const data = path.join(dir, 'backup.xbstream');
+    return {
+      stream: createWriteStream(data),
+      location: `file://${data}`,
+      commit: async (meta: SnapshotMeta) => {
+        await fs.writeFile(path.join(dir, 'meta.json.tmp'), JSON.stringify(meta, null, 2));
+        await fs.rename(path.join(dir, 'meta.json.tmp'), path.join(dir, 'meta.json'));
+      },
+      abort: async () => {
+        await fs.rm(dir, { recursive: true, force: true });
+      },
+    };
+  }
+
+  async meta(snapshotId: string): Promise<SnapshotMeta | undefined> {
+    try {
+      return JSON.parse(await fs.readFile(path.join(this.dir(snapshotId), 'meta.json'), 'utf8')) as SnapshotMeta;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async open(snapshotId: string) {
+    const meta = await this.meta(snapshotId);
+    if (!meta) throw new Error(`snapshot ${snapshotId} does not exist or is incomplete`);
+    return { stream: createReadStream(path.join(this.dir(snapshotId), 'backup.xbstream')), meta };
+  }
+
+  async delete(snapshotId: string): Promise<boolean> {
+    const dir = this.dir(snapshotId);
+    if (!existsSync(dir)) return false;
+    await fs.rm(dir, { recursive: true, force: true });
+    return true;
+  }
+
+  async list(): Promise<string[]> {
+    return existsSync(this.root) ? (await fs.readdir(this.root)).filter((f) => SNAPSHOT_ID.test(f)) : [];
+  }
+}

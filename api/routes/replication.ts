@@ -1,0 +1,167 @@
+// Replication routes: create replicas (POST /instances with replica_of, or the seed's
+// "replicate" action) and detach (topology action, or PATCH/PUT replica_of: null).
+// Checks that need no workflow answer at once; the workflow checks again under its lock.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { workflowIds } from '../../lib/names';
+import { replicaIdsForRequest, startCreateReplicas, startDetachReplica } from '../../lib/start';
+import { formatIssues } from '../../lib/validation';
+import type { InstanceRecord } from '../../registry/store';
+import { sendError } from '../errors';
+import { createReplicaBody, detachPatchBody, replicateAction } from '../schemas';
+import { findInstance } from '../lookup';
+import { instanceView } from '../views';
+import type { InstanceRouteDeps } from './instances';
+
+export interface ReplicationRouteDeps extends InstanceRouteDeps {
+  maxReplicas: number;
+}
+
+type Req = FastifyRequest<{ Params: { project: string; id: string } }>;
+
+interface ReplicaRequest {
+  source: InstanceRecord;
+  count: number;
+  name?: string;
+  flavorId?: string;
+  volumeSizeGb?: number;
+  availabilityZone?: string;
+  readOnly: boolean;
+}
+
+function badRequest(reply: FastifyReply, errors: string[]) {
+  return sendError(reply, 400, `invalid request: ${errors.join('; ')}`, { errors });
+}
+
+export function registerReplicationRoutes(app: FastifyInstance, d: ReplicationRouteDeps) {
+  const find = (project: string, ref: string) => findInstance(d.store, project, ref);
+
+  /** The refusals a person can act on before anything starts. */
+  async function refuseSource(reply: FastifyReply, r: ReplicaRequest, fields: { count: string; source: string }) {
+    if (r.count > d.maxReplicas) return badRequest(reply, [`${fields.count}: must be at most ${d.maxReplicas} (TROVE_MAX_REPLICAS)`]);
+    if (r.source.replicaOf) return badRequest(reply, [`${fields.source}: instance ${r.source.id} is itself a replica of ${r.source.replicaOf}; replicas of replicas are not supported`]);
+    if (r.source.status !== 'ACTIVE') return sendError(reply, 409, `instance ${r.source.id} is ${r.source.status}, not ACTIVE`);
+    if (r.source.operationId) return sendError(reply, 409, `instance ${r.source.id} is busy with operation ${r.source.operationId} (${r.source.operationType})`, { operation: r.source.operationId });
+    if (r.source.replicationSetId) {
+      const lock = await d.store.getSetLock(r.source.replicationSetId);
+      if (lock?.operationId) return sendError(reply, 409, `replication set ${r.source.replicationSetId} is busy with operation ${lock.operationId} (${lock.operationType})`, { operation: lock.operationId });
+    }
+    if (r.flavorId && !(await d.nova.listFlavors()).some((f) => f.id === r.flavorId)) return badRequest(reply, [`flavorRef: flavor "${r.flavorId}" does not exist`]);
+    if (r.availabilityZone && !(await d.nova.listZones()).includes(r.availabilityZone)) return badRequest(reply, [`availability_zone: zone "${r.availabilityZone}" does not exist`]);
+    return undefined;
+  }
+
+  async function startReplicas(req: Req, reply: FastifyReply, r: ReplicaRequest) {
+    const project = req.params.project;
+    const header = req.headers['x-request-id'];
+    const requestId = typeof header === 'string' && header ? header : undefined;
+    // Replica ids are fixed here so the answer can name them and a GET finds them at once.
+    const replicaIds = replicaIdsForRequest(project, r.source.id, requestId ?? `${Date.now()}-${Math.random()}`, r.count);
+    const existing = await d.store.getInstance(replicaIds[0]!);
+    if (!existing) {
+      const baseName = r.name ?? `${r.source.name}-replica`;
+      for (const [i, id] of replicaIds.entries()) {
+        await d.store.insertInstance({
+          id,
+          projectId: project,
+          name: r.count === 1 && r.name ? baseName : `${baseName}-${i + 1}`,
+          flavorId: r.flavorId ?? r.source.flavorId,
+          volumeSize: r.volumeSizeGb ?? r.source.volumeSize,
+          availabilityZone: r.availabilityZone ?? r.source.availabilityZone ?? undefined,
+          databases: [],
+          users: [],
+          operationId: workflowIds.buildReplica(id),
+          operationType: 'buildReplica',
+          replicaOf: r.source.id,
+          readOnly: r.readOnly,
+        });
+      }
+    }
+    let operationId: string;
+    try {
+      const { handle } = await startCreateReplicas(
+        d.temporal,
+        {
+          sourceInstanceId: r.source.id,
+          projectId: project,
+          count: r.count,
+          readOnly: r.readOnly,
+          replicaIds,
+          template: { name: r.name, flavorId: r.flavorId, volumeSizeGb: r.volumeSizeGb, availabilityZone: r.availabilityZone },
+        },
+        { requestId },
+      );
+      operationId = handle.workflowId;
+    } catch (err) {
+      await d.store.removeUnbuilt(replicaIds);
+      req.log.error({ err }, 'could not start createReplicas');
+      return sendError(reply, 503, 'the orchestrator is not reachable; nothing was created, try again');
+    }
+    const records = (await Promise.all(replicaIds.map((id) => d.store.getInstance(id)))).filter((x): x is InstanceRecord => Boolean(x));
+    const views = records.map((rec) => instanceView(rec, d.baseUrl, { id: operationId, type: 'createReplicas' }));
+    // Trove answers with the (last) created instance; the list of all of them comes along.
+    return reply.code(202).send({ instance: views[views.length - 1], replicas: views, operation: { id: operationId, type: 'createReplicas' } });
+  }
+
+  /** POST /instances whose body names replica_of / slave_of (the instances route hands it over). */
+  async function createFromBody(req: Req, reply: FastifyReply) {
+    const parsed = createReplicaBody.safeParse(req.body);
+    if (!parsed.success) return badRequest(reply, formatIssues(parsed.error));
+    const b = parsed.data.instance;
+    const sourceRef = (b.replica_of ?? b.slave_of)!;
+    const source = await find(req.params.project, sourceRef);
+    if (!source) return sendError(reply, 404, `instance.replica_of: instance ${sourceRef} not found`);
+    const r: ReplicaRequest = { source, count: b.replica_count ?? 1, name: b.name, flavorId: b.flavorRef, volumeSizeGb: b.volume?.size, availabilityZone: b.availability_zone, readOnly: true };
+    return (await refuseSource(reply, r, { count: 'instance.replica_count', source: 'instance.replica_of' })) ?? startReplicas(req, reply, r);
+  }
+
+  app.post('/v1.0/:project/instances/:id/action', async (req: Req, reply) => {
+    const body = req.body as Record<string, unknown> | null;
+    const keys = body && typeof body === 'object' ? Object.keys(body) : [];
+    if (keys.length !== 1) return badRequest(reply, ['(body): must hold exactly one action, e.g. {"replicate": {...}}']);
+    const rec = await find(req.params.project, req.params.id);
+    if (!rec) return sendError(reply, 404, `instance ${req.params.id} not found`);
+    const action = keys[0]!;
+    if (action === 'replicate') {
+      const parsed = replicateAction.safeParse(body!.replicate);
+      if (!parsed.success) return badRequest(reply, formatIssues(parsed.error).map((e) => `replicate.${e}`));
+      const a = parsed.data;
+      const r: ReplicaRequest = { source: rec, count: a.count, name: a.instance.name, flavorId: a.instance.flavorRef, volumeSizeGb: a.instance.volume?.size, availabilityZone: a.instance.availability_zone, readOnly: a.topology.read_only };
+      return (await refuseSource(reply, r, { count: 'replicate.count', source: 'instance' })) ?? startReplicas(req, reply, r);
+    }
+    if (action === 'detach') return detach(req, reply, rec);
+    return badRequest(reply, [`${action}: unknown action`]);
+  });
+
+  async function detach(req: Req, reply: FastifyReply, rec: InstanceRecord) {
+    if (!rec.replicaOf) return badRequest(reply, [`instance ${rec.id} is not a replica; there is nothing to detach`]);
+    if (rec.operationId) return sendError(reply, 409, `instance ${rec.id} is busy with operation ${rec.operationId} (${rec.operationType})`, { operation: rec.operationId });
+    if (rec.replicationSetId) {
+      const lock = await d.store.getSetLock(rec.replicationSetId);
+      if (lock?.operationId) return sendError(reply, 409, `replication set ${rec.replicationSetId} is busy with operation ${lock.operationId} (${lock.operationType})`, { operation: lock.operationId });
+    }
+    const header = req.headers['x-request-id'];
+    const handle = await startDetachReplica(d.temporal, { instanceId: rec.id, projectId: rec.projectId }, { requestId: typeof header === 'string' && header ? header : undefined });
+    return reply.code(202).send({ operation: { id: handle.workflowId, type: 'detachReplica' } });
+  }
+
+  app.post('/v1.0/:project/instances/:id/topology/action', async (req: Req, reply) => {
+    const body = req.body as Record<string, unknown> | null;
+    if (!body || typeof body !== 'object' || Object.keys(body).join() !== 'detach') return badRequest(reply, ['(body): must be {"detach": {}}']);
+    const rec = await find(req.params.project, req.params.id);
+    if (!rec) return sendError(reply, 404, `instance ${req.params.id} not found`);
+    return detach(req, reply, rec);
+  });
+
+  // Trove's detach: the presence of replica_of (or slave_of) set to null.
+  const patchDetach = async (req: Req, reply: FastifyReply) => {
+    const parsed = detachPatchBody.safeParse(req.body);
+    if (!parsed.success) return badRequest(reply, formatIssues(parsed.error));
+    if (!('replica_of' in parsed.data.instance) && !('slave_of' in parsed.data.instance)) return badRequest(reply, ['instance: nothing to change; send {"instance": {"replica_of": null}} to detach']);
+    const rec = await find(req.params.project, req.params.id);
+    if (!rec) return sendError(reply, 404, `instance ${req.params.id} not found`);
+    return detach(req, reply, rec);
+  };
+  app.patch('/v1.0/:project/instances/:id', patchDetach);
+  app.put('/v1.0/:project/instances/:id', patchDetach);
+  return { createFromBody };
+}

@@ -1,0 +1,90 @@
+// buildReplica (child of createReplicas): one replica from the shared snapshot. Provision
+// a server with its own server_id, restore the snapshot, give it its own replication
+// account on the source, replicate from the snapshot's GTID, wait until it has caught up.
+// A failure undoes everything this replica created: account, server, record.
+import { CancellationScope, getExternalWorkflowHandle, workflowInfo } from '@temporalio/workflow';
+import { ErrorType } from '../lib/errors';
+import { novaServerName } from '../lib/names';
+import { buildReplicaInput, type BuildReplicaInput, type ReplicaOutcome, type ReplicaPhase } from '../lib/schemas';
+import { compute, computeWait, errorMessage, guestActivities, guestLong, operationFailure, parseInput, registry, tagOperation, tagReplicationSet } from './common';
+import { Progress } from './progress';
+import { replicaProgressSignal, type ReplicaProgress } from './replica-progress';
+import { Saga } from './saga';
+
+export async function buildReplica(raw: BuildReplicaInput): Promise<ReplicaOutcome> {
+  const spec = parseInput(buildReplicaInput, raw);
+  const { workflowId: operationId, parent } = workflowInfo();
+  const progress = new Progress('buildReplica', () => `replica \`${spec.name}\` (${spec.replicaId}) of ${spec.source.instanceId}`);
+  tagOperation(spec.projectId, spec.replicaId);
+  tagReplicationSet(spec.setId);
+
+  const report = async (phase: ReplicaPhase, extra: Partial<ReplicaProgress> = {}) => {
+    progress.phase(phase);
+    if (parent) {
+      // Progress is informative: a parent that is gone must not fail the build.
+      await getExternalWorkflowHandle(parent.workflowId, parent.runId)
+        .signal(replicaProgressSignal, { replicaId: spec.replicaId, name: spec.name, phase, ...extra })
+        .catch(() => undefined);
+    }
+  };
+
+  const saga = new Saga();
+  try {
+    await report('registering');
+    saga.add('remove record', () => registry.removeFailedReplica(spec.replicaId));
+    await registry.registerReplica({
+      replicaId: spec.replicaId,
+      projectId: spec.projectId,
+      name: spec.name,
+      flavorId: spec.flavorId,
+      volumeSize: spec.volumeSizeGb,
+      availabilityZone: spec.availabilityZone,
+      sourceId: spec.source.instanceId,
+      setId: spec.setId,
+      readOnly: spec.readOnly,
+      operationId,
+    });
+    const mysqlServerId = await registry.allocateServerId(spec.replicaId);
+
+    await report('creating server');
+    const name = novaServerName(spec.replicaId);
+    saga.add('delete server', () => compute.deleteServer({ name }));
+    const novaServerId = await compute.createServer({
+      name,
+      flavorId: spec.flavorId,
+      availabilityZone: spec.availabilityZone ?? undefined,
+      metadata: { trove_instance_id: spec.replicaId, trove_project_id: spec.projectId, trove_replica_of: spec.source.instanceId },
+    });
+    const ready = await computeWait.waitForServerActive(novaServerId);
+    await registry.recordServer({ instanceId: spec.replicaId, novaServerId, address: ready.address });
+
+    await report('restoring');
+    const restored = await guestLong(novaServerId).restoreSnapshot({ snapshotId: spec.snapshotId, mysqlServerId, readOnly: spec.readOnly });
+
+    await report('attaching', { restoredBytes: restored.bytes });
+    const credential = await registry.replicationCredential({ replicaId: spec.replicaId, sourceId: spec.source.instanceId });
+    const sourceGuest = guestActivities(spec.source.novaServerId);
+    saga.add('drop replication user', () => sourceGuest.dropReplicationUser({ userName: credential.userName }));
+    await sourceGuest.createReplicationUser(credential);
+    await guestActivities(novaServerId).startReplication({
+      source: { host: spec.source.address, port: spec.source.port, ...credential },
+      gtid: spec.snapshotGtid,
+    });
+
+    await report('catching up', { restoredBytes: restored.bytes });
+    const { gtidBinlogPos } = await sourceGuest.gtidPosition();
+    const caughtUp = await guestLong(novaServerId).waitForGtid({ gtid: gtidBinlogPos, timeoutSeconds: spec.catchUpTimeoutSeconds });
+
+    await registry.setInstanceStatus({ instanceId: spec.replicaId, status: 'ACTIVE', port: 3306, fault: null });
+    await report('active', { restoredBytes: restored.bytes, secondsBehind: caughtUp.secondsBehind });
+    return { replicaId: spec.replicaId, name: spec.name, status: 'ACTIVE', novaServerId, address: ready.address, mysqlServerId };
+  } catch (err) {
+    const reason = errorMessage(err);
+    progress.fail(reason);
+    await saga.compensate();
+    await CancellationScope.nonCancellable(() => report('cleaned up', { error: reason }));
+    throw operationFailure(err, `replica ${spec.name} failed`, ErrorType.ServerBuildFailed);
+  } finally {
+    await CancellationScope.nonCancellable(() => registry.releaseInstance({ instanceId: spec.replicaId, operationId }));
+  }
+}

@@ -1,0 +1,99 @@
+// createReplicas: N read replicas of a source that already holds data, from ONE snapshot.
+// Check the source and lock its replication set; confirm it can be a source; snapshot it
+// once; build every replica in parallel (buildReplica children with deterministic ids);
+// delete the snapshot whatever happened. Each replica reports its own outcome: the ones
+// that failed cleaned up after themselves, the ones that succeeded stay.
+import { CancellationScope, executeChild, setHandler, uuid4, workflowInfo } from '@temporalio/workflow';
+import { ErrorType } from '../lib/errors';
+import { workflowIds } from '../lib/names';
+import { createReplicasInput, type CreateReplicasInput, type CreateReplicasResult, type ReplicaOutcome } from '../lib/schemas';
+import { errorMessage, guestActivities, guestLong, operationFailure, parseInput, registry, snapshots, tagOperation, tagReplicationSet } from './common';
+import { buildReplica } from './build-replica';
+import { Progress } from './progress';
+import { renderReplicaTable, replicaProgressSignal, replicasQuery, type ReplicaProgress } from './replica-progress';
+
+export async function createReplicas(raw: CreateReplicasInput): Promise<CreateReplicasResult> {
+  const spec = parseInput(createReplicasInput, raw);
+  const operationId = workflowInfo().workflowId;
+  const replicaIds = spec.replicaIds ?? Array.from({ length: spec.count }, () => uuid4());
+  const rows: ReplicaProgress[] = [];
+  const progress = new Progress('createReplicas', () => `${spec.count} replica(s) of ${spec.sourceInstanceId}\n\n${renderReplicaTable(rows)}`);
+  setHandler(replicasQuery, () => rows);
+  setHandler(replicaProgressSignal, (p) => {
+    const i = rows.findIndex((r) => r.replicaId === p.replicaId);
+    if (i >= 0) rows[i] = { ...rows[i]!, ...p };
+    progress.render();
+  });
+  tagOperation(spec.projectId, spec.sourceInstanceId);
+
+  progress.phase('checking source');
+  let source;
+  try {
+    source = await registry.beginReplicas({ sourceId: spec.sourceInstanceId, projectId: spec.projectId, count: spec.count, operationId });
+  } catch (err) {
+    await CancellationScope.nonCancellable(() => registry.discardUnbuiltReplicas(replicaIds));
+    throw operationFailure(err, 'createReplicas refused', ErrorType.InvalidInput);
+  }
+  const setId = source.replicationSetId!;
+  tagReplicationSet(setId);
+  // Trove names multiple replicas name-1, name-2, ...
+  const baseName = spec.template.name ?? `${source.name}-replica`;
+  const names = replicaIds.map((_, i) => (spec.count === 1 && spec.template.name ? baseName : `${baseName}-${i + 1}`));
+  replicaIds.forEach((replicaId, i) => rows.push({ replicaId, name: names[i]!, phase: 'pending' }));
+
+  const snapshotId = uuid4();
+  try {
+    progress.phase('preparing source');
+    const prepared = await guestActivities(source.novaServerId!).ensureReplicationSource();
+
+    progress.phase('snapshot');
+    let snapshot;
+    try {
+      snapshot = await guestLong(source.novaServerId!).createSnapshot({ snapshotId });
+
+      progress.phase('building replicas');
+      const outcomes = await Promise.all(
+        replicaIds.map((replicaId, i): Promise<ReplicaOutcome> =>
+          executeChild(buildReplica, {
+            workflowId: workflowIds.buildReplica(replicaId),
+            args: [
+              {
+                replicaId,
+                projectId: spec.projectId,
+                name: names[i]!,
+                flavorId: spec.template.flavorId ?? source.flavorId,
+                volumeSizeGb: spec.template.volumeSizeGb ?? source.volumeSize,
+                availabilityZone: spec.template.availabilityZone ?? source.availabilityZone,
+                readOnly: spec.readOnly,
+                snapshotId,
+                snapshotGtid: snapshot!.binlog.gtid,
+                setId,
+                source: { instanceId: source.id, novaServerId: source.novaServerId!, address: source.address!, port: source.port ?? 3306 },
+              },
+            ],
+          }).catch((err: unknown) => ({ replicaId, name: names[i]!, status: 'FAILED' as const, error: errorMessage(err) })),
+        ),
+      );
+      progress.phase(outcomes.every((o) => o.status === 'ACTIVE') ? 'done' : 'done with failures');
+      return {
+        sourceInstanceId: source.id,
+        replicationSetId: setId,
+        snapshotId,
+        snapshotBytes: snapshot.dataset.sizeBytes,
+        sourceRestarted: prepared.restarted,
+        replicas: outcomes,
+      };
+    } finally {
+      // Always: on success, failure and cancellation (Trove bug 1359354 leaked these).
+      await CancellationScope.nonCancellable(() => snapshots.deleteSnapshot(snapshotId));
+    }
+  } catch (err) {
+    progress.fail(errorMessage(err));
+    throw operationFailure(err, 'createReplicas failed', ErrorType.GuestFailed);
+  } finally {
+    await CancellationScope.nonCancellable(async () => {
+      await registry.discardUnbuiltReplicas(replicaIds);
+      await registry.releaseSet({ setId, operationId });
+    });
+  }
+}
