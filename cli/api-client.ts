@@ -25,6 +25,20 @@ export class UnreachableError extends Error {}
 
 export type InstanceView = Record<string, unknown> & { id: string; name: string; status: string };
 
+export interface OperationRef {
+  id: string;
+  type?: string | null;
+  phase?: string;
+}
+
+/** 202 of a replica create (POST /instances with replica_of, or the replicate action). */
+export interface ReplicasAnswer {
+  /** The last replica, as Trove answers a create. */
+  instance: InstanceView;
+  replicas?: InstanceView[];
+  operation?: OperationRef;
+}
+
 export function configFromEnv(env: Record<string, string | undefined>, fetch: FetchLike): ApiConfig {
   return {
     // A trailing slash would otherwise produce "//v1.0" paths.
@@ -87,6 +101,19 @@ export class TroveApi {
 
   async createInstance(instance: Record<string, unknown>): Promise<InstanceView> {
     return ((await this.request('POST', '/instances', { instance })) as { instance: InstanceView }).instance;
+  }
+
+  /** Same route as createInstance; the body's replica_of makes it answer with every replica. */
+  async createReplicas(instance: Record<string, unknown>): Promise<ReplicasAnswer> {
+    return (await this.request('POST', '/instances', { instance })) as ReplicasAnswer;
+  }
+
+  async replicate(idOrName: string, replicate: Record<string, unknown>): Promise<ReplicasAnswer> {
+    return (await this.request('POST', `${TroveApi.ref(idOrName)}/action`, { replicate })) as ReplicasAnswer;
+  }
+
+  async detachReplica(idOrName: string): Promise<{ operation: OperationRef }> {
+    return (await this.request('POST', `${TroveApi.ref(idOrName)}/topology/action`, { detach: {} })) as { operation: OperationRef };
   }
 
   async listInstances(): Promise<InstanceView[]> {

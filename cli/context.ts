@@ -52,3 +52,11 @@ export function parseSeconds(value: string): number {
   if (!value.trim() || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a number of seconds greater than 0.');
   return n;
 }
+
+/** Only the two spellings: a typo like "flase" must not silently pick a default. */
+export function parseBoolean(value: string): boolean {
+  const v = value.trim().toLowerCase();
+  if (v === 'true') return true;
+  if (v === 'false') return false;
+  throw new InvalidArgumentError('must be true or false.');
+}

@@ -20,12 +20,28 @@ const FLATTENERS: Record<string, Flattener> = {
     if (d?.version !== undefined) out.datastore_version = String(d.version);
   },
   fault: (v, out) => void (out.fault = String((v as { message?: unknown })?.message ?? JSON.stringify(v))),
+  // Replication fields print as ids; replicates_from/replicates_to (id arrays) and
+  // writable (a boolean) already read well through genericValue.
+  replica_of: (v, out) => void (out.replica_of = idOf(v) ?? String(v)),
+  replicas: (v, out) => void (out.replicas = genericValue(v)),
+  topology: (v, out) => {
+    const members = (v as { members?: unknown })?.members;
+    if (!Array.isArray(members)) return void (out.topology = JSON.stringify(v));
+    out.topology = members.map(topologyMember).join('; ');
+  },
   operation: (v, out) => {
     const op = v as { type?: unknown; phase?: unknown; id?: unknown };
     const type = op?.type ?? op?.id ?? 'unknown';
     out.operation = op?.phase ? `${type} (${op.phase})` : String(type);
   },
 };
+
+/** "name (id)", plus where it replicates from: the one-line form of a topology member. */
+function topologyMember(m: unknown): string {
+  const member = (m ?? {}) as { id?: unknown; name?: unknown; mysql?: { slave_of?: unknown } };
+  const source = Array.isArray(member.mysql?.slave_of) ? idOf(member.mysql.slave_of[0]) : undefined;
+  return `${String(member.name ?? '?')} (${String(member.id ?? '?')})${source ? ` <- replica of ${source}` : ''}`;
+}
 
 function genericValue(v: unknown): string {
   if (Array.isArray(v)) {

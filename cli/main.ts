@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { ApiError, UnreachableError } from './api-client';
 import { registerInstanceCommands } from './commands/instances';
+import { registerReplicationCommands } from './commands/replication';
 import { CliFailure, makeContext, type CliIo } from './context';
 
 export type { CliIo } from './context';
@@ -17,6 +18,7 @@ export function buildProgram(io: CliIo): Command {
     .showHelpAfterError('(run "trove help <command>" for usage)')
     .helpCommand(true);
   registerInstanceCommands(program, ctx);
+  registerReplicationCommands(program, ctx);
   return program;
 }
 

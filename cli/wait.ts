@@ -6,13 +6,16 @@ export interface WaitOptions {
   api: TroveApi;
   /** Poll by id, not name: names need not stay unique while we wait. */
   id: string;
-  until: 'active' | 'deleted';
+  /** 'active': status ACTIVE; a predicate: any other end state (e.g. detached and idle). */
+  until: 'active' | 'deleted' | ((v: InstanceView) => boolean);
   intervalMs: number;
   timeoutMs: number;
   /** Progress lines (stderr), so stdout stays clean for --json. */
   log: (line: string) => void;
   /** The view we already have (e.g. the 202 body), reported before the first poll. */
   initial?: InstanceView;
+  /** Stops the wait early (another replica already failed, so nobody waits for this one). */
+  signal?: AbortSignal;
 }
 
 export type WaitResult = { ok: true; instance?: InstanceView } | { ok: false; message: string };
@@ -40,7 +43,8 @@ export async function waitForInstance(o: WaitOptions): Promise<WaitResult> {
       const fault = (current.fault as { message?: string } | undefined)?.message;
       return { ok: false, message: fault ?? `instance ${o.id} went to ERROR` };
     }
-    if (o.until === 'active' && current?.status === 'ACTIVE') return { ok: true, instance: current };
+    const done = typeof o.until === 'function' ? !!current && o.until(current) : o.until === 'active' && current?.status === 'ACTIVE';
+    if (done) return { ok: true, instance: current };
 
     const remaining = deadline - Date.now();
     if (remaining <= 0) {
@@ -48,6 +52,7 @@ export async function waitForInstance(o: WaitOptions): Promise<WaitResult> {
       return { ok: false, message: `timed out after ${o.timeoutMs / 1000}s waiting for instance ${o.id}${last}; the operation goes on in the background` };
     }
     await sleep(Math.min(o.intervalMs, remaining));
+    if (o.signal?.aborted) return { ok: false, message: `stopped waiting for instance ${o.id}` };
 
     try {
       current = await o.api.getInstance(o.id);

@@ -1,24 +1,36 @@
 // Records replay fixtures: runs each workflow scenario against a Temporal dev server with
-// the in-memory activities of the workflow tests, and writes its history as JSON to
-// test/histories/<workflowType>/<scenario>.json. Run after changing workflow logic
-// (behind patched() or a new type), then commit the new files; never edit old ones.
-//   npm run record-histories
+// the in-memory activities of the workflow tests, and writes the history of the workflow
+// it names to test/histories/<workflowType>/<scenario>__<date>.json. Run after changing
+// workflow logic (behind patched() or a new type) and commit the new files; never edit or
+// delete old ones while executions of their shape may still run.
+//   npm run record-histories [-- scenario-name ...]
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { NativeConnection, Worker } from '@temporalio/worker';
-import { guestTaskQueue } from '../lib/names';
-import { fakeControlActivities, fakeGuestActivities, newWorld, type FakeWorld } from '../test/helpers/fake-activities';
+import { NativeConnection } from '@temporalio/worker';
+import { workflowIds } from '../lib/names';
+import type { CreateReplicasResult } from '../lib/schemas';
+import { newWorld, seedSource, type FakeWorld } from '../test/helpers/fake-activities';
 import { bundleWorkflows, installQuietRuntime } from '../test/helpers/runtime';
-import { startTestStack } from '../test/helpers/stack';
+import { startTestStack, type TestStack } from '../test/helpers/stack';
+import { withFakeWorkers } from '../test/helpers/workers';
+
+interface Ctx {
+  env: TestStack;
+  taskQueue: string;
+  prefix: string;
+  world: FakeWorld;
+  /** Runs a workflow to its end (failures included) and returns its id. */
+  run(type: string, arg: unknown): Promise<string>;
+}
 
 interface Scenario {
   workflowType: string;
   name: string;
   setup?: (w: FakeWorld) => void;
-  /** Workflows to run first (e.g. provision before delete); only the last is recorded. */
-  run: (instanceId: string) => { type: string; args: unknown[] }[];
+  /** Returns the id of the workflow whose history is recorded. */
+  play: (ctx: Ctx) => Promise<string>;
 }
 
 const spec = (instanceId: string) => ({
@@ -31,45 +43,82 @@ const spec = (instanceId: string) => ({
   users: [{ name: 'alice', host: '%', sealedPassword: 'v1.aaaa.bbbb.cccc', databases: ['app'] }],
 });
 
+async function replicasOf(ctx: Ctx, count: number): Promise<{ sourceId: string; workflowId: string; result?: CreateReplicasResult }> {
+  const sourceId = randomUUID();
+  seedSource(ctx.world, sourceId, ctx.prefix);
+  const workflowId = await ctx.run('createReplicas', { sourceInstanceId: sourceId, projectId: 'proj-a', count });
+  const result = (await ctx.env.temporal.workflow.getHandle(workflowId).result().catch(() => undefined)) as CreateReplicasResult | undefined;
+  return { sourceId, workflowId, result };
+}
+
 const SCENARIOS: Scenario[] = [
-  { workflowType: 'provisionInstance', name: 'success', run: (id) => [{ type: 'provisionInstance', args: [spec(id)] }] },
-  { workflowType: 'provisionInstance', name: 'build-error-compensated', setup: (w) => (w.failBuild = true), run: (id) => [{ type: 'provisionInstance', args: [spec(id)] }] },
-  { workflowType: 'provisionInstance', name: 'prepare-failed-compensated', setup: (w) => (w.failPrepare = true), run: (id) => [{ type: 'provisionInstance', args: [spec(id)] }] },
-  { workflowType: 'provisionInstance', name: 'invalid-input', run: (id) => [{ type: 'provisionInstance', args: [{ ...spec(id), volumeSizeGb: 0 }] }] },
+  { workflowType: 'provisionInstance', name: 'success', play: (c) => c.run('provisionInstance', spec(randomUUID())) },
+  { workflowType: 'provisionInstance', name: 'build-error-compensated', setup: (w) => (w.failBuild = true), play: (c) => c.run('provisionInstance', spec(randomUUID())) },
+  { workflowType: 'provisionInstance', name: 'prepare-failed-compensated', setup: (w) => (w.failPrepare = true), play: (c) => c.run('provisionInstance', spec(randomUUID())) },
+  { workflowType: 'provisionInstance', name: 'invalid-input', play: (c) => c.run('provisionInstance', { ...spec(randomUUID()), volumeSizeGb: 0 }) },
   {
     workflowType: 'deleteInstance',
     name: 'success',
-    run: (id) => [
-      { type: 'provisionInstance', args: [spec(id)] },
-      { type: 'deleteInstance', args: [{ instanceId: id, projectId: 'proj-a' }] },
-    ],
+    play: async (c) => {
+      const id = randomUUID();
+      await c.run('provisionInstance', spec(id));
+      return c.run('deleteInstance', { instanceId: id, projectId: 'proj-a' });
+    },
   },
+  {
+    workflowType: 'deleteInstance',
+    name: 'replica-leaves-set',
+    play: async (c) => {
+      const { result } = await replicasOf(c, 1);
+      return c.run('deleteInstance', { instanceId: result!.replicas[0]!.replicaId, projectId: 'proj-a' });
+    },
+  },
+  { workflowType: 'createReplicas', name: 'two-replicas', play: async (c) => (await replicasOf(c, 2)).workflowId },
+  { workflowType: 'createReplicas', name: 'one-of-two-failed', setup: (w) => (w.failRestores = 1), play: async (c) => (await replicasOf(c, 2)).workflowId },
+  { workflowType: 'createReplicas', name: 'snapshot-failed', setup: (w) => (w.failSnapshot = true), play: async (c) => (await replicasOf(c, 2)).workflowId },
+  { workflowType: 'buildReplica', name: 'success', play: async (c) => workflowIds.buildReplica((await replicasOf(c, 1)).result!.replicas[0]!.replicaId) },
+  {
+    workflowType: 'buildReplica',
+    name: 'restore-failed-compensated',
+    setup: (w) => (w.failRestores = 1),
+    play: async (c) => workflowIds.buildReplica((await replicasOf(c, 1)).result!.replicas[0]!.replicaId),
+  },
+  {
+    workflowType: 'detachReplica',
+    name: 'success',
+    play: async (c) => {
+      const { result } = await replicasOf(c, 1);
+      return c.run('detachReplica', { instanceId: result!.replicas[0]!.replicaId, projectId: 'proj-a' });
+    },
+  },
+  { workflowType: 'detachReplica', name: 'not-a-replica', play: async (c) => c.run('detachReplica', { instanceId: seedSource(c.world, randomUUID(), c.prefix).id, projectId: 'proj-a' }) },
 ];
 
 async function main(): Promise<void> {
+  const only = process.argv.slice(2);
   installQuietRuntime();
   const [env, bundle] = await Promise.all([startTestStack({ parts: ['temporal'] }), bundleWorkflows()]);
   const connection = await NativeConnection.connect({ address: env.stack.env.TEMPORAL_ADDRESS });
   const stamp = new Date().toISOString().slice(0, 10);
   try {
-    for (const s of SCENARIOS) {
+    for (const s of SCENARIOS.filter((x) => only.length === 0 || only.includes(`${x.workflowType}/${x.name}`))) {
       const world = newWorld();
       s.setup?.(world);
-      const taskQueue = `record-${randomUUID()}`;
-      const prefix = `srv-${randomUUID().slice(0, 8)}`;
-      const orchestrator = await Worker.create({ connection, taskQueue, workflowBundle: bundle, activities: fakeControlActivities(world, prefix) });
-      const guest = await Worker.create({ connection, taskQueue: guestTaskQueue(`${prefix}-1`), activities: fakeGuestActivities(world) });
-      const instanceId = randomUUID();
-      let lastId = '';
-      await orchestrator.runUntil(
-        guest.runUntil(async () => {
-          for (const step of s.run(instanceId)) {
-            lastId = `${step.type}-${randomUUID()}`;
-            await env.temporal.workflow.execute(step.type, { taskQueue, workflowId: lastId, args: step.args }).catch(() => undefined);
-          }
-        }),
-      );
-      const history = await env.temporal.workflow.getHandle(lastId).fetchHistory();
+      const recordedId = await withFakeWorkers(connection, bundle, world, (taskQueue, prefix) => {
+        const ctx: Ctx = {
+          env,
+          taskQueue,
+          prefix,
+          world,
+          async run(type, arg) {
+            const workflowId = `${type}-${randomUUID()}`;
+            await env.temporal.workflow.execute(type, { taskQueue, workflowId, args: [arg] }).catch(() => undefined);
+            return workflowId;
+          },
+        };
+        return s.play(ctx);
+      });
+      const history = await env.temporal.workflow.getHandle(recordedId).fetchHistory();
       const dir = path.join(__dirname, '..', 'test', 'histories', s.workflowType);
       mkdirSync(dir, { recursive: true });
       const file = path.join(dir, `${s.name}__${stamp}.json`);

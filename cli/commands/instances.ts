@@ -1,9 +1,9 @@
-// Instance commands: create, list, show, delete (troveclient syntax).
-import type { Command } from 'commander';
-import { InvalidArgumentError } from 'commander';
+// Instance commands: create (also of replicas), list, show, delete (troveclient syntax).
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { InstanceView } from '../api-client';
 import { CliFailure, parseSeconds, parseWholeNumber, type CliContext } from '../context';
 import { flattenView, json, listTable, propertyTable } from '../format';
+import { finishReplicas } from '../replicas';
 import { waitForInstance } from '../wait';
 
 interface UserSpec {
@@ -18,11 +18,31 @@ function collectUser(value: string, previous: UserSpec[] | undefined): UserSpec[
   return [...(previous ?? []), { name: value.slice(0, at), password: value.slice(at + 1) }];
 }
 
+const nonEmpty = (v: unknown) => Array.isArray(v) && v.length > 0;
+
+// replicates_from/replicates_to are on every view ([] when standalone); replica_of/replicas
+// only when set. Either pair is enough, so older and newer API answers both get a role.
 function role(v: InstanceView): string {
-  if (v.replica_of) return 'replica';
-  if (Array.isArray(v.replicas) && v.replicas.length > 0) return 'primary';
+  if (v.replica_of || nonEmpty(v.replicates_from)) return 'replica';
+  if (nonEmpty(v.replicas) || nonEmpty(v.replicates_to)) return 'primary';
   return '';
 }
+
+interface CreateOptions {
+  size: number;
+  databases?: string[];
+  users?: UserSpec[];
+  availability_zone?: string;
+  replica_of?: string;
+  slave_of?: string;
+  replica_count?: number;
+  wait?: boolean;
+  timeout: number;
+  json?: boolean;
+}
+
+/** A replica copies its source's data and accounts, so the API refuses both for replicas. */
+const notForReplicas = (option: Option) => option.conflicts(['replica_of', 'slave_of']);
 
 export function printInstance(ctx: CliContext, v: InstanceView, asJson: boolean): void {
   ctx.out(asJson ? json(v) : propertyTable(flattenView(v)));
@@ -57,12 +77,26 @@ export function registerInstanceCommands(program: Command, ctx: CliContext): voi
       .argument('<name>', 'name of the instance')
       .argument('<flavor>', 'flavor ID')
       .requiredOption('--size <GB>', 'size of the instance volume in GB', parseWholeNumber('size', 1))
-      .option('--databases <name...>', 'databases to create on the instance')
-      .option('--users <USER:PASS...>', 'users to create, with access to all of --databases', collectUser)
-      .option('--availability_zone <az>', 'availability zone of the instance'),
+      .addOption(notForReplicas(new Option('--databases <name...>', 'databases to create on the instance')))
+      .addOption(notForReplicas(new Option('--users <USER:PASS...>', 'users to create, with access to all of --databases').argParser(collectUser)))
+      .option('--availability_zone <az>', 'availability zone of the instance')
+      .addOption(new Option('--replica_of <id|name>', 'create read replica(s) of this instance instead').conflicts('slave_of'))
+      .option('--slave_of <id|name>', 'older name of --replica_of')
+      .option('--replica_count <N>', 'number of replicas to create (with --replica_of; default 1)', parseWholeNumber('replica_count', 1)),
   )
     .option('--json', 'print the API JSON only')
-    .action(async (name: string, flavor: string, opts: { size: number; databases?: string[]; users?: UserSpec[]; availability_zone?: string; wait?: boolean; timeout: number; json?: boolean }) => {
+    .action(async (name: string, flavor: string, opts: CreateOptions, cmd: Command) => {
+      const source = opts.replica_of ?? opts.slave_of;
+      if (source === undefined && opts.replica_count !== undefined) {
+        cmd.error("error: option '--replica_count <N>' needs --replica_of <id|name>", { exitCode: 2, code: 'trove.usage' });
+      }
+      if (source !== undefined) {
+        // --slave_of is sent as replica_of too: one spelling on the wire, the API takes both.
+        const body: Record<string, unknown> = { name, replica_of: source, flavorRef: flavor, volume: { size: opts.size } };
+        if (opts.replica_count !== undefined) body.replica_count = opts.replica_count;
+        if (opts.availability_zone) body.availability_zone = opts.availability_zone;
+        return finishReplicas(ctx, await ctx.api().createReplicas(body), opts);
+      }
       const databases = (opts.databases ?? []).map((db) => ({ name: db }));
       const body: Record<string, unknown> = { name, flavorRef: flavor, volume: { size: opts.size } };
       if (opts.availability_zone) body.availability_zone = opts.availability_zone;

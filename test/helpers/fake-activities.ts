@@ -1,34 +1,93 @@
 // In-memory stand-ins for the control and guest activities, for workflow tests and for
-// recording replay histories. They keep just enough state to assert what the workflow did.
+// recording replay histories. They keep just enough state to assert what a workflow did.
 import { ApplicationFailure } from '@temporalio/common';
 import type { ComputeActivities } from '../../activities/compute/activities';
 import type { GuestActivities } from '../../activities/guest/activities';
-import type { RegistryActivities } from '../../activities/registry/activities';
+import type { ReplicationActivities } from '../../activities/guest/replication';
+import type { InstanceSummary, RegistryActivities } from '../../activities/registry/activities';
+import { replicationUserName } from '../../activities/registry/activities';
+import type { SnapshotActivities } from '../../activities/snapshots/activities';
 import { ErrorType } from '../../lib/errors';
 
+export interface FakeInstance {
+  id: string;
+  projectId: string;
+  name: string;
+  status: string;
+  fault?: string | null;
+  lock: string | null;
+  novaServerId: string | null;
+  address: string | null;
+  replicaOf: string | null;
+  setId: string | null;
+  readOnly: boolean;
+}
+
 export interface FakeWorld {
-  instances: Map<string, { status: string; fault?: string | null; lock: string | null; novaServerId: string | null; projectId: string }>;
+  instances: Map<string, FakeInstance>;
   servers: Map<string, { name: string; status: string }>;
+  sets: Map<string, string | null>;
+  credentials: Map<string, { userName: string; sealedPassword: string }>;
+  /** Replication accounts per Nova server (the source's mysql.user). */
+  accounts: Map<string, Set<string>>;
+  snapshots: Set<string>;
   calls: string[];
   failBuild?: boolean;
   failPrepare?: boolean;
+  failSnapshot?: boolean;
+  /** The next N restores fail for good. */
+  failRestores?: number;
+  maxReplicas?: number;
 }
 
 export function newWorld(): FakeWorld {
-  return { instances: new Map(), servers: new Map(), calls: [] };
+  return { instances: new Map(), servers: new Map(), sets: new Map(), credentials: new Map(), accounts: new Map(), snapshots: new Set(), calls: [] };
 }
 
-export function fakeControlActivities(w: FakeWorld, serverIdPrefix: string): ComputeActivities & RegistryActivities {
+/** A source instance as if provisionInstance had run, on server `<prefix>-src`. */
+export function seedSource(w: FakeWorld, id: string, prefix: string, projectId = 'proj-a'): FakeInstance {
+  const inst: FakeInstance = { id, projectId, name: 'master', status: 'ACTIVE', lock: null, novaServerId: `${prefix}-src`, address: '127.0.1.1', replicaOf: null, setId: null, readOnly: false };
+  w.instances.set(id, inst);
+  w.servers.set(`${prefix}-src`, { name: `trove-${id}`, status: 'ACTIVE' });
+  return inst;
+}
+
+const summary = (w: FakeWorld, i: FakeInstance): InstanceSummary => ({
+  id: i.id,
+  projectId: i.projectId,
+  name: i.name,
+  status: i.status as InstanceSummary['status'],
+  novaServerId: i.novaServerId,
+  mysqlServerId: null,
+  address: i.address,
+  port: 3306,
+  flavorId: '1',
+  volumeSize: 1,
+  availabilityZone: 'az1',
+  replicaOf: i.replicaOf,
+  replicationSetId: i.setId,
+  replicas: [...w.instances.values()].filter((x) => x.replicaOf === i.id).map((x) => x.id),
+});
+
+const fail = (message: string, type: string) => ApplicationFailure.nonRetryable(message, type);
+
+export function fakeControlActivities(w: FakeWorld, serverIdPrefix: string): ComputeActivities & RegistryActivities & SnapshotActivities {
   let n = 0;
   let nextMysqlId = 101;
-  const summary = (id: string) => {
-    const i = w.instances.get(id)!;
-    return { id, projectId: i.projectId, name: 'x', status: i.status as 'BUILD', novaServerId: i.novaServerId, mysqlServerId: null };
+  const get = (id: string) => {
+    const i = w.instances.get(id);
+    if (!i) throw fail(`instance ${id} not found`, ErrorType.NotFound);
+    return i;
+  };
+  const lockSet = (setId: string, op: string) => {
+    const held = w.sets.get(setId);
+    if (held && held !== op) throw fail(`replication set ${setId} is busy with operation ${held}`, ErrorType.OperationConflict);
+    w.sets.set(setId, op);
   };
   return {
     async getFlavor(id) {
       w.calls.push('getFlavor');
-      if (id === '999') throw ApplicationFailure.nonRetryable(`flavorRef: flavor "${id}" does not exist`, ErrorType.InvalidInput);
+      if (id === '999') throw fail(`flavorRef: flavor "${id}" does not exist`, ErrorType.InvalidInput);
       return { id, name: 'm1.tiny', ram: 512, vcpus: 1, disk: 1 };
     },
     async createServer(input) {
@@ -41,10 +100,10 @@ export function fakeControlActivities(w: FakeWorld, serverIdPrefix: string): Com
       w.calls.push('waitForServerActive');
       if (w.failBuild) {
         w.servers.get(id)!.status = 'ERROR';
-        throw ApplicationFailure.nonRetryable(`server ${id} went to ERROR: injected`, ErrorType.ServerBuildFailed);
+        throw fail(`server ${id} went to ERROR: injected`, ErrorType.ServerBuildFailed);
       }
       w.servers.get(id)!.status = 'ACTIVE';
-      return { novaServerId: id, address: '127.0.1.1', availabilityZone: 'az1' };
+      return { novaServerId: id, address: `127.0.2.${id.split('-').pop()}`, availabilityZone: 'az1' };
     },
     async deleteServer(ref) {
       w.calls.push('deleteServer');
@@ -59,16 +118,19 @@ export function fakeControlActivities(w: FakeWorld, serverIdPrefix: string): Com
     },
     async registerInstance({ spec, operationId }) {
       w.calls.push('registerInstance');
-      if (!w.instances.has(spec.instanceId)) w.instances.set(spec.instanceId, { status: 'BUILD', lock: operationId, novaServerId: null, projectId: spec.projectId });
-      return summary(spec.instanceId);
+      if (!w.instances.has(spec.instanceId)) {
+        w.instances.set(spec.instanceId, { id: spec.instanceId, projectId: spec.projectId, name: spec.name, status: 'BUILD', lock: operationId, novaServerId: null, address: null, replicaOf: null, setId: null, readOnly: false });
+      }
+      return summary(w, get(spec.instanceId));
     },
-    async lockInstance({ instanceId, projectId, operationId }) {
+    async lockInstance({ instanceId, projectId, operationId, operationType }) {
       w.calls.push('lockInstance');
       const i = w.instances.get(instanceId);
-      if (!i || i.projectId !== projectId) throw ApplicationFailure.nonRetryable(`instance ${instanceId} not found`, ErrorType.NotFound);
-      if (i.lock && i.lock !== operationId) throw ApplicationFailure.nonRetryable(`busy with ${i.lock}`, ErrorType.OperationConflict);
+      if (!i || i.projectId !== projectId) throw fail(`instance ${instanceId} not found`, ErrorType.NotFound);
+      if (operationType === 'deleteInstance' && summary(w, i).replicas.length) throw fail('detach or delete its replicas first', ErrorType.InvalidInput);
+      if (i.lock && i.lock !== operationId) throw fail(`busy with ${i.lock}`, ErrorType.OperationConflict);
       i.lock = operationId;
-      return summary(instanceId);
+      return summary(w, i);
     },
     async releaseInstance({ instanceId, operationId }) {
       w.calls.push('releaseInstance');
@@ -79,13 +141,13 @@ export function fakeControlActivities(w: FakeWorld, serverIdPrefix: string): Com
       w.calls.push('allocateServerId');
       return nextMysqlId++;
     },
-    async recordServer({ instanceId, novaServerId }) {
+    async recordServer({ instanceId, novaServerId, address }) {
       w.calls.push('recordServer');
-      w.instances.get(instanceId)!.novaServerId = novaServerId;
+      Object.assign(get(instanceId), { novaServerId, address });
     },
     async setInstanceStatus({ instanceId, status, fault }) {
       w.calls.push(`setInstanceStatus:${status}`);
-      const i = w.instances.get(instanceId)!;
+      const i = get(instanceId);
       i.status = status;
       if (fault !== undefined) i.fault = fault;
     },
@@ -93,14 +155,83 @@ export function fakeControlActivities(w: FakeWorld, serverIdPrefix: string): Com
       w.calls.push('removeInstance');
       w.instances.delete(instanceId);
     },
+    async beginReplicas({ sourceId, projectId, count, operationId }) {
+      w.calls.push('beginReplicas');
+      const src = w.instances.get(sourceId);
+      if (!src || src.projectId !== projectId) throw fail(`sourceInstanceId: instance ${sourceId} not found`, ErrorType.NotFound);
+      if (src.replicaOf) throw fail(`sourceInstanceId: instance ${sourceId} is itself a replica of ${src.replicaOf}`, ErrorType.InvalidInput);
+      if (count > (w.maxReplicas ?? 10)) throw fail(`count: must be at most ${w.maxReplicas ?? 10}`, ErrorType.InvalidInput);
+      src.setId ??= src.id;
+      lockSet(src.setId, operationId);
+      return summary(w, src);
+    },
+    async registerReplica(input) {
+      w.calls.push('registerReplica');
+      if (!w.instances.has(input.replicaId)) {
+        w.instances.set(input.replicaId, { id: input.replicaId, projectId: input.projectId, name: input.name, status: 'BUILD', lock: input.operationId, novaServerId: null, address: null, replicaOf: input.sourceId, setId: input.setId, readOnly: input.readOnly });
+      }
+      return summary(w, get(input.replicaId));
+    },
+    async replicationCredential({ replicaId }) {
+      w.calls.push('replicationCredential');
+      if (!w.credentials.has(replicaId)) w.credentials.set(replicaId, { userName: replicationUserName(replicaId), sealedPassword: 'v1.aaaa.bbbb.cccc' });
+      return w.credentials.get(replicaId)!;
+    },
+    async forgetReplicationCredential(replicaId) {
+      w.credentials.delete(replicaId);
+    },
+    async removeFailedReplica(replicaId) {
+      w.calls.push('removeFailedReplica');
+      w.credentials.delete(replicaId);
+      w.instances.delete(replicaId);
+    },
+    async discardUnbuiltReplicas(ids) {
+      let removed = 0;
+      for (const id of ids) {
+        const i = w.instances.get(id);
+        if (i && i.status === 'BUILD' && !i.novaServerId) {
+          w.instances.delete(id);
+          removed++;
+        }
+      }
+      return removed;
+    },
+    async releaseSet({ setId, operationId }) {
+      w.calls.push('releaseSet');
+      if (w.sets.get(setId) === operationId) w.sets.set(setId, null);
+    },
+    async beginDetach({ instanceId, projectId, operationId }) {
+      w.calls.push('beginDetach');
+      const r = w.instances.get(instanceId);
+      if (!r || r.projectId !== projectId) throw fail(`instance ${instanceId} not found`, ErrorType.NotFound);
+      if (!r.replicaOf || !r.setId) throw fail(`instance ${instanceId} is not a replica; there is nothing to detach`, ErrorType.InvalidInput);
+      lockSet(r.setId, operationId);
+      if (r.lock && r.lock !== operationId) throw fail(`busy with ${r.lock}`, ErrorType.OperationConflict);
+      r.lock = operationId;
+      return { replica: summary(w, r), source: summary(w, get(r.replicaOf)), userName: w.credentials.get(r.id)?.userName ?? replicationUserName(r.id) };
+    },
+    async finishDetach({ instanceId }) {
+      w.calls.push('finishDetach');
+      Object.assign(get(instanceId), { replicaOf: null, setId: null, readOnly: false });
+      w.credentials.delete(instanceId);
+    },
+    async deleteSnapshot(snapshotId) {
+      w.calls.push('deleteSnapshot');
+      return w.snapshots.delete(snapshotId);
+    },
   };
 }
 
-export function fakeGuestActivities(w: FakeWorld): GuestActivities {
+export function fakeGuestActivities(w: FakeWorld, novaServerId = 'srv'): GuestActivities & ReplicationActivities {
+  const accounts = () => {
+    if (!w.accounts.has(novaServerId)) w.accounts.set(novaServerId, new Set());
+    return w.accounts.get(novaServerId)!;
+  };
+  const status = { configured: true, sourceHost: '127.0.1.1', ioRunning: true, sqlRunning: true, secondsBehind: 0, lastIoError: '', lastSqlError: '', gtidSlavePos: '0-101-5', gtidBinlogPos: '', gtidIoPos: '0-101-5', readOnly: true };
   return {
     async prepare() {
       w.calls.push('prepare');
-      if (w.failPrepare) throw ApplicationFailure.nonRetryable('mariadbd exited with code 1 at start', ErrorType.GuestFailed);
+      if (w.failPrepare) throw fail('mariadbd exited with code 1 at start', ErrorType.GuestFailed);
       return { address: '127.0.1.1', port: 3306, initialized: true, restarted: false };
     },
     async restart() {
@@ -111,6 +242,62 @@ export function fakeGuestActivities(w: FakeWorld): GuestActivities {
     },
     async status() {
       return { running: true, pid: 1, prepared: true, readOnly: false, serverId: 101, version: '10.11' };
+    },
+    async ensureReplicationSource() {
+      w.calls.push('ensureReplicationSource');
+      return { alreadySource: true, restarted: false };
+    },
+    async createSnapshot({ snapshotId }) {
+      w.calls.push('createSnapshot');
+      if (w.failSnapshot) throw fail('mariadb-backup exited with 1', ErrorType.GuestFailed);
+      w.snapshots.add(snapshotId);
+      return {
+        snapshotId,
+        master: { host: '127.0.1.1', port: 3306 },
+        dataset: { datastore: 'mariadb', datastoreVersion: '10.11', sizeBytes: 1024, location: `file:///snapshots/${snapshotId}`, checksum: 'sha256:00' },
+        binlog: { file: 'mysql-bin.000001', position: 4, gtid: '0-101-5' },
+        created: '2026-11-22T00:00:00.000Z',
+      };
+    },
+    async restoreSnapshot() {
+      w.calls.push('restoreSnapshot');
+      if (w.failRestores && w.failRestores > 0) {
+        w.failRestores--;
+        throw fail('snapshot is corrupt: checksum mismatch', ErrorType.GuestFailed);
+      }
+      return { bytes: 1024, skipped: false };
+    },
+    async createReplicationUser({ userName }) {
+      w.calls.push('createReplicationUser');
+      accounts().add(userName);
+    },
+    async dropReplicationUser({ userName }) {
+      w.calls.push('dropReplicationUser');
+      return { dropped: accounts().delete(userName) };
+    },
+    async listReplicationUsers() {
+      return [...accounts()];
+    },
+    async startReplication() {
+      w.calls.push('startReplication');
+      return status;
+    },
+    async replicationStatus() {
+      return status;
+    },
+    async gtidPosition() {
+      return { gtidBinlogPos: '0-101-7' };
+    },
+    async waitForGtid() {
+      w.calls.push('waitForGtid');
+      return status;
+    },
+    async detachReplication() {
+      w.calls.push('detachReplication');
+      return { wasReplica: true };
+    },
+    async setReadOnly() {
+      w.calls.push('setReadOnly');
     },
   };
 }

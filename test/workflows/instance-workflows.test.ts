@@ -30,7 +30,7 @@ async function withWorkers<T>(world: FakeWorld, fn: (taskQueue: string) => Promi
   const taskQueue = `wf-test-${randomUUID()}`;
   const prefix = `srv-${randomUUID().slice(0, 8)}`;
   const orchestrator = await Worker.create({ connection: nativeConnection, taskQueue, workflowBundle: bundle, activities: fakeControlActivities(world, prefix) });
-  const guest = await Worker.create({ connection: nativeConnection, taskQueue: guestTaskQueue(`${prefix}-1`), activities: fakeGuestActivities(world) });
+  const guest = await Worker.create({ connection: nativeConnection, taskQueue: guestTaskQueue(`${prefix}-1`), activities: fakeGuestActivities(world, `${prefix}-1`) });
   return orchestrator.runUntil(guest.runUntil(fn(taskQueue)));
 }
 

@@ -1,0 +1,170 @@
+// createReplicas, buildReplica and detachReplica against a real Temporal server with
+// mocked activities: one snapshot for N replicas, per-replica outcomes and cleanup, the
+// snapshot always deleted, the set lock always released, and refusals that change nothing.
+import { randomUUID } from 'node:crypto';
+import { WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { CreateReplicasResult } from '../../lib/schemas';
+import { newWorld, seedSource, type FakeWorld } from '../helpers/fake-activities';
+import { bundleWorkflows, installQuietRuntime } from '../helpers/runtime';
+import { startTestStack, type TestStack } from '../helpers/stack';
+import { withFakeWorkers } from '../helpers/workers';
+
+let env: TestStack;
+let bundle: WorkflowBundleWithSourceMap;
+let connection: NativeConnection;
+
+beforeAll(async () => {
+  installQuietRuntime();
+  [env, bundle] = await Promise.all([startTestStack({ parts: ['temporal'] }), bundleWorkflows()]);
+  connection = await NativeConnection.connect({ address: env.stack.env.TEMPORAL_ADDRESS });
+});
+afterAll(async () => {
+  await connection?.close();
+  await env?.stop();
+});
+
+async function failureOf(p: Promise<unknown>): Promise<ApplicationFailure> {
+  const err = await p.then(() => undefined, (e: unknown) => e);
+  expect(err).toBeInstanceOf(WorkflowFailedError);
+  return (err as WorkflowFailedError).cause as ApplicationFailure;
+}
+
+function createReplicas(world: FakeWorld, args: Record<string, unknown>, after?: (taskQueue: string) => Promise<void>) {
+  return withFakeWorkers(connection, bundle, world, async (taskQueue, prefix) => {
+    const sourceId = (args.sourceInstanceId as string) ?? randomUUID();
+    if (!world.instances.has(sourceId)) seedSource(world, sourceId, prefix);
+    const result = await env.temporal.workflow.execute('createReplicas', {
+      taskQueue,
+      workflowId: `create-replicas-${randomUUID()}`,
+      args: [{ sourceInstanceId: sourceId, projectId: 'proj-a', count: 2, ...args }],
+    });
+    await after?.(taskQueue);
+    return result as CreateReplicasResult;
+  });
+}
+
+test('two replicas from one snapshot: both ACTIVE, one account each on the source, snapshot deleted, set released', async () => {
+  const world = newWorld();
+  const sourceId = randomUUID();
+  const result = await createReplicas(world, { sourceInstanceId: sourceId });
+  expect(result.replicas.map((r) => r.status)).toEqual(['ACTIVE', 'ACTIVE']);
+  expect(result.replicas.map((r) => r.name)).toEqual(['master-replica-1', 'master-replica-2']);
+  expect(world.calls.filter((c) => c === 'createSnapshot')).toHaveLength(1);
+  expect(world.calls.filter((c) => c === 'restoreSnapshot')).toHaveLength(2);
+  expect(world.snapshots.size).toBe(0);
+  expect(world.calls).toContain('deleteSnapshot');
+  const sourceServer = world.instances.get(sourceId)!.novaServerId!;
+  expect(world.accounts.get(sourceServer)!.size).toBe(2);
+  expect(world.credentials.size).toBe(2);
+  for (const r of result.replicas) expect(world.instances.get(r.replicaId)).toMatchObject({ status: 'ACTIVE', replicaOf: sourceId, readOnly: true, lock: null });
+  expect(world.sets.get(sourceId)).toBeNull();
+});
+
+test('a replica whose restore fails is undone completely while the other one stays', async () => {
+  const world = newWorld();
+  world.failRestores = 1;
+  const sourceId = randomUUID();
+  const result = await createReplicas(world, { sourceInstanceId: sourceId });
+  const failed = result.replicas.filter((r) => r.status === 'FAILED');
+  const ok = result.replicas.filter((r) => r.status === 'ACTIVE');
+  expect(failed).toHaveLength(1);
+  expect(ok).toHaveLength(1);
+  expect(failed[0]!.error).toMatch(/checksum mismatch/);
+  expect(world.instances.has(failed[0]!.replicaId)).toBe(false);
+  expect(world.credentials.has(failed[0]!.replicaId)).toBe(false);
+  // Source + the surviving replica's server only.
+  expect([...world.servers.keys()]).toHaveLength(2);
+  expect(world.accounts.get(world.instances.get(sourceId)!.novaServerId!)?.size ?? 0).toBe(1);
+  expect(world.snapshots.size).toBe(0);
+  expect(world.sets.get(sourceId)).toBeNull();
+});
+
+test('a failed snapshot fails the operation, builds nothing, and discards rows recorded ahead', async () => {
+  const world = newWorld();
+  world.failSnapshot = true;
+  const sourceId = randomUUID();
+  const replicaIds = [randomUUID(), randomUUID()];
+  // The API records replica rows before starting; they must not survive the failure.
+  for (const id of replicaIds) world.instances.set(id, { id, projectId: 'proj-a', name: 'r', status: 'BUILD', lock: null, novaServerId: null, address: null, replicaOf: sourceId, setId: null, readOnly: true });
+  const f = await failureOf(createReplicas(world, { sourceInstanceId: sourceId, replicaIds }));
+  expect(f.message).toMatch(/mariadb-backup exited/);
+  expect(world.calls).not.toContain('createServer');
+  for (const id of replicaIds) expect(world.instances.has(id)).toBe(false);
+  expect(world.sets.get(sourceId)).toBeNull();
+});
+
+test.each([
+  ['count above the configured maximum', { count: 11 }, 'InvalidInput', /count: must be at most 10/],
+  ['count zero', { count: 0 }, 'InvalidInput', /count: must be at least 1/],
+  ['replicaIds not matching count', { replicaIds: ['6af19aef-7777-401f-820a-26b96e39cac2'] }, 'InvalidInput', /replicaIds: must hold exactly count/],
+  ['an unknown source', { sourceInstanceId: '00000000-0000-4000-8000-000000000000' }, 'NotFound', /not found/],
+])('createReplicas with %s is refused and builds nothing', async (_label, args, type, message) => {
+  const world = newWorld();
+  const f = await failureOf(
+    withFakeWorkers(connection, bundle, world, (taskQueue, prefix) => {
+      const sourceId = randomUUID();
+      seedSource(world, sourceId, prefix);
+      return env.temporal.workflow.execute('createReplicas', { taskQueue, workflowId: `cr-${randomUUID()}`, args: [{ sourceInstanceId: sourceId, projectId: 'proj-a', count: 2, ...args }] });
+    }),
+  );
+  expect(f.type).toBe(type);
+  expect(f.message).toMatch(message);
+  expect(world.calls.filter((c) => c === 'createServer' || c === 'createSnapshot')).toEqual([]);
+});
+
+test('a replica as source is refused (no cascading replication)', async () => {
+  const world = newWorld();
+  const sourceId = randomUUID();
+  const result = await createReplicas(world, { sourceInstanceId: sourceId, count: 1 });
+  const replicaId = result.replicas[0]!.replicaId;
+  const callsBefore = world.calls.length;
+  const f = await failureOf(createReplicas(world, { sourceInstanceId: replicaId, count: 1 }));
+  expect(f.type).toBe('InvalidInput');
+  expect(f.message).toMatch(/is itself a replica/);
+  expect(world.calls.slice(callsBefore).filter((c) => c === 'createServer')).toEqual([]);
+});
+
+test('detachReplica stops replication, drops the account on the source and leaves the set; detaching again is refused', async () => {
+  const world = newWorld();
+  const sourceId = randomUUID();
+  await withFakeWorkers(connection, bundle, world, async (taskQueue, prefix) => {
+    seedSource(world, sourceId, prefix);
+    const created = (await env.temporal.workflow.execute('createReplicas', {
+      taskQueue,
+      workflowId: `cr-${randomUUID()}`,
+      args: [{ sourceInstanceId: sourceId, projectId: 'proj-a', count: 1 }],
+    })) as CreateReplicasResult;
+    const replicaId = created.replicas[0]!.replicaId;
+    const res = await env.temporal.workflow.execute('detachReplica', { taskQueue, workflowId: `detach-${randomUUID()}`, args: [{ instanceId: replicaId, projectId: 'proj-a' }] });
+    expect(res).toEqual({ instanceId: replicaId, formerSourceId: sourceId, replicationUserDropped: true });
+    expect(world.instances.get(replicaId)).toMatchObject({ replicaOf: null, setId: null, readOnly: false, lock: null });
+    expect(world.accounts.get(`${prefix}-src`)!.size).toBe(0);
+    expect(world.credentials.size).toBe(0);
+    const f = await failureOf(env.temporal.workflow.execute('detachReplica', { taskQueue, workflowId: `detach-${randomUUID()}`, args: [{ instanceId: replicaId, projectId: 'proj-a' }] }));
+    expect(f.type).toBe('InvalidInput');
+    expect(f.message).toMatch(/not a replica/);
+  });
+});
+
+test('deleting a replica drops its account on the source; deleting a source with replicas is refused', async () => {
+  const world = newWorld();
+  const sourceId = randomUUID();
+  await withFakeWorkers(connection, bundle, world, async (taskQueue, prefix) => {
+    seedSource(world, sourceId, prefix);
+    const created = (await env.temporal.workflow.execute('createReplicas', {
+      taskQueue,
+      workflowId: `cr-${randomUUID()}`,
+      args: [{ sourceInstanceId: sourceId, projectId: 'proj-a', count: 1 }],
+    })) as CreateReplicasResult;
+    const replicaId = created.replicas[0]!.replicaId;
+    const refused = await failureOf(env.temporal.workflow.execute('deleteInstance', { taskQueue, workflowId: `del-${randomUUID()}`, args: [{ instanceId: sourceId, projectId: 'proj-a' }] }));
+    expect(refused.message).toMatch(/replicas first/);
+    await env.temporal.workflow.execute('deleteInstance', { taskQueue, workflowId: `del-${randomUUID()}`, args: [{ instanceId: replicaId, projectId: 'proj-a' }] });
+    expect(world.instances.has(replicaId)).toBe(false);
+    expect(world.accounts.get(`${prefix}-src`)!.size).toBe(0);
+    expect(world.credentials.size).toBe(0);
+    expect(world.sets.get(sourceId)).toBeNull();
+  });
+});
