@@ -1,12 +1,14 @@
 // Bad input by every path (REST bodies, direct workflow starts through the Temporal
 // client, the typed start helper) gets a clear error naming the field, and nothing is
 // created: Nova servers, registry rows, server folders and processes are counted.
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { startProvisionInstance } from '../../lib/start';
 import { ValidationError } from '../../lib/validation';
 import { resourceCounts } from '../helpers/leftovers';
+import { DEFAULT_TEMPORAL_CLI } from '../../scripts/stack/stack';
 import { startTestStack, type TestStack } from '../helpers/stack';
 
 let env: TestStack;
@@ -109,6 +111,19 @@ test('an unknown flavor in a direct start fails non-retryable and leaves only an
   expect(rec).toMatchObject({ status: 'ERROR', operationId: null });
   expect(await env.nova.listServers()).toEqual([]);
   await env.store!.removeInstance(spec.instanceId);
+});
+
+test('a createReplicas started with the plain temporal CLI and a zero count fails naming the field', async () => {
+  const workflowId = `create-replicas-cli-${randomUUID()}`;
+  execFileSync(DEFAULT_TEMPORAL_CLI, [
+    'workflow', 'start', '--address', env.stack.env.TEMPORAL_ADDRESS!, '--task-queue', 'trove-orchestrator',
+    '--type', 'createReplicas', '--workflow-id', workflowId,
+    '--input', JSON.stringify({ sourceInstanceId: randomUUID(), projectId: 'proj-a', count: 0 }),
+  ]);
+  const err = await env.temporal.workflow.getHandle(workflowId).result().then(() => undefined, (e: unknown) => e);
+  const cause = (err as WorkflowFailedError).cause as ApplicationFailure;
+  expect(cause.type).toBe('InvalidInput');
+  expect(cause.message).toMatch(/count: must be at least 1/);
 });
 
 test('after all of that, nothing was created', async () => {
