@@ -56,6 +56,27 @@ export interface ReplicationUser {
   sealedPassword: string;
 }
 
+type LockTable = 'instances' | 'replication_sets';
+
+/** The record a provisioning spec describes, holding the lock of the operation creating it. */
+export function newInstanceFromSpec(
+  spec: { instanceId: string; projectId: string; name: string; flavorId: string; volumeSizeGb: number; availabilityZone?: string; databases: string[]; users: { name: string; host: string }[] },
+  operationId: string,
+): NewInstance {
+  return {
+    id: spec.instanceId,
+    projectId: spec.projectId,
+    name: spec.name,
+    flavorId: spec.flavorId,
+    volumeSize: spec.volumeSizeGb,
+    availabilityZone: spec.availabilityZone,
+    databases: spec.databases,
+    users: spec.users.map((u) => ({ name: u.name, host: u.host })),
+    operationId,
+    operationType: 'provisionInstance',
+  };
+}
+
 export type AcquireResult = { acquired: true } | { acquired: false; heldBy: string | null; type: string | null; missing?: boolean };
 
 const SELECT_INSTANCE = `SELECT i.*, s.server_id AS mysql_server_id FROM instances i LEFT JOIN server_ids s ON s.instance_id = i.id`;
@@ -181,18 +202,27 @@ export class RegistryStore {
 
   /** Takes the instance's operation lock, or says which operation holds it. Re-entrant. */
   async acquireOperation(instanceId: string, operationId: string, type: string): Promise<AcquireResult> {
+    return this.acquire('instances', instanceId, operationId, type);
+  }
+
+  async releaseOperation(instanceId: string, operationId: string): Promise<void> {
+    await this.release('instances', instanceId, operationId);
+  }
+
+  // Instances and replication sets carry the same lock columns; one implementation serves both.
+  private async acquire(table: LockTable, id: string, operationId: string, type: string): Promise<AcquireResult> {
     const [res] = await this.pool.query<import('mysql2').ResultSetHeader>(
-      'UPDATE instances SET operation_id = ?, operation_type = ? WHERE id = ? AND (operation_id IS NULL OR operation_id = ?)',
-      [operationId, type, instanceId, operationId],
+      `UPDATE ${table} SET operation_id = ?, operation_type = ? WHERE id = ? AND (operation_id IS NULL OR operation_id = ?)`,
+      [operationId, type, id, operationId],
     );
     if (res.affectedRows > 0) return { acquired: true };
-    const [rows] = await this.pool.query<RowDataPacket[]>('SELECT operation_id, operation_type FROM instances WHERE id = ?', [instanceId]);
+    const [rows] = await this.pool.query<RowDataPacket[]>(`SELECT operation_id, operation_type FROM ${table} WHERE id = ?`, [id]);
     if (rows.length === 0) return { acquired: false, heldBy: null, type: null, missing: true };
     return { acquired: false, heldBy: rows[0]!.operation_id, type: rows[0]!.operation_type };
   }
 
-  async releaseOperation(instanceId: string, operationId: string): Promise<void> {
-    await this.pool.query('UPDATE instances SET operation_id = NULL, operation_type = NULL WHERE id = ? AND operation_id = ?', [instanceId, operationId]);
+  private async release(table: LockTable, id: string, operationId: string): Promise<void> {
+    await this.pool.query(`UPDATE ${table} SET operation_id = NULL, operation_type = NULL WHERE id = ? AND operation_id = ?`, [id, operationId]);
   }
 
   async setServer(instanceId: string, novaServerId: string, address: string | null): Promise<void> {
@@ -240,18 +270,11 @@ export class RegistryStore {
   }
 
   async acquireSet(setId: string, operationId: string, type: string): Promise<AcquireResult> {
-    const [res] = await this.pool.query<import('mysql2').ResultSetHeader>(
-      'UPDATE replication_sets SET operation_id = ?, operation_type = ? WHERE id = ? AND (operation_id IS NULL OR operation_id = ?)',
-      [operationId, type, setId, operationId],
-    );
-    if (res.affectedRows > 0) return { acquired: true };
-    const [rows] = await this.pool.query<RowDataPacket[]>('SELECT operation_id, operation_type FROM replication_sets WHERE id = ?', [setId]);
-    if (rows.length === 0) return { acquired: false, heldBy: null, type: null, missing: true };
-    return { acquired: false, heldBy: rows[0]!.operation_id, type: rows[0]!.operation_type };
+    return this.acquire('replication_sets', setId, operationId, type);
   }
 
   async releaseSet(setId: string, operationId: string): Promise<void> {
-    await this.pool.query('UPDATE replication_sets SET operation_id = NULL, operation_type = NULL WHERE id = ? AND operation_id = ?', [setId, operationId]);
+    await this.release('replication_sets', setId, operationId);
   }
 
   async getSetLock(setId: string): Promise<{ operationId: string | null; operationType: string | null } | undefined> {

@@ -11,7 +11,7 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { NativeConnection } from '@temporalio/worker';
 import { workflowIds } from '../lib/names';
 import type { CreateReplicasResult } from '../lib/schemas';
-import { newWorld, seedSource, type FakeWorld } from '../test/helpers/fake-activities';
+import { newWorld, sampleProvisionSpec, seedSource, type FakeWorld } from '../test/helpers/fake-activities';
 import { bundleWorkflows, installQuietRuntime } from '../test/helpers/runtime';
 import { startTestStack, type TestStack } from '../test/helpers/stack';
 import { withFakeWorkers } from '../test/helpers/workers';
@@ -33,15 +33,7 @@ interface Scenario {
   play: (ctx: Ctx) => Promise<string>;
 }
 
-const spec = (instanceId: string) => ({
-  instanceId,
-  projectId: 'proj-a',
-  name: 'db1',
-  flavorId: '1',
-  volumeSizeGb: 1,
-  databases: ['app'],
-  users: [{ name: 'alice', host: '%', sealedPassword: 'v1.aaaa.bbbb.cccc', databases: ['app'] }],
-});
+const spec = sampleProvisionSpec;
 
 async function replicasOf(ctx: Ctx, count: number): Promise<{ sourceId: string; workflowId: string; result?: CreateReplicasResult }> {
   const sourceId = randomUUID();

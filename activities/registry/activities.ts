@@ -3,7 +3,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { ErrorType } from '../../lib/errors';
 import type { ProvisionInstanceSpec } from '../../lib/schemas';
 import { randomPassword, sealSecret } from '../../lib/secrets';
-import type { InstanceRecord, InstanceStatus, RegistryStore } from '../../registry/store';
+import { newInstanceFromSpec, type InstanceRecord, type InstanceStatus, type RegistryStore } from '../../registry/store';
 
 export interface InstanceSummary {
   id: string;
@@ -65,20 +65,7 @@ export function createRegistryActivities(store: RegistryStore, options: Registry
       if (existing && existing.projectId !== spec.projectId) {
         throw ApplicationFailure.nonRetryable(`instanceId: ${spec.instanceId} belongs to another project`, ErrorType.InvalidInput);
       }
-      if (!existing) {
-        await store.insertInstance({
-          id: spec.instanceId,
-          projectId: spec.projectId,
-          name: spec.name,
-          flavorId: spec.flavorId,
-          volumeSize: spec.volumeSizeGb,
-          availabilityZone: spec.availabilityZone,
-          databases: spec.databases,
-          users: spec.users.map((u) => ({ name: u.name, host: u.host })),
-          operationId,
-          operationType: 'provisionInstance',
-        });
-      }
+      if (!existing) await store.insertInstance(newInstanceFromSpec(spec, operationId));
       const lock = await store.acquireOperation(spec.instanceId, operationId, 'provisionInstance');
       if (!lock.acquired) {
         throw ApplicationFailure.nonRetryable(`instance ${spec.instanceId} is busy with operation ${lock.heldBy}`, ErrorType.OperationConflict);

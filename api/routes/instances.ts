@@ -9,7 +9,7 @@ import type { ProvisionInstanceSpec } from '../../lib/schemas';
 import { sealSecret } from '../../lib/secrets';
 import { instanceIdForRequest, startDeleteInstance, startProvisionInstance } from '../../lib/start';
 import { formatIssues } from '../../lib/validation';
-import type { InstanceRecord, RegistryStore } from '../../registry/store';
+import { newInstanceFromSpec, type InstanceRecord, type RegistryStore } from '../../registry/store';
 import { sendError } from '../errors';
 import { findInstance as lookup } from '../lookup';
 import { createInstanceBody } from '../schemas';
@@ -83,18 +83,7 @@ export function registerInstanceRoutes(app: FastifyInstance, d: InstanceRouteDep
     };
     const operationId = workflowIds.provisionInstance(instanceId);
     // Recorded before the start so that a GET right after the 202 finds the instance.
-    await d.store.insertInstance({
-      id: instanceId,
-      projectId: project,
-      name: spec.name,
-      flavorId: spec.flavorId,
-      volumeSize: spec.volumeSizeGb,
-      availabilityZone: spec.availabilityZone,
-      databases: spec.databases,
-      users: spec.users.map((u) => ({ name: u.name, host: u.host })),
-      operationId,
-      operationType: 'provisionInstance',
-    });
+    await d.store.insertInstance(newInstanceFromSpec(spec, operationId));
     try {
       await startProvisionInstance(d.temporal, spec);
     } catch (err) {

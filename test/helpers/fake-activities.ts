@@ -40,6 +40,19 @@ export interface FakeWorld {
   maxReplicas?: number;
 }
 
+/** A valid provisionInstance input (the password already sealed, as callers must). */
+export function sampleProvisionSpec(instanceId: string) {
+  return {
+    instanceId,
+    projectId: 'proj-a',
+    name: 'db1',
+    flavorId: '1',
+    volumeSizeGb: 1,
+    databases: ['app'],
+    users: [{ name: 'alice', host: '%', sealedPassword: 'v1.aaaa.bbbb.cccc', databases: ['app'] }],
+  };
+}
+
 export function newWorld(): FakeWorld {
   return { instances: new Map(), servers: new Map(), sets: new Map(), credentials: new Map(), accounts: new Map(), snapshots: new Set(), calls: [] };
 }

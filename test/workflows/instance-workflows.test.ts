@@ -6,7 +6,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { NativeConnection, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { guestTaskQueue } from '../../lib/names';
 import type { ProvisionInstanceInput } from '../../lib/schemas';
-import { fakeControlActivities, fakeGuestActivities, newWorld, type FakeWorld } from '../helpers/fake-activities';
+import { fakeControlActivities, fakeGuestActivities, newWorld, sampleProvisionSpec, type FakeWorld } from '../helpers/fake-activities';
 import { bundleWorkflows, installQuietRuntime } from '../helpers/runtime';
 import { startTestStack, type TestStack } from '../helpers/stack';
 
@@ -35,16 +35,7 @@ async function withWorkers<T>(world: FakeWorld, fn: (taskQueue: string) => Promi
 }
 
 function input(overrides: Partial<ProvisionInstanceInput> = {}): ProvisionInstanceInput {
-  return {
-    instanceId: randomUUID(),
-    projectId: 'proj-a',
-    name: 'db1',
-    flavorId: '1',
-    volumeSizeGb: 1,
-    databases: ['app'],
-    users: [{ name: 'alice', host: '%', sealedPassword: 'v1.aaaa.bbbb.cccc', databases: ['app'] }],
-    ...overrides,
-  };
+  return { ...sampleProvisionSpec(randomUUID()), ...overrides };
 }
 
 async function failureOf(p: Promise<unknown>): Promise<ApplicationFailure> {
