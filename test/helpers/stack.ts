@@ -19,13 +19,23 @@ export interface TestStack {
   apiUrl: string;
   token: string;
   api(method: string, urlPath: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any }>;
-  stop(): Promise<void>;
+  ports: number[];
+  /** keepData leaves the data dir for a restart with `reuse`. */
+  stop(opts?: { keepData?: boolean }): Promise<void>;
 }
 
-export async function startTestStack(opts: { parts?: PartName[]; apiTokens?: string } = {}): Promise<TestStack> {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'trove-test-'));
+export interface TestStackOptions {
+  parts?: PartName[];
+  apiTokens?: string;
+  /** Start again on the data dir (and ports) of a stack that was stopped with keepData. */
+  reuse?: { dataDir: string; ports: number[] };
+}
+
+export async function startTestStack(opts: TestStackOptions = {}): Promise<TestStack> {
+  const dataDir = opts.reuse?.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'trove-test-'));
   const logFile = path.join(dataDir, 'stack.log');
-  const [temporalPort, temporalUiPort, registryPort, novaPort, apiPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+  const ports = opts.reuse?.ports ?? (await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]));
+  const [temporalPort, temporalUiPort, registryPort, novaPort, apiPort] = ports as [number, number, number, number, number];
   const stack = await startStack({
     dataDir,
     temporalPort,
@@ -72,11 +82,12 @@ export async function startTestStack(opts: { parts?: PartName[]; apiTokens?: str
       }
       return { status: res.status, body: parsed };
     },
-    async stop() {
+    ports,
+    async stop(stopOpts = {}) {
       await connection.close();
       await store?.close();
       await stack.stop();
-      if (!process.env.KEEP_TEST_DATA) rmSync(dataDir, { recursive: true, force: true });
+      if (!process.env.KEEP_TEST_DATA && !stopOpts.keepData) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
