@@ -22,7 +22,13 @@ export interface CreateServerInput {
   groupId?: string;
 }
 
-export type ServerAction = { type: 'os-stop' } | { type: 'os-start' } | { type: 'reboot'; hard: boolean };
+export type ServerAction =
+  | { type: 'os-stop' }
+  | { type: 'os-start' }
+  | { type: 'reboot'; hard: boolean }
+  | { type: 'lock' }
+  | { type: 'unlock' }
+  | { type: 'x-power-off' };
 
 export interface ComputeDeps {
   config: NovaConfig;
@@ -82,7 +88,7 @@ export class ComputeService {
     const server: ServerRecord = {
       id: randomUUID(), name: input.name, flavorId: input.flavorRef, metadata: input.metadata,
       zone: input.availabilityZone ?? null, host: null, address: null, groupId: input.groupId ?? null,
-      status: 'BUILD', taskState: 'spawning', fault: null, hung: false, runtime: null, created: now, updated: now,
+      status: 'BUILD', taskState: 'spawning', fault: null, hung: false, locked: false, runtime: null, created: now, updated: now,
     };
     if (buildFault === 'error') {
       this.fail(server, `Build of instance ${server.id} aborted: injected fault (error_next_builds).`);
@@ -128,6 +134,13 @@ export class ComputeService {
 
   action(id: string, action: ServerAction): void {
     const server = this.get(id);
+    if (action.type === 'lock' || action.type === 'unlock') {
+      server.locked = action.type === 'lock';
+      this.touch(server);
+      return;
+    }
+    if (server.locked) throw conflict(`Instance ${id} is locked`);
+    if (action.type === 'x-power-off') return this.powerOff(server);
     const name = action.type === 'reboot' ? 'reboot' : action.type === 'os-stop' ? 'stop' : 'start';
     const allowed: ServerStatus[] = action.type === 'os-start' ? ['SHUTOFF']
       : action.type === 'reboot' && action.hard ? ['ACTIVE', 'SHUTOFF'] : ['ACTIVE'];
@@ -156,6 +169,22 @@ export class ComputeService {
 
   // Injected faults hold the server's lock so the liveness poller does not
   // report the power cut it is causing as a crash of its own.
+
+  /** Fencing: an immediate power cut, whatever the server is doing (hung included). */
+  private powerOff(server: ServerRecord): void {
+    if (server.status === 'SHUTOFF') return;
+    this.requireState(server, 'x-power-off', ['ACTIVE']);
+    const spec = this.spec(server);
+    this.setState(server, 'ACTIVE', 'powering-off');
+    this.inBackground(
+      server.id,
+      this.ops.exclusive(server.id, async () => {
+        await this.driver.kill(spec);
+        server.hung = false;
+        this.setPoweredOff(server);
+      }),
+    );
+  }
 
   /** Injected power cut: the server stays SHUTOFF until os-start. */
   async crash(id: string): Promise<void> {

@@ -33,6 +33,11 @@ export const serverActionSchema = z
     'os-stop': noArgument.optional(),
     'os-start': noArgument.optional(),
     reboot: z.object({ type: z.enum(['SOFT', 'HARD'], "must be 'SOFT' or 'HARD'") }).optional(),
+    lock: noArgument.optional(),
+    unlock: noArgument.optional(),
+    // Extension: pull the plug at once (fencing). os-stop is graceful and would first
+    // resume a hung server, letting it take writes for a moment.
+    'x-power-off': noArgument.optional(),
   })
   .strict()
   .refine((body) => Object.keys(body).length === 1, { message: 'exactly one action is required', path: [] });

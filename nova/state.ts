@@ -24,6 +24,8 @@ const serverSchema = z.object({
   taskState: taskStateSchema,
   fault: z.object({ code: z.number(), message: z.string(), created: z.string() }).nullable(),
   hung: z.boolean(),
+  /** Nova's lock action: a locked server refuses power and reboot actions (fencing uses it). */
+  locked: z.boolean().default(false),
   /** Init process (= process group leader); startTime guards against pid reuse. */
   runtime: z.object({ pid: z.number().int(), startTime: z.number() }).nullable(),
   created: z.string(),

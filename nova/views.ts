@@ -42,6 +42,7 @@ export function serverView(baseUrl: string, s: ServerRecord) {
     'OS-EXT-STS:vm_state': VM_STATE[s.status],
     'OS-EXT-STS:task_state': s.taskState,
     'OS-EXT-STS:power_state': s.runtime !== null ? 1 : 4, // RUNNING : SHUTDOWN
+    locked: s.locked,
     addresses: s.address === null ? {} : { private: [{ addr: s.address, version: 4 }] },
     accessIPv4: '',
     accessIPv6: '',

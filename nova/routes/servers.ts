@@ -44,9 +44,8 @@ export function serverRoutes(app: FastifyInstance, compute: ComputeService): voi
   app.post('/v2.1/servers/:id/action', async (req, reply) => {
     const { id } = parseInput(idParams, req.params);
     const body = parseInput(serverActionSchema, req.body);
-    const action: ServerAction = body.reboot
-      ? { type: 'reboot', hard: body.reboot.type === 'HARD' }
-      : { type: 'os-stop' in body ? 'os-stop' : 'os-start' };
+    const name = Object.keys(body)[0] as 'os-stop' | 'os-start' | 'reboot' | 'lock' | 'unlock' | 'x-power-off';
+    const action: ServerAction = name === 'reboot' ? { type: 'reboot', hard: body.reboot!.type === 'HARD' } : { type: name };
     compute.action(id, action);
     return reply.code(202).send();
   });

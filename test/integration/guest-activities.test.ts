@@ -51,14 +51,14 @@ test('prepare, prepare again, status, restart, stop', async () => {
   await c.end();
 
   // A changed setting is applied by a restart; the password of an existing user is updated.
-  const ro = await env.run(acts.prepare, { ...input, readOnly: true, users: [{ ...input.users[0]!, sealedPassword: sealSecret(key, 'pw-two') }] });
+  const ro: { restarted: boolean } = await env.run(acts.prepare, { ...input, readOnly: true, users: [{ ...input.users[0]!, sealedPassword: sealSecret(key, 'pw-two') }] });
   expect(ro.restarted).toBe(true);
   expect(await env.run(acts.status)).toMatchObject({ readOnly: true });
   const c2 = await createConnection({ host: address, port: 3306, user: 'u1', password: 'pw-two', database: 'app' });
   await c2.end();
 
   const pid = (await runningPid(layout))!;
-  const restarted = await env.run(acts.restart);
+  const restarted: { pid: number } = await env.run(acts.restart);
   expect(restarted.pid).not.toBe(pid);
   expect(await env.run(acts.stop)).toEqual({ stopped: true });
   expect(await env.run(acts.status)).toMatchObject({ running: false });

@@ -177,6 +177,20 @@ describe('Nova with the process driver', () => {
     expect((await call('POST', `/servers/${id}/action`, { 'os-start': null })).status).toBe(409);
   });
 
+  test('fencing: x-power-off cuts a hung server at once, and a locked server refuses os-start', async () => {
+    const pgid = pgidOf(id);
+    expect((await call('POST', `/_faults/servers/${id}/hang`)).status).toBe(202);
+    expect((await call('POST', `/servers/${id}/action`, { 'x-power-off': null })).status).toBe(202);
+    await waitStatus(id, 'SHUTOFF');
+    expect(groupMembers(pgid)).toEqual([]);
+    expect((await call('POST', `/servers/${id}/action`, { lock: null })).status).toBe(202);
+    expect((await getServer(id)).locked).toBe(true);
+    expect((await call('POST', `/servers/${id}/action`, { 'os-start': null })).body.conflictingRequest.message).toMatch(/locked/);
+    expect((await call('POST', `/servers/${id}/action`, { unlock: null })).status).toBe(202);
+    expect((await call('POST', `/servers/${id}/action`, { 'os-start': null })).status).toBe(202);
+    await waitStatus(id, 'ACTIVE');
+  });
+
   test('os-stop is graceful: the guest stops its database; reboot boots a new instance', async () => {
     const db = await waitDatabase(id);
     const pgid = pgidOf(id);
