@@ -28,6 +28,9 @@ const nova = {
   NOVA_URL: z.string().url().default('http://127.0.0.1:8774/v2.1'),
   NOVA_TOKEN: z.string().min(1).default('nova-local-token'),
 };
+const maxReplicas = {
+  TROVE_MAX_REPLICAS: z.coerce.number().int().min(1, 'must be at least 1').max(50, 'must be at most 50').default(10),
+};
 const logLevel = { TROVE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') };
 
 const snapshots = {
@@ -44,7 +47,9 @@ export const orchestratorConfigSchema = z.object({
   ...logLevel,
   ...nova,
   TROVE_BUILD_TIMEOUT_S: z.coerce.number().int().min(10).max(7200).default(600),
-  TROVE_MAX_REPLICAS: z.coerce.number().int().min(1, 'must be at least 1').max(50, 'must be at most 50').default(10),
+  ...maxReplicas,
+  // The orchestrator's probes leave from this address, its "management network".
+  TROVE_PROBE_ADDRESS: z.ipv4().default('127.0.0.1'),
 });
 export type OrchestratorConfig = z.infer<typeof orchestratorConfigSchema>;
 
@@ -56,8 +61,8 @@ export const apiConfigSchema = z.object({
   ...nova,
   TROVE_API_HOST: z.string().min(1).default('127.0.0.1'),
   TROVE_API_PORT: port(8779),
+  ...maxReplicas,
   // token=project pairs: a token authorises exactly one project (Keystone-like scoping).
-  TROVE_MAX_REPLICAS: z.coerce.number().int().min(1, 'must be at least 1').max(50, 'must be at most 50').default(10),
   TROVE_API_TOKENS: z
     .string()
     .regex(/^[^=,\s]+=[A-Za-z0-9_-]+(,[^=,\s]+=[A-Za-z0-9_-]+)*$/, 'must be token=project[,token=project...]')

@@ -74,3 +74,48 @@ export function chooseCandidate(replicas: ReplicaObservation[]): CandidateChoice
     ranking: eligible.map((e) => ({ instanceId: e.o.instanceId, received: [...e.received.values()].map((g) => `${g.domain}-${g.server}-${g.seq}`).join(','), behindBest: best ? transactionsBehind(e.received, best.received) : 0 })),
   };
 }
+
+export interface AutoFailoverInput {
+  autoFailover: boolean;
+  failoverAfterSeconds: number;
+  quietPeriodSeconds: number;
+  lastFailoverAt: string | null;
+  lastFailoverAcknowledged: boolean;
+  sourceReachable: boolean;
+  replicasLostSource: boolean;
+  /** When the orchestrator first failed to reach the source (carried between polls). */
+  sourceDownSince: string | null;
+  /** Another operation holds the set. */
+  busy: boolean;
+  now: string;
+}
+
+export interface AutoFailoverDecision {
+  action: 'none' | 'wait' | 'suppressed' | 'failover';
+  reason: string;
+  sourceDownSince: string | null;
+}
+
+/**
+ * Orchestrator-style holistic detection: fail over only when the orchestrator has not
+ * reached the source for failoverAfterSeconds AND the replicas agree they lost it, so a
+ * cut between the orchestrator and the source alone never causes a failover. Never twice
+ * within the quiet period unless a person acknowledged the previous one.
+ */
+export function decideAutoFailover(i: AutoFailoverInput): AutoFailoverDecision {
+  if (i.sourceReachable) return { action: 'none', reason: 'the source is reachable', sourceDownSince: null };
+  const since = i.sourceDownSince ?? i.now;
+  const downFor = (Date.parse(i.now) - Date.parse(since)) / 1000;
+  const wait = (reason: string): AutoFailoverDecision => ({ action: 'wait', reason, sourceDownSince: since });
+  if (!i.replicasLostSource) return wait('the orchestrator cannot reach the source but the replicas still replicate from it');
+  if (!i.autoFailover) return { action: 'suppressed', reason: 'the source is down; automatic failover is off for this set', sourceDownSince: since };
+  if (i.busy) return wait('another operation holds the replication set');
+  if (downFor < i.failoverAfterSeconds) return wait(`the source has been down for ${downFor.toFixed(1)} s of the ${i.failoverAfterSeconds} s required`);
+  if (i.lastFailoverAt && !i.lastFailoverAcknowledged) {
+    const since = (Date.parse(i.now) - Date.parse(i.lastFailoverAt)) / 1000;
+    if (since < i.quietPeriodSeconds) {
+      return { action: 'suppressed', reason: `an automatic failover ran ${since.toFixed(0)} s ago (quiet period ${i.quietPeriodSeconds} s); acknowledge it to allow another`, sourceDownSince: i.sourceDownSince ?? i.now };
+    }
+  }
+  return { action: 'failover', reason: `the source has been unreachable for ${downFor.toFixed(1)} s and every replica lost it`, sourceDownSince: since };
+}

@@ -106,7 +106,7 @@ export class NovaClient {
     }
   }
 
-  async action(id: string, action: 'os-stop' | 'os-start' | 'reboot'): Promise<void> {
+  async action(id: string, action: 'os-stop' | 'os-start' | 'reboot' | 'lock' | 'unlock' | 'x-power-off'): Promise<void> {
     await this.call('POST', `/servers/${encodeURIComponent(id)}/action`, action === 'reboot' ? { reboot: { type: 'HARD' } } : { [action]: null });
   }
 }

@@ -174,3 +174,89 @@ export interface DetachReplicaResult {
   formerSourceId: string;
   replicationUserDropped: boolean;
 }
+
+export const promoteInput = z.object({ instanceId: uuid, projectId, catchUpTimeoutSeconds: z.number().int().min(1).max(3600).default(30) }).strict();
+export type PromoteInput = z.input<typeof promoteInput>;
+
+export const ejectInput = z
+  .object({
+    instanceId: uuid,
+    projectId,
+    /** Eject even though the source still looks healthy. */
+    force: z.boolean().default(false),
+    /** Started by the monitor rather than a person. */
+    automatic: z.boolean().default(false),
+  })
+  .strict();
+export type EjectInput = z.input<typeof ejectInput>;
+
+export interface PromoteResult {
+  newSourceId: string;
+  formerSourceId: string;
+  movedReplicas: string[];
+  /** The source position the candidate applied before it took writes. */
+  appliedUpTo: string;
+}
+
+export interface EjectResult {
+  newSourceId: string;
+  fencedInstanceId: string;
+  movedReplicas: string[];
+  excluded: Record<string, string>;
+  ranking: { instanceId: string; received: string; behindBest: number }[];
+}
+
+export interface ReplicationSettings {
+  autoFailover: boolean;
+  semiSync: boolean;
+  quietPeriodSeconds: number;
+  failoverAfterSeconds: number;
+  lastFailoverAt: string | null;
+  lastFailoverOperation: string | null;
+  lastFailoverAcknowledged: boolean;
+}
+
+export const settingsPatch = z
+  .object({
+    autoFailover: z.boolean().optional(),
+    semiSync: z.boolean().optional(),
+    quietPeriodSeconds: z.number().int('must be a whole number of seconds').min(0, 'must be at least 0').max(86_400 * 7, 'must be at most a week').optional(),
+    failoverAfterSeconds: z.number().int('must be a whole number of seconds').min(1, 'must be at least 1').max(600, 'must be at most 600').optional(),
+    acknowledgeFailover: z.boolean().optional(),
+  })
+  .strict();
+export type SettingsPatch = z.infer<typeof settingsPatch>;
+
+/** One member's replication health as the monitor last saw it. */
+export interface MemberHealth {
+  instanceId: string;
+  name: string;
+  role: 'source' | 'replica';
+  /** The orchestrator reached its MariaDB (TCP handshake and server greeting). */
+  reachable: boolean;
+  /** Its guest agent answered. */
+  agentAnswered: boolean;
+  ioRunning: boolean | null;
+  sqlRunning: boolean | null;
+  secondsBehind: number | null;
+  transactionsBehind: number | null;
+  gtidSlavePos: string | null;
+  gtidIoPos: string | null;
+  gtidBinlogPos: string | null;
+  lastIoError: string | null;
+  lastSqlError: string | null;
+  readOnly: boolean | null;
+  observedAt: string;
+}
+
+export const monitorInput = z
+  .object({
+    setId: uuid,
+    projectId,
+    pollSeconds: z.number().min(0.2).max(600).default(2),
+    /** Iterations before continue-as-new keeps the history short. */
+    iterationsPerRun: z.number().int().min(1).max(10_000).default(150),
+    sourceDownSince: z.string().nullable().default(null),
+  })
+  .strict();
+export type MonitorInput = z.input<typeof monitorInput>;

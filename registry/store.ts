@@ -2,6 +2,7 @@
 // workflows' registry activities write. Every write is idempotent so an activity retried
 // after a crash finds its own earlier effect instead of failing or duplicating it.
 import { createPool, type Pool, type PoolOptions, type RowDataPacket } from 'mysql2/promise';
+import type { MemberHealth, ReplicationSettings, SettingsPatch } from '../lib/schemas';
 
 export type InstanceStatus = 'BUILD' | 'ACTIVE' | 'ERROR' | 'SHUTDOWN';
 
@@ -318,6 +319,83 @@ export class RegistryStore {
       [ids],
     );
     return res.affectedRows;
+  }
+
+  async getSettings(setId: string): Promise<ReplicationSettings | undefined> {
+    const [rows] = await this.pool.query<RowDataPacket[]>('SELECT * FROM replication_sets WHERE id = ?', [setId]);
+    const r = rows[0];
+    if (!r) return undefined;
+    return {
+      autoFailover: Boolean(r.auto_failover),
+      semiSync: Boolean(r.semi_sync),
+      quietPeriodSeconds: r.quiet_period_s,
+      failoverAfterSeconds: r.failover_after_s,
+      lastFailoverAt: r.last_failover_at ? (r.last_failover_at as Date).toISOString() : null,
+      lastFailoverOperation: r.last_failover_op,
+      lastFailoverAcknowledged: Boolean(r.last_failover_acked),
+    };
+  }
+
+  async updateSettings(setId: string, p: SettingsPatch): Promise<void> {
+    const sets: string[] = [];
+    const args: unknown[] = [];
+    const put = (col: string, v: unknown) => {
+      sets.push(`${col} = ?`);
+      args.push(v);
+    };
+    if (p.autoFailover !== undefined) put('auto_failover', p.autoFailover ? 1 : 0);
+    if (p.semiSync !== undefined) put('semi_sync', p.semiSync ? 1 : 0);
+    if (p.quietPeriodSeconds !== undefined) put('quiet_period_s', p.quietPeriodSeconds);
+    if (p.failoverAfterSeconds !== undefined) put('failover_after_s', p.failoverAfterSeconds);
+    if (p.acknowledgeFailover) put('last_failover_acked', 1);
+    if (sets.length) await this.pool.query(`UPDATE replication_sets SET ${sets.join(', ')} WHERE id = ?`, [...args, setId]);
+  }
+
+  async recordAutomaticFailover(setId: string, operationId: string, at: Date): Promise<void> {
+    await this.pool.query('UPDATE replication_sets SET last_failover_at = ?, last_failover_op = ?, last_failover_acked = 0 WHERE id = ?', [at, operationId, setId]);
+  }
+
+  async storeHealth(setId: string, health: MemberHealth[]): Promise<void> {
+    for (const h of health) {
+      await this.pool.query(
+        'INSERT INTO replication_health (instance_id, set_id, health, observed) VALUES (?, ?, ?, ?) ON DUPLICATE KEY UPDATE set_id = VALUES(set_id), health = VALUES(health), observed = VALUES(observed)',
+        [h.instanceId, setId, JSON.stringify(h), new Date(h.observedAt)],
+      );
+    }
+  }
+
+  async getHealth(setId: string): Promise<MemberHealth[]> {
+    const [rows] = await this.pool.query<RowDataPacket[]>('SELECT health FROM replication_health WHERE set_id = ?', [setId]);
+    return rows.map((r) => (typeof r.health === 'string' ? JSON.parse(r.health) : r.health) as MemberHealth);
+  }
+
+  /**
+   * The topology after a promotion, in one transaction: the new source replicates from
+   * nobody and takes writes; every other member follows it. The former source either
+   * follows it read-only (switchover) or leaves the set fenced (failover).
+   */
+  async applyNewSource(input: { setId: string; newSourceId: string; formerSourceId: string; formerSource: 'replica' | 'fenced'; fault?: string }): Promise<void> {
+    const conn = await this.pool.getConnection();
+    try {
+      await conn.beginTransaction();
+      await conn.query('UPDATE instances SET replica_of = ? WHERE replication_set_id = ? AND id NOT IN (?, ?)', [input.newSourceId, input.setId, input.newSourceId, input.formerSourceId]);
+      await conn.query('UPDATE instances SET replica_of = NULL, read_only = 0 WHERE id = ?', [input.newSourceId]);
+      if (input.formerSource === 'replica') {
+        await conn.query('UPDATE instances SET replica_of = ?, read_only = 1 WHERE id = ?', [input.newSourceId, input.formerSourceId]);
+      } else {
+        await conn.query("UPDATE instances SET replica_of = NULL, replication_set_id = NULL, read_only = 1, status = 'ERROR', fault = ? WHERE id = ?", [input.fault ?? 'fenced', input.formerSourceId]);
+        await conn.query('DELETE FROM replication_health WHERE instance_id = ?', [input.formerSourceId]);
+      }
+      // The new source's own account on the old source has no use any more.
+      await conn.query('DELETE FROM replication_users WHERE replica_id = ?', [input.newSourceId]);
+      await conn.query('UPDATE replication_users SET source_id = ? WHERE replica_id IN (SELECT id FROM instances WHERE replication_set_id = ?)', [input.newSourceId, input.setId]);
+      await conn.commit();
+    } catch (e) {
+      await conn.rollback();
+      throw e;
+    } finally {
+      conn.release();
+    }
   }
 
   async countReplicationUsers(): Promise<number> {

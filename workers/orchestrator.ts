@@ -34,7 +34,7 @@ export async function runOrchestrator(config: OrchestratorConfig, taskQueue = OR
       taskQueue,
       workflowsPath: require.resolve('../workflows'),
       activities: {
-        ...createComputeActivities(nova),
+        ...createComputeActivities(nova, { probeAddress: config.TROVE_PROBE_ADDRESS }),
         ...createRegistryActivities(store, { secretKey: parseSecretKey(config.TROVE_SECRET_KEY), maxReplicas: config.TROVE_MAX_REPLICAS }),
         ...createSnapshotActivities(new FolderSnapshotStore(snapshotDir(config))),
       },

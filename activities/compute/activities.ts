@@ -1,6 +1,7 @@
 // Compute activities. Server creation is made idempotent by name: the server of an
 // instance is always named trove-<instanceId>, so a retry after a crash between "Nova
 // accepted" and "activity completed" finds the server instead of booting a second one.
+import * as net from 'node:net';
 import { heartbeat, sleep } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { ErrorType } from '../../lib/errors';
@@ -22,8 +23,52 @@ export interface ServerReady {
 
 const POLL_MS = 500;
 
-export function createComputeActivities(nova: NovaClient) {
+export interface ComputeOptions {
+  /** Source address of the orchestrator's probes: its own network, which a firewall can cut. */
+  probeAddress?: string;
+  probeTimeoutMs?: number;
+}
+
+export interface ProbeTarget {
+  instanceId: string;
+  address: string;
+  port: number;
+}
+
+export function createComputeActivities(nova: NovaClient, options: ComputeOptions = {}) {
   return {
+    /**
+     * The orchestrator's own view of each member: a TCP connection AND the server's
+     * greeting. A hung mariadbd still completes the handshake (the kernel does) but never
+     * greets, so the greeting is what tells alive from frozen.
+     */
+    async probeMembers(targets: ProbeTarget[]): Promise<Record<string, { reachable: boolean; error?: string }>> {
+      const results = await Promise.all(targets.map(async (t) => [t.instanceId, await probeGreeting(t.address, t.port, options.probeAddress, options.probeTimeoutMs ?? 1500)] as const));
+      return Object.fromEntries(results);
+    },
+
+    /** STONITH through Nova: power the server off at once and lock it so nobody starts it again by mistake. */
+    async fenceServer(novaServerId: string): Promise<{ alreadyOff: boolean }> {
+      const before = await nova.getServer(novaServerId);
+      if (!before) return { alreadyOff: true };
+      const alreadyOff = before.status === 'SHUTOFF' || before.status === 'ERROR';
+      if (!alreadyOff) {
+        try {
+          await nova.action(novaServerId, 'x-power-off');
+        } catch (e) {
+          if (!(e instanceof NovaError && e.status === 409)) throw e;
+        }
+        for (;;) {
+          const s = await nova.getServer(novaServerId);
+          if (!s || s.status === 'SHUTOFF' || s.status === 'ERROR') break;
+          heartbeat(s.status);
+          await sleep(100);
+        }
+      }
+      await nova.action(novaServerId, 'lock');
+      return { alreadyOff };
+    },
+
     async getFlavor(flavorId: string): Promise<NovaFlavor> {
       try {
         return await nova.getFlavor(flavorId);
@@ -81,3 +126,16 @@ export function createComputeActivities(nova: NovaClient) {
 }
 
 export type ComputeActivities = ReturnType<typeof createComputeActivities>;
+
+function probeGreeting(host: string, port: number, localAddress: string | undefined, timeoutMs: number): Promise<{ reachable: boolean; error?: string }> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port, localAddress });
+    const done = (r: { reachable: boolean; error?: string }) => {
+      socket.destroy();
+      resolve(r);
+    };
+    socket.setTimeout(timeoutMs, () => done({ reachable: false, error: `no greeting within ${timeoutMs} ms` }));
+    socket.once('data', () => done({ reachable: true }));
+    socket.once('error', (e) => done({ reachable: false, error: e.message }));
+  });
+}

@@ -43,7 +43,7 @@ export function createGuestActivities(d: GuestDeps) {
     /** Init datadir, write config, start mariadbd, create databases and users. */
     async prepare(input: PrepareInput): Promise<PrepareResult> {
       heartbeat('config');
-      const cnfChanged = await writeServerConfig(d, input.mysqlServerId, input.readOnly);
+      const cnfChanged = await writeServerConfig(d, { mysqlServerId: input.mysqlServerId, readOnly: input.readOnly });
       heartbeat('init');
       const initialized = await initializeDatadir(layout.datadir, d.binaries.installDb);
       let restarted = false;

@@ -6,11 +6,30 @@ import type { ServerLayout } from './layout';
 export const MYSQL_PORT = 3306;
 export const ADMIN_USER = 'os_admin';
 
+export type SemiSyncRole = 'off' | 'source' | 'replica';
+
 export interface MariadbOptions {
   serverId: number;
   address: string;
   flavorRamMb: number;
   readOnly: boolean;
+  semiSync?: SemiSyncRole;
+}
+
+/** How long a semi-sync source waits for an ack before falling back to async (MariaDB's default). */
+export const SEMI_SYNC_TIMEOUT_MS = 10_000;
+
+/**
+ * Semi-sync as mysql-ha-anchors.md section 5 asks: AFTER_SYNC on the source (an ack means a
+ * replica has the transaction before any client sees it committed), and a synced relay
+ * log on replicas so an acked transaction survives a replica crash.
+ */
+export function semiSyncLines(role: SemiSyncRole): string[] {
+  if (role === 'source') {
+    return ['rpl_semi_sync_master_enabled = ON', 'rpl_semi_sync_master_wait_point = AFTER_SYNC', `rpl_semi_sync_master_timeout = ${SEMI_SYNC_TIMEOUT_MS}`];
+  }
+  if (role === 'replica') return ['rpl_semi_sync_slave_enabled = ON', 'sync_relay_log = 1'];
+  return [];
 }
 
 /** Trove's own template sizes the pool at half the flavor's RAM. */
@@ -41,6 +60,10 @@ export function renderMyCnf(layout: ServerLayout, o: MariadbOptions): string {
     'skip-name-resolve',
     'performance_schema = OFF',
     'max_connections = 200',
+    // A replica notices a silent (hung) source within seconds, not the default minute;
+    // CHANGE MASTER sets a 1 s heartbeat to match.
+    'slave_net_timeout = 5',
+    ...semiSyncLines(o.semiSync ?? 'off'),
     '',
   ].join('\n');
 }

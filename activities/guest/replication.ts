@@ -10,7 +10,7 @@ import { unsealSecret } from '../../lib/secrets';
 import type { SnapshotMeta, SnapshotStore } from '../snapshots/store';
 import { ensureAdminPassword } from './admin-secret';
 import { extractStream, prepareBackup, streamBackup } from './mariabackup';
-import { ADMIN_USER, MYSQL_PORT, nativePasswordHash } from './mariadb-config';
+import { ADMIN_USER, MYSQL_PORT, nativePasswordHash, SEMI_SYNC_TIMEOUT_MS, type SemiSyncRole } from './mariadb-config';
 import { startMariadb, stopMariadb } from './mariadb-process';
 import { queryRows, withAdmin, writeServerConfig, type GuestDeps } from './server';
 
@@ -33,6 +33,9 @@ export interface ReplicaStatus {
   gtidBinlogPos: string;
   gtidIoPos: string;
   readOnly: boolean;
+  serverId: number;
+  semiSyncSource: boolean;
+  semiSyncReplica: boolean;
 }
 
 interface SlaveStatusRow {
@@ -59,7 +62,10 @@ export function createReplicationActivities(d: GuestDeps, store: SnapshotStore) 
   async function status(): Promise<ReplicaStatus> {
     return withAdmin(d, async (c) => {
       const [s] = await queryRows<SlaveStatusRow>(c, 'SHOW SLAVE STATUS');
-      const [v] = await queryRows<{ slave: string; binlog: string; ro: number }>(c, 'SELECT @@global.gtid_slave_pos AS slave, @@global.gtid_binlog_pos AS binlog, @@global.read_only AS ro');
+      const [v] = await queryRows<{ slave: string; binlog: string; ro: number; sid: number; ssm: number; sss: number }>(
+        c,
+        'SELECT @@global.gtid_slave_pos AS slave, @@global.gtid_binlog_pos AS binlog, @@global.read_only AS ro, @@global.server_id AS sid, @@global.rpl_semi_sync_master_enabled AS ssm, @@global.rpl_semi_sync_slave_enabled AS sss',
+      );
       return {
         configured: Boolean(s),
         sourceHost: s?.Master_Host ?? null,
@@ -72,6 +78,9 @@ export function createReplicationActivities(d: GuestDeps, store: SnapshotStore) 
         gtidBinlogPos: v!.binlog,
         gtidIoPos: s?.Gtid_IO_Pos ?? '',
         readOnly: Boolean(v!.ro),
+        serverId: Number(v!.sid),
+        semiSyncSource: Boolean(v!.ssm),
+        semiSyncReplica: Boolean(v!.sss),
       };
     });
   }
@@ -118,7 +127,7 @@ export function createReplicationActivities(d: GuestDeps, store: SnapshotStore) 
     /** Replaces this server's data with the snapshot's and starts MariaDB on it. */
     async restoreSnapshot(input: { snapshotId: string; mysqlServerId: number; readOnly: boolean }): Promise<{ bytes: number; skipped: boolean }> {
       if (existsSync(restoredMarker(input.snapshotId))) {
-        await writeServerConfig(d, input.mysqlServerId, input.readOnly);
+        await writeServerConfig(d, { mysqlServerId: input.mysqlServerId, readOnly: input.readOnly });
         await startMariadb(layout, d.binaries);
         return { bytes: 0, skipped: true };
       }
@@ -135,7 +144,7 @@ export function createReplicationActivities(d: GuestDeps, store: SnapshotStore) 
       await prepareBackup(d.binaries.backup, target);
       await fs.rm(layout.datadir, { recursive: true, force: true });
       await fs.rename(target, layout.datadir);
-      await writeServerConfig(d, input.mysqlServerId, input.readOnly);
+      await writeServerConfig(d, { mysqlServerId: input.mysqlServerId, readOnly: input.readOnly });
       heartbeat({ phase: 'start' });
       await startMariadb(layout, d.binaries);
       await fs.writeFile(restoredMarker(input.snapshotId), meta.binlog.gtid);
@@ -167,14 +176,16 @@ export function createReplicationActivities(d: GuestDeps, store: SnapshotStore) 
     },
 
     /** Points this server at its source and starts replicating, from gtid on a fresh restore. */
-    async startReplication(input: { source: ReplicationSource; gtid?: string }): Promise<ReplicaStatus> {
+    async startReplication(input: { source: ReplicationSource; gtid?: string; fromOwnBinlog?: boolean }): Promise<ReplicaStatus> {
       const current = await status();
       if (current.configured && current.sourceHost === input.source.host && current.ioRunning && current.sqlRunning) return current;
       const password = unsealSecret(d.secretKey, input.source.sealedPassword);
       await withAdmin(d, async (c) => {
         await c.query('STOP SLAVE');
         if (input.gtid !== undefined) await c.query('SET GLOBAL gtid_slave_pos = ?', [input.gtid]);
-        await c.query('CHANGE MASTER TO MASTER_HOST = ?, MASTER_PORT = ?, MASTER_USER = ?, MASTER_PASSWORD = ?, MASTER_USE_GTID = slave_pos, MASTER_CONNECT_RETRY = 2', [
+        // A former source has never replicated: it resumes from what it wrote itself.
+        if (input.fromOwnBinlog && !current.configured) await c.query('SET GLOBAL gtid_slave_pos = @@global.gtid_binlog_pos');
+        await c.query('CHANGE MASTER TO MASTER_HOST = ?, MASTER_PORT = ?, MASTER_USER = ?, MASTER_PASSWORD = ?, MASTER_USE_GTID = slave_pos, MASTER_CONNECT_RETRY = 1, MASTER_HEARTBEAT_PERIOD = 1', [
           input.source.host,
           input.source.port,
           checkUserName(input.source.userName),
@@ -213,22 +224,56 @@ export function createReplicationActivities(d: GuestDeps, store: SnapshotStore) 
     /** Stops replicating for good and makes the server writable, across restarts too. */
     async detachReplication(): Promise<{ wasReplica: boolean }> {
       const before = await status();
-      const [row] = await withAdmin(d, async (c) => {
+      await withAdmin(d, async (c) => {
         await c.query('STOP SLAVE');
         await c.query('RESET SLAVE ALL');
         await c.query('SET GLOBAL read_only = OFF');
-        return queryRows<{ sid: number }>(c, 'SELECT @@global.server_id AS sid');
       });
-      await writeServerConfig(d, Number(row!.sid), false);
+      await writeServerConfig(d, { readOnly: false });
       return { wasReplica: before.configured };
     },
 
     async setReadOnly(input: { readOnly: boolean }): Promise<void> {
-      const [row] = await withAdmin(d, async (c) => {
-        await c.query(`SET GLOBAL read_only = ${input.readOnly ? 'ON' : 'OFF'}`);
-        return queryRows<{ sid: number }>(c, 'SELECT @@global.server_id AS sid');
+      await withAdmin(d, (c) => c.query(`SET GLOBAL read_only = ${input.readOnly ? 'ON' : 'OFF'}`));
+      await writeServerConfig(d, { readOnly: input.readOnly });
+    },
+
+    /**
+     * Switchover's first step on the old source: no client can write any more. MariaDB's
+     * read_only does not stop users with READ ONLY ADMIN, so every client session other
+     * than replication's and our own is ended too. Returns the position to wait for.
+     */
+    async fenceWrites(): Promise<{ gtidBinlogPos: string; killedSessions: number }> {
+      await writeServerConfig(d, { readOnly: true });
+      return withAdmin(d, async (c) => {
+        await c.query('SET GLOBAL read_only = ON');
+        const sessions = await queryRows<{ id: number }>(
+          c,
+          "SELECT ID AS id FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() AND USER NOT IN ('system user', 'event_scheduler') AND COMMAND NOT IN ('Binlog Dump', 'Daemon') AND USER NOT LIKE 'repl\\_%'",
+        );
+        for (const s of sessions) await c.query('KILL CONNECTION ?', [s.id]).catch(() => undefined);
+        const [row] = await queryRows<{ pos: string }>(c, 'SELECT @@global.gtid_binlog_pos AS pos');
+        return { gtidBinlogPos: row!.pos, killedSessions: sessions.length };
       });
-      await writeServerConfig(d, Number(row!.sid), input.readOnly);
+    },
+
+    /** Turns semi-synchronous replication on or off for this server's role, now and after restarts. */
+    async configureSemiSync(input: { role: SemiSyncRole }): Promise<void> {
+      await writeServerConfig(d, { semiSync: input.role });
+      await withAdmin(d, async (c) => {
+        await c.query(`SET GLOBAL rpl_semi_sync_master_enabled = ${input.role === 'source' ? 'ON' : 'OFF'}`);
+        if (input.role === 'source') {
+          await c.query('SET GLOBAL rpl_semi_sync_master_wait_point = AFTER_SYNC');
+          await c.query(`SET GLOBAL rpl_semi_sync_master_timeout = ${SEMI_SYNC_TIMEOUT_MS}`);
+        }
+        await c.query(`SET GLOBAL rpl_semi_sync_slave_enabled = ${input.role === 'replica' ? 'ON' : 'OFF'}`);
+        // The IO thread picks the replica side up only when it reconnects.
+        const [s] = await queryRows<SlaveStatusRow>(c, 'SHOW SLAVE STATUS');
+        if (s && s.Slave_IO_Running === 'Yes') {
+          await c.query('STOP SLAVE IO_THREAD');
+          await c.query('START SLAVE IO_THREAD');
+        }
+      });
     },
 
   };

@@ -2,10 +2,11 @@
 // (re)write its option file. Kept apart so that the lifecycle and replication activities
 // share one definition of each.
 import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
 import type { Connection } from 'mysql2/promise';
 import { ensureAdminPassword } from './admin-secret';
 import type { ServerLayout } from './layout';
-import { nativePasswordHash, renderInitSql, renderMyCnf } from './mariadb-config';
+import { nativePasswordHash, renderInitSql, renderMyCnf, type SemiSyncRole } from './mariadb-config';
 import { connectAdmin, type MariadbBinaries } from './mariadb-process';
 
 export interface GuestDeps {
@@ -26,11 +27,38 @@ export async function writeIfChanged(file: string, content: string, mode = 0o600
   return true;
 }
 
-/** Writes my.cnf and init.sql; says whether my.cnf changed (a restart applies it). */
-export async function writeServerConfig(d: GuestDeps, mysqlServerId: number, readOnly: boolean): Promise<boolean> {
+/** What the orchestrator decided for this server; my.cnf is rendered from it. */
+export interface ServerSettings {
+  mysqlServerId: number;
+  readOnly: boolean;
+  semiSync: SemiSyncRole;
+}
+
+const settingsFile = (d: GuestDeps) => path.join(d.layout.dir, 'settings.json');
+
+export async function readServerSettings(d: GuestDeps): Promise<ServerSettings | undefined> {
+  try {
+    return JSON.parse(await fs.readFile(settingsFile(d), 'utf8')) as ServerSettings;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Merges a change into the server's settings and writes my.cnf and init.sql, so a setting
+ * made at run time (read_only, semi-sync) survives a restart. Says whether my.cnf changed.
+ */
+export async function writeServerConfig(d: GuestDeps, patch: Partial<ServerSettings>): Promise<boolean> {
   await fs.mkdir(d.layout.runDir, { recursive: true });
+  const current = await readServerSettings(d);
+  const next: ServerSettings = { readOnly: false, semiSync: 'off', ...current, ...patch } as ServerSettings;
+  if (!next.mysqlServerId) throw new Error('the server has no server_id yet: prepare or restore it first');
+  await writeIfChanged(settingsFile(d), JSON.stringify(next));
   const password = await ensureAdminPassword(d.layout);
-  const changed = await writeIfChanged(d.layout.configFile, renderMyCnf(d.layout, { serverId: mysqlServerId, address: d.address, flavorRamMb: d.flavorRamMb, readOnly }));
+  const changed = await writeIfChanged(
+    d.layout.configFile,
+    renderMyCnf(d.layout, { serverId: next.mysqlServerId, address: d.address, flavorRamMb: d.flavorRamMb, readOnly: next.readOnly, semiSync: next.semiSync }),
+  );
   await writeIfChanged(d.layout.initFile, renderInitSql(nativePasswordHash(password)));
   return changed;
 }

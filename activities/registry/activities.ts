@@ -2,6 +2,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { ErrorType } from '../../lib/errors';
 import type { ProvisionInstanceSpec } from '../../lib/schemas';
+import type { MemberHealth, ReplicationSettings, SettingsPatch } from '../../lib/schemas';
 import { randomPassword, sealSecret } from '../../lib/secrets';
 import { newInstanceFromSpec, type InstanceRecord, type InstanceStatus, type RegistryStore } from '../../registry/store';
 
@@ -39,6 +40,15 @@ const summary = (r: InstanceRecord): InstanceSummary => ({
   replicas: r.replicas,
 });
 
+export interface SetView {
+  setId: string;
+  projectId: string;
+  source: InstanceSummary;
+  replicas: InstanceSummary[];
+  settings: ReplicationSettings;
+  lock: { operationId: string | null; operationType: string | null };
+}
+
 export interface RegistryOptions {
   secretKey: Buffer;
   maxReplicas: number;
@@ -50,6 +60,16 @@ export const replicationUserName = (replicaId: string): string => `repl_${replic
 const nonRetryable = (message: string, type: string) => ApplicationFailure.nonRetryable(message, type);
 
 export function createRegistryActivities(store: RegistryStore, options: RegistryOptions) {
+  async function setView(setId: string, sourceHint?: string): Promise<SetView | undefined> {
+    const members = await store.listSetMembers(setId);
+    const settings = await store.getSettings(setId);
+    const lock = await store.getSetLock(setId);
+    if (!settings || !lock) return undefined;
+    const source = members.find((m) => m.id === sourceHint) ?? members.find((m) => !m.replicaOf && m.replicas.length > 0) ?? members.find((m) => !m.replicaOf);
+    if (!source) return undefined;
+    return { setId, projectId: source.projectId, source: summary(source), replicas: members.filter((m) => m.replicaOf === source.id).map(summary), settings, lock };
+  }
+
   async function lockSet(setId: string, operationId: string, operationType: string): Promise<void> {
     const lock = await store.acquireSet(setId, operationId, operationType);
     if (!lock.acquired) {
@@ -205,6 +225,45 @@ export function createRegistryActivities(store: RegistryStore, options: Registry
       }
       const cred = await store.getReplicationUser(rec.id);
       return { replica: summary(rec), source: summary(source), userName: cred?.userName ?? replicationUserName(rec.id) };
+    },
+
+    /** Promote (of a replica) and eject (of a source) start here: validate, lock the set, describe it. */
+    async beginSetChange(input: { instanceId: string; projectId: string; operationId: string; operationType: 'promoteToReplicaSource' | 'ejectReplicaSource' }): Promise<SetView> {
+      const rec = await store.getProjectInstance(input.projectId, input.instanceId);
+      if (!rec) throw nonRetryable(`instance ${input.instanceId} not found`, ErrorType.NotFound);
+      let sourceId: string;
+      if (input.operationType === 'promoteToReplicaSource') {
+        if (!rec.replicaOf) throw nonRetryable(`instance ${rec.id} is not a replica; only a replica can be promoted to replica source`, ErrorType.InvalidInput);
+        sourceId = rec.replicaOf;
+      } else {
+        if (rec.replicaOf) throw nonRetryable(`instance ${rec.id} is a replica; eject the source it replicates from (${rec.replicaOf})`, ErrorType.InvalidInput);
+        if (rec.replicas.length === 0) throw nonRetryable(`instance ${rec.id} has no replicas to fail over to`, ErrorType.InvalidInput);
+        sourceId = rec.id;
+      }
+      const setId = rec.replicationSetId!;
+      await lockSet(setId, input.operationId, input.operationType);
+      return (await setView(setId, sourceId))!;
+    },
+
+    async describeSet(setId: string): Promise<SetView | undefined> {
+      return setView(setId);
+    },
+
+    async applyNewSource(input: { setId: string; newSourceId: string; formerSourceId: string; formerSource: 'replica' | 'fenced'; fault?: string }): Promise<void> {
+      await store.applyNewSource(input);
+    },
+
+    async storeHealth(input: { setId: string; health: MemberHealth[] }): Promise<void> {
+      await store.storeHealth(input.setId, input.health);
+    },
+
+    async recordAutomaticFailover(input: { setId: string; operationId: string }): Promise<void> {
+      await store.recordAutomaticFailover(input.setId, input.operationId, new Date());
+    },
+
+    async updateSettings(input: { setId: string; patch: SettingsPatch }): Promise<ReplicationSettings> {
+      await store.updateSettings(input.setId, input.patch);
+      return (await store.getSettings(input.setId))!;
     },
 
     /** The replica leaves the set: no source, writable, no account on the old source. */

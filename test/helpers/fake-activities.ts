@@ -240,7 +240,7 @@ export function fakeGuestActivities(w: FakeWorld, novaServerId = 'srv'): GuestAc
     if (!w.accounts.has(novaServerId)) w.accounts.set(novaServerId, new Set());
     return w.accounts.get(novaServerId)!;
   };
-  const status = { configured: true, sourceHost: '127.0.1.1', ioRunning: true, sqlRunning: true, secondsBehind: 0, lastIoError: '', lastSqlError: '', gtidSlavePos: '0-101-5', gtidBinlogPos: '', gtidIoPos: '0-101-5', readOnly: true };
+  const status = { configured: true, sourceHost: '127.0.1.1', ioRunning: true, sqlRunning: true, secondsBehind: 0, lastIoError: '', lastSqlError: '', gtidSlavePos: '0-101-5', gtidBinlogPos: '0-101-5', gtidIoPos: '0-101-5', readOnly: true, serverId: 102, semiSyncSource: false, semiSyncReplica: false };
   return {
     async prepare() {
       w.calls.push('prepare');

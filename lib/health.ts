@@ -1,0 +1,82 @@
+// Turns what the monitor observed (the orchestrator's probes and each guest agent's
+// replication status) into per-member health and a judgement on the source. Pure.
+import { parseGtidPosition, transactionsBehind } from './gtid';
+import type { MemberHealth } from './schemas';
+
+export interface MemberRef {
+  instanceId: string;
+  name: string;
+  role: 'source' | 'replica';
+}
+
+/** The part of a guest's replication status the monitor uses. */
+export interface ObservedStatus {
+  ioRunning: boolean;
+  sqlRunning: boolean;
+  secondsBehind: number | null;
+  gtidSlavePos: string;
+  gtidIoPos: string;
+  gtidBinlogPos: string;
+  lastIoError: string;
+  lastSqlError: string;
+  readOnly: boolean;
+}
+
+function behind(replicaPos: string, sourcePos: string | undefined): number | null {
+  if (sourcePos === undefined) return null;
+  try {
+    return transactionsBehind(parseGtidPosition(replicaPos), parseGtidPosition(sourcePos));
+  } catch {
+    return null;
+  }
+}
+
+export function summarizeHealth(
+  members: MemberRef[],
+  probes: Record<string, { reachable: boolean } | undefined>,
+  statuses: Record<string, ObservedStatus | null | undefined>,
+  observedAt: string,
+): MemberHealth[] {
+  const source = members.find((m) => m.role === 'source');
+  const sourcePos = source ? statuses[source.instanceId]?.gtidBinlogPos : undefined;
+  return members.map((m) => {
+    const s = statuses[m.instanceId] ?? null;
+    const replica = m.role === 'replica';
+    return {
+      instanceId: m.instanceId,
+      name: m.name,
+      role: m.role,
+      reachable: probes[m.instanceId]?.reachable ?? false,
+      agentAnswered: s !== null,
+      ioRunning: s && replica ? s.ioRunning : null,
+      sqlRunning: s && replica ? s.sqlRunning : null,
+      secondsBehind: s && replica ? s.secondsBehind : null,
+      transactionsBehind: s && replica ? behind(s.gtidSlavePos, sourcePos) : null,
+      gtidSlavePos: s?.gtidSlavePos ?? null,
+      gtidIoPos: s && replica ? s.gtidIoPos : null,
+      gtidBinlogPos: s?.gtidBinlogPos ?? null,
+      lastIoError: s && replica ? s.lastIoError || null : null,
+      lastSqlError: s && replica ? s.lastSqlError || null : null,
+      readOnly: s ? s.readOnly : null,
+      observedAt,
+    };
+  });
+}
+
+export interface SourceAssessment {
+  /** The orchestrator reached the source's MariaDB. */
+  sourceReachable: boolean;
+  /** Every replica that answered says its IO thread lost the source (and at least one answered). */
+  replicasLostSource: boolean;
+  replicasAnswering: number;
+}
+
+export function assessSource(health: MemberHealth[]): SourceAssessment {
+  const source = health.find((h) => h.role === 'source');
+  const answering = health.filter((h) => h.role === 'replica' && h.agentAnswered);
+  return {
+    sourceReachable: source?.reachable ?? false,
+    replicasLostSource: answering.length > 0 && answering.every((h) => h.ioRunning === false),
+    replicasAnswering: answering.length,
+  };
+}

@@ -1,0 +1,74 @@
+// Health summary and the automatic failover decision, as tables of cases.
+import { decideAutoFailover, type AutoFailoverInput } from '../../lib/failover';
+import { assessSource, summarizeHealth, type ObservedStatus } from '../../lib/health';
+
+const st = (o: Partial<ObservedStatus> = {}): ObservedStatus => ({
+  ioRunning: true,
+  sqlRunning: true,
+  secondsBehind: 0,
+  gtidSlavePos: '0-1-10',
+  gtidIoPos: '0-1-10',
+  gtidBinlogPos: '0-1-10',
+  lastIoError: '',
+  lastSqlError: '',
+  readOnly: true,
+  ...o,
+});
+const members = [
+  { instanceId: 'm', name: 'master', role: 'source' as const },
+  { instanceId: 'a', name: 'r1', role: 'replica' as const },
+  { instanceId: 'b', name: 'r2', role: 'replica' as const },
+];
+
+test('replicas are measured against the source position; the source has no replica fields', () => {
+  const h = summarizeHealth(members, { m: { reachable: true }, a: { reachable: true }, b: { reachable: false } }, { m: st({ gtidBinlogPos: '0-1-15', readOnly: false }), a: st({ gtidSlavePos: '0-1-12' }), b: null }, 'T');
+  expect(h.find((x) => x.instanceId === 'm')).toMatchObject({ role: 'source', reachable: true, ioRunning: null, transactionsBehind: null, readOnly: false });
+  expect(h.find((x) => x.instanceId === 'a')).toMatchObject({ transactionsBehind: 3, ioRunning: true, agentAnswered: true });
+  expect(h.find((x) => x.instanceId === 'b')).toMatchObject({ reachable: false, agentAnswered: false, transactionsBehind: null });
+});
+
+test.each([
+  ['all replicas lost it', { m: null, a: st({ ioRunning: false }), b: st({ ioRunning: false }) }, false, true],
+  ['one replica still replicates', { m: null, a: st({ ioRunning: false }), b: st() }, false, false],
+  ['no replica answers: no agreement', { m: null, a: null, b: null }, false, false],
+  ['an unanswering replica does not veto', { m: null, a: st({ ioRunning: false }), b: null }, false, true],
+])('assessSource: %s', (_l, statuses, reachable, lost) => {
+  const h = summarizeHealth(members, { m: { reachable }, a: { reachable: true }, b: { reachable: true } }, statuses, 'T');
+  expect(assessSource(h)).toMatchObject({ sourceReachable: reachable, replicasLostSource: lost });
+});
+
+describe('decideAutoFailover', () => {
+  const base: AutoFailoverInput = {
+    autoFailover: true,
+    failoverAfterSeconds: 3,
+    quietPeriodSeconds: 600,
+    lastFailoverAt: null,
+    lastFailoverAcknowledged: true,
+    sourceReachable: false,
+    replicasLostSource: true,
+    sourceDownSince: '2026-11-22T00:00:00.000Z',
+    busy: false,
+    now: '2026-11-22T00:00:05.000Z',
+  };
+  test.each<[string, Partial<AutoFailoverInput>, string, RegExp]>([
+    ['healthy source', { sourceReachable: true }, 'none', /reachable/],
+    ['only the orchestrator lost it', { replicasLostSource: false }, 'wait', /replicas still replicate/],
+    ['down, but not long enough', { now: '2026-11-22T00:00:01.000Z' }, 'wait', /1.0 s of the 3 s/],
+    ['first sighting starts the clock', { sourceDownSince: null }, 'wait', /0.0 s of the 3 s/],
+    ['down long enough, replicas agree', {}, 'failover', /unreachable for 5.0 s/],
+    ['automatic failover off', { autoFailover: false }, 'suppressed', /off/],
+    ['another operation runs', { busy: true }, 'wait', /another operation/],
+    ['a recent unacknowledged failover', { lastFailoverAt: '2026-11-21T23:59:00.000Z', lastFailoverAcknowledged: false }, 'suppressed', /quiet period 600 s\); acknowledge/],
+    ['a recent acknowledged failover', { lastFailoverAt: '2026-11-21T23:59:00.000Z', lastFailoverAcknowledged: true }, 'failover', /unreachable/],
+    ['an old unacknowledged failover', { lastFailoverAt: '2026-11-21T20:00:00.000Z', lastFailoverAcknowledged: false }, 'failover', /unreachable/],
+  ])('%s -> %s', (_l, change, action, reason) => {
+    const d = decideAutoFailover({ ...base, ...change });
+    expect(d.action).toBe(action);
+    expect(d.reason).toMatch(reason);
+  });
+
+  test('the clock resets when the source is seen again', () => {
+    expect(decideAutoFailover({ ...base, sourceReachable: true }).sourceDownSince).toBeNull();
+    expect(decideAutoFailover({ ...base, sourceDownSince: null }).sourceDownSince).toBe(base.now);
+  });
+});
