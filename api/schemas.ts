@@ -71,3 +71,22 @@ export const replicateAction = z
 export const detachPatchBody = z
   .object({ instance: z.object({ replica_of: z.null().optional(), slave_of: z.null().optional() }).strict() })
   .strict();
+
+export const promoteAction = z.object({}).strict();
+export const ejectAction = z.object({ force: z.boolean().optional() }).strict();
+
+/** PATCH /instances/{id}/replication: the replication set's settings. */
+export const settingsBody = z
+  .object({
+    replication: z
+      .object({
+        auto_failover: z.boolean().optional(),
+        semi_sync: z.boolean().optional(),
+        quiet_period: z.number().int('must be a whole number of seconds').min(0, 'must be at least 0').max(604_800, 'must be at most a week').optional(),
+        failover_after: z.number().int('must be a whole number of seconds').min(1, 'must be at least 1').max(600, 'must be at most 600').optional(),
+        acknowledge_failover: z.literal(true, 'can only be true').optional(),
+      })
+      .strict()
+      .refine((v) => Object.keys(v).length > 0, 'give at least one setting'),
+  })
+  .strict();

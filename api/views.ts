@@ -1,4 +1,5 @@
 // The Trove InstanceDetailView shape, built from a registry record.
+import type { MemberHealth } from '../lib/schemas';
 import type { InstanceRecord } from '../registry/store';
 
 export interface OperationView {
@@ -45,4 +46,26 @@ export function instanceView(r: InstanceRecord, baseUrl: string, operation?: Ope
     ...(r.fault ? { fault: { message: r.fault } } : {}),
     ...(operation ? { operation } : {}),
   };
+}
+
+/** Every member's replication health as the set's monitor last observed it. */
+export function healthView(health: MemberHealth[]) {
+  return health.map((h) => ({
+    id: h.instanceId,
+    name: h.name,
+    role: h.role,
+    reachable: h.reachable,
+    agent_answered: h.agentAnswered,
+    io_running: h.ioRunning,
+    sql_running: h.sqlRunning,
+    seconds_behind: h.secondsBehind,
+    transactions_behind: h.transactionsBehind,
+    gtid_executed: h.gtidSlavePos,
+    gtid_received: h.gtidIoPos,
+    gtid_binlog: h.gtidBinlogPos,
+    last_io_error: h.lastIoError,
+    last_sql_error: h.lastSqlError,
+    read_only: h.readOnly,
+    observed: h.observedAt,
+  }));
 }

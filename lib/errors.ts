@@ -7,6 +7,9 @@ export const ErrorType = {
   ServerBuildFailed: 'ServerBuildFailed',
   GuestFailed: 'GuestFailed',
   DeleteFailed: 'DeleteFailed',
+  PreflightFailed: 'PreflightFailed',
+  SourceHealthy: 'SourceHealthy',
+  NoCandidate: 'NoCandidate',
 } as const;
 export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];
 
@@ -16,4 +19,7 @@ export const NON_RETRYABLE: string[] = [
   ErrorType.NotFound,
   ErrorType.OperationConflict,
   ErrorType.ServerBuildFailed,
+  ErrorType.PreflightFailed,
+  ErrorType.SourceHealthy,
+  ErrorType.NoCandidate,
 ];

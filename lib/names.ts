@@ -17,7 +17,14 @@ export const workflowIds = {
   createReplicas: (sourceId: string, requestId: string) => `create-replicas-${sourceId}-${requestId}`,
   buildReplica: (replicaId: string) => `build-replica-${replicaId}`,
   detachReplica: (instanceId: string, requestId: string) => `detach-replica-${instanceId}-${requestId}`,
+  promote: (instanceId: string, requestId: string) => `promote-${instanceId}-${requestId}`,
+  eject: (instanceId: string, requestId: string) => `eject-${instanceId}-${requestId}`,
 };
 
 /** Nova server names carry the instance id, so a retried create can find its own server. */
 export const novaServerName = (instanceId: string): string => `trove-${instanceId}`;
+
+/** One replication account per replica, named after it, so a retry finds the same one. */
+export const replicationUserName = (replicaId: string): string => `repl_${replicaId.replace(/-/g, '').slice(0, 16)}`;
+
+export const monitorWorkflowId = (setId: string): string => `monitor-replication-set-${setId}`;

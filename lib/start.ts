@@ -13,6 +13,10 @@ import {
   type DeleteInstanceInput,
   type DetachReplicaInput,
   type ProvisionInstanceInput,
+  ejectInput,
+  promoteInput,
+  type EjectInput,
+  type PromoteInput,
 } from './schemas';
 import { parseOrThrow } from './validation';
 
@@ -90,4 +94,14 @@ export async function startCreateReplicas(client: Client, input: CreateReplicasI
 export async function startDetachReplica(client: Client, input: DetachReplicaInput, opts: StartOptions & { requestId?: string } = {}) {
   const spec = parseOrThrow(detachReplicaInput, input);
   return startOrAttach(client, 'detachReplica', workflowIds.detachReplica(spec.instanceId, opts.requestId ?? randomUUID()), spec, spec.projectId, spec.instanceId, 'REJECT_DUPLICATE', opts);
+}
+
+export async function startPromote(client: Client, input: PromoteInput, opts: StartOptions & { requestId?: string } = {}) {
+  const spec = parseOrThrow(promoteInput, input);
+  return startOrAttach(client, 'promoteToReplicaSource', workflowIds.promote(spec.instanceId, opts.requestId ?? randomUUID()), spec, spec.projectId, spec.instanceId, 'REJECT_DUPLICATE', opts);
+}
+
+export async function startEject(client: Client, input: EjectInput, opts: StartOptions & { requestId?: string } = {}) {
+  const spec = parseOrThrow(ejectInput, input);
+  return startOrAttach(client, 'ejectReplicaSource', workflowIds.eject(spec.instanceId, opts.requestId ?? randomUUID()), spec, spec.projectId, spec.instanceId, 'REJECT_DUPLICATE', opts);
 }

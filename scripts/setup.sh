@@ -29,6 +29,8 @@ fi
 missing=()
 command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ] || missing+=(mariadb-server mariadb-client)
 command -v mariadb-backup >/dev/null 2>&1 || missing+=(mariadb-backup)
+# The failover tests cut the orchestrator's network path with a real firewall rule.
+command -v iptables >/dev/null 2>&1 || [ -x /usr/sbin/iptables ] || missing+=(iptables)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "setup: installing ${missing[*]} with apt-get"
@@ -36,7 +38,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     # The packaged service is not used: every mariadbd here is started by the project.
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
   else
-    echo "setup: missing ${missing[*]}. Install them as root: apt-get update && apt-get install -y mariadb-server mariadb-client mariadb-backup" >&2
+    echo "setup: missing ${missing[*]}. Install them as root: apt-get update && apt-get install -y mariadb-server mariadb-client mariadb-backup iptables" >&2
     exit 1
   fi
 else

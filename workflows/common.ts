@@ -47,6 +47,16 @@ export function guestLong(novaServerId: string) {
   });
 }
 
+/** Health checks: a guest that does not answer at once counts as not answering. */
+export function guestProbe(novaServerId: string) {
+  return proxyActivities<GuestAll>({
+    taskQueue: guestTaskQueue(novaServerId),
+    scheduleToStartTimeout: '2s',
+    startToCloseTimeout: '3s',
+    retry: { maximumAttempts: 1 },
+  });
+}
+
 export function guestActivities(novaServerId: string) {
   return proxyActivities<GuestAll>({
     taskQueue: guestTaskQueue(novaServerId),

@@ -3,14 +3,33 @@
 // once; build every replica in parallel (buildReplica children with deterministic ids);
 // delete the snapshot whatever happened. Each replica reports its own outcome: the ones
 // that failed cleaned up after themselves, the ones that succeeded stay.
-import { CancellationScope, executeChild, setHandler, uuid4, workflowInfo } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { CancellationScope, executeChild, ParentClosePolicy, patched, setHandler, startChild, uuid4, workflowInfo } from '@temporalio/workflow';
 import { ErrorType } from '../lib/errors';
-import { workflowIds } from '../lib/names';
+import { monitorWorkflowId, workflowIds } from '../lib/names';
 import { createReplicasInput, type CreateReplicasInput, type CreateReplicasResult, type ReplicaOutcome } from '../lib/schemas';
 import { errorMessage, guestActivities, guestLong, operationFailure, parseInput, registry, snapshots, tagOperation, tagReplicationSet } from './common';
 import { buildReplica } from './build-replica';
+import { monitorReplicationSet } from './monitor-replication-set';
 import { Progress } from './progress';
 import { renderReplicaTable, replicaProgressSignal, replicasQuery, type ReplicaProgress } from './replica-progress';
+
+/** Added with health monitoring: histories recorded before it never started a monitor. */
+export const START_MONITOR_PATCH = '2026-11-create-replicas-starts-monitor';
+
+/** Every set with replicas has its monitor; one already running is left alone. */
+async function ensureMonitor(setId: string, projectId: string): Promise<void> {
+  try {
+    await startChild(monitorReplicationSet, {
+      workflowId: monitorWorkflowId(setId),
+      args: [{ setId, projectId }],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+    });
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
+}
 
 export async function createReplicas(raw: CreateReplicasInput): Promise<CreateReplicasResult> {
   const spec = parseInput(createReplicasInput, raw);
@@ -74,6 +93,7 @@ export async function createReplicas(raw: CreateReplicasInput): Promise<CreateRe
           }).catch((err: unknown) => ({ replicaId, name: names[i]!, status: 'FAILED' as const, error: errorMessage(err) })),
         ),
       );
+      if (outcomes.some((o) => o.status === 'ACTIVE') && patched(START_MONITOR_PATCH)) await ensureMonitor(setId, spec.projectId);
       progress.phase(outcomes.every((o) => o.status === 'ACTIVE') ? 'done' : 'done with failures');
       return {
         sourceInstanceId: source.id,

@@ -4,3 +4,6 @@ export { deleteInstance } from './delete-instance';
 export { createReplicas } from './create-replicas';
 export { buildReplica } from './build-replica';
 export { detachReplica } from './detach-replica';
+export { promoteToReplicaSource } from './promote-to-replica-source';
+export { ejectReplicaSource } from './eject-replica-source';
+export { monitorReplicationSet } from './monitor-replication-set';

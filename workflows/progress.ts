@@ -14,6 +14,8 @@ export class Progress {
   }
 
   phase(phase: string): void {
+    // A long-running monitor repeats its phase every poll: keep one step for it.
+    if (phase === this.state.phase) return this.render();
     this.state.phase = phase;
     this.state.steps.push({ phase, at: new Date().toISOString() });
     this.render();

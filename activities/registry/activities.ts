@@ -1,6 +1,7 @@
 // Registry activities: the workflows' only way to read or change the topology records.
 import { ApplicationFailure } from '@temporalio/common';
 import { ErrorType } from '../../lib/errors';
+import { replicationUserName } from '../../lib/names';
 import type { ProvisionInstanceSpec } from '../../lib/schemas';
 import type { MemberHealth, ReplicationSettings, SettingsPatch } from '../../lib/schemas';
 import { randomPassword, sealSecret } from '../../lib/secrets';
@@ -54,8 +55,7 @@ export interface RegistryOptions {
   maxReplicas: number;
 }
 
-/** One replication account per replica, named after it, so a retry finds the same one. */
-export const replicationUserName = (replicaId: string): string => `repl_${replicaId.replace(/-/g, '').slice(0, 16)}`;
+export { replicationUserName } from '../../lib/names';
 
 const nonRetryable = (message: string, type: string) => ApplicationFailure.nonRetryable(message, type);
 

@@ -13,7 +13,7 @@ import { newInstanceFromSpec, type InstanceRecord, type RegistryStore } from '..
 import { sendError } from '../errors';
 import { findInstance as lookup } from '../lookup';
 import { createInstanceBody } from '../schemas';
-import { instanceView, type OperationView } from '../views';
+import { healthView, instanceView, type OperationView } from '../views';
 
 export interface InstanceRouteDeps {
   store: RegistryStore;
@@ -104,7 +104,8 @@ export function registerInstanceRoutes(app: FastifyInstance, d: InstanceRouteDep
     const rec = await findInstance(req.params.project, req.params.id!);
     if (!rec) return sendError(reply, 404, `instance ${req.params.id} not found`);
     const members = rec.replicationSetId ? await d.store.listSetMembers(rec.replicationSetId) : undefined;
-    return { instance: instanceView(rec, d.baseUrl, await operationOf(d.temporal, rec), members) };
+    const health = rec.replicationSetId ? await d.store.getHealth(rec.replicationSetId) : undefined;
+    return { instance: { ...instanceView(rec, d.baseUrl, await operationOf(d.temporal, rec), members), ...(health?.length ? { replication_health: healthView(health) } : {}) } };
   });
 
   app.delete('/v1.0/:project/instances/:id', async (req: ProjectReq, reply) => {

@@ -3,11 +3,12 @@
 // Checks that need no workflow answer at once; the workflow checks again under its lock.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { workflowIds } from '../../lib/names';
-import { replicaIdsForRequest, startCreateReplicas, startDetachReplica } from '../../lib/start';
+import type { ReplicationSettings } from '../../lib/schemas';
+import { replicaIdsForRequest, startCreateReplicas, startDetachReplica, startEject, startPromote } from '../../lib/start';
 import { formatIssues } from '../../lib/validation';
 import type { InstanceRecord } from '../../registry/store';
 import { sendError } from '../errors';
-import { createReplicaBody, detachPatchBody, replicateAction } from '../schemas';
+import { createReplicaBody, detachPatchBody, ejectAction, promoteAction, replicateAction, settingsBody } from '../schemas';
 import { findInstance } from '../lookup';
 import { instanceView } from '../views';
 import type { InstanceRouteDeps } from './instances';
@@ -129,7 +130,66 @@ export function registerReplicationRoutes(app: FastifyInstance, d: ReplicationRo
       return (await refuseSource(reply, r, { count: 'replicate.count', source: 'instance' })) ?? startReplicas(req, reply, r);
     }
     if (action === 'detach') return detach(req, reply, rec);
+    if (action === 'promote_to_replica_source' || action === 'eject_replica_source') {
+      const parsed = (action === 'promote_to_replica_source' ? promoteAction : ejectAction).safeParse(body![action] ?? {});
+      if (!parsed.success) return badRequest(reply, formatIssues(parsed.error).map((e) => `${action}.${e}`));
+      if (action === 'promote_to_replica_source' && !rec.replicaOf) return badRequest(reply, [`instance ${rec.id} is not a replica; only a replica can be promoted to replica source`]);
+      if (action === 'eject_replica_source' && (rec.replicaOf || rec.replicas.length === 0)) return badRequest(reply, [`instance ${rec.id} is not a replica source with replicas; there is nothing to eject`]);
+      const busy = await busyWith(rec);
+      if (busy) return sendError(reply, 409, busy.message, { operation: busy.operation });
+      const header = req.headers['x-request-id'];
+      const requestId = typeof header === 'string' && header ? header : undefined;
+      const handle =
+        action === 'promote_to_replica_source'
+          ? await startPromote(d.temporal, { instanceId: rec.id, projectId: rec.projectId }, { requestId })
+          : await startEject(d.temporal, { instanceId: rec.id, projectId: rec.projectId, force: (parsed.data as { force?: boolean }).force ?? false }, { requestId });
+      return reply.code(202).send({ operation: { id: handle.workflowId, type: action === 'promote_to_replica_source' ? 'promoteToReplicaSource' : 'ejectReplicaSource' } });
+    }
     return badRequest(reply, [`${action}: unknown action`]);
+  });
+
+  /** The running operation on the instance or its set, if any. */
+  async function busyWith(rec: InstanceRecord): Promise<{ message: string; operation: string } | undefined> {
+    if (rec.operationId) return { message: `instance ${rec.id} is busy with operation ${rec.operationId} (${rec.operationType})`, operation: rec.operationId };
+    if (rec.replicationSetId) {
+      const lock = await d.store.getSetLock(rec.replicationSetId);
+      if (lock?.operationId) return { message: `replication set ${rec.replicationSetId} is busy with operation ${lock.operationId} (${lock.operationType})`, operation: lock.operationId };
+    }
+    return undefined;
+  }
+
+  // Replication-set settings: automatic failover, its quiet period, semi-sync.
+  const settingsView = (setId: string, st: ReplicationSettings) => ({
+    replication_set_id: setId,
+    auto_failover: st.autoFailover,
+    semi_sync: st.semiSync,
+    quiet_period: st.quietPeriodSeconds,
+    failover_after: st.failoverAfterSeconds,
+    last_failover: st.lastFailoverAt ? { at: st.lastFailoverAt, operation: st.lastFailoverOperation, acknowledged: st.lastFailoverAcknowledged } : null,
+  });
+
+  app.get('/v1.0/:project/instances/:id/replication', async (req: Req, reply) => {
+    const rec = await find(req.params.project, req.params.id);
+    if (!rec) return sendError(reply, 404, `instance ${req.params.id} not found`);
+    if (!rec.replicationSetId) return sendError(reply, 404, `instance ${rec.id} is not in a replication set`);
+    return { replication: settingsView(rec.replicationSetId, (await d.store.getSettings(rec.replicationSetId))!) };
+  });
+
+  app.patch('/v1.0/:project/instances/:id/replication', async (req: Req, reply) => {
+    const parsed = settingsBody.safeParse(req.body);
+    if (!parsed.success) return badRequest(reply, formatIssues(parsed.error));
+    const rec = await find(req.params.project, req.params.id);
+    if (!rec) return sendError(reply, 404, `instance ${req.params.id} not found`);
+    if (!rec.replicationSetId) return sendError(reply, 404, `instance ${rec.id} is not in a replication set`);
+    const b = parsed.data.replication;
+    await d.store.updateSettings(rec.replicationSetId, {
+      autoFailover: b.auto_failover,
+      semiSync: b.semi_sync,
+      quietPeriodSeconds: b.quiet_period,
+      failoverAfterSeconds: b.failover_after,
+      acknowledgeFailover: b.acknowledge_failover,
+    });
+    return { replication: settingsView(rec.replicationSetId, (await d.store.getSettings(rec.replicationSetId))!) };
   });
 
   async function detach(req: Req, reply: FastifyReply, rec: InstanceRecord) {

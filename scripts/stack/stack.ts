@@ -28,6 +28,8 @@ export interface StackOptions {
   log?: LogSink;
   /** Which parts to run (all by default). */
   parts?: PartName[];
+  /** More environment for every service (e.g. TROVE_PROBE_ADDRESS). */
+  extraEnv?: Record<string, string>;
 }
 
 export type PartName = 'temporal' | 'registry' | 'nova' | 'orchestrator' | 'api';
@@ -117,6 +119,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     TROVE_API_PORT: String(o.apiPort),
     TROVE_API_TOKENS: o.apiTokens ?? 'trove-local-token=demo',
     TROVE_URL: `http://127.0.0.1:${o.apiPort}`,
+    ...o.extraEnv,
   };
 
   const cli = o.temporalCli ?? DEFAULT_TEMPORAL_CLI;

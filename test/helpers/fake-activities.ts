@@ -8,6 +8,7 @@ import type { InstanceSummary, RegistryActivities } from '../../activities/regis
 import { replicationUserName } from '../../activities/registry/activities';
 import type { SnapshotActivities } from '../../activities/snapshots/activities';
 import { ErrorType } from '../../lib/errors';
+import type { MemberHealth, ReplicationSettings } from '../../lib/schemas';
 
 export interface FakeInstance {
   id: string;
@@ -38,6 +39,10 @@ export interface FakeWorld {
   /** The next N restores fail for good. */
   failRestores?: number;
   maxReplicas?: number;
+  /** Instances whose MariaDB the orchestrator cannot reach. */
+  down: Set<string>;
+  settings: ReplicationSettings;
+  health?: MemberHealth[];
 }
 
 /** A valid provisionInstance input (the password already sealed, as callers must). */
@@ -54,7 +59,17 @@ export function sampleProvisionSpec(instanceId: string) {
 }
 
 export function newWorld(): FakeWorld {
-  return { instances: new Map(), servers: new Map(), sets: new Map(), credentials: new Map(), accounts: new Map(), snapshots: new Set(), calls: [] };
+  return {
+    instances: new Map(),
+    servers: new Map(),
+    sets: new Map(),
+    credentials: new Map(),
+    accounts: new Map(),
+    snapshots: new Set(),
+    calls: [],
+    down: new Set(),
+    settings: { autoFailover: false, semiSync: false, quietPeriodSeconds: 600, failoverAfterSeconds: 2, lastFailoverAt: null, lastFailoverOperation: null, lastFailoverAcknowledged: true },
+  };
 }
 
 /** A source instance as if provisionInstance had run, on server `<prefix>-src`. */
@@ -92,6 +107,14 @@ export function fakeControlActivities(w: FakeWorld, serverIdPrefix: string): Com
     if (!i) throw fail(`instance ${id} not found`, ErrorType.NotFound);
     return i;
   };
+  const view = (source: FakeInstance) => ({
+    setId: source.setId ?? source.id,
+    projectId: source.projectId,
+    source: summary(w, source),
+    replicas: [...w.instances.values()].filter((i) => i.replicaOf === source.id).map((i) => summary(w, i)),
+    settings: { ...w.settings },
+    lock: { operationId: w.sets.get(source.setId ?? source.id) ?? null, operationType: null },
+  });
   const lockSet = (setId: string, op: string) => {
     const held = w.sets.get(setId);
     if (held && held !== op) throw fail(`replication set ${setId} is busy with operation ${held}`, ErrorType.OperationConflict);
@@ -228,6 +251,55 @@ export function fakeControlActivities(w: FakeWorld, serverIdPrefix: string): Com
       Object.assign(get(instanceId), { replicaOf: null, setId: null, readOnly: false });
       w.credentials.delete(instanceId);
     },
+    async probeMembers(targets) {
+      w.calls.push('probeMembers');
+      return Object.fromEntries(targets.map((t) => [t.instanceId, { reachable: !w.down.has(t.instanceId) }]));
+    },
+    async fenceServer(novaServerId) {
+      w.calls.push('fenceServer');
+      const s = w.servers.get(novaServerId);
+      const alreadyOff = !s || s.status === 'SHUTOFF';
+      if (s) s.status = 'SHUTOFF';
+      return { alreadyOff };
+    },
+    async beginSetChange({ instanceId, projectId, operationId, operationType }) {
+      w.calls.push('beginSetChange');
+      const rec = w.instances.get(instanceId);
+      if (!rec || rec.projectId !== projectId) throw fail(`instance ${instanceId} not found`, ErrorType.NotFound);
+      const promote = operationType === 'promoteToReplicaSource';
+      if (promote && !rec.replicaOf) throw fail(`instance ${instanceId} is not a replica; only a replica can be promoted`, ErrorType.InvalidInput);
+      if (!promote && (rec.replicaOf || !summary(w, rec).replicas.length)) throw fail(`instance ${instanceId} has no replicas to fail over to`, ErrorType.InvalidInput);
+      const source = get(promote ? rec.replicaOf! : rec.id);
+      lockSet(source.setId!, operationId);
+      return view(source);
+    },
+    async describeSet(setId) {
+      const source = [...w.instances.values()].find((i) => i.setId === setId && !i.replicaOf);
+      return source ? view(source) : undefined;
+    },
+    async applyNewSource({ newSourceId, formerSourceId, formerSource, fault }) {
+      w.calls.push('applyNewSource');
+      const setId = get(formerSourceId).setId;
+      for (const i of w.instances.values()) if (i.setId === setId && i.id !== newSourceId && i.id !== formerSourceId) i.replicaOf = newSourceId;
+      Object.assign(get(newSourceId), { replicaOf: null, readOnly: false });
+      if (formerSource === 'replica') Object.assign(get(formerSourceId), { replicaOf: newSourceId, readOnly: true });
+      else Object.assign(get(formerSourceId), { replicaOf: null, setId: null, status: 'ERROR', fault });
+      w.credentials.delete(newSourceId);
+    },
+    async storeHealth({ health }) {
+      w.calls.push('storeHealth');
+      w.health = health;
+    },
+    async recordAutomaticFailover({ operationId }) {
+      w.calls.push('recordAutomaticFailover');
+      w.settings.lastFailoverAt = '2026-11-22T00:00:00.000Z';
+      w.settings.lastFailoverOperation = operationId;
+      w.settings.lastFailoverAcknowledged = false;
+    },
+    async updateSettings({ patch }) {
+      Object.assign(w.settings, patch);
+      return w.settings;
+    },
     async deleteSnapshot(snapshotId) {
       w.calls.push('deleteSnapshot');
       return w.snapshots.delete(snapshotId);
@@ -311,6 +383,13 @@ export function fakeGuestActivities(w: FakeWorld, novaServerId = 'srv'): GuestAc
     },
     async setReadOnly() {
       w.calls.push('setReadOnly');
+    },
+    async fenceWrites() {
+      w.calls.push(`fenceWrites:${novaServerId}`);
+      return { gtidBinlogPos: '0-101-9', killedSessions: 0 };
+    },
+    async configureSemiSync() {
+      w.calls.push('configureSemiSync');
     },
   };
 }

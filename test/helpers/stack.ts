@@ -27,6 +27,7 @@ export interface TestStack {
 export interface TestStackOptions {
   parts?: PartName[];
   apiTokens?: string;
+  extraEnv?: Record<string, string>;
   /** Start again on the data dir (and ports) of a stack that was stopped with keepData. */
   reuse?: { dataDir: string; ports: number[] };
 }
@@ -46,6 +47,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     temporalInMemory: true,
     apiTokens: opts.apiTokens ?? 'tok-a=proj-a,tok-b=proj-b',
     parts: opts.parts,
+    extraEnv: opts.extraEnv,
     log: (part, line) => appendFileSync(logFile, `[${part}] ${line}\n`),
   });
   const connection = await Connection.connect({ address: stack.env.TEMPORAL_ADDRESS });

@@ -1,0 +1,96 @@
+// ejectReplicaSource: unplanned failover. Refuse while the source is healthy (unless
+// forced); fence it through Nova first so it cannot take writes again; choose the most
+// advanced replica by GTID (received, then executed; errant ones refused); let it apply
+// its relay log; promote it; move the others to it. The fenced source leaves the set
+// and is reported. Trove shipped eject without fencing or a real GTID comparison.
+import { ApplicationFailure, CancellationScope, workflowInfo } from '@temporalio/workflow';
+import type { InstanceSummary } from '../activities/registry/activities';
+import { ErrorType } from '../lib/errors';
+import { chooseCandidate, type ReplicaObservation } from '../lib/failover';
+import { formatGtidPosition, parseGtidPosition, union } from '../lib/gtid';
+import { assessSource, summarizeHealth } from '../lib/health';
+import { ejectInput, type EjectInput, type EjectResult } from '../lib/schemas';
+import { compute, errorMessage, guestActivities, guestLong, guestProbe, operationFailure, parseInput, registry, tagOperation, tagReplicationSet } from './common';
+import { dropOwnAccount, moveReplicasTo } from './move-replicas';
+import { Progress } from './progress';
+
+export async function ejectReplicaSource(raw: EjectInput): Promise<EjectResult> {
+  const input = parseInput(ejectInput, raw);
+  const operationId = workflowInfo().workflowId;
+  const progress = new Progress('ejectReplicaSource', () => `source ${input.instanceId}${input.automatic ? ' (automatic failover)' : ''}`);
+  tagOperation(input.projectId, input.instanceId);
+
+  progress.phase('locking');
+  let view;
+  try {
+    view = await registry.beginSetChange({ instanceId: input.instanceId, projectId: input.projectId, operationId, operationType: 'ejectReplicaSource' });
+  } catch (err) {
+    throw operationFailure(err, 'eject refused', ErrorType.InvalidInput);
+  }
+  tagReplicationSet(view.setId);
+  const old = view.source;
+  const statusOf = (m: InstanceSummary) => guestProbe(m.novaServerId!).replicationStatus().catch(() => null);
+
+  try {
+    progress.phase('checking the source');
+    const [probes, statuses] = await Promise.all([
+      compute.probeMembers([{ instanceId: old.id, address: old.address!, port: old.port ?? 3306 }]),
+      Promise.all(view.replicas.map(statusOf)),
+    ]);
+    const health = summarizeHealth(
+      [{ instanceId: old.id, name: old.name, role: 'source' }, ...view.replicas.map((r) => ({ instanceId: r.id, name: r.name, role: 'replica' as const }))],
+      probes,
+      Object.fromEntries(view.replicas.map((r, i) => [r.id, statuses[i]])),
+      new Date().toISOString(),
+    );
+    const assessment = assessSource(health);
+    if (!input.force && (assessment.sourceReachable || !assessment.replicasLostSource)) {
+      const why = assessment.sourceReachable ? 'the orchestrator reaches it' : 'its replicas still replicate from it';
+      throw ApplicationFailure.nonRetryable(`the source ${old.id} is healthy (${why}); eject it only with force`, ErrorType.SourceHealthy);
+    }
+
+    progress.phase('fencing the old source');
+    await compute.fenceServer(old.novaServerId!);
+
+    progress.phase('choosing a candidate');
+    // Read after fencing: nothing more can arrive, so the positions are final.
+    const final = await Promise.all(view.replicas.map(statusOf));
+    const observations: ReplicaObservation[] = view.replicas.map((r, i) => {
+      const s = final[i];
+      return { instanceId: r.id, order: i, reachable: s !== null, ioPos: s?.gtidIoPos ?? '', slavePos: s?.gtidSlavePos ?? '', binlogPos: s?.gtidBinlogPos ?? '' };
+    });
+    const choice = chooseCandidate(observations);
+    if (!choice.candidate) {
+      throw ApplicationFailure.nonRetryable(`no replica can take over (the old source stays fenced): ${JSON.stringify(choice.excluded)}`, ErrorType.NoCandidate);
+    }
+    const candidate = view.replicas.find((r) => r.id === choice.candidate)!;
+    const obs = observations.find((o) => o.instanceId === candidate.id)!;
+    const received = formatGtidPosition(union(parseGtidPosition(obs.ioPos), parseGtidPosition(obs.slavePos)));
+
+    progress.phase('applying the relay log');
+    await guestLong(candidate.novaServerId!).waitForGtid({ gtid: received, timeoutSeconds: 300 });
+    progress.phase('promoting the candidate');
+    await guestActivities(candidate.novaServerId!).detachReplication();
+
+    progress.phase('moving replicas');
+    const eligible = view.replicas.filter((r) => r.id !== candidate.id && !choice.excluded[r.id]);
+    const moved = await moveReplicasTo(candidate, eligible, view.settings.semiSync);
+    await dropOwnAccount(candidate);
+    await registry.applyNewSource({
+      setId: view.setId,
+      newSourceId: candidate.id,
+      formerSourceId: old.id,
+      formerSource: 'fenced',
+      fault: `fenced by ${operationId}: replaced as replication source by ${candidate.id}`,
+    });
+    const excluded = { ...choice.excluded, ...moved.failed };
+    if (Object.keys(excluded).length) progress.fail(`not moved: ${JSON.stringify(excluded)}`);
+    else progress.phase('done');
+    return { newSourceId: candidate.id, fencedInstanceId: old.id, movedReplicas: moved.moved, excluded, ranking: choice.ranking };
+  } catch (err) {
+    progress.fail(errorMessage(err));
+    throw operationFailure(err, 'eject failed', ErrorType.GuestFailed);
+  } finally {
+    await CancellationScope.nonCancellable(() => registry.releaseSet({ setId: view.setId, operationId }));
+  }
+}

@@ -1,0 +1,96 @@
+// monitorReplicationSet: one long-running workflow per replication set. Every few seconds
+// it observes each member (the orchestrator's own probe of MariaDB, and the guest agent's
+// replication status), stores the health in the registry, shows it in the Web UI and
+// answers it as a query; keeps semi-sync roles as the set's settings ask; and, when
+// automatic failover is on, starts ejectReplicaSource itself on holistic evidence that
+// the source is gone. It continues as new to keep its history short, and ends when the
+// set is dissolved.
+import { continueAsNew, defineQuery, ParentClosePolicy, setHandler, sleep, startChild, workflowInfo } from '@temporalio/workflow';
+import { decideAutoFailover, type AutoFailoverDecision } from '../lib/failover';
+import { assessSource, summarizeHealth, type ObservedStatus } from '../lib/health';
+import { monitorInput, type MemberHealth, type MonitorInput } from '../lib/schemas';
+import { compute, guestActivities, guestProbe, parseInput, registry, tagReplicationSet } from './common';
+import { ejectReplicaSource } from './eject-replica-source';
+import { Progress } from './progress';
+
+export interface MonitorState {
+  setId: string;
+  health: MemberHealth[];
+  decision: AutoFailoverDecision | null;
+  automaticFailovers: string[];
+}
+
+export const healthQuery = defineQuery<MonitorState>('health');
+
+function renderHealth(h: MemberHealth[]): string {
+  const lines = ['| member | role | reachable | IO | SQL | behind (trx / s) | last error |', '|---|---|---|---|---|---|---|'];
+  for (const m of h) {
+    const yn = (v: boolean | null) => (v === null ? '' : v ? 'yes' : 'no');
+    const behind = m.role === 'replica' ? `${m.transactionsBehind ?? '?'} / ${m.secondsBehind ?? '?'}` : '';
+    lines.push(`| ${m.name} | ${m.role} | ${yn(m.reachable)}${m.agentAnswered ? '' : ' (agent silent)'} | ${yn(m.ioRunning)} | ${yn(m.sqlRunning)} | ${behind} | ${m.lastIoError ?? m.lastSqlError ?? ''} |`);
+  }
+  return lines.join('\n');
+}
+
+export async function monitorReplicationSet(raw: MonitorInput): Promise<string> {
+  const input = parseInput(monitorInput, raw);
+  const state: MonitorState = { setId: input.setId, health: [], decision: null, automaticFailovers: [] };
+  const progress = new Progress('monitorReplicationSet', () => `${renderHealth(state.health)}\n\n${state.decision ? `failover: ${state.decision.action} (${state.decision.reason})` : ''}`);
+  setHandler(healthQuery, () => state);
+  tagReplicationSet(input.setId);
+  let sourceDownSince = input.sourceDownSince;
+
+  for (let i = 0; i < input.iterationsPerRun; i++) {
+    const view = await registry.describeSet(input.setId);
+    if (!view || view.replicas.length === 0) {
+      progress.phase('set dissolved');
+      return `replication set ${input.setId} has no replicas any more`;
+    }
+    const members = [view.source, ...view.replicas];
+    const [probes, statuses] = await Promise.all([
+      compute.probeMembers(members.map((m) => ({ instanceId: m.id, address: m.address!, port: m.port ?? 3306 }))),
+      Promise.all(members.map((m) => guestProbe(m.novaServerId!).replicationStatus().catch(() => null))),
+    ]);
+    const now = new Date().toISOString();
+    state.health = summarizeHealth(
+      members.map((m) => ({ instanceId: m.id, name: m.name, role: m === view.source ? ('source' as const) : ('replica' as const) })),
+      probes,
+      Object.fromEntries(members.map((m, j) => [m.id, statuses[j] as ObservedStatus | null])),
+      now,
+    );
+    await registry.storeHealth({ setId: input.setId, health: state.health });
+
+    const busy = Boolean(view.lock.operationId);
+    // Keep the semi-sync roles the settings ask for (skipped while an operation reshapes the set).
+    if (!busy) {
+      await Promise.all(
+        members.map(async (m, j) => {
+          const s = statuses[j];
+          if (!s) return;
+          const want = !view.settings.semiSync ? 'off' : m === view.source ? 'source' : 'replica';
+          const has = s.semiSyncSource ? 'source' : s.semiSyncReplica ? 'replica' : 'off';
+          if (want !== has) await guestActivities(m.novaServerId!).configureSemiSync({ role: want }).catch(() => undefined);
+        }),
+      );
+    }
+
+    const assessment = assessSource(state.health);
+    state.decision = decideAutoFailover({ ...view.settings, ...assessment, sourceDownSince, busy, now });
+    sourceDownSince = state.decision.sourceDownSince;
+    if (state.decision.action === 'failover') {
+      const workflowId = `eject-automatic-${input.setId}-${now.replace(/[:.]/g, '')}`;
+      await registry.recordAutomaticFailover({ setId: input.setId, operationId: workflowId });
+      await startChild(ejectReplicaSource, {
+        workflowId,
+        args: [{ instanceId: view.source.id, projectId: view.projectId, automatic: true }],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+      });
+      state.automaticFailovers.push(workflowId);
+      sourceDownSince = null;
+    }
+    progress.phase(state.decision.action === 'none' ? 'healthy' : `source trouble: ${state.decision.action}`);
+    if (workflowInfo().continueAsNewSuggested) break;
+    await sleep(input.pollSeconds * 1000);
+  }
+  return continueAsNew<typeof monitorReplicationSet>({ ...input, sourceDownSince });
+}

@@ -1,0 +1,87 @@
+// promoteToReplicaSource: a planned switchover that loses nothing. Pre-flight (every member
+// answers, every replica replicates); fence writes on the old source (read_only and end
+// client sessions) and note its position; the candidate applies up to it and takes
+// writes; the other replicas move first, then the old source follows as a read-only
+// replica (Trove bug 1754539's order). Until the candidate takes writes, any failure
+// makes the old source writable again: no outage is left behind.
+import { ApplicationFailure, CancellationScope, workflowInfo } from '@temporalio/workflow';
+import { ErrorType } from '../lib/errors';
+import { promoteInput, type PromoteInput, type PromoteResult } from '../lib/schemas';
+import { errorMessage, guestActivities, guestLong, guestProbe, operationFailure, parseInput, registry, tagOperation, tagReplicationSet } from './common';
+import { dropOwnAccount, moveReplicasTo } from './move-replicas';
+import { Progress } from './progress';
+import { Saga } from './saga';
+
+export async function promoteToReplicaSource(raw: PromoteInput): Promise<PromoteResult> {
+  const input = parseInput(promoteInput, raw);
+  const operationId = workflowInfo().workflowId;
+  const progress = new Progress('promoteToReplicaSource', () => `candidate ${input.instanceId}`);
+  tagOperation(input.projectId, input.instanceId);
+
+  progress.phase('locking');
+  let view;
+  try {
+    view = await registry.beginSetChange({ ...input, operationId, operationType: 'promoteToReplicaSource' });
+  } catch (err) {
+    throw operationFailure(err, 'promote refused', ErrorType.InvalidInput);
+  }
+  tagReplicationSet(view.setId);
+  const old = view.source;
+  const candidate = view.replicas.find((r) => r.id === input.instanceId)!;
+  const others = view.replicas.filter((r) => r.id !== candidate.id);
+
+  try {
+    progress.phase('pre-flight');
+    const problems: string[] = [];
+    await Promise.all(
+      [old, ...view.replicas].map(async (m) => {
+        const s = await guestProbe(m.novaServerId!).replicationStatus().catch(() => null);
+        if (!s) problems.push(`${m.name} (${m.id}) does not answer`);
+        else if (m.id !== old.id && (!s.ioRunning || !s.sqlRunning)) problems.push(`${m.name} (${m.id}) is not replicating${s.lastIoError || s.lastSqlError ? `: ${s.lastIoError || s.lastSqlError}` : ''}`);
+      }),
+    );
+    if (problems.length) throw ApplicationFailure.nonRetryable(`pre-flight failed, nothing was changed: ${problems.sort().join('; ')}`, ErrorType.PreflightFailed);
+
+    const undo = new Saga();
+    let appliedUpTo: string;
+    try {
+      progress.phase('fencing writes on the old source');
+      undo.add('make the old source writable again', () => guestActivities(old.novaServerId!).setReadOnly({ readOnly: false }));
+      const fenced = await guestActivities(old.novaServerId!).fenceWrites();
+      appliedUpTo = fenced.gtidBinlogPos;
+      progress.phase('candidate catching up');
+      await guestLong(candidate.novaServerId!).waitForGtid({ gtid: appliedUpTo, timeoutSeconds: input.catchUpTimeoutSeconds });
+      // The others too, so the candidate's binlog holds everything they still need.
+      await Promise.all(others.map((o) => guestLong(o.novaServerId!).waitForGtid({ gtid: appliedUpTo, timeoutSeconds: input.catchUpTimeoutSeconds })));
+      progress.phase('promoting the candidate');
+      await guestActivities(candidate.novaServerId!).detachReplication();
+    } catch (err) {
+      await undo.compensate();
+      throw err;
+    }
+
+    // The candidate takes writes now: from here on the only way is forward.
+    progress.phase('moving replicas');
+    const moved = await moveReplicasTo(candidate, others, view.settings.semiSync);
+    progress.phase('demoting the former source');
+    const credential = await registry.replicationCredential({ replicaId: old.id, sourceId: candidate.id });
+    await guestActivities(candidate.novaServerId!).createReplicationUser(credential);
+    const former = guestActivities(old.novaServerId!);
+    await former.startReplication({ source: { host: candidate.address!, port: candidate.port ?? 3306, ...credential }, fromOwnBinlog: true });
+    await former.setReadOnly({ readOnly: true });
+    if (view.settings.semiSync) await former.configureSemiSync({ role: 'replica' });
+    await dropOwnAccount(candidate);
+    await registry.applyNewSource({ setId: view.setId, newSourceId: candidate.id, formerSourceId: old.id, formerSource: 'replica' });
+    if (Object.keys(moved.failed).length) {
+      progress.fail(`replicas not moved: ${JSON.stringify(moved.failed)}`);
+    } else {
+      progress.phase('done');
+    }
+    return { newSourceId: candidate.id, formerSourceId: old.id, movedReplicas: moved.moved, appliedUpTo };
+  } catch (err) {
+    progress.fail(errorMessage(err));
+    throw operationFailure(err, 'promote failed', ErrorType.GuestFailed);
+  } finally {
+    await CancellationScope.nonCancellable(() => registry.releaseSet({ setId: view.setId, operationId }));
+  }
+}
