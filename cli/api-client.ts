@@ -39,6 +39,24 @@ export interface ReplicasAnswer {
   operation?: OperationRef;
 }
 
+/** A replication set's failover settings, as GET/PATCH /instances/{id}/replication answer them. */
+export interface ReplicationSettingsView {
+  replication_set_id: string;
+  auto_failover: boolean;
+  semi_sync: boolean;
+  quiet_period: number;
+  failover_after: number;
+  last_failover: null | { at: string; operation: string; acknowledged: boolean };
+}
+
+export interface ReplicationSettingsPatch {
+  auto_failover?: boolean;
+  semi_sync?: boolean;
+  quiet_period?: number;
+  failover_after?: number;
+  acknowledge_failover?: true;
+}
+
 export function configFromEnv(env: Record<string, string | undefined>, fetch: FetchLike): ApiConfig {
   return {
     // A trailing slash would otherwise produce "//v1.0" paths.
@@ -114,6 +132,25 @@ export class TroveApi {
 
   async detachReplica(idOrName: string): Promise<{ operation: OperationRef }> {
     return (await this.request('POST', `${TroveApi.ref(idOrName)}/topology/action`, { detach: {} })) as { operation: OperationRef };
+  }
+
+  /** Switchover: the replica becomes the source, the old source follows it. */
+  async promoteToReplicaSource(idOrName: string): Promise<{ operation: OperationRef }> {
+    return (await this.request('POST', `${TroveApi.ref(idOrName)}/action`, { promote_to_replica_source: {} })) as { operation: OperationRef };
+  }
+
+  /** Failover: the source is fenced and a replica takes over. force is only sent when asked for. */
+  async ejectReplicaSource(idOrName: string, force: boolean): Promise<{ operation: OperationRef }> {
+    const eject_replica_source = force ? { force: true } : {};
+    return (await this.request('POST', `${TroveApi.ref(idOrName)}/action`, { eject_replica_source })) as { operation: OperationRef };
+  }
+
+  async getReplicationSettings(idOrName: string): Promise<ReplicationSettingsView> {
+    return ((await this.request('GET', `${TroveApi.ref(idOrName)}/replication`)) as { replication: ReplicationSettingsView }).replication;
+  }
+
+  async updateReplicationSettings(idOrName: string, replication: ReplicationSettingsPatch): Promise<ReplicationSettingsView> {
+    return ((await this.request('PATCH', `${TroveApi.ref(idOrName)}/replication`, { replication })) as { replication: ReplicationSettingsView }).replication;
   }
 
   async listInstances(): Promise<InstanceView[]> {

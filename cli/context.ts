@@ -60,3 +60,11 @@ export function parseBoolean(value: string): boolean {
   if (v === 'false') return false;
   throw new InvalidArgumentError('must be true or false.');
 }
+
+/** on|off, as the failover settings are spoken of; true|false too, like --read-only. */
+export function parseOnOff(value: string): boolean {
+  const v = value.trim().toLowerCase();
+  if (v === 'on' || v === 'true') return true;
+  if (v === 'off' || v === 'false') return false;
+  throw new InvalidArgumentError('must be on or off (or true/false).');
+}

@@ -29,12 +29,55 @@ const FLATTENERS: Record<string, Flattener> = {
     if (!Array.isArray(members)) return void (out.topology = JSON.stringify(v));
     out.topology = members.map(topologyMember).join('; ');
   },
+  // One row per member, keyed "health: <name>", so the set reads at a glance in the table.
+  replication_health: (v, out) => {
+    if (!Array.isArray(v)) return void (out.replication_health = JSON.stringify(v));
+    for (const m of v as MemberHealth[]) {
+      let key = `health: ${String(m?.name ?? m?.id ?? '?')}`;
+      if (key in out) key = `${key} (${String(m?.id)})`;
+      out[key] = healthLine(m ?? {});
+    }
+  },
   operation: (v, out) => {
     const op = v as { type?: unknown; phase?: unknown; id?: unknown };
     const type = op?.type ?? op?.id ?? 'unknown';
     out.operation = op?.phase ? `${type} (${op.phase})` : String(type);
   },
 };
+
+interface MemberHealth {
+  id?: unknown;
+  name?: unknown;
+  role?: unknown;
+  reachable?: unknown;
+  agent_answered?: unknown;
+  io_running?: unknown;
+  sql_running?: unknown;
+  seconds_behind?: unknown;
+  transactions_behind?: unknown;
+  last_io_error?: unknown;
+  last_sql_error?: unknown;
+}
+
+const yesNo = (v: unknown) => (v === true ? 'yes' : v === false ? 'no' : '?');
+const orUnknown = (v: unknown) => (v === null || v === undefined ? '?' : String(v));
+
+/**
+ * "replica, IO yes, SQL yes, behind 0 trx / 0 s": what the monitor last saw. Fields that
+ * do not apply (null, e.g. threads on the source) are left out rather than printed as "?".
+ */
+function healthLine(m: MemberHealth): string {
+  const parts = [String(m.role ?? 'member')];
+  if (m.io_running != null || m.sql_running != null) parts.push(`IO ${yesNo(m.io_running)}, SQL ${yesNo(m.sql_running)}`);
+  if (m.transactions_behind != null || m.seconds_behind != null) parts.push(`behind ${orUnknown(m.transactions_behind)} trx / ${orUnknown(m.seconds_behind)} s`);
+  const error = m.last_io_error || m.last_sql_error;
+  if (error) parts.push(`error: ${String(error)}`);
+  // A healthy replica says so through its threads; the source has only reachability to show.
+  if (m.reachable === false) parts.push('unreachable');
+  else if (m.role === 'source' && m.reachable === true) parts.push('reachable');
+  if (m.agent_answered === false) parts.push('agent silent');
+  return parts.join(', ');
+}
 
 /** "name (id)", plus where it replicates from: the one-line form of a topology member. */
 function topologyMember(m: unknown): string {

@@ -2,6 +2,7 @@
 // buildProgram/run take their I/O as arguments so tests drive the CLI in-process.
 import { Command, CommanderError } from 'commander';
 import { ApiError, UnreachableError } from './api-client';
+import { registerFailoverCommands } from './commands/failover';
 import { registerInstanceCommands } from './commands/instances';
 import { registerReplicationCommands } from './commands/replication';
 import { CliFailure, makeContext, type CliIo } from './context';
@@ -19,6 +20,7 @@ export function buildProgram(io: CliIo): Command {
     .helpCommand(true);
   registerInstanceCommands(program, ctx);
   registerReplicationCommands(program, ctx);
+  registerFailoverCommands(program, ctx);
   return program;
 }
 

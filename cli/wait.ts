@@ -14,6 +14,8 @@ export interface WaitOptions {
   log: (line: string) => void;
   /** The view we already have (e.g. the 202 body), reported before the first poll. */
   initial?: InstanceView;
+  /** An ERROR that is the expected end, not a failure (an eject leaves the old source fenced in ERROR). */
+  endsInError?: (v: InstanceView) => boolean;
   /** Stops the wait early (another replica already failed, so nobody waits for this one). */
   signal?: AbortSignal;
 }
@@ -40,6 +42,7 @@ export async function waitForInstance(o: WaitOptions): Promise<WaitResult> {
 
   for (;;) {
     if (current?.status === 'ERROR') {
+      if (o.endsInError?.(current)) return { ok: true, instance: current };
       const fault = (current.fault as { message?: string } | undefined)?.message;
       return { ok: false, message: fault ?? `instance ${o.id} went to ERROR` };
     }

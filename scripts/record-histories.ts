@@ -11,7 +11,7 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { NativeConnection } from '@temporalio/worker';
 import { workflowIds } from '../lib/names';
 import type { CreateReplicasResult } from '../lib/schemas';
-import { newWorld, sampleProvisionSpec, seedSource, type FakeWorld } from '../test/helpers/fake-activities';
+import { newWorld, sampleProvisionSpec, seedSet, seedSource, type FakeWorld } from '../test/helpers/fake-activities';
 import { bundleWorkflows, installQuietRuntime } from '../test/helpers/runtime';
 import { startTestStack, type TestStack } from '../test/helpers/stack';
 import { withFakeWorkers } from '../test/helpers/workers';
@@ -81,6 +81,69 @@ const SCENARIOS: Scenario[] = [
     play: async (c) => {
       const { result } = await replicasOf(c, 1);
       return c.run('detachReplica', { instanceId: result!.replicas[0]!.replicaId, projectId: 'proj-a' });
+    },
+  },
+  { workflowType: 'createReplicas', name: 'two-replicas-with-monitor', play: async (c) => (await replicasOf(c, 2)).workflowId },
+  {
+    workflowType: 'promoteToReplicaSource',
+    name: 'success',
+    play: (c) => c.run('promoteToReplicaSource', { instanceId: seedSet(c.world, c.prefix).replicas[0]!.id, projectId: 'proj-a' }),
+  },
+  {
+    workflowType: 'promoteToReplicaSource',
+    name: 'catch-up-failed-rolled-back',
+    setup: (w) => (w.failCatchUp = true),
+    play: (c) => c.run('promoteToReplicaSource', { instanceId: seedSet(c.world, c.prefix).replicas[0]!.id, projectId: 'proj-a' }),
+  },
+  {
+    workflowType: 'promoteToReplicaSource',
+    name: 'preflight-refused',
+    play: (c) => {
+      const set = seedSet(c.world, c.prefix);
+      c.world.statusOf.set(`${c.prefix}-2`, { ioRunning: false, lastIoError: 'error connecting to master' });
+      return c.run('promoteToReplicaSource', { instanceId: set.replicas[0]!.id, projectId: 'proj-a' });
+    },
+  },
+  {
+    workflowType: 'ejectReplicaSource',
+    name: 'dead-source',
+    play: (c) => {
+      const set = seedSet(c.world, c.prefix);
+      c.world.down.add(set.source.id);
+      c.world.statusOf.set(`${c.prefix}-1`, { ioRunning: false, gtidIoPos: '0-101-9' });
+      c.world.statusOf.set(`${c.prefix}-2`, { ioRunning: false, gtidIoPos: '0-101-7', gtidSlavePos: '0-101-7', gtidBinlogPos: '0-101-7' });
+      return c.run('ejectReplicaSource', { instanceId: set.source.id, projectId: 'proj-a' });
+    },
+  },
+  { workflowType: 'ejectReplicaSource', name: 'healthy-refused', play: (c) => c.run('ejectReplicaSource', { instanceId: seedSet(c.world, c.prefix).source.id, projectId: 'proj-a' }) },
+  {
+    workflowType: 'monitorReplicationSet',
+    name: 'polls-then-set-dissolves',
+    play: async (c) => {
+      const set = seedSet(c.world, c.prefix);
+      const workflowId = `monitorReplicationSet-${randomUUID()}`;
+      const handle = await c.env.temporal.workflow.start('monitorReplicationSet', { taskQueue: c.taskQueue, workflowId, args: [{ setId: set.source.id, projectId: 'proj-a', pollSeconds: 0.2, iterationsPerRun: 100 }] });
+      while (c.world.calls.filter((x) => x === 'storeHealth').length < 3) await new Promise((r) => setTimeout(r, 100));
+      for (const r of set.replicas) c.world.instances.delete(r.id);
+      await handle.result();
+      return workflowId;
+    },
+  },
+  {
+    workflowType: 'monitorReplicationSet',
+    name: 'automatic-failover',
+    setup: (w) => Object.assign(w.settings, { autoFailover: true, failoverAfterSeconds: 1 }),
+    play: async (c) => {
+      const set = seedSet(c.world, c.prefix);
+      const workflowId = `monitorReplicationSet-${randomUUID()}`;
+      const handle = await c.env.temporal.workflow.start('monitorReplicationSet', { taskQueue: c.taskQueue, workflowId, args: [{ setId: set.source.id, projectId: 'proj-a', pollSeconds: 0.2, iterationsPerRun: 100 }] });
+      c.world.down.add(set.source.id);
+      c.world.statusOf.set(`${c.prefix}-1`, { ioRunning: false });
+      c.world.statusOf.set(`${c.prefix}-2`, { ioRunning: false });
+      while (set.source.status !== 'ERROR') await new Promise((r) => setTimeout(r, 100));
+      for (const i of [...c.world.instances.values()]) if (i.id !== set.source.id) c.world.instances.delete(i.id);
+      await handle.result();
+      return workflowId;
     },
   },
   { workflowType: 'detachReplica', name: 'not-a-replica', play: async (c) => c.run('detachReplica', { instanceId: seedSource(c.world, randomUUID(), c.prefix).id, projectId: 'proj-a' }) },

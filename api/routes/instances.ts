@@ -25,12 +25,18 @@ export interface InstanceRouteDeps {
 
 type ProjectReq = FastifyRequest<{ Params: { project: string; id?: string } }>;
 
-async function operationOf(temporal: Client, r: InstanceRecord): Promise<OperationView | undefined> {
-  if (!r.operationId) return undefined;
-  const op: OperationView = { id: r.operationId, type: r.operationType };
+/** The operation running on the instance, or on its replication set (promote, eject). */
+async function operationOf(temporal: Client, store: RegistryStore, r: InstanceRecord): Promise<OperationView | undefined> {
+  let lock = r.operationId ? { id: r.operationId, type: r.operationType } : undefined;
+  if (!lock && r.replicationSetId) {
+    const setLock = await store.getSetLock(r.replicationSetId);
+    if (setLock?.operationId) lock = { id: setLock.operationId, type: setLock.operationType };
+  }
+  if (!lock) return undefined;
+  const op: OperationView = { ...lock };
   try {
     const progress = await Promise.race([
-      temporal.workflow.getHandle(r.operationId).query<{ phase: string }>('progress'),
+      temporal.workflow.getHandle(lock.id).query<{ phase: string }>('progress'),
       new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 2000).unref()),
     ]);
     if (progress) op.phase = progress.phase;
@@ -105,7 +111,7 @@ export function registerInstanceRoutes(app: FastifyInstance, d: InstanceRouteDep
     if (!rec) return sendError(reply, 404, `instance ${req.params.id} not found`);
     const members = rec.replicationSetId ? await d.store.listSetMembers(rec.replicationSetId) : undefined;
     const health = rec.replicationSetId ? await d.store.getHealth(rec.replicationSetId) : undefined;
-    return { instance: { ...instanceView(rec, d.baseUrl, await operationOf(d.temporal, rec), members), ...(health?.length ? { replication_health: healthView(health) } : {}) } };
+    return { instance: { ...instanceView(rec, d.baseUrl, await operationOf(d.temporal, d.store, rec), members), ...(health?.length ? { replication_health: healthView(health) } : {}) } };
   });
 
   app.delete('/v1.0/:project/instances/:id', async (req: ProjectReq, reply) => {

@@ -48,7 +48,7 @@ export function printInstance(ctx: CliContext, v: InstanceView, asJson: boolean)
   ctx.out(asJson ? json(v) : propertyTable(flattenView(v)));
 }
 
-// Shared by every command that takes --wait (later: replicate, promote, eject...).
+// Shared by every command that takes --wait (replicate, detach, promote, eject...).
 export function addWaitOptions(cmd: Command): Command {
   return cmd
     .option('--wait', 'follow the operation until it ends, printing its progress to stderr')

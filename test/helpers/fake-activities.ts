@@ -3,7 +3,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { ComputeActivities } from '../../activities/compute/activities';
 import type { GuestActivities } from '../../activities/guest/activities';
-import type { ReplicationActivities } from '../../activities/guest/replication';
+import type { ReplicaStatus, ReplicationActivities } from '../../activities/guest/replication';
 import type { InstanceSummary, RegistryActivities } from '../../activities/registry/activities';
 import { replicationUserName } from '../../activities/registry/activities';
 import type { SnapshotActivities } from '../../activities/snapshots/activities';
@@ -41,6 +41,9 @@ export interface FakeWorld {
   maxReplicas?: number;
   /** Instances whose MariaDB the orchestrator cannot reach. */
   down: Set<string>;
+  /** Per Nova server: replication status fields that differ from a healthy replica's, or null for a silent agent. */
+  statusOf: Map<string, Partial<ReplicaStatus> | null>;
+  failCatchUp?: boolean;
   settings: ReplicationSettings;
   health?: MemberHealth[];
 }
@@ -68,6 +71,7 @@ export function newWorld(): FakeWorld {
     snapshots: new Set(),
     calls: [],
     down: new Set(),
+    statusOf: new Map(),
     settings: { autoFailover: false, semiSync: false, quietPeriodSeconds: 600, failoverAfterSeconds: 2, lastFailoverAt: null, lastFailoverOperation: null, lastFailoverAcknowledged: true },
   };
 }
@@ -78,6 +82,21 @@ export function seedSource(w: FakeWorld, id: string, prefix: string, projectId =
   w.instances.set(id, inst);
   w.servers.set(`${prefix}-src`, { name: `trove-${id}`, status: 'ACTIVE' });
   return inst;
+}
+
+/** A source with replicas on servers `<prefix>-1`..: a set as createReplicas leaves it. */
+export function seedSet(w: FakeWorld, prefix: string, replicas = 2): { source: FakeInstance; replicas: FakeInstance[] } {
+  const source = seedSource(w, `00000000-0000-4000-8000-${prefix.slice(-8).padStart(12, '0')}`, prefix);
+  source.setId = source.id;
+  const made = Array.from({ length: replicas }, (_, i) => {
+    const id = `00000000-0000-4000-8000-${String(i + 1).padStart(4, '0')}${prefix.slice(-8)}`;
+    const r: FakeInstance = { id, projectId: source.projectId, name: `master-replica-${i + 1}`, status: 'ACTIVE', lock: null, novaServerId: `${prefix}-${i + 1}`, address: `127.0.2.${i + 1}`, replicaOf: source.id, setId: source.id, readOnly: true };
+    w.instances.set(id, r);
+    w.servers.set(r.novaServerId!, { name: `trove-${id}`, status: 'ACTIVE' });
+    w.credentials.set(id, { userName: replicationUserName(id), sealedPassword: 'v1.aaaa.bbbb.cccc' });
+    return r;
+  });
+  return { source, replicas: made };
 }
 
 const summary = (w: FakeWorld, i: FakeInstance): InstanceSummary => ({
@@ -292,7 +311,7 @@ export function fakeControlActivities(w: FakeWorld, serverIdPrefix: string): Com
     },
     async recordAutomaticFailover({ operationId }) {
       w.calls.push('recordAutomaticFailover');
-      w.settings.lastFailoverAt = '2026-11-22T00:00:00.000Z';
+      w.settings.lastFailoverAt = new Date().toISOString();
       w.settings.lastFailoverOperation = operationId;
       w.settings.lastFailoverAcknowledged = false;
     },
@@ -368,21 +387,24 @@ export function fakeGuestActivities(w: FakeWorld, novaServerId = 'srv'): GuestAc
       return status;
     },
     async replicationStatus() {
-      return status;
+      const o = w.statusOf.get(novaServerId);
+      if (o === null) throw fail('the agent does not answer', ErrorType.GuestFailed);
+      return { ...status, ...o };
     },
     async gtidPosition() {
       return { gtidBinlogPos: '0-101-7' };
     },
     async waitForGtid() {
-      w.calls.push('waitForGtid');
+      w.calls.push(`waitForGtid:${novaServerId}`);
+      if (w.failCatchUp) throw fail('replica did not reach 0-101-9 within 30s', ErrorType.GuestFailed);
       return status;
     },
     async detachReplication() {
-      w.calls.push('detachReplication');
+      w.calls.push(`detachReplication:${novaServerId}`);
       return { wasReplica: true };
     },
-    async setReadOnly() {
-      w.calls.push('setReadOnly');
+    async setReadOnly({ readOnly }) {
+      w.calls.push(`setReadOnly:${novaServerId}:${readOnly}`);
     },
     async fenceWrites() {
       w.calls.push(`fenceWrites:${novaServerId}`);

@@ -198,7 +198,7 @@ test('crash under a writer with semi-sync on: failover, no acknowledged write lo
   let writeTo = master;
   let stop = false;
   let maxWritable = 0;
-  let crashAt = 0;
+  let crashAt: number;
   let firstNewWrite = 0;
   const writer = (async () => {
     let n = 30_000;

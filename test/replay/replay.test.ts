@@ -19,7 +19,7 @@ beforeAll(async () => {
 
 test('there are fixtures for every workflow type', () => {
   const types = new Set(fixtures.map((f) => f.split(path.sep)[0]));
-  expect([...types].sort()).toEqual(['buildReplica', 'createReplicas', 'deleteInstance', 'detachReplica', 'provisionInstance']);
+  expect([...types].sort()).toEqual(['buildReplica', 'createReplicas', 'deleteInstance', 'detachReplica', 'ejectReplicaSource', 'monitorReplicationSet', 'promoteToReplicaSource', 'provisionInstance']);
 });
 
 test.each(fixtures)('%s replays without nondeterminism', async (fixture) => {

@@ -1,0 +1,308 @@
+// The trove CLI's failover commands (promote, eject, replication-settings) and the health
+// rows of show, run in-process against an in-memory stub of the API.
+import { run, type CliIo } from '../../cli/main';
+
+interface Call {
+  method: string;
+  path: string;
+  body?: unknown;
+}
+
+type View = Record<string, unknown> & { id: string; name: string; status: string };
+
+function view(id: string, name: string, extra: Record<string, unknown> = {}): View {
+  return { id, name, status: 'ACTIVE', flavor: { id: '1', links: [] }, volume: { size: 1 }, links: [], replicates_from: [], replicates_to: [], writable: true, ...extra };
+}
+
+const ref = (id: string) => ({ id, links: [{ rel: 'self', href: `http://x/${id}` }] });
+
+const json = (status: number, body?: unknown) =>
+  new Response(body === undefined ? null : JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+
+const settings = (extra: Record<string, unknown> = {}) => ({
+  replication_set_id: 'set-1',
+  auto_failover: false,
+  semi_sync: false,
+  quiet_period: 300,
+  failover_after: 10,
+  last_failover: null,
+  ...extra,
+});
+
+/** The failover routes of a tiny Trove API, plus scripted GET answers for --wait. */
+class FakeApi {
+  calls: Call[] = [];
+  instances = new Map<string, View>();
+  /** Per id: what successive GETs answer (a view, or a status code); the last one repeats. */
+  script = new Map<string, (View | number)[]>();
+  actionAnswer?: () => Response;
+  settings: Record<string, unknown> = settings();
+  /** The instance is in no replication set. */
+  noSet = false;
+
+  fetch = async (url: string, init?: RequestInit): Promise<Response> => {
+    const body = init?.body ? JSON.parse(String(init.body)) : undefined;
+    const method = init?.method ?? 'GET';
+    const path = new URL(url).pathname;
+    this.calls.push({ method, path, body });
+    const m = /^\/v1\.0\/proj\/instances\/([^/]+)(\/action|\/replication)?$/.exec(path);
+    if (!m) return json(404, { itemNotFound: { code: 404, message: `no route ${path}` } });
+    const id = decodeURIComponent(m[1]!);
+    if (m[2] === '/action') {
+      if (this.actionAnswer) return this.actionAnswer();
+      const type = 'promote_to_replica_source' in body ? 'promoteToReplicaSource' : 'ejectReplicaSource';
+      return json(202, { operation: { id: `op-${type}`, type } });
+    }
+    if (m[2] === '/replication') {
+      if (this.noSet) return json(404, { itemNotFound: { code: 404, message: `instance ${id} is not in a replication set` } });
+      if (method === 'PATCH') this.settings = { ...this.settings, ...body.replication };
+      return json(200, { replication: this.settings });
+    }
+    const steps = this.script.get(id);
+    const step = steps && (steps.length > 1 ? steps.shift() : steps[0]);
+    if (typeof step === 'number') return json(step, { itemNotFound: { code: step, message: `instance ${id} not found` } });
+    if (step) return json(200, { instance: step });
+    const found = this.instances.get(id) ?? [...this.instances.values()].find((v) => v.name === id);
+    return found ? json(200, { instance: found }) : json(404, { itemNotFound: { code: 404, message: `instance ${id} not found` } });
+  };
+
+  requests = () => this.calls.map((c) => `${c.method} ${c.path}`);
+}
+
+async function trove(api: FakeApi, ...argv: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const io: CliIo = {
+    env: { TROVE_URL: 'http://api.test:8779', TROVE_TOKEN: 'tok', TROVE_PROJECT: 'proj' },
+    stdout: (t) => void (stdout += t),
+    stderr: (t) => void (stderr += t),
+    fetch: api.fetch,
+    pollIntervalMs: 1,
+  };
+  const code = await run(argv, io);
+  return { code, stdout, stderr };
+}
+
+/** Property -> value of every Property/Value table printed (properties may hold spaces). */
+function tables(stdout: string): Record<string, string>[] {
+  const out: Record<string, string>[] = [];
+  for (const line of stdout.split('\n')) {
+    const m = /^│ (.*?)\s*│ (.*?)\s*│$/.exec(line);
+    if (!m) continue;
+    if (m[1] === 'Property') out.push({});
+    else out[out.length - 1]![m[1]!] = m[2]!;
+  }
+  return out;
+}
+
+const op = (type: string, phase: string) => ({ operation: { id: `op-${type}`, type, phase } });
+
+describe('trove promote-to-replica-source', () => {
+  it('posts {"promote_to_replica_source": {}} to the replica and prints the operation', async () => {
+    const api = new FakeApi();
+    const r = await trove(api, 'promote-to-replica-source', 'r-1');
+    expect(r.code).toBe(0);
+    expect(api.calls).toEqual([{ method: 'POST', path: '/v1.0/proj/instances/r-1/action', body: { promote_to_replica_source: {} } }]);
+    expect(r.stdout).toBe('Request to promote instance r-1 to replica source has been accepted (operation op-promoteToReplicaSource).\n');
+  });
+
+  it('a 400 "not a replica" prints ERROR and exits 1', async () => {
+    const api = new FakeApi();
+    api.actionAnswer = () => json(400, { badRequest: { code: 400, message: 'invalid request: instance src is not a replica; only a replica can be promoted to replica source' } });
+    const r = await trove(api, 'promote-to-replica-source', 'src');
+    expect(r).toEqual({ code: 1, stdout: '', stderr: 'ERROR: invalid request: instance src is not a replica; only a replica can be promoted to replica source\n' });
+  });
+
+  it('--wait resolves the name, follows the phases and exits 0 once replica_of is gone, printing the table', async () => {
+    const api = new FakeApi();
+    api.instances.set('rid-1', view('rid-1', 'r-1', { replica_of: ref('src-id'), writable: false }));
+    api.script.set('rid-1', [
+      view('rid-1', 'r-1', { replica_of: ref('src-id'), ...op('promoteToReplicaSource', 'pre-flight') }),
+      view('rid-1', 'r-1', { replica_of: ref('src-id'), ...op('promoteToReplicaSource', 'candidate catching up') }),
+      view('rid-1', 'r-1', op('promoteToReplicaSource', 'moving replicas')),
+      view('rid-1', 'r-1', { replicas: [ref('src-id')], replicates_to: ['src-id'] }),
+    ]);
+    const r = await trove(api, 'promote-to-replica-source', 'r-1', '--wait', '--timeout', '5');
+    expect(r.code).toBe(0);
+    expect(api.requests().slice(0, 3)).toEqual(['GET /v1.0/proj/instances/r-1', 'POST /v1.0/proj/instances/rid-1/action', 'GET /v1.0/proj/instances/rid-1']);
+    expect(r.stderr).toBe('ACTIVE: pre-flight\nACTIVE: candidate catching up\nACTIVE: moving replicas\nACTIVE\n');
+    expect(r.stdout.split('\n')[0]).toBe('Request to promote instance r-1 to replica source has been accepted (operation op-promoteToReplicaSource).');
+    const [shown] = tables(r.stdout);
+    expect(shown).toMatchObject({ id: 'rid-1', status: 'ACTIVE', replicas: 'src-id' });
+    expect(shown!.replica_of).toBeUndefined();
+  });
+
+  it('--wait exits 1 when the replica goes to ERROR', async () => {
+    const api = new FakeApi();
+    api.instances.set('rid-1', view('rid-1', 'r-1', { replica_of: ref('src-id') }));
+    api.script.set('rid-1', [view('rid-1', 'r-1', { status: 'ERROR', replica_of: ref('src-id'), fault: { message: 'promote failed: candidate did not catch up' } })]);
+    const r = await trove(api, 'promote-to-replica-source', 'rid-1', '--wait', '--timeout', '5');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('ERROR: promote failed: candidate did not catch up\n');
+    expect(tables(r.stdout)).toEqual([]);
+  });
+
+  it('--wait exits 1 when the operation ends and the instance is still a replica', async () => {
+    const api = new FakeApi();
+    const stillReplica = view('rid-1', 'r-1', { replica_of: ref('src-id') });
+    api.instances.set('rid-1', stillReplica);
+    // Idle before the operation shows up does not end the wait; idle after it does.
+    api.script.set('rid-1', [stillReplica, view('rid-1', 'r-1', { replica_of: ref('src-id'), ...op('promoteToReplicaSource', 'pre-flight') }), stillReplica]);
+    const r = await trove(api, 'promote-to-replica-source', 'rid-1', '--wait', '--json', '--timeout', '5');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('ERROR: the promote did not happen (operation op-promoteToReplicaSource ended; instance rid-1 is still a replica)\n');
+  });
+});
+
+describe('trove eject-replica-source', () => {
+  it.each([
+    [[], {}],
+    [['--force'], { force: true }],
+  ])('%j posts eject_replica_source %j and prints the operation', async (flags, sent) => {
+    const api = new FakeApi();
+    const r = await trove(api, 'eject-replica-source', 'src', ...flags);
+    expect(r.code).toBe(0);
+    expect(api.calls).toEqual([{ method: 'POST', path: '/v1.0/proj/instances/src/action', body: { eject_replica_source: sent } }]);
+    expect(r.stdout).toBe('Request to eject replica source src has been accepted (operation op-ejectReplicaSource).\n');
+  });
+
+  it('--json prints the 202 body only', async () => {
+    const api = new FakeApi();
+    const r = await trove(api, 'eject-replica-source', 'src', '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ operation: { id: 'op-ejectReplicaSource', type: 'ejectReplicaSource' } });
+  });
+
+  it('--wait ends when the source is fenced and names the former replica that has no source now', async () => {
+    const api = new FakeApi();
+    api.instances.set('src-id', view('src-id', 'src', { replicas: [ref('rid-1'), ref('rid-2')], replicates_to: ['rid-1', 'rid-2'] }));
+    api.script.set('src-id', [
+      view('src-id', 'src', { replicas: [ref('rid-1'), ref('rid-2')], ...op('ejectReplicaSource', 'fencing the old source') }),
+      view('src-id', 'src', { status: 'ERROR', writable: false, fault: { message: 'fenced by op-ejectReplicaSource: replaced as replication source by rid-2' } }),
+    ]);
+    api.instances.set('rid-1', view('rid-1', 'src-replica-1', { replica_of: ref('rid-2') }));
+    api.instances.set('rid-2', view('rid-2', 'src-replica-2', { replicas: [ref('rid-1')] }));
+    const r = await trove(api, 'eject-replica-source', 'src', '--force', '--wait', '--timeout', '5');
+    expect(r.code).toBe(0);
+    expect(api.calls[1]).toEqual({ method: 'POST', path: '/v1.0/proj/instances/src-id/action', body: { eject_replica_source: { force: true } } });
+    expect(api.requests().slice(-2)).toEqual(['GET /v1.0/proj/instances/rid-1', 'GET /v1.0/proj/instances/rid-2']);
+    expect(r.stdout).toBe('Request to eject replica source src has been accepted (operation op-ejectReplicaSource).\ninstance src was fenced; new source: rid-2\n');
+    expect(r.stderr).toBe('ACTIVE: fencing the old source\nERROR\n');
+  });
+
+  it('--wait --json prints the fenced view and the new source', async () => {
+    const api = new FakeApi();
+    api.instances.set('src-id', view('src-id', 'src', { replicas: [ref('rid-1')] }));
+    api.script.set('src-id', [view('src-id', 'src', { status: 'ERROR', fault: { message: 'fenced by op-x: replaced as replication source by rid-1' } })]);
+    api.instances.set('rid-1', view('rid-1', 'src-replica-1'));
+    const r = await trove(api, 'eject-replica-source', 'src', '--wait', '--json', '--timeout', '5');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ fenced: { id: 'src-id', status: 'ERROR' }, new_source: { id: 'rid-1' } });
+  });
+
+  it('--wait exits 1 when the source is ACTIVE and idle again (refused: healthy)', async () => {
+    const api = new FakeApi();
+    const healthy = view('src-id', 'src', { replicas: [ref('rid-1')] });
+    api.instances.set('src-id', healthy);
+    api.script.set('src-id', [view('src-id', 'src', { replicas: [ref('rid-1')], ...op('ejectReplicaSource', 'checking the source') }), healthy]);
+    const r = await trove(api, 'eject-replica-source', 'src', '--wait', '--timeout', '5');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('ERROR: the eject did not happen (the source may be healthy; use --force)\n');
+    expect(r.stdout).not.toContain('fenced');
+  });
+
+  it('--wait exits 1 with the fault when the source goes to ERROR for another reason', async () => {
+    const api = new FakeApi();
+    api.instances.set('src-id', view('src-id', 'src', { replicas: [ref('rid-1')] }));
+    api.script.set('src-id', [view('src-id', 'src', { status: 'ERROR', fault: { message: 'nova: server lost' } })]);
+    const r = await trove(api, 'eject-replica-source', 'src', '--wait', '--timeout', '5');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('ERROR: nova: server lost\n');
+  });
+});
+
+describe('trove replication-settings', () => {
+  it('with no option GETs and prints the settings table', async () => {
+    const api = new FakeApi();
+    api.settings = settings({ auto_failover: true, last_failover: { at: '2026-01-02T03:04:05.000Z', operation: 'op-auto', acknowledged: false } });
+    const r = await trove(api, 'replication-settings', 'src');
+    expect(r.code).toBe(0);
+    expect(api.calls).toEqual([{ method: 'GET', path: '/v1.0/proj/instances/src/replication', body: undefined }]);
+    expect(tables(r.stdout)).toEqual([
+      {
+        auto_failover: 'on',
+        failover_after: '10',
+        last_failover: 'at 2026-01-02T03:04:05.000Z by op-auto (not acknowledged)',
+        quiet_period: '300',
+        replication_set_id: 'set-1',
+        semi_sync: 'off',
+      },
+    ]);
+  });
+
+  it('PATCHes exactly the options given', async () => {
+    const api = new FakeApi();
+    const r = await trove(api, 'replication-settings', 'src', '--auto-failover', 'on', '--quiet-period', '60');
+    expect(r.code).toBe(0);
+    expect(api.calls).toEqual([{ method: 'PATCH', path: '/v1.0/proj/instances/src/replication', body: { replication: { auto_failover: true, quiet_period: 60 } } }]);
+    expect(tables(r.stdout)[0]).toMatchObject({ auto_failover: 'on', quiet_period: '60', last_failover: '' });
+  });
+
+  it('sends true|false spellings, failover_after and acknowledge_failover; --json prints the settings', async () => {
+    const api = new FakeApi();
+    const r = await trove(api, 'replication-settings', 'src', '--semi-sync', 'TRUE', '--auto-failover=false', '--failover-after', '5', '--acknowledge-failover', '--json');
+    expect(r.code).toBe(0);
+    expect(api.calls[0]!.body).toEqual({ replication: { auto_failover: false, semi_sync: true, failover_after: 5, acknowledge_failover: true } });
+    expect(JSON.parse(r.stdout)).toMatchObject({ replication_set_id: 'set-1', semi_sync: true, failover_after: 5 });
+  });
+
+  it('an instance outside a replication set: 404 prints ERROR and exits 1', async () => {
+    const api = new FakeApi();
+    api.noSet = true;
+    const r = await trove(api, 'replication-settings', 'solo', '--semi-sync', 'on');
+    expect(r).toEqual({ code: 1, stdout: '', stderr: 'ERROR: instance solo is not in a replication set\n' });
+  });
+
+  it.each([
+    [['--semi-sync', 'maybe'], /option '--semi-sync <on\|off>' argument 'maybe' is invalid/],
+    [['--auto-failover', 'yes'], /option '--auto-failover <on\|off>' argument 'yes' is invalid/],
+    [['--quiet-period', '-1'], /option '--quiet-period <seconds>' argument '-1' is invalid/],
+    [['--quiet-period', '1.5'], /option '--quiet-period <seconds>' argument '1.5' is invalid/],
+    [['--failover-after', '0'], /option '--failover-after <seconds>' argument '0' is invalid. failover-after must be at least 1/],
+  ])('%j exits 2 naming the option, with no API call', async (flags, message) => {
+    const api = new FakeApi();
+    const r = await trove(api, 'replication-settings', 'src', ...flags);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(api.calls).toHaveLength(0);
+  });
+});
+
+describe('trove show with replication_health', () => {
+  const health = [
+    { id: 'src-id', name: 'primary', role: 'source', reachable: true, agent_answered: true, io_running: null, sql_running: null, seconds_behind: null, transactions_behind: null, last_io_error: null, last_sql_error: null },
+    { id: 'rid-1', name: 'primary-replica-1', role: 'replica', reachable: true, agent_answered: true, io_running: true, sql_running: true, seconds_behind: 0, transactions_behind: 0, last_io_error: null, last_sql_error: null },
+    { id: 'rid-2', name: 'primary-replica-2', role: 'replica', reachable: true, agent_answered: true, io_running: false, sql_running: true, seconds_behind: null, transactions_behind: 12, last_io_error: 'error connecting to master', last_sql_error: '' },
+    { id: 'rid-3', name: 'primary-replica-3', role: 'replica', reachable: false, agent_answered: false, io_running: null, sql_running: null, seconds_behind: null, transactions_behind: null, last_io_error: null, last_sql_error: null },
+  ];
+
+  it('prints one compact row per member, sorted with the other properties; --json is unchanged', async () => {
+    const api = new FakeApi();
+    api.instances.set('src-id', view('src-id', 'primary', { replicas: [ref('rid-1'), ref('rid-2'), ref('rid-3')], replication_health: health }));
+    const r = await trove(api, 'show', 'primary');
+    expect(r.code).toBe(0);
+    const [shown] = tables(r.stdout);
+    expect(shown).toMatchObject({
+      'health: primary': 'source, reachable',
+      'health: primary-replica-1': 'replica, IO yes, SQL yes, behind 0 trx / 0 s',
+      'health: primary-replica-2': 'replica, IO no, SQL yes, behind 12 trx / ? s, error: error connecting to master',
+      'health: primary-replica-3': 'replica, unreachable, agent silent',
+    });
+    const keys = Object.keys(shown!);
+    expect(keys).toEqual([...keys].sort());
+    expect(r.stdout).not.toMatch(/[{"]/);
+    const j = await trove(api, 'show', 'primary', '--json');
+    expect(JSON.parse(j.stdout).replication_health).toEqual(health);
+  });
+});
