@@ -198,7 +198,6 @@ test('crash under a writer with semi-sync on: failover, no acknowledged write lo
   let writeTo = master;
   let stop = false;
   let maxWritable = 0;
-  let crashAt: number;
   let firstNewWrite = 0;
   const writer = (async () => {
     let n = 30_000;
@@ -229,7 +228,7 @@ test('crash under a writer with semi-sync on: failover, no acknowledged write lo
     }
   })();
   await sleep(1500);
-  crashAt = Date.now();
+  const crashAt = Date.now();
   await fetch(`${env.stack.env.NOVA_URL}/_faults/servers/${await novaIdOf(master)}/crash`, { method: 'POST', headers: { 'X-Auth-Token': env.stack.env.NOVA_TOKEN! } });
   await eventually('the first write on the new source', async () => firstNewWrite > 0, 60_000);
   await sleep(1000);
