@@ -10,6 +10,8 @@ import { initializeDatadir } from '../../activities/guest/mariadb-process';
 import { nativePasswordHash } from '../../activities/guest/mariadb-config';
 import { REPO_ROOT } from '../../lib/config';
 import { SEARCH_ATTRIBUTES } from '../../lib/names';
+import { migrate } from '../../registry/migrate';
+import { createRegistryPool } from '../../registry/store';
 import { loadOrCreateLocalSecrets } from './local-secrets';
 import { SupervisedPart, waitFor, type LogSink, type PartSpec } from './supervisor';
 
@@ -94,6 +96,16 @@ function registryInitSql(database: string, password: string): string {
     `GRANT ALL PRIVILEGES ON \`${database}\`.* TO 'trove'@'127.0.0.1';`,
     '',
   ].join('\n');
+}
+
+async function applyMigrations(port: number, password: string, log: LogSink): Promise<void> {
+  const pool = createRegistryPool({ host: '127.0.0.1', port, user: 'trove', password, database: 'trove' });
+  try {
+    const applied = await migrate(pool);
+    if (applied.length) log('stack', `registry migrations applied: ${applied.join(', ')}`);
+  } finally {
+    await pool.end();
+  }
 }
 
 export async function startStack(o: StackOptions): Promise<Stack> {
@@ -210,6 +222,8 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       const part = new SupervisedPart(specs[name](), log);
       parts.set(name, part);
       await part.start();
+      // The API must not answer before the schema exists: migrate before anything uses it.
+      if (name === 'registry') await applyMigrations(o.registryPort, secrets.registryPassword, log);
     }
   } catch (err) {
     await stack.stop();
