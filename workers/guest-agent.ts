@@ -7,6 +7,7 @@ import { serverLayout } from '../activities/guest/layout';
 import { createReplicationActivities } from '../activities/guest/replication';
 import { FolderSnapshotStore } from '../activities/snapshots/store';
 import { stopMariadb } from '../activities/guest/mariadb-process';
+import { Maintenance, startWatchdog } from '../activities/guest/watchdog';
 import { guestConfigSchema, loadConfig, snapshotDir, type GuestConfig } from '../lib/config';
 import { guestTaskQueue } from '../lib/names';
 import { parseSecretKey } from '../lib/secrets';
@@ -21,10 +22,12 @@ export async function runGuestAgent(config: GuestConfig): Promise<void> {
     secretKey: parseSecretKey(config.TROVE_SECRET_KEY),
     binaries: { mariadbd: config.TROVE_MARIADBD, installDb: config.TROVE_MARIADB_INSTALL_DB, backup: config.TROVE_MARIADB_BACKUP, mbstream: config.TROVE_MBSTREAM },
     snapshotDir: snapshotDir(config),
+    maintenance: new Maintenance(),
   };
   const resumed = await resumeIfPrepared(deps);
   if (resumed) log.info({ pid: resumed }, 'mariadbd running');
 
+  const stopWatchdog = startWatchdog(deps.layout, deps.binaries, deps.maintenance, (msg, extra) => log.warn(extra ?? {}, msg));
   const taskQueue = guestTaskQueue(config.TROVE_SERVER_ID);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   try {
@@ -37,6 +40,7 @@ export async function runGuestAgent(config: GuestConfig): Promise<void> {
     log.info({ taskQueue, address: deps.address }, 'guest agent polling');
     await worker.run();
   } finally {
+    stopWatchdog();
     await connection.close();
   }
   // The worker returns after SIGTERM: this server is being stopped, so its database goes too.

@@ -10,6 +10,7 @@ import { unsealSecret } from '../../lib/secrets';
 import { MYSQL_PORT, nativePasswordHash, quoteIdent } from './mariadb-config';
 import { initializeDatadir, runningPid, startMariadb, stopMariadb } from './mariadb-process';
 import { withAdmin, writeServerConfig, type GuestDeps } from './server';
+import { markStopped, stoppedMarker } from './watchdog';
 
 export type { GuestDeps } from './server';
 
@@ -39,49 +40,61 @@ export interface GuestStatus {
 export function createGuestActivities(d: GuestDeps) {
   const { layout } = d;
 
+  /** Init datadir, write config, start mariadbd, create databases and users. */
+  async function prepare(input: PrepareInput): Promise<PrepareResult> {
+    heartbeat('config');
+    await markStopped(layout, false);
+    const cnfChanged = await writeServerConfig(d, { mysqlServerId: input.mysqlServerId, readOnly: input.readOnly });
+    heartbeat('init');
+    const initialized = await initializeDatadir(layout.datadir, d.binaries.installDb);
+    let restarted = false;
+    if (cnfChanged && (await runningPid(layout))) {
+      await stopMariadb(layout);
+      restarted = true;
+    }
+    heartbeat('start');
+    await startMariadb(layout, d.binaries);
+    heartbeat('accounts');
+    await withAdmin(d, async (c) => {
+      for (const db of input.databases) await c.query(`CREATE DATABASE IF NOT EXISTS ${quoteIdent(db)}`);
+      for (const u of input.users) {
+        let password: string;
+        try {
+          password = unsealSecret(d.secretKey, u.sealedPassword);
+        } catch {
+          throw ApplicationFailure.nonRetryable(`users: the password of "${u.name}" cannot be unsealed with this deployment's key`, ErrorType.InvalidInput);
+        }
+        const account = `'${u.name}'@'${u.host}'`;
+        const hash = nativePasswordHash(password);
+        await c.query(`CREATE USER IF NOT EXISTS ${account} IDENTIFIED BY PASSWORD '${hash}'`);
+        await c.query(`ALTER USER ${account} IDENTIFIED BY PASSWORD '${hash}'`);
+        for (const db of u.databases) await c.query(`GRANT ALL PRIVILEGES ON ${quoteIdent(db)}.* TO ${account}`);
+      }
+      await c.query(`SET GLOBAL read_only = ${input.readOnly ? 'ON' : 'OFF'}`);
+    });
+    await fs.writeFile(layout.preparedMarker, new Date().toISOString());
+    return { address: d.address, port: MYSQL_PORT, initialized, restarted };
+  }
+
   return {
     /** Init datadir, write config, start mariadbd, create databases and users. */
     async prepare(input: PrepareInput): Promise<PrepareResult> {
-      heartbeat('config');
-      const cnfChanged = await writeServerConfig(d, { mysqlServerId: input.mysqlServerId, readOnly: input.readOnly });
-      heartbeat('init');
-      const initialized = await initializeDatadir(layout.datadir, d.binaries.installDb);
-      let restarted = false;
-      if (cnfChanged && (await runningPid(layout))) {
-        await stopMariadb(layout);
-        restarted = true;
-      }
-      heartbeat('start');
-      await startMariadb(layout, d.binaries);
-      heartbeat('accounts');
-      await withAdmin(d, async (c) => {
-        for (const db of input.databases) await c.query(`CREATE DATABASE IF NOT EXISTS ${quoteIdent(db)}`);
-        for (const u of input.users) {
-          let password: string;
-          try {
-            password = unsealSecret(d.secretKey, u.sealedPassword);
-          } catch {
-            throw ApplicationFailure.nonRetryable(`users: the password of "${u.name}" cannot be unsealed with this deployment's key`, ErrorType.InvalidInput);
-          }
-          const account = `'${u.name}'@'${u.host}'`;
-          const hash = nativePasswordHash(password);
-          await c.query(`CREATE USER IF NOT EXISTS ${account} IDENTIFIED BY PASSWORD '${hash}'`);
-          await c.query(`ALTER USER ${account} IDENTIFIED BY PASSWORD '${hash}'`);
-          for (const db of u.databases) await c.query(`GRANT ALL PRIVILEGES ON ${quoteIdent(db)}.* TO ${account}`);
-        }
-        await c.query(`SET GLOBAL read_only = ${input.readOnly ? 'ON' : 'OFF'}`);
-      });
-      await fs.writeFile(layout.preparedMarker, new Date().toISOString());
-      return { address: d.address, port: MYSQL_PORT, initialized, restarted };
+      return d.maintenance.during(() => prepare(input));
     },
 
     async restart(): Promise<{ pid: number }> {
-      await stopMariadb(layout);
-      return { pid: await startMariadb(layout, d.binaries) };
+      return d.maintenance.during(async () => {
+        await markStopped(layout, false);
+        await stopMariadb(layout);
+        return { pid: await startMariadb(layout, d.binaries) };
+      });
     },
 
     async stop(): Promise<{ stopped: boolean }> {
-      return { stopped: await stopMariadb(layout) };
+      return d.maintenance.during(async () => {
+        await markStopped(layout, true);
+        return { stopped: await stopMariadb(layout) };
+      });
     },
 
     async status(): Promise<GuestStatus> {
@@ -101,6 +114,6 @@ export type GuestActivities = ReturnType<typeof createGuestActivities>;
 
 /** At agent start: a server that was prepared gets its database back (reboot, agent restart). */
 export async function resumeIfPrepared(d: GuestDeps): Promise<number | undefined> {
-  if (!existsSync(d.layout.preparedMarker)) return undefined;
+  if (!existsSync(d.layout.preparedMarker) || existsSync(stoppedMarker(d.layout))) return undefined;
   return startMariadb(d.layout, d.binaries);
 }

@@ -85,6 +85,34 @@ export function createReplicationActivities(d: GuestDeps, store: SnapshotStore) 
     });
   }
 
+  /** Replaces this server's data with the snapshot's and starts MariaDB on it. */
+  async function restore(input: { snapshotId: string; mysqlServerId: number; readOnly: boolean }): Promise<{ bytes: number; skipped: boolean }> {
+    if (existsSync(restoredMarker(input.snapshotId))) {
+      await writeServerConfig(d, { mysqlServerId: input.mysqlServerId, readOnly: input.readOnly });
+      await startMariadb(layout, d.binaries);
+      return { bytes: 0, skipped: true };
+    }
+    const { stream, meta } = await store.open(input.snapshotId);
+    await stopMariadb(layout);
+    const target = `${layout.datadir}.restore`;
+    await fs.rm(target, { recursive: true, force: true });
+    await fs.mkdir(target, { recursive: true });
+    const extracted = await extractStream(d.binaries.mbstream, stream, target, (bytes) => heartbeat({ phase: 'restore', bytes, total: meta.dataset.sizeBytes }), cancellationSignal());
+    if (`sha256:${extracted.checksum}` !== meta.dataset.checksum) {
+      throw new Error(`snapshot ${input.snapshotId} is corrupt: checksum ${extracted.checksum} does not match ${meta.dataset.checksum}`);
+    }
+    heartbeat({ phase: 'prepare', bytes: extracted.bytes });
+    await prepareBackup(d.binaries.backup, target);
+    await fs.rm(layout.datadir, { recursive: true, force: true });
+    await fs.rename(target, layout.datadir);
+    await writeServerConfig(d, { mysqlServerId: input.mysqlServerId, readOnly: input.readOnly });
+    heartbeat({ phase: 'start' });
+    await startMariadb(layout, d.binaries);
+    await fs.writeFile(restoredMarker(input.snapshotId), meta.binlog.gtid);
+    await fs.writeFile(layout.preparedMarker, new Date().toISOString());
+    return { bytes: extracted.bytes, skipped: false };
+  }
+
   return {
     /** Our instances always run with binlog and GTID; this confirms it rather than assuming. */
     async ensureReplicationSource(): Promise<{ alreadySource: boolean; restarted: boolean }> {
@@ -124,32 +152,8 @@ export function createReplicationActivities(d: GuestDeps, store: SnapshotStore) 
       }
     },
 
-    /** Replaces this server's data with the snapshot's and starts MariaDB on it. */
     async restoreSnapshot(input: { snapshotId: string; mysqlServerId: number; readOnly: boolean }): Promise<{ bytes: number; skipped: boolean }> {
-      if (existsSync(restoredMarker(input.snapshotId))) {
-        await writeServerConfig(d, { mysqlServerId: input.mysqlServerId, readOnly: input.readOnly });
-        await startMariadb(layout, d.binaries);
-        return { bytes: 0, skipped: true };
-      }
-      const { stream, meta } = await store.open(input.snapshotId);
-      await stopMariadb(layout);
-      const target = `${layout.datadir}.restore`;
-      await fs.rm(target, { recursive: true, force: true });
-      await fs.mkdir(target, { recursive: true });
-      const extracted = await extractStream(d.binaries.mbstream, stream, target, (bytes) => heartbeat({ phase: 'restore', bytes, total: meta.dataset.sizeBytes }), cancellationSignal());
-      if (`sha256:${extracted.checksum}` !== meta.dataset.checksum) {
-        throw new Error(`snapshot ${input.snapshotId} is corrupt: checksum ${extracted.checksum} does not match ${meta.dataset.checksum}`);
-      }
-      heartbeat({ phase: 'prepare', bytes: extracted.bytes });
-      await prepareBackup(d.binaries.backup, target);
-      await fs.rm(layout.datadir, { recursive: true, force: true });
-      await fs.rename(target, layout.datadir);
-      await writeServerConfig(d, { mysqlServerId: input.mysqlServerId, readOnly: input.readOnly });
-      heartbeat({ phase: 'start' });
-      await startMariadb(layout, d.binaries);
-      await fs.writeFile(restoredMarker(input.snapshotId), meta.binlog.gtid);
-      await fs.writeFile(layout.preparedMarker, new Date().toISOString());
-      return { bytes: extracted.bytes, skipped: false };
+      return d.maintenance.during(() => restore(input));
     },
 
     async createReplicationUser(input: { userName: string; sealedPassword: string }): Promise<void> {

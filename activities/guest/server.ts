@@ -8,6 +8,7 @@ import { ensureAdminPassword } from './admin-secret';
 import type { ServerLayout } from './layout';
 import { nativePasswordHash, renderInitSql, renderMyCnf, type SemiSyncRole } from './mariadb-config';
 import { connectAdmin, type MariadbBinaries } from './mariadb-process';
+import type { Maintenance } from './watchdog';
 
 export interface GuestDeps {
   layout: ServerLayout;
@@ -16,6 +17,8 @@ export interface GuestDeps {
   secretKey: Buffer;
   binaries: MariadbBinaries & { backup: string; mbstream: string };
   snapshotDir: string;
+  /** Held while an activity stops the database on purpose, so the watchdog keeps off. */
+  maintenance: Maintenance;
 }
 
 /** Writes a file only when its content changes; says whether it did. */

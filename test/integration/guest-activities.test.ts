@@ -8,6 +8,8 @@ import { createConnection } from 'mysql2/promise';
 import { createGuestActivities, type PrepareInput } from '../../activities/guest/activities';
 import { serverLayout } from '../../activities/guest/layout';
 import { runningPid } from '../../activities/guest/mariadb-process';
+import { Maintenance, startWatchdog } from '../../activities/guest/watchdog';
+import { eventually } from '../helpers/stack';
 import { newSecretKey, parseSecretKey, sealSecret } from '../../lib/secrets';
 import { installQuietRuntime } from '../helpers/runtime';
 
@@ -15,6 +17,7 @@ const dir = mkdtempSync(path.join(os.tmpdir(), 'trove-guest-'));
 const key = parseSecretKey(newSecretKey());
 const layout = serverLayout(dir);
 const address = '127.0.250.1';
+const maintenance = new Maintenance();
 let acts: ReturnType<typeof createGuestActivities>;
 let env: MockActivityEnvironment;
 
@@ -28,6 +31,7 @@ beforeAll(() => {
     secretKey: key,
     binaries: { mariadbd: '/usr/sbin/mariadbd', installDb: '/usr/bin/mariadb-install-db', backup: '/usr/bin/mariadb-backup', mbstream: '/usr/bin/mbstream' },
     snapshotDir: path.join(dir, 'snapshots'),
+    maintenance,
   });
 });
 
@@ -63,4 +67,23 @@ test('prepare, prepare again, status, restart, stop', async () => {
   expect(await env.run(acts.stop)).toEqual({ stopped: true });
   expect(await env.run(acts.status)).toMatchObject({ running: false });
   expect(await env.run(acts.stop)).toEqual({ stopped: false });
+});
+
+test('the watchdog restarts a mariadbd that died, but not one stopped on purpose', async () => {
+  const binaries = { mariadbd: '/usr/sbin/mariadbd', installDb: '/usr/bin/mariadb-install-db' };
+  const stop = startWatchdog(layout, binaries, maintenance, () => undefined, 200);
+  try {
+    await env.run(acts.restart);
+    const pid = (await runningPid(layout))!;
+    process.kill(pid, 'SIGKILL');
+    await eventually('mariadbd back', async () => {
+      const now = await runningPid(layout);
+      return now !== undefined && now !== pid;
+    }, 30_000);
+    await env.run(acts.stop);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await runningPid(layout)).toBeUndefined();
+  } finally {
+    stop();
+  }
 });
