@@ -4,15 +4,24 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { TestStack } from './stack';
 
+export interface ServerProcess {
+  pid: number;
+  serverId: string;
+  cmd: string;
+}
+
 /** Processes of this stack's servers: their command line or environment names a server folder. */
-export function serverProcesses(dataDir: string): string[] {
-  const serversDir = path.join(dataDir, 'servers');
-  const found: string[] = [];
+export function serverProcesses(dataDir: string): ServerProcess[] {
+  const serversDir = path.join(dataDir, 'servers') + path.sep;
+  const found: ServerProcess[] = [];
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     try {
-      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
       const environ = readFileSync(`/proc/${pid}/environ`, 'utf8');
-      if (cmdline.includes(serversDir) || environ.includes(`TROVE_SERVER_DIR=${serversDir}`)) found.push(`${pid} ${cmdline.trim()}`);
+      const inCmd = cmd.indexOf(serversDir);
+      const envDir = /TROVE_SERVER_DIR=([^\0]+)/.exec(environ)?.[1];
+      const dir = inCmd >= 0 ? cmd.slice(inCmd) : envDir?.startsWith(serversDir) ? envDir : undefined;
+      if (dir) found.push({ pid: Number(pid), serverId: dir.slice(serversDir.length).split(/[/\s]/)[0]!, cmd });
     } catch {
       /* the process ended while we looked */
     }

@@ -1,0 +1,130 @@
+// The invariants every operation must leave true, checked against the real stack: no
+// orphan (Nova server, process, disk folder, snapshot, replication account); the registry
+// agrees with Nova and with each MariaDB; every member of a set holds the same data; at
+// most one member of a set takes writes. Returns the violations (empty when all hold).
+import { existsSync, readdirSync } from 'node:fs';
+import * as path from 'node:path';
+import { replicationUserName } from '../../lib/names';
+import type { InstanceRecord } from '../../registry/store';
+import { serverFolders, serverProcesses } from './leftovers';
+import { adminQuery } from './mysql';
+import type { TestStack } from './stack';
+
+interface SlaveRow {
+  Master_Host: string;
+  Slave_IO_Running: string;
+  Slave_SQL_Running: string;
+}
+
+async function userTables(dataDir: string, novaServerId: string): Promise<string[]> {
+  const rows = await adminQuery<{ t: string }>(
+    dataDir,
+    novaServerId,
+    "SELECT CONCAT('`', TABLE_SCHEMA, '`.`', TABLE_NAME, '`') AS t FROM information_schema.TABLES WHERE TABLE_TYPE = 'BASE TABLE' AND TABLE_SCHEMA NOT IN ('mysql', 'sys', 'performance_schema', 'information_schema') ORDER BY 1",
+  );
+  return rows.map((r) => r.t);
+}
+
+async function checksumsOf(dataDir: string, novaServerId: string, tables: string[]): Promise<string> {
+  if (tables.length === 0) return '';
+  const rows = await adminQuery<{ Table: string; Checksum: string | number }>(dataDir, novaServerId, `CHECKSUM TABLE ${tables.join(', ')}`);
+  return rows.map((r) => `${r.Table}=${r.Checksum}`).join(' ');
+}
+
+/** Registry rows of every project (the checker sees the whole deployment). */
+async function allInstances(env: TestStack): Promise<InstanceRecord[]> {
+  const [rows] = await env.store!.pool.query('SELECT DISTINCT project_id FROM instances');
+  const projects = (rows as { project_id: string }[]).map((r) => r.project_id);
+  return (await Promise.all(projects.map((p) => env.store!.listInstances(p)))).flat();
+}
+
+export async function checkInvariants(env: TestStack, opts: { catchUpMs?: number } = {}): Promise<string[]> {
+  const v: string[] = [];
+  const instances = await allInstances(env);
+  const servers = await env.nova.listServers();
+  const byServer = new Map(instances.filter((i) => i.novaServerId).map((i) => [i.novaServerId!, i]));
+
+  // No orphans, and the registry agrees with Nova.
+  for (const s of servers) {
+    const inst = byServer.get(s.id);
+    if (!inst) v.push(`orphan Nova server ${s.id} (${s.name})`);
+    else if (inst.status === 'ACTIVE' && s.status !== 'ACTIVE') v.push(`instance ${inst.id} is ACTIVE but its server is ${s.status}`);
+  }
+  for (const i of instances) {
+    if (i.novaServerId && !servers.some((s) => s.id === i.novaServerId)) v.push(`instance ${i.id} names server ${i.novaServerId}, which Nova does not have`);
+    if (i.status === 'BUILD') v.push(`instance ${i.id} is still BUILD`);
+    if (i.operationId) v.push(`instance ${i.id} still holds the lock of ${i.operationId}`);
+  }
+  const serverIds = new Set(servers.map((s) => s.id));
+  for (const f of serverFolders(env.dataDir)) if (!serverIds.has(f)) v.push(`orphan disk folder servers/${f}`);
+  for (const p of serverProcesses(env.dataDir)) {
+    const status = servers.find((s) => s.id === p.serverId)?.status;
+    if (status !== 'ACTIVE' && status !== 'BUILD') v.push(`orphan process ${p.pid} of server ${p.serverId} (${status ?? 'not in Nova'}): ${p.cmd.slice(0, 100)}`);
+  }
+  const snapDir = path.join(env.dataDir, 'snapshots');
+  if (existsSync(snapDir)) for (const s of readdirSync(snapDir)) v.push(`snapshot left behind: ${s}`);
+
+  // Each replication set: one writable source, replicas following it, same data, one account each.
+  const sets = new Map<string, InstanceRecord[]>();
+  for (const i of instances) if (i.replicationSetId) sets.set(i.replicationSetId, [...(sets.get(i.replicationSetId) ?? []), i]);
+  const [setLocks] = await env.store!.pool.query('SELECT id, operation_id FROM replication_sets WHERE operation_id IS NOT NULL');
+  for (const l of setLocks as { id: string; operation_id: string }[]) v.push(`replication set ${l.id} still locked by ${l.operation_id}`);
+
+  for (const [setId, members] of sets) {
+    const sources = members.filter((m) => !m.replicaOf);
+    if (sources.length !== 1) {
+      v.push(`set ${setId} has ${sources.length} sources`);
+      continue;
+    }
+    const source = sources[0]!;
+    const replicas = members.filter((m) => m.replicaOf === source.id);
+    const stray = members.filter((m) => m.replicaOf && m.replicaOf !== source.id);
+    for (const m of stray) v.push(`set ${setId}: ${m.id} replicates from ${m.replicaOf}, not the source ${source.id}`);
+    const writable: string[] = [];
+    for (const m of members) {
+      const [ro] = await adminQuery<{ ro: number }>(env.dataDir, m.novaServerId!, 'SELECT @@global.read_only AS ro').catch(() => [undefined]);
+      if (ro && ro.ro === 0) writable.push(m.id);
+    }
+    if (writable.length > 1) v.push(`set ${setId}: ${writable.length} writable members (${writable.join(', ')})`);
+    if (!writable.includes(source.id)) v.push(`set ${setId}: the source ${source.id} does not take writes`);
+
+    // Replicas run and have caught up, then the data must be the same everywhere.
+    const deadline = Date.now() + (opts.catchUpMs ?? 20_000);
+    const [pos] = await adminQuery<{ p: string }>(env.dataDir, source.novaServerId!, 'SELECT @@global.gtid_binlog_pos AS p');
+    for (const r of replicas) {
+      const [st] = await adminQuery<SlaveRow>(env.dataDir, r.novaServerId!, 'SHOW SLAVE STATUS');
+      if (!st || st.Master_Host !== source.address) {
+        v.push(`replica ${r.id} replicates from ${st?.Master_Host ?? 'nothing'}, not ${source.address}`);
+        continue;
+      }
+      let caughtUp = false;
+      while (!caughtUp && Date.now() < deadline) {
+        const [w] = await adminQuery<{ r: number }>(env.dataDir, r.novaServerId!, 'SELECT MASTER_GTID_WAIT(?, 1) AS r', [pos!.p]);
+        caughtUp = w!.r === 0;
+      }
+      if (!caughtUp) v.push(`replica ${r.id} did not reach ${pos!.p}`);
+      if (st.Slave_IO_Running !== 'Yes' || st.Slave_SQL_Running !== 'Yes') {
+        const [again] = await adminQuery<SlaveRow>(env.dataDir, r.novaServerId!, 'SHOW SLAVE STATUS');
+        if (again?.Slave_IO_Running !== 'Yes' || again?.Slave_SQL_Running !== 'Yes') v.push(`replica ${r.id}: IO ${again?.Slave_IO_Running}, SQL ${again?.Slave_SQL_Running}`);
+      }
+    }
+    const tables = await userTables(env.dataDir, source.novaServerId!);
+    const expected = await checksumsOf(env.dataDir, source.novaServerId!, tables);
+    for (const r of replicas) {
+      const got = await checksumsOf(env.dataDir, r.novaServerId!, tables).catch((e: Error) => `error: ${e.message}`);
+      if (got !== expected) v.push(`replica ${r.id}: CHECKSUM TABLE differs from the source (${got} vs ${expected})`);
+    }
+    const accounts = (await adminQuery<{ User: string }>(env.dataDir, source.novaServerId!, "SELECT User FROM mysql.user WHERE User LIKE 'repl\\_%'")).map((r) => r.User).sort();
+    const wanted = replicas.map((r) => replicationUserName(r.id)).sort();
+    if (accounts.join() !== wanted.join()) v.push(`set ${setId}: replication accounts on the source are [${accounts}], expected [${wanted}]`);
+  }
+  // Members outside any set hold no replication account and do not replicate.
+  for (const i of instances.filter((x) => !x.replicationSetId && x.status === 'ACTIVE')) {
+    const [st] = await adminQuery<SlaveRow>(env.dataDir, i.novaServerId!, 'SHOW SLAVE STATUS');
+    if (st) v.push(`standalone instance ${i.id} still replicates from ${st.Master_Host}`);
+  }
+  const creds = await env.store!.countReplicationUsers();
+  const replicaCount = instances.filter((i) => i.replicaOf).length;
+  if (creds !== replicaCount) v.push(`registry holds ${creds} replication accounts for ${replicaCount} replicas`);
+  return v;
+}
