@@ -5,7 +5,7 @@
 // delete old ones while executions of their shape may still run.
 //   npm run record-histories [-- scenario-name ...]
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { NativeConnection } from '@temporalio/worker';
@@ -176,7 +176,9 @@ async function main(): Promise<void> {
       const history = await env.temporal.workflow.getHandle(recordedId).fetchHistory();
       const dir = path.join(__dirname, '..', 'test', 'histories', s.workflowType);
       mkdirSync(dir, { recursive: true });
-      const file = path.join(dir, `${s.name}__${stamp}.json`);
+      // Never overwrite: an older fixture guards executions of the older code.
+      let file = path.join(dir, `${s.name}__${stamp}.json`);
+      for (let n = 2; existsSync(file); n++) file = path.join(dir, `${s.name}__${stamp}-${n}.json`);
       writeFileSync(file, historyToJSON(history));
       console.log(`recorded ${path.relative(process.cwd(), file)} (${history.events?.length} events)`);
     }

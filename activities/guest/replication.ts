@@ -226,14 +226,16 @@ export function createReplicationActivities(d: GuestDeps, store: SnapshotStore) 
     },
 
     /** Stops replicating for good and makes the server writable, across restarts too. */
-    async detachReplication(): Promise<{ wasReplica: boolean }> {
+    /** Stops replicating for good; writable at once unless the caller makes it so later. */
+    async detachReplication(input: { writable?: boolean } = {}): Promise<{ wasReplica: boolean }> {
+      const writable = input.writable ?? true;
       const before = await status();
       await withAdmin(d, async (c) => {
         await c.query('STOP SLAVE');
         await c.query('RESET SLAVE ALL');
-        await c.query('SET GLOBAL read_only = OFF');
+        if (writable) await c.query('SET GLOBAL read_only = OFF');
       });
-      await writeServerConfig(d, { readOnly: false });
+      if (writable) await writeServerConfig(d, { readOnly: false });
       return { wasReplica: before.configured };
     },
 

@@ -399,7 +399,7 @@ export function fakeGuestActivities(w: FakeWorld, novaServerId = 'srv'): GuestAc
       if (w.failCatchUp) throw fail('replica did not reach 0-101-9 within 30s', ErrorType.GuestFailed);
       return status;
     },
-    async detachReplication() {
+    async detachReplication(_input?: { writable?: boolean }) {
       w.calls.push(`detachReplication:${novaServerId}`);
       return { wasReplica: true };
     },

@@ -1,0 +1,90 @@
+// No secret in any workflow history, search attribute, log line or API answer: run a full
+// scenario (create with a user, two replicas, promote, detach, delete), collect every
+// password the system was given or made (user, replication, admin, registry, the key
+// itself), and search every exported history (payloads decoded), every log and the API.
+import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { parseSecretKey, unsealSecret } from '../../lib/secrets';
+import { eventually, startTestStack, type TestStack } from '../helpers/stack';
+
+let env: TestStack;
+beforeAll(async () => {
+  env = await startTestStack();
+}, 180_000);
+afterAll(async () => {
+  await env?.stop();
+});
+
+const USER_PASSWORD = 'Zq7-user-secret-4411';
+
+/** The JSON plus every base64 string in it, decoded: payloads travel base64-encoded. */
+function withDecodedPayloads(json: string): string {
+  const decoded = [...json.matchAll(/"([A-Za-z0-9+/]{12,}={0,2})"/g)].map((m) => Buffer.from(m[1]!, 'base64').toString('utf8'));
+  return `${json}\n${decoded.join('\n')}`;
+}
+
+function filesUnder(dir: string, match: RegExp): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => match.test(f))
+    .map((f) => path.join(dir, f));
+}
+
+test('no secret appears in histories, search attributes, logs or API answers', async () => {
+  const secrets = new Set<string>([USER_PASSWORD, env.stack.env.TROVE_SECRET_KEY!, env.stack.env.TROVE_REGISTRY_PASSWORD!]);
+  const key = parseSecretKey(env.stack.env.TROVE_SECRET_KEY!);
+  const answers: string[] = [];
+  const api = async (method: string, p: string, body?: unknown) => {
+    const res = await env.api(method, p, body);
+    answers.push(JSON.stringify(res.body ?? ''));
+    return res;
+  };
+  const idle = (id: string) =>
+    eventually(`${id} idle`, async () => {
+      const i = (await api('GET', `/v1.0/proj-a/instances/${id}`)).body?.instance;
+      return i?.status === 'ACTIVE' && !i.operation ? i : undefined;
+    }, 240_000);
+  const collectRegistrySecrets = async () => {
+    const [rows] = await env.store!.pool.query('SELECT sealed_password FROM replication_users');
+    for (const r of rows as { sealed_password: string }[]) secrets.add(unsealSecret(key, r.sealed_password));
+    for (const f of filesUnder(path.join(env.dataDir, 'servers'), /admin\.json$/)) secrets.add((JSON.parse(readFileSync(f, 'utf8')) as { password: string }).password);
+  };
+
+  const created = await api('POST', '/v1.0/proj-a/instances', {
+    instance: { name: 'vault', flavorRef: '1', volume: { size: 1 }, databases: [{ name: 'd' }], users: [{ name: 'owner', password: USER_PASSWORD, databases: [{ name: 'd' }] }] },
+  });
+  const source = created.body.instance.id as string;
+  await idle(source);
+  const rep = await api('POST', `/v1.0/proj-a/instances/${source}/action`, { replicate: { count: 2 } });
+  await env.temporal.workflow.getHandle(rep.body.operation.id).result();
+  const [r1, r2] = rep.body.replicas.map((r: { id: string }) => r.id) as [string, string];
+  await idle(r1);
+  await collectRegistrySecrets();
+  const promote = await api('POST', `/v1.0/proj-a/instances/${r1}/action`, { promote_to_replica_source: {} });
+  await env.temporal.workflow.getHandle(promote.body.operation.id).result();
+  await collectRegistrySecrets();
+  const detach = await api('POST', `/v1.0/proj-a/instances/${r2}/topology/action`, { detach: {} });
+  await env.temporal.workflow.getHandle(detach.body.operation.id).result();
+  await api('GET', '/v1.0/proj-a/instances');
+  await api('GET', `/v1.0/proj-a/instances/${r1}`);
+  await api('GET', `/v1.0/proj-a/instances/${r1}/replication`);
+  await api('DELETE', `/v1.0/proj-a/instances/${r2}`);
+  await eventually('r2 gone', async () => (await env.api('GET', `/v1.0/proj-a/instances/${r2}`)).status === 404, 120_000);
+  expect(secrets.size).toBeGreaterThanOrEqual(3 + 2 + 3); // given + replication accounts + admin passwords
+
+  // Every history in the namespace, with its search attributes (they are in the events).
+  const haystacks: { where: string; text: string }[] = [];
+  for await (const wf of env.temporal.workflow.list()) {
+    const history = await env.temporal.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
+    haystacks.push({ where: `history ${wf.workflowId}`, text: withDecodedPayloads(historyToJSON(history)) });
+    haystacks.push({ where: `search attributes ${wf.workflowId}`, text: JSON.stringify(wf.typedSearchAttributes.getAll()) });
+  }
+  expect(haystacks.length).toBeGreaterThan(10);
+  haystacks.push({ where: 'stack log', text: readFileSync(env.logFile, 'utf8') });
+  for (const f of filesUnder(path.join(env.dataDir, 'servers'), /console\.log$/)) haystacks.push({ where: f, text: readFileSync(f, 'utf8') });
+  haystacks.push({ where: 'API answers', text: answers.join('\n') });
+
+  const leaks = haystacks.flatMap((h) => [...secrets].filter((s) => h.text.includes(s)).map((s) => `${h.where} contains a secret starting ${s.slice(0, 3)}…`));
+  expect(leaks).toEqual([]);
+});
