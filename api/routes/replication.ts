@@ -36,19 +36,20 @@ function badRequest(reply: FastifyReply, errors: string[]) {
 export function registerReplicationRoutes(app: FastifyInstance, d: ReplicationRouteDeps) {
   const find = (project: string, ref: string) => findInstance(d.store, project, ref);
 
-  /** The refusals a person can act on before anything starts. */
-  async function refuseSource(reply: FastifyReply, r: ReplicaRequest, fields: { count: string; source: string }) {
-    if (r.count > d.maxReplicas) return badRequest(reply, [`${fields.count}: must be at most ${d.maxReplicas} (TROVE_MAX_REPLICAS)`]);
-    if (r.source.replicaOf) return badRequest(reply, [`${fields.source}: instance ${r.source.id} is itself a replica of ${r.source.replicaOf}; replicas of replicas are not supported`]);
-    if (r.source.status !== 'ACTIVE') return sendError(reply, 409, `instance ${r.source.id} is ${r.source.status}, not ACTIVE`);
-    if (r.source.operationId) return sendError(reply, 409, `instance ${r.source.id} is busy with operation ${r.source.operationId} (${r.source.operationType})`, { operation: r.source.operationId });
-    if (r.source.replicationSetId) {
-      const lock = await d.store.getSetLock(r.source.replicationSetId);
-      if (lock?.operationId) return sendError(reply, 409, `replication set ${r.source.replicationSetId} is busy with operation ${lock.operationId} (${lock.operationType})`, { operation: lock.operationId });
-    }
-    if (r.flavorId && !(await d.nova.listFlavors()).some((f) => f.id === r.flavorId)) return badRequest(reply, [`flavorRef: flavor "${r.flavorId}" does not exist`]);
-    if (r.availabilityZone && !(await d.nova.listZones()).includes(r.availabilityZone)) return badRequest(reply, [`availability_zone: zone "${r.availabilityZone}" does not exist`]);
-    return undefined;
+  /**
+   * The refusals a person can act on before anything starts. Says whether it refused:
+   * a sent reply is thenable (it resolves to undefined), so it cannot be the answer.
+   */
+  async function refused(reply: FastifyReply, r: ReplicaRequest, fields: { count: string; source: string }): Promise<boolean> {
+    const no = (send: () => unknown) => (send(), true);
+    if (r.count > d.maxReplicas) return no(() => badRequest(reply, [`${fields.count}: must be at most ${d.maxReplicas} (TROVE_MAX_REPLICAS)`]));
+    if (r.source.replicaOf) return no(() => badRequest(reply, [`${fields.source}: instance ${r.source.id} is itself a replica of ${r.source.replicaOf}; replicas of replicas are not supported`]));
+    if (r.source.status !== 'ACTIVE') return no(() => sendError(reply, 409, `instance ${r.source.id} is ${r.source.status}, not ACTIVE`));
+    const busy = await busyWith(r.source);
+    if (busy) return no(() => sendError(reply, 409, busy.message, { operation: busy.operation }));
+    if (r.flavorId && !(await d.nova.listFlavors()).some((f) => f.id === r.flavorId)) return no(() => badRequest(reply, [`flavorRef: flavor "${r.flavorId}" does not exist`]));
+    if (r.availabilityZone && !(await d.nova.listZones()).includes(r.availabilityZone)) return no(() => badRequest(reply, [`availability_zone: zone "${r.availabilityZone}" does not exist`]));
+    return false;
   }
 
   async function startReplicas(req: Req, reply: FastifyReply, r: ReplicaRequest) {
@@ -112,7 +113,8 @@ export function registerReplicationRoutes(app: FastifyInstance, d: ReplicationRo
     const source = await find(req.params.project, sourceRef);
     if (!source) return sendError(reply, 404, `instance.replica_of: instance ${sourceRef} not found`);
     const r: ReplicaRequest = { source, count: b.replica_count ?? 1, name: b.name, flavorId: b.flavorRef, volumeSizeGb: b.volume?.size, availabilityZone: b.availability_zone, readOnly: true };
-    return (await refuseSource(reply, r, { count: 'instance.replica_count', source: 'instance.replica_of' })) ?? startReplicas(req, reply, r);
+    if (await refused(reply, r, { count: 'instance.replica_count', source: 'instance.replica_of' })) return reply;
+    return startReplicas(req, reply, r);
   }
 
   app.post('/v1.0/:project/instances/:id/action', async (req: Req, reply) => {
@@ -127,7 +129,8 @@ export function registerReplicationRoutes(app: FastifyInstance, d: ReplicationRo
       if (!parsed.success) return badRequest(reply, formatIssues(parsed.error).map((e) => `replicate.${e}`));
       const a = parsed.data;
       const r: ReplicaRequest = { source: rec, count: a.count, name: a.instance.name, flavorId: a.instance.flavorRef, volumeSizeGb: a.instance.volume?.size, availabilityZone: a.instance.availability_zone, readOnly: a.topology.read_only };
-      return (await refuseSource(reply, r, { count: 'replicate.count', source: 'instance' })) ?? startReplicas(req, reply, r);
+      if (await refused(reply, r, { count: 'replicate.count', source: 'instance' })) return reply;
+      return startReplicas(req, reply, r);
     }
     if (action === 'detach') return detach(req, reply, rec);
     if (action === 'promote_to_replica_source' || action === 'eject_replica_source') {
@@ -194,11 +197,8 @@ export function registerReplicationRoutes(app: FastifyInstance, d: ReplicationRo
 
   async function detach(req: Req, reply: FastifyReply, rec: InstanceRecord) {
     if (!rec.replicaOf) return badRequest(reply, [`instance ${rec.id} is not a replica; there is nothing to detach`]);
-    if (rec.operationId) return sendError(reply, 409, `instance ${rec.id} is busy with operation ${rec.operationId} (${rec.operationType})`, { operation: rec.operationId });
-    if (rec.replicationSetId) {
-      const lock = await d.store.getSetLock(rec.replicationSetId);
-      if (lock?.operationId) return sendError(reply, 409, `replication set ${rec.replicationSetId} is busy with operation ${lock.operationId} (${lock.operationType})`, { operation: lock.operationId });
-    }
+    const busy = await busyWith(rec);
+    if (busy) return sendError(reply, 409, busy.message, { operation: busy.operation });
     const header = req.headers['x-request-id'];
     const handle = await startDetachReplica(d.temporal, { instanceId: rec.id, projectId: rec.projectId }, { requestId: typeof header === 'string' && header ? header : undefined });
     return reply.code(202).send({ operation: { id: handle.workflowId, type: 'detachReplica' } });

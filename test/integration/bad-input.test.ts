@@ -8,6 +8,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { startProvisionInstance } from '../../lib/start';
 import { ValidationError } from '../../lib/validation';
 import { resourceCounts } from '../helpers/leftovers';
+import { adminQuery } from '../helpers/mysql';
 import { DEFAULT_TEMPORAL_CLI } from '../../scripts/stack/stack';
 import { startTestStack, type TestStack } from '../helpers/stack';
 
@@ -128,4 +129,73 @@ test('a createReplicas started with the plain temporal CLI and a zero count fail
 
 test('after all of that, nothing was created', async () => {
   expect(await resourceCounts(env)).toEqual(before);
+});
+
+describe('bad replication requests change nothing', () => {
+  let master: string;
+  let replica: string;
+  let counts: () => Promise<Record<string, unknown>>;
+
+  beforeAll(async () => {
+    const created = await env.api('POST', '/v1.0/proj-a/instances', { instance: { name: 'bad-src', flavorRef: '1', volume: { size: 1 } } });
+    master = created.body.instance.id;
+    const active = async (id: string) => (await env.api('GET', `/v1.0/proj-a/instances/${id}`)).body?.instance;
+    for (let i = 0; i < 240 && (await active(master))?.status !== 'ACTIVE'; i++) await new Promise((r) => setTimeout(r, 500));
+    const rep = await env.api('POST', `/v1.0/proj-a/instances/${master}/action`, { replicate: { count: 1 } });
+    await env.temporal.workflow.getHandle(rep.body.operation.id).result();
+    replica = rep.body.replicas[0].id;
+    const novaId = (await env.store!.getInstance(master))!.novaServerId!;
+    counts = async () => ({
+      ...(await resourceCounts(env)),
+      credentials: await env.store!.countReplicationUsers(),
+      accountsOnSource: (await adminQuery<{ n: number }>(env.dataDir, novaId, "SELECT COUNT(*) AS n FROM mysql.user WHERE User LIKE 'repl\\_%'"))[0]!.n,
+      replicas: (await env.store!.getInstance(master))!.replicas.length,
+    });
+  }, 300_000);
+
+  test('each is refused naming the rule, and nothing changes', async () => {
+    const before = await counts();
+    const cases: [string, string, unknown, number, RegExp][] = [
+      ['POST', `/instances/${master}/action`, { replicate: { count: 0 } }, 400, /replicate\.count: must be at least 1/],
+      ['POST', `/instances/${master}/action`, { replicate: { count: 11 } }, 400, /replicate\.count: must be at most 10/],
+      ['POST', `/instances/${master}/action`, { replicate: { count: 'two' } }, 400, /replicate\.count/],
+      ['POST', `/instances/${master}/action`, { replicate: { count: 1, instance: { flavorRef: '999' } } }, 400, /flavorRef: flavor "999" does not exist/],
+      ['POST', `/instances/${master}/action`, { replicate: { count: 1 }, detach: {} }, 400, /exactly one action/],
+      ['POST', `/instances/${master}/action`, { reboot_everything: {} }, 400, /unknown action/],
+      ['POST', `/instances/${replica}/action`, { replicate: { count: 1 } }, 400, /itself a replica/],
+      ['POST', '/instances/00000000-0000-4000-8000-000000000000/action', { replicate: { count: 1 } }, 404, /not found/],
+      ['POST', '/instances', { instance: { name: 'r', replica_of: master, users: [{ name: 'u', password: 'p' }] } }, 400, /instance\.users: not allowed for a replica/],
+      ['POST', '/instances', { instance: { name: 'r', replica_of: master, slave_of: master } }, 400, /exactly one of replica_of and slave_of/],
+      ['POST', '/instances', { instance: { name: 'r', replica_of: replica } }, 400, /itself a replica/],
+      ['POST', `/instances/${master}/topology/action`, { detach: {} }, 400, /not a replica/],
+      ['PATCH', `/instances/${master}`, { instance: { replica_of: null } }, 400, /not a replica/],
+      ['POST', `/instances/${master}/action`, { promote_to_replica_source: {} }, 400, /not a replica/],
+      ['POST', `/instances/${replica}/action`, { eject_replica_source: {} }, 400, /not a replica source/],
+      ['POST', `/instances/${master}/action`, { eject_replica_source: { force: 'yes' } }, 400, /eject_replica_source\.force/],
+      ['PATCH', `/instances/${master}/replication`, { replication: { quiet_period: -1 } }, 400, /quiet_period: must be at least 0/],
+      ['PATCH', `/instances/${master}/replication`, { replication: { failover_after: 0 } }, 400, /failover_after: must be at least 1/],
+      ['PATCH', `/instances/${master}/replication`, { replication: { auto_failover: 'on' } }, 400, /auto_failover/],
+      ['PATCH', `/instances/${master}/replication`, { replication: {} }, 400, /at least one setting/],
+    ];
+    for (const [method, p, body, status, message] of cases) {
+      const res = await env.api(method, `/v1.0/proj-a${p}`, body);
+      expect({ p, body, status: res.status }).toEqual({ p, body, status });
+      expect((Object.values(res.body as Record<string, { message: string }>)[0] ?? { message: '' }).message).toMatch(message);
+    }
+    // A refused request starts nothing (a sent reply once slipped through as "not refused").
+    const started: string[] = [];
+    for await (const wf of env.temporal.workflow.list({ query: `WorkflowType="createReplicas" AND TroveInstance="${master}"` })) started.push(wf.workflowId);
+    expect(started).toHaveLength(1);
+    // Another project cannot see or act on these instances.
+    expect((await env.api('POST', `/v1.0/proj-b/instances/${master}/action`, { replicate: { count: 1 } }, { 'X-Auth-Token': 'tok-b' })).status).toBe(404);
+    // Eject of a healthy source is accepted, then refused by the workflow: nothing fenced.
+    const eject = await env.api('POST', `/v1.0/proj-a/instances/${master}/action`, { eject_replica_source: {} });
+    if (eject.status !== 202) {
+      throw new Error(`eject answered ${eject.status}: ${JSON.stringify(eject.body)}`);
+    }
+    const failure = await env.temporal.workflow.getHandle(eject.body.operation.id).result().then(() => undefined, (e: WorkflowFailedError) => e.cause as ApplicationFailure);
+    expect(`${failure?.type}: ${failure?.message}`).toMatch(/^SourceHealthy/);
+    expect(await counts()).toEqual(before);
+    expect((await env.nova.listServers()).every((s) => s.status === 'ACTIVE')).toBe(true);
+  });
 });
