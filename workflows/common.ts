@@ -36,13 +36,17 @@ export const snapshots = proxyActivities<SnapshotActivities>({
   retry: { initialInterval: '1s', maximumInterval: '30s', maximumAttempts: 20 },
 });
 
-/** Snapshot and restore move whole datasets: long, heartbeating, resumable by retry. */
+/**
+ * Snapshot and restore move whole datasets: long, heartbeating, resumable by retry. A
+ * server that dies under them is noticed by the missed heartbeat, and a server that stays
+ * down by nobody taking the retry (schedule-to-start is not retried).
+ */
 export function guestLong(novaServerId: string) {
   return proxyActivities<GuestAll>({
     taskQueue: guestTaskQueue(novaServerId),
-    scheduleToStartTimeout: '5m',
+    scheduleToStartTimeout: '90s',
     startToCloseTimeout: '4h',
-    heartbeatTimeout: '60s',
+    heartbeatTimeout: '20s',
     retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '30s', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
   });
 }

@@ -1,10 +1,14 @@
 // Chaos: seeded trials of createReplicas, detachReplica, promoteToReplicaSource and
 // ejectReplicaSource, each under faults (the orchestrator SIGKILLed and restarted, a guest
-// agent SIGKILLed, 20% of Nova calls failing with added latency, builds ending in ERROR).
+// agent SIGKILLed, 20% of Nova calls failing with added latency, builds ending in ERROR,
+// the source's mariadbd SIGKILLed during the snapshot, a replica's server crashed during
+// its restore).
 // After every trial the invariant checker must find nothing, and a sampler checks that a
 // set never had two writable members. CHAOS_TRIALS (default 5) and CHAOS_SEED replay runs:
 //   npm run test:chaos            (50 trials)
 //   CHAOS_SEED=1234 CHAOS_TRIALS=1 npx jest --runInBand test/chaos
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { startCreateReplicas, startDetachReplica, startEject, startPromote } from '../../lib/start';
 import type { InstanceRecord } from '../../registry/store';
 import { checkInvariants } from '../helpers/invariants';
@@ -14,7 +18,7 @@ import { prng } from './prng';
 
 const TRIALS = Number(process.env.CHAOS_TRIALS ?? 5);
 const BASE_SEED = Number(process.env.CHAOS_SEED ?? 20261122);
-type Fault = 'kill-orchestrator' | 'kill-guest' | 'nova-api-errors' | 'build-error';
+type Fault = 'kill-orchestrator' | 'kill-guest' | 'nova-api-errors' | 'build-error' | 'restart-source-db' | 'crash-restoring-replica';
 type Op = 'createReplicas' | 'detachReplica' | 'promoteToReplicaSource' | 'ejectReplicaSource';
 
 interface TrialRow {
@@ -28,6 +32,11 @@ interface TrialRow {
 }
 
 let env: TestStack;
+
+/** Resolves once the operation's progress reaches a phase (or after timeoutMs regardless). */
+async function waitForPhase(workflowId: string, phase: string, timeoutMs: number): Promise<void> {
+  await eventually(`phase ${phase}`, async () => (await env.temporal.workflow.getHandle(workflowId).query<{ phase: string }>('progress').catch(() => undefined))?.phase === phase, timeoutMs).catch(() => undefined);
+}
 let sourceId: string;
 let row = 1;
 const rows: TrialRow[] = [];
@@ -108,6 +117,8 @@ test.each(Array.from({ length: TRIALS }, (_, i) => i + 1))('chaos trial %i', asy
   if (rnd.chance(0.4)) faults.push('kill-guest');
   if (rnd.chance(0.5)) faults.push('nova-api-errors');
   if (op === 'createReplicas' && rnd.chance(0.3)) faults.push('build-error');
+  if (op === 'createReplicas' && rnd.chance(0.3)) faults.push('restart-source-db');
+  if (op === 'createReplicas' && rnd.chance(0.2)) faults.push('crash-restoring-replica');
   const target = before.replicas.length ? rnd.pick(before.replicas) : undefined;
   const started = Date.now();
 
@@ -134,6 +145,29 @@ test.each(Array.from({ length: TRIALS }, (_, i) => i + 1))('chaos trial %i', asy
   if (faults.includes('kill-guest')) {
     const victim = rnd.pick([before.source, ...before.replicas]);
     injected.push(sleep(rnd.between(200, 2500)).then(() => nova('POST', `/_faults/servers/${victim.novaServerId}/kill-guest`)));
+  }
+  if (faults.includes('restart-source-db')) {
+    // SIGKILL the source's mariadbd while the snapshot streams; its agent's watchdog restarts it.
+    injected.push(
+      waitForPhase(handle.workflowId, 'snapshot', 20_000).then(async () => {
+        const pidFile = path.join(env.dataDir, 'servers', before.source.novaServerId!, 'run', 'mysqld.pid');
+        const pid = Number(readFileSync(pidFile, 'utf8').trim());
+        if (pid) process.kill(pid, 'SIGKILL');
+      }),
+    );
+  }
+  if (faults.includes('crash-restoring-replica')) {
+    injected.push(
+      eventually('a replica restoring', async () => {
+        const rows = await env.temporal.workflow.getHandle(handle.workflowId).query<{ replicaId: string; phase: string }[]>('replicas').catch(() => []);
+        return rows.find((r) => r.phase === 'restoring');
+      }, 60_000)
+        .then(async (r) => {
+          const rec = await env.store!.getInstance(r.replicaId);
+          if (rec?.novaServerId) await nova('POST', `/_faults/servers/${rec.novaServerId}/crash`);
+        })
+        .catch(() => undefined),
+    );
   }
   await Promise.all(injected);
   const result = (await handle.result().then((r: unknown) => ({ ok: true as const, r }), (e: Error) => ({ ok: false as const, e }))) as { ok: true; r: any } | { ok: false; e: Error };

@@ -117,6 +117,12 @@ export async function checkInvariants(env: TestStack, opts: { catchUpMs?: number
     const accounts = (await adminQuery<{ User: string }>(env.dataDir, source.novaServerId!, "SELECT User FROM mysql.user WHERE User LIKE 'repl\\_%'")).map((r) => r.User).sort();
     const wanted = replicas.map((r) => replicationUserName(r.id)).sort();
     if (accounts.join() !== wanted.join()) v.push(`set ${setId}: replication accounts on the source are [${accounts}], expected [${wanted}]`);
+    for (const a of accounts) {
+      const grants = (await adminQuery<Record<string, string>>(env.dataDir, source.novaServerId!, `SHOW GRANTS FOR '${a}'@'%'`)).map((g) => Object.values(g)[0]!);
+      if (grants.length !== 1 || !/^GRANT REPLICATION SLAVE ON \*\.\* TO `repl_[0-9a-f]+`@`%` IDENTIFIED BY PASSWORD '\*[0-9A-F]{40}'$/.test(grants[0]!)) {
+        v.push(`account ${a} has more than REPLICATION SLAVE: ${grants.join(' / ')}`);
+      }
+    }
   }
   // Members outside any set hold no replication account and do not replicate.
   for (const i of instances.filter((x) => !x.replicationSetId && x.status === 'ACTIVE')) {
