@@ -1,0 +1,49 @@
+// Every API route needs a valid token, and a token serves only its own project: another
+// project's instances answer 404 (not 403), so their ids do not leak.
+import { startTestStack, type TestStack } from '../helpers/stack';
+
+let env: TestStack;
+let id: string;
+beforeAll(async () => {
+  env = await startTestStack({ parts: ['temporal', 'registry', 'nova', 'api'] });
+  const created = await env.api('POST', '/v1.0/proj-a/instances', { instance: { name: 'guarded', flavorRef: '1', volume: { size: 1 } } });
+  id = created.body.instance.id;
+}, 180_000);
+afterAll(async () => {
+  await env?.stop();
+});
+
+const routes = (i: string): [string, string, unknown?][] => [
+  ['GET', '/v1.0/proj-a/instances'],
+  ['POST', '/v1.0/proj-a/instances', { instance: { name: 'x', flavorRef: '1', volume: { size: 1 } } }],
+  ['GET', `/v1.0/proj-a/instances/${i}`],
+  ['DELETE', `/v1.0/proj-a/instances/${i}`],
+  ['PATCH', `/v1.0/proj-a/instances/${i}`, { instance: { replica_of: null } }],
+  ['PUT', `/v1.0/proj-a/instances/${i}`, { instance: { replica_of: null } }],
+  ['POST', `/v1.0/proj-a/instances/${i}/action`, { replicate: { count: 1 } }],
+  ['POST', `/v1.0/proj-a/instances/${i}/topology/action`, { detach: {} }],
+  ['GET', `/v1.0/proj-a/instances/${i}/replication`],
+  ['PATCH', `/v1.0/proj-a/instances/${i}/replication`, { replication: { auto_failover: true } }],
+];
+
+test.each([
+  ['no token', undefined, 401],
+  ['an unknown token', 'forged', 401],
+  ["another project's token", 'tok-b', 403],
+])('every route with %s answers %i and changes nothing', async (_label, token, status) => {
+  const before = await env.store!.countInstances();
+  for (const [method, p, body] of routes(id)) {
+    const headers: Record<string, string> = body === undefined ? {} : { 'Content-Type': 'application/json' };
+    if (token) headers['X-Auth-Token'] = token;
+    const res = await fetch(`${env.apiUrl}${p}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    expect({ method, p, status: res.status }).toEqual({ method, p, status });
+  }
+  expect(await env.store!.countInstances()).toBe(before);
+});
+
+test("project B, with its own token, cannot tell project A's instance exists", async () => {
+  for (const [method, p, body] of routes(id).filter(([, p]) => p.includes(id))) {
+    const res = await env.api(method, p.replace('/proj-a/', '/proj-b/'), body, { 'X-Auth-Token': 'tok-b' });
+    expect({ method, p, status: res.status }).toEqual({ method, p, status: 404 });
+  }
+});
