@@ -1,7 +1,7 @@
 // Data access for the registry: the topology and instance records the API reads and the
 // workflows' registry activities write. Every write is idempotent so an activity retried
 // after a crash finds its own earlier effect instead of failing or duplicating it.
-import { createPool, type Pool, type PoolOptions, type RowDataPacket } from 'mysql2/promise';
+import { createPool, type Pool, type PoolConnection, type PoolOptions, type RowDataPacket } from 'mysql2/promise';
 import type { MemberHealth, ReplicationSettings, SettingsPatch } from '../lib/schemas';
 
 export type InstanceStatus = 'BUILD' | 'ACTIVE' | 'ERROR' | 'SHUTDOWN';
@@ -130,11 +130,25 @@ export class RegistryStore {
     await this.pool.end();
   }
 
-  /** Inserts the instance in BUILD holding the operation lock; a repeat is a no-op. */
-  async insertInstance(n: NewInstance): Promise<void> {
+  /** Runs fn in one transaction on one connection: all of it, or none of it. */
+  private async transaction<T>(fn: (conn: PoolConnection) => Promise<T>): Promise<T> {
     const conn = await this.pool.getConnection();
     try {
       await conn.beginTransaction();
+      const result = await fn(conn);
+      await conn.commit();
+      return result;
+    } catch (e) {
+      await conn.rollback();
+      throw e;
+    } finally {
+      conn.release();
+    }
+  }
+
+  /** Inserts the instance in BUILD holding the operation lock; a repeat is a no-op. */
+  async insertInstance(n: NewInstance): Promise<void> {
+    return this.transaction(async (conn) => {
       await conn.query(
         `INSERT IGNORE INTO instances (id, project_id, name, status, flavor_id, volume_size, availability_zone, operation_id, operation_type, replica_of, replication_set_id, read_only)
          VALUES (?, ?, ?, 'BUILD', ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -142,13 +156,7 @@ export class RegistryStore {
       );
       for (const db of n.databases) await conn.query('INSERT IGNORE INTO instance_databases (instance_id, name) VALUES (?, ?)', [n.id, db]);
       for (const u of n.users) await conn.query('INSERT IGNORE INTO instance_users (instance_id, name, host) VALUES (?, ?, ?)', [n.id, u.name, u.host]);
-      await conn.commit();
-    } catch (e) {
-      await conn.rollback();
-      throw e;
-    } finally {
-      conn.release();
-    }
+    });
   }
 
   async getInstance(id: string): Promise<InstanceRecord | undefined> {
@@ -250,9 +258,7 @@ export class RegistryStore {
 
   /** The set of a source is named after the source that founded it; creating it twice is a no-op. */
   async ensureReplicationSet(sourceId: string, projectId: string): Promise<string> {
-    const conn = await this.pool.getConnection();
-    try {
-      await conn.beginTransaction();
+    return this.transaction(async (conn) => {
       const [rows] = await conn.query<RowDataPacket[]>('SELECT replication_set_id FROM instances WHERE id = ? FOR UPDATE', [sourceId]);
       let setId = rows[0]?.replication_set_id as string | null;
       if (!setId) {
@@ -260,14 +266,8 @@ export class RegistryStore {
         await conn.query('INSERT IGNORE INTO replication_sets (id, project_id) VALUES (?, ?)', [setId, projectId]);
         await conn.query('UPDATE instances SET replication_set_id = ? WHERE id = ?', [setId, sourceId]);
       }
-      await conn.commit();
       return setId;
-    } catch (e) {
-      await conn.rollback();
-      throw e;
-    } finally {
-      conn.release();
-    }
+    });
   }
 
   async acquireSet(setId: string, operationId: string, type: string): Promise<AcquireResult> {
@@ -375,9 +375,7 @@ export class RegistryStore {
    * follows it read-only (switchover) or leaves the set fenced (failover).
    */
   async applyNewSource(input: { setId: string; newSourceId: string; formerSourceId: string; formerSource: 'replica' | 'fenced'; fault?: string }): Promise<void> {
-    const conn = await this.pool.getConnection();
-    try {
-      await conn.beginTransaction();
+    return this.transaction(async (conn) => {
       await conn.query('UPDATE instances SET replica_of = ? WHERE replication_set_id = ? AND id NOT IN (?, ?)', [input.newSourceId, input.setId, input.newSourceId, input.formerSourceId]);
       await conn.query('UPDATE instances SET replica_of = NULL, read_only = 0 WHERE id = ?', [input.newSourceId]);
       if (input.formerSource === 'replica') {
@@ -389,13 +387,7 @@ export class RegistryStore {
       // The new source's own account on the old source has no use any more.
       await conn.query('DELETE FROM replication_users WHERE replica_id = ?', [input.newSourceId]);
       await conn.query('UPDATE replication_users SET source_id = ? WHERE replica_id IN (SELECT id FROM instances WHERE replication_set_id = ?)', [input.newSourceId, input.setId]);
-      await conn.commit();
-    } catch (e) {
-      await conn.rollback();
-      throw e;
-    } finally {
-      conn.release();
-    }
+    });
   }
 
   async countReplicationUsers(): Promise<number> {

@@ -2,38 +2,17 @@
 // Temporal server with mocked activities: the order of steps, the rollback before the
 // candidate takes writes, the refusals, and automatic failover with its quiet period.
 import { randomUUID } from 'node:crypto';
-import { WorkflowFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
-import { NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { newWorld, seedSet, type FakeWorld } from '../helpers/fake-activities';
-import { bundleWorkflows, installQuietRuntime } from '../helpers/runtime';
-import { eventually, startTestStack, type TestStack } from '../helpers/stack';
+import { eventually } from '../helpers/stack';
 import { withFakeWorkers } from '../helpers/workers';
+import { failureOf, useWorkflowEnv } from '../helpers/workflow-env';
 
-let env: TestStack;
-let bundle: WorkflowBundleWithSourceMap;
-let connection: NativeConnection;
+const ctx = useWorkflowEnv();
 
-beforeAll(async () => {
-  installQuietRuntime();
-  [env, bundle] = await Promise.all([startTestStack({ parts: ['temporal'] }), bundleWorkflows()]);
-  connection = await NativeConnection.connect({ address: env.stack.env.TEMPORAL_ADDRESS });
-});
-afterAll(async () => {
-  await connection?.close();
-  await env?.stop();
-});
-
-async function failureOf(p: Promise<unknown>): Promise<ApplicationFailure> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
-  expect(err).toBeInstanceOf(WorkflowFailedError);
-  return (err as WorkflowFailedError).cause as ApplicationFailure;
-}
-
-const run = (taskQueue: string, type: string, arg: unknown) => env.temporal.workflow.execute(type, { taskQueue, workflowId: `${type}-${randomUUID()}`, args: [arg] });
+const run = (taskQueue: string, type: string, arg: unknown) => ctx.env.temporal.workflow.execute(type, { taskQueue, workflowId: `${type}-${randomUUID()}`, args: [arg] });
 
 function inSet(world: FakeWorld, fn: (tq: string, set: ReturnType<typeof seedSet>, prefix: string) => Promise<void>) {
-  return withFakeWorkers(connection, bundle, world, (tq, prefix) => fn(tq, seedSet(world, prefix), prefix));
+  return withFakeWorkers(ctx.connection, ctx.bundle, world, (tq, prefix) => fn(tq, seedSet(world, prefix), prefix));
 }
 
 test('promote: fence writes on the old source, candidate catches up and takes writes, others move first, old source follows', async () => {
@@ -114,7 +93,7 @@ test('monitor: stores health; fails over once when the source is gone and replic
   world.settings.autoFailover = true;
   world.settings.failoverAfterSeconds = 1;
   await inSet(world, async (tq, { source, replicas: [r1] }, prefix) => {
-    const monitor = await env.temporal.workflow.start('monitorReplicationSet', { taskQueue: tq, workflowId: `monitor-${randomUUID()}`, args: [{ setId: source.id, projectId: 'proj-a', pollSeconds: 0.3, iterationsPerRun: 5 }] });
+    const monitor = await ctx.env.temporal.workflow.start('monitorReplicationSet', { taskQueue: tq, workflowId: `monitor-${randomUUID()}`, args: [{ setId: source.id, projectId: 'proj-a', pollSeconds: 0.3, iterationsPerRun: 5 }] });
     await eventually('health stored', async () => world.health?.length === 3, 20_000);
     expect(world.health!.find((h) => h.instanceId === r1!.id)).toMatchObject({ role: 'replica', ioRunning: true });
 

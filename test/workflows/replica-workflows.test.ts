@@ -2,40 +2,18 @@
 // mocked activities: one snapshot for N replicas, per-replica outcomes and cleanup, the
 // snapshot always deleted, the set lock always released, and refusals that change nothing.
 import { randomUUID } from 'node:crypto';
-import { WorkflowFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
-import { NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { CreateReplicasResult } from '../../lib/schemas';
 import { newWorld, seedSource, type FakeWorld } from '../helpers/fake-activities';
-import { bundleWorkflows, installQuietRuntime } from '../helpers/runtime';
-import { startTestStack, type TestStack } from '../helpers/stack';
 import { withFakeWorkers } from '../helpers/workers';
+import { failureOf, useWorkflowEnv } from '../helpers/workflow-env';
 
-let env: TestStack;
-let bundle: WorkflowBundleWithSourceMap;
-let connection: NativeConnection;
-
-beforeAll(async () => {
-  installQuietRuntime();
-  [env, bundle] = await Promise.all([startTestStack({ parts: ['temporal'] }), bundleWorkflows()]);
-  connection = await NativeConnection.connect({ address: env.stack.env.TEMPORAL_ADDRESS });
-});
-afterAll(async () => {
-  await connection?.close();
-  await env?.stop();
-});
-
-async function failureOf(p: Promise<unknown>): Promise<ApplicationFailure> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
-  expect(err).toBeInstanceOf(WorkflowFailedError);
-  return (err as WorkflowFailedError).cause as ApplicationFailure;
-}
+const ctx = useWorkflowEnv();
 
 function createReplicas(world: FakeWorld, args: Record<string, unknown>, after?: (taskQueue: string) => Promise<void>) {
-  return withFakeWorkers(connection, bundle, world, async (taskQueue, prefix) => {
+  return withFakeWorkers(ctx.connection, ctx.bundle, world, async (taskQueue, prefix) => {
     const sourceId = (args.sourceInstanceId as string) ?? randomUUID();
     if (!world.instances.has(sourceId)) seedSource(world, sourceId, prefix);
-    const result = await env.temporal.workflow.execute('createReplicas', {
+    const result = await ctx.env.temporal.workflow.execute('createReplicas', {
       taskQueue,
       workflowId: `create-replicas-${randomUUID()}`,
       args: [{ sourceInstanceId: sourceId, projectId: 'proj-a', count: 2, ...args }],
@@ -103,10 +81,10 @@ test.each([
 ])('createReplicas with %s is refused and builds nothing', async (_label, args, type, message) => {
   const world = newWorld();
   const f = await failureOf(
-    withFakeWorkers(connection, bundle, world, (taskQueue, prefix) => {
+    withFakeWorkers(ctx.connection, ctx.bundle, world, (taskQueue, prefix) => {
       const sourceId = randomUUID();
       seedSource(world, sourceId, prefix);
-      return env.temporal.workflow.execute('createReplicas', { taskQueue, workflowId: `cr-${randomUUID()}`, args: [{ sourceInstanceId: sourceId, projectId: 'proj-a', count: 2, ...args }] });
+      return ctx.env.temporal.workflow.execute('createReplicas', { taskQueue, workflowId: `cr-${randomUUID()}`, args: [{ sourceInstanceId: sourceId, projectId: 'proj-a', count: 2, ...args }] });
     }),
   );
   expect(f.type).toBe(type);
@@ -129,20 +107,20 @@ test('a replica as source is refused (no cascading replication)', async () => {
 test('detachReplica stops replication, drops the account on the source and leaves the set; detaching again is refused', async () => {
   const world = newWorld();
   const sourceId = randomUUID();
-  await withFakeWorkers(connection, bundle, world, async (taskQueue, prefix) => {
+  await withFakeWorkers(ctx.connection, ctx.bundle, world, async (taskQueue, prefix) => {
     seedSource(world, sourceId, prefix);
-    const created = (await env.temporal.workflow.execute('createReplicas', {
+    const created = (await ctx.env.temporal.workflow.execute('createReplicas', {
       taskQueue,
       workflowId: `cr-${randomUUID()}`,
       args: [{ sourceInstanceId: sourceId, projectId: 'proj-a', count: 1 }],
     })) as CreateReplicasResult;
     const replicaId = created.replicas[0]!.replicaId;
-    const res = await env.temporal.workflow.execute('detachReplica', { taskQueue, workflowId: `detach-${randomUUID()}`, args: [{ instanceId: replicaId, projectId: 'proj-a' }] });
+    const res = await ctx.env.temporal.workflow.execute('detachReplica', { taskQueue, workflowId: `detach-${randomUUID()}`, args: [{ instanceId: replicaId, projectId: 'proj-a' }] });
     expect(res).toEqual({ instanceId: replicaId, formerSourceId: sourceId, replicationUserDropped: true });
     expect(world.instances.get(replicaId)).toMatchObject({ replicaOf: null, setId: null, readOnly: false, lock: null });
     expect(world.accounts.get(`${prefix}-src`)!.size).toBe(0);
     expect(world.credentials.size).toBe(0);
-    const f = await failureOf(env.temporal.workflow.execute('detachReplica', { taskQueue, workflowId: `detach-${randomUUID()}`, args: [{ instanceId: replicaId, projectId: 'proj-a' }] }));
+    const f = await failureOf(ctx.env.temporal.workflow.execute('detachReplica', { taskQueue, workflowId: `detach-${randomUUID()}`, args: [{ instanceId: replicaId, projectId: 'proj-a' }] }));
     expect(f.type).toBe('InvalidInput');
     expect(f.message).toMatch(/not a replica/);
   });
@@ -151,17 +129,17 @@ test('detachReplica stops replication, drops the account on the source and leave
 test('deleting a replica drops its account on the source; deleting a source with replicas is refused', async () => {
   const world = newWorld();
   const sourceId = randomUUID();
-  await withFakeWorkers(connection, bundle, world, async (taskQueue, prefix) => {
+  await withFakeWorkers(ctx.connection, ctx.bundle, world, async (taskQueue, prefix) => {
     seedSource(world, sourceId, prefix);
-    const created = (await env.temporal.workflow.execute('createReplicas', {
+    const created = (await ctx.env.temporal.workflow.execute('createReplicas', {
       taskQueue,
       workflowId: `cr-${randomUUID()}`,
       args: [{ sourceInstanceId: sourceId, projectId: 'proj-a', count: 1 }],
     })) as CreateReplicasResult;
     const replicaId = created.replicas[0]!.replicaId;
-    const refused = await failureOf(env.temporal.workflow.execute('deleteInstance', { taskQueue, workflowId: `del-${randomUUID()}`, args: [{ instanceId: sourceId, projectId: 'proj-a' }] }));
+    const refused = await failureOf(ctx.env.temporal.workflow.execute('deleteInstance', { taskQueue, workflowId: `del-${randomUUID()}`, args: [{ instanceId: sourceId, projectId: 'proj-a' }] }));
     expect(refused.message).toMatch(/replicas first/);
-    await env.temporal.workflow.execute('deleteInstance', { taskQueue, workflowId: `del-${randomUUID()}`, args: [{ instanceId: replicaId, projectId: 'proj-a' }] });
+    await ctx.env.temporal.workflow.execute('deleteInstance', { taskQueue, workflowId: `del-${randomUUID()}`, args: [{ instanceId: replicaId, projectId: 'proj-a' }] });
     expect(world.instances.has(replicaId)).toBe(false);
     expect(world.accounts.get(`${prefix}-src`)!.size).toBe(0);
     expect(world.credentials.size).toBe(0);
