@@ -175,10 +175,6 @@ export function createReplicationActivities(d: GuestDeps, store: SnapshotStore) 
       });
     },
 
-    async listReplicationUsers(): Promise<string[]> {
-      return withAdmin(d, async (c) => (await queryRows<{ User: string }>(c, "SELECT User FROM mysql.user WHERE User LIKE 'repl\\_%' ORDER BY User")).map((r) => r.User));
-    },
-
     /** Points this server at its source and starts replicating, from gtid on a fresh restore. */
     async startReplication(input: { source: ReplicationSource; gtid?: string; fromOwnBinlog?: boolean }): Promise<ReplicaStatus> {
       const current = await status();

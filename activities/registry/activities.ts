@@ -191,10 +191,6 @@ export function createRegistryActivities(store: RegistryStore, options: Registry
       return { userName: created.userName, sealedPassword: created.sealedPassword };
     },
 
-    async forgetReplicationCredential(replicaId: string): Promise<void> {
-      await store.deleteReplicationUser(replicaId);
-    },
-
     /** A failed replica leaves no record: its outcome is reported by createReplicas instead. */
     async removeFailedReplica(replicaId: string): Promise<void> {
       await store.deleteReplicationUser(replicaId);

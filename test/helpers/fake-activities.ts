@@ -232,9 +232,6 @@ export function fakeControlActivities(w: FakeWorld, serverIdPrefix: string): Com
       if (!w.credentials.has(replicaId)) w.credentials.set(replicaId, { userName: replicationUserName(replicaId), sealedPassword: 'v1.aaaa.bbbb.cccc' });
       return w.credentials.get(replicaId)!;
     },
-    async forgetReplicationCredential(replicaId) {
-      w.credentials.delete(replicaId);
-    },
     async removeFailedReplica(replicaId) {
       w.calls.push('removeFailedReplica');
       w.credentials.delete(replicaId);
@@ -378,9 +375,6 @@ export function fakeGuestActivities(w: FakeWorld, novaServerId = 'srv'): GuestAc
     async dropReplicationUser({ userName }) {
       w.calls.push('dropReplicationUser');
       return { dropped: accounts().delete(userName) };
-    },
-    async listReplicationUsers() {
-      return [...accounts()];
     },
     async startReplication() {
       w.calls.push('startReplication');
