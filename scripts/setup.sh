@@ -7,10 +7,14 @@ cd "$(dirname "$0")/.."
 quiet=0; [ "${1:-}" = "--quiet" ] && quiet=1
 say() { [ "$quiet" = 1 ] || echo "setup: $*"; }
 
-# 1. npm dependencies (skipped when node_modules matches package-lock.json).
-if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+# 1. npm dependencies, at the versions package-lock.json pins. `npm install`, not `npm ci`:
+#    npm 11 here writes lock files without other platforms' optional packages, which its own
+#    `npm ci` then refuses. Skipped when the manifests have not changed since the last install.
+manifest_hash=$(cat package.json package-lock.json | sha256sum | cut -d' ' -f1)
+if [ ! -d node_modules ] || [ "$(cat node_modules/.trove-setup 2>/dev/null)" != "$manifest_hash" ]; then
   echo "setup: installing npm dependencies"
-  npm ci --no-audit --no-fund --loglevel=error
+  npm install --no-audit --no-fund --loglevel=error
+  cat package.json package-lock.json | sha256sum | cut -d' ' -f1 > node_modules/.trove-setup
 else
   say "npm dependencies present"
 fi
