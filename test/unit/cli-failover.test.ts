@@ -1,6 +1,6 @@
 // The trove CLI's failover commands (promote, eject, replication-settings) and the health
 // rows of show, run in-process against an in-memory stub of the API.
-import { run, type CliIo } from '../../cli/main';
+import { json, ref, runTrove, tables } from '../helpers/cli';
 
 interface Call {
   method: string;
@@ -14,10 +14,7 @@ function view(id: string, name: string, extra: Record<string, unknown> = {}): Vi
   return { id, name, status: 'ACTIVE', flavor: { id: '1', links: [] }, volume: { size: 1 }, links: [], replicates_from: [], replicates_to: [], writable: true, ...extra };
 }
 
-const ref = (id: string) => ({ id, links: [{ rel: 'self', href: `http://x/${id}` }] });
 
-const json = (status: number, body?: unknown) =>
-  new Response(body === undefined ? null : JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
 
 const settings = (extra: Record<string, unknown> = {}) => ({
   replication_set_id: 'set-1',
@@ -69,31 +66,7 @@ class FakeApi {
   requests = () => this.calls.map((c) => `${c.method} ${c.path}`);
 }
 
-async function trove(api: FakeApi, ...argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    env: { TROVE_URL: 'http://api.test:8779', TROVE_TOKEN: 'tok', TROVE_PROJECT: 'proj' },
-    stdout: (t) => void (stdout += t),
-    stderr: (t) => void (stderr += t),
-    fetch: api.fetch,
-    pollIntervalMs: 1,
-  };
-  const code = await run(argv, io);
-  return { code, stdout, stderr };
-}
-
-/** Property -> value of every Property/Value table printed (properties may hold spaces). */
-function tables(stdout: string): Record<string, string>[] {
-  const out: Record<string, string>[] = [];
-  for (const line of stdout.split('\n')) {
-    const m = /^│ (.*?)\s*│ (.*?)\s*│$/.exec(line);
-    if (!m) continue;
-    if (m[1] === 'Property') out.push({});
-    else out[out.length - 1]![m[1]!] = m[2]!;
-  }
-  return out;
-}
+const trove = (api: FakeApi, ...argv: string[]) => runTrove(api.fetch, argv);
 
 const op = (type: string, phase: string) => ({ operation: { id: `op-${type}`, type, phase } });
 

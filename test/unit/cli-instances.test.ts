@@ -2,6 +2,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { run, type CliIo } from '../../cli/main';
+import { json, runTrove } from '../helpers/cli';
 
 interface Call {
   method: string;
@@ -30,8 +31,6 @@ function view(id: string, name: string, extra: Record<string, unknown> = {}): Vi
   };
 }
 
-const json = (status: number, body?: unknown) =>
-  new Response(body === undefined ? null : JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
 
 /** A tiny Trove API: instances by id or name, plus scripted GET answers for --wait. */
 class FakeApi {
@@ -70,19 +69,8 @@ class FakeApi {
   };
 }
 
-async function trove(api: FakeApi | CliIo['fetch'], ...argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    env: { TROVE_URL: 'http://api.test:8779/', TROVE_TOKEN: 'tok', TROVE_PROJECT: 'proj' },
-    stdout: (t) => void (stdout += t),
-    stderr: (t) => void (stderr += t),
-    fetch: api instanceof FakeApi ? api.fetch : api,
-    pollIntervalMs: 1,
-  };
-  const code = await run(argv, io);
-  return { code, stdout, stderr };
-}
+// The trailing slash checks that the CLI joins URLs without doubling it.
+const trove = (api: FakeApi | CliIo['fetch'], ...argv: string[]) => runTrove(api instanceof FakeApi ? api.fetch : api, argv, { TROVE_URL: 'http://api.test:8779/' });
 
 describe('trove create', () => {
   it('sends databases, users with access to them, size and zone, with auth headers', async () => {

@@ -1,5 +1,5 @@
 // The trove CLI's replication commands run in-process against an in-memory stub of the API.
-import { run, type CliIo } from '../../cli/main';
+import { json, ref, runTrove, tables } from '../helpers/cli';
 
 interface Call {
   method: string;
@@ -25,10 +25,7 @@ function view(id: string, name: string, extra: Record<string, unknown> = {}): Vi
   };
 }
 
-const ref = (id: string) => ({ id, links: [{ rel: 'self', href: `http://x/${id}` }] });
 
-const json = (status: number, body?: unknown) =>
-  new Response(body === undefined ? null : JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
 
 /** Replicas the way the API names them: <name>-1, <name>-2... or <name> when only one is asked for by name. */
 function replicaViews(source: string, name: string | undefined, count: number): View[] {
@@ -71,31 +68,7 @@ class FakeApi {
   posts = () => this.calls.filter((c) => c.method === 'POST');
 }
 
-async function trove(api: FakeApi, ...argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = {
-    env: { TROVE_URL: 'http://api.test:8779', TROVE_TOKEN: 'tok', TROVE_PROJECT: 'proj' },
-    stdout: (t) => void (stdout += t),
-    stderr: (t) => void (stderr += t),
-    fetch: api.fetch,
-    pollIntervalMs: 1,
-  };
-  const code = await run(argv, io);
-  return { code, stdout, stderr };
-}
-
-/** Property -> value of every Property/Value table printed. */
-function tables(stdout: string): Record<string, string>[] {
-  const out: Record<string, string>[] = [];
-  for (const line of stdout.split('\n')) {
-    const m = /^│ (\S+)\s*│ (.*?)\s*│$/.exec(line);
-    if (!m) continue;
-    if (m[1] === 'Property') out.push({});
-    else out[out.length - 1]![m[1]!] = m[2]!;
-  }
-  return out;
-}
+const trove = (api: FakeApi, ...argv: string[]) => runTrove(api.fetch, argv);
 
 const building = (id: string, name: string, phase: string) => view(id, name, { status: 'BUILD', replica_of: ref('src-id'), operation: { id: `b-${id}`, type: 'buildReplica', phase } });
 const attaching = (id: string, name: string) => view(id, name, { replica_of: ref('src-id'), operation: { id: `b-${id}`, type: 'buildReplica', phase: 'attaching' } });
