@@ -30,6 +30,7 @@ export const sealedSecret = z
   .regex(PATTERNS.sealedSecret, 'must be a sealed secret (lib/secrets sealSecret), never a plaintext password');
 
 export const MAX_VOLUME_GB = 1024;
+export const volumeSizeGb = z.number().int('must be a whole number of GB').min(1, 'must be at least 1').max(MAX_VOLUME_GB, `must be at most ${MAX_VOLUME_GB}`);
 
 export const userSpec = z
   .object({
@@ -52,7 +53,7 @@ export const provisionInstanceInput = z
     projectId,
     name: instanceName,
     flavorId,
-    volumeSizeGb: z.number().int('must be a whole number of GB').min(1, 'must be at least 1').max(MAX_VOLUME_GB, `must be at most ${MAX_VOLUME_GB}`),
+    volumeSizeGb,
     availabilityZone: zoneName.optional(),
     databases: z.array(databaseName).max(64).default([]),
     users: z.array(userSpec).max(64).default([]),
@@ -100,7 +101,7 @@ export const replicaTemplate = z
   .object({
     name: instanceName.optional(),
     flavorId: flavorId.optional(),
-    volumeSizeGb: z.number().int('must be a whole number of GB').min(1, 'must be at least 1').max(MAX_VOLUME_GB, `must be at most ${MAX_VOLUME_GB}`).optional(),
+    volumeSizeGb: volumeSizeGb.optional(),
     availabilityZone: zoneName.optional(),
   })
   .strict();
@@ -133,7 +134,7 @@ export const buildReplicaInput = z
     projectId,
     name: instanceName,
     flavorId,
-    volumeSizeGb: z.number().int().min(1).max(MAX_VOLUME_GB),
+    volumeSizeGb,
     availabilityZone: zoneName.nullable(),
     readOnly: z.boolean(),
     snapshotId: uuid,
