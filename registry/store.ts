@@ -171,6 +171,12 @@ export class RegistryStore {
     return rec && rec.projectId === projectId ? rec : undefined;
   }
 
+  /** The instances of a project with this name (names need not be unique). */
+  async findByName(projectId: string, name: string): Promise<InstanceRecord[]> {
+    const [rows] = await this.pool.query<RowDataPacket[]>(`${SELECT_INSTANCE} WHERE i.project_id = ? AND i.name = ?`, [projectId, name]);
+    return this.hydrate(rows);
+  }
+
   async listInstances(projectId: string): Promise<InstanceRecord[]> {
     const [rows] = await this.pool.query<RowDataPacket[]>(`${SELECT_INSTANCE} WHERE i.project_id = ? ORDER BY i.created, i.id`, [projectId]);
     return this.hydrate(rows);

@@ -11,7 +11,7 @@ import { instanceIdForRequest, startDeleteInstance, startProvisionInstance } fro
 import { formatIssues } from '../../lib/validation';
 import { newInstanceFromSpec, type InstanceRecord, type RegistryStore } from '../../registry/store';
 import { sendError } from '../errors';
-import { findInstance as lookup } from '../lookup';
+import { busyWith, findInstance as lookup, placementProblems, requestIdOf } from '../lookup';
 import { createInstanceBody } from '../schemas';
 import { healthView, instanceView, type OperationView } from '../views';
 
@@ -25,18 +25,14 @@ export interface InstanceRouteDeps {
 
 type ProjectReq = FastifyRequest<{ Params: { project: string; id?: string } }>;
 
-/** The operation running on the instance, or on its replication set (promote, eject). */
+/** The operation running on the instance, or on its replication set (promote, eject), with its phase. */
 async function operationOf(temporal: Client, store: RegistryStore, r: InstanceRecord): Promise<OperationView | undefined> {
-  let lock = r.operationId ? { id: r.operationId, type: r.operationType } : undefined;
-  if (!lock && r.replicationSetId) {
-    const setLock = await store.getSetLock(r.replicationSetId);
-    if (setLock?.operationId) lock = { id: setLock.operationId, type: setLock.operationType };
-  }
-  if (!lock) return undefined;
-  const op: OperationView = { ...lock };
+  const busy = await busyWith(store, r);
+  if (!busy) return undefined;
+  const op: OperationView = { id: busy.operation, type: busy.type };
   try {
     const progress = await Promise.race([
-      temporal.workflow.getHandle(lock.id).query<{ phase: string }>('progress'),
+      temporal.workflow.getHandle(op.id).query<{ phase: string }>('progress'),
       new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 2000).unref()),
     ]);
     if (progress) op.phase = progress.phase;
@@ -61,19 +57,15 @@ export function registerInstanceRoutes(app: FastifyInstance, d: InstanceRouteDep
       return sendError(reply, 400, `invalid request: ${errors.join('; ')}`, { errors });
     }
     const body = parsed.data.instance;
-    const flavors = await d.nova.listFlavors();
-    if (!flavors.some((f) => f.id === body.flavorRef)) {
-      return sendError(reply, 400, `invalid request: instance.flavorRef: flavor "${body.flavorRef}" does not exist`, { errors: ['instance.flavorRef: unknown flavor'] });
-    }
-    if (body.availability_zone && !(await d.nova.listZones()).includes(body.availability_zone)) {
-      return sendError(reply, 400, `invalid request: instance.availability_zone: zone "${body.availability_zone}" does not exist`);
-    }
     const dbNames = new Set(body.databases.map((db) => db.name));
-    const unknownDb = body.users.flatMap((u, i) => u.databases.filter((db) => !dbNames.has(db.name)).map((db) => `instance.users[${i}].databases: "${db.name}" is not in instance.databases`));
-    if (unknownDb.length) return sendError(reply, 400, `invalid request: ${unknownDb.join('; ')}`, { errors: unknownDb });
+    const problems = [
+      ...(await placementProblems(d.nova, { flavorId: body.flavorRef, zone: body.availability_zone }, { flavor: 'instance.flavorRef', zone: 'instance.availability_zone' })),
+      ...body.users.flatMap((u, i) => u.databases.filter((db) => !dbNames.has(db.name)).map((db) => `instance.users[${i}].databases: "${db.name}" is not in instance.databases`)),
+    ];
+    if (problems.length) return sendError(reply, 400, `invalid request: ${problems.join('; ')}`, { errors: problems });
 
-    const requestId = req.headers['x-request-id'];
-    const instanceId = typeof requestId === 'string' && requestId ? instanceIdForRequest(project, requestId) : randomUUID();
+    const requestId = requestIdOf(req);
+    const instanceId = requestId ? instanceIdForRequest(project, requestId) : randomUUID();
     const existing = await d.store.getInstance(instanceId);
     if (existing) return reply.code(202).send({ instance: instanceView(existing, d.baseUrl) });
 
@@ -117,9 +109,9 @@ export function registerInstanceRoutes(app: FastifyInstance, d: InstanceRouteDep
   app.delete('/v1.0/:project/instances/:id', async (req: ProjectReq, reply) => {
     const rec = await findInstance(req.params.project, req.params.id!);
     if (!rec) return sendError(reply, 404, `instance ${req.params.id} not found`);
-    const deleteId = workflowIds.deleteInstance(rec.id);
-    if (rec.operationId && rec.operationId !== deleteId) {
-      return sendError(reply, 409, `instance ${rec.id} is busy with operation ${rec.operationId} (${rec.operationType}); try again when it ends`, { operation: rec.operationId });
+    const busy = await busyWith(d.store, rec);
+    if (busy && busy.operation !== workflowIds.deleteInstance(rec.id)) {
+      return sendError(reply, 409, `${busy.message}; try again when it ends`, { operation: busy.operation });
     }
     await startDeleteInstance(d.temporal, { instanceId: rec.id, projectId: rec.projectId });
     return reply.code(202).send();

@@ -1,6 +1,7 @@
 // Replication routes: create replicas (POST /instances with replica_of, or the seed's
 // "replicate" action) and detach (topology action, or PATCH/PUT replica_of: null).
 // Checks that need no workflow answer at once; the workflow checks again under its lock.
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { workflowIds } from '../../lib/names';
 import type { ReplicationSettings } from '../../lib/schemas';
@@ -9,7 +10,7 @@ import { formatIssues } from '../../lib/validation';
 import type { InstanceRecord } from '../../registry/store';
 import { sendError } from '../errors';
 import { createReplicaBody, detachPatchBody, ejectAction, promoteAction, replicateAction, settingsBody } from '../schemas';
-import { findInstance } from '../lookup';
+import { busyWith, findInstance, placementProblems, requestIdOf } from '../lookup';
 import { instanceView } from '../views';
 import type { InstanceRouteDeps } from './instances';
 
@@ -45,19 +46,19 @@ export function registerReplicationRoutes(app: FastifyInstance, d: ReplicationRo
     if (r.count > d.maxReplicas) return no(() => badRequest(reply, [`${fields.count}: must be at most ${d.maxReplicas} (TROVE_MAX_REPLICAS)`]));
     if (r.source.replicaOf) return no(() => badRequest(reply, [`${fields.source}: instance ${r.source.id} is itself a replica of ${r.source.replicaOf}; replicas of replicas are not supported`]));
     if (r.source.status !== 'ACTIVE') return no(() => sendError(reply, 409, `instance ${r.source.id} is ${r.source.status}, not ACTIVE`));
-    const busy = await busyWith(r.source);
+    const busy = await busyWith(d.store, r.source);
     if (busy) return no(() => sendError(reply, 409, busy.message, { operation: busy.operation }));
-    if (r.flavorId && !(await d.nova.listFlavors()).some((f) => f.id === r.flavorId)) return no(() => badRequest(reply, [`flavorRef: flavor "${r.flavorId}" does not exist`]));
-    if (r.availabilityZone && !(await d.nova.listZones()).includes(r.availabilityZone)) return no(() => badRequest(reply, [`availability_zone: zone "${r.availabilityZone}" does not exist`]));
+    const problems = await placementProblems(d.nova, { flavorId: r.flavorId, zone: r.availabilityZone }, { flavor: 'flavorRef', zone: 'availability_zone' });
+    if (problems.length) return no(() => badRequest(reply, problems));
     return false;
   }
 
   async function startReplicas(req: Req, reply: FastifyReply, r: ReplicaRequest) {
     const project = req.params.project;
-    const header = req.headers['x-request-id'];
-    const requestId = typeof header === 'string' && header ? header : undefined;
-    // Replica ids are fixed here so the answer can name them and a GET finds them at once.
-    const replicaIds = replicaIdsForRequest(project, r.source.id, requestId ?? `${Date.now()}-${Math.random()}`, r.count);
+    // One id names the operation and its replicas; fixing the replica ids here lets the
+    // answer name them and a GET find them at once.
+    const requestId = requestIdOf(req) ?? randomUUID();
+    const replicaIds = replicaIdsForRequest(project, r.source.id, requestId, r.count);
     const existing = await d.store.getInstance(replicaIds[0]!);
     if (!existing) {
       const baseName = r.name ?? `${r.source.name}-replica`;
@@ -138,10 +139,9 @@ export function registerReplicationRoutes(app: FastifyInstance, d: ReplicationRo
       if (!parsed.success) return badRequest(reply, formatIssues(parsed.error).map((e) => `${action}.${e}`));
       if (action === 'promote_to_replica_source' && !rec.replicaOf) return badRequest(reply, [`instance ${rec.id} is not a replica; only a replica can be promoted to replica source`]);
       if (action === 'eject_replica_source' && (rec.replicaOf || rec.replicas.length === 0)) return badRequest(reply, [`instance ${rec.id} is not a replica source with replicas; there is nothing to eject`]);
-      const busy = await busyWith(rec);
+      const busy = await busyWith(d.store, rec);
       if (busy) return sendError(reply, 409, busy.message, { operation: busy.operation });
-      const header = req.headers['x-request-id'];
-      const requestId = typeof header === 'string' && header ? header : undefined;
+      const requestId = requestIdOf(req);
       const handle =
         action === 'promote_to_replica_source'
           ? await startPromote(d.temporal, { instanceId: rec.id, projectId: rec.projectId }, { requestId })
@@ -150,16 +150,6 @@ export function registerReplicationRoutes(app: FastifyInstance, d: ReplicationRo
     }
     return badRequest(reply, [`${action}: unknown action`]);
   });
-
-  /** The running operation on the instance or its set, if any. */
-  async function busyWith(rec: InstanceRecord): Promise<{ message: string; operation: string } | undefined> {
-    if (rec.operationId) return { message: `instance ${rec.id} is busy with operation ${rec.operationId} (${rec.operationType})`, operation: rec.operationId };
-    if (rec.replicationSetId) {
-      const lock = await d.store.getSetLock(rec.replicationSetId);
-      if (lock?.operationId) return { message: `replication set ${rec.replicationSetId} is busy with operation ${lock.operationId} (${lock.operationType})`, operation: lock.operationId };
-    }
-    return undefined;
-  }
 
   // Replication-set settings: automatic failover, its quiet period, semi-sync.
   const settingsView = (setId: string, st: ReplicationSettings) => ({
@@ -197,10 +187,9 @@ export function registerReplicationRoutes(app: FastifyInstance, d: ReplicationRo
 
   async function detach(req: Req, reply: FastifyReply, rec: InstanceRecord) {
     if (!rec.replicaOf) return badRequest(reply, [`instance ${rec.id} is not a replica; there is nothing to detach`]);
-    const busy = await busyWith(rec);
+    const busy = await busyWith(d.store, rec);
     if (busy) return sendError(reply, 409, busy.message, { operation: busy.operation });
-    const header = req.headers['x-request-id'];
-    const handle = await startDetachReplica(d.temporal, { instanceId: rec.id, projectId: rec.projectId }, { requestId: typeof header === 'string' && header ? header : undefined });
+    const handle = await startDetachReplica(d.temporal, { instanceId: rec.id, projectId: rec.projectId }, { requestId: requestIdOf(req) });
     return reply.code(202).send({ operation: { id: handle.workflowId, type: 'detachReplica' } });
   }
 
