@@ -11,6 +11,9 @@ import { Progress } from './progress';
 /** Added with replication: histories recorded before it never took this branch. */
 export const DELETE_REPLICA_PATCH = '2026-11-delete-replica-leaves-set';
 
+/** lockInstance takes the set lock of a replica being deleted; the workflow releases it. */
+export const DELETE_HOLDS_SET_PATCH = '2026-11-delete-replica-holds-set-lock';
+
 export async function deleteInstance(raw: DeleteInstanceInput): Promise<DeleteInstanceResult> {
   const input = parseInput(deleteInstanceInput, raw);
   const operationId = workflowInfo().workflowId;
@@ -28,6 +31,8 @@ export async function deleteInstance(raw: DeleteInstanceInput): Promise<DeleteIn
   try {
     // A replica leaves its set first, taking its replication account on the source with it.
     if (instance.replicaOf && patched(DELETE_REPLICA_PATCH)) {
+      // lockInstance already took the set's lock: release it whatever happens next.
+      if (patched(DELETE_HOLDS_SET_PATCH)) setId = instance.replicationSetId;
       progress.phase('leaving replication set');
       const { source, userName } = await registry.beginDetach({ ...input, operationId, operationType: 'deleteInstance' });
       setId = instance.replicationSetId;

@@ -105,6 +105,14 @@ export function createRegistryActivities(store: RegistryStore, options: Registry
       if (!lock.acquired) {
         throw ApplicationFailure.nonRetryable(`instance ${input.instanceId} is busy with operation ${lock.heldBy} (${lock.type})`, ErrorType.OperationConflict);
       }
+      // Deleting a replica changes its set too: hold both locks, or neither, before any change.
+      if (input.operationType === 'deleteInstance' && rec.replicaOf && rec.replicationSetId) {
+        const set = await store.acquireSet(rec.replicationSetId, input.operationId, input.operationType);
+        if (!set.acquired) {
+          await store.releaseOperation(input.instanceId, input.operationId);
+          throw nonRetryable(`replication set ${rec.replicationSetId} is busy with operation ${set.heldBy} (${set.type})`, ErrorType.OperationConflict);
+        }
+      }
       return summary(rec);
     },
 

@@ -185,6 +185,14 @@ export function fakeControlActivities(w: FakeWorld, serverIdPrefix: string): Com
       if (operationType === 'deleteInstance' && summary(w, i).replicas.length) throw fail('detach or delete its replicas first', ErrorType.InvalidInput);
       if (i.lock && i.lock !== operationId) throw fail(`busy with ${i.lock}`, ErrorType.OperationConflict);
       i.lock = operationId;
+      if (operationType === 'deleteInstance' && i.replicaOf && i.setId) {
+        try {
+          lockSet(i.setId, operationId);
+        } catch (err) {
+          i.lock = null; // both locks or neither, as the registry does
+          throw err;
+        }
+      }
       return summary(w, i);
     },
     async releaseInstance({ instanceId, operationId }) {

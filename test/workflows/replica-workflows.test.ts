@@ -104,17 +104,23 @@ test('a replica as source is refused (no cascading replication)', async () => {
   expect(world.calls.slice(callsBefore).filter((c) => c === 'createServer')).toEqual([]);
 });
 
-test('detachReplica stops replication, drops the account on the source and leaves the set; detaching again is refused', async () => {
-  const world = newWorld();
-  const sourceId = randomUUID();
-  await withFakeWorkers(ctx.connection, ctx.bundle, world, async (taskQueue, prefix) => {
+/** Runs fn with the fake workers up and a source that createReplicas gave one replica. */
+function withOneReplica(world: FakeWorld, sourceId: string, fn: (taskQueue: string, prefix: string, replicaId: string) => Promise<void>) {
+  return withFakeWorkers(ctx.connection, ctx.bundle, world, async (taskQueue, prefix) => {
     seedSource(world, sourceId, prefix);
     const created = (await ctx.env.temporal.workflow.execute('createReplicas', {
       taskQueue,
       workflowId: `cr-${randomUUID()}`,
       args: [{ sourceInstanceId: sourceId, projectId: 'proj-a', count: 1 }],
     })) as CreateReplicasResult;
-    const replicaId = created.replicas[0]!.replicaId;
+    await fn(taskQueue, prefix, created.replicas[0]!.replicaId);
+  });
+}
+
+test('detachReplica stops replication, drops the account on the source and leaves the set; detaching again is refused', async () => {
+  const world = newWorld();
+  const sourceId = randomUUID();
+  await withOneReplica(world, sourceId, async (taskQueue, prefix, replicaId) => {
     const res = await ctx.env.temporal.workflow.execute('detachReplica', { taskQueue, workflowId: `detach-${randomUUID()}`, args: [{ instanceId: replicaId, projectId: 'proj-a' }] });
     expect(res).toEqual({ instanceId: replicaId, formerSourceId: sourceId, replicationUserDropped: true });
     expect(world.instances.get(replicaId)).toMatchObject({ replicaOf: null, setId: null, readOnly: false, lock: null });
@@ -129,14 +135,7 @@ test('detachReplica stops replication, drops the account on the source and leave
 test('deleting a replica drops its account on the source; deleting a source with replicas is refused', async () => {
   const world = newWorld();
   const sourceId = randomUUID();
-  await withFakeWorkers(ctx.connection, ctx.bundle, world, async (taskQueue, prefix) => {
-    seedSource(world, sourceId, prefix);
-    const created = (await ctx.env.temporal.workflow.execute('createReplicas', {
-      taskQueue,
-      workflowId: `cr-${randomUUID()}`,
-      args: [{ sourceInstanceId: sourceId, projectId: 'proj-a', count: 1 }],
-    })) as CreateReplicasResult;
-    const replicaId = created.replicas[0]!.replicaId;
+  await withOneReplica(world, sourceId, async (taskQueue, prefix, replicaId) => {
     const refused = await failureOf(ctx.env.temporal.workflow.execute('deleteInstance', { taskQueue, workflowId: `del-${randomUUID()}`, args: [{ instanceId: sourceId, projectId: 'proj-a' }] }));
     expect(refused.message).toMatch(/replicas first/);
     await ctx.env.temporal.workflow.execute('deleteInstance', { taskQueue, workflowId: `del-${randomUUID()}`, args: [{ instanceId: replicaId, projectId: 'proj-a' }] });
@@ -144,5 +143,18 @@ test('deleting a replica drops its account on the source; deleting a source with
     expect(world.accounts.get(`${prefix}-src`)!.size).toBe(0);
     expect(world.credentials.size).toBe(0);
     expect(world.sets.get(sourceId)).toBeNull();
+  });
+});
+
+test('deleting a replica while its set is busy is refused and leaves the replica as it was', async () => {
+  const world = newWorld();
+  const sourceId = randomUUID();
+  await withOneReplica(world, sourceId, async (taskQueue, _prefix, replicaId) => {
+    world.sets.set(sourceId, 'promote-someone-else');
+    const refused = await failureOf(ctx.env.temporal.workflow.execute('deleteInstance', { taskQueue, workflowId: `del-${randomUUID()}`, args: [{ instanceId: replicaId, projectId: 'proj-a' }] }));
+    expect(refused.type).toBe('OperationConflict');
+    expect(refused.message).toMatch(/busy with operation promote-someone-else/);
+    expect(world.instances.get(replicaId)).toMatchObject({ status: 'ACTIVE', lock: null, replicaOf: sourceId });
+    expect(world.sets.get(sourceId)).toBe('promote-someone-else');
   });
 });
