@@ -28,3 +28,21 @@ export const novaServerName = (instanceId: string): string => `trove-${instanceI
 export const replicationUserName = (replicaId: string): string => `repl_${replicaId.replace(/-/g, '').slice(0, 16)}`;
 
 export const monitorWorkflowId = (setId: string): string => `monitor-replication-set-${setId}`;
+
+/** Trove's rule: several replicas are <name>-1, <name>-2...; one replica asked for by name keeps it. */
+export function replicaNames(sourceName: string, templateName: string | undefined, count: number): string[] {
+  const base = templateName ?? `${sourceName}-replica`;
+  return Array.from({ length: count }, (_, i) => (count === 1 && templateName ? base : `${base}-${i + 1}`));
+}
+
+/** What a replica is built with: the template's choice, else the source's. */
+export function replicaShape(
+  template: { flavorId?: string; volumeSizeGb?: number; availabilityZone?: string },
+  source: { flavorId: string; volumeSize: number; availabilityZone: string | null },
+): { flavorId: string; volumeSizeGb: number; availabilityZone: string | null } {
+  return {
+    flavorId: template.flavorId ?? source.flavorId,
+    volumeSizeGb: template.volumeSizeGb ?? source.volumeSize,
+    availabilityZone: template.availabilityZone ?? source.availabilityZone,
+  };
+}

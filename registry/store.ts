@@ -78,6 +78,36 @@ export function newInstanceFromSpec(
   };
 }
 
+/** The record of a replica being built, holding the lock of its buildReplica workflow. */
+export function newReplicaRecord(r: {
+  replicaId: string;
+  projectId: string;
+  name: string;
+  flavorId: string;
+  volumeSizeGb: number;
+  availabilityZone: string | null;
+  sourceId: string;
+  setId?: string;
+  readOnly: boolean;
+  operationId: string;
+}): NewInstance {
+  return {
+    id: r.replicaId,
+    projectId: r.projectId,
+    name: r.name,
+    flavorId: r.flavorId,
+    volumeSize: r.volumeSizeGb,
+    availabilityZone: r.availabilityZone ?? undefined,
+    databases: [],
+    users: [],
+    operationId: r.operationId,
+    operationType: 'buildReplica',
+    replicaOf: r.sourceId,
+    replicationSetId: r.setId,
+    readOnly: r.readOnly,
+  };
+}
+
 export type AcquireResult = { acquired: true } | { acquired: false; heldBy: string | null; type: string | null; missing?: boolean };
 
 const SELECT_INSTANCE = `SELECT i.*, s.server_id AS mysql_server_id FROM instances i LEFT JOIN server_ids s ON s.instance_id = i.id`;

@@ -6,7 +6,7 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { CancellationScope, executeChild, ParentClosePolicy, patched, setHandler, startChild, uuid4, workflowInfo } from '@temporalio/workflow';
 import { ErrorType } from '../lib/errors';
-import { monitorWorkflowId, workflowIds } from '../lib/names';
+import { monitorWorkflowId, replicaNames, replicaShape, workflowIds } from '../lib/names';
 import { createReplicasInput, type CreateReplicasInput, type CreateReplicasResult, type ReplicaOutcome } from '../lib/schemas';
 import { errorMessage, guestActivities, guestLong, operationFailure, parseInput, registry, snapshots, tagOperation, tagReplicationSet } from './common';
 import { buildReplica } from './build-replica';
@@ -55,9 +55,8 @@ export async function createReplicas(raw: CreateReplicasInput): Promise<CreateRe
   }
   const setId = source.replicationSetId!;
   tagReplicationSet(setId);
-  // Trove names multiple replicas name-1, name-2, ...
-  const baseName = spec.template.name ?? `${source.name}-replica`;
-  const names = replicaIds.map((_, i) => (spec.count === 1 && spec.template.name ? baseName : `${baseName}-${i + 1}`));
+  const names = replicaNames(source.name, spec.template.name, spec.count);
+  const shape = replicaShape(spec.template, source);
   replicaIds.forEach((replicaId, i) => rows.push({ replicaId, name: names[i]!, phase: 'pending' }));
 
   const snapshotId = uuid4();
@@ -80,9 +79,7 @@ export async function createReplicas(raw: CreateReplicasInput): Promise<CreateRe
                 replicaId,
                 projectId: spec.projectId,
                 name: names[i]!,
-                flavorId: spec.template.flavorId ?? source.flavorId,
-                volumeSizeGb: spec.template.volumeSizeGb ?? source.volumeSize,
-                availabilityZone: spec.template.availabilityZone ?? source.availabilityZone,
+                ...shape,
                 readOnly: spec.readOnly,
                 snapshotId,
                 snapshotGtid: snapshot!.binlog.gtid,

@@ -5,7 +5,7 @@ import { replicationUserName } from '../../lib/names';
 import type { ProvisionInstanceSpec } from '../../lib/schemas';
 import type { MemberHealth, ReplicationSettings, SettingsPatch } from '../../lib/schemas';
 import { randomPassword, sealSecret } from '../../lib/secrets';
-import { newInstanceFromSpec, type InstanceRecord, type InstanceStatus, type RegistryStore } from '../../registry/store';
+import { newInstanceFromSpec, newReplicaRecord, type InstanceRecord, type InstanceStatus, type RegistryStore } from '../../registry/store';
 
 export interface InstanceSummary {
   id: string;
@@ -164,21 +164,7 @@ export function createRegistryActivities(store: RegistryStore, options: Registry
       readOnly: boolean;
       operationId: string;
     }): Promise<InstanceSummary> {
-      await store.insertInstance({
-        id: input.replicaId,
-        projectId: input.projectId,
-        name: input.name,
-        flavorId: input.flavorId,
-        volumeSize: input.volumeSize,
-        availabilityZone: input.availabilityZone ?? undefined,
-        databases: [],
-        users: [],
-        operationId: input.operationId,
-        operationType: 'buildReplica',
-        replicaOf: input.sourceId,
-        replicationSetId: input.setId,
-        readOnly: input.readOnly,
-      });
+      await store.insertInstance(newReplicaRecord({ ...input, volumeSizeGb: input.volumeSize }));
       const lock = await store.acquireOperation(input.replicaId, input.operationId, 'buildReplica');
       if (!lock.acquired) throw nonRetryable(`instance ${input.replicaId} is busy with operation ${lock.heldBy}`, ErrorType.OperationConflict);
       // A row the API recorded ahead of time does not know the set yet.

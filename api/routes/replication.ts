@@ -3,11 +3,11 @@
 // Checks that need no workflow answer at once; the workflow checks again under its lock.
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { workflowIds } from '../../lib/names';
+import { replicaNames, replicaShape, workflowIds } from '../../lib/names';
 import type { ReplicationSettings } from '../../lib/schemas';
 import { replicaIdsForRequest, startCreateReplicas, startDetachReplica, startEject, startPromote } from '../../lib/start';
 import { formatIssues } from '../../lib/validation';
-import type { InstanceRecord } from '../../registry/store';
+import { newReplicaRecord, type InstanceRecord } from '../../registry/store';
 import { sendError } from '../errors';
 import { createReplicaBody, detachPatchBody, ejectAction, promoteAction, replicateAction, settingsBody } from '../schemas';
 import { busyWith, findInstance, placementProblems, requestIdOf } from '../lookup';
@@ -61,22 +61,12 @@ export function registerReplicationRoutes(app: FastifyInstance, d: ReplicationRo
     const replicaIds = replicaIdsForRequest(project, r.source.id, requestId, r.count);
     const existing = await d.store.getInstance(replicaIds[0]!);
     if (!existing) {
-      const baseName = r.name ?? `${r.source.name}-replica`;
-      for (const [i, id] of replicaIds.entries()) {
-        await d.store.insertInstance({
-          id,
-          projectId: project,
-          name: r.count === 1 && r.name ? baseName : `${baseName}-${i + 1}`,
-          flavorId: r.flavorId ?? r.source.flavorId,
-          volumeSize: r.volumeSizeGb ?? r.source.volumeSize,
-          availabilityZone: r.availabilityZone ?? r.source.availabilityZone ?? undefined,
-          databases: [],
-          users: [],
-          operationId: workflowIds.buildReplica(id),
-          operationType: 'buildReplica',
-          replicaOf: r.source.id,
-          readOnly: r.readOnly,
-        });
+      const names = replicaNames(r.source.name, r.name, r.count);
+      const shape = replicaShape({ flavorId: r.flavorId, volumeSizeGb: r.volumeSizeGb, availabilityZone: r.availabilityZone }, r.source);
+      for (const [i, replicaId] of replicaIds.entries()) {
+        await d.store.insertInstance(
+          newReplicaRecord({ replicaId, projectId: project, name: names[i]!, ...shape, sourceId: r.source.id, readOnly: r.readOnly, operationId: workflowIds.buildReplica(replicaId) }),
+        );
       }
     }
     let operationId: string;

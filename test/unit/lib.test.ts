@@ -2,6 +2,7 @@
 import { apiConfigSchema, ConfigError, guestConfigSchema, loadConfig, parseApiTokens } from '../../lib/config';
 import { provisionInstanceInput } from '../../lib/schemas';
 import { newSecretKey, parseSecretKey, sealSecret, unsealSecret } from '../../lib/secrets';
+import { replicaNames, replicaShape } from '../../lib/names';
 import { instanceIdForRequest } from '../../lib/start';
 import { parseOrThrow, ValidationError } from '../../lib/validation';
 
@@ -91,4 +92,21 @@ test('a request id always maps to the same instance id, distinct per project', (
   expect(a).not.toBe(instanceIdForRequest('p2', 'req-1'));
   expect(a).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   expect(() => parseOrThrow(provisionInstanceInput, { instanceId: a, projectId: 'p1', name: 'x', flavorId: '1', volumeSizeGb: 1 })).not.toThrow();
+});
+
+describe('replica naming and shape', () => {
+  test.each<[string | undefined, number, string[]]>([
+    [undefined, 1, ['db-replica-1']],
+    [undefined, 2, ['db-replica-1', 'db-replica-2']],
+    ['mine', 1, ['mine']],
+    ['mine', 3, ['mine-1', 'mine-2', 'mine-3']],
+  ])('template name %p, count %p -> %p', (name, count, expected) => {
+    expect(replicaNames('db', name, count)).toEqual(expected);
+  });
+
+  test('the template wins where it speaks, the source fills the rest', () => {
+    const source = { flavorId: '2', volumeSize: 5, availabilityZone: 'az1' };
+    expect(replicaShape({}, source)).toEqual({ flavorId: '2', volumeSizeGb: 5, availabilityZone: 'az1' });
+    expect(replicaShape({ flavorId: '1', availabilityZone: 'az3' }, source)).toEqual({ flavorId: '1', volumeSizeGb: 5, availabilityZone: 'az3' });
+  });
 });
