@@ -1,5 +1,6 @@
 // The option file and start-up SQL the guest agent writes.
 import { serverLayout } from '../../activities/guest/layout';
+import { parseBinlogPosition } from '../../activities/guest/mariabackup';
 import { bufferPoolMb, nativePasswordHash, quoteIdent, renderInitSql, renderMyCnf } from '../../activities/guest/mariadb-config';
 
 test.each([
@@ -34,4 +35,15 @@ test('init SQL keeps the admin account out of the binlog and never holds the pla
 test('identifiers are backtick-quoted with backticks doubled', () => {
   expect(quoteIdent('shop')).toBe('`shop`');
   expect(quoteIdent('a`b')).toBe('`a``b`');
+});
+
+describe('parseBinlogPosition (mariadb-backup output)', () => {
+  test.each<[string, object | undefined]>([
+    ["[00] 2026-11-22 03:43:25 MySQL binlog position: filename 'mysql-bin.000001', position '2401', GTID of the last change '0-101-12'", { file: 'mysql-bin.000001', position: 2401, gtid: '0-101-12' }],
+    ["MySQL binlog position: filename 'mysql-bin.000007', position '328', GTID of the last change '0-101-5,1-102-9'", { file: 'mysql-bin.000007', position: 328, gtid: '0-101-5,1-102-9' }],
+    ["MySQL binlog position: filename 'mysql-bin.000001', position '4'", { file: 'mysql-bin.000001', position: 4, gtid: '' }],
+    ['[00] Streaming ./mysql/gtid_slave_pos.ibd', undefined],
+  ])('%s', (log, expected) => {
+    expect(parseBinlogPosition(`line before\n${log}\nline after`)).toEqual(expected);
+  });
 });
