@@ -1,5 +1,8 @@
 // The orchestrator worker: every workflow plus the control activities (Nova, registry).
-// It applies the registry migrations at start, so a fresh registry is ready to use.
+// It applies the registry migrations at start, so a fresh registry is ready to use in a
+// deployment without our stack script. (The local stack migrates first as well, because
+// the API starts beside this worker and must not answer before the schema exists; the
+// second run finds nothing to do.)
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createComputeActivities } from '../activities/compute/activities';
 import { NovaClient } from '../lib/nova-client';
