@@ -1,0 +1,245 @@
+// Section 1 (replica build) and section 5 (memory). A source holding --size-mib of InnoDB
+// data; createReplicas for N = 1, 2, 3 split into phases from the operations' own progress
+// steps, beside the same work done by bench/baseline-replica.sh with no orchestrator, in the
+// same run and interleaved with it so drift of the machine hits both alike.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { createConnection } from 'mysql2/promise';
+import { freePort } from '../scripts/stack/stack';
+import { workflowIds } from '../lib/names';
+import type { OperationProgress } from '../lib/schemas';
+import { adminQuery } from '../test/helpers/mysql';
+import { eventually, startTestStack, type TestStack } from '../test/helpers/stack';
+import type { BenchOptions } from './run';
+import { peakRssMiB } from './lib/procfs';
+import { table, type Section } from './lib/report';
+import { formatSummary, summarize } from './lib/stats';
+
+const execFileP = promisify(execFile);
+const APP = { user: 'bench', password: 'bench-pass-1' };
+/** m1.small: 2 GiB RAM, so a 1 GiB buffer pool on every member and in the baseline alike. */
+const FLAVOR = '2';
+const BUFFER_POOL_MB = 1024;
+const PHASES = ['snapshot', 'provision', 'restore', 'attach', 'catch_up'] as const;
+type Phase = (typeof PHASES)[number];
+type Phases = Record<Phase, number>;
+
+interface BuildRun {
+  n: number;
+  totalS: number;
+  phases: Phases;
+  snapshotBytes: number;
+}
+
+interface BaselineRun {
+  totalS: number;
+  phases: Record<string, number>;
+}
+
+const stepAt = (p: OperationProgress, phase: string): number => {
+  const step = p.steps.find((s) => s.phase === phase);
+  if (!step) throw new Error(`${p.operation} has no step ${phase}: ${p.steps.map((s) => s.phase).join(', ')}`);
+  return Date.parse(step.at);
+};
+
+/**
+ * Phases of one createReplicas from the workflow clock: snapshot in the parent; provision,
+ * restore, attach and catch-up in the slowest child (the one the operation waited for).
+ */
+export function phasesOf(parent: OperationProgress, children: OperationProgress[]): Phases {
+  const slowest = children.reduce((a, b) => (stepAt(a, 'active') >= stepAt(b, 'active') ? a : b));
+  return {
+    snapshot: (stepAt(parent, 'building replicas') - stepAt(parent, 'snapshot')) / 1000,
+    provision: (stepAt(slowest, 'restoring') - stepAt(slowest, 'registering')) / 1000,
+    restore: (stepAt(slowest, 'attaching') - stepAt(slowest, 'restoring')) / 1000,
+    attach: (stepAt(slowest, 'catching up') - stepAt(slowest, 'attaching')) / 1000,
+    catch_up: (stepAt(slowest, 'active') - stepAt(slowest, 'catching up')) / 1000,
+  };
+}
+
+async function api(env: TestStack, method: string, url: string, body?: unknown) {
+  const res = await env.api(method, url, body);
+  if (res.status >= 300) throw new Error(`${method} ${url} answered ${res.status}: ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+
+const show = async (env: TestStack, id: string) => (await env.api('GET', `/v1.0/proj-a/instances/${id}`)).body?.instance;
+
+async function provisionSource(env: TestStack): Promise<{ id: string; ip: string; novaServerId: string }> {
+  const created = await api(env, 'POST', '/v1.0/proj-a/instances', {
+    instance: { name: 'bench-source', flavorRef: FLAVOR, volume: { size: 20 }, databases: [{ name: 'bench' }], users: [{ name: APP.user, password: APP.password, databases: [{ name: 'bench' }] }] },
+  });
+  const id = created.instance.id as string;
+  const active = await eventually('source ACTIVE', async () => {
+    const i = await show(env, id);
+    return i?.status === 'ACTIVE' && !i.operation ? i : undefined;
+  }, 300_000);
+  return { id, ip: active.ip[0], novaServerId: (await env.store!.getInstance(id))!.novaServerId! };
+}
+
+/** Fills bench.data until its tablespace holds sizeMiB, in 64k-row statements. */
+async function fill(ip: string, datadir: string, sizeMiB: number, log: (l: string) => void): Promise<number> {
+  const c = await createConnection({ host: ip, port: 3306, ...APP, database: 'bench' });
+  try {
+    await c.query('CREATE TABLE data (id BIGINT AUTO_INCREMENT PRIMARY KEY, k INT NOT NULL, pad VARCHAR(800) NOT NULL, KEY (k)) ENGINE=InnoDB');
+    const file = path.join(datadir, 'bench', 'data.ibd');
+    for (;;) {
+      const size = statSync(file).size / 2 ** 20;
+      if (size >= sizeMiB) {
+        log(`source holds ${size.toFixed(0)} MiB in bench.data`);
+        return size;
+      }
+      // Random text: no page compresses away, and every row differs.
+      await c.query('INSERT INTO data (k, pad) SELECT FLOOR(RAND() * 1e9), REPEAT(MD5(RAND()), 25) FROM seq_1_to_32768');
+    }
+  } finally {
+    await c.end();
+  }
+}
+
+/** One at a time: deleting a replica holds its set's lock, so a second delete would be refused. */
+async function deleteAll(env: TestStack, ids: string[]): Promise<void> {
+  for (const id of ids) {
+    await api(env, 'DELETE', `/v1.0/proj-a/instances/${id}`);
+    await eventually(`replica ${id} deleted`, async () => (await env.api('GET', `/v1.0/proj-a/instances/${id}`)).status === 404, 120_000);
+  }
+}
+
+async function buildOnce(env: TestStack, sourceId: string, n: number, peaks: { guest: number[] }): Promise<BuildRun> {
+  const started = Date.now();
+  const res = await api(env, 'POST', `/v1.0/proj-a/instances/${sourceId}/action`, { replicate: { count: n, instance: { flavorRef: FLAVOR } } });
+  const handle = env.temporal.workflow.getHandle(res.operation.id);
+  const result = (await handle.result()) as { snapshotBytes: number; replicas: { replicaId: string; status: string; novaServerId?: string; error?: string }[] };
+  const totalS = (Date.now() - started) / 1000;
+  const failed = result.replicas.filter((r) => r.status !== 'ACTIVE');
+  if (failed.length) throw new Error(`createReplicas(${n}) left failed replicas: ${JSON.stringify(failed)}`);
+  const parent = await handle.query<OperationProgress>('progress');
+  const children = await Promise.all(result.replicas.map((r) => env.temporal.workflow.getHandle(workflowIds.buildReplica(r.replicaId)).query<OperationProgress>('progress')));
+  for (const r of result.replicas) {
+    const pid = Number(readFileSync(path.join(env.dataDir, 'servers', r.novaServerId!, 'guest.pid'), 'utf8'));
+    const peak = peakRssMiB(pid);
+    if (peak !== undefined) peaks.guest.push(peak);
+  }
+  await deleteAll(env, result.replicas.map((r) => r.replicaId));
+  return { n, totalS, phases: phasesOf(parent, children), snapshotBytes: result.snapshotBytes };
+}
+
+async function baselineOnce(env: TestStack, source: { ip: string; novaServerId: string }, run: number): Promise<BaselineRun> {
+  const serverDir = path.join(env.dataDir, 'servers', source.novaServerId);
+  const { password } = JSON.parse(readFileSync(path.join(serverDir, 'admin.json'), 'utf8')) as { password: string };
+  const target = mkdtempSync(path.join(os.tmpdir(), 'trove-baseline-'));
+  const started = Date.now();
+  try {
+    const { stdout } = await execFileP(path.join(__dirname, 'baseline-replica.sh'), [], {
+      env: {
+        ...process.env,
+        SRC_SOCKET: path.join(serverDir, 'run', 'mysqld.sock'),
+        SRC_HOST: source.ip,
+        SRC_USER: 'os_admin',
+        MYSQL_PWD: password,
+        REPL_USER: 'bench_baseline',
+        REPL_PASSWORD: 'baseline-pass-1',
+        TARGET_DIR: target,
+        SERVER_ID: String(90_000 + run),
+        BIND: '127.0.0.1',
+        PORT: String(await freePort()),
+        BUFFER_POOL_MB: String(BUFFER_POOL_MB),
+      },
+      maxBuffer: 1 << 20,
+    });
+    const totalS = (Date.now() - started) / 1000;
+    const phases = Object.fromEntries([...stdout.matchAll(/^phase (\S+) ([\d.]+)$/gm)].map((m) => [m[1]!, Number(m[2])]));
+    return { totalS, phases };
+  } finally {
+    try {
+      process.kill(Number(readFileSync(path.join(target, 'mysqld.pid'), 'utf8')), 'SIGKILL');
+    } catch {
+      /* never started */
+    }
+    rmSync(target, { recursive: true, force: true });
+  }
+}
+
+const fmt = (values: number[]) => formatSummary(summarize(values));
+
+export async function benchReplicaBuild(opts: BenchOptions): Promise<Section[]> {
+  const env = await startTestStack();
+  const builds: BuildRun[] = [];
+  const baselines: BaselineRun[] = [];
+  const peaks = { guest: [] as number[], orchestrator: 0, sourceGuest: 0 };
+  let sizeMiB = 0;
+  try {
+    const source = await provisionSource(env);
+    opts.log(`source ${source.id} ACTIVE; filling ${opts.sizeMiB} MiB`);
+    sizeMiB = await fill(source.ip, path.join(env.dataDir, 'servers', source.novaServerId, 'mysql'), opts.sizeMiB, opts.log);
+    for (let run = 1; run <= opts.runs; run++) {
+      const b = await baselineOnce(env, source, run);
+      opts.log(`run ${run}: baseline ${b.totalS.toFixed(1)} s ${JSON.stringify(b.phases)}`);
+      baselines.push(b);
+      for (const n of [1, 2, 3]) {
+        const r = await buildOnce(env, source.id, n, peaks);
+        opts.log(`run ${run}: createReplicas(${n}) ${r.totalS.toFixed(1)} s ${JSON.stringify(r.phases)}`);
+        builds.push(r);
+      }
+    }
+    await adminQuery(env.dataDir, source.novaServerId, "DROP USER IF EXISTS 'bench_baseline'@'%'");
+    peaks.orchestrator = peakRssMiB(env.stack.parts.get('orchestrator')!.pid!) ?? NaN;
+    peaks.sourceGuest = peakRssMiB(Number(readFileSync(path.join(env.dataDir, 'servers', source.novaServerId, 'guest.pid'), 'utf8'))) ?? NaN;
+  } finally {
+    await env.stop();
+  }
+
+  const totals = (n: number) => builds.filter((b) => b.n === n).map((b) => b.totalS);
+  const base = summarize(baselines.map((b) => b.totalS));
+  const n1 = summarize(totals(1));
+  const n3 = summarize(totals(3));
+  const ratio = n1.median / base.median;
+  const scale = n3.median / n1.median;
+  const snapshotMiB = builds[0] ? builds[0].snapshotBytes / 2 ** 20 : 0;
+  const phaseRows = [1, 2, 3].map((n) => {
+    const runs = builds.filter((b) => b.n === n);
+    return [`createReplicas N=${n}`, fmt(totals(n)), ...PHASES.map((p) => fmt(runs.map((r) => r.phases[p])))];
+  });
+  const baseRows = [
+    'baseline script (N=1)',
+    formatSummary(base),
+    fmt(baselines.map((b) => b.phases.snapshot_extract ?? NaN)),
+    '—',
+    fmt(baselines.map((b) => (b.phases.prepare ?? NaN) + (b.phases.start ?? NaN))),
+    fmt(baselines.map((b) => b.phases.attach ?? NaN)),
+    fmt(baselines.map((b) => b.phases.catch_up ?? NaN)),
+  ];
+  const body = [
+    `Source: ${sizeMiB.toFixed(0)} MiB InnoDB tablespace (bench.data, random rows), snapshot stream ${snapshotMiB.toFixed(0)} MiB; flavor m1.small (1 GiB buffer pool) for every member and the baseline. Each run does the baseline, then N = 1, 2, 3; replicas are deleted after each build.`,
+    '',
+    table(['Build', 'Total', 'Snapshot', 'Provision', 'Restore (extract+prepare+start)', 'Attach', 'Catch-up'], [...phaseRows, baseRows]),
+    '',
+    `- Phases of createReplicas come from the operation's progress steps (workflow clock): snapshot in the parent, the rest in the slowest buildReplica child. The baseline streams the backup straight into the new datadir, so its "snapshot" column is snapshot + extract and its restore column is prepare + start.`,
+    `- Ratio createReplicas(N=1) / baseline = ${ratio.toFixed(2)} (medians); N=3 / N=1 = ${scale.toFixed(2)}.`,
+  ].join('\n');
+  const memBody = [
+    table(['Process', 'Peak RSS (VmHWM)'], [
+      ['orchestrator worker (whole section)', `${peaks.orchestrator.toFixed(0)} MiB`],
+      ['guest agent of the source (snapshots of every run)', `${peaks.sourceGuest.toFixed(0)} MiB`],
+      ['guest agent of a replica (restore)', formatSummary(summarize(peaks.guest), 'MiB', 0)],
+    ]),
+    '',
+    'VmHWM from /proc/<pid>/status: the kernel\'s high-water mark of resident memory, read before each process ends. Node processes only; mariadbd is not counted.',
+  ].join('\n');
+  return [
+    {
+      id: 'build',
+      title: 'Replica build',
+      body,
+      targets: [
+        { what: `createReplicas(N=1) / shell baseline <= 1.2 (at ${sizeMiB.toFixed(0)} MiB; the target is set at 1 GiB)`, measured: ratio.toFixed(2), met: ratio <= 1.2 },
+        { what: 'createReplicas N=3 <= 2 x N=1', measured: scale.toFixed(2), met: scale <= 2 },
+      ],
+      raw: { sizeMiB, builds, baselines },
+    },
+    { id: 'memory', title: 'Memory', body: memBody, targets: [], raw: peaks },
+  ];
+}

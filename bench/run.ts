@@ -1,0 +1,72 @@
+// `npm run bench [-- --quick] [--only build,overhead,failover] [--size-mib N] [--runs N]`
+// Runs the benchmark sections one after the other on a quiet machine and rewrites
+// bench/RESULTS.md from the latest result of every section (bench/results.json).
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { Command, InvalidArgumentError } from 'commander';
+import { machine, renderResults, type RecordedSection, type Section } from './lib/report';
+
+export interface BenchOptions {
+  quick: boolean;
+  runs: number;
+  sizeMiB: number;
+  log: (line: string) => void;
+}
+
+type SectionRunner = (opts: BenchOptions) => Promise<Section[]>;
+
+const SECTIONS: Record<string, () => Promise<SectionRunner>> = {
+  build: async () => (await import('./replica-build')).benchReplicaBuild,
+  overhead: async () => (await import('./overhead')).benchOverhead,
+  failover: async () => (await import('./failover')).benchFailover,
+};
+
+const RESULTS_JSON = path.join(__dirname, 'results.json');
+const RESULTS_MD = path.join(__dirname, 'RESULTS.md');
+const APPENDIX = path.join(__dirname, 'improvements.md');
+
+const positive = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a whole number >= 1`);
+  return n;
+};
+
+async function main(): Promise<void> {
+  const program = new Command('bench')
+    .option('--quick', 'short run: 100 MiB source, 3 runs, fewer operations', false)
+    .option('--only <sections>', `comma-separated subset of ${Object.keys(SECTIONS).join(', ')}`)
+    .option('--size-mib <n>', 'InnoDB data on the source for the replica build (default 1024; quick 100)', positive('--size-mib'))
+    .option('--runs <n>', 'repetitions of each measurement (default 3)', positive('--runs'))
+    .parse();
+  const o = program.opts<{ quick: boolean; only?: string; sizeMib?: number; runs?: number }>();
+  const only = o.only ? o.only.split(',').map((s) => s.trim()) : Object.keys(SECTIONS);
+  const unknown = only.filter((s) => !(s in SECTIONS));
+  if (unknown.length) program.error(`--only: unknown section(s) ${unknown.join(', ')}; choose from ${Object.keys(SECTIONS).join(', ')}`);
+  const opts: BenchOptions = {
+    quick: o.quick,
+    runs: o.runs ?? 3,
+    sizeMiB: o.sizeMib ?? (o.quick ? 100 : 1024),
+    log: (line) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`),
+  };
+  const command = ['npm run bench', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' ');
+  const recorded: Record<string, RecordedSection> = existsSync(RESULTS_JSON) ? JSON.parse(readFileSync(RESULTS_JSON, 'utf8')) : {};
+  for (const name of only) {
+    opts.log(`section ${name}`);
+    const started = Date.now();
+    const sections = await (await SECTIONS[name]!())(opts);
+    const durationS = (Date.now() - started) / 1000;
+    for (const s of sections) recorded[s.id] = { ...s, date: new Date().toISOString(), command, machine: machine(), durationS };
+    // Written after every section: a long run that dies late keeps what it measured.
+    writeFileSync(RESULTS_JSON, JSON.stringify(recorded, null, 2) + '\n');
+    const order = ['build', 'memory', 'overhead', 'failover', 'switchover'];
+    const all = Object.values(recorded).sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id));
+    writeFileSync(RESULTS_MD, renderResults(all, existsSync(APPENDIX) ? readFileSync(APPENDIX, 'utf8') : ''));
+    for (const s of sections) for (const t of s.targets) opts.log(`${s.title}: ${t.what}: ${t.measured} ${t.met ? 'met' : 'MISSED'}`);
+  }
+  opts.log(`wrote ${path.relative(process.cwd(), RESULTS_MD)}`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
