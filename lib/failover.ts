@@ -119,3 +119,20 @@ export function decideAutoFailover(i: AutoFailoverInput): AutoFailoverDecision {
   }
   return { action: 'failover', reason: `the source has been unreachable for ${downFor.toFixed(1)} s and every replica lost it`, sourceDownSince: since };
 }
+
+/**
+ * How long the monitor sleeps before its next poll. Normally the poll interval; but when
+ * this poll saw the source down for less than failover_after, the next look comes as soon
+ * as failover_after has elapsed (never sooner than minMs), so confirming a dead source
+ * costs failover_after rather than up to a whole extra poll interval (the idea of
+ * orchestrator's "emergency re-read"). Once a poll judged a source down for the whole
+ * window (and still waited: busy set, replicas still replicating) polling is normal again.
+ */
+export function nextPollDelayMs(i: { pollSeconds: number; failoverAfterSeconds: number; sourceDownSince: string | null; observedAt: string; now: string; minMs?: number }): number {
+  const pollMs = i.pollSeconds * 1000;
+  if (!i.sourceDownSince) return pollMs;
+  const windowMs = i.failoverAfterSeconds * 1000;
+  const since = Date.parse(i.sourceDownSince);
+  if (Date.parse(i.observedAt) - since >= windowMs) return pollMs;
+  return Math.min(pollMs, Math.max(i.minMs ?? 200, windowMs - (Date.parse(i.now) - since)));
+}

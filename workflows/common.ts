@@ -51,11 +51,15 @@ export function guestLong(novaServerId: string) {
   });
 }
 
-/** Health checks: a guest that does not answer at once counts as not answering. */
+/**
+ * Health checks: a guest that does not answer at once counts as not answering. A live
+ * agent picks a task up within ~0.1 s; a dead one holds a monitor poll for this long, so it
+ * is a floor of failover detection (bench/RESULTS.md, failover).
+ */
 export function guestProbe(novaServerId: string) {
   return proxyActivities<GuestAll>({
     taskQueue: guestTaskQueue(novaServerId),
-    scheduleToStartTimeout: '2s',
+    scheduleToStartTimeout: '1s',
     startToCloseTimeout: '3s',
     retry: { maximumAttempts: 1 },
   });

@@ -5,8 +5,8 @@
 // automatic failover is on, starts ejectReplicaSource itself on holistic evidence that
 // the source is gone. It continues as new to keep its history short, and ends when the
 // set is dissolved.
-import { continueAsNew, defineQuery, ParentClosePolicy, setHandler, sleep, startChild, workflowInfo } from '@temporalio/workflow';
-import { decideAutoFailover, type AutoFailoverDecision } from '../lib/failover';
+import { continueAsNew, defineQuery, ParentClosePolicy, patched, setHandler, sleep, startChild, workflowInfo } from '@temporalio/workflow';
+import { decideAutoFailover, nextPollDelayMs, type AutoFailoverDecision } from '../lib/failover';
 import { assessSource, summarizeHealth, type ObservedStatus } from '../lib/health';
 import { monitorInput, type MemberHealth, type MonitorInput } from '../lib/schemas';
 import { compute, guestActivities, guestProbe, parseInput, registry, tagReplicationSet } from './common';
@@ -21,6 +21,13 @@ export interface MonitorState {
 }
 
 export const healthQuery = defineQuery<MonitorState>('health');
+
+/**
+ * Added with the failover benchmark: a source is judged down as of the moment it was
+ * probed (not when the slowest probe gave up), and a source that looks down is looked at
+ * again as soon as failover_after has passed instead of a poll interval later.
+ */
+export const FAST_CONFIRM_PATCH = '2026-11-monitor-fast-confirm';
 
 function renderHealth(h: MemberHealth[]): string {
   const lines = ['| member | role | reachable | IO | SQL | behind (trx / s) | last error |', '|---|---|---|---|---|---|---|'];
@@ -47,11 +54,13 @@ export async function monitorReplicationSet(raw: MonitorInput): Promise<string> 
       return `replication set ${input.setId} has no replicas any more`;
     }
     const members = [view.source, ...view.replicas];
+    const fastConfirm = patched(FAST_CONFIRM_PATCH);
+    const observedAt = new Date().toISOString();
     const [probes, statuses] = await Promise.all([
       compute.probeMembers(members.map((m) => ({ instanceId: m.id, address: m.address!, port: m.port ?? 3306 }))),
       Promise.all(members.map((m) => guestProbe(m.novaServerId!).replicationStatus().catch(() => null))),
     ]);
-    const now = new Date().toISOString();
+    const now = fastConfirm ? observedAt : new Date().toISOString();
     state.health = summarizeHealth(
       members.map((m) => ({ instanceId: m.id, name: m.name, role: m === view.source ? ('source' as const) : ('replica' as const) })),
       probes,
@@ -90,7 +99,10 @@ export async function monitorReplicationSet(raw: MonitorInput): Promise<string> 
     }
     progress.phase(state.decision.action === 'none' ? 'healthy' : `source trouble: ${state.decision.action}`);
     if (workflowInfo().continueAsNewSuggested) break;
-    await sleep(input.pollSeconds * 1000);
+    const delayMs = fastConfirm
+      ? nextPollDelayMs({ pollSeconds: input.pollSeconds, failoverAfterSeconds: view.settings.failoverAfterSeconds, sourceDownSince, observedAt, now: new Date().toISOString() })
+      : input.pollSeconds * 1000;
+    await sleep(delayMs);
   }
   return continueAsNew<typeof monitorReplicationSet>({ ...input, sourceDownSince });
 }

@@ -1,5 +1,5 @@
 // Health summary and the automatic failover decision, as tables of cases.
-import { decideAutoFailover, type AutoFailoverInput } from '../../lib/failover';
+import { decideAutoFailover, nextPollDelayMs, type AutoFailoverInput } from '../../lib/failover';
 import { assessSource, summarizeHealth, type ObservedStatus } from '../../lib/health';
 
 const st = (o: Partial<ObservedStatus> = {}): ObservedStatus => ({
@@ -70,5 +70,20 @@ describe('decideAutoFailover', () => {
   test('the clock resets when the source is seen again', () => {
     expect(decideAutoFailover({ ...base, sourceReachable: true }).sourceDownSince).toBeNull();
     expect(decideAutoFailover({ ...base, sourceDownSince: null }).sourceDownSince).toBe(base.now);
+  });
+});
+
+describe('nextPollDelayMs', () => {
+  const t = (s: number) => new Date(Date.UTC(2026, 10, 22, 0, 0, 0) + s * 1000).toISOString();
+  const base = { pollSeconds: 2, failoverAfterSeconds: 1, sourceDownSince: null as string | null, observedAt: t(0), now: t(1) };
+  test.each<[string, Partial<typeof base> & { minMs?: number }, number]>([
+    ['healthy: the poll interval', {}, 2000],
+    ['first sighting, poll took 1 s of a 1 s window: look again at once (floor)', { sourceDownSince: t(0) }, 200],
+    ['first sighting, poll took 0.25 s of a 1 s window: the rest of the window', { sourceDownSince: t(0), now: t(0.25) }, 750],
+    ['a window longer than the poll interval: the poll interval', { sourceDownSince: t(0), failoverAfterSeconds: 10 }, 2000],
+    ['this poll already saw the whole window (busy, or replicas still replicate): normal', { sourceDownSince: t(-1), observedAt: t(0) }, 2000],
+    ['a custom floor', { sourceDownSince: t(0), minMs: 50 }, 50],
+  ])('%s', (_l, change, delay) => {
+    expect(nextPollDelayMs({ ...base, ...change })).toBe(delay);
   });
 });

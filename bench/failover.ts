@@ -1,0 +1,236 @@
+// Sections 3 (failover) and 4 (switchover) under a steady writer. Failover: the source's
+// server is killed through Nova (SIGKILL of its process group) with automatic failover on,
+// semi-sync off and on; detection = crash to the start of the automatic eject, recovery =
+// crash to the first write acknowledged by another member; lost = acknowledged writes the
+// new source lacks. After each trial the fenced old source is deleted and a new replica
+// built, so every trial starts from a source and two replicas. Switchover: the longest
+// time without an acknowledged write while promoteToReplicaSource runs.
+import { createConnection } from 'mysql2/promise';
+import { adminQuery } from '../test/helpers/mysql';
+import { eventually, sleep, startTestStack, type TestStack } from '../test/helpers/stack';
+import type { BenchOptions } from './run';
+import { table, type Section } from './lib/report';
+import { formatSummary, summarize } from './lib/stats';
+import { SteadyWriter } from './lib/writer';
+
+const APP = { user: 'app', password: 'bench-app-2', database: 'shop' };
+const FAILOVER_AFTER_S = 1;
+
+interface FailoverTrial {
+  semiSync: boolean;
+  detectionS: number;
+  crashToWriteS: number;
+  acked: number;
+  lost: number;
+}
+
+interface Member {
+  id: string;
+  ip: string;
+  novaServerId: string;
+}
+
+async function api(env: TestStack, method: string, url: string, body?: unknown) {
+  const res = await env.api(method, url, body);
+  if (res.status >= 300) throw new Error(`${method} ${url} answered ${res.status}: ${JSON.stringify(res.body)}`);
+  return res.body;
+}
+
+const show = async (env: TestStack, id: string) => (await env.api('GET', `/v1.0/proj-a/instances/${id}`)).body?.instance;
+const idle = (i: any) => i && i.status === 'ACTIVE' && !i.operation;
+
+async function member(env: TestStack, id: string): Promise<Member> {
+  const row = (await env.store!.getInstance(id))!;
+  return { id, ip: row.address!, novaServerId: row.novaServerId! };
+}
+
+/** The set as the registry has it once every member is idle: source first. */
+async function settledSet(env: TestStack, sourceId: string): Promise<Member[]> {
+  const src = await eventually('source idle', async () => {
+    const i = await show(env, sourceId);
+    return idle(i) ? i : undefined;
+  }, 300_000);
+  const replicaIds: string[] = (src.replicas ?? []).map((r: { id: string }) => r.id);
+  for (const r of replicaIds) await eventually(`replica ${r} idle`, async () => idle(await show(env, r)), 300_000);
+  return Promise.all([sourceId, ...replicaIds].map((id) => member(env, id)));
+}
+
+async function replicate(env: TestStack, sourceId: string, count: number): Promise<void> {
+  const res = await api(env, 'POST', `/v1.0/proj-a/instances/${sourceId}/action`, { replicate: { count } });
+  await env.temporal.workflow.getHandle(res.operation.id).result();
+}
+
+async function semiSyncActive(env: TestStack, source: Member, on: boolean): Promise<void> {
+  await eventually(`semi-sync ${on ? 'on' : 'off'} on the source`, async () => {
+    const rows = await adminQuery<{ Value: string }>(env.dataDir, source.novaServerId, "SHOW GLOBAL STATUS LIKE 'Rpl_semi_sync_master_status'");
+    return (rows[0]?.Value === 'ON') === on;
+  }, 60_000);
+}
+
+async function idsOn(ip: string, from: number): Promise<Set<number>> {
+  const c = await createConnection({ host: ip, port: 3306, ...APP });
+  try {
+    const [rows] = await c.query('SELECT id FROM writes WHERE id >= ?', [from]);
+    return new Set((rows as { id: number }[]).map((r) => r.id));
+  } finally {
+    await c.end();
+  }
+}
+
+/** What a stuck trial looks like, for the error message. */
+async function diagnose(env: TestStack, set: Member[], writer: SteadyWriter) {
+  const members = await Promise.all(
+    set.map(async (m) => {
+      const view = await show(env, m.id);
+      const db = await adminQuery(env.dataDir, m.novaServerId, "SELECT @@global.read_only AS ro, @@global.rpl_semi_sync_master_enabled AS ssm, @@global.rpl_semi_sync_slave_enabled AS sss, (SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'RPL_SEMI_SYNC_MASTER_STATUS') AS ss_status").catch((e) => String(e));
+      const processes = await adminQuery(env.dataDir, m.novaServerId, "SELECT USER, STATE, LEFT(INFO, 60) AS info FROM information_schema.PROCESSLIST WHERE USER IN ('app', 'system user') OR USER LIKE 'repl%'").catch(() => []);
+      return { id: m.id, status: view?.status, writable: view?.writable, replicaOf: view?.replica_of?.id, db, processes };
+    }),
+  );
+  const ops = await env.temporal.workflow.list({ query: `WorkflowType = 'ejectReplicaSource'` });
+  const ejects: unknown[] = [];
+  for await (const w of ops) ejects.push({ id: w.workflowId, status: w.status.name, start: w.startTime });
+  return { lastAcks: writer.acks.slice(-2), members, ejects };
+}
+
+async function failoverTrial(env: TestStack, sourceId: string, semiSync: boolean, firstId: number, log: (l: string) => void): Promise<{ trial: FailoverTrial; newSourceId: string }> {
+  const set = await settledSet(env, sourceId);
+  const source = set[0]!;
+  await api(env, 'PATCH', `/v1.0/proj-a/instances/${sourceId}/replication`, { replication: { auto_failover: true, failover_after: FAILOVER_AFTER_S, semi_sync: semiSync, acknowledge_failover: true } });
+  await semiSyncActive(env, source, semiSync);
+  const writer = new SteadyWriter(Object.fromEntries(set.map((m) => [m.id, m.ip])), APP, source.id, firstId);
+  writer.start();
+  await sleep(2000);
+  const crashAt = Date.now();
+  await fetch(`${env.stack.env.NOVA_URL}/_faults/servers/${source.novaServerId}/crash`, { method: 'POST', headers: { 'X-Auth-Token': env.stack.env.NOVA_TOKEN! } });
+  const first = await eventually('first write on another member', async () => writer.firstAckOn((m) => m !== source.id, crashAt), 60_000).catch(async (err) => {
+    await writer.stop();
+    throw new Error(`${(err as Error).message}; ${JSON.stringify(await diagnose(env, set, writer))}`);
+  });
+  await sleep(1000);
+  await writer.stop();
+  const settings = (await api(env, 'GET', `/v1.0/proj-a/instances/${first.member}/replication`)).replication;
+  const eject = await env.temporal.workflow.getHandle(settings.last_failover.operation).describe();
+  const present = await idsOn(set.find((m) => m.id === first.member)!.ip, firstId);
+  const acked = writer.acks.filter((a) => a.member === source.id);
+  const trial: FailoverTrial = {
+    semiSync,
+    detectionS: (eject.startTime.getTime() - crashAt) / 1000,
+    crashToWriteS: (first.at - crashAt) / 1000,
+    acked: acked.length,
+    lost: acked.filter((a) => !present.has(a.id)).length,
+  };
+  log(`failover semi-sync ${semiSync ? 'on' : 'off'}: ${JSON.stringify(trial)}`);
+  // Back to three members: the fenced old source goes, a new replica comes.
+  await env.temporal.workflow.getHandle(settings.last_failover.operation).result();
+  await api(env, 'DELETE', `/v1.0/proj-a/instances/${source.id}`);
+  await eventually('old source deleted', async () => (await env.api('GET', `/v1.0/proj-a/instances/${source.id}`)).status === 404, 120_000);
+  await replicate(env, first.member, 1);
+  return { trial, newSourceId: first.member };
+}
+
+async function switchoverTrial(env: TestStack, sourceId: string, firstId: number): Promise<{ gapMs: number; operationS: number; newSourceId: string }> {
+  const set = await settledSet(env, sourceId);
+  const candidate = set[1]!;
+  const writer = new SteadyWriter(Object.fromEntries(set.map((m) => [m.id, m.ip])), APP, sourceId, firstId);
+  writer.start();
+  await sleep(1500);
+  const started = Date.now();
+  const res = await api(env, 'POST', `/v1.0/proj-a/instances/${candidate.id}/action`, { promote_to_replica_source: {} });
+  await env.temporal.workflow.getHandle(res.operation.id).result();
+  const ended = Date.now();
+  await eventually('a write on the new source', async () => writer.firstAckOn((m) => m === candidate.id, started), 30_000).catch(async (err) => {
+    await writer.stop();
+    const views = await Promise.all(set.map(async (m) => ({ id: m.id, ip: m.ip, writable: (await show(env, m.id))?.writable })));
+    throw new Error(`${(err as Error).message}; candidate ${candidate.id}; last acks ${JSON.stringify(writer.acks.slice(-2))} of ${writer.acks.length}; members ${JSON.stringify(views)}`);
+  });
+  await sleep(500);
+  await writer.stop();
+  return { gapMs: writer.longestGapMs(started, Date.now()), operationS: (ended - started) / 1000, newSourceId: candidate.id };
+}
+
+export async function benchFailover(opts: BenchOptions): Promise<Section[]> {
+  const trials = opts.quick ? 3 : Math.max(5, opts.runs);
+  const env = await startTestStack();
+  const failovers: FailoverTrial[] = [];
+  const switchovers: { gapMs: number; operationS: number }[] = [];
+  try {
+    const created = await api(env, 'POST', '/v1.0/proj-a/instances', {
+      instance: { name: 'bench-ha', flavorRef: '1', volume: { size: 1 }, databases: [{ name: APP.database }], users: [{ name: APP.user, password: APP.password, databases: [{ name: APP.database }] }] },
+    });
+    let sourceId: string = created.instance.id;
+    await settledSet(env, sourceId);
+    const c = await createConnection({ host: (await member(env, sourceId)).ip, port: 3306, ...APP });
+    await c.query('CREATE TABLE writes (id INT PRIMARY KEY, v VARCHAR(64), at TIMESTAMP(6) DEFAULT CURRENT_TIMESTAMP(6))');
+    await c.end();
+    await replicate(env, sourceId, 2);
+    let nextId = 1;
+    for (let t = 0; t < Math.max(3, opts.runs); t++) {
+      const s = await switchoverTrial(env, sourceId, nextId);
+      opts.log(`switchover ${t + 1}: longest gap ${s.gapMs} ms, operation ${s.operationS.toFixed(2)} s`);
+      switchovers.push(s);
+      sourceId = s.newSourceId;
+      nextId += 1_000_000;
+    }
+    for (const semiSync of (process.env.BENCH_SEMI_FIRST ? [true, false] : [false, true])) {
+      for (let t = 0; t < trials; t++) {
+        const r = await failoverTrial(env, sourceId, semiSync, nextId, opts.log);
+        failovers.push(r.trial);
+        sourceId = r.newSourceId;
+        nextId += 1_000_000;
+      }
+    }
+  } finally {
+    await env.stop();
+  }
+
+  const fmt = (v: number[], unit: 's' | 'ms' | '' = 's', digits = 2) => formatSummary(summarize(v), unit, digits);
+  const of = (semi: boolean) => failovers.filter((f) => f.semiSync === semi);
+  const rows = [false, true].map((semi) => {
+    const f = of(semi);
+    return [semi ? 'on' : 'off', fmt(f.map((x) => x.detectionS)), fmt(f.map((x) => x.crashToWriteS)), `${Math.max(...f.map((x) => x.crashToWriteS)).toFixed(2)} s`, f.map((x) => x.lost).join(', '), fmt(f.map((x) => x.acked), '', 0)];
+  });
+  const all = failovers.map((f) => f.crashToWriteS);
+  const medianAll = summarize(all).median;
+  const worst = Math.max(...all);
+  const lostSemi = of(true).reduce((n, f) => n + f.lost, 0);
+  const gaps = switchovers.map((s) => s.gapMs);
+  const failoverBody = [
+    `${trials} trials per mode. A source and two replicas (m1.tiny), automatic failover on with failover_after = ${FAILOVER_AFTER_S} s; a writer inserts one row at a time into whichever member accepts it (persistent connections, ~1 ms per write). The source's server is killed through Nova (\`POST /_faults/servers/{id}/crash\`: SIGKILL of the whole process group, as a host dying). After each trial the fenced old source is deleted and a new replica built.`,
+    '',
+    table(['Semi-sync', 'Detection (crash → automatic eject starts)', 'Crash → first write on the new source', 'Worst', 'Acknowledged writes lost, per trial', 'Writes acknowledged by the old source'], rows),
+    '',
+    '- Detection is measured to the start of the eject workflow the monitor starts (its Temporal start time); the rest of crash → write is the eject itself: fence the old server through Nova, choose the most advanced replica, let it apply its relay log, make it writable, move the other replica.',
+    '- With semi-sync off, a write acknowledged by the old source but not yet received by any replica is lost by design; the count says how often that happened.',
+  ].join('\n');
+  const switchBody = [
+    `${switchovers.length} promotions back and forth under the same writer (source and two replicas, semi-sync as left by the previous section's setup: off).`,
+    '',
+    table(['Figure', 'Value'], [
+      ['Longest time without an acknowledged write', fmt(gaps, 'ms', 0)],
+      ['promoteToReplicaSource, start to result', fmt(switchovers.map((s) => s.operationS))],
+    ]),
+    '',
+    '- The window runs from the old source turning read-only until the candidate, caught up, turns writable; the rest of the operation (moving the other replicas, the registry) happens while writes flow again.',
+  ].join('\n');
+  return [
+    {
+      id: 'failover',
+      title: 'Failover',
+      body: failoverBody,
+      targets: [
+        { what: 'crash → first write, median <= 5 s', measured: `${medianAll.toFixed(2)} s`, met: medianAll <= 5 },
+        { what: 'crash → first write, worst <= 10 s', measured: `${worst.toFixed(2)} s`, met: worst <= 10 },
+        { what: '0 acknowledged writes lost with semi-sync on', measured: String(lostSemi), met: lostSemi === 0 },
+      ],
+      raw: failovers,
+    },
+    {
+      id: 'switchover',
+      title: 'Switchover',
+      body: switchBody,
+      targets: [{ what: 'longest window without an accepted write <= 1 s', measured: `${summarize(gaps).median.toFixed(0)} ms (median; worst ${Math.max(...gaps)} ms)`, met: Math.max(...gaps) <= 1000 }],
+      raw: switchovers,
+    },
+  ];
+}

@@ -1,0 +1,96 @@
+// A steady application writer for the failover and switchover benchmarks: one INSERT
+// after the other into the first member that accepts it (the current source, then the
+// others), each with a persistent connection. It records every acknowledged write with
+// the time it was acknowledged, which is all the figures need: the longest gap, the first
+// write on a new member, and which acknowledged rows a member lacks afterwards.
+import { createConnection, type Connection } from 'mysql2/promise';
+
+export interface Ack {
+  id: number;
+  member: string;
+  at: number;
+}
+
+export class SteadyWriter {
+  readonly acks: Ack[] = [];
+  private readonly conns = new Map<string, Connection>();
+  private stopped = false;
+  private loop?: Promise<void>;
+  private next: number;
+
+  constructor(
+    private readonly members: Record<string, string>,
+    private readonly account: { user: string; password: string; database: string },
+    private preferred: string,
+    firstId: number,
+  ) {
+    this.next = firstId;
+  }
+
+  start(): void {
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.loop;
+    for (const c of this.conns.values()) c.destroy();
+    this.conns.clear();
+  }
+
+  /** The longest time without an acknowledged write within [from, to]. */
+  longestGapMs(from: number, to: number): number {
+    const times = [from, ...this.acks.map((a) => a.at).filter((t) => t > from && t < to), to];
+    let gap = 0;
+    for (let i = 1; i < times.length; i++) gap = Math.max(gap, times[i]! - times[i - 1]!);
+    return gap;
+  }
+
+  firstAckOn(predicate: (member: string) => boolean, after: number): Ack | undefined {
+    return this.acks.find((a) => a.at > after && predicate(a.member));
+  }
+
+  private async connection(member: string): Promise<Connection | undefined> {
+    const open = this.conns.get(member);
+    if (open) return open;
+    const c = await createConnection({ host: this.members[member]!, port: 3306, ...this.account, connectTimeout: 300 }).catch(() => undefined);
+    if (c) {
+      c.on('error', () => this.drop(member));
+      c.on('end', () => this.drop(member));
+      this.conns.set(member, c);
+    }
+    return c;
+  }
+
+  private drop(member: string): void {
+    this.conns.get(member)?.destroy();
+    this.conns.delete(member);
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      let acked = false;
+      for (const member of [this.preferred, ...Object.keys(this.members).filter((m) => m !== this.preferred)]) {
+        const c = await this.connection(member);
+        if (!c) continue;
+        try {
+          // Our own deadline as well: a query queued on a connection the server closed may
+          // never start, and then mysql2's per-query timeout never fires.
+          let timer: NodeJS.Timeout | undefined;
+          await Promise.race([
+            c.query({ sql: 'INSERT INTO writes (id, v) VALUES (?, ?)', values: [this.next, member], timeout: 2000 }),
+            new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('no answer within 2.5 s')), 2500))),
+          ]).finally(() => clearTimeout(timer));
+          this.acks.push({ id: this.next++, member, at: Date.now() });
+          this.preferred = member;
+          acked = true;
+          break;
+        } catch {
+          // Read-only, gone or hung: forget this connection and try the next member.
+          this.drop(member);
+        }
+      }
+      if (!acked) await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+}
