@@ -154,6 +154,7 @@ export async function benchFailover(opts: BenchOptions): Promise<Section[]> {
   const env = await startTestStack();
   const failovers: FailoverTrial[] = [];
   const switchovers: { gapMs: number; operationS: number }[] = [];
+  const failures: string[] = [];
   try {
     const created = await api(env, 'POST', '/v1.0/proj-a/instances', {
       instance: { name: 'bench-ha', flavorRef: '1', volume: { size: 1 }, databases: [{ name: APP.database }], users: [{ name: APP.user, password: APP.password, databases: [{ name: APP.database }] }] },
@@ -172,11 +173,19 @@ export async function benchFailover(opts: BenchOptions): Promise<Section[]> {
       sourceId = s.newSourceId;
       nextId += 1_000_000;
     }
-    for (const semiSync of (process.env.BENCH_SEMI_FIRST ? [true, false] : [false, true])) {
+    trials: for (const semiSync of [false, true]) {
       for (let t = 0; t < trials; t++) {
-        const r = await failoverTrial(env, sourceId, semiSync, nextId, opts.log);
-        failovers.push(r.trial);
-        sourceId = r.newSourceId;
+        try {
+          const r = await failoverTrial(env, sourceId, semiSync, nextId, opts.log);
+          failovers.push(r.trial);
+          sourceId = r.newSourceId;
+        } catch (err) {
+          // A trial without recovery is a result, not a crash of the benchmark; the set is
+          // in an unknown state afterwards, so the remaining trials are skipped.
+          failures.push(`semi-sync ${semiSync ? 'on' : 'off'}, trial ${t + 1}: ${(err as Error).message}`);
+          opts.log(`failover trial failed: ${failures.at(-1)}`);
+          break trials;
+        }
         nextId += 1_000_000;
       }
     }
@@ -188,11 +197,12 @@ export async function benchFailover(opts: BenchOptions): Promise<Section[]> {
   const of = (semi: boolean) => failovers.filter((f) => f.semiSync === semi);
   const rows = [false, true].map((semi) => {
     const f = of(semi);
+    if (!f.length) return [semi ? 'on' : 'off', '—', '—', '—', '—', '—'];
     return [semi ? 'on' : 'off', fmt(f.map((x) => x.detectionS)), fmt(f.map((x) => x.crashToWriteS)), `${Math.max(...f.map((x) => x.crashToWriteS)).toFixed(2)} s`, f.map((x) => x.lost).join(', '), fmt(f.map((x) => x.acked), '', 0)];
   });
   const all = failovers.map((f) => f.crashToWriteS);
-  const medianAll = summarize(all).median;
-  const worst = Math.max(...all);
+  const medianAll = all.length ? summarize(all).median : NaN;
+  const worst = all.length ? Math.max(...all) : NaN;
   const lostSemi = of(true).reduce((n, f) => n + f.lost, 0);
   const gaps = switchovers.map((s) => s.gapMs);
   const failoverBody = [
@@ -202,6 +212,7 @@ export async function benchFailover(opts: BenchOptions): Promise<Section[]> {
     '',
     '- Detection is measured to the start of the eject workflow the monitor starts (its Temporal start time); the rest of crash → write is the eject itself: fence the old server through Nova, choose the most advanced replica, let it apply its relay log, make it writable, move the other replica.',
     '- With semi-sync off, a write acknowledged by the old source but not yet received by any replica is lost by design; the count says how often that happened.',
+    ...(failures.length ? ['', '**Trials without recovery** (the remaining trials were skipped):', '', ...failures.map((f) => `- ${f.slice(0, 2000)}`)] : []),
   ].join('\n');
   const switchBody = [
     `${switchovers.length} promotions back and forth under the same writer (source and two replicas, semi-sync as left by the previous section's setup: off).`,
@@ -220,7 +231,7 @@ export async function benchFailover(opts: BenchOptions): Promise<Section[]> {
       body: failoverBody,
       targets: [
         { what: 'crash → first write, median <= 5 s', measured: `${medianAll.toFixed(2)} s`, met: medianAll <= 5 },
-        { what: 'crash → first write, worst <= 10 s', measured: `${worst.toFixed(2)} s`, met: worst <= 10 },
+        { what: 'crash → first write, worst <= 10 s', measured: failures.length ? `${failures.length} trial(s) without recovery` : `${worst.toFixed(2)} s`, met: worst <= 10 && !failures.length },
         { what: '0 acknowledged writes lost with semi-sync on', measured: String(lostSemi), met: lostSemi === 0 },
       ],
       raw: failovers,

@@ -170,7 +170,7 @@ export async function benchReplicaBuild(opts: BenchOptions): Promise<Section[]> 
   const builds: BuildRun[] = [];
   const baselines: BaselineRun[] = [];
   const peaks = { guest: [] as number[], orchestrator: 0, sourceGuest: 0 };
-  let sizeMiB = 0;
+  let sizeMiB: number;
   try {
     const source = await provisionSource(env);
     opts.log(`source ${source.id} ACTIVE; filling ${opts.sizeMiB} MiB`);

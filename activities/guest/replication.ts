@@ -269,9 +269,10 @@ export function createReplicationActivities(d: GuestDeps, store: SnapshotStore) 
           await c.query(`SET GLOBAL rpl_semi_sync_master_timeout = ${SEMI_SYNC_TIMEOUT_MS}`);
         }
         await c.query(`SET GLOBAL rpl_semi_sync_slave_enabled = ${input.role === 'replica' ? 'ON' : 'OFF'}`);
-        // The IO thread picks the replica side up only when it reconnects.
+        // The IO thread picks the replica side up only when it reconnects; one still
+        // connecting (just started by a move to a new source) started without it too.
         const [s] = await queryRows<SlaveStatusRow>(c, 'SHOW SLAVE STATUS');
-        if (s && s.Slave_IO_Running === 'Yes') {
+        if (s && s.Slave_IO_Running !== 'No') {
           await c.query('STOP SLAVE IO_THREAD');
           await c.query('START SLAVE IO_THREAD');
         }

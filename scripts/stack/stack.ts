@@ -39,6 +39,7 @@ export const ALL_PARTS: PartName[] = ['temporal', 'registry', 'nova', 'orchestra
 
 export const DEFAULT_TEMPORAL_CLI = path.join(REPO_ROOT, '.venv', 'bin', 'temporal');
 export const NOVA_TOKEN = 'nova-local-token';
+export const TEMPORAL_DYNAMIC_CONFIG = ['history.transferProcessorMaxPollRPS=1000', 'history.timerProcessorMaxPollRPS=1000'];
 const TSX = [process.execPath, '--import', 'tsx'];
 
 export interface Stack {
@@ -147,6 +148,10 @@ export async function startStack(o: StackOptions): Promise<Stack> {
         '--namespace', 'default', '--log-level', 'error', '--ui-disable-news-fetch',
         ...(o.temporalInMemory ? [] : ['--db-filename', path.join(o.dataDir, 'temporal.db')]),
         ...SEARCH_ATTRIBUTES.flatMap((k) => ['--search-attribute', `${k.name}=Keyword`]),
+        // The history service reads its transfer and timer queues at most 20 times a second
+        // by default, which put ~50 ms into every hand-off (a workflow task, an activity on
+        // another queue, a signal): half of an operation's time (bench/improvements.md).
+        ...TEMPORAL_DYNAMIC_CONFIG.flatMap((kv) => ['--dynamic-config-value', kv]),
       ],
       ready: () =>
         waitFor('temporal', async () => {

@@ -76,7 +76,12 @@ export class SupervisedPart {
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
     child.kill('SIGTERM');
     const timeout = this.spec.stopTimeoutMs ?? 20_000;
-    if ((await Promise.race([exited.then(() => true), sleep(timeout).then(() => false)])) === false) {
+    // A cleared timer: a pending one would keep the caller's process alive that long.
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<false>((r) => (timer = setTimeout(() => r(false), timeout)));
+    const stopped = await Promise.race([exited.then(() => true), timedOut]);
+    clearTimeout(timer);
+    if (!stopped) {
       this.log('stack', `${this.spec.name} did not stop in ${timeout} ms; killing it`);
       child.kill('SIGKILL');
       await exited;
