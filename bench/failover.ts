@@ -60,10 +60,15 @@ async function replicate(env: TestStack, sourceId: string, count: number): Promi
   await env.temporal.workflow.getHandle(res.operation.id).result();
 }
 
-async function semiSyncActive(env: TestStack, source: Member, on: boolean): Promise<void> {
-  await eventually(`semi-sync ${on ? 'on' : 'off'} on the source`, async () => {
-    const rows = await adminQuery<{ Value: string }>(env.dataDir, source.novaServerId, "SHOW GLOBAL STATUS LIKE 'Rpl_semi_sync_master_status'");
-    return (rows[0]?.Value === 'ON') === on;
+/** The trial starts once the monitor has applied the setting to every member. */
+async function semiSyncActive(env: TestStack, set: Member[], on: boolean): Promise<void> {
+  const status = async (m: Member, name: string) =>
+    (await adminQuery<{ Value: string }>(env.dataDir, m.novaServerId, `SHOW GLOBAL STATUS LIKE '${name}'`))[0]?.Value === 'ON';
+  await eventually(`semi-sync ${on ? 'on' : 'off'} on every member`, async () => {
+    const [source, ...replicas] = set;
+    if ((await status(source!, 'Rpl_semi_sync_master_status')) !== on) return false;
+    for (const r of replicas) if ((await status(r, 'Rpl_semi_sync_slave_status')) !== on) return false;
+    return true;
   }, 60_000);
 }
 
@@ -97,7 +102,7 @@ async function failoverTrial(env: TestStack, sourceId: string, semiSync: boolean
   const set = await settledSet(env, sourceId);
   const source = set[0]!;
   await api(env, 'PATCH', `/v1.0/proj-a/instances/${sourceId}/replication`, { replication: { auto_failover: true, failover_after: FAILOVER_AFTER_S, semi_sync: semiSync, acknowledge_failover: true } });
-  await semiSyncActive(env, source, semiSync);
+  await semiSyncActive(env, set, semiSync);
   const writer = new SteadyWriter(Object.fromEntries(set.map((m) => [m.id, m.ip])), APP, source.id, firstId);
   writer.start();
   await sleep(2000);
@@ -173,7 +178,7 @@ export async function benchFailover(opts: BenchOptions): Promise<Section[]> {
       sourceId = s.newSourceId;
       nextId += 1_000_000;
     }
-    trials: for (const semiSync of [false, true]) {
+    trials: for (const semiSync of (process.env.BENCH_SEMI_ONLY ? [true] : [false, true])) {
       for (let t = 0; t < trials; t++) {
         try {
           const r = await failoverTrial(env, sourceId, semiSync, nextId, opts.log);
@@ -184,6 +189,7 @@ export async function benchFailover(opts: BenchOptions): Promise<Section[]> {
           // in an unknown state afterwards, so the remaining trials are skipped.
           failures.push(`semi-sync ${semiSync ? 'on' : 'off'}, trial ${t + 1}: ${(err as Error).message}`);
           opts.log(`failover trial failed: ${failures.at(-1)}`);
+          if (process.env.BENCH_DEBUG_FILE) require('node:fs').writeFileSync(process.env.BENCH_DEBUG_FILE, failures.at(-1)!);
           break trials;
         }
         nextId += 1_000_000;

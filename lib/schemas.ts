@@ -254,7 +254,7 @@ export const monitorInput = z
   .object({
     setId: uuid,
     projectId,
-    pollSeconds: z.number().min(0.2).max(600).default(2),
+    pollSeconds: z.number().min(0.2).max(600).default(1),
     /** Iterations before continue-as-new keeps the history short. */
     iterationsPerRun: z.number().int().min(1).max(10_000).default(150),
     sourceDownSince: z.string().nullable().default(null),

@@ -85,7 +85,13 @@ export class SteadyWriter {
           this.preferred = member;
           acked = true;
           break;
-        } catch {
+        } catch (err) {
+          // A write whose acknowledgement the crash swallowed can still have reached the
+          // new source (semi-sync makes that likely): its id exists there, so move on.
+          if ((err as { errno?: number }).errno === 1062) {
+            this.next++;
+            break;
+          }
           // Read-only, gone or hung: forget this connection and try the next member.
           this.drop(member);
         }
