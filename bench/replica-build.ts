@@ -32,6 +32,24 @@ interface BuildRun {
   totalS: number;
   phases: Phases;
   snapshotBytes: number;
+  /** The slowest replica's restore activity, from its own result. */
+  restore?: { extract: number; prepare: number; start: number };
+}
+
+/** The restoreSnapshot activity's result in a buildReplica history (its own timings). */
+async function restoreTimings(env: TestStack, replicaId: string): Promise<BuildRun['restore']> {
+  const history = await env.temporal.workflow.getHandle(workflowIds.buildReplica(replicaId)).fetchHistory();
+  const scheduled = new Map<string, string>();
+  for (const e of history.events ?? []) {
+    const s = e.activityTaskScheduledEventAttributes;
+    if (s) scheduled.set(String(e.eventId), s.activityType?.name ?? '');
+    const c = e.activityTaskCompletedEventAttributes;
+    if (c && scheduled.get(String(c.scheduledEventId)) === 'restoreSnapshot') {
+      const data = c.result?.payloads?.[0]?.data;
+      return data ? (JSON.parse(Buffer.from(data).toString('utf8')) as { seconds?: BuildRun['restore'] }).seconds : undefined;
+    }
+  }
+  return undefined;
 }
 
 interface BaselineRun {
@@ -104,7 +122,8 @@ async function fill(ip: string, datadir: string, sizeMiB: number, log: (l: strin
 async function deleteAll(env: TestStack, ids: string[]): Promise<void> {
   for (const id of ids) {
     await api(env, 'DELETE', `/v1.0/proj-a/instances/${id}`);
-    await eventually(`replica ${id} deleted`, async () => (await env.api('GET', `/v1.0/proj-a/instances/${id}`)).status === 404, 120_000);
+    // The operation's end, not the 404: the set lock is released after the row is gone.
+    await env.temporal.workflow.getHandle(workflowIds.deleteInstance(id)).result();
   }
 }
 
@@ -123,8 +142,10 @@ async function buildOnce(env: TestStack, sourceId: string, n: number, peaks: { g
     const peak = peakRssMiB(pid);
     if (peak !== undefined) peaks.guest.push(peak);
   }
+  const slowest = children.reduce((a, b, i) => (stepAt(b, 'active') > stepAt(children[a]!, 'active') ? i : a), 0);
+  const restore = await restoreTimings(env, result.replicas[slowest]!.replicaId);
   await deleteAll(env, result.replicas.map((r) => r.replicaId));
-  return { n, totalS, phases: phasesOf(parent, children), snapshotBytes: result.snapshotBytes };
+  return { n, totalS, phases: phasesOf(parent, children), snapshotBytes: result.snapshotBytes, restore };
 }
 
 async function baselineOnce(env: TestStack, source: { ip: string; novaServerId: string }, run: number): Promise<BaselineRun> {
@@ -181,7 +202,7 @@ export async function benchReplicaBuild(opts: BenchOptions): Promise<Section[]> 
       baselines.push(b);
       for (const n of [1, 2, 3]) {
         const r = await buildOnce(env, source.id, n, peaks);
-        opts.log(`run ${run}: createReplicas(${n}) ${r.totalS.toFixed(1)} s ${JSON.stringify(r.phases)}`);
+        opts.log(`run ${run}: createReplicas(${n}) ${r.totalS.toFixed(1)} s ${JSON.stringify(r.phases)} restore activity ${JSON.stringify(r.restore)}`);
         builds.push(r);
       }
     }

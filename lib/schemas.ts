@@ -138,7 +138,8 @@ export const buildReplicaInput = z
     availabilityZone: zoneName.nullable(),
     readOnly: z.boolean(),
     snapshotId: uuid,
-    snapshotGtid: z.string().regex(/^(\d+-\d+-\d+)?(,\d+-\d+-\d+)*$/, 'must be a MariaDB GTID position'),
+    /** Absent: the server is provisioned while the snapshot is taken, and the parent signals its GTID (snapshotReady). */
+    snapshotGtid: z.string().regex(/^(\d+-\d+-\d+)?(,\d+-\d+-\d+)*$/, 'must be a MariaDB GTID position').optional(),
     setId: uuid,
     source: z.object({ instanceId: uuid, novaServerId: z.string().min(1), address: z.string().min(1), port: z.number().int() }).strict(),
     catchUpTimeoutSeconds: z.number().int().min(1).default(600),
@@ -146,7 +147,7 @@ export const buildReplicaInput = z
   .strict();
 export type BuildReplicaInput = z.input<typeof buildReplicaInput>;
 
-export type ReplicaPhase = 'pending' | 'registering' | 'creating server' | 'restoring' | 'attaching' | 'catching up' | 'active' | 'failed' | 'cleaned up';
+export type ReplicaPhase = 'pending' | 'registering' | 'creating server' | 'waiting for snapshot' | 'restoring' | 'attaching' | 'catching up' | 'active' | 'failed' | 'cleaned up';
 
 export interface ReplicaOutcome {
   replicaId: string;

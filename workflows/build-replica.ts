@@ -2,13 +2,14 @@
 // a server with its own server_id, restore the snapshot, give it its own replication
 // account on the source, replicate from the snapshot's GTID, wait until it has caught up.
 // A failure undoes everything this replica created: account, server, record.
-import { CancellationScope, getExternalWorkflowHandle, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure } from '@temporalio/common';
+import { CancellationScope, condition, getExternalWorkflowHandle, setHandler, workflowInfo } from '@temporalio/workflow';
 import { ErrorType } from '../lib/errors';
 import { novaServerName } from '../lib/names';
 import { buildReplicaInput, type BuildReplicaInput, type ReplicaOutcome, type ReplicaPhase } from '../lib/schemas';
 import { compute, computeWait, errorMessage, guestActivities, guestLong, operationFailure, parseInput, registry, tagOperation, tagReplicationSet } from './common';
 import { Progress } from './progress';
-import { replicaProgressSignal, type ReplicaProgress } from './replica-progress';
+import { replicaProgressSignal, snapshotReadySignal, type ReplicaProgress, type SnapshotOutcome } from './replica-progress';
 import { Saga } from './saga';
 
 export async function buildReplica(raw: BuildReplicaInput): Promise<ReplicaOutcome> {
@@ -17,6 +18,10 @@ export async function buildReplica(raw: BuildReplicaInput): Promise<ReplicaOutco
   const progress = new Progress('buildReplica', () => `replica \`${spec.name}\` (${spec.replicaId}) of ${spec.source.instanceId}`);
   tagOperation(spec.projectId, spec.replicaId);
   tagReplicationSet(spec.setId);
+  let snapshot: SnapshotOutcome | undefined = spec.snapshotGtid === undefined ? undefined : { gtid: spec.snapshotGtid };
+  setHandler(snapshotReadySignal, (outcome) => {
+    snapshot ??= outcome;
+  });
 
   const report = async (phase: ReplicaPhase, extra: Partial<ReplicaProgress> = {}) => {
     progress.phase(phase);
@@ -59,7 +64,16 @@ export async function buildReplica(raw: BuildReplicaInput): Promise<ReplicaOutco
     await registry.recordServer({ instanceId: spec.replicaId, novaServerId, address: ready.address });
 
     await report('restoring');
-    const restored = await guestLong(novaServerId).restoreSnapshot({ snapshotId: spec.snapshotId, mysqlServerId, readOnly: spec.readOnly });
+    // Started while the source's snapshot is still being taken (createReplicas), the
+    // restore follows the snapshot as it is written; the GTID comes with the parent's signal.
+    const follow = snapshot === undefined;
+    const restored = await guestLong(novaServerId).restoreSnapshot({ snapshotId: spec.snapshotId, mysqlServerId, readOnly: spec.readOnly, ...(follow ? { follow } : {}) });
+    if (!snapshot) {
+      await report('waiting for snapshot');
+      await condition(() => snapshot !== undefined);
+    }
+    if ('error' in snapshot!) throw ApplicationFailure.nonRetryable(`no snapshot: ${snapshot.error}`, ErrorType.GuestFailed);
+    const snapshotGtid = snapshot!.gtid;
 
     await report('attaching', { restoredBytes: restored.bytes });
     const credential = await registry.replicationCredential({ replicaId: spec.replicaId, sourceId: spec.source.instanceId });
@@ -68,7 +82,7 @@ export async function buildReplica(raw: BuildReplicaInput): Promise<ReplicaOutco
     await sourceGuest.createReplicationUser(credential);
     await guestActivities(novaServerId).startReplication({
       source: { host: spec.source.address, port: spec.source.port, ...credential },
-      gtid: spec.snapshotGtid,
+      gtid: snapshotGtid,
     });
 
     await report('catching up', { restoredBytes: restored.bytes });

@@ -12,10 +12,16 @@ import { errorMessage, guestActivities, guestLong, operationFailure, parseInput,
 import { buildReplica } from './build-replica';
 import { monitorReplicationSet } from './monitor-replication-set';
 import { Progress } from './progress';
-import { renderReplicaTable, replicaProgressSignal, replicasQuery, type ReplicaProgress } from './replica-progress';
+import { renderReplicaTable, replicaProgressSignal, replicasQuery, snapshotReadySignal, type ReplicaProgress } from './replica-progress';
 
 /** Added with health monitoring: histories recorded before it never started a monitor. */
 export const START_MONITOR_PATCH = '2026-11-create-replicas-starts-monitor';
+
+/**
+ * Added with the replica-build benchmark: the replicas' servers are provisioned (and their
+ * guest agents boot) while the source's snapshot is being taken, instead of after it.
+ */
+export const PROVISION_DURING_SNAPSHOT_PATCH = '2026-11-provision-during-snapshot';
 
 /** Every set with replicas has its monitor; one already running is left alone. */
 async function ensureMonitor(setId: string, projectId: string): Promise<void> {
@@ -64,32 +70,49 @@ export async function createReplicas(raw: CreateReplicasInput): Promise<CreateRe
     progress.phase('preparing source');
     const prepared = await guestActivities(source.novaServerId!).ensureReplicationSource();
 
-    progress.phase('snapshot');
-    let snapshot;
-    try {
-      snapshot = await guestLong(source.novaServerId!).createSnapshot({ snapshotId });
+    const childInput = (replicaId: string, i: number, snapshotGtid?: string) => ({
+      replicaId,
+      projectId: spec.projectId,
+      name: names[i]!,
+      ...shape,
+      readOnly: spec.readOnly,
+      snapshotId,
+      snapshotGtid,
+      setId,
+      source: { instanceId: source.id, novaServerId: source.novaServerId!, address: source.address!, port: source.port ?? 3306 },
+    });
+    const failed = (replicaId: string, i: number) => (err: unknown): ReplicaOutcome => ({ replicaId, name: names[i]!, status: 'FAILED', error: errorMessage(err) });
 
-      progress.phase('building replicas');
-      const outcomes = await Promise.all(
-        replicaIds.map((replicaId, i): Promise<ReplicaOutcome> =>
-          executeChild(buildReplica, {
-            workflowId: workflowIds.buildReplica(replicaId),
-            args: [
-              {
-                replicaId,
-                projectId: spec.projectId,
-                name: names[i]!,
-                ...shape,
-                readOnly: spec.readOnly,
-                snapshotId,
-                snapshotGtid: snapshot!.binlog.gtid,
-                setId,
-                source: { instanceId: source.id, novaServerId: source.novaServerId!, address: source.address!, port: source.port ?? 3306 },
-              },
-            ],
-          }).catch((err: unknown) => ({ replicaId, name: names[i]!, status: 'FAILED' as const, error: errorMessage(err) })),
-        ),
-      );
+    progress.phase('snapshot');
+    let snapshot: Awaited<ReturnType<ReturnType<typeof guestLong>['createSnapshot']>>;
+    let outcomes: ReplicaOutcome[];
+    try {
+      if (patched(PROVISION_DURING_SNAPSHOT_PATCH)) {
+        // Servers boot while the source streams its backup; each child waits for the
+        // snapshot's GTID (or the reason there is none) before it restores.
+        const children = await Promise.all(
+          replicaIds.map((replicaId, i) => startChild(buildReplica, { workflowId: workflowIds.buildReplica(replicaId), args: [childInput(replicaId, i)] })),
+        );
+        const results = children.map((c, i) => c.result().catch(failed(replicaIds[i]!, i)));
+        try {
+          snapshot = await guestLong(source.novaServerId!).createSnapshot({ snapshotId });
+        } catch (err) {
+          await Promise.all(children.map((c) => c.signal(snapshotReadySignal, { error: errorMessage(err) }).catch(() => undefined)));
+          await Promise.all(results);
+          throw err;
+        }
+        progress.phase('building replicas');
+        await Promise.all(children.map((c) => c.signal(snapshotReadySignal, { gtid: snapshot.binlog.gtid }).catch(() => undefined)));
+        outcomes = await Promise.all(results);
+      } else {
+        snapshot = await guestLong(source.novaServerId!).createSnapshot({ snapshotId });
+        progress.phase('building replicas');
+        outcomes = await Promise.all(
+          replicaIds.map((replicaId, i): Promise<ReplicaOutcome> =>
+            executeChild(buildReplica, { workflowId: workflowIds.buildReplica(replicaId), args: [childInput(replicaId, i, snapshot.binlog.gtid)] }).catch(failed(replicaId, i)),
+          ),
+        );
+      }
       if (outcomes.some((o) => o.status === 'ACTIVE') && patched(START_MONITOR_PATCH)) await ensureMonitor(setId, spec.projectId);
       progress.phase(outcomes.every((o) => o.status === 'ACTIVE') ? 'done' : 'done with failures');
       return {

@@ -13,6 +13,10 @@ export interface ReplicaProgress {
 }
 
 export const replicaProgressSignal = defineSignal<[ReplicaProgress]>('replicaProgress');
+
+/** Parent → child: the snapshot a replica provisioned in advance waits for, or why there is none. */
+export type SnapshotOutcome = { gtid: string } | { error: string };
+export const snapshotReadySignal = defineSignal<[SnapshotOutcome]>('snapshotReady');
 export const replicasQuery = defineQuery<ReplicaProgress[]>('replicas');
 
 export function renderReplicaTable(rows: ReplicaProgress[]): string {

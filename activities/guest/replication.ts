@@ -9,7 +9,7 @@ import { ErrorType } from '../../lib/errors';
 import { unsealSecret } from '../../lib/secrets';
 import type { SnapshotMeta, SnapshotStore } from '../snapshots/store';
 import { ensureAdminPassword } from './admin-secret';
-import { extractStream, prepareBackup, streamBackup } from './mariabackup';
+import { checksumAlgorithm, extractStream, prepareBackup, SNAPSHOT_CHECKSUM, streamBackup } from './mariabackup';
 import { ADMIN_USER, MYSQL_PORT, nativePasswordHash, SEMI_SYNC_TIMEOUT_MS, type SemiSyncRole } from './mariadb-config';
 import { startMariadb, stopMariadb } from './mariadb-process';
 import { queryRows, withAdmin, writeServerConfig, type GuestDeps } from './server';
@@ -46,6 +46,13 @@ interface SlaveStatusRow {
   Last_IO_Error: string;
   Last_SQL_Error: string;
   Gtid_IO_Pos: string;
+}
+
+export interface RestoreResult {
+  bytes: number;
+  skipped: boolean;
+  /** extract: from the first byte to the checksum (a followed snapshot: until it is committed). */
+  seconds?: { extract: number; prepare: number; start: number };
 }
 
 const REPLICATION_USER = /^[A-Za-z0-9_]{1,32}$/;
@@ -85,32 +92,54 @@ export function createReplicationActivities(d: GuestDeps, store: SnapshotStore) 
     });
   }
 
-  /** Replaces this server's data with the snapshot's and starts MariaDB on it. */
-  async function restore(input: { snapshotId: string; mysqlServerId: number; readOnly: boolean }): Promise<{ bytes: number; skipped: boolean }> {
+  /**
+   * Replaces this server's data with the snapshot's and starts MariaDB on it. follow: the
+   * snapshot may still be being taken; extract it as it grows (verified at the end all
+   * the same), so the restore overlaps the source's backup instead of following it.
+   */
+  async function restore(input: { snapshotId: string; mysqlServerId: number; readOnly: boolean; follow?: boolean }): Promise<RestoreResult> {
     if (existsSync(restoredMarker(input.snapshotId))) {
       await writeServerConfig(d, { mysqlServerId: input.mysqlServerId, readOnly: input.readOnly });
       await startMariadb(layout, d.binaries);
       return { bytes: 0, skipped: true };
     }
-    const { stream, meta } = await store.open(input.snapshotId);
+    const started = Date.now();
+    const lap = (() => {
+      let last = started;
+      return () => {
+        const now = Date.now();
+        const s = (now - last) / 1000;
+        last = now;
+        return s;
+      };
+    })();
+    const source = input.follow
+      ? store.follow(input.snapshotId, { onWait: () => heartbeat({ phase: 'waiting for snapshot data' }) })
+      : await store.open(input.snapshotId).then(({ stream, meta }) => ({ stream, meta: async () => meta }));
     await stopMariadb(layout);
     const target = `${layout.datadir}.restore`;
     await fs.rm(target, { recursive: true, force: true });
     await fs.mkdir(target, { recursive: true });
-    const extracted = await extractStream(d.binaries.mbstream, stream, target, (bytes) => heartbeat({ phase: 'restore', bytes, total: meta.dataset.sizeBytes }), cancellationSignal());
-    if (`sha256:${extracted.checksum}` !== meta.dataset.checksum) {
+    // A followed snapshot is being written now, so with today's algorithm; a stored one says which.
+    const algorithm = input.follow ? SNAPSHOT_CHECKSUM : checksumAlgorithm((await source.meta()).dataset.checksum);
+    const extracted = await extractStream(d.binaries.mbstream, source.stream, target, (bytes) => heartbeat({ phase: 'restore', bytes }), cancellationSignal(), algorithm);
+    const meta = await source.meta();
+    const extractS = lap();
+    if (extracted.checksum !== meta.dataset.checksum) {
       throw new Error(`snapshot ${input.snapshotId} is corrupt: checksum ${extracted.checksum} does not match ${meta.dataset.checksum}`);
     }
     heartbeat({ phase: 'prepare', bytes: extracted.bytes });
     await prepareBackup(d.binaries.backup, target);
     await fs.rm(layout.datadir, { recursive: true, force: true });
     await fs.rename(target, layout.datadir);
+    const prepareS = lap();
     await writeServerConfig(d, { mysqlServerId: input.mysqlServerId, readOnly: input.readOnly });
     heartbeat({ phase: 'start' });
     await startMariadb(layout, d.binaries);
     await fs.writeFile(restoredMarker(input.snapshotId), meta.binlog.gtid);
     await fs.writeFile(layout.preparedMarker, new Date().toISOString());
-    return { bytes: extracted.bytes, skipped: false };
+    // Where a restore spends its time, visible in the activity's result in the Web UI.
+    return { bytes: extracted.bytes, skipped: false, seconds: { extract: extractS, prepare: prepareS, start: lap() } };
   }
 
   return {
@@ -131,14 +160,14 @@ export function createReplicationActivities(d: GuestDeps, store: SnapshotStore) 
       try {
         const result = await streamBackup(
           { backupBin: d.binaries.backup, socket: layout.socket, user: ADMIN_USER, password: await ensureAdminPassword(layout), scratchDir },
-          writer.stream,
+          writer.localPath ? { file: writer.localPath } : writer.openStream(),
           (bytes) => heartbeat({ phase: 'snapshot', bytes }),
           cancellationSignal(),
         );
         const meta: SnapshotMeta = {
           snapshotId: input.snapshotId,
           master: { host: d.address, port: MYSQL_PORT },
-          dataset: { datastore: 'mariadb', datastoreVersion: '10.11', sizeBytes: result.bytes, location: writer.location, checksum: `sha256:${result.checksum}` },
+          dataset: { datastore: 'mariadb', datastoreVersion: '10.11', sizeBytes: result.bytes, location: writer.location, checksum: result.checksum },
           binlog: result.binlog,
           created: new Date().toISOString(),
         };
@@ -152,7 +181,7 @@ export function createReplicationActivities(d: GuestDeps, store: SnapshotStore) 
       }
     },
 
-    async restoreSnapshot(input: { snapshotId: string; mysqlServerId: number; readOnly: boolean }): Promise<{ bytes: number; skipped: boolean }> {
+    async restoreSnapshot(input: { snapshotId: string; mysqlServerId: number; readOnly: boolean; follow?: boolean }): Promise<RestoreResult> {
       return d.maintenance.during(() => restore(input));
     },
 

@@ -2,7 +2,8 @@
 // The folder store suits one machine; Swift or S3 would implement the same interface.
 import { createReadStream, createWriteStream, existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import type { Readable, Writable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
+import { tailFile } from './tail';
 
 /** The seed spec's snapshot metadata, plus what a GTID replica needs. */
 export interface SnapshotMeta {
@@ -14,12 +15,37 @@ export interface SnapshotMeta {
 }
 
 export interface SnapshotStore {
-  /** A writer for the snapshot's data; commit() makes it visible, abort() removes it. */
-  create(snapshotId: string): Promise<{ stream: Writable; location: string; commit(meta: SnapshotMeta): Promise<void>; abort(): Promise<void> }>;
+  /**
+   * A writer for the snapshot's data; commit() makes it visible, abort() removes it. A store
+   * on local disk also names its file (localPath), so a backup can write it directly.
+   */
+  create(snapshotId: string): Promise<SnapshotWriter>;
   open(snapshotId: string): Promise<{ stream: Readable; meta: SnapshotMeta }>;
+  /**
+   * Reads a snapshot while it is still being written, so a replica restores as the source
+   * streams: the data as it grows, until the writer commits. meta() answers once the
+   * stream has ended. Fails when the snapshot is aborted, or never appears within waitMs.
+   */
+  follow(snapshotId: string, opts?: FollowOptions): { stream: Readable; meta: () => Promise<SnapshotMeta> };
   meta(snapshotId: string): Promise<SnapshotMeta | undefined>;
   delete(snapshotId: string): Promise<boolean>;
   list(): Promise<string[]>;
+}
+
+export interface SnapshotWriter {
+  location: string;
+  localPath?: string;
+  openStream(): Writable;
+  commit(meta: SnapshotMeta): Promise<void>;
+  abort(): Promise<void>;
+}
+
+export interface FollowOptions {
+  /** How long to wait for the snapshot to appear at all. */
+  waitMs?: number;
+  pollMs?: number;
+  /** Called while waiting for data, so a long wait still heartbeats. */
+  onWait?: () => void;
 }
 
 const SNAPSHOT_ID = /^[0-9a-f-]{36}$/;
@@ -32,14 +58,16 @@ export class FolderSnapshotStore implements SnapshotStore {
     return path.join(this.root, snapshotId);
   }
 
-  async create(snapshotId: string) {
+  async create(snapshotId: string): Promise<SnapshotWriter> {
     const dir = this.dir(snapshotId);
     await fs.rm(dir, { recursive: true, force: true });
     await fs.mkdir(dir, { recursive: true });
     const data = path.join(dir, 'backup.xbstream');
+    await fs.writeFile(data, '');
     return {
-      stream: createWriteStream(data),
       location: `file://${data}`,
+      localPath: data,
+      openStream: () => createWriteStream(data),
       commit: async (meta: SnapshotMeta) => {
         await fs.writeFile(path.join(dir, 'meta.json.tmp'), JSON.stringify(meta, null, 2));
         await fs.rename(path.join(dir, 'meta.json.tmp'), path.join(dir, 'meta.json'));
@@ -62,6 +90,26 @@ export class FolderSnapshotStore implements SnapshotStore {
     const meta = await this.meta(snapshotId);
     if (!meta) throw new Error(`snapshot ${snapshotId} does not exist or is incomplete`);
     return { stream: createReadStream(path.join(this.dir(snapshotId), 'backup.xbstream')), meta };
+  }
+
+  follow(snapshotId: string, opts: FollowOptions = {}) {
+    const dir = this.dir(snapshotId);
+    let committed: SnapshotMeta | undefined;
+    const chunks = tailFile(path.join(dir, 'backup.xbstream'), {
+      ...opts,
+      waitMs: opts.waitMs ?? 600_000,
+      done: async () => (committed = await this.meta(snapshotId)) !== undefined,
+      check: async () => {
+        if (!existsSync(dir)) throw new Error(`snapshot ${snapshotId} was aborted while being read`);
+      },
+    });
+    return {
+      stream: Readable.from(chunks, { objectMode: false }),
+      meta: async () => {
+        if (!committed) throw new Error(`snapshot ${snapshotId} has not been read to its end`);
+        return committed;
+      },
+    };
   }
 
   async delete(snapshotId: string): Promise<boolean> {

@@ -368,8 +368,10 @@ export function fakeGuestActivities(w: FakeWorld, novaServerId = 'srv'): GuestAc
         created: '2026-11-22T00:00:00.000Z',
       };
     },
-    async restoreSnapshot() {
+    async restoreSnapshot({ follow }) {
       w.calls.push('restoreSnapshot');
+      // A following restore reads the snapshot as it is written: a failed one is aborted under it.
+      if (follow && w.failSnapshot) throw fail('snapshot was aborted while being read', ErrorType.GuestFailed);
       if (w.failRestores && w.failRestores > 0) {
         w.failRestores--;
         throw fail('snapshot is corrupt: checksum mismatch', ErrorType.GuestFailed);

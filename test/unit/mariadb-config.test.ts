@@ -1,6 +1,8 @@
 // The option file and start-up SQL the guest agent writes.
 import { serverLayout } from '../../activities/guest/layout';
-import { parseBinlogPosition } from '../../activities/guest/mariabackup';
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { checksumAlgorithm, meter, parseBinlogPosition, type ChecksumAlgorithm } from '../../activities/guest/mariabackup';
 import { bufferPoolMb, nativePasswordHash, quoteIdent, renderInitSql, renderMyCnf } from '../../activities/guest/mariadb-config';
 
 test.each([
@@ -45,5 +47,30 @@ describe('parseBinlogPosition (mariadb-backup output)', () => {
     ['[00] Streaming ./mysql/gtid_slave_pos.ibd', undefined],
   ])('%s', (log, expected) => {
     expect(parseBinlogPosition(`line before\n${log}\nline after`)).toEqual(expected);
+  });
+});
+
+describe('snapshot checksums', () => {
+  const run = async (chunks: string[], algorithm?: ChecksumAlgorithm) => {
+    const m = meter(() => undefined, algorithm);
+    await pipeline(Readable.from(chunks.map((c) => Buffer.from(c))), m, new Writable({ write: (_c, _e, cb) => cb() }));
+    return { digest: m.digest(), bytes: m.bytes };
+  };
+  test.each<[string, string[], ChecksumAlgorithm | undefined, string]>([
+    ['crc32 check value, one chunk', ['123456789'], undefined, 'crc32:cbf43926'],
+    ['crc32 over chunks equals one pass', ['1234', '56789'], 'crc32', 'crc32:cbf43926'],
+    ['crc32 of nothing', [], 'crc32', 'crc32:00000000'],
+    ['sha256 still readable', ['abc'], 'sha256', 'sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'],
+  ])('%s', async (_l, chunks, algorithm, digest) => {
+    expect((await run(chunks, algorithm)).digest).toBe(digest);
+  });
+
+  test.each([
+    ['crc32:0a1b2c3d', 'crc32'],
+    ['sha256:00', 'sha256'],
+  ])('%s names its algorithm', (checksum, algo) => expect(checksumAlgorithm(checksum)).toBe(algo));
+
+  test('an unknown algorithm is refused by name', () => {
+    expect(() => checksumAlgorithm('md5:00')).toThrow(/unknown snapshot checksum algorithm in "md5:00"/);
   });
 });

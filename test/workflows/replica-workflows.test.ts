@@ -59,7 +59,7 @@ test('a replica whose restore fails is undone completely while the other one sta
   expect(world.sets.get(sourceId)).toBeNull();
 });
 
-test('a failed snapshot fails the operation, builds nothing, and discards rows recorded ahead', async () => {
+test('a failed snapshot fails the operation, deletes the servers provisioned during it, and discards rows recorded ahead', async () => {
   const world = newWorld();
   world.failSnapshot = true;
   const sourceId = randomUUID();
@@ -68,7 +68,11 @@ test('a failed snapshot fails the operation, builds nothing, and discards rows r
   for (const id of replicaIds) world.instances.set(id, { id, projectId: 'proj-a', name: 'r', status: 'BUILD', lock: null, novaServerId: null, address: null, replicaOf: sourceId, setId: null, readOnly: true });
   const f = await failureOf(createReplicas(world, { sourceInstanceId: sourceId, replicaIds }));
   expect(f.message).toMatch(/mariadb-backup exited/);
-  expect(world.calls).not.toContain('createServer');
+  // Servers boot during the snapshot (patch 2026-11-provision-during-snapshot): each is deleted.
+  expect(world.calls.filter((c) => c === 'createServer')).toHaveLength(2);
+  expect(world.calls.filter((c) => c === 'deleteServer')).toHaveLength(2);
+  expect([...world.servers.keys()]).toEqual([expect.stringMatching(/-src$/)]);
+  expect(world.calls).not.toContain('startReplication');
   for (const id of replicaIds) expect(world.instances.has(id)).toBe(false);
   expect(world.sets.get(sourceId)).toBeNull();
 });

@@ -1,0 +1,52 @@
+// Reading a file while another process still writes it: every byte as it lands, until the
+// writer says it is done and the end is reached. Used to restore a snapshot as the source
+// streams it, and to checksum the snapshot on the source while it is being written.
+import { promises as fs } from 'node:fs';
+
+export interface TailOptions {
+  /** True once the writer has finished: the file is then read to its end and the tail ends. */
+  done: () => Promise<boolean>;
+  /** Checked when there is nothing new to read; throwing ends the tail with that error. */
+  check?: () => Promise<void>;
+  /** How long to wait for the file to appear at all. */
+  waitMs?: number;
+  pollMs?: number;
+  /** Called while waiting, so a long wait still heartbeats. */
+  onWait?: () => void;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function* tailFile(file: string, o: TailOptions): AsyncGenerator<Buffer> {
+  const { waitMs = 600_000, pollMs = 50, onWait = () => undefined } = o;
+  const deadline = Date.now() + waitMs;
+  let fh: fs.FileHandle | undefined;
+  while (!(fh = await fs.open(file, 'r').catch(() => undefined))) {
+    if (Date.now() > deadline) throw new Error(`${file} did not appear within ${waitMs} ms`);
+    onWait();
+    await sleep(pollMs);
+  }
+  try {
+    let position = 0;
+    const buffer = Buffer.alloc(4 << 20);
+    for (;;) {
+      const { bytesRead } = await fh.read(buffer, 0, buffer.length, position);
+      if (bytesRead > 0) {
+        position += bytesRead;
+        yield Buffer.from(buffer.subarray(0, bytesRead));
+        continue;
+      }
+      // Asked before the size: a writer done after our last read left nothing unread only
+      // if the size we then see is where we are.
+      if (await o.done()) {
+        if (position >= (await fh.stat()).size) return;
+        continue;
+      }
+      await o.check?.();
+      onWait();
+      await sleep(pollMs);
+    }
+  } finally {
+    await fh.close();
+  }
+}
