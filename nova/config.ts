@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import type { ZoneConfig } from './placement';
-import { REPO_ROOT } from './paths';
+import { REPO_ROOT, SERVER_INIT_SCRIPT } from './paths';
 
 export type NovaDriverName = 'process' | 'fake';
 
@@ -16,6 +16,8 @@ export interface NovaConfig {
   zones: ZoneConfig[];
   driver: NovaDriverName;
   guestCommand: string[];
+  /** argv of each server's init (nova/server-init.ts, or a bundle of it). */
+  initCommand: string[];
   bootDelayMs: number;
 }
 
@@ -83,6 +85,10 @@ function read<T>(env: NodeJS.ProcessEnv, variable: string, schema: z.ZodType<T, 
   return result.data;
 }
 
+export function defaultInitCommand(): string[] {
+  return [process.execPath, '--import', 'tsx', SERVER_INIT_SCRIPT];
+}
+
 export function defaultGuestCommand(): string[] {
   return [process.execPath, '--import', 'tsx', path.join(REPO_ROOT, 'workers', 'guest-agent.ts')];
 }
@@ -96,6 +102,7 @@ export function loadNovaConfig(env: NodeJS.ProcessEnv = process.env): NovaConfig
     zones: read(env, 'NOVA_ZONES', zonesSchema, DEFAULT_ZONES),
     driver: read(env, 'NOVA_DRIVER', z.enum(['process', 'fake']), 'process'),
     guestCommand: read(env, 'NOVA_GUEST_COMMAND', argvSchema, JSON.stringify(defaultGuestCommand())),
+    initCommand: read(env, 'NOVA_INIT_COMMAND', argvSchema, JSON.stringify(defaultInitCommand())),
     bootDelayMs: read(env, 'NOVA_BOOT_DELAY_MS', intSchema(0, 600_000), '0'),
   };
 }

@@ -6,5 +6,5 @@ import type { ComputeDriver } from './types';
 export function createDriver(config: NovaConfig): ComputeDriver {
   return config.driver === 'fake'
     ? new FakeDriver()
-    : new ProcessDriver({ dataDir: config.dataDir, guestCommand: config.guestCommand });
+    : new ProcessDriver({ dataDir: config.dataDir, guestCommand: config.guestCommand, initCommand: config.initCommand });
 }

@@ -14,6 +14,8 @@ import { DriverError, type ComputeDriver, type ServerSpec } from './types';
 export interface ProcessDriverOptions {
   dataDir: string;
   guestCommand: string[];
+  /** argv of the server's init; tsx on nova/server-init.ts unless a bundle is given. */
+  initCommand?: string[];
   /** How long a graceful stop may take before the group is killed. */
   stopTimeoutMs?: number;
   /** How long the init may take to start the guest before boot fails. */
@@ -48,7 +50,8 @@ export class ProcessDriver implements ComputeDriver {
     fs.rmSync(guestPidFile, { force: true });
     const consoleFd = fs.openSync(path.join(dir, 'console.log'), 'a');
     try {
-      const child = spawn(process.execPath, ['--import', 'tsx', SERVER_INIT_SCRIPT], {
+      const [initBin, ...initArgs] = this.options.initCommand ?? [process.execPath, '--import', 'tsx', SERVER_INIT_SCRIPT];
+      const child = spawn(initBin!, initArgs, {
         detached: true, // own process group: pgid = init pid
         stdio: ['ignore', consoleFd, consoleFd],
         cwd: REPO_ROOT, // so `--import tsx` resolves from the repo's node_modules

@@ -13,6 +13,7 @@ import { SEARCH_ATTRIBUTES } from '../../lib/names';
 import { migrate } from '../../registry/migrate';
 import { createRegistryPool } from '../../registry/store';
 import { loadOrCreateLocalSecrets } from './local-secrets';
+import { bundleServerProcesses } from './bundle';
 import { SupervisedPart, waitFor, type LogSink, type PartSpec } from './supervisor';
 
 export interface StackOptions {
@@ -134,6 +135,11 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     TROVE_URL: `http://127.0.0.1:${o.apiPort}`,
     ...o.extraEnv,
   };
+  const bundles = wanted.has('nova') && !env.NOVA_GUEST_COMMAND ? await bundleServerProcesses(String(o.novaPort)) : undefined;
+  if (bundles) {
+    env.NOVA_INIT_COMMAND = JSON.stringify(bundles.initCommand);
+    env.NOVA_GUEST_COMMAND = JSON.stringify(bundles.guestCommand);
+  }
 
   const cli = o.temporalCli ?? DEFAULT_TEMPORAL_CLI;
   if (wanted.has('temporal') && !existsSync(cli)) throw new Error(`Temporal CLI not found at ${cli}: run npm run setup`);
@@ -219,6 +225,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       // Temporal last.
       for (const part of parts.values()) part.markStopping();
       for (const name of [...ALL_PARTS].reverse()) await parts.get(name)?.stop();
+      bundles?.remove();
     },
   };
   try {

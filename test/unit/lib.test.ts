@@ -4,6 +4,7 @@ import { provisionInstanceInput } from '../../lib/schemas';
 import { newSecretKey, parseSecretKey, sealSecret, unsealSecret } from '../../lib/secrets';
 import { replicaNames, replicaShape } from '../../lib/names';
 import { instanceIdForRequest } from '../../lib/start';
+import { bootPollDelayMs } from '../../activities/compute/activities';
 import { parseOrThrow, ValidationError } from '../../lib/validation';
 
 describe('secrets', () => {
@@ -109,4 +110,15 @@ describe('replica naming and shape', () => {
     expect(replicaShape({}, source)).toEqual({ flavorId: '2', volumeSizeGb: 5, availabilityZone: 'az1' });
     expect(replicaShape({ flavorId: '1', availabilityZone: 'az3' }, source)).toEqual({ flavorId: '1', volumeSizeGb: 5, availabilityZone: 'az3' });
   });
+});
+
+test.each([
+  [0, 50],
+  [1, 100],
+  [3, 400],
+  [4, 800],
+  [5, 1000],
+  [30, 1000],
+])('a booting server is looked at again after bootPollDelayMs(%i) = %i ms', (attempt, ms) => {
+  expect(bootPollDelayMs(attempt)).toBe(ms);
 });

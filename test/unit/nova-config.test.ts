@@ -18,6 +18,7 @@ describe('loadNovaConfig', () => {
       ],
       driver: 'process',
       guestCommand: [process.execPath, '--import', 'tsx', path.join(repo, 'workers', 'guest-agent.ts')],
+      initCommand: [process.execPath, '--import', 'tsx', path.join(repo, 'nova', 'server-init.ts')],
       bootDelayMs: 0,
     });
     expect(loadNovaConfig({ NOVA_ZONES: DEFAULT_ZONES }).zones).toHaveLength(3);
@@ -26,10 +27,10 @@ describe('loadNovaConfig', () => {
   test('explicit values', () => {
     const config = loadNovaConfig({
       NOVA_PORT: '0', NOVA_HOST: '0.0.0.0', TROVE_DATA_DIR: '/tmp/x', NOVA_TOKEN: 't', NOVA_ZONES: ' z1 : a , b ; z2:c ',
-      NOVA_DRIVER: 'fake', NOVA_GUEST_COMMAND: '["/bin/sleep","100"]', NOVA_BOOT_DELAY_MS: '250',
+      NOVA_DRIVER: 'fake', NOVA_GUEST_COMMAND: '["/bin/sleep","100"]', NOVA_INIT_COMMAND: '["/usr/bin/node","init.js"]', NOVA_BOOT_DELAY_MS: '250',
     });
     expect(config).toMatchObject({
-      port: 0, host: '0.0.0.0', dataDir: '/tmp/x', token: 't', driver: 'fake', guestCommand: ['/bin/sleep', '100'], bootDelayMs: 250,
+      port: 0, host: '0.0.0.0', dataDir: '/tmp/x', token: 't', driver: 'fake', guestCommand: ['/bin/sleep', '100'], initCommand: ['/usr/bin/node', 'init.js'], bootDelayMs: 250,
       zones: [{ name: 'z1', hosts: ['a', 'b'] }, { name: 'z2', hosts: ['c'] }],
     });
   });
