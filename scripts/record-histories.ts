@@ -115,6 +115,24 @@ const SCENARIOS: Scenario[] = [
       return c.run('ejectReplicaSource', { instanceId: set.source.id, projectId: 'proj-a' });
     },
   },
+  {
+    workflowType: 'ejectReplicaSource',
+    name: 'dead-source-semi-sync',
+    setup: (w) => (w.settings.semiSync = true),
+    play: (c) => {
+      const set = seedSet(c.world, c.prefix);
+      c.world.down.add(set.source.id);
+      c.world.statusOf.set(`${c.prefix}-1`, { ioRunning: false, gtidIoPos: '0-101-9' });
+      c.world.statusOf.set(`${c.prefix}-2`, { ioRunning: false, gtidIoPos: '0-101-7', gtidSlavePos: '0-101-7', gtidBinlogPos: '0-101-7' });
+      return c.run('ejectReplicaSource', { instanceId: set.source.id, projectId: 'proj-a' });
+    },
+  },
+  {
+    workflowType: 'promoteToReplicaSource',
+    name: 'success-semi-sync',
+    setup: (w) => (w.settings.semiSync = true),
+    play: (c) => c.run('promoteToReplicaSource', { instanceId: seedSet(c.world, c.prefix).replicas[0]!.id, projectId: 'proj-a' }),
+  },
   { workflowType: 'ejectReplicaSource', name: 'healthy-refused', play: (c) => c.run('ejectReplicaSource', { instanceId: seedSet(c.world, c.prefix).source.id, projectId: 'proj-a' }) },
   {
     workflowType: 'monitorReplicationSet',

@@ -1,9 +1,18 @@
 // What switchover and failover share once the new source takes writes: point the other
 // replicas at it (each keeps its own account, asserted on the new source), apply the
 // set's semi-sync roles, and drop the new source's own, now useless, account.
+import { patched } from '@temporalio/workflow';
 import { replicationUserName } from '../lib/names';
 import type { InstanceSummary } from '../activities/registry/activities';
 import { errorMessage, guestActivities, registry } from './common';
+
+/**
+ * Found by the failover benchmark: a replica that first connected to the new source
+ * without semi-sync and only then turned it on never acknowledged the transaction the new
+ * source was already waiting on, so writes stalled for the whole semi-sync timeout (10 s).
+ * The role now comes before the replica's first connection.
+ */
+export const SEMI_SYNC_ROLE_FIRST_PATCH = '2026-11-semi-sync-role-before-move';
 
 export interface MoveOutcome {
   moved: string[];
@@ -20,8 +29,10 @@ export async function moveReplicasTo(newSource: InstanceSummary, replicas: Insta
         const credential = await registry.replicationCredential({ replicaId: r.id, sourceId: newSource.id });
         await target.createReplicationUser(credential);
         const guest = guestActivities(r.novaServerId!);
+        const roleFirst = semiSync && patched(SEMI_SYNC_ROLE_FIRST_PATCH);
+        if (roleFirst) await guest.configureSemiSync({ role: 'replica' });
         await guest.startReplication({ source: { host: newSource.address!, port: newSource.port ?? 3306, ...credential } });
-        if (semiSync) await guest.configureSemiSync({ role: 'replica' });
+        if (semiSync && !roleFirst) await guest.configureSemiSync({ role: 'replica' });
         outcome.moved.push(r.id);
       } catch (err) {
         outcome.failed[r.id] = errorMessage(err);

@@ -88,6 +88,21 @@ test('eject of a dead source: fence first, promote the most advanced replica, mo
   });
 });
 
+test('eject with semi-sync: the moved replica gets its semi-sync role before it first connects to the new source', async () => {
+  const world = newWorld();
+  world.settings.semiSync = true;
+  await inSet(world, async (tq, { source, replicas: [r1, r2] }, prefix) => {
+    world.down.add(source.id);
+    world.statusOf.set(`${prefix}-1`, { ioRunning: false, gtidIoPos: '0-101-7', gtidSlavePos: '0-101-7', gtidBinlogPos: '0-101-7' });
+    world.statusOf.set(`${prefix}-2`, { ioRunning: false, gtidIoPos: '0-101-9', gtidSlavePos: '0-101-8', gtidBinlogPos: '0-101-8' });
+    const res = await run(tq, 'ejectReplicaSource', { instanceId: source.id, projectId: 'proj-a' });
+    expect(res).toMatchObject({ newSourceId: r2!.id, movedReplicas: [r1!.id] });
+    // New source first (role source), then the replica (role replica), then its connection.
+    expect(world.calls.filter((c) => c === 'configureSemiSync')).toHaveLength(2);
+    expect(world.calls.lastIndexOf('configureSemiSync')).toBeLessThan(world.calls.indexOf('startReplication'));
+  });
+});
+
 test('monitor: stores health; fails over once when the source is gone and replicas agree; the quiet period holds the next one', async () => {
   const world = newWorld();
   world.settings.autoFailover = true;
