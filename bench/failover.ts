@@ -7,6 +7,7 @@
 // time without an acknowledged write while promoteToReplicaSource runs.
 import { createConnection } from 'mysql2/promise';
 import { workflowIds } from '../lib/names';
+import type { OperationProgress } from '../lib/schemas';
 import { adminQuery } from '../test/helpers/mysql';
 import { eventually, sleep, startTestStack, type TestStack } from '../test/helpers/stack';
 import type { BenchOptions } from './run';
@@ -127,6 +128,11 @@ async function failoverTrial(env: TestStack, sourceId: string, semiSync: boolean
     lost: acked.filter((a) => !present.has(a.id)).length,
   };
   log(`failover semi-sync ${semiSync ? 'on' : 'off'}: ${JSON.stringify(trial)}`);
+  if (trial.crashToWriteS - trial.detectionS > 3) {
+    // A slow recovery after the decision: say where the eject spent its time.
+    const steps = await env.temporal.workflow.getHandle(settings.last_failover.operation).query<OperationProgress>('progress').catch(() => undefined);
+    log(`slow recovery; eject steps: ${JSON.stringify(steps?.steps)}`);
+  }
   // Back to three members: the fenced old source goes, a new replica comes.
   await env.temporal.workflow.getHandle(settings.last_failover.operation).result();
   await api(env, 'DELETE', `/v1.0/proj-a/instances/${source.id}`);

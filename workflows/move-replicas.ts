@@ -7,12 +7,16 @@ import type { InstanceSummary } from '../activities/registry/activities';
 import { errorMessage, guestActivities, registry } from './common';
 
 /**
- * Found by the failover benchmark: a replica that first connected to the new source
- * without semi-sync and only then turned it on never acknowledged the transaction the new
- * source was already waiting on, so writes stalled for the whole semi-sync timeout (10 s).
- * The role now comes before the replica's first connection.
+ * Found by the failover benchmark: with semi-sync on, the new source's replication
+ * accounts were created after it had become a semi-sync source with no replica connected,
+ * so each account's commit (and every application write) waited out the whole semi-sync
+ * timeout (10 s); and a replica that connected before turning semi-sync on never
+ * acknowledged what the new source was waiting on. Now: accounts first, then the new
+ * source's role, then each replica's role, then its first connection.
  */
 export const SEMI_SYNC_ROLE_FIRST_PATCH = '2026-11-semi-sync-role-before-move';
+
+type ReplicationCredential = { userName: string; sealedPassword: string };
 
 export interface MoveOutcome {
   moved: string[];
@@ -21,24 +25,39 @@ export interface MoveOutcome {
 
 export async function moveReplicasTo(newSource: InstanceSummary, replicas: InstanceSummary[], semiSync: boolean): Promise<MoveOutcome> {
   const target = guestActivities(newSource.novaServerId!);
-  if (semiSync) await target.configureSemiSync({ role: 'source' });
   const outcome: MoveOutcome = { moved: [], failed: {} };
-  await Promise.all(
-    replicas.map(async (r) => {
-      try {
-        const credential = await registry.replicationCredential({ replicaId: r.id, sourceId: newSource.id });
-        await target.createReplicationUser(credential);
-        const guest = guestActivities(r.novaServerId!);
-        const roleFirst = semiSync && patched(SEMI_SYNC_ROLE_FIRST_PATCH);
-        if (roleFirst) await guest.configureSemiSync({ role: 'replica' });
-        await guest.startReplication({ source: { host: newSource.address!, port: newSource.port ?? 3306, ...credential } });
-        if (semiSync && !roleFirst) await guest.configureSemiSync({ role: 'replica' });
+  const connect = (r: InstanceSummary, credential: ReplicationCredential) =>
+    guestActivities(r.novaServerId!).startReplication({ source: { host: newSource.address!, port: newSource.port ?? 3306, ...credential } });
+  // Each replica on its own: one that fails is reported, the others still move.
+  const each = (list: InstanceSummary[], step: (r: InstanceSummary) => Promise<void>) =>
+    Promise.all(list.map((r) => step(r).catch((err: unknown) => void (outcome.failed[r.id] = errorMessage(err)))));
+
+  if (semiSync && patched(SEMI_SYNC_ROLE_FIRST_PATCH)) {
+    const credentials = new Map<string, ReplicationCredential>();
+    await each(replicas, async (r) => {
+      const credential = await registry.replicationCredential({ replicaId: r.id, sourceId: newSource.id });
+      await target.createReplicationUser(credential);
+      credentials.set(r.id, credential);
+    });
+    await target.configureSemiSync({ role: 'source' });
+    await each(
+      replicas.filter((r) => credentials.has(r.id)),
+      async (r) => {
+        await guestActivities(r.novaServerId!).configureSemiSync({ role: 'replica' });
+        await connect(r, credentials.get(r.id)!);
         outcome.moved.push(r.id);
-      } catch (err) {
-        outcome.failed[r.id] = errorMessage(err);
-      }
-    }),
-  );
+      },
+    );
+  } else {
+    if (semiSync) await target.configureSemiSync({ role: 'source' });
+    await each(replicas, async (r) => {
+      const credential = await registry.replicationCredential({ replicaId: r.id, sourceId: newSource.id });
+      await target.createReplicationUser(credential);
+      await connect(r, credential);
+      if (semiSync) await guestActivities(r.novaServerId!).configureSemiSync({ role: 'replica' });
+      outcome.moved.push(r.id);
+    });
+  }
   outcome.moved.sort();
   return outcome;
 }

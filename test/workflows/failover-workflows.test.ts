@@ -88,7 +88,7 @@ test('eject of a dead source: fence first, promote the most advanced replica, mo
   });
 });
 
-test('eject with semi-sync: the moved replica gets its semi-sync role before it first connects to the new source', async () => {
+test('eject with semi-sync: accounts before the new source turns semi-sync, and the moved replica gets its role before it first connects', async () => {
   const world = newWorld();
   world.settings.semiSync = true;
   await inSet(world, async (tq, { source, replicas: [r1, r2] }, prefix) => {
@@ -97,8 +97,9 @@ test('eject with semi-sync: the moved replica gets its semi-sync role before it 
     world.statusOf.set(`${prefix}-2`, { ioRunning: false, gtidIoPos: '0-101-9', gtidSlavePos: '0-101-8', gtidBinlogPos: '0-101-8' });
     const res = await run(tq, 'ejectReplicaSource', { instanceId: source.id, projectId: 'proj-a' });
     expect(res).toMatchObject({ newSourceId: r2!.id, movedReplicas: [r1!.id] });
-    // New source first (role source), then the replica (role replica), then its connection.
+    // Accounts on the new source before its semi-sync role, then the replica's role, then its connection.
     expect(world.calls.filter((c) => c === 'configureSemiSync')).toHaveLength(2);
+    expect(world.calls.indexOf('createReplicationUser')).toBeLessThan(world.calls.indexOf('configureSemiSync'));
     expect(world.calls.lastIndexOf('configureSemiSync')).toBeLessThan(world.calls.indexOf('startReplication'));
   });
 });
