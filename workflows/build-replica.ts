@@ -66,8 +66,7 @@ export async function buildReplica(raw: BuildReplicaInput): Promise<ReplicaOutco
     await report('restoring');
     // Started while the source's snapshot is still being taken (createReplicas), the
     // restore follows the snapshot as it is written; the GTID comes with the parent's signal.
-    const follow = snapshot === undefined;
-    const restored = await guestLong(novaServerId).restoreSnapshot({ snapshotId: spec.snapshotId, mysqlServerId, readOnly: spec.readOnly, ...(follow ? { follow } : {}) });
+    const restored = await guestLong(novaServerId).restoreSnapshot({ snapshotId: spec.snapshotId, mysqlServerId, readOnly: spec.readOnly, follow: snapshot === undefined });
     if (!snapshot) {
       await report('waiting for snapshot');
       await condition(() => snapshot !== undefined);

@@ -9,6 +9,7 @@ import { ErrorType } from '../lib/errors';
 import { monitorWorkflowId, replicaNames, replicaShape, workflowIds } from '../lib/names';
 import { createReplicasInput, type CreateReplicasInput, type CreateReplicasResult, type ReplicaOutcome } from '../lib/schemas';
 import { errorMessage, guestActivities, guestLong, operationFailure, parseInput, registry, snapshots, tagOperation, tagReplicationSet } from './common';
+import type { SnapshotMeta } from '../activities/snapshots/store';
 import { buildReplica } from './build-replica';
 import { monitorReplicationSet } from './monitor-replication-set';
 import { Progress } from './progress';
@@ -84,7 +85,7 @@ export async function createReplicas(raw: CreateReplicasInput): Promise<CreateRe
     const failed = (replicaId: string, i: number) => (err: unknown): ReplicaOutcome => ({ replicaId, name: names[i]!, status: 'FAILED', error: errorMessage(err) });
 
     progress.phase('snapshot');
-    let snapshot: Awaited<ReturnType<ReturnType<typeof guestLong>['createSnapshot']>>;
+    let snapshot: SnapshotMeta;
     let outcomes: ReplicaOutcome[];
     try {
       if (patched(PROVISION_DURING_SNAPSHOT_PATCH)) {

@@ -87,13 +87,12 @@ export async function streamBackup(
     child.once('error', reject);
     child.once('exit', (code) => resolve(code));
   });
+  const m = meter(onProgress);
   let code: number | null;
-  let m: ReturnType<typeof meter>;
   if (file && 'file' in out) {
     // Checksummed while it is written (a tail of the file), so the snapshot is ready as
     // soon as the backup ends.
     let ended = false;
-    m = meter(onProgress);
     const summed = pipeline(Readable.from(tailFile(out.file, { done: async () => ended })), m, new PassThrough().resume());
     summed.catch(() => undefined); // awaited below; a throw before that must not go unhandled
     try {
@@ -104,7 +103,6 @@ export async function streamBackup(
     }
     await summed;
   } else {
-    m = meter(onProgress);
     await pipeline(child.stdout!, m, out as Writable);
     code = await exited;
   }

@@ -104,15 +104,6 @@ export function createReplicationActivities(d: GuestDeps, store: SnapshotStore) 
       return { bytes: 0, skipped: true };
     }
     const started = Date.now();
-    const lap = (() => {
-      let last = started;
-      return () => {
-        const now = Date.now();
-        const s = (now - last) / 1000;
-        last = now;
-        return s;
-      };
-    })();
     const source = input.follow
       ? store.follow(input.snapshotId, { onWait: () => heartbeat({ phase: 'waiting for snapshot data' }) })
       : await store.open(input.snapshotId).then(({ stream, meta }) => ({ stream, meta: async () => meta }));
@@ -124,7 +115,7 @@ export function createReplicationActivities(d: GuestDeps, store: SnapshotStore) 
     const algorithm = input.follow ? SNAPSHOT_CHECKSUM : checksumAlgorithm((await source.meta()).dataset.checksum);
     const extracted = await extractStream(d.binaries.mbstream, source.stream, target, (bytes) => heartbeat({ phase: 'restore', bytes }), cancellationSignal(), algorithm);
     const meta = await source.meta();
-    const extractS = lap();
+    const extractedAt = Date.now();
     if (extracted.checksum !== meta.dataset.checksum) {
       throw new Error(`snapshot ${input.snapshotId} is corrupt: checksum ${extracted.checksum} does not match ${meta.dataset.checksum}`);
     }
@@ -132,14 +123,15 @@ export function createReplicationActivities(d: GuestDeps, store: SnapshotStore) 
     await prepareBackup(d.binaries.backup, target);
     await fs.rm(layout.datadir, { recursive: true, force: true });
     await fs.rename(target, layout.datadir);
-    const prepareS = lap();
+    const preparedAt = Date.now();
     await writeServerConfig(d, { mysqlServerId: input.mysqlServerId, readOnly: input.readOnly });
     heartbeat({ phase: 'start' });
     await startMariadb(layout, d.binaries);
     await fs.writeFile(restoredMarker(input.snapshotId), meta.binlog.gtid);
     await fs.writeFile(layout.preparedMarker, new Date().toISOString());
     // Where a restore spends its time, visible in the activity's result in the Web UI.
-    return { bytes: extracted.bytes, skipped: false, seconds: { extract: extractS, prepare: prepareS, start: lap() } };
+    const seconds = (from: number, to: number) => (to - from) / 1000;
+    return { bytes: extracted.bytes, skipped: false, seconds: { extract: seconds(started, extractedAt), prepare: seconds(extractedAt, preparedAt), start: seconds(preparedAt, Date.now()) } };
   }
 
   return {

@@ -3,7 +3,7 @@
 import { createReadStream, createWriteStream, existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { Readable, type Writable } from 'node:stream';
-import { tailFile } from './tail';
+import { tailFile, type TailOptions } from './tail';
 
 /** The seed spec's snapshot metadata, plus what a GTID replica needs. */
 export interface SnapshotMeta {
@@ -40,13 +40,7 @@ export interface SnapshotWriter {
   abort(): Promise<void>;
 }
 
-export interface FollowOptions {
-  /** How long to wait for the snapshot to appear at all. */
-  waitMs?: number;
-  pollMs?: number;
-  /** Called while waiting for data, so a long wait still heartbeats. */
-  onWait?: () => void;
-}
+export type FollowOptions = Pick<TailOptions, 'waitMs' | 'pollMs' | 'onWait'>;
 
 const SNAPSHOT_ID = /^[0-9a-f-]{36}$/;
 
@@ -97,7 +91,6 @@ export class FolderSnapshotStore implements SnapshotStore {
     let committed: SnapshotMeta | undefined;
     const chunks = tailFile(path.join(dir, 'backup.xbstream'), {
       ...opts,
-      waitMs: opts.waitMs ?? 600_000,
       done: async () => (committed = await this.meta(snapshotId)) !== undefined,
       check: async () => {
         if (!existsSync(dir)) throw new Error(`snapshot ${snapshotId} was aborted while being read`);

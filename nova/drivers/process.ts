@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { REPO_ROOT, SERVER_INIT_SCRIPT, serverDir } from '../paths';
+import { REPO_ROOT, serverDir } from '../paths';
 import { groupMembers, isAlive, readProcStat, signalGroup, signalPid, sleep, waitGroupGone } from '../procfs';
 import type { ServerRuntime } from '../state';
 import { DriverError, type ComputeDriver, type ServerSpec } from './types';
@@ -14,8 +14,8 @@ import { DriverError, type ComputeDriver, type ServerSpec } from './types';
 export interface ProcessDriverOptions {
   dataDir: string;
   guestCommand: string[];
-  /** argv of the server's init; tsx on nova/server-init.ts unless a bundle is given. */
-  initCommand?: string[];
+  /** argv of the server's init (nova/config.ts defaultInitCommand, or a bundle of it). */
+  initCommand: string[];
   /** How long a graceful stop may take before the group is killed. */
   stopTimeoutMs?: number;
   /** How long the init may take to start the guest before boot fails. */
@@ -50,7 +50,7 @@ export class ProcessDriver implements ComputeDriver {
     fs.rmSync(guestPidFile, { force: true });
     const consoleFd = fs.openSync(path.join(dir, 'console.log'), 'a');
     try {
-      const [initBin, ...initArgs] = this.options.initCommand ?? [process.execPath, '--import', 'tsx', SERVER_INIT_SCRIPT];
+      const [initBin, ...initArgs] = this.options.initCommand;
       const child = spawn(initBin!, initArgs, {
         detached: true, // own process group: pgid = init pid
         stdio: ['ignore', consoleFd, consoleFd],
