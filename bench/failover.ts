@@ -11,6 +11,7 @@ import type { OperationProgress } from '../lib/schemas';
 import { adminQuery } from '../test/helpers/mysql';
 import { eventually, sleep, startTestStack, type TestStack } from '../test/helpers/stack';
 import type { BenchOptions } from './run';
+import { apiOk, member, showInstance, waitIdle, type Member } from './lib/api';
 import { table, type Section } from './lib/report';
 import { formatSummary, summarize } from './lib/stats';
 import { SteadyWriter } from './lib/writer';
@@ -26,39 +27,16 @@ interface FailoverTrial {
   lost: number;
 }
 
-interface Member {
-  id: string;
-  ip: string;
-  novaServerId: string;
-}
-
-async function api(env: TestStack, method: string, url: string, body?: unknown) {
-  const res = await env.api(method, url, body);
-  if (res.status >= 300) throw new Error(`${method} ${url} answered ${res.status}: ${JSON.stringify(res.body)}`);
-  return res.body;
-}
-
-const show = async (env: TestStack, id: string) => (await env.api('GET', `/v1.0/proj-a/instances/${id}`)).body?.instance;
-const idle = (i: any) => i && i.status === 'ACTIVE' && !i.operation;
-
-async function member(env: TestStack, id: string): Promise<Member> {
-  const row = (await env.store!.getInstance(id))!;
-  return { id, ip: row.address!, novaServerId: row.novaServerId! };
-}
-
 /** The set as the registry has it once every member is idle: source first. */
 async function settledSet(env: TestStack, sourceId: string): Promise<Member[]> {
-  const src = await eventually('source idle', async () => {
-    const i = await show(env, sourceId);
-    return idle(i) ? i : undefined;
-  }, 300_000);
+  const src = await waitIdle(env, sourceId);
   const replicaIds: string[] = (src.replicas ?? []).map((r: { id: string }) => r.id);
-  for (const r of replicaIds) await eventually(`replica ${r} idle`, async () => idle(await show(env, r)), 300_000);
+  for (const r of replicaIds) await waitIdle(env, r);
   return Promise.all([sourceId, ...replicaIds].map((id) => member(env, id)));
 }
 
 async function replicate(env: TestStack, sourceId: string, count: number): Promise<void> {
-  const res = await api(env, 'POST', `/v1.0/proj-a/instances/${sourceId}/action`, { replicate: { count } });
+  const res = await apiOk(env, 'POST', `/v1.0/proj-a/instances/${sourceId}/action`, { replicate: { count } });
   await env.temporal.workflow.getHandle(res.operation.id).result();
 }
 
@@ -88,7 +66,7 @@ async function idsOn(ip: string, from: number): Promise<Set<number>> {
 async function diagnose(env: TestStack, set: Member[], writer: SteadyWriter) {
   const members = await Promise.all(
     set.map(async (m) => {
-      const view = await show(env, m.id);
+      const view = await showInstance(env, m.id);
       const db = await adminQuery(env.dataDir, m.novaServerId, "SELECT @@global.read_only AS ro, @@global.rpl_semi_sync_master_enabled AS ssm, @@global.rpl_semi_sync_slave_enabled AS sss, (SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'RPL_SEMI_SYNC_MASTER_STATUS') AS ss_status").catch((e) => String(e));
       const processes = await adminQuery(env.dataDir, m.novaServerId, "SELECT USER, STATE, LEFT(INFO, 60) AS info FROM information_schema.PROCESSLIST WHERE USER IN ('app', 'system user') OR USER LIKE 'repl%'").catch(() => []);
       return { id: m.id, status: view?.status, writable: view?.writable, replicaOf: view?.replica_of?.id, db, processes };
@@ -103,7 +81,7 @@ async function diagnose(env: TestStack, set: Member[], writer: SteadyWriter) {
 async function failoverTrial(env: TestStack, sourceId: string, semiSync: boolean, firstId: number, log: (l: string) => void): Promise<{ trial: FailoverTrial; newSourceId: string }> {
   const set = await settledSet(env, sourceId);
   const source = set[0]!;
-  await api(env, 'PATCH', `/v1.0/proj-a/instances/${sourceId}/replication`, { replication: { auto_failover: true, failover_after: FAILOVER_AFTER_S, semi_sync: semiSync, acknowledge_failover: true } });
+  await apiOk(env, 'PATCH', `/v1.0/proj-a/instances/${sourceId}/replication`, { replication: { auto_failover: true, failover_after: FAILOVER_AFTER_S, semi_sync: semiSync, acknowledge_failover: true } });
   await semiSyncActive(env, set, semiSync);
   const writer = new SteadyWriter(Object.fromEntries(set.map((m) => [m.id, m.ip])), APP, source.id, firstId);
   writer.start();
@@ -116,7 +94,7 @@ async function failoverTrial(env: TestStack, sourceId: string, semiSync: boolean
   });
   await sleep(1000);
   await writer.stop();
-  const settings = (await api(env, 'GET', `/v1.0/proj-a/instances/${first.member}/replication`)).replication;
+  const settings = (await apiOk(env, 'GET', `/v1.0/proj-a/instances/${first.member}/replication`)).replication;
   const eject = await env.temporal.workflow.getHandle(settings.last_failover.operation).describe();
   const present = await idsOn(set.find((m) => m.id === first.member)!.ip, firstId);
   const acked = writer.acks.filter((a) => a.member === source.id);
@@ -135,7 +113,7 @@ async function failoverTrial(env: TestStack, sourceId: string, semiSync: boolean
   }
   // Back to three members: the fenced old source goes, a new replica comes.
   await env.temporal.workflow.getHandle(settings.last_failover.operation).result();
-  await api(env, 'DELETE', `/v1.0/proj-a/instances/${source.id}`);
+  await apiOk(env, 'DELETE', `/v1.0/proj-a/instances/${source.id}`);
   await env.temporal.workflow.getHandle(workflowIds.deleteInstance(source.id)).result();
   await replicate(env, first.member, 1);
   return { trial, newSourceId: first.member };
@@ -148,12 +126,12 @@ async function switchoverTrial(env: TestStack, sourceId: string, firstId: number
   writer.start();
   await sleep(1500);
   const started = Date.now();
-  const res = await api(env, 'POST', `/v1.0/proj-a/instances/${candidate.id}/action`, { promote_to_replica_source: {} });
+  const res = await apiOk(env, 'POST', `/v1.0/proj-a/instances/${candidate.id}/action`, { promote_to_replica_source: {} });
   await env.temporal.workflow.getHandle(res.operation.id).result();
   const ended = Date.now();
   await eventually('a write on the new source', async () => writer.firstAckOn((m) => m === candidate.id, started), 30_000).catch(async (err) => {
     await writer.stop();
-    const views = await Promise.all(set.map(async (m) => ({ id: m.id, ip: m.ip, writable: (await show(env, m.id))?.writable })));
+    const views = await Promise.all(set.map(async (m) => ({ id: m.id, ip: m.ip, writable: (await showInstance(env, m.id))?.writable })));
     throw new Error(`${(err as Error).message}; candidate ${candidate.id}; last acks ${JSON.stringify(writer.acks.slice(-2))} of ${writer.acks.length}; members ${JSON.stringify(views)}`);
   });
   await sleep(500);
@@ -168,7 +146,7 @@ export async function benchFailover(opts: BenchOptions): Promise<Section[]> {
   const switchovers: { gapMs: number; operationS: number }[] = [];
   const failures: string[] = [];
   try {
-    const created = await api(env, 'POST', '/v1.0/proj-a/instances', {
+    const created = await apiOk(env, 'POST', '/v1.0/proj-a/instances', {
       instance: { name: 'bench-ha', flavorRef: '1', volume: { size: 1 }, databases: [{ name: APP.database }], users: [{ name: APP.user, password: APP.password, databases: [{ name: APP.database }] }] },
     });
     let sourceId: string = created.instance.id;

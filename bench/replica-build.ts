@@ -15,6 +15,7 @@ import { adminQuery } from '../test/helpers/mysql';
 import { eventually, startTestStack, type TestStack } from '../test/helpers/stack';
 import type { BenchOptions } from './run';
 import { peakRssMiB } from './lib/procfs';
+import { apiOk, member, waitIdle, type Member } from './lib/api';
 import { table, type Section } from './lib/report';
 import { formatSummary, summarize } from './lib/stats';
 
@@ -78,24 +79,12 @@ export function phasesOf(parent: OperationProgress, children: OperationProgress[
   };
 }
 
-async function api(env: TestStack, method: string, url: string, body?: unknown) {
-  const res = await env.api(method, url, body);
-  if (res.status >= 300) throw new Error(`${method} ${url} answered ${res.status}: ${JSON.stringify(res.body)}`);
-  return res.body;
-}
-
-const show = async (env: TestStack, id: string) => (await env.api('GET', `/v1.0/proj-a/instances/${id}`)).body?.instance;
-
-async function provisionSource(env: TestStack): Promise<{ id: string; ip: string; novaServerId: string }> {
-  const created = await api(env, 'POST', '/v1.0/proj-a/instances', {
+async function provisionSource(env: TestStack): Promise<Member> {
+  const created = await apiOk(env, 'POST', '/v1.0/proj-a/instances', {
     instance: { name: 'bench-source', flavorRef: FLAVOR, volume: { size: 20 }, databases: [{ name: 'bench' }], users: [{ name: APP.user, password: APP.password, databases: [{ name: 'bench' }] }] },
   });
-  const id = created.instance.id as string;
-  const active = await eventually('source ACTIVE', async () => {
-    const i = await show(env, id);
-    return i?.status === 'ACTIVE' && !i.operation ? i : undefined;
-  }, 300_000);
-  return { id, ip: active.ip[0], novaServerId: (await env.store!.getInstance(id))!.novaServerId! };
+  await waitIdle(env, created.instance.id);
+  return member(env, created.instance.id);
 }
 
 /** Fills bench.data until its tablespace holds sizeMiB, in 64k-row statements. */
@@ -121,7 +110,7 @@ async function fill(ip: string, datadir: string, sizeMiB: number, log: (l: strin
 /** One at a time: deleting a replica holds its set's lock, so a second delete would be refused. */
 async function deleteAll(env: TestStack, ids: string[]): Promise<void> {
   for (const id of ids) {
-    await api(env, 'DELETE', `/v1.0/proj-a/instances/${id}`);
+    await apiOk(env, 'DELETE', `/v1.0/proj-a/instances/${id}`);
     // The operation's end, not the 404: the set lock is released after the row is gone.
     await env.temporal.workflow.getHandle(workflowIds.deleteInstance(id)).result();
   }
@@ -129,7 +118,7 @@ async function deleteAll(env: TestStack, ids: string[]): Promise<void> {
 
 async function buildOnce(env: TestStack, sourceId: string, n: number, peaks: { guest: number[] }): Promise<BuildRun> {
   const started = Date.now();
-  const res = await api(env, 'POST', `/v1.0/proj-a/instances/${sourceId}/action`, { replicate: { count: n, instance: { flavorRef: FLAVOR } } });
+  const res = await apiOk(env, 'POST', `/v1.0/proj-a/instances/${sourceId}/action`, { replicate: { count: n, instance: { flavorRef: FLAVOR } } });
   const handle = env.temporal.workflow.getHandle(res.operation.id);
   const result = (await handle.result()) as { snapshotBytes: number; replicas: { replicaId: string; status: string; novaServerId?: string; error?: string }[] };
   const totalS = (Date.now() - started) / 1000;

@@ -43,6 +43,15 @@ async function replicasOf(ctx: Ctx, count: number): Promise<{ sourceId: string; 
   return { sourceId, workflowId, result };
 }
 
+/** A set whose source is gone and whose replicas lost it; replica 1 received the most. */
+function ejectDeadSource(c: Ctx) {
+  const set = seedSet(c.world, c.prefix);
+  c.world.down.add(set.source.id);
+  c.world.statusOf.set(`${c.prefix}-1`, { ioRunning: false, gtidIoPos: '0-101-9' });
+  c.world.statusOf.set(`${c.prefix}-2`, { ioRunning: false, gtidIoPos: '0-101-7', gtidSlavePos: '0-101-7', gtidBinlogPos: '0-101-7' });
+  return c.run('ejectReplicaSource', { instanceId: set.source.id, projectId: 'proj-a' });
+}
+
 const SCENARIOS: Scenario[] = [
   { workflowType: 'provisionInstance', name: 'success', play: (c) => c.run('provisionInstance', spec(randomUUID())) },
   { workflowType: 'provisionInstance', name: 'build-error-compensated', setup: (w) => (w.failBuild = true), play: (c) => c.run('provisionInstance', spec(randomUUID())) },
@@ -107,25 +116,13 @@ const SCENARIOS: Scenario[] = [
   {
     workflowType: 'ejectReplicaSource',
     name: 'dead-source',
-    play: (c) => {
-      const set = seedSet(c.world, c.prefix);
-      c.world.down.add(set.source.id);
-      c.world.statusOf.set(`${c.prefix}-1`, { ioRunning: false, gtidIoPos: '0-101-9' });
-      c.world.statusOf.set(`${c.prefix}-2`, { ioRunning: false, gtidIoPos: '0-101-7', gtidSlavePos: '0-101-7', gtidBinlogPos: '0-101-7' });
-      return c.run('ejectReplicaSource', { instanceId: set.source.id, projectId: 'proj-a' });
-    },
+    play: ejectDeadSource,
   },
   {
     workflowType: 'ejectReplicaSource',
     name: 'dead-source-semi-sync',
     setup: (w) => (w.settings.semiSync = true),
-    play: (c) => {
-      const set = seedSet(c.world, c.prefix);
-      c.world.down.add(set.source.id);
-      c.world.statusOf.set(`${c.prefix}-1`, { ioRunning: false, gtidIoPos: '0-101-9' });
-      c.world.statusOf.set(`${c.prefix}-2`, { ioRunning: false, gtidIoPos: '0-101-7', gtidSlavePos: '0-101-7', gtidBinlogPos: '0-101-7' });
-      return c.run('ejectReplicaSource', { instanceId: set.source.id, projectId: 'proj-a' });
-    },
+    play: ejectDeadSource,
   },
   {
     workflowType: 'promoteToReplicaSource',
