@@ -18,6 +18,7 @@ import { peakRssMiB } from './lib/procfs';
 import { apiOk, member, waitIdle, type Member } from './lib/api';
 import { table, type Section } from './lib/report';
 import { formatSummary, summarize } from './lib/stats';
+import { timeline } from './overhead/history';
 
 const execFileP = promisify(execFile);
 const APP = { user: 'bench', password: 'bench-pass-1' };
@@ -51,6 +52,19 @@ async function restoreTimings(env: TestStack, replicaId: string): Promise<BuildR
     }
   }
   return undefined;
+}
+
+/**
+ * One line per step of the operation and its first child, in ms from the operation's start:
+ * "name scheduled>started>closed". Logged for every build, so a slow phase can be read off
+ * the run's log without opening the Web UI.
+ */
+async function stepsLine(env: TestStack, operationId: string, childId: string): Promise<string> {
+  const [parent, child] = await Promise.all([operationId, childId].map(async (id) => timeline((await env.temporal.workflow.getHandle(id).fetchHistory()).events ?? [])));
+  const t0 = parent!.startedMs;
+  const at = (ms?: number) => (ms === undefined ? '-' : String(Math.round(ms - t0)));
+  const line = (t: NonNullable<typeof parent>) => t.steps.filter((s) => s.kind !== 'signal').map((s) => `${s.name} ${at(s.scheduledMs)}>${at(s.startedMs)}>${at(s.closedMs)}`).join(', ');
+  return `parent: ${line(parent!)} | child: ${line(child!)} | closed ${at(parent!.closedMs)}`;
 }
 
 interface BaselineRun {
@@ -116,7 +130,7 @@ async function deleteAll(env: TestStack, ids: string[]): Promise<void> {
   }
 }
 
-async function buildOnce(env: TestStack, sourceId: string, n: number, peaks: { guest: number[] }): Promise<BuildRun> {
+async function buildOnce(env: TestStack, sourceId: string, n: number, peaks: { guest: number[] }, log: (line: string) => void): Promise<BuildRun> {
   const started = Date.now();
   const res = await apiOk(env, 'POST', `/v1.0/proj-a/instances/${sourceId}/action`, { replicate: { count: n, instance: { flavorRef: FLAVOR } } });
   const handle = env.temporal.workflow.getHandle(res.operation.id);
@@ -133,6 +147,7 @@ async function buildOnce(env: TestStack, sourceId: string, n: number, peaks: { g
   }
   const slowest = children.reduce((a, b, i) => (stepAt(b, 'active') > stepAt(children[a]!, 'active') ? i : a), 0);
   const restore = await restoreTimings(env, result.replicas[slowest]!.replicaId);
+  log(`createReplicas(${n}) steps (ms): ${await stepsLine(env, res.operation.id, workflowIds.buildReplica(result.replicas[slowest]!.replicaId))}`);
   await deleteAll(env, result.replicas.map((r) => r.replicaId));
   return { n, totalS, phases: phasesOf(parent, children), snapshotBytes: result.snapshotBytes, restore };
 }
@@ -197,8 +212,8 @@ export async function benchReplicaBuild(opts: BenchOptions): Promise<Section[]> 
       const b = await baselineOnce(env, source, run);
       opts.log(`run ${run}: baseline ${b.totalS.toFixed(1)} s ${JSON.stringify(b.phases)}`);
       baselines.push(b);
-      for (const n of [1, 2, 3]) {
-        const r = await buildOnce(env, source.id, n, peaks);
+      for (const n of opts.replicaCounts) {
+        const r = await buildOnce(env, source.id, n, peaks, opts.log);
         opts.log(`run ${run}: createReplicas(${n}) ${r.totalS.toFixed(1)} s ${JSON.stringify(r.phases)} restore activity ${JSON.stringify(r.restore)}`);
         builds.push(r);
       }
@@ -217,7 +232,7 @@ export async function benchReplicaBuild(opts: BenchOptions): Promise<Section[]> 
   const ratio = n1.median / base.median;
   const scale = n3.median / n1.median;
   const snapshotMiB = builds[0] ? builds[0].snapshotBytes / 2 ** 20 : 0;
-  const phaseRows = [1, 2, 3].map((n) => {
+  const phaseRows = opts.replicaCounts.map((n) => {
     const runs = builds.filter((b) => b.n === n);
     return [`createReplicas N=${n}`, fmt(totals(n)), ...PHASES.map((p) => fmt(runs.map((r) => r.phases[p])))];
   });

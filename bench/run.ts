@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [--only build,overhead,failover] [--size-mib N] [--runs N]`
+// `npm run bench [-- --quick] [--only build,overhead,failover] [--size-mib N] [--runs N] [--replicas 1,2,3]`
 // Runs the benchmark sections one after the other on a quiet machine and rewrites
 // bench/RESULTS.md from the latest result of every section (bench/results.json).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -10,6 +10,8 @@ export interface BenchOptions {
   quick: boolean;
   runs: number;
   sizeMiB: number;
+  /** Replica counts the build section measures (default 1, 2, 3; fewer for a quick look at one). */
+  replicaCounts: number[];
   log: (line: string) => void;
 }
 
@@ -37,8 +39,9 @@ async function main(): Promise<void> {
     .option('--only <sections>', `comma-separated subset of ${Object.keys(SECTIONS).join(', ')}`)
     .option('--size-mib <n>', 'InnoDB data on the source for the replica build (default 1024; quick 100)', positive('--size-mib'))
     .option('--runs <n>', 'repetitions of each measurement (default 3)', positive('--runs'))
+    .option('--replicas <list>', 'replica counts for the build section, comma-separated (default 1,2,3)', (v) => v.split(',').map((x) => positive('--replicas')(x.trim())))
     .parse();
-  const o = program.opts<{ quick: boolean; only?: string; sizeMib?: number; runs?: number }>();
+  const o = program.opts<{ quick: boolean; only?: string; sizeMib?: number; runs?: number; replicas?: number[] }>();
   const only = o.only ? o.only.split(',').map((s) => s.trim()) : Object.keys(SECTIONS);
   const unknown = only.filter((s) => !(s in SECTIONS));
   if (unknown.length) program.error(`--only: unknown section(s) ${unknown.join(', ')}; choose from ${Object.keys(SECTIONS).join(', ')}`);
@@ -46,6 +49,7 @@ async function main(): Promise<void> {
     quick: o.quick,
     runs: o.runs ?? 3,
     sizeMiB: o.sizeMib ?? (o.quick ? 100 : 1024),
+    replicaCounts: o.replicas ?? [1, 2, 3],
     log: (line) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`),
   };
   const command = ['npm run bench', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' ');

@@ -4,7 +4,7 @@
 // delete the snapshot whatever happened. Each replica reports its own outcome: the ones
 // that failed cleaned up after themselves, the ones that succeeded stay.
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { CancellationScope, executeChild, ParentClosePolicy, patched, setHandler, startChild, uuid4, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, condition, executeChild, ParentClosePolicy, patched, setHandler, startChild, uuid4, workflowInfo } from '@temporalio/workflow';
 import { ErrorType } from '../lib/errors';
 import { monitorWorkflowId, replicaNames, replicaShape, workflowIds } from '../lib/names';
 import { createReplicasInput, type CreateReplicasInput, type CreateReplicasResult, type ReplicaOutcome } from '../lib/schemas';
@@ -13,7 +13,7 @@ import type { SnapshotMeta } from '../activities/snapshots/store';
 import { buildReplica } from './build-replica';
 import { monitorReplicationSet } from './monitor-replication-set';
 import { Progress } from './progress';
-import { renderReplicaTable, replicaProgressSignal, replicasQuery, snapshotReadySignal, type ReplicaProgress } from './replica-progress';
+import { doneWithSnapshot, renderReplicaTable, replicaProgressSignal, replicasQuery, snapshotReadySignal, type ReplicaProgress } from './replica-progress';
 
 /** Added with health monitoring: histories recorded before it never started a monitor. */
 export const START_MONITOR_PATCH = '2026-11-create-replicas-starts-monitor';
@@ -23,6 +23,13 @@ export const START_MONITOR_PATCH = '2026-11-create-replicas-starts-monitor';
  * guest agents boot) while the source's snapshot is being taken, instead of after it.
  */
 export const PROVISION_DURING_SNAPSHOT_PATCH = '2026-11-provision-during-snapshot';
+
+/**
+ * Added with the replica-build benchmark: the snapshot is deleted as soon as every replica
+ * has restored it (or failed), while they attach and catch up, instead of after the last
+ * replica is ACTIVE: removing a 1 GiB snapshot took ~0.25 s at the end of every build.
+ */
+export const DELETE_SNAPSHOT_ONCE_RESTORED_PATCH = '2026-11-delete-snapshot-once-restored';
 
 /** Every set with replicas has its monitor; one already running is left alone. */
 async function ensureMonitor(setId: string, projectId: string): Promise<void> {
@@ -67,6 +74,9 @@ export async function createReplicas(raw: CreateReplicasInput): Promise<CreateRe
   replicaIds.forEach((replicaId, i) => rows.push({ replicaId, name: names[i]!, phase: 'pending' }));
 
   const snapshotId = uuid4();
+  // One deletion, started early or in the finally below, whichever comes first.
+  let deletingSnapshot: Promise<unknown> | undefined;
+  const deleteSnapshot = () => (deletingSnapshot ??= CancellationScope.nonCancellable(() => snapshots.deleteSnapshot(snapshotId)));
   try {
     progress.phase('preparing source');
     const prepared = await guestActivities(source.novaServerId!).ensureReplicationSource();
@@ -104,6 +114,12 @@ export async function createReplicas(raw: CreateReplicasInput): Promise<CreateRe
         }
         progress.phase('building replicas');
         await Promise.all(children.map((c) => c.signal(snapshotReadySignal, { gtid: snapshot.binlog.gtid }).catch(() => undefined)));
+        if (patched(DELETE_SNAPSHOT_ONCE_RESTORED_PATCH)) {
+          // Awaited in the finally; a failure here surfaces there.
+          condition(() => rows.every((r) => doneWithSnapshot(r.phase)))
+            .then(deleteSnapshot)
+            .catch(() => undefined);
+        }
         outcomes = await Promise.all(results);
       } else {
         snapshot = await guestLong(source.novaServerId!).createSnapshot({ snapshotId });
@@ -126,7 +142,7 @@ export async function createReplicas(raw: CreateReplicasInput): Promise<CreateRe
       };
     } finally {
       // Always: on success, failure and cancellation (Trove bug 1359354 leaked these).
-      await CancellationScope.nonCancellable(() => snapshots.deleteSnapshot(snapshotId));
+      await deleteSnapshot();
     }
   } catch (err) {
     progress.fail(errorMessage(err));

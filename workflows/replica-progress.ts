@@ -19,6 +19,11 @@ export type SnapshotOutcome = { gtid: string } | { error: string };
 export const snapshotReadySignal = defineSignal<[SnapshotOutcome]>('snapshotReady');
 export const replicasQuery = defineQuery<ReplicaProgress[]>('replicas');
 
+/** Past restoring (attaching, waiting for the GTID, failed...), a replica never reads the snapshot again. */
+export function doneWithSnapshot(phase: ReplicaPhase): boolean {
+  return !['pending', 'registering', 'creating server', 'restoring'].includes(phase);
+}
+
 export function renderReplicaTable(rows: ReplicaProgress[]): string {
   const lines = ['| replica | phase | restored | lag (s) |', '|---|---|---|---|'];
   for (const r of rows) {

@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
-import { PassThrough, Readable, Transform, type Writable } from 'node:stream';
+import { Transform, type Writable } from 'node:stream';
 import { crc32 } from 'node:zlib';
 import { tailFile } from '../snapshots/tail';
 import { pipeline } from 'node:stream/promises';
@@ -37,22 +37,38 @@ export function checksumAlgorithm(checksum: string): ChecksumAlgorithm {
   throw new Error(`unknown snapshot checksum algorithm in ${JSON.stringify(checksum)}`);
 }
 
-/** Counts and checksums what flows through, reporting progress as it goes. */
-export function meter(onProgress: (bytes: number) => void, algorithm: ChecksumAlgorithm = SNAPSHOT_CHECKSUM): Transform & { bytes: number; digest(): string } {
-  const hash = algorithm === 'sha256' ? createHash('sha256') : undefined;
-  let crc = 0;
+/** Counts and checksums a snapshot's bytes, chunk by chunk. */
+export class SnapshotChecksum {
+  bytes = 0;
+  private readonly hash;
+  private crc = 0;
+
+  constructor(readonly algorithm: ChecksumAlgorithm = SNAPSHOT_CHECKSUM) {
+    this.hash = algorithm === 'sha256' ? createHash('sha256') : undefined;
+  }
+
+  update(chunk: Buffer): void {
+    if (this.hash) this.hash.update(chunk);
+    else this.crc = crc32(chunk, this.crc);
+    this.bytes += chunk.length;
+  }
+
+  digest(): string {
+    return `${this.algorithm}:${this.hash ? this.hash.digest('hex') : (this.crc >>> 0).toString(16).padStart(8, '0')}`;
+  }
+}
+
+/** A SnapshotChecksum as a pass-through stream, reporting progress as it goes. */
+export function meter(onProgress: (bytes: number) => void, algorithm: ChecksumAlgorithm = SNAPSHOT_CHECKSUM): Transform & { sum: SnapshotChecksum } {
+  const sum = new SnapshotChecksum(algorithm);
   const t = new Transform({
     transform(chunk: Buffer, _enc, cb) {
-      if (hash) hash.update(chunk);
-      else crc = crc32(chunk, crc);
-      t.bytes += chunk.length;
-      onProgress(t.bytes);
+      sum.update(chunk);
+      onProgress(sum.bytes);
       cb(null, chunk);
     },
-  }) as Transform & { bytes: number; digest(): string };
-  t.bytes = 0;
-  t.digest = () => `${algorithm}:${hash ? hash.digest('hex') : (crc >>> 0).toString(16).padStart(8, '0')}`;
-  return t;
+  });
+  return Object.assign(t, { sum });
 }
 
 export interface BackupResult {
@@ -87,13 +103,19 @@ export async function streamBackup(
     child.once('error', reject);
     child.once('exit', (code) => resolve(code));
   });
-  const m = meter(onProgress);
   let code: number | null;
+  let sum: SnapshotChecksum;
   if (file && 'file' in out) {
     // Checksummed while it is written (a tail of the file), so the snapshot is ready as
     // soon as the backup ends.
     let ended = false;
-    const summed = pipeline(Readable.from(tailFile(out.file, { done: async () => ended })), m, new PassThrough().resume());
+    sum = new SnapshotChecksum();
+    const summed = (async () => {
+      for await (const chunk of tailFile(out.file, { done: async () => ended })) {
+        sum.update(chunk);
+        onProgress(sum.bytes);
+      }
+    })();
     summed.catch(() => undefined); // awaited below; a throw before that must not go unhandled
     try {
       code = await exited;
@@ -103,18 +125,24 @@ export async function streamBackup(
     }
     await summed;
   } else {
+    const m = meter(onProgress);
+    sum = m.sum;
     await pipeline(child.stdout!, m, out as Writable);
     code = await exited;
   }
   if (code !== 0) throw new Error(`mariadb-backup exited with ${code}: ${log.split('\n').slice(-5).join(' | ')}`);
   const binlog = parseBinlogPosition(log);
   if (!binlog) throw new Error('mariadb-backup did not report a binlog position; is log_bin on?');
-  return { bytes: m.bytes, checksum: m.digest(), binlog };
+  return { bytes: sum.bytes, checksum: sum.digest(), binlog };
 }
 
+/**
+ * Extracts an xbstream into targetDir. Chunks may be borrowed (see tailFile): each is
+ * written to mbstream, and checksummed, before the next is asked for.
+ */
 export async function extractStream(
   mbstreamBin: string,
-  input: Readable,
+  input: AsyncIterable<Buffer>,
   targetDir: string,
   onProgress: (bytes: number) => void,
   signal?: AbortSignal,
@@ -127,11 +155,29 @@ export async function extractStream(
     child.once('error', reject);
     child.once('exit', (code) => resolve(code));
   });
-  const m = meter(onProgress, algorithm);
-  await pipeline(input, m, child.stdin);
+  exited.catch(() => undefined); // awaited below
+  const sum = new SnapshotChecksum(algorithm);
+  let writeFailed = false;
+  child.stdin.on('error', () => undefined); // each write's callback gets the error too
+  const write = (chunk: Buffer) =>
+    new Promise<void>((resolve, reject) => child.stdin.write(chunk, (err) => (err ? ((writeFailed = true), reject(err)) : resolve())));
+  try {
+    for await (const chunk of input) {
+      sum.update(chunk);
+      await write(chunk);
+      onProgress(sum.bytes);
+    }
+  } catch (err) {
+    child.kill('SIGKILL');
+    const code = await exited.catch(() => null);
+    // A broken pipe means mbstream stopped (a corrupt chunk, say): its own words say why.
+    if (writeFailed) throw new Error(`mbstream exited with ${code}: ${log}`, { cause: err });
+    throw err;
+  }
+  child.stdin.end();
   const code = await exited;
   if (code !== 0) throw new Error(`mbstream exited with ${code}: ${log}`);
-  return { bytes: m.bytes, checksum: m.digest() };
+  return { bytes: sum.bytes, checksum: sum.digest() };
 }
 
 export async function prepareBackup(backupBin: string, targetDir: string): Promise<void> {

@@ -106,14 +106,14 @@ export function createReplicationActivities(d: GuestDeps, store: SnapshotStore) 
     const started = Date.now();
     const source = input.follow
       ? store.follow(input.snapshotId, { onWait: () => heartbeat({ phase: 'waiting for snapshot data' }) })
-      : await store.open(input.snapshotId).then(({ stream, meta }) => ({ stream, meta: async () => meta }));
+      : await store.open(input.snapshotId).then(({ stream, meta }) => ({ chunks: stream, meta: async () => meta }));
     await stopMariadb(layout);
     const target = `${layout.datadir}.restore`;
     await fs.rm(target, { recursive: true, force: true });
     await fs.mkdir(target, { recursive: true });
     // A followed snapshot is being written now, so with today's algorithm; a stored one says which.
     const algorithm = input.follow ? SNAPSHOT_CHECKSUM : checksumAlgorithm((await source.meta()).dataset.checksum);
-    const extracted = await extractStream(d.binaries.mbstream, source.stream, target, (bytes) => heartbeat({ phase: 'restore', bytes }), cancellationSignal(), algorithm);
+    const extracted = await extractStream(d.binaries.mbstream, source.chunks, target, (bytes) => heartbeat({ phase: 'restore', bytes }), cancellationSignal(), algorithm);
     const meta = await source.meta();
     const extractedAt = Date.now();
     if (extracted.checksum !== meta.dataset.checksum) {

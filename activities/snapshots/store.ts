@@ -2,7 +2,7 @@
 // The folder store suits one machine; Swift or S3 would implement the same interface.
 import { createReadStream, createWriteStream, existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { Readable, type Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { tailFile, type TailOptions } from './tail';
 
 /** The seed spec's snapshot metadata, plus what a GTID replica needs. */
@@ -23,10 +23,11 @@ export interface SnapshotStore {
   open(snapshotId: string): Promise<{ stream: Readable; meta: SnapshotMeta }>;
   /**
    * Reads a snapshot while it is still being written, so a replica restores as the source
-   * streams: the data as it grows, until the writer commits. meta() answers once the
-   * stream has ended. Fails when the snapshot is aborted, or never appears within waitMs.
+   * streams: the data as it grows, until the writer commits. Each chunk is valid until the
+   * next is asked for (copy it to keep it). meta() answers once the chunks have ended.
+   * Fails when the snapshot is aborted, or never appears within waitMs.
    */
-  follow(snapshotId: string, opts?: FollowOptions): { stream: Readable; meta: () => Promise<SnapshotMeta> };
+  follow(snapshotId: string, opts?: FollowOptions): { chunks: AsyncIterable<Buffer>; meta: () => Promise<SnapshotMeta> };
   meta(snapshotId: string): Promise<SnapshotMeta | undefined>;
   delete(snapshotId: string): Promise<boolean>;
   list(): Promise<string[]>;
@@ -97,7 +98,7 @@ export class FolderSnapshotStore implements SnapshotStore {
       },
     });
     return {
-      stream: Readable.from(chunks, { objectMode: false }),
+      chunks,
       meta: async () => {
         if (!committed) throw new Error(`snapshot ${snapshotId} has not been read to its end`);
         return committed;

@@ -54,7 +54,7 @@ describe('snapshot checksums', () => {
   const run = async (chunks: string[], algorithm?: ChecksumAlgorithm) => {
     const m = meter(() => undefined, algorithm);
     await pipeline(Readable.from(chunks.map((c) => Buffer.from(c))), m, new Writable({ write: (_c, _e, cb) => cb() }));
-    return { digest: m.digest(), bytes: m.bytes };
+    return { digest: m.sum.digest(), bytes: m.sum.bytes };
   };
   test.each<[string, string[], ChecksumAlgorithm | undefined, string]>([
     ['crc32 check value, one chunk', ['123456789'], undefined, 'crc32:cbf43926'],

@@ -4,7 +4,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import type { Readable } from 'node:stream';
 import { FolderSnapshotStore, type SnapshotMeta } from '../../activities/snapshots/store';
 
 let root: string;
@@ -20,9 +19,10 @@ const metaOf = (snapshotId: string): SnapshotMeta => ({
   created: '2026-11-22T00:00:00.000Z',
 });
 
-async function readAll(stream: Readable): Promise<Buffer> {
+/** Copies every chunk: a follower's chunks are borrowed, valid until the next is read. */
+async function readAll(chunks: AsyncIterable<Buffer>): Promise<Buffer> {
   const parts: Buffer[] = [];
-  for await (const chunk of stream) parts.push(chunk as Buffer);
+  for await (const chunk of chunks) parts.push(Buffer.from(chunk));
   return Buffer.concat(parts);
 }
 
@@ -34,7 +34,7 @@ test('a follower started before the snapshot exists reads every byte, then the c
   const store = new FolderSnapshotStore(root);
   const id = randomUUID();
   const followed = store.follow(id, { pollMs: 10 });
-  const reading = readAll(followed.stream);
+  const reading = readAll(followed.chunks);
   await sleep(50);
   const writer = await store.create(id);
   const out = writer.openStream();
@@ -56,7 +56,7 @@ test('an aborted snapshot fails its follower and names the snapshot', async () =
   const out = writer.openStream();
   await write(out, Buffer.alloc(1000, 7));
   const followed = store.follow(id, { pollMs: 10 });
-  const reading = readAll(followed.stream);
+  const reading = readAll(followed.chunks);
   await sleep(50);
   out.end();
   await writer.abort();
@@ -67,5 +67,5 @@ test('an aborted snapshot fails its follower and names the snapshot', async () =
 test('a snapshot that never appears fails its follower after the wait', async () => {
   const id = randomUUID();
   const followed = new FolderSnapshotStore(root).follow(id, { pollMs: 10, waitMs: 100 });
-  await expect(readAll(followed.stream)).rejects.toThrow(`${id}/backup.xbstream did not appear within 100 ms`);
+  await expect(readAll(followed.chunks)).rejects.toThrow(`${id}/backup.xbstream did not appear within 100 ms`);
 });

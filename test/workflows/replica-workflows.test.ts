@@ -32,7 +32,10 @@ test('two replicas from one snapshot: both ACTIVE, one account each on the sourc
   expect(world.calls.filter((c) => c === 'createSnapshot')).toHaveLength(1);
   expect(world.calls.filter((c) => c === 'restoreSnapshot')).toHaveLength(2);
   expect(world.snapshots.size).toBe(0);
-  expect(world.calls).toContain('deleteSnapshot');
+  // Once, as soon as both replicas had restored it: before they were ACTIVE, not after.
+  expect(world.calls.filter((c) => c === 'deleteSnapshot')).toHaveLength(1);
+  expect(world.calls.indexOf('deleteSnapshot')).toBeGreaterThan(world.calls.lastIndexOf('restoreSnapshot'));
+  expect(world.calls.indexOf('deleteSnapshot')).toBeLessThan(world.calls.lastIndexOf('setInstanceStatus:ACTIVE'));
   const sourceServer = world.instances.get(sourceId)!.novaServerId!;
   expect(world.accounts.get(sourceServer)!.size).toBe(2);
   expect(world.credentials.size).toBe(2);
