@@ -4,6 +4,11 @@
 # point it at the source from the backup's GTID, and wait until it has caught up.
 # Prints one "phase <name> <seconds>" line per step (snapshot+extract is one streamed step).
 #
+# With SNAPSHOT_FILE set, the backup goes through a file the way createReplicas uses its
+# snapshot store (the backup writes the file, the restore follows it as it grows) instead of
+# a pipe: the same design as the product, by hand, so the two baselines tell the cost of
+# storing the snapshot apart from the cost of orchestrating.
+#
 # Environment: SRC_SOCKET, SRC_HOST, SRC_USER and MYSQL_PWD (the source's admin, over its
 # socket), REPL_USER / REPL_PASSWORD (created on the source), TARGET_DIR (empty or absent),
 # SERVER_ID, BIND (address), PORT, BUFFER_POOL_MB. The replica is left running; its pid is
@@ -19,9 +24,20 @@ src() { mariadb --socket="$SRC_SOCKET" --user="$SRC_USER" --batch --skip-column-
 data="$TARGET_DIR/data"
 mkdir -p "$data" "$TARGET_DIR/scratch"
 
+backup() { mariadb-backup --backup --stream=xbstream --target-dir="$TARGET_DIR/scratch" --socket="$SRC_SOCKET" --user="$SRC_USER" 2>"$TARGET_DIR/backup.log"; }
+
 t=$(now)
-mariadb-backup --backup --stream=xbstream --target-dir="$TARGET_DIR/scratch" --socket="$SRC_SOCKET" --user="$SRC_USER" 2>"$TARGET_DIR/backup.log" \
-  | mbstream -x -C "$data"
+if [ -n "${SNAPSHOT_FILE:-}" ]; then
+  : >"$SNAPSHOT_FILE"
+  backup >"$SNAPSHOT_FILE" &
+  writer=$!
+  # tail ends once the writer has exited and the file is read to its end.
+  tail -c +1 -s 0.05 -f --pid="$writer" "$SNAPSHOT_FILE" | mbstream -x -C "$data"
+  wait "$writer"
+  rm -f "$SNAPSHOT_FILE"
+else
+  backup | mbstream -x -C "$data"
+fi
 phase snapshot_extract "$t"
 
 t=$(now)

@@ -3,6 +3,7 @@
 // machine of the run that produced it; results.json holds the latest of each.
 import * as os from 'node:os';
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 
 export interface Target {
   what: string;
@@ -28,6 +29,8 @@ export interface Machine {
   kernel: string;
   node: string;
   mariadb: string;
+  /** Absent in results recorded before it was asked. */
+  freePageReporting?: boolean;
 }
 
 export interface RecordedSection extends Section {
@@ -49,6 +52,7 @@ export function machine(): Machine {
     }
   }
   return {
+    freePageReporting: freePageReporting(),
     cpus: cpus[0]?.model ?? 'unknown',
     cores: cpus.length,
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
@@ -58,13 +62,28 @@ export function machine(): Machine {
   };
 }
 
+/**
+ * Whether this is a VM handing freed memory back to its host (virtio-balloon free page
+ * reporting): there, the first touch of every page allocated afterwards faults into the
+ * host, which made writing a fresh GiB cost ~1-3 s here, and is the main noise in the
+ * replica build (bench/README.md).
+ */
+function freePageReporting(): boolean {
+  try {
+    return Number(readFileSync('/sys/module/page_reporting/parameters/page_reporting_order', 'utf8')) > 0;
+  } catch {
+    return false;
+  }
+}
+
 /** A markdown table from a header and rows. */
 export function table(header: string[], rows: (string | number)[][]): string {
   const line = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
-const describeMachine = (m: Machine) => `${m.cores} cores (${m.cpus}), ${m.memoryGiB} GiB memory, ${m.kernel}; Node ${m.node}; MariaDB ${m.mariadb}`;
+const describeMachine = (m: Machine) =>
+  `${m.cores} cores (${m.cpus}), ${m.memoryGiB} GiB memory${m.freePageReporting ? ' (a VM with free page reporting: freed memory goes back to the host)' : ''}, ${m.kernel}; Node ${m.node}; MariaDB ${m.mariadb}`;
 
 export function renderResults(sections: RecordedSection[], appendix = ''): string {
   const targets = sections.flatMap((s) => s.targets.map((t) => [s.title, t.what, t.measured, t.met ? 'met' : '**missed**']));
