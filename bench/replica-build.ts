@@ -236,11 +236,11 @@ export async function benchReplicaBuild(opts: BenchOptions): Promise<Section[]> 
   const via = (v: BaselineVia) => baselines.filter((b) => b.via === v);
   const base = summarize(via('pipe').map((b) => b.totalS));
   const baseFile = summarize(via('file').map((b) => b.totalS));
-  const n1 = summarize(totals(1));
-  const n3 = summarize(totals(3));
-  const ratio = n1.median / base.median;
-  const ratioFile = n1.median / baseFile.median;
-  const scale = n3.median / n1.median;
+  // NaN when a count was not measured (--replicas): its target then reads as missed.
+  const medianOf = (values: number[]) => (values.length ? summarize(values).median : NaN);
+  const ratio = medianOf(totals(1)) / base.median;
+  const ratioFile = medianOf(totals(1)) / baseFile.median;
+  const scale = medianOf(totals(3)) / medianOf(totals(1));
   const snapshotMiB = builds[0] ? builds[0].snapshotBytes / 2 ** 20 : 0;
   const phaseRows = opts.replicaCounts.map((n) => {
     const runs = builds.filter((b) => b.n === n);
