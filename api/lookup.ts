@@ -14,12 +14,15 @@ export async function findInstance(store: RegistryStore, project: string, ref: s
 }
 
 /** The operation running on the instance or on its replication set, if any. */
-export async function busyWith(store: RegistryStore, rec: InstanceRecord): Promise<{ message: string; operation: string; type: string | null } | undefined> {
-  if (rec.operationId) return { message: `instance ${rec.id} is busy with operation ${rec.operationId} (${rec.operationType})`, operation: rec.operationId, type: rec.operationType };
+export async function busyWith(
+  store: RegistryStore,
+  rec: InstanceRecord,
+): Promise<{ message: string; operation: string; type: string | null; held: 'instance' | 'set' } | undefined> {
+  if (rec.operationId) return { message: `instance ${rec.id} is busy with operation ${rec.operationId} (${rec.operationType})`, operation: rec.operationId, type: rec.operationType, held: 'instance' };
   if (rec.replicationSetId) {
     const lock = await store.getSetLock(rec.replicationSetId);
     if (lock?.operationId) {
-      return { message: `replication set ${rec.replicationSetId} is busy with operation ${lock.operationId} (${lock.operationType})`, operation: lock.operationId, type: lock.operationType };
+      return { message: `replication set ${rec.replicationSetId} is busy with operation ${lock.operationId} (${lock.operationType})`, operation: lock.operationId, type: lock.operationType, held: 'set' };
     }
   }
   return undefined;

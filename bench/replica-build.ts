@@ -11,6 +11,7 @@ import { createConnection } from 'mysql2/promise';
 import { freePort } from '../scripts/stack/stack';
 import { workflowIds } from '../lib/names';
 import type { OperationProgress } from '../lib/schemas';
+import { activityResult } from '../test/helpers/histories';
 import { adminQuery } from '../test/helpers/mysql';
 import { eventually, startTestStack, type TestStack } from '../test/helpers/stack';
 import type { BenchOptions } from './run';
@@ -36,22 +37,6 @@ interface BuildRun {
   snapshotBytes: number;
   /** The slowest replica's restore activity, from its own result. */
   restore?: { extract: number; prepare: number; start: number };
-}
-
-/** The restoreSnapshot activity's result in a buildReplica history (its own timings). */
-async function restoreTimings(env: TestStack, replicaId: string): Promise<BuildRun['restore']> {
-  const history = await env.temporal.workflow.getHandle(workflowIds.buildReplica(replicaId)).fetchHistory();
-  const scheduled = new Map<string, string>();
-  for (const e of history.events ?? []) {
-    const s = e.activityTaskScheduledEventAttributes;
-    if (s) scheduled.set(String(e.eventId), s.activityType?.name ?? '');
-    const c = e.activityTaskCompletedEventAttributes;
-    if (c && scheduled.get(String(c.scheduledEventId)) === 'restoreSnapshot') {
-      const data = c.result?.payloads?.[0]?.data;
-      return data ? (JSON.parse(Buffer.from(data).toString('utf8')) as { seconds?: BuildRun['restore'] }).seconds : undefined;
-    }
-  }
-  return undefined;
 }
 
 /**
@@ -150,7 +135,7 @@ async function buildOnce(env: TestStack, sourceId: string, n: number, peaks: { g
     if (peak !== undefined) peaks.guest.push(peak);
   }
   const slowest = children.reduce((a, b, i) => (stepAt(b, 'active') > stepAt(children[a]!, 'active') ? i : a), 0);
-  const restore = await restoreTimings(env, result.replicas[slowest]!.replicaId);
+  const restore = (await activityResult<{ seconds?: BuildRun['restore'] }>(env.temporal, workflowIds.buildReplica(result.replicas[slowest]!.replicaId), 'restoreSnapshot'))?.seconds;
   log(`createReplicas(${n}) steps (ms): ${await stepsLine(env, res.operation.id, workflowIds.buildReplica(result.replicas[slowest]!.replicaId))}`);
   await deleteAll(env, result.replicas.map((r) => r.replicaId));
   return { n, totalS, phases: phasesOf(parent, children), snapshotBytes: result.snapshotBytes, restore };

@@ -10,6 +10,11 @@ export const ErrorType = {
   PreflightFailed: 'PreflightFailed',
   SourceHealthy: 'SourceHealthy',
   NoCandidate: 'NoCandidate',
+  /**
+   * The set is held by the delete of another of its replicas: seconds, not minutes, so the
+   * lock is asked for again (retryable) instead of refusing the second delete.
+   */
+  SetBusyWithDelete: 'SetBusyWithDelete',
 } as const;
 export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];
 

@@ -230,7 +230,7 @@ export class ComputeService {
 
   spec(server: ServerRecord): ServerSpec {
     const ram = findFlavor(server.flavorId)?.ram ?? 0;
-    return { id: server.id, name: server.name, address: server.address ?? '', flavorRamMb: ram, runtime: server.runtime };
+    return { id: server.id, name: server.name, address: server.address ?? '', flavorRamMb: ram, metadata: server.metadata, runtime: server.runtime };
   }
 
   setPoweredOff(server: ServerRecord): void {

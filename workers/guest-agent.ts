@@ -1,20 +1,32 @@
 // The guest agent: Trove's guest agent as a Temporal worker on guest-<novaServerId>. Nova
 // starts one per server (and restarts it if it dies); everything that must happen on the
 // database host is an activity served here.
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { createGuestActivities, resumeIfPrepared, type GuestDeps } from '../activities/guest/activities';
 import { serverLayout } from '../activities/guest/layout';
 import { createReplicationActivities } from '../activities/guest/replication';
 import { FolderSnapshotStore } from '../activities/snapshots/store';
 import { stopMariadb } from '../activities/guest/mariadb-process';
+import { BootExtraction } from '../activities/guest/snapshot-extract';
 import { Maintenance, startWatchdog } from '../activities/guest/watchdog';
 import { guestConfigSchema, loadConfig, snapshotDir, type GuestConfig } from '../lib/config';
 import { guestTaskQueue } from '../lib/names';
 import { parseSecretKey } from '../lib/secrets';
 import { createLogger } from './logger';
 
+/** Nova's metadata for this server (its config drive), or none. */
+function serverMetadata(serverDir: string): Record<string, string> {
+  try {
+    return (JSON.parse(readFileSync(path.join(serverDir, 'meta_data.json'), 'utf8')) as { meta?: Record<string, string> }).meta ?? {};
+  } catch {
+    return {};
+  }
+}
+
 export async function runGuestAgent(config: GuestConfig): Promise<void> {
   const log = createLogger('guest-agent', config.TROVE_LOG_LEVEL);
+  const store = new FolderSnapshotStore(snapshotDir(config));
   const deps: GuestDeps = {
     layout: serverLayout(config.TROVE_SERVER_DIR),
     address: config.TROVE_SERVER_ADDRESS,
@@ -24,6 +36,17 @@ export async function runGuestAgent(config: GuestConfig): Promise<void> {
     snapshotDir: snapshotDir(config),
     maintenance: new Maintenance(),
   };
+  // A replica's server names the snapshot it is built from: extract it now, while the
+  // Temporal worker (a third of a second to load) is still starting.
+  const restoreFrom = serverMetadata(config.TROVE_SERVER_DIR).trove_restore_snapshot;
+  if (restoreFrom) {
+    const extraction = new BootExtraction(restoreFrom);
+    if (extraction.start(deps.layout, deps.binaries.mbstream, store)) {
+      deps.bootExtraction = extraction;
+      log.info({ snapshotId: restoreFrom }, 'extracting the snapshot named by the server metadata');
+    }
+  }
+  const { NativeConnection, Worker } = await import('@temporalio/worker');
   const resumed = await resumeIfPrepared(deps);
   if (resumed) log.info({ pid: resumed }, 'mariadbd running');
 
@@ -35,7 +58,7 @@ export async function runGuestAgent(config: GuestConfig): Promise<void> {
       connection,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue,
-      activities: { ...createGuestActivities(deps), ...createReplicationActivities(deps, new FolderSnapshotStore(deps.snapshotDir)) },
+      activities: { ...createGuestActivities(deps), ...createReplicationActivities(deps, store) },
     });
     log.info({ taskQueue, address: deps.address }, 'guest agent polling');
     await worker.run();

@@ -3,7 +3,7 @@
 // account on the source, replicate from the snapshot's GTID, wait until it has caught up.
 // A failure undoes everything this replica created: account, server, record.
 import { ApplicationFailure } from '@temporalio/common';
-import { CancellationScope, condition, getExternalWorkflowHandle, setHandler, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, condition, getExternalWorkflowHandle, patched, setHandler, workflowInfo } from '@temporalio/workflow';
 import { ErrorType } from '../lib/errors';
 import { novaServerName } from '../lib/names';
 import { buildReplicaInput, type BuildReplicaInput, type ReplicaOutcome, type ReplicaPhase } from '../lib/schemas';
@@ -11,6 +11,13 @@ import { compute, computeWait, errorMessage, guestActivities, guestLong, operati
 import { Progress } from './progress';
 import { replicaProgressSignal, snapshotReadySignal, type ReplicaProgress, type SnapshotOutcome } from './replica-progress';
 import { Saga } from './saga';
+
+/**
+ * Added with the replica-build benchmark: a replica's server is created with the snapshot
+ * in its metadata, so its guest starts extracting it at boot rather than when the agent's
+ * worker has loaded and picked up restoreSnapshot.
+ */
+export const RESTORE_ON_BOOT_PATCH = '2026-11-restore-on-boot';
 
 export async function buildReplica(raw: BuildReplicaInput): Promise<ReplicaOutcome> {
   const spec = parseInput(buildReplicaInput, raw);
@@ -58,7 +65,13 @@ export async function buildReplica(raw: BuildReplicaInput): Promise<ReplicaOutco
       name,
       flavorId: spec.flavorId,
       availabilityZone: spec.availabilityZone ?? undefined,
-      metadata: { trove_instance_id: spec.replicaId, trove_project_id: spec.projectId, trove_replica_of: spec.source.instanceId },
+      metadata: {
+        trove_instance_id: spec.replicaId,
+        trove_project_id: spec.projectId,
+        trove_replica_of: spec.source.instanceId,
+        // The guest starts extracting the snapshot as it boots (see restoreSnapshot).
+        ...(patched(RESTORE_ON_BOOT_PATCH) ? { trove_restore_snapshot: spec.snapshotId } : {}),
+      },
     });
     const ready = await computeWait.waitForServerActive(novaServerId);
     await registry.recordServer({ instanceId: spec.replicaId, novaServerId, address: ready.address });

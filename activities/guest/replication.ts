@@ -3,13 +3,14 @@
 // detach). Each checks the server's state first, so a retry after a crash converges.
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { cancellationSignal, heartbeat, sleep } from '@temporalio/activity';
+import { cancellationSignal, Context, heartbeat, sleep } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { ErrorType } from '../../lib/errors';
 import { unsealSecret } from '../../lib/secrets';
 import type { SnapshotMeta, SnapshotStore } from '../snapshots/store';
 import { ensureAdminPassword } from './admin-secret';
-import { checksumAlgorithm, extractStream, prepareBackup, SNAPSHOT_CHECKSUM, streamBackup } from './mariabackup';
+import { prepareBackup, streamBackup } from './mariabackup';
+import { extractSnapshot, restoreTarget, type Extracted } from './snapshot-extract';
 import { ADMIN_USER, MYSQL_PORT, nativePasswordHash, SEMI_SYNC_TIMEOUT_MS, type SemiSyncRole } from './mariadb-config';
 import { startMariadb, stopMariadb } from './mariadb-process';
 import { queryRows, withAdmin, writeServerConfig, type GuestDeps } from './server';
@@ -51,7 +52,9 @@ interface SlaveStatusRow {
 export interface RestoreResult {
   bytes: number;
   skipped: boolean;
-  /** extract: from the first byte to the checksum (a followed snapshot: until it is committed). */
+  /** The extraction began as the agent booted (Nova metadata), before this activity ran. */
+  startedAtBoot?: boolean;
+  /** extract: from the activity's start to the checksum (a followed snapshot: until it is committed). */
   seconds?: { extract: number; prepare: number; start: number };
 }
 
@@ -104,25 +107,35 @@ export function createReplicationActivities(d: GuestDeps, store: SnapshotStore) 
       return { bytes: 0, skipped: true };
     }
     const started = Date.now();
-    const source = input.follow
-      ? store.follow(input.snapshotId, { onWait: () => heartbeat({ phase: 'waiting for snapshot data' }) })
-      : await store.open(input.snapshotId).then(({ stream, meta }) => ({ chunks: stream, meta: async () => meta }));
     await stopMariadb(layout);
-    const target = `${layout.datadir}.restore`;
-    await fs.rm(target, { recursive: true, force: true });
-    await fs.mkdir(target, { recursive: true });
-    // A followed snapshot is being written now, so with today's algorithm; a stored one says which.
-    const algorithm = input.follow ? SNAPSHOT_CHECKSUM : checksumAlgorithm((await source.meta()).dataset.checksum);
-    const extracted = await extractStream(d.binaries.mbstream, source.chunks, target, (bytes) => heartbeat({ phase: 'restore', bytes }), cancellationSignal(), algorithm);
-    const meta = await source.meta();
+    const atBoot = d.bootExtraction?.take(input.snapshotId);
+    let extracted: Extracted;
+    if (atBoot) {
+      // Started as the agent booted: report its progress while it runs on.
+      const beat = setInterval(() => heartbeat({ phase: 'restore', bytes: d.bootExtraction!.bytes, startedAtBoot: true }), 1000);
+      try {
+        extracted = await Promise.race([atBoot, Context.current().cancelled]);
+      } finally {
+        clearInterval(beat);
+      }
+    } else {
+      await d.bootExtraction?.idle();
+      extracted = await extractSnapshot(layout, d.binaries.mbstream, store, input.snapshotId, {
+        follow: input.follow ?? false,
+        onProgress: (bytes) => heartbeat({ phase: 'restore', bytes }),
+        onWait: () => heartbeat({ phase: 'waiting for snapshot data' }),
+        signal: cancellationSignal(),
+      });
+    }
+    const { meta } = extracted;
     const extractedAt = Date.now();
     if (extracted.checksum !== meta.dataset.checksum) {
       throw new Error(`snapshot ${input.snapshotId} is corrupt: checksum ${extracted.checksum} does not match ${meta.dataset.checksum}`);
     }
     heartbeat({ phase: 'prepare', bytes: extracted.bytes });
-    await prepareBackup(d.binaries.backup, target);
+    await prepareBackup(d.binaries.backup, restoreTarget(layout));
     await fs.rm(layout.datadir, { recursive: true, force: true });
-    await fs.rename(target, layout.datadir);
+    await fs.rename(restoreTarget(layout), layout.datadir);
     const preparedAt = Date.now();
     await writeServerConfig(d, { mysqlServerId: input.mysqlServerId, readOnly: input.readOnly });
     heartbeat({ phase: 'start' });
@@ -131,7 +144,7 @@ export function createReplicationActivities(d: GuestDeps, store: SnapshotStore) 
     await fs.writeFile(layout.preparedMarker, new Date().toISOString());
     // Where a restore spends its time, visible in the activity's result in the Web UI.
     const seconds = (from: number, to: number) => (to - from) / 1000;
-    return { bytes: extracted.bytes, skipped: false, seconds: { extract: seconds(started, extractedAt), prepare: seconds(extractedAt, preparedAt), start: seconds(preparedAt, Date.now()) } };
+    return { bytes: extracted.bytes, skipped: false, startedAtBoot: atBoot !== undefined, seconds: { extract: seconds(started, extractedAt), prepare: seconds(extractedAt, preparedAt), start: seconds(preparedAt, Date.now()) } };
   }
 
   return {

@@ -9,6 +9,7 @@ import type { ServerLayout } from './layout';
 import { nativePasswordHash, renderInitSql, renderMyCnf, type SemiSyncRole } from './mariadb-config';
 import { connectAdmin, type MariadbBinaries } from './mariadb-process';
 import type { Maintenance } from './watchdog';
+import type { BootExtraction } from './snapshot-extract';
 
 export interface GuestDeps {
   layout: ServerLayout;
@@ -19,6 +20,8 @@ export interface GuestDeps {
   snapshotDir: string;
   /** Held while an activity stops the database on purpose, so the watchdog keeps off. */
   maintenance: Maintenance;
+  /** The snapshot extraction this server started as it booted, if Nova's metadata named one. */
+  bootExtraction?: BootExtraction;
 }
 
 /** Writes a file only when its content changes; says whether it did. */

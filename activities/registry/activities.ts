@@ -110,7 +110,10 @@ export function createRegistryActivities(store: RegistryStore, options: Registry
         const set = await store.acquireSet(rec.replicationSetId, input.operationId, input.operationType);
         if (!set.acquired) {
           await store.releaseOperation(input.instanceId, input.operationId);
-          throw nonRetryable(`replication set ${rec.replicationSetId} is busy with operation ${set.heldBy} (${set.type})`, ErrorType.OperationConflict);
+          const busy = `replication set ${rec.replicationSetId} is busy with operation ${set.heldBy} (${set.type})`;
+          // Two replicas of one set deleted together: the second waits for the first.
+          if (set.type === 'deleteInstance') throw ApplicationFailure.retryable(busy, ErrorType.SetBusyWithDelete);
+          throw nonRetryable(busy, ErrorType.OperationConflict);
         }
       }
       return summary(rec);

@@ -110,7 +110,9 @@ export function registerInstanceRoutes(app: FastifyInstance, d: InstanceRouteDep
     const rec = await findInstance(req.params.project, req.params.id!);
     if (!rec) return sendError(reply, 404, `instance ${req.params.id} not found`);
     const busy = await busyWith(d.store, rec);
-    if (busy && busy.operation !== workflowIds.deleteInstance(rec.id)) {
+    // A replica whose set another replica's delete holds is deleted next (it waits for the lock).
+    const waitsForDelete = busy?.held === 'set' && busy.type === 'deleteInstance' && rec.replicaOf !== null;
+    if (busy && busy.operation !== workflowIds.deleteInstance(rec.id) && !waitsForDelete) {
       return sendError(reply, 409, `${busy.message}; try again when it ends`, { operation: busy.operation });
     }
     await startDeleteInstance(d.temporal, { instanceId: rec.id, projectId: rec.projectId });

@@ -48,6 +48,9 @@ export class ProcessDriver implements ComputeDriver {
     fs.mkdirSync(dir, { recursive: true });
     const guestPidFile = path.join(dir, 'guest.pid');
     fs.rmSync(guestPidFile, { force: true });
+    // A config drive's meta_data.json (OpenStack's layout, one level flatter): what the
+    // guest may read at boot before anything talks to it.
+    fs.writeFileSync(path.join(dir, 'meta_data.json'), JSON.stringify({ uuid: server.id, name: server.name, meta: server.metadata }));
     const consoleFd = fs.openSync(path.join(dir, 'console.log'), 'a');
     try {
       const [initBin, ...initArgs] = this.options.initCommand;

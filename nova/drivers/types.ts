@@ -9,6 +9,8 @@ export interface ServerSpec {
   name: string;
   address: string;
   flavorRamMb: number;
+  /** The server's metadata (key/value), offered to the guest like a config drive. */
+  metadata: Record<string, string>;
   /** The running instance, when there is one. */
   runtime: ServerRuntime | null;
 }

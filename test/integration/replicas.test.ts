@@ -7,6 +7,8 @@ import { createConnection, type Connection } from 'mysql2/promise';
 import { adminQuery, checksums } from '../helpers/mysql';
 import { serverFolders, serverProcesses } from '../helpers/leftovers';
 import { eventually, sleep, startTestStack, type TestStack } from '../helpers/stack';
+import { workflowIds } from '../../lib/names';
+import { activityResult } from '../helpers/histories';
 
 let env: TestStack;
 let master: { id: string; ip: string; novaServerId: string };
@@ -86,6 +88,10 @@ test('two replicas from one snapshot: same data, read-only, current within 5 s, 
   const result = await env.temporal.workflow.getHandle(res.operation.id).result();
   expect(result.replicas.map((r: { status: string }) => r.status)).toEqual(['ACTIVE', 'ACTIVE']);
   expect(result.sourceRestarted).toBe(false);
+  // Each replica's guest began extracting the snapshot as it booted (Nova metadata).
+  for (const id of replicaIds) {
+    expect(await activityResult(env.temporal, workflowIds.buildReplica(id), 'restoreSnapshot')).toMatchObject({ skipped: false, startedAtBoot: true });
+  }
 
   const src = await show(master.id);
   expect(src.replicas.map((r: { id: string }) => r.id).sort()).toEqual([...replicaIds].sort());
@@ -219,4 +225,17 @@ test('the orchestrator worker is SIGKILLed during the restore: the operation com
   // master + detached + the replicas: one Nova server and one folder each.
   expect((await env.nova.listServers()).length).toBe(2 + all.length);
   expect(serverFolders(env.dataDir).length).toBe(2 + all.length);
+  replicaIds = all;
+});
+
+test('two replicas of one set deleted at the same moment: both requests accepted, both replicas go', async () => {
+  const doomed = replicaIds.slice(-2);
+  const answers = await Promise.all(doomed.map((id) => env.api('DELETE', `/v1.0/proj-a/instances/${id}`)));
+  expect(answers.map((r) => r.status)).toEqual([202, 202]);
+  // A delete holds the set's lock: the other waits for it instead of failing "set busy".
+  await Promise.all(doomed.map((id) => env.temporal.workflow.getHandle(workflowIds.deleteInstance(id)).result()));
+  for (const id of doomed) expect(await env.store!.getInstance(id)).toBeUndefined();
+  const left = replicaIds.slice(0, -2);
+  expect(await replicationUsersOn(master.novaServerId)).toHaveLength(left.length);
+  expect((await env.nova.listServers()).length).toBe(2 + left.length);
 });

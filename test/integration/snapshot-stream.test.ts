@@ -1,13 +1,17 @@
 // A snapshot restored while it is still being written, through the real mbstream: the
 // follower's chunks are borrowed views of one buffer, so this proves each reaches mbstream
-// (and the checksum) before the next read overwrites it.
+// (and the checksum) before the next read overwrites it; and the extraction a replica's
+// guest starts at boot, handed over to its restore activity.
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { extractStream } from '../../activities/guest/mariabackup';
+import { serverLayout } from '../../activities/guest/layout';
+import { BootExtraction, restoreTarget } from '../../activities/guest/snapshot-extract';
+import { FolderSnapshotStore, type SnapshotMeta } from '../../activities/snapshots/store';
 import { tailFile } from '../../activities/snapshots/tail';
 
 let dir: string;
@@ -54,4 +58,39 @@ test("a corrupt stream fails with mbstream's own reason", async () => {
   const target = path.join(dir, 'restored');
   mkdirSync(target);
   await expect(extractStream('mbstream', tailFile(file, { done: async () => true }), target, () => undefined)).rejects.toThrow(/mbstream exited with 1: .*invalid checksum/);
+});
+
+describe('BootExtraction: a snapshot named by the server metadata, extracted as the guest boots', () => {
+  const meta = (snapshotId: string, stream: Buffer): SnapshotMeta => ({
+    snapshotId,
+    master: { host: '127.0.1.1', port: 3306 },
+    dataset: { datastore: 'mariadb', datastoreVersion: '10.11', sizeBytes: stream.length, location: 'file://x', checksum: `crc32:${(crc32(stream) >>> 0).toString(16).padStart(8, '0')}` },
+    binlog: { file: 'mysql-bin.000001', position: 4, gtid: '0-1-1' },
+    created: '2026-11-22T00:00:00.000Z',
+  });
+
+  test('follows the snapshot from before it exists, and is handed over once', async () => {
+    const { data, stream } = xbstream();
+    const store = new FolderSnapshotStore(path.join(dir, 'store'));
+    const layout = serverLayout(path.join(dir, 'server'));
+    const id = randomUUID();
+    const boot = new BootExtraction(id);
+    expect(boot.start(layout, 'mbstream', store)).toBe(true);
+    await sleep(100);
+    const writer = await store.create(id);
+    appendFileSync(writer.localPath!, stream);
+    await writer.commit(meta(id, stream));
+    expect(boot.take(randomUUID())).toBeUndefined();
+    const extracted = await boot.take(id)!;
+    expect(extracted.checksum).toBe(meta(id, stream).dataset.checksum);
+    expect(readFileSync(path.join(restoreTarget(layout), 'data.ibd')).equals(data)).toBe(true);
+    // A retry of the activity extracts afresh rather than reusing a finished (or failed) one.
+    expect(boot.take(id)).toBeUndefined();
+  });
+
+  test('never starts on a server that already holds data', () => {
+    const layout = serverLayout(path.join(dir, 'server'));
+    mkdirSync(layout.datadir, { recursive: true });
+    expect(new BootExtraction(randomUUID()).start(layout, 'mbstream', new FolderSnapshotStore(path.join(dir, 'store')))).toBe(false);
+  });
 });
