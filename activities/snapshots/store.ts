@@ -1,13 +1,9 @@
 // Where replication snapshots live between the source's backup and the replicas' restores.
 // The folder store suits one machine; Swift or S3 would implement the same interface.
-import { execFile } from 'node:child_process';
 import { createReadStream, createWriteStream, existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { promisify } from 'node:util';
 import { tailFile, type TailOptions } from './tail';
-
-const execFileP = promisify(execFile);
 
 /** The seed spec's snapshot metadata, plus what a GTID replica needs. */
 export interface SnapshotMeta {
@@ -113,9 +109,7 @@ export class FolderSnapshotStore implements SnapshotStore {
   async delete(snapshotId: string): Promise<boolean> {
     const dir = this.dir(snapshotId);
     if (!existsSync(dir)) return false;
-    // Freeing a GiB-sized snapshot's pages is ~0.25 s of kernel work, done while the replicas
-    // that read it attach and catch up: at the lowest priority it waits for them.
-    await execFileP('nice', ['-n', '19', 'rm', '-rf', '--', dir]).catch(() => fs.rm(dir, { recursive: true, force: true }));
+    await fs.rm(dir, { recursive: true, force: true });
     return true;
   }
 
