@@ -1,6 +1,6 @@
 // The folder snapshot store on a real filesystem: a reader following a snapshot while it
 // is written gets every byte once the writer commits, and an aborted snapshot fails it.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -68,4 +68,17 @@ test('a snapshot that never appears fails its follower after the wait', async ()
   const id = randomUUID();
   const followed = new FolderSnapshotStore(root).follow(id, { pollMs: 10, waitMs: 100 });
   await expect(readAll(followed.chunks)).rejects.toThrow(`${id}/backup.xbstream did not appear within 100 ms`);
+});
+
+test('delete removes a snapshot and everything in it; a second delete finds nothing', async () => {
+  const store = new FolderSnapshotStore(root);
+  const id = randomUUID();
+  const writer = await store.create(id);
+  await write(writer.openStream(), Buffer.alloc(1000, 1));
+  await writer.commit(metaOf(id));
+  expect(await store.list()).toEqual([id]);
+  expect(await store.delete(id)).toBe(true);
+  expect(await store.list()).toEqual([]);
+  expect(existsSync(path.join(root, id))).toBe(false);
+  expect(await store.delete(id)).toBe(false);
 });
