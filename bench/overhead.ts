@@ -519,10 +519,11 @@ function render(x: RenderInput): string {
     `**Why a round trip costs what it does here.** Every pass through the Temporal server's task queues (a workflow task or a non-eager ` +
       `activity handed to a worker, a signal delivered, a child started) took ${ms(hop)} here (median of the guest activities' "scheduled → ` +
       'picked up" and of the signals, though a signal involves no worker at all). The dev server (`temporal server start-dev`, as the stack runs it) ' +
-      'has one history shard, and its transfer-queue reader is limited to 20 polls/s (dynamic config `history.transferProcessorMaxPollRPS`, ' +
-      'default 20): after a short burst every hop waits up to 50 ms for that limiter, which is also why the empty activity costs ≈ 50 ms and ' +
-      'twice that on another worker\'s queue. The stack does not change that setting; a production cluster has many shards, so these ' +
-      'figures describe the local stack rather than Temporal at large.',
+      'has one history shard, whose transfer- and timer-queue readers poll at most 20 times a second by default (dynamic config ' +
+      '`history.transferProcessorMaxPollRPS`, `history.timerProcessorMaxPollRPS`): every hop then waited up to 50 ms, and the empty activity ' +
+      'cost ≈ 50 ms. The stack starts the dev server with both at 1000 (`scripts/stack/stack.ts`, improvements §1); what a round trip costs ' +
+      'now is mostly the workers\' own work (the parts above). A production cluster has many shards, so these figures describe the local ' +
+      'stack rather than Temporal at large.',
     '',
     'Notes:',
     '',
