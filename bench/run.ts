@@ -17,9 +17,11 @@ export interface BenchOptions {
 
 type SectionRunner = (opts: BenchOptions) => Promise<Section[]>;
 
+// Overhead first: measured in milliseconds, it is the section most disturbed by the memory
+// the build section frees just before (bench/README.md, "This machine").
 const SECTIONS: Record<string, () => Promise<SectionRunner>> = {
-  build: async () => (await import('./replica-build')).benchReplicaBuild,
   overhead: async () => (await import('./overhead')).benchOverhead,
+  build: async () => (await import('./replica-build')).benchReplicaBuild,
   failover: async () => (await import('./failover')).benchFailover,
 };
 
