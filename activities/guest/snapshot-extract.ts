@@ -4,9 +4,9 @@
 // was prepared with), and the activity takes it over when it arrives: the replica then
 // extracts while its agent is still loading the Temporal worker (~0.5-1 s of every build).
 import { existsSync, promises as fs } from 'node:fs';
-import type { FollowedSnapshot, SnapshotMeta, SnapshotStore } from '../snapshots/store';
+import type { SnapshotMeta, SnapshotStore } from '../snapshots/store';
 import type { ServerLayout } from './layout';
-import { checksumAlgorithm, extractFollowedFile, extractStream, SNAPSHOT_CHECKSUM } from './mariabackup';
+import { checksumAlgorithm, extractStream, SNAPSHOT_CHECKSUM } from './mariabackup';
 
 export interface Extracted {
   bytes: number;
@@ -26,7 +26,7 @@ export const restoreTarget = (layout: ServerLayout) => `${layout.datadir}.restor
 
 /** Extracts the snapshot into restoreTarget(layout), emptied first. Does not verify the checksum. */
 export async function extractSnapshot(layout: ServerLayout, mbstreamBin: string, store: SnapshotStore, snapshotId: string, o: ExtractOptions): Promise<Extracted> {
-  const source: FollowedSnapshot = o.follow
+  const source = o.follow
     ? store.follow(snapshotId, { onWait: o.onWait })
     : await store.open(snapshotId).then(({ stream, meta }) => ({ chunks: stream, meta: async () => meta }));
   const target = restoreTarget(layout);
@@ -34,9 +34,7 @@ export async function extractSnapshot(layout: ServerLayout, mbstreamBin: string,
   await fs.mkdir(target, { recursive: true });
   // A followed snapshot is being written now, so with today's algorithm; a stored one says which.
   const algorithm = o.follow ? SNAPSHOT_CHECKSUM : checksumAlgorithm((await source.meta()).dataset.checksum);
-  const { bytes, checksum } = source.localPath
-    ? await extractFollowedFile(mbstreamBin, source.localPath, source.chunks, target, o.onProgress, o.signal, algorithm)
-    : await extractStream(mbstreamBin, source.chunks, target, o.onProgress, o.signal, algorithm);
+  const { bytes, checksum } = await extractStream(mbstreamBin, source.chunks, target, o.onProgress, o.signal, algorithm);
   return { bytes, checksum, meta: await source.meta() };
 }
 

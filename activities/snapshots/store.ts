@@ -27,7 +27,7 @@ export interface SnapshotStore {
    * next is asked for (copy it to keep it). meta() answers once the chunks have ended.
    * Fails when the snapshot is aborted, or never appears within waitMs.
    */
-  follow(snapshotId: string, opts?: FollowOptions): FollowedSnapshot;
+  follow(snapshotId: string, opts?: FollowOptions): { chunks: AsyncIterable<Buffer>; meta: () => Promise<SnapshotMeta> };
   meta(snapshotId: string): Promise<SnapshotMeta | undefined>;
   delete(snapshotId: string): Promise<boolean>;
   list(): Promise<string[]>;
@@ -42,13 +42,6 @@ export interface SnapshotWriter {
 }
 
 export type FollowOptions = Pick<TailOptions, 'waitMs' | 'pollMs' | 'onWait'>;
-
-export interface FollowedSnapshot {
-  chunks: AsyncIterable<Buffer>;
-  meta: () => Promise<SnapshotMeta>;
-  /** A store on local disk names the file, so a reader may also read it itself (tail -f). */
-  localPath?: string;
-}
 
 const SNAPSHOT_ID = /^[0-9a-f-]{36}$/;
 
@@ -94,11 +87,10 @@ export class FolderSnapshotStore implements SnapshotStore {
     return { stream: createReadStream(path.join(this.dir(snapshotId), 'backup.xbstream')), meta };
   }
 
-  follow(snapshotId: string, opts: FollowOptions = {}): FollowedSnapshot {
+  follow(snapshotId: string, opts: FollowOptions = {}) {
     const dir = this.dir(snapshotId);
-    const localPath = path.join(dir, 'backup.xbstream');
     let committed: SnapshotMeta | undefined;
-    const chunks = tailFile(localPath, {
+    const chunks = tailFile(path.join(dir, 'backup.xbstream'), {
       ...opts,
       done: async () => (committed = await this.meta(snapshotId)) !== undefined,
       check: async () => {
@@ -107,7 +99,6 @@ export class FolderSnapshotStore implements SnapshotStore {
     });
     return {
       chunks,
-      localPath,
       meta: async () => {
         if (!committed) throw new Error(`snapshot ${snapshotId} has not been read to its end`);
         return committed;

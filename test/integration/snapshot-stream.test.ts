@@ -8,7 +8,7 @@ import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFile
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { crc32 } from 'node:zlib';
-import { extractFollowedFile, extractStream } from '../../activities/guest/mariabackup';
+import { extractStream } from '../../activities/guest/mariabackup';
 import { serverLayout } from '../../activities/guest/layout';
 import { BootExtraction, restoreTarget } from '../../activities/guest/snapshot-extract';
 import { FolderSnapshotStore, type SnapshotMeta } from '../../activities/snapshots/store';
@@ -92,70 +92,5 @@ describe('BootExtraction: a snapshot named by the server metadata, extracted as 
     const layout = serverLayout(path.join(dir, 'server'));
     mkdirSync(layout.datadir, { recursive: true });
     expect(new BootExtraction(randomUUID()).start(layout, 'mbstream', new FolderSnapshotStore(path.join(dir, 'store')))).toBe(false);
-  });
-});
-
-describe('extractFollowedFile: mbstream reads the file through tail -f while it is written', () => {
-  /** Processes still running with this test's folder on their command line (tail, its pipeline). */
-  const leftovers = () => {
-    try {
-      return execFileSync('pgrep', ['-f', dir], { encoding: 'utf8' }).trim();
-    } catch {
-      return ''; // pgrep exits 1 when nothing matches
-    }
-  };
-
-  async function writeSlowly(store: FolderSnapshotStore, id: string, stream: Buffer, commit: boolean) {
-    const writer = await store.create(id);
-    for (let at = 0; at < stream.length; at += 1 << 20) {
-      appendFileSync(writer.localPath!, stream.subarray(at, at + (1 << 20)));
-      await sleep(10);
-    }
-    if (commit) await writer.commit({ snapshotId: id, master: { host: '127.0.1.1', port: 3306 }, dataset: { datastore: 'mariadb', datastoreVersion: '10.11', sizeBytes: stream.length, location: 'file://x', checksum: '' }, binlog: { file: 'mysql-bin.000001', position: 4, gtid: '0-1-1' }, created: '2026-11-22T00:00:00.000Z' });
-    else await writer.abort();
-  }
-
-  test('extracts byte for byte, checksums the whole file, and leaves no process behind', async () => {
-    const { data, stream } = xbstream();
-    const store = new FolderSnapshotStore(path.join(dir, 'store'));
-    const id = randomUUID();
-    const followed = store.follow(id, { pollMs: 5 });
-    const target = path.join(dir, 'restored');
-    mkdirSync(target);
-    const [result] = await Promise.all([extractFollowedFile('mbstream', followed.localPath!, followed.chunks, target, () => undefined), writeSlowly(store, id, stream, true)]);
-    expect(result.bytes).toBe(stream.length);
-    expect(result.checksum).toBe(`crc32:${(crc32(stream) >>> 0).toString(16).padStart(8, '0')}`);
-    expect(readFileSync(path.join(target, 'data.ibd')).equals(data)).toBe(true);
-    expect(leftovers()).toBe('');
-  });
-
-  test('a snapshot aborted while it is read fails the extraction and stops tail and mbstream', async () => {
-    const { stream } = xbstream();
-    const store = new FolderSnapshotStore(path.join(dir, 'store'));
-    const id = randomUUID();
-    const followed = store.follow(id, { pollMs: 5 });
-    const target = path.join(dir, 'restored');
-    mkdirSync(target);
-    const failed = expect(extractFollowedFile('mbstream', followed.localPath!, followed.chunks, target, () => undefined)).rejects.toThrow(`snapshot ${id} was aborted while being read`);
-    await writeSlowly(store, id, stream.subarray(0, 5 << 20), false);
-    await failed;
-    await sleep(100);
-    expect(leftovers()).toBe('');
-  });
-
-  test("a corrupt file fails with mbstream's own reason", async () => {
-    const { stream } = xbstream();
-    const corrupt = Buffer.from(stream);
-    corrupt[6 << 20] ^= 0xff;
-    const store = new FolderSnapshotStore(path.join(dir, 'store'));
-    const id = randomUUID();
-    const followed = store.follow(id, { pollMs: 5 });
-    const target = path.join(dir, 'restored');
-    mkdirSync(target);
-    // mbstream stops at the corrupt chunk, before the writer is done.
-    const failed = expect(extractFollowedFile('mbstream', followed.localPath!, followed.chunks, target, () => undefined)).rejects.toThrow(/mbstream exited with 1: .*invalid checksum/);
-    await writeSlowly(store, id, corrupt, true);
-    await failed;
-    expect(leftovers()).toBe('');
   });
 });
