@@ -138,7 +138,7 @@ export async function streamBackup(
 
 /**
  * Extracts an xbstream into targetDir. Chunks may be borrowed (see tailFile): each is
- * checksummed at once and written to mbstream before the one after the next is asked for.
+ * written to mbstream, and checksummed, before the next is asked for.
  */
 export async function extractStream(
   mbstreamBin: string,
@@ -161,18 +161,12 @@ export async function extractStream(
   child.stdin.on('error', () => undefined); // each write's callback gets the error too
   const write = (chunk: Buffer) =>
     new Promise<void>((resolve, reject) => child.stdin.write(chunk, (err) => (err ? ((writeFailed = true), reject(err)) : resolve())));
-  // One write in flight while the next chunk is read and checksummed (chunks stay valid
-  // until the one after the next is asked for, see tailFile).
-  let writing: Promise<void> = Promise.resolve();
   try {
     for await (const chunk of input) {
       sum.update(chunk);
-      await writing;
-      writing = write(chunk);
-      writing.catch(() => undefined); // awaited next turn or below
+      await write(chunk);
       onProgress(sum.bytes);
     }
-    await writing;
   } catch (err) {
     child.kill('SIGKILL');
     const code = await exited.catch(() => null);

@@ -2,8 +2,7 @@
 // writer says it is done and the end is reached. Used to restore a snapshot as the source
 // streams it, and to checksum the snapshot on the source while it is being written.
 //
-// Chunks are borrowed: views of two buffers used in turn, so a chunk stays valid while the
-// next one is read (a consumer may write one while it checksums the next). With a fresh
+// Chunks are borrowed: each is a view of one buffer the next read overwrites. With a fresh
 // buffer per read, checksumming a 1 GiB snapshot this way took ~2 core-seconds on the
 // benchmark machine (a VM whose freed memory goes back to the host, so every new page
 // faults in again); with one buffer, ~0.4 (bench/improvements.md §5).
@@ -23,7 +22,7 @@ export interface TailOptions {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Yields each chunk as it lands; a chunk is valid until the one after the next is asked for. */
+/** Yields each chunk as it lands; a chunk is valid until the next one is asked for. */
 export async function* tailFile(file: string, o: TailOptions): AsyncGenerator<Buffer> {
   const { waitMs = 600_000, pollMs = 50, onWait = () => undefined } = o;
   const deadline = Date.now() + waitMs;
@@ -35,14 +34,11 @@ export async function* tailFile(file: string, o: TailOptions): AsyncGenerator<Bu
   }
   try {
     let position = 0;
-    const buffers = [Buffer.alloc(4 << 20), Buffer.alloc(4 << 20)];
-    let turn = 0;
+    const buffer = Buffer.alloc(4 << 20);
     for (;;) {
-      const buffer = buffers[turn]!;
       const { bytesRead } = await fh.read(buffer, 0, buffer.length, position);
       if (bytesRead > 0) {
         position += bytesRead;
-        turn = 1 - turn;
         yield buffer.subarray(0, bytesRead);
         continue;
       }
