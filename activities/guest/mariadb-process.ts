@@ -2,7 +2,7 @@
 // group but outlives the agent: when the agent is restarted it adopts the running daemon
 // through its pid file instead of starting a second one.
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, promises as fs } from 'node:fs';
+import { existsSync, promises as fs, readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { createConnection, type Connection } from 'mysql2/promise';
 import { ADMIN_USER } from './mariadb-config';
@@ -28,7 +28,14 @@ export async function readPid(layout: ServerLayout): Promise<number | undefined>
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+  } catch {
+    return false;
+  }
+  // A zombie has exited and only waits for its parent to collect it: kill(pid, 0) still
+  // succeeds, but nothing listens on its socket any more.
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2));
   } catch {
     return false;
   }
