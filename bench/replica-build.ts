@@ -40,7 +40,7 @@ interface BuildRun {
 }
 
 /**
- * One line per step of the operation and its first child, in ms from the operation's start:
+ * One line per step of the operation and of its slowest child, in ms from the operation's start:
  * "name scheduled>started>closed". Logged for every build, so a slow phase can be read off
  * the run's log without opening the Web UI.
  */
@@ -135,8 +135,9 @@ async function buildOnce(env: TestStack, sourceId: string, n: number, peaks: { g
     if (peak !== undefined) peaks.guest.push(peak);
   }
   const slowest = children.reduce((a, b, i) => (stepAt(b, 'active') > stepAt(children[a]!, 'active') ? i : a), 0);
-  const restore = (await activityResult<{ seconds?: BuildRun['restore'] }>(env.temporal, workflowIds.buildReplica(result.replicas[slowest]!.replicaId), 'restoreSnapshot'))?.seconds;
-  log(`createReplicas(${n}) steps (ms): ${await stepsLine(env, res.operation.id, workflowIds.buildReplica(result.replicas[slowest]!.replicaId))}`);
+  const slowestChild = workflowIds.buildReplica(result.replicas[slowest]!.replicaId);
+  const restore = (await activityResult<{ seconds?: BuildRun['restore'] }>(env.temporal, slowestChild, 'restoreSnapshot'))?.seconds;
+  log(`createReplicas(${n}) steps (ms): ${await stepsLine(env, res.operation.id, slowestChild)}`);
   await deleteAll(env, result.replicas.map((r) => r.replicaId));
   return { n, totalS, phases: phasesOf(parent, children), snapshotBytes: result.snapshotBytes, restore };
 }

@@ -33,7 +33,7 @@ export async function runGuestAgent(config: GuestConfig): Promise<void> {
     flavorRamMb: config.TROVE_FLAVOR_RAM_MB,
     secretKey: parseSecretKey(config.TROVE_SECRET_KEY),
     binaries: { mariadbd: config.TROVE_MARIADBD, installDb: config.TROVE_MARIADB_INSTALL_DB, backup: config.TROVE_MARIADB_BACKUP, mbstream: config.TROVE_MBSTREAM },
-    snapshotDir: snapshotDir(config),
+    snapshotDir: store.root,
     maintenance: new Maintenance(),
   };
   // A replica's server names the snapshot it is built from: extract it now, while the

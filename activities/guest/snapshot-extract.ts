@@ -42,8 +42,8 @@ export async function extractSnapshot(layout: ServerLayout, mbstreamBin: string,
 /** An extraction the agent started at boot, handed once to the activity that restores that snapshot. */
 export class BootExtraction {
   bytes = 0;
-  private done?: Promise<Extracted>;
-  private running: Promise<unknown> = Promise.resolve();
+  private extraction?: Promise<Extracted>;
+  private taken = false;
 
   constructor(readonly snapshotId: string) {}
 
@@ -53,21 +53,20 @@ export class BootExtraction {
    */
   start(layout: ServerLayout, mbstreamBin: string, store: SnapshotStore): boolean {
     if (existsSync(layout.datadir) || existsSync(layout.preparedMarker)) return false;
-    this.done = extractSnapshot(layout, mbstreamBin, store, this.snapshotId, { follow: true, onProgress: (bytes) => (this.bytes = bytes) });
-    this.running = this.done.catch(() => undefined); // the activity that takes it over sees the failure
+    this.extraction = extractSnapshot(layout, mbstreamBin, store, this.snapshotId, { follow: true, onProgress: (bytes) => (this.bytes = bytes) });
+    this.extraction.catch(() => undefined); // the activity that takes it over sees the failure
     return true;
   }
 
   /** Settles once the boot extraction (if any) has ended: a fresh one must not write beside it. */
-  idle(): Promise<unknown> {
-    return this.running;
+  async idle(): Promise<void> {
+    await this.extraction?.catch(() => undefined);
   }
 
   /** The extraction of snapshotId, the first time it is asked for; later asks (retries) start afresh. */
   take(snapshotId: string): Promise<Extracted> | undefined {
-    if (snapshotId !== this.snapshotId || !this.done) return undefined;
-    const done = this.done;
-    this.done = undefined;
-    return done;
+    if (snapshotId !== this.snapshotId || !this.extraction || this.taken) return undefined;
+    this.taken = true;
+    return this.extraction;
   }
 }

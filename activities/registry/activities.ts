@@ -1,6 +1,6 @@
 // Registry activities: the workflows' only way to read or change the topology records.
 import { ApplicationFailure } from '@temporalio/common';
-import { ErrorType } from '../../lib/errors';
+import { ErrorType, waitsForSetLock } from '../../lib/errors';
 import { replicationUserName } from '../../lib/names';
 import type { ProvisionInstanceSpec } from '../../lib/schemas';
 import type { MemberHealth, ReplicationSettings, SettingsPatch } from '../../lib/schemas';
@@ -111,8 +111,7 @@ export function createRegistryActivities(store: RegistryStore, options: Registry
         if (!set.acquired) {
           await store.releaseOperation(input.instanceId, input.operationId);
           const busy = `replication set ${rec.replicationSetId} is busy with operation ${set.heldBy} (${set.type})`;
-          // Two replicas of one set deleted together: the second waits for the first.
-          if (set.type === 'deleteInstance') throw ApplicationFailure.retryable(busy, ErrorType.SetBusyWithDelete);
+          if (waitsForSetLock(input.operationType, set.type)) throw ApplicationFailure.retryable(busy, ErrorType.SetBusyWithDelete);
           throw nonRetryable(busy, ErrorType.OperationConflict);
         }
       }

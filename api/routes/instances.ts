@@ -11,6 +11,7 @@ import { instanceIdForRequest, startDeleteInstance, startProvisionInstance } fro
 import { formatIssues } from '../../lib/validation';
 import { newInstanceFromSpec, type InstanceRecord, type RegistryStore } from '../../registry/store';
 import { sendError } from '../errors';
+import { waitsForSetLock } from '../../lib/errors';
 import { busyWith, findInstance as lookup, placementProblems, requestIdOf } from '../lookup';
 import { createInstanceBody } from '../schemas';
 import { healthView, instanceView, type OperationView } from '../views';
@@ -111,8 +112,8 @@ export function registerInstanceRoutes(app: FastifyInstance, d: InstanceRouteDep
     if (!rec) return sendError(reply, 404, `instance ${req.params.id} not found`);
     const busy = await busyWith(d.store, rec);
     // A replica whose set another replica's delete holds is deleted next (it waits for the lock).
-    const waitsForDelete = busy?.held === 'set' && busy.type === 'deleteInstance' && rec.replicaOf !== null;
-    if (busy && busy.operation !== workflowIds.deleteInstance(rec.id) && !waitsForDelete) {
+    const waits = busy?.held === 'set' && rec.replicaOf !== null && waitsForSetLock('deleteInstance', busy.type);
+    if (busy && busy.operation !== workflowIds.deleteInstance(rec.id) && !waits) {
       return sendError(reply, 409, `${busy.message}; try again when it ends`, { operation: busy.operation });
     }
     await startDeleteInstance(d.temporal, { instanceId: rec.id, projectId: rec.projectId });
