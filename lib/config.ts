@@ -84,6 +84,8 @@ export const guestConfigSchema = z.object({
   TROVE_MARIADB_INSTALL_DB: z.string().default('/usr/bin/mariadb-install-db'),
   TROVE_MARIADB_BACKUP: z.string().default('/usr/bin/mariadb-backup'),
   TROVE_MBSTREAM: z.string().default('/usr/bin/mbstream'),
+  // Runs the helper that feeds a snapshot file to mbstream with splice(2) (needs 3.10+).
+  TROVE_PYTHON: z.string().default('/usr/bin/python3'),
 });
 
 export function snapshotDir(c: { TROVE_DATA_DIR: string; TROVE_SNAPSHOT_DIR?: string }): string {

@@ -32,7 +32,7 @@ export async function runGuestAgent(config: GuestConfig): Promise<void> {
     address: config.TROVE_SERVER_ADDRESS,
     flavorRamMb: config.TROVE_FLAVOR_RAM_MB,
     secretKey: parseSecretKey(config.TROVE_SECRET_KEY),
-    binaries: { mariadbd: config.TROVE_MARIADBD, installDb: config.TROVE_MARIADB_INSTALL_DB, backup: config.TROVE_MARIADB_BACKUP, mbstream: config.TROVE_MBSTREAM },
+    binaries: { mariadbd: config.TROVE_MARIADBD, installDb: config.TROVE_MARIADB_INSTALL_DB, backup: config.TROVE_MARIADB_BACKUP, mbstream: config.TROVE_MBSTREAM, python: config.TROVE_PYTHON },
     snapshotDir: store.root,
     maintenance: new Maintenance(),
   };
@@ -41,7 +41,7 @@ export async function runGuestAgent(config: GuestConfig): Promise<void> {
   const restoreFrom = serverMetadata(config.TROVE_SERVER_DIR).trove_restore_snapshot;
   if (restoreFrom) {
     const extraction = new BootExtraction(restoreFrom);
-    if (extraction.start(deps.layout, deps.binaries.mbstream, store)) {
+    if (extraction.start(deps.layout, deps.binaries, store)) {
       deps.bootExtraction = extraction;
       log.info({ snapshotId: restoreFrom }, 'extracting the snapshot named by the server metadata');
     }

@@ -5,7 +5,6 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { Transform, type Writable } from 'node:stream';
 import { crc32 } from 'node:zlib';
-import { tailFile } from '../snapshots/tail';
 import { pipeline } from 'node:stream/promises';
 
 export interface BinlogPosition {
@@ -20,24 +19,27 @@ export function parseBinlogPosition(log: string): BinlogPosition | undefined {
   return m ? { file: m[1]!, position: Number(m[2]), gtid: m[3] ?? '' } : undefined;
 }
 
-export type ChecksumAlgorithm = 'crc32' | 'sha256';
+export type ChecksumAlgorithm = 'xbstream' | 'crc32' | 'sha256';
 
 /**
- * Snapshots are checked for corruption, not tampering (the store is ours), and the hash
- * runs over every byte on the source and on each replica: sha256 ran at ~300 MB/s on the
- * benchmark machine and was the slowest part of building a replica; zlib's crc32 runs at
- * ~3.4 GB/s. sha256 stays readable for snapshots written before the switch.
+ * How a snapshot is checked for corruption (not tampering: the store is ours). 'xbstream':
+ * by the CRC32 each xbstream chunk carries, which mbstream verifies as it extracts, and by
+ * the snapshot's size; no pass over the bytes on either side. A hash over every byte, on
+ * the source and on each replica, was the slowest part of building a replica: sha256 at
+ * ~300 MB/s, then crc32 at ~3.4 GB/s plus a copy of every byte through the agent
+ * (bench/improvements.md §6). crc32 and sha256 stay readable for snapshots written before.
  */
-export const SNAPSHOT_CHECKSUM: ChecksumAlgorithm = 'crc32';
+export const SNAPSHOT_CHECKSUM: ChecksumAlgorithm = 'xbstream';
+const XBSTREAM_DIGEST = 'xbstream:chunk-crc32';
 
 /** "crc32:0a1b2c3d" -> its algorithm; anything else is refused by name. */
 export function checksumAlgorithm(checksum: string): ChecksumAlgorithm {
   const algo = checksum.split(':')[0];
-  if (algo === 'crc32' || algo === 'sha256') return algo;
+  if (algo === 'xbstream' || algo === 'crc32' || algo === 'sha256') return algo;
   throw new Error(`unknown snapshot checksum algorithm in ${JSON.stringify(checksum)}`);
 }
 
-/** Counts and checksums a snapshot's bytes, chunk by chunk. */
+/** Counts and checksums a snapshot's bytes, chunk by chunk ('xbstream': counts only). */
 export class SnapshotChecksum {
   bytes = 0;
   private readonly hash;
@@ -49,11 +51,12 @@ export class SnapshotChecksum {
 
   update(chunk: Buffer): void {
     if (this.hash) this.hash.update(chunk);
-    else this.crc = crc32(chunk, this.crc);
+    else if (this.algorithm === 'crc32') this.crc = crc32(chunk, this.crc);
     this.bytes += chunk.length;
   }
 
   digest(): string {
+    if (this.algorithm === 'xbstream') return XBSTREAM_DIGEST;
     return `${this.algorithm}:${this.hash ? this.hash.digest('hex') : (this.crc >>> 0).toString(16).padStart(8, '0')}`;
   }
 }
@@ -78,9 +81,8 @@ export interface BackupResult {
 }
 
 /**
- * Streams a backup into `out`: a Writable, or a local file the backup writes itself. The
- * file path skips copying every byte through this process (the snapshot's slowest part
- * after the checksum); the checksum is then one read of the file from the page cache.
+ * Streams a backup into `out`: a Writable, or a local file the backup writes itself (no
+ * byte through this process; its size is then the snapshot's, read once the backup ends).
  */
 export async function streamBackup(
   opts: { backupBin: string; socket: string; user: string; password: string; scratchDir: string },
@@ -104,36 +106,26 @@ export async function streamBackup(
     child.once('exit', (code) => resolve(code));
   });
   let code: number | null;
-  let sum: SnapshotChecksum;
-  if (file && 'file' in out) {
-    // Checksummed while it is written (a tail of the file), so the snapshot is ready as
-    // soon as the backup ends.
-    let ended = false;
-    sum = new SnapshotChecksum();
-    const summed = (async () => {
-      for await (const chunk of tailFile(out.file, { done: async () => ended })) {
-        sum.update(chunk);
-        onProgress(sum.bytes);
-      }
-    })();
-    summed.catch(() => undefined); // awaited below; a throw before that must not go unhandled
+  let bytes: number;
+  if (file) {
+    const progress = setInterval(() => void file.stat().then((s) => onProgress(s.size), () => undefined), 1000);
     try {
       code = await exited;
+      bytes = (await file.stat()).size;
     } finally {
-      ended = true;
+      clearInterval(progress);
       await file.close();
     }
-    await summed;
   } else {
     const m = meter(onProgress);
-    sum = m.sum;
     await pipeline(child.stdout!, m, out as Writable);
     code = await exited;
+    bytes = m.sum.bytes;
   }
   if (code !== 0) throw new Error(`mariadb-backup exited with ${code}: ${log.split('\n').slice(-5).join(' | ')}`);
   const binlog = parseBinlogPosition(log);
   if (!binlog) throw new Error('mariadb-backup did not report a binlog position; is log_bin on?');
-  return { bytes: sum.bytes, checksum: sum.digest(), binlog };
+  return { bytes, checksum: XBSTREAM_DIGEST, binlog };
 }
 
 /**

@@ -16,7 +16,7 @@ export interface GuestDeps {
   address: string;
   flavorRamMb: number;
   secretKey: Buffer;
-  binaries: MariadbBinaries & { backup: string; mbstream: string };
+  binaries: MariadbBinaries & { backup: string; mbstream: string; python: string };
   snapshotDir: string;
   /** Held while an activity stops the database on purpose, so the watchdog keeps off. */
   maintenance: Maintenance;

@@ -1,17 +1,17 @@
 // The first half of a replica's restore: a snapshot extracted into a fresh folder beside the
-// datadir. Either the restoreSnapshot activity runs it, or the guest agent starts it as it
-// boots when Nova's metadata names the snapshot (as Trove's guest restored the snapshot it
-// was prepared with), and the activity takes it over when it arrives: the replica then
-// extracts while its agent is still loading the Temporal worker (~0.35 s on an idle machine,
-// up to ~1 s beside a running backup).
+// datadir, and verified. Either the restoreSnapshot activity runs it, or the guest agent
+// starts it as it boots when Nova's metadata names the snapshot (as Trove's guest restored
+// the snapshot it was prepared with), and the activity takes it over when it arrives: the
+// replica then extracts while its agent is still loading the Temporal worker (~0.35 s on an
+// idle machine, up to ~1 s beside a running backup).
 import { existsSync, promises as fs } from 'node:fs';
 import type { SnapshotMeta, SnapshotStore } from '../snapshots/store';
+import { extractFile } from './extract-file';
 import type { ServerLayout } from './layout';
 import { checksumAlgorithm, extractStream, SNAPSHOT_CHECKSUM } from './mariabackup';
 
 export interface Extracted {
   bytes: number;
-  checksum: string;
   meta: SnapshotMeta;
 }
 
@@ -23,20 +23,35 @@ export interface ExtractOptions {
   signal?: AbortSignal;
 }
 
+export interface ExtractBinaries {
+  mbstream: string;
+  python: string;
+}
+
 export const restoreTarget = (layout: ServerLayout) => `${layout.datadir}.restore`;
 
-/** Extracts the snapshot into restoreTarget(layout), emptied first. Does not verify the checksum. */
-export async function extractSnapshot(layout: ServerLayout, mbstreamBin: string, store: SnapshotStore, snapshotId: string, o: ExtractOptions): Promise<Extracted> {
-  const source = o.follow
-    ? store.follow(snapshotId, { onWait: o.onWait })
-    : await store.open(snapshotId).then(({ stream, meta }) => ({ chunks: stream, meta: async () => meta }));
+/**
+ * Extracts the snapshot into restoreTarget(layout), emptied first, and verifies it: a
+ * snapshot that is not whole or not intact throws "is corrupt" or "is incomplete".
+ */
+export async function extractSnapshot(layout: ServerLayout, bins: ExtractBinaries, store: SnapshotStore, snapshotId: string, o: ExtractOptions): Promise<Extracted> {
   const target = restoreTarget(layout);
   await fs.rm(target, { recursive: true, force: true });
   await fs.mkdir(target, { recursive: true });
+  const stored = o.follow ? undefined : await store.meta(snapshotId);
+  if (!o.follow && !stored) throw new Error(`snapshot ${snapshotId} does not exist or is incomplete`);
   // A followed snapshot is being written now, so with today's algorithm; a stored one says which.
-  const algorithm = o.follow ? SNAPSHOT_CHECKSUM : checksumAlgorithm((await source.meta()).dataset.checksum);
-  const { bytes, checksum } = await extractStream(mbstreamBin, source.chunks, target, o.onProgress, o.signal, algorithm);
-  return { bytes, checksum, meta: await source.meta() };
+  const algorithm = stored ? checksumAlgorithm(stored.dataset.checksum) : SNAPSHOT_CHECKSUM;
+  if (store.localFile && algorithm === 'xbstream') return extractFile(bins, store.localFile(snapshotId), target, o);
+
+  const source = o.follow
+    ? store.follow(snapshotId, { onWait: o.onWait })
+    : await store.open(snapshotId).then(({ stream, meta }) => ({ chunks: stream, meta: async () => meta }));
+  const { bytes, checksum } = await extractStream(bins.mbstream, source.chunks, target, o.onProgress, o.signal, algorithm);
+  const meta = await source.meta();
+  if (checksum !== meta.dataset.checksum) throw new Error(`snapshot ${snapshotId} is corrupt: checksum ${checksum} does not match ${meta.dataset.checksum}`);
+  if (bytes !== meta.dataset.sizeBytes) throw new Error(`snapshot ${snapshotId} is incomplete: read ${bytes} of ${meta.dataset.sizeBytes} bytes`);
+  return { bytes, meta };
 }
 
 /** An extraction the agent started at boot, handed once to the activity that restores that snapshot. */
@@ -51,9 +66,9 @@ export class BootExtraction {
    * Starts only on a server that never held data (no datadir, never prepared): a restart of
    * the agent on a built replica must not touch it.
    */
-  start(layout: ServerLayout, mbstreamBin: string, store: SnapshotStore): boolean {
+  start(layout: ServerLayout, bins: ExtractBinaries, store: SnapshotStore): boolean {
     if (existsSync(layout.datadir) || existsSync(layout.preparedMarker)) return false;
-    this.extraction = extractSnapshot(layout, mbstreamBin, store, this.snapshotId, { follow: true, onProgress: (bytes) => (this.bytes = bytes) });
+    this.extraction = extractSnapshot(layout, bins, store, this.snapshotId, { follow: true, onProgress: (bytes) => (this.bytes = bytes) });
     this.extraction.catch(() => undefined); // the activity that takes it over sees the failure
     return true;
   }

@@ -28,6 +28,11 @@ export interface SnapshotStore {
    * Fails when the snapshot is aborted, or never appears within waitMs.
    */
   follow(snapshotId: string, opts?: FollowOptions): { chunks: AsyncIterable<Buffer>; meta: () => Promise<SnapshotMeta> };
+  /**
+   * A store on local disk names the snapshot's file, so a restore can hand it to native
+   * tools (tail, mbstream) instead of copying every byte through the guest agent.
+   */
+  localFile?(snapshotId: string): LocalSnapshotFile;
   meta(snapshotId: string): Promise<SnapshotMeta | undefined>;
   delete(snapshotId: string): Promise<boolean>;
   list(): Promise<string[]>;
@@ -39,6 +44,14 @@ export interface SnapshotWriter {
   openStream(): Writable;
   commit(meta: SnapshotMeta): Promise<void>;
   abort(): Promise<void>;
+}
+
+export interface LocalSnapshotFile {
+  path: string;
+  /** The snapshot's metadata once its writer has committed (the file is then complete). */
+  committed(): Promise<SnapshotMeta | undefined>;
+  /** Throws when the snapshot is gone: aborted, or deleted, while being read. */
+  check(): Promise<void>;
 }
 
 export type FollowOptions = Pick<TailOptions, 'waitMs' | 'pollMs' | 'onWait'>;
@@ -87,15 +100,24 @@ export class FolderSnapshotStore implements SnapshotStore {
     return { stream: createReadStream(path.join(this.dir(snapshotId), 'backup.xbstream')), meta };
   }
 
-  follow(snapshotId: string, opts: FollowOptions = {}) {
+  localFile(snapshotId: string): LocalSnapshotFile {
     const dir = this.dir(snapshotId);
-    let committed: SnapshotMeta | undefined;
-    const chunks = tailFile(path.join(dir, 'backup.xbstream'), {
-      ...opts,
-      done: async () => (committed = await this.meta(snapshotId)) !== undefined,
+    return {
+      path: path.join(dir, 'backup.xbstream'),
+      committed: () => this.meta(snapshotId),
       check: async () => {
         if (!existsSync(dir)) throw new Error(`snapshot ${snapshotId} was aborted while being read`);
       },
+    };
+  }
+
+  follow(snapshotId: string, opts: FollowOptions = {}) {
+    const file = this.localFile(snapshotId);
+    let committed: SnapshotMeta | undefined;
+    const chunks = tailFile(file.path, {
+      ...opts,
+      done: async () => (committed = await file.committed()) !== undefined,
+      check: file.check,
     });
     return {
       chunks,

@@ -1,6 +1,6 @@
 // Reading a file while another process still writes it: every byte as it lands, until the
-// writer says it is done and the end is reached. Used to restore a snapshot as the source
-// streams it, and to checksum the snapshot on the source while it is being written.
+// writer says it is done and the end is reached. A replica restores this way from a store
+// that is not on its disk; from a local file, extract-file.ts hands the file to native tools.
 //
 // Chunks are borrowed: each is a view of one buffer the next read overwrites. With a fresh
 // buffer per read, checksumming a 1 GiB snapshot this way took ~2 core-seconds on the
@@ -22,8 +22,8 @@ export interface TailOptions {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Yields each chunk as it lands; a chunk is valid until the next one is asked for. */
-export async function* tailFile(file: string, o: TailOptions): AsyncGenerator<Buffer> {
+/** Opens file for reading once it exists (its writer may not have created it yet). */
+export async function openWhenPresent(file: string, o: Pick<TailOptions, 'waitMs' | 'pollMs' | 'onWait'> = {}): Promise<fs.FileHandle> {
   const { waitMs = 600_000, pollMs = 50, onWait = () => undefined } = o;
   const deadline = Date.now() + waitMs;
   let fh: fs.FileHandle | undefined;
@@ -32,6 +32,13 @@ export async function* tailFile(file: string, o: TailOptions): AsyncGenerator<Bu
     onWait();
     await sleep(pollMs);
   }
+  return fh;
+}
+
+/** Yields each chunk as it lands; a chunk is valid until the next one is asked for. */
+export async function* tailFile(file: string, o: TailOptions): AsyncGenerator<Buffer> {
+  const { pollMs = 50, onWait = () => undefined } = o;
+  const fh = await openWhenPresent(file, o);
   try {
     let position = 0;
     const buffer = Buffer.alloc(4 << 20);

@@ -29,7 +29,7 @@ beforeAll(() => {
     address,
     flavorRamMb: 256,
     secretKey: key,
-    binaries: { mariadbd: '/usr/sbin/mariadbd', installDb: '/usr/bin/mariadb-install-db', backup: '/usr/bin/mariadb-backup', mbstream: '/usr/bin/mbstream' },
+    binaries: { mariadbd: '/usr/sbin/mariadbd', installDb: '/usr/bin/mariadb-install-db', backup: '/usr/bin/mariadb-backup', mbstream: '/usr/bin/mbstream', python: '/usr/bin/python3' },
     snapshotDir: path.join(dir, 'snapshots'),
     maintenance,
   });

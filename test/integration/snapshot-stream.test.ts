@@ -1,16 +1,19 @@
-// A snapshot restored while it is still being written, through the real mbstream: the
-// follower's chunks are borrowed views of one buffer, so this proves each reaches mbstream
-// (and the checksum) before the next read overwrites it; and the extraction a replica's
-// guest starts at boot, handed over to its restore activity.
+// A snapshot restored while it is still being written, through the real mbstream: from a
+// local file by the native follower (extract-file.ts), which must read every byte, refuse a
+// snapshot that is cut short, corrupt, aborted or rewritten, and leave no process behind;
+// from a stream by Node, whose chunks are borrowed views of one buffer, so this proves each
+// reaches mbstream (and the checksum) before the next read overwrites it; and the
+// extraction a replica's guest starts at boot, handed over to its restore activity.
 import { execFileSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { crc32 } from 'node:zlib';
+import { extractFile } from '../../activities/guest/extract-file';
 import { extractStream } from '../../activities/guest/mariabackup';
 import { serverLayout } from '../../activities/guest/layout';
-import { BootExtraction, restoreTarget } from '../../activities/guest/snapshot-extract';
+import { BootExtraction, extractSnapshot, restoreTarget } from '../../activities/guest/snapshot-extract';
 import { FolderSnapshotStore, type SnapshotMeta } from '../../activities/snapshots/store';
 import { tailFile } from '../../activities/snapshots/tail';
 
@@ -42,7 +45,7 @@ test('a stream followed while it is written extracts byte for byte, with the che
   })();
   const target = path.join(dir, 'restored');
   mkdirSync(target);
-  const result = await extractStream('mbstream', tailFile(file, { done: async () => written, pollMs: 5 }), target, () => undefined);
+  const result = await extractStream('mbstream', tailFile(file, { done: async () => written, pollMs: 5 }), target, () => undefined, undefined, 'crc32');
   await writing;
   expect(result.bytes).toBe(stream.length);
   expect(result.checksum).toBe(`crc32:${(crc32(stream) >>> 0).toString(16).padStart(8, '0')}`);
@@ -60,29 +63,145 @@ test("a corrupt stream fails with mbstream's own reason", async () => {
   await expect(extractStream('mbstream', tailFile(file, { done: async () => true }), target, () => undefined)).rejects.toThrow(/mbstream exited with 1: .*invalid checksum/);
 });
 
-describe('BootExtraction: a snapshot named by the server metadata, extracted as the guest boots', () => {
-  const meta = (snapshotId: string, stream: Buffer): SnapshotMeta => ({
-    snapshotId,
-    master: { host: '127.0.1.1', port: 3306 },
-    dataset: { datastore: 'mariadb', datastoreVersion: '10.11', sizeBytes: stream.length, location: 'file://x', checksum: `crc32:${(crc32(stream) >>> 0).toString(16).padStart(8, '0')}` },
-    binlog: { file: 'mysql-bin.000001', position: 4, gtid: '0-1-1' },
-    created: '2026-11-22T00:00:00.000Z',
+const BINS = { mbstream: 'mbstream', python: 'python3' };
+
+const meta = (snapshotId: string, stream: Buffer, checksum = 'xbstream:chunk-crc32'): SnapshotMeta => ({
+  snapshotId,
+  master: { host: '127.0.1.1', port: 3306 },
+  dataset: { datastore: 'mariadb', datastoreVersion: '10.11', sizeBytes: stream.length, location: 'file://x', checksum },
+  binlog: { file: 'mysql-bin.000001', position: 4, gtid: '0-1-1' },
+  created: '2026-11-22T00:00:00.000Z',
+});
+
+/** Processes whose command line mentions text (the follower and its mbstream name the target). */
+function processesMentioning(text: string): string[] {
+  return execFileSync('ps', ['-eo', 'args='], { encoding: 'utf8' })
+    .split('\n')
+    .filter((l) => l.includes(text) && !l.includes('ps -eo'));
+}
+
+describe('extractFile: a local snapshot followed by the native helper (no byte through Node)', () => {
+  const setup = () => ({ store: new FolderSnapshotStore(path.join(dir, 'store')), id: randomUUID(), target: path.join(dir, 'restored') });
+
+  test('follows the file from before it exists until the writer commits, byte for byte', async () => {
+    const { data, stream } = xbstream();
+    const { store, id, target } = setup();
+    mkdirSync(target);
+    const progress: number[] = [];
+    const extracting = extractFile(BINS, store.localFile(id), target, { onProgress: (b) => progress.push(b), pollMs: 5 });
+    await sleep(50);
+    const writer = await store.create(id);
+    for (let at = 0; at < stream.length; at += 1 << 20) {
+      appendFileSync(writer.localPath!, stream.subarray(at, at + (1 << 20)));
+      await sleep(5);
+    }
+    await writer.commit(meta(id, stream));
+    const result = await extracting;
+    expect(result.bytes).toBe(stream.length);
+    expect(result.meta.snapshotId).toBe(id);
+    expect(readFileSync(path.join(target, 'data.ibd')).equals(data)).toBe(true);
+    expect(progress.at(-1)).toBe(stream.length);
+    expect(processesMentioning(target)).toEqual([]);
   });
 
+  test('extracts a snapshot committed before it starts', async () => {
+    const { data, stream } = xbstream();
+    const { store, id, target } = setup();
+    mkdirSync(target);
+    const writer = await store.create(id);
+    writeFileSync(writer.localPath!, stream);
+    await writer.commit(meta(id, stream));
+    expect((await extractFile(BINS, store.localFile(id), target, { onProgress: () => undefined })).bytes).toBe(stream.length);
+    expect(readFileSync(path.join(target, 'data.ibd')).equals(data)).toBe(true);
+  });
+
+  test("a corrupt chunk fails with mbstream's own reason", async () => {
+    const { stream } = xbstream();
+    const { store, id, target } = setup();
+    mkdirSync(target);
+    const corrupt = Buffer.from(stream);
+    corrupt[6 << 20] ^= 0xff;
+    const writer = await store.create(id);
+    writeFileSync(writer.localPath!, corrupt);
+    await writer.commit(meta(id, stream));
+    await expect(extractFile(BINS, store.localFile(id), target, { onProgress: () => undefined })).rejects.toThrow(/mbstream exited with 1: .*invalid checksum/);
+    expect(processesMentioning(target)).toEqual([]);
+  });
+
+  test('a snapshot cut at a chunk boundary is refused by its size', async () => {
+    const { stream } = xbstream();
+    writeFileSync(path.join(dir, 'more.ibd'), randomBytes(1 << 20));
+    const two = Buffer.concat([stream, execFileSync('mbstream', ['-c', 'more.ibd'], { cwd: dir, maxBuffer: 64 << 20 })]);
+    const { store, id, target } = setup();
+    mkdirSync(target);
+    const writer = await store.create(id);
+    writeFileSync(writer.localPath!, stream); // mbstream alone takes this for a whole stream
+    await writer.commit(meta(id, two));
+    await expect(extractFile(BINS, store.localFile(id), target, { onProgress: () => undefined })).rejects.toThrow(
+      new RegExp(`snapshot ${id} is incomplete: read ${stream.length} of ${two.length} bytes`),
+    );
+  });
+
+  test('a snapshot aborted while being followed fails, and stops its helper', async () => {
+    const { stream } = xbstream();
+    const { store, id, target } = setup();
+    mkdirSync(target);
+    const writer = await store.create(id);
+    appendFileSync(writer.localPath!, stream.subarray(0, 5 << 20));
+    const extracting = extractFile(BINS, store.localFile(id), target, { onProgress: () => undefined, pollMs: 5 });
+    await sleep(300);
+    expect(processesMentioning(target).length).toBeGreaterThan(0);
+    await writer.abort();
+    await expect(extracting).rejects.toThrow(/was aborted while being read/);
+    expect(processesMentioning(target)).toEqual([]);
+  });
+
+  test('a snapshot rewritten while being followed (a retried backup) is refused', async () => {
+    const { stream } = xbstream();
+    const { store, id, target } = setup();
+    mkdirSync(target);
+    const first = await store.create(id);
+    appendFileSync(first.localPath!, stream.subarray(0, 5 << 20));
+    const extracting = extractFile(BINS, store.localFile(id), target, { onProgress: () => undefined, pollMs: 5 });
+    extracting.catch(() => undefined);
+    await sleep(300);
+    const second = await store.create(id);
+    writeFileSync(second.localPath!, stream);
+    await second.commit(meta(id, stream));
+    await expect(extracting).rejects.toThrow(new RegExp(`snapshot ${id} (was rewritten while being read|is incomplete)`));
+  });
+
+  test('cancelled through its signal, it stops its helper', async () => {
+    const { stream } = xbstream();
+    const { store, id, target } = setup();
+    mkdirSync(target);
+    const writer = await store.create(id);
+    appendFileSync(writer.localPath!, stream.subarray(0, 5 << 20));
+    const abort = new AbortController();
+    const extracting = extractFile(BINS, store.localFile(id), target, { onProgress: () => undefined, signal: abort.signal, pollMs: 5 });
+    await sleep(300);
+    abort.abort();
+    await expect(extracting).rejects.toThrow(/abort/i);
+    await sleep(100);
+    expect(processesMentioning(target)).toEqual([]);
+  });
+});
+
+describe('BootExtraction: a snapshot named by the server metadata, extracted as the guest boots', () => {
   test('follows the snapshot from before it exists, and is handed over once', async () => {
     const { data, stream } = xbstream();
     const store = new FolderSnapshotStore(path.join(dir, 'store'));
     const layout = serverLayout(path.join(dir, 'server'));
     const id = randomUUID();
     const boot = new BootExtraction(id);
-    expect(boot.start(layout, 'mbstream', store)).toBe(true);
+    expect(boot.start(layout, BINS, store)).toBe(true);
     await sleep(100);
     const writer = await store.create(id);
     appendFileSync(writer.localPath!, stream);
     await writer.commit(meta(id, stream));
     expect(boot.take(randomUUID())).toBeUndefined();
     const extracted = await boot.take(id)!;
-    expect(extracted.checksum).toBe(meta(id, stream).dataset.checksum);
+    expect(extracted.bytes).toBe(stream.length);
     expect(readFileSync(path.join(restoreTarget(layout), 'data.ibd')).equals(data)).toBe(true);
     // A retry of the activity extracts afresh rather than reusing a finished (or failed) one.
     expect(boot.take(id)).toBeUndefined();
@@ -91,6 +210,25 @@ describe('BootExtraction: a snapshot named by the server metadata, extracted as 
   test('never starts on a server that already holds data', () => {
     const layout = serverLayout(path.join(dir, 'server'));
     mkdirSync(layout.datadir, { recursive: true });
-    expect(new BootExtraction(randomUUID()).start(layout, 'mbstream', new FolderSnapshotStore(path.join(dir, 'store')))).toBe(false);
+    expect(new BootExtraction(randomUUID()).start(layout, BINS, new FolderSnapshotStore(path.join(dir, 'store')))).toBe(false);
+  });
+});
+
+describe('extractSnapshot: a snapshot written before the switch to xbstream checks', () => {
+  test('a crc32 snapshot is read through Node and its checksum verified', async () => {
+    const { data, stream } = xbstream();
+    const store = new FolderSnapshotStore(path.join(dir, 'store'));
+    const layout = serverLayout(path.join(dir, 'server'));
+    const id = randomUUID();
+    const writer = await store.create(id);
+    writeFileSync(writer.localPath!, stream);
+    const crc = `crc32:${(crc32(stream) >>> 0).toString(16).padStart(8, '0')}`;
+    await writer.commit(meta(id, stream, crc));
+    expect((await extractSnapshot(layout, BINS, store, id, { follow: false, onProgress: () => undefined })).bytes).toBe(stream.length);
+    expect(readFileSync(path.join(restoreTarget(layout), 'data.ibd')).equals(data)).toBe(true);
+    await writer.commit(meta(id, stream, 'crc32:00000000'));
+    await expect(extractSnapshot(layout, BINS, store, id, { follow: false, onProgress: () => undefined })).rejects.toThrow(
+      new RegExp(`snapshot ${id} is corrupt: checksum ${crc} does not match crc32:00000000`),
+    );
   });
 });

@@ -57,15 +57,19 @@ describe('snapshot checksums', () => {
     return { digest: m.sum.digest(), bytes: m.sum.bytes };
   };
   test.each<[string, string[], ChecksumAlgorithm | undefined, string]>([
-    ['crc32 check value, one chunk', ['123456789'], undefined, 'crc32:cbf43926'],
+    ['xbstream by default: bytes counted, the chunks carry their own CRC32', ['123456789'], undefined, 'xbstream:chunk-crc32'],
+    ['crc32 check value, one chunk', ['123456789'], 'crc32', 'crc32:cbf43926'],
     ['crc32 over chunks equals one pass', ['1234', '56789'], 'crc32', 'crc32:cbf43926'],
     ['crc32 of nothing', [], 'crc32', 'crc32:00000000'],
     ['sha256 still readable', ['abc'], 'sha256', 'sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'],
   ])('%s', async (_l, chunks, algorithm, digest) => {
-    expect((await run(chunks, algorithm)).digest).toBe(digest);
+    const { digest: got, bytes } = await run(chunks, algorithm);
+    expect(got).toBe(digest);
+    expect(bytes).toBe(chunks.join('').length);
   });
 
   test.each([
+    ['xbstream:chunk-crc32', 'xbstream'],
     ['crc32:0a1b2c3d', 'crc32'],
     ['sha256:00', 'sha256'],
   ])('%s names its algorithm', (checksum, algo) => expect(checksumAlgorithm(checksum)).toBe(algo));
