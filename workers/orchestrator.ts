@@ -29,6 +29,9 @@ export async function runOrchestrator(config: OrchestratorConfig, taskQueue = OR
   if (applied.length) log.info({ applied }, 'registry migrations applied');
   const store = new RegistryStore(pool);
   const nova = new NovaClient(config.NOVA_URL, config.NOVA_TOKEN);
+  const snapshots = new FolderSnapshotStore(snapshotDir(config));
+  // Snapshots deleted just before a crash are gone but maybe not yet freed.
+  snapshots.reclaim().catch((err: Error) => log.warn({ err: err.message }, 'freeing deleted snapshots failed'));
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   try {
     const worker = await Worker.create({
@@ -39,7 +42,7 @@ export async function runOrchestrator(config: OrchestratorConfig, taskQueue = OR
       activities: {
         ...createComputeActivities(nova, { probeAddress: config.TROVE_PROBE_ADDRESS }),
         ...createRegistryActivities(store, { secretKey: parseSecretKey(config.TROVE_SECRET_KEY), maxReplicas: config.TROVE_MAX_REPLICAS }),
-        ...createSnapshotActivities(new FolderSnapshotStore(snapshotDir(config))),
+        ...createSnapshotActivities(snapshots),
       },
     });
     log.info({ taskQueue, temporal: config.TEMPORAL_ADDRESS }, 'orchestrator worker polling');

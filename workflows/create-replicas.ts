@@ -31,6 +31,13 @@ export const PROVISION_DURING_SNAPSHOT_PATCH = '2026-11-provision-during-snapsho
  */
 export const DELETE_SNAPSHOT_ONCE_RESTORED_PATCH = '2026-11-delete-snapshot-once-restored';
 
+/**
+ * Added with the replica-build benchmark: the snapshot is deleted last, once the set is
+ * released. Deleting is now one rename (the store frees the space in the background), and
+ * freeing it while replicas attach or the registry commits stalls their fsyncs.
+ */
+export const DELETE_SNAPSHOT_LAST_PATCH = '2026-11-delete-snapshot-last';
+
 /** Every set with replicas has its monitor; one already running is left alone. */
 async function ensureMonitor(setId: string, projectId: string): Promise<void> {
   try {
@@ -77,6 +84,7 @@ export async function createReplicas(raw: CreateReplicasInput): Promise<CreateRe
   // One deletion, started early or in the finally below, whichever comes first.
   let deletingSnapshot: Promise<unknown> | undefined;
   const deleteSnapshot = () => (deletingSnapshot ??= CancellationScope.nonCancellable(() => snapshots.deleteSnapshot(snapshotId)));
+  const deleteLast = patched(DELETE_SNAPSHOT_LAST_PATCH);
   try {
     progress.phase('preparing source');
     const prepared = await guestActivities(source.novaServerId!).ensureReplicationSource();
@@ -114,7 +122,7 @@ export async function createReplicas(raw: CreateReplicasInput): Promise<CreateRe
         }
         progress.phase('building replicas');
         await Promise.all(children.map((c) => c.signal(snapshotReadySignal, { gtid: snapshot.binlog.gtid }).catch(() => undefined)));
-        if (patched(DELETE_SNAPSHOT_ONCE_RESTORED_PATCH)) {
+        if (!deleteLast && patched(DELETE_SNAPSHOT_ONCE_RESTORED_PATCH)) {
           // Awaited in the finally; a failure here surfaces there.
           condition(() => rows.every((r) => doneWithSnapshot(r.phase)))
             .then(deleteSnapshot)
@@ -142,7 +150,7 @@ export async function createReplicas(raw: CreateReplicasInput): Promise<CreateRe
       };
     } finally {
       // Always: on success, failure and cancellation (Trove bug 1359354 leaked these).
-      await deleteSnapshot();
+      if (!deleteLast) await deleteSnapshot();
     }
   } catch (err) {
     progress.fail(errorMessage(err));
@@ -151,6 +159,7 @@ export async function createReplicas(raw: CreateReplicasInput): Promise<CreateRe
     await CancellationScope.nonCancellable(async () => {
       await registry.discardUnbuiltReplicas(replicaIds);
       await registry.releaseSet({ setId, operationId });
+      if (deleteLast) await deleteSnapshot();
     });
   }
 }

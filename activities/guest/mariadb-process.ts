@@ -81,7 +81,8 @@ export async function startMariadb(layout: ServerLayout, bin: MariadbBinaries, t
   while (Date.now() < deadline) {
     if (exited !== undefined) throw new Error(`mariadbd exited with code ${exited} at start; see ${layout.errorLog}`);
     if (existsSync(layout.socket) && (await runningPid(layout))) return (await runningPid(layout))!;
-    await sleep(100);
+    // Polled finely: a replica's restore waits on this (a 1 GiB datadir opens in ~0.1 s).
+    await sleep(20);
   }
   throw new Error(`mariadbd did not open its socket within ${timeoutMs} ms; see ${layout.errorLog}`);
 }

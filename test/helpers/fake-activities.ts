@@ -44,6 +44,8 @@ export interface FakeWorld {
   /** Per Nova server: replication status fields that differ from a healthy replica's, or null for a silent agent. */
   statusOf: Map<string, Partial<ReplicaStatus> | null>;
   failCatchUp?: boolean;
+  /** Restores take this long and then log 'restored' (to see what overlaps them). */
+  slowRestoreMs?: number;
   settings: ReplicationSettings;
   health?: MemberHealth[];
 }
@@ -375,6 +377,10 @@ export function fakeGuestActivities(w: FakeWorld, novaServerId = 'srv'): GuestAc
       if (w.failRestores && w.failRestores > 0) {
         w.failRestores--;
         throw fail('snapshot is corrupt: checksum mismatch', ErrorType.GuestFailed);
+      }
+      if (w.slowRestoreMs) {
+        await new Promise((r) => setTimeout(r, w.slowRestoreMs));
+        w.calls.push('restored');
       }
       return { bytes: 1024, skipped: false };
     },

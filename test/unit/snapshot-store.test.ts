@@ -1,6 +1,7 @@
 // The folder snapshot store on a real filesystem: a reader following a snapshot while it
-// is written gets every byte once the writer commits, and an aborted snapshot fails it.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+// is written gets every byte once the writer commits, an aborted snapshot fails it, and a
+// deleted one is gone at once and freed in the background.
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -80,5 +81,32 @@ test('delete removes a snapshot and everything in it; a second delete finds noth
   expect(await store.delete(id)).toBe(true);
   expect(await store.list()).toEqual([]);
   expect(existsSync(path.join(root, id))).toBe(false);
+  expect(await store.meta(id)).toBeUndefined();
   expect(await store.delete(id)).toBe(false);
+  // Its space is freed in the background, without being asked.
+  for (let i = 0; i < 100 && readdirSync(path.join(root, '.trash')).length > 0; i++) await sleep(20);
+  expect(readdirSync(path.join(root, '.trash'))).toEqual([]);
+});
+
+test('a snapshot deleted, written again and deleted again: both are freed', async () => {
+  const store = new FolderSnapshotStore(root);
+  const id = randomUUID();
+  for (let i = 0; i < 2; i++) {
+    const writer = await store.create(id);
+    await write(writer.openStream(), Buffer.alloc(1000, i));
+    await writer.commit(metaOf(id));
+    expect(await store.delete(id)).toBe(true);
+  }
+  await store.reclaim();
+  expect(readdirSync(path.join(root, '.trash'))).toEqual([]);
+});
+
+test('a reclaim cut short by a crash is finished by the next one', async () => {
+  const leftover = path.join(root, '.trash', `${randomUUID()}.${randomUUID()}`);
+  mkdirSync(leftover, { recursive: true });
+  writeFileSync(path.join(leftover, 'backup.xbstream'), Buffer.alloc(1000));
+  const store = new FolderSnapshotStore(root);
+  expect(await store.list()).toEqual([]);
+  await store.reclaim();
+  expect(existsSync(leftover)).toBe(false);
 });

@@ -32,15 +32,25 @@ test('two replicas from one snapshot: both ACTIVE, one account each on the sourc
   expect(world.calls.filter((c) => c === 'createSnapshot')).toHaveLength(1);
   expect(world.calls.filter((c) => c === 'restoreSnapshot')).toHaveLength(2);
   expect(world.snapshots.size).toBe(0);
-  // Once, as soon as both replicas had restored it: before they were ACTIVE, not after.
+  // Once, last: a rename whose space the store frees later, so freeing it cannot stall
+  // the replicas' attach or the registry's commits.
   expect(world.calls.filter((c) => c === 'deleteSnapshot')).toHaveLength(1);
-  expect(world.calls.indexOf('deleteSnapshot')).toBeGreaterThan(world.calls.lastIndexOf('restoreSnapshot'));
-  expect(world.calls.indexOf('deleteSnapshot')).toBeLessThan(world.calls.lastIndexOf('setInstanceStatus:ACTIVE'));
+  expect(world.calls.indexOf('deleteSnapshot')).toBeGreaterThan(world.calls.lastIndexOf('setInstanceStatus:ACTIVE'));
+  expect(world.calls.indexOf('deleteSnapshot')).toBeGreaterThan(world.calls.indexOf('releaseSet'));
   const sourceServer = world.instances.get(sourceId)!.novaServerId!;
   expect(world.accounts.get(sourceServer)!.size).toBe(2);
   expect(world.credentials.size).toBe(2);
   for (const r of result.replicas) expect(world.instances.get(r.replicaId)).toMatchObject({ status: 'ACTIVE', replicaOf: sourceId, readOnly: true, lock: null });
   expect(world.sets.get(sourceId)).toBeNull();
+});
+
+test("a replica's account on the source is made while its snapshot is restored", async () => {
+  const world = newWorld();
+  world.slowRestoreMs = 500;
+  const result = await createReplicas(world, { sourceInstanceId: randomUUID(), count: 1 });
+  expect(result.replicas.map((r) => r.status)).toEqual(['ACTIVE']);
+  expect(world.calls.indexOf('createReplicationUser')).toBeLessThan(world.calls.indexOf('restored'));
+  expect(world.calls.indexOf('startReplication')).toBeGreaterThan(world.calls.indexOf('restored'));
 });
 
 test('a replica whose restore fails is undone completely while the other one stays', async () => {
