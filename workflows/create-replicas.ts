@@ -38,6 +38,12 @@ export const DELETE_SNAPSHOT_ONCE_RESTORED_PATCH = '2026-11-delete-snapshot-once
  */
 export const DELETE_SNAPSHOT_LAST_PATCH = '2026-11-delete-snapshot-last';
 
+/**
+ * Added with the replica-build benchmark: unbuilt replicas are discarded and the set
+ * released in one registry step (finishReplicas) instead of two.
+ */
+export const FINISH_IN_ONE_STEP_PATCH = '2026-11-create-replicas-finishes-in-one-step';
+
 /** Every set with replicas has its monitor; one already running is left alone. */
 async function ensureMonitor(setId: string, projectId: string): Promise<void> {
   try {
@@ -157,8 +163,12 @@ export async function createReplicas(raw: CreateReplicasInput): Promise<CreateRe
     throw operationFailure(err, 'createReplicas failed', ErrorType.GuestFailed);
   } finally {
     await CancellationScope.nonCancellable(async () => {
-      await registry.discardUnbuiltReplicas(replicaIds);
-      await registry.releaseSet({ setId, operationId });
+      if (patched(FINISH_IN_ONE_STEP_PATCH)) {
+        await registry.finishReplicas({ replicaIds, setId, operationId });
+      } else {
+        await registry.discardUnbuiltReplicas(replicaIds);
+        await registry.releaseSet({ setId, operationId });
+      }
       if (deleteLast) await deleteSnapshot();
     });
   }

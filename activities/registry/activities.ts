@@ -130,8 +130,10 @@ export function createRegistryActivities(store: RegistryStore, options: Registry
       await store.setServer(input.instanceId, input.novaServerId, input.address);
     },
 
-    async setInstanceStatus(input: { instanceId: string; status: InstanceStatus; port?: number; fault?: string | null }): Promise<void> {
+    /** releaseOperationId: the operation's lock on the instance goes in the same step (its last). */
+    async setInstanceStatus(input: { instanceId: string; status: InstanceStatus; port?: number; fault?: string | null; releaseOperationId?: string }): Promise<void> {
       await store.setStatus(input.instanceId, input.status, { port: input.port, fault: input.fault });
+      if (input.releaseOperationId) await store.releaseOperation(input.instanceId, input.releaseOperationId);
     },
 
     async removeInstance(instanceId: string): Promise<void> {
@@ -198,6 +200,13 @@ export function createRegistryActivities(store: RegistryStore, options: Registry
     },
 
     async releaseSet(input: { setId: string; operationId: string }): Promise<void> {
+      await store.releaseSet(input.setId, input.operationId);
+      await store.dissolveSetIfAlone(input.setId);
+    },
+
+    /** createReplicas' last registry step: discardUnbuiltReplicas, then releaseSet. */
+    async finishReplicas(input: { replicaIds: string[]; setId: string; operationId: string }): Promise<void> {
+      await store.removeUnbuilt(input.replicaIds);
       await store.releaseSet(input.setId, input.operationId);
       await store.dissolveSetIfAlone(input.setId);
     },

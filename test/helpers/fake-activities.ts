@@ -128,6 +128,17 @@ export function fakeControlActivities(w: FakeWorld, serverIdPrefix: string): Com
     if (!i) throw fail(`instance ${id} not found`, ErrorType.NotFound);
     return i;
   };
+  const discardUnbuilt = (ids: string[]) => {
+    let removed = 0;
+    for (const id of ids) {
+      const i = w.instances.get(id);
+      if (i && i.status === 'BUILD' && !i.novaServerId) {
+        w.instances.delete(id);
+        removed++;
+      }
+    }
+    return removed;
+  };
   const view = (source: FakeInstance) => ({
     setId: source.setId ?? source.id,
     projectId: source.projectId,
@@ -210,11 +221,12 @@ export function fakeControlActivities(w: FakeWorld, serverIdPrefix: string): Com
       w.calls.push('recordServer');
       Object.assign(get(instanceId), { novaServerId, address });
     },
-    async setInstanceStatus({ instanceId, status, fault }) {
+    async setInstanceStatus({ instanceId, status, fault, releaseOperationId }) {
       w.calls.push(`setInstanceStatus:${status}`);
       const i = get(instanceId);
       i.status = status;
       if (fault !== undefined) i.fault = fault;
+      if (releaseOperationId && i.lock === releaseOperationId) i.lock = null;
     },
     async removeInstance(instanceId) {
       w.calls.push('removeInstance');
@@ -248,18 +260,15 @@ export function fakeControlActivities(w: FakeWorld, serverIdPrefix: string): Com
       w.instances.delete(replicaId);
     },
     async discardUnbuiltReplicas(ids) {
-      let removed = 0;
-      for (const id of ids) {
-        const i = w.instances.get(id);
-        if (i && i.status === 'BUILD' && !i.novaServerId) {
-          w.instances.delete(id);
-          removed++;
-        }
-      }
-      return removed;
+      return discardUnbuilt(ids);
     },
     async releaseSet({ setId, operationId }) {
       w.calls.push('releaseSet');
+      if (w.sets.get(setId) === operationId) w.sets.set(setId, null);
+    },
+    async finishReplicas({ replicaIds, setId, operationId }) {
+      w.calls.push('finishReplicas');
+      discardUnbuilt(replicaIds);
       if (w.sets.get(setId) === operationId) w.sets.set(setId, null);
     },
     async beginDetach({ instanceId, projectId, operationId }) {

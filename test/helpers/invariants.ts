@@ -62,7 +62,11 @@ export async function checkInvariants(env: TestStack, opts: { catchUpMs?: number
     if (status !== 'ACTIVE' && status !== 'BUILD') v.push(`orphan process ${p.pid} of server ${p.serverId} (${status ?? 'not in Nova'}): ${p.cmd.slice(0, 100)}`);
   }
   const snapDir = path.join(env.dataDir, 'snapshots');
-  if (existsSync(snapDir)) for (const s of readdirSync(snapDir)) v.push(`snapshot left behind: ${s}`);
+  if (existsSync(snapDir)) for (const s of readdirSync(snapDir).filter((f) => f !== '.trash')) v.push(`snapshot left behind: ${s}`);
+  // Deleted snapshots are freed in the background, within moments.
+  const trash = path.join(snapDir, '.trash');
+  for (let i = 0; i < 100 && existsSync(trash) && readdirSync(trash).length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+  if (existsSync(trash)) for (const s of readdirSync(trash)) v.push(`deleted snapshot never freed: ${s}`);
 
   // Each replication set: one writable source, replicas following it, same data, one account each.
   const sets = new Map<string, InstanceRecord[]>();

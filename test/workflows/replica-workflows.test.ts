@@ -36,7 +36,9 @@ test('two replicas from one snapshot: both ACTIVE, one account each on the sourc
   // the replicas' attach or the registry's commits.
   expect(world.calls.filter((c) => c === 'deleteSnapshot')).toHaveLength(1);
   expect(world.calls.indexOf('deleteSnapshot')).toBeGreaterThan(world.calls.lastIndexOf('setInstanceStatus:ACTIVE'));
-  expect(world.calls.indexOf('deleteSnapshot')).toBeGreaterThan(world.calls.indexOf('releaseSet'));
+  expect(world.calls.indexOf('deleteSnapshot')).toBeGreaterThan(world.calls.indexOf('finishReplicas'));
+  // The set released, and unbuilt replicas discarded, in one step; each replica's lock with its ACTIVE status.
+  expect(world.calls.filter((c) => c === 'releaseSet' || c === 'releaseInstance')).toEqual([]);
   const sourceServer = world.instances.get(sourceId)!.novaServerId!;
   expect(world.accounts.get(sourceServer)!.size).toBe(2);
   expect(world.credentials.size).toBe(2);
