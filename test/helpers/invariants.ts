@@ -25,6 +25,18 @@ async function userTables(dataDir: string, novaServerId: string): Promise<string
   return rows.map((r) => r.t);
 }
 
+/**
+ * Snapshots still in the store, and deleted ones the store has not freed (as ".trash/<id>"):
+ * deleting is a rename and freeing happens in the background, so the trash gets 10 s.
+ */
+export async function snapshotsLeft(dataDir: string): Promise<string[]> {
+  const dir = path.join(dataDir, 'snapshots');
+  const trash = path.join(dir, '.trash');
+  const list = (d: string) => (existsSync(d) ? readdirSync(d) : []);
+  for (let i = 0; i < 100 && list(trash).length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+  return [...list(dir).filter((f) => f !== '.trash'), ...list(trash).map((f) => `.trash/${f}`)];
+}
+
 async function checksumsOf(dataDir: string, novaServerId: string, tables: string[]): Promise<string> {
   if (tables.length === 0) return '';
   const rows = await adminQuery<{ Table: string; Checksum: string | number }>(dataDir, novaServerId, `CHECKSUM TABLE ${tables.join(', ')}`);
@@ -61,12 +73,7 @@ export async function checkInvariants(env: TestStack, opts: { catchUpMs?: number
     const status = servers.find((s) => s.id === p.serverId)?.status;
     if (status !== 'ACTIVE' && status !== 'BUILD') v.push(`orphan process ${p.pid} of server ${p.serverId} (${status ?? 'not in Nova'}): ${p.cmd.slice(0, 100)}`);
   }
-  const snapDir = path.join(env.dataDir, 'snapshots');
-  if (existsSync(snapDir)) for (const s of readdirSync(snapDir).filter((f) => f !== '.trash')) v.push(`snapshot left behind: ${s}`);
-  // Deleted snapshots are freed in the background, within moments.
-  const trash = path.join(snapDir, '.trash');
-  for (let i = 0; i < 100 && existsSync(trash) && readdirSync(trash).length > 0; i++) await new Promise((r) => setTimeout(r, 100));
-  if (existsSync(trash)) for (const s of readdirSync(trash)) v.push(`deleted snapshot never freed: ${s}`);
+  for (const s of await snapshotsLeft(env.dataDir)) v.push(`snapshot left behind: ${s}`);
 
   // Each replication set: one writable source, replicas following it, same data, one account each.
   const sets = new Map<string, InstanceRecord[]>();

@@ -1,8 +1,7 @@
 // Read replicas on the real stack: N replicas from one snapshot of a master holding data,
 // read-only and current; detach into an independent site; a failed replica cleans up
 // after itself; the orchestrator crashing mid-restore still ends with correct replicas.
-import { readdirSync, existsSync } from 'node:fs';
-import * as path from 'node:path';
+import { snapshotsLeft } from '../helpers/invariants';
 import { createConnection, type Connection } from 'mysql2/promise';
 import { adminQuery, checksums } from '../helpers/mysql';
 import { serverFolders, serverProcesses } from '../helpers/leftovers';
@@ -36,10 +35,6 @@ function appConn(host: string, database?: string): Promise<Connection> {
   return createConnection({ host, port: 3306, ...APP, database });
 }
 
-const snapshotsLeft = () => {
-  const dir = path.join(env.dataDir, 'snapshots');
-  return existsSync(dir) ? readdirSync(dir) : [];
-};
 
 const replicationUsersOn = async (novaServerId: string) =>
   (await adminQuery<{ User: string }>(env.dataDir, novaServerId, "SELECT User FROM mysql.user WHERE User LIKE 'repl\\_%' ORDER BY User")).map((r) => r.User);
@@ -134,7 +129,7 @@ test('two replicas from one snapshot: same data, read-only, current within 5 s, 
   }
   expect(Date.now() - t0).toBeLessThan(5000);
 
-  expect(snapshotsLeft()).toEqual([]);
+  expect(await snapshotsLeft(env.dataDir)).toEqual([]);
   expect(await replicationUsersOn(master.novaServerId)).toHaveLength(2);
   expect(await env.store!.countReplicationUsers()).toBe(2);
 });
@@ -199,7 +194,7 @@ test('one replica build fails in Nova: the other completes, the failed one leave
   expect(serverFolders(env.dataDir).length).toBe(foldersBefore + 1);
   // The surviving replica's server runs its init, guest agent and mariadbd; the failed one nothing.
   await eventually('only the new replica\'s processes', async () => serverProcesses(env.dataDir).length === procsBefore + 3, 10_000);
-  expect(snapshotsLeft()).toEqual([]);
+  expect(await snapshotsLeft(env.dataDir)).toEqual([]);
   const users = await replicationUsersOn(master.novaServerId);
   expect(users).toHaveLength(2);
   expect(users).toContain((await env.store!.getReplicationUser(ok.replicaId))!.userName);
@@ -219,7 +214,7 @@ test('the orchestrator worker is SIGKILLed during the restore: the operation com
   const all = [...replicaIds, ...res.replicas.map((r) => r.id)];
   const expected = await checksums(env.dataDir, master.novaServerId, TABLES);
   for (const id of all) expect(await checksums(env.dataDir, await novaIdOf(id), TABLES)).toEqual(expected);
-  expect(snapshotsLeft()).toEqual([]);
+  expect(await snapshotsLeft(env.dataDir)).toEqual([]);
   expect(await replicationUsersOn(master.novaServerId)).toHaveLength(all.length);
   expect(await env.store!.countReplicationUsers()).toBe(all.length);
   // master + detached + the replicas: one Nova server and one folder each.
