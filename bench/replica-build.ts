@@ -206,13 +206,18 @@ export async function benchReplicaBuild(opts: BenchOptions): Promise<Section[]> 
       return Number(row?.Value) < 100;
     }, 300_000);
     await adminQuery(env.dataDir, source.novaServerId, 'SET GLOBAL innodb_max_dirty_pages_pct = DEFAULT');
+    // Each measurement starts from an idle machine: memory the one before freed has then gone
+    // back to the host (free page reporting), so no variant inherits warm pages from another.
+    const settle = () => new Promise((r) => setTimeout(r, opts.settleS * 1000));
     for (let run = 1; run <= opts.runs; run++) {
       for (const via of ['pipe', 'file'] as const) {
+        await settle();
         const b = await baselineOnce(env, source, run, via);
         opts.log(`run ${run}: baseline (${via}) ${b.totalS.toFixed(1)} s ${JSON.stringify(b.phases)}`);
         baselines.push(b);
       }
       for (const n of opts.replicaCounts) {
+        await settle();
         const r = await buildOnce(env, source.id, n, peaks, opts.log);
         opts.log(`run ${run}: createReplicas(${n}) ${r.totalS.toFixed(1)} s ${JSON.stringify(r.phases)} restore activity ${JSON.stringify(r.restore)}`);
         builds.push(r);
@@ -249,7 +254,7 @@ export async function benchReplicaBuild(opts: BenchOptions): Promise<Section[]> 
     fmt(via(v).map((b) => b.phases.catch_up ?? NaN)),
   ]);
   const body = [
-    `Source: ${sizeMiB.toFixed(0)} MiB InnoDB tablespace (bench.data, random rows), snapshot stream ${snapshotMiB.toFixed(0)} MiB; flavor m1.small (1 GiB buffer pool) for every member and the baseline. Each run does both baselines, then N = ${opts.replicaCounts.join(', ')}; replicas are deleted after each build.`,
+    `Source: ${sizeMiB.toFixed(0)} MiB InnoDB tablespace (bench.data, random rows), snapshot stream ${snapshotMiB.toFixed(0)} MiB; flavor m1.small (1 GiB buffer pool) for every member and the baseline. Each run does both baselines, then N = ${opts.replicaCounts.join(', ')}; replicas are deleted after each build (and the snapshot freed), and every measurement starts after ${opts.settleS} s idle, so each pays for fresh memory alike (see the machine line).`,
     '',
     table(['Build', 'Total', 'Snapshot', 'Provision', 'Restore (extract+prepare+start)', 'Attach', 'Catch-up'], [...phaseRows, ...baseRows]),
     '',

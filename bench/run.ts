@@ -12,6 +12,8 @@ export interface BenchOptions {
   sizeMiB: number;
   /** Replica counts the build section measures (default 1, 2, 3; fewer for a quick look at one). */
   replicaCounts: number[];
+  /** Idle time before each replica-build measurement (bench/README.md, "This machine"). */
+  settleS: number;
   log: (line: string) => void;
 }
 
@@ -41,9 +43,10 @@ async function main(): Promise<void> {
     .option('--only <sections>', `comma-separated subset of ${Object.keys(SECTIONS).join(', ')}`)
     .option('--size-mib <n>', 'InnoDB data on the source for the replica build (default 1024; quick 100)', positive('--size-mib'))
     .option('--runs <n>', 'repetitions of each measurement (default 3)', positive('--runs'))
+    .option('--settle-s <n>', 'idle seconds before each replica-build measurement (default 5; quick 2)', (v) => Number(v))
     .option('--replicas <list>', 'replica counts for the build section, comma-separated (default 1,2,3)', (v) => v.split(',').map((x) => positive('--replicas')(x.trim())))
     .parse();
-  const o = program.opts<{ quick: boolean; only?: string; sizeMib?: number; runs?: number; replicas?: number[] }>();
+  const o = program.opts<{ quick: boolean; only?: string; sizeMib?: number; runs?: number; replicas?: number[]; settleS?: number }>();
   const only = o.only ? o.only.split(',').map((s) => s.trim()) : Object.keys(SECTIONS);
   const unknown = only.filter((s) => !(s in SECTIONS));
   if (unknown.length) program.error(`--only: unknown section(s) ${unknown.join(', ')}; choose from ${Object.keys(SECTIONS).join(', ')}`);
@@ -52,6 +55,7 @@ async function main(): Promise<void> {
     runs: o.runs ?? 3,
     sizeMiB: o.sizeMib ?? (o.quick ? 100 : 1024),
     replicaCounts: o.replicas ?? [1, 2, 3],
+    settleS: o.settleS ?? (o.quick ? 2 : 5),
     log: (line) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`),
   };
   const command = ['npm run bench', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' ');
