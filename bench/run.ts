@@ -31,11 +31,12 @@ const RESULTS_JSON = path.join(__dirname, 'results.json');
 const RESULTS_MD = path.join(__dirname, 'RESULTS.md');
 const APPENDIX = path.join(__dirname, 'improvements.md');
 
-const positive = (name: string) => (v: string) => {
+const wholeNumber = (name: string, min: number) => (v: string) => {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a whole number >= 1`);
+  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be a whole number >= ${min}`);
   return n;
 };
+const positive = (name: string) => wholeNumber(name, 1);
 
 async function main(): Promise<void> {
   const program = new Command('bench')
@@ -43,7 +44,7 @@ async function main(): Promise<void> {
     .option('--only <sections>', `comma-separated subset of ${Object.keys(SECTIONS).join(', ')}`)
     .option('--size-mib <n>', 'InnoDB data on the source for the replica build (default 1024; quick 100)', positive('--size-mib'))
     .option('--runs <n>', 'repetitions of each measurement (default 3)', positive('--runs'))
-    .option('--settle-s <n>', 'idle seconds before each replica-build measurement (default 5; quick 2)', (v) => Number(v))
+    .option('--settle-s <n>', 'idle seconds before each replica-build measurement (default 5; quick 2)', wholeNumber('--settle-s', 0))
     .option('--replicas <list>', 'replica counts for the build section, comma-separated (default 1,2,3)', (v) => v.split(',').map((x) => positive('--replicas')(x.trim())))
     .parse();
   const o = program.opts<{ quick: boolean; only?: string; sizeMib?: number; runs?: number; replicas?: number[]; settleS?: number }>();
