@@ -352,7 +352,8 @@ export async function benchOverhead(opts: BenchOptions): Promise<Section[]> {
           {
             what: `createReplicas(N=1) p50 latency <= ${TARGET_FACTOR} x round trips x empty activity`,
             measured:
-              `p50 ${ms(p50, 0)} = ${ratio.toFixed(2)} x floor (${trips.sequential} round trips x ${ms(empty.median)} = ${ms(floor.plainMs, 0)}); ` +
+              `p50 ${ms(p50, 0)} = ${ratio.toFixed(2)} x floor (${trips.total} round trips x ${ms(empty.median)} = ${ms(floor.plainMs, 0)}); ` +
+              `${(p50 / floor.sequentialMs).toFixed(2)} x with concurrent steps counted once (${trips.sequential}); ` +
               `${(p50 / floor.byKindMs).toFixed(2)} x the floor with each round trip at its own kind's cost (${ms(floor.byKindMs, 0)})`,
             met,
           },
@@ -368,6 +369,7 @@ export async function benchOverhead(opts: BenchOptions): Promise<Section[]> {
           p99Ms: p99,
           guestActivities,
           floorMs: floor.plainMs,
+          floorSequentialMs: floor.sequentialMs,
           floorByKindMs: floor.byKindMs,
           ratio,
           levels: runs,
@@ -438,7 +440,9 @@ function render(x: RenderInput): string {
     ],
   );
   const concurrency = trips.concurrent.length
-    ? `Some steps run concurrently (issued by one workflow task): ${trips.concurrent.map((g) => g.join(' + ')).join('; ')}; the floor counts each such group once.`
+    ? `Some steps run concurrently (issued by one workflow task): ${trips.concurrent.map((g) => g.join(' + ')).join('; ')}. The target's floor counts each of them ` +
+      '(the issue\'s "round trips"): a concurrent step saves the wait, not the workflow task its result wakes, and the orchestrator worker runs one ' +
+      'workflow\'s tasks one at a time; counted once per group they give the lower, sequential floor.'
     : 'No two steps run concurrently: every step is issued by its own workflow task after the previous one finished (for N = 1 the parent ' +
       'only waits while its one child runs), so the sequential count equals the total. Not counted as round trips: the hand-back of the ' +
       "child's result to the parent, and the parent's workflow tasks that take the child's progress signals (they run while the child goes on).";
@@ -497,8 +501,9 @@ function render(x: RenderInput): string {
     `**Latency, one operation at a time** (client side, start request to result; ${x.singleMs.length} operations over ${opts.runs} runs after ${plan.warmup} unmeasured ones): ` +
       `p50 **${ms(p50, 0)}**, p99 **${ms(p99, 0)}**.`,
     '',
-    `- The target's floor: ${trips.sequential} round trips x ${ms(empty.median)} = ${ms(floor.plainMs, 0)}; p50 is **${(p50 / floor.plainMs).toFixed(2)} x** ` +
-      `that floor (target ≤ ${TARGET_FACTOR}).`,
+    `- The target's floor: ${trips.total} round trips x ${ms(empty.median)} = ${ms(floor.plainMs, 0)}; p50 is **${(p50 / floor.plainMs).toFixed(2)} x** ` +
+      `that floor (target ≤ ${TARGET_FACTOR}). With concurrent steps counted once: ${trips.sequential} x ${ms(empty.median)} = ${ms(floor.sequentialMs, 0)}, ` +
+      `p50 **${(p50 / floor.sequentialMs).toFixed(2)} x**.`,
     `- The round trips are not alike: the ${ownQueue} activities on the orchestrator's queue are dispatched eagerly (scheduled → picked up ≈ 0 ms ` +
       `below, as the yardstick's first line), while the ${x.guestActivities} guest activities, ${trips.byKind.signal} signals and ${trips.byKind.child} child ` +
       "starts each pass twice through the server's task queues before the workflow goes on (as its second line). With each at its own kind's cost the " +

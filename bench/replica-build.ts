@@ -186,6 +186,12 @@ async function baselineOnce(env: TestStack, source: { ip: string; novaServerId: 
   }
 }
 
+/** items starting at index k (mod length): run r measures the variants in order r. */
+export function rotate<T>(items: readonly T[], k: number): T[] {
+  const at = ((k % items.length) + items.length) % items.length;
+  return [...items.slice(at), ...items.slice(0, at)];
+}
+
 const fmt = (values: number[]) => formatSummary(summarize(values));
 
 export async function benchReplicaBuild(opts: BenchOptions): Promise<Section[]> {
@@ -206,21 +212,24 @@ export async function benchReplicaBuild(opts: BenchOptions): Promise<Section[]> 
       return Number(row?.Value) < 100;
     }, 300_000);
     await adminQuery(env.dataDir, source.novaServerId, 'SET GLOBAL innodb_max_dirty_pages_pct = DEFAULT');
-    // Each measurement starts from an idle machine: memory the one before freed has then gone
-    // back to the host (free page reporting), so no variant inherits warm pages from another.
+    // Each measurement starts from an idle machine, and the order of the variants rotates
+    // from run to run: memory freed just before a measurement is cheap to write again and
+    // memory freed long ago is not (free page reporting, bench/README.md), so a fixed order
+    // would hand one variant the warm memory its predecessor freed, every run.
     const settle = () => new Promise((r) => setTimeout(r, opts.settleS * 1000));
+    const variants: (BaselineVia | number)[] = ['pipe', 'file', ...opts.replicaCounts];
     for (let run = 1; run <= opts.runs; run++) {
-      for (const via of ['pipe', 'file'] as const) {
+      for (const v of rotate(variants, run - 1)) {
         await settle();
-        const b = await baselineOnce(env, source, run, via);
-        opts.log(`run ${run}: baseline (${via}) ${b.totalS.toFixed(1)} s ${JSON.stringify(b.phases)}`);
-        baselines.push(b);
-      }
-      for (const n of opts.replicaCounts) {
-        await settle();
-        const r = await buildOnce(env, source.id, n, peaks, opts.log);
-        opts.log(`run ${run}: createReplicas(${n}) ${r.totalS.toFixed(1)} s ${JSON.stringify(r.phases)} restore activity ${JSON.stringify(r.restore)}`);
-        builds.push(r);
+        if (typeof v === 'number') {
+          const r = await buildOnce(env, source.id, v, peaks, opts.log);
+          opts.log(`run ${run}: createReplicas(${v}) ${r.totalS.toFixed(1)} s ${JSON.stringify(r.phases)} restore activity ${JSON.stringify(r.restore)}`);
+          builds.push(r);
+        } else {
+          const b = await baselineOnce(env, source, run, v);
+          opts.log(`run ${run}: baseline (${v}) ${b.totalS.toFixed(1)} s ${JSON.stringify(b.phases)}`);
+          baselines.push(b);
+        }
       }
     }
     await adminQuery(env.dataDir, source.novaServerId, "DROP USER IF EXISTS 'bench_baseline'@'%'");
@@ -254,7 +263,7 @@ export async function benchReplicaBuild(opts: BenchOptions): Promise<Section[]> 
     fmt(via(v).map((b) => b.phases.catch_up ?? NaN)),
   ]);
   const body = [
-    `Source: ${sizeMiB.toFixed(0)} MiB InnoDB tablespace (bench.data, random rows), snapshot stream ${snapshotMiB.toFixed(0)} MiB; flavor m1.small (1 GiB buffer pool) for every member and the baseline. Each run does both baselines, then N = ${opts.replicaCounts.join(', ')}; replicas are deleted after each build (and the snapshot freed), and every measurement starts after ${opts.settleS} s idle, so each pays for fresh memory alike (see the machine line).`,
+    `Source: ${sizeMiB.toFixed(0)} MiB InnoDB tablespace (bench.data, random rows), snapshot stream ${snapshotMiB.toFixed(0)} MiB; flavor m1.small (1 GiB buffer pool) for every member and the baseline. Each run measures both baselines and N = ${opts.replicaCounts.join(', ')}, in an order that rotates from run to run; replicas are deleted after each build (and the snapshot freed), and every measurement starts after ${opts.settleS} s idle, so no variant always inherits the memory another just freed (see the machine line).`,
     '',
     table(['Build', 'Total', 'Snapshot', 'Provision', 'Restore (extract+prepare+start)', 'Attach', 'Catch-up'], [...phaseRows, ...baseRows]),
     '',

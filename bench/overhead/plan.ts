@@ -32,8 +32,14 @@ export function overheadPlan(o: { quick: boolean; runs: number }): OverheadPlan 
 }
 
 export interface Floors {
-  /** The target's floor: round trips one after the other x one empty activity on the workflow's own queue. */
+  /**
+   * The target's floor: every round trip x one empty activity on the workflow's own queue.
+   * Steps that run concurrently count one each: each still ends in a workflow task of its
+   * own, and the worker runs one workflow's tasks one at a time.
+   */
   plainMs: number;
+  /** The same, counting each group of concurrent steps once: a floor no schedule beats. */
+  sequentialMs: number;
   /**
    * Each round trip at the cost of its kind: an activity on the orchestrator's own queue
    * as the empty activity on the workflow's queue; a guest activity, a signal and a child
@@ -46,7 +52,8 @@ export interface Floors {
 export function floors(trips: RoundTrips, guestActivities: number, sameQueueMs: number, otherQueueMs: number): Floors {
   const ownQueue = trips.byKind.activity - guestActivities;
   return {
-    plainMs: trips.sequential * sameQueueMs,
+    plainMs: trips.total * sameQueueMs,
+    sequentialMs: trips.sequential * sameQueueMs,
     byKindMs: ownQueue * sameQueueMs + (guestActivities + trips.byKind.signal + trips.byKind.child) * otherQueueMs,
   };
 }

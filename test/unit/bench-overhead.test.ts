@@ -118,7 +118,9 @@ test('own time: a workflow task that runs while a step is under way is off the c
 
 test('floors: the plain one counts every round trip as an empty activity; by kind, two-hop steps cost the cross-queue one', () => {
   const trips = { byKind: { activity: 19, child: 2, signal: 6 }, byName: {}, total: 27, sequential: 27, concurrent: [] };
-  expect(floors(trips, 6, 50, 100)).toEqual({ plainMs: 1350, byKindMs: 13 * 50 + 14 * 100 });
+  expect(floors(trips, 6, 50, 100)).toEqual({ plainMs: 1350, sequentialMs: 1350, byKindMs: 13 * 50 + 14 * 100 });
+  // Concurrent steps still count one each in the target's floor; once per group in the sequential one.
+  expect(floors({ ...trips, sequential: 21, concurrent: [['a', 'b']] }, 6, 50, 100)).toMatchObject({ plainMs: 1350, sequentialMs: 1050 });
   expect(targetMet(2025, 1350)).toBe(true);
   expect(targetMet(2026, 1350)).toBe(false);
 });
