@@ -44,7 +44,7 @@ async function main(): Promise<void> {
     .option('--only <sections>', `comma-separated subset of ${Object.keys(SECTIONS).join(', ')}`)
     .option('--size-mib <n>', 'InnoDB data on the source for the replica build (default 1024; quick 100)', positive('--size-mib'))
     .option('--runs <n>', 'repetitions of each measurement (default 3)', positive('--runs'))
-    .option('--settle-s <n>', 'idle seconds before each replica-build measurement (default 5; quick 2)', wholeNumber('--settle-s', 0))
+    .option('--settle-s <n>', 'idle seconds before each replica-build measurement (default 12; quick 2)', wholeNumber('--settle-s', 0))
     .option('--replicas <list>', 'replica counts for the build section, comma-separated (default 1,2,3)', (v) => v.split(',').map((x) => positive('--replicas')(x.trim())))
     .parse();
   const o = program.opts<{ quick: boolean; only?: string; sizeMib?: number; runs?: number; replicas?: number[]; settleS?: number }>();
@@ -56,7 +56,7 @@ async function main(): Promise<void> {
     runs: o.runs ?? 3,
     sizeMiB: o.sizeMib ?? (o.quick ? 100 : 1024),
     replicaCounts: o.replicas ?? [1, 2, 3],
-    settleS: o.settleS ?? (o.quick ? 2 : 5),
+    settleS: o.settleS ?? (o.quick ? 2 : 12),
     log: (line) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`),
   };
   const command = ['npm run bench', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' ');
