@@ -29,6 +29,10 @@ else
   say "Temporal CLI present: $(.venv/bin/temporal --version)"
 fi
 
+# Guest agents feed snapshot files to mbstream through a Python helper using os.splice.
+python3 -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else 1)' \
+  || { echo "setup: python3 3.10 or later is needed (guest agents use os.splice); found $(python3 --version 2>&1)" >&2; exit 1; }
+
 # 3. MariaDB server and mariadb-backup.
 missing=()
 command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ] || missing+=(mariadb-server mariadb-client)
