@@ -2,7 +2,8 @@
 // mocked activities: one snapshot for N replicas, per-replica outcomes and cleanup, the
 // snapshot always deleted, the set lock always released, and refusals that change nothing.
 import { randomUUID } from 'node:crypto';
-import type { CreateReplicasResult } from '../../lib/schemas';
+import { workflowIds } from '../../lib/names';
+import type { CreateReplicasResult, OperationProgress } from '../../lib/schemas';
 import { newWorld, seedSource, type FakeWorld } from '../helpers/fake-activities';
 import { withFakeWorkers } from '../helpers/workers';
 import { failureOf, useWorkflowEnv } from '../helpers/workflow-env';
@@ -44,6 +45,22 @@ test('two replicas from one snapshot: both ACTIVE, one account each on the sourc
   expect(world.credentials.size).toBe(2);
   for (const r of result.replicas) expect(world.instances.get(r.replicaId)).toMatchObject({ status: 'ACTIVE', replicaOf: sourceId, readOnly: true, lock: null });
   expect(world.sets.get(sourceId)).toBeNull();
+});
+
+test('the parent hears of the phases that last; the replica keeps every phase in its own progress', async () => {
+  const world = newWorld();
+  const replicaId = randomUUID();
+  let childPhases: string[] = [];
+  let signals: string[] = [];
+  await createReplicas(world, { sourceInstanceId: randomUUID(), count: 1, replicaIds: [replicaId] }, async () => {
+    const child = ctx.env.temporal.workflow.getHandle(workflowIds.buildReplica(replicaId));
+    childPhases = (await child.query<OperationProgress>('progress')).steps.map((st) => st.phase);
+    const history = await child.fetchHistory();
+    signals = (history.events ?? []).flatMap((e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes?.signalName ?? []);
+  });
+  expect(childPhases).toEqual(expect.arrayContaining(['registering', 'creating server', 'restoring', 'attaching', 'catching up', 'active']));
+  // creating server, restoring, catching up, active: not registering (~20 ms) nor attaching (~50 ms).
+  expect(signals).toEqual(['replicaProgress', 'replicaProgress', 'replicaProgress', 'replicaProgress']);
 });
 
 test("a replica's account on the source is made while its snapshot is restored", async () => {
