@@ -3,7 +3,7 @@
 // steps, beside the same work done by bench/baseline-replica.sh with no orchestrator, in the
 // same run and interleaved with it so drift of the machine hits both alike.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
@@ -13,6 +13,7 @@ import { workflowIds } from '../lib/names';
 import type { OperationProgress } from '../lib/schemas';
 import { activityResult } from '../test/helpers/histories';
 import { adminQuery } from '../test/helpers/mysql';
+import { snapshotsLeft } from '../test/helpers/invariants';
 import { eventually, startTestStack, type TestStack } from '../test/helpers/stack';
 import type { BenchOptions } from './run';
 import { peakRssMiB } from './lib/procfs';
@@ -119,12 +120,6 @@ async function deleteAll(env: TestStack, ids: string[]): Promise<void> {
   }
 }
 
-/** The store frees a deleted snapshot in the background: the next measurement must not share the machine with it. */
-async function snapshotFreed(env: TestStack): Promise<void> {
-  const trash = path.join(env.dataDir, 'snapshots', '.trash');
-  while (existsSync(trash) && readdirSync(trash).length > 0) await new Promise((r) => setTimeout(r, 50));
-}
-
 async function buildOnce(env: TestStack, sourceId: string, n: number, peaks: { guest: number[] }, log: (line: string) => void): Promise<BuildRun> {
   const started = Date.now();
   const res = await apiOk(env, 'POST', `/v1.0/proj-a/instances/${sourceId}/action`, { replicate: { count: n, instance: { flavorRef: FLAVOR } } });
@@ -145,7 +140,9 @@ async function buildOnce(env: TestStack, sourceId: string, n: number, peaks: { g
   const restore = (await activityResult<{ seconds?: BuildRun['restore'] }>(env.temporal, slowestChild, 'restoreSnapshot'))?.seconds;
   log(`createReplicas(${n}) steps (ms): ${await stepsLine(env, res.operation.id, slowestChild)}`);
   await deleteAll(env, result.replicas.map((r) => r.replicaId));
-  await snapshotFreed(env);
+  // The store frees the deleted snapshot in the background: the next measurement must not share the machine with it.
+  const left = await snapshotsLeft(env.dataDir);
+  if (left.length) throw new Error(`snapshots not freed after the build: ${left.join(', ')}`);
   return { n, totalS, phases: phasesOf(parent, children), snapshotBytes: result.snapshotBytes, restore };
 }
 

@@ -78,11 +78,11 @@ export async function extractFile(bins: { python: string; mbstream: string }, fi
     const child = spawn(bins.python, ['-c', FOLLOWER, bins.mbstream, targetDir], { stdio: [fh.fd, 'ignore', 'pipe', 'pipe'], signal: o.signal });
     let log = '';
     child.stderr!.on('data', (b: Buffer) => (log = (log + b.toString()).slice(-8192)));
-    let status: number | string | undefined;
     const exited = new Promise<number | string>((resolve, reject) => {
       child.once('error', reject);
-      child.once('exit', (code, sig) => resolve((status = code ?? sig ?? 'unknown')));
+      child.once('exit', (code, sig) => resolve(code ?? sig ?? 'unknown'));
     });
+    const running = () => child.exitCode === null && child.signalCode === null;
     exited.catch(() => undefined); // awaited below
     const control = child.stdio[3] as NodeJS.WritableStream;
     control.on('error', () => undefined); // the helper is gone; its exit status says why
@@ -90,7 +90,7 @@ export async function extractFile(bins: { python: string; mbstream: string }, fi
     let meta: SnapshotMeta | undefined;
     try {
       // Until the writer commits, or the helper ends early (mbstream refused the stream).
-      while (status === undefined && !(meta = await file.committed())) {
+      while (running() && !(meta = await file.committed())) {
         await file.check();
         o.onProgress(await readSoFar());
         await Promise.race([exited, sleep(pollMs)]);
@@ -98,7 +98,7 @@ export async function extractFile(bins: { python: string; mbstream: string }, fi
       if (meta) control.end('.');
       const code = await exited;
       // A retried backup writes a new file: what was read is then not that snapshot.
-      const [read, now] = [await fh.stat(), await fs.stat(file.path).catch(() => undefined)];
+      const [read, now] = await Promise.all([fh.stat(), fs.stat(file.path).catch(() => undefined)]);
       if (meta && now?.ino !== read.ino) throw new Error(`snapshot ${meta.snapshotId} was rewritten while being read`);
       if (code !== 0) throw new Error(`mbstream exited with ${code}: ${log.trim()}`);
       if (!meta) throw new Error(`the snapshot's follower ended before the snapshot was complete: ${log.trim()}`);

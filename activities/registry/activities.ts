@@ -70,6 +70,12 @@ export function createRegistryActivities(store: RegistryStore, options: Registry
     return { setId, projectId: source.projectId, source: summary(source), replicas: members.filter((m) => m.replicaOf === source.id).map(summary), settings, lock };
   }
 
+  /** The operation's lock on the set goes; a set left with one member is dissolved. */
+  async function releaseSet(input: { setId: string; operationId: string }): Promise<void> {
+    await store.releaseSet(input.setId, input.operationId);
+    await store.dissolveSetIfAlone(input.setId);
+  }
+
   async function lockSet(setId: string, operationId: string, operationType: string): Promise<void> {
     const lock = await store.acquireSet(setId, operationId, operationType);
     if (!lock.acquired) {
@@ -200,15 +206,13 @@ export function createRegistryActivities(store: RegistryStore, options: Registry
     },
 
     async releaseSet(input: { setId: string; operationId: string }): Promise<void> {
-      await store.releaseSet(input.setId, input.operationId);
-      await store.dissolveSetIfAlone(input.setId);
+      await releaseSet(input);
     },
 
     /** createReplicas' last registry step: discardUnbuiltReplicas, then releaseSet. */
     async finishReplicas(input: { replicaIds: string[]; setId: string; operationId: string }): Promise<void> {
       await store.removeUnbuilt(input.replicaIds);
-      await store.releaseSet(input.setId, input.operationId);
-      await store.dissolveSetIfAlone(input.setId);
+      await releaseSet(input);
     },
 
     /** detachReplica's first step: the instance must be a replica of this project. */

@@ -128,6 +128,9 @@ export function fakeControlActivities(w: FakeWorld, serverIdPrefix: string): Com
     if (!i) throw fail(`instance ${id} not found`, ErrorType.NotFound);
     return i;
   };
+  const releaseSet = (setId: string, operationId: string) => {
+    if (w.sets.get(setId) === operationId) w.sets.set(setId, null);
+  };
   const discardUnbuilt = (ids: string[]) => {
     let removed = 0;
     for (const id of ids) {
@@ -264,12 +267,12 @@ export function fakeControlActivities(w: FakeWorld, serverIdPrefix: string): Com
     },
     async releaseSet({ setId, operationId }) {
       w.calls.push('releaseSet');
-      if (w.sets.get(setId) === operationId) w.sets.set(setId, null);
+      releaseSet(setId, operationId);
     },
     async finishReplicas({ replicaIds, setId, operationId }) {
       w.calls.push('finishReplicas');
       discardUnbuilt(replicaIds);
-      if (w.sets.get(setId) === operationId) w.sets.set(setId, null);
+      releaseSet(setId, operationId);
     },
     async beginDetach({ instanceId, projectId, operationId }) {
       w.calls.push('beginDetach');

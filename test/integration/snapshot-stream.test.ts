@@ -81,12 +81,38 @@ function processesMentioning(text: string): string[] {
 }
 
 describe('extractFile: a local snapshot followed by the native helper (no byte through Node)', () => {
-  const setup = () => ({ store: new FolderSnapshotStore(path.join(dir, 'store')), id: randomUUID(), target: path.join(dir, 'restored') });
+  /** An empty store and restore target. */
+  const setup = () => {
+    const target = path.join(dir, 'restored');
+    mkdirSync(target);
+    return { store: new FolderSnapshotStore(path.join(dir, 'store')), id: randomUUID(), target };
+  };
+  const quiet = { onProgress: () => undefined };
+
+  /** A snapshot already committed: `contents` on disk, the size and meta of `stream`. */
+  async function committed(contents: Buffer, stream = contents) {
+    const s = setup();
+    const writer = await s.store.create(s.id);
+    writeFileSync(writer.localPath!, contents);
+    await writer.commit(meta(s.id, stream));
+    return { ...s, extract: () => extractFile(BINS, s.store.localFile(s.id), s.target, quiet) };
+  }
+
+  /** A snapshot 5 MiB into being written, followed for 300 ms already. */
+  async function halfWritten(signal?: AbortSignal) {
+    const { stream } = xbstream();
+    const s = setup();
+    const writer = await s.store.create(s.id);
+    appendFileSync(writer.localPath!, stream.subarray(0, 5 << 20));
+    const extracting = extractFile(BINS, s.store.localFile(s.id), s.target, { ...quiet, signal, pollMs: 5 });
+    extracting.catch(() => undefined); // asserted by the test
+    await sleep(300);
+    return { ...s, stream, writer, extracting };
+  }
 
   test('follows the file from before it exists until the writer commits, byte for byte', async () => {
     const { data, stream } = xbstream();
     const { store, id, target } = setup();
-    mkdirSync(target);
     const progress: number[] = [];
     const extracting = extractFile(BINS, store.localFile(id), target, { onProgress: (b) => progress.push(b), pollMs: 5 });
     await sleep(50);
@@ -106,25 +132,17 @@ describe('extractFile: a local snapshot followed by the native helper (no byte t
 
   test('extracts a snapshot committed before it starts', async () => {
     const { data, stream } = xbstream();
-    const { store, id, target } = setup();
-    mkdirSync(target);
-    const writer = await store.create(id);
-    writeFileSync(writer.localPath!, stream);
-    await writer.commit(meta(id, stream));
-    expect((await extractFile(BINS, store.localFile(id), target, { onProgress: () => undefined })).bytes).toBe(stream.length);
+    const { target, extract } = await committed(stream);
+    expect((await extract()).bytes).toBe(stream.length);
     expect(readFileSync(path.join(target, 'data.ibd')).equals(data)).toBe(true);
   });
 
   test("a corrupt chunk fails with mbstream's own reason", async () => {
     const { stream } = xbstream();
-    const { store, id, target } = setup();
-    mkdirSync(target);
     const corrupt = Buffer.from(stream);
     corrupt[6 << 20] ^= 0xff;
-    const writer = await store.create(id);
-    writeFileSync(writer.localPath!, corrupt);
-    await writer.commit(meta(id, stream));
-    await expect(extractFile(BINS, store.localFile(id), target, { onProgress: () => undefined })).rejects.toThrow(/mbstream exited with 1: .*invalid checksum/);
+    const { target, extract } = await committed(corrupt, stream);
+    await expect(extract()).rejects.toThrow(/mbstream exited with 1: .*invalid checksum/);
     expect(processesMentioning(target)).toEqual([]);
   });
 
@@ -132,24 +150,13 @@ describe('extractFile: a local snapshot followed by the native helper (no byte t
     const { stream } = xbstream();
     writeFileSync(path.join(dir, 'more.ibd'), randomBytes(1 << 20));
     const two = Buffer.concat([stream, execFileSync('mbstream', ['-c', 'more.ibd'], { cwd: dir, maxBuffer: 64 << 20 })]);
-    const { store, id, target } = setup();
-    mkdirSync(target);
-    const writer = await store.create(id);
-    writeFileSync(writer.localPath!, stream); // mbstream alone takes this for a whole stream
-    await writer.commit(meta(id, two));
-    await expect(extractFile(BINS, store.localFile(id), target, { onProgress: () => undefined })).rejects.toThrow(
-      new RegExp(`snapshot ${id} is incomplete: read ${stream.length} of ${two.length} bytes`),
-    );
+    // mbstream alone takes the first part for a whole stream.
+    const { id, extract } = await committed(stream, two);
+    await expect(extract()).rejects.toThrow(new RegExp(`snapshot ${id} is incomplete: read ${stream.length} of ${two.length} bytes`));
   });
 
   test('a snapshot aborted while being followed fails, and stops its helper', async () => {
-    const { stream } = xbstream();
-    const { store, id, target } = setup();
-    mkdirSync(target);
-    const writer = await store.create(id);
-    appendFileSync(writer.localPath!, stream.subarray(0, 5 << 20));
-    const extracting = extractFile(BINS, store.localFile(id), target, { onProgress: () => undefined, pollMs: 5 });
-    await sleep(300);
+    const { target, writer, extracting } = await halfWritten();
     expect(processesMentioning(target).length).toBeGreaterThan(0);
     await writer.abort();
     await expect(extracting).rejects.toThrow(/was aborted while being read/);
@@ -157,14 +164,7 @@ describe('extractFile: a local snapshot followed by the native helper (no byte t
   });
 
   test('a snapshot rewritten while being followed (a retried backup) is refused', async () => {
-    const { stream } = xbstream();
-    const { store, id, target } = setup();
-    mkdirSync(target);
-    const first = await store.create(id);
-    appendFileSync(first.localPath!, stream.subarray(0, 5 << 20));
-    const extracting = extractFile(BINS, store.localFile(id), target, { onProgress: () => undefined, pollMs: 5 });
-    extracting.catch(() => undefined);
-    await sleep(300);
+    const { store, id, stream, extracting } = await halfWritten();
     const second = await store.create(id);
     writeFileSync(second.localPath!, stream);
     await second.commit(meta(id, stream));
@@ -172,14 +172,8 @@ describe('extractFile: a local snapshot followed by the native helper (no byte t
   });
 
   test('cancelled through its signal, it stops its helper', async () => {
-    const { stream } = xbstream();
-    const { store, id, target } = setup();
-    mkdirSync(target);
-    const writer = await store.create(id);
-    appendFileSync(writer.localPath!, stream.subarray(0, 5 << 20));
     const abort = new AbortController();
-    const extracting = extractFile(BINS, store.localFile(id), target, { onProgress: () => undefined, signal: abort.signal, pollMs: 5 });
-    await sleep(300);
+    const { target, extracting } = await halfWritten(abort.signal);
     abort.abort();
     await expect(extracting).rejects.toThrow(/abort/i);
     await sleep(100);
