@@ -55,16 +55,24 @@ export class SteadyWriter {
     if (open) return open;
     const c = await createConnection({ host: this.members[member]!, port: 3306, ...this.account, connectTimeout: 300 }).catch(() => undefined);
     if (c) {
-      c.on('error', () => this.drop(member));
-      c.on('end', () => this.drop(member));
+      // Only forgotten here, not destroyed: mysql2 emits 'end' when the server's FIN arrives,
+      // before it fails the query in flight, and a connection closed by us then never fails
+      // that query at all: it waited out its 2 s timeout, a gap the product did not cause
+      // (switchover: 1 trial in 5 after fenceWrites killed the session).
+      c.on('error', () => this.forget(member, c));
+      c.on('end', () => this.forget(member, c));
       this.conns.set(member, c);
     }
     return c;
   }
 
-  private drop(member: string): void {
-    this.conns.get(member)?.destroy();
-    this.conns.delete(member);
+  private forget(member: string, c: Connection): void {
+    if (this.conns.get(member) === c) this.conns.delete(member);
+  }
+
+  private drop(member: string, c: Connection): void {
+    this.forget(member, c);
+    c.destroy();
   }
 
   private async run(): Promise<void> {
@@ -93,7 +101,7 @@ export class SteadyWriter {
             break;
           }
           // Read-only, gone or hung: forget this connection and try the next member.
-          this.drop(member);
+          this.drop(member, c);
         }
       }
       if (!acked) await new Promise((r) => setTimeout(r, 20));
