@@ -4,6 +4,7 @@
 // a writer with semi-sync on: no acknowledged write lost, never two writable members.
 import { execFileSync } from 'node:child_process';
 import { createConnection, type Connection } from 'mysql2/promise';
+import { SteadyWriter } from '../../bench/lib/writer';
 import { adminQuery, checksums } from '../helpers/mysql';
 import { eventually, sleep, startTestStack, type TestStack } from '../helpers/stack';
 
@@ -114,6 +115,28 @@ test('promote a replica and promote back: data equal everywhere, writes flow fro
   // Each replica holds exactly one account on the source: the promoted ones' stale accounts were dropped.
   const users = await adminQuery<{ User: string }>(env.dataDir, await novaIdOf(master), "SELECT User FROM mysql.user WHERE User LIKE 'repl\\_%'");
   expect(users).toHaveLength(2);
+});
+
+// The benchmarks' writer measures switchover and failover gaps; a session the server ends
+// (fenceWrites kills them) must cost it one failed write, not its 2 s query timeout: mysql2
+// never failed the write in flight on a connection the writer itself had closed.
+test("the benchmarks' writer: a session the server kills costs no write timeout", async () => {
+  const c = await app(await ipOf(master));
+  await c.query('CREATE TABLE writes (id INT PRIMARY KEY, v VARCHAR(64))');
+  await c.end();
+  const writer = new SteadyWriter({ [master]: await ipOf(master) }, { ...APP, database: 'shop' }, master, 1);
+  writer.start();
+  await sleep(300);
+  const from = Date.now();
+  for (let i = 0; i < 30; i++) {
+    const sessions = await adminQuery<{ id: number }>(env.dataDir, await novaIdOf(master), "SELECT ID AS id FROM information_schema.PROCESSLIST WHERE USER = 'app'");
+    for (const s of sessions) await adminQuery(env.dataDir, await novaIdOf(master), 'KILL CONNECTION ?', [s.id]).catch(() => undefined);
+    await sleep(40);
+  }
+  const to = Date.now();
+  await writer.stop();
+  expect(writer.acks.length).toBeGreaterThan(30);
+  expect(writer.longestGapMs(from, to)).toBeLessThan(1000);
 });
 
 test('promoting the source itself is refused and changes nothing', async () => {
