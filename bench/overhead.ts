@@ -42,12 +42,11 @@ interface LevelRun {
   wallMs: number;
   opsPerSecond: number;
   latenciesMs: number[];
-  /** C = 1: the empty activity measured right before this run. */
-  yardstickMs?: number;
 }
 
 const elapsed = (t0: number) => performance.now() - t0;
-const sameQueue = (ys: YardstickSample[]) => ys.map((y) => y.sameQueueMs);
+/** One figure of every sample, in the order they were taken. */
+const column = (ys: YardstickSample[], k: keyof YardstickSample) => ys.map((y) => y[k]);
 const isGuest = (s: Step) => s.kind === 'activity' && Boolean(s.taskQueue?.startsWith('guest-'));
 
 function installQuietRuntime(): void {
@@ -330,7 +329,7 @@ export async function benchOverhead(opts: BenchOptions): Promise<Section[]> {
     yardWorkers = await YardstickWorkers.start(env.stack.env.TEMPORAL_ADDRESS!, client, plan.emptyCount);
     const yard: Yardstick = { before: [], beside: [] };
     for (let r = 0; r < opts.runs; r++) yard.before.push(await yardWorkers.sample());
-    opts.log(`overhead: one empty activity ${fmtMs(summarize(sameQueue(yard.before)))}; on another worker's queue ${fmtMs(summarize(yard.before.map((y) => y.otherQueueMs)))}`);
+    opts.log(`overhead: one empty activity ${fmtMs(summarize(column(yard.before, 'sameQueueMs')))}; on another worker's queue ${fmtMs(summarize(column(yard.before, 'otherQueueMs')))}`);
 
     const maxC = Math.max(...plan.levels);
     const sources = await provisionSources(client, maxC, opts);
@@ -346,10 +345,9 @@ export async function benchOverhead(opts: BenchOptions): Promise<Section[]> {
     for (const c of plan.levels) {
       for (let r = 0; r < opts.runs; r++) {
         // The yardstick again right before each run it is held against.
-        const beside = c === 1 ? await yardWorkers.sample() : undefined;
-        if (beside) yard.beside.push(beside);
+        if (c === 1) yard.beside.push(await yardWorkers.sample());
         const { wallMs, ops: done } = await ops.closedLoop(sources.slice(0, c), plan.opsPerClient[c]!);
-        const run: LevelRun = { concurrency: c, ops: done.length, wallMs, opsPerSecond: done.length / (wallMs / 1000), latenciesMs: done.map((o) => o.ms), yardstickMs: beside?.sameQueueMs };
+        const run: LevelRun = { concurrency: c, ops: done.length, wallMs, opsPerSecond: done.length / (wallMs / 1000), latenciesMs: done.map((o) => o.ms) };
         runs.push(run);
         if (c === 1) single.push(...done);
         opts.log(`overhead: C=${c} run ${r + 1}/${opts.runs}: ${done.length} ops in ${(wallMs / 1000).toFixed(2)} s = ${run.opsPerSecond.toFixed(2)} ops/s, p50 ${ms(percentile(run.latenciesMs, 50))}`);
@@ -368,13 +366,14 @@ export async function benchOverhead(opts: BenchOptions): Promise<Section[]> {
     const p99 = percentile(singleMs, 99);
     const guestActivities = [analyses[0]!.parent, analyses[0]!.child].flatMap((t) => t.steps).filter(isGuest).length;
     // The target's yardstick: the one measured beside the runs it is compared with.
-    const empty = summarize(sameQueue(yard.beside));
-    const floor = floors(trips, guestActivities, empty.median, median(yard.beside.map((y) => y.otherQueueMs)));
+    const empty = summarize(column(yard.beside, 'sameQueueMs'));
+    const other = summarize(column(yard.beside, 'otherQueueMs'));
+    const floor = floors(trips, guestActivities, empty.median, other.median);
     const ratio = p50 / floor.plainMs;
     const met = targetMet(p50, floor.plainMs);
-    const perRun = runRatios(runs, trips.total);
+    const perRun = runRatios(runs, yard.beside, trips.total);
 
-    const body = render({ plan, opts, yard, trips, guestActivities, sameEverywhere, singleMs, runs, analyses, floor, guests, sources: sources.length });
+    const body = render({ plan, opts, yard, empty, other, perRun, trips, guestActivities, sameEverywhere, singleMs, runs, analyses, floor, guests, sources: sources.length });
     return [
       {
         id: 'overhead',
@@ -418,15 +417,19 @@ export async function benchOverhead(opts: BenchOptions): Promise<Section[]> {
   }
 }
 
-/** Each C = 1 run's p50 against the floor at the yardstick measured right before it. */
-function runRatios(runs: LevelRun[], roundTrips: number): number[] {
-  return runs.filter((r) => r.yardstickMs !== undefined).map((r) => percentile(r.latenciesMs, 50) / (roundTrips * r.yardstickMs!));
+/** Each C = 1 run's p50 against the floor at the yardstick measured right before it (`beside`, in run order). */
+function runRatios(runs: LevelRun[], beside: YardstickSample[], roundTrips: number): number[] {
+  return runs.filter((r) => r.concurrency === 1).map((r, i) => percentile(r.latenciesMs, 50) / (roundTrips * beside[i]!.sameQueueMs));
 }
 
 interface RenderInput {
   plan: OverheadPlan;
   opts: BenchOptions;
   yard: Yardstick;
+  /** The target's yardstick (beside the runs): on the workflow's own queue, on another worker's. */
+  empty: Summary;
+  other: Summary;
+  perRun: number[];
   trips: RoundTrips;
   guestActivities: number;
   sameEverywhere: boolean;
@@ -439,9 +442,7 @@ interface RenderInput {
 }
 
 function render(x: RenderInput): string {
-  const { plan, opts, yard, trips, floor } = x;
-  const empty = summarize(sameQueue(yard.beside));
-  const other = summarize(yard.beside.map((y) => y.otherQueueMs));
+  const { plan, opts, yard, empty, other, perRun, trips, floor } = x;
   const p50 = percentile(x.singleMs, 50);
   const p99 = percentile(x.singleMs, 99);
   const ownQueue = trips.byKind.activity - x.guestActivities;
@@ -456,7 +457,7 @@ function render(x: RenderInput): string {
   const laterGuest = guestQueue(false);
   const twoHops = x.guestActivities + trips.byKind.signal + trips.byKind.child;
 
-  const col = (ys: YardstickSample[], k: keyof YardstickSample) => fmtMs(summarize(ys.map((y) => y[k])));
+  const col = (ys: YardstickSample[], k: keyof YardstickSample) => fmtMs(summarize(column(ys, k)));
   const yardTable = table(
     ['yardstick', 'right before each run of one operation at a time (the target\'s)', 'before any operation'],
     [
@@ -465,7 +466,6 @@ function render(x: RenderInput): string {
       ['empty workflow, start to result on the client', col(yard.beside, 'emptyWorkflowMs'), col(yard.before, 'emptyWorkflowMs')],
     ],
   );
-  const perRun = runRatios(x.runs, trips.total);
 
   const tripRows = Object.entries(trips.byName)
     .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))

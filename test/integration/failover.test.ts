@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { createConnection, type Connection } from 'mysql2/promise';
 import { SteadyWriter } from '../../bench/lib/writer';
-import { adminQuery, checksums } from '../helpers/mysql';
+import { adminConnection, adminQuery, checksums } from '../helpers/mysql';
 import { eventually, sleep, startTestStack, type TestStack } from '../helpers/stack';
 
 const PROBE_ADDRESS = '127.0.0.254';
@@ -127,13 +127,15 @@ test("the benchmarks' writer: a session the server kills costs no write timeout"
   const writer = new SteadyWriter({ [master]: await ipOf(master) }, { ...APP, database: 'shop' }, master, 1);
   writer.start();
   await sleep(300);
+  const admin = await adminConnection(env.dataDir, await novaIdOf(master));
   const from = Date.now();
   for (let i = 0; i < 30; i++) {
-    const sessions = await adminQuery<{ id: number }>(env.dataDir, await novaIdOf(master), "SELECT ID AS id FROM information_schema.PROCESSLIST WHERE USER = 'app'");
-    for (const s of sessions) await adminQuery(env.dataDir, await novaIdOf(master), 'KILL CONNECTION ?', [s.id]).catch(() => undefined);
+    const [sessions] = await admin.query("SELECT ID AS id FROM information_schema.PROCESSLIST WHERE USER = 'app'");
+    for (const s of sessions as { id: number }[]) await admin.query('KILL CONNECTION ?', [s.id]).catch(() => undefined);
     await sleep(40);
   }
   const to = Date.now();
+  await admin.end();
   await writer.stop();
   expect(writer.acks.length).toBeGreaterThan(30);
   expect(writer.longestGapMs(from, to)).toBeLessThan(1000);

@@ -181,11 +181,13 @@ describe('extractFile: a local snapshot followed by the native helper (no byte t
   });
 });
 
+/** A snapshot store and a server, both in this test's folder. */
+const serverAndStore = () => ({ store: new FolderSnapshotStore(path.join(dir, 'store')), layout: serverLayout(path.join(dir, 'server')) });
+
 describe('BootExtraction: a snapshot named by the server metadata, extracted as the guest boots', () => {
   test('follows the snapshot from before it exists, and is handed over once', async () => {
     const { data, stream } = xbstream();
-    const store = new FolderSnapshotStore(path.join(dir, 'store'));
-    const layout = serverLayout(path.join(dir, 'server'));
+    const { store, layout } = serverAndStore();
     const id = randomUUID();
     const boot = new BootExtraction(id);
     expect(boot.start(layout, BINS, store)).toBe(true);
@@ -202,17 +204,16 @@ describe('BootExtraction: a snapshot named by the server metadata, extracted as 
   });
 
   test('never starts on a server that already holds data', () => {
-    const layout = serverLayout(path.join(dir, 'server'));
+    const { store, layout } = serverAndStore();
     mkdirSync(layout.datadir, { recursive: true });
-    expect(new BootExtraction(randomUUID()).start(layout, BINS, new FolderSnapshotStore(path.join(dir, 'store')))).toBe(false);
+    expect(new BootExtraction(randomUUID()).start(layout, BINS, store)).toBe(false);
   });
 });
 
 describe('extractSnapshot: a snapshot written before the switch to xbstream checks', () => {
   test('a crc32 snapshot is read through Node and its checksum verified', async () => {
     const { data, stream } = xbstream();
-    const store = new FolderSnapshotStore(path.join(dir, 'store'));
-    const layout = serverLayout(path.join(dir, 'server'));
+    const { store, layout } = serverAndStore();
     const id = randomUUID();
     const writer = await store.create(id);
     writeFileSync(writer.localPath!, stream);
