@@ -157,6 +157,10 @@ export interface ReplicaOutcome {
   novaServerId?: string;
   address?: string;
   mysqlServerId?: number;
+  /** Bytes of the snapshot the replica restored. */
+  restoredBytes?: number;
+  /** How far behind its source the replica was when it was declared caught up. */
+  secondsBehind?: number | null;
 }
 
 export interface CreateReplicasResult {

@@ -85,6 +85,13 @@ const SCENARIOS: Scenario[] = [
     play: async (c) => workflowIds.buildReplica((await replicasOf(c, 1)).result!.replicas[0]!.replicaId),
   },
   {
+    // A phase that lasts: the parent hears of it (patch 2026-11-report-lasting-phases).
+    workflowType: 'buildReplica',
+    name: 'slow-restore-reported',
+    setup: (w) => (w.slowRestoreMs = 1500),
+    play: async (c) => workflowIds.buildReplica((await replicasOf(c, 1)).result!.replicas[0]!.replicaId),
+  },
+  {
     workflowType: 'detachReplica',
     name: 'success',
     play: async (c) => {

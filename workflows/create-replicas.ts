@@ -13,7 +13,7 @@ import type { SnapshotMeta } from '../activities/snapshots/store';
 import { buildReplica } from './build-replica';
 import { monitorReplicationSet } from './monitor-replication-set';
 import { Progress } from './progress';
-import { doneWithSnapshot, renderReplicaTable, replicaProgressSignal, replicasQuery, snapshotReadySignal, type ReplicaProgress } from './replica-progress';
+import { doneWithSnapshot, renderReplicaTable, replicaProgressSignal, replicasQuery, settleRow, snapshotReadySignal, type ReplicaProgress } from './replica-progress';
 
 /** Added with health monitoring: histories recorded before it never started a monitor. */
 export const START_MONITOR_PATCH = '2026-11-create-replicas-starts-monitor';
@@ -107,6 +107,13 @@ export async function createReplicas(raw: CreateReplicasInput): Promise<CreateRe
       source: { instanceId: source.id, novaServerId: source.novaServerId!, address: source.address!, port: source.port ?? 3306 },
     });
     const failed = (replicaId: string, i: number) => (err: unknown): ReplicaOutcome => ({ replicaId, name: names[i]!, status: 'FAILED', error: errorMessage(err) });
+    // A replica's row ends with its outcome: the build reports only the phases that last.
+    const settle = (outcome: ReplicaOutcome): ReplicaOutcome => {
+      const i = rows.findIndex((r) => r.replicaId === outcome.replicaId);
+      if (i >= 0) rows[i] = settleRow(rows[i]!, outcome);
+      progress.render();
+      return outcome;
+    };
 
     progress.phase('snapshot');
     let snapshot: SnapshotMeta;
@@ -118,7 +125,7 @@ export async function createReplicas(raw: CreateReplicasInput): Promise<CreateRe
         const children = await Promise.all(
           replicaIds.map((replicaId, i) => startChild(buildReplica, { workflowId: workflowIds.buildReplica(replicaId), args: [childInput(replicaId, i)] })),
         );
-        const results = children.map((c, i) => c.result().catch(failed(replicaIds[i]!, i)));
+        const results = children.map((c, i) => c.result().catch(failed(replicaIds[i]!, i)).then(settle));
         try {
           snapshot = await guestLong(source.novaServerId!).createSnapshot({ snapshotId });
         } catch (err) {
@@ -140,7 +147,9 @@ export async function createReplicas(raw: CreateReplicasInput): Promise<CreateRe
         progress.phase('building replicas');
         outcomes = await Promise.all(
           replicaIds.map((replicaId, i): Promise<ReplicaOutcome> =>
-            executeChild(buildReplica, { workflowId: workflowIds.buildReplica(replicaId), args: [childInput(replicaId, i, snapshot.binlog.gtid)] }).catch(failed(replicaId, i)),
+            executeChild(buildReplica, { workflowId: workflowIds.buildReplica(replicaId), args: [childInput(replicaId, i, snapshot.binlog.gtid)] })
+              .catch(failed(replicaId, i))
+              .then(settle),
           ),
         );
       }

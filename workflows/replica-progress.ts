@@ -1,7 +1,8 @@
 // How a buildReplica child tells its createReplicas parent where it is, so the parent's
 // query and Web UI details show every replica's phase in one place.
-import { defineQuery, defineSignal } from '@temporalio/workflow';
-import type { ReplicaPhase } from '../lib/schemas';
+import type { Duration } from '@temporalio/common';
+import { CancellationScope, defineQuery, defineSignal, isCancellation, sleep } from '@temporalio/workflow';
+import type { ReplicaOutcome, ReplicaPhase } from '../lib/schemas';
 
 export interface ReplicaProgress {
   replicaId: string;
@@ -18,6 +19,48 @@ export const replicaProgressSignal = defineSignal<[ReplicaProgress]>('replicaPro
 export type SnapshotOutcome = { gtid: string } | { error: string };
 export const snapshotReadySignal = defineSignal<[SnapshotOutcome]>('snapshotReady');
 export const replicasQuery = defineQuery<ReplicaProgress[]>('replicas');
+
+/**
+ * Tells the parent of a phase only once it has lasted `after`: a phase that ends sooner costs
+ * a timer started and cancelled, not a signal, which wakes both workflows (two workflow
+ * tasks, a third of an operation's work when every phase is quick). How the build ends, the
+ * parent reads from the child's result (`settleRow`).
+ */
+export class LastingPhaseReporter {
+  private waiting?: CancellationScope;
+
+  constructor(
+    private readonly after: Duration,
+    private readonly send: (p: ReplicaProgress) => Promise<void>,
+  ) {}
+
+  phase(p: ReplicaProgress): void {
+    this.end();
+    const scope = new CancellationScope();
+    this.waiting = scope;
+    scope.run(() => sleep(this.after)).then(
+      // Progress is informative: a parent that is gone must not fail the build.
+      () => this.send(p).catch(() => undefined),
+      (err) => {
+        if (!isCancellation(err)) throw err;
+      },
+    );
+  }
+
+  /** The phase in progress is over; the parent need not hear of it. */
+  end(): void {
+    this.waiting?.cancel();
+    this.waiting = undefined;
+  }
+}
+
+/** A replica's row once its build is over, from the child's result. */
+export function settleRow(row: ReplicaProgress, outcome: ReplicaOutcome): ReplicaProgress {
+  if (outcome.status === 'ACTIVE') {
+    return { ...row, phase: 'active', restoredBytes: outcome.restoredBytes ?? row.restoredBytes, secondsBehind: outcome.secondsBehind ?? row.secondsBehind };
+  }
+  return { ...row, phase: row.phase === 'cleaned up' ? 'cleaned up' : 'failed', error: outcome.error ?? row.error };
+}
 
 /** Past restoring (attaching, waiting for the GTID, failed...), a replica never reads the snapshot again. */
 export function doneWithSnapshot(phase: ReplicaPhase): boolean {

@@ -13,7 +13,7 @@ import { startCreateReplicas, startDetachReplica, startEject, startPromote } fro
 import type { InstanceRecord } from '../../registry/store';
 import { checkInvariants } from '../helpers/invariants';
 import { adminQuery } from '../helpers/mysql';
-import { eventually, sleep, startTestStack, type TestStack } from '../helpers/stack';
+import { eventually, replicaPhases, sleep, startTestStack, type TestStack } from '../helpers/stack';
 import { prng } from './prng';
 
 const TRIALS = Number(process.env.CHAOS_TRIALS ?? 5);
@@ -159,8 +159,7 @@ test.each(Array.from({ length: TRIALS }, (_, i) => i + 1))('chaos trial %i', asy
   if (faults.includes('crash-restoring-replica')) {
     injected.push(
       eventually('a replica restoring', async () => {
-        const rows = await env.temporal.workflow.getHandle(handle.workflowId).query<{ replicaId: string; phase: string }[]>('replicas').catch(() => []);
-        return rows.find((r) => r.phase === 'restoring');
+        return (await replicaPhases(env.temporal, handle.workflowId)).find((r) => r.phase === 'restoring');
       }, 60_000)
         .then(async (r) => {
           const rec = await env.store!.getInstance(r.replicaId);

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, appendFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { workflowIds } from '../../lib/names';
 import { NovaClient } from '../../lib/nova-client';
 import { createRegistryPool, RegistryStore } from '../../registry/store';
 import { freePort, startStack, type PartName, type Stack } from '../../scripts/stack/stack';
@@ -104,4 +105,18 @@ export async function eventually<T>(what: string, probe: () => Promise<T | undef
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(250);
   }
+}
+
+/**
+ * Each replica an operation builds, with its phase read from its own buildReplica workflow:
+ * the operation's `replicas` table hears only of phases that last a second.
+ */
+export async function replicaPhases(client: Client, operationId: string): Promise<{ replicaId: string; phase: string }[]> {
+  const rows = await client.workflow.getHandle(operationId).query<{ replicaId: string }[]>('replicas').catch(() => []);
+  return Promise.all(
+    rows.map(async ({ replicaId }) => {
+      const progress = await client.workflow.getHandle(workflowIds.buildReplica(replicaId)).query<{ phase: string }>('progress').catch(() => undefined);
+      return { replicaId, phase: progress?.phase ?? 'pending' };
+    }),
+  );
 }

@@ -5,7 +5,7 @@ import { snapshotsLeft } from '../helpers/invariants';
 import { createConnection, type Connection } from 'mysql2/promise';
 import { adminQuery, checksums } from '../helpers/mysql';
 import { serverFolders, serverProcesses } from '../helpers/leftovers';
-import { eventually, sleep, startTestStack, type TestStack } from '../helpers/stack';
+import { eventually, replicaPhases, sleep, startTestStack, type TestStack } from '../helpers/stack';
 import { workflowIds } from '../../lib/names';
 import { activityResult } from '../helpers/histories';
 
@@ -205,8 +205,7 @@ test('the orchestrator worker is SIGKILLed during the restore: the operation com
   const res = await replicate(2);
   const handle = env.temporal.workflow.getHandle(res.operation.id);
   await eventually('a replica restoring', async () => {
-    const rows = await handle.query<{ phase: string }[]>('replicas').catch(() => []);
-    return rows.some((r) => r.phase === 'restoring');
+    return (await replicaPhases(env.temporal, handle.workflowId)).some((r) => r.phase === 'restoring');
   }, 120_000);
   env.stack.parts.get('orchestrator')!.kill();
   const result = await handle.result();

@@ -2,21 +2,23 @@
 // mocked activities: one snapshot for N replicas, per-replica outcomes and cleanup, the
 // snapshot always deleted, the set lock always released, and refusals that change nothing.
 import { randomUUID } from 'node:crypto';
+import { defaultPayloadConverter } from '@temporalio/common';
 import { workflowIds } from '../../lib/names';
 import type { CreateReplicasResult, OperationProgress } from '../../lib/schemas';
+import type { ReplicaProgress } from '../../workflows/replica-progress';
 import { newWorld, seedSource, type FakeWorld } from '../helpers/fake-activities';
 import { withFakeWorkers } from '../helpers/workers';
 import { failureOf, useWorkflowEnv } from '../helpers/workflow-env';
 
 const ctx = useWorkflowEnv();
 
-function createReplicas(world: FakeWorld, args: Record<string, unknown>, after?: (taskQueue: string) => Promise<void>) {
+function createReplicas(world: FakeWorld, args: Record<string, unknown>, after?: (taskQueue: string) => Promise<void>, workflowId = `create-replicas-${randomUUID()}`) {
   return withFakeWorkers(ctx.connection, ctx.bundle, world, async (taskQueue, prefix) => {
     const sourceId = (args.sourceInstanceId as string) ?? randomUUID();
     if (!world.instances.has(sourceId)) seedSource(world, sourceId, prefix);
     const result = await ctx.env.temporal.workflow.execute('createReplicas', {
       taskQueue,
-      workflowId: `create-replicas-${randomUUID()}`,
+      workflowId,
       args: [{ sourceInstanceId: sourceId, projectId: 'proj-a', count: 2, ...args }],
     });
     await after?.(taskQueue);
@@ -47,20 +49,40 @@ test('two replicas from one snapshot: both ACTIVE, one account each on the sourc
   expect(world.sets.get(sourceId)).toBeNull();
 });
 
-test('the parent hears of the phases that last; the replica keeps every phase in its own progress', async () => {
-  const world = newWorld();
+/** One replica built; its own phases, the progress signals it sent, and the parent's row at the end. */
+async function buildOne(world: FakeWorld) {
   const replicaId = randomUUID();
+  const workflowId = `create-replicas-${randomUUID()}`;
   let childPhases: string[] = [];
-  let signals: string[] = [];
-  await createReplicas(world, { sourceInstanceId: randomUUID(), count: 1, replicaIds: [replicaId] }, async () => {
+  let signalled: string[] = [];
+  let rows: ReplicaProgress[] = [];
+  const result = await createReplicas(world, { sourceInstanceId: randomUUID(), count: 1, replicaIds: [replicaId] }, async () => {
+    rows = await ctx.env.temporal.workflow.getHandle(workflowId).query<ReplicaProgress[]>('replicas');
     const child = ctx.env.temporal.workflow.getHandle(workflowIds.buildReplica(replicaId));
     childPhases = (await child.query<OperationProgress>('progress')).steps.map((st) => st.phase);
     const history = await child.fetchHistory();
-    signals = (history.events ?? []).flatMap((e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes?.signalName ?? []);
-  });
+    signalled = (history.events ?? []).flatMap((e) => {
+      const a = e.signalExternalWorkflowExecutionInitiatedEventAttributes;
+      return a ? [(defaultPayloadConverter.fromPayload(a.input!.payloads![0]!) as ReplicaProgress).phase] : [];
+    });
+  }, workflowId);
+  return { result, childPhases, signalled, rows };
+}
+
+test('quick phases are not signalled to the parent; the replica keeps every phase and the parent reads the end from its result', async () => {
+  const { result, childPhases, signalled, rows } = await buildOne(newWorld());
   expect(childPhases).toEqual(expect.arrayContaining(['registering', 'creating server', 'restoring', 'attaching', 'catching up', 'active']));
-  // creating server, restoring, catching up, active: not registering (~20 ms) nor attaching (~50 ms).
-  expect(signals).toEqual(['replicaProgress', 'replicaProgress', 'replicaProgress', 'replicaProgress']);
+  expect(signalled).toEqual([]);
+  expect(result.replicas[0]).toMatchObject({ status: 'ACTIVE', restoredBytes: expect.any(Number) });
+  expect(rows).toEqual([expect.objectContaining({ phase: 'active', restoredBytes: result.replicas[0]!.restoredBytes })]);
+});
+
+test('a phase that lasts a second is signalled to the parent', async () => {
+  const world = newWorld();
+  world.slowRestoreMs = 2500;
+  const { signalled, rows } = await buildOne(world);
+  expect(signalled).toEqual(['restoring']);
+  expect(rows.map((r) => r.phase)).toEqual(['active']);
 });
 
 test("a replica's account on the source is made while its snapshot is restored", async () => {
