@@ -263,6 +263,8 @@ export const monitorInput = z
     /** Iterations before continue-as-new keeps the history short. */
     iterationsPerRun: z.number().int().min(1).max(10_000).default(150),
     sourceDownSince: z.string().nullable().default(null),
+    /** Wait one poll interval before the first look (started by the operation that built the set). */
+    waitBeforeFirstPoll: z.boolean().default(false),
   })
   .strict();
 export type MonitorInput = z.input<typeof monitorInput>;

@@ -153,6 +153,19 @@ const SCENARIOS: Scenario[] = [
   },
   {
     workflowType: 'monitorReplicationSet',
+    name: 'waits-before-first-poll',
+    play: async (c) => {
+      const set = seedSet(c.world, c.prefix);
+      const workflowId = `monitorReplicationSet-${randomUUID()}`;
+      const handle = await c.env.temporal.workflow.start('monitorReplicationSet', { taskQueue: c.taskQueue, workflowId, args: [{ setId: set.source.id, projectId: 'proj-a', pollSeconds: 0.2, iterationsPerRun: 100, waitBeforeFirstPoll: true }] });
+      while (c.world.calls.filter((x) => x === 'storeHealth').length < 3) await new Promise((r) => setTimeout(r, 100));
+      for (const r of set.replicas) c.world.instances.delete(r.id);
+      await handle.result();
+      return workflowId;
+    },
+  },
+  {
+    workflowType: 'monitorReplicationSet',
     name: 'automatic-failover',
     setup: (w) => Object.assign(w.settings, { autoFailover: true, failoverAfterSeconds: 1 }),
     play: async (c) => {

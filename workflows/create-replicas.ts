@@ -49,7 +49,7 @@ async function ensureMonitor(setId: string, projectId: string): Promise<void> {
   try {
     await startChild(monitorReplicationSet, {
       workflowId: monitorWorkflowId(setId),
-      args: [{ setId, projectId }],
+      args: [{ setId, projectId, waitBeforeFirstPoll: true }],
       parentClosePolicy: ParentClosePolicy.ABANDON,
       workflowIdReusePolicy: 'ALLOW_DUPLICATE',
     });

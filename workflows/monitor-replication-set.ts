@@ -46,6 +46,9 @@ export async function monitorReplicationSet(raw: MonitorInput): Promise<string> 
   setHandler(healthQuery, () => state);
   tagReplicationSet(input.setId);
   let sourceDownSince = input.sourceDownSince;
+  // The operation that starts a monitor has just verified the set and still holds its lock:
+  // looking now would race its last steps and find the set busy.
+  if (input.waitBeforeFirstPoll) await sleep(input.pollSeconds * 1000);
 
   for (let i = 0; i < input.iterationsPerRun; i++) {
     const view = await registry.describeSet(input.setId);
@@ -104,5 +107,5 @@ export async function monitorReplicationSet(raw: MonitorInput): Promise<string> 
       : input.pollSeconds * 1000;
     await sleep(delayMs);
   }
-  return continueAsNew<typeof monitorReplicationSet>({ ...input, sourceDownSince });
+  return continueAsNew<typeof monitorReplicationSet>({ ...input, sourceDownSince, waitBeforeFirstPoll: false });
 }

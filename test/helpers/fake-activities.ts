@@ -46,6 +46,8 @@ export interface FakeWorld {
   failCatchUp?: boolean;
   /** Restores take this long and then log 'restored' (to see what overlaps them). */
   slowRestoreMs?: number;
+  /** createReplicas' last registry step takes this long (to see what runs beside it). */
+  slowFinishMs?: number;
   settings: ReplicationSettings;
   health?: MemberHealth[];
 }
@@ -271,6 +273,7 @@ export function fakeControlActivities(w: FakeWorld, serverIdPrefix: string): Com
     },
     async finishReplicas({ replicaIds, setId, operationId }) {
       w.calls.push('finishReplicas');
+      if (w.slowFinishMs) await new Promise((r) => setTimeout(r, w.slowFinishMs));
       discardUnbuilt(replicaIds);
       releaseSet(setId, operationId);
     },
@@ -313,7 +316,9 @@ export function fakeControlActivities(w: FakeWorld, serverIdPrefix: string): Com
     },
     async describeSet(setId) {
       const source = [...w.instances.values()].find((i) => i.setId === setId && !i.replicaOf);
-      return source ? view(source) : undefined;
+      const described = source ? view(source) : undefined;
+      w.calls.push(`describeSet:${described?.lock.operationId ? 'busy' : 'free'}`);
+      return described;
     },
     async applyNewSource({ newSourceId, formerSourceId, formerSource, fault }) {
       w.calls.push('applyNewSource');

@@ -3,7 +3,7 @@
 // snapshot always deleted, the set lock always released, and refusals that change nothing.
 import { randomUUID } from 'node:crypto';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { workflowIds } from '../../lib/names';
+import { monitorWorkflowId, workflowIds } from '../../lib/names';
 import type { CreateReplicasResult, OperationProgress } from '../../lib/schemas';
 import type { ReplicaProgress } from '../../workflows/replica-progress';
 import { newWorld, seedSource, type FakeWorld } from '../helpers/fake-activities';
@@ -83,6 +83,19 @@ test('a phase that lasts a second is signalled to the parent', async () => {
   const { signalled, rows } = await buildOne(world);
   expect(signalled).toEqual(['restoring']);
   expect(rows.map((r) => r.phase)).toEqual(['active']);
+});
+
+test('the monitor createReplicas starts takes its first look once the operation has released the set', async () => {
+  const world = newWorld();
+  world.slowFinishMs = 400;
+  const result = await createReplicas(world, { sourceInstanceId: randomUUID(), count: 1 }, async () => {
+    const deadline = Date.now() + 15_000;
+    while (!world.calls.includes('storeHealth') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  });
+  await ctx.env.temporal.workflow.getHandle(monitorWorkflowId(result.replicationSetId)).terminate('test over');
+  const looks = world.calls.filter((c) => c.startsWith('describeSet'));
+  expect(looks[0]).toBe('describeSet:free');
+  expect(world.calls.indexOf('describeSet:free')).toBeGreaterThan(world.calls.indexOf('finishReplicas'));
 });
 
 test("a replica's account on the source is made while its snapshot is restored", async () => {
