@@ -13,8 +13,10 @@ import { DefaultLogger, makeTelemetryFilterString, NativeConnection, Runtime, Wo
 import { monitorWorkflowId, workflowIds } from '../lib/names';
 import type { CreateReplicasResult } from '../lib/schemas';
 import { startCreateReplicas, startDeleteInstance, startProvisionInstance } from '../lib/start';
+import { ALL_PARTS } from '../scripts/stack/stack';
 import { startTestStack, type TestStack } from '../test/helpers/stack';
 import type { emptyActivities } from './empty-workflow';
+import { treeCpuMs } from './lib/procfs';
 import { table, type Section } from './lib/report';
 import { formatSummary, median, percentile, summarize, type Summary } from './lib/stats';
 import { NoopGuests } from './noop-guest';
@@ -75,6 +77,23 @@ async function pool<T, R>(items: T[], limit: number, fn: (item: T, i: number) =>
   return out;
 }
 
+// ---- CPU ------------------------------------------------------------------------------
+
+/** CPU time (ms) by process: the stack's parts, and this process (noop guests, yardstick workers, client). */
+type Cpu = Record<string, number>;
+
+function cpuNow(env: TestStack): Cpu {
+  const own = process.cpuUsage();
+  return { ...treeCpuMs(Object.fromEntries(ALL_PARTS.map((n) => [n, env.stack.parts.get(n)?.pid]))), benchmark: (own.user + own.system) / 1000 };
+}
+
+/** (after − before) / per, process by process. */
+function cpuSpent(before: Cpu, after: Cpu, per: number): Cpu {
+  return Object.fromEntries(Object.keys(after).map((k) => [k, (after[k]! - (before[k] ?? 0)) / per]));
+}
+
+const cpuTotal = (c: Cpu) => Object.values(c).reduce((a, b) => a + b, 0);
+
 // ---- the yardstick --------------------------------------------------------------------
 
 interface YardstickSample {
@@ -99,6 +118,9 @@ interface Yardstick {
  * moved 6.5–13.5 ms from one run to the next (bench/improvements.md §6).
  */
 class YardstickWorkers {
+  /** CPU per empty activity (the same-queue run of every sample). */
+  readonly cpuPerActivity: Cpu[] = [];
+
   private constructor(
     private readonly connection: NativeConnection,
     private readonly workers: Worker[],
@@ -106,9 +128,10 @@ class YardstickWorkers {
     private readonly client: Client,
     private readonly queue: string,
     private readonly emptyCount: number,
+    private readonly cpu: () => Cpu,
   ) {}
 
-  static async start(address: string, client: Client, emptyCount: number): Promise<YardstickWorkers> {
+  static async start(address: string, client: Client, emptyCount: number, cpu: () => Cpu): Promise<YardstickWorkers> {
     const connection = await NativeConnection.connect({ address });
     const queue = `bench-empty-${randomUUID()}`;
     const noop = { async noop() {} };
@@ -116,8 +139,9 @@ class YardstickWorkers {
       await Worker.create({ connection, taskQueue: queue, workflowsPath: require.resolve('./empty-workflow'), activities: noop }),
       await Worker.create({ connection, taskQueue: `${queue}-other`, activities: noop }),
     ];
-    const y = new YardstickWorkers(connection, workers, Promise.all(workers.map((w) => w.run())), client, queue, emptyCount);
+    const y = new YardstickWorkers(connection, workers, Promise.all(workers.map((w) => w.run())), client, queue, emptyCount, cpu);
     await y.sample(); // warm: bundle loaded, connections open
+    y.cpuPerActivity.length = 0;
     return y;
   }
 
@@ -129,7 +153,9 @@ class YardstickWorkers {
 
   async sample(): Promise<YardstickSample> {
     const zero = await this.run(0);
+    const cpu0 = this.cpu();
     const same = await this.run(this.emptyCount);
+    this.cpuPerActivity.push(cpuSpent(cpu0, this.cpu(), this.emptyCount));
     const cross = await this.run(this.emptyCount, `${this.queue}-other`);
     return { emptyWorkflowMs: zero, sameQueueMs: (same - zero) / this.emptyCount, otherQueueMs: (cross - zero) / this.emptyCount };
   }
@@ -268,7 +294,7 @@ function breakdown(analyses: OpAnalysis[]): Breakdown[] {
           add(`${where} activities: scheduled → picked up`, i, queueMs);
           add(`${where} activities: running`, i, runMs);
         } else if (s.kind === 'signal') {
-          add('signals to the parent (progress)', i, runMs);
+          add('signals to another workflow (snapshot ready; progress that lasted)', i, runMs);
         } else if (s.name === 'buildReplica') {
           add('child buildReplica: start', i, queueMs);
           // Its run is the child's own timeline, counted above; what is left is the hand-back.
@@ -326,7 +352,7 @@ export async function benchOverhead(opts: BenchOptions): Promise<Section[]> {
     guests = await NoopGuests.start({ temporalAddress: env.stack.env.TEMPORAL_ADDRESS!, novaUrl: env.stack.env.NOVA_URL!, novaToken: env.stack.env.NOVA_TOKEN!, log: opts.log });
 
     opts.log(`overhead: yardstick, ${opts.runs} x ${plan.emptyCount} empty activities`);
-    yardWorkers = await YardstickWorkers.start(env.stack.env.TEMPORAL_ADDRESS!, client, plan.emptyCount);
+    yardWorkers = await YardstickWorkers.start(env.stack.env.TEMPORAL_ADDRESS!, client, plan.emptyCount, () => cpuNow(env));
     const yard: Yardstick = { before: [], beside: [] };
     for (let r = 0; r < opts.runs; r++) yard.before.push(await yardWorkers.sample());
     opts.log(`overhead: one empty activity ${fmtMs(summarize(column(yard.before, 'sameQueueMs')))}; on another worker's queue ${fmtMs(summarize(column(yard.before, 'otherQueueMs')))}`);
@@ -342,11 +368,15 @@ export async function benchOverhead(opts: BenchOptions): Promise<Section[]> {
 
     const runs: LevelRun[] = [];
     const single: OpRecord[] = [];
+    /** CPU per operation, each C = 1 run (its monitors' termination and guests' retirement included). */
+    const cpuPerOp: Cpu[] = [];
     for (const c of plan.levels) {
       for (let r = 0; r < opts.runs; r++) {
         // The yardstick again right before each run it is held against.
         if (c === 1) yard.beside.push(await yardWorkers.sample());
+        const cpu0 = cpuNow(env);
         const { wallMs, ops: done } = await ops.closedLoop(sources.slice(0, c), plan.opsPerClient[c]!);
+        if (c === 1) cpuPerOp.push(cpuSpent(cpu0, cpuNow(env), done.length));
         const run: LevelRun = { concurrency: c, ops: done.length, wallMs, opsPerSecond: done.length / (wallMs / 1000), latenciesMs: done.map((o) => o.ms) };
         runs.push(run);
         if (c === 1) single.push(...done);
@@ -373,7 +403,8 @@ export async function benchOverhead(opts: BenchOptions): Promise<Section[]> {
     const met = targetMet(p50, floor.plainMs);
     const perRun = runRatios(runs, yard.beside, trips.total);
 
-    const body = render({ plan, opts, yard, empty, other, perRun, trips, guestActivities, sameEverywhere, singleMs, runs, analyses, floor, guests, sources: sources.length });
+    const cpu = { perOp: cpuPerOp, perActivity: yardWorkers.cpuPerActivity };
+    const body = render({ plan, opts, yard, empty, other, perRun, trips, guestActivities, sameEverywhere, singleMs, runs, analyses, floor, guests, sources: sources.length, cpu });
     return [
       {
         id: 'overhead',
@@ -407,6 +438,8 @@ export async function benchOverhead(opts: BenchOptions): Promise<Section[]> {
           ratioPerRun: perRun,
           levels: runs,
           guestWorkerStartMs: guests.startMs,
+          cpuPerOperationMs: cpu.perOp,
+          cpuPerEmptyActivityMs: cpu.perActivity,
         },
       },
     ];
@@ -415,6 +448,26 @@ export async function benchOverhead(opts: BenchOptions): Promise<Section[]> {
     await guests?.stop().catch((err: unknown) => opts.log(`overhead: stopping the noop guests: ${String(err)}`));
     await env.stop();
   }
+}
+
+const CPU_PROCESSES: Record<string, string> = {
+  temporal: 'Temporal dev server',
+  orchestrator: 'orchestrator worker (workflows; registry, Nova and snapshot activities)',
+  benchmark: 'benchmark process (no-op guest agents, yardstick workers, client)',
+  nova: 'mock Nova',
+  registry: 'registry MariaDB',
+  api: 'REST API (idle)',
+};
+
+function renderCpu(cpu: { perOp: Cpu[]; perActivity: Cpu[] }): string {
+  const of = (samples: Cpu[], k: string) => summarize(samples.map((c) => c[k] ?? 0));
+  return table(
+    ['process', 'CPU per operation (C = 1), per run', 'CPU per empty activity (yardstick), per sample'],
+    [
+      ...Object.entries(CPU_PROCESSES).map(([k, label]) => [label, fmtMs(of(cpu.perOp, k)), fmtMs(of(cpu.perActivity, k))]),
+      ['**all**', fmtMs(summarize(cpu.perOp.map(cpuTotal))), fmtMs(summarize(cpu.perActivity.map(cpuTotal)))],
+    ],
+  );
 }
 
 /** Each C = 1 run's p50 against the floor at the yardstick measured right before it (`beside`, in run order). */
@@ -439,6 +492,7 @@ interface RenderInput {
   floor: Floors;
   guests: NoopGuests;
   sources: number;
+  cpu: { perOp: Cpu[]; perActivity: Cpu[] };
 }
 
 function render(x: RenderInput): string {
@@ -467,6 +521,10 @@ function render(x: RenderInput): string {
     ],
   );
 
+  const cpuTable = renderCpu(x.cpu);
+  const opCpu = median(x.cpu.perOp.map(cpuTotal));
+  const tripCpu = median(x.cpu.perActivity.map(cpuTotal));
+
   const tripRows = Object.entries(trips.byName)
     .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
     .map(([name, n]) => [name, n]);
@@ -476,7 +534,7 @@ function render(x: RenderInput): string {
       ...tripRows,
       [`**activities** (${ownQueue} on the orchestrator's queue, ${x.guestActivities} on guest queues)`, trips.byKind.activity],
       ['**child workflow starts** (buildReplica, monitorReplicationSet)', trips.byKind.child],
-      ['**signals to another workflow** (buildReplica → createReplicas progress)', trips.byKind.signal],
+      ['**signals to another workflow** (createReplicas → buildReplica: snapshot ready; a build phase that lasted 1 s → createReplicas)', trips.byKind.signal],
       ['**total**', trips.total],
       ['**one after the other** (steps issued by the same workflow task count once)', trips.sequential],
     ],
@@ -567,6 +625,15 @@ function render(x: RenderInput): string {
     '',
     stepTable,
     '',
+    `**CPU, which is what an operation waits for here.** One operation (C = 1) used ${ms(opCpu, 0)} of CPU, all processes together, in a p50 ` +
+      `of ${ms(p50, 0)}: ${(opCpu / p50).toFixed(2)} cores busy on this 2-core machine. That is ${(opCpu / tripCpu).toFixed(1)} times the CPU of ` +
+      `one empty activity round trip (${ms(tripCpu)}), for ${trips.total} round trips: the floor counts round trips, the machine counts work, ` +
+      'and what an operation does besides its round trips (three workflow starts, signals, timers, search attributes, real registry SQL) ' +
+      'is what keeps its latency above the floor. (User + system time from /proc of each part of the stack and its children, read around ' +
+      'each run of one operation at a time and divided by its operations, and around each yardstick sample\'s empty activities.)',
+    '',
+    cpuTable,
+    '',
     `**Why a round trip costs what it does here.** Every pass through the Temporal server's task queues (a workflow task or a non-eager ` +
       `activity handed to a worker, a signal delivered, a child started) took ${ms(hop)} here (median of the guest activities' "scheduled → ` +
       'picked up" and of the signals, though a signal involves no worker at all). The dev server (`temporal server start-dev`, as the stack runs it) ' +
@@ -579,9 +646,9 @@ function render(x: RenderInput): string {
     'Notes:',
     '',
     "- Each createReplicas starts the set's `monitorReplicationSet` (ABANDON). Starting it is part of the operation and measured; the " +
-      "monitor itself is terminated by the benchmark as soon as the operation's result arrives (otherwise every set would poll every 2 s " +
-      'and later runs would measure the monitors). At C > 1, the monitor of an operation that just finished may run one poll ' +
-      'before it is terminated.',
+      "monitor itself is terminated by the benchmark as soon as the operation's result arrives (otherwise every set would poll every second " +
+      'and later runs would measure the monitors). It takes its first look a poll (1 s) after it starts, so it is mostly ended before ' +
+      'it polls; at C > 1 one may poll before it is terminated.',
     '- After every run (and the warm-up) the replicas made are deleted (deleteInstance, not measured), so every run starts from the same ' +
       'world: the sources alone. The guest worker of a replica is stopped once its operation is done.',
     `- A new replica server waits for its no-op guest worker (Nova polled every 50 ms; creating a worker took ${fmtMs(summarize(x.guests.startMs))}); ` +

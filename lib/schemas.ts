@@ -3,6 +3,12 @@
 // meets the same rules. This module is imported by workflow code: keep it pure.
 import { z } from 'zod';
 
+// Every workflow evaluates this module afresh (the SDK gives each workflow its own module
+// state), so zod's JIT would compile each object schema's parser with `new Function` for
+// every workflow, to parse one input. Interpreting that one parse is cheaper
+// (bench/improvements.md §8).
+z.config({ jitless: true });
+
 // Documented identifier rules (README "Names and identifiers"). They keep every name safe
 // to interpolate as a quoted SQL identifier and as a file or process name.
 export const PATTERNS = {

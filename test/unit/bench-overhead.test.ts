@@ -134,3 +134,19 @@ test('plan: at least 20 single operations in all (10 quick), whatever the number
   expect(single(true, 7)).toBeGreaterThanOrEqual(10);
   expect(overheadPlan({ quick: true, runs: 3 }).levels).toEqual([1, 10, 50]);
 });
+
+test("the benchmarks' CPU reading counts a process and its children, and nothing of a process not asked for", async () => {
+  const { spawn } = await import('node:child_process');
+  const { treeCpuMs } = await import('../../bench/lib/procfs');
+  // A wrapper (sh) whose child burns CPU: the wrapper's own time is ~0, its tree's is not.
+  const wrapper = spawn('sh', ['-c', `${process.execPath} -e "const t = Date.now(); while (Date.now() - t < 400);" & wait`], { stdio: 'ignore' });
+  try {
+    await new Promise((r) => setTimeout(r, 350));
+    const cpu = treeCpuMs({ wrapper: wrapper.pid, gone: 2 ** 22 + 7 });
+    expect(cpu.wrapper).toBeGreaterThan(150);
+    expect(cpu.gone).toBe(0);
+  } finally {
+    // The burner stops by itself at 400 ms, and the wrapper with it.
+    await new Promise((r) => wrapper.once('exit', r));
+  }
+});
