@@ -6,7 +6,7 @@ import tseslint from 'typescript-eslint';
 const nodeBuiltins = ['fs', 'path', 'child_process', 'net', 'http', 'https', 'os', 'crypto', 'dns', 'tls', 'stream', 'worker_threads', 'cluster', 'readline', 'zlib', 'process', 'events', 'timers'];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.venv/**', '.data/**', 'scratch/**', 'dist/**', 'coverage/**', 'cli/bin.js', 'jest.config.js', 'eslint.config.mjs', 'test/fixtures/**'] },
+  { ignores: ['node_modules/**', '.venv/**', '.data/**', '.build/**', 'scratch/**', 'dist/**', 'coverage/**', 'cli/bin.js', 'jest.config.js', 'eslint.config.mjs', 'test/fixtures/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
