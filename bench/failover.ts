@@ -75,7 +75,16 @@ async function diagnose(env: TestStack, set: Member[], writer: SteadyWriter) {
   const ops = await env.temporal.workflow.list({ query: `WorkflowType = 'ejectReplicaSource'` });
   const ejects: unknown[] = [];
   for await (const w of ops) ejects.push({ id: w.workflowId, status: w.status.name, start: w.startTime });
-  return { lastAcks: writer.acks.slice(-2), members, ejects };
+  // The monitor decides the failover: is it running, and what does it see?
+  const monitors: unknown[] = [];
+  for await (const w of env.temporal.workflow.list({ query: `WorkflowType = 'monitorReplicationSet'` })) {
+    const handle = env.temporal.workflow.getHandle(w.workflowId, w.runId);
+    const health = await handle.query<{ decision: unknown; health: unknown }>('health').catch((e: unknown) => String(e));
+    const events = (await handle.fetchHistory().catch(() => ({ events: [] }))).events ?? [];
+    const last = events.slice(-6).map((e) => Object.keys(e).find((k) => k.endsWith('EventAttributes') && (e as Record<string, unknown>)[k]));
+    monitors.push({ id: w.workflowId, runId: w.runId, status: w.status.name, start: w.startTime, health, lastEvents: last });
+  }
+  return { lastAcks: writer.acks.slice(-2), members, ejects, monitors };
 }
 
 async function failoverTrial(env: TestStack, sourceId: string, semiSync: boolean, firstId: number, log: (l: string) => void): Promise<{ trial: FailoverTrial; newSourceId: string }> {

@@ -65,9 +65,11 @@ export async function createReplicas(raw: CreateReplicasInput): Promise<CreateRe
   const rows: ReplicaProgress[] = [];
   const progress = new Progress('createReplicas', () => `${spec.count} replica(s) of ${spec.sourceInstanceId}\n\n${renderReplicaTable(rows)}`);
   setHandler(replicasQuery, () => rows);
+  // Replicas whose end is known: a progress signal sent before the end may arrive after it.
+  const settled = new Set<string>();
   setHandler(replicaProgressSignal, (p) => {
     const i = rows.findIndex((r) => r.replicaId === p.replicaId);
-    if (i >= 0) rows[i] = { ...rows[i]!, ...p };
+    if (i >= 0 && !settled.has(p.replicaId)) rows[i] = { ...rows[i]!, ...p };
     progress.render();
   });
   tagOperation(spec.projectId, spec.sourceInstanceId);
@@ -109,6 +111,7 @@ export async function createReplicas(raw: CreateReplicasInput): Promise<CreateRe
     const failed = (replicaId: string, i: number) => (err: unknown): ReplicaOutcome => ({ replicaId, name: names[i]!, status: 'FAILED', error: errorMessage(err) });
     // A replica's row ends with its outcome: the build reports only the phases that last.
     const settle = (outcome: ReplicaOutcome): ReplicaOutcome => {
+      settled.add(outcome.replicaId);
       const i = rows.findIndex((r) => r.replicaId === outcome.replicaId);
       if (i >= 0) rows[i] = settleRow(rows[i]!, outcome);
       progress.render();

@@ -39,8 +39,9 @@ export class LastingPhaseReporter {
     const scope = new CancellationScope();
     this.waiting = scope;
     scope.run(() => sleep(this.after)).then(
-      // Progress is informative: a parent that is gone must not fail the build.
-      () => this.send(p).catch(() => undefined),
+      // Progress is informative: a parent that is gone must not fail the build. The check:
+      // the timer may fire in the same activation as the step that ended the phase.
+      () => (this.waiting === scope ? this.send(p).catch(() => undefined) : undefined),
       (err) => {
         if (!isCancellation(err)) throw err;
       },
