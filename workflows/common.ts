@@ -65,6 +65,20 @@ export function guestProbe(novaServerId: string) {
   });
 }
 
+/**
+ * Upkeep the monitor does between its looks (semi-sync roles): one short try, retried at the
+ * next poll. A member that dies between its status and this call must not hold the monitor,
+ * whose next look may be the one that decides a failover.
+ */
+export function guestUpkeep(novaServerId: string) {
+  return proxyActivities<GuestAll>({
+    taskQueue: guestTaskQueue(novaServerId),
+    scheduleToStartTimeout: '2s',
+    startToCloseTimeout: '5s',
+    retry: { maximumAttempts: 1 },
+  });
+}
+
 export function guestActivities(novaServerId: string) {
   return proxyActivities<GuestAll>({
     taskQueue: guestTaskQueue(novaServerId),

@@ -9,7 +9,7 @@ import { continueAsNew, defineQuery, ParentClosePolicy, patched, setHandler, sle
 import { decideAutoFailover, nextPollDelayMs, type AutoFailoverDecision } from '../lib/failover';
 import { assessSource, summarizeHealth, type ObservedStatus } from '../lib/health';
 import { monitorInput, type MemberHealth, type MonitorInput } from '../lib/schemas';
-import { compute, guestActivities, guestProbe, parseInput, registry, tagReplicationSet } from './common';
+import { compute, guestProbe, guestUpkeep, parseInput, registry, tagReplicationSet } from './common';
 import { ejectReplicaSource } from './eject-replica-source';
 import { Progress } from './progress';
 
@@ -81,7 +81,7 @@ export async function monitorReplicationSet(raw: MonitorInput): Promise<string> 
           if (!s) return;
           const want = !view.settings.semiSync ? 'off' : m === view.source ? 'source' : 'replica';
           const has = s.semiSyncSource ? 'source' : s.semiSyncReplica ? 'replica' : 'off';
-          if (want !== has) await guestActivities(m.novaServerId!).configureSemiSync({ role: want }).catch(() => undefined);
+          if (want !== has) await guestUpkeep(m.novaServerId!).configureSemiSync({ role: want }).catch(() => undefined);
         }),
       );
     }

@@ -1,5 +1,6 @@
 // In-memory stand-ins for the control and guest activities, for workflow tests and for
 // recording replay histories. They keep just enough state to assert what a workflow did.
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ComputeActivities } from '../../activities/compute/activities';
 import type { GuestActivities } from '../../activities/guest/activities';
@@ -46,6 +47,7 @@ export interface FakeWorld {
   failCatchUp?: boolean;
   /** Restores take this long and then log 'restored' (to see what overlaps them). */
   slowRestoreMs?: number;
+  hangConfigureSemiSync?: boolean;
   /** createReplicas' last registry step takes this long (to see what runs beside it). */
   slowFinishMs?: number;
   settings: ReplicationSettings;
@@ -439,6 +441,8 @@ export function fakeGuestActivities(w: FakeWorld, novaServerId = 'srv'): GuestAc
     },
     async configureSemiSync() {
       w.calls.push('configureSemiSync');
+      // An agent that took the task and then went silent (its server died under it).
+      if (w.hangConfigureSemiSync) await Context.current().sleep(120_000);
     },
   };
 }
