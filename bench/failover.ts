@@ -7,7 +7,7 @@
 // time without an acknowledged write while promoteToReplicaSource runs.
 import { createConnection } from 'mysql2/promise';
 import { workflowIds } from '../lib/names';
-import type { OperationProgress } from '../lib/schemas';
+import type { CreateReplicasResult, OperationProgress } from '../lib/schemas';
 import { adminQuery } from '../test/helpers/mysql';
 import { eventually, sleep, startTestStack, type TestStack } from '../test/helpers/stack';
 import type { BenchOptions } from './run';
@@ -37,7 +37,10 @@ async function settledSet(env: TestStack, sourceId: string): Promise<Member[]> {
 
 async function replicate(env: TestStack, sourceId: string, count: number): Promise<void> {
   const res = await apiOk(env, 'POST', `/v1.0/proj-a/instances/${sourceId}/action`, { replicate: { count } });
-  await env.temporal.workflow.getHandle(res.operation.id).result();
+  const result = (await env.temporal.workflow.getHandle(res.operation.id).result()) as CreateReplicasResult;
+  // A replica that failed to build would leave the next trial a member short.
+  const failed = result.replicas.filter((r) => r.status !== 'ACTIVE');
+  if (failed.length) throw new Error(`replicate ${res.operation.id}: ${failed.length} of ${count} replica(s) failed: ${failed.map((r) => r.error).join('; ')}`);
 }
 
 /** The trial starts once the monitor has applied the setting to every member. */
@@ -82,13 +85,15 @@ async function diagnose(env: TestStack, set: Member[], writer: SteadyWriter) {
     const health = await handle.query<{ decision: unknown; health: unknown }>('health').catch((e: unknown) => String(e));
     const events = (await handle.fetchHistory().catch(() => ({ events: [] }))).events ?? [];
     const last = events.slice(-6).map((e) => Object.keys(e).find((k) => k.endsWith('EventAttributes') && (e as Record<string, unknown>)[k]));
-    monitors.push({ id: w.workflowId, runId: w.runId, status: w.status.name, start: w.startTime, health, lastEvents: last });
+    const pending = ((await handle.describe().catch(() => undefined))?.raw.pendingActivities ?? []).map((a) => ({ type: a.activityType?.name, state: a.state, attempt: a.attempt }));
+    monitors.push({ id: w.workflowId, runId: w.runId, status: w.status.name, start: w.startTime, health, lastEvents: last, pending });
   }
   return { lastAcks: writer.acks.slice(-2), members, ejects, monitors };
 }
 
 async function failoverTrial(env: TestStack, sourceId: string, semiSync: boolean, firstId: number, log: (l: string) => void): Promise<{ trial: FailoverTrial; newSourceId: string }> {
   const set = await settledSet(env, sourceId);
+  if (set.length !== 3) throw new Error(`the trial needs a source and two replicas; the set of ${sourceId} has ${set.length} member(s)`);
   const source = set[0]!;
   await apiOk(env, 'PATCH', `/v1.0/proj-a/instances/${sourceId}/replication`, { replication: { auto_failover: true, failover_after: FAILOVER_AFTER_S, semi_sync: semiSync, acknowledge_failover: true } });
   await semiSyncActive(env, set, semiSync);

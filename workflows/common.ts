@@ -22,6 +22,15 @@ export const compute = proxyActivities<ComputeActivities>({
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '15s', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
 });
 
+/**
+ * The orchestrator's own probe of members (a few seconds at most): a probe that hangs must
+ * not hold the monitor, whose next look may be the one that decides a failover.
+ */
+export const computeProbe = proxyActivities<ComputeActivities>({
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '2s', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
+});
+
 /** Waiting for a server to boot polls and heartbeats, bounded by the build timeout. */
 export const computeWait = proxyActivities<ComputeActivities>({
   startToCloseTimeout: '10m',

@@ -10,7 +10,7 @@ import { chooseCandidate, type ReplicaObservation } from '../lib/failover';
 import { formatGtidPosition, parseGtidPosition, union } from '../lib/gtid';
 import { assessSource, summarizeHealth } from '../lib/health';
 import { ejectInput, type EjectInput, type EjectResult } from '../lib/schemas';
-import { compute, errorMessage, guestActivities, guestLong, guestProbe, operationFailure, parseInput, registry, tagOperation, tagReplicationSet } from './common';
+import { compute, computeProbe, errorMessage, guestActivities, guestLong, guestProbe, operationFailure, parseInput, registry, tagOperation, tagReplicationSet } from './common';
 import { dropOwnAccount, moveReplicasTo } from './move-replicas';
 import { Progress } from './progress';
 
@@ -34,7 +34,7 @@ export async function ejectReplicaSource(raw: EjectInput): Promise<EjectResult> 
   try {
     progress.phase('checking the source');
     const [probes, statuses] = await Promise.all([
-      compute.probeMembers([{ instanceId: old.id, address: old.address!, port: old.port ?? 3306 }]),
+      computeProbe.probeMembers([{ instanceId: old.id, address: old.address!, port: old.port ?? 3306 }]),
       Promise.all(view.replicas.map(statusOf)),
     ]);
     const health = summarizeHealth(

@@ -9,7 +9,7 @@ import { continueAsNew, defineQuery, ParentClosePolicy, patched, setHandler, sle
 import { decideAutoFailover, nextPollDelayMs, type AutoFailoverDecision } from '../lib/failover';
 import { assessSource, summarizeHealth, type ObservedStatus } from '../lib/health';
 import { monitorInput, type MemberHealth, type MonitorInput } from '../lib/schemas';
-import { compute, guestProbe, guestUpkeep, parseInput, registry, tagReplicationSet } from './common';
+import { computeProbe, guestProbe, guestUpkeep, parseInput, registry, tagReplicationSet } from './common';
 import { ejectReplicaSource } from './eject-replica-source';
 import { Progress } from './progress';
 
@@ -60,7 +60,7 @@ export async function monitorReplicationSet(raw: MonitorInput): Promise<string> 
     const fastConfirm = patched(FAST_CONFIRM_PATCH);
     const observedAt = new Date().toISOString();
     const [probes, statuses] = await Promise.all([
-      compute.probeMembers(members.map((m) => ({ instanceId: m.id, address: m.address!, port: m.port ?? 3306 }))),
+      computeProbe.probeMembers(members.map((m) => ({ instanceId: m.id, address: m.address!, port: m.port ?? 3306 }))),
       Promise.all(members.map((m) => guestProbe(m.novaServerId!).replicationStatus().catch(() => null))),
     ]);
     const now = fastConfirm ? observedAt : new Date().toISOString();

@@ -136,15 +136,24 @@ export function createComputeActivities(nova: NovaClient, options: ComputeOption
 
 export type ComputeActivities = ReturnType<typeof createComputeActivities>;
 
-function probeGreeting(host: string, port: number, localAddress: string | undefined, timeoutMs: number): Promise<{ reachable: boolean; error?: string }> {
+/**
+ * Whether a MySQL server at host:port greets within timeoutMs. Settles on every way a
+ * connection can end: a server killed between accepting and greeting closes it with a FIN,
+ * which is neither data nor an error, and Node drops a socket's idle timer when it closes;
+ * so a probe that waited for those two alone hung, and with it the monitor's every failover
+ * decision (bench/improvements.md §8).
+ */
+export function probeGreeting(host: string, port: number, localAddress: string | undefined, timeoutMs: number): Promise<{ reachable: boolean; error?: string }> {
   return new Promise((resolve) => {
     const socket = net.connect({ host, port, localAddress });
-    const done = (r: { reachable: boolean; error?: string }) => {
+    const deadline = setTimeout(() => done({ reachable: false, error: `no greeting within ${timeoutMs} ms` }), timeoutMs);
+    function done(r: { reachable: boolean; error?: string }) {
+      clearTimeout(deadline);
       socket.destroy();
       resolve(r);
-    };
-    socket.setTimeout(timeoutMs, () => done({ reachable: false, error: `no greeting within ${timeoutMs} ms` }));
+    }
     socket.once('data', () => done({ reachable: true }));
     socket.once('error', (e) => done({ reachable: false, error: e.message }));
+    socket.once('close', () => done({ reachable: false, error: 'connection closed before the greeting' }));
   });
 }
