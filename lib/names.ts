@@ -29,10 +29,21 @@ export const replicationUserName = (replicaId: string): string => `repl_${replic
 
 export const monitorWorkflowId = (setId: string): string => `monitor-replication-set-${setId}`;
 
-/** Trove's rule: several replicas are <name>-1, <name>-2...; one replica asked for by name keeps it. */
+/** Instance names are at most this long (lib/schemas.ts PATTERNS.instanceName). */
+const NAME_MAX = 64;
+
+/**
+ * Trove's rule: several replicas are <name>-1, <name>-2...; one replica asked for by name keeps
+ * it. The base is cut so that every name fits: after a few failovers, a replica of a replica's
+ * replica would otherwise outgrow the name rule and fail to build.
+ */
 export function replicaNames(sourceName: string, templateName: string | undefined, count: number): string[] {
+  if (count === 1 && templateName) return [templateName];
   const base = templateName ?? `${sourceName}-replica`;
-  return Array.from({ length: count }, (_, i) => (count === 1 && templateName ? base : `${base}-${i + 1}`));
+  return Array.from({ length: count }, (_, i) => {
+    const suffix = `-${i + 1}`;
+    return `${base.slice(0, NAME_MAX - suffix.length)}${suffix}`;
+  });
 }
 
 /** What a replica is built with: the template's choice, else the source's. */

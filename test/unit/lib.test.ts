@@ -1,6 +1,6 @@
 // Pure pieces of lib/: secrets, config validation, workflow input schemas.
 import { apiConfigSchema, ConfigError, guestConfigSchema, loadConfig, parseApiTokens } from '../../lib/config';
-import { provisionInstanceInput } from '../../lib/schemas';
+import { PATTERNS, provisionInstanceInput } from '../../lib/schemas';
 import { newSecretKey, parseSecretKey, sealSecret, unsealSecret } from '../../lib/secrets';
 import { replicaNames, replicaShape } from '../../lib/names';
 import { instanceIdForRequest } from '../../lib/start';
@@ -103,6 +103,16 @@ describe('replica naming and shape', () => {
     ['mine', 3, ['mine-1', 'mine-2', 'mine-3']],
   ])('template name %p, count %p -> %p', (name, count, expected) => {
     expect(replicaNames('db', name, count)).toEqual(expected);
+  });
+
+  test.each([
+    ['a source name at the limit', 'a'.repeat(64), undefined, 12],
+    ['a replica of a replica of a replica', 'bench-ha-replica-1-replica-1-replica-1-replica-1-replica-1-rep', undefined, 1],
+    ['a long template name', 'db', 't'.repeat(64), 2],
+  ])('%s: every name fits the name rule', (_label, source, template, count) => {
+    const names = replicaNames(source, template, count);
+    expect(new Set(names).size).toBe(count);
+    for (const n of names) expect(n).toMatch(PATTERNS.instanceName);
   });
 
   test('the template wins where it speaks, the source fills the rest', () => {
