@@ -7,6 +7,7 @@
 // time without an acknowledged write while promoteToReplicaSource runs.
 import { createConnection } from 'mysql2/promise';
 import { workflowIds } from '../lib/names';
+import { timeMs } from './overhead/history';
 import type { CreateReplicasResult, OperationProgress } from '../lib/schemas';
 import { adminQuery } from '../test/helpers/mysql';
 import { eventually, sleep, startTestStack, type TestStack } from '../test/helpers/stack';
@@ -91,6 +92,26 @@ async function diagnose(env: TestStack, set: Member[], writer: SteadyWriter) {
   return { lastAcks: writer.acks.slice(-2), members, ejects, monitors };
 }
 
+/** The running monitor's steps (activities, timers) between two moments, for a slow detection. */
+async function monitorSteps(env: TestStack, fromMs: number, toMs: number): Promise<string> {
+  const steps: string[] = [];
+  for await (const w of env.temporal.workflow.list({ query: `WorkflowType = 'monitorReplicationSet' AND ExecutionStatus = 'Running'` })) {
+    const history = await env.temporal.workflow.getHandle(w.workflowId, w.runId).fetchHistory();
+    const names = new Map<string, string>();
+    for (const e of history.events ?? []) {
+      const at = timeMs(e.eventTime);
+      const id = String(e.eventId);
+      const sched = e.activityTaskScheduledEventAttributes;
+      if (sched) names.set(id, `${sched.activityType?.name}@${sched.taskQueue?.name?.slice(0, 14)}`);
+      if (at < fromMs || at > toMs) continue;
+      const kind = Object.keys(e).find((k) => k.endsWith('EventAttributes') && (e as Record<string, unknown>)[k]) ?? '?';
+      const ref = (e as Record<string, { scheduledEventId?: unknown } | undefined>)[kind]?.scheduledEventId;
+      steps.push(`${((at - fromMs) / 1000).toFixed(2)}s ${kind.replace('EventAttributes', '')} ${sched ? names.get(id) : ref !== undefined ? names.get(String(ref)) ?? '' : ''}`);
+    }
+  }
+  return steps.join(' | ');
+}
+
 async function failoverTrial(env: TestStack, sourceId: string, semiSync: boolean, firstId: number, log: (l: string) => void): Promise<{ trial: FailoverTrial; newSourceId: string }> {
   const set = await settledSet(env, sourceId);
   if (set.length !== 3) throw new Error(`the trial needs a source and two replicas; the set of ${sourceId} has ${set.length} member(s)`);
@@ -120,6 +141,7 @@ async function failoverTrial(env: TestStack, sourceId: string, semiSync: boolean
     lost: acked.filter((a) => !present.has(a.id)).length,
   };
   log(`failover semi-sync ${semiSync ? 'on' : 'off'}: ${JSON.stringify(trial)}`);
+  if (trial.detectionS > 4.5) log(`slow detection; the monitor from 2 s before the crash: ${await monitorSteps(env, crashAt - 2000, eject.startTime.getTime())}`);
   if (trial.crashToWriteS - trial.detectionS > 3) {
     // A slow recovery after the decision: say where the eject spent its time.
     const steps = await env.temporal.workflow.getHandle(settings.last_failover.operation).query<OperationProgress>('progress').catch(() => undefined);

@@ -61,7 +61,7 @@ export async function monitorReplicationSet(raw: MonitorInput): Promise<string> 
     const observedAt = new Date().toISOString();
     const [probes, statuses] = await Promise.all([
       computeProbe.probeMembers(members.map((m) => ({ instanceId: m.id, address: m.address!, port: m.port ?? 3306 }))),
-      Promise.all(members.map((m) => guestProbe(m.novaServerId!).replicationStatus().catch(() => null))),
+      Promise.all(members.map((m) => guestProbe(m.novaServerId!, '1s').replicationStatus().catch(() => null))),
     ]);
     const now = fastConfirm ? observedAt : new Date().toISOString();
     state.health = summarizeHealth(
