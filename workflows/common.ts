@@ -70,12 +70,7 @@ export function guestLong(novaServerId: string) {
  * busy replica 3 s rather than count it out.
  */
 export function guestProbe(novaServerId: string, answerWithin: Duration = '3s') {
-  return proxyActivities<GuestAll>({
-    taskQueue: guestTaskQueue(novaServerId),
-    scheduleToStartTimeout: '1s',
-    startToCloseTimeout: answerWithin,
-    retry: { maximumAttempts: 1 },
-  });
+  return guestOnce(novaServerId, '1s', answerWithin);
 }
 
 /**
@@ -84,12 +79,12 @@ export function guestProbe(novaServerId: string, answerWithin: Duration = '3s') 
  * whose next look may be the one that decides a failover.
  */
 export function guestUpkeep(novaServerId: string) {
-  return proxyActivities<GuestAll>({
-    taskQueue: guestTaskQueue(novaServerId),
-    scheduleToStartTimeout: '2s',
-    startToCloseTimeout: '5s',
-    retry: { maximumAttempts: 1 },
-  });
+  return guestOnce(novaServerId, '2s', '5s');
+}
+
+/** One try on a member's agent, bounded twice: to be picked up, and to answer. */
+function guestOnce(novaServerId: string, scheduleToStartTimeout: Duration, startToCloseTimeout: Duration) {
+  return proxyActivities<GuestAll>({ taskQueue: guestTaskQueue(novaServerId), scheduleToStartTimeout, startToCloseTimeout, retry: { maximumAttempts: 1 } });
 }
 
 export function guestActivities(novaServerId: string) {
