@@ -7,7 +7,6 @@
 // time without an acknowledged write while promoteToReplicaSource runs.
 import { createConnection } from 'mysql2/promise';
 import { workflowIds } from '../lib/names';
-import { timeMs } from './overhead/history';
 import type { CreateReplicasResult, OperationProgress } from '../lib/schemas';
 import { adminQuery } from '../test/helpers/mysql';
 import { eventually, sleep, startTestStack, type TestStack } from '../test/helpers/stack';
@@ -16,6 +15,7 @@ import { apiOk, member, showInstance, waitIdle, type Member } from './lib/api';
 import { table, type Section } from './lib/report';
 import { formatSummary, summarize } from './lib/stats';
 import { SteadyWriter } from './lib/writer';
+import { eventKind, timeMs } from './overhead/history';
 
 const APP = { user: 'app', password: 'bench-app-2', database: 'shop' };
 const FAILOVER_AFTER_S = 1;
@@ -85,7 +85,7 @@ async function diagnose(env: TestStack, set: Member[], writer: SteadyWriter) {
     const handle = env.temporal.workflow.getHandle(w.workflowId, w.runId);
     const health = await handle.query<{ decision: unknown; health: unknown }>('health').catch((e: unknown) => String(e));
     const events = (await handle.fetchHistory().catch(() => ({ events: [] }))).events ?? [];
-    const last = events.slice(-6).map((e) => Object.keys(e).find((k) => k.endsWith('EventAttributes') && (e as Record<string, unknown>)[k]));
+    const last = events.slice(-6).map(eventKind);
     const pending = ((await handle.describe().catch(() => undefined))?.raw.pendingActivities ?? []).map((a) => ({ type: a.activityType?.name, state: a.state, attempt: a.attempt }));
     monitors.push({ id: w.workflowId, runId: w.runId, status: w.status.name, start: w.startTime, health, lastEvents: last, pending });
   }
@@ -104,9 +104,10 @@ async function monitorSteps(env: TestStack, fromMs: number, toMs: number): Promi
       const sched = e.activityTaskScheduledEventAttributes;
       if (sched) names.set(id, `${sched.activityType?.name}@${sched.taskQueue?.name?.slice(0, 14)}`);
       if (at < fromMs || at > toMs) continue;
-      const kind = Object.keys(e).find((k) => k.endsWith('EventAttributes') && (e as Record<string, unknown>)[k]) ?? '?';
-      const ref = (e as Record<string, { scheduledEventId?: unknown } | undefined>)[kind]?.scheduledEventId;
-      steps.push(`${((at - fromMs) / 1000).toFixed(2)}s ${kind.replace('EventAttributes', '')} ${sched ? names.get(id) : ref !== undefined ? names.get(String(ref)) ?? '' : ''}`);
+      const kind = eventKind(e);
+      // An activity's later events name it by the event that scheduled it.
+      const ref = (e as Record<string, { scheduledEventId?: unknown } | undefined>)[`${kind}EventAttributes`]?.scheduledEventId;
+      steps.push(`${((at - fromMs) / 1000).toFixed(2)}s ${kind} ${names.get(sched ? id : String(ref)) ?? ''}`);
     }
   }
   return steps.join(' | ');

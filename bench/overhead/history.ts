@@ -73,6 +73,11 @@ const CLOSED_WORKFLOW = [
 
 const has = (e: RawEvent, key: string) => e[key] !== undefined && e[key] !== null;
 
+/** What an event is, e.g. 'activityTaskScheduled': the name of the attributes it carries. */
+export function eventKind(e: RawEvent): string {
+  return Object.keys(e).find((k) => k.endsWith('EventAttributes') && has(e, k))?.replace(/EventAttributes$/, '') ?? '?';
+}
+
 /** The steps of one workflow run, in the order they were scheduled. */
 export function timeline(events: RawEvent[]): Timeline {
   const byId = new Map<number, Step>();

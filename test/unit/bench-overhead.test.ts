@@ -1,6 +1,6 @@
 // The pure parts of the orchestration-overhead benchmark: reading histories as round trips,
 // the time a workflow spends between its steps, the floors and the plan.
-import { countRoundTrips, num, ownTime, stepTime, timeline, timeMs, type RawEvent } from '../../bench/overhead/history';
+import { countRoundTrips, eventKind, num, ownTime, stepTime, timeline, timeMs, type RawEvent } from '../../bench/overhead/history';
 import { floors, overheadPlan, targetMet } from '../../bench/overhead/plan';
 
 let nextId = 0;
@@ -149,4 +149,12 @@ test("the benchmarks' CPU reading counts a process and its children, and nothing
     // The burner stops by itself at 400 ms, and the wrapper with it.
     await new Promise((r) => wrapper.once('exit', r));
   }
+});
+
+test.each<[RawEvent, string]>([
+  [{ eventId: 5, activityTaskScheduledEventAttributes: { activityType: { name: 'noop' } } }, 'activityTaskScheduled'],
+  [{ eventId: 6, workflowTaskStartedEventAttributes: {}, activityTaskScheduledEventAttributes: null }, 'workflowTaskStarted'],
+  [{ eventId: 7 }, '?'],
+])('an event is named by the attributes it carries: %o -> %s', (e, kind) => {
+  expect(eventKind(e)).toBe(kind);
 });
