@@ -138,15 +138,19 @@ test('plan: at least 20 single operations in all (10 quick), whatever the number
 test("the benchmarks' CPU reading counts a process and its children, and nothing of a process not asked for", async () => {
   const { spawn } = await import('node:child_process');
   const { treeCpuMs } = await import('../../bench/lib/procfs');
-  // A wrapper (sh) whose child burns CPU: the wrapper's own time is ~0, its tree's is not.
-  const wrapper = spawn('sh', ['-c', `${process.execPath} -e "const t = Date.now(); while (Date.now() - t < 400);" & wait`], { stdio: 'ignore' });
+  // A wrapper (sh) whose child burns 300 ms of CPU by its own count, says so and stays alive:
+  // the wrapper's own time is ~0, its tree's is at least what the child burnt (no wall clock).
+  const burner = 'const t = process.cpuUsage(); for (;;) { const u = process.cpuUsage(t); if (u.user + u.system >= 300000) break; } console.log("burnt"); setInterval(() => {}, 1000);';
+  const wrapper = spawn('sh', ['-c', `${process.execPath} -e '${burner}' & wait`], { stdio: ['ignore', 'pipe', 'ignore'], detached: true });
   try {
-    await new Promise((r) => setTimeout(r, 350));
+    await new Promise<void>((resolve) => wrapper.stdout!.on('data', (d: Buffer) => d.toString().includes('burnt') && resolve()));
     const cpu = treeCpuMs({ wrapper: wrapper.pid, gone: 2 ** 22 + 7 });
+    // /proc counts in clock ticks (10 ms here): allow one.
     expect(cpu.wrapper).toBeGreaterThan(150);
+    expect(cpu.wrapper).toBeGreaterThanOrEqual(290);
     expect(cpu.gone).toBe(0);
   } finally {
-    // The burner stops by itself at 400 ms, and the wrapper with it.
+    process.kill(-wrapper.pid!, 'SIGKILL');
     await new Promise((r) => wrapper.once('exit', r));
   }
 });
