@@ -77,6 +77,7 @@ const SCENARIOS: Scenario[] = [
   { workflowType: 'createReplicas', name: 'two-replicas', play: async (c) => (await replicasOf(c, 2)).workflowId },
   { workflowType: 'createReplicas', name: 'one-of-two-failed', setup: (w) => (w.failRestores = 1), play: async (c) => (await replicasOf(c, 2)).workflowId },
   { workflowType: 'createReplicas', name: 'snapshot-failed', setup: (w) => (w.failSnapshot = true), play: async (c) => (await replicasOf(c, 2)).workflowId },
+  { workflowType: 'createReplicas', name: 'source-not-prepared', setup: (w) => ((w.failPrepareSource = true), (w.slowPrepareSourceMs = 300)), play: async (c) => (await replicasOf(c, 2)).workflowId },
   { workflowType: 'buildReplica', name: 'success', play: async (c) => workflowIds.buildReplica((await replicasOf(c, 1)).result!.replicas[0]!.replicaId) },
   {
     workflowType: 'buildReplica',

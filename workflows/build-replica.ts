@@ -53,19 +53,31 @@ export const REPORT_LASTING_PHASES_PATCH = '2026-11-report-lasting-phases';
 const REPORT_AFTER = '1s';
 const FINAL_PHASES: ReplicaPhase[] = ['active', 'cleaned up'];
 
+/**
+ * Added with the orchestration-overhead benchmark. It implies every patch above, so a new
+ * execution records one marker instead of five (the SDK pairs each marker with a
+ * search-attribute update), and it tags the execution in one update instead of two;
+ * histories without it replay as before.
+ */
+export const ONE_MARKER_PATCH = '2026-11-build-replica-one-marker';
+
 export async function buildReplica(raw: BuildReplicaInput): Promise<ReplicaOutcome> {
   const spec = parseInput(buildReplicaInput, raw);
   const { workflowId: operationId, parent } = workflowInfo();
   const progress = new Progress('buildReplica', () => `replica \`${spec.name}\` (${spec.replicaId}) of ${spec.source.instanceId}`);
-  tagOperation(spec.projectId, spec.replicaId);
-  tagReplicationSet(spec.setId);
+  const current = patched(ONE_MARKER_PATCH);
+  if (current) tagOperation(spec.projectId, spec.replicaId, spec.setId);
+  else {
+    tagOperation(spec.projectId, spec.replicaId);
+    tagReplicationSet(spec.setId);
+  }
   let snapshot: SnapshotOutcome | undefined = spec.snapshotGtid === undefined ? undefined : { gtid: spec.snapshotGtid };
   setHandler(snapshotReadySignal, (outcome) => {
     snapshot ??= outcome;
   });
 
-  const quietShortPhases = patched(QUIET_SHORT_PHASES_PATCH);
-  const lastingOnly = patched(REPORT_LASTING_PHASES_PATCH);
+  const quietShortPhases = current || patched(QUIET_SHORT_PHASES_PATCH);
+  const lastingOnly = current || patched(REPORT_LASTING_PHASES_PATCH);
   const toParent = (p: ReplicaProgress) => getExternalWorkflowHandle(parent!.workflowId, parent!.runId).signal(replicaProgressSignal, p);
   const lasting = new LastingPhaseReporter(REPORT_AFTER, toParent);
   const report = async (phase: ReplicaPhase, extra: Partial<ReplicaProgress> = {}) => {
@@ -112,7 +124,7 @@ export async function buildReplica(raw: BuildReplicaInput): Promise<ReplicaOutco
         trove_project_id: spec.projectId,
         trove_replica_of: spec.source.instanceId,
         // The guest starts extracting the snapshot as it boots (see restoreSnapshot).
-        ...(patched(RESTORE_ON_BOOT_PATCH) ? { trove_restore_snapshot: spec.snapshotId } : {}),
+        ...(current || patched(RESTORE_ON_BOOT_PATCH) ? { trove_restore_snapshot: spec.snapshotId } : {}),
       },
     });
     const ready = await computeWait.waitForServerActive(novaServerId);
@@ -128,7 +140,7 @@ export async function buildReplica(raw: BuildReplicaInput): Promise<ReplicaOutco
       await sourceGuest.createReplicationUser(credential);
       return credential;
     };
-    const attachWhileRestoring = patched(ATTACH_WHILE_RESTORING_PATCH);
+    const attachWhileRestoring = current || patched(ATTACH_WHILE_RESTORING_PATCH);
     // Started while the source's snapshot is still being taken (createReplicas), the
     // restore follows the snapshot as it is written; the GTID comes with the parent's signal.
     const restoring = guestLong(novaServerId).restoreSnapshot({ snapshotId: spec.snapshotId, mysqlServerId, readOnly: spec.readOnly, follow: snapshot === undefined });
@@ -165,7 +177,7 @@ export async function buildReplica(raw: BuildReplicaInput): Promise<ReplicaOutco
       caughtUp = await guestLong(novaServerId).waitForGtid({ gtid: gtidBinlogPos, timeoutSeconds: spec.catchUpTimeoutSeconds });
     }
 
-    if (patched(FINISH_IN_ONE_STEP_PATCH)) {
+    if (current || patched(FINISH_IN_ONE_STEP_PATCH)) {
       await Promise.all([
         registry.setInstanceStatus({ instanceId: spec.replicaId, status: 'ACTIVE', port: 3306, fault: null, releaseOperationId: operationId }),
         report('active', { restoredBytes: restored.bytes, secondsBehind: caughtUp.secondsBehind }),

@@ -108,11 +108,13 @@ export function parseInput<T>(schema: ZodType<T>, raw: unknown): T {
 }
 
 /** Makes the operation findable in the Web UI even when it was started without attributes. */
-export function tagOperation(projectId: string, instanceId: string): void {
+/** setId: the set too, in the same update (each update is a visibility write on the server). */
+export function tagOperation(projectId: string, instanceId: string, setId?: string): void {
   upsertSearchAttributes([
     { key: SA_PROJECT, value: projectId },
     { key: SA_INSTANCE, value: instanceId },
     { key: SA_OPERATION, value: workflowInfo().workflowType },
+    ...(setId === undefined ? [] : [{ key: SA_REPLICATION_SET, value: setId }]),
   ]);
 }
 

@@ -44,6 +44,16 @@ export const DELETE_SNAPSHOT_LAST_PATCH = '2026-11-delete-snapshot-last';
  */
 export const FINISH_IN_ONE_STEP_PATCH = '2026-11-create-replicas-finishes-in-one-step';
 
+/**
+ * Added with the orchestration-overhead benchmark. The replicas' builds start beside the
+ * source's preparation instead of after it, and the set's monitor starts beside
+ * finishReplicas instead of before it: neither step needed the other, and each wait was a
+ * round trip on the operation's critical path. It implies every patch above, so a new
+ * execution records one marker instead of five (the SDK pairs each marker with a
+ * search-attribute update); histories without it replay as before.
+ */
+export const SHORT_PATH_PATCH = '2026-11-create-replicas-short-path';
+
 /** Every set with replicas has its monitor; one already running is left alone. */
 async function ensureMonitor(setId: string, projectId: string): Promise<void> {
   try {
@@ -92,11 +102,11 @@ export async function createReplicas(raw: CreateReplicasInput): Promise<CreateRe
   // One deletion, started early or in the finally below, whichever comes first.
   let deletingSnapshot: Promise<unknown> | undefined;
   const deleteSnapshot = () => (deletingSnapshot ??= CancellationScope.nonCancellable(() => snapshots.deleteSnapshot(snapshotId)));
-  const deleteLast = patched(DELETE_SNAPSHOT_LAST_PATCH);
+  const shortPath = patched(SHORT_PATH_PATCH);
+  const deleteLast = shortPath || patched(DELETE_SNAPSHOT_LAST_PATCH);
+  // Awaited once the set is released (a failure to start it fails the operation there).
+  let monitorStart: Promise<void> | undefined;
   try {
-    progress.phase('preparing source');
-    const prepared = await guestActivities(source.novaServerId!).ensureReplicationSource();
-
     const childInput = (replicaId: string, i: number, snapshotGtid?: string) => ({
       replicaId,
       projectId: spec.projectId,
@@ -118,22 +128,43 @@ export async function createReplicas(raw: CreateReplicasInput): Promise<CreateRe
       return outcome;
     };
 
+    // Servers boot while the source streams its backup (and, on the short path, while it is
+    // prepared); each child waits for the snapshot's GTID, or the reason there is none,
+    // before it restores.
+    const startBuilds = () =>
+      Promise.all(replicaIds.map((replicaId, i) => startChild(buildReplica, { workflowId: workflowIds.buildReplica(replicaId), args: [childInput(replicaId, i)] })));
+    type Builds = Awaited<ReturnType<typeof startBuilds>>;
+    const follow = (children: Builds) => children.map((c, i) => c.result().catch(failed(replicaIds[i]!, i)).then(settle));
+    const abandon = async (children: Builds, results: Promise<ReplicaOutcome>[], err: unknown) => {
+      await Promise.all(children.map((c) => c.signal(snapshotReadySignal, { error: errorMessage(err) }).catch(() => undefined)));
+      await Promise.all(results);
+    };
+
+    progress.phase('preparing source');
+    const startingBuilds = shortPath ? startBuilds() : undefined;
+    startingBuilds?.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
+    let prepared: { restarted: boolean };
+    try {
+      prepared = await guestActivities(source.novaServerId!).ensureReplicationSource();
+    } catch (err) {
+      if (startingBuilds) {
+        const children = await startingBuilds;
+        await abandon(children, follow(children), err);
+      }
+      throw err;
+    }
+
     progress.phase('snapshot');
     let snapshot: SnapshotMeta;
     let outcomes: ReplicaOutcome[];
     try {
-      if (patched(PROVISION_DURING_SNAPSHOT_PATCH)) {
-        // Servers boot while the source streams its backup; each child waits for the
-        // snapshot's GTID (or the reason there is none) before it restores.
-        const children = await Promise.all(
-          replicaIds.map((replicaId, i) => startChild(buildReplica, { workflowId: workflowIds.buildReplica(replicaId), args: [childInput(replicaId, i)] })),
-        );
-        const results = children.map((c, i) => c.result().catch(failed(replicaIds[i]!, i)).then(settle));
+      if (startingBuilds || patched(PROVISION_DURING_SNAPSHOT_PATCH)) {
+        const children = await (startingBuilds ?? startBuilds());
+        const results = follow(children);
         try {
           snapshot = await guestLong(source.novaServerId!).createSnapshot({ snapshotId });
         } catch (err) {
-          await Promise.all(children.map((c) => c.signal(snapshotReadySignal, { error: errorMessage(err) }).catch(() => undefined)));
-          await Promise.all(results);
+          await abandon(children, results, err);
           throw err;
         }
         progress.phase('building replicas');
@@ -156,7 +187,12 @@ export async function createReplicas(raw: CreateReplicasInput): Promise<CreateRe
           ),
         );
       }
-      if (outcomes.some((o) => o.status === 'ACTIVE') && patched(START_MONITOR_PATCH)) await ensureMonitor(setId, spec.projectId);
+      if (outcomes.some((o) => o.status === 'ACTIVE') && (shortPath || patched(START_MONITOR_PATCH))) {
+        if (shortPath) {
+          monitorStart = ensureMonitor(setId, spec.projectId);
+          monitorStart.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
+        } else await ensureMonitor(setId, spec.projectId);
+      }
       progress.phase(outcomes.every((o) => o.status === 'ACTIVE') ? 'done' : 'done with failures');
       return {
         sourceInstanceId: source.id,
@@ -175,7 +211,7 @@ export async function createReplicas(raw: CreateReplicasInput): Promise<CreateRe
     throw operationFailure(err, 'createReplicas failed', ErrorType.GuestFailed);
   } finally {
     await CancellationScope.nonCancellable(async () => {
-      if (patched(FINISH_IN_ONE_STEP_PATCH)) {
+      if (shortPath || patched(FINISH_IN_ONE_STEP_PATCH)) {
         await registry.finishReplicas({ replicaIds, setId, operationId });
       } else {
         await registry.discardUnbuiltReplicas(replicaIds);
@@ -183,5 +219,6 @@ export async function createReplicas(raw: CreateReplicasInput): Promise<CreateRe
       }
       if (deleteLast) await deleteSnapshot();
     });
+    await monitorStart;
   }
 }

@@ -50,6 +50,9 @@ export interface FakeWorld {
   hangConfigureSemiSync?: boolean;
   /** createReplicas' last registry step takes this long (to see what runs beside it). */
   slowFinishMs?: number;
+  /** ensureReplicationSource takes this long and then logs 'source prepared'. */
+  slowPrepareSourceMs?: number;
+  failPrepareSource?: boolean;
   settings: ReplicationSettings;
   health?: MemberHealth[];
 }
@@ -375,6 +378,9 @@ export function fakeGuestActivities(w: FakeWorld, novaServerId = 'srv'): GuestAc
     },
     async ensureReplicationSource() {
       w.calls.push('ensureReplicationSource');
+      if (w.slowPrepareSourceMs) await new Promise((r) => setTimeout(r, w.slowPrepareSourceMs));
+      if (w.failPrepareSource) throw fail('binary logging cannot be enabled: mariadbd did not restart', ErrorType.GuestFailed);
+      w.calls.push('source prepared');
       return { alreadySource: true, restarted: false };
     },
     async createSnapshot({ snapshotId }) {

@@ -98,6 +98,72 @@ test('the monitor createReplicas starts takes its first look once the operation 
   expect(world.calls.indexOf('describeSet:free')).toBeGreaterThan(world.calls.indexOf('finishReplicas'));
 });
 
+test('the monitor starts while the operation releases the set, not before', async () => {
+  const world = newWorld();
+  const workflowId = `create-replicas-${randomUUID()}`;
+  let steps: string[] = [];
+  const result = await createReplicas(
+    world,
+    { sourceInstanceId: randomUUID(), count: 1 },
+    async () => {
+      const history = await ctx.env.temporal.workflow.getHandle(workflowId).fetchHistory();
+      steps = (history.events ?? []).flatMap((e) => {
+        if (e.childWorkflowExecutionStartedEventAttributes?.workflowType?.name === 'monitorReplicationSet') return ['monitor started'];
+        return e.activityTaskScheduledEventAttributes?.activityType?.name === 'finishReplicas' ? ['finishReplicas scheduled'] : [];
+      });
+    },
+    workflowId,
+  );
+  await ctx.env.temporal.workflow.getHandle(monitorWorkflowId(result.replicationSetId)).terminate('test over');
+  // Scheduled with the monitor's start, in one workflow task: neither waits for the other.
+  expect(steps).toEqual(['finishReplicas scheduled', 'monitor started']);
+});
+
+test('the builds start while the source is prepared', async () => {
+  const world = newWorld();
+  world.slowPrepareSourceMs = 1500;
+  const result = await createReplicas(world, { sourceInstanceId: randomUUID(), count: 2 });
+  expect(result.replicas.map((r) => r.status)).toEqual(['ACTIVE', 'ACTIVE']);
+  expect(world.calls.indexOf('createServer')).toBeGreaterThan(-1);
+  expect(world.calls.indexOf('createServer')).toBeLessThan(world.calls.indexOf('source prepared'));
+  // The snapshot waits for the preparation (a restore may start first: it waits for the file).
+  expect(world.calls.indexOf('createSnapshot')).toBeGreaterThan(world.calls.indexOf('source prepared'));
+});
+
+test('a source that cannot be prepared fails the operation and undoes the builds started beside it', async () => {
+  const world = newWorld();
+  world.slowPrepareSourceMs = 1000;
+  world.failPrepareSource = true;
+  const sourceId = randomUUID();
+  const f = await failureOf(createReplicas(world, { sourceInstanceId: sourceId }));
+  expect(f.message).toMatch(/binary logging cannot be enabled/);
+  expect(world.calls).not.toContain('createSnapshot');
+  expect(world.calls.filter((c) => c === 'createServer').length).toBe(world.calls.filter((c) => c === 'deleteServer').length);
+  expect([...world.servers.keys()]).toEqual([expect.stringMatching(/-src$/)]);
+  expect([...world.instances.keys()]).toEqual([sourceId]);
+  expect(world.credentials.size).toBe(0);
+  expect(world.sets.get(sourceId)).toBeNull();
+});
+
+test('a new operation records one version marker in each workflow (each marker costs a search-attribute update)', async () => {
+  const world = newWorld();
+  const replicaId = randomUUID();
+  const workflowId = `create-replicas-${randomUUID()}`;
+  const markers: Record<string, number> = {};
+  await createReplicas(
+    world,
+    { sourceInstanceId: randomUUID(), count: 1, replicaIds: [replicaId] },
+    async () => {
+      for (const [name, id] of [['createReplicas', workflowId], ['buildReplica', workflowIds.buildReplica(replicaId)]]) {
+        const history = await ctx.env.temporal.workflow.getHandle(id!).fetchHistory();
+        markers[name!] = (history.events ?? []).filter((e) => e.markerRecordedEventAttributes).length;
+      }
+    },
+    workflowId,
+  );
+  expect(markers).toEqual({ createReplicas: 1, buildReplica: 1 });
+});
+
 test("a replica's account on the source is made while its snapshot is restored", async () => {
   const world = newWorld();
   world.slowRestoreMs = 500;
