@@ -21,7 +21,7 @@ import { table, type Section } from './lib/report';
 import { formatSummary, median, percentile, summarize, type Summary } from './lib/stats';
 import { NoopGuests } from './noop-guest';
 import { countRoundTrips, ownTime, stepLabel, stepTime, timeline, type RoundTrips, type Step, type Timeline } from './overhead/history';
-import { floors, overheadPlan, TARGET_FACTOR, targetMet, type Floors, type OverheadPlan } from './overhead/plan';
+import { floors, overheadPlan, TARGET_FACTOR, targetMet, type Floors, type OverheadPlan, runRatios } from './overhead/plan';
 import type { BenchOptions } from './run';
 
 const PROJECT = 'proj-a';
@@ -110,6 +110,8 @@ interface Yardstick {
   before: YardstickSample[];
   /** Measured right before each run of operations one at a time (C = 1). */
   beside: YardstickSample[];
+  /** Measured right after each of those runs (before its replicas are deleted). */
+  after: YardstickSample[];
 }
 
 /**
@@ -353,7 +355,7 @@ export async function benchOverhead(opts: BenchOptions): Promise<Section[]> {
 
     opts.log(`overhead: yardstick, ${opts.runs} x ${plan.emptyCount} empty activities`);
     yardWorkers = await YardstickWorkers.start(env.stack.env.TEMPORAL_ADDRESS!, client, plan.emptyCount, () => cpuNow(env));
-    const yard: Yardstick = { before: [], beside: [] };
+    const yard: Yardstick = { before: [], beside: [], after: [] };
     for (let r = 0; r < opts.runs; r++) yard.before.push(await yardWorkers.sample());
     opts.log(`overhead: one empty activity ${fmtMs(summarize(column(yard.before, 'sameQueueMs')))}; on another worker's queue ${fmtMs(summarize(column(yard.before, 'otherQueueMs')))}`);
 
@@ -377,6 +379,9 @@ export async function benchOverhead(opts: BenchOptions): Promise<Section[]> {
         const cpu0 = cpuNow(env);
         const { wallMs, ops: done } = await ops.closedLoop(sources.slice(0, c), plan.opsPerClient[c]!);
         if (c === 1) cpuPerOp.push(cpuSpent(cpu0, cpuNow(env), done.length));
+        // ...and right after it: the machine drifts within minutes, so each run is held
+        // against the mean of the two samples that bracket it.
+        if (c === 1) yard.after.push(await yardWorkers.sample());
         const run: LevelRun = { concurrency: c, ops: done.length, wallMs, opsPerSecond: done.length / (wallMs / 1000), latenciesMs: done.map((o) => o.ms) };
         runs.push(run);
         if (c === 1) single.push(...done);
@@ -395,13 +400,19 @@ export async function benchOverhead(opts: BenchOptions): Promise<Section[]> {
     const p50 = percentile(singleMs, 50);
     const p99 = percentile(singleMs, 99);
     const guestActivities = [analyses[0]!.parent, analyses[0]!.child].flatMap((t) => t.steps).filter(isGuest).length;
-    // The target's yardstick: the one measured beside the runs it is compared with.
-    const empty = summarize(column(yard.beside, 'sameQueueMs'));
-    const other = summarize(column(yard.beside, 'otherQueueMs'));
+    // The target's yardstick: the samples that bracket the runs it is compared with.
+    const bracketing = [...yard.beside, ...yard.after];
+    const empty = summarize(column(bracketing, 'sameQueueMs'));
+    const other = summarize(column(bracketing, 'otherQueueMs'));
     const floor = floors(trips, guestActivities, empty.median, other.median);
     const ratio = p50 / floor.plainMs;
     const met = targetMet(p50, floor.plainMs);
-    const perRun = runRatios(runs, yard.beside, trips.total);
+    const perRun = runRatios(
+      runs.filter((r) => r.concurrency === 1).map((r) => percentile(r.latenciesMs, 50)),
+      column(yard.beside, 'sameQueueMs'),
+      column(yard.after, 'sameQueueMs'),
+      trips.total,
+    );
 
     const cpu = { perOp: cpuPerOp, perActivity: yardWorkers.cpuPerActivity };
     const body = render({ plan, opts, yard, empty, other, perRun, trips, guestActivities, sameEverywhere, singleMs, runs, analyses, floor, guests, sources: sources.length, cpu });
@@ -470,11 +481,6 @@ function renderCpu(cpu: { perOp: Cpu[]; perActivity: Cpu[] }): string {
   );
 }
 
-/** Each C = 1 run's p50 against the floor at the yardstick measured right before it (`beside`, in run order). */
-function runRatios(runs: LevelRun[], beside: YardstickSample[], roundTrips: number): number[] {
-  return runs.filter((r) => r.concurrency === 1).map((r, i) => percentile(r.latenciesMs, 50) / (roundTrips * beside[i]!.sameQueueMs));
-}
-
 interface RenderInput {
   plan: OverheadPlan;
   opts: BenchOptions;
@@ -513,11 +519,11 @@ function render(x: RenderInput): string {
 
   const col = (ys: YardstickSample[], k: keyof YardstickSample) => fmtMs(summarize(column(ys, k)));
   const yardTable = table(
-    ['yardstick', 'right before each run of one operation at a time (the target\'s)', 'before any operation'],
+    ['yardstick', 'right before and right after each run of one operation at a time (the target\'s)', 'before any operation'],
     [
       ["empty activity on the workflow's own task queue (as the orchestrator's registry, Nova and snapshot activities)", fmtMs(empty), col(yard.before, 'sameQueueMs')],
       ["empty activity on another worker's task queue (as guest activities)", fmtMs(other), col(yard.before, 'otherQueueMs')],
-      ['empty workflow, start to result on the client', col(yard.beside, 'emptyWorkflowMs'), col(yard.before, 'emptyWorkflowMs')],
+      ['empty workflow, start to result on the client', col([...yard.beside, ...yard.after], 'emptyWorkflowMs'), col(yard.before, 'emptyWorkflowMs')],
     ],
   );
 
@@ -584,9 +590,10 @@ function render(x: RenderInput): string {
     '',
     `**Yardstick.** A workflow calling a no-op activity ${plan.emptyCount} times in a row (\`bench/empty-workflow.ts\`, a worker in the ` +
       `benchmark process on its own task queue, same Temporal server); one activity = (wall of ${plan.emptyCount} − wall of 0) / ${plan.emptyCount}, ` +
-      `measured ${opts.runs} times before any operation and again right before each run of operations one at a time; the target holds ` +
+      `measured ${opts.runs} times before any operation and again right before and right after each run of operations one at a time; the target holds ` +
       'the latency against the latter: on this VM the yardstick moved 6.5–13.5 ms from one run to the next while an operation\'s latency ' +
-      'did not move with it, so a yardstick measured minutes earlier decided the target as much as the product did (bench/improvements.md §6). ' +
+      'did not move with it, so a yardstick measured minutes earlier decided the target as much as the product did (bench/improvements.md §6); ' +
+      'each run is held against the mean of the two samples around it (§9). ' +
       "An activity on the workflow's own queue is handed to the worker in the answer to " +
       "the workflow task (eager dispatch), so it passes through the server's task queues once (the workflow task that follows); one on " +
       'another worker\'s queue passes twice.',
@@ -606,7 +613,7 @@ function render(x: RenderInput): string {
     '',
     `- The target's floor: ${trips.total} round trips x ${ms(empty.median)} = ${ms(floor.plainMs, 0)}; p50 is **${(p50 / floor.plainMs).toFixed(2)} x** ` +
       `that floor (target ≤ ${TARGET_FACTOR}). With concurrent steps counted once: ${trips.sequential} x ${ms(empty.median)} = ${ms(floor.sequentialMs, 0)}, ` +
-      `p50 **${(p50 / floor.sequentialMs).toFixed(2)} x**. Run by run, each run's p50 against the yardstick measured right before it: ` +
+      `p50 **${(p50 / floor.sequentialMs).toFixed(2)} x**. Run by run, each run's p50 against the mean of the yardsticks measured right before and right after it: ` +
       `${perRun.map((r) => `${r.toFixed(2)} x`).join(', ')}.`,
     `- The round trips are not alike: the ${ownQueue} activities on the orchestrator's queue are dispatched eagerly (scheduled → picked up ≈ 0 ms ` +
       `below, as the yardstick's first line), while the ${x.guestActivities} guest activities, ${trips.byKind.signal} signals and ${trips.byKind.child} child ` +

@@ -62,3 +62,12 @@ export function floors(trips: RoundTrips, guestActivities: number, sameQueueMs: 
 export function targetMet(p50Ms: number, floorMs: number): boolean {
   return p50Ms <= TARGET_FACTOR * floorMs;
 }
+
+/**
+ * Each run's p50 against its own floor: round trips x the mean of the empty activity measured
+ * right before and right after the run (in run order). The machine drifts within minutes;
+ * the two samples that bracket a run follow it better than one taken before it.
+ */
+export function runRatios(p50Ms: number[], beforeMs: number[], afterMs: number[], roundTrips: number): number[] {
+  return p50Ms.map((p50, i) => p50 / (roundTrips * ((beforeMs[i]! + (afterMs[i] ?? beforeMs[i]!)) / 2)));
+}

@@ -1,7 +1,7 @@
 // The pure parts of the orchestration-overhead benchmark: reading histories as round trips,
 // the time a workflow spends between its steps, the floors and the plan.
 import { countRoundTrips, eventKind, num, ownTime, stepTime, timeline, timeMs, type RawEvent } from '../../bench/overhead/history';
-import { floors, overheadPlan, targetMet } from '../../bench/overhead/plan';
+import { floors, overheadPlan, runRatios, targetMet } from '../../bench/overhead/plan';
 
 let nextId = 0;
 const ev = (t: number, attrs: Record<string, unknown>): RawEvent => ({ eventId: ++nextId, eventTime: t, ...attrs });
@@ -161,4 +161,16 @@ test.each<[RawEvent, string]>([
   [{ eventId: 7 }, '?'],
 ])('an event is named by the attributes it carries: %o -> %s', (e, kind) => {
   expect(eventKind(e)).toBe(kind);
+});
+
+test.each([
+  ['steady machine: the two samples agree', [300], [10], [10], 1.5],
+  ['the machine slowed during the run: held against the mean', [300], [8], [12], 1.5],
+  ['no sample after (an older results file): the one before', [300], [10], [], 1.5],
+  ['runs in order, each against its own samples', [200, 400], [10, 20], [10, 20], 1],
+])('runRatios: %s', (_label, p50s, before, after, first) => {
+  const ratios = runRatios(p50s, before, after, 20);
+  expect(ratios).toHaveLength(p50s.length);
+  expect(ratios[0]).toBeCloseTo(first);
+  if (p50s.length > 1) expect(ratios[1]).toBeCloseTo(1);
 });
