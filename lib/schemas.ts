@@ -8,6 +8,8 @@ import { z } from 'zod';
 // every workflow, to parse one input. Interpreting that one parse is cheaper
 // (bench/improvements.md §8).
 z.config({ jitless: true });
+// For the same reason each object schema below is built on its first parse (z.lazy): a
+// workflow parses one input, and building all of them cost every new workflow ~3 ms.
 
 // Documented identifier rules (README "Names and identifiers"). They keep every name safe
 // to interpolate as a quoted SQL identifier and as a file or process name.
@@ -38,45 +40,51 @@ export const sealedSecret = z
 export const MAX_VOLUME_GB = 1024;
 export const volumeSizeGb = z.number().int('must be a whole number of GB').min(1, 'must be at least 1').max(MAX_VOLUME_GB, `must be at most ${MAX_VOLUME_GB}`);
 
-export const userSpec = z
-  .object({
-    name: userName,
-    host: match(PATTERNS.userHost, 'a host pattern such as %').default('%'),
-    sealedPassword: sealedSecret,
-    databases: z.array(databaseName).max(64).default([]),
-    // Named so the error says why, instead of "unrecognized key".
-    password: z
-      .unknown()
-      .refine((v) => v === undefined, 'plaintext passwords may not enter a workflow (they would be kept in its history); pass sealedPassword')
-      .optional(),
-  })
-  .strict();
+export const userSpec = z.lazy(() =>
+  z
+    .object({
+      name: userName,
+      host: match(PATTERNS.userHost, 'a host pattern such as %').default('%'),
+      sealedPassword: sealedSecret,
+      databases: z.array(databaseName).max(64).default([]),
+      // Named so the error says why, instead of "unrecognized key".
+      password: z
+        .unknown()
+        .refine((v) => v === undefined, 'plaintext passwords may not enter a workflow (they would be kept in its history); pass sealedPassword')
+        .optional(),
+    })
+    .strict(),
+);
 export type UserSpec = z.infer<typeof userSpec>;
 
-export const provisionInstanceInput = z
-  .object({
-    instanceId: uuid,
-    projectId,
-    name: instanceName,
-    flavorId,
-    volumeSizeGb,
-    availabilityZone: zoneName.optional(),
-    databases: z.array(databaseName).max(64).default([]),
-    users: z.array(userSpec).max(64).default([]),
-  })
-  .strict()
-  .superRefine((v, ctx) => {
-    const dbs = new Set(v.databases);
-    v.users.forEach((u, i) =>
-      u.databases.forEach((d, j) => {
-        if (!dbs.has(d)) ctx.addIssue({ code: 'custom', path: ['users', i, 'databases', j], message: `database "${d}" is not in databases` });
-      }),
-    );
-  });
+export const provisionInstanceInput = z.lazy(() =>
+  z
+    .object({
+      instanceId: uuid,
+      projectId,
+      name: instanceName,
+      flavorId,
+      volumeSizeGb,
+      availabilityZone: zoneName.optional(),
+      databases: z.array(databaseName).max(64).default([]),
+      users: z.array(userSpec).max(64).default([]),
+    })
+    .strict()
+    .superRefine((v, ctx) => {
+      const dbs = new Set(v.databases);
+      v.users.forEach((u, i) =>
+        u.databases.forEach((d, j) => {
+          if (!dbs.has(d)) ctx.addIssue({ code: 'custom', path: ['users', i, 'databases', j], message: `database "${d}" is not in databases` });
+        }),
+      );
+    }),
+);
 export type ProvisionInstanceInput = z.input<typeof provisionInstanceInput>;
 export type ProvisionInstanceSpec = z.output<typeof provisionInstanceInput>;
 
-export const deleteInstanceInput = z.object({ instanceId: uuid, projectId }).strict();
+export const deleteInstanceInput = z.lazy(() =>
+  z.object({ instanceId: uuid, projectId }).strict(),
+);
 export type DeleteInstanceInput = z.infer<typeof deleteInstanceInput>;
 
 /** Progress every workflow answers to the `progress` query and shows as current details. */
@@ -103,54 +111,60 @@ export interface DeleteInstanceResult {
 }
 
 /** The replica template of the seed spec: what each replica is built with. */
-export const replicaTemplate = z
-  .object({
-    name: instanceName.optional(),
-    flavorId: flavorId.optional(),
-    volumeSizeGb: volumeSizeGb.optional(),
-    availabilityZone: zoneName.optional(),
-  })
-  .strict();
+export const replicaTemplate = z.lazy(() =>
+  z
+    .object({
+      name: instanceName.optional(),
+      flavorId: flavorId.optional(),
+      volumeSizeGb: volumeSizeGb.optional(),
+      availabilityZone: zoneName.optional(),
+    })
+    .strict(),
+);
 
 export const MAX_REPLICA_COUNT = 50;
 
-export const createReplicasInput = z
-  .object({
-    sourceInstanceId: uuid,
-    projectId,
-    count: z.number().int('must be a whole number').min(1, 'must be at least 1').max(MAX_REPLICA_COUNT, `must be at most ${MAX_REPLICA_COUNT}`),
-    template: replicaTemplate.default({}),
-    readOnly: z.boolean().default(true),
-    /** Ids for the new replicas, so a caller can show them at once; generated when absent. */
-    replicaIds: z.array(uuid).optional(),
-  })
-  .strict()
-  .superRefine((v, ctx) => {
-    if (v.replicaIds && v.replicaIds.length !== v.count) ctx.addIssue({ code: 'custom', path: ['replicaIds'], message: `must hold exactly count (${v.count}) ids` });
-    if (v.replicaIds && new Set(v.replicaIds).size !== v.replicaIds.length) ctx.addIssue({ code: 'custom', path: ['replicaIds'], message: 'must not repeat an id' });
-    if (v.replicaIds?.includes(v.sourceInstanceId)) ctx.addIssue({ code: 'custom', path: ['replicaIds'], message: 'must not contain the source' });
-  });
+export const createReplicasInput = z.lazy(() =>
+  z
+    .object({
+      sourceInstanceId: uuid,
+      projectId,
+      count: z.number().int('must be a whole number').min(1, 'must be at least 1').max(MAX_REPLICA_COUNT, `must be at most ${MAX_REPLICA_COUNT}`),
+      template: replicaTemplate.default({}),
+      readOnly: z.boolean().default(true),
+      /** Ids for the new replicas, so a caller can show them at once; generated when absent. */
+      replicaIds: z.array(uuid).optional(),
+    })
+    .strict()
+    .superRefine((v, ctx) => {
+      if (v.replicaIds && v.replicaIds.length !== v.count) ctx.addIssue({ code: 'custom', path: ['replicaIds'], message: `must hold exactly count (${v.count}) ids` });
+      if (v.replicaIds && new Set(v.replicaIds).size !== v.replicaIds.length) ctx.addIssue({ code: 'custom', path: ['replicaIds'], message: 'must not repeat an id' });
+      if (v.replicaIds?.includes(v.sourceInstanceId)) ctx.addIssue({ code: 'custom', path: ['replicaIds'], message: 'must not contain the source' });
+    }),
+);
 export type CreateReplicasInput = z.input<typeof createReplicasInput>;
 export type CreateReplicasSpec = z.output<typeof createReplicasInput>;
 
 /** buildReplica's input is made by createReplicas; it is still parsed, as any input. */
-export const buildReplicaInput = z
-  .object({
-    replicaId: uuid,
-    projectId,
-    name: instanceName,
-    flavorId,
-    volumeSizeGb,
-    availabilityZone: zoneName.nullable(),
-    readOnly: z.boolean(),
-    snapshotId: uuid,
-    /** Absent: the server is provisioned while the snapshot is taken, and the parent signals its GTID (snapshotReady). */
-    snapshotGtid: z.string().regex(/^(\d+-\d+-\d+)?(,\d+-\d+-\d+)*$/, 'must be a MariaDB GTID position').optional(),
-    setId: uuid,
-    source: z.object({ instanceId: uuid, novaServerId: z.string().min(1), address: z.string().min(1), port: z.number().int() }).strict(),
-    catchUpTimeoutSeconds: z.number().int().min(1).default(600),
-  })
-  .strict();
+export const buildReplicaInput = z.lazy(() =>
+  z
+    .object({
+      replicaId: uuid,
+      projectId,
+      name: instanceName,
+      flavorId,
+      volumeSizeGb,
+      availabilityZone: zoneName.nullable(),
+      readOnly: z.boolean(),
+      snapshotId: uuid,
+      /** Absent: the server is provisioned while the snapshot is taken, and the parent signals its GTID (snapshotReady). */
+      snapshotGtid: z.string().regex(/^(\d+-\d+-\d+)?(,\d+-\d+-\d+)*$/, 'must be a MariaDB GTID position').optional(),
+      setId: uuid,
+      source: z.object({ instanceId: uuid, novaServerId: z.string().min(1), address: z.string().min(1), port: z.number().int() }).strict(),
+      catchUpTimeoutSeconds: z.number().int().min(1).default(600),
+    })
+    .strict(),
+);
 export type BuildReplicaInput = z.input<typeof buildReplicaInput>;
 
 export type ReplicaPhase = 'pending' | 'registering' | 'creating server' | 'waiting for snapshot' | 'restoring' | 'attaching' | 'catching up' | 'active' | 'failed' | 'cleaned up';
@@ -178,7 +192,9 @@ export interface CreateReplicasResult {
   replicas: ReplicaOutcome[];
 }
 
-export const detachReplicaInput = z.object({ instanceId: uuid, projectId }).strict();
+export const detachReplicaInput = z.lazy(() =>
+  z.object({ instanceId: uuid, projectId }).strict(),
+);
 export type DetachReplicaInput = z.infer<typeof detachReplicaInput>;
 
 export interface DetachReplicaResult {
@@ -187,19 +203,23 @@ export interface DetachReplicaResult {
   replicationUserDropped: boolean;
 }
 
-export const promoteInput = z.object({ instanceId: uuid, projectId, catchUpTimeoutSeconds: z.number().int().min(1).max(3600).default(30) }).strict();
+export const promoteInput = z.lazy(() =>
+  z.object({ instanceId: uuid, projectId, catchUpTimeoutSeconds: z.number().int().min(1).max(3600).default(30) }).strict(),
+);
 export type PromoteInput = z.input<typeof promoteInput>;
 
-export const ejectInput = z
-  .object({
-    instanceId: uuid,
-    projectId,
-    /** Eject even though the source still looks healthy. */
-    force: z.boolean().default(false),
-    /** Started by the monitor rather than a person. */
-    automatic: z.boolean().default(false),
-  })
-  .strict();
+export const ejectInput = z.lazy(() =>
+  z
+    .object({
+      instanceId: uuid,
+      projectId,
+      /** Eject even though the source still looks healthy. */
+      force: z.boolean().default(false),
+      /** Started by the monitor rather than a person. */
+      automatic: z.boolean().default(false),
+    })
+    .strict(),
+);
 export type EjectInput = z.input<typeof ejectInput>;
 
 export interface PromoteResult {
@@ -228,15 +248,17 @@ export interface ReplicationSettings {
   lastFailoverAcknowledged: boolean;
 }
 
-export const settingsPatch = z
-  .object({
-    autoFailover: z.boolean().optional(),
-    semiSync: z.boolean().optional(),
-    quietPeriodSeconds: z.number().int('must be a whole number of seconds').min(0, 'must be at least 0').max(86_400 * 7, 'must be at most a week').optional(),
-    failoverAfterSeconds: z.number().int('must be a whole number of seconds').min(1, 'must be at least 1').max(600, 'must be at most 600').optional(),
-    acknowledgeFailover: z.boolean().optional(),
-  })
-  .strict();
+export const settingsPatch = z.lazy(() =>
+  z
+    .object({
+      autoFailover: z.boolean().optional(),
+      semiSync: z.boolean().optional(),
+      quietPeriodSeconds: z.number().int('must be a whole number of seconds').min(0, 'must be at least 0').max(86_400 * 7, 'must be at most a week').optional(),
+      failoverAfterSeconds: z.number().int('must be a whole number of seconds').min(1, 'must be at least 1').max(600, 'must be at most 600').optional(),
+      acknowledgeFailover: z.boolean().optional(),
+    })
+    .strict(),
+);
 export type SettingsPatch = z.infer<typeof settingsPatch>;
 
 /** One member's replication health as the monitor last saw it. */
@@ -261,16 +283,18 @@ export interface MemberHealth {
   observedAt: string;
 }
 
-export const monitorInput = z
-  .object({
-    setId: uuid,
-    projectId,
-    pollSeconds: z.number().min(0.2).max(600).default(1),
-    /** Iterations before continue-as-new keeps the history short. */
-    iterationsPerRun: z.number().int().min(1).max(10_000).default(150),
-    sourceDownSince: z.string().nullable().default(null),
-    /** Wait one poll interval before the first look (started by the operation that built the set). */
-    waitBeforeFirstPoll: z.boolean().default(false),
-  })
-  .strict();
+export const monitorInput = z.lazy(() =>
+  z
+    .object({
+      setId: uuid,
+      projectId,
+      pollSeconds: z.number().min(0.2).max(600).default(1),
+      /** Iterations before continue-as-new keeps the history short. */
+      iterationsPerRun: z.number().int().min(1).max(10_000).default(150),
+      sourceDownSince: z.string().nullable().default(null),
+      /** Wait one poll interval before the first look (started by the operation that built the set). */
+      waitBeforeFirstPoll: z.boolean().default(false),
+    })
+    .strict(),
+);
 export type MonitorInput = z.input<typeof monitorInput>;
