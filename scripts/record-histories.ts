@@ -35,10 +35,10 @@ interface Scenario {
 
 const spec = sampleProvisionSpec;
 
-async function replicasOf(ctx: Ctx, count: number): Promise<{ sourceId: string; workflowId: string; result?: CreateReplicasResult }> {
+async function replicasOf(ctx: Ctx, count: number, replicaIds?: string[]): Promise<{ sourceId: string; workflowId: string; result?: CreateReplicasResult }> {
   const sourceId = randomUUID();
   seedSource(ctx.world, sourceId, ctx.prefix);
-  const workflowId = await ctx.run('createReplicas', { sourceInstanceId: sourceId, projectId: 'proj-a', count });
+  const workflowId = await ctx.run('createReplicas', { sourceInstanceId: sourceId, projectId: 'proj-a', count, ...(replicaIds ? { replicaIds } : {}) });
   const result = (await ctx.env.temporal.workflow.getHandle(workflowId).result().catch(() => undefined)) as CreateReplicasResult | undefined;
   return { sourceId, workflowId, result };
 }
@@ -91,6 +91,17 @@ const SCENARIOS: Scenario[] = [
     name: 'slow-restore-reported',
     setup: (w) => (w.slowRestoreMs = 1500),
     play: async (c) => workflowIds.buildReplica((await replicasOf(c, 1)).result!.replicas[0]!.replicaId),
+  },
+  {
+    // Restoring (following a snapshot that never comes) when the source cannot be prepared: the restore is cancelled.
+    workflowType: 'buildReplica',
+    name: 'no-snapshot-cancels-restore',
+    setup: (w) => ((w.failPrepareSource = true), (w.slowPrepareSourceMs = 3000), (w.restoreWaitsForSnapshot = true)),
+    play: async (c) => {
+      const replicaId = randomUUID();
+      await replicasOf(c, 1, [replicaId]);
+      return workflowIds.buildReplica(replicaId);
+    },
   },
   {
     workflowType: 'detachReplica',

@@ -61,11 +61,20 @@ const FINAL_PHASES: ReplicaPhase[] = ['active', 'cleaned up'];
  */
 export const ONE_MARKER_PATCH = '2026-11-build-replica-one-marker';
 
+/**
+ * Added with createReplicas' short path (builds start beside the source's preparation): a
+ * restore that follows the snapshot waits for its file to appear, so a build told there will
+ * be no snapshot cancels its restore instead of waiting up to ten minutes for the file. It
+ * implies ONE_MARKER_PATCH (and so every patch above): still one marker per new execution.
+ */
+export const NO_SNAPSHOT_CANCELS_RESTORE_PATCH = '2026-11-build-replica-no-snapshot-cancels-restore';
+
 export async function buildReplica(raw: BuildReplicaInput): Promise<ReplicaOutcome> {
   const spec = parseInput(buildReplicaInput, raw);
   const { workflowId: operationId, parent } = workflowInfo();
   const progress = new Progress('buildReplica', () => `replica \`${spec.name}\` (${spec.replicaId}) of ${spec.source.instanceId}`);
-  const current = patched(ONE_MARKER_PATCH);
+  const cancelsRestore = patched(NO_SNAPSHOT_CANCELS_RESTORE_PATCH);
+  const current = cancelsRestore || patched(ONE_MARKER_PATCH);
   if (current) tagOperation(spec.projectId, spec.replicaId, spec.setId);
   else {
     tagOperation(spec.projectId, spec.replicaId);
@@ -143,13 +152,24 @@ export async function buildReplica(raw: BuildReplicaInput): Promise<ReplicaOutco
     const attachWhileRestoring = current || patched(ATTACH_WHILE_RESTORING_PATCH);
     // Started while the source's snapshot is still being taken (createReplicas), the
     // restore follows the snapshot as it is written; the GTID comes with the parent's signal.
-    const restoring = guestLong(novaServerId).restoreSnapshot({ snapshotId: spec.snapshotId, mysqlServerId, readOnly: spec.readOnly, follow: snapshot === undefined });
+    const restoreScope = new CancellationScope();
+    const restoring = restoreScope.run(() =>
+      guestLong(novaServerId).restoreSnapshot({ snapshotId: spec.snapshotId, mysqlServerId, readOnly: spec.readOnly, follow: snapshot === undefined }),
+    );
+    const noSnapshot = (): string | undefined => (snapshot && 'error' in snapshot ? snapshot.error : undefined);
+    if (cancelsRestore) void condition(() => noSnapshot() !== undefined).then(() => restoreScope.cancel());
     let restored: Awaited<typeof restoring>;
     let early: Awaited<ReturnType<typeof createAccount>> | undefined;
     if (attachWhileRestoring) {
       // Both settle before a failure is thrown: the saga must not drop an account that is
       // still being created.
-      [restored, early] = await allSettledOrThrow([restoring, createAccount()]);
+      try {
+        [restored, early] = await allSettledOrThrow([restoring, createAccount()]);
+      } catch (err) {
+        const reason = cancelsRestore ? noSnapshot() : undefined;
+        if (reason !== undefined) throw ApplicationFailure.nonRetryable(`no snapshot: ${reason}`, ErrorType.GuestFailed);
+        throw err;
+      }
     } else {
       restored = await restoring;
     }

@@ -53,6 +53,8 @@ export interface FakeWorld {
   /** ensureReplicationSource takes this long and then logs 'source prepared'. */
   slowPrepareSourceMs?: number;
   failPrepareSource?: boolean;
+  /** A following restore waits for the snapshot to exist, as the real one waits for its file (until cancelled). */
+  restoreWaitsForSnapshot?: boolean;
   settings: ReplicationSettings;
   health?: MemberHealth[];
 }
@@ -395,8 +397,14 @@ export function fakeGuestActivities(w: FakeWorld, novaServerId = 'srv'): GuestAc
         created: '2026-11-22T00:00:00.000Z',
       };
     },
-    async restoreSnapshot({ follow }) {
+    async restoreSnapshot({ snapshotId, follow }) {
       w.calls.push('restoreSnapshot');
+      if (follow && w.restoreWaitsForSnapshot) {
+        while (!w.snapshots.has(snapshotId)) {
+          Context.current().heartbeat();
+          await Promise.race([new Promise((r) => setTimeout(r, 100)), Context.current().cancelled]);
+        }
+      }
       // A following restore reads the snapshot as it is written: a failed one is aborted under it.
       if (follow && w.failSnapshot) throw fail('snapshot was aborted while being read', ErrorType.GuestFailed);
       if (w.failRestores && w.failRestores > 0) {

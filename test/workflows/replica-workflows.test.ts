@@ -145,6 +145,23 @@ test('a source that cannot be prepared fails the operation and undoes the builds
   expect(world.sets.get(sourceId)).toBeNull();
 });
 
+test('a build already restoring when the source cannot be prepared cancels its restore instead of waiting for the snapshot', async () => {
+  const world = newWorld();
+  world.slowPrepareSourceMs = 3000;
+  world.failPrepareSource = true;
+  world.restoreWaitsForSnapshot = true;
+  const sourceId = randomUUID();
+  const replicaId = randomUUID();
+  const f = await failureOf(createReplicas(world, { sourceInstanceId: sourceId, count: 1, replicaIds: [replicaId] }));
+  expect(f.message).toMatch(/binary logging cannot be enabled/);
+  // The restore had started (it follows a snapshot that never came) and was cancelled.
+  expect(world.calls.indexOf('restoreSnapshot')).toBeGreaterThan(-1);
+  const child = failureOf(ctx.env.temporal.workflow.getHandle(workflowIds.buildReplica(replicaId)).result());
+  expect((await child).message).toMatch(/no snapshot: .*binary logging cannot be enabled/);
+  expect([...world.servers.keys()]).toEqual([expect.stringMatching(/-src$/)]);
+  expect([...world.instances.keys()]).toEqual([sourceId]);
+}, 60_000);
+
 test('a new operation records one version marker in each workflow (each marker costs a search-attribute update)', async () => {
   const world = newWorld();
   const replicaId = randomUUID();
