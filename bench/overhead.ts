@@ -114,6 +114,9 @@ interface Yardstick {
   after: YardstickSample[];
 }
 
+/** The samples that bracket the runs of one operation at a time: the target's yardstick. */
+const bracketing = (y: Yardstick): YardstickSample[] => [...y.beside, ...y.after];
+
 /**
  * The empty-activity workflow and its workers, up for the whole section so that the
  * yardstick can be measured again right before each run it is compared with: on this VM it
@@ -400,10 +403,8 @@ export async function benchOverhead(opts: BenchOptions): Promise<Section[]> {
     const p50 = percentile(singleMs, 50);
     const p99 = percentile(singleMs, 99);
     const guestActivities = [analyses[0]!.parent, analyses[0]!.child].flatMap((t) => t.steps).filter(isGuest).length;
-    // The target's yardstick: the samples that bracket the runs it is compared with.
-    const bracketing = [...yard.beside, ...yard.after];
-    const empty = summarize(column(bracketing, 'sameQueueMs'));
-    const other = summarize(column(bracketing, 'otherQueueMs'));
+    const empty = summarize(column(bracketing(yard), 'sameQueueMs'));
+    const other = summarize(column(bracketing(yard), 'otherQueueMs'));
     const floor = floors(trips, guestActivities, empty.median, other.median);
     const ratio = p50 / floor.plainMs;
     const met = targetMet(p50, floor.plainMs);
@@ -523,7 +524,7 @@ function render(x: RenderInput): string {
     [
       ["empty activity on the workflow's own task queue (as the orchestrator's registry, Nova and snapshot activities)", fmtMs(empty), col(yard.before, 'sameQueueMs')],
       ["empty activity on another worker's task queue (as guest activities)", fmtMs(other), col(yard.before, 'otherQueueMs')],
-      ['empty workflow, start to result on the client', col([...yard.beside, ...yard.after], 'emptyWorkflowMs'), col(yard.before, 'emptyWorkflowMs')],
+      ['empty workflow, start to result on the client', col(bracketing(yard), 'emptyWorkflowMs'), col(yard.before, 'emptyWorkflowMs')],
     ],
   );
 

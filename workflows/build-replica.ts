@@ -157,6 +157,7 @@ export async function buildReplica(raw: BuildReplicaInput): Promise<ReplicaOutco
       guestLong(novaServerId).restoreSnapshot({ snapshotId: spec.snapshotId, mysqlServerId, readOnly: spec.readOnly, follow: snapshot === undefined }),
     );
     const noSnapshot = (): string | undefined => (snapshot && 'error' in snapshot ? snapshot.error : undefined);
+    const noSnapshotFailure = (reason: string) => ApplicationFailure.nonRetryable(`no snapshot: ${reason}`, ErrorType.GuestFailed);
     if (cancelsRestore) void condition(() => noSnapshot() !== undefined).then(() => restoreScope.cancel());
     let restored: Awaited<typeof restoring>;
     let early: Awaited<ReturnType<typeof createAccount>> | undefined;
@@ -167,7 +168,7 @@ export async function buildReplica(raw: BuildReplicaInput): Promise<ReplicaOutco
         [restored, early] = await allSettledOrThrow([restoring, createAccount()]);
       } catch (err) {
         const reason = cancelsRestore ? noSnapshot() : undefined;
-        if (reason !== undefined) throw ApplicationFailure.nonRetryable(`no snapshot: ${reason}`, ErrorType.GuestFailed);
+        if (reason !== undefined) throw noSnapshotFailure(reason);
         throw err;
       }
     } else {
@@ -177,8 +178,9 @@ export async function buildReplica(raw: BuildReplicaInput): Promise<ReplicaOutco
       await report('waiting for snapshot');
       await condition(() => snapshot !== undefined);
     }
-    if ('error' in snapshot!) throw ApplicationFailure.nonRetryable(`no snapshot: ${snapshot.error}`, ErrorType.GuestFailed);
-    const snapshotGtid = snapshot!.gtid;
+    const reason = noSnapshot();
+    if (reason !== undefined) throw noSnapshotFailure(reason);
+    const snapshotGtid = (snapshot as { gtid: string }).gtid;
 
     let caughtUp: Awaited<ReturnType<typeof replicaGuest.waitForGtid>>;
     if (attachWhileRestoring) {

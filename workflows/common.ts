@@ -107,8 +107,10 @@ export function parseInput<T>(schema: ZodType<T>, raw: unknown): T {
   return result.data;
 }
 
-/** Makes the operation findable in the Web UI even when it was started without attributes. */
-/** setId: the set too, in the same update (each update is a visibility write on the server). */
+/**
+ * Makes the operation findable in the Web UI even when it was started without attributes.
+ * setId: the set too, in the same update (each update is a visibility write on the server).
+ */
 export function tagOperation(projectId: string, instanceId: string, setId?: string): void {
   upsertSearchAttributes([
     { key: SA_PROJECT, value: projectId },
