@@ -6,6 +6,7 @@
 // idle machine, up to ~1 s beside a running backup).
 import { existsSync, promises as fs } from 'node:fs';
 import type { SnapshotMeta, SnapshotStore } from '../snapshots/store';
+import { dropBehind } from './drop-behind';
 import { extractFile } from './extract-file';
 import type { ServerLayout } from './layout';
 import { checksumAlgorithm, extractStream, SNAPSHOT_CHECKSUM } from './mariabackup';
@@ -32,7 +33,8 @@ export const restoreTarget = (layout: ServerLayout) => `${layout.datadir}.restor
 
 /**
  * Extracts the snapshot into restoreTarget(layout), emptied first, and verifies it: a
- * snapshot that is not whole or not intact throws "is corrupt" or "is incomplete".
+ * snapshot that is not whole or not intact throws "is corrupt" or "is incomplete". What it
+ * writes is kept out of the page cache (drop-behind.ts).
  */
 export async function extractSnapshot(layout: ServerLayout, bins: ExtractBinaries, store: SnapshotStore, snapshotId: string, o: ExtractOptions): Promise<Extracted> {
   const target = restoreTarget(layout);
@@ -40,6 +42,15 @@ export async function extractSnapshot(layout: ServerLayout, bins: ExtractBinarie
   await fs.mkdir(target, { recursive: true });
   const stored = o.follow ? undefined : await store.meta(snapshotId);
   if (!o.follow && !stored) throw new Error(`snapshot ${snapshotId} does not exist or is incomplete`);
+  const dropping = dropBehind(bins.python, target);
+  try {
+    return await extractInto(target, bins, store, snapshotId, stored, o);
+  } finally {
+    await dropping.stop();
+  }
+}
+
+async function extractInto(target: string, bins: ExtractBinaries, store: SnapshotStore, snapshotId: string, stored: SnapshotMeta | undefined, o: ExtractOptions): Promise<Extracted> {
   // A followed snapshot is being written now, so with today's algorithm; a stored one says which.
   const algorithm = stored ? checksumAlgorithm(stored.dataset.checksum) : SNAPSHOT_CHECKSUM;
   if (store.localFile && algorithm === 'xbstream') return extractFile(bins, store.localFile(snapshotId), target, o);

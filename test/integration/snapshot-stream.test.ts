@@ -10,6 +10,7 @@ import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFile
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { crc32 } from 'node:zlib';
+import { dropBehind } from '../../activities/guest/drop-behind';
 import { extractFile } from '../../activities/guest/extract-file';
 import { extractStream } from '../../activities/guest/mariabackup';
 import { serverLayout } from '../../activities/guest/layout';
@@ -225,5 +226,48 @@ describe('extractSnapshot: a snapshot written before the switch to xbstream chec
     await expect(extractSnapshot(layout, BINS, store, id, { follow: false, onProgress: () => undefined })).rejects.toThrow(
       new RegExp(`snapshot ${id} is corrupt: checksum ${crc} does not match crc32:00000000`),
     );
+  });
+});
+
+/** Bytes of file resident in the page cache (util-linux fincore, from mincore(2)). */
+const residentBytes = (file: string) => Number(execFileSync('fincore', ['--bytes', '--noheadings', '--output', 'RES', file]).toString().trim());
+
+describe('a restore keeps what it extracts out of the page cache (drop-behind.ts)', () => {
+  test('the extracted files are written back and uncached when extractSnapshot returns, and no helper is left', async () => {
+    const { data, stream } = xbstream();
+    const { store, layout } = serverAndStore();
+    const id = randomUUID();
+    const writer = await store.create(id);
+    writeFileSync(writer.localPath!, stream);
+    await writer.commit(meta(id, stream));
+    await extractSnapshot(layout, BINS, store, id, { follow: false, onProgress: () => undefined });
+    const restored = path.join(restoreTarget(layout), 'data.ibd');
+    // Without the helper the whole 12 MiB would be resident, as mbstream wrote it.
+    expect(residentBytes(restored)).toBeLessThan(1 << 20);
+    expect(processesMentioning(restoreTarget(layout))).toEqual([]);
+    expect(readFileSync(restored).equals(data)).toBe(true);
+  });
+
+  test('pages are dropped while the folder is still being written, not only at the end', async () => {
+    const folder = path.join(dir, 'writing');
+    mkdirSync(folder);
+    const dropping = dropBehind('python3', folder);
+    const file = path.join(folder, 'growing.ibd');
+    const chunk = randomBytes(1 << 20);
+    for (let i = 0; i < 32; i++) {
+      appendFileSync(file, chunk);
+      await sleep(20);
+    }
+    // A few passes (every 50 ms) after the last write, with the helper still running.
+    await sleep(400);
+    expect(residentBytes(file)).toBeLessThan(8 << 20);
+    await dropping.stop();
+    expect(residentBytes(file)).toBeLessThan(1 << 20);
+  });
+
+  test('a helper that cannot start leaves the extraction as it was', async () => {
+    const folder = path.join(dir, 'plain');
+    mkdirSync(folder);
+    await expect(dropBehind(path.join(dir, 'no-python'), folder).stop()).resolves.toBeUndefined();
   });
 });
