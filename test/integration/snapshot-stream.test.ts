@@ -211,15 +211,22 @@ describe('BootExtraction: a snapshot named by the server metadata, extracted as 
   });
 });
 
+/** A server, and a snapshot of one 12 MiB file committed to its store (with checksum). */
+async function storedSnapshot(checksum?: (stream: Buffer) => string) {
+  const { data, stream } = xbstream();
+  const { store, layout } = serverAndStore();
+  const id = randomUUID();
+  const writer = await store.create(id);
+  writeFileSync(writer.localPath!, stream);
+  await writer.commit(meta(id, stream, checksum?.(stream)));
+  return { data, stream, store, layout, id, writer };
+}
+
 describe('extractSnapshot: a snapshot written before the switch to xbstream checks', () => {
   test('a crc32 snapshot is read through Node and its checksum verified', async () => {
-    const { data, stream } = xbstream();
-    const { store, layout } = serverAndStore();
-    const id = randomUUID();
-    const writer = await store.create(id);
-    writeFileSync(writer.localPath!, stream);
-    const crc = `crc32:${(crc32(stream) >>> 0).toString(16).padStart(8, '0')}`;
-    await writer.commit(meta(id, stream, crc));
+    const crc32Of = (stream: Buffer) => `crc32:${(crc32(stream) >>> 0).toString(16).padStart(8, '0')}`;
+    const { data, stream, store, layout, id, writer } = await storedSnapshot(crc32Of);
+    const crc = crc32Of(stream);
     expect((await extractSnapshot(layout, BINS, store, id, { follow: false, onProgress: () => undefined })).bytes).toBe(stream.length);
     expect(readFileSync(path.join(restoreTarget(layout), 'data.ibd')).equals(data)).toBe(true);
     await writer.commit(meta(id, stream, 'crc32:00000000'));
@@ -234,12 +241,7 @@ const residentBytes = (file: string) => Number(execFileSync('fincore', ['--bytes
 
 describe('a restore keeps what it extracts out of the page cache (drop-behind.ts)', () => {
   test('the extracted files are written back and uncached when extractSnapshot returns, and no helper is left', async () => {
-    const { data, stream } = xbstream();
-    const { store, layout } = serverAndStore();
-    const id = randomUUID();
-    const writer = await store.create(id);
-    writeFileSync(writer.localPath!, stream);
-    await writer.commit(meta(id, stream));
+    const { data, store, layout, id } = await storedSnapshot();
     await extractSnapshot(layout, BINS, store, id, { follow: false, onProgress: () => undefined });
     const restored = path.join(restoreTarget(layout), 'data.ibd');
     // Without the helper the whole 12 MiB would be resident, as mbstream wrote it.
