@@ -43,6 +43,18 @@ async function replicasOf(ctx: Ctx, count: number, replicaIds?: string[]): Promi
   return { sourceId, workflowId, result };
 }
 
+/** createReplicas cancelled once `when` holds; returns its id once it has ended. */
+async function cancelledReplicas(ctx: Ctx, count: number, replicaIds: string[], when: () => boolean): Promise<string> {
+  const sourceId = randomUUID();
+  seedSource(ctx.world, sourceId, ctx.prefix);
+  const workflowId = `createReplicas-${randomUUID()}`;
+  const handle = await ctx.env.temporal.workflow.start('createReplicas', { taskQueue: ctx.taskQueue, workflowId, args: [{ sourceInstanceId: sourceId, projectId: 'proj-a', count, replicaIds }] });
+  while (!when()) await new Promise((r) => setTimeout(r, 20));
+  await handle.cancel();
+  await handle.result().catch(() => undefined);
+  return workflowId;
+}
+
 /** A set whose source is gone and whose replicas lost it; replica 1 received the most. */
 function ejectDeadSource(c: Ctx) {
   const set = seedSet(c.world, c.prefix);
@@ -102,6 +114,24 @@ const SCENARIOS: Scenario[] = [
       await replicasOf(c, 1, [replicaId]);
       return workflowIds.buildReplica(replicaId);
     },
+  },
+  {
+    // Cancelled while Nova creates the server: the create finishes, then is undone; the build ends CANCELLED.
+    workflowType: 'buildReplica',
+    name: 'cancelled-while-creating-server',
+    setup: (w) => (w.slowCreateServerMs = 1000),
+    play: async (c) => {
+      const replicaId = randomUUID();
+      await cancelledReplicas(c, 1, [replicaId], () => c.world.calls.includes('createServer'));
+      return workflowIds.buildReplica(replicaId);
+    },
+  },
+  {
+    // Cancelled with one replica ACTIVE and one restoring: the first stays (monitor started), the second is undone.
+    workflowType: 'createReplicas',
+    name: 'cancelled-one-active',
+    setup: (w) => ((w.slowRestoreMs = 2000), (w.quickRestores = 1)),
+    play: (c) => cancelledReplicas(c, 2, [randomUUID(), randomUUID()], () => c.world.calls.includes('setInstanceStatus:ACTIVE')),
   },
   {
     workflowType: 'detachReplica',

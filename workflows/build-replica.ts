@@ -7,7 +7,7 @@ import { CancellationScope, condition, getExternalWorkflowHandle, patched, setHa
 import { ErrorType } from '../lib/errors';
 import { novaServerName } from '../lib/names';
 import { buildReplicaInput, type BuildReplicaInput, type ReplicaOutcome, type ReplicaPhase } from '../lib/schemas';
-import { compute, computeWait, errorMessage, guestActivities, guestLong, operationFailure, parseInput, registry, tagOperation, tagReplicationSet } from './common';
+import { cancelled, compute, computeWait, errorMessage, guestActivities, guestLong, operationFailure, parseInput, registry, tagOperation, tagReplicationSet } from './common';
 import { Progress } from './progress';
 import { LastingPhaseReporter, replicaProgressSignal, snapshotReadySignal, type ReplicaProgress, type SnapshotOutcome } from './replica-progress';
 import { Saga } from './saga';
@@ -69,11 +69,21 @@ export const ONE_MARKER_PATCH = '2026-11-build-replica-one-marker';
  */
 export const NO_SNAPSHOT_CANCELS_RESTORE_PATCH = '2026-11-build-replica-no-snapshot-cancels-restore';
 
+/**
+ * Added when a cancelled build was found to orphan what it was creating: a step whose undo is
+ * already on the saga (the registry row, the Nova server, the account on the source) now
+ * finishes even if the build is cancelled meanwhile, so its undo cannot run before it and
+ * find nothing; and a cancelled build ends CANCELLED, once undone, instead of FAILED. Implies
+ * NO_SNAPSHOT_CANCELS_RESTORE_PATCH: still one marker per new execution.
+ */
+export const CANCELS_CLEANLY_PATCH = '2026-11-build-replica-cancels-cleanly';
+
 export async function buildReplica(raw: BuildReplicaInput): Promise<ReplicaOutcome> {
   const spec = parseInput(buildReplicaInput, raw);
   const { workflowId: operationId, parent } = workflowInfo();
   const progress = new Progress('buildReplica', () => `replica \`${spec.name}\` (${spec.replicaId}) of ${spec.source.instanceId}`);
-  const cancelsRestore = patched(NO_SNAPSHOT_CANCELS_RESTORE_PATCH);
+  const cancelsCleanly = patched(CANCELS_CLEANLY_PATCH);
+  const cancelsRestore = cancelsCleanly || patched(NO_SNAPSHOT_CANCELS_RESTORE_PATCH);
   const current = cancelsRestore || patched(ONE_MARKER_PATCH);
   if (current) tagOperation(spec.projectId, spec.replicaId, spec.setId);
   else {
@@ -103,11 +113,13 @@ export async function buildReplica(raw: BuildReplicaInput): Promise<ReplicaOutco
   };
 
   const saga = new Saga();
+  // A step whose undo is already on the saga: a cancel must not leave it running behind the undo.
+  const whole = <T>(step: () => Promise<T>): Promise<T> => (cancelsCleanly ? CancellationScope.nonCancellable(step) : step());
   let released = false;
   try {
     await report('registering');
     saga.add('remove record', () => registry.removeFailedReplica(spec.replicaId));
-    await registry.registerReplica({
+    await whole(() => registry.registerReplica({
       replicaId: spec.replicaId,
       projectId: spec.projectId,
       name: spec.name,
@@ -118,13 +130,13 @@ export async function buildReplica(raw: BuildReplicaInput): Promise<ReplicaOutco
       setId: spec.setId,
       readOnly: spec.readOnly,
       operationId,
-    });
+    }));
     const mysqlServerId = await registry.allocateServerId(spec.replicaId);
 
     await report('creating server');
     const name = novaServerName(spec.replicaId);
     saga.add('delete server', () => compute.deleteServer({ name }));
-    const novaServerId = await compute.createServer({
+    const novaServerId = await whole(() => compute.createServer({
       name,
       flavorId: spec.flavorId,
       availabilityZone: spec.availabilityZone ?? undefined,
@@ -135,7 +147,7 @@ export async function buildReplica(raw: BuildReplicaInput): Promise<ReplicaOutco
         // The guest starts extracting the snapshot as it boots (see restoreSnapshot).
         ...(current || patched(RESTORE_ON_BOOT_PATCH) ? { trove_restore_snapshot: spec.snapshotId } : {}),
       },
-    });
+    }));
     const ready = await computeWait.waitForServerActive(novaServerId);
     await registry.recordServer({ instanceId: spec.replicaId, novaServerId, address: ready.address });
 
@@ -146,7 +158,7 @@ export async function buildReplica(raw: BuildReplicaInput): Promise<ReplicaOutco
     const createAccount = async () => {
       const credential = await registry.replicationCredential({ replicaId: spec.replicaId, sourceId: spec.source.instanceId });
       saga.add('drop replication user', () => sourceGuest.dropReplicationUser({ userName: credential.userName }));
-      await sourceGuest.createReplicationUser(credential);
+      await whole(() => sourceGuest.createReplicationUser(credential));
       return credential;
     };
     const attachWhileRestoring = current || patched(ATTACH_WHILE_RESTORING_PATCH);
@@ -158,7 +170,9 @@ export async function buildReplica(raw: BuildReplicaInput): Promise<ReplicaOutco
     );
     const noSnapshot = (): string | undefined => (snapshot && 'error' in snapshot ? snapshot.error : undefined);
     const noSnapshotFailure = (reason: string) => ApplicationFailure.nonRetryable(`no snapshot: ${reason}`, ErrorType.GuestFailed);
-    if (cancelsRestore) void condition(() => noSnapshot() !== undefined).then(() => restoreScope.cancel());
+    // Caught: a cancelled build rejects this wait, and an unhandled rejection would fail every
+    // workflow task (on replay too), so the saga below would never run.
+    if (cancelsRestore) void condition(() => noSnapshot() !== undefined).then(() => restoreScope.cancel()).catch(() => undefined);
     let restored: Awaited<typeof restoring>;
     let early: Awaited<ReturnType<typeof createAccount>> | undefined;
     if (attachWhileRestoring) {
@@ -226,6 +240,7 @@ export async function buildReplica(raw: BuildReplicaInput): Promise<ReplicaOutco
     if (lastingOnly) await report('failed', { error: reason });
     await saga.compensate();
     await CancellationScope.nonCancellable(() => report('cleaned up', { error: reason }));
+    if (cancelsCleanly && cancelled(err)) throw err;
     throw operationFailure(err, `replica ${spec.name} failed`, ErrorType.ServerBuildFailed);
   } finally {
     if (!released) await CancellationScope.nonCancellable(() => registry.releaseInstance({ instanceId: spec.replicaId, operationId }));

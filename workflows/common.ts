@@ -1,7 +1,7 @@
 // Activity proxies and input parsing shared by the workflows. Retry policies are chosen
 // per kind of activity: registry calls are quick and safe to retry often; Nova calls
 // back off more; guest calls wait for the agent to come up on a new server.
-import { ActivityFailure, ApplicationFailure, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import type { ZodType } from 'zod';
 import type { ComputeActivities } from '../activities/compute/activities';
@@ -128,6 +128,14 @@ export function operationFailure(err: unknown, prefix: string, fallbackType: str
   const cause = err instanceof ActivityFailure ? err.cause : err;
   const type = cause instanceof ApplicationFailure && cause.type ? cause.type : fallbackType;
   return ApplicationFailure.create({ message: `${prefix}: ${errorMessage(err)}`, type, nonRetryable: true });
+}
+
+/**
+ * The operation itself was cancelled and err is that cancellation reaching it (not a step
+ * that failed, nor a step the workflow cancelled on its own): it should end CANCELLED.
+ */
+export function cancelled(err: unknown): boolean {
+  return isCancellation(err) && CancellationScope.current().consideredCancelled;
 }
 
 export function tagReplicationSet(setId: string): void {

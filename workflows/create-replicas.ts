@@ -3,12 +3,12 @@
 // once; build every replica in parallel (buildReplica children with deterministic ids);
 // delete the snapshot whatever happened. Each replica reports its own outcome: the ones
 // that failed cleaned up after themselves, the ones that succeeded stay.
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { CancellationScope, condition, executeChild, ParentClosePolicy, patched, setHandler, startChild, uuid4, workflowInfo } from '@temporalio/workflow';
+import { CancelledFailure, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { CancellationScope, condition, executeChild, isCancellation, ParentClosePolicy, patched, setHandler, startChild, uuid4, workflowInfo } from '@temporalio/workflow';
 import { ErrorType } from '../lib/errors';
 import { monitorWorkflowId, replicaNames, replicaShape, workflowIds } from '../lib/names';
 import { createReplicasInput, type CreateReplicasInput, type CreateReplicasResult, type ReplicaOutcome } from '../lib/schemas';
-import { errorMessage, guestActivities, guestLong, operationFailure, parseInput, registry, snapshots, tagOperation, tagReplicationSet } from './common';
+import { cancelled, errorMessage, guestActivities, guestLong, operationFailure, parseInput, registry, snapshots, tagOperation, tagReplicationSet } from './common';
 import type { SnapshotMeta } from '../activities/snapshots/store';
 import { buildReplica } from './build-replica';
 import { monitorReplicationSet } from './monitor-replication-set';
@@ -54,6 +54,15 @@ export const FINISH_IN_ONE_STEP_PATCH = '2026-11-create-replicas-finishes-in-one
  */
 export const SHORT_PATH_PATCH = '2026-11-create-replicas-short-path';
 
+/**
+ * Added when cancelling an operation was found to end it COMPLETED with its replicas FAILED
+ * for no stated reason: a cancelled operation now undoes the replicas still building, keeps
+ * the ones already ACTIVE (and starts their set's monitor all the same), releases the set,
+ * deletes the snapshot and ends CANCELLED. Its set lock is taken whole even if the cancel
+ * comes meanwhile, so the release always sees it. Implies SHORT_PATH_PATCH: one marker.
+ */
+export const CANCELS_CLEANLY_PATCH = '2026-11-create-replicas-cancels-cleanly';
+
 /** Every set with replicas has its monitor; one already running is left alone. */
 async function ensureMonitor(setId: string, projectId: string): Promise<void> {
   try {
@@ -84,10 +93,12 @@ export async function createReplicas(raw: CreateReplicasInput): Promise<CreateRe
   });
   tagOperation(spec.projectId, spec.sourceInstanceId);
 
+  const cancelsCleanly = patched(CANCELS_CLEANLY_PATCH);
   progress.phase('checking source');
   let source;
   try {
-    source = await registry.beginReplicas({ sourceId: spec.sourceInstanceId, projectId: spec.projectId, count: spec.count, operationId });
+    const begin = () => registry.beginReplicas({ sourceId: spec.sourceInstanceId, projectId: spec.projectId, count: spec.count, operationId });
+    source = await (cancelsCleanly ? CancellationScope.nonCancellable(begin) : begin());
   } catch (err) {
     await CancellationScope.nonCancellable(() => registry.discardUnbuiltReplicas(replicaIds));
     throw operationFailure(err, 'createReplicas refused', ErrorType.InvalidInput);
@@ -102,7 +113,8 @@ export async function createReplicas(raw: CreateReplicasInput): Promise<CreateRe
   // One deletion, started early or in the finally below, whichever comes first.
   let deletingSnapshot: Promise<unknown> | undefined;
   const deleteSnapshot = () => (deletingSnapshot ??= CancellationScope.nonCancellable(() => snapshots.deleteSnapshot(snapshotId)));
-  const shortPath = patched(SHORT_PATH_PATCH);
+  // Asked here, where histories recorded without CANCELS_CLEANLY_PATCH hold its marker.
+  const shortPath = cancelsCleanly || patched(SHORT_PATH_PATCH);
   const deleteLast = shortPath || patched(DELETE_SNAPSHOT_LAST_PATCH);
   // Awaited once the set is released (a failure to start it fails the operation there).
   let monitorStart: Promise<void> | undefined;
@@ -118,7 +130,12 @@ export async function createReplicas(raw: CreateReplicasInput): Promise<CreateRe
       setId,
       source: { instanceId: source.id, novaServerId: source.novaServerId!, address: source.address!, port: source.port ?? 3306 },
     });
-    const failed = (replicaId: string, i: number) => (err: unknown): ReplicaOutcome => ({ replicaId, name: names[i]!, status: 'FAILED', error: errorMessage(err) });
+    const failed = (replicaId: string, i: number) => (err: unknown): ReplicaOutcome => ({
+      replicaId,
+      name: names[i]!,
+      status: 'FAILED',
+      error: cancelsCleanly && isCancellation(err) ? 'cancelled' : errorMessage(err),
+    });
     // A replica's row ends with its outcome: the build reports only the phases that last.
     const settle = (outcome: ReplicaOutcome): ReplicaOutcome => {
       settled.add(outcome.replicaId);
@@ -189,10 +206,14 @@ export async function createReplicas(raw: CreateReplicasInput): Promise<CreateRe
       }
       if (outcomes.some((o) => o.status === 'ACTIVE') && (shortPath || patched(START_MONITOR_PATCH))) {
         if (shortPath) {
-          monitorStart = ensureMonitor(setId, spec.projectId);
+          // Not cancellable: replicas that are ACTIVE keep their failover, cancelled or not.
+          monitorStart = cancelsCleanly ? CancellationScope.nonCancellable(() => ensureMonitor(setId, spec.projectId)) : ensureMonitor(setId, spec.projectId);
           monitorStart.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
         } else await ensureMonitor(setId, spec.projectId);
       }
+      // The replicas already ACTIVE stay; the others were undone by their builds (the
+      // `replicas` query shows which: a cancelled workflow carries no result).
+      if (cancelsCleanly && CancellationScope.current().consideredCancelled) throw new CancelledFailure('createReplicas cancelled');
       progress.phase(outcomes.every((o) => o.status === 'ACTIVE') ? 'done' : 'done with failures');
       return {
         sourceInstanceId: source.id,
@@ -207,7 +228,9 @@ export async function createReplicas(raw: CreateReplicasInput): Promise<CreateRe
       if (!deleteLast) await deleteSnapshot();
     }
   } catch (err) {
-    progress.fail(errorMessage(err));
+    const cancelledNow = cancelsCleanly && cancelled(err);
+    progress.fail(cancelledNow ? 'cancelled' : errorMessage(err));
+    if (cancelledNow) throw err;
     throw operationFailure(err, 'createReplicas failed', ErrorType.GuestFailed);
   } finally {
     await CancellationScope.nonCancellable(async () => {

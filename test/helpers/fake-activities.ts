@@ -47,6 +47,10 @@ export interface FakeWorld {
   failCatchUp?: boolean;
   /** Restores take this long and then log 'restored' (to see what overlaps them). */
   slowRestoreMs?: number;
+  /** The first N restores are quick all the same. */
+  quickRestores?: number;
+  /** Nova takes this long to answer a create, and the server exists only once it has. */
+  slowCreateServerMs?: number;
   hangConfigureSemiSync?: boolean;
   /** createReplicas' last registry step takes this long (to see what runs beside it). */
   slowFinishMs?: number;
@@ -172,6 +176,7 @@ export function fakeControlActivities(w: FakeWorld, serverIdPrefix: string): Com
     },
     async createServer(input) {
       w.calls.push('createServer');
+      if (w.slowCreateServerMs) await new Promise((r) => setTimeout(r, w.slowCreateServerMs));
       const id = `${serverIdPrefix}-${++n}`;
       w.servers.set(id, { name: input.name, status: 'BUILD' });
       return id;
@@ -411,7 +416,8 @@ export function fakeGuestActivities(w: FakeWorld, novaServerId = 'srv'): GuestAc
         w.failRestores--;
         throw fail('snapshot is corrupt: checksum mismatch', ErrorType.GuestFailed);
       }
-      if (w.slowRestoreMs) {
+      if (w.quickRestores && w.quickRestores > 0) w.quickRestores--;
+      else if (w.slowRestoreMs) {
         await new Promise((r) => setTimeout(r, w.slowRestoreMs));
         w.calls.push('restored');
       }

@@ -2,7 +2,8 @@
 // mocked activities: one snapshot for N replicas, per-replica outcomes and cleanup, the
 // snapshot always deleted, the set lock always released, and refusals that change nothing.
 import { randomUUID } from 'node:crypto';
-import { defaultPayloadConverter } from '@temporalio/common';
+import { CancelledFailure, defaultPayloadConverter } from '@temporalio/common';
+import { WorkflowFailedError } from '@temporalio/client';
 import { monitorWorkflowId, workflowIds } from '../../lib/names';
 import type { CreateReplicasResult, OperationProgress } from '../../lib/schemas';
 import type { ReplicaProgress } from '../../workflows/replica-progress';
@@ -160,6 +161,65 @@ test('a build already restoring when the source cannot be prepared cancels its r
   expect((await child).message).toMatch(/no snapshot: .*binary logging cannot be enabled/);
   expect([...world.servers.keys()]).toEqual([expect.stringMatching(/-src$/)]);
   expect([...world.instances.keys()]).toEqual([sourceId]);
+}, 60_000);
+
+/** createReplicas cancelled once `when` holds: it ends CANCELLED; its replicas' rows (the `replicas` query) after it. */
+async function cancelledCreate(world: FakeWorld, count: number, when: () => boolean) {
+  const sourceId = randomUUID();
+  const replicaIds = Array.from({ length: count }, () => randomUUID());
+  const { err, rows } = await withFakeWorkers(ctx.connection, ctx.bundle, world, async (taskQueue, prefix) => {
+    seedSource(world, sourceId, prefix);
+    const handle = await ctx.env.temporal.workflow.start('createReplicas', {
+      taskQueue,
+      workflowId: `create-replicas-${randomUUID()}`,
+      args: [{ sourceInstanceId: sourceId, projectId: 'proj-a', count, replicaIds }],
+    });
+    while (!when()) await new Promise((r) => setTimeout(r, 20));
+    await handle.cancel();
+    const ended = await handle.result().then(() => undefined, (e: unknown) => e);
+    return { err: ended, rows: await handle.query<ReplicaProgress[]>('replicas') };
+  });
+  expect(err).toBeInstanceOf(WorkflowFailedError);
+  expect((err as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
+  // Whatever was building is undone; the set is released and the snapshot deleted.
+  expect(world.snapshots.size).toBe(0);
+  expect(world.sets.get(sourceId)).toBeNull();
+  return { sourceId, replicaIds, rows };
+}
+
+test('an operation cancelled while its replica restores undoes the replica, ends CANCELLED and releases the set', async () => {
+  const world = newWorld();
+  world.slowRestoreMs = 2000;
+  const { sourceId, replicaIds, rows } = await cancelledCreate(world, 1, () => world.calls.includes('restoreSnapshot'));
+  expect(rows).toEqual([expect.objectContaining({ phase: 'failed', error: 'cancelled' })]);
+  expect((await ctx.env.temporal.workflow.getHandle(workflowIds.buildReplica(replicaIds[0]!)).describe()).status.name).toBe('CANCELLED');
+  expect([...world.servers.keys()]).toEqual([expect.stringMatching(/-src$/)]);
+  expect([...world.instances.keys()]).toEqual([sourceId]);
+  expect(world.credentials.size).toBe(0);
+}, 60_000);
+
+test('a cancel that comes while Nova creates the server leaves no server behind', async () => {
+  const world = newWorld();
+  world.slowCreateServerMs = 1500;
+  const { sourceId } = await cancelledCreate(world, 1, () => world.calls.includes('createServer'));
+  // The undo ran after the create had answered, so it found the server.
+  expect(world.calls.lastIndexOf('deleteServer')).toBeGreaterThan(world.calls.indexOf('createServer'));
+  expect([...world.servers.keys()]).toEqual([expect.stringMatching(/-src$/)]);
+  expect([...world.instances.keys()]).toEqual([sourceId]);
+}, 60_000);
+
+test('a replica already ACTIVE when the operation is cancelled stays, with its set monitored', async () => {
+  const world = newWorld();
+  world.slowRestoreMs = 3000;
+  world.quickRestores = 1;
+  const { sourceId, rows } = await cancelledCreate(world, 2, () => world.calls.includes('setInstanceStatus:ACTIVE'));
+  expect(rows.map((r) => r.phase).sort()).toEqual(['active', 'failed']);
+  const active = rows.find((r) => r.phase === 'active')!;
+  expect(world.instances.get(active.replicaId)).toMatchObject({ status: 'ACTIVE', lock: null });
+  expect([...world.instances.keys()].sort()).toEqual([sourceId, active.replicaId].sort());
+  const monitor = ctx.env.temporal.workflow.getHandle(monitorWorkflowId(sourceId));
+  expect((await monitor.describe()).status.name).toBe('RUNNING');
+  await monitor.terminate('test done');
 }, 60_000);
 
 test('a new operation records one version marker in each workflow (each marker costs a search-attribute update)', async () => {
