@@ -10,6 +10,7 @@ import { unsealSecret } from '../../lib/secrets';
 import type { SnapshotMeta, SnapshotStore } from '../snapshots/store';
 import { ensureAdminPassword } from './admin-secret';
 import { prepareBackup, streamBackup } from './mariabackup';
+import { withHeartbeats } from './keep-alive';
 import { extractSnapshot, restoreTarget, type Extracted } from './snapshot-extract';
 import { ADMIN_USER, MYSQL_PORT, nativePasswordHash, SEMI_SYNC_TIMEOUT_MS, type SemiSyncRole } from './mariadb-config';
 import { startMariadb, stopMariadb } from './mariadb-process';
@@ -95,12 +96,26 @@ export function createReplicationActivities(d: GuestDeps, store: SnapshotStore) 
     });
   }
 
+  type RestoreInput = { snapshotId: string; mysqlServerId: number; readOnly: boolean; follow?: boolean };
+  // One restore at a time on this server: a retry must never empty the folder an attempt
+  // still running is extracting or preparing (it waits for that attempt to end instead).
+  let lastRestore: Promise<unknown> = Promise.resolve();
+
   /**
    * Replaces this server's data with the snapshot's and starts MariaDB on it. follow: the
    * snapshot may still be being taken; extract it as it grows (verified at the end all
    * the same), so the restore overlaps the source's backup instead of following it.
    */
-  async function restore(input: { snapshotId: string; mysqlServerId: number; readOnly: boolean; follow?: boolean }): Promise<RestoreResult> {
+  function restore(input: RestoreInput): Promise<RestoreResult> {
+    return withHeartbeats(async (beat) => {
+      beat({ phase: 'restore' });
+      const mine = lastRestore.then(() => restoreOnce(input, beat));
+      lastRestore = mine.catch(() => undefined);
+      return mine;
+    });
+  }
+
+  async function restoreOnce(input: RestoreInput, heartbeat: (details: unknown) => void): Promise<RestoreResult> {
     if (existsSync(restoredMarker(input.snapshotId))) {
       await writeServerConfig(d, { mysqlServerId: input.mysqlServerId, readOnly: input.readOnly });
       await startMariadb(layout, d.binaries);
