@@ -105,6 +105,7 @@ export async function streamBackup(
     child.once('error', reject);
     child.once('exit', (code) => resolve(code));
   });
+  exited.catch(() => undefined); // awaited below; a cancel while piping must not crash the agent meanwhile
   let code: number | null;
   let bytes: number;
   if (file) {
