@@ -126,6 +126,7 @@ const SCENARIOS: Scenario[] = [
       return workflowIds.buildReplica(replicaId);
     },
   },
+  { workflowType: 'createReplicas', name: 'finish-failed-snapshot-deleted', setup: (w) => (w.failFinish = true), play: async (c) => (await replicasOf(c, 1)).workflowId },
   {
     // Cancelled with one replica ACTIVE and one restoring: the first stays (monitor started), the second is undone.
     workflowType: 'createReplicas',

@@ -59,7 +59,8 @@ export const SHORT_PATH_PATCH = '2026-11-create-replicas-short-path';
  * for no stated reason: a cancelled operation now undoes the replicas still building, keeps
  * the ones already ACTIVE (and starts their set's monitor all the same), releases the set,
  * deletes the snapshot and ends CANCELLED. Its set lock is taken whole even if the cancel
- * comes meanwhile, so the release always sees it. Implies SHORT_PATH_PATCH: one marker.
+ * comes meanwhile, so the release always sees it; and the snapshot is deleted even when the
+ * set cannot be released (the registry gone). Implies SHORT_PATH_PATCH: one marker.
  */
 export const CANCELS_CLEANLY_PATCH = '2026-11-create-replicas-cancels-cleanly';
 
@@ -234,7 +235,14 @@ export async function createReplicas(raw: CreateReplicasInput): Promise<CreateRe
     throw operationFailure(err, 'createReplicas failed', ErrorType.GuestFailed);
   } finally {
     await CancellationScope.nonCancellable(async () => {
-      if (shortPath || patched(FINISH_IN_ONE_STEP_PATCH)) {
+      if (cancelsCleanly) {
+        // The snapshot goes even if the registry cannot be reached (Trove bug 1359354).
+        try {
+          await registry.finishReplicas({ replicaIds, setId, operationId });
+        } finally {
+          await deleteSnapshot();
+        }
+      } else if (shortPath || patched(FINISH_IN_ONE_STEP_PATCH)) {
         await registry.finishReplicas({ replicaIds, setId, operationId });
       } else {
         await registry.discardUnbuiltReplicas(replicaIds);

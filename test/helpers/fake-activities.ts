@@ -54,6 +54,8 @@ export interface FakeWorld {
   hangConfigureSemiSync?: boolean;
   /** createReplicas' last registry step takes this long (to see what runs beside it). */
   slowFinishMs?: number;
+  /** createReplicas' last registry step fails for good (the registry gone). */
+  failFinish?: boolean;
   /** ensureReplicationSource takes this long and then logs 'source prepared'. */
   slowPrepareSourceMs?: number;
   failPrepareSource?: boolean;
@@ -286,6 +288,7 @@ export function fakeControlActivities(w: FakeWorld, serverIdPrefix: string): Com
     async finishReplicas({ replicaIds, setId, operationId }) {
       w.calls.push('finishReplicas');
       if (w.slowFinishMs) await new Promise((r) => setTimeout(r, w.slowFinishMs));
+      if (w.failFinish) throw fail('registry unreachable', 'RegistryUnreachable');
       discardUnbuilt(replicaIds);
       releaseSet(setId, operationId);
     },

@@ -222,6 +222,14 @@ test('a replica already ACTIVE when the operation is cancelled stays, with its s
   await monitor.terminate('test done');
 }, 60_000);
 
+test('the snapshot is deleted even when the registry cannot be told the operation finished', async () => {
+  const world = newWorld();
+  world.failFinish = true;
+  await failureOf(createReplicas(world, { count: 1 }));
+  expect(world.calls).toContain('deleteSnapshot');
+  expect(world.snapshots.size).toBe(0);
+}, 60_000);
+
 test('a new operation records one version marker in each workflow (each marker costs a search-attribute update)', async () => {
   const world = newWorld();
   const replicaId = randomUUID();
