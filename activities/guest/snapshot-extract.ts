@@ -56,7 +56,7 @@ async function extractInto(target: string, bins: ExtractBinaries, store: Snapsho
   if (store.localFile && algorithm === 'xbstream') return extractFile(bins, store.localFile(snapshotId), target, o);
 
   const source = o.follow
-    ? store.follow(snapshotId, { onWait: o.onWait })
+    ? store.follow(snapshotId, { onWait: o.onWait, signal: o.signal })
     : await store.open(snapshotId).then(({ stream, meta }) => ({ chunks: stream, meta: async () => meta }));
   const { bytes, checksum } = await extractStream(bins.mbstream, source.chunks, target, o.onProgress, o.signal, algorithm);
   const meta = await source.meta();

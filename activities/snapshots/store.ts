@@ -56,7 +56,7 @@ export interface LocalSnapshotFile {
   check(): Promise<void>;
 }
 
-export type FollowOptions = Pick<TailOptions, 'waitMs' | 'pollMs' | 'onWait'>;
+export type FollowOptions = Pick<TailOptions, 'waitMs' | 'pollMs' | 'onWait' | 'signal'>;
 
 const SNAPSHOT_ID = /^[0-9a-f-]{36}$/;
 

@@ -18,16 +18,19 @@ export interface TailOptions {
   pollMs?: number;
   /** Called while waiting, so a long wait still heartbeats. */
   onWait?: () => void;
+  /** Ends a wait (for the file, or for more of it) with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Opens file for reading once it exists (its writer may not have created it yet). */
-export async function openWhenPresent(file: string, o: Pick<TailOptions, 'waitMs' | 'pollMs' | 'onWait'> = {}): Promise<fs.FileHandle> {
+export async function openWhenPresent(file: string, o: Pick<TailOptions, 'waitMs' | 'pollMs' | 'onWait' | 'signal'> = {}): Promise<fs.FileHandle> {
   const { waitMs = 600_000, pollMs = 50, onWait = () => undefined } = o;
   const deadline = Date.now() + waitMs;
   let fh: fs.FileHandle | undefined;
   while (!(fh = await fs.open(file, 'r').catch(() => undefined))) {
+    o.signal?.throwIfAborted();
     if (Date.now() > deadline) throw new Error(`${file} did not appear within ${waitMs} ms`);
     onWait();
     await sleep(pollMs);
@@ -56,6 +59,7 @@ export async function* tailFile(file: string, o: TailOptions): AsyncGenerator<Bu
         continue;
       }
       await o.check?.();
+      o.signal?.throwIfAborted();
       onWait();
       await sleep(pollMs);
     }

@@ -182,6 +182,23 @@ describe('extractFile: a local snapshot followed by the native helper (no byte t
   });
 });
 
+test('a restore waiting for a snapshot file that never appears ends when cancelled, from a file or a stream', async () => {
+  const store = new FolderSnapshotStore(path.join(dir, 'store'));
+  const id = randomUUID();
+  for (const target of ['from-file', 'from-stream']) mkdirSync(path.join(dir, target));
+  for (const extract of [
+    (signal: AbortSignal) => extractFile(BINS, store.localFile(id), path.join(dir, 'from-file'), { onProgress: () => undefined, signal }),
+    (signal: AbortSignal) => extractStream('mbstream', store.follow(id, { signal }).chunks, path.join(dir, 'from-stream'), () => undefined, signal),
+  ]) {
+    const abort = new AbortController();
+    const waiting = extract(abort.signal);
+    await sleep(200);
+    abort.abort();
+    // Promptly: the wait for the file would otherwise last its 10 minutes.
+    await expect(waiting).rejects.toThrow(/abort/i);
+  }
+}, 20_000);
+
 /** A snapshot store and a server, both in this test's folder. */
 const serverAndStore = () => ({ store: new FolderSnapshotStore(path.join(dir, 'store')), layout: serverLayout(path.join(dir, 'server')) });
 
