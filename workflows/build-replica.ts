@@ -7,7 +7,7 @@ import { CancellationScope, condition, getExternalWorkflowHandle, patched, setHa
 import { ErrorType } from '../lib/errors';
 import { novaServerName } from '../lib/names';
 import { buildReplicaInput, type BuildReplicaInput, type ReplicaOutcome, type ReplicaPhase } from '../lib/schemas';
-import { cancelled, compute, computeWait, errorMessage, guestActivities, guestLong, operationFailure, parseInput, registry, tagOperation, tagReplicationSet } from './common';
+import { cancelled, compute, computeWait, errorMessage, guestActivities, guestLong, operationFailure, parseInput, registry, tagOperation, tagReplicationSet, wholeIf } from './common';
 import { Progress } from './progress';
 import { LastingPhaseReporter, replicaProgressSignal, snapshotReadySignal, type ReplicaProgress, type SnapshotOutcome } from './replica-progress';
 import { Saga } from './saga';
@@ -114,7 +114,7 @@ export async function buildReplica(raw: BuildReplicaInput): Promise<ReplicaOutco
 
   const saga = new Saga();
   // A step whose undo is already on the saga: a cancel must not leave it running behind the undo.
-  const whole = <T>(step: () => Promise<T>): Promise<T> => (cancelsCleanly ? CancellationScope.nonCancellable(step) : step());
+  const whole = <T>(step: () => Promise<T>) => wholeIf(cancelsCleanly, step);
   let released = false;
   try {
     await report('registering');

@@ -8,7 +8,7 @@ import { CancellationScope, condition, executeChild, isCancellation, ParentClose
 import { ErrorType } from '../lib/errors';
 import { monitorWorkflowId, replicaNames, replicaShape, workflowIds } from '../lib/names';
 import { createReplicasInput, type CreateReplicasInput, type CreateReplicasResult, type ReplicaOutcome } from '../lib/schemas';
-import { cancelled, errorMessage, guestActivities, guestLong, operationFailure, parseInput, registry, snapshots, tagOperation, tagReplicationSet } from './common';
+import { cancelled, errorMessage, guestActivities, guestLong, operationFailure, parseInput, registry, snapshots, tagOperation, tagReplicationSet, wholeIf } from './common';
 import type { SnapshotMeta } from '../activities/snapshots/store';
 import { buildReplica } from './build-replica';
 import { monitorReplicationSet } from './monitor-replication-set';
@@ -98,8 +98,7 @@ export async function createReplicas(raw: CreateReplicasInput): Promise<CreateRe
   progress.phase('checking source');
   let source;
   try {
-    const begin = () => registry.beginReplicas({ sourceId: spec.sourceInstanceId, projectId: spec.projectId, count: spec.count, operationId });
-    source = await (cancelsCleanly ? CancellationScope.nonCancellable(begin) : begin());
+    source = await wholeIf(cancelsCleanly, () => registry.beginReplicas({ sourceId: spec.sourceInstanceId, projectId: spec.projectId, count: spec.count, operationId }));
   } catch (err) {
     await CancellationScope.nonCancellable(() => registry.discardUnbuiltReplicas(replicaIds));
     throw operationFailure(err, 'createReplicas refused', ErrorType.InvalidInput);
@@ -208,7 +207,7 @@ export async function createReplicas(raw: CreateReplicasInput): Promise<CreateRe
       if (outcomes.some((o) => o.status === 'ACTIVE') && (shortPath || patched(START_MONITOR_PATCH))) {
         if (shortPath) {
           // Not cancellable: replicas that are ACTIVE keep their failover, cancelled or not.
-          monitorStart = cancelsCleanly ? CancellationScope.nonCancellable(() => ensureMonitor(setId, spec.projectId)) : ensureMonitor(setId, spec.projectId);
+          monitorStart = wholeIf(cancelsCleanly, () => ensureMonitor(setId, spec.projectId));
           monitorStart.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
         } else await ensureMonitor(setId, spec.projectId);
       }
@@ -235,20 +234,25 @@ export async function createReplicas(raw: CreateReplicasInput): Promise<CreateRe
     throw operationFailure(err, 'createReplicas failed', ErrorType.GuestFailed);
   } finally {
     await CancellationScope.nonCancellable(async () => {
+      const finish = async () => {
+        if (shortPath || patched(FINISH_IN_ONE_STEP_PATCH)) {
+          await registry.finishReplicas({ replicaIds, setId, operationId });
+        } else {
+          await registry.discardUnbuiltReplicas(replicaIds);
+          await registry.releaseSet({ setId, operationId });
+        }
+      };
       if (cancelsCleanly) {
         // The snapshot goes even if the registry cannot be reached (Trove bug 1359354).
         try {
-          await registry.finishReplicas({ replicaIds, setId, operationId });
+          await finish();
         } finally {
           await deleteSnapshot();
         }
-      } else if (shortPath || patched(FINISH_IN_ONE_STEP_PATCH)) {
-        await registry.finishReplicas({ replicaIds, setId, operationId });
       } else {
-        await registry.discardUnbuiltReplicas(replicaIds);
-        await registry.releaseSet({ setId, operationId });
+        await finish();
+        if (deleteLast) await deleteSnapshot();
       }
-      if (deleteLast) await deleteSnapshot();
     });
     await monitorStart;
   }

@@ -115,7 +115,7 @@ export function createReplicationActivities(d: GuestDeps, store: SnapshotStore) 
     });
   }
 
-  async function restoreOnce(input: RestoreInput, heartbeat: (details: unknown) => void): Promise<RestoreResult> {
+  async function restoreOnce(input: RestoreInput, beat: (details: unknown) => void): Promise<RestoreResult> {
     if (existsSync(restoredMarker(input.snapshotId))) {
       await writeServerConfig(d, { mysqlServerId: input.mysqlServerId, readOnly: input.readOnly });
       await startMariadb(layout, d.binaries);
@@ -127,30 +127,30 @@ export function createReplicationActivities(d: GuestDeps, store: SnapshotStore) 
     let extracted: Extracted;
     if (atBoot) {
       // Started as the agent booted: report its progress while it runs on.
-      const beat = setInterval(() => heartbeat({ phase: 'restore', bytes: d.bootExtraction!.bytes, startedAtBoot: true }), 1000);
+      const progress = setInterval(() => beat({ phase: 'restore', bytes: d.bootExtraction!.bytes, startedAtBoot: true }), 1000);
       try {
         extracted = await Promise.race([atBoot, Context.current().cancelled]);
       } finally {
-        clearInterval(beat);
+        clearInterval(progress);
       }
     } else {
       await d.bootExtraction?.idle();
       extracted = await extractSnapshot(layout, d.binaries, store, input.snapshotId, {
         follow: input.follow ?? false,
-        onProgress: (bytes) => heartbeat({ phase: 'restore', bytes }),
-        onWait: () => heartbeat({ phase: 'waiting for snapshot data' }),
+        onProgress: (bytes) => beat({ phase: 'restore', bytes }),
+        onWait: () => beat({ phase: 'waiting for snapshot data' }),
         signal: cancellationSignal(),
       });
     }
     const { meta } = extracted;
     const extractedAt = Date.now();
-    heartbeat({ phase: 'prepare', bytes: extracted.bytes });
+    beat({ phase: 'prepare', bytes: extracted.bytes });
     await prepareBackup(d.binaries.backup, restoreTarget(layout));
     await fs.rm(layout.datadir, { recursive: true, force: true });
     await fs.rename(restoreTarget(layout), layout.datadir);
     const preparedAt = Date.now();
     await writeServerConfig(d, { mysqlServerId: input.mysqlServerId, readOnly: input.readOnly });
-    heartbeat({ phase: 'start' });
+    beat({ phase: 'start' });
     await startMariadb(layout, d.binaries);
     await fs.writeFile(restoredMarker(input.snapshotId), meta.binlog.gtid);
     await fs.writeFile(layout.preparedMarker, new Date().toISOString());

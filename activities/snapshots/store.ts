@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { tailFile, type TailOptions } from './tail';
+import { tailFile, type WaitOptions } from './tail';
 
 /** The seed spec's snapshot metadata, plus what a GTID replica needs. */
 export interface SnapshotMeta {
@@ -56,7 +56,7 @@ export interface LocalSnapshotFile {
   check(): Promise<void>;
 }
 
-export type FollowOptions = Pick<TailOptions, 'waitMs' | 'pollMs' | 'onWait' | 'signal'>;
+export type FollowOptions = WaitOptions;
 
 const SNAPSHOT_ID = /^[0-9a-f-]{36}$/;
 

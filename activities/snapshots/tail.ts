@@ -22,10 +22,13 @@ export interface TailOptions {
   signal?: AbortSignal;
 }
 
+/** How a reader waits: for the file to appear, then for more of it. */
+export type WaitOptions = Pick<TailOptions, 'waitMs' | 'pollMs' | 'onWait' | 'signal'>;
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Opens file for reading once it exists (its writer may not have created it yet). */
-export async function openWhenPresent(file: string, o: Pick<TailOptions, 'waitMs' | 'pollMs' | 'onWait' | 'signal'> = {}): Promise<fs.FileHandle> {
+export async function openWhenPresent(file: string, o: WaitOptions = {}): Promise<fs.FileHandle> {
   const { waitMs = 600_000, pollMs = 50, onWait = () => undefined } = o;
   const deadline = Date.now() + waitMs;
   let fh: fs.FileHandle | undefined;
