@@ -1,21 +1,22 @@
 // The REST API: Trove v1.0 shapes, token auth scoped to one project, zod-validated bodies.
+import type { Limits } from '../lib/rules';
 import type { Client } from '@temporalio/client';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { NovaClient } from '../lib/nova-client';
-import type { RegistryStore } from '../registry/store';
+import type { Registry } from '../registry';
 import { registerAuth } from './auth';
 import { sendError } from './errors';
 import { registerInstanceRoutes } from './routes/instances';
 import { registerReplicationRoutes } from './routes/replication';
 
 export interface ApiDeps {
-  store: RegistryStore;
+  registry: Registry;
   temporal: Client;
   nova: NovaClient;
   secretKey: Buffer;
   tokens: Map<string, string>;
   baseUrl: string;
-  maxReplicas: number;
+  limits: Limits;
   logger?: boolean | object;
 }
 

@@ -21,3 +21,9 @@ export function errorBody(code: number, message: string, extra: Record<string, u
 export function sendError(reply: FastifyReply, code: number, message: string, extra: Record<string, unknown> = {}) {
   return reply.code(code).send(errorBody(code, message, extra));
 }
+
+/** The rulebook's refusal: 400 for what the request asks, 409 for the state it meets. */
+export function refusedReply(reply: FastifyReply, r: { status: 400 | 409; message: string; operation?: string }) {
+  if (r.status === 400) return sendError(reply, 400, `invalid request: ${r.message}`, { errors: [r.message] });
+  return sendError(reply, 409, r.message, r.operation ? { operation: r.operation } : {});
+}

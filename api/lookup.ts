@@ -4,28 +4,53 @@
 // never found (404, so ids do not leak).
 import type { FastifyRequest } from 'fastify';
 import type { NovaClient } from '../lib/nova-client';
-import type { InstanceRecord, RegistryStore } from '../registry/store';
+import { assessSource, type SourceAssessment } from '../lib/health';
+import { busy, check, checkEject, refusalText, type Limits, type OperationType } from '../lib/rules';
+import type { InstanceRecord, Registry } from '../registry';
+import { gatherFacts } from '../registry/facts';
 
-export async function findInstance(store: RegistryStore, project: string, ref: string): Promise<InstanceRecord | undefined> {
-  const byId = await store.getProjectInstance(project, ref);
+export async function findInstance(store: Registry, project: string, ref: string): Promise<InstanceRecord | undefined> {
+  const byId = await store.instances.getInProject(project, ref);
   if (byId) return byId;
-  const named = await store.findByName(project, ref);
+  const named = await store.instances.findByName(project, ref);
   return named.length === 1 ? named[0] : undefined;
 }
 
-/** The operation running on the instance or on its replication set, if any. */
+/** The operation running on the instance or on its replication set, if any (the rulebook's busy rule). */
 export async function busyWith(
-  store: RegistryStore,
+  registry: Registry,
   rec: InstanceRecord,
 ): Promise<{ message: string; operation: string; type: string | null; held: 'instance' | 'set' } | undefined> {
-  if (rec.operationId) return { message: `instance ${rec.id} is busy with operation ${rec.operationId} (${rec.operationType})`, operation: rec.operationId, type: rec.operationType, held: 'instance' };
-  if (rec.replicationSetId) {
-    const lock = await store.getSetLock(rec.replicationSetId);
-    if (lock?.operationId) {
-      return { message: `replication set ${rec.replicationSetId} is busy with operation ${lock.operationId} (${lock.operationType})`, operation: lock.operationId, type: lock.operationType, held: 'set' };
-    }
-  }
-  return undefined;
+  const facts = await gatherFacts(registry, rec);
+  const refusal = busy(facts, { type: 'show' });
+  if (!refusal) return undefined;
+  const held = rec.operationId ? 'instance' : 'set';
+  const lock = held === 'instance' ? facts.instance.lock : facts.setLock!;
+  return { message: refusal.message, operation: refusal.operation!, type: lock.operationType, held };
+}
+
+/** What the rulebook says of this operation on this instance, as the API answers it; undefined: go ahead. */
+export async function refusal(
+  registry: Registry,
+  rec: InstanceRecord,
+  type: OperationType,
+  args: { operationId?: string; count?: number; force?: boolean; assessment?: SourceAssessment },
+  limits: Limits,
+  fields: Parameters<typeof refusalText>[1] = {},
+): Promise<{ status: 400 | 409; message: string; operation?: string } | undefined> {
+  const facts = await gatherFacts(registry, rec);
+  const r = type === 'ejectReplicaSource' ? checkEject(facts, args) : check(type, facts, args, limits);
+  // A delete behind another replica's delete waits for the lock: it is accepted.
+  if (!r || r.kind === 'wait') return undefined;
+  return { status: r.kind === 'invalid' ? 400 : 409, message: refusalText(r, fields), ...(r.operation ? { operation: r.operation } : {}) };
+}
+
+/** The source's health as the set's monitor last saw it, if that is recent enough to judge by. */
+export async function recentAssessment(registry: Registry, setId: string | null, maxAgeMs = 10_000): Promise<SourceAssessment | undefined> {
+  if (!setId) return undefined;
+  const health = await registry.health.get(setId);
+  const fresh = health.length > 0 && health.every((h) => Date.now() - Date.parse(h.observedAt) <= maxAgeMs);
+  return fresh ? assessSource(health) : undefined;
 }
 
 /** X-Request-Id: the same id makes a repeated request return the same operation. */

@@ -3,12 +3,13 @@ import { Client, Connection } from '@temporalio/client';
 import { apiConfigSchema, loadConfig, parseApiTokens } from '../lib/config';
 import { NovaClient } from '../lib/nova-client';
 import { parseSecretKey } from '../lib/secrets';
-import { createRegistryPool, RegistryStore } from '../registry/store';
+import { createRegistryPool, Registry } from '../registry';
+import { DEFAULT_LIMITS } from '../lib/topology';
 import { buildApiApp } from './app';
 
 async function main(): Promise<void> {
   const config = loadConfig(apiConfigSchema);
-  const store = new RegistryStore(
+  const registry = new Registry(
     createRegistryPool({
       host: config.TROVE_REGISTRY_HOST,
       port: config.TROVE_REGISTRY_PORT,
@@ -20,19 +21,19 @@ async function main(): Promise<void> {
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const baseUrl = `http://${config.TROVE_API_HOST}:${config.TROVE_API_PORT}`;
   const app = buildApiApp({
-    store,
+    registry,
     temporal: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }),
     nova: new NovaClient(config.NOVA_URL, config.NOVA_TOKEN),
     secretKey: parseSecretKey(config.TROVE_SECRET_KEY),
     tokens: parseApiTokens(config.TROVE_API_TOKENS),
     baseUrl,
-    maxReplicas: config.TROVE_MAX_REPLICAS,
+    limits: { maxReplicas: config.TROVE_MAX_REPLICAS, maxDepth: DEFAULT_LIMITS.maxDepth },
     logger: { level: config.TROVE_LOG_LEVEL, redact: ['req.headers["x-auth-token"]'] },
   });
   const shutdown = async () => {
     await app.close();
     await connection.close();
-    await store.close();
+    await registry.close();
     process.exit(0);
   };
   process.once('SIGTERM', () => void shutdown());

@@ -1,6 +1,7 @@
 // The Trove InstanceDetailView shape, built from a registry record.
 import type { MemberHealth } from '../lib/schemas';
-import type { InstanceRecord } from '../registry/store';
+import { roleOf, upstreamOf, type Topology } from '../lib/topology';
+import type { InstanceRecord } from '../registry';
 
 export interface OperationView {
   id: string;
@@ -10,18 +11,17 @@ export interface OperationView {
 
 const ref = (baseUrl: string, projectId: string, id: string) => ({ id, links: [{ rel: 'self', href: `${baseUrl}/v1.0/${projectId}/instances/${id}` }] });
 
-/** The seed spec's topology section, built from the members of the replication set. */
-export function topologyView(members: InstanceRecord[]) {
+/** The seed spec's topology section: the set's members, each with its role and what it replicates from. */
+export function topologyView(t: Topology, members: InstanceRecord[]) {
   return {
-    members: members.map((m) => ({
-      id: m.id,
-      name: m.name,
-      ...(m.replicaOf ? { mysql: { slave_of: [{ id: m.replicaOf }], read_only: m.readOnly } } : {}),
-    })),
+    members: members.map((m) => {
+      const from = upstreamOf(t, m.id);
+      return { id: m.id, name: m.name, role: roleOf(t, m.id), ...(from ? { mysql: { slave_of: [{ id: from }], read_only: m.readOnly } } : {}) };
+    }),
   };
 }
 
-export function instanceView(r: InstanceRecord, baseUrl: string, operation?: OperationView, setMembers?: InstanceRecord[]) {
+export function instanceView(r: InstanceRecord, baseUrl: string, operation?: OperationView, set?: { topology: Topology; members: InstanceRecord[] }) {
   const self = `${baseUrl}/v1.0/${r.projectId}/instances/${r.id}`;
   return {
     id: r.id,
@@ -42,7 +42,7 @@ export function instanceView(r: InstanceRecord, baseUrl: string, operation?: Ope
     replicates_from: r.replicaOf ? [r.replicaOf] : [],
     replicates_to: r.replicas,
     writable: !r.readOnly && r.status === 'ACTIVE',
-    ...(setMembers && setMembers.length ? { topology: topologyView(setMembers) } : {}),
+    ...(set ? { topology: topologyView(set.topology, set.members) } : {}),
     ...(r.fault ? { fault: { message: r.fault } } : {}),
     ...(operation ? { operation } : {}),
   };

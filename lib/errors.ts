@@ -18,15 +18,6 @@ export const ErrorType = {
 } as const;
 export type ErrorType = (typeof ErrorType)[keyof typeof ErrorType];
 
-/**
- * Which conflicts on a replication set's lock are waited for rather than refused: a delete
- * behind another replica's delete (seconds). The API accepts such a request and the
- * registry's lockInstance retries it (SetBusyWithDelete).
- */
-export function waitsForSetLock(operationType: string, holderType: string | null): boolean {
-  return operationType === 'deleteInstance' && holderType === 'deleteInstance';
-}
-
 /** Errors no retry can fix: bad input, missing things, a build Nova already put in ERROR. */
 export const NON_RETRYABLE: string[] = [
   ErrorType.InvalidInput,
@@ -37,3 +28,11 @@ export const NON_RETRYABLE: string[] = [
   ErrorType.SourceHealthy,
   ErrorType.NoCandidate,
 ];
+
+/** The failure type of a rulebook refusal (lib/rules.ts), as the operation reports it. */
+export const REFUSAL_ERROR_TYPE = {
+  invalid: ErrorType.InvalidInput,
+  conflict: ErrorType.OperationConflict,
+  wait: ErrorType.SetBusyWithDelete,
+  healthy: ErrorType.SourceHealthy,
+} as const;

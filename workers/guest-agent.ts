@@ -1,6 +1,7 @@
 // The guest agent: Trove's guest agent as a Temporal worker on guest-<novaServerId>. Nova
 // starts one per server (and restarts it if it dies); everything that must happen on the
 // database host is an activity served here.
+import { mergeActivityGroups } from '../lib/activity-groups';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { createGuestActivities, resumeIfPrepared, type GuestDeps } from '../activities/guest/activities';
@@ -58,7 +59,7 @@ export async function runGuestAgent(config: GuestConfig): Promise<void> {
       connection,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue,
-      activities: { ...createGuestActivities(deps), ...createReplicationActivities(deps, store) },
+      activities: mergeActivityGroups({ guest: createGuestActivities(deps), replication: createReplicationActivities(deps, store) }),
     });
     log.info({ taskQueue, address: deps.address }, 'guest agent polling');
     await worker.run();

@@ -13,7 +13,9 @@ import { loadConfig, orchestratorConfigSchema, snapshotDir, type OrchestratorCon
 import { parseSecretKey } from '../lib/secrets';
 import { ORCHESTRATOR_TASK_QUEUE } from '../lib/names';
 import { migrate } from '../registry/migrate';
-import { createRegistryPool, RegistryStore } from '../registry/store';
+import { Registry, createRegistryPool } from '../registry';
+import { mergeActivityGroups } from '../lib/activity-groups';
+import { DEFAULT_LIMITS } from '../lib/topology';
 import { createLogger } from './logger';
 
 export async function runOrchestrator(config: OrchestratorConfig, taskQueue = ORCHESTRATOR_TASK_QUEUE): Promise<void> {
@@ -27,7 +29,7 @@ export async function runOrchestrator(config: OrchestratorConfig, taskQueue = OR
   });
   const applied = await migrate(pool);
   if (applied.length) log.info({ applied }, 'registry migrations applied');
-  const store = new RegistryStore(pool);
+  const registry = new Registry(pool);
   const nova = new NovaClient(config.NOVA_URL, config.NOVA_TOKEN);
   const snapshots = new FolderSnapshotStore(snapshotDir(config));
   // Snapshots deleted just before a crash are gone but maybe not yet freed.
@@ -39,17 +41,17 @@ export async function runOrchestrator(config: OrchestratorConfig, taskQueue = OR
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue,
       workflowsPath: require.resolve('../workflows'),
-      activities: {
-        ...createComputeActivities(nova, { probeAddress: config.TROVE_PROBE_ADDRESS }),
-        ...createRegistryActivities(store, { secretKey: parseSecretKey(config.TROVE_SECRET_KEY), maxReplicas: config.TROVE_MAX_REPLICAS }),
-        ...createSnapshotActivities(snapshots),
-      },
+      activities: mergeActivityGroups({
+        compute: createComputeActivities(nova, { probeAddress: config.TROVE_PROBE_ADDRESS }),
+        registry: createRegistryActivities(registry, { secretKey: parseSecretKey(config.TROVE_SECRET_KEY), maxReplicas: config.TROVE_MAX_REPLICAS, maxDepth: DEFAULT_LIMITS.maxDepth }),
+        snapshots: createSnapshotActivities(snapshots),
+      }),
     });
     log.info({ taskQueue, temporal: config.TEMPORAL_ADDRESS }, 'orchestrator worker polling');
     await worker.run();
   } finally {
     await connection.close();
-    await store.close();
+    await registry.close();
   }
 }
 

@@ -5,29 +5,31 @@ import type { Client } from '@temporalio/client';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { NovaClient } from '../../lib/nova-client';
 import { workflowIds } from '../../lib/names';
+import type { Limits } from '../../lib/rules';
 import type { ProvisionInstanceSpec } from '../../lib/schemas';
 import { sealSecret } from '../../lib/secrets';
 import { instanceIdForRequest, startDeleteInstance, startProvisionInstance } from '../../lib/start';
 import { formatIssues } from '../../lib/validation';
-import { newInstanceFromSpec, type InstanceRecord, type RegistryStore } from '../../registry/store';
-import { sendError } from '../errors';
-import { waitsForSetLock } from '../../lib/errors';
-import { busyWith, findInstance as lookup, placementProblems, requestIdOf } from '../lookup';
+import { newInstanceFromSpec, type InstanceRecord, type Registry } from '../../registry';
+import { refusedReply, sendError } from '../errors';
+import { busyWith, findInstance as lookup, placementProblems, refusal, requestIdOf } from '../lookup';
 import { createInstanceBody } from '../schemas';
 import { healthView, instanceView, type OperationView } from '../views';
 
 export interface InstanceRouteDeps {
-  store: RegistryStore;
+  registry: Registry;
   temporal: Client;
   nova: NovaClient;
   secretKey: Buffer;
   baseUrl: string;
+  /** The rulebook's limits (TROVE_MAX_REPLICAS, the topology's depth). */
+  limits: Limits;
 }
 
 type ProjectReq = FastifyRequest<{ Params: { project: string; id?: string } }>;
 
 /** The operation running on the instance, or on its replication set (promote, eject), with its phase. */
-async function operationOf(temporal: Client, store: RegistryStore, r: InstanceRecord): Promise<OperationView | undefined> {
+async function operationOf(temporal: Client, store: Registry, r: InstanceRecord): Promise<OperationView | undefined> {
   const busy = await busyWith(store, r);
   if (!busy) return undefined;
   const op: OperationView = { id: busy.operation, type: busy.type };
@@ -46,7 +48,7 @@ async function operationOf(temporal: Client, store: RegistryStore, r: InstanceRe
 export type RouteHandler = (req: FastifyRequest<{ Params: { project: string; id: string } }>, reply: FastifyReply) => Promise<unknown>;
 
 export function registerInstanceRoutes(app: FastifyInstance, d: InstanceRouteDeps, createReplica: RouteHandler): void {
-  const findInstance = (project: string, ref: string) => lookup(d.store, project, ref);
+  const findInstance = (project: string, ref: string) => lookup(d.registry, project, ref);
 
   app.post('/v1.0/:project/instances', async (req: ProjectReq, reply) => {
     const { project } = req.params;
@@ -67,7 +69,7 @@ export function registerInstanceRoutes(app: FastifyInstance, d: InstanceRouteDep
 
     const requestId = requestIdOf(req);
     const instanceId = requestId ? instanceIdForRequest(project, requestId) : randomUUID();
-    const existing = await d.store.getInstance(instanceId);
+    const existing = await d.registry.instances.get(instanceId);
     if (existing) return reply.code(202).send({ instance: instanceView(existing, d.baseUrl) });
 
     const spec: ProvisionInstanceSpec = {
@@ -82,40 +84,39 @@ export function registerInstanceRoutes(app: FastifyInstance, d: InstanceRouteDep
     };
     const operationId = workflowIds.provisionInstance(instanceId);
     // Recorded before the start so that a GET right after the 202 finds the instance.
-    await d.store.insertInstance(newInstanceFromSpec(spec, operationId));
+    await d.registry.instances.insert(newInstanceFromSpec(spec, operationId));
     try {
       await startProvisionInstance(d.temporal, spec);
     } catch (err) {
-      await d.store.removeInstance(instanceId);
+      await d.registry.instances.remove(instanceId);
       req.log.error({ err }, 'could not start provisionInstance');
       return sendError(reply, 503, 'the orchestrator is not reachable; nothing was created, try again');
     }
-    const rec = (await d.store.getInstance(instanceId))!;
+    const rec = (await d.registry.instances.get(instanceId))!;
     return reply.code(202).send({ instance: instanceView(rec, d.baseUrl, { id: operationId, type: 'provisionInstance' }) });
   });
 
   app.get('/v1.0/:project/instances', async (req: ProjectReq) => {
-    const records = await d.store.listInstances(req.params.project);
+    const records = await d.registry.instances.list(req.params.project);
     return { instances: records.map((r) => instanceView(r, d.baseUrl, r.operationId ? { id: r.operationId, type: r.operationType } : undefined)) };
   });
 
   app.get('/v1.0/:project/instances/:id', async (req: ProjectReq, reply) => {
     const rec = await findInstance(req.params.project, req.params.id!);
     if (!rec) return sendError(reply, 404, `instance ${req.params.id} not found`);
-    const members = rec.replicationSetId ? await d.store.listSetMembers(rec.replicationSetId) : undefined;
-    const health = rec.replicationSetId ? await d.store.getHealth(rec.replicationSetId) : undefined;
-    return { instance: { ...instanceView(rec, d.baseUrl, await operationOf(d.temporal, d.store, rec), members), ...(health?.length ? { replication_health: healthView(health) } : {}) } };
+    const setId = rec.replicationSetId;
+    const [topology, members, health] = setId
+      ? await Promise.all([d.registry.sets.topology(setId), d.registry.instances.listSetMembers(setId), d.registry.health.get(setId)])
+      : [undefined, [], []];
+    const set = topology ? { topology, members } : undefined;
+    return { instance: { ...instanceView(rec, d.baseUrl, await operationOf(d.temporal, d.registry, rec), set), ...(health.length ? { replication_health: healthView(health) } : {}) } };
   });
 
   app.delete('/v1.0/:project/instances/:id', async (req: ProjectReq, reply) => {
     const rec = await findInstance(req.params.project, req.params.id!);
     if (!rec) return sendError(reply, 404, `instance ${req.params.id} not found`);
-    const busy = await busyWith(d.store, rec);
-    // A replica whose set another replica's delete holds is deleted next (it waits for the lock).
-    const waits = busy?.held === 'set' && rec.replicaOf !== null && waitsForSetLock('deleteInstance', busy.type);
-    if (busy && busy.operation !== workflowIds.deleteInstance(rec.id) && !waits) {
-      return sendError(reply, 409, `${busy.message}; try again when it ends`, { operation: busy.operation });
-    }
+    const refused = await refusal(d.registry, rec, 'deleteInstance', { operationId: workflowIds.deleteInstance(rec.id) }, d.limits);
+    if (refused) return refusedReply(reply, refused);
     await startDeleteInstance(d.temporal, { instanceId: rec.id, projectId: rec.projectId });
     return reply.code(202).send();
   });

@@ -7,16 +7,14 @@ import { replicaNames, replicaShape, workflowIds } from '../../lib/names';
 import type { ReplicationSettings } from '../../lib/schemas';
 import { replicaIdsForRequest, startCreateReplicas, startDetachReplica, startEject, startPromote } from '../../lib/start';
 import { formatIssues } from '../../lib/validation';
-import { newReplicaRecord, type InstanceRecord } from '../../registry/store';
-import { sendError } from '../errors';
+import { newReplicaRecord, type InstanceRecord } from '../../registry';
+import { refusedReply, sendError } from '../errors';
 import { createReplicaBody, detachPatchBody, ejectAction, promoteAction, replicateAction, settingsBody } from '../schemas';
-import { busyWith, findInstance, placementProblems, requestIdOf } from '../lookup';
+import { findInstance, placementProblems, recentAssessment, refusal, requestIdOf } from '../lookup';
 import { instanceView } from '../views';
 import type { InstanceRouteDeps } from './instances';
 
-export interface ReplicationRouteDeps extends InstanceRouteDeps {
-  maxReplicas: number;
-}
+export type ReplicationRouteDeps = InstanceRouteDeps;
 
 type Req = FastifyRequest<{ Params: { project: string; id: string } }>;
 
@@ -35,7 +33,7 @@ function badRequest(reply: FastifyReply, errors: string[]) {
 }
 
 export function registerReplicationRoutes(app: FastifyInstance, d: ReplicationRouteDeps) {
-  const find = (project: string, ref: string) => findInstance(d.store, project, ref);
+  const find = (project: string, ref: string) => findInstance(d.registry, project, ref);
 
   /**
    * The refusals a person can act on before anything starts. Says whether it refused:
@@ -43,11 +41,8 @@ export function registerReplicationRoutes(app: FastifyInstance, d: ReplicationRo
    */
   async function refused(reply: FastifyReply, r: ReplicaRequest, fields: { count: string; source: string }): Promise<boolean> {
     const no = (send: () => unknown) => (send(), true);
-    if (r.count > d.maxReplicas) return no(() => badRequest(reply, [`${fields.count}: must be at most ${d.maxReplicas} (TROVE_MAX_REPLICAS)`]));
-    if (r.source.replicaOf) return no(() => badRequest(reply, [`${fields.source}: instance ${r.source.id} is itself a replica of ${r.source.replicaOf}; replicas of replicas are not supported`]));
-    if (r.source.status !== 'ACTIVE') return no(() => sendError(reply, 409, `instance ${r.source.id} is ${r.source.status}, not ACTIVE`));
-    const busy = await busyWith(d.store, r.source);
-    if (busy) return no(() => sendError(reply, 409, busy.message, { operation: busy.operation }));
+    const refused = await refusal(d.registry, r.source, 'createReplicas', { count: r.count }, d.limits, fields);
+    if (refused) return no(() => refusedReply(reply, refused));
     const problems = await placementProblems(d.nova, { flavorId: r.flavorId, zone: r.availabilityZone }, { flavor: 'flavorRef', zone: 'availability_zone' });
     if (problems.length) return no(() => badRequest(reply, problems));
     return false;
@@ -59,12 +54,12 @@ export function registerReplicationRoutes(app: FastifyInstance, d: ReplicationRo
     // answer name them and a GET find them at once.
     const requestId = requestIdOf(req) ?? randomUUID();
     const replicaIds = replicaIdsForRequest(project, r.source.id, requestId, r.count);
-    const existing = await d.store.getInstance(replicaIds[0]!);
+    const existing = await d.registry.instances.get(replicaIds[0]!);
     if (!existing) {
       const names = replicaNames(r.source.name, r.name, r.count);
       const shape = replicaShape({ flavorId: r.flavorId, volumeSizeGb: r.volumeSizeGb, availabilityZone: r.availabilityZone }, r.source);
       for (const [i, replicaId] of replicaIds.entries()) {
-        await d.store.insertInstance(
+        await d.registry.instances.insert(
           newReplicaRecord({ replicaId, projectId: project, name: names[i]!, ...shape, sourceId: r.source.id, readOnly: r.readOnly, operationId: workflowIds.buildReplica(replicaId) }),
         );
       }
@@ -85,11 +80,11 @@ export function registerReplicationRoutes(app: FastifyInstance, d: ReplicationRo
       );
       operationId = handle.workflowId;
     } catch (err) {
-      await d.store.removeUnbuilt(replicaIds);
+      await d.registry.instances.removeUnbuilt(replicaIds);
       req.log.error({ err }, 'could not start createReplicas');
       return sendError(reply, 503, 'the orchestrator is not reachable; nothing was created, try again');
     }
-    const records = (await Promise.all(replicaIds.map((id) => d.store.getInstance(id)))).filter((x): x is InstanceRecord => Boolean(x));
+    const records = (await Promise.all(replicaIds.map((id) => d.registry.instances.get(id)))).filter((x): x is InstanceRecord => Boolean(x));
     const views = records.map((rec) => instanceView(rec, d.baseUrl, { id: operationId, type: 'createReplicas' }));
     // Trove answers with the (last) created instance; the list of all of them comes along.
     return reply.code(202).send({ instance: views[views.length - 1], replicas: views, operation: { id: operationId, type: 'createReplicas' } });
@@ -127,15 +122,15 @@ export function registerReplicationRoutes(app: FastifyInstance, d: ReplicationRo
     if (action === 'promote_to_replica_source' || action === 'eject_replica_source') {
       const parsed = (action === 'promote_to_replica_source' ? promoteAction : ejectAction).safeParse(body![action] ?? {});
       if (!parsed.success) return badRequest(reply, formatIssues(parsed.error).map((e) => `${action}.${e}`));
-      if (action === 'promote_to_replica_source' && !rec.replicaOf) return badRequest(reply, [`instance ${rec.id} is not a replica; only a replica can be promoted to replica source`]);
-      if (action === 'eject_replica_source' && (rec.replicaOf || rec.replicas.length === 0)) return badRequest(reply, [`instance ${rec.id} is not a replica source with replicas; there is nothing to eject`]);
-      const busy = await busyWith(d.store, rec);
-      if (busy) return sendError(reply, 409, busy.message, { operation: busy.operation });
+      const force = action === 'eject_replica_source' && ((parsed.data as { force?: boolean }).force ?? false);
+      const type = action === 'promote_to_replica_source' ? 'promoteToReplicaSource' : 'ejectReplicaSource';
+      const refused = await refusal(d.registry, rec, type, { force, assessment: await recentAssessment(d.registry, rec.replicationSetId) }, d.limits);
+      if (refused) return refusedReply(reply, refused);
       const requestId = requestIdOf(req);
       const handle =
         action === 'promote_to_replica_source'
           ? await startPromote(d.temporal, { instanceId: rec.id, projectId: rec.projectId }, { requestId })
-          : await startEject(d.temporal, { instanceId: rec.id, projectId: rec.projectId, force: (parsed.data as { force?: boolean }).force ?? false }, { requestId });
+          : await startEject(d.temporal, { instanceId: rec.id, projectId: rec.projectId, force }, { requestId });
       return reply.code(202).send({ operation: { id: handle.workflowId, type: action === 'promote_to_replica_source' ? 'promoteToReplicaSource' : 'ejectReplicaSource' } });
     }
     return badRequest(reply, [`${action}: unknown action`]);
@@ -155,7 +150,7 @@ export function registerReplicationRoutes(app: FastifyInstance, d: ReplicationRo
     const rec = await find(req.params.project, req.params.id);
     if (!rec) return sendError(reply, 404, `instance ${req.params.id} not found`);
     if (!rec.replicationSetId) return sendError(reply, 404, `instance ${rec.id} is not in a replication set`);
-    return { replication: settingsView(rec.replicationSetId, (await d.store.getSettings(rec.replicationSetId))!) };
+    return { replication: settingsView(rec.replicationSetId, (await d.registry.health.getSettings(rec.replicationSetId))!) };
   });
 
   app.patch('/v1.0/:project/instances/:id/replication', async (req: Req, reply) => {
@@ -165,20 +160,19 @@ export function registerReplicationRoutes(app: FastifyInstance, d: ReplicationRo
     if (!rec) return sendError(reply, 404, `instance ${req.params.id} not found`);
     if (!rec.replicationSetId) return sendError(reply, 404, `instance ${rec.id} is not in a replication set`);
     const b = parsed.data.replication;
-    await d.store.updateSettings(rec.replicationSetId, {
+    await d.registry.health.updateSettings(rec.replicationSetId, {
       autoFailover: b.auto_failover,
       semiSync: b.semi_sync,
       quietPeriodSeconds: b.quiet_period,
       failoverAfterSeconds: b.failover_after,
       acknowledgeFailover: b.acknowledge_failover,
     });
-    return { replication: settingsView(rec.replicationSetId, (await d.store.getSettings(rec.replicationSetId))!) };
+    return { replication: settingsView(rec.replicationSetId, (await d.registry.health.getSettings(rec.replicationSetId))!) };
   });
 
   async function detach(req: Req, reply: FastifyReply, rec: InstanceRecord) {
-    if (!rec.replicaOf) return badRequest(reply, [`instance ${rec.id} is not a replica; there is nothing to detach`]);
-    const busy = await busyWith(d.store, rec);
-    if (busy) return sendError(reply, 409, busy.message, { operation: busy.operation });
+    const refused = await refusal(d.registry, rec, 'detachReplica', {}, d.limits);
+    if (refused) return refusedReply(reply, refused);
     const handle = await startDetachReplica(d.temporal, { instanceId: rec.id, projectId: rec.projectId }, { requestId: requestIdOf(req) });
     return reply.code(202).send({ operation: { id: handle.workflowId, type: 'detachReplica' } });
   }

@@ -27,6 +27,6 @@ export async function waitIdle(env: TestStack, id: string, timeoutMs = 300_000) 
 
 /** Where an instance runs, from the registry. */
 export async function member(env: TestStack, id: string): Promise<Member> {
-  const row = (await env.store!.getInstance(id))!;
+  const row = (await env.registry!.instances.get(id))!;
   return { id, ip: row.address!, novaServerId: row.novaServerId! };
 }

@@ -11,7 +11,7 @@ import { nativePasswordHash } from '../../activities/guest/mariadb-config';
 import { REPO_ROOT } from '../../lib/config';
 import { SEARCH_ATTRIBUTES } from '../../lib/names';
 import { migrate } from '../../registry/migrate';
-import { createRegistryPool } from '../../registry/store';
+import { createRegistryPool } from '../../registry';
 import { loadOrCreateLocalSecrets } from './local-secrets';
 import { bundleServerProcesses } from './bundle';
 import { SupervisedPart, waitFor, type LogSink, type PartSpec } from './supervisor';

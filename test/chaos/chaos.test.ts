@@ -10,7 +10,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { startCreateReplicas, startDetachReplica, startEject, startPromote } from '../../lib/start';
-import type { InstanceRecord } from '../../registry/store';
+import type { InstanceRecord } from '../../registry';
 import { checkInvariants } from '../helpers/invariants';
 import { adminQuery } from '../helpers/mysql';
 import { eventually, replicaPhases, sleep, startTestStack, type TestStack } from '../helpers/stack';
@@ -45,8 +45,8 @@ const nova = (method: string, p: string, body?: unknown) =>
   fetch(`${env.stack.env.NOVA_URL}${p}`, { method, headers: { 'X-Auth-Token': env.stack.env.NOVA_TOKEN!, 'Content-Type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
 
 async function members(): Promise<{ source: InstanceRecord; replicas: InstanceRecord[] }> {
-  const source = (await env.store!.getInstance(sourceId))!;
-  const replicas = (await Promise.all(source.replicas.map((id) => env.store!.getInstance(id)))).filter((x): x is InstanceRecord => Boolean(x));
+  const source = (await env.registry!.instances.get(sourceId))!;
+  const replicas = (await Promise.all(source.replicas.map((id) => env.registry!.instances.get(id)))).filter((x): x is InstanceRecord => Boolean(x));
   return { source, replicas };
 }
 
@@ -65,7 +65,7 @@ function writableSampler(ids: () => Promise<string[]>) {
       const list = await ids().catch(() => []);
       let writable = 0;
       for (const id of list) {
-        const rec = await env.store!.getInstance(id).catch(() => undefined);
+        const rec = await env.registry!.instances.get(id).catch(() => undefined);
         if (!rec?.novaServerId) continue;
         const r = await adminQuery<{ ro: number }>(env.dataDir, rec.novaServerId, 'SELECT @@global.read_only AS ro').catch(() => []);
         if (r[0]?.ro === 0) writable++;
@@ -89,7 +89,7 @@ beforeAll(async () => {
   if (created.status !== 202) throw new Error(`create answered ${created.status}: ${JSON.stringify(created.body)}`);
   sourceId = created.body.instance.id;
   await eventually('source ACTIVE', async () => (await env.api('GET', `/v1.0/proj-a/instances/${sourceId}`)).body?.instance?.status === 'ACTIVE', 120_000);
-  const rec = (await env.store!.getInstance(sourceId))!;
+  const rec = (await env.registry!.instances.get(sourceId))!;
   await adminQuery(env.dataDir, rec.novaServerId!, 'CREATE TABLE shop.t (id INT PRIMARY KEY, v VARCHAR(40))');
   await adminQuery(env.dataDir, rec.novaServerId!, 'INSERT INTO shop.t VALUES ?', [Array.from({ length: 200 }, (_, i) => [i + 1, `row ${i + 1}`])]);
 }, 300_000);
@@ -162,7 +162,7 @@ test.each(Array.from({ length: TRIALS }, (_, i) => i + 1))('chaos trial %i', asy
         return (await replicaPhases(env.temporal, handle.workflowId)).find((r) => r.phase === 'restoring');
       }, 60_000)
         .then(async (r) => {
-          const rec = await env.store!.getInstance(r.replicaId);
+          const rec = await env.registry!.instances.get(r.replicaId);
           if (rec?.novaServerId) await nova('POST', `/_faults/servers/${rec.novaServerId}/crash`);
         })
         .catch(() => undefined),

@@ -5,7 +5,8 @@
 import { existsSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { replicationUserName } from '../../lib/names';
-import type { InstanceRecord } from '../../registry/store';
+import { sourceOf, upstreamOf, validateTopology } from '../../lib/topology';
+import type { InstanceRecord } from '../../registry';
 import { serverFolders, serverProcesses } from './leftovers';
 import { adminQuery } from './mysql';
 import type { TestStack } from './stack';
@@ -43,16 +44,9 @@ async function checksumsOf(dataDir: string, novaServerId: string, tables: string
   return rows.map((r) => `${r.Table}=${r.Checksum}`).join(' ');
 }
 
-/** Registry rows of every project (the checker sees the whole deployment). */
-async function allInstances(env: TestStack): Promise<InstanceRecord[]> {
-  const [rows] = await env.store!.pool.query('SELECT DISTINCT project_id FROM instances');
-  const projects = (rows as { project_id: string }[]).map((r) => r.project_id);
-  return (await Promise.all(projects.map((p) => env.store!.listInstances(p)))).flat();
-}
-
 export async function checkInvariants(env: TestStack, opts: { catchUpMs?: number } = {}): Promise<string[]> {
   const v: string[] = [];
-  const instances = await allInstances(env);
+  const instances = await env.registry!.instances.listAll();
   const servers = await env.nova.listServers();
   const byServer = new Map(instances.filter((i) => i.novaServerId).map((i) => [i.novaServerId!, i]));
 
@@ -78,19 +72,19 @@ export async function checkInvariants(env: TestStack, opts: { catchUpMs?: number
   // Each replication set: one writable source, replicas following it, same data, one account each.
   const sets = new Map<string, InstanceRecord[]>();
   for (const i of instances) if (i.replicationSetId) sets.set(i.replicationSetId, [...(sets.get(i.replicationSetId) ?? []), i]);
-  const [setLocks] = await env.store!.pool.query('SELECT id, operation_id FROM replication_sets WHERE operation_id IS NOT NULL');
+  const [setLocks] = await env.registry!.pool.query('SELECT id, operation_id FROM replication_sets WHERE operation_id IS NOT NULL');
   for (const l of setLocks as { id: string; operation_id: string }[]) v.push(`replication set ${l.id} still locked by ${l.operation_id}`);
 
   for (const [setId, members] of sets) {
-    const sources = members.filter((m) => !m.replicaOf);
-    if (sources.length !== 1) {
-      v.push(`set ${setId} has ${sources.length} sources`);
+    // Read through the topology model, as every other reader of a set does.
+    const t = await env.registry!.sets.topology(setId);
+    const problems = t ? validateTopology(t) : [`set ${setId} has members but no record`];
+    if (problems.length) {
+      v.push(`set ${setId}: ${problems.join('; ')}`);
       continue;
     }
-    const source = sources[0]!;
-    const replicas = members.filter((m) => m.replicaOf === source.id);
-    const stray = members.filter((m) => m.replicaOf && m.replicaOf !== source.id);
-    for (const m of stray) v.push(`set ${setId}: ${m.id} replicates from ${m.replicaOf}, not the source ${source.id}`);
+    const source = members.find((m) => m.id === sourceOf(t!))!;
+    const replicas = members.filter((m) => upstreamOf(t!, m.id) === source.id);
     const writable: string[] = [];
     for (const m of members) {
       const [ro] = await adminQuery<{ ro: number }>(env.dataDir, m.novaServerId!, 'SELECT @@global.read_only AS ro').catch(() => [undefined]);
@@ -140,7 +134,7 @@ export async function checkInvariants(env: TestStack, opts: { catchUpMs?: number
     const [st] = await adminQuery<SlaveRow>(env.dataDir, i.novaServerId!, 'SHOW SLAVE STATUS');
     if (st) v.push(`standalone instance ${i.id} still replicates from ${st.Master_Host}`);
   }
-  const creds = await env.store!.countReplicationUsers();
+  const creds = await env.registry!.accounts.count();
   const replicaCount = instances.filter((i) => i.replicaOf).length;
   if (creds !== replicaCount) v.push(`registry holds ${creds} replication accounts for ${replicaCount} replicas`);
   return v;

@@ -37,7 +37,7 @@ export function serverFolders(dataDir: string): string[] {
 export async function resourceCounts(env: TestStack) {
   return {
     novaServers: (await env.nova.listServers()).length,
-    registryRows: await env.store!.countInstances(),
+    registryRows: await env.registry!.instances.count(),
     folders: serverFolders(env.dataDir).length,
     processes: serverProcesses(env.dataDir).length,
   };

@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { workflowIds } from '../../lib/names';
 import { NovaClient } from '../../lib/nova-client';
-import { createRegistryPool, RegistryStore } from '../../registry/store';
+import { createRegistryPool, Registry } from '../../registry';
 import { freePort, startStack, type PartName, type Stack } from '../../scripts/stack/stack';
 
 export interface TestStack {
@@ -15,7 +15,7 @@ export interface TestStack {
   logFile: string;
   temporal: Client;
   connection: Connection;
-  store?: RegistryStore;
+  registry?: Registry;
   nova: NovaClient;
   apiUrl: string;
   token: string;
@@ -54,8 +54,8 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
   const connection = await Connection.connect({ address: stack.env.TEMPORAL_ADDRESS });
   const temporal = new Client({ connection, namespace: 'default' });
   const wantsRegistry = !opts.parts || opts.parts.includes('registry');
-  const store = wantsRegistry
-    ? new RegistryStore(
+  const registry = wantsRegistry
+    ? new Registry(
         createRegistryPool({ host: '127.0.0.1', port: registryPort, user: 'trove', password: stack.env.TROVE_REGISTRY_PASSWORD!, database: 'trove' }),
       )
     : undefined;
@@ -66,7 +66,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     logFile,
     temporal,
     connection,
-    store,
+    registry,
     nova: new NovaClient(stack.env.NOVA_URL!, stack.env.NOVA_TOKEN!),
     apiUrl,
     token: 'tok-a',
@@ -88,7 +88,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     ports,
     async stop(stopOpts = {}) {
       await connection.close();
-      await store?.close();
+      await registry?.close();
       await stack.stop();
       if (!process.env.KEEP_TEST_DATA && !stopOpts.keepData) rmSync(dataDir, { recursive: true, force: true });
     },

@@ -31,14 +31,14 @@ test.each([
   ['an unknown token', 'forged', 401],
   ["another project's token", 'tok-b', 403],
 ])('every route with %s answers %i and changes nothing', async (_label, token, status) => {
-  const before = await env.store!.countInstances();
+  const before = await env.registry!.instances.count();
   for (const [method, p, body] of routes(id)) {
     const headers: Record<string, string> = body === undefined ? {} : { 'Content-Type': 'application/json' };
     if (token) headers['X-Auth-Token'] = token;
     const res = await fetch(`${env.apiUrl}${p}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     expect({ method, p, status: res.status }).toEqual({ method, p, status });
   }
-  expect(await env.store!.countInstances()).toBe(before);
+  expect(await env.registry!.instances.count()).toBe(before);
 });
 
 test("project B, with its own token, cannot tell project A's instance exists", async () => {

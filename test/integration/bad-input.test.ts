@@ -108,10 +108,10 @@ test('an unknown flavor in a direct start fails non-retryable and leaves only an
   const cause = (err as WorkflowFailedError).cause as ApplicationFailure;
   expect(cause.type).toBe('InvalidInput');
   expect(cause.message).toMatch(/flavorRef: flavor "999" does not exist/);
-  const rec = await env.store!.getInstance(spec.instanceId);
+  const rec = await env.registry!.instances.get(spec.instanceId);
   expect(rec).toMatchObject({ status: 'ERROR', operationId: null });
   expect(await env.nova.listServers()).toEqual([]);
-  await env.store!.removeInstance(spec.instanceId);
+  await env.registry!.instances.remove(spec.instanceId);
 });
 
 test('a createReplicas started with the plain temporal CLI and a zero count fails naming the field', async () => {
@@ -144,12 +144,12 @@ describe('bad replication requests change nothing', () => {
     const rep = await env.api('POST', `/v1.0/proj-a/instances/${master}/action`, { replicate: { count: 1 } });
     await env.temporal.workflow.getHandle(rep.body.operation.id).result();
     replica = rep.body.replicas[0].id;
-    const novaId = (await env.store!.getInstance(master))!.novaServerId!;
+    const novaId = (await env.registry!.instances.get(master))!.novaServerId!;
     counts = async () => ({
       ...(await resourceCounts(env)),
-      credentials: await env.store!.countReplicationUsers(),
+      credentials: await env.registry!.accounts.count(),
       accountsOnSource: (await adminQuery<{ n: number }>(env.dataDir, novaId, "SELECT COUNT(*) AS n FROM mysql.user WHERE User LIKE 'repl\\_%'"))[0]!.n,
-      replicas: (await env.store!.getInstance(master))!.replicas.length,
+      replicas: (await env.registry!.instances.get(master))!.replicas.length,
     });
   }, 300_000);
 

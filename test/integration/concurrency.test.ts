@@ -73,7 +73,7 @@ test('concurrent creates, replicates, promotes and detaches: serialized per set,
   expect(second.filter((o) => o === 'completed')).toHaveLength(1);
 
   // Every server_id is unique and is the one the registry allocated.
-  const [rows] = await env.store!.pool.query('SELECT i.nova_server_id AS srv, s.server_id AS sid FROM instances i JOIN server_ids s ON s.instance_id = i.id WHERE i.status = "ACTIVE"');
+  const [rows] = await env.registry!.pool.query('SELECT i.nova_server_id AS srv, s.server_id AS sid FROM instances i JOIN server_ids s ON s.instance_id = i.id WHERE i.status = "ACTIVE"');
   const seen = new Set<number>();
   for (const r of rows as { srv: string; sid: number }[]) {
     const [live] = await adminQuery<{ sid: number }>(env.dataDir, r.srv, 'SELECT @@server_id AS sid');

@@ -15,8 +15,8 @@ let env: TestStack;
 let firewallRule: string[] | undefined;
 
 const show = async (id: string) => (await env.api('GET', `/v1.0/proj-a/instances/${id}`)).body?.instance;
-const novaIdOf = async (id: string) => (await env.store!.getInstance(id))!.novaServerId!;
-const ipOf = async (id: string) => (await env.store!.getInstance(id))!.address!;
+const novaIdOf = async (id: string) => (await env.registry!.instances.get(id))!.novaServerId!;
+const ipOf = async (id: string) => (await env.registry!.instances.get(id))!.address!;
 const idle = (i: any) => i && i.status === 'ACTIVE' && !i.operation;
 
 async function waitIdle(id: string) {

@@ -74,7 +74,7 @@ test('create an instance with a database and a user, use it, delete it: nothing 
   expect(await env.nova.listServers()).toEqual([]);
   expect(serverFolders(env.dataDir)).toEqual([]);
   expect(serverProcesses(env.dataDir)).toEqual([]);
-  expect(await env.store!.countInstances()).toBe(0);
+  expect(await env.registry!.instances.count()).toBe(0);
 });
 
 test('a repeated create with the same X-Request-Id returns the same instance', async () => {

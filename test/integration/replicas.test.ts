@@ -28,7 +28,7 @@ async function waitFor(id: string, pred: (i: any) => boolean, what: string, time
 const idle = (i: any) => i.status === 'ACTIVE' && !i.operation;
 
 async function novaIdOf(instanceId: string): Promise<string> {
-  return (await env.store!.getInstance(instanceId))!.novaServerId!;
+  return (await env.registry!.instances.get(instanceId))!.novaServerId!;
 }
 
 function appConn(host: string, database?: string): Promise<Connection> {
@@ -131,12 +131,12 @@ test('two replicas from one snapshot: same data, read-only, current within 5 s, 
 
   expect(await snapshotsLeft(env.dataDir)).toEqual([]);
   expect(await replicationUsersOn(master.novaServerId)).toHaveLength(2);
-  expect(await env.store!.countReplicationUsers()).toBe(2);
+  expect(await env.registry!.accounts.count()).toBe(2);
 });
 
 test('detach one replica: writable, keeps its data, no longer follows the master, its account is gone', async () => {
   const [detached, kept] = replicaIds as [string, string];
-  const cred = await env.store!.getReplicationUser(detached);
+  const cred = await env.registry!.accounts.get(detached);
   const before = await checksums(env.dataDir, await novaIdOf(detached), TABLES);
   const res = await env.api('PATCH', `/v1.0/proj-a/instances/${detached}`, { instance: { replica_of: null } });
   expect(res.status).toBe(202);
@@ -188,8 +188,8 @@ test('one replica build fails in Nova: the other completes, the failed one leave
   const failed = result.replicas.find((r: { status: string }) => r.status === 'FAILED');
   const ok = result.replicas.find((r: { status: string }) => r.status === 'ACTIVE');
   expect(failed.error).toMatch(/ERROR/);
-  expect(await env.store!.getInstance(failed.replicaId)).toBeUndefined();
-  expect(await env.store!.getReplicationUser(failed.replicaId)).toBeUndefined();
+  expect(await env.registry!.instances.get(failed.replicaId)).toBeUndefined();
+  expect(await env.registry!.accounts.get(failed.replicaId)).toBeUndefined();
   expect((await env.nova.listServers()).length).toBe(serversBefore + 1);
   expect(serverFolders(env.dataDir).length).toBe(foldersBefore + 1);
   // The surviving replica's server runs its init, guest agent and mariadbd; the failed one nothing.
@@ -197,7 +197,7 @@ test('one replica build fails in Nova: the other completes, the failed one leave
   expect(await snapshotsLeft(env.dataDir)).toEqual([]);
   const users = await replicationUsersOn(master.novaServerId);
   expect(users).toHaveLength(2);
-  expect(users).toContain((await env.store!.getReplicationUser(ok.replicaId))!.userName);
+  expect(users).toContain((await env.registry!.accounts.get(ok.replicaId))!.userName);
   replicaIds = [replicaIds[1]!, ok.replicaId];
 });
 
@@ -215,7 +215,7 @@ test('the orchestrator worker is SIGKILLed during the restore: the operation com
   for (const id of all) expect(await checksums(env.dataDir, await novaIdOf(id), TABLES)).toEqual(expected);
   expect(await snapshotsLeft(env.dataDir)).toEqual([]);
   expect(await replicationUsersOn(master.novaServerId)).toHaveLength(all.length);
-  expect(await env.store!.countReplicationUsers()).toBe(all.length);
+  expect(await env.registry!.accounts.count()).toBe(all.length);
   // master + detached + the replicas: one Nova server and one folder each.
   expect((await env.nova.listServers()).length).toBe(2 + all.length);
   expect(serverFolders(env.dataDir).length).toBe(2 + all.length);
@@ -228,7 +228,7 @@ test('two replicas of one set deleted at the same moment: both requests accepted
   expect(answers.map((r) => r.status)).toEqual([202, 202]);
   // A delete holds the set's lock: the other waits for it instead of failing "set busy".
   await Promise.all(doomed.map((id) => env.temporal.workflow.getHandle(workflowIds.deleteInstance(id)).result()));
-  for (const id of doomed) expect(await env.store!.getInstance(id)).toBeUndefined();
+  for (const id of doomed) expect(await env.registry!.instances.get(id)).toBeUndefined();
   const left = replicaIds.slice(0, -2);
   expect(await replicationUsersOn(master.novaServerId)).toHaveLength(left.length);
   expect((await env.nova.listServers()).length).toBe(2 + left.length);

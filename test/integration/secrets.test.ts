@@ -46,7 +46,7 @@ test('no secret appears in histories, search attributes, logs or API answers', a
       return i?.status === 'ACTIVE' && !i.operation ? i : undefined;
     }, 240_000);
   const collectRegistrySecrets = async () => {
-    const [rows] = await env.store!.pool.query('SELECT sealed_password FROM replication_users');
+    const [rows] = await env.registry!.pool.query('SELECT sealed_password FROM replication_users');
     for (const r of rows as { sealed_password: string }[]) secrets.add(unsealSecret(key, r.sealed_password));
     for (const f of filesUnder(path.join(env.dataDir, 'servers'), /admin\.json$/)) secrets.add((JSON.parse(readFileSync(f, 'utf8')) as { password: string }).password);
   };

@@ -1,0 +1,93 @@
+// An operation's first and last registry steps: begin (the rulebook's check, the locks in
+// their one order, the check again under them) and end (locks released in reverse, unbuilt
+// rows discarded, a set left alone dissolved).
+import { ApplicationFailure } from '@temporalio/common';
+import { ErrorType, REFUSAL_ERROR_TYPE } from '../../lib/errors';
+import { busy, check, locksFor, refusalText, type Limits, type OperationType, type Refusal } from '../../lib/rules';
+import type { Registry } from '../../registry';
+import { gatherFacts } from '../../registry/facts';
+import { setView, summary, type InstanceSummary, type SetView } from './views';
+
+export interface BeginInput {
+  operation: { id: string; type: OperationType };
+  projectId: string;
+  instanceId: string;
+  /** createReplicas: how many replicas are asked for. */
+  count?: number;
+}
+
+export interface BeginResult {
+  instance: InstanceSummary;
+  set?: SetView;
+}
+
+export interface EndInput {
+  operationId: string;
+  instanceId?: string;
+  setId?: string | null;
+  /** Replica rows recorded ahead of builds that never started. */
+  discardUnbuilt?: string[];
+}
+
+/** A refusal as a failure: waiting for a set's lock is retried, every other refusal is final. */
+export function refusalFailure(r: Refusal): ApplicationFailure {
+  const type = REFUSAL_ERROR_TYPE[r.kind];
+  const message = refusalText(r, { source: 'sourceInstanceId' });
+  return r.kind === 'wait' ? ApplicationFailure.retryable(message, type) : ApplicationFailure.nonRetryable(message, type);
+}
+
+export function createOperationActivities(registry: Registry, limits: Limits) {
+  const { instances, locks, sets } = registry;
+
+  async function end(input: EndInput): Promise<void> {
+    if (input.discardUnbuilt?.length) await instances.removeUnbuilt(input.discardUnbuilt);
+    if (input.instanceId) await locks.release('instance', input.instanceId, input.operationId);
+    if (input.setId) {
+      await locks.release('set', input.setId, input.operationId);
+      await sets.dissolveIfAlone(input.setId);
+    }
+  }
+
+  return {
+    async beginOperation(input: BeginInput): Promise<BeginResult> {
+      const { operation } = input;
+      const args = { operationId: operation.id, count: input.count };
+      const rec = await instances.getInProject(input.projectId, input.instanceId);
+      if (!rec) throw ApplicationFailure.nonRetryable(`instance ${input.instanceId} not found`, ErrorType.NotFound);
+      const refusal = check(operation.type, await gatherFacts(registry, rec), args, limits);
+      if (refusal) throw refusalFailure(refusal);
+
+      const want = locksFor(operation.type, await gatherFacts(registry, rec));
+      const setId = operation.type === 'createReplicas' ? await sets.ensure(rec.id, rec.projectId) : want.set;
+      const taken: EndInput = { operationId: operation.id };
+      const give = async (r: Refusal) => {
+        await end(taken);
+        return refusalFailure(r);
+      };
+      if (setId) {
+        const got = await locks.acquire('set', setId, operation.id, operation.type);
+        if (!got.acquired) {
+          if (operation.type === 'createReplicas') await sets.dissolveIfAlone(setId);
+          const setLock = { operationId: got.heldBy, operationType: got.type };
+          throw await give(busy({ instance: { id: rec.id, status: rec.status, lock: { operationId: null, operationType: null }, setId }, setLock }, operation)!);
+        }
+        taken.setId = setId;
+      }
+      if (want.instance) {
+        const got = await locks.acquire('instance', rec.id, operation.id, operation.type);
+        if (!got.acquired) throw await give({ kind: 'conflict', message: `instance ${rec.id} is busy with operation ${got.heldBy} (${got.type})`, operation: got.heldBy ?? undefined });
+        taken.instanceId = rec.id;
+      }
+      // Under the locks: what was checked may have changed since.
+      const now = await instances.get(rec.id);
+      if (!now) throw await give({ kind: 'invalid', message: `instance ${rec.id} was deleted meanwhile` });
+      const again = check(operation.type, await gatherFacts(registry, now), args, limits);
+      if (again) throw await give(again);
+      return { instance: summary(now), ...(setId ? { set: await setView(registry, setId) } : {}) };
+    },
+
+    async endOperation(input: EndInput): Promise<void> {
+      await end(input);
+    },
+  };
+}

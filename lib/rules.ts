@@ -1,0 +1,164 @@
+// The rulebook: what each operation may do, as pure functions of what the registry knows.
+// The API asks it before answering (a refusal is a 4xx, synchronously); the operation's
+// first activity asks it again under the locks (the registry may have changed between the
+// two); the test fake asks it too. One copy of every rule, and one lock order: the set's
+// lock first, then the instance's.
+import { depthOf, downstreamOf, upstreamOf, DEFAULT_LIMITS, type Topology, type TopologyLimits } from './topology';
+
+export type OperationType =
+  | 'provisionInstance'
+  | 'deleteInstance'
+  | 'createReplicas'
+  | 'buildReplica'
+  | 'detachReplica'
+  | 'promoteToReplicaSource'
+  | 'ejectReplicaSource';
+
+export interface LockState {
+  operationId: string | null;
+  operationType: string | null;
+}
+
+/** What the rules read about the instance an operation addresses, and its set. */
+export interface Facts {
+  instance: {
+    id: string;
+    status: string;
+    lock: LockState;
+    setId: string | null;
+  };
+  /** The instance's set, when it is in one. */
+  topology?: Topology;
+  setLock?: LockState;
+}
+
+/** How a refusal reads to a person and maps to HTTP (API) and to a failure type (workflow). */
+export type RefusalKind = 'invalid' | 'conflict' | 'wait' | 'healthy';
+export interface Refusal {
+  kind: RefusalKind;
+  message: string;
+  /** The input the refusal is about, for callers that name it in their own words (instance.replica_count). */
+  field?: 'count' | 'source';
+  /** The operation holding what was asked for (conflict, wait). */
+  operation?: string;
+}
+
+export interface Limits extends TopologyLimits {
+  maxReplicas: number;
+}
+
+const no = (kind: RefusalKind, message: string, operation?: string, field?: Refusal['field']): Refusal => ({ kind, message, ...(operation ? { operation } : {}), ...(field ? { field } : {}) });
+
+/** The refusal's message led by the caller's name of the field it is about, if any. */
+export const refusalText = (r: Refusal, fields: Partial<Record<NonNullable<Refusal['field']>, string>> = {}): string =>
+  r.field ? `${fields[r.field] ?? r.field}: ${r.message}` : r.message;
+
+const upstream = (f: Facts): string | null => (f.topology ? upstreamOf(f.topology, f.instance.id) : null);
+const replicasOf = (f: Facts): string[] => (f.topology ? downstreamOf(f.topology, f.instance.id) : []);
+
+/**
+ * Which conflicts on a set's lock are waited for rather than refused: a delete behind
+ * another replica's delete (seconds). The API accepts such a request and the registry asks
+ * for the lock again.
+ */
+export function waitsForSetLock(operationType: string, holderType: string | null): boolean {
+  return operationType === 'deleteInstance' && holderType === 'deleteInstance';
+}
+
+/** The other operation holding the instance or its set, if any (the caller's own lock does not count). */
+export function busy(f: Facts, operation: { id?: string; type: string }): Refusal | undefined {
+  const held = (l: LockState | undefined) => Boolean(l?.operationId) && l!.operationId !== operation.id;
+  const i = f.instance;
+  if (held(i.lock)) return no('conflict', `instance ${i.id} is busy with operation ${i.lock.operationId} (${i.lock.operationType})`, i.lock.operationId!);
+  if (held(f.setLock)) {
+    const l = f.setLock!;
+    const kind = waitsForSetLock(operation.type, l.operationType) ? 'wait' : 'conflict';
+    return no(kind, `replication set ${i.setId} is busy with operation ${l.operationId} (${l.operationType})`, l.operationId!);
+  }
+  return undefined;
+}
+
+export function checkCreateReplicas(f: Facts, a: { count: number; operationId?: string }, limits: Limits): Refusal | undefined {
+  if (a.count > limits.maxReplicas) return no('invalid', `must be at most ${limits.maxReplicas} (TROVE_MAX_REPLICAS)`, undefined, 'count');
+  const up = upstream(f);
+  if (up !== null && (depthOf(f.topology!, f.instance.id) ?? Infinity) + 1 > limits.maxDepth) {
+    return no('invalid', `instance ${f.instance.id} is itself a replica of ${up}; replicas of replicas are not supported`, undefined, 'source');
+  }
+  if (f.instance.status !== 'ACTIVE') return no('conflict', `instance ${f.instance.id} is ${f.instance.status}, not ACTIVE`);
+  return busy(f, { id: a.operationId, type: 'createReplicas' });
+}
+
+export function checkDetach(f: Facts, a: { operationId?: string; operationType?: string } = {}): Refusal | undefined {
+  if (upstream(f) === null) return no('invalid', `instance ${f.instance.id} is not a replica; there is nothing to detach`);
+  return busy(f, { id: a.operationId, type: a.operationType ?? 'detachReplica' });
+}
+
+export function checkPromote(f: Facts, a: { operationId?: string } = {}): Refusal | undefined {
+  if (upstream(f) === null) return no('invalid', `instance ${f.instance.id} is not a replica; only a replica can be promoted to replica source`);
+  return busy(f, { id: a.operationId, type: 'promoteToReplicaSource' });
+}
+
+/** Whether the source may be ejected, given what was last observed of it. */
+export function ejectAllowed(assessment: { sourceReachable: boolean; replicasLostSource: boolean } | undefined, force: boolean): Refusal | undefined {
+  if (force || !assessment) return undefined;
+  if (assessment.sourceReachable) return no('healthy', 'the source is healthy (the orchestrator reaches it); eject it only with force');
+  if (!assessment.replicasLostSource) return no('healthy', 'the source is healthy (its replicas still replicate from it); eject it only with force');
+  return undefined;
+}
+
+export function checkEject(
+  f: Facts,
+  a: { operationId?: string; force?: boolean; assessment?: { sourceReachable: boolean; replicasLostSource: boolean } } = {},
+): Refusal | undefined {
+  const up = upstream(f);
+  if (up !== null) return no('invalid', `instance ${f.instance.id} is a replica; eject the source it replicates from (${up})`);
+  if (replicasOf(f).length === 0) return no('invalid', `instance ${f.instance.id} is not a replica source with replicas; there is nothing to eject`);
+  return busy(f, { id: a.operationId, type: 'ejectReplicaSource' }) ?? ejectAllowed(a.assessment, a.force ?? false);
+}
+
+export function checkDelete(f: Facts, a: { operationId?: string } = {}): Refusal | undefined {
+  const replicas = replicasOf(f);
+  // Trove's rule (ReplicaSourceDeleteForbidden): a source outlives its replicas.
+  if (replicas.length > 0) return no('invalid', `instance ${f.instance.id} is the source of ${replicas.length} replica(s); detach or delete them first`);
+  return busy(f, { id: a.operationId, type: 'deleteInstance' });
+}
+
+/**
+ * The locks an operation holds, in the one order they are taken: the set first, then the
+ * instance. Releasing goes the other way.
+ */
+export function locksFor(type: OperationType, f: Facts): { set: string | null; instance: boolean } {
+  const inSet = f.instance.setId;
+  switch (type) {
+    case 'createReplicas':
+      return { set: inSet ?? f.instance.id, instance: false };
+    case 'promoteToReplicaSource':
+    case 'ejectReplicaSource':
+      return { set: inSet, instance: false };
+    case 'detachReplica':
+      return { set: inSet, instance: true };
+    case 'deleteInstance':
+      // Deleting a replica changes its set; deleting a standalone instance does not.
+      return { set: upstream(f) !== null ? inSet : null, instance: true };
+    default:
+      return { set: null, instance: true };
+  }
+}
+
+/** Every check by operation type, for callers that dispatch on it. */
+export function check(type: OperationType, f: Facts, a: { operationId?: string; count?: number; force?: boolean }, limits: Limits = { ...DEFAULT_LIMITS, maxReplicas: 10 }): Refusal | undefined {
+  switch (type) {
+    case 'createReplicas':
+      return checkCreateReplicas(f, { count: a.count ?? 1, operationId: a.operationId }, limits);
+    case 'detachReplica':
+      return checkDetach(f, a);
+    case 'promoteToReplicaSource':
+      return checkPromote(f, a);
+    case 'ejectReplicaSource':
+      return checkEject(f, a);
+    case 'deleteInstance':
+      return checkDelete(f, a);
+    default:
+      return busy(f, { id: a.operationId, type });
+  }
+}

@@ -1,0 +1,34 @@
+// The registry's connection and its one transaction helper. Every store method takes an
+// optional Db so that a change spanning several stores commits as one transaction.
+import { createPool, type Pool, type PoolConnection, type PoolOptions } from 'mysql2/promise';
+
+/** A pool, or one connection inside a transaction: both answer query(). */
+export type Db = Pick<Pool, 'query'>;
+
+export interface RegistryConnection {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  database: string;
+}
+
+export function createRegistryPool(c: RegistryConnection, extra: Partial<PoolOptions> = {}): Pool {
+  return createPool({ ...c, connectionLimit: 8, timezone: 'Z', ...extra });
+}
+
+/** Runs fn in one transaction on one connection: all of it, or none of it. */
+export async function inTransaction<T>(pool: Pool, fn: (conn: PoolConnection) => Promise<T>): Promise<T> {
+  const conn = await pool.getConnection();
+  try {
+    await conn.beginTransaction();
+    const result = await fn(conn);
+    await conn.commit();
+    return result;
+  } catch (e) {
+    await conn.rollback();
+    throw e;
+  } finally {
+    conn.release();
+  }
+}

@@ -1,0 +1,65 @@
+// Per-set failover and semi-sync settings, the last automatic failover (for the quiet
+// period), and the latest health the monitor observed of each member.
+import type { Pool, RowDataPacket } from 'mysql2/promise';
+import type { MemberHealth, ReplicationSettings, SettingsPatch } from '../lib/schemas';
+import type { Db } from './db';
+
+export class HealthStore {
+  constructor(private readonly pool: Pool) {}
+
+  async getSettings(setId: string): Promise<ReplicationSettings | undefined> {
+    const [rows] = await this.pool.query<RowDataPacket[]>('SELECT * FROM replication_sets WHERE id = ?', [setId]);
+    const r = rows[0];
+    if (!r) return undefined;
+    return {
+      autoFailover: Boolean(r.auto_failover),
+      semiSync: Boolean(r.semi_sync),
+      quietPeriodSeconds: r.quiet_period_s,
+      failoverAfterSeconds: r.failover_after_s,
+      lastFailoverAt: r.last_failover_at ? (r.last_failover_at as Date).toISOString() : null,
+      lastFailoverOperation: r.last_failover_op,
+      lastFailoverAcknowledged: Boolean(r.last_failover_acked),
+    };
+  }
+
+  async updateSettings(setId: string, p: SettingsPatch): Promise<void> {
+    const cols: [string, unknown][] = [];
+    if (p.autoFailover !== undefined) cols.push(['auto_failover', p.autoFailover ? 1 : 0]);
+    if (p.semiSync !== undefined) cols.push(['semi_sync', p.semiSync ? 1 : 0]);
+    if (p.quietPeriodSeconds !== undefined) cols.push(['quiet_period_s', p.quietPeriodSeconds]);
+    if (p.failoverAfterSeconds !== undefined) cols.push(['failover_after_s', p.failoverAfterSeconds]);
+    if (p.acknowledgeFailover) cols.push(['last_failover_acked', 1]);
+    if (cols.length) await this.pool.query(`UPDATE replication_sets SET ${cols.map(([k]) => `${k} = ?`).join(', ')} WHERE id = ?`, [...cols.map(([, v]) => v), setId]);
+  }
+
+  async recordAutomaticFailover(setId: string, operationId: string, at: Date): Promise<void> {
+    await this.pool.query('UPDATE replication_sets SET last_failover_at = ?, last_failover_op = ?, last_failover_acked = 0 WHERE id = ?', [at, operationId, setId]);
+  }
+
+  /** Records what was observed of the set's current members (one that left meanwhile is skipped). */
+  async store(setId: string, health: MemberHealth[]): Promise<void> {
+    if (health.length === 0) return;
+    const rows = health.map((h) => [h.instanceId, setId, JSON.stringify(h), new Date(h.observedAt), h.instanceId]);
+    for (const r of rows) {
+      await this.pool.query(
+        `INSERT INTO replication_health (instance_id, set_id, health, observed)
+           SELECT ?, ?, ?, ? FROM instances WHERE id = ? AND replication_set_id = ?
+         ON DUPLICATE KEY UPDATE set_id = VALUES(set_id), health = VALUES(health), observed = VALUES(observed)`,
+        [...r, setId],
+      );
+    }
+  }
+
+  /** The health of the set's current members only. */
+  async get(setId: string): Promise<MemberHealth[]> {
+    const [rows] = await this.pool.query<RowDataPacket[]>(
+      'SELECT h.health FROM replication_health h JOIN instances i ON i.id = h.instance_id AND i.replication_set_id = h.set_id WHERE h.set_id = ?',
+      [setId],
+    );
+    return rows.map((r) => (typeof r.health === 'string' ? JSON.parse(r.health) : r.health) as MemberHealth);
+  }
+
+  async forget(instanceIds: string[], db: Db = this.pool): Promise<void> {
+    if (instanceIds.length) await db.query('DELETE FROM replication_health WHERE instance_id IN (?)', [instanceIds]);
+  }
+}

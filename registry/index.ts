@@ -1,0 +1,38 @@
+// The registry: the control plane's record of instances and replication sets, one store
+// per concept. Every write is idempotent, so an activity retried after a crash finds its
+// own earlier effect instead of failing or duplicating it.
+import type { Pool } from 'mysql2/promise';
+import { AccountStore } from './accounts';
+import { createRegistryPool, type RegistryConnection } from './db';
+import { HealthStore } from './health';
+import { InstanceStore } from './instances';
+import { LockStore } from './locks';
+import { SetStore } from './sets';
+
+export class Registry {
+  readonly instances: InstanceStore;
+  readonly locks: LockStore;
+  readonly accounts: AccountStore;
+  readonly health: HealthStore;
+  readonly sets: SetStore;
+
+  constructor(readonly pool: Pool) {
+    this.instances = new InstanceStore(pool);
+    this.locks = new LockStore(pool);
+    this.accounts = new AccountStore(pool);
+    this.health = new HealthStore(pool);
+    this.sets = new SetStore(pool, this.accounts, this.health);
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+export const openRegistry = (c: RegistryConnection): Registry => new Registry(createRegistryPool(c));
+
+export { createRegistryPool, type RegistryConnection } from './db';
+export type { InstanceRecord, InstanceStatus } from './instances';
+export { newInstanceFromSpec, newReplicaRecord, type NewInstance } from '../lib/records';
+export type { ReplicationUser } from './accounts';
+export type { InstanceChange } from './instances';

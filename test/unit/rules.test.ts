@@ -1,0 +1,72 @@
+import { busy, check, checkEject, locksFor, refusalText, type Facts, type OperationType } from '../../lib/rules';
+import type { Topology } from '../../lib/topology';
+
+const free = { operationId: null, operationType: null };
+const held = (operationId: string, operationType: string) => ({ operationId, operationType });
+const set: Topology = { setId: 's', members: [{ id: 's', writable: true }, { id: 'a', writable: false }], links: [{ source: 's', replica: 'a' }] };
+
+/** Facts about instance `id` of the set above (or standalone), with overrides. */
+function facts(id: string, o: { status?: string; lock?: Facts['instance']['lock']; setLock?: Facts['setLock']; inSet?: boolean } = {}): Facts {
+  const inSet = o.inSet ?? true;
+  return {
+    instance: { id, status: o.status ?? 'ACTIVE', lock: o.lock ?? free, setId: inSet ? 's' : null },
+    ...(inSet ? { topology: set, setLock: o.setLock ?? free } : {}),
+  };
+}
+const limits = { maxReplicas: 10, maxDepth: 1 };
+
+describe('the rulebook', () => {
+  it.each<[string, OperationType, Facts, { count?: number; operationId?: string }, string | undefined, RegExp | undefined]>([
+    ['replicas of a standalone instance', 'createReplicas', facts('x', { inSet: false }), { count: 2 }, undefined, undefined],
+    ['more replicas of a source', 'createReplicas', facts('s'), { count: 2 }, undefined, undefined],
+    ['too many replicas', 'createReplicas', facts('s'), { count: 11 }, 'invalid', /^count: must be at most 10/],
+    ['replicas of a replica', 'createReplicas', facts('a'), {}, 'invalid', /^source: instance a is itself a replica of s/],
+    ['replicas of an instance still building', 'createReplicas', facts('x', { inSet: false, status: 'BUILD' }), {}, 'conflict', /is BUILD, not ACTIVE/],
+    ['replicas of a busy set', 'createReplicas', facts('s', { setLock: held('op-1', 'promoteToReplicaSource') }), {}, 'conflict', /set s is busy with operation op-1/],
+    ['replicas when the caller already holds the set (a retry)', 'createReplicas', facts('s', { setLock: held('op-1', 'createReplicas') }), { operationId: 'op-1' }, undefined, undefined],
+    ['detach a replica', 'detachReplica', facts('a'), {}, undefined, undefined],
+    ['detach a source', 'detachReplica', facts('s'), {}, 'invalid', /not a replica; there is nothing to detach/],
+    ['detach a standalone instance', 'detachReplica', facts('x', { inSet: false }), {}, 'invalid', /not a replica/],
+    ['promote a replica', 'promoteToReplicaSource', facts('a'), {}, undefined, undefined],
+    ['promote a source', 'promoteToReplicaSource', facts('s'), {}, 'invalid', /only a replica can be promoted/],
+    ['eject a replica', 'ejectReplicaSource', facts('a'), {}, 'invalid', /eject the source it replicates from \(s\)/],
+    ['eject a standalone instance', 'ejectReplicaSource', facts('x', { inSet: false }), {}, 'invalid', /nothing to eject/],
+    ['delete a source with replicas', 'deleteInstance', facts('s'), {}, 'invalid', /source of 1 replica\(s\); detach or delete them first/],
+    ['delete a replica', 'deleteInstance', facts('a'), {}, undefined, undefined],
+    ['delete a replica behind another delete', 'deleteInstance', facts('a', { setLock: held('delete-instance-b', 'deleteInstance') }), {}, 'wait', /busy with operation delete-instance-b/],
+    ['delete a replica during a promote', 'deleteInstance', facts('a', { setLock: held('p', 'promoteToReplicaSource') }), {}, 'conflict', /busy/],
+    ['delete an instance another operation holds', 'deleteInstance', facts('x', { inSet: false, lock: held('prov', 'provisionInstance') }), {}, 'conflict', /instance x is busy with operation prov/],
+    ['delete it again (the same delete)', 'deleteInstance', facts('x', { inSet: false, lock: held('d', 'deleteInstance') }), { operationId: 'd' }, undefined, undefined],
+  ])('%s', (_, type, f, a, kind, message) => {
+    const r = check(type, f, a, limits);
+    expect(r?.kind).toBe(kind);
+    if (message) expect(refusalText(r!)).toMatch(message);
+  });
+
+  it('a refusal names the field in the caller’s words', () => {
+    expect(refusalText(check('createReplicas', facts('s'), { count: 11 }, limits)!, { count: 'instance.replica_count' })).toMatch(/^instance\.replica_count: must be at most 10/);
+  });
+
+  it.each([
+    ['healthy by its probe', { sourceReachable: true, replicasLostSource: false }, false, /orchestrator reaches it/],
+    ['healthy by its replicas', { sourceReachable: false, replicasLostSource: false }, false, /still replicate from it/],
+    ['down', { sourceReachable: false, replicasLostSource: true }, false, undefined],
+    ['healthy but forced', { sourceReachable: true, replicasLostSource: false }, true, undefined],
+  ] as const)('eject of a source %s', (_, assessment, force, refused) => {
+    const r = checkEject(facts('s'), { assessment, force });
+    if (refused) expect(r).toMatchObject({ kind: 'healthy', message: expect.stringMatching(refused) });
+    else expect(r).toBeUndefined();
+  });
+
+  it('locks are the set first, then the instance', () => {
+    expect(locksFor('detachReplica', facts('a'))).toEqual({ set: 's', instance: true });
+    expect(locksFor('deleteInstance', facts('a'))).toEqual({ set: 's', instance: true });
+    expect(locksFor('deleteInstance', facts('x', { inSet: false }))).toEqual({ set: null, instance: true });
+    expect(locksFor('createReplicas', facts('x', { inSet: false }))).toEqual({ set: 'x', instance: false });
+    expect(locksFor('promoteToReplicaSource', facts('a'))).toEqual({ set: 's', instance: false });
+  });
+
+  it('busy ignores the caller’s own locks', () => {
+    expect(busy(facts('a', { lock: held('op', 'detachReplica'), setLock: held('op', 'detachReplica') }), { id: 'op', type: 'detachReplica' })).toBeUndefined();
+  });
+});

@@ -1,0 +1,85 @@
+import { applyTransition, depthOf, roleOf, sourceOf, subtreeOf, TopologyError, validateTopology, type Topology, type Transition } from '../../lib/topology';
+
+// Builders: a set from a compact picture. star('s', ['a', 'b']) is s <- a, s <- b.
+const member = (id: string, writable = false) => ({ id, writable });
+function star(source: string, replicas: string[], extra: Partial<Topology> = {}): Topology {
+  return { setId: 'set', members: [member(source, true), ...replicas.map((r) => member(r))], links: replicas.map((r) => ({ source, replica: r })), ...extra };
+}
+/** s <- a <- b: a chain (a cascade) of the given members. */
+function chain(...ids: string[]): Topology {
+  return { setId: 'set', members: ids.map((id, i) => member(id, i === 0)), links: ids.slice(1).map((id, i) => ({ source: ids[i]!, replica: id })) };
+}
+const coMasters = (): Topology => ({
+  setId: 'set',
+  members: [member('a', true), member('b'), member('r')],
+  links: [{ source: 'a', replica: 'b' }, { source: 'b', replica: 'a' }, { source: 'a', replica: 'r' }],
+  coMasters: ['a', 'b'],
+});
+
+describe('roles come from the links', () => {
+  it.each([
+    ['source of a star', star('s', ['a']), 's', 'source'],
+    ['replica of a star', star('s', ['a']), 'a', 'replica'],
+    ['middle of a chain', chain('s', 'a', 'b'), 'a', 'relay'],
+    ['end of a chain', chain('s', 'a', 'b'), 'b', 'replica'],
+    ['side of a pair', coMasters(), 'b', 'co-master'],
+  ] as const)('%s', (_, t, id, role) => expect(roleOf(t, id)).toBe(role));
+
+  it('the source of a pair is its writable side; depth and subtree follow the links', () => {
+    expect(sourceOf(coMasters())).toBe('a');
+    expect(depthOf(chain('s', 'a', 'b'), 'b')).toBe(2);
+    expect(subtreeOf(chain('s', 'a', 'b', 'c'), 'a')).toEqual(['b', 'c']);
+  });
+});
+
+describe('validateTopology', () => {
+  it.each([
+    ['a star', star('s', ['a', 'b']), 1, []],
+    ['a chain within the depth limit', chain('s', 'a', 'b'), 2, []],
+    ['a declared co-master pair with a replica', coMasters(), 1, []],
+  ] as const)('accepts %s', (_, t, maxDepth, problems) => expect(validateTopology(t, { maxDepth })).toEqual(problems));
+
+  it.each([
+    ['a chain deeper than the limit', chain('s', 'a', 'b'), 1, /b is 2 links from the source; at most 1/],
+    ['two sources', { ...star('s', ['a']), members: [member('s', true), member('a'), member('x', true)] }, 1, /exactly one source \(found s, x\)/],
+    ['a read-only source', { ...star('s', ['a']), members: [member('s'), member('a')] }, 1, /source s does not take writes/],
+    ['an undeclared cycle', { setId: 'set', members: [member('s', true), member('a'), member('b')], links: [{ source: 's', replica: 'a' }, { source: 'a', replica: 'b' }, { source: 'b', replica: 'a' }] }, 3, /replicates from more than one member/],
+    ['a link to a stranger', { ...star('s', ['a']), links: [{ source: 'x', replica: 'a' }] }, 1, /outside the set/],
+    ['a pair with two writable sides', { ...coMasters(), members: [member('a', true), member('b', true), member('r')] }, 1, /exactly one co-master takes writes \(2 do\)/],
+    ['a pair that does not replicate both ways', { ...coMasters(), links: [{ source: 'a', replica: 'b' }, { source: 'a', replica: 'r' }] }, 1, /must replicate from each other/],
+    ['a lone member', { setId: 'set', members: [member('s', true)], links: [] }, 1, /at least two members/],
+  ] as const)('refuses %s', (_, t, maxDepth, problem) => expect(validateTopology(t as Topology, { maxDepth }).join('; ')).toMatch(problem));
+});
+
+describe('transitions', () => {
+  const cases: [string, Topology, Transition, Topology][] = [
+    ['add a replica', star('s', ['a']), { kind: 'add-replica', replicaId: 'b', sourceId: 's', writable: false }, star('s', ['a', 'b'])],
+    ['add it again (a retry)', star('s', ['a']), { kind: 'add-replica', replicaId: 'a', sourceId: 's', writable: false }, star('s', ['a'])],
+    ['remove a replica', star('s', ['a', 'b']), { kind: 'remove-member', instanceId: 'a' }, star('s', ['b'])],
+    ['remove the last replica (the set is then alone)', star('s', ['a']), { kind: 'remove-member', instanceId: 'a' }, { setId: 'set', members: [member('s', true)], links: [] }],
+    ['remove someone who left already', star('s', ['a']), { kind: 'remove-member', instanceId: 'z' }, star('s', ['a'])],
+    [
+      'promote: the former source follows the new one, read-only',
+      star('s', ['a', 'b']),
+      { kind: 'promote', newSourceId: 'a' },
+      { setId: 'set', members: [member('s'), member('a', true), member('b')], links: [{ source: 'a', replica: 's' }, { source: 'a', replica: 'b' }] },
+    ],
+    ['eject: the former source leaves', star('s', ['a', 'b']), { kind: 'eject', newSourceId: 'b' }, { setId: 'set', members: [member('a'), member('b', true)], links: [{ source: 'b', replica: 'a' }] }],
+  ];
+  it.each(cases)('%s', (_, before, tr, after) => expect(applyTransition(before, tr)).toEqual(after));
+
+  it('removing a relay moves its replicas up to its own source', () => {
+    expect(applyTransition(chain('s', 'a', 'b'), { kind: 'remove-member', instanceId: 'a' }, { maxDepth: 2 }).links).toEqual([{ source: 's', replica: 'b' }]);
+  });
+
+  it.each([
+    ['a replica of a replica beyond the depth limit', star('s', ['a']), { kind: 'add-replica', replicaId: 'b', sourceId: 'a', writable: false }, /b is 2 links from the source/],
+    ['a member that is already elsewhere', chain('s', 'a', 'b'), { kind: 'add-replica', replicaId: 'b', sourceId: 's', writable: false }, /already a member/],
+    ['removing the source', star('s', ['a']), { kind: 'remove-member', instanceId: 's' }, /is the source of set set; promote or eject first/],
+    ['promoting the source', star('s', ['a']), { kind: 'promote', newSourceId: 's' }, /not a replica of set set/],
+    ['promoting a stranger', star('s', ['a']), { kind: 'eject', newSourceId: 'z' }, /not a replica of set set/],
+  ] as const)('refuses %s, naming why', (_, before, tr, why) => {
+    expect(() => applyTransition(before, tr as Transition, { maxDepth: 1 })).toThrow(TopologyError);
+    expect(() => applyTransition(before, tr as Transition, { maxDepth: 1 })).toThrow(why);
+  });
+});
