@@ -5,8 +5,9 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { ComputeActivities } from '../../activities/compute/activities';
 import type { GuestActivities } from '../../activities/guest/activities';
 import type { ReplicaStatus, ReplicationActivities } from '../../activities/guest/replication';
-import type { InstanceSummary, RegistryActivities } from '../../activities/registry/activities';
-import { replicationUserName } from '../../activities/registry/activities';
+import type { RegistryActivities } from '../../activities/registry/activities';
+import { replicationUserName } from '../../lib/names';
+import { fakeRegistryActivities } from './fake-registry';
 import type { SnapshotActivities } from '../../activities/snapshots/activities';
 import { ErrorType } from '../../lib/errors';
 import type { MemberHealth, ReplicationSettings } from '../../lib/schemas';
@@ -18,6 +19,7 @@ export interface FakeInstance {
   status: string;
   fault?: string | null;
   lock: string | null;
+  lockType?: string | null;
   novaServerId: string | null;
   address: string | null;
   replicaOf: string | null;
@@ -28,7 +30,9 @@ export interface FakeInstance {
 export interface FakeWorld {
   instances: Map<string, FakeInstance>;
   servers: Map<string, { name: string; status: string }>;
+  /** Replication sets that exist, and the operation holding each one's lock. */
   sets: Map<string, string | null>;
+  setLockTypes: Map<string, string | null>;
   credentials: Map<string, { userName: string; sealedPassword: string }>;
   /** Replication accounts per Nova server (the source's mysql.user). */
   accounts: Map<string, Set<string>>;
@@ -83,6 +87,7 @@ export function newWorld(): FakeWorld {
     instances: new Map(),
     servers: new Map(),
     sets: new Map(),
+    setLockTypes: new Map(),
     credentials: new Map(),
     accounts: new Map(),
     snapshots: new Set(),
@@ -105,6 +110,7 @@ export function seedSource(w: FakeWorld, id: string, prefix: string, projectId =
 export function seedSet(w: FakeWorld, prefix: string, replicas = 2): { source: FakeInstance; replicas: FakeInstance[] } {
   const source = seedSource(w, `00000000-0000-4000-8000-${prefix.slice(-8).padStart(12, '0')}`, prefix);
   source.setId = source.id;
+  w.sets.set(source.id, null);
   const made = Array.from({ length: replicas }, (_, i) => {
     const id = `00000000-0000-4000-8000-${String(i + 1).padStart(4, '0')}${prefix.slice(-8)}`;
     const r: FakeInstance = { id, projectId: source.projectId, name: `master-replica-${i + 1}`, status: 'ACTIVE', lock: null, novaServerId: `${prefix}-${i + 1}`, address: `127.0.2.${i + 1}`, replicaOf: source.id, setId: source.id, readOnly: true };
@@ -116,61 +122,12 @@ export function seedSet(w: FakeWorld, prefix: string, replicas = 2): { source: F
   return { source, replicas: made };
 }
 
-const summary = (w: FakeWorld, i: FakeInstance): InstanceSummary => ({
-  id: i.id,
-  projectId: i.projectId,
-  name: i.name,
-  status: i.status as InstanceSummary['status'],
-  novaServerId: i.novaServerId,
-  mysqlServerId: null,
-  address: i.address,
-  port: 3306,
-  flavorId: '1',
-  volumeSize: 1,
-  availabilityZone: 'az1',
-  replicaOf: i.replicaOf,
-  replicationSetId: i.setId,
-  replicas: [...w.instances.values()].filter((x) => x.replicaOf === i.id).map((x) => x.id),
-});
-
 const fail = (message: string, type: string) => ApplicationFailure.nonRetryable(message, type);
 
 export function fakeControlActivities(w: FakeWorld, serverIdPrefix: string): ComputeActivities & RegistryActivities & SnapshotActivities {
   let n = 0;
-  let nextMysqlId = 101;
-  const get = (id: string) => {
-    const i = w.instances.get(id);
-    if (!i) throw fail(`instance ${id} not found`, ErrorType.NotFound);
-    return i;
-  };
-  const releaseSet = (setId: string, operationId: string) => {
-    if (w.sets.get(setId) === operationId) w.sets.set(setId, null);
-  };
-  const discardUnbuilt = (ids: string[]) => {
-    let removed = 0;
-    for (const id of ids) {
-      const i = w.instances.get(id);
-      if (i && i.status === 'BUILD' && !i.novaServerId) {
-        w.instances.delete(id);
-        removed++;
-      }
-    }
-    return removed;
-  };
-  const view = (source: FakeInstance) => ({
-    setId: source.setId ?? source.id,
-    projectId: source.projectId,
-    source: summary(w, source),
-    replicas: [...w.instances.values()].filter((i) => i.replicaOf === source.id).map((i) => summary(w, i)),
-    settings: { ...w.settings },
-    lock: { operationId: w.sets.get(source.setId ?? source.id) ?? null, operationType: null },
-  });
-  const lockSet = (setId: string, op: string) => {
-    const held = w.sets.get(setId);
-    if (held && held !== op) throw fail(`replication set ${setId} is busy with operation ${held}`, ErrorType.OperationConflict);
-    w.sets.set(setId, op);
-  };
   return {
+    ...fakeRegistryActivities(w),
     async getFlavor(id) {
       w.calls.push('getFlavor');
       if (id === '999') throw fail(`flavorRef: flavor "${id}" does not exist`, ErrorType.InvalidInput);
@@ -203,110 +160,6 @@ export function fakeControlActivities(w: FakeWorld, serverIdPrefix: string): Com
       }
       return count;
     },
-    async registerInstance({ spec, operationId }) {
-      w.calls.push('registerInstance');
-      if (!w.instances.has(spec.instanceId)) {
-        w.instances.set(spec.instanceId, { id: spec.instanceId, projectId: spec.projectId, name: spec.name, status: 'BUILD', lock: operationId, novaServerId: null, address: null, replicaOf: null, setId: null, readOnly: false });
-      }
-      return summary(w, get(spec.instanceId));
-    },
-    async lockInstance({ instanceId, projectId, operationId, operationType }) {
-      w.calls.push('lockInstance');
-      const i = w.instances.get(instanceId);
-      if (!i || i.projectId !== projectId) throw fail(`instance ${instanceId} not found`, ErrorType.NotFound);
-      if (operationType === 'deleteInstance' && summary(w, i).replicas.length) throw fail('detach or delete its replicas first', ErrorType.InvalidInput);
-      if (i.lock && i.lock !== operationId) throw fail(`busy with ${i.lock}`, ErrorType.OperationConflict);
-      i.lock = operationId;
-      if (operationType === 'deleteInstance' && i.replicaOf && i.setId) {
-        try {
-          lockSet(i.setId, operationId);
-        } catch (err) {
-          i.lock = null; // both locks or neither, as the registry does
-          throw err;
-        }
-      }
-      return summary(w, i);
-    },
-    async releaseInstance({ instanceId, operationId }) {
-      w.calls.push('releaseInstance');
-      const i = w.instances.get(instanceId);
-      if (i && i.lock === operationId) i.lock = null;
-    },
-    async allocateServerId() {
-      w.calls.push('allocateServerId');
-      return nextMysqlId++;
-    },
-    async recordServer({ instanceId, novaServerId, address }) {
-      w.calls.push('recordServer');
-      Object.assign(get(instanceId), { novaServerId, address });
-    },
-    async setInstanceStatus({ instanceId, status, fault, releaseOperationId }) {
-      w.calls.push(`setInstanceStatus:${status}`);
-      const i = get(instanceId);
-      i.status = status;
-      if (fault !== undefined) i.fault = fault;
-      if (releaseOperationId && i.lock === releaseOperationId) i.lock = null;
-    },
-    async removeInstance(instanceId) {
-      w.calls.push('removeInstance');
-      w.instances.delete(instanceId);
-    },
-    async beginReplicas({ sourceId, projectId, count, operationId }) {
-      w.calls.push('beginReplicas');
-      const src = w.instances.get(sourceId);
-      if (!src || src.projectId !== projectId) throw fail(`sourceInstanceId: instance ${sourceId} not found`, ErrorType.NotFound);
-      if (src.replicaOf) throw fail(`sourceInstanceId: instance ${sourceId} is itself a replica of ${src.replicaOf}`, ErrorType.InvalidInput);
-      if (count > (w.maxReplicas ?? 10)) throw fail(`count: must be at most ${w.maxReplicas ?? 10}`, ErrorType.InvalidInput);
-      src.setId ??= src.id;
-      lockSet(src.setId, operationId);
-      return summary(w, src);
-    },
-    async registerReplica(input) {
-      w.calls.push('registerReplica');
-      if (!w.instances.has(input.replicaId)) {
-        w.instances.set(input.replicaId, { id: input.replicaId, projectId: input.projectId, name: input.name, status: 'BUILD', lock: input.operationId, novaServerId: null, address: null, replicaOf: input.sourceId, setId: input.setId, readOnly: input.readOnly });
-      }
-      return summary(w, get(input.replicaId));
-    },
-    async replicationCredential({ replicaId }) {
-      w.calls.push('replicationCredential');
-      if (!w.credentials.has(replicaId)) w.credentials.set(replicaId, { userName: replicationUserName(replicaId), sealedPassword: 'v1.aaaa.bbbb.cccc' });
-      return w.credentials.get(replicaId)!;
-    },
-    async removeFailedReplica(replicaId) {
-      w.calls.push('removeFailedReplica');
-      w.credentials.delete(replicaId);
-      w.instances.delete(replicaId);
-    },
-    async discardUnbuiltReplicas(ids) {
-      return discardUnbuilt(ids);
-    },
-    async releaseSet({ setId, operationId }) {
-      w.calls.push('releaseSet');
-      releaseSet(setId, operationId);
-    },
-    async finishReplicas({ replicaIds, setId, operationId }) {
-      w.calls.push('finishReplicas');
-      if (w.slowFinishMs) await new Promise((r) => setTimeout(r, w.slowFinishMs));
-      if (w.failFinish) throw fail('registry unreachable', 'RegistryUnreachable');
-      discardUnbuilt(replicaIds);
-      releaseSet(setId, operationId);
-    },
-    async beginDetach({ instanceId, projectId, operationId }) {
-      w.calls.push('beginDetach');
-      const r = w.instances.get(instanceId);
-      if (!r || r.projectId !== projectId) throw fail(`instance ${instanceId} not found`, ErrorType.NotFound);
-      if (!r.replicaOf || !r.setId) throw fail(`instance ${instanceId} is not a replica; there is nothing to detach`, ErrorType.InvalidInput);
-      lockSet(r.setId, operationId);
-      if (r.lock && r.lock !== operationId) throw fail(`busy with ${r.lock}`, ErrorType.OperationConflict);
-      r.lock = operationId;
-      return { replica: summary(w, r), source: summary(w, get(r.replicaOf)), userName: w.credentials.get(r.id)?.userName ?? replicationUserName(r.id) };
-    },
-    async finishDetach({ instanceId }) {
-      w.calls.push('finishDetach');
-      Object.assign(get(instanceId), { replicaOf: null, setId: null, readOnly: false });
-      w.credentials.delete(instanceId);
-    },
     async probeMembers(targets) {
       w.calls.push('probeMembers');
       return Object.fromEntries(targets.map((t) => [t.instanceId, { reachable: !w.down.has(t.instanceId) }]));
@@ -317,46 +170,6 @@ export function fakeControlActivities(w: FakeWorld, serverIdPrefix: string): Com
       const alreadyOff = !s || s.status === 'SHUTOFF';
       if (s) s.status = 'SHUTOFF';
       return { alreadyOff };
-    },
-    async beginSetChange({ instanceId, projectId, operationId, operationType }) {
-      w.calls.push('beginSetChange');
-      const rec = w.instances.get(instanceId);
-      if (!rec || rec.projectId !== projectId) throw fail(`instance ${instanceId} not found`, ErrorType.NotFound);
-      const promote = operationType === 'promoteToReplicaSource';
-      if (promote && !rec.replicaOf) throw fail(`instance ${instanceId} is not a replica; only a replica can be promoted`, ErrorType.InvalidInput);
-      if (!promote && (rec.replicaOf || !summary(w, rec).replicas.length)) throw fail(`instance ${instanceId} has no replicas to fail over to`, ErrorType.InvalidInput);
-      const source = get(promote ? rec.replicaOf! : rec.id);
-      lockSet(source.setId!, operationId);
-      return view(source);
-    },
-    async describeSet(setId) {
-      const source = [...w.instances.values()].find((i) => i.setId === setId && !i.replicaOf);
-      const described = source ? view(source) : undefined;
-      w.calls.push(`describeSet:${described?.lock.operationId ? 'busy' : 'free'}`);
-      return described;
-    },
-    async applyNewSource({ newSourceId, formerSourceId, formerSource, fault }) {
-      w.calls.push('applyNewSource');
-      const setId = get(formerSourceId).setId;
-      for (const i of w.instances.values()) if (i.setId === setId && i.id !== newSourceId && i.id !== formerSourceId) i.replicaOf = newSourceId;
-      Object.assign(get(newSourceId), { replicaOf: null, readOnly: false });
-      if (formerSource === 'replica') Object.assign(get(formerSourceId), { replicaOf: newSourceId, readOnly: true });
-      else Object.assign(get(formerSourceId), { replicaOf: null, setId: null, status: 'ERROR', fault });
-      w.credentials.delete(newSourceId);
-    },
-    async storeHealth({ health }) {
-      w.calls.push('storeHealth');
-      w.health = health;
-    },
-    async recordAutomaticFailover({ operationId }) {
-      w.calls.push('recordAutomaticFailover');
-      w.settings.lastFailoverAt = new Date().toISOString();
-      w.settings.lastFailoverOperation = operationId;
-      w.settings.lastFailoverAcknowledged = false;
-    },
-    async updateSettings({ patch }) {
-      Object.assign(w.settings, patch);
-      return w.settings;
     },
     async deleteSnapshot(snapshotId) {
       w.calls.push('deleteSnapshot');

@@ -1,0 +1,215 @@
+// The registry activities over the in-memory world, for workflow tests and recording
+// histories. It asks the same rulebook (lib/rules.ts) and applies the same topology
+// transitions (lib/topology.ts) as the real registry, so the two cannot disagree.
+import { ApplicationFailure } from '@temporalio/common';
+import { refusalFailure } from '../../activities/registry/operations';
+import type { InstanceSummary, RegistryActivities, SetView } from '../../activities/registry/activities';
+import { ErrorType } from '../../lib/errors';
+import { replicationUserName } from '../../lib/names';
+import { busy, check, locksFor, type Facts } from '../../lib/rules';
+import { applyTransition, roleOf, sourceOf, TopologyError, type Topology } from '../../lib/topology';
+import type { FakeInstance, FakeWorld } from './fake-activities';
+
+const fail = (message: string, type: string) => ApplicationFailure.nonRetryable(message, type);
+
+export function topologyOf(w: FakeWorld, setId: string): Topology {
+  const members = [...w.instances.values()].filter((i) => i.setId === setId);
+  return {
+    setId,
+    members: members.map((m) => ({ id: m.id, writable: !m.readOnly })),
+    links: members.filter((m) => m.replicaOf).map((m) => ({ source: m.replicaOf!, replica: m.id })),
+  };
+}
+
+export function summary(w: FakeWorld, i: FakeInstance): InstanceSummary {
+  return {
+    id: i.id,
+    projectId: i.projectId,
+    name: i.name,
+    status: i.status as InstanceSummary['status'],
+    novaServerId: i.novaServerId,
+    mysqlServerId: null,
+    address: i.address,
+    port: 3306,
+    flavorId: '1',
+    volumeSize: 1,
+    availabilityZone: 'az1',
+    replicaOf: i.replicaOf,
+    replicationSetId: i.setId,
+    replicas: [...w.instances.values()].filter((x) => x.replicaOf === i.id).map((x) => x.id),
+  };
+}
+
+export function fakeRegistryActivities(w: FakeWorld): RegistryActivities {
+  let nextMysqlId = 101;
+  const limits = () => ({ maxReplicas: w.maxReplicas ?? 10, maxDepth: 1 });
+  const get = (id: string) => {
+    const i = w.instances.get(id);
+    if (!i) throw fail(`instance ${id} not found`, ErrorType.NotFound);
+    return i;
+  };
+  const lockOf = (setId: string | null) => ({ operationId: setId ? (w.sets.get(setId) ?? null) : null, operationType: setId ? (w.setLockTypes.get(setId) ?? null) : null });
+  const facts = (i: FakeInstance): Facts => ({
+    instance: { id: i.id, status: i.status, lock: { operationId: i.lock, operationType: i.lockType ?? null }, setId: i.setId },
+    ...(i.setId && w.sets.has(i.setId) ? { topology: topologyOf(w, i.setId), setLock: lockOf(i.setId) } : {}),
+  });
+  const view = (setId: string): SetView | undefined => {
+    const t = topologyOf(w, setId);
+    const source = w.instances.get(sourceOf(t) ?? '');
+    if (!source) return undefined;
+    return {
+      setId,
+      projectId: source.projectId,
+      topology: t,
+      source: summary(w, source),
+      replicas: t.members.filter((m) => m.id !== source.id).map((m) => summary(w, get(m.id))),
+      roles: Object.fromEntries(t.members.map((m) => [m.id, roleOf(t, m.id)])),
+      settings: { ...w.settings },
+      lock: lockOf(setId),
+    };
+  };
+  const dissolveIfAlone = (setId: string) => {
+    const t = topologyOf(w, setId);
+    if (t.members.length > 1 || w.sets.get(setId)) return;
+    for (const m of t.members) get(m.id).setId = null;
+    w.sets.delete(setId);
+  };
+  const transition = (setId: string, tr: Parameters<RegistryActivities['applyTransition']>[0]['transition'], fault?: string) => {
+    const before = topologyOf(w, setId);
+    let after: Topology;
+    try {
+      after = applyTransition(before, tr, limits());
+    } catch (err) {
+      if (err instanceof TopologyError) throw fail(`set ${setId}: ${err.message}`, ErrorType.InvalidInput);
+      throw err;
+    }
+    const stays = new Map(after.members.map((m) => [m.id, m]));
+    for (const m of before.members.concat(after.members)) {
+      const i = get(m.id);
+      const next = stays.get(m.id);
+      if (next) Object.assign(i, { setId, readOnly: !next.writable, replicaOf: after.links.find((l) => l.replica === m.id)?.source ?? null });
+      else if (tr.kind === 'eject') Object.assign(i, { setId: null, replicaOf: null, readOnly: true, status: 'ERROR', fault });
+      else {
+        Object.assign(i, { setId: null, replicaOf: null, readOnly: false });
+        w.credentials.delete(i.id);
+      }
+    }
+    if (tr.kind === 'promote' || tr.kind === 'eject') w.credentials.delete(tr.newSourceId);
+  };
+
+  return {
+    async beginOperation({ operation, projectId, instanceId, count }) {
+      w.calls.push(`beginOperation:${operation.type}`);
+      const i = w.instances.get(instanceId);
+      if (!i || i.projectId !== projectId) throw fail(`instance ${instanceId} not found`, ErrorType.NotFound);
+      const args = { operationId: operation.id, count };
+      const refused = check(operation.type, facts(i), args, limits());
+      if (refused) throw refusalFailure(refused);
+      const want = locksFor(operation.type, facts(i));
+      if (operation.type === 'createReplicas' && !i.setId) {
+        i.setId = i.id;
+        w.sets.set(i.id, null);
+      }
+      const setId = operation.type === 'createReplicas' ? i.setId : want.set;
+      if (setId) {
+        const held = busy({ ...facts(i), instance: { ...facts(i).instance, lock: { operationId: null, operationType: null } } }, operation);
+        if (held) {
+          if (operation.type === 'createReplicas') dissolveIfAlone(setId);
+          throw refusalFailure(held);
+        }
+        w.sets.set(setId, operation.id);
+        w.setLockTypes.set(setId, operation.type);
+      }
+      if (want.instance) {
+        if (i.lock && i.lock !== operation.id) {
+          if (setId) w.sets.set(setId, null); // both locks or neither, as the registry does
+          throw fail(`instance ${i.id} is busy with operation ${i.lock}`, ErrorType.OperationConflict);
+        }
+        i.lock = operation.id;
+        i.lockType = operation.type;
+      }
+      return { instance: summary(w, i), ...(setId ? { set: view(setId) } : {}) };
+    },
+    async endOperation({ operationId, instanceId, setId, discardUnbuilt }) {
+      w.calls.push('endOperation');
+      if (w.slowFinishMs && discardUnbuilt) await new Promise((r) => setTimeout(r, w.slowFinishMs));
+      if (w.failFinish && discardUnbuilt) throw fail('registry unreachable', 'RegistryUnreachable');
+      for (const id of discardUnbuilt ?? []) {
+        const i = w.instances.get(id);
+        if (i && i.status === 'BUILD' && !i.novaServerId) w.instances.delete(id);
+      }
+      const i = instanceId ? w.instances.get(instanceId) : undefined;
+      if (i && i.lock === operationId) i.lock = null;
+      if (setId && w.sets.get(setId) === operationId) w.sets.set(setId, null);
+      if (setId) dissolveIfAlone(setId);
+    },
+    async recordInstance({ record, setId }) {
+      w.calls.push(`recordInstance:${record.operationType}`);
+      const existing = w.instances.get(record.id);
+      if (existing && existing.projectId !== record.projectId) throw fail(`instanceId: ${record.id} belongs to another project`, ErrorType.InvalidInput);
+      if (!existing) {
+        w.instances.set(record.id, {
+          id: record.id,
+          projectId: record.projectId,
+          name: record.name,
+          status: 'BUILD',
+          lock: record.operationId,
+          lockType: record.operationType,
+          novaServerId: null,
+          address: null,
+          replicaOf: record.replicaOf ?? null,
+          setId: null,
+          readOnly: record.readOnly ?? false,
+        });
+      }
+      if (setId && record.replicaOf) transition(setId, { kind: 'add-replica', replicaId: record.id, sourceId: record.replicaOf, writable: !record.readOnly });
+      return summary(w, get(record.id));
+    },
+    async updateInstance({ instanceId, releaseOperationId, ...change }) {
+      w.calls.push(change.status ? `updateInstance:${change.status}` : 'updateInstance');
+      const i = get(instanceId);
+      if (change.status) i.status = change.status;
+      if (change.fault !== undefined) i.fault = change.fault;
+      if (change.novaServerId !== undefined) i.novaServerId = change.novaServerId;
+      if (change.address !== undefined) i.address = change.address;
+      if (releaseOperationId && i.lock === releaseOperationId) i.lock = null;
+    },
+    async forgetInstance(instanceId) {
+      w.calls.push('forgetInstance');
+      w.credentials.delete(instanceId);
+      w.instances.delete(instanceId);
+    },
+    async allocateServerId() {
+      w.calls.push('allocateServerId');
+      return nextMysqlId++;
+    },
+    async replicationCredential({ replicaId }) {
+      w.calls.push('replicationCredential');
+      if (!w.credentials.has(replicaId)) w.credentials.set(replicaId, { userName: replicationUserName(replicaId), sealedPassword: 'v1.aaaa.bbbb.cccc' });
+      return w.credentials.get(replicaId)!;
+    },
+    async describeSet(setId) {
+      const described = w.sets.has(setId) ? view(setId) : undefined;
+      w.calls.push(`describeSet:${described?.lock.operationId ? 'busy' : 'free'}`);
+      return described;
+    },
+    async applyTransition({ setId, transition: tr, fault }) {
+      w.calls.push(`applyTransition:${tr.kind}`);
+      transition(setId, tr, fault);
+    },
+    async recordHealth({ health }) {
+      w.calls.push('recordHealth');
+      w.health = health;
+    },
+    async recordAutomaticFailover({ operationId }) {
+      w.calls.push('recordAutomaticFailover');
+      w.settings.lastFailoverAt = new Date().toISOString();
+      w.settings.lastFailoverOperation = operationId;
+      w.settings.lastFailoverAcknowledged = false;
+    },
+    async updateSettings({ patch }) {
+      Object.assign(w.settings, patch);
+      return w.settings;
+    },
+  };
+}
