@@ -1,6 +1,7 @@
 // Replication sets and their links, read and written as one Topology (lib/topology.ts).
 // A change is a transition: read the set under a row lock, apply the pure transition,
 // write the difference, all in one transaction.
+import { randomUUID } from 'node:crypto';
 import type { Pool, PoolConnection, RowDataPacket } from 'mysql2/promise';
 import { applyTransition, type Topology, type TopologyLimits, type Transition } from '../lib/topology';
 import type { AccountStore } from './accounts';
@@ -20,13 +21,18 @@ export class SetStore {
     private readonly health: HealthStore,
   ) {}
 
-  /** The set of a source is named after the source that founded it; creating it twice is a no-op. */
+  /**
+   * The set of a source is named after the source that founded it; creating it twice is a
+   * no-op. A source that left the set it founded (promoted over, then detached) founds a new
+   * one under a new name: the old set lives on without it.
+   */
   async ensure(sourceId: string, projectId: string): Promise<string> {
     return inTransaction(this.pool, async (conn) => {
       const [rows] = await conn.query<RowDataPacket[]>('SELECT replication_set_id FROM instances WHERE id = ? FOR UPDATE', [sourceId]);
       let setId = rows[0]?.replication_set_id as string | null;
       if (!setId) {
-        setId = sourceId;
+        const [taken] = await conn.query<RowDataPacket[]>('SELECT 1 FROM replication_sets WHERE id = ?', [sourceId]);
+        setId = taken.length ? randomUUID() : sourceId;
         await conn.query('INSERT IGNORE INTO replication_sets (id, project_id) VALUES (?, ?)', [setId, projectId]);
         await conn.query('UPDATE instances SET replication_set_id = ? WHERE id = ?', [setId, sourceId]);
       }

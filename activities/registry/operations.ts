@@ -36,6 +36,9 @@ export function refusalFailure(r: Refusal): ApplicationFailure {
   return r.kind === 'wait' ? ApplicationFailure.retryable(message, type) : ApplicationFailure.nonRetryable(message, type);
 }
 
+/** A lock its holder let go (or whose row went) between the failed take and the read of who held it: asking again will do. */
+const changedHands = (what: string): ApplicationFailure => ApplicationFailure.retryable(`the lock of ${what} changed hands while it was asked for; try again`);
+
 export function createOperationActivities(registry: Registry, limits: Limits) {
   const { instances, locks, sets } = registry;
 
@@ -69,13 +72,20 @@ export function createOperationActivities(registry: Registry, limits: Limits) {
         if (!got.acquired) {
           if (operation.type === 'createReplicas') await sets.dissolveIfAlone(setId);
           const setLock = { operationId: got.heldBy, operationType: got.type };
-          throw await give(busy({ instance: { id: rec.id, status: rec.status, lock: { operationId: null, operationType: null }, setId }, setLock }, operation)!);
+          const refusal = busy({ instance: { id: rec.id, status: rec.status, lock: { operationId: null, operationType: null }, setId }, setLock }, operation);
+          throw refusal ? await give(refusal) : changedHands(`replication set ${setId}`);
         }
         taken.setId = setId;
       }
       if (want.instance) {
         const got = await locks.acquire('instance', rec.id, operation.id, operation.type);
-        if (!got.acquired) throw await give({ kind: 'conflict', message: `instance ${rec.id} is busy with operation ${got.heldBy} (${got.type})`, operation: got.heldBy ?? undefined });
+        if (!got.acquired) {
+          if (!got.heldBy) {
+            await end(taken);
+            throw changedHands(`instance ${rec.id}`);
+          }
+          throw await give({ kind: 'conflict', message: `instance ${rec.id} is busy with operation ${got.heldBy} (${got.type})`, operation: got.heldBy });
+        }
         taken.instanceId = rec.id;
       }
       // Under the locks: what was checked may have changed since.
