@@ -13,7 +13,14 @@ export function listMigrations(dir = MIGRATIONS_DIR): { version: number; name: s
     .map((f) => ({ version: Number(f.slice(0, 3)), name: f, sql: readFileSync(path.join(dir, f), 'utf8') }));
 }
 
-export async function migrate(pool: Pool): Promise<string[]> {
+export interface MigrateOptions {
+  /** Where the NNN_name.sql files are (this folder's migrations/ by default). */
+  dir?: string;
+  /** Apply versions up to and including this one only (a test of a later migration over older data). */
+  upTo?: number;
+}
+
+export async function migrate(pool: Pool, opts: MigrateOptions = {}): Promise<string[]> {
   const conn = await pool.getConnection();
   const applied: string[] = [];
   try {
@@ -23,8 +30,8 @@ export async function migrate(pool: Pool): Promise<string[]> {
     );
     const [rows] = await conn.query<RowDataPacket[]>('SELECT version FROM schema_migrations');
     const done = new Set(rows.map((r) => Number(r.version)));
-    for (const m of listMigrations()) {
-      if (done.has(m.version)) continue;
+    for (const m of listMigrations(opts.dir)) {
+      if (done.has(m.version) || (opts.upTo !== undefined && m.version > opts.upTo)) continue;
       // DDL commits implicitly in MariaDB, so each statement runs on its own.
       for (const stmt of m.sql.split(/;\s*$/m).map((s) => s.trim()).filter((s) => s && !/^(--[^\n]*\n?)+$/.test(s))) {
         await conn.query(stmt);

@@ -51,7 +51,9 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     extraEnv: opts.extraEnv,
     log: (part, line) => appendFileSync(logFile, `[${part}] ${line}\n`),
   });
-  const connection = await Connection.connect({ address: stack.env.TEMPORAL_ADDRESS });
+  // Without Temporal (a registry-only stack) the client connects lazily, i.e. never.
+  const wantsTemporal = !opts.parts || opts.parts.includes('temporal');
+  const connection = wantsTemporal ? await Connection.connect({ address: stack.env.TEMPORAL_ADDRESS }) : Connection.lazy({ address: stack.env.TEMPORAL_ADDRESS });
   const temporal = new Client({ connection, namespace: 'default' });
   const wantsRegistry = !opts.parts || opts.parts.includes('registry');
   const registry = wantsRegistry
