@@ -138,14 +138,6 @@ export function cancelled(err: unknown): boolean {
   return isCancellation(err) && CancellationScope.current().consideredCancelled;
 }
 
-/**
- * Runs step so that a cancel of the workflow does not cut it short when `whole` (a step whose
- * undo, or whose release, must find it done); otherwise as any step.
- */
-export function wholeIf<T>(whole: boolean, step: () => Promise<T>): Promise<T> {
-  return whole ? CancellationScope.nonCancellable(step) : step();
-}
-
 export function tagReplicationSet(setId: string): void {
   upsertSearchAttributes([{ key: SA_REPLICATION_SET, value: setId }]);
 }

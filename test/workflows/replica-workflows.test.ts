@@ -230,23 +230,27 @@ test('the snapshot is deleted even when the registry cannot be told the operatio
   expect(world.snapshots.size).toBe(0);
 }, 60_000);
 
-test('a new operation records one version marker in each workflow (each marker costs a search-attribute update)', async () => {
+test('a new operation records no version marker and no TemporalChangeVersion in any of its workflows (0.1.0 has no patches)', async () => {
   const world = newWorld();
   const replicaId = randomUUID();
   const workflowId = `create-replicas-${randomUUID()}`;
-  const markers: Record<string, number> = {};
+  const seen: Record<string, { markers: number; changeVersion: unknown }> = {};
   await createReplicas(
     world,
     { sourceInstanceId: randomUUID(), count: 1, replicaIds: [replicaId] },
     async () => {
-      for (const [name, id] of [['createReplicas', workflowId], ['buildReplica', workflowIds.buildReplica(replicaId)]]) {
-        const history = await ctx.env.temporal.workflow.getHandle(id!).fetchHistory();
-        markers[name!] = (history.events ?? []).filter((e) => e.markerRecordedEventAttributes).length;
+      for (const [name, id] of [['createReplicas', workflowId], ['buildReplica', workflowIds.buildReplica(replicaId)]] as const) {
+        const handle = ctx.env.temporal.workflow.getHandle(id);
+        const history = await handle.fetchHistory();
+        seen[name] = {
+          markers: (history.events ?? []).filter((e) => e.markerRecordedEventAttributes).length,
+          changeVersion: (await handle.describe()).searchAttributes.TemporalChangeVersion,
+        };
       }
     },
     workflowId,
   );
-  expect(markers).toEqual({ createReplicas: 1, buildReplica: 1 });
+  expect(seen).toEqual({ createReplicas: { markers: 0, changeVersion: undefined }, buildReplica: { markers: 0, changeVersion: undefined } });
 });
 
 test("a replica's account on the source is made while its snapshot is restored", async () => {
@@ -286,7 +290,7 @@ test('a failed snapshot fails the operation, deletes the servers provisioned dur
   for (const id of replicaIds) world.instances.set(id, { id, projectId: 'proj-a', name: 'r', status: 'BUILD', lock: null, novaServerId: null, address: null, replicaOf: sourceId, setId: null, readOnly: true });
   const f = await failureOf(createReplicas(world, { sourceInstanceId: sourceId, replicaIds }));
   expect(f.message).toMatch(/mariadb-backup exited/);
-  // Servers boot during the snapshot (patch 2026-11-provision-during-snapshot): each is deleted.
+  // Servers boot during the snapshot: each is deleted.
   expect(world.calls.filter((c) => c === 'createServer')).toHaveLength(2);
   expect(world.calls.filter((c) => c === 'deleteServer')).toHaveLength(2);
   expect([...world.servers.keys()]).toEqual([expect.stringMatching(/-src$/)]);
