@@ -130,7 +130,7 @@ const SCENARIOS: Scenario[] = [
   },
   { workflowType: 'createReplicas', name: 'finish-failed-snapshot-deleted', setup: (w) => (w.failFinish = true), play: async (c) => (await replicasOf(c, 1)).workflowId },
   {
-    // Cancelled with one replica ACTIVE and one restoring: the first stays (monitor started), the second is undone.
+    // Cancelled with one replica ACTIVE and one restoring: the first stays (its set's monitor ensured), the second is undone.
     workflowType: 'createReplicas',
     name: 'cancelled-one-active',
     setup: (w) => ((w.slowRestoreMs = 2000), (w.quickRestores = 1)),

@@ -3,31 +3,16 @@
 // once; build every replica in parallel (buildReplica children with deterministic ids);
 // delete the snapshot whatever happened. Each replica reports its own outcome: the ones
 // that failed cleaned up after themselves, the ones that succeeded stay.
-import { CancelledFailure, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { CancellationScope, isCancellation, ParentClosePolicy, setHandler, startChild, uuid4, workflowInfo, type ChildWorkflowHandle } from '@temporalio/workflow';
+import { CancelledFailure } from '@temporalio/common';
+import { CancellationScope, isCancellation, setHandler, startChild, uuid4, workflowInfo, type ChildWorkflowHandle } from '@temporalio/workflow';
 import { ErrorType } from '../lib/errors';
-import { monitorWorkflowId, replicaNames, replicaShape, workflowIds } from '../lib/names';
+import { replicaNames, replicaShape, workflowIds } from '../lib/names';
 import { createReplicasInput, type CreateReplicasInput, type CreateReplicasResult, type ReplicaOutcome } from '../lib/schemas';
-import { cancelled, errorMessage, guestActivities, guestLong, operationFailure, parseInput, registry, snapshots, tagOperation, tagReplicationSet } from './common';
+import { cancelled, errorMessage, guestActivities, guestLong, monitors, operationFailure, parseInput, registry, snapshots, tagOperation, tagReplicationSet } from './common';
 import type { SnapshotMeta } from '../activities/snapshots/store';
 import { buildReplica } from './build-replica';
-import { monitorReplicationSet } from './monitor-replication-set';
 import { Progress } from './progress';
 import { renderReplicaTable, replicaProgressSignal, replicasQuery, settleRow, snapshotReadySignal, type ReplicaProgress } from './replica-progress';
-
-/** Every set with replicas has its monitor; one already running is left alone. */
-async function ensureMonitor(setId: string, projectId: string): Promise<void> {
-  try {
-    await startChild(monitorReplicationSet, {
-      workflowId: monitorWorkflowId(setId),
-      args: [{ setId, projectId, waitBeforeFirstPoll: true }],
-      parentClosePolicy: ParentClosePolicy.ABANDON,
-      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-    });
-  } catch (err) {
-    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-  }
-}
 
 export async function createReplicas(raw: CreateReplicasInput): Promise<CreateReplicasResult> {
   const spec = parseInput(createReplicasInput, raw);
@@ -62,7 +47,7 @@ export async function createReplicas(raw: CreateReplicasInput): Promise<CreateRe
 
   const snapshotId = uuid4();
   // Awaited once the set is released (a failure to start it fails the operation there).
-  let monitorStart: Promise<void> | undefined;
+  let monitorStart: Promise<unknown> | undefined;
   try {
     const childInput = (replicaId: string, i: number) => ({
       replicaId,
@@ -124,9 +109,12 @@ export async function createReplicas(raw: CreateReplicasInput): Promise<CreateRe
     await Promise.all(children.map((c) => c.signal(snapshotReadySignal, { gtid: snapshot.binlog.gtid }).catch(() => undefined)));
     const outcomes = await Promise.all(results);
     if (outcomes.some((o) => o.status === 'ACTIVE')) {
-      // Beside the set's release, not before it (neither needs the other). Not cancellable:
-      // replicas that are ACTIVE keep their failover, cancelled or not.
-      monitorStart = CancellationScope.nonCancellable(() => ensureMonitor(setId, spec.projectId));
+      // Every set with replicas has its monitor (monitorReplicationSet, id monitorWorkflowId),
+      // started by an activity: a startChild of one already running would fail, a failed child
+      // in the Web UI on every operation of the set. Beside the set's release, not before it
+      // (neither needs the other). Not cancellable: replicas that are ACTIVE keep their
+      // failover, cancelled or not.
+      monitorStart = CancellationScope.nonCancellable(() => monitors.ensureMonitor({ setId, projectId: spec.projectId }));
       monitorStart.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
     }
     // The replicas already ACTIVE stay; the others were undone by their builds (the

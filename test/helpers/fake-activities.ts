@@ -3,12 +3,14 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ComputeActivities } from '../../activities/compute/activities';
+import type { EnsureMonitorInput, MonitorActivities } from '../../activities/control/monitor';
 import type { GuestActivities } from '../../activities/guest/activities';
 import type { ReplicaStatus, ReplicationActivities } from '../../activities/guest/replication';
 import type { InstanceSummary, RegistryActivities } from '../../activities/registry/activities';
 import { replicationUserName } from '../../activities/registry/activities';
 import type { SnapshotActivities } from '../../activities/snapshots/activities';
 import { ErrorType } from '../../lib/errors';
+import { monitorWorkflowId } from '../../lib/names';
 import type { MemberHealth, ReplicationSettings } from '../../lib/schemas';
 
 export interface FakeInstance {
@@ -34,6 +36,8 @@ export interface FakeWorld {
   accounts: Map<string, Set<string>>;
   snapshots: Set<string>;
   calls: string[];
+  /** Every ensureMonitor call, in order (no monitor is started: start one in the test if it needs it). */
+  monitorsEnsured: EnsureMonitorInput[];
   failBuild?: boolean;
   failPrepare?: boolean;
   failSnapshot?: boolean;
@@ -87,6 +91,7 @@ export function newWorld(): FakeWorld {
     accounts: new Map(),
     snapshots: new Set(),
     calls: [],
+    monitorsEnsured: [],
     down: new Set(),
     statusOf: new Map(),
     settings: { autoFailover: false, semiSync: false, quietPeriodSeconds: 600, failoverAfterSeconds: 2, lastFailoverAt: null, lastFailoverOperation: null, lastFailoverAcknowledged: true },
@@ -135,7 +140,7 @@ const summary = (w: FakeWorld, i: FakeInstance): InstanceSummary => ({
 
 const fail = (message: string, type: string) => ApplicationFailure.nonRetryable(message, type);
 
-export function fakeControlActivities(w: FakeWorld, serverIdPrefix: string): ComputeActivities & RegistryActivities & SnapshotActivities {
+export function fakeControlActivities(w: FakeWorld, serverIdPrefix: string): ComputeActivities & RegistryActivities & SnapshotActivities & MonitorActivities {
   let n = 0;
   let nextMysqlId = 101;
   const get = (id: string) => {
@@ -361,6 +366,11 @@ export function fakeControlActivities(w: FakeWorld, serverIdPrefix: string): Com
     async deleteSnapshot(snapshotId) {
       w.calls.push('deleteSnapshot');
       return w.snapshots.delete(snapshotId);
+    },
+    async ensureMonitor(input) {
+      w.calls.push('ensureMonitor');
+      w.monitorsEnsured.push(input);
+      return { workflowId: monitorWorkflowId(input.setId), runId: `fake-run-${input.setId}` };
     },
   };
 }
