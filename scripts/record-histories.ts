@@ -1,17 +1,19 @@
 // Records replay fixtures: runs each workflow scenario against a Temporal dev server with
 // the in-memory activities of the workflow tests, and writes the history of the workflow
-// it names to test/histories/<workflowType>/<scenario>__<date>.json. Run after changing
-// workflow logic (behind patched() or a new type) and commit the new files; never edit or
-// delete old ones while executions of their shape may still run.
-//   npm run record-histories [-- scenario-name ...]
+// it names to test/histories/v<version>/<workflowType>/<scenario>__<date>.json, <version>
+// being package.json's (the release being made). A released version's fixtures are never
+// rewritten nor deleted: they guard executions of that release that may still be running
+// (docs/patches.md). Run after changing workflow logic and commit the new files.
+//   npm run record-histories [-- workflowType/scenario-name ...]
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { NativeConnection } from '@temporalio/worker';
 import { workflowIds } from '../lib/names';
 import type { CreateReplicasResult } from '../lib/schemas';
 import { newWorld, sampleProvisionSpec, seedSet, seedSource, type FakeWorld } from '../test/helpers/fake-activities';
+import { releaseHistoriesDir } from '../test/helpers/histories';
 import { bundleWorkflows, installQuietRuntime } from '../test/helpers/runtime';
 import { startTestStack, type TestStack } from '../test/helpers/stack';
 import { withFakeWorkers } from '../test/helpers/workers';
@@ -98,7 +100,7 @@ const SCENARIOS: Scenario[] = [
     play: async (c) => workflowIds.buildReplica((await replicasOf(c, 1)).result!.replicas[0]!.replicaId),
   },
   {
-    // A phase that lasts: the parent hears of it (patch 2026-11-report-lasting-phases).
+    // A phase that lasts: the parent hears of it.
     workflowType: 'buildReplica',
     name: 'slow-restore-reported',
     setup: (w) => (w.slowRestoreMs = 1500),
@@ -128,7 +130,7 @@ const SCENARIOS: Scenario[] = [
   },
   { workflowType: 'createReplicas', name: 'finish-failed-snapshot-deleted', setup: (w) => (w.failFinish = true), play: async (c) => (await replicasOf(c, 1)).workflowId },
   {
-    // Cancelled with one replica ACTIVE and one restoring: the first stays (monitor started), the second is undone.
+    // Cancelled with one replica ACTIVE and one restoring: the first stays (its set's monitor ensured), the second is undone.
     workflowType: 'createReplicas',
     name: 'cancelled-one-active',
     setup: (w) => ((w.slowRestoreMs = 2000), (w.quickRestores = 1)),
@@ -233,6 +235,7 @@ async function main(): Promise<void> {
   const [env, bundle] = await Promise.all([startTestStack({ parts: ['temporal'] }), bundleWorkflows()]);
   const connection = await NativeConnection.connect({ address: env.stack.env.TEMPORAL_ADDRESS });
   const stamp = new Date().toISOString().slice(0, 10);
+  const { version } = JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string };
   try {
     for (const s of SCENARIOS.filter((x) => only.length === 0 || only.includes(`${x.workflowType}/${x.name}`))) {
       const world = newWorld();
@@ -252,9 +255,9 @@ async function main(): Promise<void> {
         return s.play(ctx);
       });
       const history = await env.temporal.workflow.getHandle(recordedId).fetchHistory();
-      const dir = path.join(__dirname, '..', 'test', 'histories', s.workflowType);
+      const dir = path.join(releaseHistoriesDir(version), s.workflowType);
       mkdirSync(dir, { recursive: true });
-      // Never overwrite: an older fixture guards executions of the older code.
+      // Never overwrite: an older fixture guards executions of the code it was recorded with.
       let file = path.join(dir, `${s.name}__${stamp}.json`);
       for (let n = 2; existsSync(file); n++) file = path.join(dir, `${s.name}__${stamp}-${n}.json`);
       writeFileSync(file, historyToJSON(history));

@@ -1,10 +1,13 @@
-// The orchestrator worker: every workflow plus the control activities (Nova, registry).
+// The orchestrator worker: every workflow plus the control activities (Nova, registry,
+// snapshots, and starting a set's monitor through a Temporal client on the worker's connection).
 // It applies the registry migrations at start, so a fresh registry is ready to use in a
 // deployment without our stack script. (The local stack migrates first as well, because
 // the API starts beside this worker and must not answer before the schema exists; the
 // second run finds nothing to do.)
+import { Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createComputeActivities } from '../activities/compute/activities';
+import { createMonitorActivities } from '../activities/control/monitor';
 import { NovaClient } from '../lib/nova-client';
 import { createRegistryActivities } from '../activities/registry/activities';
 import { createSnapshotActivities } from '../activities/snapshots/activities';
@@ -35,6 +38,7 @@ export async function runOrchestrator(config: OrchestratorConfig, taskQueue = OR
   // Snapshots deleted just before a crash are gone but maybe not yet freed.
   snapshots.reclaim().catch((err: Error) => log.warn({ err: err.message }, 'freeing deleted snapshots failed'));
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   try {
     const worker = await Worker.create({
       connection,
@@ -45,6 +49,7 @@ export async function runOrchestrator(config: OrchestratorConfig, taskQueue = OR
         compute: createComputeActivities(nova, { probeAddress: config.TROVE_PROBE_ADDRESS }),
         registry: createRegistryActivities(registry, { secretKey: parseSecretKey(config.TROVE_SECRET_KEY), maxReplicas: config.TROVE_MAX_REPLICAS, maxDepth: DEFAULT_LIMITS.maxDepth }),
         snapshots: createSnapshotActivities(snapshots),
+        control: createMonitorActivities({ client }),
       }),
     });
     log.info({ taskQueue, temporal: config.TEMPORAL_ADDRESS }, 'orchestrator worker polling');

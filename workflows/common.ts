@@ -5,6 +5,7 @@ import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation,
 import type { Duration } from '@temporalio/common';
 import type { ZodType } from 'zod';
 import type { ComputeActivities } from '../activities/compute/activities';
+import type { MonitorActivities } from '../activities/control/monitor';
 import type { GuestActivities } from '../activities/guest/activities';
 import type { ReplicationActivities } from '../activities/guest/replication';
 import type { SnapshotActivities } from '../activities/snapshots/activities';
@@ -37,6 +38,12 @@ export const computeWait = proxyActivities<ComputeActivities>({
   startToCloseTimeout: '10m',
   heartbeatTimeout: '30s',
   retry: { initialInterval: '1s', maximumInterval: '10s', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
+});
+
+/** Starting a set's monitor through the orchestrator's Temporal client: quick and idempotent. */
+export const monitors = proxyActivities<MonitorActivities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 20, nonRetryableErrorTypes: NON_RETRYABLE },
 });
 
 type GuestAll = GuestActivities & ReplicationActivities;
@@ -136,14 +143,6 @@ export function operationFailure(err: unknown, prefix: string, fallbackType: str
  */
 export function cancelled(err: unknown): boolean {
   return isCancellation(err) && CancellationScope.current().consideredCancelled;
-}
-
-/**
- * Runs step so that a cancel of the workflow does not cut it short when `whole` (a step whose
- * undo, or whose release, must find it done); otherwise as any step.
- */
-export function wholeIf<T>(whole: boolean, step: () => Promise<T>): Promise<T> {
-  return whole ? CancellationScope.nonCancellable(step) : step();
 }
 
 export function tagReplicationSet(setId: string): void {

@@ -3,80 +3,16 @@
 // once; build every replica in parallel (buildReplica children with deterministic ids);
 // delete the snapshot whatever happened. Each replica reports its own outcome: the ones
 // that failed cleaned up after themselves, the ones that succeeded stay.
-import { CancelledFailure, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { CancellationScope, condition, executeChild, isCancellation, ParentClosePolicy, patched, setHandler, startChild, uuid4, workflowInfo } from '@temporalio/workflow';
+import { CancelledFailure } from '@temporalio/common';
+import { CancellationScope, isCancellation, setHandler, startChild, uuid4, workflowInfo, type ChildWorkflowHandle } from '@temporalio/workflow';
 import { ErrorType } from '../lib/errors';
-import { monitorWorkflowId, replicaNames, replicaShape, workflowIds } from '../lib/names';
+import { replicaNames, replicaShape, workflowIds } from '../lib/names';
 import { createReplicasInput, type CreateReplicasInput, type CreateReplicasResult, type ReplicaOutcome } from '../lib/schemas';
-import { cancelled, errorMessage, guestActivities, guestLong, operationFailure, parseInput, registry, snapshots, tagOperation, tagReplicationSet, wholeIf } from './common';
+import { cancelled, errorMessage, guestActivities, guestLong, monitors, operationFailure, parseInput, registry, snapshots, tagOperation, tagReplicationSet } from './common';
 import type { SnapshotMeta } from '../activities/snapshots/store';
 import { buildReplica } from './build-replica';
-import { monitorReplicationSet } from './monitor-replication-set';
 import { Progress } from './progress';
-import { doneWithSnapshot, renderReplicaTable, replicaProgressSignal, replicasQuery, settleRow, snapshotReadySignal, type ReplicaProgress } from './replica-progress';
-
-/** Added with health monitoring: histories recorded before it never started a monitor. */
-export const START_MONITOR_PATCH = '2026-11-create-replicas-starts-monitor';
-
-/**
- * Added with the replica-build benchmark: the replicas' servers are provisioned (and their
- * guest agents boot) while the source's snapshot is being taken, instead of after it.
- */
-export const PROVISION_DURING_SNAPSHOT_PATCH = '2026-11-provision-during-snapshot';
-
-/**
- * Added with the replica-build benchmark: the snapshot is deleted as soon as every replica
- * has restored it (or failed), while they attach and catch up, instead of after the last
- * replica is ACTIVE: removing a 1 GiB snapshot took ~0.25 s at the end of every build.
- */
-export const DELETE_SNAPSHOT_ONCE_RESTORED_PATCH = '2026-11-delete-snapshot-once-restored';
-
-/**
- * Added with the replica-build benchmark: the snapshot is deleted last, once the set is
- * released. Deleting is now one rename (the store frees the space in the background), and
- * freeing it while replicas attach or the registry commits stalls their fsyncs.
- */
-export const DELETE_SNAPSHOT_LAST_PATCH = '2026-11-delete-snapshot-last';
-
-/**
- * Added with the replica-build benchmark: unbuilt replicas are discarded and the set
- * released in one registry step (finishReplicas) instead of two.
- */
-export const FINISH_IN_ONE_STEP_PATCH = '2026-11-create-replicas-finishes-in-one-step';
-
-/**
- * Added with the orchestration-overhead benchmark. The replicas' builds start beside the
- * source's preparation instead of after it, and the set's monitor starts beside
- * finishReplicas instead of before it: neither step needed the other, and each wait was a
- * round trip on the operation's critical path. It implies every patch above, so a new
- * execution records one marker instead of five (the SDK pairs each marker with a
- * search-attribute update); histories without it replay as before.
- */
-export const SHORT_PATH_PATCH = '2026-11-create-replicas-short-path';
-
-/**
- * Added when cancelling an operation was found to end it COMPLETED with its replicas FAILED
- * for no stated reason: a cancelled operation now undoes the replicas still building, keeps
- * the ones already ACTIVE (and starts their set's monitor all the same), releases the set,
- * deletes the snapshot and ends CANCELLED. Its set lock is taken whole even if the cancel
- * comes meanwhile, so the release always sees it; and the snapshot is deleted even when the
- * set cannot be released (the registry gone). Implies SHORT_PATH_PATCH: one marker.
- */
-export const CANCELS_CLEANLY_PATCH = '2026-11-create-replicas-cancels-cleanly';
-
-/** Every set with replicas has its monitor; one already running is left alone. */
-async function ensureMonitor(setId: string, projectId: string): Promise<void> {
-  try {
-    await startChild(monitorReplicationSet, {
-      workflowId: monitorWorkflowId(setId),
-      args: [{ setId, projectId, waitBeforeFirstPoll: true }],
-      parentClosePolicy: ParentClosePolicy.ABANDON,
-      workflowIdReusePolicy: 'ALLOW_DUPLICATE',
-    });
-  } catch (err) {
-    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-  }
-}
+import { renderReplicaTable, replicaProgressSignal, replicasQuery, settleRow, snapshotReadySignal, type ReplicaProgress } from './replica-progress';
 
 export async function createReplicas(raw: CreateReplicasInput): Promise<CreateReplicasResult> {
   const spec = parseInput(createReplicasInput, raw);
@@ -94,11 +30,11 @@ export async function createReplicas(raw: CreateReplicasInput): Promise<CreateRe
   });
   tagOperation(spec.projectId, spec.sourceInstanceId);
 
-  const cancelsCleanly = patched(CANCELS_CLEANLY_PATCH);
   progress.phase('checking source');
   let source;
   try {
-    source = await wholeIf(cancelsCleanly, () => registry.beginReplicas({ sourceId: spec.sourceInstanceId, projectId: spec.projectId, count: spec.count, operationId }));
+    // Taken whole even if a cancel comes meanwhile, so that the release below always sees it.
+    source = await CancellationScope.nonCancellable(() => registry.beginReplicas({ sourceId: spec.sourceInstanceId, projectId: spec.projectId, count: spec.count, operationId }));
   } catch (err) {
     await CancellationScope.nonCancellable(() => registry.discardUnbuiltReplicas(replicaIds));
     throw operationFailure(err, 'createReplicas refused', ErrorType.InvalidInput);
@@ -110,23 +46,16 @@ export async function createReplicas(raw: CreateReplicasInput): Promise<CreateRe
   replicaIds.forEach((replicaId, i) => rows.push({ replicaId, name: names[i]!, phase: 'pending' }));
 
   const snapshotId = uuid4();
-  // One deletion, started early or in the finally below, whichever comes first.
-  let deletingSnapshot: Promise<unknown> | undefined;
-  const deleteSnapshot = () => (deletingSnapshot ??= CancellationScope.nonCancellable(() => snapshots.deleteSnapshot(snapshotId)));
-  // Asked here, where histories recorded without CANCELS_CLEANLY_PATCH hold its marker.
-  const shortPath = cancelsCleanly || patched(SHORT_PATH_PATCH);
-  const deleteLast = shortPath || patched(DELETE_SNAPSHOT_LAST_PATCH);
   // Awaited once the set is released (a failure to start it fails the operation there).
-  let monitorStart: Promise<void> | undefined;
+  let monitorStart: Promise<unknown> | undefined;
   try {
-    const childInput = (replicaId: string, i: number, snapshotGtid?: string) => ({
+    const childInput = (replicaId: string, i: number) => ({
       replicaId,
       projectId: spec.projectId,
       name: names[i]!,
       ...shape,
       readOnly: spec.readOnly,
       snapshotId,
-      snapshotGtid,
       setId,
       source: { instanceId: source.id, novaServerId: source.novaServerId!, address: source.address!, port: source.port ?? 3306 },
     });
@@ -134,7 +63,7 @@ export async function createReplicas(raw: CreateReplicasInput): Promise<CreateRe
       replicaId,
       name: names[i]!,
       status: 'FAILED',
-      error: cancelsCleanly && isCancellation(err) ? 'cancelled' : errorMessage(err),
+      error: isCancellation(err) ? 'cancelled' : errorMessage(err),
     });
     // A replica's row ends with its outcome: the build reports only the phases that last.
     const settle = (outcome: ReplicaOutcome): ReplicaOutcome => {
@@ -144,13 +73,7 @@ export async function createReplicas(raw: CreateReplicasInput): Promise<CreateRe
       progress.render();
       return outcome;
     };
-
-    // Servers boot while the source streams its backup (and, on the short path, while it is
-    // prepared); each child waits for the snapshot's GTID, or the reason there is none,
-    // before it restores.
-    const startBuilds = () =>
-      Promise.all(replicaIds.map((replicaId, i) => startChild(buildReplica, { workflowId: workflowIds.buildReplica(replicaId), args: [childInput(replicaId, i)] })));
-    type Builds = Awaited<ReturnType<typeof startBuilds>>;
+    type Builds = ChildWorkflowHandle<typeof buildReplica>[];
     const follow = (children: Builds) => children.map((c, i) => c.result().catch(failed(replicaIds[i]!, i)).then(settle));
     const abandon = async (children: Builds, results: Promise<ReplicaOutcome>[], err: unknown) => {
       await Promise.all(children.map((c) => c.signal(snapshotReadySignal, { error: errorMessage(err) }).catch(() => undefined)));
@@ -158,100 +81,69 @@ export async function createReplicas(raw: CreateReplicasInput): Promise<CreateRe
     };
 
     progress.phase('preparing source');
-    const startingBuilds = shortPath ? startBuilds() : undefined;
-    startingBuilds?.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
+    // The builds start beside the source's preparation (nothing in a build needs it): servers
+    // boot while the source is prepared and streams its backup; each child waits for the
+    // snapshot's GTID, or the reason there is none, before it restores.
+    const startingBuilds = Promise.all(replicaIds.map((replicaId, i) => startChild(buildReplica, { workflowId: workflowIds.buildReplica(replicaId), args: [childInput(replicaId, i)] })));
+    startingBuilds.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
     let prepared: { restarted: boolean };
     try {
       prepared = await guestActivities(source.novaServerId!).ensureReplicationSource();
     } catch (err) {
-      if (startingBuilds) {
-        const children = await startingBuilds;
-        await abandon(children, follow(children), err);
-      }
+      const children = await startingBuilds;
+      await abandon(children, follow(children), err);
       throw err;
     }
 
     progress.phase('snapshot');
+    const children = await startingBuilds;
+    const results = follow(children);
     let snapshot: SnapshotMeta;
-    let outcomes: ReplicaOutcome[];
     try {
-      if (startingBuilds || patched(PROVISION_DURING_SNAPSHOT_PATCH)) {
-        const children = await (startingBuilds ?? startBuilds());
-        const results = follow(children);
-        try {
-          snapshot = await guestLong(source.novaServerId!).createSnapshot({ snapshotId });
-        } catch (err) {
-          await abandon(children, results, err);
-          throw err;
-        }
-        progress.phase('building replicas');
-        await Promise.all(children.map((c) => c.signal(snapshotReadySignal, { gtid: snapshot.binlog.gtid }).catch(() => undefined)));
-        if (!deleteLast && patched(DELETE_SNAPSHOT_ONCE_RESTORED_PATCH)) {
-          // Awaited in the finally; a failure here surfaces there.
-          condition(() => rows.every((r) => doneWithSnapshot(r.phase)))
-            .then(deleteSnapshot)
-            .catch(() => undefined);
-        }
-        outcomes = await Promise.all(results);
-      } else {
-        snapshot = await guestLong(source.novaServerId!).createSnapshot({ snapshotId });
-        progress.phase('building replicas');
-        outcomes = await Promise.all(
-          replicaIds.map((replicaId, i): Promise<ReplicaOutcome> =>
-            executeChild(buildReplica, { workflowId: workflowIds.buildReplica(replicaId), args: [childInput(replicaId, i, snapshot.binlog.gtid)] })
-              .catch(failed(replicaId, i))
-              .then(settle),
-          ),
-        );
-      }
-      if (outcomes.some((o) => o.status === 'ACTIVE') && (shortPath || patched(START_MONITOR_PATCH))) {
-        if (shortPath) {
-          // Not cancellable: replicas that are ACTIVE keep their failover, cancelled or not.
-          monitorStart = wholeIf(cancelsCleanly, () => ensureMonitor(setId, spec.projectId));
-          monitorStart.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
-        } else await ensureMonitor(setId, spec.projectId);
-      }
-      // The replicas already ACTIVE stay; the others were undone by their builds (the
-      // `replicas` query shows which: a cancelled workflow carries no result).
-      if (cancelsCleanly && CancellationScope.current().consideredCancelled) throw new CancelledFailure('createReplicas cancelled');
-      progress.phase(outcomes.every((o) => o.status === 'ACTIVE') ? 'done' : 'done with failures');
-      return {
-        sourceInstanceId: source.id,
-        replicationSetId: setId,
-        snapshotId,
-        snapshotBytes: snapshot.dataset.sizeBytes,
-        sourceRestarted: prepared.restarted,
-        replicas: outcomes,
-      };
-    } finally {
-      // Always: on success, failure and cancellation (Trove bug 1359354 leaked these).
-      if (!deleteLast) await deleteSnapshot();
+      snapshot = await guestLong(source.novaServerId!).createSnapshot({ snapshotId });
+    } catch (err) {
+      await abandon(children, results, err);
+      throw err;
     }
+    progress.phase('building replicas');
+    await Promise.all(children.map((c) => c.signal(snapshotReadySignal, { gtid: snapshot.binlog.gtid }).catch(() => undefined)));
+    const outcomes = await Promise.all(results);
+    if (outcomes.some((o) => o.status === 'ACTIVE')) {
+      // Every set with replicas has its monitor (monitorReplicationSet, id monitorWorkflowId),
+      // started by an activity: a startChild of one already running would fail, a failed child
+      // in the Web UI on every operation of the set. Beside the set's release, not before it
+      // (neither needs the other). Not cancellable: replicas that are ACTIVE keep their
+      // failover, cancelled or not.
+      monitorStart = CancellationScope.nonCancellable(() => monitors.ensureMonitor({ setId, projectId: spec.projectId }));
+      monitorStart.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
+    }
+    // The replicas already ACTIVE stay; the others were undone by their builds (the
+    // `replicas` query shows which: a cancelled workflow carries no result).
+    if (CancellationScope.current().consideredCancelled) throw new CancelledFailure('createReplicas cancelled');
+    progress.phase(outcomes.every((o) => o.status === 'ACTIVE') ? 'done' : 'done with failures');
+    return {
+      sourceInstanceId: source.id,
+      replicationSetId: setId,
+      snapshotId,
+      snapshotBytes: snapshot.dataset.sizeBytes,
+      sourceRestarted: prepared.restarted,
+      replicas: outcomes,
+    };
   } catch (err) {
-    const cancelledNow = cancelsCleanly && cancelled(err);
+    const cancelledNow = cancelled(err);
     progress.fail(cancelledNow ? 'cancelled' : errorMessage(err));
     if (cancelledNow) throw err;
     throw operationFailure(err, 'createReplicas failed', ErrorType.GuestFailed);
   } finally {
+    // Unbuilt replicas discarded and the set released in one registry step; the snapshot
+    // deleted last, on success, failure and cancellation, even if the registry cannot be
+    // reached (Trove bug 1359354 leaked these). Deleting is one rename: the store frees the
+    // space later, off the operation's path.
     await CancellationScope.nonCancellable(async () => {
-      const finish = async () => {
-        if (shortPath || patched(FINISH_IN_ONE_STEP_PATCH)) {
-          await registry.finishReplicas({ replicaIds, setId, operationId });
-        } else {
-          await registry.discardUnbuiltReplicas(replicaIds);
-          await registry.releaseSet({ setId, operationId });
-        }
-      };
-      if (cancelsCleanly) {
-        // The snapshot goes even if the registry cannot be reached (Trove bug 1359354).
-        try {
-          await finish();
-        } finally {
-          await deleteSnapshot();
-        }
-      } else {
-        await finish();
-        if (deleteLast) await deleteSnapshot();
+      try {
+        await registry.finishReplicas({ replicaIds, setId, operationId });
+      } finally {
+        await snapshots.deleteSnapshot(snapshotId);
       }
     });
     await monitorStart;

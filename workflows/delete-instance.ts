@@ -1,18 +1,12 @@
 // deleteInstance: take the instance's lock, delete its server (every process and the
 // disk go with it), then forget the instance. Deleting an already-deleted server is a
 // no-op, so the workflow converges whatever step a crash interrupted.
-import { CancellationScope, patched, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, workflowInfo } from '@temporalio/workflow';
 import { ErrorType } from '../lib/errors';
 import { novaServerName } from '../lib/names';
 import { deleteInstanceInput, type DeleteInstanceInput, type DeleteInstanceResult } from '../lib/schemas';
 import { compute, errorMessage, guestActivities, operationFailure, parseInput, registry, tagOperation } from './common';
 import { Progress } from './progress';
-
-/** Added with replication: histories recorded before it never took this branch. */
-export const DELETE_REPLICA_PATCH = '2026-11-delete-replica-leaves-set';
-
-/** lockInstance takes the set lock of a replica being deleted; the workflow releases it. */
-export const DELETE_HOLDS_SET_PATCH = '2026-11-delete-replica-holds-set-lock';
 
 export async function deleteInstance(raw: DeleteInstanceInput): Promise<DeleteInstanceResult> {
   const input = parseInput(deleteInstanceInput, raw);
@@ -30,12 +24,11 @@ export async function deleteInstance(raw: DeleteInstanceInput): Promise<DeleteIn
   let setId: string | null = null;
   try {
     // A replica leaves its set first, taking its replication account on the source with it.
-    if (instance.replicaOf && patched(DELETE_REPLICA_PATCH)) {
+    if (instance.replicaOf) {
       // lockInstance already took the set's lock: release it whatever happens next.
-      if (patched(DELETE_HOLDS_SET_PATCH)) setId = instance.replicationSetId;
+      setId = instance.replicationSetId;
       progress.phase('leaving replication set');
       const { source, userName } = await registry.beginDetach({ ...input, operationId, operationType: 'deleteInstance' });
-      setId = instance.replicationSetId;
       if (userName && source.novaServerId) await guestActivities(source.novaServerId).dropReplicationUser({ userName });
       await registry.finishDetach({ instanceId: input.instanceId });
     }

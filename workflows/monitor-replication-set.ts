@@ -5,7 +5,7 @@
 // automatic failover is on, starts ejectReplicaSource itself on holistic evidence that
 // the source is gone. It continues as new to keep its history short, and ends when the
 // set is dissolved.
-import { continueAsNew, defineQuery, ParentClosePolicy, patched, setHandler, sleep, startChild, workflowInfo } from '@temporalio/workflow';
+import { continueAsNew, defineQuery, ParentClosePolicy, setHandler, sleep, startChild, workflowInfo } from '@temporalio/workflow';
 import { decideAutoFailover, nextPollDelayMs, type AutoFailoverDecision } from '../lib/failover';
 import { assessSource, summarizeHealth, type ObservedStatus } from '../lib/health';
 import { monitorInput, type MemberHealth, type MonitorInput } from '../lib/schemas';
@@ -21,13 +21,6 @@ export interface MonitorState {
 }
 
 export const healthQuery = defineQuery<MonitorState>('health');
-
-/**
- * Added with the failover benchmark: a source is judged down as of the moment it was
- * probed (not when the slowest probe gave up), and a source that looks down is looked at
- * again as soon as failover_after has passed instead of a poll interval later.
- */
-export const FAST_CONFIRM_PATCH = '2026-11-monitor-fast-confirm';
 
 function renderHealth(h: MemberHealth[]): string {
   const lines = ['| member | role | reachable | IO | SQL | behind (trx / s) | last error |', '|---|---|---|---|---|---|---|'];
@@ -57,18 +50,17 @@ export async function monitorReplicationSet(raw: MonitorInput): Promise<string> 
       return `replication set ${input.setId} has no replicas any more`;
     }
     const members = [view.source, ...view.replicas];
-    const fastConfirm = patched(FAST_CONFIRM_PATCH);
+    // A source is judged down as of the moment it was probed, not when the slowest probe gave up.
     const observedAt = new Date().toISOString();
     const [probes, statuses] = await Promise.all([
       computeProbe.probeMembers(members.map((m) => ({ instanceId: m.id, address: m.address!, port: m.port ?? 3306 }))),
       Promise.all(members.map((m) => guestProbe(m.novaServerId!, '1s').replicationStatus().catch(() => null))),
     ]);
-    const now = fastConfirm ? observedAt : new Date().toISOString();
     state.health = summarizeHealth(
       members.map((m) => ({ instanceId: m.id, name: m.name, role: m === view.source ? ('source' as const) : ('replica' as const) })),
       probes,
       Object.fromEntries(members.map((m, j) => [m.id, statuses[j] as ObservedStatus | null])),
-      now,
+      observedAt,
     );
     await registry.storeHealth({ setId: input.setId, health: state.health });
 
@@ -87,10 +79,10 @@ export async function monitorReplicationSet(raw: MonitorInput): Promise<string> 
     }
 
     const assessment = assessSource(state.health);
-    state.decision = decideAutoFailover({ ...view.settings, ...assessment, sourceDownSince, busy, now });
+    state.decision = decideAutoFailover({ ...view.settings, ...assessment, sourceDownSince, busy, now: observedAt });
     sourceDownSince = state.decision.sourceDownSince;
     if (state.decision.action === 'failover') {
-      const workflowId = `eject-automatic-${input.setId}-${now.replace(/[:.]/g, '')}`;
+      const workflowId = `eject-automatic-${input.setId}-${observedAt.replace(/[:.]/g, '')}`;
       await registry.recordAutomaticFailover({ setId: input.setId, operationId: workflowId });
       await startChild(ejectReplicaSource, {
         workflowId,
@@ -102,10 +94,8 @@ export async function monitorReplicationSet(raw: MonitorInput): Promise<string> 
     }
     progress.phase(state.decision.action === 'none' ? 'healthy' : `source trouble: ${state.decision.action}`);
     if (workflowInfo().continueAsNewSuggested) break;
-    const delayMs = fastConfirm
-      ? nextPollDelayMs({ pollSeconds: input.pollSeconds, failoverAfterSeconds: view.settings.failoverAfterSeconds, sourceDownSince, observedAt, now: new Date().toISOString() })
-      : input.pollSeconds * 1000;
-    await sleep(delayMs);
+    // A source that looks down is looked at again as soon as failover_after has passed, not a poll later.
+    await sleep(nextPollDelayMs({ pollSeconds: input.pollSeconds, failoverAfterSeconds: view.settings.failoverAfterSeconds, sourceDownSince, observedAt, now: new Date().toISOString() }));
   }
   return continueAsNew<typeof monitorReplicationSet>({ ...input, sourceDownSince, waitBeforeFirstPoll: false });
 }

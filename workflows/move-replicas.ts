@@ -1,20 +1,9 @@
 // What switchover and failover share once the new source takes writes: point the other
 // replicas at it (each keeps its own account, asserted on the new source), apply the
 // set's semi-sync roles, and drop the new source's own, now useless, account.
-import { patched } from '@temporalio/workflow';
 import { replicationUserName } from '../lib/names';
 import type { InstanceSummary } from '../activities/registry/activities';
 import { errorMessage, guestActivities, registry } from './common';
-
-/**
- * Found by the failover benchmark: with semi-sync on, the new source's replication
- * accounts were created after it had become a semi-sync source with no replica connected,
- * so each account's commit (and every application write) waited out the whole semi-sync
- * timeout (10 s); and a replica that connected before turning semi-sync on never
- * acknowledged what the new source was waiting on. Now: accounts first, then the new
- * source's role, then each replica's role, then its first connection.
- */
-export const SEMI_SYNC_ROLE_FIRST_PATCH = '2026-11-semi-sync-role-before-move';
 
 type ReplicationCredential = { userName: string; sealedPassword: string };
 
@@ -32,7 +21,11 @@ export async function moveReplicasTo(newSource: InstanceSummary, replicas: Insta
   const each = (list: InstanceSummary[], step: (r: InstanceSummary) => Promise<void>) =>
     Promise.all(list.map((r) => step(r).catch((err: unknown) => void (outcome.failed[r.id] = errorMessage(err)))));
 
-  if (semiSync && patched(SEMI_SYNC_ROLE_FIRST_PATCH)) {
+  if (semiSync) {
+    // Accounts first, then the new source's role, then each replica's role, then its first
+    // connection: an account made on a semi-sync source with no replica connected waits out
+    // the semi-sync timeout (10 s), and a replica that connects before turning semi-sync on
+    // never acknowledges.
     const credentials = new Map<string, ReplicationCredential>();
     await each(replicas, async (r) => {
       const credential = await registry.replicationCredential({ replicaId: r.id, sourceId: newSource.id });
@@ -49,12 +42,10 @@ export async function moveReplicasTo(newSource: InstanceSummary, replicas: Insta
       },
     );
   } else {
-    if (semiSync) await target.configureSemiSync({ role: 'source' });
     await each(replicas, async (r) => {
       const credential = await registry.replicationCredential({ replicaId: r.id, sourceId: newSource.id });
       await target.createReplicationUser(credential);
       await connect(r, credential);
-      if (semiSync) await guestActivities(r.novaServerId!).configureSemiSync({ role: 'replica' });
       outcome.moved.push(r.id);
     });
   }

@@ -63,11 +63,6 @@ export function settleRow(row: ReplicaProgress, outcome: ReplicaOutcome): Replic
   return { ...row, phase: row.phase === 'cleaned up' ? 'cleaned up' : 'failed', error: outcome.error ?? row.error };
 }
 
-/** Past restoring (attaching, waiting for the GTID, failed...), a replica never reads the snapshot again. */
-export function doneWithSnapshot(phase: ReplicaPhase): boolean {
-  return !['pending', 'registering', 'creating server', 'restoring'].includes(phase);
-}
-
 export function renderReplicaTable(rows: ReplicaProgress[]): string {
   const lines = ['| replica | phase | restored | lag (s) |', '|---|---|---|---|'];
   for (const r of rows) {

@@ -3,6 +3,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ComputeActivities } from '../../activities/compute/activities';
+import type { EnsureMonitorInput, MonitorActivities } from '../../activities/control/monitor';
 import type { GuestActivities } from '../../activities/guest/activities';
 import type { ReplicaStatus, ReplicationActivities } from '../../activities/guest/replication';
 import type { RegistryActivities } from '../../activities/registry/activities';
@@ -10,6 +11,7 @@ import { replicationUserName } from '../../lib/names';
 import { fakeRegistryActivities } from './fake-registry';
 import type { SnapshotActivities } from '../../activities/snapshots/activities';
 import { ErrorType } from '../../lib/errors';
+import { monitorWorkflowId } from '../../lib/names';
 import type { MemberHealth, ReplicationSettings } from '../../lib/schemas';
 
 export interface FakeInstance {
@@ -38,6 +40,8 @@ export interface FakeWorld {
   accounts: Map<string, Set<string>>;
   snapshots: Set<string>;
   calls: string[];
+  /** Every ensureMonitor call, in order (no monitor is started: start one in the test if it needs it). */
+  monitorsEnsured: EnsureMonitorInput[];
   failBuild?: boolean;
   failPrepare?: boolean;
   failSnapshot?: boolean;
@@ -92,6 +96,7 @@ export function newWorld(): FakeWorld {
     accounts: new Map(),
     snapshots: new Set(),
     calls: [],
+    monitorsEnsured: [],
     down: new Set(),
     statusOf: new Map(),
     settings: { autoFailover: false, semiSync: false, quietPeriodSeconds: 600, failoverAfterSeconds: 2, lastFailoverAt: null, lastFailoverOperation: null, lastFailoverAcknowledged: true },
@@ -124,7 +129,7 @@ export function seedSet(w: FakeWorld, prefix: string, replicas = 2): { source: F
 
 const fail = (message: string, type: string) => ApplicationFailure.nonRetryable(message, type);
 
-export function fakeControlActivities(w: FakeWorld, serverIdPrefix: string): ComputeActivities & RegistryActivities & SnapshotActivities {
+export function fakeControlActivities(w: FakeWorld, serverIdPrefix: string): ComputeActivities & RegistryActivities & SnapshotActivities & MonitorActivities {
   let n = 0;
   return {
     ...fakeRegistryActivities(w),
@@ -174,6 +179,11 @@ export function fakeControlActivities(w: FakeWorld, serverIdPrefix: string): Com
     async deleteSnapshot(snapshotId) {
       w.calls.push('deleteSnapshot');
       return w.snapshots.delete(snapshotId);
+    },
+    async ensureMonitor(input) {
+      w.calls.push('ensureMonitor');
+      w.monitorsEnsured.push(input);
+      return { workflowId: monitorWorkflowId(input.setId), runId: `fake-run-${input.setId}` };
     },
   };
 }

@@ -1,6 +1,36 @@
-// Reading what an activity returned out of a workflow's history: the results the Web UI
-// shows, for tests and benchmarks that check how a step went (a restore's own timings).
+// Workflow histories: the replay fixtures under test/histories/, and reading what an activity
+// returned out of a workflow's history (the results the Web UI shows, for tests and
+// benchmarks that check how a step went: a restore's own timings).
+import { readdirSync } from 'node:fs';
+import * as path from 'node:path';
 import type { Client } from '@temporalio/client';
+
+/** The replay fixtures: test/histories/v<version>/<workflowType>/<scenario>__<date>.json. */
+export const HISTORIES_DIR = path.join(__dirname, '..', 'histories');
+
+/** Where the fixtures recorded for a release go (the version as in package.json, e.g. "0.1.0"). */
+export function releaseHistoriesDir(version: string): string {
+  return path.join(HISTORIES_DIR, `v${version}`);
+}
+
+export interface HistoryFixture {
+  /** Relative to HISTORIES_DIR: v<version>/<workflowType>/<file>.json. */
+  file: string;
+  version: string;
+  workflowType: string;
+}
+
+/** Every fixture of every release (each test/histories/v<version>/), sorted by path. */
+export function historyFixtures(): HistoryFixture[] {
+  return readdirSync(HISTORIES_DIR, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && /^v\d+\.\d+\.\d+/.test(d.name))
+    .flatMap((d) =>
+      readdirSync(path.join(HISTORIES_DIR, d.name), { recursive: true, encoding: 'utf8' })
+        .filter((f) => f.endsWith('.json'))
+        .map((f) => ({ file: path.join(d.name, f), version: d.name.slice(1), workflowType: f.split(path.sep)[0]! })),
+    )
+    .sort((a, b) => a.file.localeCompare(b.file));
+}
 
 /** The result of the first completed activity of that type in the workflow's history. */
 export async function activityResult<T>(client: Client, workflowId: string, activityType: string): Promise<T | undefined> {

@@ -1,15 +1,16 @@
-// Every committed history replays against today's workflow code. A failure here means a
-// change to workflow logic would break executions already running: put it behind
-// patched() or a new workflow type, and record new fixtures (npm run record-histories).
-import { readdirSync, readFileSync } from 'node:fs';
+// Every committed history replays against today's workflow code: the fixtures of every
+// release, test/histories/v<version>/<workflowType>/ (docs/patches.md). A failure here means a
+// change to workflow logic would break executions of a release that may still be running:
+// put it behind patched() or a new workflow type, and record the next version's fixtures
+// (npm run record-histories). Never rewrite a released version's fixtures to make this pass.
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { HISTORIES_DIR, historyFixtures } from '../helpers/histories';
 import { bundleWorkflows, installQuietRuntime } from '../helpers/runtime';
 
-const HISTORIES = path.join(__dirname, '..', 'histories');
-const fixtures = readdirSync(HISTORIES, { recursive: true, encoding: 'utf8' })
-  .filter((f) => f.endsWith('.json'))
-  .sort();
+const WORKFLOW_TYPES = ['buildReplica', 'createReplicas', 'deleteInstance', 'detachReplica', 'ejectReplicaSource', 'monitorReplicationSet', 'promoteToReplicaSource', 'provisionInstance'];
+const fixtures = historyFixtures();
 
 let bundle: WorkflowBundleWithSourceMap;
 beforeAll(async () => {
@@ -17,12 +18,20 @@ beforeAll(async () => {
   bundle = await bundleWorkflows();
 });
 
-test('there are fixtures for every workflow type', () => {
-  const types = new Set(fixtures.map((f) => f.split(path.sep)[0]));
-  expect([...types].sort()).toEqual(['buildReplica', 'createReplicas', 'deleteInstance', 'detachReplica', 'ejectReplicaSource', 'monitorReplicationSet', 'promoteToReplicaSource', 'provisionInstance']);
+test('the 0.1.0 baseline has fixtures for every workflow type, and every fixture names one', () => {
+  expect([...new Set(fixtures.filter((f) => f.version === '0.1.0').map((f) => f.workflowType))].sort()).toEqual(WORKFLOW_TYPES);
+  expect(fixtures.filter((f) => !WORKFLOW_TYPES.includes(f.workflowType))).toEqual([]);
 });
 
-test.each(fixtures)('%s replays without nondeterminism', async (fixture) => {
-  const history = JSON.parse(readFileSync(path.join(HISTORIES, fixture), 'utf8'));
+test('no execution of the 0.1.0 baseline records a version marker (it has no patches)', () => {
+  const marked = fixtures
+    .filter((f) => f.version === '0.1.0')
+    .filter((f) => readFileSync(path.join(HISTORIES_DIR, f.file), 'utf8').includes('markerRecordedEventAttributes'))
+    .map((f) => f.file);
+  expect(marked).toEqual([]);
+});
+
+test.each(fixtures.map((f) => f.file))('%s replays without nondeterminism', async (fixture) => {
+  const history = JSON.parse(readFileSync(path.join(HISTORIES_DIR, fixture), 'utf8'));
   await Worker.runReplayHistory({ workflowBundle: bundle, replayName: fixture }, history);
 });

@@ -3,11 +3,13 @@
 // snapshot always deleted, the set lock always released, and refusals that change nothing.
 import { randomUUID } from 'node:crypto';
 import { CancelledFailure, defaultPayloadConverter } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { WorkflowFailedError } from '@temporalio/client';
-import { monitorWorkflowId, workflowIds } from '../../lib/names';
+import { createMonitorActivities, type EnsuredMonitor } from '../../activities/control/monitor';
+import { monitorWorkflowId, SA_PROJECT, SA_REPLICATION_SET, workflowIds } from '../../lib/names';
 import type { CreateReplicasResult, OperationProgress } from '../../lib/schemas';
 import type { ReplicaProgress } from '../../workflows/replica-progress';
-import { newWorld, seedSource, type FakeWorld } from '../helpers/fake-activities';
+import { newWorld, seedSet, seedSource, type FakeWorld } from '../helpers/fake-activities';
 import { withFakeWorkers } from '../helpers/workers';
 import { failureOf, useWorkflowEnv } from '../helpers/workflow-env';
 
@@ -86,38 +88,96 @@ test('a phase that lasts a second is signalled to the parent', async () => {
   expect(rows.map((r) => r.phase)).toEqual(['active']);
 });
 
-test('the monitor createReplicas starts takes its first look once the operation has released the set', async () => {
+test("the set's monitor is ensured while the operation releases the set, not before", async () => {
   const world = newWorld();
-  world.slowFinishMs = 400;
-  const result = await createReplicas(world, { sourceInstanceId: randomUUID(), count: 1 }, async () => {
-    const deadline = Date.now() + 15_000;
-    while (!world.calls.includes('storeHealth') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  });
-  await ctx.env.temporal.workflow.getHandle(monitorWorkflowId(result.replicationSetId)).terminate('test over');
-  const looks = world.calls.filter((c) => c.startsWith('describeSet'));
-  expect(looks[0]).toBe('describeSet:free');
-  expect(world.calls.indexOf('describeSet:free')).toBeGreaterThan(world.calls.indexOf('finishReplicas'));
-});
-
-test('the monitor starts while the operation releases the set, not before', async () => {
-  const world = newWorld();
+  const sourceId = randomUUID();
   const workflowId = `create-replicas-${randomUUID()}`;
-  let steps: string[] = [];
-  const result = await createReplicas(
+  const scheduled: Record<string, string> = {};
+  await createReplicas(
     world,
-    { sourceInstanceId: randomUUID(), count: 1 },
+    { sourceInstanceId: sourceId, count: 1 },
     async () => {
       const history = await ctx.env.temporal.workflow.getHandle(workflowId).fetchHistory();
-      steps = (history.events ?? []).flatMap((e) => {
-        if (e.childWorkflowExecutionStartedEventAttributes?.workflowType?.name === 'monitorReplicationSet') return ['monitor started'];
-        return e.activityTaskScheduledEventAttributes?.activityType?.name === 'finishReplicas' ? ['finishReplicas scheduled'] : [];
-      });
+      for (const e of history.events ?? []) {
+        const a = e.activityTaskScheduledEventAttributes;
+        if (a) scheduled[a.activityType!.name!] = String(a.workflowTaskCompletedEventId);
+      }
     },
     workflowId,
   );
-  await ctx.env.temporal.workflow.getHandle(monitorWorkflowId(result.replicationSetId)).terminate('test over');
-  // Scheduled with the monitor's start, in one workflow task: neither waits for the other.
-  expect(steps).toEqual(['finishReplicas scheduled', 'monitor started']);
+  expect(world.monitorsEnsured).toEqual([{ setId: sourceId, projectId: 'proj-a' }]);
+  // Scheduled in one workflow task: neither waits for the other.
+  expect(scheduled.ensureMonitor).toBeDefined();
+  expect(scheduled.ensureMonitor).toBe(scheduled.finishReplicas);
+});
+
+/** The events of a history that report a failure (a failed child start, activity, task...). */
+function failedEvents(history: { events?: object[] | null }): string[] {
+  return (history.events ?? []).flatMap((e) => Object.entries(e).flatMap(([k, v]) => (v && /(Failed|TimedOut)EventAttributes$/.test(k) ? [k] : [])));
+}
+
+test('a createReplicas on a set that already has its monitor shows no failed step (the monitor is ensured, not started as a child)', async () => {
+  const world = newWorld();
+  const sourceId = randomUUID();
+  const workflowIdsRun = [`create-replicas-${randomUUID()}`, `create-replicas-${randomUUID()}`];
+  const failures = await withFakeWorkers(ctx.connection, ctx.bundle, world, async (taskQueue, prefix) => {
+    seedSource(world, sourceId, prefix);
+    const found: string[][] = [];
+    for (const workflowId of workflowIdsRun) {
+      await ctx.env.temporal.workflow.execute('createReplicas', { taskQueue, workflowId, args: [{ sourceInstanceId: sourceId, projectId: 'proj-a', count: 1 }] });
+      found.push(failedEvents(await ctx.env.temporal.workflow.getHandle(workflowId).fetchHistory()));
+    }
+    return found;
+  });
+  expect(failures).toEqual([[], []]);
+  expect(world.monitorsEnsured).toEqual([
+    { setId: sourceId, projectId: 'proj-a' },
+    { setId: sourceId, projectId: 'proj-a' },
+  ]);
+});
+
+test("ensureMonitor starts the set's monitor, tagged, and leaves a running one alone; a set whose monitor ended gets a new one", async () => {
+  const client = ctx.env.temporal;
+  const { ensureMonitor } = createMonitorActivities({ client });
+  // Nothing polls this queue: the monitor stays as it was started.
+  const activity = new MockActivityEnvironment({ taskQueue: `no-worker-${randomUUID()}` });
+  const setId = randomUUID();
+  const ensure = () => activity.run(ensureMonitor, { setId, projectId: 'proj-a' }) as Promise<EnsuredMonitor>;
+  const first = await ensure();
+  const again = await ensure();
+  expect(first.workflowId).toBe(monitorWorkflowId(setId));
+  expect(again).toEqual(first);
+  const handle = client.workflow.getHandle(first.workflowId);
+  const described = await handle.describe();
+  expect(described).toMatchObject({ type: 'monitorReplicationSet', runId: first.runId, status: { name: 'RUNNING' } });
+  expect(described.typedSearchAttributes.get(SA_REPLICATION_SET)).toBe(setId);
+  expect(described.typedSearchAttributes.get(SA_PROJECT)).toBe('proj-a');
+  const started = (await handle.fetchHistory()).events![0]!.workflowExecutionStartedEventAttributes!;
+  // The operation that ensures it still holds the set's lock: the first look waits a poll.
+  expect(defaultPayloadConverter.fromPayload(started.input!.payloads![0]!)).toEqual({ setId, projectId: 'proj-a', waitBeforeFirstPoll: true });
+  await handle.terminate('test: as if the set had dissolved');
+  const next = await ensure();
+  expect(next.runId).not.toBe(first.runId);
+  await client.workflow.getHandle(next.workflowId, next.runId).terminate('test over');
+});
+
+test('a monitor told to wait before its first poll takes its first look once the operation has released the set', async () => {
+  const world = newWorld();
+  await withFakeWorkers(ctx.connection, ctx.bundle, world, async (taskQueue, prefix) => {
+    const { source } = seedSet(world, prefix);
+    world.sets.set(source.id, 'create-replicas-finishing');
+    const handle = await ctx.env.temporal.workflow.start('monitorReplicationSet', {
+      taskQueue,
+      workflowId: monitorWorkflowId(source.id),
+      args: [{ setId: source.id, projectId: 'proj-a', waitBeforeFirstPoll: true }],
+    });
+    await new Promise((r) => setTimeout(r, 400));
+    world.sets.set(source.id, null);
+    const deadline = Date.now() + 15_000;
+    while (!world.calls.includes('storeHealth') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    await handle.terminate('test over');
+  });
+  expect(world.calls.filter((c) => c.startsWith('describeSet'))[0]).toBe('describeSet:free');
 });
 
 test('the builds start while the source is prepared', async () => {
@@ -217,9 +277,7 @@ test('a replica already ACTIVE when the operation is cancelled stays, with its s
   const active = rows.find((r) => r.phase === 'active')!;
   expect(world.instances.get(active.replicaId)).toMatchObject({ status: 'ACTIVE', lock: null });
   expect([...world.instances.keys()].sort()).toEqual([sourceId, active.replicaId].sort());
-  const monitor = ctx.env.temporal.workflow.getHandle(monitorWorkflowId(sourceId));
-  expect((await monitor.describe()).status.name).toBe('RUNNING');
-  await monitor.terminate('test done');
+  expect(world.monitorsEnsured).toEqual([{ setId: sourceId, projectId: 'proj-a' }]);
 }, 60_000);
 
 test('the snapshot is deleted even when the registry cannot be told the operation finished', async () => {
@@ -230,23 +288,27 @@ test('the snapshot is deleted even when the registry cannot be told the operatio
   expect(world.snapshots.size).toBe(0);
 }, 60_000);
 
-test('a new operation records one version marker in each workflow (each marker costs a search-attribute update)', async () => {
+test('a new operation records no version marker and no TemporalChangeVersion in any of its workflows (0.1.0 has no patches)', async () => {
   const world = newWorld();
   const replicaId = randomUUID();
   const workflowId = `create-replicas-${randomUUID()}`;
-  const markers: Record<string, number> = {};
+  const seen: Record<string, { markers: number; changeVersion: unknown }> = {};
   await createReplicas(
     world,
     { sourceInstanceId: randomUUID(), count: 1, replicaIds: [replicaId] },
     async () => {
-      for (const [name, id] of [['createReplicas', workflowId], ['buildReplica', workflowIds.buildReplica(replicaId)]]) {
-        const history = await ctx.env.temporal.workflow.getHandle(id!).fetchHistory();
-        markers[name!] = (history.events ?? []).filter((e) => e.markerRecordedEventAttributes).length;
+      for (const [name, id] of [['createReplicas', workflowId], ['buildReplica', workflowIds.buildReplica(replicaId)]] as const) {
+        const handle = ctx.env.temporal.workflow.getHandle(id);
+        const history = await handle.fetchHistory();
+        seen[name] = {
+          markers: (history.events ?? []).filter((e) => e.markerRecordedEventAttributes).length,
+          changeVersion: (await handle.describe()).searchAttributes.TemporalChangeVersion,
+        };
       }
     },
     workflowId,
   );
-  expect(markers).toEqual({ createReplicas: 1, buildReplica: 1 });
+  expect(seen).toEqual({ createReplicas: { markers: 0, changeVersion: undefined }, buildReplica: { markers: 0, changeVersion: undefined } });
 });
 
 test("a replica's account on the source is made while its snapshot is restored", async () => {
@@ -286,7 +348,7 @@ test('a failed snapshot fails the operation, deletes the servers provisioned dur
   for (const id of replicaIds) world.instances.set(id, { id, projectId: 'proj-a', name: 'r', status: 'BUILD', lock: null, novaServerId: null, address: null, replicaOf: sourceId, setId: null, readOnly: true });
   const f = await failureOf(createReplicas(world, { sourceInstanceId: sourceId, replicaIds }));
   expect(f.message).toMatch(/mariadb-backup exited/);
-  // Servers boot during the snapshot (patch 2026-11-provision-during-snapshot): each is deleted.
+  // Servers boot during the snapshot: each is deleted.
   expect(world.calls.filter((c) => c === 'createServer')).toHaveLength(2);
   expect(world.calls.filter((c) => c === 'deleteServer')).toHaveLength(2);
   expect([...world.servers.keys()]).toEqual([expect.stringMatching(/-src$/)]);
