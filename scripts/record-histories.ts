@@ -134,7 +134,7 @@ const SCENARIOS: Scenario[] = [
     workflowType: 'createReplicas',
     name: 'cancelled-one-active',
     setup: (w) => ((w.slowRestoreMs = 2000), (w.quickRestores = 1)),
-    play: (c) => cancelledReplicas(c, 2, [randomUUID(), randomUUID()], () => c.world.calls.includes('setInstanceStatus:ACTIVE')),
+    play: (c) => cancelledReplicas(c, 2, [randomUUID(), randomUUID()], () => c.world.calls.includes('updateInstance:ACTIVE')),
   },
   {
     workflowType: 'detachReplica',
@@ -190,7 +190,7 @@ const SCENARIOS: Scenario[] = [
       const set = seedSet(c.world, c.prefix);
       const workflowId = `monitorReplicationSet-${randomUUID()}`;
       const handle = await c.env.temporal.workflow.start('monitorReplicationSet', { taskQueue: c.taskQueue, workflowId, args: [{ setId: set.source.id, projectId: 'proj-a', pollSeconds: 0.2, iterationsPerRun: 100 }] });
-      while (c.world.calls.filter((x) => x === 'storeHealth').length < 3) await new Promise((r) => setTimeout(r, 100));
+      while (c.world.calls.filter((x) => x === 'recordHealth').length < 3) await new Promise((r) => setTimeout(r, 100));
       for (const r of set.replicas) c.world.instances.delete(r.id);
       await handle.result();
       return workflowId;
@@ -203,7 +203,7 @@ const SCENARIOS: Scenario[] = [
       const set = seedSet(c.world, c.prefix);
       const workflowId = `monitorReplicationSet-${randomUUID()}`;
       const handle = await c.env.temporal.workflow.start('monitorReplicationSet', { taskQueue: c.taskQueue, workflowId, args: [{ setId: set.source.id, projectId: 'proj-a', pollSeconds: 0.2, iterationsPerRun: 100, waitBeforeFirstPoll: true }] });
-      while (c.world.calls.filter((x) => x === 'storeHealth').length < 3) await new Promise((r) => setTimeout(r, 100));
+      while (c.world.calls.filter((x) => x === 'recordHealth').length < 3) await new Promise((r) => setTimeout(r, 100));
       for (const r of set.replicas) c.world.instances.delete(r.id);
       await handle.result();
       return workflowId;

@@ -6,6 +6,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { CancellationScope, condition, getExternalWorkflowHandle, setHandler, workflowInfo } from '@temporalio/workflow';
 import { ErrorType } from '../lib/errors';
 import { novaServerName } from '../lib/names';
+import { newReplicaRecord } from '../lib/records';
 import { buildReplicaInput, type BuildReplicaInput, type ReplicaOutcome, type ReplicaPhase } from '../lib/schemas';
 import { cancelled, compute, computeWait, errorMessage, guestActivities, guestLong, operationFailure, parseInput, registry, tagOperation } from './common';
 import { Progress } from './progress';
@@ -46,19 +47,9 @@ export async function buildReplica(raw: BuildReplicaInput): Promise<ReplicaOutco
   let released = false;
   try {
     await report('registering');
-    saga.add('remove record', () => registry.removeFailedReplica(spec.replicaId));
-    await whole(() => registry.registerReplica({
-      replicaId: spec.replicaId,
-      projectId: spec.projectId,
-      name: spec.name,
-      flavorId: spec.flavorId,
-      volumeSize: spec.volumeSizeGb,
-      availabilityZone: spec.availabilityZone,
-      sourceId: spec.source.instanceId,
-      setId: spec.setId,
-      readOnly: spec.readOnly,
-      operationId,
-    }));
+    saga.add('remove record', () => registry.forgetInstance(spec.replicaId));
+    const record = newReplicaRecord({ ...spec, sourceId: spec.source.instanceId, operationId });
+    await whole(() => registry.recordInstance({ record, setId: spec.setId }));
     const mysqlServerId = await registry.allocateServerId(spec.replicaId);
 
     await report('creating server');
@@ -77,7 +68,7 @@ export async function buildReplica(raw: BuildReplicaInput): Promise<ReplicaOutco
       },
     }));
     const ready = await computeWait.waitForServerActive(novaServerId);
-    await registry.recordServer({ instanceId: spec.replicaId, novaServerId, address: ready.address });
+    await registry.updateInstance({ instanceId: spec.replicaId, novaServerId, address: ready.address });
 
     await report('restoring');
     const sourceGuest = guestActivities(spec.source.novaServerId);
@@ -132,7 +123,7 @@ export async function buildReplica(raw: BuildReplicaInput): Promise<ReplicaOutco
 
     // ACTIVE and the replica's lock released in one registry step, while the parent is told.
     await Promise.all([
-      registry.setInstanceStatus({ instanceId: spec.replicaId, status: 'ACTIVE', port: 3306, fault: null, releaseOperationId: operationId }),
+      registry.updateInstance({ instanceId: spec.replicaId, status: 'ACTIVE', port: 3306, fault: null, releaseOperationId: operationId }),
       report('active', { restoredBytes: restored.bytes, secondsBehind: caughtUp.secondsBehind }),
     ]);
     released = true;
@@ -157,7 +148,7 @@ export async function buildReplica(raw: BuildReplicaInput): Promise<ReplicaOutco
     if (cancelled(err)) throw err;
     throw operationFailure(err, `replica ${spec.name} failed`, ErrorType.ServerBuildFailed);
   } finally {
-    if (!released) await CancellationScope.nonCancellable(() => registry.releaseInstance({ instanceId: spec.replicaId, operationId }));
+    if (!released) await CancellationScope.nonCancellable(() => registry.endOperation({ operationId, instanceId: spec.replicaId }));
   }
 }
 

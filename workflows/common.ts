@@ -9,9 +9,10 @@ import type { MonitorActivities } from '../activities/control/monitor';
 import type { GuestActivities } from '../activities/guest/activities';
 import type { ReplicationActivities } from '../activities/guest/replication';
 import type { SnapshotActivities } from '../activities/snapshots/activities';
-import type { RegistryActivities } from '../activities/registry/activities';
+import type { InstanceSummary, RegistryActivities, SetView } from '../activities/registry/activities';
 import { ErrorType, NON_RETRYABLE } from '../lib/errors';
 import { SA_INSTANCE, SA_OPERATION, SA_PROJECT, SA_REPLICATION_SET, guestTaskQueue } from '../lib/names';
+import { upstreamOf } from '../lib/topology';
 import { formatIssues } from '../lib/validation';
 
 export const registry = proxyActivities<RegistryActivities>({
@@ -155,4 +156,12 @@ export function errorMessage(err: unknown): string {
     return cause instanceof Error ? cause.message : err.message;
   }
   return String(err);
+}
+
+/** The member of the set that `id` replicates from (through the topology model). */
+export function upstreamMember(set: SetView, id: string): InstanceSummary {
+  const upstream = upstreamOf(set.topology, id);
+  const found = [set.source, ...set.replicas].find((m) => m.id === upstream);
+  if (!found) throw ApplicationFailure.nonRetryable(`instance ${id} replicates from no member of set ${set.setId}`, ErrorType.InvalidInput);
+  return found;
 }

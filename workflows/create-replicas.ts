@@ -34,9 +34,12 @@ export async function createReplicas(raw: CreateReplicasInput): Promise<CreateRe
   let source;
   try {
     // Taken whole even if a cancel comes meanwhile, so that the release below always sees it.
-    source = await CancellationScope.nonCancellable(() => registry.beginReplicas({ sourceId: spec.sourceInstanceId, projectId: spec.projectId, count: spec.count, operationId }));
+    const begun = await CancellationScope.nonCancellable(() =>
+      registry.beginOperation({ operation: { id: operationId, type: 'createReplicas' }, projectId: spec.projectId, instanceId: spec.sourceInstanceId, count: spec.count }),
+    );
+    source = begun.instance;
   } catch (err) {
-    await CancellationScope.nonCancellable(() => registry.discardUnbuiltReplicas(replicaIds));
+    await CancellationScope.nonCancellable(() => registry.endOperation({ operationId, discardUnbuilt: replicaIds }));
     throw operationFailure(err, 'createReplicas refused', ErrorType.InvalidInput);
   }
   const setId = source.replicationSetId!;
@@ -141,7 +144,7 @@ export async function createReplicas(raw: CreateReplicasInput): Promise<CreateRe
     // space later, off the operation's path.
     await CancellationScope.nonCancellable(async () => {
       try {
-        await registry.finishReplicas({ replicaIds, setId, operationId });
+        await registry.endOperation({ operationId, setId, discardUnbuilt: replicaIds });
       } finally {
         await snapshots.deleteSnapshot(snapshotId);
       }

@@ -1,11 +1,11 @@
-// deleteInstance: take the instance's lock, delete its server (every process and the
+// deleteInstance: take the instance's lock (and its set's, for a replica), delete its server (every process and the
 // disk go with it), then forget the instance. Deleting an already-deleted server is a
 // no-op, so the workflow converges whatever step a crash interrupted.
 import { CancellationScope, workflowInfo } from '@temporalio/workflow';
 import { ErrorType } from '../lib/errors';
-import { novaServerName } from '../lib/names';
+import { novaServerName, replicationUserName } from '../lib/names';
 import { deleteInstanceInput, type DeleteInstanceInput, type DeleteInstanceResult } from '../lib/schemas';
-import { compute, errorMessage, guestActivities, operationFailure, parseInput, registry, tagOperation } from './common';
+import { compute, errorMessage, guestActivities, upstreamMember, operationFailure, parseInput, registry, tagOperation } from './common';
 import { Progress } from './progress';
 
 export async function deleteInstance(raw: DeleteInstanceInput): Promise<DeleteInstanceResult> {
@@ -15,42 +15,39 @@ export async function deleteInstance(raw: DeleteInstanceInput): Promise<DeleteIn
   tagOperation(input.projectId, input.instanceId);
 
   progress.phase('locking');
-  let instance;
+  let begun;
   try {
-    instance = await registry.lockInstance({ ...input, operationId, operationType: 'deleteInstance' });
+    begun = await registry.beginOperation({ operation: { id: operationId, type: 'deleteInstance' }, projectId: input.projectId, instanceId: input.instanceId });
   } catch (err) {
     throw operationFailure(err, 'delete refused', ErrorType.OperationConflict);
   }
-  let setId: string | null = null;
+  const { instance, set } = begun;
+  // The set's lock is held only when a replica is deleted: released whatever happens next.
+  const setId = set?.setId ?? null;
   try {
     // A replica leaves its set first, taking its replication account on the source with it.
-    if (instance.replicaOf) {
-      // lockInstance already took the set's lock: release it whatever happens next.
-      setId = instance.replicationSetId;
+    if (set) {
       progress.phase('leaving replication set');
-      const { source, userName } = await registry.beginDetach({ ...input, operationId, operationType: 'deleteInstance' });
-      if (userName && source.novaServerId) await guestActivities(source.novaServerId).dropReplicationUser({ userName });
-      await registry.finishDetach({ instanceId: input.instanceId });
+      const upstream = upstreamMember(set, instance.id);
+      if (upstream.novaServerId) await guestActivities(upstream.novaServerId).dropReplicationUser({ userName: replicationUserName(instance.id) });
+      await registry.applyTransition({ setId: set.setId, transition: { kind: 'remove-member', instanceId: instance.id } });
     }
-    await registry.setInstanceStatus({ instanceId: input.instanceId, status: 'SHUTDOWN' });
+    await registry.updateInstance({ instanceId: input.instanceId, status: 'SHUTDOWN' });
     progress.phase('deleting server');
     const deletedServers = await compute.deleteServer({ novaServerId: instance.novaServerId, name: novaServerName(input.instanceId) });
     progress.phase('forgetting instance');
-    await registry.removeInstance(input.instanceId);
+    await registry.forgetInstance(input.instanceId);
     progress.phase('deleted');
     return { instanceId: input.instanceId, deletedServers };
   } catch (err) {
     const reason = errorMessage(err);
     progress.fail(reason);
     await CancellationScope.nonCancellable(async () => {
-      await registry.setInstanceStatus({ instanceId: input.instanceId, status: 'ERROR', fault: `delete failed: ${reason}` });
-      await registry.releaseInstance({ instanceId: input.instanceId, operationId });
+      await registry.updateInstance({ instanceId: input.instanceId, status: 'ERROR', fault: `delete failed: ${reason}` });
+      await registry.endOperation({ operationId, instanceId: input.instanceId });
     });
     throw operationFailure(err, 'delete failed', ErrorType.DeleteFailed);
   } finally {
-    if (setId) {
-      const lockedSet = setId;
-      await CancellationScope.nonCancellable(() => registry.releaseSet({ setId: lockedSet, operationId }));
-    }
+    if (setId) await CancellationScope.nonCancellable(() => registry.endOperation({ operationId, setId }));
   }
 }

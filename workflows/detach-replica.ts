@@ -3,8 +3,9 @@
 // leaked these), and it leaves the replication set.
 import { CancellationScope, workflowInfo } from '@temporalio/workflow';
 import { ErrorType } from '../lib/errors';
+import { replicationUserName } from '../lib/names';
 import { detachReplicaInput, type DetachReplicaInput, type DetachReplicaResult } from '../lib/schemas';
-import { errorMessage, guestActivities, operationFailure, parseInput, registry, tagOperation, tagReplicationSet } from './common';
+import { errorMessage, guestActivities, upstreamMember, operationFailure, parseInput, registry, tagOperation, tagReplicationSet } from './common';
 import { Progress } from './progress';
 
 export async function detachReplica(raw: DetachReplicaInput): Promise<DetachReplicaResult> {
@@ -14,14 +15,15 @@ export async function detachReplica(raw: DetachReplicaInput): Promise<DetachRepl
   tagOperation(input.projectId, input.instanceId);
 
   progress.phase('locking');
-  let found;
+  let begun;
   try {
-    found = await registry.beginDetach({ ...input, operationId, operationType: 'detachReplica' });
+    begun = await registry.beginOperation({ operation: { id: operationId, type: 'detachReplica' }, projectId: input.projectId, instanceId: input.instanceId });
   } catch (err) {
     throw operationFailure(err, 'detach refused', ErrorType.InvalidInput);
   }
-  const { replica, source, userName } = found;
-  const setId = replica.replicationSetId!;
+  const { instance: replica, set } = begun;
+  const setId = set!.setId;
+  const source = upstreamMember(set!, replica.id);
   tagReplicationSet(setId);
   try {
     // Writable only once it has left the set: a set never has two writable members (the
@@ -29,8 +31,8 @@ export async function detachReplica(raw: DetachReplicaInput): Promise<DetachRepl
     progress.phase('stopping replication');
     await guestActivities(replica.novaServerId!).detachReplication({ writable: false });
     progress.phase('dropping replication user');
-    const dropped = userName && source.novaServerId ? await guestActivities(source.novaServerId).dropReplicationUser({ userName }) : { dropped: false };
-    await registry.finishDetach({ instanceId: replica.id });
+    const dropped = source.novaServerId ? await guestActivities(source.novaServerId).dropReplicationUser({ userName: replicationUserName(replica.id) }) : { dropped: false };
+    await registry.applyTransition({ setId, transition: { kind: 'remove-member', instanceId: replica.id } });
     progress.phase('making it writable');
     await guestActivities(replica.novaServerId!).setReadOnly({ readOnly: false });
     progress.phase('detached');
@@ -39,9 +41,6 @@ export async function detachReplica(raw: DetachReplicaInput): Promise<DetachRepl
     progress.fail(errorMessage(err));
     throw operationFailure(err, 'detach failed', ErrorType.GuestFailed);
   } finally {
-    await CancellationScope.nonCancellable(async () => {
-      await registry.releaseInstance({ instanceId: replica.id, operationId });
-      await registry.releaseSet({ setId, operationId });
-    });
+    await CancellationScope.nonCancellable(() => registry.endOperation({ operationId, instanceId: replica.id, setId }));
   }
 }

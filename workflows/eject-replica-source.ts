@@ -9,6 +9,7 @@ import { ErrorType } from '../lib/errors';
 import { chooseCandidate, type ReplicaObservation } from '../lib/failover';
 import { formatGtidPosition, parseGtidPosition, union } from '../lib/gtid';
 import { assessSource, summarizeHealth } from '../lib/health';
+import { ejectAllowed } from '../lib/rules';
 import { ejectInput, type EjectInput, type EjectResult } from '../lib/schemas';
 import { compute, computeProbe, errorMessage, guestActivities, guestLong, guestProbe, operationFailure, parseInput, registry, tagOperation, tagReplicationSet } from './common';
 import { dropOwnAccount, moveReplicasTo } from './move-replicas';
@@ -23,7 +24,7 @@ export async function ejectReplicaSource(raw: EjectInput): Promise<EjectResult> 
   progress.phase('locking');
   let view;
   try {
-    view = await registry.beginSetChange({ instanceId: input.instanceId, projectId: input.projectId, operationId, operationType: 'ejectReplicaSource' });
+    view = (await registry.beginOperation({ operation: { id: operationId, type: 'ejectReplicaSource' }, projectId: input.projectId, instanceId: input.instanceId })).set!;
   } catch (err) {
     throw operationFailure(err, 'eject refused', ErrorType.InvalidInput);
   }
@@ -44,10 +45,9 @@ export async function ejectReplicaSource(raw: EjectInput): Promise<EjectResult> 
       new Date().toISOString(),
     );
     const assessment = assessSource(health);
-    if (!input.force && (assessment.sourceReachable || !assessment.replicasLostSource)) {
-      const why = assessment.sourceReachable ? 'the orchestrator reaches it' : 'its replicas still replicate from it';
-      throw ApplicationFailure.nonRetryable(`the source ${old.id} is healthy (${why}); eject it only with force`, ErrorType.SourceHealthy);
-    }
+    // The rulebook's rule, as the API applies it to the monitor's last look; here, to a fresh one.
+    const healthy = ejectAllowed(assessment, input.force);
+    if (healthy) throw ApplicationFailure.nonRetryable(`${old.id}: ${healthy.message}`, ErrorType.SourceHealthy);
 
     progress.phase('fencing the old source');
     await compute.fenceServer(old.novaServerId!);
@@ -76,11 +76,9 @@ export async function ejectReplicaSource(raw: EjectInput): Promise<EjectResult> 
     const eligible = view.replicas.filter((r) => r.id !== candidate.id && !choice.excluded[r.id]);
     const moved = await moveReplicasTo(candidate, eligible, view.settings.semiSync);
     await dropOwnAccount(candidate);
-    await registry.applyNewSource({
+    await registry.applyTransition({
       setId: view.setId,
-      newSourceId: candidate.id,
-      formerSourceId: old.id,
-      formerSource: 'fenced',
+      transition: { kind: 'eject', newSourceId: candidate.id },
       fault: `fenced by ${operationId}: replaced as replication source by ${candidate.id}`,
     });
     const excluded = { ...choice.excluded, ...moved.failed };
@@ -91,6 +89,6 @@ export async function ejectReplicaSource(raw: EjectInput): Promise<EjectResult> 
     progress.fail(errorMessage(err));
     throw operationFailure(err, 'eject failed', ErrorType.GuestFailed);
   } finally {
-    await CancellationScope.nonCancellable(() => registry.releaseSet({ setId: view.setId, operationId }));
+    await CancellationScope.nonCancellable(() => registry.endOperation({ operationId, setId: view.setId }));
   }
 }

@@ -57,12 +57,13 @@ export async function monitorReplicationSet(raw: MonitorInput): Promise<string> 
       Promise.all(members.map((m) => guestProbe(m.novaServerId!, '1s').replicationStatus().catch(() => null))),
     ]);
     state.health = summarizeHealth(
-      members.map((m) => ({ instanceId: m.id, name: m.name, role: m === view.source ? ('source' as const) : ('replica' as const) })),
+      // Roles as the topology model derives them from the links (a relay is watched as a replica).
+      members.map((m) => ({ instanceId: m.id, name: m.name, role: view.roles[m.id] === 'source' ? ('source' as const) : ('replica' as const) })),
       probes,
       Object.fromEntries(members.map((m, j) => [m.id, statuses[j] as ObservedStatus | null])),
       observedAt,
     );
-    await registry.storeHealth({ setId: input.setId, health: state.health });
+    await registry.recordHealth({ setId: input.setId, health: state.health });
 
     const busy = Boolean(view.lock.operationId);
     // Keep the semi-sync roles the settings ask for (skipped while an operation reshapes the set).

@@ -21,7 +21,7 @@ export async function promoteToReplicaSource(raw: PromoteInput): Promise<Promote
   progress.phase('locking');
   let view;
   try {
-    view = await registry.beginSetChange({ ...input, operationId, operationType: 'promoteToReplicaSource' });
+    view = (await registry.beginOperation({ operation: { id: operationId, type: 'promoteToReplicaSource' }, projectId: input.projectId, instanceId: input.instanceId })).set!;
   } catch (err) {
     throw operationFailure(err, 'promote refused', ErrorType.InvalidInput);
   }
@@ -71,7 +71,7 @@ export async function promoteToReplicaSource(raw: PromoteInput): Promise<Promote
     await former.setReadOnly({ readOnly: true });
     if (view.settings.semiSync) await former.configureSemiSync({ role: 'replica' });
     await dropOwnAccount(candidate);
-    await registry.applyNewSource({ setId: view.setId, newSourceId: candidate.id, formerSourceId: old.id, formerSource: 'replica' });
+    await registry.applyTransition({ setId: view.setId, transition: { kind: 'promote', newSourceId: candidate.id } });
     if (Object.keys(moved.failed).length) {
       progress.fail(`replicas not moved: ${JSON.stringify(moved.failed)}`);
     } else {
@@ -82,6 +82,6 @@ export async function promoteToReplicaSource(raw: PromoteInput): Promise<Promote
     progress.fail(errorMessage(err));
     throw operationFailure(err, 'promote failed', ErrorType.GuestFailed);
   } finally {
-    await CancellationScope.nonCancellable(() => registry.releaseSet({ setId: view.setId, operationId }));
+    await CancellationScope.nonCancellable(() => registry.endOperation({ operationId, setId: view.setId }));
   }
 }

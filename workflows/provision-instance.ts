@@ -4,6 +4,7 @@
 import { CancellationScope, workflowInfo } from '@temporalio/workflow';
 import { ErrorType } from '../lib/errors';
 import { novaServerName } from '../lib/names';
+import { newInstanceFromSpec } from '../lib/records';
 import { provisionInstanceInput, type ProvisionInstanceInput, type ProvisionInstanceResult } from '../lib/schemas';
 import { compute, computeWait, errorMessage, guestActivities, operationFailure, parseInput, registry, tagOperation } from './common';
 import { Progress } from './progress';
@@ -17,7 +18,7 @@ export async function provisionInstance(raw: ProvisionInstanceInput): Promise<Pr
 
   progress.phase('registering');
   try {
-    await registry.registerInstance({ spec, operationId });
+    await registry.recordInstance({ record: newInstanceFromSpec(spec, operationId) });
   } catch (err) {
     throw operationFailure(err, 'provisioning refused', ErrorType.OperationConflict);
   }
@@ -39,7 +40,7 @@ export async function provisionInstance(raw: ProvisionInstanceInput): Promise<Pr
       metadata: { trove_instance_id: spec.instanceId, trove_project_id: spec.projectId },
     });
     const ready = await computeWait.waitForServerActive(novaServerId);
-    await registry.recordServer({ instanceId: spec.instanceId, novaServerId, address: ready.address });
+    await registry.updateInstance({ instanceId: spec.instanceId, novaServerId, address: ready.address });
 
     progress.phase('preparing database');
     const prepared = await guestActivities(novaServerId).prepare({
@@ -48,7 +49,7 @@ export async function provisionInstance(raw: ProvisionInstanceInput): Promise<Pr
       databases: spec.databases,
       users: spec.users,
     });
-    await registry.setInstanceStatus({ instanceId: spec.instanceId, status: 'ACTIVE', port: prepared.port, fault: null });
+    await registry.updateInstance({ instanceId: spec.instanceId, status: 'ACTIVE', port: prepared.port, fault: null });
     progress.phase('active');
     return { instanceId: spec.instanceId, status: 'ACTIVE', novaServerId, address: ready.address, port: prepared.port, mysqlServerId, flavorRamMb: flavor.ram };
   } catch (err) {
@@ -57,10 +58,10 @@ export async function provisionInstance(raw: ProvisionInstanceInput): Promise<Pr
     await CancellationScope.nonCancellable(async () => {
       const failed = await saga.compensate();
       const fault = failed.length ? `${reason} (cleanup failed: ${failed.join(', ')})` : reason;
-      await registry.setInstanceStatus({ instanceId: spec.instanceId, status: 'ERROR', fault });
+      await registry.updateInstance({ instanceId: spec.instanceId, status: 'ERROR', fault });
     });
     throw operationFailure(err, 'provisioning failed', ErrorType.ServerBuildFailed);
   } finally {
-    await CancellationScope.nonCancellable(() => registry.releaseInstance({ instanceId: spec.instanceId, operationId }));
+    await CancellationScope.nonCancellable(() => registry.endOperation({ operationId, instanceId: spec.instanceId }));
   }
 }

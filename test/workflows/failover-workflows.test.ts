@@ -141,7 +141,7 @@ test('monitor: an agent that goes silent while it changes a semi-sync role holds
   await inSet(world, async (tq, { source }) => {
     const monitor = await ctx.env.temporal.workflow.start('monitorReplicationSet', { taskQueue: tq, workflowId: `monitor-${randomUUID()}`, args: [{ setId: source.id, projectId: 'proj-a', pollSeconds: 0.3, iterationsPerRun: 50 }] });
     await eventually('a role being changed', async () => world.calls.includes('configureSemiSync'), 20_000);
-    const looks = () => world.calls.filter((c) => c === 'storeHealth').length;
+    const looks = () => world.calls.filter((c) => c === 'recordHealth').length;
     const before = looks();
     // Every role is wrong and every change hangs: each poll waits out one short try (5 s).
     await eventually('two more looks', async () => looks() >= before + 2, 20_000);

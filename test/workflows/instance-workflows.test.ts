@@ -26,7 +26,7 @@ test('provisionInstance creates the server, prepares MariaDB and marks the insta
   expect(world.instances.get(spec.instanceId)).toMatchObject({ status: 'ACTIVE', lock: null, fault: null });
   expect(world.servers.size).toBe(1);
   expect(world.calls).toEqual(
-    expect.arrayContaining(['registerInstance', 'createServer', 'waitForServerActive', 'recordServer', 'prepare', 'setInstanceStatus:ACTIVE', 'releaseInstance']),
+    expect.arrayContaining(['recordInstance:provisionInstance', 'createServer', 'waitForServerActive', 'updateInstance', 'prepare', 'updateInstance:ACTIVE', 'endOperation']),
   );
 });
 

@@ -41,15 +41,16 @@ test('two replicas from one snapshot: both ACTIVE, one account each on the sourc
   // Once, last: a rename whose space the store frees later, so freeing it cannot stall
   // the replicas' attach or the registry's commits.
   expect(world.calls.filter((c) => c === 'deleteSnapshot')).toHaveLength(1);
-  expect(world.calls.indexOf('deleteSnapshot')).toBeGreaterThan(world.calls.lastIndexOf('setInstanceStatus:ACTIVE'));
-  expect(world.calls.indexOf('deleteSnapshot')).toBeGreaterThan(world.calls.indexOf('finishReplicas'));
+  expect(world.calls.indexOf('deleteSnapshot')).toBeGreaterThan(world.calls.lastIndexOf('updateInstance:ACTIVE'));
+  expect(world.calls.indexOf('deleteSnapshot')).toBeGreaterThan(world.calls.indexOf('endOperation'));
   // The set released, and unbuilt replicas discarded, in one step; each replica's lock with its ACTIVE status.
-  expect(world.calls.filter((c) => c === 'releaseSet' || c === 'releaseInstance')).toEqual([]);
+  expect(world.calls.filter((c) => c === 'endOperation')).toHaveLength(1);
   const sourceServer = world.instances.get(sourceId)!.novaServerId!;
   expect(world.accounts.get(sourceServer)!.size).toBe(2);
   expect(world.credentials.size).toBe(2);
   for (const r of result.replicas) expect(world.instances.get(r.replicaId)).toMatchObject({ status: 'ACTIVE', replicaOf: sourceId, readOnly: true, lock: null });
-  expect(world.sets.get(sourceId)).toBeNull();
+  // Released, and dissolved when no replica stayed.
+  expect(world.sets.get(sourceId) ?? null).toBeNull();
 });
 
 /** One replica built; its own phases, the progress signals it sent, and the parent's row at the end. */
@@ -108,7 +109,7 @@ test("the set's monitor is ensured while the operation releases the set, not bef
   expect(world.monitorsEnsured).toEqual([{ setId: sourceId, projectId: 'proj-a' }]);
   // Scheduled in one workflow task: neither waits for the other.
   expect(scheduled.ensureMonitor).toBeDefined();
-  expect(scheduled.ensureMonitor).toBe(scheduled.finishReplicas);
+  expect(scheduled.ensureMonitor).toBe(scheduled.endOperation);
 });
 
 /** The events of a history that report a failure (a failed child start, activity, task...). */
@@ -174,7 +175,7 @@ test('a monitor told to wait before its first poll takes its first look once the
     await new Promise((r) => setTimeout(r, 400));
     world.sets.set(source.id, null);
     const deadline = Date.now() + 15_000;
-    while (!world.calls.includes('storeHealth') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    while (!world.calls.includes('recordHealth') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     await handle.terminate('test over');
   });
   expect(world.calls.filter((c) => c.startsWith('describeSet'))[0]).toBe('describeSet:free');
@@ -203,7 +204,8 @@ test('a source that cannot be prepared fails the operation and undoes the builds
   expect([...world.servers.keys()]).toEqual([expect.stringMatching(/-src$/)]);
   expect([...world.instances.keys()]).toEqual([sourceId]);
   expect(world.credentials.size).toBe(0);
-  expect(world.sets.get(sourceId)).toBeNull();
+  // Released, and dissolved when no replica stayed.
+  expect(world.sets.get(sourceId) ?? null).toBeNull();
 });
 
 test('a build already restoring when the source cannot be prepared cancels its restore instead of waiting for the snapshot', async () => {
@@ -243,7 +245,8 @@ async function cancelledCreate(world: FakeWorld, count: number, when: () => bool
   expect((err as WorkflowFailedError).cause).toBeInstanceOf(CancelledFailure);
   // Whatever was building is undone; the set is released and the snapshot deleted.
   expect(world.snapshots.size).toBe(0);
-  expect(world.sets.get(sourceId)).toBeNull();
+  // Released, and dissolved when no replica stayed.
+  expect(world.sets.get(sourceId) ?? null).toBeNull();
   return { sourceId, replicaIds, rows };
 }
 
@@ -272,7 +275,7 @@ test('a replica already ACTIVE when the operation is cancelled stays, with its s
   const world = newWorld();
   world.slowRestoreMs = 3000;
   world.quickRestores = 1;
-  const { sourceId, rows } = await cancelledCreate(world, 2, () => world.calls.includes('setInstanceStatus:ACTIVE'));
+  const { sourceId, rows } = await cancelledCreate(world, 2, () => world.calls.includes('updateInstance:ACTIVE'));
   expect(rows.map((r) => r.phase).sort()).toEqual(['active', 'failed']);
   const active = rows.find((r) => r.phase === 'active')!;
   expect(world.instances.get(active.replicaId)).toMatchObject({ status: 'ACTIVE', lock: null });
@@ -336,7 +339,8 @@ test('a replica whose restore fails is undone completely while the other one sta
   expect([...world.servers.keys()]).toHaveLength(2);
   expect(world.accounts.get(world.instances.get(sourceId)!.novaServerId!)?.size ?? 0).toBe(1);
   expect(world.snapshots.size).toBe(0);
-  expect(world.sets.get(sourceId)).toBeNull();
+  // Released, and dissolved when no replica stayed.
+  expect(world.sets.get(sourceId) ?? null).toBeNull();
 });
 
 test('a failed snapshot fails the operation, deletes the servers provisioned during it, and discards rows recorded ahead', async () => {
@@ -354,7 +358,8 @@ test('a failed snapshot fails the operation, deletes the servers provisioned dur
   expect([...world.servers.keys()]).toEqual([expect.stringMatching(/-src$/)]);
   expect(world.calls).not.toContain('startReplication');
   for (const id of replicaIds) expect(world.instances.has(id)).toBe(false);
-  expect(world.sets.get(sourceId)).toBeNull();
+  // Released, and dissolved when no replica stayed.
+  expect(world.sets.get(sourceId) ?? null).toBeNull();
 });
 
 test.each([
@@ -421,12 +426,13 @@ test('deleting a replica drops its account on the source; deleting a source with
   const sourceId = randomUUID();
   await withOneReplica(world, sourceId, async (taskQueue, prefix, replicaId) => {
     const refused = await failureOf(ctx.env.temporal.workflow.execute('deleteInstance', { taskQueue, workflowId: `del-${randomUUID()}`, args: [{ instanceId: sourceId, projectId: 'proj-a' }] }));
-    expect(refused.message).toMatch(/replicas first/);
+    expect(refused.message).toMatch(/detach or delete them first/);
     await ctx.env.temporal.workflow.execute('deleteInstance', { taskQueue, workflowId: `del-${randomUUID()}`, args: [{ instanceId: replicaId, projectId: 'proj-a' }] });
     expect(world.instances.has(replicaId)).toBe(false);
     expect(world.accounts.get(`${prefix}-src`)!.size).toBe(0);
     expect(world.credentials.size).toBe(0);
-    expect(world.sets.get(sourceId)).toBeNull();
+    // Released, and dissolved when no replica stayed.
+  expect(world.sets.get(sourceId) ?? null).toBeNull();
   });
 });
 
