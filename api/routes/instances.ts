@@ -12,7 +12,7 @@ import { formatIssues } from '../../lib/validation';
 import { newInstanceFromSpec, type InstanceRecord, type RegistryStore } from '../../registry/store';
 import { sendError } from '../errors';
 import { waitsForSetLock } from '../../lib/errors';
-import { busyWith, findInstance as lookup, placementProblems, requestIdOf } from '../lookup';
+import { busyWith, findOrReply, placementProblems, requestIdOf } from '../lookup';
 import { createInstanceBody } from '../schemas';
 import { healthView, instanceView, type OperationView } from '../views';
 
@@ -46,7 +46,7 @@ async function operationOf(temporal: Client, store: RegistryStore, r: InstanceRe
 export type RouteHandler = (req: FastifyRequest<{ Params: { project: string; id: string } }>, reply: FastifyReply) => Promise<unknown>;
 
 export function registerInstanceRoutes(app: FastifyInstance, d: InstanceRouteDeps, createReplica: RouteHandler): void {
-  const findInstance = (project: string, ref: string) => lookup(d.store, project, ref);
+  const findInstance = (reply: FastifyReply, project: string, ref: string) => findOrReply(d.store, reply, project, ref);
 
   app.post('/v1.0/:project/instances', async (req: ProjectReq, reply) => {
     const { project } = req.params;
@@ -100,16 +100,16 @@ export function registerInstanceRoutes(app: FastifyInstance, d: InstanceRouteDep
   });
 
   app.get('/v1.0/:project/instances/:id', async (req: ProjectReq, reply) => {
-    const rec = await findInstance(req.params.project, req.params.id!);
-    if (!rec) return sendError(reply, 404, `instance ${req.params.id} not found`);
+    const rec = await findInstance(reply, req.params.project, req.params.id!);
+    if (!rec) return reply;
     const members = rec.replicationSetId ? await d.store.listSetMembers(rec.replicationSetId) : undefined;
     const health = rec.replicationSetId ? await d.store.getHealth(rec.replicationSetId) : undefined;
     return { instance: { ...instanceView(rec, d.baseUrl, await operationOf(d.temporal, d.store, rec), members), ...(health?.length ? { replication_health: healthView(health) } : {}) } };
   });
 
   app.delete('/v1.0/:project/instances/:id', async (req: ProjectReq, reply) => {
-    const rec = await findInstance(req.params.project, req.params.id!);
-    if (!rec) return sendError(reply, 404, `instance ${req.params.id} not found`);
+    const rec = await findInstance(reply, req.params.project, req.params.id!);
+    if (!rec) return reply;
     const busy = await busyWith(d.store, rec);
     // A replica whose set another replica's delete holds is deleted next (it waits for the lock).
     const waits = busy?.held === 'set' && rec.replicaOf !== null && waitsForSetLock('deleteInstance', busy.type);
