@@ -1,19 +1,45 @@
-// What every instance route needs before it acts: find the instance (by id, or by a name
-// used once) within the project, tell whether an operation holds it or its set, read the
-// request id, and check a flavor and zone against Nova. Other projects' instances are
-// never found (404, so ids do not leak).
-import type { FastifyRequest } from 'fastify';
+// What every instance route needs before it acts: find the instance (by id, or by name)
+// within the project, tell whether an operation holds it or its set, read the request id,
+// and check a flavor and zone against Nova. Other projects' instances are never found (404,
+// so ids do not leak).
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { NovaClient } from '../lib/nova-client';
 import { assessSource, type SourceAssessment } from '../lib/health';
 import { busy, check, checkEject, refusalText, type Limits, type OperationType } from '../lib/rules';
 import type { InstanceRecord, Registry } from '../registry';
 import { gatherFacts } from '../registry/facts';
+import { sendError } from './errors';
 
-export async function findInstance(store: Registry, project: string, ref: string): Promise<InstanceRecord | undefined> {
+export type Lookup = { found: InstanceRecord } | { missing: true } | { ambiguous: InstanceRecord[] };
+
+/** By id, else by name. Names need not be unique: a name several instances share is ambiguous. */
+export async function lookupInstance(store: Registry, project: string, ref: string): Promise<Lookup> {
   const byId = await store.instances.getInProject(project, ref);
-  if (byId) return byId;
+  if (byId) return { found: byId };
   const named = await store.instances.findByName(project, ref);
-  return named.length === 1 ? named[0] : undefined;
+  if (named.length === 1) return { found: named[0]! };
+  if (named.length === 0) return { missing: true };
+  const order = (a: InstanceRecord, b: InstanceRecord) => a.created.getTime() - b.created.getTime() || a.id.localeCompare(b.id);
+  return { ambiguous: [...named].sort(order) };
+}
+
+/**
+ * The instance `ref` names, or undefined once the reply says why not: 404 when no instance
+ * has that id or name, 409 naming the ids when several share the name (acting on one of
+ * them at random, or answering "not found", would both mislead). `field` prefixes the
+ * message when the reference came in the body (e.g. instance.replica_of).
+ */
+export async function findOrReply(store: Registry, reply: FastifyReply, project: string, ref: string, field?: string): Promise<InstanceRecord | undefined> {
+  const r = await lookupInstance(store, project, ref);
+  if ('found' in r) return r.found;
+  const at = field ? `${field}: ` : '';
+  if ('missing' in r) {
+    sendError(reply, 404, `${at}instance ${ref} not found`);
+    return undefined;
+  }
+  const ids = r.ambiguous.map((i) => i.id);
+  sendError(reply, 409, `${at}${ids.length} instances are named "${ref}" (${ids.join(', ')}); use the id of the one you mean`, { ids });
+  return undefined;
 }
 
 /** The operation running on the instance or on its replication set, if any (the rulebook's busy rule). */

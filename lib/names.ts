@@ -36,14 +36,26 @@ const NAME_MAX = 64;
  * Trove's rule: several replicas are <name>-1, <name>-2...; one replica asked for by name keeps
  * it. The base is cut so that every name fits: after a few failovers, a replica of a replica's
  * replica would otherwise outgrow the name rule and fail to build.
+ *
+ * Numbered names continue after the highest number the project's names already carry
+ * (`taken`): a second request on `db` gets `db-replica-2`, not another `db-replica-1`, so a
+ * lookup by name stays unambiguous. Gaps (deleted replicas) are not filled. Names compare
+ * without case, as the registry's collation compares them.
  */
-export function replicaNames(sourceName: string, templateName: string | undefined, count: number): string[] {
+export function replicaNames(sourceName: string, templateName: string | undefined, count: number, taken: Iterable<string> = []): string[] {
   if (count === 1 && templateName) return [templateName];
   const base = templateName ?? `${sourceName}-replica`;
-  return Array.from({ length: count }, (_, i) => {
-    const suffix = `-${i + 1}`;
+  const numbered = (n: number) => {
+    const suffix = `-${n}`;
     return `${base.slice(0, NAME_MAX - suffix.length)}${suffix}`;
-  });
+  };
+  let last = 0;
+  for (const name of taken) {
+    const n = Number(/-(\d+)$/.exec(name)?.[1] ?? 0);
+    // Only a name this rule would give (base cut as for n, no leading zeros) counts.
+    if (n > last && numbered(n).toLowerCase() === name.toLowerCase()) last = n;
+  }
+  return Array.from({ length: count }, (_, i) => numbered(last + 1 + i));
 }
 
 /** What a replica is built with: the template's choice, else the source's. */

@@ -12,7 +12,7 @@ import { instanceIdForRequest, startDeleteInstance, startProvisionInstance } fro
 import { formatIssues } from '../../lib/validation';
 import { newInstanceFromSpec, type InstanceRecord, type Registry } from '../../registry';
 import { refusedReply, sendError } from '../errors';
-import { busyWith, findInstance as lookup, placementProblems, refusal, requestIdOf } from '../lookup';
+import { busyWith, findOrReply, placementProblems, refusal, requestIdOf } from '../lookup';
 import { createInstanceBody } from '../schemas';
 import { healthView, instanceView, type OperationView } from '../views';
 
@@ -48,7 +48,7 @@ async function operationOf(temporal: Client, store: Registry, r: InstanceRecord)
 export type RouteHandler = (req: FastifyRequest<{ Params: { project: string; id: string } }>, reply: FastifyReply) => Promise<unknown>;
 
 export function registerInstanceRoutes(app: FastifyInstance, d: InstanceRouteDeps, createReplica: RouteHandler): void {
-  const findInstance = (project: string, ref: string) => lookup(d.registry, project, ref);
+  const findInstance = (reply: FastifyReply, project: string, ref: string) => findOrReply(d.registry, reply, project, ref);
 
   app.post('/v1.0/:project/instances', async (req: ProjectReq, reply) => {
     const { project } = req.params;
@@ -102,8 +102,8 @@ export function registerInstanceRoutes(app: FastifyInstance, d: InstanceRouteDep
   });
 
   app.get('/v1.0/:project/instances/:id', async (req: ProjectReq, reply) => {
-    const rec = await findInstance(req.params.project, req.params.id!);
-    if (!rec) return sendError(reply, 404, `instance ${req.params.id} not found`);
+    const rec = await findInstance(reply, req.params.project, req.params.id!);
+    if (!rec) return reply;
     const setId = rec.replicationSetId;
     const [topology, members, health] = setId
       ? await Promise.all([d.registry.sets.topology(setId), d.registry.instances.listSetMembers(setId), d.registry.health.get(setId)])
@@ -113,8 +113,8 @@ export function registerInstanceRoutes(app: FastifyInstance, d: InstanceRouteDep
   });
 
   app.delete('/v1.0/:project/instances/:id', async (req: ProjectReq, reply) => {
-    const rec = await findInstance(req.params.project, req.params.id!);
-    if (!rec) return sendError(reply, 404, `instance ${req.params.id} not found`);
+    const rec = await findInstance(reply, req.params.project, req.params.id!);
+    if (!rec) return reply;
     const refused = await refusal(d.registry, rec, 'deleteInstance', { operationId: workflowIds.deleteInstance(rec.id) }, d.limits);
     if (refused) return refusedReply(reply, refused);
     await startDeleteInstance(d.temporal, { instanceId: rec.id, projectId: rec.projectId });

@@ -10,7 +10,7 @@ import { formatIssues } from '../../lib/validation';
 import { newReplicaRecord, type InstanceRecord } from '../../registry';
 import { refusedReply, sendError } from '../errors';
 import { createReplicaBody, detachPatchBody, ejectAction, promoteAction, replicateAction, settingsBody } from '../schemas';
-import { findInstance, placementProblems, recentAssessment, refusal, requestIdOf } from '../lookup';
+import { findOrReply, placementProblems, recentAssessment, refusal, requestIdOf } from '../lookup';
 import { instanceView } from '../views';
 import type { InstanceRouteDeps } from './instances';
 
@@ -33,7 +33,7 @@ function badRequest(reply: FastifyReply, errors: string[]) {
 }
 
 export function registerReplicationRoutes(app: FastifyInstance, d: ReplicationRouteDeps) {
-  const find = (project: string, ref: string) => findInstance(d.registry, project, ref);
+  const find = (reply: FastifyReply, project: string, ref: string, field?: string) => findOrReply(d.registry, reply, project, ref, field);
 
   /**
    * The refusals a person can act on before anything starts. Says whether it refused:
@@ -56,7 +56,9 @@ export function registerReplicationRoutes(app: FastifyInstance, d: ReplicationRo
     const replicaIds = replicaIdsForRequest(project, r.source.id, requestId, r.count);
     const existing = await d.registry.instances.get(replicaIds[0]!);
     if (!existing) {
-      const names = replicaNames(r.source.name, r.name, r.count);
+      // Numbered names continue past the project's, so a lookup by name finds one instance.
+      const taken = r.count === 1 && r.name ? [] : (await d.registry.instances.list(project)).map((i) => i.name);
+      const names = replicaNames(r.source.name, r.name, r.count, taken);
       const shape = replicaShape({ flavorId: r.flavorId, volumeSizeGb: r.volumeSizeGb, availabilityZone: r.availabilityZone }, r.source);
       for (const [i, replicaId] of replicaIds.entries()) {
         await d.registry.instances.insert(
@@ -96,8 +98,8 @@ export function registerReplicationRoutes(app: FastifyInstance, d: ReplicationRo
     if (!parsed.success) return badRequest(reply, formatIssues(parsed.error));
     const b = parsed.data.instance;
     const sourceRef = (b.replica_of ?? b.slave_of)!;
-    const source = await find(req.params.project, sourceRef);
-    if (!source) return sendError(reply, 404, `instance.replica_of: instance ${sourceRef} not found`);
+    const source = await find(reply, req.params.project, sourceRef, 'instance.replica_of');
+    if (!source) return reply;
     const r: ReplicaRequest = { source, count: b.replica_count ?? 1, name: b.name, flavorId: b.flavorRef, volumeSizeGb: b.volume?.size, availabilityZone: b.availability_zone, readOnly: true };
     if (await refused(reply, r, { count: 'instance.replica_count', source: 'instance.replica_of' })) return reply;
     return startReplicas(req, reply, r);
@@ -107,8 +109,8 @@ export function registerReplicationRoutes(app: FastifyInstance, d: ReplicationRo
     const body = req.body as Record<string, unknown> | null;
     const keys = body && typeof body === 'object' ? Object.keys(body) : [];
     if (keys.length !== 1) return badRequest(reply, ['(body): must hold exactly one action, e.g. {"replicate": {...}}']);
-    const rec = await find(req.params.project, req.params.id);
-    if (!rec) return sendError(reply, 404, `instance ${req.params.id} not found`);
+    const rec = await find(reply, req.params.project, req.params.id);
+    if (!rec) return reply;
     const action = keys[0]!;
     if (action === 'replicate') {
       const parsed = replicateAction.safeParse(body!.replicate);
@@ -147,8 +149,8 @@ export function registerReplicationRoutes(app: FastifyInstance, d: ReplicationRo
   });
 
   app.get('/v1.0/:project/instances/:id/replication', async (req: Req, reply) => {
-    const rec = await find(req.params.project, req.params.id);
-    if (!rec) return sendError(reply, 404, `instance ${req.params.id} not found`);
+    const rec = await find(reply, req.params.project, req.params.id);
+    if (!rec) return reply;
     if (!rec.replicationSetId) return sendError(reply, 404, `instance ${rec.id} is not in a replication set`);
     return { replication: settingsView(rec.replicationSetId, (await d.registry.health.getSettings(rec.replicationSetId))!) };
   });
@@ -156,8 +158,8 @@ export function registerReplicationRoutes(app: FastifyInstance, d: ReplicationRo
   app.patch('/v1.0/:project/instances/:id/replication', async (req: Req, reply) => {
     const parsed = settingsBody.safeParse(req.body);
     if (!parsed.success) return badRequest(reply, formatIssues(parsed.error));
-    const rec = await find(req.params.project, req.params.id);
-    if (!rec) return sendError(reply, 404, `instance ${req.params.id} not found`);
+    const rec = await find(reply, req.params.project, req.params.id);
+    if (!rec) return reply;
     if (!rec.replicationSetId) return sendError(reply, 404, `instance ${rec.id} is not in a replication set`);
     const b = parsed.data.replication;
     await d.registry.health.updateSettings(rec.replicationSetId, {
@@ -180,8 +182,8 @@ export function registerReplicationRoutes(app: FastifyInstance, d: ReplicationRo
   app.post('/v1.0/:project/instances/:id/topology/action', async (req: Req, reply) => {
     const body = req.body as Record<string, unknown> | null;
     if (!body || typeof body !== 'object' || Object.keys(body).join() !== 'detach') return badRequest(reply, ['(body): must be {"detach": {}}']);
-    const rec = await find(req.params.project, req.params.id);
-    if (!rec) return sendError(reply, 404, `instance ${req.params.id} not found`);
+    const rec = await find(reply, req.params.project, req.params.id);
+    if (!rec) return reply;
     return detach(req, reply, rec);
   });
 
@@ -190,8 +192,8 @@ export function registerReplicationRoutes(app: FastifyInstance, d: ReplicationRo
     const parsed = detachPatchBody.safeParse(req.body);
     if (!parsed.success) return badRequest(reply, formatIssues(parsed.error));
     if (!('replica_of' in parsed.data.instance) && !('slave_of' in parsed.data.instance)) return badRequest(reply, ['instance: nothing to change; send {"instance": {"replica_of": null}} to detach']);
-    const rec = await find(req.params.project, req.params.id);
-    if (!rec) return sendError(reply, 404, `instance ${req.params.id} not found`);
+    const rec = await find(reply, req.params.project, req.params.id);
+    if (!rec) return reply;
     return detach(req, reply, rec);
   };
   app.patch('/v1.0/:project/instances/:id', patchDetach);

@@ -8,8 +8,8 @@ import { Connection } from '@temporalio/client';
 import { createConnection } from 'mysql2/promise';
 import { initializeDatadir } from '../../activities/guest/mariadb-process';
 import { nativePasswordHash } from '../../activities/guest/mariadb-config';
-import { REPO_ROOT } from '../../lib/config';
-import { SEARCH_ATTRIBUTES } from '../../lib/names';
+import { parseApiTokens, REPO_ROOT } from '../../lib/config';
+import { ORCHESTRATOR_TASK_QUEUE, SEARCH_ATTRIBUTES } from '../../lib/names';
 import { migrate } from '../../registry/migrate';
 import { createRegistryPool } from '../../registry';
 import { loadOrCreateLocalSecrets } from './local-secrets';
@@ -51,22 +51,112 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
+/**
+ * Holds `port` (0: one the kernel picks) for this stack: fails if another process listens on
+ * it, then leaves it in TIME_WAIT. The kernel does not hand a port in TIME_WAIT to anyone's
+ * bind(0) for a minute, while an explicit bind (SO_REUSEADDR: node, Go, mariadbd) still gets
+ * it. A port merely found free and closed, as before, was handed back to the next bind(0):
+ * the Temporal dev server, started first, takes five ports that way, and one of them could be
+ * the port Nova or the API was about to listen on (the trick is Temporal's own GetFreePort).
+ */
+async function holdPort(port: number): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((resolve, reject) => {
     srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
+    srv.listen(port, '127.0.0.1', () => resolve());
   });
+  const held = (srv.address() as net.AddressInfo).port;
+  try {
+    // A connection this side closes first leaves its end, on `held`, in TIME_WAIT.
+    await new Promise<void>((resolve, reject) => {
+      srv.once('connection', (sock) => sock.destroy());
+      const client = net.connect({ host: '127.0.0.1', port: held });
+      client.once('error', reject);
+      client.once('close', () => resolve());
+    });
+  } finally {
+    await new Promise<void>((resolve) => srv.close(() => resolve()));
+  }
+  return held;
 }
 
-const tcpOpen = (host: string, port: number) =>
-  new Promise<boolean>((resolve) => {
-    const s = net.connect({ host, port }, () => (s.destroy(), resolve(true)));
-    s.once('error', () => resolve(false));
-  });
+/** A free port, held for this stack as holdPort says. */
+export async function freePort(): Promise<number> {
+  return holdPort(0);
+}
+
+/** Each part's own ports: another process on one would answer in the part's place. */
+function portsOf(o: StackOptions): Record<PartName, number[]> {
+  return { temporal: [o.temporalPort, o.temporalUiPort], registry: [o.registryPort], nova: [o.novaPort], orchestrator: [], api: [o.apiPort] };
+}
+
+/** Every wanted part's ports are free, and held until the parts listen on them. */
+async function holdPorts(o: StackOptions, wanted: Set<PartName>): Promise<void> {
+  const ports = portsOf(o);
+  for (const name of ALL_PARTS) {
+    if (!wanted.has(name)) continue;
+    for (const port of ports[name]) {
+      try {
+        await holdPort(port);
+      } catch (err) {
+        const why = (err as NodeJS.ErrnoException).code === 'EADDRINUSE' ? 'another process listens on it' : String(err);
+        throw new Error(`${name} cannot listen on 127.0.0.1:${port}: ${why}`, { cause: err });
+      }
+    }
+  }
+}
+
+/** temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW (@temporalio/proto is not a dependency of ours). */
+const TASK_QUEUE_TYPE_WORKFLOW = 1;
+
+/** GET `url`: its JSON body when it answers 200; otherwise it throws, saying what answered. */
+async function getJson(url: string, headers: Record<string, string> = {}): Promise<unknown> {
+  const res = await fetch(url, { headers, signal: AbortSignal.timeout(5000) });
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`GET ${url} answered ${res.status}: ${text.slice(0, 200)}`);
+  return JSON.parse(text) as unknown;
+}
+
+/**
+ * Readiness probes. Each proves that the part itself answers, by something only it says: a
+ * bare TCP connect was answered by whatever listened on the port, so a stack could be
+ * "ready" with its API or Nova not even running.
+ */
+export const probes = {
+  /** The Temporal frontend serves the namespace. */
+  async temporal(address: string, namespace: string): Promise<boolean> {
+    const c = await Connection.connect({ address, connectTimeout: 1000 });
+    try {
+      await c.workflowService.getSystemInfo({});
+      await c.workflowService.describeNamespace({ namespace });
+      return true;
+    } finally {
+      await c.close();
+    }
+  },
+  /** Our Nova: it takes our token and lists its flavors. */
+  async nova(novaUrl: string, token: string): Promise<boolean> {
+    const body = (await getJson(`${novaUrl}/flavors`, { 'X-Auth-Token': token })) as { flavors?: unknown };
+    return Array.isArray(body.flavors);
+  },
+  /** Our API, through the path a request takes: its version document, then a project's list (token, registry). */
+  async api(apiUrl: string, token: string, project: string): Promise<boolean> {
+    const root = (await getJson(`${apiUrl}/`)) as { versions?: { id?: string }[] };
+    if (!root.versions?.some((v) => v.id === 'v1.0')) throw new Error(`GET ${apiUrl}/ is not the trove API: ${JSON.stringify(root).slice(0, 200)}`);
+    const list = (await getJson(`${apiUrl}/v1.0/${project}/instances`, { 'X-Auth-Token': token })) as { instances?: unknown };
+    return Array.isArray(list.instances);
+  },
+  /** The orchestrator process with this pid polls its task queue (a worker's identity is pid@host). */
+  async orchestrator(connection: Connection, namespace: string, pid: number | undefined): Promise<boolean> {
+    if (pid === undefined) return false;
+    const res = await connection.workflowService.describeTaskQueue({
+      namespace,
+      taskQueue: { name: ORCHESTRATOR_TASK_QUEUE },
+      taskQueueType: TASK_QUEUE_TYPE_WORKFLOW,
+    });
+    return (res.pollers ?? []).some((p) => p.identity?.startsWith(`${pid}@`));
+  },
+};
 
 function registryCnf(dir: string, port: number): string {
   return [
@@ -113,6 +203,7 @@ async function applyMigrations(port: number, password: string, log: LogSink): Pr
 export async function startStack(o: StackOptions): Promise<Stack> {
   const log: LogSink = o.log ?? ((part, line) => process.stdout.write(`[${part}] ${line}\n`));
   const wanted = new Set(o.parts ?? ALL_PARTS);
+  await holdPorts(o, wanted);
   mkdirSync(o.dataDir, { recursive: true });
   const secrets = loadOrCreateLocalSecrets(o.dataDir);
   const temporalAddress = `127.0.0.1:${o.temporalPort}`;
@@ -141,6 +232,8 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     env.NOVA_GUEST_COMMAND = JSON.stringify(bundles.guestCommand);
   }
 
+  const [apiToken, apiProject] = [...parseApiTokens(env.TROVE_API_TOKENS!)][0]!;
+
   const cli = o.temporalCli ?? DEFAULT_TEMPORAL_CLI;
   if (wanted.has('temporal') && !existsSync(cli)) throw new Error(`Temporal CLI not found at ${cli}: run npm run setup`);
   const registryDir = path.join(o.dataDir, 'registry');
@@ -159,28 +252,24 @@ export async function startStack(o: StackOptions): Promise<Stack> {
         // another queue, a signal): half of an operation's time (bench/improvements.md).
         ...TEMPORAL_DYNAMIC_CONFIG.flatMap((kv) => ['--dynamic-config-value', kv]),
       ],
-      ready: () =>
-        waitFor('temporal', async () => {
-          const c = await Connection.connect({ address: temporalAddress, connectTimeout: 1000 });
-          try {
-            await c.workflowService.getSystemInfo({});
-            return true;
-          } finally {
-            await c.close();
-          }
-        }),
+      ready: ({ signal }) => waitFor('temporal', () => probes.temporal(temporalAddress, env.TEMPORAL_NAMESPACE!), 60_000, signal),
     }),
     registry: () => ({
       name: 'registry',
       command: '/usr/sbin/mariadbd',
       args: [`--defaults-file=${path.join(registryDir, 'my.cnf')}`, '--user=root'],
       stopTimeoutMs: 60_000,
-      ready: () =>
-        waitFor('registry', async () => {
-          const c = await createConnection({ host: '127.0.0.1', port: o.registryPort, user: 'trove', password: secrets.registryPassword, database: 'trove' });
-          await c.end();
-          return true;
-        }),
+      ready: ({ signal }) =>
+        waitFor(
+          'registry',
+          async () => {
+            const c = await createConnection({ host: '127.0.0.1', port: o.registryPort, user: 'trove', password: secrets.registryPassword, database: 'trove' });
+            await c.end();
+            return true;
+          },
+          60_000,
+          signal,
+        ),
     }),
     nova: () => ({
       name: 'nova',
@@ -189,7 +278,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       env,
       cwd: REPO_ROOT,
       stopTimeoutMs: 90_000,
-      ready: () => waitFor('nova', () => tcpOpen('127.0.0.1', o.novaPort)),
+      ready: ({ signal }) => waitFor('nova', () => probes.nova(env.NOVA_URL!, env.NOVA_TOKEN!), 60_000, signal),
     }),
     orchestrator: () => ({
       name: 'orchestrator',
@@ -197,6 +286,16 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       args: [...TSX.slice(1), path.join(REPO_ROOT, 'workers', 'orchestrator.ts')],
       env,
       cwd: REPO_ROOT,
+      // Ready once it polls: it bundles the workflows first (seconds), and an operation
+      // started meanwhile waits on it unseen.
+      ready: async ({ pid, signal }) => {
+        const connection = await Connection.connect({ address: temporalAddress });
+        try {
+          await waitFor('orchestrator', () => probes.orchestrator(connection, env.TEMPORAL_NAMESPACE!, pid()), 120_000, signal);
+        } finally {
+          await connection.close();
+        }
+      },
     }),
     api: () => ({
       name: 'api',
@@ -204,7 +303,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       args: [...TSX.slice(1), path.join(REPO_ROOT, 'api', 'main.ts')],
       env,
       cwd: REPO_ROOT,
-      ready: () => waitFor('api', () => tcpOpen('127.0.0.1', o.apiPort)),
+      ready: ({ signal }) => waitFor('api', () => probes.api(env.TROVE_URL!, apiToken, apiProject), 60_000, signal),
     }),
   };
 
@@ -228,15 +327,25 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       bundles?.remove();
     },
   };
+  // The stack is ready when every part answers as itself; the orchestrator bundles its
+  // workflows while the API starts, and both are waited for.
+  let orchestratorReady: Promise<void> | undefined;
   try {
     for (const name of ALL_PARTS) {
       if (!wanted.has(name)) continue;
       const part = new SupervisedPart(specs[name](), log);
       parts.set(name, part);
-      await part.start();
+      const ready = part.start();
+      if (name === 'orchestrator') {
+        orchestratorReady = ready;
+        ready.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
+        continue;
+      }
+      await ready;
       // The API must not answer before the schema exists: migrate before anything uses it.
       if (name === 'registry') await applyMigrations(o.registryPort, secrets.registryPassword, log);
     }
+    await orchestratorReady;
   } catch (err) {
     await stack.stop();
     throw err;

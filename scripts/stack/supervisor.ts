@@ -9,10 +9,17 @@ export interface PartSpec {
   args: string[];
   env?: NodeJS.ProcessEnv;
   cwd?: string;
-  /** Resolves once the part serves requests. */
-  ready?: () => Promise<void>;
+  /** Resolves once the part serves requests (the part itself: ctx.pid names its process). */
+  ready?: (ctx: ReadyContext) => Promise<void>;
   /** Grace period between SIGTERM and SIGKILL. */
   stopTimeoutMs?: number;
+}
+
+export interface ReadyContext {
+  /** The part's process now (it changes when the part is restarted). */
+  pid(): number | undefined;
+  /** Aborted when the part is stopped: a readiness wait ends then instead of at its timeout. */
+  signal: AbortSignal;
 }
 
 export type LogSink = (part: string, line: string) => void;
@@ -24,6 +31,9 @@ export class SupervisedPart {
   private stopping = false;
   private restarts = 0;
   private startedAt = 0;
+  /** Unexpected exits since start(), newest last: a part that cannot start says why. */
+  private exits: string[] = [];
+  private starting = new AbortController();
 
   constructor(readonly spec: PartSpec, private readonly log: LogSink) {}
 
@@ -33,8 +43,16 @@ export class SupervisedPart {
 
   async start(): Promise<void> {
     this.stopping = false;
+    this.exits = [];
+    this.starting = new AbortController();
     this.launch();
-    if (this.spec.ready) await this.spec.ready();
+    if (!this.spec.ready) return;
+    try {
+      await this.spec.ready({ pid: () => this.pid, signal: this.starting.signal });
+    } catch (err) {
+      const exits = this.exits.length ? ` (its process exited ${this.exits.length} time(s) meanwhile, last ${this.exits[this.exits.length - 1]}: see its log)` : '';
+      throw new Error(`${err instanceof Error ? err.message : String(err)}${exits}`, { cause: err });
+    }
   }
 
   private launch(): void {
@@ -49,6 +67,7 @@ export class SupervisedPart {
       if (this.child !== child) return;
       this.child = undefined;
       if (this.stopping) return;
+      this.exits.push(signal ?? `with code ${code}`);
       // A part that ran for a minute has earned a fresh backoff.
       if (Date.now() - this.startedAt > 60_000) this.restarts = 0;
       const delay = Math.min(30_000, 1000 * 2 ** this.restarts++);
@@ -67,10 +86,11 @@ export class SupervisedPart {
   /** From now on an exit is expected (Ctrl-C reaches every child at once). */
   markStopping(): void {
     this.stopping = true;
+    this.starting.abort();
   }
 
   async stop(): Promise<void> {
-    this.stopping = true;
+    this.markStopping();
     const child = this.child;
     if (!child || child.exitCode !== null) return;
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
@@ -89,10 +109,11 @@ export class SupervisedPart {
   }
 }
 
-export async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+export async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs = 60_000, signal?: AbortSignal): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
+    if (signal?.aborted) throw new Error(`${what}: stopped before it was ready`);
     try {
       if (await probe()) return;
     } catch (e) {

@@ -14,9 +14,12 @@ test('stop everything, start again: the server boots from its disk with its data
   const created = await env.api('POST', '/v1.0/proj-a/instances', {
     instance: { name: 'durable', flavorRef: '1', volume: { size: 1 }, databases: [{ name: 'keep' }], users: [{ name: 'kept', password: 'kept-pass', databases: [{ name: 'keep' }] }] },
   });
+  // The whole answer is compared, so a wrong one shows its status and body.
+  expect(created).toMatchObject({ status: 202, body: { instance: { id: expect.any(String), name: 'durable', status: 'BUILD' } } });
   const id = created.body.instance.id as string;
   const shown = await eventually('ACTIVE', async () => {
     const i = (await env!.api('GET', `/v1.0/proj-a/instances/${id}`)).body?.instance;
+    if (i?.status === 'ERROR') throw new Error(`instance ${id} ended ERROR: ${JSON.stringify(i.fault)}`);
     return i?.status === 'ACTIVE' && !i.operation ? i : undefined;
   }, 120_000);
   const c = await createConnection({ host: shown.ip[0], port: 3306, user: 'kept', password: 'kept-pass', database: 'keep' });
@@ -30,8 +33,9 @@ test('stop everything, start again: the server boots from its disk with its data
   expect(serverProcesses(dataDir)).toEqual([]);
 
   env = await startTestStack({ reuse: { dataDir, ports } });
-  const again = (await env.api('GET', `/v1.0/proj-a/instances/${id}`)).body.instance;
-  expect(again.status).toBe('ACTIVE');
+  const shownAgain = await env.api('GET', `/v1.0/proj-a/instances/${id}`);
+  expect(shownAgain).toMatchObject({ status: 200, body: { instance: { id, status: 'ACTIVE' } } });
+  const again = shownAgain.body.instance;
   const rows = await eventually('the row after the restart', async () => {
     try {
       const c2 = await createConnection({ host: again.ip[0], port: 3306, user: 'kept', password: 'kept-pass', database: 'keep' });

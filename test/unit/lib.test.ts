@@ -115,6 +115,43 @@ describe('replica naming and shape', () => {
     for (const n of names) expect(n).toMatch(PATTERNS.instanceName);
   });
 
+  // Default (and numbered template) names continue past the project's names, so three
+  // requests on one source do not leave three instances named alike.
+  const long = 'b'.repeat(62);
+  test.each<[string, string | undefined, number, string[], string[]]>([
+    ['nothing taken', undefined, 1, [], ['db-replica-1']],
+    ['the second request', undefined, 1, ['db', 'db-replica-1'], ['db-replica-2']],
+    ['the third request', undefined, 1, ['db', 'db-replica-1', 'db-replica-2'], ['db-replica-3']],
+    ['two more after two', undefined, 2, ['db-replica-1', 'db-replica-2'], ['db-replica-3', 'db-replica-4']],
+    ['past the highest, gaps left alone', undefined, 1, ['db-replica-1', 'db-replica-5'], ['db-replica-6']],
+    ['in any order', undefined, 1, ['db-replica-3', 'db-replica-1', 'db-replica-2'], ['db-replica-4']],
+    ['case does not make a name new', undefined, 1, ['DB-Replica-1'], ['db-replica-2']],
+    ['other bases do not count', undefined, 1, ['web-replica-7', 'db-replica', 'db-replica-x', 'xdb-replica-4', 'db-replica-1-replica-9'], ['db-replica-1']],
+    ['leading zeros are another name', undefined, 1, ['db-replica-07'], ['db-replica-1']],
+    ['a huge number is another name', undefined, 1, ['db-replica-99999999999999999999999'], ['db-replica-1']],
+    ['a template for several continues too', 'web', 2, ['web-1', 'web-2'], ['web-3', 'web-4']],
+    ['one replica named by the template keeps it', 'web', 1, ['web'], ['web']],
+    ['the base cut for the name rule', long, 2, [`${long}-9`], [`${'b'.repeat(61)}-10`, `${'b'.repeat(61)}-11`]],
+    ['a taken name cut the same way counts', long, 2, [`${'b'.repeat(61)}-10`], [`${'b'.repeat(61)}-11`, `${'b'.repeat(61)}-12`]],
+  ])('%s: template %p, count %p, taken %p -> %p', (_label, template, count, taken, expected) => {
+    const names = replicaNames('db', template, count, taken);
+    expect(names).toEqual(expected);
+    for (const n of names) expect(n).toMatch(PATTERNS.instanceName);
+  });
+
+  test('the names a request gets are never ones the project has (default or numbered template)', () => {
+    let taken: string[] = ['db'];
+    for (let request = 0; request < 5; request++) {
+      for (const template of [undefined, 'web']) {
+        const names = replicaNames('db', template, 2, taken);
+        const lower = new Set(taken.map((t) => t.toLowerCase()));
+        for (const n of names) expect(lower.has(n.toLowerCase())).toBe(false);
+        taken = [...taken, ...names];
+      }
+    }
+    expect(new Set(taken).size).toBe(taken.length);
+  });
+
   test('the template wins where it speaks, the source fills the rest', () => {
     const source = { flavorId: '2', volumeSize: 5, availabilityZone: 'az1' };
     expect(replicaShape({}, source)).toEqual({ flavorId: '2', volumeSizeGb: 5, availabilityZone: 'az1' });
