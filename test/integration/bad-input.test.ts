@@ -170,7 +170,8 @@ describe('bad replication requests change nothing', () => {
       ['POST', `/instances/${master}/topology/action`, { detach: {} }, 400, /not a replica/],
       ['PATCH', `/instances/${master}`, { instance: { replica_of: null } }, 400, /not a replica/],
       ['POST', `/instances/${master}/action`, { promote_to_replica_source: {} }, 400, /not a replica/],
-      ['POST', `/instances/${replica}/action`, { eject_replica_source: {} }, 400, /not a replica source/],
+      ['DELETE', `/instances/${master}`, undefined, 400, /source of 1 replica\(s\); detach or delete them first/],
+      ['POST', `/instances/${replica}/action`, { eject_replica_source: {} }, 400, /is a replica; eject the source it replicates from/],
       ['POST', `/instances/${master}/action`, { eject_replica_source: { force: 'yes' } }, 400, /eject_replica_source\.force/],
       ['PATCH', `/instances/${master}/replication`, { replication: { quiet_period: -1 } }, 400, /quiet_period: must be at least 0/],
       ['PATCH', `/instances/${master}/replication`, { replication: { failover_after: 0 } }, 400, /failover_after: must be at least 1/],
@@ -188,13 +189,18 @@ describe('bad replication requests change nothing', () => {
     expect(started).toHaveLength(1);
     // Another project cannot see or act on these instances.
     expect((await env.api('POST', `/v1.0/proj-b/instances/${master}/action`, { replicate: { count: 1 } }, { 'X-Auth-Token': 'tok-b' })).status).toBe(404);
-    // Eject of a healthy source is accepted, then refused by the workflow: nothing fenced.
-    const eject = await env.api('POST', `/v1.0/proj-a/instances/${master}/action`, { eject_replica_source: {} });
-    if (eject.status !== 202) {
-      throw new Error(`eject answered ${eject.status}: ${JSON.stringify(eject.body)}`);
+    // Eject of a source the set's monitor has just seen healthy is refused at once (409),
+    // by the rulebook: nothing starts, nothing is fenced.
+    for (let i = 0; i < 100; i++) {
+      const health = ((await env.api('GET', `/v1.0/proj-a/instances/${master}`)).body.instance.replication_health ?? []) as { observed: string }[];
+      if (health.length > 0 && health.every((h) => Date.now() - Date.parse(h.observed) < 5000)) break;
+      await new Promise((r) => setTimeout(r, 200));
     }
-    const failure = await env.temporal.workflow.getHandle(eject.body.operation.id).result().then(() => undefined, (e: WorkflowFailedError) => e.cause as ApplicationFailure);
-    expect(`${failure?.type}: ${failure?.message}`).toMatch(/^SourceHealthy/);
+    const eject = await env.api('POST', `/v1.0/proj-a/instances/${master}/action`, { eject_replica_source: {} });
+    expect(eject).toMatchObject({ status: 409, body: { conflictingRequest: { message: expect.stringMatching(/source is healthy .*eject it only with force/) } } });
+    const ejects: string[] = [];
+    for await (const wf of env.temporal.workflow.list({ query: `WorkflowType="ejectReplicaSource"` })) ejects.push(wf.workflowId);
+    expect(ejects).toEqual([]);
     expect(await counts()).toEqual(before);
     expect((await env.nova.listServers()).every((s) => s.status === 'ACTIVE')).toBe(true);
   });

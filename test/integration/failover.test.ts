@@ -145,12 +145,14 @@ test('promoting the source itself is refused and changes nothing', async () => {
   const res = await env.api('POST', `/v1.0/proj-a/instances/${master}/action`, { promote_to_replica_source: {} });
   expect(res.status).toBe(400);
   expect(res.body.badRequest.message).toMatch(/not a replica/);
+  // Ejecting a source the monitor sees healthy is refused at once (it was a 202 and a failure
+  // that lived only in Temporal): the rulebook, with the monitor's last look.
   const eject = await env.api('POST', `/v1.0/proj-a/instances/${master}/action`, { eject_replica_source: {} });
-  expect(eject.status).toBe(202);
-  await expect(env.temporal.workflow.getHandle(eject.body.operation.id).result()).rejects.toThrow();
-  const failure = await env.temporal.workflow.getHandle(eject.body.operation.id).describe();
-  expect(failure.status.name).toBe('FAILED');
+  expect(eject).toMatchObject({ status: 409, body: { conflictingRequest: { message: expect.stringMatching(/source is healthy \(the orchestrator reaches it\); eject it only with force/) } } });
+  const replica = await env.api('POST', `/v1.0/proj-a/instances/${replicas[0]}/action`, { eject_replica_source: {} });
+  expect(replica).toMatchObject({ status: 400, body: { badRequest: { message: expect.stringMatching(/is a replica; eject the source it replicates from/) } } });
   expect((await show(master)).writable).toBe(true);
+  expect((await show(master)).operation).toBeUndefined();
 });
 
 test('replica health: every member, thread states, lag and GTID positions', async () => {
