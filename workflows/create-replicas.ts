@@ -6,7 +6,7 @@
 import { CancelledFailure } from '@temporalio/common';
 import { CancellationScope, isCancellation, setHandler, startChild, uuid4, workflowInfo, type ChildWorkflowHandle } from '@temporalio/workflow';
 import { ErrorType } from '../lib/errors';
-import { replicaNames, replicaShape, workflowIds } from '../lib/names';
+import { replicaShape, workflowIds } from '../lib/names';
 import { createReplicasInput, type CreateReplicasInput, type CreateReplicasResult, type ReplicaOutcome } from '../lib/schemas';
 import { cancelled, errorMessage, guestActivities, guestLong, monitors, operationFailure, parseInput, registry, snapshots, tagOperation, tagReplicationSet } from './common';
 import type { SnapshotMeta } from '../activities/snapshots/store';
@@ -31,20 +31,20 @@ export async function createReplicas(raw: CreateReplicasInput): Promise<CreateRe
   tagOperation(spec.projectId, spec.sourceInstanceId);
 
   progress.phase('checking source');
-  let source;
+  let begun;
   try {
     // Taken whole even if a cancel comes meanwhile, so that the release below always sees it.
-    const begun = await CancellationScope.nonCancellable(() =>
-      registry.beginOperation({ operation: { id: operationId, type: 'createReplicas' }, projectId: spec.projectId, instanceId: spec.sourceInstanceId, count: spec.count }),
+    begun = await CancellationScope.nonCancellable(() =>
+      registry.beginOperation({ operation: { id: operationId, type: 'createReplicas' }, projectId: spec.projectId, instanceId: spec.sourceInstanceId, count: spec.count, replicas: { ids: replicaIds, name: spec.template.name } }),
     );
-    source = begun.instance;
   } catch (err) {
     await CancellationScope.nonCancellable(() => registry.endOperation({ operationId, discardUnbuilt: replicaIds }));
     throw operationFailure(err, 'createReplicas refused', ErrorType.InvalidInput);
   }
+  const source = begun.instance;
   const setId = source.replicationSetId!;
   tagReplicationSet(setId);
-  const names = replicaNames(source.name, spec.template.name, spec.count);
+  const names = begun.replicaNames!;
   const shape = replicaShape(spec.template, source);
   replicaIds.forEach((replicaId, i) => rows.push({ replicaId, name: names[i]!, phase: 'pending' }));
 

@@ -5,7 +5,7 @@ import { CancellationScope, workflowInfo } from '@temporalio/workflow';
 import { ErrorType } from '../lib/errors';
 import { novaServerName, replicationUserName } from '../lib/names';
 import { deleteInstanceInput, type DeleteInstanceInput, type DeleteInstanceResult } from '../lib/schemas';
-import { compute, errorMessage, guestActivities, upstreamMember, operationFailure, parseInput, registry, tagOperation } from './common';
+import { beginOn, compute, errorMessage, guestActivities, upstreamMember, operationFailure, parseInput, registry, tagOperation } from './common';
 import { Progress } from './progress';
 
 export async function deleteInstance(raw: DeleteInstanceInput): Promise<DeleteInstanceResult> {
@@ -14,14 +14,7 @@ export async function deleteInstance(raw: DeleteInstanceInput): Promise<DeleteIn
   const progress = new Progress('deleteInstance', () => `instance ${input.instanceId}`);
   tagOperation(input.projectId, input.instanceId);
 
-  progress.phase('locking');
-  let begun;
-  try {
-    begun = await registry.beginOperation({ operation: { id: operationId, type: 'deleteInstance' }, projectId: input.projectId, instanceId: input.instanceId });
-  } catch (err) {
-    throw operationFailure(err, 'delete refused', ErrorType.OperationConflict);
-  }
-  const { instance, set } = begun;
+  const { instance, set } = await beginOn('deleteInstance', input, progress, 'delete', ErrorType.OperationConflict);
   // The set's lock is held only when a replica is deleted: released whatever happens next.
   const setId = set?.setId ?? null;
   try {

@@ -5,7 +5,7 @@ import { CancellationScope, workflowInfo } from '@temporalio/workflow';
 import { ErrorType } from '../lib/errors';
 import { replicationUserName } from '../lib/names';
 import { detachReplicaInput, type DetachReplicaInput, type DetachReplicaResult } from '../lib/schemas';
-import { errorMessage, guestActivities, upstreamMember, operationFailure, parseInput, registry, tagOperation, tagReplicationSet } from './common';
+import { beginOn, errorMessage, guestActivities, upstreamMember, operationFailure, parseInput, registry, tagOperation, tagReplicationSet } from './common';
 import { Progress } from './progress';
 
 export async function detachReplica(raw: DetachReplicaInput): Promise<DetachReplicaResult> {
@@ -14,14 +14,7 @@ export async function detachReplica(raw: DetachReplicaInput): Promise<DetachRepl
   const progress = new Progress('detachReplica', () => `replica ${input.instanceId}`);
   tagOperation(input.projectId, input.instanceId);
 
-  progress.phase('locking');
-  let begun;
-  try {
-    begun = await registry.beginOperation({ operation: { id: operationId, type: 'detachReplica' }, projectId: input.projectId, instanceId: input.instanceId });
-  } catch (err) {
-    throw operationFailure(err, 'detach refused', ErrorType.InvalidInput);
-  }
-  const { instance: replica, set } = begun;
+  const { instance: replica, set } = await beginOn('detachReplica', input, progress, 'detach');
   const setId = set!.setId;
   const source = upstreamMember(set!, replica.id);
   tagReplicationSet(setId);

@@ -11,7 +11,7 @@ import { formatGtidPosition, parseGtidPosition, union } from '../lib/gtid';
 import { assessSource, summarizeHealth } from '../lib/health';
 import { ejectAllowed } from '../lib/rules';
 import { ejectInput, type EjectInput, type EjectResult } from '../lib/schemas';
-import { compute, computeProbe, errorMessage, guestActivities, guestLong, guestProbe, operationFailure, parseInput, registry, tagOperation, tagReplicationSet } from './common';
+import { beginOn, compute, computeProbe, errorMessage, guestActivities, guestLong, guestProbe, operationFailure, parseInput, registry, tagOperation, tagReplicationSet } from './common';
 import { dropOwnAccount, moveReplicasTo } from './move-replicas';
 import { Progress } from './progress';
 
@@ -21,13 +21,7 @@ export async function ejectReplicaSource(raw: EjectInput): Promise<EjectResult> 
   const progress = new Progress('ejectReplicaSource', () => `source ${input.instanceId}${input.automatic ? ' (automatic failover)' : ''}`);
   tagOperation(input.projectId, input.instanceId);
 
-  progress.phase('locking');
-  let view;
-  try {
-    view = (await registry.beginOperation({ operation: { id: operationId, type: 'ejectReplicaSource' }, projectId: input.projectId, instanceId: input.instanceId })).set!;
-  } catch (err) {
-    throw operationFailure(err, 'eject refused', ErrorType.InvalidInput);
-  }
+  const view = (await beginOn('ejectReplicaSource', input, progress, 'eject')).set!;
   tagReplicationSet(view.setId);
   const old = view.source;
   const statusOf = (m: InstanceSummary) => guestProbe(m.novaServerId!).replicationStatus().catch(() => null);

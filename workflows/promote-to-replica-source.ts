@@ -7,7 +7,7 @@
 import { ApplicationFailure, CancellationScope, workflowInfo } from '@temporalio/workflow';
 import { ErrorType } from '../lib/errors';
 import { promoteInput, type PromoteInput, type PromoteResult } from '../lib/schemas';
-import { errorMessage, guestActivities, guestLong, guestProbe, operationFailure, parseInput, registry, tagOperation, tagReplicationSet } from './common';
+import { beginOn, errorMessage, guestActivities, guestLong, guestProbe, operationFailure, parseInput, registry, tagOperation, tagReplicationSet } from './common';
 import { dropOwnAccount, moveReplicasTo } from './move-replicas';
 import { Progress } from './progress';
 import { Saga } from './saga';
@@ -18,13 +18,7 @@ export async function promoteToReplicaSource(raw: PromoteInput): Promise<Promote
   const progress = new Progress('promoteToReplicaSource', () => `candidate ${input.instanceId}`);
   tagOperation(input.projectId, input.instanceId);
 
-  progress.phase('locking');
-  let view;
-  try {
-    view = (await registry.beginOperation({ operation: { id: operationId, type: 'promoteToReplicaSource' }, projectId: input.projectId, instanceId: input.instanceId })).set!;
-  } catch (err) {
-    throw operationFailure(err, 'promote refused', ErrorType.InvalidInput);
-  }
+  const view = (await beginOn('promoteToReplicaSource', input, progress, 'promote')).set!;
   tagReplicationSet(view.setId);
   const old = view.source;
   const candidate = view.replicas.find((r) => r.id === input.instanceId)!;

@@ -4,7 +4,8 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { ErrorType, REFUSAL_ERROR_TYPE } from '../../lib/errors';
 import { busy, check, locksFor, refusalText, type Limits, type OperationType, type Refusal } from '../../lib/rules';
-import type { Registry } from '../../registry';
+import { replicaNames } from '../../lib/names';
+import type { InstanceRecord, Registry } from '../../registry';
 import { gatherFacts } from '../../registry/facts';
 import { setView, summary, type InstanceSummary, type SetView } from './views';
 
@@ -14,11 +15,15 @@ export interface BeginInput {
   instanceId: string;
   /** createReplicas: how many replicas are asked for. */
   count?: number;
+  /** createReplicas: the replicas' ids and the name asked for, to name them (replicaNames). */
+  replicas?: { ids: string[]; name?: string };
 }
 
 export interface BeginResult {
   instance: InstanceSummary;
   set?: SetView;
+  /** createReplicas: each replica's name: the one the API recorded, else the next free default. */
+  replicaNames?: string[];
 }
 
 export interface EndInput {
@@ -41,6 +46,14 @@ const changedHands = (what: string): ApplicationFailure => ApplicationFailure.re
 
 export function createOperationActivities(registry: Registry, limits: Limits) {
   const { instances, locks, sets } = registry;
+
+  /** Names the replicas as the API does: recorded rows keep theirs; the others take the next free default. */
+  async function namesFor(source: InstanceRecord, r: { ids: string[]; name?: string }): Promise<string[]> {
+    const recorded = await Promise.all(r.ids.map((id) => instances.get(id)));
+    const taken = (await instances.list(source.projectId)).map((i) => i.name);
+    const fresh = replicaNames(source.name, r.name, r.ids.length, taken);
+    return r.ids.map((_, i) => recorded[i]?.name ?? fresh[i]!);
+  }
 
   async function end(input: EndInput): Promise<void> {
     if (input.discardUnbuilt?.length) await instances.removeUnbuilt(input.discardUnbuilt);
@@ -93,7 +106,8 @@ export function createOperationActivities(registry: Registry, limits: Limits) {
       if (!now) throw await give({ kind: 'invalid', message: `instance ${rec.id} was deleted meanwhile` });
       const again = check(operation.type, await gatherFacts(registry, now), args, limits);
       if (again) throw await give(again);
-      return { instance: summary(now), ...(setId ? { set: await setView(registry, setId) } : {}) };
+      const names = input.replicas && (await namesFor(now, input.replicas));
+      return { instance: summary(now), ...(setId ? { set: await setView(registry, setId) } : {}), ...(names ? { replicaNames: names } : {}) };
     },
 
     async endOperation(input: EndInput): Promise<void> {

@@ -5,7 +5,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { refusalFailure } from '../../activities/registry/operations';
 import type { InstanceSummary, RegistryActivities, SetView } from '../../activities/registry/activities';
 import { ErrorType } from '../../lib/errors';
-import { replicationUserName } from '../../lib/names';
+import { replicaNames, replicationUserName } from '../../lib/names';
 import { busy, check, locksFor, type Facts } from '../../lib/rules';
 import { applyTransition, roleOf, sourceOf, TopologyError, type Topology } from '../../lib/topology';
 import type { FakeInstance, FakeWorld } from './fake-activities';
@@ -98,7 +98,7 @@ export function fakeRegistryActivities(w: FakeWorld): RegistryActivities {
   };
 
   return {
-    async beginOperation({ operation, projectId, instanceId, count }) {
+    async beginOperation({ operation, projectId, instanceId, count, replicas }) {
       w.calls.push(`beginOperation:${operation.type}`);
       const i = w.instances.get(instanceId);
       if (!i || i.projectId !== projectId) throw fail(`instance ${instanceId} not found`, ErrorType.NotFound);
@@ -128,7 +128,9 @@ export function fakeRegistryActivities(w: FakeWorld): RegistryActivities {
         i.lock = operation.id;
         i.lockType = operation.type;
       }
-      return { instance: summary(w, i), ...(setId ? { set: view(setId) } : {}) };
+      // Named as the real registry names them (lib/names.ts replicaNames).
+      const names = replicas && replicas.ids.map((id, n) => w.instances.get(id)?.name ?? replicaNames(i.name, replicas.name, replicas.ids.length, [...w.instances.values()].map((x) => x.name))[n]!);
+      return { instance: summary(w, i), ...(setId ? { set: view(setId) } : {}), ...(names ? { replicaNames: names } : {}) };
     },
     async endOperation({ operationId, instanceId, setId, discardUnbuilt }) {
       w.calls.push('endOperation');

@@ -29,6 +29,19 @@ function createReplicas(world: FakeWorld, args: Record<string, unknown>, after?:
   });
 }
 
+test('replicas created without the API are named apart across requests, as the API names them', async () => {
+  const world = newWorld();
+  const sourceId = randomUUID();
+  let second: CreateReplicasResult | undefined;
+  // The second request runs while the first one's workers (and the source's guest) still do.
+  const first = await createReplicas(world, { sourceInstanceId: sourceId }, async (taskQueue) => {
+    second = await ctx.env.temporal.workflow.execute('createReplicas', { taskQueue, workflowId: `create-replicas-${randomUUID()}`, args: [{ sourceInstanceId: sourceId, projectId: 'proj-a', count: 1 }] });
+  });
+  if (!second) throw new Error('the second request did not run');
+  expect([...first.replicas, ...second.replicas].map((r) => r.name)).toEqual(['master-replica-1', 'master-replica-2', 'master-replica-3']);
+  expect(second.replicas.map((r) => world.instances.get(r.replicaId)?.name)).toEqual(['master-replica-3']);
+});
+
 test('two replicas from one snapshot: both ACTIVE, one account each on the source, snapshot deleted, set released', async () => {
   const world = newWorld();
   const sourceId = randomUUID();
