@@ -1,18 +1,79 @@
 // Request bodies of the Trove v1.0 API. Validation errors name each bad field.
+//
+// python-troveclient (troveclient/v1/instances.py create, as `openstack database instance
+// create` calls it) sends: name, flavorRef, volume {size, type}, databases, users,
+// restorePoint, availability_zone, datastore {type, version, version_number}, nics,
+// configuration, replica_of, replica_count, modules, locality, region_name, and always
+// access {is_public: false, allowed_cidrs?}. Each is accepted when this deployment can
+// honour it, and otherwise refused naming the field (one rule each, shared by both forms).
 import { z } from 'zod';
 import { databaseName, flavorId, instanceName, MAX_VOLUME_GB, userName, zoneName, PATTERNS } from '../lib/schemas';
+import { DATASTORES, findDatastore, findVersion, SERVED_TYPES, SERVED_VERSIONS } from './catalog';
 
 const password = z.string().min(1, 'must not be empty').max(128, 'must be at most 128 characters');
+
+const flavorRef = z.union([flavorId, z.number().int().min(1).transform(String)]);
+
+/** Present only as null (or absent): what troveclient sends when the option is not given. */
+const absentOr = (why: string) => z.unknown().refine((v) => v === undefined || v === null, why).optional();
+
+/** A list the client may send empty ("none asked for"); anything in it is refused with `why`. */
+const emptyList = (why: string) => z.array(z.unknown(), 'must be a list').refine((l) => l.length === 0, why);
+
+const volume = z.object({
+  size: z.number().int('must be a whole number of GB').min(1, 'must be at least 1').max(MAX_VOLUME_GB, `must be at most ${MAX_VOLUME_GB}`),
+  // The client sends "type": null unless --volume-type is given.
+  type: absentOr('volume types are not served (each server has one local disk); omit it'),
+}).strict();
+
+/** The type, a version of it, and the version number all have to name what runs. */
+const datastore = z
+  .object({
+    type: z.string().optional(),
+    version: z.string().optional(),
+    version_number: z.string().optional(),
+  })
+  .strict()
+  .superRefine((d, ctx) => {
+    const ds = d.type === undefined ? DATASTORES[0]! : findDatastore(d.type);
+    if (!ds) return ctx.addIssue({ code: 'custom', path: ['type'], message: `datastore "${d.type}" is not served; use ${SERVED_TYPES}` });
+    if (d.version !== undefined && !findVersion(ds, d.version)) {
+      ctx.addIssue({ code: 'custom', path: ['version'], message: `${ds.name} version "${d.version}" is not served; use ${ds.versions.map((v) => v.name).join(', ')}` });
+    }
+    if (d.version_number !== undefined && !ds.versions.some((v) => v.version === d.version_number)) {
+      ctx.addIssue({ code: 'custom', path: ['version_number'], message: `must be ${SERVED_VERSIONS}` });
+    }
+  });
+
+/** Trove's access: servers here have only a private address and no security groups. */
+const access = z
+  .object({
+    is_public: z.literal(false, 'public access is not served (servers have only a private address); send false or omit it').optional(),
+    allowed_cidrs: emptyList('cannot be enforced (no security groups here); omit it').optional(),
+  })
+  .strict();
+
+/** The fields this deployment refuses (or accepts only empty), shared by both create forms. */
+const unsupportedFields = {
+  access: access.optional(),
+  // Each server gets its own loopback address; there is no network to choose.
+  nics: emptyList('networks cannot be chosen (each server gets its own private address); omit nics').nullish(),
+  modules: emptyList('modules are not supported').nullish(),
+  configuration: absentOr('configuration groups are not supported; omit it'),
+  locality: absentOr('not supported yet (server-group affinity, issue 18); omit it'),
+  region_name: absentOr('this deployment serves one region; omit region_name'),
+  restorePoint: absentOr('restoring from a backup is not supported'),
+};
 
 export const createInstanceBody = z
   .object({
     instance: z
       .object({
         name: instanceName,
-        flavorRef: z.union([flavorId, z.number().int().min(1).transform(String)]),
-        volume: z.object({ size: z.number().int('must be a whole number of GB').min(1, 'must be at least 1').max(MAX_VOLUME_GB, `must be at most ${MAX_VOLUME_GB}`) }),
+        flavorRef,
+        volume,
         availability_zone: zoneName.optional(),
-        datastore: z.object({ type: z.literal('mariadb', 'must be mariadb (the only datastore served)').optional(), version: z.literal('10.11', 'must be 10.11').optional() }).optional(),
+        datastore: datastore.optional(),
         databases: z.array(z.object({ name: databaseName, character_set: z.string().optional(), collate: z.string().optional() })).max(64).default([]),
         users: z
           .array(
@@ -25,7 +86,8 @@ export const createInstanceBody = z
           )
           .max(64)
           .default([]),
-        nics: z.array(z.unknown()).optional(),
+        replica_count: absentOr('only with replica_of (it counts the replicas to create)'),
+        ...unsupportedFields,
       })
       .strict(),
   })
@@ -33,8 +95,8 @@ export const createInstanceBody = z
 export type CreateInstanceBody = z.infer<typeof createInstanceBody>;
 
 const replicaTemplateFields = {
-  flavorRef: z.union([flavorId, z.number().int().min(1).transform(String)]).optional(),
-  volume: z.object({ size: z.number().int('must be a whole number of GB').min(1, 'must be at least 1').max(MAX_VOLUME_GB, `must be at most ${MAX_VOLUME_GB}`) }).optional(),
+  flavorRef: flavorRef.optional(),
+  volume: volume.optional(),
   availability_zone: zoneName.optional(),
 };
 const forbiddenForReplica = (what: string) => z.unknown().refine((v) => v === undefined, `not allowed for a replica (it gets the ${what} of its source)`).optional();
@@ -49,10 +111,10 @@ export const createReplicaBody = z
         slave_of: z.string().min(1).optional(),
         replica_count: z.number().int('must be a whole number').min(1, 'must be at least 1').optional(),
         ...replicaTemplateFields,
-        datastore: z.object({ type: z.literal('mariadb', 'must be mariadb').optional(), version: z.literal('10.11', 'must be 10.11').optional() }).optional(),
+        datastore: datastore.optional(),
         databases: forbiddenForReplica('databases'),
         users: forbiddenForReplica('users'),
-        nics: z.array(z.unknown()).optional(),
+        ...unsupportedFields,
       })
       .strict()
       .refine((i) => Boolean(i.replica_of) !== Boolean(i.slave_of), { message: 'give exactly one of replica_of and slave_of', path: ['replica_of'] }),

@@ -21,6 +21,12 @@ export function topologyView(t: Topology, members: InstanceRecord[]) {
   };
 }
 
+/** Trove's fault: what the last operation that failed after its 202 said, and when. */
+export function faultView(r: Pick<InstanceRecord, 'fault' | 'faultAt' | 'updated'>) {
+  // Faults recorded before fault_at existed carry the record's last change instead.
+  return { message: r.fault, created: (r.faultAt ?? r.updated).toISOString() };
+}
+
 export function instanceView(r: InstanceRecord, baseUrl: string, operation?: OperationView, set?: { topology: Topology; members: InstanceRecord[] }) {
   const self = `${baseUrl}/v1.0/${r.projectId}/instances/${r.id}`;
   return {
@@ -29,10 +35,14 @@ export function instanceView(r: InstanceRecord, baseUrl: string, operation?: Ope
     status: r.status,
     flavor: { id: r.flavorId, links: [{ rel: 'self', href: `${baseUrl}/v1.0/${r.projectId}/flavors/${r.flavorId}` }] },
     volume: { size: r.volumeSize },
-    datastore: { type: r.datastore, version: r.datastoreVersion },
+    datastore: { type: r.datastore, version: r.datastoreVersion, version_number: r.datastoreVersion },
+    // Trove's form (what python-troveclient lists); `ip` is the older one, kept.
+    addresses: r.address ? [{ address: r.address, type: 'private' }] : [],
     ip: r.address ? [r.address] : [],
     port: r.port,
     availability_zone: r.availabilityZone,
+    // Servers have only a private address (see the create body's access rules).
+    access: { is_public: false },
     created: r.created.toISOString(),
     updated: r.updated.toISOString(),
     links: [{ rel: 'self', href: self }],
@@ -43,7 +53,7 @@ export function instanceView(r: InstanceRecord, baseUrl: string, operation?: Ope
     replicates_to: r.replicas,
     writable: !r.readOnly && r.status === 'ACTIVE',
     ...(set ? { topology: topologyView(set.topology, set.members) } : {}),
-    ...(r.fault ? { fault: { message: r.fault } } : {}),
+    ...(r.fault ? { fault: faultView(r) } : {}),
     ...(operation ? { operation } : {}),
   };
 }

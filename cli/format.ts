@@ -19,7 +19,17 @@ const FLATTENERS: Record<string, Flattener> = {
     if (d?.type !== undefined) out.datastore = String(d.type);
     if (d?.version !== undefined) out.datastore_version = String(d.version);
   },
-  fault: (v, out) => void (out.fault = String((v as { message?: unknown })?.message ?? JSON.stringify(v))),
+  fault: (v, out) => {
+    const f = v as { message?: unknown; created?: unknown };
+    out.fault = String(f?.message ?? JSON.stringify(v));
+    if (f?.created !== undefined) out.fault_date = String(f.created);
+  },
+  // Trove's addresses read as "127.0.1.5 (private)"; access as troveclient's "public" row.
+  addresses: (v, out) => {
+    if (!Array.isArray(v)) return void (out.addresses = JSON.stringify(v));
+    out.addresses = (v as { address?: unknown; type?: unknown }[]).map((a) => `${String(a?.address)}${a?.type ? ` (${String(a.type)})` : ''}`).join(', ');
+  },
+  access: (v, out) => void (out.public = String((v as { is_public?: unknown })?.is_public ?? false)),
   // Replication fields print as ids; replicates_from/replicates_to (id arrays) and
   // writable (a boolean) already read well through genericValue.
   replica_of: (v, out) => void (out.replica_of = idOf(v) ?? String(v)),

@@ -23,6 +23,8 @@ export interface InstanceRecord {
   operationId: string | null;
   operationType: string | null;
   fault: string | null;
+  /** When the fault was recorded (it changed last). */
+  faultAt: Date | null;
   created: Date;
   updated: Date;
   replicationSetId: string | null;
@@ -64,6 +66,7 @@ function toRecord(row: RowDataPacket, databases: string[], users: { name: string
     operationId: row.operation_id,
     operationType: row.operation_type,
     fault: row.fault,
+    faultAt: row.fault_at ?? null,
     created: row.created,
     updated: row.updated,
     replicationSetId: row.replication_set_id,
@@ -158,14 +161,19 @@ export class InstanceStore {
   }
 
   async update(instanceId: string, c: InstanceChange, db: Db = this.pool): Promise<void> {
-    const cols: [string, unknown][] = [];
-    if (c.status !== undefined) cols.push(['status', c.status]);
-    if (c.port !== undefined) cols.push(['port', c.port]);
-    if (c.fault !== undefined) cols.push(['fault', c.fault]);
-    if (c.novaServerId !== undefined) cols.push(['nova_server_id', c.novaServerId]);
-    if (c.address !== undefined) cols.push(['address', c.address]);
-    if (cols.length === 0) return;
-    await db.query(`UPDATE instances SET ${cols.map(([k]) => `${k} = ?`).join(', ')} WHERE id = ?`, [...cols.map(([, v]) => v), instanceId]);
+    const sets: [string, unknown[]][] = [];
+    if (c.status !== undefined) sets.push(['status = ?', [c.status]]);
+    if (c.port !== undefined) sets.push(['port = ?', [c.port]]);
+    if (c.fault !== undefined) {
+      // fault_at is assigned before fault, so it compares with the fault being replaced
+      // (whether MariaDB assigns left to right or, in SIMULTANEOUS_ASSIGNMENT mode, all at once).
+      sets.push(['fault_at = IF(fault <=> ?, fault_at, IF(? IS NULL, NULL, CURRENT_TIMESTAMP(3)))', [c.fault, c.fault]]);
+      sets.push(['fault = ?', [c.fault]]);
+    }
+    if (c.novaServerId !== undefined) sets.push(['nova_server_id = ?', [c.novaServerId]]);
+    if (c.address !== undefined) sets.push(['address = ?', [c.address]]);
+    if (sets.length === 0) return;
+    await db.query(`UPDATE instances SET ${sets.map(([s]) => s).join(', ')} WHERE id = ?`, [...sets.flatMap(([, v]) => v), instanceId]);
   }
 
   /** Forgets the instance and everything recorded for it (links, account, health), at once. */

@@ -78,7 +78,7 @@ export class SetStore {
     if (left.length) {
       const fenced = tr.kind === 'eject';
       await conn.query(
-        `UPDATE instances SET replication_set_id = NULL, read_only = ?${fenced ? ", status = 'ERROR', fault = ?" : ''} WHERE id IN (?)`,
+        `UPDATE instances SET replication_set_id = NULL, read_only = ?${fenced ? ", status = 'ERROR', fault_at = CURRENT_TIMESTAMP(3), fault = ?" : ''} WHERE id IN (?)`,
         fenced ? [1, opts.fault ?? 'fenced', left] : [0, left],
       );
       await this.health.forget(left, conn);

@@ -1,5 +1,6 @@
 // Every API route needs a valid token, and a token serves only its own project: another
 // project's instances answer 404 (not 403), so their ids do not leak.
+import { DATASTORES } from '../../api/catalog';
 import { startTestStack, type TestStack } from '../helpers/stack';
 
 let env: TestStack;
@@ -13,6 +14,18 @@ afterAll(async () => {
   await env?.stop();
 });
 
+/** The deployment's flavors and datastores (the same for every project). */
+const catalogRoutes: [string, string][] = [
+  ['GET', '/flavors'],
+  ['GET', '/flavors/1'],
+  ['GET', '/datastores'],
+  ['GET', '/datastores/mariadb'],
+  ['GET', '/datastores/mysql/versions'],
+  ['GET', '/datastores/mysql/versions/10.11'],
+  ['GET', `/datastores/versions/${DATASTORES[0]!.versions[0]!.id}`],
+  ['GET', '/datastores/mariadb/versions/10.11/flavors'],
+];
+
 const routes = (i: string): [string, string, unknown?][] => [
   ['GET', '/v1.0/proj-a/instances'],
   ['POST', '/v1.0/proj-a/instances', { instance: { name: 'x', flavorRef: '1', volume: { size: 1 } } }],
@@ -24,6 +37,7 @@ const routes = (i: string): [string, string, unknown?][] => [
   ['POST', `/v1.0/proj-a/instances/${i}/topology/action`, { detach: {} }],
   ['GET', `/v1.0/proj-a/instances/${i}/replication`],
   ['PATCH', `/v1.0/proj-a/instances/${i}/replication`, { replication: { auto_failover: true } }],
+  ...catalogRoutes.map(([method, p]): [string, string] => [method, `/v1.0/proj-a${p}`]),
 ];
 
 test.each([
@@ -45,5 +59,19 @@ test("project B, with its own token, cannot tell project A's instance exists", a
   for (const [method, p, body] of routes(id).filter(([, p]) => p.includes(id))) {
     const res = await env.api(method, p.replace('/proj-a/', '/proj-b/'), body, { 'X-Auth-Token': 'tok-b' });
     expect({ method, p, status: res.status }).toEqual({ method, p, status: 404 });
+  }
+});
+
+test('flavors and datastores are the deployment\'s: each project reads the same with its own token, and what is not there is 404 for all', async () => {
+  for (const [method, p] of catalogRoutes) {
+    const a = await env.api(method, `/v1.0/proj-a${p}`);
+    const b = await env.api(method, `/v1.0/proj-b${p}`, undefined, { 'X-Auth-Token': 'tok-b' });
+    expect({ p, a: a.status, b: b.status }).toEqual({ p, a: 200, b: 200 });
+    // Only the links differ: each names the project it was asked in.
+    expect(JSON.stringify(b.body).split('/proj-b/').join('/proj-a/')).toEqual(JSON.stringify(a.body));
+  }
+  for (const p of ['/flavors/999', '/datastores/postgresql', '/datastores/mariadb/versions/8.0', '/datastores/versions/00000000-0000-4000-8000-000000000000']) {
+    const res = await env.api('GET', `/v1.0/proj-b${p}`, undefined, { 'X-Auth-Token': 'tok-b' });
+    expect({ p, status: res.status }).toEqual({ p, status: 404 });
   }
 });

@@ -46,7 +46,21 @@ const badBodies: [string, unknown, number, RegExp][] = [
   ['user without password', body({ users: [{ name: 'u' }] }), 400, /instance\.users\[0\]\.password/],
   ['user granted an unknown database', body({ users: [{ name: 'u', password: 'p', databases: [{ name: 'nope' }] }] }), 400, /instance\.users\[0\]\.databases: "nope" is not in instance\.databases/],
   ['unknown field', body({ color: 'blue' }), 400, /Unrecognized key/],
-  ['other datastore', body({ datastore: { type: 'postgresql' } }), 400, /instance\.datastore\.type: must be mariadb/],
+  ['other datastore', body({ datastore: { type: 'postgresql' } }), 400, /instance\.datastore\.type: datastore "postgresql" is not served; use mariadb \(or its alias mysql\)/],
+  ['other datastore version', body({ datastore: { type: 'mysql', version: '8.0' } }), 400, /instance\.datastore\.version: mariadb version "8\.0" is not served; use 10\.11/],
+  ['other version number', body({ datastore: { version_number: '5.7.29' } }), 400, /instance\.datastore\.version_number: must be 10\.11/],
+  // Fields python-troveclient sends that this deployment cannot honour (it always sends access).
+  ['public access', body({ access: { is_public: true } }), 400, /instance\.access\.is_public: public access is not served/],
+  ['allowed CIDRs', body({ access: { is_public: false, allowed_cidrs: ['10.0.0.0/8'] } }), 400, /instance\.access\.allowed_cidrs: cannot be enforced/],
+  ['an unknown access key', body({ access: { is_public: false, floating_ip: true } }), 400, /instance\.access: Unrecognized key: "floating_ip"/],
+  ['a network (nics)', body({ nics: [{ network_id: 'net-1' }] }), 400, /instance\.nics: networks cannot be chosen/],
+  ['modules', body({ modules: ['mod-1'] }), 400, /instance\.modules: modules are not supported/],
+  ['locality', body({ locality: 'affinity' }), 400, /instance\.locality: not supported yet/],
+  ['a configuration group', body({ configuration: 'cfg-1' }), 400, /instance\.configuration: configuration groups are not supported/],
+  ['a region', body({ region_name: 'RegionTwo' }), 400, /instance\.region_name: this deployment serves one region/],
+  ['a backup to restore', body({ restorePoint: { backupRef: 'b-1' } }), 400, /instance\.restorePoint: restoring from a backup is not supported/],
+  ['a volume type', body({ volume: { size: 1, type: 'ssd' } }), 400, /instance\.volume\.type: volume types are not served/],
+  ['replica_count without replica_of', body({ replica_count: 2 }), 400, /instance\.replica_count: only with replica_of/],
   ['no instance key', { name: 'x' }, 400, /instance: /],
   ['an array', [], 400, /\(input\)|instance/],
   ['malformed JSON', '{"instance": {', 400, /malformed request/],
@@ -68,6 +82,19 @@ test.each([
 ])('POST /instances with %s is refused', async (_label, headers, status) => {
   const res = await fetch(`${env.apiUrl}/v1.0/proj-a/instances`, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body: JSON.stringify(body({})) });
   expect(res.status).toBe(status);
+});
+
+test.each([
+  ['/flavors/999', /^flavor 999 not found$/],
+  ['/flavors/1%3BDROP%20TABLE%20x', /^flavor 1;DROP TABLE x not found$/],
+  ['/datastores/postgresql', /^datastore postgresql not found \(served: mariadb\)$/],
+  ['/datastores/postgresql/versions', /^datastore postgresql not found/],
+  ['/datastores/mysql/versions/8.0', /^mariadb version 8\.0 not found \(served: 10\.11\)$/],
+  ['/datastores/versions/00000000-0000-4000-8000-000000000000', /^datastore version 00000000-0000-4000-8000-000000000000 not found$/],
+  ['/datastores/mariadb/versions/8.0/flavors', /^mariadb version 8\.0 not found/],
+])('GET %s answers 404 naming what is not there', async (p, message) => {
+  const res = await env.api('GET', `/v1.0/proj-a${p}`);
+  expect(res).toMatchObject({ status: 404, body: { itemNotFound: { code: 404, message: expect.stringMatching(message) } } });
 });
 
 test.each([
@@ -167,6 +194,13 @@ describe('bad replication requests change nothing', () => {
       ['POST', '/instances', { instance: { name: 'r', replica_of: master, users: [{ name: 'u', password: 'p' }] } }, 400, /instance\.users: not allowed for a replica/],
       ['POST', '/instances', { instance: { name: 'r', replica_of: master, slave_of: master } }, 400, /exactly one of replica_of and slave_of/],
       ['POST', '/instances', { instance: { name: 'r', replica_of: replica } }, 400, /itself a replica/],
+      ['POST', '/instances', { instance: { name: 'r', replica_of: master, locality: 'anti-affinity' } }, 400, /instance\.locality: not supported yet/],
+      ['POST', '/instances', { instance: { name: 'r', replica_of: master, access: { is_public: true } } }, 400, /instance\.access\.is_public: public access is not served/],
+      ['POST', '/instances', { instance: { name: 'r', replica_of: master, datastore: { type: 'redis' } } }, 400, /instance\.datastore\.type: datastore "redis" is not served/],
+      ['POST', '/instances', { instance: { name: 'r', replica_of: master, nics: [{ network_id: 'n' }] } }, 400, /instance\.nics: networks cannot be chosen/],
+      ['POST', '/instances', { instance: { name: 'r', replica_of: master, modules: ['m'] } }, 400, /instance\.modules: modules are not supported/],
+      ['POST', '/instances', { instance: { name: 'r', replica_of: master, region_name: 'RegionTwo' } }, 400, /instance\.region_name: /],
+      ['POST', '/instances', { instance: { name: 'r', replica_of: master, volume: { size: 1, type: 'ssd' } } }, 400, /instance\.volume\.type: /],
       ['POST', `/instances/${master}/topology/action`, { detach: {} }, 400, /not a replica/],
       ['PATCH', `/instances/${master}`, { instance: { replica_of: null } }, 400, /not a replica/],
       ['POST', `/instances/${master}/action`, { promote_to_replica_source: {} }, 400, /not a replica/],

@@ -303,6 +303,25 @@ describe('instances', () => {
     expect(await reg.instances.get(id)).toMatchObject(want);
   });
 
+  test('update: faultAt is set when the fault changes, kept when the same fault is written again, cleared with it', async () => {
+    const id = await active();
+    const faultAt = async () => (await reg.instances.get(id))!.faultAt;
+    expect(await faultAt()).toBeNull();
+    await reg.instances.update(id, { status: 'ERROR', fault: 'boom' });
+    const first = await faultAt();
+    expect(first).toBeInstanceOf(Date);
+    expect(Math.abs(first!.getTime() - Date.now())).toBeLessThan(10_000);
+    await new Promise((r) => setTimeout(r, 20));
+    await reg.instances.update(id, { status: 'ERROR', fault: 'boom' });
+    expect(await faultAt()).toEqual(first);
+    await reg.instances.update(id, { port: 3307 });
+    expect(await faultAt()).toEqual(first);
+    await reg.instances.update(id, { fault: 'another' });
+    expect((await faultAt())!.getTime()).toBeGreaterThan(first!.getTime());
+    await reg.instances.update(id, { status: 'ACTIVE', fault: null });
+    expect(await reg.instances.get(id)).toMatchObject({ fault: null, faultAt: null });
+  });
+
   test('allocateServerId: the same instance keeps its id, another gets a new one, and get shows it', async () => {
     const [a, b] = [await active(), await active()];
     const first = await reg.instances.allocateServerId(a);
@@ -501,7 +520,7 @@ describe('sets', () => {
     fault?: string;
     want: ReturnType<typeof shape>;
     /** Members that leave the set, and what they are afterwards. */
-    leave?: Record<string, { status: string; fault: string | null; readOnly: boolean }>;
+    leave?: Record<string, { status: string; fault: string | null; faultAt?: unknown; readOnly: boolean }>;
     /** Whose account each replica's is afterwards (null: none). */
     accounts?: Record<string, string | null>;
   }
@@ -544,13 +563,13 @@ describe('sets', () => {
         transition: { kind: 'eject', newSourceId: 'R1' },
         fault: 'source lost',
         want: { members: { R0: 'ro', R1: 'rw' }, links: ['R1>R0'] },
-        leave: { S: { status: 'ERROR', fault: 'source lost', readOnly: true } },
+        leave: { S: { status: 'ERROR', fault: 'source lost', faultAt: expect.any(Date), readOnly: true } },
         accounts: { R0: 'R1', R1: null },
       },
     ],
     [
       'eject of a pair leaves the new source alone',
-      { replicas: 1, transition: { kind: 'eject', newSourceId: 'R0' }, want: { members: { R0: 'rw' }, links: [] }, leave: { S: { status: 'ERROR', fault: 'fenced', readOnly: true } }, accounts: { R0: null } },
+      { replicas: 1, transition: { kind: 'eject', newSourceId: 'R0' }, want: { members: { R0: 'rw' }, links: [] }, leave: { S: { status: 'ERROR', fault: 'fenced', faultAt: expect.any(Date), readOnly: true } }, accounts: { R0: null } },
     ],
   ])('apply %s', async (_, c) => {
     const f = await setWith(c.replicas);
@@ -991,8 +1010,8 @@ describe('migration 004 (explicit replication links)', () => {
         await q('INSERT INTO replication_health (instance_id, set_id, health, observed) VALUES (?, ?, ?, NOW())', [id, s, JSON.stringify(health(id))]);
       }
 
-      expect(await migrate(pool)).toEqual(['004_links.sql']);
-      expect(await migrate(pool)).toEqual([]);
+      expect(await migrate(pool, { upTo: 4 })).toEqual(['004_links.sql']);
+      expect(await migrate(pool, { upTo: 4 })).toEqual([]);
 
       const [links] = await pool.query<RowDataPacket[]>('SELECT replica_id, source_id, set_id FROM replication_links ORDER BY replica_id');
       expect(links).toEqual(
@@ -1007,6 +1026,7 @@ describe('migration 004 (explicit replication links)', () => {
       const [healthRows] = await pool.query<RowDataPacket[]>('SELECT instance_id FROM replication_health ORDER BY instance_id');
       expect(healthRows.map((r) => r.instance_id as string)).toEqual([s, r1].sort());
 
+      await migrate(pool); // today's code reads and writes today's schema
       const migrated = new Registry(pool);
       const ids = { S: s, R1: r1, R2: r2 };
       expect(shape((await migrated.sets.topology(s))!, ids)).toEqual({ members: { S: 'rw', R1: 'ro', R2: 'ro' }, links: ['S>R1', 'S>R2'] });
@@ -1021,6 +1041,39 @@ describe('migration 004 (explicit replication links)', () => {
       await migrated.instances.remove(r1);
       const [left] = await pool.query<RowDataPacket[]>('SELECT replica_id FROM replication_links WHERE replica_id = ?', [r1]);
       expect(left).toEqual([]);
+    } finally {
+      await pool.end();
+      await root.query(`DROP DATABASE IF EXISTS \`${database}\``);
+      await root.end();
+    }
+  });
+});
+
+// ---- migration 005 ---------------------------------------------------------------------
+
+describe('migration 005 (fault_at)', () => {
+  test('a fault recorded before gets its record\'s last change as its time; no fault, no time', async () => {
+    const database = `trove_mig_${randomUUID().slice(0, 8)}`;
+    const root = await createConnection({ socketPath: path.join(env.dataDir, 'registry', 'mysqld.sock'), user: 'root' });
+    await root.query(`CREATE DATABASE \`${database}\``);
+    await root.query(`GRANT ALL PRIVILEGES ON \`${database}\`.* TO 'trove'@'127.0.0.1'`);
+    const pool = createRegistryPool(registryConnection(database));
+    try {
+      expect(await migrate(pool, { upTo: 4 })).toHaveLength(4);
+      const [faulty, fine] = [randomUUID(), randomUUID()];
+      for (const [id, fault] of [[faulty, 'delete failed: boom'], [fine, null]] as const) {
+        await pool.query(
+          `INSERT INTO instances (id, project_id, name, status, flavor_id, volume_size, fault, updated) VALUES (?, ?, ?, ?, '1', 1, ?, '2026-01-02 03:04:05.678')`,
+          [id, PROJECT, id.slice(0, 8), fault ? 'ERROR' : 'ACTIVE', fault],
+        );
+      }
+      expect(await migrate(pool)).toEqual(['005_fault_at.sql']);
+      const migrated = new Registry(pool);
+      const rec = (await migrated.instances.get(faulty))!;
+      expect(rec).toMatchObject({ fault: 'delete failed: boom' });
+      expect(rec.faultAt).toEqual(rec.updated);
+      expect(rec.faultAt).toEqual(new Date(2026, 0, 2, 3, 4, 5, 678));
+      expect(await migrated.instances.get(fine)).toMatchObject({ fault: null, faultAt: null });
     } finally {
       await pool.end();
       await root.query(`DROP DATABASE IF EXISTS \`${database}\``);
