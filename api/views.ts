@@ -7,6 +7,10 @@ export interface OperationView {
   id: string;
   type: string | null;
   phase?: string;
+  /** A building replica's live progress, from its running activity's last heartbeat. */
+  restored_bytes?: number;
+  seconds_behind?: number | null;
+  transactions_behind?: number;
 }
 
 const ref = (baseUrl: string, projectId: string, id: string) => ({ id, links: [{ rel: 'self', href: `${baseUrl}/v1.0/${projectId}/instances/${id}` }] });

@@ -2,6 +2,7 @@
 // types run() maps to exit codes. Kept apart from main.ts so command files don't import it.
 import { InvalidArgumentError } from 'commander';
 import { configFromEnv, TroveApi, type FetchLike } from './api-client';
+import { MAX_WIDTH } from './format';
 
 export interface CliIo {
   env: Record<string, string | undefined>;
@@ -10,6 +11,10 @@ export interface CliIo {
   fetch: FetchLike;
   /** --wait poll period; tests shrink it. */
   pollIntervalMs?: number;
+  /** The terminal's width when stdout is a terminal (process.stdout.columns). */
+  stdoutColumns?: number;
+  /** The terminal's width when stderr is a terminal: --wait then redraws its progress in place. */
+  stderrColumns?: number;
 }
 
 export interface CliContext {
@@ -19,6 +24,12 @@ export interface CliContext {
   out(line: string): void;
   err(line: string): void;
   pollIntervalMs: number;
+  /** How wide stdout's tables may be: the terminal's width, else $COLUMNS, else 100; never more than 100. */
+  width: number;
+  /** The same for stderr, where --wait prints its progress. */
+  errWidth: number;
+  /** stderr is a terminal: --wait's progress is a table redrawn in place rather than a line per change. */
+  liveProgress: boolean;
 }
 
 /** A failed operation or refused request: printed as "ERROR: <message>", exit 1. */
@@ -32,7 +43,20 @@ export function makeContext(io: CliIo): CliContext {
     out: (line) => io.stdout(`${line}\n`),
     err: (line) => io.stderr(`${line}\n`),
     pollIntervalMs: io.pollIntervalMs ?? 1000,
+    width: outputWidth(io.stdoutColumns, io.env.COLUMNS),
+    errWidth: outputWidth(io.stderrColumns, io.env.COLUMNS),
+    liveProgress: io.stderrColumns !== undefined,
   };
+}
+
+/** Below this no table fits; narrower terminals wrap its lines. */
+const MIN_WIDTH = 40;
+
+/** A terminal's width (or $COLUMNS when not writing to one), kept within [40, 100]; 100 when unknown. */
+export function outputWidth(columns: number | undefined, envColumns?: string): number {
+  const fromEnv = envColumns && /^\d+$/.test(envColumns.trim()) ? Number(envColumns) : undefined;
+  const measured = columns && columns > 0 ? columns : fromEnv;
+  return Math.max(MIN_WIDTH, Math.min(MAX_WIDTH, measured ?? MAX_WIDTH));
 }
 
 // Option parsers: throwing InvalidArgumentError makes commander print

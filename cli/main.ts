@@ -47,6 +47,8 @@ export function main(): void {
     stdout: (t) => void process.stdout.write(t),
     stderr: (t) => void process.stderr.write(t),
     fetch: (url, init) => fetch(url, init),
+    stdoutColumns: process.stdout.isTTY ? process.stdout.columns : undefined,
+    stderrColumns: process.stderr.isTTY ? process.stderr.columns : undefined,
   };
   void run(process.argv.slice(2), io).then((code) => process.exit(code));
 }

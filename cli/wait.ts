@@ -18,6 +18,8 @@ export interface WaitOptions {
   endsInError?: (v: InstanceView) => boolean;
   /** Stops the wait early (another replica already failed, so nobody waits for this one). */
   signal?: AbortSignal;
+  /** The progress line of a view (default describeState); a new line is logged when it changes. */
+  describe?: (v: InstanceView) => string;
 }
 
 export type WaitResult = { ok: true; instance?: InstanceView } | { ok: false; message: string };
@@ -34,11 +36,12 @@ export async function waitForInstance(o: WaitOptions): Promise<WaitResult> {
   let current = o.initial;
   let lastLine = '';
   let lastHiccup = '';
+  const describe = o.describe ?? describeState;
   const report = (line: string) => {
     if (line !== lastLine) o.log(line);
     lastLine = line;
   };
-  if (current) report(describeState(current));
+  if (current) report(describe(current));
 
   for (;;) {
     if (current?.status === 'ERROR') {
@@ -60,7 +63,7 @@ export async function waitForInstance(o: WaitOptions): Promise<WaitResult> {
     try {
       current = await o.api.getInstance(o.id);
       lastHiccup = '';
-      report(describeState(current));
+      report(describe(current));
     } catch (err) {
       if (err instanceof ApiError && err.status === 404) {
         if (o.until === 'deleted') return { ok: true };

@@ -2,8 +2,10 @@
 // once; the workflow does the work and the registry shows its progress.
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
+import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { NovaClient } from '../../lib/nova-client';
+import { parseGtidPosition, transactionsBehind } from '../../lib/gtid';
 import { workflowIds } from '../../lib/names';
 import type { Limits } from '../../lib/rules';
 import type { ProvisionInstanceSpec } from '../../lib/schemas';
@@ -28,21 +30,68 @@ export interface InstanceRouteDeps {
 
 type ProjectReq = FastifyRequest<{ Params: { project: string; id?: string } }>;
 
-/** The operation running on the instance, or on its replication set (promote, eject), with its phase. */
+/** Settles within `ms` with the value, or with undefined on a timeout or an error: progress is best effort. */
+function bestEffort<T>(p: Promise<T>, ms = 2000): Promise<T | undefined> {
+  return Promise.race([p.catch(() => undefined), new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), ms).unref())]);
+}
+
+type ReplicaProgressView = Pick<OperationView, 'restored_bytes' | 'seconds_behind' | 'transactions_behind'>;
+
+/**
+ * A replica's row in its createReplicas operation's `replicas` query: the bytes restored
+ * once the restore is over, the lag once the build is.
+ */
+async function replicaRow(temporal: Client, createReplicasId: string, replicaId: string): Promise<ReplicaProgressView> {
+  const rows = await temporal.workflow.getHandle(createReplicasId).query<{ replicaId: string; restoredBytes?: number; secondsBehind?: number | null }[]>('replicas');
+  const row = rows.find((x) => x.replicaId === replicaId);
+  return {
+    ...(typeof row?.restoredBytes === 'number' ? { restored_bytes: row.restoredBytes } : {}),
+    ...(typeof row?.secondsBehind === 'number' ? { seconds_behind: row.secondsBehind } : {}),
+  };
+}
+
+/**
+ * A building replica's bytes restored and lag: live from the last heartbeat of its running
+ * guest activity (restoreSnapshot beats {bytes}, waitForGtid {secondsBehind, gtidSlavePos,
+ * target}), else from its row in the parent createReplicas (heartbeats reach Temporal at most
+ * every 16 s, so a short restore shows its bytes only there).
+ */
+export async function buildProgress(temporal: Client, operationId: string, replicaId: string): Promise<ReplicaProgressView> {
+  const { raw } = await temporal.workflow.getHandle(operationId).describe();
+  const live: ReplicaProgressView = {};
+  for (const activity of raw.pendingActivities ?? []) {
+    const payload = activity.heartbeatDetails?.payloads?.[0];
+    if (!payload) continue;
+    const beat = defaultPayloadConverter.fromPayload<Record<string, unknown> | null>(payload as Payload);
+    if (!beat || typeof beat !== 'object') continue;
+    if (typeof beat.bytes === 'number') live.restored_bytes = beat.bytes;
+    if (typeof beat.secondsBehind === 'number' || beat.secondsBehind === null) live.seconds_behind = beat.secondsBehind;
+    if (typeof beat.gtidSlavePos === 'string' && typeof beat.target === 'string') {
+      try {
+        live.transactions_behind = transactionsBehind(parseGtidPosition(beat.gtidSlavePos), parseGtidPosition(beat.target));
+      } catch {
+        /* a position we cannot read: no count rather than a wrong one */
+      }
+    }
+  }
+  const parent = raw.workflowExecutionInfo?.parentExecution?.workflowId;
+  const row = parent ? await replicaRow(temporal, parent, replicaId).catch(() => ({})) : {};
+  return { ...row, ...live };
+}
+
+/**
+ * The operation running on the instance, or on its replication set (promote, eject), with its
+ * phase; a replica being built (or whose set's createReplicas still runs) with its progress.
+ */
 async function operationOf(temporal: Client, store: Registry, r: InstanceRecord): Promise<OperationView | undefined> {
   const busy = await busyWith(store, r);
   if (!busy) return undefined;
   const op: OperationView = { id: busy.operation, type: busy.type };
-  try {
-    const progress = await Promise.race([
-      temporal.workflow.getHandle(op.id).query<{ phase: string }>('progress'),
-      new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 2000).unref()),
-    ]);
-    if (progress) op.phase = progress.phase;
-  } catch {
-    /* progress is best effort: the record still tells the status */
-  }
-  return op;
+  const replica =
+    busy.type === 'buildReplica' ? buildProgress(temporal, op.id, r.id) : busy.type === 'createReplicas' && r.replicaOf ? replicaRow(temporal, op.id, r.id) : undefined;
+  const [progress, built] = await Promise.all([bestEffort(temporal.workflow.getHandle(op.id).query<{ phase: string }>('progress')), replica && bestEffort(replica)]);
+  if (progress) op.phase = progress.phase;
+  return { ...op, ...built };
 }
 
 export type RouteHandler = (req: FastifyRequest<{ Params: { project: string; id: string } }>, reply: FastifyReply) => Promise<unknown>;

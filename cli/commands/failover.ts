@@ -163,6 +163,6 @@ export function registerFailoverCommands(program: Command, ctx: CliContext): voi
       if (opts.acknowledgeFailover) patch.acknowledge_failover = true;
       const api = ctx.api();
       const settings = Object.keys(patch).length ? await api.updateReplicationSettings(ref, patch) : await api.getReplicationSettings(ref);
-      ctx.out(opts.json ? json(settings) : propertyTable(settingsProps(settings)));
+      ctx.out(opts.json ? json(settings) : propertyTable(settingsProps(settings), ctx.width));
     });
 }

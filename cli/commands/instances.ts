@@ -2,7 +2,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { InstanceView } from '../api-client';
 import { CliFailure, parseSeconds, parseWholeNumber, type CliContext } from '../context';
-import { flattenView, json, listTable, propertyTable } from '../format';
+import { fitTable, flattenView, instanceTables, json, naturalWidth, type Column } from '../format';
 import { finishReplicas } from '../replicas';
 import { waitForInstance } from '../wait';
 
@@ -44,8 +44,9 @@ interface CreateOptions {
 /** A replica copies its source's data and accounts, so the API refuses both for replicas. */
 const notForReplicas = (option: Option) => option.conflicts(['replica_of', 'slave_of']);
 
+/** The instance's own fields as a Property/Value table, then its set's topology and health tables. */
 export function printInstance(ctx: CliContext, v: InstanceView, asJson: boolean): void {
-  ctx.out(asJson ? json(v) : propertyTable(flattenView(v)));
+  ctx.out(asJson ? json(v) : instanceTables(v, ctx.width));
 }
 
 // Shared by every command that takes --wait (replicate, detach, promote, eject...).
@@ -113,11 +114,15 @@ export function registerInstanceCommands(program: Command, ctx: CliContext): voi
     .action(async (opts: { json?: boolean }) => {
       const instances = await ctx.api().listInstances();
       if (opts.json) return ctx.out(json(instances));
-      const rows = instances.map((v) => {
+      const full = instances.map((v) => {
         const f = flattenView(v);
         return [v.id, v.name, f.datastore ?? '', f.datastore_version ?? '', v.status, f.flavor ?? '', f.volume ?? '', role(v)];
       });
-      ctx.out(listTable(['ID', 'Name', 'Datastore', 'Datastore Version', 'Status', 'Flavor ID', 'Size', 'Role'], rows));
+      // Ids stay whole (they are what commands take) and names wrap before anything is cut;
+      // when all eight columns cannot fit, the datastore pair goes (`show` has it).
+      const all: Column[] = [{ head: 'ID', min: 36 }, { head: 'Name', min: 12 }, ...['Datastore', 'Datastore Version', 'Status', 'Flavor ID', 'Size', 'Role'].map((head) => ({ head }))];
+      const keep = naturalWidth(all, full) <= ctx.width ? all.map((_, i) => i) : [0, 1, 4, 5, 6, 7];
+      ctx.out(fitTable(keep.map((i) => all[i]!), full.map((row) => keep.map((i) => row[i]!)), ctx.width));
     });
 
   program

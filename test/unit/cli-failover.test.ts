@@ -260,20 +260,20 @@ describe('trove show with replication_health', () => {
     { id: 'rid-3', name: 'primary-replica-3', role: 'replica', reachable: false, agent_answered: false, io_running: null, sql_running: null, seconds_behind: null, transactions_behind: null, last_io_error: null, last_sql_error: null },
   ];
 
-  it('prints one compact row per member, sorted with the other properties; --json is unchanged', async () => {
+  it('prints a health table of its own after the properties, one row per member; --json is unchanged', async () => {
     const api = new FakeApi();
     api.instances.set('src-id', view('src-id', 'primary', { replicas: [ref('rid-1'), ref('rid-2'), ref('rid-3')], replication_health: health }));
     const r = await trove(api, 'show', 'primary');
     expect(r.code).toBe(0);
-    const [shown] = tables(r.stdout);
-    expect(shown).toMatchObject({
-      'health: primary': 'source, reachable',
-      'health: primary-replica-1': 'replica, IO yes, SQL yes, behind 0 trx / 0 s',
-      'health: primary-replica-2': 'replica, IO no, SQL yes, behind 12 trx / ? s, error: error connecting to master',
-      'health: primary-replica-3': 'replica, unreachable, agent silent',
-    });
-    const keys = Object.keys(shown!);
-    expect(keys).toEqual([...keys].sort());
+    const [properties, healthTable] = r.stdout.split('\nReplication health\n');
+    expect(Object.keys(tables(properties!)[0]!).filter((k) => /health/.test(k))).toEqual([]);
+    expect(healthTable!.split('\n').filter((l) => l.startsWith('│'))).toEqual([
+      expect.stringMatching(/^│ Member\s+│ Role\s+│ Reachable │ IO\/SQL\s+│ Lag\s+│ Last error\s+│$/),
+      expect.stringMatching(/^│ primary\s+│ source\s+│ yes\s+│ -\s+│ -\s+│\s+│$/),
+      expect.stringMatching(/^│ primary-replica-1 │ replica │ yes\s+│ yes\/yes │ 0 trx \/ 0 s\s+│\s+│$/),
+      expect.stringMatching(/^│ primary-replica-2 │ replica │ yes\s+│ no\/yes\s+│ 12 trx \/ \? s │ error connecting to master\s+│$/),
+      expect.stringMatching(/^│ primary-replica-3 │ replica │ no\s+│ -\s+│ -\s+│ \(agent silent\)\s+│$/),
+    ]);
     expect(r.stdout).not.toMatch(/[{"]/);
     const j = await trove(api, 'show', 'primary', '--json');
     expect(JSON.parse(j.stdout).replication_health).toEqual(health);

@@ -241,14 +241,23 @@ describe('trove show / list with replication fields', () => {
     ],
   };
 
-  it('show prints replica_of and replicas as ids, the replicates_* lists, writable and a one-line topology', async () => {
+  it('show prints replica_of and replicas as ids, the replicates_* lists, writable, and the topology as a table of its own', async () => {
     const api = new FakeApi();
     api.instances.set('src-id', view('src-id', 'src', { replicas: [ref('rid-1'), ref('rid-2')], replicates_to: ['rid-1', 'rid-2'], topology }));
     api.instances.set('rid-1', view('rid-1', 'src-replica-1', { replica_of: ref('src-id'), replicates_from: ['src-id'], writable: false, topology }));
-    const [src] = tables((await trove(api, 'show', 'src')).stdout);
+    const shown = (await trove(api, 'show', 'src')).stdout;
+    const [properties, topologyTable] = shown.split('\nTopology: 3 members (* this instance)\n');
+    const [src] = tables(properties!);
     expect(src).toMatchObject({ replicas: 'rid-1, rid-2', replicates_to: 'rid-1, rid-2', writable: 'true' });
-    expect(src!.topology).toBe('src (src-id); src-replica-1 (rid-1) <- replica of src-id; src-replica-2 (rid-2) <- replica of src-id');
+    expect(src!.topology).toBeUndefined();
     expect(src!.replica_of).toBeUndefined();
+    // Who replicates from whom, by name; the instance shown is starred.
+    expect(topologyTable!.split('\n').filter((l) => l.startsWith('│'))).toEqual([
+      expect.stringMatching(/^│ Member\s+│ ID\s+│ Role\s+│ Replicates from │$/),
+      expect.stringMatching(/^│ src \*\s+│ src-id\s+│\s+│\s+│$/),
+      expect.stringMatching(/^│ src-replica-1\s+│ rid-1\s+│\s+│ src\s+│$/),
+      expect.stringMatching(/^│ src-replica-2\s+│ rid-2\s+│\s+│ src\s+│$/),
+    ]);
     const r = await trove(api, 'show', 'src-replica-1');
     expect(r.code).toBe(0);
     expect(tables(r.stdout)[0]).toMatchObject({ replica_of: 'src-id', replicates_from: 'src-id', writable: 'false' });
