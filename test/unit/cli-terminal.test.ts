@@ -72,7 +72,7 @@ const at = new Date('2026-05-01T09:00:00.000Z');
 function record(r: Partial<InstanceRecord> & { id: string; name: string }): InstanceRecord {
   return {
     projectId: 'proj', status: 'ACTIVE', flavorId: '1', volumeSize: 1, availabilityZone: 'az1', datastore: 'mariadb', datastoreVersion: '10.11', novaServerId: 'srv',
-    address: '127.0.1.5', port: 3306, mysqlServerId: 1, operationId: null, operationType: null, fault: null, created: at, updated: at,
+    address: '127.0.1.5', port: 3306, mysqlServerId: 1, operationId: null, operationType: null, fault: null, faultAt: null, created: at, updated: at,
     replicationSetId: null, replicaOf: null, readOnly: false, replicas: [], databases: [], users: [], ...r,
   };
 }
@@ -182,6 +182,7 @@ describe('trove show of a replication-set member', () => {
     expect(rest).toEqual([]);
     expect(own!.rows[0]).toEqual(['Property', 'Value']);
     expect(propertiesOf(own!)).toEqual({
+      addresses: '127.0.1.5 (private)',
       availability_zone: 'az1',
       created: '2026-05-01T09:00:00.000Z',
       datastore: 'mariadb',
@@ -191,6 +192,7 @@ describe('trove show of a replication-set member', () => {
       ip: '127.0.1.5',
       name: 'orders-db',
       port: '3306',
+      public: 'false',
       replicas: `${R1}, ${R2}`,
       replicates_from: '',
       replicates_to: `${R1}, ${R2}`,
