@@ -48,11 +48,19 @@ async function waitFor<T>(what: string, probe: () => T | undefined | false | Pro
 }
 
 const getServer = async (id: string): Promise<Json> => (await call('GET', `/servers/${id}`)).body.server;
+// A transition may take as long as the driver allows: a graceful stop 45 s before the group
+// is killed, a boot 30 s (a reboot both). A loaded CI machine took over 15 s for a stop and
+// for a reboot, so the test waits for the driver's limits, not for a typical run.
+const TRANSITION_MS = 45_000 + 30_000 + 5_000;
 const waitStatus = (id: string, status: string) =>
-  waitFor(`${id} ${status}`, async () => {
-    const s = await getServer(id);
-    return s?.status === status && s['OS-EXT-STS:task_state'] === null ? s : undefined;
-  });
+  waitFor(
+    `${id} ${status}`,
+    async () => {
+      const s = await getServer(id);
+      return s?.status === status && s['OS-EXT-STS:task_state'] === null ? s : undefined;
+    },
+    TRANSITION_MS,
+  );
 
 async function createServer(server: Json, extra: Json = {}): Promise<string> {
   const res = await call('POST', '/servers', { server: { flavorRef: '2', ...server }, ...extra });
