@@ -109,6 +109,25 @@ export async function eventually<T>(what: string, probe: () => Promise<T | undef
   }
 }
 
+/** Nova puts its next `count` builds in ERROR (its fault-injection API). */
+export async function errorNextBuilds(env: TestStack, count = 1): Promise<void> {
+  const res = await fetch(`${env.stack.env.NOVA_URL}/_faults`, {
+    method: 'PUT',
+    headers: { 'X-Auth-Token': env.stack.env.NOVA_TOKEN!, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ error_next_builds: count }),
+  });
+  if (!res.ok) throw new Error(`Nova refused the fault: ${res.status} ${await res.text()}`);
+}
+
+/** The instance (as the API shows it) once it has this status; an unexpected ERROR fails at once with its fault. */
+export async function waitForStatus(env: TestStack, id: string, wanted: string, timeoutMs = 240_000): Promise<any> {
+  return eventually(`instance ${id} ${wanted}`, async () => {
+    const res = await env.api('GET', `/v1.0/proj-a/instances/${id}`);
+    if (res.body?.instance?.status === 'ERROR' && wanted !== 'ERROR') throw new Error(`instance went to ERROR: ${JSON.stringify(res.body.instance.fault)}`);
+    return res.body?.instance?.status === wanted ? res.body.instance : undefined;
+  }, timeoutMs);
+}
+
 /**
  * Each replica an operation builds, with its phase read from its own buildReplica workflow:
  * the operation's `replicas` table hears only of phases that last a second.

@@ -4,7 +4,7 @@
 import { createConnection } from 'mysql2/promise';
 import { SA_INSTANCE, SA_OPERATION, SA_PROJECT } from '../../lib/names';
 import { resourceCounts, serverFolders, serverProcesses } from '../helpers/leftovers';
-import { eventually, startTestStack, type TestStack } from '../helpers/stack';
+import { eventually, startTestStack, type TestStack, waitForStatus as waitForStatusOf, errorNextBuilds } from '../helpers/stack';
 
 let env: TestStack;
 beforeAll(async () => {
@@ -14,13 +14,7 @@ afterAll(async () => {
   await env?.stop();
 });
 
-async function waitForStatus(id: string, wanted: string) {
-  return eventually(`instance ${id} ${wanted}`, async () => {
-    const res = await env.api('GET', `/v1.0/proj-a/instances/${id}`);
-    if (res.body?.instance?.status === 'ERROR' && wanted !== 'ERROR') throw new Error(`instance went to ERROR: ${JSON.stringify(res.body.instance.fault)}`);
-    return res.body?.instance?.status === wanted ? res.body.instance : undefined;
-  }, 180_000);
-}
+const waitForStatus = (id: string, wanted: string) => waitForStatusOf(env, id, wanted, 180_000);
 
 test('create an instance with a database and a user, use it, delete it: nothing remains', async () => {
   const created = await env.api('POST', '/v1.0/proj-a/instances', {
@@ -94,12 +88,7 @@ test('a repeated create with the same X-Request-Id returns the same instance', a
 });
 
 test('a build that Nova puts in ERROR leaves the instance in ERROR with the reason and no server', async () => {
-  const faults = await fetch(`${env.stack.env.NOVA_URL}/_faults`, {
-    method: 'PUT',
-    headers: { 'X-Auth-Token': env.stack.env.NOVA_TOKEN!, 'Content-Type': 'application/json' },
-    body: JSON.stringify({ error_next_builds: 1 }),
-  });
-  expect(faults.ok).toBe(true);
+  await errorNextBuilds(env);
   const created = await env.api('POST', '/v1.0/proj-a/instances', { instance: { name: 'doomed', flavorRef: '1', volume: { size: 1 } } });
   const failed = await waitForStatus(created.body.instance.id, 'ERROR');
   expect(failed.fault.message).toMatch(/ERROR/);

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
-import { createConnection, type RowDataPacket } from 'mysql2/promise';
+import { createConnection, type Pool, type RowDataPacket } from 'mysql2/promise';
 import { createRegistryActivities, type RegistryActivities } from '../../activities/registry/activities';
 import type { EndInput } from '../../activities/registry/operations';
 import { ErrorType } from '../../lib/errors';
@@ -979,17 +979,30 @@ describe('registry activities: two operations beginning at once on one set', () 
   });
 });
 
+/**
+ * A database of its own for a migration test, dropped after it: the trove account may only
+ * use its own database, so root (over the registry's socket) makes a scratch one for it.
+ */
+async function withScratchDatabase(fn: (pool: Pool, database: string) => Promise<void>): Promise<void> {
+  const database = `trove_mig_${randomUUID().slice(0, 8)}`;
+  const root = await createConnection({ socketPath: path.join(env.dataDir, 'registry', 'mysqld.sock'), user: 'root' });
+  await root.query(`CREATE DATABASE \`${database}\``);
+  await root.query(`GRANT ALL PRIVILEGES ON \`${database}\`.* TO 'trove'@'127.0.0.1'`);
+  const pool = createRegistryPool(registryConnection(database));
+  try {
+    await fn(pool, database);
+  } finally {
+    await pool.end();
+    await root.query(`DROP DATABASE IF EXISTS \`${database}\``);
+    await root.end();
+  }
+}
+
 // ---- migration 004 ---------------------------------------------------------------------
 
 describe('migration 004 (explicit replication links)', () => {
   test('replicas recorded the old way (replica_of) come out as links; the topology reads back right', async () => {
-    const database = `trove_mig_${randomUUID().slice(0, 8)}`;
-    // The trove account may only use its own database: root (over the socket) makes a scratch one for it.
-    const root = await createConnection({ socketPath: path.join(env.dataDir, 'registry', 'mysqld.sock'), user: 'root' });
-    await root.query(`CREATE DATABASE \`${database}\``);
-    await root.query(`GRANT ALL PRIVILEGES ON \`${database}\`.* TO 'trove'@'127.0.0.1'`);
-    const pool = createRegistryPool(registryConnection(database));
-    try {
+    await withScratchDatabase(async (pool, database) => {
       expect(await migrate(pool, { upTo: 3 })).toEqual(['001_instances.sql', '002_replication.sql', '003_failover.sql']);
       const [s, r1, r2, pending, detached] = [randomUUID(), randomUUID(), randomUUID(), randomUUID(), randomUUID()];
       const q = (sql: string, params: unknown[]) => pool.query(sql, params);
@@ -1041,11 +1054,7 @@ describe('migration 004 (explicit replication links)', () => {
       await migrated.instances.remove(r1);
       const [left] = await pool.query<RowDataPacket[]>('SELECT replica_id FROM replication_links WHERE replica_id = ?', [r1]);
       expect(left).toEqual([]);
-    } finally {
-      await pool.end();
-      await root.query(`DROP DATABASE IF EXISTS \`${database}\``);
-      await root.end();
-    }
+    });
   });
 });
 
@@ -1053,12 +1062,7 @@ describe('migration 004 (explicit replication links)', () => {
 
 describe('migration 005 (fault_at)', () => {
   test('a fault recorded before gets its record\'s last change as its time; no fault, no time', async () => {
-    const database = `trove_mig_${randomUUID().slice(0, 8)}`;
-    const root = await createConnection({ socketPath: path.join(env.dataDir, 'registry', 'mysqld.sock'), user: 'root' });
-    await root.query(`CREATE DATABASE \`${database}\``);
-    await root.query(`GRANT ALL PRIVILEGES ON \`${database}\`.* TO 'trove'@'127.0.0.1'`);
-    const pool = createRegistryPool(registryConnection(database));
-    try {
+    await withScratchDatabase(async (pool) => {
       expect(await migrate(pool, { upTo: 4 })).toHaveLength(4);
       const [faulty, fine] = [randomUUID(), randomUUID()];
       for (const [id, fault] of [[faulty, 'delete failed: boom'], [fine, null]] as const) {
@@ -1074,10 +1078,6 @@ describe('migration 005 (fault_at)', () => {
       expect(rec.faultAt).toEqual(rec.updated);
       expect(rec.faultAt).toEqual(new Date(2026, 0, 2, 3, 4, 5, 678));
       expect(await migrated.instances.get(fine)).toMatchObject({ fault: null, faultAt: null });
-    } finally {
-      await pool.end();
-      await root.query(`DROP DATABASE IF EXISTS \`${database}\``);
-      await root.end();
-    }
+    });
   });
 });

@@ -5,7 +5,7 @@ import { snapshotsLeft } from '../helpers/invariants';
 import { createConnection, type Connection } from 'mysql2/promise';
 import { adminQuery, checksums } from '../helpers/mysql';
 import { serverFolders, serverProcesses } from '../helpers/leftovers';
-import { eventually, replicaPhases, sleep, startTestStack, type TestStack } from '../helpers/stack';
+import { eventually, replicaPhases, sleep, startTestStack, type TestStack, errorNextBuilds } from '../helpers/stack';
 import { workflowIds } from '../../lib/names';
 import { activityResult } from '../helpers/histories';
 
@@ -180,7 +180,7 @@ test('one replica build fails in Nova: the other completes, the failed one leave
   const serversBefore = (await env.nova.listServers()).length;
   const foldersBefore = serverFolders(env.dataDir).length;
   const procsBefore = serverProcesses(env.dataDir).length;
-  await fetch(`${env.stack.env.NOVA_URL}/_faults`, { method: 'PUT', headers: { 'X-Auth-Token': env.stack.env.NOVA_TOKEN!, 'Content-Type': 'application/json' }, body: JSON.stringify({ error_next_builds: 1 }) });
+  await errorNextBuilds(env);
   const res = await replicate(2);
   const result = await env.temporal.workflow.getHandle(res.operation.id).result();
   const statuses = result.replicas.map((r: { status: string }) => r.status).sort();

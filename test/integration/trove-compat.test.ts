@@ -5,7 +5,7 @@
 // answers; a build that fails after its 202 shows Trove's fault {message, created}.
 import { createConnection } from 'mysql2/promise';
 import { DATASTORES } from '../../api/catalog';
-import { eventually, startTestStack, type TestStack } from '../helpers/stack';
+import { startTestStack, type TestStack, waitForStatus as waitForStatusOf, errorNextBuilds } from '../helpers/stack';
 
 let env: TestStack;
 beforeAll(async () => {
@@ -18,13 +18,7 @@ afterAll(async () => {
 const DS = DATASTORES[0]!;
 const VERSION = DS.versions[0]!;
 
-async function waitForStatus(id: string, wanted: string) {
-  return eventually(`instance ${id} ${wanted}`, async () => {
-    const res = await env.api('GET', `/v1.0/proj-a/instances/${id}`);
-    if (res.body?.instance?.status === 'ERROR' && wanted !== 'ERROR') throw new Error(`instance went to ERROR: ${JSON.stringify(res.body.instance.fault)}`);
-    return res.body?.instance?.status === wanted ? res.body.instance : undefined;
-  }, 240_000);
-}
+const waitForStatus = (id: string, wanted: string) => waitForStatusOf(env, id, wanted, 240_000);
 
 test('flavors are Nova\'s, in Trove\'s shape; the client\'s lookup of flavor 1 finds it', async () => {
   const nova = await env.nova.listFlavors();
@@ -86,12 +80,7 @@ test('the client\'s create body builds an instance: addresses is where MariaDB a
 });
 
 test('a build that fails after its 202 shows Trove\'s fault: the message and when it was recorded', async () => {
-  const faults = await fetch(`${env.stack.env.NOVA_URL}/_faults`, {
-    method: 'PUT',
-    headers: { 'X-Auth-Token': env.stack.env.NOVA_TOKEN!, 'Content-Type': 'application/json' },
-    body: JSON.stringify({ error_next_builds: 1 }),
-  });
-  expect(faults.ok).toBe(true);
+  await errorNextBuilds(env);
   const asked = Date.now();
   const created = await env.api('POST', '/v1.0/proj-a/instances', { instance: { name: 'compat-doomed', flavorRef: 1, volume: { size: 1, type: null }, access: { is_public: false } } });
   expect(created.status).toBe(202);
