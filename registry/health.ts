@@ -38,14 +38,12 @@ export class HealthStore {
 
   /** Records what was observed of the set's current members (one that left meanwhile is skipped). */
   async store(setId: string, health: MemberHealth[]): Promise<void> {
-    if (health.length === 0) return;
-    const rows = health.map((h) => [h.instanceId, setId, JSON.stringify(h), new Date(h.observedAt), h.instanceId]);
-    for (const r of rows) {
+    for (const h of health) {
       await this.pool.query(
         `INSERT INTO replication_health (instance_id, set_id, health, observed)
-           SELECT ?, ?, ?, ? FROM instances WHERE id = ? AND replication_set_id = ?
+           SELECT id, replication_set_id, ?, ? FROM instances WHERE id = ? AND replication_set_id = ?
          ON DUPLICATE KEY UPDATE set_id = VALUES(set_id), health = VALUES(health), observed = VALUES(observed)`,
-        [...r, setId],
+        [JSON.stringify(h), new Date(h.observedAt), h.instanceId, setId],
       );
     }
   }

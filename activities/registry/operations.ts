@@ -70,10 +70,11 @@ export function createOperationActivities(registry: Registry, limits: Limits) {
       const args = { operationId: operation.id, count: input.count };
       const rec = await instances.getInProject(input.projectId, input.instanceId);
       if (!rec) throw ApplicationFailure.nonRetryable(`instance ${input.instanceId} not found`, ErrorType.NotFound);
-      const refusal = check(operation.type, await gatherFacts(registry, rec), args, limits);
+      const facts = await gatherFacts(registry, rec);
+      const refusal = check(operation.type, facts, args, limits);
       if (refusal) throw refusalFailure(refusal);
 
-      const want = locksFor(operation.type, await gatherFacts(registry, rec));
+      const want = locksFor(operation.type, facts);
       const setId = operation.type === 'createReplicas' ? await sets.ensure(rec.id, rec.projectId) : want.set;
       const taken: EndInput = { operationId: operation.id };
       const give = async (r: Refusal) => {

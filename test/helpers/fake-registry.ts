@@ -112,7 +112,8 @@ export function fakeRegistryActivities(w: FakeWorld): RegistryActivities {
       }
       const setId = operation.type === 'createReplicas' ? i.setId : want.set;
       if (setId) {
-        const held = busy({ ...facts(i), instance: { ...facts(i).instance, lock: { operationId: null, operationType: null } } }, operation);
+        const now = facts(i);
+        const held = busy({ ...now, instance: { ...now.instance, lock: { operationId: null, operationType: null } } }, operation);
         if (held) {
           if (operation.type === 'createReplicas') dissolveIfAlone(setId);
           throw refusalFailure(held);
