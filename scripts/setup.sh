@@ -29,6 +29,16 @@ else
   say "Temporal CLI present: $(.venv/bin/temporal --version)"
 fi
 
+# 2b. The OpenStack client with Trove's plugin: what Trove users drive databases with
+#     (`openstack database ...`); the compatibility test runs it against the API.
+OPENSTACKCLIENT_VERSION="10.5.0"; TROVECLIENT_VERSION="8.11.0"
+if [ ! -x .venv/bin/openstack ] || ! .venv/bin/pip show --disable-pip-version-check python-troveclient 2>/dev/null | grep -qx "Version: $TROVECLIENT_VERSION"; then
+  echo "setup: installing python-openstackclient==$OPENSTACKCLIENT_VERSION python-troveclient==$TROVECLIENT_VERSION into .venv"
+  .venv/bin/pip install --quiet --disable-pip-version-check "python-openstackclient==$OPENSTACKCLIENT_VERSION" "python-troveclient==$TROVECLIENT_VERSION"
+else
+  say "OpenStack client present: $(.venv/bin/openstack --version 2>&1)"
+fi
+
 # Guest agents feed snapshot files to mbstream through a Python helper using os.splice.
 python3 -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else 1)' \
   || { echo "setup: python3 3.10 or later is needed (guest agents use os.splice); found $(python3 --version 2>&1)" >&2; exit 1; }
