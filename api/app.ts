@@ -6,6 +6,7 @@ import type { NovaClient } from '../lib/nova-client';
 import type { Registry } from '../registry';
 import { registerAuth } from './auth';
 import { sendError } from './errors';
+import { openApiDocument } from './openapi';
 import { registerCatalogRoutes } from './routes/catalog';
 import { registerInstanceRoutes } from './routes/instances';
 import { registerReplicationRoutes } from './routes/replication';
@@ -39,6 +40,9 @@ export function buildApiApp(d: ApiDeps): FastifyInstance {
   });
   app.setNotFoundHandler((req, reply) => sendError(reply, 404, `no route ${req.method} ${req.url}`));
   app.get('/', async () => ({ versions: [{ id: 'v1.0', status: 'CURRENT' }] }));
+  // The document describes the API, not a project: no token needed to read it.
+  const openapi = openApiDocument();
+  app.get('/openapi.json', async () => openapi);
   app.register(async (scoped) => {
     registerAuth(scoped, d.tokens);
     const replication = registerReplicationRoutes(scoped, d);

@@ -1,0 +1,135 @@
+// The REST API as an OpenAPI 3.0 document, served at /openapi.json. Request bodies are the
+// zod schemas the routes validate with (api/schemas.ts), converted by zod itself, so the
+// document cannot drift from what is accepted; a test checks that every registered route is
+// here and that every example passes its route's validation.
+import { z, type ZodType } from 'zod';
+import pkg from '../package.json';
+import { createInstanceBody, createReplicaBody, detachPatchBody, ejectAction, promoteAction, replicateAction, settingsBody } from './schemas';
+
+export interface RouteDoc {
+  method: 'get' | 'post' | 'put' | 'patch' | 'delete';
+  /** OpenAPI form: /v1.0/{project}/instances/{id}. */
+  path: string;
+  summary: string;
+  /** The body schema the route validates with; several when the route takes one of them. */
+  body?: ZodType | ZodType[];
+  /** Bodies a client may send as they are (each must pass `body`). */
+  examples?: unknown[];
+  /** Answers other than the error ones every route may give. */
+  ok: Record<number, string>;
+}
+
+/** The action route's bodies: exactly one action per request. */
+export const instanceActionBodies = {
+  replicate: replicateAction,
+  detach: z.object({}).strict(),
+  promote_to_replica_source: promoteAction,
+  eject_replica_source: ejectAction,
+};
+
+const oneAction = Object.entries(instanceActionBodies).map(([name, schema]) => z.object({ [name]: schema }).strict());
+
+export const ROUTES: RouteDoc[] = [
+  { method: 'get', path: '/', summary: 'API versions', ok: { 200: 'the versions served' } },
+  { method: 'get', path: '/openapi.json', summary: 'This document', ok: { 200: 'OpenAPI 3.0' } },
+  { method: 'get', path: '/v1.0/{project}/flavors', summary: "Nova's flavors, in Trove's shape", ok: { 200: 'flavors' } },
+  { method: 'get', path: '/v1.0/{project}/flavors/{id}', summary: 'One flavor', ok: { 200: 'the flavor' } },
+  { method: 'get', path: '/v1.0/{project}/datastores', summary: 'The datastore that runs here (MariaDB 10.11; mysql is its alias)', ok: { 200: 'datastores' } },
+  { method: 'get', path: '/v1.0/{project}/datastores/{ds}', summary: 'One datastore, by id or name', ok: { 200: 'the datastore' } },
+  { method: 'get', path: '/v1.0/{project}/datastores/{ds}/versions', summary: "A datastore's versions", ok: { 200: 'versions' } },
+  { method: 'get', path: '/v1.0/{project}/datastores/{ds}/versions/{v}', summary: 'One version, by id or name', ok: { 200: 'the version' } },
+  { method: 'get', path: '/v1.0/{project}/datastores/{ds}/versions/{v}/flavors', summary: 'The flavors a version runs on', ok: { 200: 'flavors' } },
+  { method: 'get', path: '/v1.0/{project}/datastores/versions/{v}', summary: 'One version, by id', ok: { 200: 'the version' } },
+  {
+    method: 'post',
+    path: '/v1.0/{project}/instances',
+    summary: 'Create an instance, or replicas of one (with replica_of / slave_of)',
+    body: [createInstanceBody, createReplicaBody],
+    examples: [
+      { instance: { name: 'db1', flavorRef: '1', volume: { size: 1 }, databases: [{ name: 'shop' }], users: [{ name: 'app', password: 'app-pass-1', databases: [{ name: 'shop' }] }] } },
+      { instance: { name: 'db1-replica', replica_of: 'db1', replica_count: 2 } },
+    ],
+    ok: { 202: 'accepted: the instance (BUILD), or the replicas and their operation' },
+  },
+  { method: 'get', path: '/v1.0/{project}/instances', summary: "The project's instances", ok: { 200: 'instances' } },
+  { method: 'get', path: '/v1.0/{project}/instances/{id}', summary: 'One instance (id or name): its set, health, operation, fault', ok: { 200: 'the instance' } },
+  { method: 'delete', path: '/v1.0/{project}/instances/{id}', summary: 'Delete an instance (a source with replicas is refused)', ok: { 202: 'accepted' } },
+  {
+    method: 'patch',
+    path: '/v1.0/{project}/instances/{id}',
+    summary: "Trove's detach: replica_of set to null",
+    body: detachPatchBody,
+    examples: [{ instance: { replica_of: null } }],
+    ok: { 202: 'accepted: the detach operation' },
+  },
+  { method: 'put', path: '/v1.0/{project}/instances/{id}', summary: 'As PATCH (older clients)', body: detachPatchBody, examples: [{ instance: { slave_of: null } }], ok: { 202: 'accepted' } },
+  {
+    method: 'post',
+    path: '/v1.0/{project}/instances/{id}/action',
+    summary: 'One action on an instance: ' + Object.keys(instanceActionBodies).join(', '),
+    body: oneAction,
+    examples: [{ replicate: { count: 2, instance: { flavorRef: '1' } } }, { promote_to_replica_source: {} }, { eject_replica_source: { force: false } }, { detach: {} }],
+    ok: { 202: 'accepted: the operation' },
+  },
+  { method: 'post', path: '/v1.0/{project}/instances/{id}/topology/action', summary: "The seed spec's detach", body: z.object({ detach: z.object({}) }).strict(), examples: [{ detach: {} }], ok: { 202: 'accepted' } },
+  { method: 'get', path: '/v1.0/{project}/instances/{id}/replication', summary: "The replication set's settings", ok: { 200: 'settings' } },
+  {
+    method: 'patch',
+    path: '/v1.0/{project}/instances/{id}/replication',
+    summary: 'Change the set’s settings: automatic failover, semi-sync, quiet period',
+    body: settingsBody,
+    examples: [{ replication: { auto_failover: true, semi_sync: true, failover_after: 5 } }, { replication: { acknowledge_failover: true } }],
+    ok: { 200: 'the settings now' },
+  },
+];
+
+const errorSchema = {
+  type: 'object',
+  description: 'Trove\'s error body: one key (badRequest, itemNotFound, conflictingRequest, ...) holding code and message',
+  additionalProperties: { type: 'object', properties: { code: { type: 'integer' }, message: { type: 'string' }, errors: { type: 'array', items: { type: 'string' } } }, required: ['code', 'message'] },
+};
+
+function jsonSchema(schema: ZodType): object {
+  // Input form: what a client sends, before defaults and transforms.
+  return z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' });
+}
+
+/** The document, built once per process. */
+export function openApiDocument(): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const r of ROUTES) {
+    const params = [...r.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+    const bodies = r.body === undefined ? [] : Array.isArray(r.body) ? r.body : [r.body];
+    const responses: Record<string, unknown> = {};
+    for (const [code, description] of Object.entries(r.ok)) responses[code] = { description };
+    for (const [code, description] of [['400', 'invalid request, naming each field and its rule'], ['401', 'no or unknown token'], ['404', 'not found'], ['409', 'conflict with the state met']] as const) {
+      responses[code] = { description, content: { 'application/json': { schema: errorSchema } } };
+    }
+    (paths[r.path] ??= {})[r.method] = {
+      summary: r.summary,
+      ...(params.length ? { parameters: params } : {}),
+      ...(bodies.length
+        ? {
+            requestBody: {
+              required: true,
+              content: {
+                'application/json': {
+                  schema: bodies.length === 1 ? jsonSchema(bodies[0]!) : { oneOf: bodies.map(jsonSchema) },
+                  ...(r.examples ? { examples: Object.fromEntries(r.examples.map((e, i) => [`example${i + 1}`, { value: e }])) } : {}),
+                },
+              },
+            },
+          }
+        : {}),
+      responses,
+      ...(r.path === '/' || r.path === '/openapi.json' ? { security: [] } : {}),
+    };
+  }
+  return {
+    openapi: '3.0.3',
+    info: { title: 'trove-replication', version: pkg.version, description: 'The Trove v1.0 API (instances, replication) of the trove-replication orchestrator.' },
+    components: { securitySchemes: { token: { type: 'apiKey', in: 'header', name: 'X-Auth-Token' } } },
+    security: [{ token: [] }],
+    paths,
+  };
+}
