@@ -4,7 +4,6 @@ import { apiConfigSchema, loadConfig, parseApiTokens } from '../lib/config';
 import { NovaClient } from '../lib/nova-client';
 import { parseSecretKey } from '../lib/secrets';
 import { createRegistryPool, Registry } from '../registry';
-import { DEFAULT_LIMITS } from '../lib/topology';
 import { buildApiApp } from './app';
 
 async function main(): Promise<void> {
@@ -27,7 +26,7 @@ async function main(): Promise<void> {
     secretKey: parseSecretKey(config.TROVE_SECRET_KEY),
     tokens: parseApiTokens(config.TROVE_API_TOKENS),
     baseUrl,
-    limits: { maxReplicas: config.TROVE_MAX_REPLICAS, maxDepth: DEFAULT_LIMITS.maxDepth },
+    limits: { maxReplicas: config.TROVE_MAX_REPLICAS, maxDepth: config.TROVE_MAX_DEPTH },
     logger: { level: config.TROVE_LOG_LEVEL, redact: ['req.headers["x-auth-token"]'] },
   });
   const shutdown = async () => {

@@ -2,6 +2,7 @@
 // the process with a message that names the variable and the rule.
 import * as path from 'node:path';
 import { z } from 'zod';
+import { DEFAULT_LIMITS } from './topology';
 import { formatIssues } from './validation';
 
 export const REPO_ROOT = path.resolve(__dirname, '..');
@@ -30,6 +31,8 @@ const nova = {
 };
 const maxReplicas = {
   TROVE_MAX_REPLICAS: z.coerce.number().int().min(1, 'must be at least 1').max(50, 'must be at most 50').default(10),
+  // How many links a replica may be from its set's source (1: no replica of a replica).
+  TROVE_MAX_DEPTH: z.coerce.number().int().min(1, 'must be at least 1').max(10, 'must be at most 10').default(DEFAULT_LIMITS.maxDepth),
 };
 const logLevel = { TROVE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') };
 

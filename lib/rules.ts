@@ -82,7 +82,8 @@ export function checkCreateReplicas(f: Facts, a: { count: number; operationId?: 
   if (a.count > limits.maxReplicas) return no('invalid', `must be at most ${limits.maxReplicas} (TROVE_MAX_REPLICAS)`, undefined, 'count');
   const up = upstream(f);
   if (up !== null && (depthOf(f.topology!, f.instance.id) ?? Infinity) + 1 > limits.maxDepth) {
-    return no('invalid', `instance ${f.instance.id} is itself a replica of ${up}; replicas of replicas are not supported`, undefined, 'source');
+    const depth = depthOf(f.topology!, f.instance.id);
+    return no('invalid', `instance ${f.instance.id} is ${depth} link(s) from its set's source; its replicas would be deeper than the ${limits.maxDepth} allowed (TROVE_MAX_DEPTH)`, undefined, 'source');
   }
   if (f.instance.status !== 'ACTIVE') return no('conflict', `instance ${f.instance.id} is ${f.instance.status}, not ACTIVE`);
   return busy(f, { id: a.operationId, type: 'createReplicas' });

@@ -31,8 +31,8 @@ export interface TopologyLimits {
   maxDepth: number;
 }
 
-/** Replicas of replicas come with cascading; until then a chain is one link long. */
-export const DEFAULT_LIMITS: TopologyLimits = { maxDepth: 1 };
+/** Replicas of replicas of replicas: deep enough for a relay per zone, shallow enough that lag stays readable. */
+export const DEFAULT_LIMITS: TopologyLimits = { maxDepth: 3 };
 
 export class TopologyError extends Error {
   constructor(readonly problems: string[]) {

@@ -18,7 +18,6 @@ import { ORCHESTRATOR_TASK_QUEUE } from '../lib/names';
 import { migrate } from '../registry/migrate';
 import { Registry, createRegistryPool } from '../registry';
 import { mergeActivityGroups } from '../lib/activity-groups';
-import { DEFAULT_LIMITS } from '../lib/topology';
 import { createLogger } from './logger';
 
 export async function runOrchestrator(config: OrchestratorConfig, taskQueue = ORCHESTRATOR_TASK_QUEUE): Promise<void> {
@@ -47,7 +46,7 @@ export async function runOrchestrator(config: OrchestratorConfig, taskQueue = OR
       workflowsPath: require.resolve('../workflows'),
       activities: mergeActivityGroups({
         compute: createComputeActivities(nova, { probeAddress: config.TROVE_PROBE_ADDRESS }),
-        registry: createRegistryActivities(registry, { secretKey: parseSecretKey(config.TROVE_SECRET_KEY), maxReplicas: config.TROVE_MAX_REPLICAS, maxDepth: DEFAULT_LIMITS.maxDepth }),
+        registry: createRegistryActivities(registry, { secretKey: parseSecretKey(config.TROVE_SECRET_KEY), maxReplicas: config.TROVE_MAX_REPLICAS, maxDepth: config.TROVE_MAX_DEPTH }),
         snapshots: createSnapshotActivities(snapshots),
         control: createMonitorActivities({ client }),
       }),

@@ -1,11 +1,14 @@
 // detachReplica: the replica stops replicating for good, becomes writable and keeps its
 // data as an independent site; its replication account on the source is dropped (Trove
-// leaked these), and it leaves the replication set.
-import { CancellationScope, workflowInfo } from '@temporalio/workflow';
+// leaked these), and it leaves the replication set. A relay's own replicas stay in the set,
+// moved up to the relay's upstream.
+import { ApplicationFailure, CancellationScope, patched, workflowInfo } from '@temporalio/workflow';
 import { ErrorType } from '../lib/errors';
 import { replicationUserName } from '../lib/names';
 import { detachReplicaInput, type DetachReplicaInput, type DetachReplicaResult } from '../lib/schemas';
 import { beginOn, errorMessage, guestActivities, upstreamMember, operationFailure, parseInput, registry, tagOperation, tagReplicationSet } from './common';
+import { downstreamOf } from '../lib/topology';
+import { moveReplicasTo } from './move-replicas';
 import { Progress } from './progress';
 
 export async function detachReplica(raw: DetachReplicaInput): Promise<DetachReplicaResult> {
@@ -19,6 +22,17 @@ export async function detachReplica(raw: DetachReplicaInput): Promise<DetachRepl
   const source = upstreamMember(set!, replica.id);
   tagReplicationSet(setId);
   try {
+    // A relay in a cascade leaves alone: its replicas move up to its own upstream first (they
+    // keep their GTID position, which the upstream has too), and it drops their accounts.
+    // Only a relay has replicas: 0.1.0 had none, so its histories never reach the patch.
+    const below = set!.replicas.filter((m) => downstreamOf(set!.topology, replica.id).includes(m.id));
+    if (below.length > 0 && patched('2026-12-detach-relay-moves-replicas-up')) {
+      progress.phase('moving its replicas up');
+      const moved = await moveReplicasTo(source, below, set!.settings.semiSync && source.id === set!.source.id);
+      const failed = Object.entries(moved.failed);
+      if (failed.length) throw ApplicationFailure.nonRetryable(`replicas not moved up to ${source.id}: ${failed.map(([id, why]) => `${id}: ${why}`).join('; ')}`, ErrorType.GuestFailed);
+      await Promise.all(below.map((m) => guestActivities(replica.novaServerId!).dropReplicationUser({ userName: replicationUserName(m.id) })));
+    }
     // Writable only once it has left the set: a set never has two writable members (the
     // chaos suite caught a detached replica writable while still a member).
     progress.phase('stopping replication');

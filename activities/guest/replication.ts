@@ -70,6 +70,16 @@ export function createReplicationActivities(d: GuestDeps, store: SnapshotStore) 
   const { layout } = d;
   const restoredMarker = (snapshotId: string) => path.join(layout.dir, `restored-${snapshotId}`);
 
+  /**
+   * This server replicates from another (a relay in a cascade): an account made here must
+   * stay out of its binlog. Binlogged, it would be a transaction of this server's own in the
+   * stream it relays, an errant GTID that gtid_strict_mode refuses to follow with the next
+   * replicated one; the top source's accounts, binlogged, reach every member as they should.
+   */
+  async function replicatesItself(): Promise<boolean> {
+    return (await status()).configured;
+  }
+
   async function status(): Promise<ReplicaStatus> {
     return withAdmin(d, async (c) => {
       const [s] = await queryRows<SlaveStatusRow>(c, 'SHOW SLAVE STATUS');
@@ -205,7 +215,9 @@ export function createReplicationActivities(d: GuestDeps, store: SnapshotStore) 
     async createReplicationUser(input: { userName: string; sealedPassword: string }): Promise<void> {
       const account = `'${checkUserName(input.userName)}'@'%'`;
       const hash = nativePasswordHash(unsealSecret(d.secretKey, input.sealedPassword));
+      const relay = await replicatesItself();
       await withAdmin(d, async (c) => {
+        if (relay) await c.query('SET SESSION sql_log_bin = 0');
         await c.query(`CREATE USER IF NOT EXISTS ${account} IDENTIFIED BY PASSWORD '${hash}'`);
         await c.query(`ALTER USER ${account} IDENTIFIED BY PASSWORD '${hash}'`);
         await c.query(`GRANT REPLICATION SLAVE ON *.* TO ${account}`);
@@ -214,7 +226,9 @@ export function createReplicationActivities(d: GuestDeps, store: SnapshotStore) 
 
     async dropReplicationUser(input: { userName: string }): Promise<{ dropped: boolean }> {
       const name = checkUserName(input.userName);
+      const relay = await replicatesItself();
       return withAdmin(d, async (c) => {
+        if (relay) await c.query('SET SESSION sql_log_bin = 0');
         const rows = await queryRows(c, "SELECT 1 FROM mysql.user WHERE User = ? AND Host = '%'", [name]);
         await c.query(`DROP USER IF EXISTS '${name}'@'%'`);
         return { dropped: rows.length > 0 };

@@ -15,7 +15,8 @@ import { startTestStack, type TestStack } from '../helpers/stack';
 let env: TestStack;
 let before: Awaited<ReturnType<typeof resourceCounts>>;
 beforeAll(async () => {
-  env = await startTestStack();
+  // Depth 1: a replica of a replica is past the limit (cascading has its own test).
+  env = await startTestStack({ extraEnv: { TROVE_MAX_DEPTH: '1' } });
   before = await resourceCounts(env);
 }, 180_000);
 afterAll(async () => {
@@ -189,11 +190,11 @@ describe('bad replication requests change nothing', () => {
       ['POST', `/instances/${master}/action`, { replicate: { count: 1, instance: { flavorRef: '999' } } }, 400, /flavorRef: flavor "999" does not exist/],
       ['POST', `/instances/${master}/action`, { replicate: { count: 1 }, detach: {} }, 400, /exactly one action/],
       ['POST', `/instances/${master}/action`, { reboot_everything: {} }, 400, /unknown action/],
-      ['POST', `/instances/${replica}/action`, { replicate: { count: 1 } }, 400, /itself a replica/],
+      ['POST', `/instances/${replica}/action`, { replicate: { count: 1 } }, 400, /deeper than the 1 allowed \(TROVE_MAX_DEPTH\)/],
       ['POST', '/instances/00000000-0000-4000-8000-000000000000/action', { replicate: { count: 1 } }, 404, /not found/],
       ['POST', '/instances', { instance: { name: 'r', replica_of: master, users: [{ name: 'u', password: 'p' }] } }, 400, /instance\.users: not allowed for a replica/],
       ['POST', '/instances', { instance: { name: 'r', replica_of: master, slave_of: master } }, 400, /exactly one of replica_of and slave_of/],
-      ['POST', '/instances', { instance: { name: 'r', replica_of: replica } }, 400, /itself a replica/],
+      ['POST', '/instances', { instance: { name: 'r', replica_of: replica } }, 400, /deeper than the 1 allowed \(TROVE_MAX_DEPTH\)/],
       ['POST', '/instances', { instance: { name: 'r', replica_of: master, locality: 'anti-affinity' } }, 400, /instance\.locality: not supported yet/],
       ['POST', '/instances', { instance: { name: 'r', replica_of: master, access: { is_public: true } } }, 400, /instance\.access\.is_public: public access is not served/],
       ['POST', '/instances', { instance: { name: 'r', replica_of: master, datastore: { type: 'redis' } } }, 400, /instance\.datastore\.type: datastore "redis" is not served/],

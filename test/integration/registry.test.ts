@@ -691,7 +691,7 @@ describe('registry activities: beginOperation refusals', () => {
   };
 
   test.each<[string, Refused]>([
-    ['createReplicas from a replica', { type: 'createReplicas', setup: inSet(1, 'R0'), errorType: ErrorType.InvalidInput, message: /^sourceInstanceId: instance R0 is itself a replica of S; replicas of replicas are not supported$/ }],
+    ['createReplicas from a replica', { type: 'createReplicas', setup: inSet(1, 'R0'), errorType: ErrorType.InvalidInput, message: /^sourceInstanceId: instance R0 is 1 link\(s\) from its set's source; its replicas would be deeper than the 1 allowed \(TROVE_MAX_DEPTH\)$/ }],
     ['createReplicas of too many', { type: 'createReplicas', setup: standalone, count: 11, errorType: ErrorType.InvalidInput, message: /^count: must be at most 10 \(TROVE_MAX_REPLICAS\)$/ }],
     [
       'createReplicas from an instance not ACTIVE',

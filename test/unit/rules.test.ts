@@ -20,7 +20,7 @@ describe('the rulebook', () => {
     ['replicas of a standalone instance', 'createReplicas', facts('x', { inSet: false }), { count: 2 }, undefined, undefined],
     ['more replicas of a source', 'createReplicas', facts('s'), { count: 2 }, undefined, undefined],
     ['too many replicas', 'createReplicas', facts('s'), { count: 11 }, 'invalid', /^count: must be at most 10/],
-    ['replicas of a replica', 'createReplicas', facts('a'), {}, 'invalid', /^source: instance a is itself a replica of s/],
+    ['replicas of a replica', 'createReplicas', facts('a'), {}, 'invalid', /^source: instance a is 1 link\(s\) from its set's source; its replicas would be deeper than the 1 allowed/],
     ['replicas of an instance still building', 'createReplicas', facts('x', { inSet: false, status: 'BUILD' }), {}, 'conflict', /is BUILD, not ACTIVE/],
     ['replicas of a busy set', 'createReplicas', facts('s', { setLock: held('op-1', 'promoteToReplicaSource') }), {}, 'conflict', /set s is busy with operation op-1/],
     ['replicas when the caller already holds the set (a retry)', 'createReplicas', facts('s', { setLock: held('op-1', 'createReplicas') }), { operationId: 'op-1' }, undefined, undefined],
@@ -39,6 +39,21 @@ describe('the rulebook', () => {
     ['delete it again (the same delete)', 'deleteInstance', facts('x', { inSet: false, lock: held('d', 'deleteInstance') }), { operationId: 'd' }, undefined, undefined],
   ])('%s', (_, type, f, a, kind, message) => {
     const r = check(type, f, a, limits);
+    expect(r?.kind).toBe(kind);
+    if (message) expect(refusalText(r!)).toMatch(message);
+  });
+
+  // A cascade s -> a -> b under a depth limit of 2 (TROVE_MAX_DEPTH).
+  const chain: Topology = { setId: 's', members: [{ id: 's', writable: true }, { id: 'a', writable: false }, { id: 'b', writable: false }], links: [{ source: 's', replica: 'a' }, { source: 'a', replica: 'b' }] };
+  const inChain = (id: string): Facts => ({ instance: { id, status: 'ACTIVE', lock: free, setId: 's' }, topology: chain, setLock: free });
+  it.each<[string, OperationType, string, string | undefined, RegExp | undefined]>([
+    ['replicas of a replica one link deep', 'createReplicas', 'a', undefined, undefined],
+    ['replicas of a replica at the depth limit', 'createReplicas', 'b', 'invalid', /^source: instance b is 2 link\(s\) from its set's source; its replicas would be deeper than the 2 allowed \(TROVE_MAX_DEPTH\)/],
+    ['detach a relay (its replicas move up)', 'detachReplica', 'a', undefined, undefined],
+    ['delete a relay', 'deleteInstance', 'a', 'invalid', /source of 1 replica\(s\); detach or delete them first/],
+    ['promote a replica two links deep', 'promoteToReplicaSource', 'b', undefined, undefined],
+  ])('cascade: %s', (_, type, id, kind, message) => {
+    const r = check(type, inChain(id), { count: 1 }, { maxReplicas: 10, maxDepth: 2 });
     expect(r?.kind).toBe(kind);
     if (message) expect(refusalText(r!)).toMatch(message);
   });

@@ -394,7 +394,7 @@ test.each([
   expect(world.calls.filter((c) => c === 'createServer' || c === 'createSnapshot')).toEqual([]);
 });
 
-test('a replica as source is refused (no cascading replication)', async () => {
+test('a replica as source past the depth limit is refused', async () => {
   const world = newWorld();
   const sourceId = randomUUID();
   const result = await createReplicas(world, { sourceInstanceId: sourceId, count: 1 });
@@ -402,7 +402,7 @@ test('a replica as source is refused (no cascading replication)', async () => {
   const callsBefore = world.calls.length;
   const f = await failureOf(createReplicas(world, { sourceInstanceId: replicaId, count: 1 }));
   expect(f.type).toBe('InvalidInput');
-  expect(f.message).toMatch(/is itself a replica/);
+  expect(f.message).toMatch(/deeper than the 1 allowed/);
   expect(world.calls.slice(callsBefore).filter((c) => c === 'createServer')).toEqual([]);
 });
 
