@@ -8,6 +8,7 @@ import { assessSource, type SourceAssessment } from '../lib/health';
 import { busy, check, checkEject, refusalText, type Limits, type OperationType } from '../lib/rules';
 import type { InstanceRecord, Registry } from '../registry';
 import { gatherFacts } from '../registry/facts';
+import { sourceOf, upstreamOf } from '../lib/topology';
 import { sendError } from './errors';
 
 export type Lookup = { found: InstanceRecord } | { missing: true } | { ambiguous: InstanceRecord[] };
@@ -74,9 +75,11 @@ export async function refusal(
 /** The source's health as the set's monitor last saw it, if that is recent enough to judge by. */
 export async function recentAssessment(registry: Registry, setId: string | null, maxAgeMs = 10_000): Promise<SourceAssessment | undefined> {
   if (!setId) return undefined;
-  const health = await registry.health.get(setId);
+  const [health, topology] = await Promise.all([registry.health.get(setId), registry.sets.topology(setId)]);
   const fresh = health.length > 0 && health.every((h) => Date.now() - Date.parse(h.observedAt) <= maxAgeMs);
-  return fresh ? assessSource(health) : undefined;
+  if (!fresh || !topology) return undefined;
+  const source = sourceOf(topology);
+  return assessSource(health, (id) => upstreamOf(topology, id) === source);
 }
 
 /** X-Request-Id: the same id makes a repeated request return the same operation. */

@@ -71,9 +71,13 @@ export interface SourceAssessment {
   replicasAnswering: number;
 }
 
-export function assessSource(health: MemberHealth[]): SourceAssessment {
+/**
+ * fromSource: whether a member replicates from the source itself. In a cascade only those
+ * can tell that the source is gone: a relay's replicas keep replicating from the relay.
+ */
+export function assessSource(health: MemberHealth[], fromSource: (instanceId: string) => boolean = () => true): SourceAssessment {
   const source = health.find((h) => h.role === 'source');
-  const answering = health.filter((h) => h.role === 'replica' && h.agentAnswered);
+  const answering = health.filter((h) => h.role === 'replica' && h.agentAnswered && fromSource(h.instanceId));
   return {
     sourceReachable: source?.reachable ?? false,
     replicasLostSource: answering.length > 0 && answering.every((h) => h.ioRunning === false),

@@ -8,6 +8,7 @@ import type { InstanceSummary } from '../activities/registry/activities';
 import { ErrorType } from '../lib/errors';
 import { chooseCandidate, type ReplicaObservation } from '../lib/failover';
 import { formatGtidPosition, parseGtidPosition, union } from '../lib/gtid';
+import { upstreamOf } from '../lib/topology';
 import { assessSource, summarizeHealth } from '../lib/health';
 import { ejectAllowed } from '../lib/rules';
 import { ejectInput, type EjectInput, type EjectResult } from '../lib/schemas';
@@ -38,7 +39,7 @@ export async function ejectReplicaSource(raw: EjectInput): Promise<EjectResult> 
       Object.fromEntries(view.replicas.map((r, i) => [r.id, statuses[i]])),
       new Date().toISOString(),
     );
-    const assessment = assessSource(health);
+    const assessment = assessSource(health, (id) => upstreamOf(view.topology, id) === old.id);
     // The rulebook's rule, as the API applies it to the monitor's last look; here, to a fresh one.
     const healthy = ejectAllowed(assessment, input.force);
     if (healthy) throw ApplicationFailure.nonRetryable(`${old.id}: ${healthy.message}`, ErrorType.SourceHealthy);

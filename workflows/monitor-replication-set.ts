@@ -7,6 +7,7 @@
 // set is dissolved.
 import { continueAsNew, defineQuery, ParentClosePolicy, setHandler, sleep, startChild, workflowInfo } from '@temporalio/workflow';
 import { decideAutoFailover, nextPollDelayMs, type AutoFailoverDecision } from '../lib/failover';
+import { upstreamOf } from '../lib/topology';
 import { assessSource, summarizeHealth, type ObservedStatus } from '../lib/health';
 import { monitorInput, type MemberHealth, type MonitorInput } from '../lib/schemas';
 import { computeProbe, guestProbe, guestUpkeep, parseInput, registry, tagReplicationSet } from './common';
@@ -79,7 +80,7 @@ export async function monitorReplicationSet(raw: MonitorInput): Promise<string> 
       );
     }
 
-    const assessment = assessSource(state.health);
+    const assessment = assessSource(state.health, (id) => upstreamOf(view.topology, id) === view.source.id);
     state.decision = decideAutoFailover({ ...view.settings, ...assessment, sourceDownSince, busy, now: observedAt });
     sourceDownSince = state.decision.sourceDownSince;
     if (state.decision.action === 'failover') {

@@ -123,3 +123,25 @@ test('promoting a replica two links deep flattens the set under it; writes reach
   await hasRow(r1, 2);
   for (const id of [s, r1]) expect(await sql(id, 'SELECT @@read_only AS ro')).toEqual([{ ro: 1 }]);
 }, 900_000);
+
+test('the source of a cascade crashes: its direct replica judges it lost (the relay\'s replica still replicating is no veto); eject without force flattens the set', async () => {
+  const s = await createSource('crash-s');
+  const r1 = await replicaOf(s, 'crash-r1');
+  const r2 = await replicaOf(r1, 'crash-r2');
+  await app(s, "INSERT INTO orders VALUES (1, 'before')");
+  await hasRow(r2, 1);
+
+  await fetch(`${env.stack.env.NOVA_URL}/_faults/servers/${await novaIdOf(s)}/crash`, { method: 'POST', headers: { 'X-Auth-Token': env.stack.env.NOVA_TOKEN! } });
+  // Accepted once the monitor has seen the source gone (until then it is "healthy": 409).
+  const ejected = await eventually('eject accepted', async () => {
+    const res = await env.api('POST', `/v1.0/proj-a/instances/${s}/action`, { eject_replica_source: {} });
+    if (res.status !== 202 && res.status !== 409) throw new Error(`eject answered ${res.status}: ${JSON.stringify(res.body)}`);
+    return res.status === 202 ? res.body : undefined;
+  }, 90_000);
+  await env.temporal.workflow.getHandle(ejected.operation.id).result();
+  const [newSource, other] = (await show(r1)).replica_of ? [r2, r1] : [r1, r2];
+  await idle(newSource);
+  expect(await roles(newSource)).toEqual({ [newSource]: 'source<', [other]: `replica<${newSource}` });
+  await app(newSource, "INSERT INTO orders VALUES (2, 'after eject')");
+  await hasRow(other, 2);
+}, 900_000);

@@ -37,6 +37,13 @@ test.each([
   expect(assessSource(h)).toMatchObject({ sourceReachable: reachable, replicasLostSource: lost });
 });
 
+test('in a cascade (m -> a -> b) only the replicas of the source judge it: b still replicating from relay a is no veto', () => {
+  const h = summarizeHealth(members, { m: { reachable: false }, a: { reachable: true }, b: { reachable: true } }, { m: null, a: st({ ioRunning: false }), b: st() }, 'T');
+  expect(assessSource(h)).toMatchObject({ replicasLostSource: false });
+  expect(assessSource(h, (id) => id === 'a')).toMatchObject({ sourceReachable: false, replicasLostSource: true, replicasAnswering: 1 });
+  expect(assessSource(h, () => false)).toMatchObject({ replicasLostSource: false, replicasAnswering: 0 });
+});
+
 describe('decideAutoFailover', () => {
   const base: AutoFailoverInput = {
     autoFailover: true,
