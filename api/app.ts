@@ -6,6 +6,7 @@ import type { NovaClient } from '../lib/nova-client';
 import type { Registry } from '../registry';
 import { registerAuth } from './auth';
 import { sendError } from './errors';
+import { registerAccessRoutes } from './routes/access';
 import { registerCatalogRoutes } from './routes/catalog';
 import { registerInstanceRoutes } from './routes/instances';
 import { registerReplicationRoutes } from './routes/replication';
@@ -44,6 +45,7 @@ export function buildApiApp(d: ApiDeps): FastifyInstance {
     const replication = registerReplicationRoutes(scoped, d);
     registerInstanceRoutes(scoped, d, replication.createFromBody);
     registerCatalogRoutes(scoped, d);
+    registerAccessRoutes(scoped, d);
   });
   return app;
 }
