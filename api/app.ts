@@ -7,6 +7,7 @@ import type { Registry } from '../registry';
 import { registerAuth } from './auth';
 import { sendError } from './errors';
 import { openApiDocument } from './openapi';
+import { registerAccessRoutes } from './routes/access';
 import { registerCatalogRoutes } from './routes/catalog';
 import { registerInstanceRoutes } from './routes/instances';
 import { registerReplicationRoutes } from './routes/replication';
@@ -48,6 +49,7 @@ export function buildApiApp(d: ApiDeps): FastifyInstance {
     const replication = registerReplicationRoutes(scoped, d);
     registerInstanceRoutes(scoped, d, replication.createFromBody);
     registerCatalogRoutes(scoped, d);
+    registerAccessRoutes(scoped, d);
   });
   return app;
 }

@@ -4,6 +4,7 @@
 // here and that every example passes its route's validation.
 import { z, type ZodType } from 'zod';
 import pkg from '../package.json';
+import { changePasswordsBody, createDatabasesBody, createUsersBody, grantBody, updateUserBody } from './access-schemas';
 import { createInstanceBody, createReplicaBody, detachPatchBody, ejectAction, promoteAction, replicateAction, settingsBody } from './schemas';
 
 export interface RouteDoc {
@@ -72,6 +73,25 @@ export const ROUTES: RouteDoc[] = [
     ok: { 202: 'accepted: the operation' },
   },
   { method: 'post', path: '/v1.0/{project}/instances/{id}/topology/action', summary: "The seed spec's detach", body: z.object({ detach: z.object({}) }).strict(), examples: [{ detach: {} }], ok: { 202: 'accepted' } },
+  { method: 'get', path: '/v1.0/{project}/instances/{id}/databases', summary: "The instance's databases (?limit=&marker=, Trove's paging)", ok: { 200: 'databases, and a next link when there are more' } },
+  { method: 'post', path: '/v1.0/{project}/instances/{id}/databases', summary: 'Create databases', body: createDatabasesBody, examples: [{ databases: [{ name: 'shop', character_set: 'utf8mb4' }] }], ok: { 202: 'created' } },
+  { method: 'delete', path: '/v1.0/{project}/instances/{id}/databases/{db}', summary: 'Drop a database', ok: { 202: 'dropped' } },
+  { method: 'get', path: '/v1.0/{project}/instances/{id}/users', summary: "The instance's users with their databases (?limit=&marker=)", ok: { 200: 'users' } },
+  {
+    method: 'post',
+    path: '/v1.0/{project}/instances/{id}/users',
+    summary: 'Create users, with access to databases',
+    body: createUsersBody,
+    examples: [{ users: [{ name: 'app', password: 'app-pass-1', host: '%', databases: [{ name: 'shop' }] }] }],
+    ok: { 202: 'created' },
+  },
+  { method: 'put', path: '/v1.0/{project}/instances/{id}/users', summary: 'Change passwords', body: changePasswordsBody, examples: [{ users: [{ name: 'app', password: 'new-pass-2' }] }], ok: { 202: 'changed' } },
+  { method: 'get', path: '/v1.0/{project}/instances/{id}/users/{user}', summary: 'One user ("name@host"; host % when omitted)', ok: { 200: 'the user' } },
+  { method: 'put', path: '/v1.0/{project}/instances/{id}/users/{user}', summary: "Change a user's name, host or password", body: updateUserBody, examples: [{ user: { name: 'app2' } }, { user: { password: 'new-pass-3' } }], ok: { 202: 'changed' } },
+  { method: 'delete', path: '/v1.0/{project}/instances/{id}/users/{user}', summary: 'Drop a user', ok: { 202: 'dropped' } },
+  { method: 'get', path: '/v1.0/{project}/instances/{id}/users/{user}/databases', summary: 'The databases a user may use', ok: { 200: 'databases' } },
+  { method: 'put', path: '/v1.0/{project}/instances/{id}/users/{user}/databases', summary: 'Grant access to databases', body: grantBody, examples: [{ databases: [{ name: 'shop' }] }], ok: { 202: 'granted' } },
+  { method: 'delete', path: '/v1.0/{project}/instances/{id}/users/{user}/databases/{db}', summary: 'Revoke access to a database', ok: { 202: 'revoked' } },
   { method: 'get', path: '/v1.0/{project}/instances/{id}/replication', summary: "The replication set's settings", ok: { 200: 'settings' } },
   {
     method: 'patch',

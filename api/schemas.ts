@@ -7,10 +7,11 @@
 // access {is_public: false, allowed_cidrs?}. Each is accepted when this deployment can
 // honour it, and otherwise refused naming the field (one rule each, shared by both forms).
 import { z } from 'zod';
-import { databaseName, flavorId, instanceName, MAX_VOLUME_GB, userName, zoneName, PATTERNS } from '../lib/schemas';
+import { databaseName, flavorId, instanceName, MAX_VOLUME_GB, userHost, userName, zoneName } from '../lib/schemas';
 import { DATASTORES, findDatastore, findVersion, SERVED_TYPES, SERVED_VERSIONS } from './catalog';
 
-const password = z.string().min(1, 'must not be empty').max(128, 'must be at most 128 characters');
+/** A database user's password as the API receives it (create, change, update); sealed before it goes further. */
+export const password = z.string().min(1, 'must not be empty').max(128, 'must be at most 128 characters');
 
 const flavorRef = z.union([flavorId, z.number().int().min(1).transform(String)]);
 
@@ -80,7 +81,7 @@ export const createInstanceBody = z
             z.object({
               name: userName,
               password,
-              host: z.string().regex(PATTERNS.userHost, `must match ${PATTERNS.userHost.source}`).default('%'),
+              host: userHost.default('%'),
               databases: z.array(z.object({ name: databaseName })).max(64).default([]),
             }),
           )

@@ -164,4 +164,26 @@ export class TroveApi {
   async deleteInstance(idOrName: string): Promise<void> {
     await this.request('DELETE', TroveApi.ref(idOrName));
   }
+
+  /** The databases and users routes (path below the instance), each list followed page by page as troveclient does. */
+  async access(method: string, idOrName: string, below: string, body?: unknown): Promise<unknown> {
+    return this.request(method, `${TroveApi.ref(idOrName)}${below}`, body);
+  }
+
+  async accessList<T>(idOrName: string, what: 'databases' | 'users'): Promise<T[]> {
+    const items: T[] = [];
+    let marker: string | undefined;
+    do {
+      const page = (await this.access('GET', idOrName, `/${what}${marker ? `?marker=${encodeURIComponent(marker)}` : ''}`)) as Record<string, unknown> & { links?: { rel: string; href: string }[] };
+      items.push(...((page[what] as T[]) ?? []));
+      const next = page.links?.find((l) => l.rel === 'next');
+      marker = next ? (new URL(next.href).searchParams.get('marker') ?? undefined) : undefined;
+    } while (marker);
+    return items;
+  }
+}
+
+/** name[@host] as troveclient puts it in a path (quote_user_host): "@" and "%" percent-encoded, "." as %2e. */
+export function userPath(name: string, host?: string): string {
+  return encodeURIComponent(host ? `${name}@${host}` : name).replace(/\./g, '%2e');
 }

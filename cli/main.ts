@@ -2,6 +2,7 @@
 // buildProgram/run take their I/O as arguments so tests drive the CLI in-process.
 import { Command, CommanderError } from 'commander';
 import { ApiError, UnreachableError } from './api-client';
+import { registerAccessCommands } from './commands/access';
 import { registerFailoverCommands } from './commands/failover';
 import { registerInstanceCommands } from './commands/instances';
 import { registerReplicationCommands } from './commands/replication';
@@ -21,6 +22,7 @@ export function buildProgram(io: CliIo): Command {
   registerInstanceCommands(program, ctx);
   registerReplicationCommands(program, ctx);
   registerFailoverCommands(program, ctx);
+  registerAccessCommands(program, ctx);
   return program;
 }
 

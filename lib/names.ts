@@ -19,13 +19,20 @@ export const workflowIds = {
   detachReplica: (instanceId: string, requestId: string) => `detach-replica-${instanceId}-${requestId}`,
   promote: (instanceId: string, requestId: string) => `promote-${instanceId}-${requestId}`,
   eject: (instanceId: string, requestId: string) => `eject-${instanceId}-${requestId}`,
+  manageAccess: (instanceId: string, kind: string, requestId: string) => `access-${instanceId}-${kind}-${requestId}`,
 };
 
 /** Nova server names carry the instance id, so a retried create can find its own server. */
 export const novaServerName = (instanceId: string): string => `trove-${instanceId}`;
 
+/** The account each server's guest agent administers MariaDB with (Trove's os_admin); it never leaves the server. */
+export const ADMIN_USER = 'os_admin';
+
+/** Every replication account starts so (replicationUserName); the users API keeps off the prefix. */
+export const REPLICATION_USER_PREFIX = 'repl_';
+
 /** One replication account per replica, named after it, so a retry finds the same one. */
-export const replicationUserName = (replicaId: string): string => `repl_${replicaId.replace(/-/g, '').slice(0, 16)}`;
+export const replicationUserName = (replicaId: string): string => `${REPLICATION_USER_PREFIX}${replicaId.replace(/-/g, '').slice(0, 16)}`;
 
 export const monitorWorkflowId = (setId: string): string => `monitor-replication-set-${setId}`;
 

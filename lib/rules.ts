@@ -12,7 +12,8 @@ export type OperationType =
   | 'buildReplica'
   | 'detachReplica'
   | 'promoteToReplicaSource'
-  | 'ejectReplicaSource';
+  | 'ejectReplicaSource'
+  | 'manageAccess';
 
 export interface LockState {
   operationId: string | null;
@@ -125,6 +126,23 @@ export function checkDelete(f: Facts, a: { operationId?: string } = {}): Refusal
 }
 
 /**
+ * Databases and users (manageAccess). A read needs a running server that no operation of
+ * its own holds (a delete, a build); a change also needs the instance to be where changes
+ * are made: a replica's users and databases replicate from its source (a change made on
+ * the replica would diverge from it, and break replication when the source makes the
+ * same one), and a change waits for no operation of the set either.
+ */
+export function checkAccess(f: Facts, a: { change: boolean; operationId?: string }): Refusal | undefined {
+  const up = upstream(f);
+  if (a.change && up !== null) {
+    return no('invalid', `instance ${f.instance.id} is a read replica of ${up}: its users and databases replicate from its source; make the change on ${up}`);
+  }
+  if (f.instance.status !== 'ACTIVE') return no('conflict', `instance ${f.instance.id} is ${f.instance.status}, not ACTIVE`);
+  if (a.change) return busy(f, { id: a.operationId, type: 'manageAccess' });
+  return busy({ instance: f.instance }, { id: a.operationId, type: 'manageAccess' });
+}
+
+/**
  * The locks an operation holds, in the one order they are taken: the set first, then the
  * instance. Releasing goes the other way.
  */
@@ -159,6 +177,9 @@ export function check(type: OperationType, f: Facts, a: { operationId?: string; 
       return checkEject(f, a);
     case 'deleteInstance':
       return checkDelete(f, a);
+    case 'manageAccess':
+      // Only changes begin an operation (reads take no lock).
+      return checkAccess(f, { change: true, operationId: a.operationId });
     default:
       return busy(f, { id: a.operationId, type });
   }

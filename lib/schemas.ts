@@ -32,6 +32,7 @@ export const userName = match(PATTERNS.userName, 'letters, digits and "_"; at mo
 export const projectId = match(PATTERNS.projectId, 'letters, digits, "_" and "-"');
 export const flavorId = match(PATTERNS.flavorId, 'a numeric flavor id');
 export const zoneName = match(PATTERNS.zone, 'an availability zone name');
+export const userHost = match(PATTERNS.userHost, 'a host pattern such as %');
 export const uuid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'must be a lowercase UUID');
 export const sealedSecret = z
   .string()
@@ -44,7 +45,7 @@ export const userSpec = z.lazy(() =>
   z
     .object({
       name: userName,
-      host: match(PATTERNS.userHost, 'a host pattern such as %').default('%'),
+      host: userHost.default('%'),
       sealedPassword: sealedSecret,
       databases: z.array(databaseName).max(64).default([]),
       // Named so the error says why, instead of "unrecognized key".

@@ -19,6 +19,7 @@ import {
   type PromoteInput,
 } from './schemas';
 import { parseOrThrow } from './validation';
+import { manageAccessInput, type ManageAccessInput } from './access';
 
 /** A UUID derived from (project, request id): the same request always names the same instance. */
 export function instanceIdForRequest(projectId: string, requestId: string): string {
@@ -104,4 +105,13 @@ export async function startPromote(client: Client, input: PromoteInput, opts: St
 export async function startEject(client: Client, input: EjectInput, opts: StartOptions & { requestId?: string } = {}) {
   const spec = parseOrThrow(ejectInput, input);
   return startOrAttach(client, 'ejectReplicaSource', workflowIds.eject(spec.instanceId, opts.requestId ?? randomUUID()), spec, spec.projectId, spec.instanceId, 'REJECT_DUPLICATE', opts);
+}
+
+/**
+ * Starts manageAccess (one request of the users API); the caller waits for its result. The
+ * same request id is answered by the same run, also after it has ended.
+ */
+export async function startManageAccess(client: Client, input: ManageAccessInput, opts: StartOptions & { requestId?: string } = {}) {
+  const spec = parseOrThrow(manageAccessInput, input) as ManageAccessInput;
+  return startOrAttach(client, 'manageAccess', workflowIds.manageAccess(spec.instanceId, spec.action.kind, opts.requestId ?? randomUUID()), spec, spec.projectId, spec.instanceId, 'REJECT_DUPLICATE', opts);
 }

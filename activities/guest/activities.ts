@@ -3,11 +3,9 @@
 // the state on disk and in mariadbd before acting, so a retry after any crash converges.
 import { promises as fs, existsSync } from 'node:fs';
 import { heartbeat } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
-import { ErrorType } from '../../lib/errors';
 import type { UserSpec } from '../../lib/schemas';
-import { unsealSecret } from '../../lib/secrets';
-import { MYSQL_PORT, nativePasswordHash, quoteIdent } from './mariadb-config';
+import { createDatabase, ensureUser } from './accounts';
+import { MYSQL_PORT } from './mariadb-config';
 import { initializeDatadir, runningPid, startMariadb, stopMariadb } from './mariadb-process';
 import { withAdmin, writeServerConfig, type GuestDeps } from './server';
 import { markStopped, stoppedMarker } from './watchdog';
@@ -56,20 +54,8 @@ export function createGuestActivities(d: GuestDeps) {
     await startMariadb(layout, d.binaries);
     heartbeat('accounts');
     await withAdmin(d, async (c) => {
-      for (const db of input.databases) await c.query(`CREATE DATABASE IF NOT EXISTS ${quoteIdent(db)}`);
-      for (const u of input.users) {
-        let password: string;
-        try {
-          password = unsealSecret(d.secretKey, u.sealedPassword);
-        } catch {
-          throw ApplicationFailure.nonRetryable(`users: the password of "${u.name}" cannot be unsealed with this deployment's key`, ErrorType.InvalidInput);
-        }
-        const account = `'${u.name}'@'${u.host}'`;
-        const hash = nativePasswordHash(password);
-        await c.query(`CREATE USER IF NOT EXISTS ${account} IDENTIFIED BY PASSWORD '${hash}'`);
-        await c.query(`ALTER USER ${account} IDENTIFIED BY PASSWORD '${hash}'`);
-        for (const db of u.databases) await c.query(`GRANT ALL PRIVILEGES ON ${quoteIdent(db)}.* TO ${account}`);
-      }
+      for (const db of input.databases) await createDatabase(c, { name: db });
+      for (const u of input.users) await ensureUser(c, d, u);
       await c.query(`SET GLOBAL read_only = ${input.readOnly ? 'ON' : 'OFF'}`);
     });
     await fs.writeFile(layout.preparedMarker, new Date().toISOString());

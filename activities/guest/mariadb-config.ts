@@ -1,10 +1,11 @@
 // Renders the server's option file and its start-up SQL. Pure, so the rules (buffer pool
 // from flavor RAM, GTID strictness, read_only) are unit-tested without a server.
 import { createHash } from 'node:crypto';
+import { ADMIN_USER } from '../../lib/names';
 import type { ServerLayout } from './layout';
 
+export { ADMIN_USER };
 export const MYSQL_PORT = 3306;
-export const ADMIN_USER = 'os_admin';
 
 export type SemiSyncRole = 'off' | 'source' | 'replica';
 

@@ -47,3 +47,11 @@ export async function activityResult<T>(client: Client, workflowId: string, acti
   }
   return undefined;
 }
+
+/** A workflow's history as JSON with every payload decoded (they travel base64-encoded), to search it for what must not be there. */
+export async function historyText(client: Client, workflowId: string): Promise<string> {
+  const { historyToJSON } = await import('@temporalio/common/lib/proto-utils');
+  const json = historyToJSON(await client.workflow.getHandle(workflowId).fetchHistory());
+  const decoded = [...json.matchAll(/"([A-Za-z0-9+/]{12,}={0,2})"/g)].map((m) => Buffer.from(m[1]!, 'base64').toString('utf8'));
+  return `${json}\n${decoded.join('\n')}`;
+}

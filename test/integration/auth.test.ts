@@ -37,6 +37,18 @@ const routes = (i: string): [string, string, unknown?][] => [
   ['POST', `/v1.0/proj-a/instances/${i}/topology/action`, { detach: {} }],
   ['GET', `/v1.0/proj-a/instances/${i}/replication`],
   ['PATCH', `/v1.0/proj-a/instances/${i}/replication`, { replication: { auto_failover: true } }],
+  ['GET', `/v1.0/proj-a/instances/${i}/databases`],
+  ['POST', `/v1.0/proj-a/instances/${i}/databases`, { databases: [{ name: 'x' }] }],
+  ['DELETE', `/v1.0/proj-a/instances/${i}/databases/x`],
+  ['GET', `/v1.0/proj-a/instances/${i}/users`],
+  ['POST', `/v1.0/proj-a/instances/${i}/users`, { users: [{ name: 'u', password: 'p' }] }],
+  ['PUT', `/v1.0/proj-a/instances/${i}/users`, { users: [{ name: 'u', password: 'p' }] }],
+  ['GET', `/v1.0/proj-a/instances/${i}/users/u%40%25`],
+  ['PUT', `/v1.0/proj-a/instances/${i}/users/u`, { user: { password: 'p' } }],
+  ['DELETE', `/v1.0/proj-a/instances/${i}/users/u`],
+  ['GET', `/v1.0/proj-a/instances/${i}/users/u/databases`],
+  ['PUT', `/v1.0/proj-a/instances/${i}/users/u/databases`, { databases: [{ name: 'x' }] }],
+  ['DELETE', `/v1.0/proj-a/instances/${i}/users/u/databases/x`],
   ...catalogRoutes.map(([method, p]): [string, string] => [method, `/v1.0/proj-a${p}`]),
 ];
 

@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { startProvisionInstance } from '../../lib/start';
+import { startManageAccess, startProvisionInstance } from '../../lib/start';
 import { ValidationError } from '../../lib/validation';
 import { resourceCounts } from '../helpers/leftovers';
 import { adminQuery } from '../helpers/mysql';
@@ -101,9 +101,29 @@ test.each([
 test.each([
   ['unknown id', '00000000-0000-4000-8000-000000000000'],
   ['id with SQL in it', "x' OR '1'='1"],
-])('show and delete of an %s answer 404', async (_label, id) => {
+])('show and delete of an %s answer 404, and so do its databases and users', async (_label, id) => {
   expect((await env.api('GET', `/v1.0/proj-a/instances/${encodeURIComponent(id)}`)).status).toBe(404);
   expect((await env.api('DELETE', `/v1.0/proj-a/instances/${encodeURIComponent(id)}`)).status).toBe(404);
+  for (const [method, p, payload] of [
+    ['GET', '/databases'],
+    ['POST', '/databases', { databases: [{ name: 'x' }] }],
+    ['GET', '/users'],
+    ['POST', '/users', { users: [{ name: 'u', password: 'p' }] }],
+    ['DELETE', '/users/u/databases/x'],
+  ] as [string, string, unknown?][]) {
+    expect({ method, p, status: (await env.api(method, `/v1.0/proj-a/instances/${encodeURIComponent(id)}${p}`, payload)).status }).toEqual({ method, p, status: 404 });
+  }
+});
+
+test('a direct manageAccess start with a plaintext password fails at once, non-retryable, naming the field', async () => {
+  const input = { instanceId: randomUUID(), projectId: 'proj-a', novaServerId: 'srv-x', action: { kind: 'createUsers', users: [{ name: 'u', sealedPassword: 'secret' }] } };
+  await expect(startManageAccess(env.temporal, input as never)).rejects.toThrow(ValidationError);
+  const err = await env.temporal.workflow
+    .execute('manageAccess', { taskQueue: 'trove-orchestrator', workflowId: `bad-${randomUUID()}`, args: [input] })
+    .then(() => undefined, (e: unknown) => e);
+  const cause = (err as WorkflowFailedError).cause as ApplicationFailure;
+  expect(cause).toMatchObject({ type: 'InvalidInput', nonRetryable: true });
+  expect(cause.message).toMatch(/action\.users\[0\]\.sealedPassword: must be a sealed secret/);
 });
 
 const goodSpec = () => ({ instanceId: randomUUID(), projectId: 'proj-a', name: 'direct', flavorId: '1', volumeSizeGb: 1, databases: [], users: [] });
