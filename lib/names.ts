@@ -19,6 +19,8 @@ export const workflowIds = {
   detachReplica: (instanceId: string, requestId: string) => `detach-replica-${instanceId}-${requestId}`,
   promote: (instanceId: string, requestId: string) => `promote-${instanceId}-${requestId}`,
   eject: (instanceId: string, requestId: string) => `eject-${instanceId}-${requestId}`,
+  restartInstance: (instanceId: string, requestId: string) => `restart-instance-${instanceId}-${requestId}`,
+  resizeInstance: (instanceId: string, requestId: string) => `resize-instance-${instanceId}-${requestId}`,
 };
 
 /** Nova server names carry the instance id, so a retried create can find its own server. */

@@ -17,6 +17,10 @@ import {
   promoteInput,
   type EjectInput,
   type PromoteInput,
+  resizeInstanceInput,
+  restartInstanceInput,
+  type ResizeInstanceInput,
+  type RestartInstanceInput,
 } from './schemas';
 import { parseOrThrow } from './validation';
 
@@ -104,4 +108,14 @@ export async function startPromote(client: Client, input: PromoteInput, opts: St
 export async function startEject(client: Client, input: EjectInput, opts: StartOptions & { requestId?: string } = {}) {
   const spec = parseOrThrow(ejectInput, input);
   return startOrAttach(client, 'ejectReplicaSource', workflowIds.eject(spec.instanceId, opts.requestId ?? randomUUID()), spec, spec.projectId, spec.instanceId, 'REJECT_DUPLICATE', opts);
+}
+
+export async function startRestartInstance(client: Client, input: RestartInstanceInput, opts: StartOptions & { requestId?: string } = {}) {
+  const spec = parseOrThrow(restartInstanceInput, input);
+  return startOrAttach(client, 'restartInstance', workflowIds.restartInstance(spec.instanceId, opts.requestId ?? randomUUID()), spec, spec.projectId, spec.instanceId, 'REJECT_DUPLICATE', opts);
+}
+
+export async function startResizeInstance(client: Client, input: ResizeInstanceInput, opts: StartOptions & { requestId?: string } = {}) {
+  const spec = parseOrThrow(resizeInstanceInput, input);
+  return startOrAttach(client, 'resizeInstance', workflowIds.resizeInstance(spec.instanceId, opts.requestId ?? randomUUID()), spec, spec.projectId, spec.instanceId, 'REJECT_DUPLICATE', opts);
 }

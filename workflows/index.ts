@@ -7,3 +7,5 @@ export { detachReplica } from './detach-replica';
 export { promoteToReplicaSource } from './promote-to-replica-source';
 export { ejectReplicaSource } from './eject-replica-source';
 export { monitorReplicationSet } from './monitor-replication-set';
+export { restartInstance } from './restart-instance';
+export { resizeInstance } from './resize-instance';
