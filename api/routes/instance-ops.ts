@@ -20,7 +20,7 @@ function badRequest(reply: FastifyReply, errors: string[]) {
 export function instanceOps(d: InstanceRouteDeps) {
   const restart: InstanceAction = async (req, reply, rec, body) => {
     const parsed = restartAction.safeParse(body ?? {});
-    if (!parsed.success) return badRequest(reply, formatIssues(parsed.error).map((e) => `restart.${e}`));
+    if (!parsed.success) return badRequest(reply, formatIssues(parsed.error, 'restart'));
     const refused = await refusal(d.registry, rec, 'restartInstance', {}, d.limits);
     if (refused) return refusedReply(reply, refused);
     const handle = await startRestartInstance(d.temporal, { instanceId: rec.id, projectId: rec.projectId }, { requestId: requestIdOf(req) });
@@ -29,7 +29,7 @@ export function instanceOps(d: InstanceRouteDeps) {
 
   const resize: InstanceAction = async (req, reply, rec, body) => {
     const parsed = resizeAction.safeParse(body);
-    if (!parsed.success) return badRequest(reply, formatIssues(parsed.error).map((e) => `resize.${e}`));
+    if (!parsed.success) return badRequest(reply, formatIssues(parsed.error, 'resize'));
     const r = { flavorId: parsed.data.flavorRef, volumeSize: parsed.data.volume?.size };
     const refused = await refusal(d.registry, rec, 'resizeInstance', { resize: r }, d.limits, { flavor: 'resize.flavorRef', volume: 'resize.volume.size' });
     if (refused) return refusedReply(reply, refused);
@@ -51,7 +51,7 @@ export function instanceOps(d: InstanceRouteDeps) {
    */
   const resetStatus: InstanceAction = async (_req, reply, rec, body) => {
     const parsed = resetStatusAction.safeParse(body ?? {});
-    if (!parsed.success) return badRequest(reply, formatIssues(parsed.error).map((e) => `reset_status.${e}`));
+    if (!parsed.success) return badRequest(reply, formatIssues(parsed.error, 'reset_status'));
     const busy = await busyWith(d.registry, rec);
     if (busy) return sendError(reply, 409, `${busy.message}; its locks go when it ends (wait for it, or cancel it): there is no stale status to reset`, { operation: busy.operation });
     return reply.code(202).send();
