@@ -5,7 +5,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { NovaClient } from '../lib/nova-client';
 import { assessSource, type SourceAssessment } from '../lib/health';
-import { busy, check, checkEject, refusalText, type Limits, type OperationType } from '../lib/rules';
+import { busy, check, checkEject, refusalText, type Limits, type OperationType, type ResizeRequest } from '../lib/rules';
 import type { InstanceRecord, Registry } from '../registry';
 import { gatherFacts } from '../registry/facts';
 import { sourceOf, upstreamOf } from '../lib/topology';
@@ -61,7 +61,7 @@ export async function refusal(
   registry: Registry,
   rec: InstanceRecord,
   type: OperationType,
-  args: { operationId?: string; count?: number; force?: boolean; assessment?: SourceAssessment },
+  args: { operationId?: string; count?: number; force?: boolean; assessment?: SourceAssessment; resize?: ResizeRequest },
   limits: Limits,
   fields: Parameters<typeof refusalText>[1] = {},
 ): Promise<{ status: 400 | 409; message: string; operation?: string } | undefined> {

@@ -5,7 +5,7 @@
 import { z, type ZodType } from 'zod';
 import pkg from '../package.json';
 import { changePasswordsBody, createDatabasesBody, createUsersBody, grantBody, updateUserBody } from './access-schemas';
-import { createInstanceBody, createReplicaBody, detachPatchBody, ejectAction, promoteAction, replicateAction, settingsBody } from './schemas';
+import { createInstanceBody, createReplicaBody, ejectAction, instancePatchBody, promoteAction, replicateAction, resetStatusAction, resizeAction, restartAction, settingsBody } from './schemas';
 
 export interface RouteDoc {
   method: 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -26,6 +26,9 @@ export const instanceActionBodies = {
   detach: z.object({}).strict(),
   promote_to_replica_source: promoteAction,
   eject_replica_source: ejectAction,
+  restart: restartAction,
+  resize: resizeAction,
+  reset_status: resetStatusAction,
 };
 
 const oneAction = Object.entries(instanceActionBodies).map(([name, schema]) => z.object({ [name]: schema }).strict());
@@ -58,18 +61,27 @@ export const ROUTES: RouteDoc[] = [
   {
     method: 'patch',
     path: '/v1.0/{project}/instances/{id}',
-    summary: "Trove's detach: replica_of set to null",
-    body: detachPatchBody,
-    examples: [{ instance: { replica_of: null } }],
-    ok: { 202: 'accepted: the detach operation' },
+    summary: "Rename (name), Trove's detach (replica_of: null), or both",
+    body: instancePatchBody,
+    examples: [{ instance: { replica_of: null } }, { instance: { name: 'orders-db' } }],
+    ok: { 202: 'accepted: renamed at once; a detach answers its operation' },
   },
-  { method: 'put', path: '/v1.0/{project}/instances/{id}', summary: 'As PATCH (older clients)', body: detachPatchBody, examples: [{ instance: { slave_of: null } }], ok: { 202: 'accepted' } },
+  { method: 'put', path: '/v1.0/{project}/instances/{id}', summary: 'As PATCH (older clients)', body: instancePatchBody, examples: [{ instance: { slave_of: null } }], ok: { 202: 'accepted' } },
   {
     method: 'post',
     path: '/v1.0/{project}/instances/{id}/action',
     summary: 'One action on an instance: ' + Object.keys(instanceActionBodies).join(', '),
     body: oneAction,
-    examples: [{ replicate: { count: 2, instance: { flavorRef: '1' } } }, { promote_to_replica_source: {} }, { eject_replica_source: { force: false } }, { detach: {} }],
+    examples: [
+      { replicate: { count: 2, instance: { flavorRef: '1' } } },
+      { promote_to_replica_source: {} },
+      { eject_replica_source: { force: false } },
+      { detach: {} },
+      { restart: {} },
+      { resize: { volume: { size: 2 } } },
+      { resize: { flavorRef: '2' } },
+      { reset_status: {} },
+    ],
     ok: { 202: 'accepted: the operation' },
   },
   { method: 'post', path: '/v1.0/{project}/instances/{id}/topology/action', summary: "The seed spec's detach", body: z.object({ detach: z.object({}) }).strict(), examples: [{ detach: {} }], ok: { 202: 'accepted' } },

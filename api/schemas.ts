@@ -131,9 +131,42 @@ export const replicateAction = z
   })
   .strict();
 
-export const detachPatchBody = z
-  .object({ instance: z.object({ replica_of: z.null().optional(), slave_of: z.null().optional() }).strict() })
+/**
+ * PATCH / PUT /instances/{id} as troveclient's update sends it: a new name, a detach
+ * (replica_of: null), or both (Trove: the name and at most one other attribute). access is
+ * accepted only as it already is.
+ */
+export const instancePatchBody = z
+  .object({
+    instance: z
+      .object({
+        name: instanceName.optional(),
+        replica_of: z.null('can only be null (detach the replica)').optional(),
+        slave_of: z.null('can only be null (detach the replica)').optional(),
+        access: access.optional(),
+        configuration: absentOr('configuration groups are not supported; omit it'),
+        datastore_version: absentOr(`only ${SERVED_VERSIONS} is served; there is nothing to upgrade to`),
+      })
+      .strict()
+      .refine((i) => Object.keys(i).length > 0, 'nothing to change: give a name, or replica_of: null to detach'),
+  })
   .strict();
+
+/** Trove's actions on one instance (POST /instances/{id}/action); troveclient sends {} for each. */
+export const restartAction = z.object({}).strict();
+export const resetStatusAction = z.object({}).strict();
+
+/** A flavor id, a number, or a flavor URL whose last segment is the id (Trove's get_id_from_href). */
+const resizeFlavorRef = z.preprocess((v) => (typeof v === 'string' && v.includes('/') ? v.split('/').pop() : v), flavorRef);
+
+/** {"volume": {"size": N}} or {"flavorRef": id}: one of them (Trove refuses both at once). */
+export const resizeAction = z
+  .object({
+    volume: z.object({ size: volume.shape.size }).strict().optional(),
+    flavorRef: resizeFlavorRef.optional(),
+  })
+  .strict()
+  .refine((r) => (r.volume === undefined) !== (r.flavorRef === undefined), 'give exactly one of volume and flavorRef');
 
 export const promoteAction = z.object({}).strict();
 export const ejectAction = z.object({ force: z.boolean().optional() }).strict();

@@ -50,6 +50,9 @@ export function noopGuestActivities(address: () => Promise<string>): NoopGuestAc
     async status() {
       return { running: true, pid: 1, prepared: true, readOnly: false, serverId: 1, version: '10.11.0-MariaDB-noop' };
     },
+    async volumeInfo() {
+      return { sizeGb: null, usedBytes: 0 };
+    },
     async ensureReplicationSource() {
       return { alreadySource: true, restarted: false };
     },

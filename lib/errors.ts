@@ -7,6 +7,8 @@ export const ErrorType = {
   ServerBuildFailed: 'ServerBuildFailed',
   GuestFailed: 'GuestFailed',
   DeleteFailed: 'DeleteFailed',
+  RestartFailed: 'RestartFailed',
+  ResizeFailed: 'ResizeFailed',
   PreflightFailed: 'PreflightFailed',
   SourceHealthy: 'SourceHealthy',
   NoCandidate: 'NoCandidate',

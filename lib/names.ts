@@ -20,6 +20,8 @@ export const workflowIds = {
   promote: (instanceId: string, requestId: string) => `promote-${instanceId}-${requestId}`,
   eject: (instanceId: string, requestId: string) => `eject-${instanceId}-${requestId}`,
   manageAccess: (instanceId: string, kind: string, requestId: string) => `access-${instanceId}-${kind}-${requestId}`,
+  restartInstance: (instanceId: string, requestId: string) => `restart-instance-${instanceId}-${requestId}`,
+  resizeInstance: (instanceId: string, requestId: string) => `resize-instance-${instanceId}-${requestId}`,
 };
 
 /** Nova server names carry the instance id, so a retried create can find its own server. */

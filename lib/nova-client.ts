@@ -3,7 +3,10 @@
 export interface NovaServer {
   id: string;
   name: string;
-  status: 'BUILD' | 'ACTIVE' | 'SHUTOFF' | 'ERROR';
+  status: 'BUILD' | 'ACTIVE' | 'SHUTOFF' | 'ERROR' | 'REBOOT' | 'HARD_REBOOT' | 'RESIZE' | 'VERIFY_RESIZE' | 'REVERT_RESIZE';
+  flavor?: { id: string };
+  /** The mock's extension: its data volume's size (no Cinder), null until one is declared. */
+  'x-volume-size-gb'?: number | null;
   metadata?: Record<string, string>;
   addresses?: Record<string, { addr: string; version: number }[]>;
   fault?: { code: number; message: string };
@@ -106,8 +109,16 @@ export class NovaClient {
     }
   }
 
-  async action(id: string, action: 'os-stop' | 'os-start' | 'reboot' | 'lock' | 'unlock' | 'x-power-off'): Promise<void> {
+  async action(id: string, action: 'os-stop' | 'os-start' | 'reboot' | 'lock' | 'unlock' | 'x-power-off' | 'confirmResize' | 'revertResize'): Promise<void> {
     await this.call('POST', `/servers/${encodeURIComponent(id)}/action`, action === 'reboot' ? { reboot: { type: 'HARD' } } : { [action]: null });
+  }
+
+  async resize(id: string, flavorRef: string): Promise<void> {
+    await this.call('POST', `/servers/${encodeURIComponent(id)}/action`, { resize: { flavorRef } });
+  }
+
+  async extendVolume(id: string, newSizeGb: number): Promise<void> {
+    await this.call('POST', `/servers/${encodeURIComponent(id)}/action`, { 'x-extend-volume': { new_size: newSizeGb } });
   }
 }
 

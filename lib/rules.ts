@@ -13,7 +13,9 @@ export type OperationType =
   | 'detachReplica'
   | 'promoteToReplicaSource'
   | 'ejectReplicaSource'
-  | 'manageAccess';
+  | 'manageAccess'
+  | 'restartInstance'
+  | 'resizeInstance';
 
 export interface LockState {
   operationId: string | null;
@@ -27,6 +29,9 @@ export interface Facts {
     status: string;
     lock: LockState;
     setId: string | null;
+    /** What a resize compares with (Trove: a new flavor, a larger volume). */
+    flavorId?: string;
+    volumeSize?: number;
   };
   /** The instance's set, when it is in one. */
   topology?: Topology;
@@ -39,7 +44,7 @@ export interface Refusal {
   kind: RefusalKind;
   message: string;
   /** The input the refusal is about, for callers that name it in their own words (instance.replica_count). */
-  field?: 'count' | 'source';
+  field?: 'count' | 'source' | 'flavor' | 'volume';
   /** The operation holding what was asked for (conflict, wait). */
   operation?: string;
 }
@@ -125,6 +130,34 @@ export function checkDelete(f: Facts, a: { operationId?: string } = {}): Refusal
   return busy(f, { id: a.operationId, type: 'deleteInstance' });
 }
 
+export function checkRestart(f: Facts, a: { operationId?: string } = {}): Refusal | undefined {
+  if (f.instance.status !== 'ACTIVE') return no('conflict', `instance ${f.instance.id} is ${f.instance.status}, not ACTIVE`);
+  return busy(f, { id: a.operationId, type: 'restartInstance' });
+}
+
+/** A resize asks for exactly one of a new flavor and a larger volume. */
+export interface ResizeRequest {
+  flavorId?: string;
+  volumeSize?: number;
+}
+
+/**
+ * Trove's rules (instance/models.py resize_flavor, resize_volume): the flavor must change,
+ * the volume must grow. A replica may be resized like any instance; a source's volume
+ * resize grows its smaller replicas with it, so a replica is never smaller than its source
+ * (Trove's verify_replica_volume_size).
+ */
+export function checkResize(f: Facts, a: ResizeRequest & { operationId?: string }): Refusal | undefined {
+  const i = f.instance;
+  if ((a.flavorId === undefined) === (a.volumeSize === undefined)) return no('invalid', 'give exactly one of a new flavor and a new volume size');
+  if (a.flavorId !== undefined && a.flavorId === i.flavorId) return no('invalid', `must differ from the instance's current flavor "${i.flavorId}"`, undefined, 'flavor');
+  if (a.volumeSize !== undefined && i.volumeSize !== undefined && a.volumeSize <= i.volumeSize) {
+    return no('invalid', `must be larger than the current volume size of ${i.volumeSize} GB (a volume only grows)`, undefined, 'volume');
+  }
+  if (i.status !== 'ACTIVE') return no('conflict', `instance ${i.id} is ${i.status}, not ACTIVE`);
+  return busy(f, { id: a.operationId, type: 'resizeInstance' });
+}
+
 /**
  * Databases and users (manageAccess). A read needs a running server that no operation of
  * its own holds (a delete, a build); a change also needs the instance to be where changes
@@ -154,7 +187,11 @@ export function locksFor(type: OperationType, f: Facts): { set: string | null; i
     case 'promoteToReplicaSource':
     case 'ejectReplicaSource':
       return { set: inSet, instance: false };
+    // A set member restarting or resizing is briefly down: the set's lock keeps promote,
+    // eject and the monitor's automatic failover away meanwhile.
     case 'detachReplica':
+    case 'restartInstance':
+    case 'resizeInstance':
       return { set: inSet, instance: true };
     case 'deleteInstance':
       // Deleting a replica changes its set; deleting a standalone instance does not.
@@ -165,7 +202,7 @@ export function locksFor(type: OperationType, f: Facts): { set: string | null; i
 }
 
 /** Every check by operation type, for callers that dispatch on it. */
-export function check(type: OperationType, f: Facts, a: { operationId?: string; count?: number; force?: boolean }, limits: Limits = { ...DEFAULT_LIMITS, maxReplicas: 10 }): Refusal | undefined {
+export function check(type: OperationType, f: Facts, a: { operationId?: string; count?: number; force?: boolean; resize?: ResizeRequest }, limits: Limits = { ...DEFAULT_LIMITS, maxReplicas: 10 }): Refusal | undefined {
   switch (type) {
     case 'createReplicas':
       return checkCreateReplicas(f, { count: a.count ?? 1, operationId: a.operationId }, limits);
@@ -180,6 +217,10 @@ export function check(type: OperationType, f: Facts, a: { operationId?: string; 
     case 'manageAccess':
       // Only changes begin an operation (reads take no lock).
       return checkAccess(f, { change: true, operationId: a.operationId });
+    case 'restartInstance':
+      return checkRestart(f, a);
+    case 'resizeInstance':
+      return checkResize(f, { ...a.resize, operationId: a.operationId });
     default:
       return busy(f, { id: a.operationId, type });
   }

@@ -198,6 +198,37 @@ export const detachReplicaInput = z.lazy(() =>
 );
 export type DetachReplicaInput = z.infer<typeof detachReplicaInput>;
 
+export const restartInstanceInput = z.lazy(() =>
+  z.object({ instanceId: uuid, projectId }).strict(),
+);
+export type RestartInstanceInput = z.infer<typeof restartInstanceInput>;
+
+export interface RestartInstanceResult {
+  instanceId: string;
+  pid: number;
+  /** The replicas that were seen replicating again (caught up with the source) after the restart. */
+  replicasResumed: string[];
+}
+
+/** Exactly one of a new flavor and a larger volume, as Trove's resize action. */
+export const resizeInstanceInput = z.lazy(() =>
+  z
+    .object({ instanceId: uuid, projectId, flavorId: flavorId.optional(), volumeSizeGb: volumeSizeGb.optional() })
+    .strict()
+    .refine((v) => (v.flavorId === undefined) !== (v.volumeSizeGb === undefined), { message: 'give exactly one of flavorId and volumeSizeGb', path: ['flavorId'] }),
+);
+export type ResizeInstanceInput = z.infer<typeof resizeInstanceInput>;
+
+export interface ResizeInstanceResult {
+  instanceId: string;
+  flavorId: string;
+  volumeSizeGb: number;
+  /** Every instance whose volume grew: the instance, and a source's smaller replicas with it. */
+  volumesGrown: string[];
+  /** A volume resize: the volume as the instance's guest sees it afterwards. */
+  guestVolume?: { sizeGb: number | null; usedBytes: number };
+}
+
 export interface DetachReplicaResult {
   instanceId: string;
   formerSourceId: string;

@@ -17,6 +17,10 @@ import {
   promoteInput,
   type EjectInput,
   type PromoteInput,
+  resizeInstanceInput,
+  restartInstanceInput,
+  type ResizeInstanceInput,
+  type RestartInstanceInput,
 } from './schemas';
 import { parseOrThrow } from './validation';
 import { manageAccessInput, type ManageAccessInput } from './access';
@@ -114,4 +118,14 @@ export async function startEject(client: Client, input: EjectInput, opts: StartO
 export async function startManageAccess(client: Client, input: ManageAccessInput, opts: StartOptions & { requestId?: string } = {}) {
   const spec = parseOrThrow(manageAccessInput, input) as ManageAccessInput;
   return startOrAttach(client, 'manageAccess', workflowIds.manageAccess(spec.instanceId, spec.action.kind, opts.requestId ?? randomUUID()), spec, spec.projectId, spec.instanceId, 'REJECT_DUPLICATE', opts);
+}
+
+export async function startRestartInstance(client: Client, input: RestartInstanceInput, opts: StartOptions & { requestId?: string } = {}) {
+  const spec = parseOrThrow(restartInstanceInput, input);
+  return startOrAttach(client, 'restartInstance', workflowIds.restartInstance(spec.instanceId, opts.requestId ?? randomUUID()), spec, spec.projectId, spec.instanceId, 'REJECT_DUPLICATE', opts);
+}
+
+export async function startResizeInstance(client: Client, input: ResizeInstanceInput, opts: StartOptions & { requestId?: string } = {}) {
+  const spec = parseOrThrow(resizeInstanceInput, input);
+  return startOrAttach(client, 'resizeInstance', workflowIds.resizeInstance(spec.instanceId, opts.requestId ?? randomUUID()), spec, spec.projectId, spec.instanceId, 'REJECT_DUPLICATE', opts);
 }

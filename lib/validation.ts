@@ -1,11 +1,12 @@
 // Turns zod issues into one line a person can act on: "users[0].name: must match ...".
 import type { ZodError, ZodType } from 'zod';
 
-export function formatIssues(error: ZodError): string[] {
+/** under: where the parsed value sits in a larger body (an action's name), so its fields read "resize.volume.size". */
+export function formatIssues(error: ZodError, under = ''): string[] {
   return error.issues.map((issue) => {
     const path = issue.path.reduce<string>(
       (acc, key) => (typeof key === 'number' ? `${acc}[${key}]` : acc ? `${acc}.${String(key)}` : String(key)),
-      '',
+      under,
     );
     return `${path || '(input)'}: ${issue.message}`;
   });

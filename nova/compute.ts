@@ -28,7 +28,11 @@ export type ServerAction =
   | { type: 'reboot'; hard: boolean }
   | { type: 'lock' }
   | { type: 'unlock' }
-  | { type: 'x-power-off' };
+  | { type: 'x-power-off' }
+  | { type: 'resize'; flavorRef: string }
+  | { type: 'confirmResize' }
+  | { type: 'revertResize' }
+  | { type: 'x-extend-volume'; newSize: number };
 
 export interface ComputeDeps {
   config: NovaConfig;
@@ -88,7 +92,7 @@ export class ComputeService {
     const server: ServerRecord = {
       id: randomUUID(), name: input.name, flavorId: input.flavorRef, metadata: input.metadata,
       zone: input.availabilityZone ?? null, host: null, address: null, groupId: input.groupId ?? null,
-      status: 'BUILD', taskState: 'spawning', fault: null, hung: false, locked: false, runtime: null, created: now, updated: now,
+      status: 'BUILD', taskState: 'spawning', fault: null, hung: false, locked: false, oldFlavorId: null, volumeGb: null, runtime: null, created: now, updated: now,
     };
     if (buildFault === 'error') {
       this.fail(server, `Build of instance ${server.id} aborted: injected fault (error_next_builds).`);
@@ -141,6 +145,10 @@ export class ComputeService {
     }
     if (server.locked) throw conflict(`Instance ${id} is locked`);
     if (action.type === 'x-power-off') return this.powerOff(server);
+    if (action.type === 'resize') return this.resize(server, action.flavorRef);
+    if (action.type === 'confirmResize') return this.confirmResize(server);
+    if (action.type === 'revertResize') return this.revertResize(server);
+    if (action.type === 'x-extend-volume') return this.extendVolume(server, action.newSize);
     const name = action.type === 'reboot' ? 'reboot' : action.type === 'os-stop' ? 'stop' : 'start';
     const allowed: ServerStatus[] = action.type === 'os-start' ? ['SHUTOFF']
       : action.type === 'reboot' && action.hard ? ['ACTIVE', 'SHUTOFF'] : ['ACTIVE'];
@@ -165,6 +173,60 @@ export class ComputeService {
       };
     }
     this.inBackground(id, this.ops.exclusive(id, work));
+  }
+
+  /**
+   * Nova's resize, on one host: the server stops cleanly, boots again with the new flavor
+   * (its guest sees the new RAM) and waits in VERIFY_RESIZE for confirmResize or
+   * revertResize. A stopped server is resized without being started.
+   */
+  private resize(server: ServerRecord, flavorRef: string): void {
+    if (!findFlavor(flavorRef)) throw badRequest(`Invalid input for field/attribute resize.flavorRef. Flavor ${flavorRef} could not be found.`);
+    if (flavorRef === server.flavorId) throw badRequest('When resizing, instances must change flavor!');
+    this.requireState(server, 'resize', ['ACTIVE', 'SHUTOFF']);
+    this.switchFlavor(server, flavorRef, server.flavorId, 'RESIZE', 'resize_migrating', 'VERIFY_RESIZE');
+  }
+
+  private revertResize(server: ServerRecord): void {
+    this.requireState(server, 'revertResize', ['VERIFY_RESIZE']);
+    this.switchFlavor(server, server.oldFlavorId!, null, 'REVERT_RESIZE', 'resize_reverting', null);
+  }
+
+  private confirmResize(server: ServerRecord): void {
+    this.requireState(server, 'confirmResize', ['VERIFY_RESIZE']);
+    server.oldFlavorId = null;
+    this.setState(server, server.runtime === null ? 'SHUTOFF' : 'ACTIVE', null);
+  }
+
+  /** Stop, change flavor, boot again if it was running; `after` null: back to its power state. */
+  private switchFlavor(server: ServerRecord, flavorId: string, oldFlavorId: string | null, during: ServerStatus, task: TaskState, after: ServerStatus | null): void {
+    const running = server.runtime !== null;
+    this.setState(server, during, task);
+    const work = async () => {
+      await this.driver.stop(this.spec(server));
+      server.runtime = null;
+      server.flavorId = flavorId;
+      server.oldFlavorId = oldFlavorId;
+      if (running) await this.boot(server.id);
+      if (server.status === 'ERROR') return;
+      this.setState(server, after ?? (running ? 'ACTIVE' : 'SHUTOFF'), null);
+    };
+    this.inBackground(server.id, this.ops.exclusive(server.id, work));
+  }
+
+  /**
+   * This mock has no Cinder: a server's data volume is its disk folder, and its size is
+   * what Nova records here (Cinder's os-extend rule: it only grows). The guest is shown the
+   * new size at once, as an extended block device would be.
+   */
+  private extendVolume(server: ServerRecord, newSize: number): void {
+    if (server.volumeGb !== null && newSize <= server.volumeGb) {
+      throw badRequest(`Invalid input for field/attribute x-extend-volume.new_size. New size for extend must be greater than current size (${server.volumeGb} GB).`);
+    }
+    this.requireState(server, 'x-extend-volume', ['ACTIVE', 'SHUTOFF']);
+    server.volumeGb = newSize;
+    this.touch(server);
+    this.inBackground(server.id, this.ops.exclusive(server.id, () => this.driver.setVolumeSize(this.spec(server))));
   }
 
   // Injected faults hold the server's lock so the liveness poller does not
@@ -230,7 +292,7 @@ export class ComputeService {
 
   spec(server: ServerRecord): ServerSpec {
     const ram = findFlavor(server.flavorId)?.ram ?? 0;
-    return { id: server.id, name: server.name, address: server.address ?? '', flavorRamMb: ram, metadata: server.metadata, runtime: server.runtime };
+    return { id: server.id, name: server.name, address: server.address ?? '', flavorRamMb: ram, volumeGb: server.volumeGb, metadata: server.metadata, runtime: server.runtime };
   }
 
   setPoweredOff(server: ServerRecord): void {

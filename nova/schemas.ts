@@ -38,6 +38,11 @@ export const serverActionSchema = z
     // Extension: pull the plug at once (fencing). os-stop is graceful and would first
     // resume a hung server, letting it take writes for a moment.
     'x-power-off': noArgument.optional(),
+    resize: z.object({ flavorRef, 'OS-DCF:diskConfig': z.string().optional() }).optional(),
+    confirmResize: noArgument.optional(),
+    revertResize: noArgument.optional(),
+    // Extension: this mock has no Cinder; a server's data volume grows through it (os-extend's field name).
+    'x-extend-volume': z.object({ new_size: z.number().int('must be a whole number of GB').min(1, 'must be at least 1') }).optional(),
   })
   .strict()
   .refine((body) => Object.keys(body).length === 1, { message: 'exactly one action is required', path: [] });

@@ -6,9 +6,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 
-const statusSchema = z.enum(['BUILD', 'ACTIVE', 'SHUTOFF', 'ERROR', 'REBOOT', 'HARD_REBOOT']);
+const statusSchema = z.enum(['BUILD', 'ACTIVE', 'SHUTOFF', 'ERROR', 'REBOOT', 'HARD_REBOOT', 'RESIZE', 'VERIFY_RESIZE', 'REVERT_RESIZE']);
 const taskStateSchema = z
-  .enum(['spawning', 'powering-off', 'powering-on', 'rebooting', 'rebooting_hard', 'deleting'])
+  .enum(['spawning', 'powering-off', 'powering-on', 'rebooting', 'rebooting_hard', 'deleting', 'resize_migrating', 'resize_reverting'])
   .nullable();
 
 const serverSchema = z.object({
@@ -26,6 +26,10 @@ const serverSchema = z.object({
   hung: z.boolean(),
   /** Nova's lock action: a locked server refuses power and reboot actions (fencing uses it). */
   locked: z.boolean().default(false),
+  /** The flavor a resize left, kept until it is confirmed (or reverted to). */
+  oldFlavorId: z.string().nullable().default(null),
+  /** Size of the server's data volume in GB, once one was declared (x-extend-volume); null: none declared. */
+  volumeGb: z.number().int().nullable().default(null),
   /** Init process (= process group leader); startTime guards against pid reuse. */
   runtime: z.object({ pid: z.number().int(), startTime: z.number() }).nullable(),
   created: z.string(),

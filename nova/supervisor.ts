@@ -21,9 +21,10 @@ export class Supervisor {
         this.compute.inBackground(server.id, this.compute.delete(server.id));
       } else if (server.status === 'BUILD') {
         this.compute.scheduleBuild(server.id, 0);
-      } else if (['ACTIVE', 'REBOOT', 'HARD_REBOOT'].includes(server.status)) {
+      } else if (['ACTIVE', 'REBOOT', 'HARD_REBOOT'].includes(server.status) || (server.status === 'VERIFY_RESIZE' && server.runtime !== null)) {
+        // A resized server waiting for its confirmation keeps waiting, running.
         if (driver.isRunning(spec)) {
-          this.compute.setState(server, 'ACTIVE', null);
+          this.compute.setState(server, server.status === 'VERIFY_RESIZE' ? 'VERIFY_RESIZE' : 'ACTIVE', null);
           logger.info({ serverId: server.id, pid: server.runtime?.pid }, 'adopted running server');
         } else {
           this.compute.setState(server, 'ACTIVE', 'powering-on');

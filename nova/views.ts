@@ -23,6 +23,7 @@ export function flavorView(baseUrl: string, f: Flavor) {
 
 const VM_STATE: Record<ServerRecord['status'], string> = {
   BUILD: 'building', ACTIVE: 'active', SHUTOFF: 'stopped', ERROR: 'error', REBOOT: 'active', HARD_REBOOT: 'active',
+  RESIZE: 'active', VERIFY_RESIZE: 'resized', REVERT_RESIZE: 'resized',
 };
 
 export function serverSummaryView(baseUrl: string, s: ServerRecord) {
@@ -43,6 +44,8 @@ export function serverView(baseUrl: string, s: ServerRecord) {
     'OS-EXT-STS:task_state': s.taskState,
     'OS-EXT-STS:power_state': s.runtime !== null ? 1 : 4, // RUNNING : SHUTDOWN
     locked: s.locked,
+    // Extension (no Cinder here): the data volume's size once declared, null before.
+    'x-volume-size-gb': s.volumeGb,
     addresses: s.address === null ? {} : { private: [{ addr: s.address, version: 4 }] },
     accessIPv4: '',
     accessIPv6: '',

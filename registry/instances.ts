@@ -43,6 +43,10 @@ export interface InstanceChange {
   fault?: string | null;
   novaServerId?: string;
   address?: string | null;
+  name?: string;
+  /** A resize's outcome: the flavor and volume size the instance now has. */
+  flavorId?: string;
+  volumeSize?: number;
 }
 
 const SELECT = `SELECT i.*, s.server_id AS mysql_server_id, l.source_id AS replica_of FROM instances i
@@ -172,6 +176,9 @@ export class InstanceStore {
     }
     if (c.novaServerId !== undefined) sets.push(['nova_server_id = ?', [c.novaServerId]]);
     if (c.address !== undefined) sets.push(['address = ?', [c.address]]);
+    if (c.name !== undefined) sets.push(['name = ?', [c.name]]);
+    if (c.flavorId !== undefined) sets.push(['flavor_id = ?', [c.flavorId]]);
+    if (c.volumeSize !== undefined) sets.push(['volume_size = ?', [c.volumeSize]]);
     if (sets.length === 0) return;
     await db.query(`UPDATE instances SET ${sets.map(([s]) => s).join(', ')} WHERE id = ?`, [...sets.flatMap(([, v]) => v), instanceId]);
   }

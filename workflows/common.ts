@@ -9,7 +9,7 @@ import type { MonitorActivities } from '../activities/control/monitor';
 import type { GuestActivities } from '../activities/guest/activities';
 import type { ReplicationActivities } from '../activities/guest/replication';
 import type { SnapshotActivities } from '../activities/snapshots/activities';
-import type { BeginResult, InstanceSummary, RegistryActivities, SetView } from '../activities/registry/activities';
+import type { BeginInput, BeginResult, InstanceSummary, RegistryActivities, SetView } from '../activities/registry/activities';
 import { ErrorType, NON_RETRYABLE } from '../lib/errors';
 import { SA_INSTANCE, SA_OPERATION, SA_PROJECT, SA_REPLICATION_SET, guestTaskQueue } from '../lib/names';
 import type { OperationType } from '../lib/rules';
@@ -172,10 +172,17 @@ export function upstreamMember(set: SetView, id: string): InstanceSummary {
  * An operation's first step on an instance: the rulebook's check and the locks it takes
  * (beginOperation). A refusal fails the operation as "<what> refused: <reason>".
  */
-export async function beginOn(type: OperationType, input: { projectId: string; instanceId: string }, progress: Progress, what: string, fallbackType: string = ErrorType.InvalidInput): Promise<BeginResult> {
+export async function beginOn(
+  type: OperationType,
+  input: { projectId: string; instanceId: string },
+  progress: Progress,
+  what: string,
+  fallbackType: string = ErrorType.InvalidInput,
+  args: Pick<BeginInput, 'resize'> = {},
+): Promise<BeginResult> {
   progress.phase('locking');
   try {
-    return await registry.beginOperation({ operation: { id: workflowInfo().workflowId, type }, projectId: input.projectId, instanceId: input.instanceId });
+    return await registry.beginOperation({ operation: { id: workflowInfo().workflowId, type }, projectId: input.projectId, instanceId: input.instanceId, ...args });
   } catch (err) {
     throw operationFailure(err, `${what} refused`, fallbackType);
   }

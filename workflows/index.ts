@@ -8,3 +8,5 @@ export { promoteToReplicaSource } from './promote-to-replica-source';
 export { ejectReplicaSource } from './eject-replica-source';
 export { monitorReplicationSet } from './monitor-replication-set';
 export { manageAccess } from './manage-access';
+export { restartInstance } from './restart-instance';
+export { resizeInstance } from './resize-instance';

@@ -117,6 +117,58 @@ export function createComputeActivities(nova: NovaClient, options: ComputeOption
       }
     },
 
+    /**
+     * Nova's resize to a new flavor, up to VERIFY_RESIZE (the server runs with it, not yet
+     * confirmed). Idempotent: a server already there, or already ACTIVE with the flavor (a
+     * retry after the confirmation), is not resized again.
+     */
+    async resizeServer(input: { novaServerId: string; flavorId: string }): Promise<{ status: string }> {
+      for (let attempt = 0; ; attempt++) {
+        const s = await nova.getServer(input.novaServerId);
+        if (!s) throw ApplicationFailure.nonRetryable(`server ${input.novaServerId} disappeared during its resize`, ErrorType.ResizeFailed);
+        const onTarget = s.flavor?.id === input.flavorId;
+        if (s.status === 'ERROR') throw ApplicationFailure.nonRetryable(`server ${input.novaServerId} went to ERROR: ${s.fault?.message ?? 'no fault given'}`, ErrorType.ResizeFailed);
+        if (onTarget && (s.status === 'VERIFY_RESIZE' || s.status === 'ACTIVE')) return { status: s.status };
+        if (!onTarget && (s.status === 'ACTIVE' || s.status === 'SHUTOFF')) {
+          try {
+            await nova.resize(input.novaServerId, input.flavorId);
+          } catch (e) {
+            if (e instanceof NovaError && e.status === 400) throw ApplicationFailure.nonRetryable(e.message, ErrorType.InvalidInput);
+            // 409: a transition of its own is under way; look again.
+            if (!(e instanceof NovaError && e.status === 409)) throw e;
+          }
+        }
+        heartbeat(s.status);
+        await sleep(bootPollDelayMs(attempt));
+      }
+    },
+
+    /** Confirms (keep) or reverts (back to the old flavor) a resize in VERIFY_RESIZE; done once it is ACTIVE. */
+    async finishResize(input: { novaServerId: string; confirm: boolean }): Promise<void> {
+      for (let attempt = 0; ; attempt++) {
+        const s = await nova.getServer(input.novaServerId);
+        if (!s) throw ApplicationFailure.nonRetryable(`server ${input.novaServerId} disappeared during its resize`, ErrorType.ResizeFailed);
+        if (s.status === 'ACTIVE' || s.status === 'SHUTOFF' || s.status === 'ERROR') return;
+        if (s.status === 'VERIFY_RESIZE') {
+          await nova.action(input.novaServerId, input.confirm ? 'confirmResize' : 'revertResize').catch((e: unknown) => {
+            if (!(e instanceof NovaError && e.status === 409)) throw e;
+          });
+        }
+        heartbeat(s.status);
+        await sleep(bootPollDelayMs(attempt));
+      }
+    },
+
+    /** Grows the server's data volume to sizeGb (a volume never shrinks: a larger one is left as it is). */
+    async extendVolume(input: { novaServerId: string; sizeGb: number }): Promise<{ sizeGb: number }> {
+      const s = await nova.getServer(input.novaServerId);
+      if (!s) throw ApplicationFailure.nonRetryable(`server ${input.novaServerId} not found`, ErrorType.NotFound);
+      const current = s['x-volume-size-gb'] ?? null;
+      if (current !== null && current >= input.sizeGb) return { sizeGb: current };
+      await nova.extendVolume(input.novaServerId, input.sizeGb);
+      return { sizeGb: input.sizeGb };
+    },
+
     /** Deletes the server (by id, or every server bearing the name) and waits until it is gone. */
     async deleteServer(ref: { novaServerId?: string | null; name?: string }): Promise<number> {
       const ids = new Set<string>();

@@ -7,7 +7,8 @@ import type { UserSpec } from '../../lib/schemas';
 import { createDatabase, ensureUser } from './accounts';
 import { MYSQL_PORT } from './mariadb-config';
 import { initializeDatadir, runningPid, startMariadb, stopMariadb } from './mariadb-process';
-import { withAdmin, writeServerConfig, type GuestDeps } from './server';
+import { readServerSettings, withAdmin, writeServerConfig, type GuestDeps } from './server';
+import { readVolumeInfo, type VolumeInfo } from './volume';
 import { markStopped, stoppedMarker } from './watchdog';
 
 export type { GuestDeps } from './server';
@@ -83,6 +84,11 @@ export function createGuestActivities(d: GuestDeps) {
       });
     },
 
+    /** The data volume's size as Nova shows it, and the bytes used on it (Trove's get_volume_info). */
+    async volumeInfo(): Promise<VolumeInfo> {
+      return readVolumeInfo(layout);
+    },
+
     async status(): Promise<GuestStatus> {
       const pid = (await runningPid(layout)) ?? null;
       const base = { running: pid !== null, pid, prepared: existsSync(layout.preparedMarker) };
@@ -106,8 +112,13 @@ export function createGuestActivities(d: GuestDeps) {
 
 export type GuestActivities = ReturnType<typeof createGuestActivities>;
 
-/** At agent start: a server that was prepared gets its database back (reboot, agent restart). */
+/**
+ * At agent start: a server that was prepared gets its database back (reboot, agent restart),
+ * its option file rendered again first: a server resized to a new flavor boots with that
+ * flavor's memory, and its buffer pool follows.
+ */
 export async function resumeIfPrepared(d: GuestDeps): Promise<number | undefined> {
   if (!existsSync(d.layout.preparedMarker) || existsSync(stoppedMarker(d.layout))) return undefined;
+  if (await readServerSettings(d)) await writeServerConfig(d, {});
   return startMariadb(d.layout, d.binaries);
 }

@@ -3,7 +3,7 @@
 // rows discarded, a set left alone dissolved).
 import { ApplicationFailure } from '@temporalio/common';
 import { ErrorType, REFUSAL_ERROR_TYPE } from '../../lib/errors';
-import { busy, check, locksFor, refusalText, type Limits, type OperationType, type Refusal } from '../../lib/rules';
+import { busy, check, locksFor, refusalText, type Limits, type OperationType, type Refusal, type ResizeRequest } from '../../lib/rules';
 import { replicaNames } from '../../lib/names';
 import type { InstanceRecord, Registry } from '../../registry';
 import { gatherFacts } from '../../registry/facts';
@@ -17,6 +17,8 @@ export interface BeginInput {
   count?: number;
   /** createReplicas: the replicas' ids and the name asked for, to name them (replicaNames). */
   replicas?: { ids: string[]; name?: string };
+  /** resizeInstance: the new flavor or volume size, checked against the instance's (lib/rules.ts checkResize). */
+  resize?: ResizeRequest;
 }
 
 export interface BeginResult {
@@ -37,7 +39,7 @@ export interface EndInput {
 /** A refusal as a failure: waiting for a set's lock is retried, every other refusal is final. */
 export function refusalFailure(r: Refusal): ApplicationFailure {
   const type = REFUSAL_ERROR_TYPE[r.kind];
-  const message = refusalText(r, { source: 'sourceInstanceId' });
+  const message = refusalText(r, { source: 'sourceInstanceId', flavor: 'flavorId', volume: 'volumeSizeGb' });
   return r.kind === 'wait' ? ApplicationFailure.retryable(message, type) : ApplicationFailure.nonRetryable(message, type);
 }
 
@@ -67,7 +69,7 @@ export function createOperationActivities(registry: Registry, limits: Limits) {
   return {
     async beginOperation(input: BeginInput): Promise<BeginResult> {
       const { operation } = input;
-      const args = { operationId: operation.id, count: input.count };
+      const args = { operationId: operation.id, count: input.count, resize: input.resize };
       const rec = await instances.getInProject(input.projectId, input.instanceId);
       if (!rec) throw ApplicationFailure.nonRetryable(`instance ${input.instanceId} not found`, ErrorType.NotFound);
       const facts = await gatherFacts(registry, rec);

@@ -9,7 +9,8 @@ import { replicaIdsForRequest, startCreateReplicas, startDetachReplica, startEje
 import { formatIssues } from '../../lib/validation';
 import { newReplicaRecord, type InstanceRecord } from '../../registry';
 import { refusedReply, sendError } from '../errors';
-import { createReplicaBody, detachPatchBody, ejectAction, promoteAction, replicateAction, settingsBody } from '../schemas';
+import { createReplicaBody, ejectAction, instancePatchBody, promoteAction, replicateAction, settingsBody } from '../schemas';
+import { instanceOps } from './instance-ops';
 import { findOrReply, placementProblems, recentAssessment, refusal, requestIdOf } from '../lookup';
 import { instanceView } from '../views';
 import type { InstanceRouteDeps } from './instances';
@@ -34,6 +35,7 @@ function badRequest(reply: FastifyReply, errors: string[]) {
 
 export function registerReplicationRoutes(app: FastifyInstance, d: ReplicationRouteDeps) {
   const find = (reply: FastifyReply, project: string, ref: string, field?: string) => findOrReply(d.registry, reply, project, ref, field);
+  const ops = instanceOps(d);
 
   /**
    * The refusals a person can act on before anything starts. Says whether it refused:
@@ -135,6 +137,8 @@ export function registerReplicationRoutes(app: FastifyInstance, d: ReplicationRo
           : await startEject(d.temporal, { instanceId: rec.id, projectId: rec.projectId, force }, { requestId });
       return reply.code(202).send({ operation: { id: handle.workflowId, type: action === 'promote_to_replica_source' ? 'promoteToReplicaSource' : 'ejectReplicaSource' } });
     }
+    const op = ops.actions[action];
+    if (op) return op(req, reply, rec, body![action]);
     return badRequest(reply, [`${action}: unknown action`]);
   });
 
@@ -187,16 +191,25 @@ export function registerReplicationRoutes(app: FastifyInstance, d: ReplicationRo
     return detach(req, reply, rec);
   });
 
-  // Trove's detach: the presence of replica_of (or slave_of) set to null.
-  const patchDetach = async (req: Req, reply: FastifyReply) => {
-    const parsed = detachPatchBody.safeParse(req.body);
+  // troveclient's update: a rename, Trove's detach (the presence of replica_of or slave_of
+  // set to null), or both. A detach the rulebook refuses refuses the whole request, so
+  // nothing is renamed either.
+  const patchInstance = async (req: Req, reply: FastifyReply) => {
+    const parsed = instancePatchBody.safeParse(req.body);
     if (!parsed.success) return badRequest(reply, formatIssues(parsed.error));
-    if (!('replica_of' in parsed.data.instance) && !('slave_of' in parsed.data.instance)) return badRequest(reply, ['instance: nothing to change; send {"instance": {"replica_of": null}} to detach']);
+    const b = parsed.data.instance;
+    const detaching = 'replica_of' in b || 'slave_of' in b;
     const rec = await find(reply, req.params.project, req.params.id);
     if (!rec) return reply;
-    return detach(req, reply, rec);
+    if (detaching) {
+      const refused = await refusal(d.registry, rec, 'detachReplica', {}, d.limits);
+      if (refused) return refusedReply(reply, refused);
+    }
+    if (b.name !== undefined) await ops.rename(rec, b.name);
+    if (detaching) return detach(req, reply, rec);
+    return reply.code(202).send({ instance: instanceView((await d.registry.instances.get(rec.id))!, d.baseUrl) });
   };
-  app.patch('/v1.0/:project/instances/:id', patchDetach);
-  app.put('/v1.0/:project/instances/:id', patchDetach);
+  app.patch('/v1.0/:project/instances/:id', patchInstance);
+  app.put('/v1.0/:project/instances/:id', patchInstance);
   return { createFromBody };
 }

@@ -40,6 +40,10 @@ export class FakeDriver implements ComputeDriver {
     this.requireRunning(server);
   }
 
+  async setVolumeSize(): Promise<void> {
+    // No disk to show it on: Nova's record is the whole volume here.
+  }
+
   isRunning(server: ServerSpec): boolean {
     const runtime = this.running.get(server.id);
     return runtime !== undefined && runtime.startTime === server.runtime?.startTime;

@@ -24,6 +24,9 @@ export interface ProcessDriverOptions {
 
 const KILL_WAIT_MS = 5_000;
 
+/** Where a server's guest finds its data volume's size (nova/README.md, Volumes). */
+export const VOLUME_FILE = 'volume.json';
+
 export class ProcessDriver implements ComputeDriver {
   readonly name = 'process';
   private readonly stopTimeoutMs: number;
@@ -51,6 +54,7 @@ export class ProcessDriver implements ComputeDriver {
     // A config drive's meta_data.json (OpenStack's layout, one level flatter): what the
     // guest may read at boot before anything talks to it.
     fs.writeFileSync(path.join(dir, 'meta_data.json'), JSON.stringify({ uuid: server.id, name: server.name, meta: server.metadata }));
+    await this.setVolumeSize(server);
     const consoleFd = fs.openSync(path.join(dir, 'console.log'), 'a');
     try {
       const [initBin, ...initArgs] = this.options.initCommand;
@@ -137,6 +141,17 @@ export class ProcessDriver implements ComputeDriver {
       throw new DriverError(`server ${server.id}: guest agent is not running`);
     }
     signalPid(pid, 'SIGKILL');
+  }
+
+  /**
+   * The disk folder has no size limit of its own: the volume's size is what Nova records,
+   * written where the guest reads it (volume.json), like the size of a block device.
+   */
+  async setVolumeSize(server: ServerSpec): Promise<void> {
+    if (server.volumeGb === null) return;
+    const dir = serverDir(this.options.dataDir, server.id);
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, VOLUME_FILE), JSON.stringify({ size_gb: server.volumeGb }));
   }
 
   isRunning(server: ServerSpec): server is ServerSpec & { runtime: ServerRuntime } {

@@ -9,6 +9,8 @@ export interface ServerSpec {
   name: string;
   address: string;
   flavorRamMb: number;
+  /** The data volume's size as Nova records it (null: none declared), shown to the guest. */
+  volumeGb: number | null;
   /** The server's metadata (key/value), offered to the guest like a config drive. */
   metadata: Record<string, string>;
   /** The running instance, when there is one. */
@@ -29,6 +31,8 @@ export interface ComputeDriver {
   /** Kills only the guest agent, leaving the rest of the server running. */
   killGuest(server: ServerSpec): Promise<void>;
   isRunning(server: ServerSpec): boolean;
+  /** Shows the guest its data volume's new size, online (as an extended block device would). */
+  setVolumeSize(server: ServerSpec): Promise<void>;
   /** kill + remove the server's disk. */
   destroy(server: ServerSpec): Promise<void>;
 }

@@ -44,8 +44,12 @@ export function serverRoutes(app: FastifyInstance, compute: ComputeService): voi
   app.post('/v2.1/servers/:id/action', async (req, reply) => {
     const { id } = parseInput(idParams, req.params);
     const body = parseInput(serverActionSchema, req.body);
-    const name = Object.keys(body)[0] as 'os-stop' | 'os-start' | 'reboot' | 'lock' | 'unlock' | 'x-power-off';
-    const action: ServerAction = name === 'reboot' ? { type: 'reboot', hard: body.reboot!.type === 'HARD' } : { type: name };
+    const name = Object.keys(body)[0] as keyof typeof body;
+    const action: ServerAction =
+      name === 'reboot' ? { type: 'reboot', hard: body.reboot!.type === 'HARD' }
+      : name === 'resize' ? { type: 'resize', flavorRef: body.resize!.flavorRef }
+      : name === 'x-extend-volume' ? { type: 'x-extend-volume', newSize: body['x-extend-volume']!.new_size }
+      : { type: name };
     compute.action(id, action);
     return reply.code(202).send();
   });

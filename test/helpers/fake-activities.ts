@@ -27,6 +27,8 @@ export interface FakeInstance {
   replicaOf: string | null;
   setId: string | null;
   readOnly: boolean;
+  flavorId?: string;
+  volumeSize?: number;
 }
 
 export interface FakeWorld {
@@ -71,6 +73,9 @@ export interface FakeWorld {
   restoreWaitsForSnapshot?: boolean;
   settings: ReplicationSettings;
   health?: MemberHealth[];
+  /** Data volume sizes per Nova server, as extendVolume leaves them. */
+  volumes: Map<string, number>;
+  failResize?: boolean;
 }
 
 /** A valid provisionInstance input (the password already sealed, as callers must). */
@@ -99,6 +104,7 @@ export function newWorld(): FakeWorld {
     monitorsEnsured: [],
     down: new Set(),
     statusOf: new Map(),
+    volumes: new Map(),
     settings: { autoFailover: false, semiSync: false, quietPeriodSeconds: 600, failoverAfterSeconds: 2, lastFailoverAt: null, lastFailoverOperation: null, lastFailoverAcknowledged: true },
   };
 }
@@ -165,6 +171,20 @@ export function fakeControlActivities(w: FakeWorld, serverIdPrefix: string): Com
       }
       return count;
     },
+    async resizeServer({ novaServerId, flavorId }) {
+      w.calls.push(`resizeServer:${novaServerId}:${flavorId}`);
+      if (w.failResize) throw fail(`server ${novaServerId} went to ERROR: injected`, ErrorType.ResizeFailed);
+      return { status: 'VERIFY_RESIZE' };
+    },
+    async finishResize({ novaServerId, confirm }) {
+      w.calls.push(`${confirm ? 'confirmResize' : 'revertResize'}:${novaServerId}`);
+    },
+    async extendVolume({ novaServerId, sizeGb }) {
+      w.calls.push(`extendVolume:${novaServerId}:${sizeGb}`);
+      const now = Math.max(w.volumes.get(novaServerId) ?? 0, sizeGb);
+      w.volumes.set(novaServerId, now);
+      return { sizeGb: now };
+    },
     async probeMembers(targets) {
       w.calls.push('probeMembers');
       return Object.fromEntries(targets.map((t) => [t.instanceId, { reachable: !w.down.has(t.instanceId) }]));
@@ -208,6 +228,9 @@ export function fakeGuestActivities(w: FakeWorld, novaServerId = 'srv'): GuestAc
     },
     async status() {
       return { running: true, pid: 1, prepared: true, readOnly: false, serverId: 101, version: '10.11' };
+    },
+    async volumeInfo() {
+      return { sizeGb: w.volumes.get(novaServerId) ?? null, usedBytes: 1024 };
     },
     async ensureReplicationSource() {
       w.calls.push('ensureReplicationSource');

@@ -31,8 +31,8 @@ export function summary(w: FakeWorld, i: FakeInstance): InstanceSummary {
     mysqlServerId: null,
     address: i.address,
     port: 3306,
-    flavorId: '1',
-    volumeSize: 1,
+    flavorId: i.flavorId ?? '1',
+    volumeSize: i.volumeSize ?? 1,
     availabilityZone: 'az1',
     replicaOf: i.replicaOf,
     replicationSetId: i.setId,
@@ -50,7 +50,7 @@ export function fakeRegistryActivities(w: FakeWorld): RegistryActivities {
   };
   const lockOf = (setId: string | null) => ({ operationId: setId ? (w.sets.get(setId) ?? null) : null, operationType: setId ? (w.setLockTypes.get(setId) ?? null) : null });
   const facts = (i: FakeInstance): Facts => ({
-    instance: { id: i.id, status: i.status, lock: { operationId: i.lock, operationType: i.lockType ?? null }, setId: i.setId },
+    instance: { id: i.id, status: i.status, lock: { operationId: i.lock, operationType: i.lockType ?? null }, setId: i.setId, flavorId: i.flavorId ?? '1', volumeSize: i.volumeSize ?? 1 },
     ...(i.setId && w.sets.has(i.setId) ? { topology: topologyOf(w, i.setId), setLock: lockOf(i.setId) } : {}),
   });
   const view = (setId: string): SetView | undefined => {
@@ -98,11 +98,11 @@ export function fakeRegistryActivities(w: FakeWorld): RegistryActivities {
   };
 
   return {
-    async beginOperation({ operation, projectId, instanceId, count, replicas }) {
+    async beginOperation({ operation, projectId, instanceId, count, replicas, resize }) {
       w.calls.push(`beginOperation:${operation.type}`);
       const i = w.instances.get(instanceId);
       if (!i || i.projectId !== projectId) throw fail(`instance ${instanceId} not found`, ErrorType.NotFound);
-      const args = { operationId: operation.id, count };
+      const args = { operationId: operation.id, count, resize };
       const refused = check(operation.type, facts(i), args, limits());
       if (refused) throw refusalFailure(refused);
       const want = locksFor(operation.type, facts(i));
@@ -175,6 +175,8 @@ export function fakeRegistryActivities(w: FakeWorld): RegistryActivities {
       if (change.fault !== undefined) i.fault = change.fault;
       if (change.novaServerId !== undefined) i.novaServerId = change.novaServerId;
       if (change.address !== undefined) i.address = change.address;
+      if (change.flavorId !== undefined) i.flavorId = change.flavorId;
+      if (change.volumeSize !== undefined) i.volumeSize = change.volumeSize;
       if (releaseOperationId && i.lock === releaseOperationId) i.lock = null;
     },
     async forgetInstance(instanceId) {

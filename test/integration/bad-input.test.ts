@@ -232,6 +232,13 @@ describe('bad replication requests change nothing', () => {
       ['PATCH', `/instances/${master}/replication`, { replication: { failover_after: 0 } }, 400, /failover_after: must be at least 1/],
       ['PATCH', `/instances/${master}/replication`, { replication: { auto_failover: 'on' } }, 400, /auto_failover/],
       ['PATCH', `/instances/${master}/replication`, { replication: {} }, 400, /at least one setting/],
+      ['POST', `/instances/${master}/action`, { resize: { flavorRef: '1' } }, 400, /resize\.flavorRef: must differ from the instance's current flavor "1"/],
+      ['POST', `/instances/${master}/action`, { resize: { flavorRef: '999' } }, 400, /resize\.flavorRef: flavor "999" does not exist/],
+      ['POST', `/instances/${master}/action`, { resize: { volume: { size: 1 } } }, 400, /resize\.volume\.size: must be larger than the current volume size of 1 GB/],
+      ['POST', `/instances/${master}/action`, { resize: { volume: { size: 2 }, flavorRef: '2' } }, 400, /resize: give exactly one of volume and flavorRef/],
+      ['POST', `/instances/${master}/action`, { restart: { now: true } }, 400, /restart: Unrecognized key: "now"/],
+      ['PATCH', `/instances/${master}`, { instance: { name: 'bad name!' } }, 400, /instance\.name: must match/],
+      ['PUT', `/instances/${master}`, { instance: { name: 'renamed', replica_of: null } }, 400, /not a replica/],
     ];
     for (const [method, p, body, status, message] of cases) {
       const res = await env.api(method, `/v1.0/proj-a${p}`, body);

@@ -148,6 +148,47 @@ test('actions follow the state machine', async () => {
   expect((await call('POST', '/v2.1/servers/nope/action', { 'os-stop': null })).status).toBe(404);
 });
 
+test('resize: RESIZE, then VERIFY_RESIZE with the new flavor until confirmed or reverted', async () => {
+  const id = await create({ name: 'r' });
+  await waitStatus(id, 'ACTIVE');
+  const action = (body: unknown) => call('POST', `/v2.1/servers/${id}/action`, body);
+  expect(await action({ resize: { flavorRef: '1' } })).toMatchObject({ status: 400, body: { badRequest: { message: 'When resizing, instances must change flavor!' } } });
+  expect(await action({ resize: { flavorRef: '99' } })).toMatchObject({ status: 400, body: { badRequest: { message: expect.stringMatching(/Flavor 99 could not be found/) } } });
+  expect((await action({ confirmResize: null })).status).toBe(409);
+
+  expect((await action({ resize: { flavorRef: 'http://nova/flavors/7' } })).status).toBe(202);
+  const resized = await waitStatus(id, 'VERIFY_RESIZE');
+  expect(resized).toMatchObject({ flavor: { id: '7' }, 'OS-EXT-STS:vm_state': 'resized', 'OS-EXT-STS:power_state': 1 });
+  expect((await action({ 'os-stop': null })).status).toBe(409);
+  expect((await action({ confirmResize: null })).status).toBe(202);
+  expect(await waitStatus(id, 'ACTIVE')).toMatchObject({ flavor: { id: '7' } });
+
+  expect((await action({ resize: { flavorRef: '8' } })).status).toBe(202);
+  await waitStatus(id, 'VERIFY_RESIZE');
+  expect((await action({ revertResize: null })).status).toBe(202);
+  expect(await waitStatus(id, 'ACTIVE')).toMatchObject({ flavor: { id: '7' } });
+
+  // A stopped server is resized without being started.
+  await action({ 'os-stop': null });
+  await waitStatus(id, 'SHUTOFF');
+  expect((await action({ resize: { flavorRef: '1' } })).status).toBe(202);
+  expect(await waitStatus(id, 'VERIFY_RESIZE')).toMatchObject({ flavor: { id: '1' }, 'OS-EXT-STS:power_state': 4 });
+  await action({ confirmResize: null });
+  await waitStatus(id, 'SHUTOFF');
+});
+
+test('x-extend-volume: the data volume only grows', async () => {
+  const id = await create({ name: 'v' });
+  expect(await waitStatus(id, 'ACTIVE')).toMatchObject({ 'x-volume-size-gb': null });
+  const extend = (size: unknown) => call('POST', `/v2.1/servers/${id}/action`, { 'x-extend-volume': { new_size: size } });
+  expect(await extend(0)).toMatchObject({ status: 400, body: { badRequest: { message: expect.stringMatching(/new_size/) } } });
+  expect((await extend(3)).status).toBe(202);
+  expect((await call('GET', `/v2.1/servers/${id}`)).body.server['x-volume-size-gb']).toBe(3);
+  expect(await extend(3)).toMatchObject({ status: 400, body: { badRequest: { message: expect.stringMatching(/greater than current size \(3 GB\)/) } } });
+  expect((await extend(5)).status).toBe(202);
+  expect((await call('GET', `/v2.1/servers/${id}`)).body.server['x-volume-size-gb']).toBe(5);
+});
+
 test('server groups: both policy styles, members, hint aliases, affinity', async () => {
   const aff = await call('POST', '/v2.1/os-server-groups', { server_group: { name: 'g1', policies: ['affinity'] } });
   expect(aff.body.server_group).toMatchObject({ name: 'g1', policies: ['affinity'], policy: 'affinity', members: [] });

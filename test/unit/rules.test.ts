@@ -1,4 +1,4 @@
-import { busy, check, checkEject, locksFor, refusalText, type Facts, type OperationType } from '../../lib/rules';
+import { busy, check, checkEject, locksFor, refusalText, type Facts, type OperationType, type ResizeRequest } from '../../lib/rules';
 import type { Topology } from '../../lib/topology';
 
 const free = { operationId: null, operationType: null };
@@ -9,14 +9,14 @@ const set: Topology = { setId: 's', members: [{ id: 's', writable: true }, { id:
 function facts(id: string, o: { status?: string; lock?: Facts['instance']['lock']; setLock?: Facts['setLock']; inSet?: boolean } = {}): Facts {
   const inSet = o.inSet ?? true;
   return {
-    instance: { id, status: o.status ?? 'ACTIVE', lock: o.lock ?? free, setId: inSet ? 's' : null },
+    instance: { id, status: o.status ?? 'ACTIVE', lock: o.lock ?? free, setId: inSet ? 's' : null, flavorId: '1', volumeSize: 2 },
     ...(inSet ? { topology: set, setLock: o.setLock ?? free } : {}),
   };
 }
 const limits = { maxReplicas: 10, maxDepth: 1 };
 
 describe('the rulebook', () => {
-  it.each<[string, OperationType, Facts, { count?: number; operationId?: string }, string | undefined, RegExp | undefined]>([
+  it.each<[string, OperationType, Facts, { count?: number; operationId?: string; resize?: ResizeRequest }, string | undefined, RegExp | undefined]>([
     ['replicas of a standalone instance', 'createReplicas', facts('x', { inSet: false }), { count: 2 }, undefined, undefined],
     ['more replicas of a source', 'createReplicas', facts('s'), { count: 2 }, undefined, undefined],
     ['too many replicas', 'createReplicas', facts('s'), { count: 11 }, 'invalid', /^count: must be at most 10/],
@@ -37,6 +37,25 @@ describe('the rulebook', () => {
     ['delete a replica during a promote', 'deleteInstance', facts('a', { setLock: held('p', 'promoteToReplicaSource') }), {}, 'conflict', /busy/],
     ['delete an instance another operation holds', 'deleteInstance', facts('x', { inSet: false, lock: held('prov', 'provisionInstance') }), {}, 'conflict', /instance x is busy with operation prov/],
     ['delete it again (the same delete)', 'deleteInstance', facts('x', { inSet: false, lock: held('d', 'deleteInstance') }), { operationId: 'd' }, undefined, undefined],
+    ['restart a standalone instance', 'restartInstance', facts('x', { inSet: false }), {}, undefined, undefined],
+    ['restart a source', 'restartInstance', facts('s'), {}, undefined, undefined],
+    ['restart a replica', 'restartInstance', facts('a'), {}, undefined, undefined],
+    ['restart an instance in ERROR', 'restartInstance', facts('x', { inSet: false, status: 'ERROR' }), {}, 'conflict', /is ERROR, not ACTIVE/],
+    ['restart during a promote of its set', 'restartInstance', facts('a', { setLock: held('p', 'promoteToReplicaSource') }), {}, 'conflict', /set s is busy with operation p/],
+    ['restart an instance being deleted', 'restartInstance', facts('x', { inSet: false, lock: held('d', 'deleteInstance') }), {}, 'conflict', /instance x is busy with operation d/],
+    ['resize to another flavor', 'resizeInstance', facts('x', { inSet: false }), { resize: { flavorId: '7' } }, undefined, undefined],
+    ['resize to the same flavor', 'resizeInstance', facts('x', { inSet: false }), { resize: { flavorId: '1' } }, 'invalid', /^flavor: must differ from the instance's current flavor "1"/],
+    ['grow the volume', 'resizeInstance', facts('x', { inSet: false }), { resize: { volumeSize: 3 } }, undefined, undefined],
+    ['keep the volume size', 'resizeInstance', facts('x', { inSet: false }), { resize: { volumeSize: 2 } }, 'invalid', /^volume: must be larger than the current volume size of 2 GB/],
+    ['shrink the volume', 'resizeInstance', facts('x', { inSet: false }), { resize: { volumeSize: 1 } }, 'invalid', /^volume: must be larger/],
+    ['resize both at once', 'resizeInstance', facts('x', { inSet: false }), { resize: { flavorId: '7', volumeSize: 3 } }, 'invalid', /exactly one of a new flavor and a new volume size/],
+    ['resize nothing', 'resizeInstance', facts('x', { inSet: false }), { resize: {} }, 'invalid', /exactly one/],
+    ['grow a source’s volume (its replicas grow with it)', 'resizeInstance', facts('s'), { resize: { volumeSize: 3 } }, undefined, undefined],
+    ['grow a replica’s volume (Trove allows it: it stays at least its source’s)', 'resizeInstance', facts('a'), { resize: { volumeSize: 3 } }, undefined, undefined],
+    ['resize a replica’s flavor', 'resizeInstance', facts('a'), { resize: { flavorId: '7' } }, undefined, undefined],
+    ['resize an instance still building', 'resizeInstance', facts('x', { inSet: false, status: 'BUILD' }), { resize: { flavorId: '7' } }, 'conflict', /is BUILD, not ACTIVE/],
+    ['resize a replica during an eject', 'resizeInstance', facts('a', { setLock: held('e', 'ejectReplicaSource') }), { resize: { volumeSize: 3 } }, 'conflict', /set s is busy with operation e/],
+    ['resize it again (the same resize, retried)', 'resizeInstance', facts('x', { inSet: false, lock: held('r', 'resizeInstance') }), { operationId: 'r', resize: { flavorId: '7' } }, undefined, undefined],
   ])('%s', (_, type, f, a, kind, message) => {
     const r = check(type, f, a, limits);
     expect(r?.kind).toBe(kind);
@@ -79,6 +98,10 @@ describe('the rulebook', () => {
     expect(locksFor('deleteInstance', facts('x', { inSet: false }))).toEqual({ set: null, instance: true });
     expect(locksFor('createReplicas', facts('x', { inSet: false }))).toEqual({ set: 'x', instance: false });
     expect(locksFor('promoteToReplicaSource', facts('a'))).toEqual({ set: 's', instance: false });
+    // A member down for a restart or a resize keeps set operations and automatic failover away.
+    expect(locksFor('restartInstance', facts('s'))).toEqual({ set: 's', instance: true });
+    expect(locksFor('resizeInstance', facts('a'))).toEqual({ set: 's', instance: true });
+    expect(locksFor('restartInstance', facts('x', { inSet: false }))).toEqual({ set: null, instance: true });
   });
 
   it('busy ignores the caller’s own locks', () => {
