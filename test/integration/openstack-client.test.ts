@@ -84,13 +84,57 @@ async function query(shown: any, user: string, password: string, sql: string, da
 
 const roleOf = (list: any[], name: string) => list.find((i) => i.Name === name)?.Role;
 
-test('a life cycle with `openstack database ...`: create with a database and a user, replicas, roles, detach, promote, eject refused, delete', async () => {
+test('a life cycle with `openstack database ...`: create with a database and a user, db and user commands, restart, resize, replicas, roles, detach, rename, promote, eject refused, delete', async () => {
   // Create: the client looks the flavor up, sends access, datastore mysql, a database and a user.
   const created = await ok('database', 'instance', 'create', 'osc-db', '--flavor', '1', '--size', '1', '--datastore', 'mysql', '--datastore-version', '10.11', '--databases', 'shop', '--users', 'app:app-pass-1', '-f', 'json');
   expect(created).toMatchObject({ name: 'osc-db', status: 'BUILD' });
   const source = await waitStatus('osc-db', 'ACTIVE');
   await query(source, 'app', 'app-pass-1', 'CREATE TABLE orders (id INT PRIMARY KEY, item VARCHAR(20))', 'shop');
   await query(source, 'app', 'app-pass-1', "INSERT INTO orders VALUES (1, 'tea')", 'shop');
+
+  // Databases and users, as the client's db and user commands manage them.
+  await ok('database', 'db', 'create', 'osc-db', 'extra');
+  expect((await ok('database', 'db', 'list', 'osc-db', '-f', 'json')).map((d: any) => d.Name).sort()).toEqual(['extra', 'shop']);
+  await ok('database', 'user', 'create', 'osc-db', 'bob', 'bob-pass-1', '--databases', 'extra');
+  expect((await ok('database', 'user', 'list', 'osc-db', '-f', 'json')).map((u: any) => u.Name).sort()).toEqual(['app', 'bob']);
+  expect(await query(source, 'bob', 'bob-pass-1', 'SELECT DATABASE() AS db', 'extra')).toEqual([{ db: 'extra' }]);
+  await ok('database', 'user', 'grant', 'access', 'osc-db', 'bob', 'shop');
+  expect((await ok('database', 'user', 'show', 'access', 'osc-db', 'bob', '-f', 'json')).map((d: any) => d.Name).sort()).toEqual(['extra', 'shop']);
+  expect(await query(source, 'bob', 'bob-pass-1', 'SELECT COUNT(*) AS n FROM orders', 'shop')).toEqual([{ n: 1 }]);
+  await ok('database', 'user', 'revoke', 'access', 'osc-db', 'bob', 'shop');
+  await expect(query(source, 'bob', 'bob-pass-1', 'SELECT 1', 'shop')).rejects.toThrow(/denied/i);
+  await ok('database', 'user', 'update', 'attributes', 'osc-db', 'bob', '--new_password', 'bob-pass-2');
+  await expect(query(source, 'bob', 'bob-pass-1', 'SELECT 1')).rejects.toThrow(/denied/i);
+  expect(await query(source, 'bob', 'bob-pass-2', 'SELECT 1 AS one')).toEqual([{ one: 1 }]);
+  await ok('database', 'user', 'delete', 'osc-db', 'bob');
+  await ok('database', 'db', 'delete', 'osc-db', 'extra');
+  await expect(query(source, 'bob', 'bob-pass-2', 'SELECT 1')).rejects.toThrow(/denied/i);
+  expect((await query(source, 'app', 'app-pass-1', "SHOW DATABASES LIKE 'extra'"))).toEqual([]);
+
+  // Restart: the server's MariaDB starts again and keeps its data.
+  const [{ up: upBefore }] = await query(source, 'app', 'app-pass-1', "SELECT VARIABLE_VALUE + 0 AS up FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'UPTIME'");
+  await ok('database', 'instance', 'restart', 'osc-db');
+  await eventually('osc-db restarted', async () => {
+    const s = await show('osc-db');
+    if (s.status !== 'ACTIVE') return undefined;
+    const [{ up }] = await query(source, 'app', 'app-pass-1', "SELECT VARIABLE_VALUE + 0 AS up FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'UPTIME'").catch(() => [{ up: Infinity }]);
+    return up < upBefore ? true : undefined;
+  }, 180_000);
+  await waitStatus('osc-db', 'ACTIVE');
+  expect(await query(source, 'app', 'app-pass-1', 'SELECT item FROM orders', 'shop')).toEqual([{ item: 'tea' }]);
+
+  // Resize: a bigger volume, then another flavor; the data stays.
+  await ok('database', 'instance', 'resize', 'volume', 'osc-db', '2');
+  await eventually('volume 2 GB', async () => {
+    const s = await show('osc-db');
+    return s.status === 'ACTIVE' && s.volume === 2 ? true : undefined;
+  }, 120_000);
+  await ok('database', 'instance', 'resize', 'flavor', 'osc-db', '2');
+  await eventually('flavor 2', async () => {
+    const s = await show('osc-db');
+    return s.status === 'ACTIVE' && String(s.flavor) === '2' ? true : undefined;
+  }, 240_000);
+  expect(await query(source, 'app', 'app-pass-1', 'SELECT item FROM orders', 'shop')).toEqual([{ item: 'tea' }]);
 
   // Two replicas of it in one request.
   await ok('database', 'instance', 'create', 'osc-r', '--replica-of', 'osc-db', '--replica-count', '2', '-f', 'json');
@@ -135,6 +179,10 @@ test('a life cycle with `openstack database ...`: create with a database and a u
     return rows.length === 1 ? true : undefined;
   }, 60_000);
   expect(roleOf(await ok('database', 'instance', 'list', '-f', 'json'), 'osc-db')).toBe('replica');
+
+  // Rename: the client finds it by its new name.
+  await ok('database', 'instance', 'update', r1.id, '--name', 'osc-standalone');
+  expect((await show('osc-standalone')).id).toBe(r1.id);
 
   // Delete everything: the replica first (a source with replicas is refused), then the sources.
   const refused = await openstack('database', 'instance', 'delete', r2.id);
