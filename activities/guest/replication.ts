@@ -202,7 +202,8 @@ export function createReplicationActivities(d: GuestDeps, store: SnapshotStore) 
       return d.maintenance.during(() => restore(input));
     },
 
-    async createReplicationUser(input: { userName: string; sealedPassword: string }): Promise<void> {
+    /** Returns the account's name only: the Web UI shows results, and the password is a secret. */
+    async createReplicationUser(input: { userName: string; sealedPassword: string }): Promise<{ userName: string }> {
       const account = `'${checkUserName(input.userName)}'@'%'`;
       const hash = nativePasswordHash(unsealSecret(d.secretKey, input.sealedPassword));
       await withAdmin(d, async (c) => {
@@ -210,6 +211,7 @@ export function createReplicationActivities(d: GuestDeps, store: SnapshotStore) 
         await c.query(`ALTER USER ${account} IDENTIFIED BY PASSWORD '${hash}'`);
         await c.query(`GRANT REPLICATION SLAVE ON *.* TO ${account}`);
       });
+      return { userName: input.userName };
     },
 
     async dropReplicationUser(input: { userName: string }): Promise<{ dropped: boolean }> {
@@ -281,9 +283,10 @@ export function createReplicationActivities(d: GuestDeps, store: SnapshotStore) 
       return { wasReplica: before.configured };
     },
 
-    async setReadOnly(input: { readOnly: boolean }): Promise<void> {
+    async setReadOnly(input: { readOnly: boolean }): Promise<{ readOnly: boolean }> {
       await withAdmin(d, (c) => c.query(`SET GLOBAL read_only = ${input.readOnly ? 'ON' : 'OFF'}`));
       await writeServerConfig(d, { readOnly: input.readOnly });
+      return { readOnly: input.readOnly };
     },
 
     /**
@@ -306,7 +309,7 @@ export function createReplicationActivities(d: GuestDeps, store: SnapshotStore) 
     },
 
     /** Turns semi-synchronous replication on or off for this server's role, now and after restarts. */
-    async configureSemiSync(input: { role: SemiSyncRole }): Promise<void> {
+    async configureSemiSync(input: { role: SemiSyncRole }): Promise<{ role: SemiSyncRole }> {
       await writeServerConfig(d, { semiSync: input.role });
       await withAdmin(d, async (c) => {
         await c.query(`SET GLOBAL rpl_semi_sync_master_enabled = ${input.role === 'source' ? 'ON' : 'OFF'}`);
@@ -323,6 +326,7 @@ export function createReplicationActivities(d: GuestDeps, store: SnapshotStore) 
           await c.query('START SLAVE IO_THREAD');
         }
       });
+      return { role: input.role };
     },
 
   };
