@@ -68,7 +68,9 @@ export function noopGuestActivities(address: () => Promise<string>): NoopGuestAc
     async restoreSnapshot() {
       return { bytes: 0, skipped: false };
     },
-    async createReplicationUser() {},
+    async createReplicationUser({ userName }) {
+      return { userName };
+    },
     async dropReplicationUser() {
       return { dropped: true };
     },
@@ -87,11 +89,15 @@ export function noopGuestActivities(address: () => Promise<string>): NoopGuestAc
     async detachReplication() {
       return { wasReplica: true };
     },
-    async setReadOnly() {},
+    async setReadOnly({ readOnly }) {
+      return { readOnly };
+    },
     async fenceWrites() {
       return { gtidBinlogPos: NOOP_GTID, killedSessions: 0 };
     },
-    async configureSemiSync() {},
+    async configureSemiSync({ role }) {
+      return { role };
+    },
   };
 }
 

@@ -22,6 +22,7 @@ import {
   type ResizeInstanceInput,
   type RestartInstanceInput,
 } from './schemas';
+import { operationMetadata, type OperationMetadata } from './summaries';
 import { parseOrThrow } from './validation';
 import { manageAccessInput, type ManageAccessInput } from './access';
 
@@ -33,6 +34,8 @@ export function instanceIdForRequest(projectId: string, requestId: string): stri
 
 interface StartOptions {
   taskQueue?: string;
+  /** The instance's name, for the Web UI's summary (the input carries only its id). */
+  instanceName?: string;
 }
 
 // Provisioning is done once per id (a repeat returns the first run); a delete may be run
@@ -48,6 +51,7 @@ async function startOrAttach(
   instanceId: string,
   reuse: ReusePolicy,
   opts: StartOptions,
+  metadata: OperationMetadata,
 ): Promise<WorkflowHandle> {
   try {
     return await client.workflow.start(type, {
@@ -61,6 +65,7 @@ async function startOrAttach(
         { key: SA_INSTANCE, value: instanceId },
         { key: SA_OPERATION, value: type },
       ],
+      ...metadata,
     });
   } catch (err) {
     // Already ran to completion under this id: the request was already served.
@@ -71,12 +76,12 @@ async function startOrAttach(
 
 export async function startProvisionInstance(client: Client, input: ProvisionInstanceInput, opts: StartOptions = {}) {
   const spec = parseOrThrow(provisionInstanceInput, input);
-  return startOrAttach(client, 'provisionInstance', workflowIds.provisionInstance(spec.instanceId), spec, spec.projectId, spec.instanceId, 'REJECT_DUPLICATE', opts);
+  return startOrAttach(client, 'provisionInstance', workflowIds.provisionInstance(spec.instanceId), spec, spec.projectId, spec.instanceId, 'REJECT_DUPLICATE', opts, operationMetadata('provisionInstance', spec));
 }
 
 export async function startDeleteInstance(client: Client, input: DeleteInstanceInput, opts: StartOptions = {}) {
   const spec = parseOrThrow(deleteInstanceInput, input);
-  return startOrAttach(client, 'deleteInstance', workflowIds.deleteInstance(spec.instanceId), spec, spec.projectId, spec.instanceId, 'ALLOW_DUPLICATE', opts);
+  return startOrAttach(client, 'deleteInstance', workflowIds.deleteInstance(spec.instanceId), spec, spec.projectId, spec.instanceId, 'ALLOW_DUPLICATE', opts, operationMetadata('deleteInstance', spec, { name: opts.instanceName }));
 }
 
 /** The ids the replicas of one request get: the same request id always yields the same ones. */
@@ -92,23 +97,23 @@ export async function startCreateReplicas(client: Client, input: CreateReplicasI
   const requestId = opts.requestId ?? randomUUID();
   const withIds = input.replicaIds ? input : { ...input, replicaIds: replicaIdsForRequest(input.projectId, input.sourceInstanceId, requestId, input.count) };
   const spec = parseOrThrow(createReplicasInput, withIds);
-  const handle = await startOrAttach(client, 'createReplicas', workflowIds.createReplicas(spec.sourceInstanceId, requestId), spec, spec.projectId, spec.sourceInstanceId, 'REJECT_DUPLICATE', opts);
+  const handle = await startOrAttach(client, 'createReplicas', workflowIds.createReplicas(spec.sourceInstanceId, requestId), spec, spec.projectId, spec.sourceInstanceId, 'REJECT_DUPLICATE', opts, operationMetadata('createReplicas', spec, { name: opts.instanceName }));
   return { handle, replicaIds: spec.replicaIds! };
 }
 
 export async function startDetachReplica(client: Client, input: DetachReplicaInput, opts: StartOptions & { requestId?: string } = {}) {
   const spec = parseOrThrow(detachReplicaInput, input);
-  return startOrAttach(client, 'detachReplica', workflowIds.detachReplica(spec.instanceId, opts.requestId ?? randomUUID()), spec, spec.projectId, spec.instanceId, 'REJECT_DUPLICATE', opts);
+  return startOrAttach(client, 'detachReplica', workflowIds.detachReplica(spec.instanceId, opts.requestId ?? randomUUID()), spec, spec.projectId, spec.instanceId, 'REJECT_DUPLICATE', opts, operationMetadata('detachReplica', spec, { name: opts.instanceName }));
 }
 
 export async function startPromote(client: Client, input: PromoteInput, opts: StartOptions & { requestId?: string } = {}) {
   const spec = parseOrThrow(promoteInput, input);
-  return startOrAttach(client, 'promoteToReplicaSource', workflowIds.promote(spec.instanceId, opts.requestId ?? randomUUID()), spec, spec.projectId, spec.instanceId, 'REJECT_DUPLICATE', opts);
+  return startOrAttach(client, 'promoteToReplicaSource', workflowIds.promote(spec.instanceId, opts.requestId ?? randomUUID()), spec, spec.projectId, spec.instanceId, 'REJECT_DUPLICATE', opts, operationMetadata('promoteToReplicaSource', spec, { name: opts.instanceName }));
 }
 
 export async function startEject(client: Client, input: EjectInput, opts: StartOptions & { requestId?: string } = {}) {
   const spec = parseOrThrow(ejectInput, input);
-  return startOrAttach(client, 'ejectReplicaSource', workflowIds.eject(spec.instanceId, opts.requestId ?? randomUUID()), spec, spec.projectId, spec.instanceId, 'REJECT_DUPLICATE', opts);
+  return startOrAttach(client, 'ejectReplicaSource', workflowIds.eject(spec.instanceId, opts.requestId ?? randomUUID()), spec, spec.projectId, spec.instanceId, 'REJECT_DUPLICATE', opts, operationMetadata('ejectReplicaSource', spec, { name: opts.instanceName }));
 }
 
 /**
@@ -117,15 +122,15 @@ export async function startEject(client: Client, input: EjectInput, opts: StartO
  */
 export async function startManageAccess(client: Client, input: ManageAccessInput, opts: StartOptions & { requestId?: string } = {}) {
   const spec = parseOrThrow(manageAccessInput, input) as ManageAccessInput;
-  return startOrAttach(client, 'manageAccess', workflowIds.manageAccess(spec.instanceId, spec.action.kind, opts.requestId ?? randomUUID()), spec, spec.projectId, spec.instanceId, 'REJECT_DUPLICATE', opts);
+  return startOrAttach(client, 'manageAccess', workflowIds.manageAccess(spec.instanceId, spec.action.kind, opts.requestId ?? randomUUID()), spec, spec.projectId, spec.instanceId, 'REJECT_DUPLICATE', opts, operationMetadata('manageAccess', spec, { name: opts.instanceName }));
 }
 
 export async function startRestartInstance(client: Client, input: RestartInstanceInput, opts: StartOptions & { requestId?: string } = {}) {
   const spec = parseOrThrow(restartInstanceInput, input);
-  return startOrAttach(client, 'restartInstance', workflowIds.restartInstance(spec.instanceId, opts.requestId ?? randomUUID()), spec, spec.projectId, spec.instanceId, 'REJECT_DUPLICATE', opts);
+  return startOrAttach(client, 'restartInstance', workflowIds.restartInstance(spec.instanceId, opts.requestId ?? randomUUID()), spec, spec.projectId, spec.instanceId, 'REJECT_DUPLICATE', opts, operationMetadata('restartInstance', spec, { name: opts.instanceName }));
 }
 
 export async function startResizeInstance(client: Client, input: ResizeInstanceInput, opts: StartOptions & { requestId?: string } = {}) {
   const spec = parseOrThrow(resizeInstanceInput, input);
-  return startOrAttach(client, 'resizeInstance', workflowIds.resizeInstance(spec.instanceId, opts.requestId ?? randomUUID()), spec, spec.projectId, spec.instanceId, 'REJECT_DUPLICATE', opts);
+  return startOrAttach(client, 'resizeInstance', workflowIds.resizeInstance(spec.instanceId, opts.requestId ?? randomUUID()), spec, spec.projectId, spec.instanceId, 'REJECT_DUPLICATE', opts, operationMetadata('resizeInstance', spec, { name: opts.instanceName }));
 }

@@ -24,7 +24,7 @@ const FINAL_PHASES: ReplicaPhase[] = ['active', 'cleaned up'];
 export async function buildReplica(raw: BuildReplicaInput): Promise<ReplicaOutcome> {
   const spec = parseInput(buildReplicaInput, raw);
   const { workflowId: operationId, parent } = workflowInfo();
-  const progress = new Progress('buildReplica', () => `replica \`${spec.name}\` (${spec.replicaId}) of ${spec.source.instanceId}`);
+  const progress = new Progress('buildReplica', () => `replica \`${spec.name}\` of \`${spec.source.instanceId}\``);
   tagOperation(spec.projectId, spec.replicaId, spec.setId);
   let snapshot: SnapshotOutcome | undefined = spec.snapshotGtid === undefined ? undefined : { gtid: spec.snapshotGtid };
   setHandler(snapshotReadySignal, (outcome) => {

@@ -7,6 +7,7 @@ import { CancelledFailure } from '@temporalio/common';
 import { CancellationScope, isCancellation, setHandler, startChild, uuid4, workflowInfo, type ChildWorkflowHandle } from '@temporalio/workflow';
 import { ErrorType } from '../lib/errors';
 import { replicaShape, workflowIds } from '../lib/names';
+import { operationMetadata } from '../lib/summaries';
 import { createReplicasInput, type CreateReplicasInput, type CreateReplicasResult, type ReplicaOutcome } from '../lib/schemas';
 import { cancelled, errorMessage, guestActivities, guestLong, monitors, operationFailure, parseInput, registry, snapshots, tagOperation, tagReplicationSet } from './common';
 import type { SnapshotMeta } from '../activities/snapshots/store';
@@ -19,7 +20,7 @@ export async function createReplicas(raw: CreateReplicasInput): Promise<CreateRe
   const operationId = workflowInfo().workflowId;
   const replicaIds = spec.replicaIds ?? Array.from({ length: spec.count }, () => uuid4());
   const rows: ReplicaProgress[] = [];
-  const progress = new Progress('createReplicas', () => `${spec.count} replica(s) of ${spec.sourceInstanceId}\n\n${renderReplicaTable(rows)}`);
+  const progress = new Progress('createReplicas', () => renderReplicaTable(rows));
   setHandler(replicasQuery, () => rows);
   // Replicas whose end is known: a progress signal sent before the end may arrive after it.
   const settled = new Set<string>();
@@ -87,7 +88,13 @@ export async function createReplicas(raw: CreateReplicasInput): Promise<CreateRe
     // The builds start beside the source's preparation (nothing in a build needs it): servers
     // boot while the source is prepared and streams its backup; each child waits for the
     // snapshot's GTID, or the reason there is none, before it restores.
-    const startingBuilds = Promise.all(replicaIds.map((replicaId, i) => startChild(buildReplica, { workflowId: workflowIds.buildReplica(replicaId), args: [childInput(replicaId, i)] })));
+    // The summaries are metadata on the command, not part of it: 0.1.0 histories replay without them.
+    const startingBuilds = Promise.all(
+      replicaIds.map((replicaId, i) => {
+        const input = childInput(replicaId, i);
+        return startChild(buildReplica, { workflowId: workflowIds.buildReplica(replicaId), args: [input], ...operationMetadata('buildReplica', input, { sourceName: source.name }) });
+      }),
+    );
     startingBuilds.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
     let prepared: { restarted: boolean };
     try {

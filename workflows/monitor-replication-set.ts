@@ -9,6 +9,8 @@ import { continueAsNew, defineQuery, ParentClosePolicy, setHandler, sleep, start
 import { decideAutoFailover, nextPollDelayMs, type AutoFailoverDecision } from '../lib/failover';
 import { upstreamOf } from '../lib/topology';
 import { assessSource, summarizeHealth, type ObservedStatus } from '../lib/health';
+import { operationMetadata } from '../lib/summaries';
+import { textTable } from '../lib/text-table';
 import { monitorInput, type MemberHealth, type MonitorInput } from '../lib/schemas';
 import { computeProbe, guestProbe, guestUpkeep, parseInput, registry, tagReplicationSet } from './common';
 import { ejectReplicaSource } from './eject-replica-source';
@@ -23,20 +25,24 @@ export interface MonitorState {
 
 export const healthQuery = defineQuery<MonitorState>('health');
 
+/** The set's members as the last look saw them; each member's replication error, below the table. */
 function renderHealth(h: MemberHealth[]): string {
-  const lines = ['| member | role | reachable | IO | SQL | behind (trx / s) | last error |', '|---|---|---|---|---|---|---|'];
-  for (const m of h) {
-    const yn = (v: boolean | null) => (v === null ? '' : v ? 'yes' : 'no');
-    const behind = m.role === 'replica' ? `${m.transactionsBehind ?? '?'} / ${m.secondsBehind ?? '?'}` : '';
-    lines.push(`| ${m.name} | ${m.role} | ${yn(m.reachable)}${m.agentAnswered ? '' : ' (agent silent)'} | ${yn(m.ioRunning)} | ${yn(m.sqlRunning)} | ${behind} | ${m.lastIoError ?? m.lastSqlError ?? ''} |`);
-  }
-  return lines.join('\n');
+  const yn = (v: boolean | null) => (v === null ? '-' : v ? 'yes' : 'no');
+  const rows = h.map((m) => [
+    m.name,
+    m.role,
+    `${yn(m.reachable)}${m.agentAnswered ? '' : ' (agent silent)'}`,
+    m.role === 'replica' ? `${yn(m.ioRunning)} / ${yn(m.sqlRunning)}` : '-',
+    m.role === 'replica' ? `${m.transactionsBehind ?? '?'} trx / ${m.secondsBehind ?? '?'} s` : '-',
+  ]);
+  const errors = h.filter((m) => m.lastIoError || m.lastSqlError).map((m) => `- \`${m.name}\`: ${m.lastIoError ?? m.lastSqlError}`);
+  return [textTable(['member', 'role', 'reachable', 'IO / SQL', 'behind'], rows), ...errors].join('\n');
 }
 
 export async function monitorReplicationSet(raw: MonitorInput): Promise<string> {
   const input = parseInput(monitorInput, raw);
   const state: MonitorState = { setId: input.setId, health: [], decision: null, automaticFailovers: [] };
-  const progress = new Progress('monitorReplicationSet', () => `${renderHealth(state.health)}\n\n${state.decision ? `failover: ${state.decision.action} (${state.decision.reason})` : ''}`);
+  const progress = new Progress('monitorReplicationSet', () => `${renderHealth(state.health)}\n\n${state.decision ? `automatic failover: **${state.decision.action}** (${state.decision.reason})` : ''}`);
   setHandler(healthQuery, () => state);
   tagReplicationSet(input.setId);
   let sourceDownSince = input.sourceDownSince;
@@ -86,10 +92,13 @@ export async function monitorReplicationSet(raw: MonitorInput): Promise<string> 
     if (state.decision.action === 'failover') {
       const workflowId = `eject-automatic-${input.setId}-${observedAt.replace(/[:.]/g, '')}`;
       await registry.recordAutomaticFailover({ setId: input.setId, operationId: workflowId });
+      const ejectInput = { instanceId: view.source.id, projectId: view.projectId, automatic: true };
       await startChild(ejectReplicaSource, {
         workflowId,
-        args: [{ instanceId: view.source.id, projectId: view.projectId, automatic: true }],
+        args: [ejectInput],
         parentClosePolicy: ParentClosePolicy.ABANDON,
+        // Metadata on the command, not part of it: 0.1.0 histories replay without it.
+        ...operationMetadata('ejectReplicaSource', ejectInput, { name: view.source.name }),
       });
       state.automaticFailovers.push(workflowId);
       sourceDownSince = null;

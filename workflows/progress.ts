@@ -3,6 +3,9 @@
 import { defineQuery, setCurrentDetails, setHandler } from '@temporalio/workflow';
 import type { OperationProgress } from '../lib/schemas';
 
+/** Steps shown in the current details. */
+const TRAIL = 8;
+
 export const progressQuery = defineQuery<OperationProgress>('progress');
 
 export class Progress {
@@ -26,9 +29,14 @@ export class Progress {
     this.phase('failed');
   }
 
+  /**
+   * The Web UI's current details: the steps taken so far with the current one in bold (a
+   * long-running monitor shows its last few), then the workflow's own table.
+   */
   render(): void {
-    const lines = [`**${this.state.operation}**: ${this.state.phase}`, this.describe()];
-    if (this.state.error) lines.push(`error: ${this.state.error}`);
+    const trail = this.state.steps.slice(-TRAIL).map((s, i, all) => (i === all.length - 1 ? `**${s.phase}**` : s.phase));
+    const lines = [`${this.state.operation}: ${trail.join(' → ') || `**${this.state.phase}**`}`, this.describe()];
+    if (this.state.error) lines.push(`**error**: ${this.state.error}`);
     setCurrentDetails(lines.filter(Boolean).join('\n\n'));
   }
 }

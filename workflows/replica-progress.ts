@@ -3,6 +3,7 @@
 import type { Duration } from '@temporalio/common';
 import { CancellationScope, defineQuery, defineSignal, isCancellation, sleep } from '@temporalio/workflow';
 import type { ReplicaOutcome, ReplicaPhase } from '../lib/schemas';
+import { textTable } from '../lib/text-table';
 
 export interface ReplicaProgress {
   replicaId: string;
@@ -63,11 +64,11 @@ export function settleRow(row: ReplicaProgress, outcome: ReplicaOutcome): Replic
   return { ...row, phase: row.phase === 'cleaned up' ? 'cleaned up' : 'failed', error: outcome.error ?? row.error };
 }
 
+/** Each replica's row in the parent's current details; why a replica failed, below the table. */
 export function renderReplicaTable(rows: ReplicaProgress[]): string {
-  const lines = ['| replica | phase | restored | lag (s) |', '|---|---|---|---|'];
-  for (const r of rows) {
-    const mb = r.restoredBytes === undefined ? '' : `${(r.restoredBytes / 1048576).toFixed(1)} MiB`;
-    lines.push(`| ${r.name} | ${r.phase}${r.error ? `: ${r.error}` : ''} | ${mb} | ${r.secondsBehind ?? ''} |`);
-  }
-  return lines.join('\n');
+  if (rows.length === 0) return '';
+  const mib = (b?: number) => (b === undefined ? '-' : `${(b / 1048576).toFixed(1)} MiB`);
+  const table = textTable(['replica', 'phase', 'restored', 'lag (s)'], rows.map((r) => [r.name, r.phase, mib(r.restoredBytes), String(r.secondsBehind ?? '-')]));
+  const errors = rows.filter((r) => r.error).map((r) => `- \`${r.name}\`: ${r.error}`);
+  return [table, ...errors].join('\n');
 }

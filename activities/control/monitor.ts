@@ -6,6 +6,7 @@ import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { monitorWorkflowId, SA_PROJECT, SA_REPLICATION_SET } from '../../lib/names';
 import type { MonitorInput } from '../../lib/schemas';
+import { operationMetadata } from '../../lib/summaries';
 
 export interface EnsureMonitorInput {
   setId: string;
@@ -40,6 +41,7 @@ export function createMonitorActivities({ client }: { client: Client }) {
           { key: SA_PROJECT, value: projectId },
           { key: SA_REPLICATION_SET, value: setId },
         ],
+        ...operationMetadata('monitorReplicationSet', args[0]),
       });
       return { workflowId, runId: handle.firstExecutionRunId };
     },

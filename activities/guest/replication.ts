@@ -212,7 +212,8 @@ export function createReplicationActivities(d: GuestDeps, store: SnapshotStore) 
       return d.maintenance.during(() => restore(input));
     },
 
-    async createReplicationUser(input: { userName: string; sealedPassword: string }): Promise<void> {
+    /** Returns the account's name only: the Web UI shows results, and the password is a secret. */
+    async createReplicationUser(input: { userName: string; sealedPassword: string }): Promise<{ userName: string }> {
       const account = `'${checkUserName(input.userName)}'@'%'`;
       const hash = nativePasswordHash(unsealSecret(d.secretKey, input.sealedPassword));
       const relay = await replicatesItself();
@@ -222,6 +223,7 @@ export function createReplicationActivities(d: GuestDeps, store: SnapshotStore) 
         await c.query(`ALTER USER ${account} IDENTIFIED BY PASSWORD '${hash}'`);
         await c.query(`GRANT REPLICATION SLAVE ON *.* TO ${account}`);
       });
+      return { userName: input.userName };
     },
 
     async dropReplicationUser(input: { userName: string }): Promise<{ dropped: boolean }> {
@@ -295,9 +297,10 @@ export function createReplicationActivities(d: GuestDeps, store: SnapshotStore) 
       return { wasReplica: before.configured };
     },
 
-    async setReadOnly(input: { readOnly: boolean }): Promise<void> {
+    async setReadOnly(input: { readOnly: boolean }): Promise<{ readOnly: boolean }> {
       await withAdmin(d, (c) => c.query(`SET GLOBAL read_only = ${input.readOnly ? 'ON' : 'OFF'}`));
       await writeServerConfig(d, { readOnly: input.readOnly });
+      return { readOnly: input.readOnly };
     },
 
     /**
@@ -320,7 +323,7 @@ export function createReplicationActivities(d: GuestDeps, store: SnapshotStore) 
     },
 
     /** Turns semi-synchronous replication on or off for this server's role, now and after restarts. */
-    async configureSemiSync(input: { role: SemiSyncRole }): Promise<void> {
+    async configureSemiSync(input: { role: SemiSyncRole }): Promise<{ role: SemiSyncRole }> {
       await writeServerConfig(d, { semiSync: input.role });
       await withAdmin(d, async (c) => {
         await c.query(`SET GLOBAL rpl_semi_sync_master_enabled = ${input.role === 'source' ? 'ON' : 'OFF'}`);
@@ -337,6 +340,7 @@ export function createReplicationActivities(d: GuestDeps, store: SnapshotStore) 
           await c.query('START SLAVE IO_THREAD');
         }
       });
+      return { role: input.role };
     },
 
   };

@@ -45,15 +45,17 @@ export function createRegistryActivities(registry: Registry, options: RegistryOp
     },
 
     /** releaseOperationId: the operation's lock on the instance goes in the same step (its last). */
-    async updateInstance(input: InstanceChange & { instanceId: string; releaseOperationId?: string }): Promise<void> {
+    async updateInstance(input: InstanceChange & { instanceId: string; releaseOperationId?: string }): Promise<{ instanceId: string; changed: string[]; lockReleased: boolean }> {
       const { instanceId, releaseOperationId, ...change } = input;
       await instances.update(instanceId, change);
       if (releaseOperationId) await registry.locks.release('instance', instanceId, releaseOperationId);
+      return { instanceId, changed: Object.keys(change), lockReleased: Boolean(releaseOperationId) };
     },
 
     /** The instance leaves no record: its row, link, account and health, at once. */
-    async forgetInstance(instanceId: string): Promise<void> {
+    async forgetInstance(instanceId: string): Promise<{ forgotten: string }> {
       await instances.remove(instanceId);
+      return { forgotten: instanceId };
     },
 
     async allocateServerId(instanceId: string): Promise<number> {
@@ -74,16 +76,19 @@ export function createRegistryActivities(registry: Registry, options: RegistryOp
     },
 
     /** One topology transition (lib/topology.ts), validated, in one transaction. */
-    async applyTransition(input: { setId: string; transition: Transition; fault?: string }): Promise<void> {
+    async applyTransition(input: { setId: string; transition: Transition; fault?: string }): Promise<{ setId: string; applied: Transition['kind'] }> {
       await applyTransition(input.setId, input.transition, input.fault);
+      return { setId: input.setId, applied: input.transition.kind };
     },
 
-    async recordHealth(input: { setId: string; health: MemberHealth[] }): Promise<void> {
+    async recordHealth(input: { setId: string; health: MemberHealth[] }): Promise<{ setId: string; members: number }> {
       await health.store(input.setId, input.health);
+      return { setId: input.setId, members: input.health.length };
     },
 
-    async recordAutomaticFailover(input: { setId: string; operationId: string }): Promise<void> {
+    async recordAutomaticFailover(input: { setId: string; operationId: string }): Promise<{ setId: string; operationId: string }> {
       await health.recordAutomaticFailover(input.setId, input.operationId, new Date());
+      return { setId: input.setId, operationId: input.operationId };
     },
 
     async updateSettings(input: { setId: string; patch: SettingsPatch }): Promise<ReplicationSettings> {

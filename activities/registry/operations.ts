@@ -36,6 +36,11 @@ export interface EndInput {
   discardUnbuilt?: string[];
 }
 
+/** What an operation's end let go of (a result, not nothing: the Web UI shows one either way). */
+export interface EndResult {
+  released: string[];
+}
+
 /** A refusal as a failure: waiting for a set's lock is retried, every other refusal is final. */
 export function refusalFailure(r: Refusal): ApplicationFailure {
   const type = REFUSAL_ERROR_TYPE[r.kind];
@@ -57,13 +62,14 @@ export function createOperationActivities(registry: Registry, limits: Limits) {
     return r.ids.map((_, i) => recorded[i]?.name ?? fresh[i]!);
   }
 
-  async function end(input: EndInput): Promise<void> {
+  async function end(input: EndInput): Promise<EndResult> {
     if (input.discardUnbuilt?.length) await instances.removeUnbuilt(input.discardUnbuilt);
     if (input.instanceId) await locks.release('instance', input.instanceId, input.operationId);
     if (input.setId) {
       await locks.release('set', input.setId, input.operationId);
       await sets.dissolveIfAlone(input.setId);
     }
+    return { released: [...(input.setId ? [`set ${input.setId}`] : []), ...(input.instanceId ? [`instance ${input.instanceId}`] : [])] };
   }
 
   return {
@@ -113,8 +119,8 @@ export function createOperationActivities(registry: Registry, limits: Limits) {
       return { instance: summary(now), ...(setId ? { set: await setView(registry, setId) } : {}), ...(names ? { replicaNames: names } : {}) };
     },
 
-    async endOperation(input: EndInput): Promise<void> {
-      await end(input);
+    async endOperation(input: EndInput): Promise<EndResult> {
+      return end(input);
     },
   };
 }

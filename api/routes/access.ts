@@ -75,7 +75,7 @@ export function registerAccessRoutes(app: FastifyInstance, d: AccessRouteDeps): 
       sendError(reply, 409, `instance ${rec.id} has no server yet`);
       return undefined;
     }
-    const handle = await startManageAccess(d.temporal, { instanceId: rec.id, projectId: rec.projectId, novaServerId: rec.novaServerId, action }, { requestId: requestIdOf(req) });
+    const handle = await startManageAccess(d.temporal, { instanceId: rec.id, projectId: rec.projectId, novaServerId: rec.novaServerId, action }, { requestId: requestIdOf(req), instanceName: rec.name });
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<'late'>((resolve) => {
       timer = setTimeout(() => resolve('late'), ACCESS_ANSWER_WITHIN_MS);

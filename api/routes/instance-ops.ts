@@ -23,7 +23,7 @@ export function instanceOps(d: InstanceRouteDeps) {
     if (!parsed.success) return badRequest(reply, formatIssues(parsed.error, 'restart'));
     const refused = await refusal(d.registry, rec, 'restartInstance', {}, d.limits);
     if (refused) return refusedReply(reply, refused);
-    const handle = await startRestartInstance(d.temporal, { instanceId: rec.id, projectId: rec.projectId }, { requestId: requestIdOf(req) });
+    const handle = await startRestartInstance(d.temporal, { instanceId: rec.id, projectId: rec.projectId }, { requestId: requestIdOf(req), instanceName: rec.name });
     return reply.code(202).send({ operation: { id: handle.workflowId, type: 'restartInstance' } });
   };
 
@@ -38,7 +38,7 @@ export function instanceOps(d: InstanceRouteDeps) {
     const handle = await startResizeInstance(
       d.temporal,
       { instanceId: rec.id, projectId: rec.projectId, ...(r.flavorId !== undefined ? { flavorId: r.flavorId } : { volumeSizeGb: r.volumeSize }) },
-      { requestId: requestIdOf(req) },
+      { requestId: requestIdOf(req), instanceName: rec.name },
     );
     return reply.code(202).send({ operation: { id: handle.workflowId, type: 'resizeInstance' } });
   };

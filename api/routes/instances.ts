@@ -166,7 +166,7 @@ export function registerInstanceRoutes(app: FastifyInstance, d: InstanceRouteDep
     if (!rec) return reply;
     const refused = await refusal(d.registry, rec, 'deleteInstance', { operationId: workflowIds.deleteInstance(rec.id) }, d.limits);
     if (refused) return refusedReply(reply, refused);
-    await startDeleteInstance(d.temporal, { instanceId: rec.id, projectId: rec.projectId });
+    await startDeleteInstance(d.temporal, { instanceId: rec.id, projectId: rec.projectId }, { instanceName: rec.name });
     return reply.code(202).send();
   });
 }

@@ -80,7 +80,7 @@ export function registerReplicationRoutes(app: FastifyInstance, d: ReplicationRo
           replicaIds,
           template: { name: r.name, flavorId: r.flavorId, volumeSizeGb: r.volumeSizeGb, availabilityZone: r.availabilityZone },
         },
-        { requestId },
+        { requestId, instanceName: r.source.name },
       );
       operationId = handle.workflowId;
     } catch (err) {
@@ -133,8 +133,8 @@ export function registerReplicationRoutes(app: FastifyInstance, d: ReplicationRo
       const requestId = requestIdOf(req);
       const handle =
         action === 'promote_to_replica_source'
-          ? await startPromote(d.temporal, { instanceId: rec.id, projectId: rec.projectId }, { requestId })
-          : await startEject(d.temporal, { instanceId: rec.id, projectId: rec.projectId, force }, { requestId });
+          ? await startPromote(d.temporal, { instanceId: rec.id, projectId: rec.projectId }, { requestId, instanceName: rec.name })
+          : await startEject(d.temporal, { instanceId: rec.id, projectId: rec.projectId, force }, { requestId, instanceName: rec.name });
       return reply.code(202).send({ operation: { id: handle.workflowId, type: action === 'promote_to_replica_source' ? 'promoteToReplicaSource' : 'ejectReplicaSource' } });
     }
     const op = ops.actions[action];
@@ -179,7 +179,7 @@ export function registerReplicationRoutes(app: FastifyInstance, d: ReplicationRo
   async function detach(req: Req, reply: FastifyReply, rec: InstanceRecord) {
     const refused = await refusal(d.registry, rec, 'detachReplica', {}, d.limits);
     if (refused) return refusedReply(reply, refused);
-    const handle = await startDetachReplica(d.temporal, { instanceId: rec.id, projectId: rec.projectId }, { requestId: requestIdOf(req) });
+    const handle = await startDetachReplica(d.temporal, { instanceId: rec.id, projectId: rec.projectId }, { requestId: requestIdOf(req), instanceName: rec.name });
     return reply.code(202).send({ operation: { id: handle.workflowId, type: 'detachReplica' } });
   }
 

@@ -275,6 +275,7 @@ export function fakeGuestActivities(w: FakeWorld, novaServerId = 'srv'): GuestAc
     async createReplicationUser({ userName }) {
       w.calls.push('createReplicationUser');
       accounts().add(userName);
+      return { userName };
     },
     async dropReplicationUser({ userName }) {
       w.calls.push('dropReplicationUser');
@@ -303,15 +304,17 @@ export function fakeGuestActivities(w: FakeWorld, novaServerId = 'srv'): GuestAc
     },
     async setReadOnly({ readOnly }) {
       w.calls.push(`setReadOnly:${novaServerId}:${readOnly}`);
+      return { readOnly };
     },
     async fenceWrites() {
       w.calls.push(`fenceWrites:${novaServerId}`);
       return { gtidBinlogPos: '0-101-9', killedSessions: 0 };
     },
-    async configureSemiSync() {
+    async configureSemiSync({ role }) {
       w.calls.push('configureSemiSync');
       // An agent that took the task and then went silent (its server died under it).
       if (w.hangConfigureSemiSync) await Context.current().sleep(120_000);
+      return { role };
     },
   };
 }

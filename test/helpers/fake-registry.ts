@@ -145,6 +145,7 @@ export function fakeRegistryActivities(w: FakeWorld): RegistryActivities {
       if (i && i.lock === operationId) i.lock = null;
       if (setId && w.sets.get(setId) === operationId) w.sets.set(setId, null);
       if (setId) dissolveIfAlone(setId);
+      return { released: [] };
     },
     async recordInstance({ record, setId }) {
       w.calls.push(`recordInstance:${record.operationType}`);
@@ -178,11 +179,13 @@ export function fakeRegistryActivities(w: FakeWorld): RegistryActivities {
       if (change.flavorId !== undefined) i.flavorId = change.flavorId;
       if (change.volumeSize !== undefined) i.volumeSize = change.volumeSize;
       if (releaseOperationId && i.lock === releaseOperationId) i.lock = null;
+      return { instanceId, changed: Object.keys(change), lockReleased: Boolean(releaseOperationId) };
     },
     async forgetInstance(instanceId) {
       w.calls.push('forgetInstance');
       w.credentials.delete(instanceId);
       w.instances.delete(instanceId);
+      return { forgotten: instanceId };
     },
     async allocateServerId() {
       w.calls.push('allocateServerId');
@@ -201,16 +204,19 @@ export function fakeRegistryActivities(w: FakeWorld): RegistryActivities {
     async applyTransition({ setId, transition: tr, fault }) {
       w.calls.push(`applyTransition:${tr.kind}`);
       transition(setId, tr, fault);
+      return { setId, applied: tr.kind };
     },
-    async recordHealth({ health }) {
+    async recordHealth({ setId, health }) {
       w.calls.push('recordHealth');
       w.health = health;
+      return { setId, members: health.length };
     },
-    async recordAutomaticFailover({ operationId }) {
+    async recordAutomaticFailover({ setId, operationId }) {
       w.calls.push('recordAutomaticFailover');
       w.settings.lastFailoverAt = new Date().toISOString();
       w.settings.lastFailoverOperation = operationId;
       w.settings.lastFailoverAcknowledged = false;
+      return { setId, operationId };
     },
     async updateSettings({ patch }) {
       Object.assign(w.settings, patch);

@@ -1,0 +1,187 @@
+// What each operation says about itself in the Temporal Web UI: a one-line summary (the
+// list and the workflow's page) and details (its page), fixed at start. Pure, so that the
+// client helpers, the monitor's starter and workflows starting children share one copy.
+// Built from named fields only, never from a whole input: inputs carry sealed passwords.
+import type { AccessAction, ManageAccessInput } from './access';
+import type { BuildReplicaInput, CreateReplicasInput, DeleteInstanceInput, DetachReplicaInput, EjectInput, MonitorInput, PromoteInput, ProvisionInstanceInput, ResizeInstanceInput, RestartInstanceInput } from './schemas';
+
+export interface OperationMetadata {
+  staticSummary: string;
+  staticDetails: string;
+}
+
+/** Names the caller knows and the input does not carry (inputs hold ids). */
+export interface KnownNames {
+  /** The instance the operation is about (the source, for createReplicas). */
+  name?: string;
+  /** The source a replica is built from. */
+  sourceName?: string;
+}
+
+interface Inputs {
+  provisionInstance: ProvisionInstanceInput;
+  deleteInstance: DeleteInstanceInput;
+  createReplicas: CreateReplicasInput;
+  buildReplica: BuildReplicaInput;
+  detachReplica: DetachReplicaInput;
+  promoteToReplicaSource: PromoteInput;
+  ejectReplicaSource: EjectInput;
+  monitorReplicationSet: MonitorInput;
+  manageAccess: ManageAccessInput;
+  restartInstance: RestartInstanceInput;
+  resizeInstance: ResizeInstanceInput;
+}
+export type DescribedOperation = keyof Inputs;
+
+/** An instance as a person reads it: its name, or the start of its id (the details carry all of it). */
+const ref = (id: string, name?: string): string => `\`${name ?? id.slice(0, 8)}\``;
+const idLine = (what: string, id: string, name?: string) => `- ${what}: ${name ? `\`${name}\` ` : ''}\`${id}\``;
+
+function details(what: string, facts: (string | false | 0 | undefined)[]): string {
+  return [what, '', ...facts.filter((f): f is string => Boolean(f))].join('\n');
+}
+
+const describers: { [T in DescribedOperation]: (input: Inputs[T], known: KnownNames) => OperationMetadata } = {
+  provisionInstance: (i) => ({
+    staticSummary: `Provision instance ${ref(i.instanceId, i.name)} · project ${i.projectId}`,
+    staticDetails: details(
+      'Records the instance, creates its Nova server, has the guest agent start MariaDB with the databases and users asked for, and marks it ACTIVE. A failure deletes the server and leaves the instance in ERROR.',
+      [
+        idLine('instance', i.instanceId, i.name),
+        `- project: ${i.projectId}`,
+        `- flavor ${i.flavorId}, volume ${i.volumeSizeGb} GB${i.availabilityZone ? `, zone ${i.availabilityZone}` : ''}`,
+        i.databases?.length && `- databases: ${i.databases.join(', ')}`,
+        // Names only: each user's password is sealed and stays out of the Web UI.
+        i.users?.length && `- users: ${i.users.map((u) => u.name).join(', ')}`,
+      ],
+    ),
+  }),
+  deleteInstance: (i, k) => ({
+    staticSummary: `Delete instance ${ref(i.instanceId, k.name)} · project ${i.projectId}`,
+    staticDetails: details('Deletes the Nova server (its processes and disk) and the record; a replica leaves its replication set and its account on the source.', [
+      idLine('instance', i.instanceId, k.name),
+      `- project: ${i.projectId}`,
+    ]),
+  }),
+  createReplicas: (i, k) => ({
+    staticSummary: `Create ${i.count} read replica${i.count === 1 ? '' : 's'} of ${ref(i.sourceInstanceId, k.name)} · project ${i.projectId}`,
+    staticDetails: details(
+      'Snapshots the source once, builds every replica from that snapshot in parallel (one buildReplica child each), then deletes the snapshot. A replica that fails cleans up after itself; the others stay.',
+      [
+        idLine('source', i.sourceInstanceId, k.name),
+        `- project: ${i.projectId}`,
+        `- replicas: ${i.count}${i.readOnly === false ? ', writable' : ', read-only'}`,
+        i.template?.flavorId && `- flavor ${i.template.flavorId}`,
+        i.template?.volumeSizeGb && `- volume ${i.template.volumeSizeGb} GB`,
+        i.template?.availabilityZone && `- zone ${i.template.availabilityZone}`,
+        ...(i.replicaIds ?? []).map((id, n) => `- replica ${n + 1}: \`${id}\``),
+      ],
+    ),
+  }),
+  buildReplica: (i, k) => ({
+    staticSummary: `Build replica ${ref(i.replicaId, i.name)} of ${ref(i.source.instanceId, k.sourceName)} · project ${i.projectId}`,
+    staticDetails: details(
+      'Creates the server, restores the shared snapshot, creates its replication account on the source, replicates from the snapshot\'s position and waits until caught up. A failure undoes all of it.',
+      [
+        idLine('replica', i.replicaId, i.name),
+        idLine('source', i.source.instanceId, k.sourceName),
+        `- project: ${i.projectId}`,
+        `- replication set: \`${i.setId}\``,
+        `- snapshot: \`${i.snapshotId}\``,
+        `- flavor ${i.flavorId}, volume ${i.volumeSizeGb} GB${i.availabilityZone ? `, zone ${i.availabilityZone}` : ''}, ${i.readOnly ? 'read-only' : 'writable'}`,
+      ],
+    ),
+  }),
+  detachReplica: (i, k) => ({
+    staticSummary: `Detach replica ${ref(i.instanceId, k.name)} from its source · project ${i.projectId}`,
+    staticDetails: details('Stops replication for good, makes the instance writable, drops its account on the source and takes it out of the replication set.', [
+      idLine('instance', i.instanceId, k.name),
+      `- project: ${i.projectId}`,
+    ]),
+  }),
+  promoteToReplicaSource: (i, k) => ({
+    staticSummary: `Promote ${ref(i.instanceId, k.name)} to replica source (switchover) · project ${i.projectId}`,
+    staticDetails: details(
+      'Fences writes on the current source, waits until this replica has applied everything, makes it the writable source and moves the other members (the former source included) under it.',
+      [idLine('new source', i.instanceId, k.name), `- project: ${i.projectId}`, `- catch-up timeout: ${i.catchUpTimeoutSeconds ?? 30} s`],
+    ),
+  }),
+  ejectReplicaSource: (i, k) => ({
+    staticSummary: `${i.automatic ? 'Automatic failover' : 'Eject'}: replace source ${ref(i.instanceId, k.name)} · project ${i.projectId}`,
+    staticDetails: details(
+      'Fences the source, promotes the replica that received the most of its transactions, and moves the other replicas under it. The ejected source is kept, out of the set.',
+      [
+        idLine('ejected source', i.instanceId, k.name),
+        `- project: ${i.projectId}`,
+        `- started ${i.automatic ? 'by the replication set\'s monitor' : 'on request'}${i.force ? ', forced (the source looked healthy)' : ''}`,
+      ],
+    ),
+  }),
+  monitorReplicationSet: (i) => ({
+    staticSummary: `Monitor replication set ${ref(i.setId)} · project ${i.projectId}`,
+    staticDetails: details(
+      'Looks at every member each poll, records its health, keeps semi-sync roles as the set\'s settings ask, and starts a failover (ejectReplicaSource) when automatic failover is on and the source is gone. Runs as long as the set has replicas.',
+      [`- replication set: \`${i.setId}\``, `- project: ${i.projectId}`, `- poll: every ${i.pollSeconds ?? 1} s`],
+    ),
+  }),
+  manageAccess: (i, k) => ({
+    staticSummary: `Users and databases of ${ref(i.instanceId, k.name)}: ${accessRequest(i.action)} · project ${i.projectId}`,
+    staticDetails: details('One request of the databases and users API, done by the instance\'s guest agent; a change takes the instance\'s lock and checks the server first.', [
+      idLine('instance', i.instanceId, k.name),
+      `- project: ${i.projectId}`,
+      `- request: ${accessRequest(i.action)}`,
+    ]),
+  }),
+  restartInstance: (i, k) => ({
+    staticSummary: `Restart the database of ${ref(i.instanceId, k.name)} · project ${i.projectId}`,
+    staticDetails: details('Restarts MariaDB on the instance\'s server (the server stays up), waits until it answers and its replicas replicate again.', [
+      idLine('instance', i.instanceId, k.name),
+      `- project: ${i.projectId}`,
+    ]),
+  }),
+  resizeInstance: (i, k) => ({
+    staticSummary: `Resize ${ref(i.instanceId, k.name)}: ${i.flavorId ? `flavor ${i.flavorId}` : `volume ${i.volumeSizeGb} GB`} · project ${i.projectId}`,
+    staticDetails: details(
+      i.flavorId
+        ? 'Resizes the Nova server to the new flavor (MariaDB restarts with its memory), confirms it, and records it; a failed resize is reverted.'
+        : 'Grows the data volume (and a source\'s smaller replicas with it) and records the new size.',
+      [idLine('instance', i.instanceId, k.name), `- project: ${i.projectId}`, i.flavorId ? `- new flavor: ${i.flavorId}` : `- new volume: ${i.volumeSizeGb} GB`],
+    ),
+  }),
+};
+
+/** One users-API request in words; account names only (passwords are sealed and stay out). */
+function accessRequest(a: AccessAction): string {
+  const who = (u: { name: string; host: string }) => `\`${u.name}@${u.host}\``;
+  switch (a.kind) {
+    case 'listDatabases':
+      return 'list databases';
+    case 'listUsers':
+      return 'list users';
+    case 'showUser':
+      return `show user ${who(a.user)}`;
+    case 'showAccess':
+      return `show the databases of ${who(a.user)}`;
+    case 'createDatabases':
+      return `create database${a.databases.length === 1 ? '' : 's'} ${a.databases.map((d) => `\`${d.name}\``).join(', ')}`;
+    case 'deleteDatabase':
+      return `drop database \`${a.name}\``;
+    case 'createUsers':
+      return `create user${a.users.length === 1 ? '' : 's'} ${a.users.map((u) => who({ name: u.name, host: u.host ?? '%' })).join(', ')}`;
+    case 'deleteUser':
+      return `drop user ${who(a.user)}`;
+    case 'grantAccess':
+      return `grant ${who(a.user)} ${a.databases.map((d) => `\`${d}\``).join(', ')}`;
+    case 'revokeAccess':
+      return `revoke \`${a.database}\` from ${who(a.user)}`;
+    case 'changePasswords':
+      return `change the password of ${a.users.map(who).join(', ')}`;
+    case 'updateUser':
+      return `change ${who(a.user)}${a.newName ? `: name ${a.newName}` : ''}${a.newHost ? `: host ${a.newHost}` : ''}${a.sealedPassword ? ': password' : ''}`;
+  }
+}
+
+
+export function operationMetadata<T extends DescribedOperation>(type: T, input: Inputs[T], known: KnownNames = {}): OperationMetadata {
+  return describers[type](input, known);
+}
