@@ -1,11 +1,12 @@
 // detachReplica: the replica stops replicating for good, becomes writable and keeps its
 // data as an independent site; its replication account on the source is dropped (Trove
 // leaked these), and it leaves the replication set.
-import { CancellationScope, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, patched, workflowInfo } from '@temporalio/workflow';
 import { ErrorType } from '../lib/errors';
 import { replicationUserName } from '../lib/names';
 import { detachReplicaInput, type DetachReplicaInput, type DetachReplicaResult } from '../lib/schemas';
-import { beginOn, errorMessage, guestActivities, upstreamMember, operationFailure, parseInput, registry, tagOperation, tagReplicationSet } from './common';
+import { beginOn, errorMessage, guestActivities, upstreamMember, operationFailure, parseInput, recordFault, registry, tagOperation, tagReplicationSet } from './common';
+import { FAULT_PATCH } from './patches';
 import { Progress } from './progress';
 
 export async function detachReplica(raw: DetachReplicaInput): Promise<DetachReplicaResult> {
@@ -14,7 +15,7 @@ export async function detachReplica(raw: DetachReplicaInput): Promise<DetachRepl
   const progress = new Progress('detachReplica', () => `replica ${input.instanceId}`);
   tagOperation(input.projectId, input.instanceId);
 
-  const { instance: replica, set } = await beginOn('detachReplica', input, progress, 'detach');
+  const { instance: replica, set } = await beginOn('detachReplica', input, progress, 'detach', { faultPatch: FAULT_PATCH.detachReplica });
   const setId = set!.setId;
   const source = upstreamMember(set!, replica.id);
   tagReplicationSet(setId);
@@ -32,7 +33,9 @@ export async function detachReplica(raw: DetachReplicaInput): Promise<DetachRepl
     return { instanceId: replica.id, formerSourceId: source.id, replicationUserDropped: dropped.dropped };
   } catch (err) {
     progress.fail(errorMessage(err));
-    throw operationFailure(err, 'detach failed', ErrorType.GuestFailed);
+    const failure = operationFailure(err, 'detach failed', ErrorType.GuestFailed);
+    if (patched(FAULT_PATCH.detachReplica)) await recordFault(replica.id, failure.message);
+    throw failure;
   } finally {
     await CancellationScope.nonCancellable(() => registry.endOperation({ operationId, instanceId: replica.id, setId }));
   }
