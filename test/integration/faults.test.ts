@@ -1,7 +1,7 @@
 // Faults and task statuses on the real stack: what `GET /instances/{id}` says while an
 // operation runs (Trove's PROMOTE, SHUTDOWN) and after one failed after its 202 (a replica
-// Nova could not build, a promote refused by pre-flight, a detach whose replica's MariaDB is
-// down, an eject that found no replica to take over): a fault, on the instance acted on.
+// Nova could not build, a promote refused by pre-flight, a detach whose replica's agent cannot
+// log in to MariaDB, an eject that found no replica to take over): a fault, on the instance acted on.
 import { adminQuery } from '../helpers/mysql';
 import { errorNextBuilds, eventually, startTestStack, waitForStatus, type TestStack } from '../helpers/stack';
 
@@ -30,16 +30,18 @@ async function settled(id: string, fault?: RegExp) {
   }, 240_000);
 }
 
-/** Polls quickly (an operation's status lasts seconds) until the instance shows `status`. */
-async function seen(id: string, status: string) {
+/** Polls quickly (an operation's status lasts a second or two) until `found` says it has what it waits for. */
+async function quickly<T>(what: string, read: () => Promise<T>, found: (v: T) => boolean): Promise<T> {
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const i = await show(id);
-    if (i?.status === status) return i;
-    if (Date.now() > deadline) throw new Error(`instance ${id} never showed ${status} (last: ${i?.status})`);
+    const v = await read();
+    if (found(v)) return v;
+    if (Date.now() > deadline) throw new Error(`never saw ${what} (last: ${JSON.stringify(v)})`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+const seen = (id: string, status: string) => quickly(`${id} ${status}`, () => show(id), (i) => i?.status === status);
 
 beforeAll(async () => {
   env = await startTestStack();
@@ -87,19 +89,25 @@ test('a promote refused by pre-flight (a replica not replicating) is a fault on 
 test('while a promote runs every member shows PROMOTE; once it succeeds, the candidate\'s fault is gone', async () => {
   await eventually('r2 replicating again', async () => (await show(master))?.replication_health?.every((h: { sql_running: boolean | null; role: string }) => h.role === 'source' || h.sql_running), 30_000);
   await accepted('POST', `/v1.0/proj-a/instances/${r1}/action`, { promote_to_replica_source: {} });
-  const [candidate, former] = await Promise.all([seen(r1, 'PROMOTE'), seen(master, 'PROMOTE')]);
+  const promoting = (list: { id: string; status: string }[]) => list.filter((i) => i.status === 'PROMOTE').map((i) => i.id).sort();
+  const [candidate, former, listed] = await Promise.all([
+    seen(r1, 'PROMOTE'),
+    seen(master, 'PROMOTE'),
+    // The list says so too, of every member.
+    quickly('the list showing PROMOTE', async () => (await env.api('GET', '/v1.0/proj-a/instances')).body.instances, (list) => promoting(list).length === 3),
+  ]);
   expect(candidate.operation).toMatchObject({ type: 'promoteToReplicaSource' });
   expect(former.operation).toMatchObject({ type: 'promoteToReplicaSource' });
-  const list = (await env.api('GET', '/v1.0/proj-a/instances')).body.instances as { id: string; status: string }[];
-  expect(list.filter((i) => i.status === 'PROMOTE').map((i) => i.id).sort()).toEqual([master, r1, r2].sort());
+  expect(promoting(listed)).toEqual([master, r1, r2].sort());
   const promoted = await settled(r1);
   expect(promoted).toMatchObject({ status: 'ACTIVE' });
   expect(promoted).not.toHaveProperty('replica_of');
   expect(promoted).not.toHaveProperty('fault');
 }, 300_000);
 
-test("a detach whose replica's MariaDB is down is a fault on the replica; deleting it shows SHUTDOWN", async () => {
-  await sql(r2, 'SHUTDOWN');
+test("a detach whose replica's agent cannot log in to MariaDB is a fault on the replica; deleting it shows SHUTDOWN", async () => {
+  // The agent's own account locked (the watchdog would restart a stopped mariadbd).
+  await sql(r2, "ALTER USER 'os_admin'@'localhost' ACCOUNT LOCK");
   await accepted('PATCH', `/v1.0/proj-a/instances/${r2}`, { instance: { replica_of: null } });
   const replica = await settled(r2, /detach failed/);
   expect(replica.status).toBe('ACTIVE');
