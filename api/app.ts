@@ -5,7 +5,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { NovaClient } from '../lib/nova-client';
 import type { Registry } from '../registry';
 import { registerAuth } from './auth';
-import { sendError } from './errors';
+import { sendError, ServiceUnavailable } from './errors';
 import { openApiDocument } from './openapi';
 import { registerAccessRoutes } from './routes/access';
 import { registerCatalogRoutes } from './routes/catalog';
@@ -36,6 +36,10 @@ export function buildApiApp(d: ApiDeps): FastifyInstance {
     if (status === 413) return sendError(reply, 413, `request body larger than ${BODY_LIMIT_BYTES} bytes`);
     if (status === 415) return sendError(reply, 415, 'Content-Type must be application/json');
     if (status === 400) return sendError(reply, 400, `malformed request: ${err.message}`);
+    if (err instanceof ServiceUnavailable) {
+      req.log.error({ err: err.cause }, err.message);
+      return sendError(reply, 503, err.message);
+    }
     req.log.error({ err }, 'request failed');
     return sendError(reply, 500, 'internal error');
   });

@@ -27,3 +27,11 @@ export function refusedReply(reply: FastifyReply, r: { status: 400 | 409; messag
   if (r.status === 400) return sendError(reply, 400, `invalid request: ${r.message}`, { errors: [r.message] });
   return sendError(reply, 409, r.message, r.operation ? { operation: r.operation } : {});
 }
+
+/**
+ * A service the answer depends on did not answer (Nova, while a create's flavor and zone are
+ * checked): thrown from a route before it changes anything; the app answers 503 with the message.
+ */
+export class ServiceUnavailable extends Error {
+  readonly statusCode = 503;
+}

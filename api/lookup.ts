@@ -5,11 +5,12 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { NovaClient } from '../lib/nova-client';
 import { assessSource, type SourceAssessment } from '../lib/health';
-import { busy, check, checkEject, refusalText, type Limits, type OperationType, type ResizeRequest } from '../lib/rules';
+import { busy, check, checkEject, refusalText, type Limits, type LockState, type OperationType, type ResizeRequest } from '../lib/rules';
+import type { LockScope } from '../lib/status';
+import { sourceOf, upstreamOf } from '../lib/topology';
 import type { InstanceRecord, Registry } from '../registry';
 import { gatherFacts } from '../registry/facts';
-import { sourceOf, upstreamOf } from '../lib/topology';
-import { sendError } from './errors';
+import { sendError, ServiceUnavailable } from './errors';
 
 export type Lookup = { found: InstanceRecord } | { missing: true } | { ambiguous: InstanceRecord[] };
 
@@ -56,6 +57,20 @@ export async function busyWith(
   return { message: refusal.message, operation: refusal.operation!, type: lock.operationType, held };
 }
 
+/** The lock of each set these instances are in (one read per set). */
+export async function setLocksOf(registry: Registry, records: InstanceRecord[]): Promise<Map<string, LockState>> {
+  const ids = [...new Set(records.map((r) => r.replicationSetId).filter((id): id is string => Boolean(id)))];
+  const locks = await Promise.all(ids.map(async (id) => [id, await registry.locks.get('set', id)] as const));
+  return new Map(locks.filter((l): l is [string, LockState] => Boolean(l[1])));
+}
+
+/** The operation running on the instance, else on its set, as busyWith finds it (without reading the registry again). */
+export function runningOn(r: InstanceRecord, setLocks: Map<string, LockState>): { id: string; type: string | null; scope: LockScope } | undefined {
+  if (r.operationId) return { id: r.operationId, type: r.operationType, scope: 'instance' };
+  const set = r.replicationSetId ? setLocks.get(r.replicationSetId) : undefined;
+  return set?.operationId ? { id: set.operationId, type: set.operationType, scope: 'set' } : undefined;
+}
+
 /** What the rulebook says of this operation on this instance, as the API answers it; undefined: go ahead. */
 export async function refusal(
   registry: Registry,
@@ -88,10 +103,20 @@ export function requestIdOf(req: FastifyRequest): string | undefined {
   return typeof header === 'string' && header ? header : undefined;
 }
 
-/** "<field>: ..." for a flavor or zone Nova does not have. */
+/**
+ * "<field>: ..." for a flavor or zone Nova does not have. A Nova that does not answer is not
+ * the caller's fault: ServiceUnavailable (503), before anything is created.
+ */
 export async function placementProblems(nova: NovaClient, p: { flavorId?: string; zone?: string }, fields: { flavor: string; zone: string }): Promise<string[]> {
+  const ask = async <T>(what: string, call: () => Promise<T>): Promise<T> => {
+    try {
+      return await call();
+    } catch (err) {
+      throw new ServiceUnavailable(`the compute service (Nova) did not answer while ${what} was checked; nothing was created, try again`, { cause: err });
+    }
+  };
   const problems: string[] = [];
-  if (p.flavorId && !(await nova.listFlavors()).some((f) => f.id === p.flavorId)) problems.push(`${fields.flavor}: flavor "${p.flavorId}" does not exist`);
-  if (p.zone && !(await nova.listZones()).includes(p.zone)) problems.push(`${fields.zone}: zone "${p.zone}" does not exist`);
+  if (p.flavorId && !(await ask(fields.flavor, () => nova.listFlavors())).some((f) => f.id === p.flavorId)) problems.push(`${fields.flavor}: flavor "${p.flavorId}" does not exist`);
+  if (p.zone && !(await ask(fields.zone, () => nova.listZones())).includes(p.zone)) problems.push(`${fields.zone}: zone "${p.zone}" does not exist`);
   return problems;
 }

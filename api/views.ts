@@ -1,5 +1,6 @@
 // The Trove InstanceDetailView shape, built from a registry record.
 import type { MemberHealth } from '../lib/schemas';
+import { shownStatus, type LockScope } from '../lib/status';
 import { roleOf, upstreamOf, type Topology } from '../lib/topology';
 import type { InstanceRecord } from '../registry';
 
@@ -31,12 +32,17 @@ export function faultView(r: Pick<InstanceRecord, 'fault' | 'faultAt' | 'updated
   return { message: r.fault, created: (r.faultAt ?? r.updated).toISOString() };
 }
 
-export function instanceView(r: InstanceRecord, baseUrl: string, operation?: OperationView, set?: { topology: Topology; members: InstanceRecord[] }) {
+/**
+ * running: the operation running on the instance (scope 'instance', the default) or on its
+ * replication set (scope 'set'); its task name is the status shown while it runs.
+ */
+export function instanceView(r: InstanceRecord, baseUrl: string, running?: OperationView & { scope?: LockScope }, set?: { topology: Topology; members: InstanceRecord[] }) {
   const self = `${baseUrl}/v1.0/${r.projectId}/instances/${r.id}`;
+  const { scope = 'instance', ...operation } = running ?? {};
   return {
     id: r.id,
     name: r.name,
-    status: r.status,
+    status: shownStatus(r.status, running && { type: running.type, scope }),
     flavor: { id: r.flavorId, links: [{ rel: 'self', href: `${baseUrl}/v1.0/${r.projectId}/flavors/${r.flavorId}` }] },
     volume: { size: r.volumeSize },
     datastore: { type: r.datastore, version: r.datastoreVersion, version_number: r.datastoreVersion },
@@ -58,7 +64,7 @@ export function instanceView(r: InstanceRecord, baseUrl: string, operation?: Ope
     writable: !r.readOnly && r.status === 'ACTIVE',
     ...(set ? { topology: topologyView(set.topology, set.members) } : {}),
     ...(r.fault ? { fault: faultView(r) } : {}),
-    ...(operation ? { operation } : {}),
+    ...(running ? { operation } : {}),
   };
 }
 

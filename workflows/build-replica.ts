@@ -3,12 +3,13 @@
 // account on the source, replicate from the snapshot's GTID, wait until it has caught up.
 // A failure undoes everything this replica created: account, server, record.
 import { ApplicationFailure } from '@temporalio/common';
-import { CancellationScope, condition, getExternalWorkflowHandle, setHandler, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, condition, getExternalWorkflowHandle, patched, setHandler, workflowInfo } from '@temporalio/workflow';
 import { ErrorType } from '../lib/errors';
 import { novaServerName } from '../lib/names';
 import { newReplicaRecord } from '../lib/records';
 import { buildReplicaInput, type BuildReplicaInput, type ReplicaOutcome, type ReplicaPhase } from '../lib/schemas';
-import { cancelled, compute, computeWait, errorMessage, guestActivities, guestLong, operationFailure, parseInput, registry, tagOperation } from './common';
+import { cancelled, compute, computeWait, errorMessage, guestActivities, guestLong, operationFailure, parseInput, recordFault, registry, tagOperation } from './common';
+import { FAULT_PATCH } from './patches';
 import { Progress } from './progress';
 import { LastingPhaseReporter, replicaProgressSignal, snapshotReadySignal, type ReplicaProgress, type SnapshotOutcome } from './replica-progress';
 import { Saga } from './saga';
@@ -142,7 +143,9 @@ export async function buildReplica(raw: BuildReplicaInput): Promise<ReplicaOutco
     progress.fail(reason);
     // Undoing can take a while: a parent that only reads the end would show the last phase meanwhile.
     await report('failed', { error: reason });
-    await saga.compensate();
+    const undoFailed = await saga.compensate();
+    // A replica that could not be undone stays recorded: in ERROR with the reason, as a failed provisioning.
+    if (undoFailed.length && patched(FAULT_PATCH.buildReplica)) await recordFault(spec.replicaId, `${reason} (cleanup failed: ${undoFailed.join(', ')})`, 'ERROR');
     await CancellationScope.nonCancellable(() => report('cleaned up', { error: reason }));
     // Cancelled, it ends CANCELLED once undone (not FAILED).
     if (cancelled(err)) throw err;

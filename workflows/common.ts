@@ -1,7 +1,7 @@
 // Activity proxies and input parsing shared by the workflows. Retry policies are chosen
 // per kind of activity: registry calls are quick and safe to retry often; Nova calls
 // back off more; guest calls wait for the agent to come up on a new server.
-import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, patched, proxyActivities, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
 import type { ZodType } from 'zod';
 import type { ComputeActivities } from '../activities/compute/activities';
@@ -170,20 +170,34 @@ export function upstreamMember(set: SetView, id: string): InstanceSummary {
 
 /**
  * An operation's first step on an instance: the rulebook's check and the locks it takes
- * (beginOperation). A refusal fails the operation as "<what> refused: <reason>".
+ * (beginOperation). A refusal fails the operation as "<what> refused: <reason>"; with
+ * faultPatch (the workflow's patch id that records faults), and in an execution that has it,
+ * the refusal is the instance's fault too: the API answered 202, so only `show` can tell.
  */
 export async function beginOn(
   type: OperationType,
   input: { projectId: string; instanceId: string },
   progress: Progress,
   what: string,
-  fallbackType: string = ErrorType.InvalidInput,
-  args: Pick<BeginInput, 'resize'> = {},
+  options: { fallbackType?: string; faultPatch?: string } & Pick<BeginInput, 'resize'> = {},
 ): Promise<BeginResult> {
   progress.phase('locking');
   try {
-    return await registry.beginOperation({ operation: { id: workflowInfo().workflowId, type }, projectId: input.projectId, instanceId: input.instanceId, ...args });
+    return await registry.beginOperation({ operation: { id: workflowInfo().workflowId, type }, projectId: input.projectId, instanceId: input.instanceId, ...(options.resize ? { resize: options.resize } : {}) });
   } catch (err) {
-    throw operationFailure(err, `${what} refused`, fallbackType);
+    const failure = operationFailure(err, `${what} refused`, options.fallbackType ?? ErrorType.InvalidInput);
+    if (options.faultPatch && patched(options.faultPatch)) await recordFault(input.instanceId, failure.message);
+    throw failure;
   }
+}
+
+/**
+ * Trove's fault, on the instance the user acted on: what its operation said when it failed
+ * after the 202, or what it could not do (replicas not built or not moved). The status
+ * changes only to ERROR, and only when the failure took the instance out of service (a
+ * fenced source); otherwise it stays as it is, since the instance still works. Best effort:
+ * the operation ends with its own failure whether or not the registry could be told.
+ */
+export async function recordFault(instanceId: string, message: string, status?: 'ERROR'): Promise<void> {
+  await CancellationScope.nonCancellable(() => registry.updateInstance({ instanceId, fault: message, ...(status ? { status } : {}) })).catch(() => undefined);
 }

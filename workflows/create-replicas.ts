@@ -4,12 +4,13 @@
 // delete the snapshot whatever happened. Each replica reports its own outcome: the ones
 // that failed cleaned up after themselves, the ones that succeeded stay.
 import { CancelledFailure } from '@temporalio/common';
-import { CancellationScope, isCancellation, setHandler, startChild, uuid4, workflowInfo, type ChildWorkflowHandle } from '@temporalio/workflow';
+import { CancellationScope, isCancellation, patched, setHandler, startChild, uuid4, workflowInfo, type ChildWorkflowHandle } from '@temporalio/workflow';
 import { ErrorType } from '../lib/errors';
 import { replicaShape, workflowIds } from '../lib/names';
 import { operationMetadata } from '../lib/summaries';
 import { createReplicasInput, type CreateReplicasInput, type CreateReplicasResult, type ReplicaOutcome } from '../lib/schemas';
-import { cancelled, errorMessage, guestActivities, guestLong, monitors, operationFailure, parseInput, registry, snapshots, tagOperation, tagReplicationSet } from './common';
+import { cancelled, errorMessage, guestActivities, guestLong, monitors, operationFailure, parseInput, recordFault, registry, snapshots, tagOperation, tagReplicationSet } from './common';
+import { FAULT_PATCH } from './patches';
 import type { SnapshotMeta } from '../activities/snapshots/store';
 import { buildReplica } from './build-replica';
 import { Progress } from './progress';
@@ -40,7 +41,9 @@ export async function createReplicas(raw: CreateReplicasInput): Promise<CreateRe
     );
   } catch (err) {
     await CancellationScope.nonCancellable(() => registry.endOperation({ operationId, discardUnbuilt: replicaIds }));
-    throw operationFailure(err, 'createReplicas refused', ErrorType.InvalidInput);
+    const failure = operationFailure(err, 'createReplicas refused', ErrorType.InvalidInput);
+    if (patched(FAULT_PATCH.createReplicas)) await recordFault(spec.sourceInstanceId, failure.message);
+    throw failure;
   }
   const source = begun.instance;
   const setId = source.replicationSetId!;
@@ -130,6 +133,8 @@ export async function createReplicas(raw: CreateReplicasInput): Promise<CreateRe
     // The replicas already ACTIVE stay; the others were undone by their builds (the
     // `replicas` query shows which: a cancelled workflow carries no result).
     if (CancellationScope.current().consideredCancelled) throw new CancelledFailure('createReplicas cancelled');
+    const failedBuilds = outcomes.filter((o) => o.status !== 'ACTIVE');
+    if (failedBuilds.length && patched(FAULT_PATCH.createReplicas)) await recordFault(source.id, notBuilt(failedBuilds, outcomes.length));
     progress.phase(outcomes.every((o) => o.status === 'ACTIVE') ? 'done' : 'done with failures');
     return {
       sourceInstanceId: source.id,
@@ -143,7 +148,9 @@ export async function createReplicas(raw: CreateReplicasInput): Promise<CreateRe
     const cancelledNow = cancelled(err);
     progress.fail(cancelledNow ? 'cancelled' : errorMessage(err));
     if (cancelledNow) throw err;
-    throw operationFailure(err, 'createReplicas failed', ErrorType.GuestFailed);
+    const failure = operationFailure(err, 'createReplicas failed', ErrorType.GuestFailed);
+    if (patched(FAULT_PATCH.createReplicas)) await recordFault(source.id, failure.message);
+    throw failure;
   } finally {
     // Unbuilt replicas discarded and the set released in one registry step; the snapshot
     // deleted last, on success, failure and cancellation, even if the registry cannot be
@@ -158,4 +165,10 @@ export async function createReplicas(raw: CreateReplicasInput): Promise<CreateRe
     });
     await monitorStart;
   }
+}
+
+/** The source's fault when some replicas were not built (each undid itself): which, and why. */
+function notBuilt(failed: ReplicaOutcome[], of: number): string {
+  const each = failed.map((o) => `${o.name} (${o.replicaId}): ${o.status === 'FAILED' ? o.error : o.status}`);
+  return `createReplicas: ${failed.length} of ${of} replica(s) not built: ${each.join('; ')}`;
 }

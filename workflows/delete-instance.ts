@@ -6,6 +6,7 @@ import { ErrorType } from '../lib/errors';
 import { novaServerName, replicationUserName } from '../lib/names';
 import { deleteInstanceInput, type DeleteInstanceInput, type DeleteInstanceResult } from '../lib/schemas';
 import { beginOn, compute, errorMessage, guestActivities, upstreamMember, operationFailure, parseInput, registry, tagOperation } from './common';
+import { FAULT_PATCH } from './patches';
 import { Progress } from './progress';
 
 export async function deleteInstance(raw: DeleteInstanceInput): Promise<DeleteInstanceResult> {
@@ -14,7 +15,7 @@ export async function deleteInstance(raw: DeleteInstanceInput): Promise<DeleteIn
   const progress = new Progress('deleteInstance', () => `instance ${input.instanceId}`);
   tagOperation(input.projectId, input.instanceId);
 
-  const { instance, set } = await beginOn('deleteInstance', input, progress, 'delete', ErrorType.OperationConflict);
+  const { instance, set } = await beginOn('deleteInstance', input, progress, 'delete', { fallbackType: ErrorType.OperationConflict, faultPatch: FAULT_PATCH.deleteInstance });
   // The set's lock is held only when a replica is deleted: released whatever happens next.
   const setId = set?.setId ?? null;
   try {

@@ -6,9 +6,10 @@ import { ApplicationFailure, CancellationScope, patched, workflowInfo } from '@t
 import { ErrorType } from '../lib/errors';
 import { replicationUserName } from '../lib/names';
 import { detachReplicaInput, type DetachReplicaInput, type DetachReplicaResult } from '../lib/schemas';
-import { beginOn, errorMessage, guestActivities, upstreamMember, operationFailure, parseInput, registry, tagOperation, tagReplicationSet } from './common';
 import { downstreamOf } from '../lib/topology';
+import { beginOn, errorMessage, guestActivities, upstreamMember, operationFailure, parseInput, recordFault, registry, tagOperation, tagReplicationSet } from './common';
 import { moveReplicasTo } from './move-replicas';
+import { DETACH_RELAY_PATCH, FAULT_PATCH } from './patches';
 import { Progress } from './progress';
 
 export async function detachReplica(raw: DetachReplicaInput): Promise<DetachReplicaResult> {
@@ -17,7 +18,7 @@ export async function detachReplica(raw: DetachReplicaInput): Promise<DetachRepl
   const progress = new Progress('detachReplica', () => `replica ${input.instanceId}`);
   tagOperation(input.projectId, input.instanceId);
 
-  const { instance: replica, set } = await beginOn('detachReplica', input, progress, 'detach');
+  const { instance: replica, set } = await beginOn('detachReplica', input, progress, 'detach', { faultPatch: FAULT_PATCH.detachReplica });
   const setId = set!.setId;
   const source = upstreamMember(set!, replica.id);
   tagReplicationSet(setId);
@@ -26,7 +27,7 @@ export async function detachReplica(raw: DetachReplicaInput): Promise<DetachRepl
     // keep their GTID position, which the upstream has too), and it drops their accounts.
     // Only a relay has replicas: 0.1.0 had none, so its histories never reach the patch.
     const below = set!.replicas.filter((m) => downstreamOf(set!.topology, replica.id).includes(m.id));
-    if (below.length > 0 && patched('2026-12-detach-relay-moves-replicas-up')) {
+    if (below.length > 0 && patched(DETACH_RELAY_PATCH)) {
       progress.phase('moving its replicas up');
       const moved = await moveReplicasTo(source, below, set!.settings.semiSync && source.id === set!.source.id);
       const failed = Object.entries(moved.failed);
@@ -46,7 +47,9 @@ export async function detachReplica(raw: DetachReplicaInput): Promise<DetachRepl
     return { instanceId: replica.id, formerSourceId: source.id, replicationUserDropped: dropped.dropped };
   } catch (err) {
     progress.fail(errorMessage(err));
-    throw operationFailure(err, 'detach failed', ErrorType.GuestFailed);
+    const failure = operationFailure(err, 'detach failed', ErrorType.GuestFailed);
+    if (patched(FAULT_PATCH.detachReplica)) await recordFault(replica.id, failure.message);
+    throw failure;
   } finally {
     await CancellationScope.nonCancellable(() => registry.endOperation({ operationId, instanceId: replica.id, setId }));
   }

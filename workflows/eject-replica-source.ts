@@ -3,7 +3,7 @@
 // advanced replica by GTID (received, then executed; errant ones refused); let it apply
 // its relay log; promote it; move the others to it. The fenced source leaves the set
 // and is reported. Trove shipped eject without fencing or a real GTID comparison.
-import { ApplicationFailure, CancellationScope, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, patched, workflowInfo } from '@temporalio/workflow';
 import type { InstanceSummary } from '../activities/registry/activities';
 import { ErrorType } from '../lib/errors';
 import { chooseCandidate, type ReplicaObservation } from '../lib/failover';
@@ -12,8 +12,9 @@ import { upstreamOf } from '../lib/topology';
 import { assessSource, summarizeHealth } from '../lib/health';
 import { ejectAllowed } from '../lib/rules';
 import { ejectInput, type EjectInput, type EjectResult } from '../lib/schemas';
-import { beginOn, compute, computeProbe, errorMessage, guestActivities, guestLong, guestProbe, operationFailure, parseInput, registry, tagOperation, tagReplicationSet } from './common';
-import { dropOwnAccount, moveReplicasTo } from './move-replicas';
+import { beginOn, compute, computeProbe, errorMessage, guestActivities, guestLong, guestProbe, operationFailure, parseInput, recordFault, registry, tagOperation, tagReplicationSet } from './common';
+import { dropOwnAccount, moveReplicasTo, notMoved } from './move-replicas';
+import { FAULT_PATCH } from './patches';
 import { Progress } from './progress';
 
 export async function ejectReplicaSource(raw: EjectInput): Promise<EjectResult> {
@@ -22,10 +23,12 @@ export async function ejectReplicaSource(raw: EjectInput): Promise<EjectResult> 
   const progress = new Progress('ejectReplicaSource', () => `source ${input.instanceId}${input.automatic ? ' (automatic failover)' : ''}`);
   tagOperation(input.projectId, input.instanceId);
 
-  const view = (await beginOn('ejectReplicaSource', input, progress, 'eject')).set!;
+  const view = (await beginOn('ejectReplicaSource', input, progress, 'eject', { faultPatch: FAULT_PATCH.ejectReplicaSource })).set!;
   tagReplicationSet(view.setId);
   const old = view.source;
   const statusOf = (m: InstanceSummary) => guestProbe(m.novaServerId!).replicationStatus().catch(() => null);
+  // Once fenced, the old source is out of service whatever happens next.
+  let fenced = false;
 
   try {
     progress.phase('checking the source');
@@ -46,6 +49,7 @@ export async function ejectReplicaSource(raw: EjectInput): Promise<EjectResult> 
 
     progress.phase('fencing the old source');
     await compute.fenceServer(old.novaServerId!);
+    fenced = true;
 
     progress.phase('choosing a candidate');
     // Read after fencing: nothing more can arrive, so the positions are final.
@@ -71,18 +75,22 @@ export async function ejectReplicaSource(raw: EjectInput): Promise<EjectResult> 
     const eligible = view.replicas.filter((r) => r.id !== candidate.id && !choice.excluded[r.id]);
     const moved = await moveReplicasTo(candidate, eligible, view.settings.semiSync);
     await dropOwnAccount(candidate);
+    const excluded = { ...choice.excluded, ...moved.failed };
+    const replaced = `fenced by ${operationId}: replaced as replication source by ${candidate.id}`;
+    const leftBehind = Object.keys(excluded).length > 0 && patched(FAULT_PATCH.ejectReplicaSource);
     await registry.applyTransition({
       setId: view.setId,
       transition: { kind: 'eject', newSourceId: candidate.id },
-      fault: `fenced by ${operationId}: replaced as replication source by ${candidate.id}`,
+      fault: leftBehind ? `${replaced}; replicas not moved: ${notMoved(excluded)}` : replaced,
     });
-    const excluded = { ...choice.excluded, ...moved.failed };
     if (Object.keys(excluded).length) progress.fail(`not moved: ${JSON.stringify(excluded)}`);
     else progress.phase('done');
     return { newSourceId: candidate.id, fencedInstanceId: old.id, movedReplicas: moved.moved, excluded, ranking: choice.ranking };
   } catch (err) {
     progress.fail(errorMessage(err));
-    throw operationFailure(err, 'eject failed', ErrorType.GuestFailed);
+    const failure = operationFailure(err, 'eject failed', ErrorType.GuestFailed);
+    if (patched(FAULT_PATCH.ejectReplicaSource)) await recordFault(old.id, failure.message, fenced ? 'ERROR' : undefined);
+    throw failure;
   } finally {
     await CancellationScope.nonCancellable(() => registry.endOperation({ operationId, setId: view.setId }));
   }

@@ -45,7 +45,7 @@ export async function manageAccess(raw: ManageAccessInput): Promise<ManageAccess
   }
 
   const operationId = workflowInfo().workflowId;
-  const { instance } = await beginOn('manageAccess', input, progress, action.kind, ErrorType.OperationConflict);
+  const { instance } = await beginOn('manageAccess', input, progress, action.kind, { fallbackType: ErrorType.OperationConflict });
   try {
     const guest = accessOn(instance.novaServerId ?? input.novaServerId);
     progress.phase('checking');

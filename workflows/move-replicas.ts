@@ -53,6 +53,14 @@ export async function moveReplicasTo(newSource: InstanceSummary, replicas: Insta
   return outcome;
 }
 
+/** "<id>: <reason>; ..." of the replicas that could not be moved, for a fault. */
+export function notMoved(failed: Record<string, string>): string {
+  return Object.entries(failed)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([id, reason]) => `${id}: ${reason}`)
+    .join('; ');
+}
+
 export async function dropOwnAccount(newSource: InstanceSummary): Promise<void> {
   await guestActivities(newSource.novaServerId!).dropReplicationUser({ userName: replicationUserName(newSource.id) });
 }

@@ -4,11 +4,12 @@
 // writes; the other replicas move first, then the old source follows as a read-only
 // replica (Trove bug 1754539's order). Until the candidate takes writes, any failure
 // makes the old source writable again: no outage is left behind.
-import { ApplicationFailure, CancellationScope, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, patched, workflowInfo } from '@temporalio/workflow';
 import { ErrorType } from '../lib/errors';
 import { promoteInput, type PromoteInput, type PromoteResult } from '../lib/schemas';
-import { beginOn, errorMessage, guestActivities, guestLong, guestProbe, operationFailure, parseInput, registry, tagOperation, tagReplicationSet } from './common';
-import { dropOwnAccount, moveReplicasTo } from './move-replicas';
+import { beginOn, errorMessage, guestActivities, guestLong, guestProbe, operationFailure, parseInput, recordFault, registry, tagOperation, tagReplicationSet } from './common';
+import { dropOwnAccount, moveReplicasTo, notMoved } from './move-replicas';
+import { FAULT_PATCH } from './patches';
 import { Progress } from './progress';
 import { Saga } from './saga';
 
@@ -18,7 +19,7 @@ export async function promoteToReplicaSource(raw: PromoteInput): Promise<Promote
   const progress = new Progress('promoteToReplicaSource', () => `candidate ${input.instanceId}`);
   tagOperation(input.projectId, input.instanceId);
 
-  const view = (await beginOn('promoteToReplicaSource', input, progress, 'promote')).set!;
+  const view = (await beginOn('promoteToReplicaSource', input, progress, 'promote', { faultPatch: FAULT_PATCH.promoteToReplicaSource })).set!;
   tagReplicationSet(view.setId);
   const old = view.source;
   const candidate = view.replicas.find((r) => r.id === input.instanceId)!;
@@ -68,13 +69,16 @@ export async function promoteToReplicaSource(raw: PromoteInput): Promise<Promote
     await registry.applyTransition({ setId: view.setId, transition: { kind: 'promote', newSourceId: candidate.id } });
     if (Object.keys(moved.failed).length) {
       progress.fail(`replicas not moved: ${JSON.stringify(moved.failed)}`);
+      if (patched(FAULT_PATCH.promoteToReplicaSource)) await recordFault(candidate.id, `promoted, but replicas not moved: ${notMoved(moved.failed)}`);
     } else {
       progress.phase('done');
     }
     return { newSourceId: candidate.id, formerSourceId: old.id, movedReplicas: moved.moved, appliedUpTo };
   } catch (err) {
     progress.fail(errorMessage(err));
-    throw operationFailure(err, 'promote failed', ErrorType.GuestFailed);
+    const failure = operationFailure(err, 'promote failed', ErrorType.GuestFailed);
+    if (patched(FAULT_PATCH.promoteToReplicaSource)) await recordFault(candidate.id, failure.message);
+    throw failure;
   } finally {
     await CancellationScope.nonCancellable(() => registry.endOperation({ operationId, setId: view.setId }));
   }

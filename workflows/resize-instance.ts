@@ -24,7 +24,7 @@ export async function resizeInstance(raw: ResizeInstanceInput): Promise<ResizeIn
   tagOperation(input.projectId, input.instanceId);
 
   const resize = input.flavorId !== undefined ? { flavorId: input.flavorId } : { volumeSize: input.volumeSizeGb };
-  const { instance, set } = await beginOn('resizeInstance', input, progress, 'resize', ErrorType.OperationConflict, { resize });
+  const { instance, set } = await beginOn('resizeInstance', input, progress, 'resize', { fallbackType: ErrorType.OperationConflict, resize });
   const setId = set?.setId ?? null;
   if (setId) tagReplicationSet(setId);
   try {

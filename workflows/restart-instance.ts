@@ -15,7 +15,7 @@ export async function restartInstance(raw: RestartInstanceInput): Promise<Restar
   const progress = new Progress('restartInstance', () => `instance ${input.instanceId}`);
   tagOperation(input.projectId, input.instanceId);
 
-  const { instance, set } = await beginOn('restartInstance', input, progress, 'restart', ErrorType.OperationConflict);
+  const { instance, set } = await beginOn('restartInstance', input, progress, 'restart', { fallbackType: ErrorType.OperationConflict });
   const setId = set?.setId ?? null;
   if (setId) tagReplicationSet(setId);
   // A database that did not come back is an ERROR; replicas slow to catch up are only a fault.

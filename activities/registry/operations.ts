@@ -115,6 +115,8 @@ export function createOperationActivities(registry: Registry, limits: Limits) {
       if (!now) throw await give({ kind: 'invalid', message: `instance ${rec.id} was deleted meanwhile` });
       const again = check(operation.type, await gatherFacts(registry, now), args, limits);
       if (again) throw await give(again);
+      // The fault shown is the last operation's: one that begins on the instance clears the one before.
+      if (now.fault !== null) await instances.update(now.id, { fault: null });
       const names = input.replicas && (await namesFor(now, input.replicas));
       return { instance: summary(now), ...(setId ? { set: await setView(registry, setId) } : {}), ...(names ? { replicaNames: names } : {}) };
     },

@@ -8,13 +8,14 @@ import type { NovaClient } from '../../lib/nova-client';
 import { parseGtidPosition, transactionsBehind } from '../../lib/gtid';
 import { workflowIds } from '../../lib/names';
 import type { Limits } from '../../lib/rules';
+import type { LockScope } from '../../lib/status';
 import type { ProvisionInstanceSpec } from '../../lib/schemas';
 import { sealSecret } from '../../lib/secrets';
 import { instanceIdForRequest, startDeleteInstance, startProvisionInstance } from '../../lib/start';
 import { formatIssues } from '../../lib/validation';
 import { newInstanceFromSpec, type InstanceRecord, type Registry } from '../../registry';
 import { refusedReply, sendError } from '../errors';
-import { busyWith, findOrReply, placementProblems, refusal, requestIdOf } from '../lookup';
+import { busyWith, findOrReply, placementProblems, refusal, requestIdOf, runningOn, setLocksOf } from '../lookup';
 import { createInstanceBody } from '../schemas';
 import { healthView, instanceView, type OperationView } from '../views';
 
@@ -83,10 +84,10 @@ export async function buildProgress(temporal: Client, operationId: string, repli
  * The operation running on the instance, or on its replication set (promote, eject), with its
  * phase; a replica being built (or whose set's createReplicas still runs) with its progress.
  */
-async function operationOf(temporal: Client, store: Registry, r: InstanceRecord): Promise<OperationView | undefined> {
+async function operationOf(temporal: Client, store: Registry, r: InstanceRecord): Promise<(OperationView & { scope: LockScope }) | undefined> {
   const busy = await busyWith(store, r);
   if (!busy) return undefined;
-  const op: OperationView = { id: busy.operation, type: busy.type };
+  const op: OperationView & { scope: LockScope } = { id: busy.operation, type: busy.type, scope: busy.held };
   const replica =
     busy.type === 'buildReplica' ? buildProgress(temporal, op.id, r.id) : busy.type === 'createReplicas' && r.replicaOf ? replicaRow(temporal, op.id, r.id) : undefined;
   const [progress, built] = await Promise.all([bestEffort(temporal.workflow.getHandle(op.id).query<{ phase: string }>('progress')), replica && bestEffort(replica)]);
@@ -147,7 +148,8 @@ export function registerInstanceRoutes(app: FastifyInstance, d: InstanceRouteDep
 
   app.get('/v1.0/:project/instances', async (req: ProjectReq) => {
     const records = await d.registry.instances.list(req.params.project);
-    return { instances: records.map((r) => instanceView(r, d.baseUrl, r.operationId ? { id: r.operationId, type: r.operationType } : undefined)) };
+    const setLocks = await setLocksOf(d.registry, records);
+    return { instances: records.map((r) => instanceView(r, d.baseUrl, runningOn(r, setLocks))) };
   });
 
   app.get('/v1.0/:project/instances/:id', async (req: ProjectReq, reply) => {

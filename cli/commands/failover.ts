@@ -18,8 +18,8 @@ const idOf = (v: unknown) => (v && typeof v === 'object' && 'id' in v ? String((
 /** Promote is over once the instance takes writes on its own: no source, idle, ACTIVE. */
 const promoted = (v: InstanceView) => v.status === 'ACTIVE' && !v.replica_of && !v.operation;
 
-/** The eject's success leaves the old source in ERROR with a "fenced by ..." fault. */
-const fenced = (v: InstanceView) => /fenced/i.test(String((v.fault as { message?: unknown } | undefined)?.message ?? ''));
+/** The eject's success leaves the old source in ERROR with a "fenced by ..." fault (a failed eject's fault starts "eject failed"). */
+const fenced = (v: InstanceView) => /^fenced by /.test(String((v.fault as { message?: unknown } | undefined)?.message ?? ''));
 
 /**
  * Polls until `reached`, or until the operation shown on the instance has come and gone

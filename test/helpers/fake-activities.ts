@@ -55,6 +55,8 @@ export interface FakeWorld {
   /** Per Nova server: replication status fields that differ from a healthy replica's, or null for a silent agent. */
   statusOf: Map<string, Partial<ReplicaStatus> | null>;
   failCatchUp?: boolean;
+  /** A replica's detachReplication fails for good (its agent errs). */
+  failDetachReplication?: boolean;
   /** Restores take this long and then log 'restored' (to see what overlaps them). */
   slowRestoreMs?: number;
   /** The first N restores are quick all the same. */
@@ -300,6 +302,7 @@ export function fakeGuestActivities(w: FakeWorld, novaServerId = 'srv'): GuestAc
     },
     async detachReplication(_input?: { writable?: boolean }) {
       w.calls.push(`detachReplication:${novaServerId}`);
+      if (w.failDetachReplication) throw fail('STOP SLAVE failed: the agent lost its connection', ErrorType.GuestFailed);
       return { wasReplica: true };
     },
     async setReadOnly({ readOnly }) {

@@ -129,6 +129,7 @@ export function fakeRegistryActivities(w: FakeWorld): RegistryActivities {
         i.lock = operation.id;
         i.lockType = operation.type;
       }
+      i.fault = null; // as beginOperation does: the fault shown is the last operation's
       // Named as the real registry names them (lib/names.ts replicaNames).
       const names = replicas && replicas.ids.map((id, n) => w.instances.get(id)?.name ?? replicaNames(i.name, replicas.name, replicas.ids.length, [...w.instances.values()].map((x) => x.name))[n]!);
       return { instance: summary(w, i), ...(setId ? { set: view(setId) } : {}), ...(names ? { replicaNames: names } : {}) };
@@ -171,7 +172,9 @@ export function fakeRegistryActivities(w: FakeWorld): RegistryActivities {
     },
     async updateInstance({ instanceId, releaseOperationId, ...change }) {
       w.calls.push(change.status ? `updateInstance:${change.status}` : 'updateInstance');
-      const i = get(instanceId);
+      // As the registry's UPDATE: an instance that is gone is left gone.
+      const i = w.instances.get(instanceId);
+      if (!i) return { instanceId, changed: [], lockReleased: false };
       if (change.status) i.status = change.status;
       if (change.fault !== undefined) i.fault = change.fault;
       if (change.novaServerId !== undefined) i.novaServerId = change.novaServerId;

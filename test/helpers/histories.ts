@@ -55,3 +55,16 @@ export async function historyText(client: Client, workflowId: string): Promise<s
   const decoded = [...json.matchAll(/"([A-Za-z0-9+/]{12,}={0,2})"/g)].map((m) => Buffer.from(m[1]!, 'base64').toString('utf8'));
   return `${json}\n${decoded.join('\n')}`;
 }
+
+/** The patch ids an execution recorded (its version markers), in order. */
+export async function patchMarkers(client: Client, workflowId: string): Promise<string[]> {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  return (history.events ?? []).flatMap((e) => {
+    const m = e.markerRecordedEventAttributes;
+    if (m?.markerName !== 'core_patch') return [];
+    // The details key is "patch-data"; a fetched history carries the payload's data base64-encoded.
+    const data = m.details?.['patch-data']?.payloads?.[0]?.data as Uint8Array | string | undefined;
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'base64') : Buffer.from(data ?? []);
+    return [(JSON.parse(bytes.toString('utf8')) as { id: string }).id];
+  });
+}

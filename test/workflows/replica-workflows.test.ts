@@ -10,6 +10,7 @@ import { monitorWorkflowId, SA_PROJECT, SA_REPLICATION_SET, workflowIds } from '
 import type { CreateReplicasResult, OperationProgress } from '../../lib/schemas';
 import type { ReplicaProgress } from '../../workflows/replica-progress';
 import { newWorld, seedSet, seedSource, type FakeWorld } from '../helpers/fake-activities';
+import { patchMarkers } from '../helpers/histories';
 import { withFakeWorkers } from '../helpers/workers';
 import { failureOf, useWorkflowEnv } from '../helpers/workflow-env';
 
@@ -304,27 +305,25 @@ test('the snapshot is deleted even when the registry cannot be told the operatio
   expect(world.snapshots.size).toBe(0);
 }, 60_000);
 
-test('a new operation records no version marker and no TemporalChangeVersion in any of its workflows (0.1.0 has no patches)', async () => {
+test('a new operation records exactly the markers of its patches: none when it succeeds (0.2.0 asks its fault patches only on a failure, test/workflows/fault-workflows.test.ts)', async () => {
   const world = newWorld();
   const replicaId = randomUUID();
   const workflowId = `create-replicas-${randomUUID()}`;
-  const seen: Record<string, { markers: number; changeVersion: unknown }> = {};
+  const seen: Record<string, { markers: string[]; changeVersion: unknown }> = {};
   await createReplicas(
     world,
     { sourceInstanceId: randomUUID(), count: 1, replicaIds: [replicaId] },
     async () => {
       for (const [name, id] of [['createReplicas', workflowId], ['buildReplica', workflowIds.buildReplica(replicaId)]] as const) {
-        const handle = ctx.env.temporal.workflow.getHandle(id);
-        const history = await handle.fetchHistory();
         seen[name] = {
-          markers: (history.events ?? []).filter((e) => e.markerRecordedEventAttributes).length,
-          changeVersion: (await handle.describe()).searchAttributes.TemporalChangeVersion,
+          markers: await patchMarkers(ctx.env.temporal, id),
+          changeVersion: (await ctx.env.temporal.workflow.getHandle(id).describe()).searchAttributes.TemporalChangeVersion,
         };
       }
     },
     workflowId,
   );
-  expect(seen).toEqual({ createReplicas: { markers: 0, changeVersion: undefined }, buildReplica: { markers: 0, changeVersion: undefined } });
+  expect(seen).toEqual({ createReplicas: { markers: [], changeVersion: undefined }, buildReplica: { markers: [], changeVersion: undefined } });
 });
 
 test("a replica's account on the source is made while its snapshot is restored", async () => {

@@ -1,0 +1,20 @@
+// The patch ids of changes to released workflows (docs/patches.md): each guards one change,
+// and is never reused. 0.2.0: an operation that fails after its 202 records Trove's fault on
+// the instance the user acted on (before, the failure lived only in Temporal).
+export const FAULT_PATCH = {
+  /** A delete refused under the lock (an operation the API did not see yet). */
+  deleteInstance: '2026-12-delete-refusal-fault',
+  /** A detach refused under the lock, or failed. */
+  detachReplica: '2026-12-detach-records-fault',
+  /** A promote refused under the lock, refused by pre-flight, rolled back or failed, or with replicas not moved. */
+  promoteToReplicaSource: '2026-12-promote-records-fault',
+  /** An eject refused (the source healthy), failed (the source in ERROR once fenced), or with replicas not moved. */
+  ejectReplicaSource: '2026-12-eject-records-fault',
+  /** createReplicas refused under the lock or failed, or with replicas that were not built: on the source. */
+  createReplicas: '2026-12-create-replicas-records-fault',
+  /** A replica whose undo failed stays recorded: ERROR with the reason, as a failed provisioning does. */
+  buildReplica: '2026-12-build-replica-cleanup-fault',
+} as const;
+
+/** detachReplica of a relay (a cascade, 0.2.0) moves its replicas up first; 0.1.0 could have no relay. */
+export const DETACH_RELAY_PATCH = '2026-12-detach-relay-moves-replicas-up';
