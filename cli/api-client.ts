@@ -145,6 +145,25 @@ export class TroveApi {
     return (await this.request('POST', `${TroveApi.ref(idOrName)}/action`, { eject_replica_source })) as { operation: OperationRef };
   }
 
+  async restartInstance(idOrName: string): Promise<{ operation: OperationRef }> {
+    return (await this.request('POST', `${TroveApi.ref(idOrName)}/action`, { restart: {} })) as { operation: OperationRef };
+  }
+
+  /** One of a new flavor or a larger volume: the API refuses both at once, as Trove does. */
+  async resizeInstance(idOrName: string, resize: { flavorRef: string } | { volume: { size: number } }): Promise<{ operation: OperationRef }> {
+    return (await this.request('POST', `${TroveApi.ref(idOrName)}/action`, { resize })) as { operation: OperationRef };
+  }
+
+  /** 202 with no body: nothing is left to reset once no operation holds the instance. */
+  async resetStatus(idOrName: string): Promise<void> {
+    await this.request('POST', `${TroveApi.ref(idOrName)}/action`, { reset_status: {} });
+  }
+
+  /** troveclient's update: a rename answers the instance; with replica_of: null it is also a detach, answering the operation. */
+  async updateInstance(idOrName: string, instance: { name?: string; replica_of?: null }): Promise<{ instance?: InstanceView; operation?: OperationRef }> {
+    return (await this.request('PATCH', TroveApi.ref(idOrName), { instance })) as { instance?: InstanceView; operation?: OperationRef };
+  }
+
   async getReplicationSettings(idOrName: string): Promise<ReplicationSettingsView> {
     return ((await this.request('GET', `${TroveApi.ref(idOrName)}/replication`)) as { replication: ReplicationSettingsView }).replication;
   }

@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { ApiError, UnreachableError } from './api-client';
 import { registerAccessCommands } from './commands/access';
 import { registerFailoverCommands } from './commands/failover';
+import { registerInstanceOpsCommands } from './commands/instance-ops';
 import { registerInstanceCommands } from './commands/instances';
 import { registerReplicationCommands } from './commands/replication';
 import { CliFailure, makeContext, type CliIo } from './context';
@@ -20,6 +21,7 @@ export function buildProgram(io: CliIo): Command {
     .showHelpAfterError('(run "trove help <command>" for usage)')
     .helpCommand(true);
   registerInstanceCommands(program, ctx);
+  registerInstanceOpsCommands(program, ctx);
   registerReplicationCommands(program, ctx);
   registerFailoverCommands(program, ctx);
   registerAccessCommands(program, ctx);

@@ -29,6 +29,21 @@ export function describeState(v: InstanceView): string {
   return phase ? `${v.status}: ${phase}` : String(v.status);
 }
 
+/**
+ * True once an operation has come and gone: the instance is ACTIVE and idle after an operation
+ * was seen on it, or after its `updated` moved on from `before` (taking and releasing the
+ * instance's lock both touch it, so an operation quicker than a poll still counts). ACTIVE and
+ * idle before either only means the workflow has not taken its lock yet. Holds state: one per wait.
+ */
+export function operationCameAndWent(before?: InstanceView): (v: InstanceView) => boolean {
+  let seen = false;
+  return (v) => {
+    if (v.operation) seen = true;
+    const moved = before !== undefined && v.updated !== before.updated;
+    return (seen || moved) && v.status === 'ACTIVE' && !v.operation;
+  };
+}
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export async function waitForInstance(o: WaitOptions): Promise<WaitResult> {

@@ -4,14 +4,8 @@ import type { Command } from 'commander';
 import { ApiError, type InstanceView, type ReplicationSettingsPatch, type ReplicationSettingsView, type TroveApi } from '../api-client';
 import { CliFailure, parseOnOff, parseWholeNumber, type CliContext } from '../context';
 import { json, propertyTable } from '../format';
-import { waitForInstance } from '../wait';
-import { addWaitOptions, printInstance } from './instances';
-
-interface WaitJsonOptions {
-  wait?: boolean;
-  timeout: number;
-  json?: boolean;
-}
+import { operationCameAndWent, waitForInstance } from '../wait';
+import { accepted, addWaitOptions, printInstance, type WaitJsonOptions } from './instances';
 
 const idOf = (v: unknown) => (v && typeof v === 'object' && 'id' in v ? String((v as { id: unknown }).id) : typeof v === 'string' ? v : undefined);
 
@@ -23,8 +17,7 @@ const fenced = (v: InstanceView) => /^fenced by /.test(String((v.fault as { mess
 
 /**
  * Polls until `reached`, or until the operation shown on the instance has come and gone
- * without reaching it (refused, or failed and undone). ACTIVE and idle before any operation
- * was seen only means the workflow has not locked the set yet, so that never ends the wait.
+ * without reaching it (refused, or failed and undone).
  */
 async function waitForSetChange(
   ctx: CliContext,
@@ -33,11 +26,8 @@ async function waitForSetChange(
   reached: (v: InstanceView) => boolean,
   endsInError?: (v: InstanceView) => boolean,
 ): Promise<{ instance: InstanceView; reached: boolean }> {
-  let seen = false;
-  const endedWithout = (v: InstanceView) => {
-    if (v.operation) seen = true;
-    return seen && v.status === 'ACTIVE' && !v.operation;
-  };
+  // No `before`: a set's operation may take only the set's lock, leaving `updated` as it was.
+  const endedWithout = operationCameAndWent();
   const result = await waitForInstance({
     api: ctx.api(),
     id,
@@ -63,12 +53,6 @@ async function newSourceAmong(api: TroveApi, ids: string[]): Promise<InstanceVie
     }
   }
   return undefined;
-}
-
-/** With --json, stdout holds only JSON, so the accepted line moves to stderr. */
-function accepted(ctx: CliContext, line: string, opts: WaitJsonOptions): void {
-  if (opts.json) ctx.err(line);
-  else ctx.out(line);
 }
 
 const onOff = (b: unknown) => (b === true ? 'on' : b === false ? 'off' : String(b));

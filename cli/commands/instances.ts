@@ -56,6 +56,18 @@ export function addWaitOptions(cmd: Command): Command {
     .option('--timeout <seconds>', 'give up waiting after this many seconds', parseSeconds, 900);
 }
 
+export interface WaitJsonOptions {
+  wait?: boolean;
+  timeout: number;
+  json?: boolean;
+}
+
+/** With --json, stdout holds only JSON, so the accepted line moves to stderr. */
+export function accepted(ctx: CliContext, line: string, opts: WaitJsonOptions): void {
+  if (opts.json) ctx.err(line);
+  else ctx.out(line);
+}
+
 export async function waitActive(ctx: CliContext, initial: InstanceView, timeoutSeconds: number): Promise<InstanceView> {
   const result = await waitForInstance({
     api: ctx.api(),

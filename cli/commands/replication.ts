@@ -22,6 +22,13 @@ interface ReplicateOptions {
 /** Detach is over once the replica stands alone and its detach operation has ended. */
 const detached = (v: InstanceView) => !v.replica_of && !v.operation;
 
+/** Follows a detach (detach_replication, update --detach-replica-source) until the replica stands alone. */
+export async function waitDetached(ctx: CliContext, id: string, timeoutSeconds: number): Promise<InstanceView> {
+  const result = await waitForInstance({ api: ctx.api(), id, until: detached, intervalMs: ctx.pollIntervalMs, timeoutMs: timeoutSeconds * 1000, log: ctx.err });
+  if (!result.ok) throw new CliFailure(result.message);
+  return result.instance!;
+}
+
 export function registerReplicationCommands(program: Command, ctx: CliContext): void {
   addWaitOptions(
     program
@@ -64,8 +71,6 @@ export function registerReplicationCommands(program: Command, ctx: CliContext): 
         if (opts.json) return ctx.out(json(answer));
         return ctx.out(`Request to detach replica ${ref} has been accepted (operation ${answer.operation?.id ?? 'unknown'}).`);
       }
-      const result = await waitForInstance({ api, id, until: detached, intervalMs: ctx.pollIntervalMs, timeoutMs: opts.timeout * 1000, log: ctx.err });
-      if (!result.ok) throw new CliFailure(result.message);
-      printInstance(ctx, result.instance!, !!opts.json);
+      printInstance(ctx, await waitDetached(ctx, id, opts.timeout), !!opts.json);
     });
 }
