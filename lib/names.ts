@@ -22,6 +22,8 @@ export const workflowIds = {
   manageAccess: (instanceId: string, kind: string, requestId: string) => `access-${instanceId}-${kind}-${requestId}`,
   restartInstance: (instanceId: string, requestId: string) => `restart-instance-${instanceId}-${requestId}`,
   resizeInstance: (instanceId: string, requestId: string) => `resize-instance-${instanceId}-${requestId}`,
+  /** Started by the set's monitor, once per death it saw (`at`: when it decided). */
+  recoverDeadRelay: (relayId: string, at: string) => `recover-relay-${relayId}-${at.replace(/[:.]/g, '')}`,
 };
 
 /** Nova server names carry the instance id, so a retried create can find its own server. */

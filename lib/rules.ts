@@ -15,7 +15,8 @@ export type OperationType =
   | 'ejectReplicaSource'
   | 'manageAccess'
   | 'restartInstance'
-  | 'resizeInstance';
+  | 'resizeInstance'
+  | 'recoverDeadRelay';
 
 export interface LockState {
   operationId: string | null;
@@ -123,6 +124,12 @@ export function checkEject(
   return busy(f, { id: a.operationId, type: 'ejectReplicaSource' }) ?? ejectAllowed(a.assessment, a.force ?? false);
 }
 
+/** The monitor's recovery of a dead relay: only a relay has replicas to move (its death is judged by lib/dead-relays.ts). */
+export function checkRecoverDeadRelay(f: Facts, a: { operationId?: string } = {}): Refusal | undefined {
+  if (upstream(f) === null || replicasOf(f).length === 0) return no('invalid', `instance ${f.instance.id} is not a relay (a replica with replicas); there is nothing to recover`);
+  return busy(f, { id: a.operationId, type: 'recoverDeadRelay' });
+}
+
 export function checkDelete(f: Facts, a: { operationId?: string } = {}): Refusal | undefined {
   const replicas = replicasOf(f);
   // Trove's rule (ReplicaSourceDeleteForbidden): a source outlives its replicas.
@@ -186,6 +193,7 @@ export function locksFor(type: OperationType, f: Facts): { set: string | null; i
       return { set: inSet ?? f.instance.id, instance: false };
     case 'promoteToReplicaSource':
     case 'ejectReplicaSource':
+    case 'recoverDeadRelay':
       return { set: inSet, instance: false };
     // A set member restarting or resizing is briefly down: the set's lock keeps promote,
     // eject and the monitor's automatic failover away meanwhile.
@@ -217,6 +225,8 @@ export function check(type: OperationType, f: Facts, a: { operationId?: string; 
     case 'manageAccess':
       // Only changes begin an operation (reads take no lock).
       return checkAccess(f, { change: true, operationId: a.operationId });
+    case 'recoverDeadRelay':
+      return checkRecoverDeadRelay(f, a);
     case 'restartInstance':
       return checkRestart(f, a);
     case 'resizeInstance':

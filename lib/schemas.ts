@@ -330,3 +330,15 @@ export const monitorInput = z.lazy(() =>
     .strict(),
 );
 export type MonitorInput = z.input<typeof monitorInput>;
+
+/** The monitor's recovery of a relay it judged dead (lib/dead-relays.ts). */
+export const recoverDeadRelayInput = z.lazy(() => z.object({ instanceId: uuid, projectId }).strict());
+export type RecoverDeadRelayInput = z.input<typeof recoverDeadRelayInput>;
+
+export interface RecoverDeadRelayResult {
+  relayId: string;
+  movedTo: string | null;
+  moved: string[];
+  /** Set when the relay was found alive after all (nothing moved). */
+  alive?: boolean;
+}

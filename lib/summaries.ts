@@ -3,7 +3,7 @@
 // client helpers, the monitor's starter and workflows starting children share one copy.
 // Built from named fields only, never from a whole input: inputs carry sealed passwords.
 import type { AccessAction, ManageAccessInput } from './access';
-import type { BuildReplicaInput, CreateReplicasInput, DeleteInstanceInput, DetachReplicaInput, EjectInput, MonitorInput, PromoteInput, ProvisionInstanceInput, ResizeInstanceInput, RestartInstanceInput } from './schemas';
+import type { BuildReplicaInput, CreateReplicasInput, DeleteInstanceInput, DetachReplicaInput, EjectInput, MonitorInput, PromoteInput, ProvisionInstanceInput, RecoverDeadRelayInput, ResizeInstanceInput, RestartInstanceInput } from './schemas';
 
 export interface OperationMetadata {
   staticSummary: string;
@@ -30,6 +30,7 @@ interface Inputs {
   manageAccess: ManageAccessInput;
   restartInstance: RestartInstanceInput;
   resizeInstance: ResizeInstanceInput;
+  recoverDeadRelay: RecoverDeadRelayInput;
 }
 export type DescribedOperation = keyof Inputs;
 
@@ -146,6 +147,13 @@ const describers: { [T in DescribedOperation]: (input: Inputs[T], known: KnownNa
         ? 'Resizes the Nova server to the new flavor (MariaDB restarts with its memory), confirms it, and records it; a failed resize is reverted.'
         : 'Grows the data volume (and a source\'s smaller replicas with it) and records the new size.',
       [idLine('instance', i.instanceId, k.name), `- project: ${i.projectId}`, i.flavorId ? `- new flavor: ${i.flavorId}` : `- new volume: ${i.volumeSizeGb} GB`],
+    ),
+  }),
+  recoverDeadRelay: (i, k) => ({
+    staticSummary: `Recover dead relay ${ref(i.instanceId, k.name)}: move its replicas up · project ${i.projectId}`,
+    staticDetails: details(
+      "Started by the replication set's monitor: the relay (a replica with replicas) is gone on holistic evidence. Looks again under the set's lock, then moves its replicas to the nearest live member above it by GTID; the relay stays in the set and replicates again when its server is back.",
+      [idLine('relay', i.instanceId, k.name), `- project: ${i.projectId}`],
     ),
   }),
 };

@@ -135,7 +135,9 @@ export type Transition =
   /** Switchover: the candidate takes writes, everyone else follows it, the former source read-only. */
   | { kind: 'promote'; newSourceId: string }
   /** Failover: as promote, but the former source leaves the set (fenced). */
-  | { kind: 'eject'; newSourceId: string };
+  | { kind: 'eject'; newSourceId: string }
+  /** Dead relay: its replicas now replicate from `toId`, a member above it; the relay stays, a leaf. */
+  | { kind: 'move-replicas'; fromId: string; toId: string };
 
 export function applyTransition(t: Topology, tr: Transition, limits: TopologyLimits = DEFAULT_LIMITS): Topology {
   switch (tr.kind) {
@@ -155,6 +157,12 @@ export function applyTransition(t: Topology, tr: Transition, limits: TopologyLim
       const links = t.links.filter((l) => l.replica !== tr.instanceId).map((l) => (l.source === tr.instanceId ? { ...l, source: up! } : l));
       const next = { ...t, members: t.members.filter((m) => m.id !== tr.instanceId), links };
       return next.members.length < 2 ? next : checked(next, limits);
+    }
+    case 'move-replicas': {
+      const above = new Set<string>();
+      for (let at = upstreamOf(t, tr.fromId); at; at = upstreamOf(t, at)) above.add(at);
+      if (!isMember(t, tr.fromId) || !above.has(tr.toId)) throw new TopologyError([`${tr.toId} is not a member above ${tr.fromId} in set ${t.setId}`]);
+      return checked({ ...t, links: t.links.map((l) => (l.source === tr.fromId ? { ...l, source: tr.toId } : l)) }, limits);
     }
     case 'promote':
     case 'eject': {

@@ -5,7 +5,9 @@
 // automatic failover is on, starts ejectReplicaSource itself on holistic evidence that
 // the source is gone. It continues as new to keep its history short, and ends when the
 // set is dissolved.
-import { continueAsNew, defineQuery, ParentClosePolicy, setHandler, sleep, startChild, workflowInfo } from '@temporalio/workflow';
+import { continueAsNew, defineQuery, ParentClosePolicy, patched, setHandler, sleep, startChild, workflowInfo } from '@temporalio/workflow';
+import { deadRelays, decideRelayRecovery } from '../lib/dead-relays';
+import { workflowIds } from '../lib/names';
 import { decideAutoFailover, nextPollDelayMs, type AutoFailoverDecision } from '../lib/failover';
 import { upstreamOf } from '../lib/topology';
 import { assessSource, summarizeHealth, type ObservedStatus } from '../lib/health';
@@ -14,6 +16,8 @@ import { textTable } from '../lib/text-table';
 import { monitorInput, type MemberHealth, type MonitorInput } from '../lib/schemas';
 import { computeProbe, guestProbe, guestUpkeep, parseInput, registry, tagReplicationSet } from './common';
 import { ejectReplicaSource } from './eject-replica-source';
+import { RELAY_RECOVERY_PATCH } from './patches';
+import { recoverDeadRelay } from './recover-dead-relay';
 import { Progress } from './progress';
 
 export interface MonitorState {
@@ -21,6 +25,8 @@ export interface MonitorState {
   health: MemberHealth[];
   decision: AutoFailoverDecision | null;
   automaticFailovers: string[];
+  /** Relays whose replicas this run moved up (recoverDeadRelay started). */
+  relayRecoveries: string[];
 }
 
 export const healthQuery = defineQuery<MonitorState>('health');
@@ -41,11 +47,13 @@ function renderHealth(h: MemberHealth[]): string {
 
 export async function monitorReplicationSet(raw: MonitorInput): Promise<string> {
   const input = parseInput(monitorInput, raw);
-  const state: MonitorState = { setId: input.setId, health: [], decision: null, automaticFailovers: [] };
+  const state: MonitorState = { setId: input.setId, health: [], decision: null, automaticFailovers: [], relayRecoveries: [] };
   const progress = new Progress('monitorReplicationSet', () => `${renderHealth(state.health)}\n\n${state.decision ? `automatic failover: **${state.decision.action}** (${state.decision.reason})` : ''}`);
   setHandler(healthQuery, () => state);
   tagReplicationSet(input.setId);
   let sourceDownSince = input.sourceDownSince;
+  // Not carried over a continue-as-new: a relay still gone is seen again within failover_after.
+  let relaysDownSince: Record<string, string> = {};
   // The operation that starts a monitor has just verified the set and still holds its lock:
   // looking now would race its last steps and find the set busy.
   if (input.waitBeforeFirstPoll) await sleep(input.pollSeconds * 1000);
@@ -102,6 +110,23 @@ export async function monitorReplicationSet(raw: MonitorInput): Promise<string> 
       });
       state.automaticFailovers.push(workflowId);
       sourceDownSince = null;
+    }
+    // A relay of a cascade that is gone: its replicas move up (recoverDeadRelay). Pure until a
+    // relay is judged dead, which no 0.1.0 set (no cascades) ever was: old histories never ask the patch.
+    const relays = decideRelayRecovery(deadRelays(view.topology, state.health), relaysDownSince, observedAt, view.settings.failoverAfterSeconds);
+    relaysDownSince = relays.downSince;
+    if (!busy && state.decision.action !== 'failover' && relays.recover.length > 0 && patched(RELAY_RECOVERY_PATCH)) {
+      for (const dead of relays.recover) {
+        const recoverInput = { instanceId: dead.relayId, projectId: view.projectId };
+        const name = [view.source, ...view.replicas].find((m) => m.id === dead.relayId)?.name;
+        await startChild(recoverDeadRelay, {
+          workflowId: workflowIds.recoverDeadRelay(dead.relayId, observedAt),
+          args: [recoverInput],
+          parentClosePolicy: ParentClosePolicy.ABANDON,
+          ...operationMetadata('recoverDeadRelay', recoverInput, { name }),
+        });
+        state.relayRecoveries.push(dead.relayId);
+      }
     }
     progress.phase(state.decision.action === 'none' ? 'healthy' : `source trouble: ${state.decision.action}`);
     if (workflowInfo().continueAsNewSuggested) break;

@@ -18,3 +18,6 @@ export const FAULT_PATCH = {
 
 /** detachReplica of a relay (a cascade, 0.2.0) moves its replicas up first; 0.1.0 could have no relay. */
 export const DETACH_RELAY_PATCH = '2026-12-detach-relay-moves-replicas-up';
+
+/** The monitor starts recoverDeadRelay for a relay judged dead; asked only then, which no 0.1.0 set (no cascades) reached. */
+export const RELAY_RECOVERY_PATCH = '2026-12-monitor-recovers-dead-relay';

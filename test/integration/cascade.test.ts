@@ -145,3 +145,29 @@ test('the source of a cascade crashes: its direct replica judges it lost (the re
   await app(newSource, "INSERT INTO orders VALUES (2, 'after eject')");
   await hasRow(other, 2);
 }, 900_000);
+
+test('a relay dies: the monitor moves its replica up to the source (its position kept), the relay stays a member with a fault', async () => {
+  const s = await createSource('relay-s');
+  const r1 = await replicaOf(s, 'relay-r1');
+  const r2 = await replicaOf(r1, 'relay-r2');
+  await app(s, "INSERT INTO orders VALUES (1, 'before')");
+  await hasRow(r2, 1);
+
+  await fetch(`${env.stack.env.NOVA_URL}/_faults/servers/${await novaIdOf(r1)}/crash`, { method: 'POST', headers: { 'X-Auth-Token': env.stack.env.NOVA_TOKEN! } });
+  await app(s, "INSERT INTO orders VALUES (2, 'while the relay is dead')");
+  const [moved] = await eventually('r2 replicating from the source', async () => {
+    const [st] = await sql(r2, 'SHOW SLAVE STATUS');
+    return st?.Master_Host === (await show(s)).ip[0] && st.Slave_IO_Running === 'Yes' ? [st] : undefined;
+  }, 90_000);
+  expect(moved).toMatchObject({ Slave_SQL_Running: 'Yes', Last_SQL_Errno: 0 });
+  await hasRow(r2, 2);
+  await app(s, "INSERT INTO orders VALUES (3, 'after the move')");
+  await hasRow(r2, 3);
+  expect(await checksums(env.dataDir, await novaIdOf(r2), ['shop.orders'])).toEqual(await checksums(env.dataDir, await novaIdOf(s), ['shop.orders']));
+  await eventually('the registry follows', async () => {
+    const r = await roles(s);
+    return r[r2] === `replica<${s}` ? r : undefined;
+  }, 30_000);
+  expect(await roles(s)).toEqual({ [s]: 'source<', [r1]: `replica<${s}`, [r2]: `replica<${s}` });
+  expect((await show(r1)).fault.message).toMatch(/^relay lost: its replicas .* were moved to /);
+}, 900_000);

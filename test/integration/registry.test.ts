@@ -168,6 +168,8 @@ function resolve(tr: Transition, ids: Record<string, string>): Transition {
       return { ...tr, replicaId: id(tr.replicaId), sourceId: id(tr.sourceId) };
     case 'remove-member':
       return { ...tr, instanceId: id(tr.instanceId) };
+    case 'move-replicas':
+      return { ...tr, fromId: id(tr.fromId), toId: id(tr.toId) };
     default:
       return { ...tr, newSourceId: id(tr.newSourceId) };
   }

@@ -68,6 +68,15 @@ describe('transitions', () => {
   ];
   it.each(cases)('%s', (_, before, tr, after) => expect(applyTransition(before, tr)).toEqual(after));
 
+  it('a dead relay\'s replicas move to a member above it; the relay stays, a leaf', () => {
+    expect(applyTransition(chain('s', 'a', 'b', 'c'), { kind: 'move-replicas', fromId: 'b', toId: 's' }, { maxDepth: 3 }).links).toEqual([
+      { source: 's', replica: 'a' },
+      { source: 'a', replica: 'b' },
+      { source: 's', replica: 'c' },
+    ]);
+    expect(applyTransition(chain('s', 'a', 'b', 'c'), { kind: 'move-replicas', fromId: 'b', toId: 'a' }, { maxDepth: 3 }).members.map((m) => m.id)).toEqual(['s', 'a', 'b', 'c']);
+  });
+
   it('removing a relay moves its replicas up to its own source', () => {
     expect(applyTransition(chain('s', 'a', 'b'), { kind: 'remove-member', instanceId: 'a' }, { maxDepth: 2 }).links).toEqual([{ source: 's', replica: 'b' }]);
   });
@@ -78,6 +87,7 @@ describe('transitions', () => {
     ['removing the source', star('s', ['a']), { kind: 'remove-member', instanceId: 's' }, /is the source of set set; promote or eject first/],
     ['promoting the source', star('s', ['a']), { kind: 'promote', newSourceId: 's' }, /not a replica of set set/],
     ['promoting a stranger', star('s', ['a']), { kind: 'eject', newSourceId: 'z' }, /not a replica of set set/],
+    ['moving replicas to a member not above the relay', chain('s', 'a'), { kind: 'move-replicas', fromId: 's', toId: 'a' }, /a is not a member above s/],
   ] as const)('refuses %s, naming why', (_, before, tr, why) => {
     expect(() => applyTransition(before, tr as Transition, { maxDepth: 1 })).toThrow(TopologyError);
     expect(() => applyTransition(before, tr as Transition, { maxDepth: 1 })).toThrow(why);
