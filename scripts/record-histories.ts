@@ -66,6 +66,23 @@ function ejectDeadSource(c: Ctx) {
   return c.run('ejectReplicaSource', { instanceId: set.source.id, projectId: 'proj-a' });
 }
 
+/** s <- r1 <- r2: a cascade in the fake world (replica 2 replicates from replica 1). */
+function seedCascade(c: Ctx) {
+  c.world.maxDepth = 3;
+  const set = seedSet(c.world, c.prefix);
+  set.replicas[1]!.replicaOf = set.replicas[0]!.id;
+  return set;
+}
+
+/** The relay (replica 1) of a cascade is gone: unreachable, its agent silent, its replica lost it. */
+function relayDies(c: Ctx, set: ReturnType<typeof seedCascade>) {
+  c.world.down.add(set.replicas[0]!.id);
+  c.world.statusOf.set(`${c.prefix}-1`, null);
+  c.world.statusOf.set(`${c.prefix}-2`, { ioRunning: false });
+}
+
+const sealed = 'v1.aaaa.bbbb.cccc';
+
 const SCENARIOS: Scenario[] = [
   { workflowType: 'provisionInstance', name: 'success', play: (c) => c.run('provisionInstance', spec(randomUUID())) },
   { workflowType: 'provisionInstance', name: 'build-error-compensated', setup: (w) => (w.failBuild = true), play: (c) => c.run('provisionInstance', spec(randomUUID())) },
@@ -225,6 +242,67 @@ const SCENARIOS: Scenario[] = [
       await handle.result();
       return workflowId;
     },
+  },
+  // 0.2.0: the users API, restart, resize, cascades, faults.
+  {
+    workflowType: 'manageAccess',
+    name: 'create-user',
+    play: (c) => {
+      const src = seedSource(c.world, randomUUID(), c.prefix);
+      return c.run('manageAccess', { instanceId: src.id, projectId: 'proj-a', novaServerId: src.novaServerId, action: { kind: 'createUsers', users: [{ name: 'bob', host: '%', sealedPassword: sealed, databases: [] }] } });
+    },
+  },
+  {
+    workflowType: 'manageAccess',
+    name: 'list-users',
+    play: (c) => {
+      const src = seedSource(c.world, randomUUID(), c.prefix);
+      c.world.access.set(src.novaServerId!, { databases: ['shop'], users: [{ name: 'app', host: '%', databases: ['shop'] }] });
+      return c.run('manageAccess', { instanceId: src.id, projectId: 'proj-a', novaServerId: src.novaServerId, action: { kind: 'listUsers' } });
+    },
+  },
+  {
+    workflowType: 'manageAccess',
+    name: 'user-exists-refused',
+    play: (c) => {
+      const src = seedSource(c.world, randomUUID(), c.prefix);
+      c.world.access.set(src.novaServerId!, { databases: [], users: [{ name: 'bob', host: '%', databases: [] }] });
+      return c.run('manageAccess', { instanceId: src.id, projectId: 'proj-a', novaServerId: src.novaServerId, action: { kind: 'createUsers', users: [{ name: 'bob', host: '%', sealedPassword: sealed, databases: [] }] } });
+    },
+  },
+  { workflowType: 'restartInstance', name: 'success', play: (c) => c.run('restartInstance', { instanceId: seedSource(c.world, randomUUID(), c.prefix).id, projectId: 'proj-a' }) },
+  { workflowType: 'restartInstance', name: 'source-with-replicas', play: (c) => c.run('restartInstance', { instanceId: seedSet(c.world, c.prefix).source.id, projectId: 'proj-a' }) },
+  { workflowType: 'resizeInstance', name: 'flavor', play: (c) => c.run('resizeInstance', { instanceId: seedSource(c.world, randomUUID(), c.prefix).id, projectId: 'proj-a', flavorId: '2' }) },
+  { workflowType: 'resizeInstance', name: 'volume-of-a-source', play: (c) => c.run('resizeInstance', { instanceId: seedSet(c.world, c.prefix).source.id, projectId: 'proj-a', volumeSizeGb: 3 }) },
+  {
+    workflowType: 'recoverDeadRelay',
+    name: 'replicas-moved-up',
+    play: (c) => {
+      const set = seedCascade(c);
+      relayDies(c, set);
+      return c.run('recoverDeadRelay', { instanceId: set.replicas[0]!.id, projectId: 'proj-a' });
+    },
+  },
+  { workflowType: 'recoverDeadRelay', name: 'relay-alive', play: (c) => c.run('recoverDeadRelay', { instanceId: seedCascade(c).replicas[0]!.id, projectId: 'proj-a' }) },
+  {
+    workflowType: 'monitorReplicationSet',
+    name: 'dead-relay-recovered',
+    setup: (w) => Object.assign(w.settings, { failoverAfterSeconds: 1 }),
+    play: async (c) => {
+      const set = seedCascade(c);
+      const workflowId = `monitorReplicationSet-${randomUUID()}`;
+      const handle = await c.env.temporal.workflow.start('monitorReplicationSet', { taskQueue: c.taskQueue, workflowId, args: [{ setId: set.source.id, projectId: 'proj-a', pollSeconds: 0.2, iterationsPerRun: 100 }] });
+      relayDies(c, set);
+      while (set.replicas[1]!.replicaOf !== set.source.id) await new Promise((r) => setTimeout(r, 100));
+      for (const r of set.replicas) c.world.instances.delete(r.id);
+      await handle.result();
+      return workflowId;
+    },
+  },
+  {
+    workflowType: 'detachReplica',
+    name: 'relay-moves-replicas-up',
+    play: (c) => c.run('detachReplica', { instanceId: seedCascade(c).replicas[0]!.id, projectId: 'proj-a' }),
   },
   { workflowType: 'detachReplica', name: 'not-a-replica', play: async (c) => c.run('detachReplica', { instanceId: seedSource(c.world, randomUUID(), c.prefix).id, projectId: 'proj-a' }) },
 ];

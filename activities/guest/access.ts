@@ -91,8 +91,10 @@ export function createAccessActivities(d: GuestDeps) {
     },
 
     /** Makes the change (checked by the workflow against accessState); idempotent. */
-    async changeAccess(action: AccessAction): Promise<void> {
+    async changeAccess(action: AccessAction): Promise<{ done: AccessAction['kind'] }> {
       await withAdmin(d, (c) => apply(c, d, action));
+      // Said, so that the Web UI shows what was done rather than a null result.
+      return { done: action.kind };
     },
   };
 }

@@ -4,7 +4,9 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ComputeActivities } from '../../activities/compute/activities';
 import type { EnsureMonitorInput, MonitorActivities } from '../../activities/control/monitor';
+import type { AccessActivities } from '../../activities/guest/access';
 import type { GuestActivities } from '../../activities/guest/activities';
+import type { AccessState } from '../../lib/access';
 import type { ReplicaStatus, ReplicationActivities } from '../../activities/guest/replication';
 import type { RegistryActivities } from '../../activities/registry/activities';
 import { replicationUserName } from '../../lib/names';
@@ -50,6 +52,8 @@ export interface FakeWorld {
   /** The next N restores fail for good. */
   failRestores?: number;
   maxReplicas?: number;
+  /** TROVE_MAX_DEPTH (1 unless a test builds a cascade). */
+  maxDepth?: number;
   /** Instances whose MariaDB the orchestrator cannot reach. */
   down: Set<string>;
   /** Per Nova server: replication status fields that differ from a healthy replica's, or null for a silent agent. */
@@ -77,6 +81,8 @@ export interface FakeWorld {
   health?: MemberHealth[];
   /** Data volume sizes per Nova server, as extendVolume leaves them. */
   volumes: Map<string, number>;
+  /** Each server's databases and users, as its guest's accessState reports them. */
+  access: Map<string, AccessState>;
   failResize?: boolean;
 }
 
@@ -107,6 +113,7 @@ export function newWorld(): FakeWorld {
     down: new Set(),
     statusOf: new Map(),
     volumes: new Map(),
+    access: new Map(),
     settings: { autoFailover: false, semiSync: false, quietPeriodSeconds: 600, failoverAfterSeconds: 2, lastFailoverAt: null, lastFailoverOperation: null, lastFailoverAcknowledged: true },
   };
 }
@@ -210,7 +217,7 @@ export function fakeControlActivities(w: FakeWorld, serverIdPrefix: string): Com
   };
 }
 
-export function fakeGuestActivities(w: FakeWorld, novaServerId = 'srv'): GuestActivities & ReplicationActivities {
+export function fakeGuestActivities(w: FakeWorld, novaServerId = 'srv'): GuestActivities & ReplicationActivities & AccessActivities {
   const accounts = () => {
     if (!w.accounts.has(novaServerId)) w.accounts.set(novaServerId, new Set());
     return w.accounts.get(novaServerId)!;
@@ -230,6 +237,19 @@ export function fakeGuestActivities(w: FakeWorld, novaServerId = 'srv'): GuestAc
     },
     async status() {
       return { running: true, pid: 1, prepared: true, readOnly: false, serverId: 101, version: '10.11' };
+    },
+    async accessState() {
+      w.calls.push('accessState');
+      return w.access.get(novaServerId) ?? { databases: [], users: [] };
+    },
+    async changeAccess(action) {
+      // The users API's changes, as far as the workflow's checks look at them.
+      w.calls.push(`changeAccess:${action.kind}`);
+      const state = w.access.get(novaServerId) ?? { databases: [], users: [] };
+      if (action.kind === 'createDatabases') state.databases.push(...action.databases.map((d) => d.name));
+      if (action.kind === 'createUsers') state.users.push(...action.users.map((u) => ({ name: u.name, host: u.host ?? '%', databases: [...(u.databases ?? [])] })));
+      w.access.set(novaServerId, state);
+      return { done: action.kind };
     },
     async volumeInfo() {
       return { sizeGb: w.volumes.get(novaServerId) ?? null, usedBytes: 1024 };

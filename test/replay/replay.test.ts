@@ -9,7 +9,9 @@ import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { HISTORIES_DIR, historyFixtures } from '../helpers/histories';
 import { bundleWorkflows, installQuietRuntime } from '../helpers/runtime';
 
-const WORKFLOW_TYPES = ['buildReplica', 'createReplicas', 'deleteInstance', 'detachReplica', 'ejectReplicaSource', 'monitorReplicationSet', 'promoteToReplicaSource', 'provisionInstance'];
+const RELEASED_0_1_0 = ['buildReplica', 'createReplicas', 'deleteInstance', 'detachReplica', 'ejectReplicaSource', 'monitorReplicationSet', 'promoteToReplicaSource', 'provisionInstance'];
+/** Every workflow type the worker runs (workflows/index.ts). */
+const WORKFLOW_TYPES = [...RELEASED_0_1_0, 'manageAccess', 'recoverDeadRelay', 'resizeInstance', 'restartInstance'].sort();
 const fixtures = historyFixtures();
 
 let bundle: WorkflowBundleWithSourceMap;
@@ -18,9 +20,16 @@ beforeAll(async () => {
   bundle = await bundleWorkflows();
 });
 
-test('the 0.1.0 baseline has fixtures for every workflow type, and every fixture names one', () => {
-  expect([...new Set(fixtures.filter((f) => f.version === '0.1.0').map((f) => f.workflowType))].sort()).toEqual(WORKFLOW_TYPES);
+test('the 0.1.0 baseline has fixtures for every workflow type it shipped, 0.2.0 for every type, and every fixture names one', () => {
+  const typesOf = (version: string) => [...new Set(fixtures.filter((f) => f.version === version).map((f) => f.workflowType))].sort();
+  expect(typesOf('0.1.0')).toEqual(RELEASED_0_1_0);
+  expect(typesOf('0.2.0')).toEqual(WORKFLOW_TYPES);
   expect(fixtures.filter((f) => !WORKFLOW_TYPES.includes(f.workflowType))).toEqual([]);
+});
+
+test('the worker registers exactly these workflow types', () => {
+  const exported = [...readFileSync(path.join(__dirname, '..', '..', 'workflows', 'index.ts'), 'utf8').matchAll(/^export \{ (\w+) \}/gm)].map((m) => m[1]);
+  expect(exported.sort()).toEqual(WORKFLOW_TYPES);
 });
 
 test('no execution of the 0.1.0 baseline records a version marker (it has no patches)', () => {
