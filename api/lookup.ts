@@ -4,6 +4,7 @@
 // so ids do not leak).
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { NovaClient } from '../lib/nova-client';
+import type { MemberHealth } from '../lib/schemas';
 import { assessSource, type SourceAssessment } from '../lib/health';
 import { busy, check, checkEject, refusalText, type Limits, type LockState, type OperationType, type ResizeRequest } from '../lib/rules';
 import type { LockScope } from '../lib/status';
@@ -87,12 +88,17 @@ export async function refusal(
   return { status: r.kind === 'invalid' ? 400 : 409, message: refusalText(r, fields), ...(r.operation ? { operation: r.operation } : {}) };
 }
 
-/** The source's health as the set's monitor last saw it, if that is recent enough to judge by. */
-export async function recentAssessment(registry: Registry, setId: string | null, maxAgeMs = 10_000): Promise<SourceAssessment | undefined> {
+/** The set's health as its monitor last saw it, if that is recent enough to judge by. */
+export async function recentHealth(registry: Registry, setId: string | null, maxAgeMs = 10_000): Promise<MemberHealth[] | undefined> {
   if (!setId) return undefined;
-  const [health, topology] = await Promise.all([registry.health.get(setId), registry.sets.topology(setId)]);
-  const fresh = health.length > 0 && health.every((h) => Date.now() - Date.parse(h.observedAt) <= maxAgeMs);
-  if (!fresh || !topology) return undefined;
+  const health = await registry.health.get(setId);
+  return health.length > 0 && health.every((h) => Date.now() - Date.parse(h.observedAt) <= maxAgeMs) ? health : undefined;
+}
+
+/** The source's health as the set's monitor last saw it, if that is recent enough to judge by. */
+export async function recentAssessment(registry: Registry, setId: string | null): Promise<SourceAssessment | undefined> {
+  const [health, topology] = await Promise.all([recentHealth(registry, setId), setId ? registry.sets.topology(setId) : undefined]);
+  if (!health || !topology) return undefined;
   const source = sourceOf(topology);
   return assessSource(health, (id) => upstreamOf(topology, id) === source);
 }

@@ -84,3 +84,30 @@ export function assessSource(health: MemberHealth[], fromSource: (instanceId: st
     replicasAnswering: answering.length,
   };
 }
+
+/** A member as the promote pre-flight sees it: its agent's replication status, null when silent. */
+export interface PreflightMember {
+  id: string;
+  name: string;
+  isSource: boolean;
+  status: { ioRunning: boolean | null; sqlRunning: boolean | null; lastIoError: string | null; lastSqlError: string | null } | null;
+}
+
+/**
+ * What stops a switchover before anything changes: a member whose agent does not answer, a
+ * replica that is not replicating. The workflow asks it of fresh statuses; the API of the
+ * monitor's last look, so that most refusals come before the 202.
+ */
+export function promotePreflight(members: PreflightMember[]): string[] {
+  const problems: string[] = [];
+  for (const m of members) {
+    const s = m.status;
+    if (!s) problems.push(`${m.name} (${m.id}) does not answer`);
+    else if (!m.isSource && (!s.ioRunning || !s.sqlRunning)) problems.push(`${m.name} (${m.id}) is not replicating${s.lastIoError || s.lastSqlError ? `: ${s.lastIoError || s.lastSqlError}` : ''}`);
+  }
+  return problems.sort();
+}
+
+/** The pre-flight's members from the monitor's health rows. */
+export const preflightFromHealth = (health: MemberHealth[]): PreflightMember[] =>
+  health.map((h) => ({ id: h.instanceId, name: h.name, isSource: h.role === 'source', status: h.agentAnswered ? h : null }));

@@ -6,6 +6,7 @@
 // makes the old source writable again: no outage is left behind.
 import { ApplicationFailure, CancellationScope, patched, workflowInfo } from '@temporalio/workflow';
 import { ErrorType } from '../lib/errors';
+import { promotePreflight } from '../lib/health';
 import { promoteInput, type PromoteInput, type PromoteResult } from '../lib/schemas';
 import { beginOn, errorMessage, guestActivities, guestLong, guestProbe, operationFailure, parseInput, recordFault, registry, tagOperation, tagReplicationSet } from './common';
 import { dropOwnAccount, moveReplicasTo, notMoved } from './move-replicas';
@@ -27,14 +28,9 @@ export async function promoteToReplicaSource(raw: PromoteInput): Promise<Promote
 
   try {
     progress.phase('pre-flight');
-    const problems: string[] = [];
-    await Promise.all(
-      [old, ...view.replicas].map(async (m) => {
-        const s = await guestProbe(m.novaServerId!).replicationStatus().catch(() => null);
-        if (!s) problems.push(`${m.name} (${m.id}) does not answer`);
-        else if (m.id !== old.id && (!s.ioRunning || !s.sqlRunning)) problems.push(`${m.name} (${m.id}) is not replicating${s.lastIoError || s.lastSqlError ? `: ${s.lastIoError || s.lastSqlError}` : ''}`);
-      }),
-    );
+    const members = [old, ...view.replicas];
+    const statuses = await Promise.all(members.map((m) => guestProbe(m.novaServerId!).replicationStatus().catch(() => null)));
+    const problems = promotePreflight(members.map((m, i) => ({ id: m.id, name: m.name, isSource: m.id === old.id, status: statuses[i] ?? null })));
     if (problems.length) throw ApplicationFailure.nonRetryable(`pre-flight failed, nothing was changed: ${problems.sort().join('; ')}`, ErrorType.PreflightFailed);
 
     const undo = new Saga();

@@ -11,7 +11,8 @@ import { newReplicaRecord, type InstanceRecord } from '../../registry';
 import { refusedReply, sendError } from '../errors';
 import { createReplicaBody, ejectAction, instancePatchBody, promoteAction, replicateAction, settingsBody } from '../schemas';
 import { instanceOps } from './instance-ops';
-import { findOrReply, placementProblems, recentAssessment, refusal, requestIdOf } from '../lookup';
+import { findOrReply, placementProblems, recentAssessment, recentHealth, refusal, requestIdOf } from '../lookup';
+import { preflightFromHealth, promotePreflight } from '../../lib/health';
 import { instanceView } from '../views';
 import type { InstanceRouteDeps } from './instances';
 
@@ -130,6 +131,12 @@ export function registerReplicationRoutes(app: FastifyInstance, d: ReplicationRo
       const type = action === 'promote_to_replica_source' ? 'promoteToReplicaSource' : 'ejectReplicaSource';
       const refused = await refusal(d.registry, rec, type, { force, assessment: await recentAssessment(d.registry, rec.replicationSetId) }, d.limits);
       if (refused) return refusedReply(reply, refused);
+      if (type === 'promoteToReplicaSource') {
+        // The workflow's pre-flight, asked of the monitor's last look: refused before the 202.
+        const health = await recentHealth(d.registry, rec.replicationSetId);
+        const problems = health ? promotePreflight(preflightFromHealth(health)) : [];
+        if (problems.length) return sendError(reply, 409, `pre-flight failed, nothing was changed: ${problems.join('; ')}`, { errors: problems });
+      }
       const requestId = requestIdOf(req);
       const handle =
         action === 'promote_to_replica_source'

@@ -73,14 +73,16 @@ test('a replica Nova could not build is undone, and its reason is a fault on the
   [r1, r2] = kept as [string, string];
 }, 600_000);
 
-test('a promote refused by pre-flight (a replica not replicating) is a fault on the candidate, which stays ACTIVE', async () => {
+test('a promote the pre-flight would refuse (a replica not replicating, as the monitor saw it) is refused before the 202; nothing changes', async () => {
   await sql(r2, 'STOP SLAVE');
   try {
-    await accepted('POST', `/v1.0/proj-a/instances/${r1}/action`, { promote_to_replica_source: {} });
-    const candidate = await settled(r1, /pre-flight/);
-    expect(candidate.status).toBe('ACTIVE');
-    expect(candidate.fault.message).toMatch(/^promote failed: pre-flight failed, nothing was changed: .*is not replicating/);
-    expect(candidate.replica_of.id).toBe(master);
+    await eventually('the monitor sees r2 stopped', async () => (await show(master))?.replication_health?.some((h: { id: string; sql_running: boolean | null }) => h.id === r2 && h.sql_running === false), 30_000);
+    const res = await env.api('POST', `/v1.0/proj-a/instances/${r1}/action`, { promote_to_replica_source: {} });
+    expect(res.status).toBe(409);
+    expect(res.body.conflictingRequest.message).toMatch(new RegExp(`^pre-flight failed, nothing was changed: .*\\(${r2}\\) is not replicating`));
+    const candidate = await show(r1);
+    expect(candidate).toMatchObject({ status: 'ACTIVE', replica_of: { id: master } });
+    expect(candidate.operation).toBeUndefined();
   } finally {
     await sql(r2, 'START SLAVE');
   }
@@ -88,6 +90,9 @@ test('a promote refused by pre-flight (a replica not replicating) is a fault on 
 
 test('while a promote runs every member shows PROMOTE; once it succeeds, the candidate\'s fault is gone', async () => {
   await eventually('r2 replicating again', async () => (await show(master))?.replication_health?.every((h: { sql_running: boolean | null; role: string }) => h.role === 'source' || h.sql_running), 30_000);
+  // As a promote that failed after its 202 leaves it (the API now refuses most before).
+  await env.registry!.instances.update(r1, { fault: 'promote failed: an earlier attempt' });
+  expect((await show(r1)).fault.message).toBe('promote failed: an earlier attempt');
   await accepted('POST', `/v1.0/proj-a/instances/${r1}/action`, { promote_to_replica_source: {} });
   const promoting = (list: { id: string; status: string }[]) => list.filter((i) => i.status === 'PROMOTE').map((i) => i.id).sort();
   const [candidate, former, listed] = await Promise.all([

@@ -1,6 +1,6 @@
 // Health summary and the automatic failover decision, as tables of cases.
 import { decideAutoFailover, nextPollDelayMs, type AutoFailoverInput } from '../../lib/failover';
-import { assessSource, summarizeHealth, type ObservedStatus } from '../../lib/health';
+import { assessSource, preflightFromHealth, promotePreflight, summarizeHealth, type ObservedStatus } from '../../lib/health';
 
 const st = (o: Partial<ObservedStatus> = {}): ObservedStatus => ({
   ioRunning: true,
@@ -42,6 +42,15 @@ test('in a cascade (m -> a -> b) only the replicas of the source judge it: b sti
   expect(assessSource(h)).toMatchObject({ replicasLostSource: false });
   expect(assessSource(h, (id) => id === 'a')).toMatchObject({ sourceReachable: false, replicasLostSource: true, replicasAnswering: 1 });
   expect(assessSource(h, () => false)).toMatchObject({ replicasLostSource: false, replicasAnswering: 0 });
+});
+
+test.each([
+  ['all replicating', { m: st(), a: st(), b: st() }, []],
+  ['a replica stopped, with its error', { m: st(), a: st({ sqlRunning: false, lastSqlError: 'Duplicate entry' }), b: st() }, ['r1 (a) is not replicating: Duplicate entry']],
+  ['a silent agent, and the source not replicating (it need not)', { m: st({ ioRunning: false }), a: st(), b: null }, ['r2 (b) does not answer']],
+])('promotePreflight from the monitor\'s health: %s', (_l, statuses, problems) => {
+  const h = summarizeHealth(members, { m: { reachable: true }, a: { reachable: true }, b: { reachable: true } }, statuses, 'T');
+  expect(promotePreflight(preflightFromHealth(h))).toEqual(problems);
 });
 
 describe('decideAutoFailover', () => {
