@@ -22,6 +22,7 @@ export const workflowIds = {
   manageAccess: (instanceId: string, kind: string, requestId: string) => `access-${instanceId}-${kind}-${requestId}`,
   restartInstance: (instanceId: string, requestId: string) => `restart-instance-${instanceId}-${requestId}`,
   resizeInstance: (instanceId: string, requestId: string) => `resize-instance-${instanceId}-${requestId}`,
+  enableReplicationTls: (setId: string, requestId: string) => `enable-replication-tls-${setId}-${requestId}`,
 };
 
 /** Nova server names carry the instance id, so a retried create can find its own server. */

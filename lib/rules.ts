@@ -15,7 +15,8 @@ export type OperationType =
   | 'ejectReplicaSource'
   | 'manageAccess'
   | 'restartInstance'
-  | 'resizeInstance';
+  | 'resizeInstance'
+  | 'enableReplicationTls';
 
 export interface LockState {
   operationId: string | null;
@@ -130,6 +131,12 @@ export function checkDelete(f: Facts, a: { operationId?: string } = {}): Refusal
   return busy(f, { id: a.operationId, type: 'deleteInstance' });
 }
 
+/** TLS is a setting of a replication set: turned on for every member and link at once. */
+export function checkEnableTls(f: Facts, a: { operationId?: string } = {}): Refusal | undefined {
+  if (!f.instance.setId || !f.topology) return no('invalid', `instance ${f.instance.id} is not in a replication set; TLS replication is turned on for a set (create a replica first)`);
+  return busy(f, { id: a.operationId, type: 'enableReplicationTls' });
+}
+
 export function checkRestart(f: Facts, a: { operationId?: string } = {}): Refusal | undefined {
   if (f.instance.status !== 'ACTIVE') return no('conflict', `instance ${f.instance.id} is ${f.instance.status}, not ACTIVE`);
   return busy(f, { id: a.operationId, type: 'restartInstance' });
@@ -186,6 +193,7 @@ export function locksFor(type: OperationType, f: Facts): { set: string | null; i
       return { set: inSet ?? f.instance.id, instance: false };
     case 'promoteToReplicaSource':
     case 'ejectReplicaSource':
+    case 'enableReplicationTls':
       return { set: inSet, instance: false };
     // A set member restarting or resizing is briefly down: the set's lock keeps promote,
     // eject and the monitor's automatic failover away meanwhile.
@@ -221,6 +229,8 @@ export function check(type: OperationType, f: Facts, a: { operationId?: string; 
       return checkRestart(f, a);
     case 'resizeInstance':
       return checkResize(f, { ...a.resize, operationId: a.operationId });
+    case 'enableReplicationTls':
+      return checkEnableTls(f, a);
     default:
       return busy(f, { id: a.operationId, type });
   }

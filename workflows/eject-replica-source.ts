@@ -69,7 +69,7 @@ export async function ejectReplicaSource(raw: EjectInput): Promise<EjectResult> 
 
     progress.phase('moving replicas');
     const eligible = view.replicas.filter((r) => r.id !== candidate.id && !choice.excluded[r.id]);
-    const moved = await moveReplicasTo(candidate, eligible, view.settings.semiSync);
+    const moved = await moveReplicasTo(candidate, eligible, view.settings);
     await dropOwnAccount(candidate);
     await registry.applyTransition({
       setId: view.setId,

@@ -10,3 +10,4 @@ export { monitorReplicationSet } from './monitor-replication-set';
 export { manageAccess } from './manage-access';
 export { restartInstance } from './restart-instance';
 export { resizeInstance } from './resize-instance';
+export { enableReplicationTls } from './enable-replication-tls';

@@ -105,7 +105,7 @@ export function newWorld(): FakeWorld {
     down: new Set(),
     statusOf: new Map(),
     volumes: new Map(),
-    settings: { autoFailover: false, semiSync: false, quietPeriodSeconds: 600, failoverAfterSeconds: 2, lastFailoverAt: null, lastFailoverOperation: null, lastFailoverAcknowledged: true },
+    settings: { autoFailover: false, semiSync: false, quietPeriodSeconds: 600, failoverAfterSeconds: 2, lastFailoverAt: null, lastFailoverOperation: null, lastFailoverAcknowledged: true, tls: false },
   };
 }
 
@@ -213,7 +213,7 @@ export function fakeGuestActivities(w: FakeWorld, novaServerId = 'srv'): GuestAc
     if (!w.accounts.has(novaServerId)) w.accounts.set(novaServerId, new Set());
     return w.accounts.get(novaServerId)!;
   };
-  const status = { configured: true, sourceHost: '127.0.1.1', ioRunning: true, sqlRunning: true, secondsBehind: 0, lastIoError: '', lastSqlError: '', gtidSlavePos: '0-101-5', gtidBinlogPos: '0-101-5', gtidIoPos: '0-101-5', readOnly: true, serverId: 102, semiSyncSource: false, semiSyncReplica: false };
+  const status = { configured: true, sourceHost: '127.0.1.1', ioRunning: true, sqlRunning: true, secondsBehind: 0, lastIoError: '', lastSqlError: '', gtidSlavePos: '0-101-5', gtidBinlogPos: '0-101-5', gtidIoPos: '0-101-5', readOnly: true, serverId: 102, semiSyncSource: false, semiSyncReplica: false, tls: false };
   return {
     async prepare() {
       w.calls.push('prepare');
@@ -272,18 +272,18 @@ export function fakeGuestActivities(w: FakeWorld, novaServerId = 'srv'): GuestAc
       }
       return { bytes: 1024, skipped: false };
     },
-    async createReplicationUser({ userName }) {
-      w.calls.push('createReplicationUser');
+    async createReplicationUser({ userName, requireSsl }) {
+      w.calls.push(requireSsl ? 'createReplicationUser:ssl' : 'createReplicationUser');
       accounts().add(userName);
-      return { userName };
+      return { userName, requireSsl: requireSsl ?? false };
     },
     async dropReplicationUser({ userName }) {
       w.calls.push('dropReplicationUser');
       return { dropped: accounts().delete(userName) };
     },
-    async startReplication() {
-      w.calls.push('startReplication');
-      return status;
+    async startReplication({ source }) {
+      w.calls.push(source.tls ? `startReplication:tls:${novaServerId}` : 'startReplication');
+      return { ...status, tls: source.tls ?? false };
     },
     async replicationStatus() {
       const o = w.statusOf.get(novaServerId);

@@ -20,6 +20,7 @@ const inputs: { [T in DescribedOperation]: Parameters<typeof operationMetadata<T
   manageAccess: { instanceId: id, projectId: 'proj-a', novaServerId: 'n1', action: { kind: 'changePasswords', users: [{ name: 'app', host: '%', sealedPassword: sealed }] } },
   restartInstance: { instanceId: id, projectId: 'proj-a' },
   resizeInstance: { instanceId: id, projectId: 'proj-a', volumeSizeGb: 3 },
+  enableReplicationTls: { instanceId: id, projectId: 'proj-a' },
 };
 
 test.each(Object.keys(inputs) as DescribedOperation[])('%s: one-line summary naming the project; details with the full id; no secret', (type) => {
