@@ -52,7 +52,8 @@ export function createCertificateActivities(d: GuestDeps) {
     const tlsOn = await withAdmin(d, async (c) => {
       const [row] = await queryRows<{ v: string }>(c, "SELECT @@global.have_ssl AS v");
       if (row?.v !== 'YES') return false;
-      await c.query('FLUSH SSL');
+      // LOCAL: a FLUSH is binlogged otherwise, an errant GTID on a replica (gtid_strict_mode stops it).
+      await c.query('FLUSH LOCAL SSL');
       return true;
     });
     if (tlsOn) return 'flush ssl';
