@@ -181,6 +181,8 @@ export const settingsBody = z
         quiet_period: z.number().int('must be a whole number of seconds').min(0, 'must be at least 0').max(604_800, 'must be at most a week').optional(),
         failover_after: z.number().int('must be a whole number of seconds').min(1, 'must be at least 1').max(600, 'must be at most 600').optional(),
         acknowledge_failover: z.literal(true, 'can only be true').optional(),
+        // One way: a TLS set stays TLS (its accounts require it; see README "TLS replication").
+        tls: z.literal(true, 'can only be true: TLS replication, once on, is not turned off').optional(),
       })
       .strict()
       .refine((v) => Object.keys(v).length > 0, 'give at least one setting'),

@@ -68,6 +68,14 @@ export function instanceView(r: InstanceRecord, baseUrl: string, running?: Opera
   };
 }
 
+/**
+ * A TLS set member's TLS: every member serves a certificate from the set's CA naming its
+ * address, so a client verifies the server it reaches with this CA (`ssl: { ca }`).
+ */
+export function tlsView(caCertificatePem: string) {
+  return { enabled: true, ca_certificate: caCertificatePem };
+}
+
 /** Every member's replication health as the set's monitor last observed it. */
 export function healthView(health: MemberHealth[]) {
   return health.map((h) => ({

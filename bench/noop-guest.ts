@@ -36,6 +36,7 @@ export function noopGuestActivities(address: () => Promise<string>): NoopGuestAc
     serverId: 1,
     semiSyncSource: false,
     semiSyncReplica: false,
+    tls: false,
   });
   return {
     async prepare() {
@@ -68,8 +69,8 @@ export function noopGuestActivities(address: () => Promise<string>): NoopGuestAc
     async restoreSnapshot() {
       return { bytes: 0, skipped: false };
     },
-    async createReplicationUser({ userName }) {
-      return { userName };
+    async createReplicationUser({ userName, requireSsl }) {
+      return { userName, requireSsl: requireSsl ?? false };
     },
     async dropReplicationUser() {
       return { dropped: true };

@@ -44,6 +44,7 @@ export interface ReplicationSettingsView {
   replication_set_id: string;
   auto_failover: boolean;
   semi_sync: boolean;
+  tls?: boolean;
   quiet_period: number;
   failover_after: number;
   last_failover: null | { at: string; operation: string; acknowledged: boolean };
@@ -55,6 +56,7 @@ export interface ReplicationSettingsPatch {
   quiet_period?: number;
   failover_after?: number;
   acknowledge_failover?: true;
+  tls?: boolean;
 }
 
 export function configFromEnv(env: Record<string, string | undefined>, fetch: FetchLike): ApiConfig {

@@ -42,6 +42,8 @@ const FLATTENERS: Record<string, Flattener> = {
   replication_health: (v, out) => {
     if (!Array.isArray(v)) out.replication_health = JSON.stringify(v);
   },
+  // That the set replicates over TLS, not the CA's PEM (--json has it, for a client's `ssl: { ca }`).
+  tls: (v, out) => void (out.tls = (v as { enabled?: unknown })?.enabled ? 'on (every link verified; CA certificate in --json)' : 'off'),
   operation: (v, out) => {
     const op = v as OperationFields;
     const type = op?.type ?? op?.id ?? 'unknown';

@@ -24,6 +24,7 @@ export const workflowIds = {
   resizeInstance: (instanceId: string, requestId: string) => `resize-instance-${instanceId}-${requestId}`,
   /** Started by the set's monitor, once per death it saw (`at`: when it decided). */
   recoverDeadRelay: (relayId: string, at: string) => `recover-relay-${relayId}-${at.replace(/[:.]/g, '')}`,
+  enableReplicationTls: (setId: string, requestId: string) => `enable-replication-tls-${setId}-${requestId}`,
 };
 
 /** Nova server names carry the instance id, so a retried create can find its own server. */

@@ -16,7 +16,8 @@ export type OperationType =
   | 'manageAccess'
   | 'restartInstance'
   | 'resizeInstance'
-  | 'recoverDeadRelay';
+  | 'recoverDeadRelay'
+  | 'enableReplicationTls';
 
 export interface LockState {
   operationId: string | null;
@@ -137,6 +138,12 @@ export function checkDelete(f: Facts, a: { operationId?: string } = {}): Refusal
   return busy(f, { id: a.operationId, type: 'deleteInstance' });
 }
 
+/** TLS is a setting of a replication set: turned on for every member and link at once. */
+export function checkEnableTls(f: Facts, a: { operationId?: string } = {}): Refusal | undefined {
+  if (!f.instance.setId || !f.topology) return no('invalid', `instance ${f.instance.id} is not in a replication set; TLS replication is turned on for a set (create a replica first)`);
+  return busy(f, { id: a.operationId, type: 'enableReplicationTls' });
+}
+
 export function checkRestart(f: Facts, a: { operationId?: string } = {}): Refusal | undefined {
   if (f.instance.status !== 'ACTIVE') return no('conflict', `instance ${f.instance.id} is ${f.instance.status}, not ACTIVE`);
   return busy(f, { id: a.operationId, type: 'restartInstance' });
@@ -194,6 +201,7 @@ export function locksFor(type: OperationType, f: Facts): { set: string | null; i
     case 'promoteToReplicaSource':
     case 'ejectReplicaSource':
     case 'recoverDeadRelay':
+    case 'enableReplicationTls':
       return { set: inSet, instance: false };
     // A set member restarting or resizing is briefly down: the set's lock keeps promote,
     // eject and the monitor's automatic failover away meanwhile.
@@ -231,6 +239,8 @@ export function check(type: OperationType, f: Facts, a: { operationId?: string; 
       return checkRestart(f, a);
     case 'resizeInstance':
       return checkResize(f, { ...a.resize, operationId: a.operationId });
+    case 'enableReplicationTls':
+      return checkEnableTls(f, a);
     default:
       return busy(f, { id: a.operationId, type });
   }

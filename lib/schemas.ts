@@ -163,6 +163,8 @@ export const buildReplicaInput = z.lazy(() =>
       setId: uuid,
       source: z.object({ instanceId: uuid, novaServerId: z.string().min(1), address: z.string().min(1), port: z.number().int() }).strict(),
       catchUpTimeoutSeconds: z.number().int().min(1).default(600),
+      /** The set runs TLS: the replica gets a certificate from the set's CA and replicates over TLS (inherited). */
+      tls: z.boolean().optional(),
     })
     .strict(),
 );
@@ -270,9 +272,26 @@ export interface EjectResult {
   ranking: { instanceId: string; received: string; behindBest: number }[];
 }
 
+export const enableReplicationTlsInput = z.lazy(() =>
+  z.object({ instanceId: uuid, projectId, catchUpTimeoutSeconds: z.number().int().min(1).max(3600).default(120) }).strict(),
+);
+export type EnableReplicationTlsInput = z.input<typeof enableReplicationTlsInput>;
+
+export interface EnableReplicationTlsResult {
+  replicationSetId: string;
+  /** The set's CA was made by this operation (false: an earlier attempt made it). */
+  authorityCreated: boolean;
+  /** Each member and how its MariaDB loaded its certificate ('flush ssl': no restart). */
+  certificates: { instanceId: string; reloaded: string }[];
+  /** Each link (replica ← its source) now verified TLS, caught up with its source. */
+  links: { replicaId: string; sourceId: string }[];
+}
+
 export interface ReplicationSettings {
   autoFailover: boolean;
   semiSync: boolean;
+  /** Every link of the set runs TLS, verifying its source's certificate (set by enableReplicationTls). */
+  tls: boolean;
   quietPeriodSeconds: number;
   failoverAfterSeconds: number;
   lastFailoverAt: string | null;
@@ -285,6 +304,7 @@ export const settingsPatch = z.lazy(() =>
     .object({
       autoFailover: z.boolean().optional(),
       semiSync: z.boolean().optional(),
+      tls: z.boolean().optional(),
       quietPeriodSeconds: z.number().int('must be a whole number of seconds').min(0, 'must be at least 0').max(86_400 * 7, 'must be at most a week').optional(),
       failoverAfterSeconds: z.number().int('must be a whole number of seconds').min(1, 'must be at least 1').max(600, 'must be at most 600').optional(),
       acknowledgeFailover: z.boolean().optional(),

@@ -21,6 +21,8 @@ import {
   restartInstanceInput,
   type ResizeInstanceInput,
   type RestartInstanceInput,
+  enableReplicationTlsInput,
+  type EnableReplicationTlsInput,
 } from './schemas';
 import { operationMetadata, type OperationMetadata } from './summaries';
 import { parseOrThrow } from './validation';
@@ -133,4 +135,10 @@ export async function startRestartInstance(client: Client, input: RestartInstanc
 export async function startResizeInstance(client: Client, input: ResizeInstanceInput, opts: StartOptions & { requestId?: string } = {}) {
   const spec = parseOrThrow(resizeInstanceInput, input);
   return startOrAttach(client, 'resizeInstance', workflowIds.resizeInstance(spec.instanceId, opts.requestId ?? randomUUID()), spec, spec.projectId, spec.instanceId, 'REJECT_DUPLICATE', opts, operationMetadata('resizeInstance', spec, { name: opts.instanceName }));
+}
+
+/** Starts enableReplicationTls on the set of `instanceId` (setId names the workflow). */
+export async function startEnableReplicationTls(client: Client, input: EnableReplicationTlsInput, opts: StartOptions & { requestId?: string; setId: string }) {
+  const spec = parseOrThrow(enableReplicationTlsInput, input);
+  return startOrAttach(client, 'enableReplicationTls', workflowIds.enableReplicationTls(opts.setId, opts.requestId ?? randomUUID()), spec, spec.projectId, spec.instanceId, 'REJECT_DUPLICATE', opts, operationMetadata('enableReplicationTls', spec, { name: opts.instanceName }));
 }

@@ -3,7 +3,7 @@
 // client helpers, the monitor's starter and workflows starting children share one copy.
 // Built from named fields only, never from a whole input: inputs carry sealed passwords.
 import type { AccessAction, ManageAccessInput } from './access';
-import type { BuildReplicaInput, CreateReplicasInput, DeleteInstanceInput, DetachReplicaInput, EjectInput, MonitorInput, PromoteInput, ProvisionInstanceInput, RecoverDeadRelayInput, ResizeInstanceInput, RestartInstanceInput } from './schemas';
+import type { BuildReplicaInput, CreateReplicasInput, DeleteInstanceInput, DetachReplicaInput, EjectInput, MonitorInput, PromoteInput, ProvisionInstanceInput, EnableReplicationTlsInput, RecoverDeadRelayInput, ResizeInstanceInput, RestartInstanceInput } from './schemas';
 
 export interface OperationMetadata {
   staticSummary: string;
@@ -31,6 +31,7 @@ interface Inputs {
   restartInstance: RestartInstanceInput;
   resizeInstance: ResizeInstanceInput;
   recoverDeadRelay: RecoverDeadRelayInput;
+  enableReplicationTls: EnableReplicationTlsInput;
 }
 export type DescribedOperation = keyof Inputs;
 
@@ -105,6 +106,13 @@ const describers: { [T in DescribedOperation]: (input: Inputs[T], known: KnownNa
     staticDetails: details(
       'Fences writes on the current source, waits until this replica has applied everything, makes it the writable source and moves the other members (the former source included) under it.',
       [idLine('new source', i.instanceId, k.name), `- project: ${i.projectId}`, `- catch-up timeout: ${i.catchUpTimeoutSeconds ?? 30} s`],
+    ),
+  }),
+  enableReplicationTls: (i, k) => ({
+    staticSummary: `Turn TLS replication on for the set of ${ref(i.instanceId, k.name)} · project ${i.projectId}`,
+    staticDetails: details(
+      "Makes the set's certificate authority, has every member's guest request a certificate (its key stays on its server) and installs the signed one (FLUSH SSL, no restart), re-points every link with TLS verifying its source's certificate, and makes every replication account require TLS.",
+      [idLine('member asked', i.instanceId, k.name), `- project: ${i.projectId}`],
     ),
   }),
   ejectReplicaSource: (i, k) => ({

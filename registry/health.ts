@@ -1,4 +1,4 @@
-// Per-set failover and semi-sync settings, the last automatic failover (for the quiet
+// Per-set failover, semi-sync and TLS settings, the last automatic failover (for the quiet
 // period), and the latest health the monitor observed of each member.
 import type { Pool, RowDataPacket } from 'mysql2/promise';
 import type { MemberHealth, ReplicationSettings, SettingsPatch } from '../lib/schemas';
@@ -14,6 +14,7 @@ export class HealthStore {
     return {
       autoFailover: Boolean(r.auto_failover),
       semiSync: Boolean(r.semi_sync),
+      tls: Boolean(r.tls),
       quietPeriodSeconds: r.quiet_period_s,
       failoverAfterSeconds: r.failover_after_s,
       lastFailoverAt: r.last_failover_at ? (r.last_failover_at as Date).toISOString() : null,
@@ -26,6 +27,7 @@ export class HealthStore {
     const cols: [string, unknown][] = [];
     if (p.autoFailover !== undefined) cols.push(['auto_failover', p.autoFailover ? 1 : 0]);
     if (p.semiSync !== undefined) cols.push(['semi_sync', p.semiSync ? 1 : 0]);
+    if (p.tls !== undefined) cols.push(['tls', p.tls ? 1 : 0]);
     if (p.quietPeriodSeconds !== undefined) cols.push(['quiet_period_s', p.quietPeriodSeconds]);
     if (p.failoverAfterSeconds !== undefined) cols.push(['failover_after_s', p.failoverAfterSeconds]);
     if (p.acknowledgeFailover) cols.push(['last_failover_acked', 1]);

@@ -3,6 +3,7 @@
 // own earlier effect instead of failing or duplicating it.
 import type { Pool } from 'mysql2/promise';
 import { AccountStore } from './accounts';
+import { CertificateStore } from './certificates';
 import { createRegistryPool, type RegistryConnection } from './db';
 import { HealthStore } from './health';
 import { InstanceStore } from './instances';
@@ -15,6 +16,7 @@ export class Registry {
   readonly accounts: AccountStore;
   readonly health: HealthStore;
   readonly sets: SetStore;
+  readonly certificates: CertificateStore;
 
   constructor(readonly pool: Pool) {
     this.instances = new InstanceStore(pool);
@@ -22,6 +24,7 @@ export class Registry {
     this.accounts = new AccountStore(pool);
     this.health = new HealthStore(pool);
     this.sets = new SetStore(pool, this.accounts, this.health);
+    this.certificates = new CertificateStore(pool);
   }
 
   async close(): Promise<void> {
@@ -35,4 +38,5 @@ export { createRegistryPool, type RegistryConnection } from './db';
 export type { InstanceRecord, InstanceStatus } from './instances';
 export { newInstanceFromSpec, newReplicaRecord, type NewInstance } from '../lib/records';
 export type { ReplicationUser } from './accounts';
+export type { SetAuthority } from './certificates';
 export type { InstanceChange } from './instances';

@@ -304,6 +304,8 @@ const SCENARIOS: Scenario[] = [
     name: 'relay-moves-replicas-up',
     play: (c) => c.run('detachReplica', { instanceId: seedCascade(c).replicas[0]!.id, projectId: 'proj-a' }),
   },
+  { workflowType: 'enableReplicationTls', name: 'success', play: (c) => c.run('enableReplicationTls', { instanceId: seedSet(c.world, c.prefix).source.id, projectId: 'proj-a' }) },
+  { workflowType: 'buildReplica', name: 'tls-set', setup: (w) => (w.settings.tls = true), play: async (c) => workflowIds.buildReplica((await replicasOf(c, 1)).result!.replicas[0]!.replicaId) },
   { workflowType: 'detachReplica', name: 'not-a-replica', play: async (c) => c.run('detachReplica', { instanceId: seedSource(c.world, randomUUID(), c.prefix).id, projectId: 'proj-a' }) },
 ];
 

@@ -11,6 +11,7 @@ import { createMonitorActivities } from '../activities/control/monitor';
 import { NovaClient } from '../lib/nova-client';
 import { createRegistryActivities } from '../activities/registry/activities';
 import { createSnapshotActivities } from '../activities/snapshots/activities';
+import { createTlsActivities } from '../activities/tls/activities';
 import { FolderSnapshotStore } from '../activities/snapshots/store';
 import { loadConfig, orchestratorConfigSchema, snapshotDir, type OrchestratorConfig } from '../lib/config';
 import { parseSecretKey } from '../lib/secrets';
@@ -49,6 +50,7 @@ export async function runOrchestrator(config: OrchestratorConfig, taskQueue = OR
         registry: createRegistryActivities(registry, { secretKey: parseSecretKey(config.TROVE_SECRET_KEY), maxReplicas: config.TROVE_MAX_REPLICAS, maxDepth: config.TROVE_MAX_DEPTH }),
         snapshots: createSnapshotActivities(snapshots),
         control: createMonitorActivities({ client }),
+        tls: createTlsActivities(registry, { secretKey: parseSecretKey(config.TROVE_SECRET_KEY) }),
       }),
     });
     log.info({ taskQueue, temporal: config.TEMPORAL_ADDRESS }, 'orchestrator worker polling');

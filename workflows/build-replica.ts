@@ -9,6 +9,7 @@ import { novaServerName } from '../lib/names';
 import { newReplicaRecord } from '../lib/records';
 import { buildReplicaInput, type BuildReplicaInput, type ReplicaOutcome, type ReplicaPhase } from '../lib/schemas';
 import { cancelled, compute, computeWait, errorMessage, guestActivities, guestLong, operationFailure, parseInput, recordFault, registry, tagOperation } from './common';
+import { issueCertificate } from './certificates';
 import { FAULT_PATCH } from './patches';
 import { Progress } from './progress';
 import { LastingPhaseReporter, replicaProgressSignal, snapshotReadySignal, type ReplicaProgress, type SnapshotOutcome } from './replica-progress';
@@ -21,12 +22,17 @@ import { Saga } from './saga';
  */
 const REPORT_AFTER = '1s';
 const FINAL_PHASES: ReplicaPhase[] = ['active', 'cleaned up'];
+const TLS_REPLICAS = '2026-12-tls-replicas';
 
 export async function buildReplica(raw: BuildReplicaInput): Promise<ReplicaOutcome> {
   const spec = parseInput(buildReplicaInput, raw);
   const { workflowId: operationId, parent } = workflowInfo();
   const progress = new Progress('buildReplica', () => `replica \`${spec.name}\` of \`${spec.source.instanceId}\``);
   tagOperation(spec.projectId, spec.replicaId, spec.setId);
+  // A replica inherits its set's TLS: a certificate from the set's CA before it attaches, a
+  // verified TLS link, an account that requires TLS. Asked only of a TLS set's builds, so a
+  // plain build records no marker (0.1.0 histories never carry tls).
+  const tls = spec.tls === true && patched(TLS_REPLICAS);
   let snapshot: SnapshotOutcome | undefined = spec.snapshotGtid === undefined ? undefined : { gtid: spec.snapshotGtid };
   setHandler(snapshotReadySignal, (outcome) => {
     snapshot ??= outcome;
@@ -78,7 +84,7 @@ export async function buildReplica(raw: BuildReplicaInput): Promise<ReplicaOutco
     const createAccount = async () => {
       const credential = await registry.replicationCredential({ replicaId: spec.replicaId, sourceId: spec.source.instanceId });
       saga.add('drop replication user', () => sourceGuest.dropReplicationUser({ userName: credential.userName }));
-      await whole(() => sourceGuest.createReplicationUser(credential));
+      await whole(() => sourceGuest.createReplicationUser({ ...credential, requireSsl: tls }));
       return credential;
     };
     // Started while the source's snapshot is still being taken (createReplicas), the
@@ -115,7 +121,9 @@ export async function buildReplica(raw: BuildReplicaInput): Promise<ReplicaOutco
     if (reason !== undefined) throw noSnapshotFailure(reason);
     const snapshotGtid = (snapshot as { gtid: string }).gtid;
 
-    const startReplication = replicaGuest.startReplication({ source: { host: spec.source.address, port: spec.source.port, ...credential }, gtid: snapshotGtid });
+    // Restored and started: the certificate is loaded by FLUSH SSL, the link verifies the source's.
+    if (tls) await issueCertificate(spec.setId, { id: spec.replicaId, novaServerId });
+    const startReplication = replicaGuest.startReplication({ source: { host: spec.source.address, port: spec.source.port, ...credential, tls }, gtid: snapshotGtid });
     const [, , { gtidBinlogPos }] = await Promise.all([report('attaching', { restoredBytes: restored.bytes }), startReplication, sourceGuest.gtidPosition()]);
     const [, caughtUp] = await Promise.all([
       report('catching up', { restoredBytes: restored.bytes }),

@@ -7,8 +7,10 @@ import type { ZodType } from 'zod';
 import type { ComputeActivities } from '../activities/compute/activities';
 import type { MonitorActivities } from '../activities/control/monitor';
 import type { GuestActivities } from '../activities/guest/activities';
+import type { CertificateActivities } from '../activities/guest/certificates';
 import type { ReplicationActivities } from '../activities/guest/replication';
 import type { SnapshotActivities } from '../activities/snapshots/activities';
+import type { TlsActivities } from '../activities/tls/activities';
 import type { BeginInput, BeginResult, InstanceSummary, RegistryActivities, SetView } from '../activities/registry/activities';
 import { ErrorType, NON_RETRYABLE } from '../lib/errors';
 import { SA_INSTANCE, SA_OPERATION, SA_PROJECT, SA_REPLICATION_SET, guestTaskQueue } from '../lib/names';
@@ -18,6 +20,12 @@ import type { Progress } from './progress';
 import { formatIssues } from '../lib/validation';
 
 export const registry = proxyActivities<RegistryActivities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 20, nonRetryableErrorTypes: NON_RETRYABLE },
+});
+
+/** Each replication set's certificate authority (quick, idempotent; its key never leaves the activity). */
+export const authority = proxyActivities<TlsActivities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 20, nonRetryableErrorTypes: NON_RETRYABLE },
 });
@@ -49,7 +57,7 @@ export const monitors = proxyActivities<MonitorActivities>({
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 20, nonRetryableErrorTypes: NON_RETRYABLE },
 });
 
-type GuestAll = GuestActivities & ReplicationActivities;
+type GuestAll = GuestActivities & ReplicationActivities & CertificateActivities;
 
 export const snapshots = proxyActivities<SnapshotActivities>({
   startToCloseTimeout: '2m',

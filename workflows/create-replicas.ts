@@ -65,6 +65,9 @@ export async function createReplicas(raw: CreateReplicasInput): Promise<CreateRe
       snapshotId,
       setId,
       source: { instanceId: source.id, novaServerId: source.novaServerId!, address: source.address!, port: source.port ?? 3306 },
+      // Replicas inherit the set's TLS (Trove: a replica inherits its source's configuration);
+      // absent for a plain set, so its builds' inputs are as before.
+      ...(begun.set?.settings.tls ? { tls: true } : {}),
     });
     const failed = (replicaId: string, i: number) => (err: unknown): ReplicaOutcome => ({
       replicaId,

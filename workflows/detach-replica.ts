@@ -29,7 +29,7 @@ export async function detachReplica(raw: DetachReplicaInput): Promise<DetachRepl
     const below = set!.replicas.filter((m) => downstreamOf(set!.topology, replica.id).includes(m.id));
     if (below.length > 0 && patched(DETACH_RELAY_PATCH)) {
       progress.phase('moving its replicas up');
-      const moved = await moveReplicasTo(source, below, set!.settings.semiSync && source.id === set!.source.id);
+      const moved = await moveReplicasTo(source, below, { semiSync: set!.settings.semiSync && source.id === set!.source.id, tls: set!.settings.tls });
       const failed = Object.entries(moved.failed);
       if (failed.length) throw ApplicationFailure.nonRetryable(`replicas not moved up to ${source.id}: ${failed.map(([id, why]) => `${id}: ${why}`).join('; ')}`, ErrorType.GuestFailed);
       await Promise.all(below.map((m) => guestActivities(replica.novaServerId!).dropReplicationUser({ userName: replicationUserName(m.id) })));

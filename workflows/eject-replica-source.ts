@@ -73,7 +73,7 @@ export async function ejectReplicaSource(raw: EjectInput): Promise<EjectResult> 
 
     progress.phase('moving replicas');
     const eligible = view.replicas.filter((r) => r.id !== candidate.id && !choice.excluded[r.id]);
-    const moved = await moveReplicasTo(candidate, eligible, view.settings.semiSync);
+    const moved = await moveReplicasTo(candidate, eligible, view.settings);
     await dropOwnAccount(candidate);
     const excluded = { ...choice.excluded, ...moved.failed };
     const replaced = `fenced by ${operationId}: replaced as replication source by ${candidate.id}`;

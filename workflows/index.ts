@@ -11,3 +11,4 @@ export { manageAccess } from './manage-access';
 export { restartInstance } from './restart-instance';
 export { resizeInstance } from './resize-instance';
 export { recoverDeadRelay } from './recover-dead-relay';
+export { enableReplicationTls } from './enable-replication-tls';

@@ -1,6 +1,8 @@
 // What switchover and failover share once the new source takes writes: point the other
 // replicas at it (each keeps its own account, asserted on the new source), apply the
-// set's semi-sync roles, and drop the new source's own, now useless, account.
+// set's semi-sync roles, and drop the new source's own, now useless, account. In a TLS set
+// every account moved requires TLS and every link moved verifies the new source's
+// certificate (every member holds one from the set's CA).
 import { replicationUserName } from '../lib/names';
 import type { InstanceSummary } from '../activities/registry/activities';
 import { errorMessage, guestActivities, registry } from './common';
@@ -12,11 +14,19 @@ export interface MoveOutcome {
   failed: Record<string, string>;
 }
 
-export async function moveReplicasTo(newSource: InstanceSummary, replicas: InstanceSummary[], semiSync: boolean): Promise<MoveOutcome> {
+/** What the set's settings say about its links (tls absent: a set before TLS, plain). */
+export interface LinkSettings {
+  semiSync: boolean;
+  tls?: boolean;
+}
+
+export async function moveReplicasTo(newSource: InstanceSummary, replicas: InstanceSummary[], links: LinkSettings): Promise<MoveOutcome> {
+  const { semiSync } = links;
+  const tls = links.tls ?? false;
   const target = guestActivities(newSource.novaServerId!);
   const outcome: MoveOutcome = { moved: [], failed: {} };
   const connect = (r: InstanceSummary, credential: ReplicationCredential) =>
-    guestActivities(r.novaServerId!).startReplication({ source: { host: newSource.address!, port: newSource.port ?? 3306, ...credential } });
+    guestActivities(r.novaServerId!).startReplication({ source: { host: newSource.address!, port: newSource.port ?? 3306, ...credential, tls } });
   // Each replica on its own: one that fails is reported, the others still move.
   const each = (list: InstanceSummary[], step: (r: InstanceSummary) => Promise<void>) =>
     Promise.all(list.map((r) => step(r).catch((err: unknown) => void (outcome.failed[r.id] = errorMessage(err)))));
@@ -29,7 +39,7 @@ export async function moveReplicasTo(newSource: InstanceSummary, replicas: Insta
     const credentials = new Map<string, ReplicationCredential>();
     await each(replicas, async (r) => {
       const credential = await registry.replicationCredential({ replicaId: r.id, sourceId: newSource.id });
-      await target.createReplicationUser(credential);
+      await target.createReplicationUser({ ...credential, requireSsl: tls });
       credentials.set(r.id, credential);
     });
     await target.configureSemiSync({ role: 'source' });
@@ -44,7 +54,7 @@ export async function moveReplicasTo(newSource: InstanceSummary, replicas: Insta
   } else {
     await each(replicas, async (r) => {
       const credential = await registry.replicationCredential({ replicaId: r.id, sourceId: newSource.id });
-      await target.createReplicationUser(credential);
+      await target.createReplicationUser({ ...credential, requireSsl: tls });
       await connect(r, credential);
       outcome.moved.push(r.id);
     });

@@ -53,12 +53,14 @@ export async function promoteToReplicaSource(raw: PromoteInput): Promise<Promote
 
     // The candidate takes writes now: from here on the only way is forward.
     progress.phase('moving replicas');
-    const moved = await moveReplicasTo(candidate, others, view.settings.semiSync);
+    const moved = await moveReplicasTo(candidate, others, view.settings);
     progress.phase('demoting the former source');
     const credential = await registry.replicationCredential({ replicaId: old.id, sourceId: candidate.id });
-    await guestActivities(candidate.novaServerId!).createReplicationUser(credential);
+    // A TLS set's former source follows over TLS like every other member (tls absent: a set before TLS).
+    const tls = view.settings.tls ?? false;
+    await guestActivities(candidate.novaServerId!).createReplicationUser({ ...credential, requireSsl: tls });
     const former = guestActivities(old.novaServerId!);
-    await former.startReplication({ source: { host: candidate.address!, port: candidate.port ?? 3306, ...credential }, fromOwnBinlog: true });
+    await former.startReplication({ source: { host: candidate.address!, port: candidate.port ?? 3306, ...credential, tls }, fromOwnBinlog: true });
     await former.setReadOnly({ readOnly: true });
     if (view.settings.semiSync) await former.configureSemiSync({ role: 'replica' });
     await dropOwnAccount(candidate);

@@ -47,7 +47,7 @@ export async function recoverDeadRelay(raw: RecoverDeadRelayInput): Promise<Reco
 
     progress.phase('moving its replicas up');
     const target = members.get(dead.moveTo)!;
-    const moved = await moveReplicasTo(target, dead.replicas.map((id) => members.get(id)!), set.settings.semiSync && target.id === set.source.id);
+    const moved = await moveReplicasTo(target, dead.replicas.map((id) => members.get(id)!), { semiSync: set.settings.semiSync && target.id === set.source.id, tls: set.settings.tls });
     const failed = Object.entries(moved.failed);
     // The registry follows only a whole move: the monitor tries again for the ones left.
     if (failed.length) throw ApplicationFailure.nonRetryable(`replicas not moved to ${target.id}: ${failed.map(([id, why]) => `${id}: ${why}`).join('; ')}`, ErrorType.GuestFailed);

@@ -13,6 +13,11 @@ export interface ServerLayout {
   errorLog: string;
   adminFile: string;
   preparedMarker: string;
+  /** TLS files, outside the datadir: a snapshot never carries a server's key to another server. */
+  tlsDir: string;
+  serverKey: string;
+  serverCert: string;
+  caCert: string;
 }
 
 export function serverLayout(dir: string): ServerLayout {
@@ -28,5 +33,9 @@ export function serverLayout(dir: string): ServerLayout {
     errorLog: path.join(dir, 'mysqld.err'),
     adminFile: path.join(dir, 'admin.json'),
     preparedMarker: path.join(dir, 'prepared'),
+    tlsDir: path.join(dir, 'tls'),
+    serverKey: path.join(dir, 'tls', 'server-key.pem'),
+    serverCert: path.join(dir, 'tls', 'server-cert.pem'),
+    caCert: path.join(dir, 'tls', 'ca.pem'),
   };
 }

@@ -64,6 +64,13 @@ export function renderMyCnf(layout: ServerLayout, o: MariadbOptions): string {
     // A replica notices a silent (hung) source within seconds, not the default minute;
     // CHANGE MASTER sets a 1 s heartbeat to match.
     'slave_net_timeout = 5',
+    // Always TLS-capable: MariaDB reads these paths only at start (FLUSH SSL reloads the files
+    // they name, it cannot add them), so a set turns TLS on without restarting its servers.
+    // The files exist before the first start (a self-signed certificate until the set's CA
+    // signs one), or mariadbd would refuse to start.
+    `ssl_cert = ${layout.serverCert}`,
+    `ssl_key = ${layout.serverKey}`,
+    `ssl_ca = ${layout.caCert}`,
     ...semiSyncLines(o.semiSync ?? 'off'),
     '',
   ].join('\n');

@@ -9,6 +9,7 @@ import { ErrorType } from '../../lib/errors';
 import { unsealSecret } from '../../lib/secrets';
 import type { SnapshotMeta, SnapshotStore } from '../snapshots/store';
 import { ensureAdminPassword } from './admin-secret';
+import { setAuthorityInstalled } from './tls-identity';
 import { prepareBackup, streamBackup } from './mariabackup';
 import { withHeartbeats } from './keep-alive';
 import { extractSnapshot, restoreTarget, type Extracted } from './snapshot-extract';
@@ -21,6 +22,8 @@ export interface ReplicationSource {
   port: number;
   userName: string;
   sealedPassword: string;
+  /** Connect with TLS and verify the source's certificate against this server's copy of the set's CA. */
+  tls?: boolean;
 }
 
 export interface ReplicaStatus {
@@ -38,6 +41,8 @@ export interface ReplicaStatus {
   serverId: number;
   semiSyncSource: boolean;
   semiSyncReplica: boolean;
+  /** Replication connects with TLS and verifies the source's certificate. */
+  tls: boolean;
 }
 
 interface SlaveStatusRow {
@@ -48,6 +53,8 @@ interface SlaveStatusRow {
   Last_IO_Error: string;
   Last_SQL_Error: string;
   Gtid_IO_Pos: string;
+  Master_SSL_Allowed: string;
+  Master_SSL_Verify_Server_Cert: string;
 }
 
 export interface RestoreResult {
@@ -102,6 +109,7 @@ export function createReplicationActivities(d: GuestDeps, store: SnapshotStore) 
         serverId: Number(v!.sid),
         semiSyncSource: Boolean(v!.ssm),
         semiSyncReplica: Boolean(v!.sss),
+        tls: s?.Master_SSL_Allowed === 'Yes' && s?.Master_SSL_Verify_Server_Cert === 'Yes',
       };
     });
   }
@@ -212,18 +220,22 @@ export function createReplicationActivities(d: GuestDeps, store: SnapshotStore) 
       return d.maintenance.during(() => restore(input));
     },
 
-    /** Returns the account's name only: the Web UI shows results, and the password is a secret. */
-    async createReplicationUser(input: { userName: string; sealedPassword: string }): Promise<{ userName: string }> {
+    /**
+     * Returns the account's name only: the Web UI shows results, and the password is a secret.
+     * requireSsl: the account logs in over TLS only (a TLS set's); without it, over either.
+     */
+    async createReplicationUser(input: { userName: string; sealedPassword: string; requireSsl?: boolean }): Promise<{ userName: string; requireSsl: boolean }> {
       const account = `'${checkUserName(input.userName)}'@'%'`;
       const hash = nativePasswordHash(unsealSecret(d.secretKey, input.sealedPassword));
+      const requireSsl = input.requireSsl ?? false;
       const relay = await replicatesItself();
       await withAdmin(d, async (c) => {
         if (relay) await c.query('SET SESSION sql_log_bin = 0');
         await c.query(`CREATE USER IF NOT EXISTS ${account} IDENTIFIED BY PASSWORD '${hash}'`);
-        await c.query(`ALTER USER ${account} IDENTIFIED BY PASSWORD '${hash}'`);
+        await c.query(`ALTER USER ${account} IDENTIFIED BY PASSWORD '${hash}' REQUIRE ${requireSsl ? 'SSL' : 'NONE'}`);
         await c.query(`GRANT REPLICATION SLAVE ON *.* TO ${account}`);
       });
-      return { userName: input.userName };
+      return { userName: input.userName, requireSsl };
     },
 
     async dropReplicationUser(input: { userName: string }): Promise<{ dropped: boolean }> {
@@ -239,19 +251,27 @@ export function createReplicationActivities(d: GuestDeps, store: SnapshotStore) 
 
     /** Points this server at its source and starts replicating, from gtid on a fresh restore. */
     async startReplication(input: { source: ReplicationSource; gtid?: string; fromOwnBinlog?: boolean }): Promise<ReplicaStatus> {
+      const tls = input.source.tls ?? false;
       const current = await status();
-      if (current.configured && current.sourceHost === input.source.host && current.ioRunning && current.sqlRunning) return current;
+      if (current.configured && current.sourceHost === input.source.host && current.tls === tls && current.ioRunning && current.sqlRunning) return current;
+      if (tls && !(await setAuthorityInstalled(layout))) {
+        throw ApplicationFailure.nonRetryable("source.tls: this server has no certificate from its set's CA to verify its source with (installCertificate first)", ErrorType.InvalidInput);
+      }
       const password = unsealSecret(d.secretKey, input.source.sealedPassword);
       await withAdmin(d, async (c) => {
         await c.query('STOP SLAVE');
         if (input.gtid !== undefined) await c.query('SET GLOBAL gtid_slave_pos = ?', [input.gtid]);
         // A former source has never replicated: it resumes from what it wrote itself.
         if (input.fromOwnBinlog && !current.configured) await c.query('SET GLOBAL gtid_slave_pos = @@global.gtid_binlog_pos');
-        await c.query('CHANGE MASTER TO MASTER_HOST = ?, MASTER_PORT = ?, MASTER_USER = ?, MASTER_PASSWORD = ?, MASTER_USE_GTID = slave_pos, MASTER_CONNECT_RETRY = 1, MASTER_HEARTBEAT_PERIOD = 1', [
+        // CHANGE MASTER keeps every option it is not given: TLS is set either way, so a link
+        // re-pointed in a plain set never keeps a TLS setting from before.
+        const ssl = tls ? 'MASTER_SSL = 1, MASTER_SSL_CA = ?, MASTER_SSL_VERIFY_SERVER_CERT = 1' : 'MASTER_SSL = 0, MASTER_SSL_VERIFY_SERVER_CERT = 0';
+        await c.query(`CHANGE MASTER TO MASTER_HOST = ?, MASTER_PORT = ?, MASTER_USER = ?, MASTER_PASSWORD = ?, MASTER_USE_GTID = slave_pos, MASTER_CONNECT_RETRY = 1, MASTER_HEARTBEAT_PERIOD = 1, ${ssl}`, [
           input.source.host,
           input.source.port,
           checkUserName(input.source.userName),
           password,
+          ...(tls ? [layout.caCert] : []),
         ]);
         await c.query('START SLAVE');
       });

@@ -5,6 +5,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { Connection } from 'mysql2/promise';
 import { ensureAdminPassword } from './admin-secret';
+import { ensureServerIdentity } from './tls-identity';
 import type { ServerLayout } from './layout';
 import { nativePasswordHash, renderInitSql, renderMyCnf, type SemiSyncRole } from './mariadb-config';
 import { connectAdmin, type MariadbBinaries } from './mariadb-process';
@@ -61,6 +62,8 @@ export async function writeServerConfig(d: GuestDeps, patch: Partial<ServerSetti
   if (!next.mysqlServerId) throw new Error('the server has no server_id yet: prepare or restore it first');
   await writeIfChanged(settingsFile(d), JSON.stringify(next));
   const password = await ensureAdminPassword(d.layout);
+  // my.cnf names the TLS files: they exist before any start reads it.
+  await ensureServerIdentity(d.layout, d.address);
   const changed = await writeIfChanged(
     d.layout.configFile,
     renderMyCnf(d.layout, { serverId: next.mysqlServerId, address: d.address, flavorRamMb: d.flavorRamMb, readOnly: next.readOnly, semiSync: next.semiSync }),

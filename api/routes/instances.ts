@@ -17,7 +17,7 @@ import { newInstanceFromSpec, type InstanceRecord, type Registry } from '../../r
 import { refusedReply, sendError } from '../errors';
 import { busyWith, findOrReply, placementProblems, refusal, requestIdOf, runningOn, setLocksOf } from '../lookup';
 import { createInstanceBody } from '../schemas';
-import { healthView, instanceView, type OperationView } from '../views';
+import { healthView, instanceView, tlsView, type OperationView } from '../views';
 
 export interface InstanceRouteDeps {
   registry: Registry;
@@ -156,11 +156,17 @@ export function registerInstanceRoutes(app: FastifyInstance, d: InstanceRouteDep
     const rec = await findInstance(reply, req.params.project, req.params.id!);
     if (!rec) return reply;
     const setId = rec.replicationSetId;
-    const [topology, members, health] = setId
-      ? await Promise.all([d.registry.sets.topology(setId), d.registry.instances.listSetMembers(setId), d.registry.health.get(setId)])
-      : [undefined, [], []];
+    const [topology, members, health, caCertificate] = setId
+      ? await Promise.all([d.registry.sets.topology(setId), d.registry.instances.listSetMembers(setId), d.registry.health.get(setId), d.registry.certificates.tlsCertificate(setId)])
+      : [undefined, [], [], undefined];
     const set = topology ? { topology, members } : undefined;
-    return { instance: { ...instanceView(rec, d.baseUrl, await operationOf(d.temporal, d.registry, rec), set), ...(health.length ? { replication_health: healthView(health) } : {}) } };
+    return {
+      instance: {
+        ...instanceView(rec, d.baseUrl, await operationOf(d.temporal, d.registry, rec), set),
+        ...(health.length ? { replication_health: healthView(health) } : {}),
+        ...(caCertificate ? { tls: tlsView(caCertificate) } : {}),
+      },
+    };
   });
 
   app.delete('/v1.0/:project/instances/:id', async (req: ProjectReq, reply) => {

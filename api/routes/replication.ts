@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { replicaNames, replicaShape, workflowIds } from '../../lib/names';
 import type { ReplicationSettings } from '../../lib/schemas';
-import { replicaIdsForRequest, startCreateReplicas, startDetachReplica, startEject, startPromote } from '../../lib/start';
+import { replicaIdsForRequest, startCreateReplicas, startDetachReplica, startEject, startEnableReplicationTls, startPromote } from '../../lib/start';
 import { formatIssues } from '../../lib/validation';
 import { newReplicaRecord, type InstanceRecord } from '../../registry';
 import { refusedReply, sendError } from '../errors';
@@ -149,11 +149,12 @@ export function registerReplicationRoutes(app: FastifyInstance, d: ReplicationRo
     return badRequest(reply, [`${action}: unknown action`]);
   });
 
-  // Replication-set settings: automatic failover, its quiet period, semi-sync.
+  // Replication-set settings: automatic failover, its quiet period, semi-sync, TLS.
   const settingsView = (setId: string, st: ReplicationSettings) => ({
     replication_set_id: setId,
     auto_failover: st.autoFailover,
     semi_sync: st.semiSync,
+    tls: st.tls,
     quiet_period: st.quietPeriodSeconds,
     failover_after: st.failoverAfterSeconds,
     last_failover: st.lastFailoverAt ? { at: st.lastFailoverAt, operation: st.lastFailoverOperation, acknowledged: st.lastFailoverAcknowledged } : null,
@@ -173,14 +174,25 @@ export function registerReplicationRoutes(app: FastifyInstance, d: ReplicationRo
     if (!rec) return reply;
     if (!rec.replicationSetId) return sendError(reply, 404, `instance ${rec.id} is not in a replication set`);
     const b = parsed.data.replication;
-    await d.registry.health.updateSettings(rec.replicationSetId, {
+    const setId = rec.replicationSetId;
+    // TLS is work on every member (enableReplicationTls), refused before any setting changes.
+    const enableTls = b.tls === true && !(await d.registry.health.getSettings(setId))!.tls;
+    if (enableTls) {
+      const refused = await refusal(d.registry, rec, 'enableReplicationTls', {}, d.limits);
+      if (refused) return refusedReply(reply, refused);
+    }
+    await d.registry.health.updateSettings(setId, {
       autoFailover: b.auto_failover,
       semiSync: b.semi_sync,
       quietPeriodSeconds: b.quiet_period,
       failoverAfterSeconds: b.failover_after,
       acknowledgeFailover: b.acknowledge_failover,
     });
-    return { replication: settingsView(rec.replicationSetId, (await d.registry.health.getSettings(rec.replicationSetId))!) };
+    const replication = settingsView(setId, (await d.registry.health.getSettings(setId))!);
+    if (!enableTls) return { replication };
+    const handle = await startEnableReplicationTls(d.temporal, { instanceId: rec.id, projectId: rec.projectId }, { requestId: requestIdOf(req), instanceName: rec.name, setId });
+    // tls reads false until every link runs TLS; the operation says when.
+    return reply.code(202).send({ replication, operation: { id: handle.workflowId, type: 'enableReplicationTls' } });
   });
 
   async function detach(req: Req, reply: FastifyReply, rec: InstanceRecord) {

@@ -63,6 +63,7 @@ function settingsProps(s: ReplicationSettingsView): Record<string, string> {
     replication_set_id: String(s.replication_set_id),
     auto_failover: onOff(s.auto_failover),
     semi_sync: onOff(s.semi_sync),
+    tls: onOff(s.tls ?? false),
     quiet_period: String(s.quiet_period),
     failover_after: String(s.failover_after),
     last_failover: last ? `at ${last.at} by ${last.operation} (${last.acknowledged ? 'acknowledged' : 'not acknowledged'})` : '',
@@ -75,6 +76,7 @@ interface SettingsOptions {
   quietPeriod?: number;
   failoverAfter?: number;
   acknowledgeFailover?: boolean;
+  tls?: boolean;
   json?: boolean;
 }
 
@@ -136,6 +138,7 @@ export function registerFailoverCommands(program: Command, ctx: CliContext): voi
     .option('--quiet-period <seconds>', 'after an automatic failover, no other one for this long unless it is acknowledged', parseWholeNumber('quiet-period', 0))
     .option('--failover-after <seconds>', 'how long the source must look failed before an automatic failover', parseWholeNumber('failover-after', 1))
     .option('--acknowledge-failover', 'acknowledge the last automatic failover, allowing another within the quiet period')
+    .option('--tls <on>', 'replicate over TLS, verifying certificates from the set\'s own CA (starts enableReplicationTls; there is no off)', parseOnOff)
     .option('--json', 'print the API JSON only')
     .action(async (ref: string, opts: SettingsOptions) => {
       // Only what was given is sent: PATCH leaves the other settings as they are.
@@ -145,6 +148,7 @@ export function registerFailoverCommands(program: Command, ctx: CliContext): voi
       if (opts.quietPeriod !== undefined) patch.quiet_period = opts.quietPeriod;
       if (opts.failoverAfter !== undefined) patch.failover_after = opts.failoverAfter;
       if (opts.acknowledgeFailover) patch.acknowledge_failover = true;
+      if (opts.tls !== undefined) patch.tls = opts.tls;
       const api = ctx.api();
       const settings = Object.keys(patch).length ? await api.updateReplicationSettings(ref, patch) : await api.getReplicationSettings(ref);
       ctx.out(opts.json ? json(settings) : propertyTable(settingsProps(settings), ctx.width));

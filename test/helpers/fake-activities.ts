@@ -5,6 +5,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { ComputeActivities } from '../../activities/compute/activities';
 import type { EnsureMonitorInput, MonitorActivities } from '../../activities/control/monitor';
 import type { AccessActivities } from '../../activities/guest/access';
+import type { CertificateActivities } from '../../activities/guest/certificates';
+import type { TlsActivities } from '../../activities/tls/activities';
 import type { GuestActivities } from '../../activities/guest/activities';
 import type { AccessState } from '../../lib/access';
 import type { ReplicaStatus, ReplicationActivities } from '../../activities/guest/replication';
@@ -114,7 +116,7 @@ export function newWorld(): FakeWorld {
     statusOf: new Map(),
     volumes: new Map(),
     access: new Map(),
-    settings: { autoFailover: false, semiSync: false, quietPeriodSeconds: 600, failoverAfterSeconds: 2, lastFailoverAt: null, lastFailoverOperation: null, lastFailoverAcknowledged: true },
+    settings: { autoFailover: false, semiSync: false, quietPeriodSeconds: 600, failoverAfterSeconds: 2, lastFailoverAt: null, lastFailoverOperation: null, lastFailoverAcknowledged: true, tls: false },
   };
 }
 
@@ -143,11 +145,21 @@ export function seedSet(w: FakeWorld, prefix: string, replicas = 2): { source: F
 }
 
 const fail = (message: string, type: string) => ApplicationFailure.nonRetryable(message, type);
+const FAKE_PEM = '-----BEGIN CERTIFICATE-----\nfake\n-----END CERTIFICATE-----\n';
 
-export function fakeControlActivities(w: FakeWorld, serverIdPrefix: string): ComputeActivities & RegistryActivities & SnapshotActivities & MonitorActivities {
+export function fakeControlActivities(w: FakeWorld, serverIdPrefix: string): ComputeActivities & RegistryActivities & SnapshotActivities & MonitorActivities & TlsActivities {
   let n = 0;
   return {
     ...fakeRegistryActivities(w),
+    // A set's authority and its signatures, as far as the workflows look at them (PEM-shaped text).
+    async ensureSetAuthority({ setId }) {
+      w.calls.push('ensureSetAuthority');
+      return { setId, created: true, caCertificatePem: FAKE_PEM };
+    },
+    async signServerCertificate({ instanceId }) {
+      w.calls.push(`signServerCertificate:${instanceId}`);
+      return { instanceId, certificatePem: FAKE_PEM, caCertificatePem: FAKE_PEM };
+    },
     async getFlavor(id) {
       w.calls.push('getFlavor');
       if (id === '999') throw fail(`flavorRef: flavor "${id}" does not exist`, ErrorType.InvalidInput);
@@ -217,12 +229,12 @@ export function fakeControlActivities(w: FakeWorld, serverIdPrefix: string): Com
   };
 }
 
-export function fakeGuestActivities(w: FakeWorld, novaServerId = 'srv'): GuestActivities & ReplicationActivities & AccessActivities {
+export function fakeGuestActivities(w: FakeWorld, novaServerId = 'srv'): GuestActivities & ReplicationActivities & AccessActivities & CertificateActivities {
   const accounts = () => {
     if (!w.accounts.has(novaServerId)) w.accounts.set(novaServerId, new Set());
     return w.accounts.get(novaServerId)!;
   };
-  const status = { configured: true, sourceHost: '127.0.1.1', ioRunning: true, sqlRunning: true, secondsBehind: 0, lastIoError: '', lastSqlError: '', gtidSlavePos: '0-101-5', gtidBinlogPos: '0-101-5', gtidIoPos: '0-101-5', readOnly: true, serverId: 102, semiSyncSource: false, semiSyncReplica: false };
+  const status = { configured: true, sourceHost: '127.0.1.1', ioRunning: true, sqlRunning: true, secondsBehind: 0, lastIoError: '', lastSqlError: '', gtidSlavePos: '0-101-5', gtidBinlogPos: '0-101-5', gtidIoPos: '0-101-5', readOnly: true, serverId: 102, semiSyncSource: false, semiSyncReplica: false, tls: false };
   return {
     async prepare() {
       w.calls.push('prepare');
@@ -237,6 +249,14 @@ export function fakeGuestActivities(w: FakeWorld, novaServerId = 'srv'): GuestAc
     },
     async status() {
       return { running: true, pid: 1, prepared: true, readOnly: false, serverId: 101, version: '10.11' };
+    },
+    async certificateRequest() {
+      w.calls.push(`certificateRequest:${novaServerId}`);
+      return { address: '127.0.2.1', csrPem: '-----BEGIN CERTIFICATE REQUEST-----\nfake\n-----END CERTIFICATE REQUEST-----\n' };
+    },
+    async installCertificate() {
+      w.calls.push(`installCertificate:${novaServerId}`);
+      return { address: '127.0.2.1', reloaded: 'flush ssl' as const, notAfter: '2029-01-01T00:00:00.000Z' };
     },
     async accessState() {
       w.calls.push('accessState');
@@ -294,18 +314,18 @@ export function fakeGuestActivities(w: FakeWorld, novaServerId = 'srv'): GuestAc
       }
       return { bytes: 1024, skipped: false };
     },
-    async createReplicationUser({ userName }) {
-      w.calls.push('createReplicationUser');
+    async createReplicationUser({ userName, requireSsl }) {
+      w.calls.push(requireSsl ? 'createReplicationUser:ssl' : 'createReplicationUser');
       accounts().add(userName);
-      return { userName };
+      return { userName, requireSsl: requireSsl ?? false };
     },
     async dropReplicationUser({ userName }) {
       w.calls.push('dropReplicationUser');
       return { dropped: accounts().delete(userName) };
     },
-    async startReplication() {
-      w.calls.push('startReplication');
-      return status;
+    async startReplication({ source }) {
+      w.calls.push(source.tls ? `startReplication:tls:${novaServerId}` : 'startReplication');
+      return { ...status, tls: source.tls ?? false };
     },
     async replicationStatus() {
       const o = w.statusOf.get(novaServerId);

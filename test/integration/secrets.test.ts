@@ -1,10 +1,13 @@
 // No secret in any workflow history, search attribute, log line or API answer: run a full
-// scenario (create with a user, two replicas, promote, detach, delete), collect every
-// password the system was given or made (user, replication, admin, registry, the key
-// itself), and search every exported history (payloads decoded), every log and the API.
+// scenario (create with a user, two replicas, TLS turned on, promote, detach, delete),
+// collect every password the system was given or made (user, replication, admin, registry,
+// the key itself) and every private key (each server's, the set's CA key, clear and sealed),
+// and search every exported history (payloads decoded), every log and the API, also for any
+// PEM private key header at all.
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { PRIVATE_KEY_MARKERS } from '../../lib/certificates';
 import { parseSecretKey, unsealSecret } from '../../lib/secrets';
 import { eventually, startTestStack, type TestStack } from '../helpers/stack';
 
@@ -32,7 +35,7 @@ function filesUnder(dir: string, match: RegExp): string[] {
 }
 
 test('no secret appears in histories, search attributes, logs or API answers', async () => {
-  const secrets = new Set<string>([USER_PASSWORD, env.stack.env.TROVE_SECRET_KEY!, env.stack.env.TROVE_REGISTRY_PASSWORD!]);
+  const secrets = new Set<string>([USER_PASSWORD, env.stack.env.TROVE_SECRET_KEY!, env.stack.env.TROVE_REGISTRY_PASSWORD!, ...PRIVATE_KEY_MARKERS]);
   const key = parseSecretKey(env.stack.env.TROVE_SECRET_KEY!);
   const answers: string[] = [];
   const api = async (method: string, p: string, body?: unknown) => {
@@ -45,10 +48,20 @@ test('no secret appears in histories, search attributes, logs or API answers', a
       const i = (await api('GET', `/v1.0/proj-a/instances/${id}`)).body?.instance;
       return i?.status === 'ACTIVE' && !i.operation ? i : undefined;
     }, 240_000);
+  let caKeys = 0;
   const collectRegistrySecrets = async () => {
     const [rows] = await env.registry!.pool.query('SELECT sealed_password FROM replication_users');
     for (const r of rows as { sealed_password: string }[]) secrets.add(unsealSecret(key, r.sealed_password));
     for (const f of filesUnder(path.join(env.dataDir, 'servers'), /admin\.json$/)) secrets.add((JSON.parse(readFileSync(f, 'utf8')) as { password: string }).password);
+    // Private keys: their base64 body (a PEM's lines split it, so each line long enough to be unique).
+    const keyLines = (pem: string) => pem.split('\n').filter((l) => l.length >= 40 && !l.startsWith('-----'));
+    for (const f of filesUnder(path.join(env.dataDir, 'servers'), /server-key\.pem$/)) keyLines(readFileSync(f, 'utf8')).forEach((l) => secrets.add(l));
+    const [sets] = await env.registry!.pool.query('SELECT sealed_ca_key FROM replication_sets WHERE sealed_ca_key IS NOT NULL');
+    for (const r of sets as { sealed_ca_key: string }[]) {
+      secrets.add(r.sealed_ca_key);
+      keyLines(unsealSecret(key, r.sealed_ca_key)).forEach((l) => secrets.add(l));
+      caKeys++;
+    }
   };
 
   const created = await api('POST', '/v1.0/proj-a/instances', {
@@ -60,7 +73,11 @@ test('no secret appears in histories, search attributes, logs or API answers', a
   await env.temporal.workflow.getHandle(rep.body.operation.id).result();
   const [r1, r2] = rep.body.replicas.map((r: { id: string }) => r.id) as [string, string];
   await idle(r1);
+  const tls = await api('PATCH', `/v1.0/proj-a/instances/${source}/replication`, { replication: { tls: true } });
+  expect(tls.status).toBe(202);
+  await env.temporal.workflow.getHandle(tls.body.operation.id).result();
   await collectRegistrySecrets();
+  expect(caKeys).toBe(1);
   const promote = await api('POST', `/v1.0/proj-a/instances/${r1}/action`, { promote_to_replica_source: {} });
   await env.temporal.workflow.getHandle(promote.body.operation.id).result();
   await collectRegistrySecrets();

@@ -210,8 +210,16 @@ describe('trove replication-settings', () => {
         quiet_period: '300',
         replication_set_id: 'set-1',
         semi_sync: 'off',
+        tls: 'off',
       },
     ]);
+  });
+
+  it('--tls on asks for TLS replication (there is no off to send)', async () => {
+    const api = new FakeApi();
+    const r = await trove(api, 'replication-settings', 'src', '--tls', 'on');
+    expect(r.code).toBe(0);
+    expect(api.calls).toEqual([{ method: 'PATCH', path: '/v1.0/proj/instances/src/replication', body: { replication: { tls: true } } }]);
   });
 
   it('PATCHes exactly the options given', async () => {

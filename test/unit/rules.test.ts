@@ -56,6 +56,11 @@ describe('the rulebook', () => {
     ['resize an instance still building', 'resizeInstance', facts('x', { inSet: false, status: 'BUILD' }), { resize: { flavorId: '7' } }, 'conflict', /is BUILD, not ACTIVE/],
     ['resize a replica during an eject', 'resizeInstance', facts('a', { setLock: held('e', 'ejectReplicaSource') }), { resize: { volumeSize: 3 } }, 'conflict', /set s is busy with operation e/],
     ['resize it again (the same resize, retried)', 'resizeInstance', facts('x', { inSet: false, lock: held('r', 'resizeInstance') }), { operationId: 'r', resize: { flavorId: '7' } }, undefined, undefined],
+    ['TLS for a set, asked of its source', 'enableReplicationTls', facts('s'), {}, undefined, undefined],
+    ['TLS for a set, asked of a replica', 'enableReplicationTls', facts('a'), {}, undefined, undefined],
+    ['TLS for a standalone instance', 'enableReplicationTls', facts('x', { inSet: false }), {}, 'invalid', /instance x is not in a replication set; TLS replication is turned on for a set/],
+    ['TLS for a set during a promote', 'enableReplicationTls', facts('a', { setLock: held('p', 'promoteToReplicaSource') }), {}, 'conflict', /set s is busy with operation p/],
+    ['TLS again (the same enable, retried)', 'enableReplicationTls', facts('s', { setLock: held('t', 'enableReplicationTls') }), { operationId: 't' }, undefined, undefined],
   ])('%s', (_, type, f, a, kind, message) => {
     const r = check(type, f, a, limits);
     expect(r?.kind).toBe(kind);
@@ -95,6 +100,7 @@ describe('the rulebook', () => {
   it('locks are the set first, then the instance', () => {
     expect(locksFor('detachReplica', facts('a'))).toEqual({ set: 's', instance: true });
     expect(locksFor('deleteInstance', facts('a'))).toEqual({ set: 's', instance: true });
+    expect(locksFor('enableReplicationTls', facts('a'))).toEqual({ set: 's', instance: false });
     expect(locksFor('deleteInstance', facts('x', { inSet: false }))).toEqual({ set: null, instance: true });
     expect(locksFor('createReplicas', facts('x', { inSet: false }))).toEqual({ set: 'x', instance: false });
     expect(locksFor('promoteToReplicaSource', facts('a'))).toEqual({ set: 's', instance: false });

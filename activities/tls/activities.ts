@@ -1,0 +1,68 @@
+// The orchestrator's side of TLS replication: each replication set's certificate authority.
+// Its private key is made here, sealed with the deployment key before it is stored, and
+// unsealed only inside signServerCertificate, in a private folder removed at once: no
+// activity takes or returns it, so it never enters a workflow's history.
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
+import { CA_CERT_DAYS, KEY_ALGORITHM, SERVER_CERT_DAYS, caExtensions, caSubject, isCsrPem, serverExtensions } from '../../lib/certificates';
+import { ErrorType } from '../../lib/errors';
+import { sealSecret, unsealSecret } from '../../lib/secrets';
+import type { Registry } from '../../registry';
+import { inPrivateDir, openssl, writePrivate } from './openssl';
+
+export interface TlsOptions {
+  secretKey: Buffer;
+}
+
+export function createTlsActivities(registry: Registry, options: TlsOptions) {
+  const { certificates, instances } = registry;
+
+  return {
+    /** The set's CA, made once: a retry (or a second enable) finds the first and keeps it. */
+    async ensureSetAuthority(input: { setId: string }): Promise<{ setId: string; created: boolean; caCertificatePem: string }> {
+      const existing = await certificates.authority(input.setId);
+      if (existing) return { setId: input.setId, created: false, caCertificatePem: existing.certificatePem };
+      const made = await inPrivateDir(async (dir) => {
+        const key = path.join(dir, 'ca-key.pem');
+        await openssl(['genpkey', ...KEY_ALGORITHM, '-out', key]);
+        const certificatePem = await openssl(['req', '-new', '-x509', '-key', key, '-subj', caSubject(input.setId), '-days', String(CA_CERT_DAYS), '-sha256', ...caExtensions]);
+        return { certificatePem, sealedKey: sealSecret(options.secretKey, await fs.readFile(key, 'utf8')) };
+      });
+      const stored = await certificates.putAuthority(input.setId, made);
+      if (!stored) throw ApplicationFailure.nonRetryable(`replication set ${input.setId} does not exist`, ErrorType.NotFound);
+      return { setId: input.setId, created: stored.certificatePem === made.certificatePem, caCertificatePem: stored.certificatePem };
+    },
+
+    /**
+     * Signs a member's certificate request with its set's CA. The certificate names the
+     * address the registry records for the member (what replicas dial), whatever the request
+     * asked for; the request only brings the public key, whose private half never left the server.
+     */
+    async signServerCertificate(input: { setId: string; instanceId: string; csrPem: string }): Promise<{ instanceId: string; certificatePem: string; caCertificatePem: string }> {
+      if (!isCsrPem(input.csrPem)) throw ApplicationFailure.nonRetryable('csrPem: must be one PEM certificate request', ErrorType.InvalidInput);
+      const member = await instances.get(input.instanceId);
+      if (!member || member.replicationSetId !== input.setId) throw ApplicationFailure.nonRetryable(`instance ${input.instanceId} is not a member of replication set ${input.setId}`, ErrorType.InvalidInput);
+      if (!member.address) throw ApplicationFailure.nonRetryable(`instance ${input.instanceId} has no address yet`, ErrorType.InvalidInput);
+      const authority = await certificates.authority(input.setId);
+      if (!authority) throw ApplicationFailure.nonRetryable(`replication set ${input.setId} has no certificate authority yet`, ErrorType.InvalidInput);
+      const certificatePem = await inPrivateDir(async (dir) => {
+        const file = (name: string) => path.join(dir, name);
+        await writePrivate(file('ca-key.pem'), unsealSecret(options.secretKey, authority.sealedKey));
+        await writePrivate(file('ca.pem'), authority.certificatePem);
+        await writePrivate(file('server.csr'), input.csrPem);
+        await writePrivate(file('server.ext'), serverExtensions(member.address!));
+        // A request signed by another key than the one it carries is refused here.
+        await openssl(['req', '-verify', '-noout', '-in', file('server.csr')]);
+        return openssl([
+          'x509', '-req', '-in', file('server.csr'), '-CA', file('ca.pem'), '-CAkey', file('ca-key.pem'),
+          '-set_serial', `0x${randomBytes(16).toString('hex')}`, '-days', String(SERVER_CERT_DAYS), '-sha256', '-extfile', file('server.ext'),
+        ]);
+      });
+      return { instanceId: input.instanceId, certificatePem, caCertificatePem: authority.certificatePem };
+    },
+  };
+}
+
+export type TlsActivities = ReturnType<typeof createTlsActivities>;

@@ -1,0 +1,171 @@
+// TLS replication on the real stack: a set turned TLS on while a writer writes keeps
+// replicating (certificates loaded with FLUSH SSL, no restart); every link verifies its
+// source's certificate and every replication account requires TLS; a replica created
+// afterwards inherits TLS; a promote keeps every link TLS; a client verifies any member with
+// the CA `show` gives; bad input is refused changing nothing.
+import { createConnection } from 'mysql2/promise';
+import { SteadyWriter } from '../../bench/lib/writer';
+import { replicationUserName } from '../../lib/names';
+import { parseSecretKey, unsealSecret } from '../../lib/secrets';
+import { adminQuery, checksums } from '../helpers/mysql';
+import { eventually, startTestStack, type TestStack } from '../helpers/stack';
+
+let env: TestStack;
+const APP = { user: 'app', password: 'app-pass-tls-3' };
+
+beforeAll(async () => {
+  env = await startTestStack();
+}, 180_000);
+afterAll(async () => {
+  await env?.stop();
+});
+
+const show = async (id: string) => (await env.api('GET', `/v1.0/proj-a/instances/${id}`)).body?.instance;
+const idle = (id: string) => eventually(`${id} ACTIVE and idle`, async () => {
+  const i = await show(id);
+  if (i?.status === 'ERROR') throw new Error(`${id} went to ERROR: ${JSON.stringify(i.fault)}`);
+  return i?.status === 'ACTIVE' && !i.operation ? i : undefined;
+}, 240_000);
+const novaIdOf = async (id: string) => (await env.registry!.instances.get(id))!.novaServerId!;
+const sql = async <T = any>(id: string, query: string, args: unknown[] = []) => adminQuery<T>(env.dataDir, await novaIdOf(id), query, args);
+const ipOf = async (id: string) => (await show(id)).ip[0] as string;
+const result = (operationId: string) => env.temporal.workflow.getHandle(operationId).result();
+
+async function slaveStatus(id: string): Promise<Record<string, any>> {
+  const [s] = await sql(id, 'SHOW SLAVE STATUS');
+  return s as Record<string, any>;
+}
+
+/** The link into `replica` runs, verified TLS, from `sourceIp`. */
+async function expectTlsLink(replica: string, sourceIp: string) {
+  await eventually(`${replica} replicating over TLS`, async () => {
+    const s = await slaveStatus(replica);
+    return s?.Slave_IO_Running === 'Yes' && s.Slave_SQL_Running === 'Yes' ? s : undefined;
+  }, 60_000);
+  const s = await slaveStatus(replica);
+  expect({ host: s.Master_Host, ssl: s.Master_SSL_Allowed, verify: s.Master_SSL_Verify_Server_Cert, ca: Boolean(s.Master_SSL_CA_File), ioError: s.Last_IO_Error }).toEqual({
+    host: sourceIp,
+    ssl: 'Yes',
+    verify: 'Yes',
+    ca: true,
+    ioError: '',
+  });
+}
+
+/** The replication account of `replica` on `source` logs in over TLS only, and TLS verifies with the set's CA. */
+async function expectAccountRequiresTls(source: string, replica: string, ca: string) {
+  const user = replicationUserName(replica);
+  const rows = await sql<{ ssl_type: string }>(source, "SELECT ssl_type FROM mysql.user WHERE User = ? AND Host = '%'", [user]);
+  expect(rows).toEqual([{ ssl_type: 'ANY' }]);
+  const account = await env.registry!.accounts.get(replica);
+  const password = unsealSecret(parseSecretKey(env.stack.env.TROVE_SECRET_KEY!), account!.sealedPassword);
+  const host = await ipOf(source);
+  await expect(createConnection({ host, port: 3306, user, password }).then((c) => c.end())).rejects.toThrow(/Access denied/);
+  const c = await createConnection({ host, port: 3306, user, password, ssl: { ca } });
+  try {
+    const [[cipher]] = (await c.query("SHOW SESSION STATUS LIKE 'Ssl_cipher'")) as any;
+    expect(cipher.Value).not.toBe('');
+  } finally {
+    await c.end();
+  }
+}
+
+/** A client verifies the member with the CA `show` gave (the certificate names its address). */
+async function expectClientTls(id: string, ca: string) {
+  const c = await createConnection({ host: await ipOf(id), port: 3306, ...APP, database: 'shop', ssl: { ca } });
+  try {
+    const [[cipher]] = (await c.query("SHOW SESSION STATUS LIKE 'Ssl_cipher'")) as any;
+    expect(cipher.Value).toMatch(/^TLS_|ECDHE/);
+  } finally {
+    await c.end();
+  }
+}
+
+test('a set turned TLS on under writes keeps replicating over verified TLS; new replicas inherit it; a promote keeps it', async () => {
+  const created = await env.api('POST', '/v1.0/proj-a/instances', {
+    instance: { name: 'tls-src', flavorRef: '1', volume: { size: 1 }, databases: [{ name: 'shop' }], users: [{ name: APP.user, password: APP.password, databases: [{ name: 'shop' }] }] },
+  });
+  const source = created.body.instance.id as string;
+  await idle(source);
+
+  // Not in a set: TLS is a set's setting (404 as for every setting); a set cannot go back to plain.
+  expect((await env.api('PATCH', `/v1.0/proj-a/instances/${source}/replication`, { replication: { tls: true } })).status).toBe(404);
+  const rep = await env.api('POST', `/v1.0/proj-a/instances/${source}/action`, { replicate: { count: 2 } });
+  expect(rep.status).toBe(202);
+  await result(rep.body.operation.id);
+  const [r1, r2] = rep.body.replicas.map((r: { id: string }) => r.id) as [string, string];
+  await Promise.all([idle(r1), idle(r2)]);
+  const off = await env.api('PATCH', `/v1.0/proj-a/instances/${source}/replication`, { replication: { tls: false } });
+  expect(off.status).toBe(400);
+  expect(off.body.badRequest?.message ?? JSON.stringify(off.body)).toMatch(/replication\.tls: can only be true/);
+  expect((await show(source)).tls).toBeUndefined();
+  expect((await slaveStatus(r1)).Master_SSL_Allowed).toBe('No');
+
+  const c = await createConnection({ host: await ipOf(source), port: 3306, ...APP, database: 'shop' });
+  await c.query('CREATE TABLE writes (id INT PRIMARY KEY, v VARCHAR(64))');
+  await c.end();
+  const pidsBefore = await Promise.all([source, r1, r2].map(async (id) => (await sql<{ u: number }>(id, "SELECT VARIABLE_VALUE AS u FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'UPTIME'"))[0]!.u));
+  const writer = new SteadyWriter({ [source]: await ipOf(source) }, { ...APP, database: 'shop' }, source, 1);
+  writer.start();
+  try {
+    const on = await env.api('PATCH', `/v1.0/proj-a/instances/${r2}/replication`, { replication: { tls: true } });
+    expect(on.status).toBe(202);
+    expect(on.body.operation.type).toBe('enableReplicationTls');
+    const done = (await result(on.body.operation.id)) as { certificates: { instanceId: string; reloaded: string }[]; links: unknown[]; authorityCreated: boolean };
+    expect(done.authorityCreated).toBe(true);
+    expect(done.links).toHaveLength(2);
+    // Loaded with FLUSH SSL: no server restarted.
+    expect(done.certificates.map((x) => x.reloaded)).toEqual(['flush ssl', 'flush ssl', 'flush ssl']);
+  } finally {
+    await writer.stop();
+  }
+  expect(writer.acks.length).toBeGreaterThan(10);
+  const pidsAfter = await Promise.all([source, r1, r2].map(async (id) => (await sql<{ u: number }>(id, "SELECT VARIABLE_VALUE AS u FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'UPTIME'"))[0]!.u));
+  pidsAfter.forEach((u, i) => expect(Number(u)).toBeGreaterThanOrEqual(Number(pidsBefore[i])));
+
+  const view = await show(source);
+  expect(view.tls.enabled).toBe(true);
+  const ca = view.tls.ca_certificate as string;
+  expect(ca).toMatch(/^-----BEGIN CERTIFICATE-----/);
+  expect((await env.api('GET', `/v1.0/proj-a/instances/${r1}/replication`)).body.replication.tls).toBe(true);
+  const sourceIp = await ipOf(source);
+  for (const r of [r1, r2]) {
+    await expectTlsLink(r, sourceIp);
+    await expectAccountRequiresTls(source, r, ca);
+  }
+  // Every acknowledged write reached every replica, over the TLS links.
+  const last = Math.max(...writer.acks.map((a) => a.id));
+  for (const r of [r1, r2]) await eventually(`${r} has write ${last}`, async () => ((await sql(r, 'SELECT id FROM shop.writes WHERE id = ?', [last])).length === 1 ? true : undefined), 60_000);
+  const sums = await Promise.all([source, r1, r2].map(async (id) => checksums(env.dataDir, await novaIdOf(id), ['shop.writes'])));
+  expect(sums[1]).toEqual(sums[0]);
+  expect(sums[2]).toEqual(sums[0]);
+  for (const id of [source, r1, r2]) await expectClientTls(id, ca);
+
+  // A replica created afterwards inherits TLS.
+  const more = await env.api('POST', '/v1.0/proj-a/instances', { instance: { name: 'tls-r3', replica_of: source } });
+  expect(more.status).toBe(202);
+  await result(more.body.operation.id);
+  const r3 = more.body.instance.id as string;
+  await idle(r3);
+  await expectTlsLink(r3, sourceIp);
+  await expectAccountRequiresTls(source, r3, ca);
+  await expectClientTls(r3, ca);
+  const build = await env.temporal.workflow.getHandle(`build-replica-${r3}`).fetchHistory();
+  const markers = (build.events ?? []).filter((e) => e.markerRecordedEventAttributes).map((e) => e.markerRecordedEventAttributes!.markerName);
+  expect(markers).toEqual(['core_patch']);
+
+  // A promote keeps every link TLS, the former source's included.
+  const promote = await env.api('POST', `/v1.0/proj-a/instances/${r1}/action`, { promote_to_replica_source: {} });
+  expect(promote.status).toBe(202);
+  await result(promote.body.operation.id);
+  await idle(r1);
+  const newIp = await ipOf(r1);
+  for (const r of [source, r2, r3]) {
+    await expectTlsLink(r, newIp);
+    await expectAccountRequiresTls(r1, r, ca);
+  }
+  const c2 = await createConnection({ host: newIp, port: 3306, ...APP, database: 'shop', ssl: { ca } });
+  await c2.query("INSERT INTO writes (id, v) VALUES (1000000, 'after promote')");
+  await c2.end();
+  for (const r of [source, r2, r3]) await eventually(`${r} has the write after the promote`, async () => ((await sql(r, 'SELECT id FROM shop.writes WHERE id = 1000000')).length === 1 ? true : undefined), 60_000);
+}, 900_000);
