@@ -4,6 +4,8 @@
 // so ids do not leak).
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { NovaClient } from '../lib/nova-client';
+import type { Locality } from '../lib/placement';
+import { checkPlacement } from '../lib/placement-check';
 import { assessSource, type SourceAssessment } from '../lib/health';
 import { busy, check, checkEject, refusalText, type Limits, type OperationType, type ResizeRequest } from '../lib/rules';
 import type { InstanceRecord, Registry } from '../registry';
@@ -88,10 +90,28 @@ export function requestIdOf(req: FastifyRequest): string | undefined {
   return typeof header === 'string' && header ? header : undefined;
 }
 
-/** "<field>: ..." for a flavor or zone Nova does not have. */
-export async function placementProblems(nova: NovaClient, p: { flavorId?: string; zone?: string }, fields: { flavor: string; zone: string }): Promise<string[]> {
+/**
+ * "<field>: ..." for a flavor Nova does not have, and for servers Nova could not place: an
+ * unknown zone, or more members than the set's server group's policy lets the zone hold
+ * (lib/placement.ts, the rule the operation checks again).
+ */
+export async function placementProblems(
+  nova: NovaClient,
+  p: { flavorId?: string; zone?: string; count?: number; serverGroupId?: string | null; locality?: Locality | null },
+  fields: { flavor: string; zone: string; count?: string },
+): Promise<string[]> {
   const problems: string[] = [];
   if (p.flavorId && !(await nova.listFlavors()).some((f) => f.id === p.flavorId)) problems.push(`${fields.flavor}: flavor "${p.flavorId}" does not exist`);
-  if (p.zone && !(await nova.listZones()).includes(p.zone)) problems.push(`${fields.zone}: zone "${p.zone}" does not exist`);
+  if (p.zone || p.serverGroupId || p.locality) {
+    const request = { zone: p.zone ?? null, count: p.count ?? 1, serverGroupId: p.serverGroupId, locality: p.locality };
+    problems.push(...(await checkPlacement(nova, request, { zone: fields.zone, count: fields.count ?? fields.zone })));
+  }
   return problems;
+}
+
+/** The zone Nova placed the instance's server in: for a record that did not keep it (made before 0.2.0). */
+export async function serverZone(nova: NovaClient, rec: InstanceRecord): Promise<string | undefined> {
+  if (rec.availabilityZone) return rec.availabilityZone;
+  if (!rec.novaServerId) return undefined;
+  return (await nova.getServer(rec.novaServerId))?.['OS-EXT-AZ:availability_zone'] ?? undefined;
 }

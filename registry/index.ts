@@ -7,6 +7,7 @@ import { createRegistryPool, type RegistryConnection } from './db';
 import { HealthStore } from './health';
 import { InstanceStore } from './instances';
 import { LockStore } from './locks';
+import { ProfileStore } from './profiles';
 import { SetStore } from './sets';
 
 export class Registry {
@@ -15,6 +16,7 @@ export class Registry {
   readonly accounts: AccountStore;
   readonly health: HealthStore;
   readonly sets: SetStore;
+  readonly profiles: ProfileStore;
 
   constructor(readonly pool: Pool) {
     this.instances = new InstanceStore(pool);
@@ -22,6 +24,7 @@ export class Registry {
     this.accounts = new AccountStore(pool);
     this.health = new HealthStore(pool);
     this.sets = new SetStore(pool, this.accounts, this.health);
+    this.profiles = new ProfileStore(pool);
   }
 
   async close(): Promise<void> {

@@ -171,6 +171,14 @@ export function fakeControlActivities(w: FakeWorld, serverIdPrefix: string): Com
       }
       return count;
     },
+    async ensureServerGroup({ name }) {
+      w.calls.push(`ensureServerGroup:${name}`);
+      return `group-of-${name}`;
+    },
+    async deleteServerGroup({ name }) {
+      w.calls.push(`deleteServerGroup:${name}`);
+      return { deleted: [`group-of-${name}`] };
+    },
     async resizeServer({ novaServerId, flavorId }) {
       w.calls.push(`resizeServer:${novaServerId}:${flavorId}`);
       if (w.failResize) throw fail(`server ${novaServerId} went to ERROR: injected`, ErrorType.ResizeFailed);

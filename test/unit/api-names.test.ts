@@ -20,7 +20,7 @@ class MemoryStore {
     const rec: InstanceRecord = {
       id: randomUUID(), projectId: 'proj-a', status: 'ACTIVE', flavorId: '1', volumeSize: 1, availabilityZone: null, datastore: 'mariadb', datastoreVersion: '10.11',
       novaServerId: randomUUID(), address: '127.0.1.1', port: 3306, mysqlServerId: 1, operationId: null, operationType: null, fault: null, faultAt: null, created: at, updated: at,
-      replicationSetId: null, replicaOf: null, readOnly: false, replicas: [], databases: [], users: [], ...r,
+      replicationSetId: null, replicaOf: null, readOnly: false, locality: null, serverGroupId: null, replicas: [], databases: [], users: [], ...r,
     };
     this.rows.push(rec);
     return rec;
