@@ -6,6 +6,7 @@ import { registerAccessCommands } from './commands/access';
 import { registerFailoverCommands } from './commands/failover';
 import { registerInstanceCommands } from './commands/instances';
 import { registerReplicationCommands } from './commands/replication';
+import { registerZoneProfileCommands } from './commands/zone-profiles';
 import { CliFailure, makeContext, type CliIo } from './context';
 
 export type { CliIo } from './context';
@@ -13,7 +14,7 @@ export type { CliIo } from './context';
 export function buildProgram(io: CliIo): Command {
   const ctx = makeContext(io);
   const program = new Command('trove')
-    .description('Command-line client for the Trove replication API (TROVE_URL, TROVE_TOKEN, TROVE_PROJECT).')
+    .description('Command-line client for the Trove replication API (TROVE_URL, TROVE_TOKEN, TROVE_PROJECT; TROVE_ADMIN_TOKEN for zone profiles).')
     // Set before adding commands: subcommands copy these settings when created.
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
@@ -23,6 +24,7 @@ export function buildProgram(io: CliIo): Command {
   registerReplicationCommands(program, ctx);
   registerFailoverCommands(program, ctx);
   registerAccessCommands(program, ctx);
+  registerZoneProfileCommands(program, ctx);
   return program;
 }
 
