@@ -148,6 +148,7 @@ export function fakeControlActivities(w: FakeWorld, serverIdPrefix: string): Com
       w.calls.push('createServer');
       if (w.slowCreateServerMs) await new Promise((r) => setTimeout(r, w.slowCreateServerMs));
       const id = `${serverIdPrefix}-${++n}`;
+      if (input.group) w.calls.push(`inGroup:${input.group}`);
       w.servers.set(id, { name: input.name, status: 'BUILD' });
       return id;
     },
