@@ -119,7 +119,13 @@ export function createOperationActivities(registry: Registry, limits: Limits, pl
       if (placement && input.replicas) {
         // The replicas go where the API would send them (lib/names replicaShape), into the source's group.
         const zone = replicaShape({ availabilityZone: input.replicas.availabilityZone }, now).availabilityZone;
-        const problems = await checkPlacement(placement, { zone, count: input.replicas.ids.length, serverGroupId: now.serverGroupId }, { zone: 'template.availabilityZone', count: 'count' });
+        const ask = { zone, count: input.replicas.ids.length, serverGroupId: now.serverGroupId };
+        // Nova not answering is retried, with the locks let go meanwhile: the workflow's own
+        // release names no set when its begin failed.
+        const problems = await checkPlacement(placement, ask, { zone: 'template.availabilityZone', count: 'count' }).catch(async (err: unknown) => {
+          await end(taken);
+          throw err;
+        });
         if (problems.length) throw await give({ kind: 'invalid', message: problems.join('; ') });
       }
       const names = input.replicas && (await namesFor(now, input.replicas));
