@@ -4,13 +4,14 @@ import type { Client } from '@temporalio/client';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { NovaClient } from '../lib/nova-client';
 import type { Registry } from '../registry';
-import { registerAuth } from './auth';
+import { registerAdminAuth, registerAuth } from './auth';
 import { sendError, ServiceUnavailable } from './errors';
 import { openApiDocument } from './openapi';
 import { registerAccessRoutes } from './routes/access';
 import { registerCatalogRoutes } from './routes/catalog';
 import { registerInstanceRoutes } from './routes/instances';
 import { registerReplicationRoutes } from './routes/replication';
+import { registerAdminZoneProfileRoutes, registerZoneProfileRoutes } from './routes/zone-profiles';
 
 export interface ApiDeps {
   registry: Registry;
@@ -18,6 +19,8 @@ export interface ApiDeps {
   nova: NovaClient;
   secretKey: Buffer;
   tokens: Map<string, string>;
+  /** Administrators' tokens (TROVE_ADMIN_TOKENS): /v1.0/admin only. */
+  adminTokens?: string[];
   baseUrl: string;
   limits: Limits;
   logger?: boolean | object;
@@ -48,12 +51,18 @@ export function buildApiApp(d: ApiDeps): FastifyInstance {
   // The document describes the API, not a project: no token needed to read it.
   const openapi = openApiDocument();
   app.get('/openapi.json', async () => openapi);
+  const adminTokens = new Set(d.adminTokens ?? []);
+  app.register(async (admin) => {
+    registerAdminAuth(admin, d.tokens, adminTokens);
+    registerAdminZoneProfileRoutes(admin, d);
+  });
   app.register(async (scoped) => {
-    registerAuth(scoped, d.tokens);
+    registerAuth(scoped, d.tokens, adminTokens);
     const replication = registerReplicationRoutes(scoped, d);
     registerInstanceRoutes(scoped, d, replication.createFromBody);
     registerCatalogRoutes(scoped, d);
     registerAccessRoutes(scoped, d);
+    registerZoneProfileRoutes(scoped, d);
   });
   return app;
 }

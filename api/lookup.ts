@@ -5,6 +5,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { NovaClient } from '../lib/nova-client';
 import type { MemberHealth } from '../lib/schemas';
+import type { Locality } from '../lib/placement';
+import { checkPlacement } from '../lib/placement-check';
 import { assessSource, type SourceAssessment } from '../lib/health';
 import { busy, check, checkEject, refusalText, type Limits, type LockState, type OperationType, type ResizeRequest } from '../lib/rules';
 import type { LockScope } from '../lib/status';
@@ -110,10 +112,16 @@ export function requestIdOf(req: FastifyRequest): string | undefined {
 }
 
 /**
- * "<field>: ..." for a flavor or zone Nova does not have. A Nova that does not answer is not
+ * "<field>: ..." for a flavor Nova does not have, and for servers Nova could not place: an
+ * unknown zone, or more members than the set's server group's policy lets the zone hold
+ * (lib/placement.ts, the rule the operation checks again). A Nova that does not answer is not
  * the caller's fault: ServiceUnavailable (503), before anything is created.
  */
-export async function placementProblems(nova: NovaClient, p: { flavorId?: string; zone?: string }, fields: { flavor: string; zone: string }): Promise<string[]> {
+export async function placementProblems(
+  nova: NovaClient,
+  p: { flavorId?: string; zone?: string; count?: number; serverGroupId?: string | null; locality?: Locality | null },
+  fields: { flavor: string; zone: string; count?: string },
+): Promise<string[]> {
   const ask = async <T>(what: string, call: () => Promise<T>): Promise<T> => {
     try {
       return await call();
@@ -123,6 +131,20 @@ export async function placementProblems(nova: NovaClient, p: { flavorId?: string
   };
   const problems: string[] = [];
   if (p.flavorId && !(await ask(fields.flavor, () => nova.listFlavors())).some((f) => f.id === p.flavorId)) problems.push(`${fields.flavor}: flavor "${p.flavorId}" does not exist`);
-  if (p.zone && !(await ask(fields.zone, () => nova.listZones())).includes(p.zone)) problems.push(`${fields.zone}: zone "${p.zone}" does not exist`);
+  if (p.zone || p.serverGroupId || p.locality) {
+    const request = { zone: p.zone ?? null, count: p.count ?? 1, serverGroupId: p.serverGroupId, locality: p.locality };
+    problems.push(...(await ask(fields.zone, () => checkPlacement(nova, request, { zone: fields.zone, count: fields.count ?? fields.zone }))));
+  }
   return problems;
+}
+
+/** The zone Nova placed the instance's server in: for a record that did not keep it (made before 0.2.0). */
+export async function serverZone(nova: NovaClient, rec: InstanceRecord): Promise<string | undefined> {
+  if (rec.availabilityZone) return rec.availabilityZone;
+  if (!rec.novaServerId) return undefined;
+  try {
+    return (await nova.getServer(rec.novaServerId))?.['OS-EXT-AZ:availability_zone'] ?? undefined;
+  } catch (err) {
+    throw new ServiceUnavailable(`the compute service (Nova) did not answer while the source's availability_zone was looked up; nothing was created, try again`, { cause: err });
+  }
 }

@@ -1,6 +1,6 @@
 // The API process: validates its configuration, connects to Temporal and the registry, listens.
 import { Client, Connection } from '@temporalio/client';
-import { apiConfigSchema, loadConfig, parseApiTokens } from '../lib/config';
+import { apiConfigSchema, loadConfig, parseAdminTokens, parseApiTokens } from '../lib/config';
 import { NovaClient } from '../lib/nova-client';
 import { parseSecretKey } from '../lib/secrets';
 import { createRegistryPool, Registry } from '../registry';
@@ -25,6 +25,7 @@ async function main(): Promise<void> {
     nova: new NovaClient(config.NOVA_URL, config.NOVA_TOKEN),
     secretKey: parseSecretKey(config.TROVE_SECRET_KEY),
     tokens: parseApiTokens(config.TROVE_API_TOKENS),
+    adminTokens: parseAdminTokens(config.TROVE_ADMIN_TOKENS),
     baseUrl,
     limits: { maxReplicas: config.TROVE_MAX_REPLICAS, maxDepth: config.TROVE_MAX_DEPTH },
     logger: { level: config.TROVE_LOG_LEVEL, redact: ['req.headers["x-auth-token"]'] },

@@ -4,6 +4,7 @@
 // here and that every example passes its route's validation.
 import { z, type ZodType } from 'zod';
 import pkg from '../package.json';
+import { zoneProfileBody } from './profile-schemas';
 import { changePasswordsBody, createDatabasesBody, createUsersBody, grantBody, updateUserBody } from './access-schemas';
 import { createInstanceBody, createReplicaBody, ejectAction, instancePatchBody, promoteAction, replicateAction, resetStatusAction, resizeAction, restartAction, settingsBody } from './schemas';
 
@@ -52,6 +53,7 @@ export const ROUTES: RouteDoc[] = [
     examples: [
       { instance: { name: 'db1', flavorRef: '1', volume: { size: 1 }, databases: [{ name: 'shop' }], users: [{ name: 'app', password: 'app-pass-1', databases: [{ name: 'shop' }] }] } },
       { instance: { name: 'db1-replica', replica_of: 'db1', replica_count: 2 } },
+      { instance: { name: 'db2', flavorRef: '1', volume: { size: 1 }, availability_zone: 'az1', locality: 'anti-affinity' } },
     ],
     ok: { 202: 'accepted: the instance (BUILD), or the replicas and their operation' },
   },
@@ -113,6 +115,22 @@ export const ROUTES: RouteDoc[] = [
     examples: [{ replication: { auto_failover: true, semi_sync: true, failover_after: 5 } }, { replication: { acknowledge_failover: true } }],
     ok: { 200: 'the settings now' },
   },
+  { method: 'get', path: '/v1.0/{project}/zone-profiles', summary: 'The zone profiles an administrator defined (to choose one for DR)', ok: { 200: 'zone profiles' } },
+  { method: 'get', path: '/v1.0/{project}/zone-profiles/{ref}', summary: 'One zone profile, by id or name', ok: { 200: 'the zone profile' } },
+  {
+    method: 'post',
+    path: '/v1.0/admin/zone-profiles',
+    summary: "Define a zone profile (an administrator's token): primary and DR zones, placement, semi-sync, automatic failover",
+    body: zoneProfileBody,
+    examples: [
+      { zone_profile: { name: 'dr-az1-az2', primary_zone: 'az1', dr_zones: ['az2'], locality: 'anti-affinity', semi_sync: true, auto_failover: true } },
+      { zone_profile: { name: 'cold-standby', description: 'DR copy, failover by hand', primary_zone: 'az2', dr_zones: ['az3'] } },
+    ],
+    ok: { 201: 'the zone profile' },
+  },
+  { method: 'get', path: '/v1.0/admin/zone-profiles', summary: "The zone profiles (an administrator's token)", ok: { 200: 'zone profiles' } },
+  { method: 'get', path: '/v1.0/admin/zone-profiles/{ref}', summary: 'One zone profile, by id or name', ok: { 200: 'the zone profile' } },
+  { method: 'delete', path: '/v1.0/admin/zone-profiles/{ref}', summary: 'Delete a zone profile (409 while a replication set follows it)', ok: { 202: 'deleted' } },
 ];
 
 const errorSchema = {
@@ -134,7 +152,7 @@ export function openApiDocument(): Record<string, unknown> {
     const bodies = r.body === undefined ? [] : Array.isArray(r.body) ? r.body : [r.body];
     const responses: Record<string, unknown> = {};
     for (const [code, description] of Object.entries(r.ok)) responses[code] = { description };
-    for (const [code, description] of [['400', 'invalid request, naming each field and its rule'], ['401', 'no or unknown token'], ['404', 'not found'], ['409', 'conflict with the state met']] as const) {
+    for (const [code, description] of [['400', 'invalid request, naming each field and its rule'], ['401', 'no or unknown token'], ['403', "a token of another project, or a project's token on an administrator's route"], ['404', 'not found'], ['409', 'conflict with the state met']] as const) {
       responses[code] = { description, content: { 'application/json': { schema: errorSchema } } };
     }
     (paths[r.path] ??= {})[r.method] = {

@@ -7,7 +7,7 @@
 // access {is_public: false, allowed_cidrs?}. Each is accepted when this deployment can
 // honour it, and otherwise refused naming the field (one rule each, shared by both forms).
 import { z } from 'zod';
-import { databaseName, flavorId, instanceName, MAX_VOLUME_GB, userHost, userName, zoneName } from '../lib/schemas';
+import { databaseName, flavorId, instanceName, locality, MAX_VOLUME_GB, userHost, userName, zoneName } from '../lib/schemas';
 import { DATASTORES, findDatastore, findVersion, SERVED_TYPES, SERVED_VERSIONS } from './catalog';
 
 /** A database user's password as the API receives it (create, change, update); sealed before it goes further. */
@@ -61,7 +61,6 @@ const unsupportedFields = {
   nics: emptyList('networks cannot be chosen (each server gets its own private address); omit nics').nullish(),
   modules: emptyList('modules are not supported').nullish(),
   configuration: absentOr('configuration groups are not supported; omit it'),
-  locality: absentOr('not supported yet (server-group affinity, issue 18); omit it'),
   region_name: absentOr('this deployment serves one region; omit region_name'),
   restorePoint: absentOr('restoring from a backup is not supported'),
 };
@@ -88,6 +87,8 @@ export const createInstanceBody = z
           .max(64)
           .default([]),
         replica_count: absentOr('only with replica_of (it counts the replicas to create)'),
+        // The instance founds a Nova server group with this policy; its replicas join it.
+        locality: locality.nullish(),
         ...unsupportedFields,
       })
       .strict(),
@@ -115,6 +116,8 @@ export const createReplicaBody = z
         datastore: datastore.optional(),
         databases: forbiddenForReplica('databases'),
         users: forbiddenForReplica('users'),
+        // Trove's rule too: "Cannot specify locality when adding replicas to existing master."
+        locality: absentOr("replicas join their source's server group; locality is chosen when the source is created"),
         ...unsupportedFields,
       })
       .strict()

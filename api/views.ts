@@ -51,6 +51,8 @@ export function instanceView(r: InstanceRecord, baseUrl: string, running?: Opera
     ip: r.address ? [r.address] : [],
     port: r.port,
     availability_zone: r.availabilityZone,
+    // Trove's locality: the policy of the server group the instance's set shares.
+    ...(r.locality ? { locality: r.locality } : {}),
     // Servers have only a private address (see the create body's access rules).
     access: { is_public: false },
     created: r.created.toISOString(),

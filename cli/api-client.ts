@@ -7,6 +7,8 @@ export interface ApiConfig {
   token: string;
   project: string;
   fetch: FetchLike;
+  /** An administrator's token (TROVE_ADMIN_TOKEN), for the /v1.0/admin routes. */
+  adminToken?: string;
 }
 
 /** A non-2xx answer; `message` comes from the Trove error body when there is one. */
@@ -66,6 +68,7 @@ export function configFromEnv(env: Record<string, string | undefined>, fetch: Fe
     token: env.TROVE_TOKEN || 'trove-local-token',
     project: env.TROVE_PROJECT || 'demo',
     fetch,
+    ...(env.TROVE_ADMIN_TOKEN ? { adminToken: env.TROVE_ADMIN_TOKEN } : {}),
   };
 }
 
@@ -88,13 +91,15 @@ function causeCode(err: unknown): string | undefined {
 export class TroveApi {
   constructor(readonly config: ApiConfig) {}
 
-  private async request(method: string, path: string, body?: unknown): Promise<unknown> {
-    const { url, token, project, fetch } = this.config;
+  private async request(method: string, path: string, body?: unknown, admin = false): Promise<unknown> {
+    const { url, project, fetch } = this.config;
+    // The admin routes take the administrator's token; without one, the project's (which the API refuses with 403).
+    const token = admin ? (this.config.adminToken ?? this.config.token) : this.config.token;
     const headers: Record<string, string> = { 'X-Auth-Token': token, Accept: 'application/json' };
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     let res: Response;
     try {
-      res = await fetch(`${url}/v1.0/${encodeURIComponent(project)}${path}`, {
+      res = await fetch(`${url}/v1.0/${admin ? 'admin' : encodeURIComponent(project)}${path}`, {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
@@ -172,6 +177,15 @@ export class TroveApi {
 
   async updateReplicationSettings(idOrName: string, replication: ReplicationSettingsPatch): Promise<ReplicationSettingsView> {
     return ((await this.request('PATCH', `${TroveApi.ref(idOrName)}/replication`, { replication })) as { replication: ReplicationSettingsView }).replication;
+  }
+
+  /**
+   * Zone profiles: created and deleted with the administrator's token under /v1.0/admin; listed
+   * and shown there too when one is configured, else with the project's token.
+   */
+  async zoneProfiles(method: 'GET' | 'POST' | 'DELETE', ref?: string, body?: unknown): Promise<unknown> {
+    const admin = method !== 'GET' || this.config.adminToken !== undefined;
+    return this.request(method, `/zone-profiles${ref === undefined ? '' : `/${encodeURIComponent(ref)}`}`, body, admin);
   }
 
   async listInstances(): Promise<InstanceView[]> {

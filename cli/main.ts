@@ -7,6 +7,7 @@ import { registerFailoverCommands } from './commands/failover';
 import { registerInstanceOpsCommands } from './commands/instance-ops';
 import { registerInstanceCommands } from './commands/instances';
 import { registerReplicationCommands } from './commands/replication';
+import { registerZoneProfileCommands } from './commands/zone-profiles';
 import { CliFailure, makeContext, type CliIo } from './context';
 
 export type { CliIo } from './context';
@@ -14,7 +15,7 @@ export type { CliIo } from './context';
 export function buildProgram(io: CliIo): Command {
   const ctx = makeContext(io);
   const program = new Command('trove')
-    .description('Command-line client for the Trove replication API (TROVE_URL, TROVE_TOKEN, TROVE_PROJECT).')
+    .description('Command-line client for the Trove replication API (TROVE_URL, TROVE_TOKEN, TROVE_PROJECT; TROVE_ADMIN_TOKEN for zone profiles).')
     // Set before adding commands: subcommands copy these settings when created.
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
@@ -25,6 +26,7 @@ export function buildProgram(io: CliIo): Command {
   registerReplicationCommands(program, ctx);
   registerFailoverCommands(program, ctx);
   registerAccessCommands(program, ctx);
+  registerZoneProfileCommands(program, ctx);
   return program;
 }
 

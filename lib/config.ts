@@ -69,7 +69,14 @@ export const apiConfigSchema = z.object({
   TROVE_API_TOKENS: z
     .string()
     .regex(/^[^=,\s]+=[A-Za-z0-9_-]+(,[^=,\s]+=[A-Za-z0-9_-]+)*$/, 'must be token=project[,token=project...]')
-    .default('trove-local-token=demo'),
+    .default('trove-local-token=demo')
+    // /v1.0/admin/... is the administrators' path: a project of that name could not reach its own routes there.
+    .refine((t) => ![...parseApiTokens(t).values()].includes('admin'), '"admin" cannot be a project (it is the administrators\' path)'),
+  // Administrators' tokens (zone profiles): none by default. Never a project's token too.
+  TROVE_ADMIN_TOKENS: z.string().regex(/^([^=,\s]+(,[^=,\s]+)*)?$/, 'must be token[,token...]').default(''),
+}).refine((c) => !parseAdminTokens(c.TROVE_ADMIN_TOKENS).some((t) => parseApiTokens(c.TROVE_API_TOKENS).has(t)), {
+  message: 'an administrator token must not also be a project token',
+  path: ['TROVE_ADMIN_TOKENS'],
 });
 export type ApiConfig = z.infer<typeof apiConfigSchema>;
 
@@ -104,6 +111,10 @@ export function loadConfig<T>(schema: z.ZodType<T>, env: NodeJS.ProcessEnv = pro
     throw new ConfigError(`invalid configuration:\n  ${formatIssues(result.error).join('\n  ')}`);
   }
   return result.data;
+}
+
+export function parseAdminTokens(text: string): string[] {
+  return text.split(',').filter((t) => t !== '');
 }
 
 export function parseApiTokens(text: string): Map<string, string> {

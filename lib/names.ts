@@ -30,6 +30,9 @@ export const workflowIds = {
 /** Nova server names carry the instance id, so a retried create can find its own server. */
 export const novaServerName = (instanceId: string): string => `trove-${instanceId}`;
 
+/** A set's Nova server group is named after the instance that founded it, so a retried create finds it. */
+export const serverGroupName = (instanceId: string): string => `trove-group-${instanceId}`;
+
 /** The account each server's guest agent administers MariaDB with (Trove's os_admin); it never leaves the server. */
 export const ADMIN_USER = 'os_admin';
 

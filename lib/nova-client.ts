@@ -22,6 +22,13 @@ export interface NovaFlavor {
   disk: number;
 }
 
+export interface NovaServerGroup {
+  id: string;
+  name: string;
+  policy: 'affinity' | 'anti-affinity';
+  members: string[];
+}
+
 export class NovaError extends Error {
   constructor(readonly status: number, message: string) {
     super(message);
@@ -72,6 +79,47 @@ export class NovaClient {
   async listZones(): Promise<string[]> {
     const body = await this.call<{ availabilityZoneInfo: { zoneName: string }[] }>('GET', '/os-availability-zone');
     return body.availabilityZoneInfo.map((z) => z.zoneName);
+  }
+
+  /** Every zone with its hosts (os-availability-zone/detail): what placement is decided against. */
+  async listZoneHosts(): Promise<{ name: string; hosts: string[] }[]> {
+    const body = await this.call<{ availabilityZoneInfo: { zoneName: string; hosts: Record<string, unknown> | null }[] }>('GET', '/os-availability-zone/detail');
+    return body.availabilityZoneInfo.map((z) => ({ name: z.zoneName, hosts: Object.keys(z.hosts ?? {}) }));
+  }
+
+  async createServerGroup(name: string, policy: NovaServerGroup['policy']): Promise<NovaServerGroup> {
+    return (await this.call<{ server_group: NovaServerGroup }>('POST', '/os-server-groups', { server_group: { name, policy } })).server_group;
+  }
+
+  async listServerGroups(): Promise<NovaServerGroup[]> {
+    return (await this.call<{ server_groups: NovaServerGroup[] }>('GET', '/os-server-groups')).server_groups;
+  }
+
+  async getServerGroup(id: string): Promise<NovaServerGroup | undefined> {
+    try {
+      return (await this.call<{ server_group: NovaServerGroup }>('GET', `/os-server-groups/${encodeURIComponent(id)}`)).server_group;
+    } catch (e) {
+      if (e instanceof NovaError && e.status === 404) return undefined;
+      throw e;
+    }
+  }
+
+  /** Deleting a group that is already gone is success. */
+  async deleteServerGroup(id: string): Promise<void> {
+    try {
+      await this.call('DELETE', `/os-server-groups/${encodeURIComponent(id)}`);
+    } catch (e) {
+      if (!(e instanceof NovaError && e.status === 404)) throw e;
+    }
+  }
+
+  /** The group's policy and the hosts its members run on: what a request joining it is checked against. */
+  async groupPlacement(id: string): Promise<{ policy: NovaServerGroup['policy']; memberHosts: string[] } | undefined> {
+    const group = await this.getServerGroup(id);
+    if (!group) return undefined;
+    const servers = await Promise.all(group.members.map((m) => this.getServer(m)));
+    const memberHosts = servers.map((s) => s?.['OS-EXT-SRV-ATTR:host']).filter((h): h is string => typeof h === 'string' && h !== '');
+    return { policy: group.policy, memberHosts };
   }
 
   async findServersByName(name: string): Promise<NovaServer[]> {

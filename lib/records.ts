@@ -1,5 +1,6 @@
 // The registry record an operation creates, built from its input. Pure, so a workflow can
 // build the record it asks the registry to keep.
+import type { Locality } from './placement';
 
 export interface NewInstance {
   id: string;
@@ -15,14 +16,18 @@ export interface NewInstance {
   /** A replica recorded ahead of its build: its link, not yet in a set. */
   replicaOf?: string;
   readOnly?: boolean;
+  /** Trove's locality and the server group it puts the set's members in (a replica: its source's). */
+  locality?: Locality;
+  serverGroupId?: string;
 }
 
 /** The record a provisioning spec describes, holding the lock of the operation creating it. */
 export function newInstanceFromSpec(
-  spec: { instanceId: string; projectId: string; name: string; flavorId: string; volumeSizeGb: number; availabilityZone?: string; databases: string[]; users: { name: string; host: string }[] },
+  spec: { instanceId: string; projectId: string; name: string; flavorId: string; volumeSizeGb: number; availabilityZone?: string; locality?: Locality; databases: string[]; users: { name: string; host: string }[] },
   operationId: string,
 ): NewInstance {
   return {
+    ...(spec.locality ? { locality: spec.locality } : {}),
     id: spec.instanceId,
     projectId: spec.projectId,
     name: spec.name,
@@ -47,8 +52,12 @@ export function newReplicaRecord(r: {
   sourceId: string;
   readOnly: boolean;
   operationId: string;
+  locality?: Locality | null;
+  serverGroupId?: string | null;
 }): NewInstance {
   return {
+    ...(r.locality ? { locality: r.locality } : {}),
+    ...(r.serverGroupId ? { serverGroupId: r.serverGroupId } : {}),
     id: r.replicaId,
     projectId: r.projectId,
     name: r.name,

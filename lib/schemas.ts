@@ -2,6 +2,7 @@
 // the workflows themselves parse with the same schema, so input arriving by any path
 // meets the same rules. This module is imported by workflow code: keep it pure.
 import { z } from 'zod';
+import { LOCALITIES } from './placement';
 
 // Every workflow evaluates this module afresh (the SDK gives each workflow its own module
 // state), so zod's JIT would compile each object schema's parser with `new Function` for
@@ -33,6 +34,7 @@ export const projectId = match(PATTERNS.projectId, 'letters, digits, "_" and "-"
 export const flavorId = match(PATTERNS.flavorId, 'a numeric flavor id');
 export const zoneName = match(PATTERNS.zone, 'an availability zone name');
 export const userHost = match(PATTERNS.userHost, 'a host pattern such as %');
+export const locality = z.enum(LOCALITIES, "must be 'affinity' or 'anti-affinity'");
 export const uuid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/, 'must be a lowercase UUID');
 export const sealedSecret = z
   .string()
@@ -67,6 +69,8 @@ export const provisionInstanceInput = z.lazy(() =>
       flavorId,
       volumeSizeGb,
       availabilityZone: zoneName.optional(),
+      /** Trove's locality: the instance founds a Nova server group with this policy, which its replicas join. */
+      locality: locality.optional(),
       databases: z.array(databaseName).max(64).default([]),
       users: z.array(userSpec).max(64).default([]),
     })
@@ -156,6 +160,9 @@ export const buildReplicaInput = z.lazy(() =>
       flavorId,
       volumeSizeGb,
       availabilityZone: zoneName.nullable(),
+      /** The source's server group (and its policy), which the replica joins. */
+      serverGroupId: z.string().min(1).max(64).optional(),
+      locality: locality.optional(),
       readOnly: z.boolean(),
       snapshotId: uuid,
       /** Absent: the server is provisioned while the snapshot is taken, and the parent signals its GTID (snapshotReady). */

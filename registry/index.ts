@@ -8,6 +8,7 @@ import { createRegistryPool, type RegistryConnection } from './db';
 import { HealthStore } from './health';
 import { InstanceStore } from './instances';
 import { LockStore } from './locks';
+import { ProfileStore } from './profiles';
 import { SetStore } from './sets';
 
 export class Registry {
@@ -17,6 +18,7 @@ export class Registry {
   readonly health: HealthStore;
   readonly sets: SetStore;
   readonly certificates: CertificateStore;
+  readonly profiles: ProfileStore;
 
   constructor(readonly pool: Pool) {
     this.instances = new InstanceStore(pool);
@@ -25,6 +27,7 @@ export class Registry {
     this.health = new HealthStore(pool);
     this.sets = new SetStore(pool, this.accounts, this.health);
     this.certificates = new CertificateStore(pool);
+    this.profiles = new ProfileStore(pool);
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,7 @@
 // Instance records as the API shows them: what was asked for, where it runs, its status
 // and fault. Where it replicates from and to is read from the replication links.
 import type { Pool, ResultSetHeader, RowDataPacket } from 'mysql2/promise';
+import type { Locality } from '../lib/placement';
 import type { NewInstance } from '../lib/records';
 import { inTransaction, type Db } from './db';
 
@@ -31,6 +32,10 @@ export interface InstanceRecord {
   /** The member this one replicates from (its link), also while it is being built. */
   replicaOf: string | null;
   readOnly: boolean;
+  /** Trove's locality: the policy of the Nova server group the instance's set shares. */
+  locality: Locality | null;
+  /** That server group (the founder's; replicas join it). */
+  serverGroupId: string | null;
   /** Ids of the instances replicating from this one. */
   replicas: string[];
   databases: string[];
@@ -47,6 +52,9 @@ export interface InstanceChange {
   /** A resize's outcome: the flavor and volume size the instance now has. */
   flavorId?: string;
   volumeSize?: number;
+  /** Where Nova placed the server (a request that named no zone learns it so). */
+  availabilityZone?: string | null;
+  serverGroupId?: string | null;
 }
 
 const SELECT = `SELECT i.*, s.server_id AS mysql_server_id, l.source_id AS replica_of FROM instances i
@@ -76,6 +84,8 @@ function toRecord(row: RowDataPacket, databases: string[], users: { name: string
     replicationSetId: row.replication_set_id,
     replicaOf: row.replica_of,
     readOnly: Boolean(row.read_only),
+    locality: row.locality ?? null,
+    serverGroupId: row.server_group_id ?? null,
     replicas,
     databases,
     users,
@@ -89,9 +99,9 @@ export class InstanceStore {
   async insert(n: NewInstance): Promise<void> {
     await inTransaction(this.pool, async (conn) => {
       const [res] = await conn.query<ResultSetHeader>(
-        `INSERT IGNORE INTO instances (id, project_id, name, status, flavor_id, volume_size, availability_zone, operation_id, operation_type, read_only)
-         VALUES (?, ?, ?, 'BUILD', ?, ?, ?, ?, ?, ?)`,
-        [n.id, n.projectId, n.name, n.flavorId, n.volumeSize, n.availabilityZone ?? null, n.operationId, n.operationType, n.readOnly ? 1 : 0],
+        `INSERT IGNORE INTO instances (id, project_id, name, status, flavor_id, volume_size, availability_zone, operation_id, operation_type, read_only, locality, server_group_id)
+         VALUES (?, ?, ?, 'BUILD', ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [n.id, n.projectId, n.name, n.flavorId, n.volumeSize, n.availabilityZone ?? null, n.operationId, n.operationType, n.readOnly ? 1 : 0, n.locality ?? null, n.serverGroupId ?? null],
       );
       if (res.affectedRows === 0) return;
       for (const db of n.databases) await conn.query('INSERT IGNORE INTO instance_databases (instance_id, name) VALUES (?, ?)', [n.id, db]);
@@ -179,6 +189,8 @@ export class InstanceStore {
     if (c.name !== undefined) sets.push(['name = ?', [c.name]]);
     if (c.flavorId !== undefined) sets.push(['flavor_id = ?', [c.flavorId]]);
     if (c.volumeSize !== undefined) sets.push(['volume_size = ?', [c.volumeSize]]);
+    if (c.availabilityZone !== undefined) sets.push(['availability_zone = ?', [c.availabilityZone]]);
+    if (c.serverGroupId !== undefined) sets.push(['server_group_id = ?', [c.serverGroupId]]);
     if (sets.length === 0) return;
     await db.query(`UPDATE instances SET ${sets.map(([s]) => s).join(', ')} WHERE id = ?`, [...sets.flatMap(([, v]) => v), instanceId]);
   }

@@ -47,7 +47,7 @@ export async function runOrchestrator(config: OrchestratorConfig, taskQueue = OR
       workflowsPath: require.resolve('../workflows'),
       activities: mergeActivityGroups({
         compute: createComputeActivities(nova, { probeAddress: config.TROVE_PROBE_ADDRESS }),
-        registry: createRegistryActivities(registry, { secretKey: parseSecretKey(config.TROVE_SECRET_KEY), maxReplicas: config.TROVE_MAX_REPLICAS, maxDepth: config.TROVE_MAX_DEPTH }),
+        registry: createRegistryActivities(registry, { secretKey: parseSecretKey(config.TROVE_SECRET_KEY), maxReplicas: config.TROVE_MAX_REPLICAS, maxDepth: config.TROVE_MAX_DEPTH, placement: nova }),
         snapshots: createSnapshotActivities(snapshots),
         control: createMonitorActivities({ client }),
         tls: createTlsActivities(registry, { secretKey: parseSecretKey(config.TROVE_SECRET_KEY) }),

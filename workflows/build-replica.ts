@@ -73,9 +73,16 @@ export async function buildReplica(raw: BuildReplicaInput): Promise<ReplicaOutco
         // The guest starts extracting the snapshot as it boots (see restoreSnapshot).
         trove_restore_snapshot: spec.snapshotId,
       },
+      // The source's server group: Nova places the replica by its policy.
+      ...(spec.serverGroupId ? { group: spec.serverGroupId } : {}),
     }));
     const ready = await computeWait.waitForServerActive(novaServerId);
-    await registry.updateInstance({ instanceId: spec.replicaId, novaServerId, address: ready.address });
+    await registry.updateInstance({
+      instanceId: spec.replicaId,
+      novaServerId,
+      address: ready.address,
+      ...(ready.availabilityZone && !spec.availabilityZone ? { availabilityZone: ready.availabilityZone } : {}),
+    });
 
     await report('restoring');
     const sourceGuest = guestActivities(spec.source.novaServerId);

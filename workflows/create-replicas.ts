@@ -37,7 +37,7 @@ export async function createReplicas(raw: CreateReplicasInput): Promise<CreateRe
   try {
     // Taken whole even if a cancel comes meanwhile, so that the release below always sees it.
     begun = await CancellationScope.nonCancellable(() =>
-      registry.beginOperation({ operation: { id: operationId, type: 'createReplicas' }, projectId: spec.projectId, instanceId: spec.sourceInstanceId, count: spec.count, replicas: { ids: replicaIds, name: spec.template.name } }),
+      registry.beginOperation({ operation: { id: operationId, type: 'createReplicas' }, projectId: spec.projectId, instanceId: spec.sourceInstanceId, count: spec.count, replicas: { ids: replicaIds, name: spec.template.name, ...(spec.template.availabilityZone ? { availabilityZone: spec.template.availabilityZone } : {}) } }),
     );
   } catch (err) {
     await CancellationScope.nonCancellable(() => registry.endOperation({ operationId, discardUnbuilt: replicaIds }));
@@ -61,6 +61,8 @@ export async function createReplicas(raw: CreateReplicasInput): Promise<CreateRe
       projectId: spec.projectId,
       name: names[i]!,
       ...shape,
+      // Replicas join their source's server group (Trove's locality); 0.1.0 summaries have none.
+      ...(source.serverGroupId ? { serverGroupId: source.serverGroupId, ...(source.locality ? { locality: source.locality } : {}) } : {}),
       readOnly: spec.readOnly,
       snapshotId,
       setId,

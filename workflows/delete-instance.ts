@@ -28,7 +28,9 @@ export async function deleteInstance(raw: DeleteInstanceInput): Promise<DeleteIn
     }
     await registry.updateInstance({ instanceId: input.instanceId, status: 'SHUTDOWN' });
     progress.phase('deleting server');
-    const deletedServers = await compute.deleteServer({ novaServerId: instance.novaServerId, name: novaServerName(input.instanceId) });
+    // The set's server group goes with its last member (0.1.0 summaries have none).
+    const group = instance.serverGroupId ? { serverGroupId: instance.serverGroupId } : {};
+    const deletedServers = await compute.deleteServer({ novaServerId: instance.novaServerId, name: novaServerName(input.instanceId), ...group });
     progress.phase('forgetting instance');
     await registry.forgetInstance(input.instanceId);
     progress.phase('deleted');

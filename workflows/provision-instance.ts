@@ -3,7 +3,7 @@
 // at any step deletes the server and leaves the instance in ERROR with the reason.
 import { CancellationScope, workflowInfo } from '@temporalio/workflow';
 import { ErrorType } from '../lib/errors';
-import { novaServerName } from '../lib/names';
+import { novaServerName, serverGroupName } from '../lib/names';
 import { newInstanceFromSpec } from '../lib/records';
 import { provisionInstanceInput, type ProvisionInstanceInput, type ProvisionInstanceResult } from '../lib/schemas';
 import { compute, computeWait, errorMessage, guestActivities, operationFailure, parseInput, registry, tagOperation } from './common';
@@ -28,6 +28,16 @@ export async function provisionInstance(raw: ProvisionInstanceInput): Promise<Pr
     const flavor = await compute.getFlavor(spec.flavorId);
     const mysqlServerId = await registry.allocateServerId(spec.instanceId);
 
+    // Only an input that asks for a locality has this step, and no 0.1.0 input can: its
+    // histories replay without it (docs/patches.md, "New input, new steps").
+    let serverGroupId: string | undefined;
+    if (spec.locality) {
+      progress.phase('creating server group');
+      const groupName = serverGroupName(spec.instanceId);
+      saga.add('delete server group', () => compute.deleteServerGroup({ name: groupName }));
+      serverGroupId = await compute.ensureServerGroup({ name: groupName, policy: spec.locality });
+    }
+
     progress.phase('creating server');
     const name = novaServerName(spec.instanceId);
     // Registered before the call: Nova may have created the server even if the
@@ -38,9 +48,17 @@ export async function provisionInstance(raw: ProvisionInstanceInput): Promise<Pr
       flavorId: spec.flavorId,
       availabilityZone: spec.availabilityZone,
       metadata: { trove_instance_id: spec.instanceId, trove_project_id: spec.projectId },
+      ...(serverGroupId ? { group: serverGroupId } : {}),
     });
     const ready = await computeWait.waitForServerActive(novaServerId);
-    await registry.updateInstance({ instanceId: spec.instanceId, novaServerId, address: ready.address });
+    // The zone Nova chose is recorded, so that replicas follow the source there when none is asked.
+    await registry.updateInstance({
+      instanceId: spec.instanceId,
+      novaServerId,
+      address: ready.address,
+      ...(ready.availabilityZone && !spec.availabilityZone ? { availabilityZone: ready.availabilityZone } : {}),
+      ...(serverGroupId ? { serverGroupId } : {}),
+    });
 
     progress.phase('preparing database');
     const prepared = await guestActivities(novaServerId).prepare({

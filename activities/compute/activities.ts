@@ -6,6 +6,7 @@ import { heartbeat, sleep } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { ErrorType } from '../../lib/errors';
 import { NovaClient, NovaError, serverAddress, type NovaFlavor } from '../../lib/nova-client';
+import type { Locality } from '../../lib/placement';
 
 export interface CreateServerInput {
   name: string;
@@ -169,8 +170,24 @@ export function createComputeActivities(nova: NovaClient, options: ComputeOption
       return { sizeGb: input.sizeGb };
     },
 
-    /** Deletes the server (by id, or every server bearing the name) and waits until it is gone. */
-    async deleteServer(ref: { novaServerId?: string | null; name?: string }): Promise<number> {
+    /** The server group of that name (idempotent: a retry finds the one it made). */
+    async ensureServerGroup(input: { name: string; policy: Locality }): Promise<string> {
+      const existing = (await nova.listServerGroups()).find((g) => g.name === input.name);
+      return existing ? existing.id : (await nova.createServerGroup(input.name, input.policy)).id;
+    },
+
+    /** Deletes every server group of that name (a compensation: the group outlives nothing it held). */
+    async deleteServerGroup(input: { name: string }): Promise<{ deleted: string[] }> {
+      const groups = (await nova.listServerGroups()).filter((g) => g.name === input.name);
+      for (const g of groups) await nova.deleteServerGroup(g.id);
+      return { deleted: groups.map((g) => g.id) };
+    },
+
+    /**
+     * Deletes the server (by id, or every server bearing the name) and waits until it is gone.
+     * With its server group: the group goes too once no server is left in it (the set's last member).
+     */
+    async deleteServer(ref: { novaServerId?: string | null; name?: string; serverGroupId?: string }): Promise<number> {
       const ids = new Set<string>();
       if (ref.novaServerId) ids.add(ref.novaServerId);
       if (ref.name) for (const s of await nova.findServersByName(ref.name)) ids.add(s.id);
@@ -180,6 +197,10 @@ export function createComputeActivities(nova: NovaClient, options: ComputeOption
           heartbeat(id);
           await sleep(POLL_MS);
         }
+      }
+      if (ref.serverGroupId) {
+        const group = await nova.getServerGroup(ref.serverGroupId);
+        if (group && group.members.length === 0) await nova.deleteServerGroup(group.id);
       }
       return ids.size;
     },

@@ -5,6 +5,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { ErrorType } from '../../lib/errors';
 import { replicationUserName } from '../../lib/names';
 import type { NewInstance } from '../../lib/records';
+import type { PlacementReader } from '../../lib/placement-check';
 import type { Limits } from '../../lib/rules';
 import type { MemberHealth, ReplicationSettings, SettingsPatch } from '../../lib/schemas';
 import { randomPassword, sealSecret } from '../../lib/secrets';
@@ -18,12 +19,14 @@ export type { BeginInput, BeginResult, EndInput } from './operations';
 
 export interface RegistryOptions extends Limits {
   secretKey: Buffer;
+  /** Nova's zones and server groups: createReplicas' placement is checked under the set's lock. */
+  placement?: PlacementReader;
 }
 
 export function createRegistryActivities(registry: Registry, options: RegistryOptions) {
   const { instances, sets, accounts, health } = registry;
   return {
-    ...createOperationActivities(registry, options),
+    ...createOperationActivities(registry, options, options.placement),
 
     /**
      * Records an instance the operation creates (idempotent), holding the operation's lock;

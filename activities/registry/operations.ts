@@ -4,7 +4,8 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { ErrorType, REFUSAL_ERROR_TYPE } from '../../lib/errors';
 import { busy, check, locksFor, refusalText, type Limits, type OperationType, type Refusal, type ResizeRequest } from '../../lib/rules';
-import { replicaNames } from '../../lib/names';
+import { replicaNames, replicaShape } from '../../lib/names';
+import { checkPlacement, type PlacementReader } from '../../lib/placement-check';
 import type { InstanceRecord, Registry } from '../../registry';
 import { gatherFacts } from '../../registry/facts';
 import { setView, summary, type InstanceSummary, type SetView } from './views';
@@ -15,8 +16,8 @@ export interface BeginInput {
   instanceId: string;
   /** createReplicas: how many replicas are asked for. */
   count?: number;
-  /** createReplicas: the replicas' ids and the name asked for, to name them (replicaNames). */
-  replicas?: { ids: string[]; name?: string };
+  /** createReplicas: the replicas' ids and the name asked for, to name them (replicaNames); the zone asked for, to place them. */
+  replicas?: { ids: string[]; name?: string; availabilityZone?: string };
   /** resizeInstance: the new flavor or volume size, checked against the instance's (lib/rules.ts checkResize). */
   resize?: ResizeRequest;
 }
@@ -51,7 +52,7 @@ export function refusalFailure(r: Refusal): ApplicationFailure {
 /** A lock its holder let go (or whose row went) between the failed take and the read of who held it: asking again will do. */
 const changedHands = (what: string): ApplicationFailure => ApplicationFailure.retryable(`the lock of ${what} changed hands while it was asked for; try again`);
 
-export function createOperationActivities(registry: Registry, limits: Limits) {
+export function createOperationActivities(registry: Registry, limits: Limits, placement?: PlacementReader) {
   const { instances, locks, sets } = registry;
 
   /** Names the replicas as the API does: recorded rows keep theirs; the others take the next free default. */
@@ -117,6 +118,18 @@ export function createOperationActivities(registry: Registry, limits: Limits) {
       if (again) throw await give(again);
       // The fault shown is the last operation's: one that begins on the instance clears the one before.
       if (now.fault !== null) await instances.update(now.id, { fault: null });
+      if (placement && input.replicas) {
+        // The replicas go where the API would send them (lib/names replicaShape), into the source's group.
+        const zone = replicaShape({ availabilityZone: input.replicas.availabilityZone }, now).availabilityZone;
+        const ask = { zone, count: input.replicas.ids.length, serverGroupId: now.serverGroupId };
+        // Nova not answering is retried, with the locks let go meanwhile: the workflow's own
+        // release names no set when its begin failed.
+        const problems = await checkPlacement(placement, ask, { zone: 'template.availabilityZone', count: 'count' }).catch(async (err: unknown) => {
+          await end(taken);
+          throw err;
+        });
+        if (problems.length) throw await give({ kind: 'invalid', message: problems.join('; ') });
+      }
       const names = input.replicas && (await namesFor(now, input.replicas));
       return { instance: summary(now), ...(setId ? { set: await setView(registry, setId) } : {}), ...(names ? { replicaNames: names } : {}) };
     },

@@ -1,5 +1,6 @@
 // What the registry activities hand to workflows: an instance's summary and a set's view,
 // both read through the topology model (roles come from the links).
+import type { Locality } from '../../lib/placement';
 import { roleOf, sourceOf, type Role, type Topology } from '../../lib/topology';
 import type { ReplicationSettings } from '../../lib/schemas';
 import type { LockState } from '../../lib/rules';
@@ -17,6 +18,9 @@ export interface InstanceSummary {
   flavorId: string;
   volumeSize: number;
   availabilityZone: string | null;
+  /** Trove's locality and the Nova server group the set's members share (absent in 0.1.0 histories). */
+  locality?: Locality | null;
+  serverGroupId?: string | null;
   replicaOf: string | null;
   replicationSetId: string | null;
   replicas: string[];
@@ -34,6 +38,8 @@ export const summary = (r: InstanceRecord): InstanceSummary => ({
   flavorId: r.flavorId,
   volumeSize: r.volumeSize,
   availabilityZone: r.availabilityZone,
+  locality: r.locality,
+  serverGroupId: r.serverGroupId,
   replicaOf: r.replicaOf,
   replicationSetId: r.replicationSetId,
   replicas: r.replicas,

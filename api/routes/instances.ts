@@ -112,7 +112,11 @@ export function registerInstanceRoutes(app: FastifyInstance, d: InstanceRouteDep
     const body = parsed.data.instance;
     const dbNames = new Set(body.databases.map((db) => db.name));
     const problems = [
-      ...(await placementProblems(d.nova, { flavorId: body.flavorRef, zone: body.availability_zone }, { flavor: 'instance.flavorRef', zone: 'instance.availability_zone' })),
+      ...(await placementProblems(
+        d.nova,
+        { flavorId: body.flavorRef, zone: body.availability_zone, locality: body.locality },
+        { flavor: 'instance.flavorRef', zone: 'instance.availability_zone', count: 'instance.locality' },
+      )),
       ...body.users.flatMap((u, i) => u.databases.filter((db) => !dbNames.has(db.name)).map((db) => `instance.users[${i}].databases: "${db.name}" is not in instance.databases`)),
     ];
     if (problems.length) return sendError(reply, 400, `invalid request: ${problems.join('; ')}`, { errors: problems });
@@ -129,6 +133,7 @@ export function registerInstanceRoutes(app: FastifyInstance, d: InstanceRouteDep
       flavorId: body.flavorRef,
       volumeSizeGb: body.volume.size,
       availabilityZone: body.availability_zone,
+      ...(body.locality ? { locality: body.locality } : {}),
       databases: body.databases.map((db) => db.name),
       users: body.users.map((u) => ({ name: u.name, host: u.host, sealedPassword: sealSecret(d.secretKey, u.password), databases: u.databases.map((db) => db.name) })),
     };

@@ -11,7 +11,7 @@ import { newReplicaRecord, type InstanceRecord } from '../../registry';
 import { refusedReply, sendError } from '../errors';
 import { createReplicaBody, ejectAction, instancePatchBody, promoteAction, replicateAction, settingsBody } from '../schemas';
 import { instanceOps } from './instance-ops';
-import { findOrReply, placementProblems, recentAssessment, recentHealth, refusal, requestIdOf } from '../lookup';
+import { findOrReply, placementProblems, recentAssessment, recentHealth, refusal, requestIdOf, serverZone } from '../lookup';
 import { preflightFromHealth, promotePreflight } from '../../lib/health';
 import { instanceView } from '../views';
 import type { InstanceRouteDeps } from './instances';
@@ -46,7 +46,15 @@ export function registerReplicationRoutes(app: FastifyInstance, d: ReplicationRo
     const no = (send: () => unknown) => (send(), true);
     const refused = await refusal(d.registry, r.source, 'createReplicas', { count: r.count }, d.limits, fields);
     if (refused) return no(() => refusedReply(reply, refused));
-    const problems = await placementProblems(d.nova, { flavorId: r.flavorId, zone: r.availabilityZone }, { flavor: 'flavorRef', zone: 'availability_zone' });
+    // Replicas go to their source's zone unless the request names another: a source recorded
+    // before zones were kept is asked of Nova, and the zone is then named to the workflow.
+    r.availabilityZone ??= r.source.availabilityZone ? undefined : await serverZone(d.nova, r.source);
+    const zone = r.availabilityZone ?? r.source.availabilityZone ?? undefined;
+    const problems = await placementProblems(
+      d.nova,
+      { flavorId: r.flavorId, zone, count: r.count, serverGroupId: r.source.serverGroupId },
+      { flavor: 'flavorRef', zone: 'availability_zone', count: fields.count },
+    );
     if (problems.length) return no(() => badRequest(reply, problems));
     return false;
   }
@@ -65,7 +73,10 @@ export function registerReplicationRoutes(app: FastifyInstance, d: ReplicationRo
       const shape = replicaShape({ flavorId: r.flavorId, volumeSizeGb: r.volumeSizeGb, availabilityZone: r.availabilityZone }, r.source);
       for (const [i, replicaId] of replicaIds.entries()) {
         await d.registry.instances.insert(
-          newReplicaRecord({ replicaId, projectId: project, name: names[i]!, ...shape, sourceId: r.source.id, readOnly: r.readOnly, operationId: workflowIds.buildReplica(replicaId) }),
+          newReplicaRecord({
+            replicaId, projectId: project, name: names[i]!, ...shape, sourceId: r.source.id, readOnly: r.readOnly, operationId: workflowIds.buildReplica(replicaId),
+            locality: r.source.locality, serverGroupId: r.source.serverGroupId,
+          }),
         );
       }
     }

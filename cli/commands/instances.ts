@@ -33,6 +33,7 @@ interface CreateOptions {
   databases?: string[];
   users?: UserSpec[];
   availability_zone?: string;
+  locality?: string;
   replica_of?: string;
   slave_of?: string;
   replica_count?: number;
@@ -93,6 +94,8 @@ export function registerInstanceCommands(program: Command, ctx: CliContext): voi
       .addOption(notForReplicas(new Option('--databases <name...>', 'databases to create on the instance')))
       .addOption(notForReplicas(new Option('--users <USER:PASS...>', 'users to create, with access to all of --databases').argParser(collectUser)))
       .option('--availability_zone <az>', 'availability zone of the instance')
+      // troveclient's rule: replicas join their source's server group.
+      .addOption(notForReplicas(new Option('--locality <policy>', "server-group policy of the instance and the replicas it will have").choices(['affinity', 'anti-affinity'])))
       .addOption(new Option('--replica_of <id|name>', 'create read replica(s) of this instance instead').conflicts('slave_of'))
       .option('--slave_of <id|name>', 'older name of --replica_of')
       .option('--replica_count <N>', 'number of replicas to create (with --replica_of; default 1)', parseWholeNumber('replica_count', 1)),
@@ -113,6 +116,7 @@ export function registerInstanceCommands(program: Command, ctx: CliContext): voi
       const databases = (opts.databases ?? []).map((db) => ({ name: db }));
       const body: Record<string, unknown> = { name, flavorRef: flavor, volume: { size: opts.size } };
       if (opts.availability_zone) body.availability_zone = opts.availability_zone;
+      if (opts.locality) body.locality = opts.locality;
       if (databases.length) body.databases = databases;
       if (opts.users?.length) body.users = opts.users.map((u) => ({ name: u.name, password: u.password, databases }));
       const created = await ctx.api().createInstance(body);

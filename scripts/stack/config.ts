@@ -14,6 +14,7 @@ export const stackConfigSchema = z.object({
   NOVA_PORT: port(8774),
   TROVE_API_PORT: port(8779),
   TROVE_API_TOKENS: z.string().default('trove-local-token=demo'),
+  TROVE_ADMIN_TOKENS: z.string().default('trove-local-admin-token'),
   TROVE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
 });
 
@@ -27,6 +28,7 @@ export function stackOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Stack
     novaPort: c.NOVA_PORT,
     apiPort: c.TROVE_API_PORT,
     apiTokens: c.TROVE_API_TOKENS,
+    adminTokens: c.TROVE_ADMIN_TOKENS,
     logLevel: c.TROVE_LOG_LEVEL,
   };
 }

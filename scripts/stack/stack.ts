@@ -27,6 +27,8 @@ export interface StackOptions {
   temporalInMemory?: boolean;
   temporalCli?: string;
   apiTokens?: string;
+  /** Administrators' tokens (TROVE_ADMIN_TOKENS), comma-separated. */
+  adminTokens?: string;
   logLevel?: string;
   log?: LogSink;
   /** Which parts to run (all by default). */
@@ -223,6 +225,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     NOVA_TOKEN,
     TROVE_API_PORT: String(o.apiPort),
     TROVE_API_TOKENS: o.apiTokens ?? 'trove-local-token=demo',
+    TROVE_ADMIN_TOKENS: o.adminTokens ?? 'trove-local-admin-token',
     TROVE_URL: `http://127.0.0.1:${o.apiPort}`,
     ...o.extraEnv,
   };

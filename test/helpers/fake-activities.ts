@@ -169,6 +169,7 @@ export function fakeControlActivities(w: FakeWorld, serverIdPrefix: string): Com
       w.calls.push('createServer');
       if (w.slowCreateServerMs) await new Promise((r) => setTimeout(r, w.slowCreateServerMs));
       const id = `${serverIdPrefix}-${++n}`;
+      if (input.group) w.calls.push(`inGroup:${input.group}`);
       w.servers.set(id, { name: input.name, status: 'BUILD' });
       return id;
     },
@@ -191,6 +192,14 @@ export function fakeControlActivities(w: FakeWorld, serverIdPrefix: string): Com
         }
       }
       return count;
+    },
+    async ensureServerGroup({ name }) {
+      w.calls.push(`ensureServerGroup:${name}`);
+      return `group-of-${name}`;
+    },
+    async deleteServerGroup({ name }) {
+      w.calls.push(`deleteServerGroup:${name}`);
+      return { deleted: [`group-of-${name}`] };
     },
     async resizeServer({ novaServerId, flavorId }) {
       w.calls.push(`resizeServer:${novaServerId}:${flavorId}`);

@@ -28,6 +28,8 @@ export interface TestStack {
 export interface TestStackOptions {
   parts?: PartName[];
   apiTokens?: string;
+  /** Administrators' tokens; 'tok-admin' by default. */
+  adminTokens?: string;
   extraEnv?: Record<string, string>;
   /** Start again on the data dir (and ports) of a stack that was stopped with keepData. */
   reuse?: { dataDir: string; ports: number[] };
@@ -47,6 +49,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     apiPort,
     temporalInMemory: true,
     apiTokens: opts.apiTokens ?? 'tok-a=proj-a,tok-b=proj-b',
+    adminTokens: opts.adminTokens ?? 'tok-admin',
     parts: opts.parts,
     extraEnv: opts.extraEnv,
     log: (part, line) => appendFileSync(logFile, `[${part}] ${line}\n`),

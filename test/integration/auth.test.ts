@@ -55,6 +55,8 @@ const routes = (i: string): [string, string, unknown?][] => [
   ['PUT', `/v1.0/proj-a/instances/${i}/users/u/databases`, { databases: [{ name: 'x' }] }],
   ['DELETE', `/v1.0/proj-a/instances/${i}/users/u/databases/x`],
   ...catalogRoutes.map(([method, p]): [string, string] => [method, `/v1.0/proj-a${p}`]),
+  ['GET', '/v1.0/proj-a/zone-profiles'],
+  ['GET', '/v1.0/proj-a/zone-profiles/any'],
 ];
 
 test.each([
@@ -70,6 +72,46 @@ test.each([
     expect({ method, p, status: res.status }).toEqual({ method, p, status });
   }
   expect(await env.registry!.instances.count()).toBe(before);
+});
+
+test("an administrator's token serves no project route (403), and changes nothing", async () => {
+  const before = await env.registry!.instances.count();
+  for (const [method, p, body] of [...routes(id), ['GET', '/v1.0/proj-a/zone-profiles'], ['GET', '/v1.0/proj-a/zone-profiles/any']] as [string, string, unknown?][]) {
+    const res = await env.api(method, p, body, { 'X-Auth-Token': 'tok-admin' });
+    expect({ method, p, status: res.status }).toEqual({ method, p, status: 403 });
+  }
+  expect(await env.registry!.instances.count()).toBe(before);
+});
+
+const adminRoutes: [string, string, unknown?][] = [
+  ['GET', '/v1.0/admin/zone-profiles'],
+  ['GET', '/v1.0/admin/zone-profiles/any'],
+  ['POST', '/v1.0/admin/zone-profiles', { zone_profile: { name: 'guarded', primary_zone: 'az1', dr_zones: ['az2'] } }],
+  ['DELETE', '/v1.0/admin/zone-profiles/any'],
+];
+
+test.each([
+  ['no token', undefined, 401],
+  ['an unknown token', 'forged', 401],
+  ["a project's token", 'tok-a', 403],
+  ["another project's token", 'tok-b', 403],
+])('every admin route with %s answers %i and stores nothing', async (_label, token, status) => {
+  for (const [method, p, body] of adminRoutes) {
+    const headers: Record<string, string> = body === undefined ? {} : { 'Content-Type': 'application/json' };
+    if (token) headers['X-Auth-Token'] = token;
+    const res = await fetch(`${env.apiUrl}${p}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    expect({ method, p, status: res.status }).toEqual({ method, p, status });
+  }
+  expect(await env.registry!.profiles.list()).toEqual([]);
+});
+
+test("projects read zone profiles with their own token; the administrator's token reaches the admin routes", async () => {
+  for (const [token, project] of [['tok-a', 'proj-a'], ['tok-b', 'proj-b']]) {
+    expect((await env.api('GET', `/v1.0/${project}/zone-profiles`, undefined, { 'X-Auth-Token': token! })).status).toBe(200);
+    expect((await env.api('GET', `/v1.0/${project}/zone-profiles/none`, undefined, { 'X-Auth-Token': token! })).status).toBe(404);
+  }
+  expect((await env.api('GET', '/v1.0/admin/zone-profiles', undefined, { 'X-Auth-Token': 'tok-admin' })).status).toBe(200);
+  expect((await env.api('GET', '/v1.0/admin/zone-profiles/none', undefined, { 'X-Auth-Token': 'tok-admin' })).status).toBe(404);
 });
 
 test("project B, with its own token, cannot tell project A's instance exists", async () => {

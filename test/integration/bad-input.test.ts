@@ -56,7 +56,8 @@ const badBodies: [string, unknown, number, RegExp][] = [
   ['an unknown access key', body({ access: { is_public: false, floating_ip: true } }), 400, /instance\.access: Unrecognized key: "floating_ip"/],
   ['a network (nics)', body({ nics: [{ network_id: 'net-1' }] }), 400, /instance\.nics: networks cannot be chosen/],
   ['modules', body({ modules: ['mod-1'] }), 400, /instance\.modules: modules are not supported/],
-  ['locality', body({ locality: 'affinity' }), 400, /instance\.locality: not supported yet/],
+  ['an unknown locality', body({ locality: 'spread' }), 400, /instance\.locality: must be 'affinity' or 'anti-affinity'/],
+  ['locality in an unknown zone', body({ locality: 'anti-affinity', availability_zone: 'nowhere' }), 400, /instance\.availability_zone: zone "nowhere" does not exist \(zones: az1, az2, az3\)/],
   ['a configuration group', body({ configuration: 'cfg-1' }), 400, /instance\.configuration: configuration groups are not supported/],
   ['a region', body({ region_name: 'RegionTwo' }), 400, /instance\.region_name: this deployment serves one region/],
   ['a backup to restore', body({ restorePoint: { backupRef: 'b-1' } }), 400, /instance\.restorePoint: restoring from a backup is not supported/],
@@ -133,6 +134,7 @@ test.each([
   ['a non-UUID instance id', { instanceId: 'abc' }, /instanceId: must be a lowercase UUID/],
   ['a string volume', { volumeSizeGb: '1' }, /volumeSizeGb: /],
   ['a name with a semicolon', { name: 'a;b' }, /name: must match/],
+  ['an unknown locality', { locality: 'nearby' }, /locality: must be 'affinity' or 'anti-affinity'/],
 ])('a direct workflow start with %s fails at once, non-retryable, naming the field', async (_label, overrides, message) => {
   const spec = { ...goodSpec(), ...overrides };
   // The typed helper refuses before anything starts...
@@ -215,7 +217,8 @@ describe('bad replication requests change nothing', () => {
       ['POST', '/instances', { instance: { name: 'r', replica_of: master, users: [{ name: 'u', password: 'p' }] } }, 400, /instance\.users: not allowed for a replica/],
       ['POST', '/instances', { instance: { name: 'r', replica_of: master, slave_of: master } }, 400, /exactly one of replica_of and slave_of/],
       ['POST', '/instances', { instance: { name: 'r', replica_of: replica } }, 400, /deeper than the 1 allowed \(TROVE_MAX_DEPTH\)/],
-      ['POST', '/instances', { instance: { name: 'r', replica_of: master, locality: 'anti-affinity' } }, 400, /instance\.locality: not supported yet/],
+      ['POST', '/instances', { instance: { name: 'r', replica_of: master, locality: 'anti-affinity' } }, 400, /instance\.locality: replicas join their source's server group/],
+      ['POST', '/instances', { instance: { name: 'r', replica_of: master, availability_zone: 'nowhere' } }, 400, /availability_zone: zone "nowhere" does not exist \(zones: az1, az2, az3\)/],
       ['POST', '/instances', { instance: { name: 'r', replica_of: master, access: { is_public: true } } }, 400, /instance\.access\.is_public: public access is not served/],
       ['POST', '/instances', { instance: { name: 'r', replica_of: master, datastore: { type: 'redis' } } }, 400, /instance\.datastore\.type: datastore "redis" is not served/],
       ['POST', '/instances', { instance: { name: 'r', replica_of: master, nics: [{ network_id: 'n' }] } }, 400, /instance\.nics: networks cannot be chosen/],

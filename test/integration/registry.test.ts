@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { createConnection, type Pool, type RowDataPacket } from 'mysql2/promise';
+import type { PlacementReader } from '../../lib/placement-check';
 import { createRegistryActivities, type RegistryActivities } from '../../activities/registry/activities';
 import type { EndInput } from '../../activities/registry/operations';
 import { ErrorType } from '../../lib/errors';
@@ -1073,7 +1074,7 @@ describe('migration 005 (fault_at)', () => {
           [id, PROJECT, id.slice(0, 8), fault ? 'ERROR' : 'ACTIVE', fault],
         );
       }
-      expect(await migrate(pool)).toEqual(['005_fault_at.sql']);
+      expect(await migrate(pool, { upTo: 5 })).toEqual(['005_fault_at.sql']);
       const migrated = new Registry(pool);
       const rec = (await migrated.instances.get(faulty))!;
       expect(rec).toMatchObject({ fault: 'delete failed: boom' });
@@ -1081,5 +1082,53 @@ describe('migration 005 (fault_at)', () => {
       expect(rec.faultAt).toEqual(new Date(2026, 0, 2, 3, 4, 5, 678));
       expect(await migrated.instances.get(fine)).toMatchObject({ fault: null, faultAt: null });
     });
+  });
+});
+
+// ---- placement under the set's lock (issue 18) -----------------------------------------
+
+describe("createReplicas' begin checks placement again, with Nova's zones and the group's hosts", () => {
+  const zones = [{ name: 'az1', hosts: ['host1a', 'host1b'] }, { name: 'az2', hosts: ['host2a', 'host2b'] }];
+  /** A Nova where the source's anti-affinity group already holds `held` of az1's hosts. */
+  const nova = (held: string[], fail = false): PlacementReader => ({
+    listZoneHosts: async () => {
+      if (fail) throw new Error('Nova GET /os-availability-zone/detail answered 503');
+      return zones;
+    },
+    groupPlacement: async () => ({ policy: 'anti-affinity', memberHosts: held }),
+  });
+  const withNova = (reader: PlacementReader) => createRegistryActivities(reg, { secretKey: SECRET_KEY, ...LIMITS, placement: reader });
+  const beginReplicas = (a: RegistryActivities, sourceId: string, ids: string[], availabilityZone?: string) =>
+    a.beginOperation({ operation: { id: opId('createReplicas'), type: 'createReplicas' }, projectId: PROJECT, instanceId: sourceId, count: ids.length, replicas: { ids, ...(availabilityZone ? { availabilityZone } : {}) } });
+  const source = () => active({ availabilityZone: 'az1', locality: 'anti-affinity', serverGroupId: randomUUID() });
+
+  test('more members than free hosts in the source\'s zone: refused naming the rule, nothing held, no set left behind', async () => {
+    const id = await source();
+    const err = await failure(beginReplicas(withNova(nova(['host1a'])), id, [randomUUID(), randomUUID()]));
+    expect(err).toMatchObject({ type: 'InvalidInput', nonRetryable: true });
+    expect(err.message).toBe('count: anti-affinity puts every member of the set on its own host; zone az1 has 2 host(s), 1 already holding a member, so 2 more cannot be placed (at most 1)');
+    expect(await lockOf('instance', id)).toBeNull();
+    expect((await reg.instances.get(id))!.replicationSetId).toBeNull();
+  });
+
+  test('the template\'s zone is where they go: an unknown one is refused, a free one is placed', async () => {
+    const id = await source();
+    const unknown = await failure(beginReplicas(withNova(nova(['host1a'])), id, [randomUUID()], 'az9'));
+    expect(unknown.message).toBe('template.availabilityZone: zone "az9" does not exist (zones: az1, az2)');
+    const begun = await beginReplicas(withNova(nova(['host1a', 'host1b'])), id, [randomUUID(), randomUUID()], 'az2');
+    expect(begun.instance).toMatchObject({ id, locality: 'anti-affinity', availabilityZone: 'az1' });
+    await acts.endOperation({ operationId: begun.set!.lock.operationId!, setId: begun.set!.setId });
+  });
+
+  test('Nova not answering fails retryably with the locks let go; the retry goes through', async () => {
+    const id = await source();
+    const op = opId('createReplicas');
+    const ask = (a: RegistryActivities) => a.beginOperation({ operation: { id: op, type: 'createReplicas' }, projectId: PROJECT, instanceId: id, count: 1, replicas: { ids: [randomUUID()] } });
+    const err = await ask(withNova(nova([], true))).then(() => undefined, (e: Error) => e);
+    expect(err?.message).toMatch(/answered 503/);
+    expect(await lockOf('instance', id)).toBeNull();
+    const setId = (await reg.instances.get(id))!.replicationSetId;
+    if (setId) expect(await lockOf('set', setId)).toBeNull();
+    expect((await ask(withNova(nova([])))).set?.lock.operationId).toBe(op);
   });
 });

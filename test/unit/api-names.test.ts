@@ -20,7 +20,7 @@ class MemoryStore {
     const rec: InstanceRecord = {
       id: randomUUID(), projectId: 'proj-a', status: 'ACTIVE', flavorId: '1', volumeSize: 1, availabilityZone: null, datastore: 'mariadb', datastoreVersion: '10.11',
       novaServerId: randomUUID(), address: '127.0.1.1', port: 3306, mysqlServerId: 1, operationId: null, operationType: null, fault: null, faultAt: null, created: at, updated: at,
-      replicationSetId: null, replicaOf: null, readOnly: false, replicas: [], databases: [], users: [], ...r,
+      replicationSetId: null, replicaOf: null, readOnly: false, locality: null, serverGroupId: null, replicas: [], databases: [], users: [], ...r,
     };
     this.rows.push(rec);
     return rec;
@@ -74,7 +74,13 @@ beforeEach(async () => {
       getHandle: (workflowId: string) => ({ workflowId, query: async () => Promise.reject(new Error('no worker here')) }),
     },
   } as unknown as Client;
-  const nova = { listFlavors: async () => [{ id: '1' }], listZones: async () => ['az1'] } as unknown as NovaClient;
+  // Replicas are placed in their source's zone: where Nova says the source's server is.
+  const nova = {
+    listFlavors: async () => [{ id: '1' }],
+    listZones: async () => ['az1'],
+    listZoneHosts: async () => [{ name: 'az1', hosts: ['host1a', 'host1b'] }],
+    getServer: async () => ({ 'OS-EXT-AZ:availability_zone': 'az1' }),
+  } as unknown as NovaClient;
   app = buildApiApp({ registry: asRegistry(store), temporal, nova, secretKey: Buffer.alloc(32), tokens: new Map([['tok-a', 'proj-a']]), baseUrl: 'http://api', limits: { maxReplicas: 10, maxDepth: 1 } });
   // Real HTTP rather than app.inject(): light-my-request needs an ESM-only package jest cannot load.
   await app.listen({ port: 0, host: '127.0.0.1' });

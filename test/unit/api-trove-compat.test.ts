@@ -69,13 +69,21 @@ describe('create bodies the client sends', () => {
         expect.stringMatching(/^instance\.volume\.type: volume types are not served/),
         expect.stringMatching(/^instance\.nics: networks cannot be chosen/),
         expect.stringMatching(/^instance\.configuration: configuration groups are not supported/),
-        expect.stringMatching(/^instance\.locality: not supported yet/),
         expect.stringMatching(/^instance\.region_name: this deployment serves one region/),
         expect.stringMatching(/^instance\.access\.is_public: public access is not served/),
         expect.stringMatching(/^instance\.access\.allowed_cidrs: cannot be enforced/),
       ]),
     );
-    expect(issues).toHaveLength(7);
+    expect(issues).toHaveLength(6);
+  });
+
+  test('locality is a server-group policy on create (a string, as --locality sends it); replicas join their source\'s group', () => {
+    for (const locality of ['affinity', 'anti-affinity']) expect(issuesOf(createInstanceBody, withInstance(OSC.create, { locality }))).toEqual([]);
+    expect(createInstanceBody.parse(withInstance(OSC.create, { locality: 'anti-affinity' })).instance.locality).toBe('anti-affinity');
+    expect(issuesOf(createInstanceBody, withInstance(OSC.create, { locality: 'nearby' }))).toEqual([expect.stringMatching(/^instance\.locality: must be 'affinity' or 'anti-affinity'/)]);
+    expect(issuesOf(createReplicaBody, withInstance(OSC.replicas, { locality: 'affinity' }))).toEqual([
+      "instance.locality: replicas join their source's server group; locality is chosen when the source is created",
+    ]);
   });
 
   test.each<[string, Record<string, unknown>, RegExp]>([
@@ -125,7 +133,7 @@ describe('the catalog', () => {
 const record = (r: Partial<InstanceRecord> = {}): InstanceRecord => ({
   id: 'i-1', projectId: 'proj-a', name: 'db', status: 'ACTIVE', flavorId: '1', volumeSize: 1, availabilityZone: null, datastore: 'mariadb', datastoreVersion: '10.11',
   novaServerId: 'n-1', address: '127.0.1.5', port: 3306, mysqlServerId: 101, operationId: null, operationType: null, fault: null, faultAt: null,
-  created: new Date('2026-12-01T00:00:00Z'), updated: new Date('2026-12-01T00:05:00Z'), replicationSetId: null, replicaOf: null, readOnly: false, replicas: [], databases: [], users: [], ...r,
+  created: new Date('2026-12-01T00:00:00Z'), updated: new Date('2026-12-01T00:05:00Z'), replicationSetId: null, replicaOf: null, readOnly: false, locality: null, serverGroupId: null, replicas: [], databases: [], users: [], ...r,
 });
 
 describe('the instance view', () => {

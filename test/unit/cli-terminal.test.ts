@@ -73,7 +73,7 @@ function record(r: Partial<InstanceRecord> & { id: string; name: string }): Inst
   return {
     projectId: 'proj', status: 'ACTIVE', flavorId: '1', volumeSize: 1, availabilityZone: 'az1', datastore: 'mariadb', datastoreVersion: '10.11', novaServerId: 'srv',
     address: '127.0.1.5', port: 3306, mysqlServerId: 1, operationId: null, operationType: null, fault: null, faultAt: null, created: at, updated: at,
-    replicationSetId: null, replicaOf: null, readOnly: false, replicas: [], databases: [], users: [], ...r,
+    replicationSetId: null, replicaOf: null, readOnly: false, locality: null, serverGroupId: null, replicas: [], databases: [], users: [], ...r,
   };
 }
 

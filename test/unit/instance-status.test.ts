@@ -43,7 +43,7 @@ describe('shownStatus: the operation running, where its lock is, and the stored 
 
 const record = (r: Partial<InstanceRecord> = {}): InstanceRecord => ({
   id: 'i-1', projectId: 'proj-a', name: 'db', status: 'ACTIVE', flavorId: '1', volumeSize: 1, availabilityZone: null, datastore: 'mariadb', datastoreVersion: '10.11',
-  novaServerId: 'n-1', address: '127.0.1.5', port: 3306, mysqlServerId: 101, operationId: null, operationType: null, fault: null, faultAt: null,
+  novaServerId: 'n-1', address: '127.0.1.5', port: 3306, mysqlServerId: 101, operationId: null, operationType: null, fault: null, faultAt: null, locality: null, serverGroupId: null,
   created: new Date('2026-12-01T00:00:00Z'), updated: new Date('2026-12-01T00:05:00Z'), replicationSetId: null, replicaOf: null, readOnly: false, replicas: [], databases: [], users: [], ...r,
 });
 
@@ -100,14 +100,15 @@ describe('creates answer 503 when Nova does not answer, and change nothing', () 
 
   test.each([
     ['an instance', { instance: { name: 'db1', flavorRef: '1', volume: { size: 1 } } }, 'instance.flavorRef'],
-    ['replicas', { instance: { name: 'r', replica_of: source.id, replica_count: 2, flavorRef: '1' } }, 'flavorRef'],
+    // A source with no recorded zone: Nova is asked where it runs first.
+    ['replicas', { instance: { name: 'r', replica_of: source.id, replica_count: 2, flavorRef: '1' } }, "the source's availability_zone"],
     ['replicas in a zone', { instance: { name: 'r', replica_of: source.id, availability_zone: 'az1' } }, 'availability_zone'],
   ])('%s', async (_what, body, field) => {
     const res = await post(body);
     expect(res.status).toBe(503);
     expect(res.body.serviceUnavailable).toEqual({
       code: 503,
-      message: `the compute service (Nova) did not answer while ${field} was checked; nothing was created, try again`,
+      message: `the compute service (Nova) did not answer while ${field} was ${field.startsWith('the source') ? 'looked up' : 'checked'}; nothing was created, try again`,
     });
     expect(changed).toEqual([]);
   });

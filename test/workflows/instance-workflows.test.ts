@@ -30,6 +30,35 @@ test('provisionInstance creates the server, prepares MariaDB and marks the insta
   );
 });
 
+test('with a locality, provisionInstance founds the server group and creates the server in it; no version marker (0.1.0 inputs cannot ask for one)', async () => {
+  const world = newWorld();
+  const spec = input({ locality: 'anti-affinity' });
+  const workflowId = `provision-${spec.instanceId}`;
+  await withWorkers(world, (taskQueue) => ctx.env.temporal.workflow.execute('provisionInstance', { taskQueue, workflowId, args: [spec] }));
+  const group = `trove-group-${spec.instanceId}`;
+  expect(world.calls.filter((c) => /Group/.test(c))).toEqual([`ensureServerGroup:${group}`, `inGroup:group-of-${group}`]);
+  expect(world.calls.indexOf(`ensureServerGroup:${group}`)).toBeLessThan(world.calls.indexOf('createServer'));
+  const history = await ctx.env.temporal.workflow.getHandle(workflowId).fetchHistory();
+  expect(history.events!.filter((e) => e.markerRecordedEventAttributes)).toEqual([]);
+});
+
+test('with a locality, a failed build deletes the server group with the server', async () => {
+  const world = newWorld();
+  world.failBuild = true;
+  const spec = input({ locality: 'affinity' });
+  await failureOf(withWorkers(world, (taskQueue) => ctx.env.temporal.workflow.execute('provisionInstance', { taskQueue, workflowId: `provision-${spec.instanceId}`, args: [spec] })));
+  const group = `trove-group-${spec.instanceId}`;
+  expect(world.calls.filter((c) => /Group|deleteServer/.test(c))).toEqual([`ensureServerGroup:${group}`, `inGroup:group-of-${group}`, 'deleteServer', `deleteServerGroup:${group}`]);
+  expect(world.instances.get(spec.instanceId)).toMatchObject({ status: 'ERROR', lock: null });
+});
+
+test('without a locality there is no server group step', async () => {
+  const world = newWorld();
+  const spec = input();
+  await withWorkers(world, (taskQueue) => ctx.env.temporal.workflow.execute('provisionInstance', { taskQueue, workflowId: `provision-${spec.instanceId}`, args: [spec] }));
+  expect(world.calls.filter((c) => /Group/.test(c))).toEqual([]);
+});
+
 test('a build that ends in ERROR deletes the server and leaves the instance in ERROR with the reason', async () => {
   const world = newWorld();
   world.failBuild = true;
