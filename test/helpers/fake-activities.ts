@@ -50,6 +50,8 @@ export interface FakeWorld {
   /** The next N restores fail for good. */
   failRestores?: number;
   maxReplicas?: number;
+  /** TROVE_MAX_DEPTH (default 1: no relays). */
+  maxDepth?: number;
   /** Instances whose MariaDB the orchestrator cannot reach. */
   down: Set<string>;
   /** Per Nova server: replication status fields that differ from a healthy replica's, or null for a silent agent. */

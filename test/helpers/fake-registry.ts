@@ -42,7 +42,7 @@ export function summary(w: FakeWorld, i: FakeInstance): InstanceSummary {
 
 export function fakeRegistryActivities(w: FakeWorld): RegistryActivities {
   let nextMysqlId = 101;
-  const limits = () => ({ maxReplicas: w.maxReplicas ?? 10, maxDepth: 1 });
+  const limits = () => ({ maxReplicas: w.maxReplicas ?? 10, maxDepth: w.maxDepth ?? 1 });
   const get = (id: string) => {
     const i = w.instances.get(id);
     if (!i) throw fail(`instance ${id} not found`, ErrorType.NotFound);
