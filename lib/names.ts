@@ -1,6 +1,6 @@
 // Names shared by every process. Workflow ids are deterministic so that a retried
 // request finds the operation it already started instead of starting a second one.
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair } from '@temporalio/common';
 
 export const ORCHESTRATOR_TASK_QUEUE = 'trove-orchestrator';
 export const guestTaskQueue = (novaServerId: string): string => `guest-${novaServerId}`;
@@ -9,7 +9,17 @@ export const SA_PROJECT = defineSearchAttributeKey('TroveProject', SearchAttribu
 export const SA_INSTANCE = defineSearchAttributeKey('TroveInstance', SearchAttributeType.KEYWORD);
 export const SA_REPLICATION_SET = defineSearchAttributeKey('TroveReplicationSet', SearchAttributeType.KEYWORD);
 export const SA_OPERATION = defineSearchAttributeKey('TroveOperation', SearchAttributeType.KEYWORD);
-export const SEARCH_ATTRIBUTES = [SA_PROJECT, SA_INSTANCE, SA_REPLICATION_SET, SA_OPERATION];
+/**
+ * The instance's name as its user gave it (a set's monitor: its source's name when the monitor
+ * started): the Web UI's list shows ids, and this is the column a person reads. User data, never
+ * a secret. Set only at start (a start request's field, not a workflow command), so it stays
+ * what it was when the operation started, also after a rename.
+ */
+export const SA_INSTANCE_NAME = defineSearchAttributeKey('TroveInstanceName', SearchAttributeType.KEYWORD);
+export const SEARCH_ATTRIBUTES = [SA_PROJECT, SA_INSTANCE, SA_REPLICATION_SET, SA_OPERATION, SA_INSTANCE_NAME];
+
+/** The name attribute for a start's typedSearchAttributes; none when the name is not known. */
+export const instanceNameAttribute = (name: string | null | undefined): SearchAttributePair[] => (name ? [{ key: SA_INSTANCE_NAME, value: name }] : []);
 
 export const workflowIds = {
   provisionInstance: (instanceId: string) => `provision-instance-${instanceId}`,

@@ -3,7 +3,7 @@
 // id) returns the operation already started instead of starting a second one.
 import { createHash, randomUUID } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from '@temporalio/client';
-import { ORCHESTRATOR_TASK_QUEUE, SA_INSTANCE, SA_OPERATION, SA_PROJECT, workflowIds } from './names';
+import { instanceNameAttribute, ORCHESTRATOR_TASK_QUEUE, SA_INSTANCE, SA_OPERATION, SA_PROJECT, workflowIds } from './names';
 import {
   createReplicasInput,
   deleteInstanceInput,
@@ -36,7 +36,10 @@ export function instanceIdForRequest(projectId: string, requestId: string): stri
 
 interface StartOptions {
   taskQueue?: string;
-  /** The instance's name, for the Web UI's summary (the input carries only its id). */
+  /**
+   * The instance's name, for the Web UI's summary and its TroveInstanceName column (the input
+   * carries only its id; a provision's input carries the name itself).
+   */
   instanceName?: string;
 }
 
@@ -66,6 +69,7 @@ async function startOrAttach(
         { key: SA_PROJECT, value: projectId },
         { key: SA_INSTANCE, value: instanceId },
         { key: SA_OPERATION, value: type },
+        ...instanceNameAttribute(opts.instanceName),
       ],
       ...metadata,
     });
@@ -78,7 +82,7 @@ async function startOrAttach(
 
 export async function startProvisionInstance(client: Client, input: ProvisionInstanceInput, opts: StartOptions = {}) {
   const spec = parseOrThrow(provisionInstanceInput, input);
-  return startOrAttach(client, 'provisionInstance', workflowIds.provisionInstance(spec.instanceId), spec, spec.projectId, spec.instanceId, 'REJECT_DUPLICATE', opts, operationMetadata('provisionInstance', spec));
+  return startOrAttach(client, 'provisionInstance', workflowIds.provisionInstance(spec.instanceId), spec, spec.projectId, spec.instanceId, 'REJECT_DUPLICATE', { ...opts, instanceName: spec.name }, operationMetadata('provisionInstance', spec));
 }
 
 export async function startDeleteInstance(client: Client, input: DeleteInstanceInput, opts: StartOptions = {}) {

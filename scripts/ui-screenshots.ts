@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { REPO_ROOT } from '../lib/config';
-import { monitorWorkflowId, workflowIds } from '../lib/names';
+import { monitorWorkflowId, SA_INSTANCE_NAME, workflowIds } from '../lib/names';
 import { eventually, startTestStack, type TestStack } from '../test/helpers/stack';
 import { Chromium, type Page } from './ui/chromium';
 
@@ -81,8 +81,13 @@ async function main(): Promise<void> {
     const browser = await Chromium.launch();
     try {
       const page = await browser.newPage();
-      // Wide enough for the Type column: the list has no summary column (2.54), the type says what each row is.
-      await shoot(page, ui, { waitFor: 'monitor-replication-set', width: 1900, height: 640 }, 'workflow-list.png');
+      // The list has no summary column (UI 2.54) and its ids are UUIDs: show the columns a
+      // person reads, the instance's name first, and leave the ids out (the Type links to the
+      // workflow). UI 2.54.1 keeps a namespace's list columns in localStorage under this key
+      // (read from its bundle), as its column picker sets them.
+      const columns = ['Status', SA_INSTANCE_NAME.name, 'Type', 'Start', 'End'].map((label) => ({ label }));
+      await page.presetLocalStorage({ 'namespace-workflow-table-columns': JSON.stringify({ default: columns }) });
+      await shoot(page, ui, { waitFor: 'monitorReplicationSet', width: 1600, height: 640 }, 'workflow-list.png');
       await shoot(page, await pageOf(replicated.operation.id), { waitFor: 'Event History', tab: 'User Metadata', height: 900 }, 'create-replicas.png');
       await shoot(page, await pageOf(monitorWorkflowId(master)), { waitFor: 'Event History', tab: 'User Metadata', height: 900 }, 'monitor.png');
       page.close();

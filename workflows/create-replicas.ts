@@ -6,7 +6,7 @@
 import { CancelledFailure } from '@temporalio/common';
 import { CancellationScope, isCancellation, patched, setHandler, startChild, uuid4, workflowInfo, type ChildWorkflowHandle } from '@temporalio/workflow';
 import { ErrorType } from '../lib/errors';
-import { replicaShape, workflowIds } from '../lib/names';
+import { instanceNameAttribute, replicaShape, workflowIds } from '../lib/names';
 import { operationMetadata } from '../lib/summaries';
 import { createReplicasInput, type CreateReplicasInput, type CreateReplicasResult, type ReplicaOutcome } from '../lib/schemas';
 import { cancelled, errorMessage, guestActivities, guestLong, monitors, operationFailure, parseInput, recordFault, registry, snapshots, tagOperation, tagReplicationSet } from './common';
@@ -100,7 +100,12 @@ export async function createReplicas(raw: CreateReplicasInput): Promise<CreateRe
     const startingBuilds = Promise.all(
       replicaIds.map((replicaId, i) => {
         const input = childInput(replicaId, i);
-        return startChild(buildReplica, { workflowId: workflowIds.buildReplica(replicaId), args: [input], ...operationMetadata('buildReplica', input, { sourceName: source.name }) });
+        return startChild(buildReplica, {
+          workflowId: workflowIds.buildReplica(replicaId),
+          args: [input],
+          typedSearchAttributes: instanceNameAttribute(input.name),
+          ...operationMetadata('buildReplica', input, { sourceName: source.name }),
+        });
       }),
     );
     startingBuilds.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
@@ -131,8 +136,9 @@ export async function createReplicas(raw: CreateReplicasInput): Promise<CreateRe
       // started by an activity: a startChild of one already running would fail, a failed child
       // in the Web UI on every operation of the set. Beside the set's release, not before it
       // (neither needs the other). Not cancellable: replicas that are ACTIVE keep their
-      // failover, cancelled or not.
-      monitorStart = CancellationScope.nonCancellable(() => monitors.ensureMonitor({ setId, projectId: spec.projectId }));
+      // failover, cancelled or not. Named after the set's source (a relay's set has another).
+      const sourceName = begun.set?.source.name;
+      monitorStart = CancellationScope.nonCancellable(() => monitors.ensureMonitor({ setId, projectId: spec.projectId, sourceName }));
       monitorStart.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
     }
     // The replicas already ACTIVE stay; the others were undone by their builds (the

@@ -7,7 +7,7 @@
 // set is dissolved.
 import { continueAsNew, defineQuery, ParentClosePolicy, patched, setHandler, sleep, startChild, workflowInfo } from '@temporalio/workflow';
 import { deadRelays, decideRelayRecovery } from '../lib/dead-relays';
-import { workflowIds } from '../lib/names';
+import { instanceNameAttribute, workflowIds } from '../lib/names';
 import { decideAutoFailover, nextPollDelayMs, type AutoFailoverDecision } from '../lib/failover';
 import { upstreamOf } from '../lib/topology';
 import { assessSource, summarizeHealth, type ObservedStatus } from '../lib/health';
@@ -105,6 +105,7 @@ export async function monitorReplicationSet(raw: MonitorInput): Promise<string> 
         workflowId,
         args: [ejectInput],
         parentClosePolicy: ParentClosePolicy.ABANDON,
+        typedSearchAttributes: instanceNameAttribute(view.source.name),
         // Metadata on the command, not part of it: 0.1.0 histories replay without it.
         ...operationMetadata('ejectReplicaSource', ejectInput, { name: view.source.name }),
       });
@@ -123,6 +124,7 @@ export async function monitorReplicationSet(raw: MonitorInput): Promise<string> 
           workflowId: workflowIds.recoverDeadRelay(dead.relayId, observedAt),
           args: [recoverInput],
           parentClosePolicy: ParentClosePolicy.ABANDON,
+          typedSearchAttributes: instanceNameAttribute(name),
           ...operationMetadata('recoverDeadRelay', recoverInput, { name }),
         });
         state.relayRecoveries.push(dead.relayId);

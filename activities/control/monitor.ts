@@ -4,13 +4,18 @@
 // with workflowIdConflictPolicy USE_EXISTING attaches to the running one instead.
 import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
-import { monitorWorkflowId, SA_PROJECT, SA_REPLICATION_SET } from '../../lib/names';
+import { instanceNameAttribute, monitorWorkflowId, SA_PROJECT, SA_REPLICATION_SET } from '../../lib/names';
 import type { MonitorInput } from '../../lib/schemas';
 import { operationMetadata } from '../../lib/summaries';
 
 export interface EnsureMonitorInput {
   setId: string;
   projectId: string;
+  /**
+   * The source's name, for the monitor's TroveInstanceName in the Web UI's list. Optional: a
+   * 0.1.0 createReplicas (replayed, or resumed by this worker) did not pass it.
+   */
+  sourceName?: string;
 }
 
 export interface EnsuredMonitor {
@@ -27,7 +32,7 @@ export function createMonitorActivities({ client }: { client: Client }) {
      * this activity's task queue, the orchestrator's, and is called by an operation that
      * still holds the set's lock, so the monitor waits a poll before its first look.
      */
-    async ensureMonitor({ setId, projectId }: EnsureMonitorInput): Promise<EnsuredMonitor> {
+    async ensureMonitor({ setId, projectId, sourceName }: EnsureMonitorInput): Promise<EnsuredMonitor> {
       const workflowId = monitorWorkflowId(setId);
       const args: [MonitorInput] = [{ setId, projectId, waitBeforeFirstPoll: true }];
       const handle = await client.workflow.start('monitorReplicationSet', {
@@ -40,6 +45,7 @@ export function createMonitorActivities({ client }: { client: Client }) {
         typedSearchAttributes: [
           { key: SA_PROJECT, value: projectId },
           { key: SA_REPLICATION_SET, value: setId },
+          ...instanceNameAttribute(sourceName),
         ],
         ...operationMetadata('monitorReplicationSet', args[0]),
       });

@@ -119,6 +119,27 @@ async function getJson(url: string, headers: Record<string, string> = {}): Promi
   return JSON.parse(text) as unknown;
 }
 
+/** temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD (every Trove* attribute is a Keyword). */
+const INDEXED_KEYWORD = 2;
+
+/**
+ * Registers the Trove* search attributes the namespace lacks; returns their names. The dev
+ * server's --search-attribute flags register them only when it creates its database: a data
+ * dir made before an attribute was added (TroveInstanceName, 0.2.0) would otherwise refuse
+ * every start that sets it ("search attribute ... is not defined").
+ */
+export async function ensureSearchAttributes(address: string, namespace: string): Promise<string[]> {
+  const c = await Connection.connect({ address });
+  try {
+    const { customAttributes } = await c.operatorService.listSearchAttributes({ namespace });
+    const missing = SEARCH_ATTRIBUTES.map((k) => k.name).filter((name) => !(name in (customAttributes ?? {})));
+    if (missing.length) await c.operatorService.addSearchAttributes({ namespace, searchAttributes: Object.fromEntries(missing.map((name) => [name, INDEXED_KEYWORD])) });
+    return missing;
+  } finally {
+    await c.close();
+  }
+}
+
 /**
  * Readiness probes. Each proves that the part itself answers, by something only it says: a
  * bare TCP connect was answered by whatever listened on the port, so a stack could be
@@ -255,7 +276,10 @@ export async function startStack(o: StackOptions): Promise<Stack> {
         // another queue, a signal): half of an operation's time (bench/improvements.md).
         ...TEMPORAL_DYNAMIC_CONFIG.flatMap((kv) => ['--dynamic-config-value', kv]),
       ],
-      ready: ({ signal }) => waitFor('temporal', () => probes.temporal(temporalAddress, env.TEMPORAL_NAMESPACE!), 60_000, signal),
+      ready: async ({ signal }) => {
+        await waitFor('temporal', () => probes.temporal(temporalAddress, env.TEMPORAL_NAMESPACE!), 60_000, signal);
+        await ensureSearchAttributes(temporalAddress, env.TEMPORAL_NAMESPACE!);
+      },
     }),
     registry: () => ({
       name: 'registry',

@@ -1,5 +1,5 @@
 // Headless Chromium driven over the DevTools protocol, just enough to take pictures of a
-// single-page app: open, wait for a text, click a text, screenshot. Chromium's own
+// single-page app: preset its localStorage, open, wait for a text, click a text, screenshot. Chromium's own
 // --screenshot cannot wait for the Web UI to load its data nor open a tab of it, and a
 // browser-automation package would be a dependency for a few dozen lines.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -43,6 +43,17 @@ export class Page {
     const r = await this.send<{ result: { value: T }; exceptionDetails?: { text: string } }>('Runtime.evaluate', { expression, returnByValue: true, awaitPromise: true });
     if (r.exceptionDetails) throw new Error(`${expression}: ${r.exceptionDetails.text}`);
     return r.result.value;
+  }
+
+  /**
+   * localStorage entries every document this page opens starts with, set before its scripts
+   * run (the Web UI reads its settings, the list's columns among them, as it loads).
+   */
+  async presetLocalStorage(entries: Record<string, string>): Promise<void> {
+    const source = `for (const [k, v] of Object.entries(${JSON.stringify(entries)})) localStorage.setItem(k, v);`;
+    // Without Page.enable the script is accepted and never run.
+    await this.send('Page.enable');
+    await this.send('Page.addScriptToEvaluateOnNewDocument', { source });
   }
 
   async goto(url: string, width: number, height: number): Promise<void> {

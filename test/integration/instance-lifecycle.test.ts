@@ -2,7 +2,7 @@
 // server whose guest agent runs MariaDB, an application connects with what `show`
 // reports, and delete leaves nothing behind.
 import { createConnection } from 'mysql2/promise';
-import { SA_INSTANCE, SA_OPERATION, SA_PROJECT } from '../../lib/names';
+import { SA_INSTANCE, SA_INSTANCE_NAME, SA_OPERATION, SA_PROJECT } from '../../lib/names';
 import { resourceCounts, serverFolders, serverProcesses } from '../helpers/leftovers';
 import { eventually, startTestStack, type TestStack, waitForStatus as waitForStatusOf, errorNextBuilds } from '../helpers/stack';
 
@@ -50,6 +50,7 @@ test('create an instance with a database and a user, use it, delete it: nothing 
   expect(desc.typedSearchAttributes.get(SA_PROJECT)).toBe('proj-a');
   expect(desc.typedSearchAttributes.get(SA_INSTANCE)).toBe(id);
   expect(desc.typedSearchAttributes.get(SA_OPERATION)).toBe('provisionInstance');
+  expect(desc.typedSearchAttributes.get(SA_INSTANCE_NAME)).toBe('orders');
 
   const list = await env.api('GET', '/v1.0/proj-a/instances');
   expect(list.body.instances.map((i: { id: string }) => i.id)).toContain(id);
@@ -63,7 +64,10 @@ test('create an instance with a database and a user, use it, delete it: nothing 
   const del = await env.api('DELETE', `/v1.0/proj-a/instances/${id}`);
   expect(del.status).toBe(202);
   await eventually('instance gone', async () => (await env.api('GET', `/v1.0/proj-a/instances/${id}`)).status === 404, 120_000);
-  await env.temporal.workflow.getHandle(`delete-instance-${id}`).result();
+  const deletion = env.temporal.workflow.getHandle(`delete-instance-${id}`);
+  await deletion.result();
+  // The API names the instance it deletes (the input holds only its id).
+  expect((await deletion.describe()).typedSearchAttributes.get(SA_INSTANCE_NAME)).toBe('orders');
 
   expect(await env.nova.listServers()).toEqual([]);
   expect(serverFolders(env.dataDir)).toEqual([]);

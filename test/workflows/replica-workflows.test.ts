@@ -120,7 +120,7 @@ test("the set's monitor is ensured while the operation releases the set, not bef
     },
     workflowId,
   );
-  expect(world.monitorsEnsured).toEqual([{ setId: sourceId, projectId: 'proj-a' }]);
+  expect(world.monitorsEnsured).toEqual([{ setId: sourceId, projectId: 'proj-a', sourceName: 'master' }]);
   // Scheduled in one workflow task: neither waits for the other.
   expect(scheduled.ensureMonitor).toBeDefined();
   expect(scheduled.ensureMonitor).toBe(scheduled.endOperation);
@@ -146,9 +146,20 @@ test('a createReplicas on a set that already has its monitor shows no failed ste
   });
   expect(failures).toEqual([[], []]);
   expect(world.monitorsEnsured).toEqual([
-    { setId: sourceId, projectId: 'proj-a' },
-    { setId: sourceId, projectId: 'proj-a' },
+    { setId: sourceId, projectId: 'proj-a', sourceName: 'master' },
+    { setId: sourceId, projectId: 'proj-a', sourceName: 'master' },
   ]);
+});
+
+test("a relay's new replicas: the monitor is ensured under the set's source's name, not the relay's", async () => {
+  const world = newWorld();
+  world.maxDepth = 2;
+  const setId = await withFakeWorkers(ctx.connection, ctx.bundle, world, async (taskQueue, prefix) => {
+    const { source, replicas } = seedSet(world, prefix);
+    await ctx.env.temporal.workflow.execute('createReplicas', { taskQueue, workflowId: `create-replicas-${randomUUID()}`, args: [{ sourceInstanceId: replicas[0]!.id, projectId: 'proj-a', count: 1 }] });
+    return source.id;
+  });
+  expect(world.monitorsEnsured).toEqual([{ setId, projectId: 'proj-a', sourceName: 'master' }]);
 });
 
 test("ensureMonitor starts the set's monitor, tagged, and leaves a running one alone; a set whose monitor ended gets a new one", async () => {
@@ -294,7 +305,7 @@ test('a replica already ACTIVE when the operation is cancelled stays, with its s
   const active = rows.find((r) => r.phase === 'active')!;
   expect(world.instances.get(active.replicaId)).toMatchObject({ status: 'ACTIVE', lock: null });
   expect([...world.instances.keys()].sort()).toEqual([sourceId, active.replicaId].sort());
-  expect(world.monitorsEnsured).toEqual([{ setId: sourceId, projectId: 'proj-a' }]);
+  expect(world.monitorsEnsured).toEqual([{ setId: sourceId, projectId: 'proj-a', sourceName: 'master' }]);
 }, 60_000);
 
 test('the snapshot is deleted even when the registry cannot be told the operation finished', async () => {

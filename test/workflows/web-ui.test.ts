@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { WorkflowHandle } from '@temporalio/client';
 import { createMonitorActivities, type EnsuredMonitor } from '../../activities/control/monitor';
-import { workflowIds } from '../../lib/names';
+import { SA_INSTANCE_NAME, workflowIds } from '../../lib/names';
 import { startCreateReplicas, startPromote, startProvisionInstance } from '../../lib/start';
 import { newWorld, sampleProvisionSpec, seedSet, seedSource } from '../helpers/fake-activities';
 import { eventually } from '../helpers/stack';
@@ -22,6 +22,8 @@ interface Shown {
   summary: string;
   details: string;
   current: string;
+  /** TroveInstanceName, the list's readable column (set at start). */
+  instanceName?: string;
 }
 
 /** What the Web UI shows of a workflow: its user metadata and its current details (a worker must be up). */
@@ -32,7 +34,7 @@ async function shown(handle: WorkflowHandle): Promise<Shown> {
   expect(s.summary).not.toMatch(/\n/);
   expect(s.details).not.toBe('');
   for (const text of Object.values(s)) expect(text).not.toMatch(SEALED);
-  return s;
+  return { ...s, instanceName: d.typedSearchAttributes.get(SA_INSTANCE_NAME) };
 }
 
 test('provisionInstance: the summary names the instance and project, the details its users but no password', async () => {
@@ -44,6 +46,7 @@ test('provisionInstance: the summary names the instance and project, the details
     return shown(handle);
   });
   expect(s.summary).toBe('Provision instance `db1` · project proj-a');
+  expect(s.instanceName).toBe('db1');
   expect(s.details).toContain(`\`${spec.instanceId}\``);
   expect(s.details).toContain('- users: alice');
   expect(s.current).toMatch(/^provisionInstance: registering → .* → \*\*active\*\*/);
@@ -59,11 +62,13 @@ test('createReplicas and its buildReplica children: summaries by name, and the r
     return Promise.all([shown(handle), Promise.all(replicaIds.map((id) => shown(ctx.env.temporal.workflow.getHandle(workflowIds.buildReplica(id)))))]);
   });
   expect(parent.summary).toBe('Create 2 read replicas of `master` · project proj-a');
+  expect(parent.instanceName).toBe('master');
   expect(parent.details).toContain(`- source: \`master\` \`${sourceId}\``);
   const table = /```\n(.*)\n(─[─ ]*)\n([\s\S]*?)\n```/.exec(parent.current);
   expect(table?.[1]).toMatch(/^replica +phase +restored +lag \(s\)$/);
   expect(table![3]!.split('\n')).toEqual([expect.stringMatching(/^master-replica-1 +active +0\.0 MiB +0$/), expect.stringMatching(/^master-replica-2 +active +0\.0 MiB +0$/)]);
   expect(children.map((c) => c.summary)).toEqual(['Build replica `master-replica-1` of `master` · project proj-a', 'Build replica `master-replica-2` of `master` · project proj-a']);
+  expect(children.map((c) => c.instanceName)).toEqual(['master-replica-1', 'master-replica-2']);
 });
 
 test('promoteToReplicaSource: the summary names the new source', async () => {
@@ -75,6 +80,7 @@ test('promoteToReplicaSource: the summary names the new source', async () => {
     return shown(handle);
   });
   expect(s.summary).toBe('Promote `replica-one` to replica source (switchover) · project proj-a');
+  expect(s.instanceName).toBe('replica-one');
   expect(s.current).toMatch(/→ \*\*done\*\*/);
 });
 
@@ -86,7 +92,7 @@ test("the monitor ensureMonitor starts: its summary, its health table as a code 
     const { source } = seedSet(world, prefix);
     // Started as an operation starts it: by the activity, on the orchestrator's queue.
     const activity = new MockActivityEnvironment({ taskQueue });
-    const started = (await activity.run(createMonitorActivities({ client: ctx.env.temporal }).ensureMonitor, { setId: source.id, projectId: 'proj-a' })) as EnsuredMonitor;
+    const started = (await activity.run(createMonitorActivities({ client: ctx.env.temporal }).ensureMonitor, { setId: source.id, projectId: 'proj-a', sourceName: source.name })) as EnsuredMonitor;
     const monitor = ctx.env.temporal.workflow.getHandle(started.workflowId);
     await eventually('health stored', async () => world.health?.length === 3, 20_000);
     await eventually('health shown', async () => (await shown(monitor)).current.includes('```'), 10_000);
@@ -100,10 +106,12 @@ test("the monitor ensureMonitor starts: its summary, its health table as a code 
     return [source.id, healthy, ejected] as const;
   });
   expect(health.summary).toBe(`Monitor replication set \`${setId.slice(0, 8)}\` · project proj-a`);
+  expect(health.instanceName).toBe('master');
   expect(health.details).toContain(`\`${setId}\``);
   expect(health.current).toMatch(/```\nmember +role +reachable +IO \/ SQL +behind\n/);
   expect(health.current).toMatch(/\nmaster +source +yes +- +-\n/);
   expect(health.current).toContain('automatic failover: **none**');
   expect(eject.summary).toBe('Automatic failover: replace source `master` · project proj-a');
+  expect(eject.instanceName).toBe('master');
   expect(eject.details).toContain("started by the replication set's monitor");
 }, 60_000);
