@@ -144,8 +144,11 @@ export function registerReplicationRoutes(app: FastifyInstance, d: ReplicationRo
       if (refused) return refusedReply(reply, refused);
       if (type === 'promoteToReplicaSource') {
         // The workflow's pre-flight, asked of the monitor's last look: refused before the 202.
-        const health = await recentHealth(d.registry, rec.replicationSetId);
-        const problems = health ? promotePreflight(preflightFromHealth(health)) : [];
+        // A member changed since that look (a replica just built) is left to the workflow.
+        const [health, members] = await Promise.all([recentHealth(d.registry, rec.replicationSetId), d.registry.instances.listSetMembers(rec.replicationSetId!)]);
+        const changed = new Map(members.map((m) => [m.id, m.updated.getTime()]));
+        const current = (health ?? []).filter((h) => Date.parse(h.observedAt) > (changed.get(h.instanceId) ?? Infinity));
+        const problems = promotePreflight(preflightFromHealth(current));
         if (problems.length) return sendError(reply, 409, `pre-flight failed, nothing was changed: ${problems.join('; ')}`, { errors: problems });
       }
       const requestId = requestIdOf(req);

@@ -100,6 +100,45 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
   };
 }
 
+/**
+ * One real stack for the whole test file: started before its first test, stopped after its
+ * last. The object answers for the stack once it runs (tests use it as they would the stack).
+ */
+export function useTestStack(opts: TestStackOptions = {}): TestStack {
+  let started: TestStack | undefined;
+  beforeAll(async () => {
+    started = await startTestStack(opts);
+  }, 180_000);
+  afterAll(async () => {
+    await started?.stop();
+  });
+  return new Proxy({} as TestStack, {
+    get: (_target, key) => {
+      if (!started) throw new Error(`the test stack is not started (reading ${String(key)} outside a test?)`);
+      return started[key as keyof TestStack];
+    },
+  });
+}
+
+/** The instance as the API shows it to proj-a, or undefined when it does not exist. */
+export async function showInstance(env: TestStack, id: string): Promise<any> {
+  return (await env.api('GET', `/v1.0/proj-a/instances/${id}`)).body?.instance;
+}
+
+/** The instance once it is ACTIVE with no operation running; an ERROR fails at once with its fault. */
+export function waitIdle(env: TestStack, id: string, timeoutMs = 240_000): Promise<any> {
+  return eventually(`${id} ACTIVE and idle`, async () => {
+    const i = await showInstance(env, id);
+    if (i?.status === 'ERROR') throw new Error(`${id} went to ERROR: ${JSON.stringify(i.fault)}`);
+    return i?.status === 'ACTIVE' && !i.operation ? i : undefined;
+  }, timeoutMs);
+}
+
+/** The Nova server an instance runs on, from the registry. */
+export async function novaServerOf(env: TestStack, id: string): Promise<string> {
+  return (await env.registry!.instances.get(id))!.novaServerId!;
+}
+
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function eventually<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {

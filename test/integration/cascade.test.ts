@@ -6,26 +6,16 @@
 import { createConnection } from 'mysql2/promise';
 import { replicationUserName } from '../../lib/names';
 import { adminQuery, checksums } from '../helpers/mysql';
-import { eventually, startTestStack, type TestStack } from '../helpers/stack';
+import { eventually, useTestStack, showInstance, waitIdle, novaServerOf } from '../helpers/stack';
 
-let env: TestStack;
 const APP = { user: 'app', password: 'app-pass-9' };
 const MAX_DEPTH = 2;
 
-beforeAll(async () => {
-  env = await startTestStack({ extraEnv: { TROVE_MAX_DEPTH: String(MAX_DEPTH) } });
-}, 180_000);
-afterAll(async () => {
-  await env?.stop();
-});
+const env = useTestStack({ extraEnv: { TROVE_MAX_DEPTH: String(MAX_DEPTH) } });
 
-const show = async (id: string) => (await env.api('GET', `/v1.0/proj-a/instances/${id}`)).body?.instance;
-const idle = (id: string) => eventually(`${id} ACTIVE and idle`, async () => {
-  const i = await show(id);
-  if (i?.status === 'ERROR') throw new Error(`${id} went to ERROR: ${JSON.stringify(i.fault)}`);
-  return i?.status === 'ACTIVE' && !i.operation ? i : undefined;
-}, 240_000);
-const novaIdOf = async (id: string) => (await env.registry!.instances.get(id))!.novaServerId!;
+const show = (id: string) => showInstance(env, id);
+const idle = (id: string) => waitIdle(env, id);
+const novaIdOf = (id: string) => novaServerOf(env, id);
 const sql = async (id: string, query: string) => adminQuery(env.dataDir, await novaIdOf(id), query);
 
 async function app(id: string, query: string, args: unknown[] = []): Promise<any[]> {

@@ -6,15 +6,9 @@ import { WorkflowFailedError } from '@temporalio/client';
 import type { ApplicationFailure } from '@temporalio/common';
 import { checkInvariants } from '../helpers/invariants';
 import { adminQuery } from '../helpers/mysql';
-import { eventually, startTestStack, type TestStack } from '../helpers/stack';
+import { eventually, useTestStack } from '../helpers/stack';
 
-let env: TestStack;
-beforeAll(async () => {
-  env = await startTestStack();
-}, 180_000);
-afterAll(async () => {
-  await env?.stop();
-});
+const env = useTestStack();
 
 const idle = (id: string) =>
   eventually(`${id} idle`, async () => {

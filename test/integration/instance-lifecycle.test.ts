@@ -4,15 +4,9 @@
 import { createConnection } from 'mysql2/promise';
 import { SA_INSTANCE, SA_INSTANCE_NAME, SA_OPERATION, SA_PROJECT } from '../../lib/names';
 import { resourceCounts, serverFolders, serverProcesses } from '../helpers/leftovers';
-import { eventually, startTestStack, type TestStack, waitForStatus as waitForStatusOf, errorNextBuilds } from '../helpers/stack';
+import { eventually, waitForStatus as waitForStatusOf, errorNextBuilds, useTestStack } from '../helpers/stack';
 
-let env: TestStack;
-beforeAll(async () => {
-  env = await startTestStack();
-}, 180_000);
-afterAll(async () => {
-  await env?.stop();
-});
+const env = useTestStack();
 
 const waitForStatus = (id: string, wanted: string) => waitForStatusOf(env, id, wanted, 180_000);
 

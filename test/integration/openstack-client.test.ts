@@ -7,18 +7,12 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { createConnection } from 'mysql2/promise';
 import { REPO_ROOT } from '../../lib/config';
-import { eventually, startTestStack, type TestStack } from '../helpers/stack';
+import { eventually, useTestStack } from '../helpers/stack';
 
 const run = promisify(execFile);
 const OPENSTACK = path.join(REPO_ROOT, '.venv', 'bin', 'openstack');
 
-let env: TestStack;
-beforeAll(async () => {
-  env = await startTestStack();
-}, 180_000);
-afterAll(async () => {
-  await env?.stop();
-});
+const env = useTestStack();
 
 interface Outcome {
   code: number;

@@ -5,23 +5,13 @@
 // refused at once with 400 and nothing is created; the group goes with the set's last
 // member. Zone profiles: an administrator's CRUD, refused to a project's token, read by it.
 import { randomUUID } from 'node:crypto';
-import { eventually, startTestStack, type TestStack } from '../helpers/stack';
+import { eventually, useTestStack, showInstance, waitIdle } from '../helpers/stack';
 
-let env: TestStack;
 
-beforeAll(async () => {
-  env = await startTestStack();
-}, 180_000);
-afterAll(async () => {
-  await env?.stop();
-});
+const env = useTestStack();
 
-const show = async (id: string) => (await env.api('GET', `/v1.0/proj-a/instances/${id}`)).body?.instance;
-const idle = (id: string) => eventually(`${id} ACTIVE and idle`, async () => {
-  const i = await show(id);
-  if (i?.status === 'ERROR') throw new Error(`${id} went to ERROR: ${JSON.stringify(i.fault)}`);
-  return i?.status === 'ACTIVE' && !i.operation ? i : undefined;
-}, 240_000);
+const show = (id: string) => showInstance(env, id);
+const idle = (id: string) => waitIdle(env, id);
 const gone = (id: string) => eventually(`${id} deleted`, async () => (await env.api('GET', `/v1.0/proj-a/instances/${id}`)).status === 404, 120_000);
 
 /** Where Nova runs the instance's server: its zone and host, and the group it is in. */

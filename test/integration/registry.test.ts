@@ -445,7 +445,7 @@ describe('accounts', () => {
 describe('health', () => {
   test('settings: defaults, a patch, an automatic failover and its acknowledgement', async () => {
     const { setId } = await setWith(1);
-    const defaults = { autoFailover: false, semiSync: false, quietPeriodSeconds: 600, failoverAfterSeconds: 2, lastFailoverAt: null, lastFailoverOperation: null, lastFailoverAcknowledged: true };
+    const defaults = { autoFailover: false, semiSync: false, quietPeriodSeconds: 600, failoverAfterSeconds: 2, lastFailoverAt: null, lastFailoverOperation: null, lastFailoverAcknowledged: true, tls: false };
     expect(await reg.health.getSettings(setId)).toEqual(defaults);
     await reg.health.updateSettings(setId, { autoFailover: true, quietPeriodSeconds: 60 });
     await reg.health.updateSettings(setId, {});

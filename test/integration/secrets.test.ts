@@ -9,15 +9,9 @@ import * as path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { PRIVATE_KEY_MARKERS } from '../../lib/certificates';
 import { parseSecretKey, unsealSecret } from '../../lib/secrets';
-import { eventually, startTestStack, type TestStack } from '../helpers/stack';
+import { eventually, useTestStack } from '../helpers/stack';
 
-let env: TestStack;
-beforeAll(async () => {
-  env = await startTestStack();
-}, 180_000);
-afterAll(async () => {
-  await env?.stop();
-});
+const env = useTestStack();
 
 const USER_PASSWORD = 'Zq7-user-secret-4411';
 

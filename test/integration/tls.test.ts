@@ -8,25 +8,15 @@ import { SteadyWriter } from '../../bench/lib/writer';
 import { replicationUserName } from '../../lib/names';
 import { parseSecretKey, unsealSecret } from '../../lib/secrets';
 import { adminQuery, checksums } from '../helpers/mysql';
-import { eventually, startTestStack, type TestStack } from '../helpers/stack';
+import { eventually, useTestStack, showInstance, waitIdle, novaServerOf } from '../helpers/stack';
 
-let env: TestStack;
 const APP = { user: 'app', password: 'app-pass-tls-3' };
 
-beforeAll(async () => {
-  env = await startTestStack();
-}, 180_000);
-afterAll(async () => {
-  await env?.stop();
-});
+const env = useTestStack();
 
-const show = async (id: string) => (await env.api('GET', `/v1.0/proj-a/instances/${id}`)).body?.instance;
-const idle = (id: string) => eventually(`${id} ACTIVE and idle`, async () => {
-  const i = await show(id);
-  if (i?.status === 'ERROR') throw new Error(`${id} went to ERROR: ${JSON.stringify(i.fault)}`);
-  return i?.status === 'ACTIVE' && !i.operation ? i : undefined;
-}, 240_000);
-const novaIdOf = async (id: string) => (await env.registry!.instances.get(id))!.novaServerId!;
+const show = (id: string) => showInstance(env, id);
+const idle = (id: string) => waitIdle(env, id);
+const novaIdOf = (id: string) => novaServerOf(env, id);
 const sql = async <T = any>(id: string, query: string, args: unknown[] = []) => adminQuery<T>(env.dataDir, await novaIdOf(id), query, args);
 const ipOf = async (id: string) => (await show(id)).ip[0] as string;
 const result = (operationId: string) => env.temporal.workflow.getHandle(operationId).result();

@@ -5,15 +5,9 @@
 // answers; a build that fails after its 202 shows Trove's fault {message, created}.
 import { createConnection } from 'mysql2/promise';
 import { DATASTORES } from '../../api/catalog';
-import { startTestStack, type TestStack, waitForStatus as waitForStatusOf, errorNextBuilds } from '../helpers/stack';
+import { waitForStatus as waitForStatusOf, errorNextBuilds, useTestStack } from '../helpers/stack';
 
-let env: TestStack;
-beforeAll(async () => {
-  env = await startTestStack();
-}, 180_000);
-afterAll(async () => {
-  await env?.stop();
-});
+const env = useTestStack();
 
 const DS = DATASTORES[0]!;
 const VERSION = DS.versions[0]!;
