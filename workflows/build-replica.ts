@@ -10,7 +10,7 @@ import { newReplicaRecord } from '../lib/records';
 import { buildReplicaInput, type BuildReplicaInput, type ReplicaOutcome, type ReplicaPhase } from '../lib/schemas';
 import { cancelled, compute, computeWait, errorMessage, guestActivities, guestLong, operationFailure, parseInput, recordFault, registry, tagOperation } from './common';
 import { issueCertificate } from './certificates';
-import { FAULT_PATCH } from './patches';
+import { FAULT_PATCH, TLS_REPLICAS } from './patches';
 import { Progress } from './progress';
 import { LastingPhaseReporter, replicaProgressSignal, snapshotReadySignal, type ReplicaProgress, type SnapshotOutcome } from './replica-progress';
 import { Saga } from './saga';
@@ -22,7 +22,6 @@ import { Saga } from './saga';
  */
 const REPORT_AFTER = '1s';
 const FINAL_PHASES: ReplicaPhase[] = ['active', 'cleaned up'];
-const TLS_REPLICAS = '2026-12-tls-replicas';
 
 export async function buildReplica(raw: BuildReplicaInput): Promise<ReplicaOutcome> {
   const spec = parseInput(buildReplicaInput, raw);

@@ -21,3 +21,6 @@ export const DETACH_RELAY_PATCH = '2026-12-detach-relay-moves-replicas-up';
 
 /** The monitor starts recoverDeadRelay for a relay judged dead; asked only then, which no 0.1.0 set (no cascades) reached. */
 export const RELAY_RECOVERY_PATCH = '2026-12-monitor-recovers-dead-relay';
+
+/** buildReplica of a TLS set's replica gets a certificate from the set's CA and attaches over verified TLS; asked only when its input says tls, which no 0.1.0 history carries. */
+export const TLS_REPLICAS = '2026-12-tls-replicas';
