@@ -1,14 +1,7 @@
 // The trove CLI's failover commands (promote, eject, replication-settings) and the health
 // rows of show, run in-process against an in-memory stub of the API.
-import { json, ref, runTrove, tables } from '../helpers/cli';
+import { json, op, ref, runAgainst as trove, StubApi, tables, type InstanceView as View } from '../helpers/cli';
 
-interface Call {
-  method: string;
-  path: string;
-  body?: unknown;
-}
-
-type View = Record<string, unknown> & { id: string; name: string; status: string };
 
 function view(id: string, name: string, extra: Record<string, unknown> = {}): View {
   return { id, name, status: 'ACTIVE', flavor: { id: '1', links: [] }, volume: { size: 1 }, links: [], replicates_from: [], replicates_to: [], writable: true, ...extra };
@@ -27,48 +20,26 @@ const settings = (extra: Record<string, unknown> = {}) => ({
 });
 
 /** The failover routes of a tiny Trove API, plus scripted GET answers for --wait. */
-class FakeApi {
-  calls: Call[] = [];
-  instances = new Map<string, View>();
-  /** Per id: what successive GETs answer (a view, or a status code); the last one repeats. */
-  script = new Map<string, (View | number)[]>();
+class FakeApi extends StubApi {
   actionAnswer?: () => Response;
   settings: Record<string, unknown> = settings();
   /** The instance is in no replication set. */
   noSet = false;
 
-  fetch = async (url: string, init?: RequestInit): Promise<Response> => {
-    const body = init?.body ? JSON.parse(String(init.body)) : undefined;
-    const method = init?.method ?? 'GET';
-    const path = new URL(url).pathname;
-    this.calls.push({ method, path, body });
-    const m = /^\/v1\.0\/proj\/instances\/([^/]+)(\/action|\/replication)?$/.exec(path);
-    if (!m) return json(404, { itemNotFound: { code: 404, message: `no route ${path}` } });
+  protected route(method: string, path: string, body: any): Response | undefined {
+    const m = /^\/v1\.0\/proj\/instances\/([^/]+)(\/action|\/replication)$/.exec(path);
+    if (!m) return undefined;
     const id = decodeURIComponent(m[1]!);
     if (m[2] === '/action') {
       if (this.actionAnswer) return this.actionAnswer();
       const type = 'promote_to_replica_source' in body ? 'promoteToReplicaSource' : 'ejectReplicaSource';
       return json(202, { operation: { id: `op-${type}`, type } });
     }
-    if (m[2] === '/replication') {
-      if (this.noSet) return json(404, { itemNotFound: { code: 404, message: `instance ${id} is not in a replication set` } });
-      if (method === 'PATCH') this.settings = { ...this.settings, ...body.replication };
-      return json(200, { replication: this.settings });
-    }
-    const steps = this.script.get(id);
-    const step = steps && (steps.length > 1 ? steps.shift() : steps[0]);
-    if (typeof step === 'number') return json(step, { itemNotFound: { code: step, message: `instance ${id} not found` } });
-    if (step) return json(200, { instance: step });
-    const found = this.instances.get(id) ?? [...this.instances.values()].find((v) => v.name === id);
-    return found ? json(200, { instance: found }) : json(404, { itemNotFound: { code: 404, message: `instance ${id} not found` } });
-  };
-
-  requests = () => this.calls.map((c) => `${c.method} ${c.path}`);
+    if (this.noSet) return json(404, { itemNotFound: { code: 404, message: `instance ${id} is not in a replication set` } });
+    if (method === 'PATCH') this.settings = { ...this.settings, ...body.replication };
+    return json(200, { replication: this.settings });
+  }
 }
-
-const trove = (api: FakeApi, ...argv: string[]) => runTrove(api.fetch, argv);
-
-const op = (type: string, phase: string) => ({ operation: { id: `op-${type}`, type, phase } });
 
 describe('trove promote-to-replica-source', () => {
   it('posts {"promote_to_replica_source": {}} to the replica and prints the operation', async () => {

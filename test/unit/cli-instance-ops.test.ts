@@ -1,14 +1,7 @@
 // The trove CLI's maintenance commands (restart, resize-volume, resize-instance, update,
 // reset-status), run in-process against an in-memory stub of the API.
-import { json, ref, runTrove, tables } from '../helpers/cli';
+import { json, op, ref, runAgainst as trove, StubApi, tables, type InstanceView as View } from '../helpers/cli';
 
-interface Call {
-  method: string;
-  path: string;
-  body?: unknown;
-}
-
-type View = Record<string, unknown> & { id: string; name: string; status: string };
 
 const T0 = '2026-01-01T00:00:00.000Z';
 const T1 = '2026-01-01T00:00:05.000Z';
@@ -18,23 +11,14 @@ function view(id: string, name: string, extra: Record<string, unknown> = {}): Vi
 }
 
 /** The action and PATCH routes of a tiny Trove API, plus scripted GET answers for --wait. */
-class FakeApi {
-  calls: Call[] = [];
-  instances = new Map<string, View>();
-  /** Per id: what successive GETs answer; the last one repeats. */
-  script = new Map<string, View[]>();
+class FakeApi extends StubApi {
   /** Replaces the default 202 of the action and PATCH routes. */
   answer?: () => Response;
 
-  fetch = async (url: string, init?: RequestInit): Promise<Response> => {
-    const body = init?.body ? JSON.parse(String(init.body)) : undefined;
-    const method = init?.method ?? 'GET';
-    const path = new URL(url).pathname;
-    this.calls.push({ method, path, body });
+  protected route(method: string, path: string, body: any): Response | undefined {
     const m = /^\/v1\.0\/proj\/instances\/([^/]+)(\/action)?$/.exec(path);
-    if (!m) return json(404, { itemNotFound: { code: 404, message: `no route ${path}` } });
-    const id = decodeURIComponent(m[1]!);
-    if (this.answer && method !== 'GET') return this.answer();
+    if (!m || method === 'GET') return undefined;
+    if (this.answer) return this.answer();
     if (m[2]) {
       if ('reset_status' in body) return json(202);
       const type = 'restart' in body ? 'restartInstance' : 'resizeInstance';
@@ -42,21 +26,11 @@ class FakeApi {
     }
     if (method === 'PATCH') {
       if (body.instance.replica_of === null) return json(202, { operation: { id: 'op-detachReplica', type: 'detachReplica' } });
-      return json(202, { instance: view(id, body.instance.name) });
+      return json(202, { instance: view(decodeURIComponent(m[1]!), body.instance.name) });
     }
-    const steps = this.script.get(id);
-    const step = steps && (steps.length > 1 ? steps.shift() : steps[0]);
-    if (step) return json(200, { instance: step });
-    const found = this.instances.get(id) ?? [...this.instances.values()].find((v) => v.name === id);
-    return found ? json(200, { instance: found }) : json(404, { itemNotFound: { code: 404, message: `instance ${id} not found` } });
-  };
-
-  requests = () => this.calls.map((c) => `${c.method} ${c.path}`);
+    return undefined;
+  }
 }
-
-const trove = (api: FakeApi, ...argv: string[]) => runTrove(api.fetch, argv);
-
-const op = (type: string, phase: string) => ({ operation: { id: `op-${type}`, type, phase } });
 
 /** An instance db1 (id id-1) whose GETs after the first answer `steps`. */
 function apiWith(steps: View[], extra: Record<string, unknown> = {}): FakeApi {
