@@ -6,18 +6,8 @@ import { accessProblem, manageAccessInput, paginate, parseUserRef, readAnswer, r
 import { check, checkAccess, locksFor, refusalText, type Facts } from '../../lib/rules';
 import { sealSecret } from '../../lib/secrets';
 import { formatIssues } from '../../lib/validation';
-import type { Topology } from '../../lib/topology';
+import { facts, held } from '../helpers/facts';
 
-const free = { operationId: null, operationType: null };
-const held = (operationId: string, operationType: string) => ({ operationId, operationType });
-const set: Topology = { setId: 's', members: [{ id: 's', writable: true }, { id: 'a', writable: false }], links: [{ source: 's', replica: 'a' }] };
-function facts(id: string, o: { status?: string; lock?: Facts['instance']['lock']; setLock?: Facts['setLock']; inSet?: boolean } = {}): Facts {
-  const inSet = o.inSet ?? true;
-  return {
-    instance: { id, status: o.status ?? 'ACTIVE', lock: o.lock ?? free, setId: inSet ? 's' : null },
-    ...(inSet ? { topology: set, setLock: o.setLock ?? free } : {}),
-  };
-}
 
 describe('the rulebook on databases and users', () => {
   it.each<[string, Facts, boolean, string | undefined, RegExp | undefined]>([

@@ -1,18 +1,7 @@
 import { busy, check, checkEject, locksFor, refusalText, type Facts, type OperationType, type ResizeRequest } from '../../lib/rules';
 import type { Topology } from '../../lib/topology';
+import { facts, free, held } from '../helpers/facts';
 
-const free = { operationId: null, operationType: null };
-const held = (operationId: string, operationType: string) => ({ operationId, operationType });
-const set: Topology = { setId: 's', members: [{ id: 's', writable: true }, { id: 'a', writable: false }], links: [{ source: 's', replica: 'a' }] };
-
-/** Facts about instance `id` of the set above (or standalone), with overrides. */
-function facts(id: string, o: { status?: string; lock?: Facts['instance']['lock']; setLock?: Facts['setLock']; inSet?: boolean } = {}): Facts {
-  const inSet = o.inSet ?? true;
-  return {
-    instance: { id, status: o.status ?? 'ACTIVE', lock: o.lock ?? free, setId: inSet ? 's' : null, flavorId: '1', volumeSize: 2 },
-    ...(inSet ? { topology: set, setLock: o.setLock ?? free } : {}),
-  };
-}
 const limits = { maxReplicas: 10, maxDepth: 1 };
 
 describe('the rulebook', () => {
