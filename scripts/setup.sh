@@ -49,6 +49,13 @@ command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ] || missing+=(ma
 command -v mariadb-backup >/dev/null 2>&1 || missing+=(mariadb-backup)
 # The failover tests cut the orchestrator's network path with a real firewall rule.
 command -v iptables >/dev/null 2>&1 || [ -x /usr/sbin/iptables ] || missing+=(iptables)
+# The Swift snapshot store's tests run an all-in-one Swift as processes (scripts/stack/swift.ts);
+# its tempauth keeps tokens in memcached. The packaged services are not used.
+for pkg in swift-proxy swift-account swift-container swift-object; do
+  [ -x "/usr/bin/$pkg-server" ] || missing+=("$pkg")
+done
+command -v swift-ring-builder >/dev/null 2>&1 || missing+=(swift)
+command -v memcached >/dev/null 2>&1 || [ -x /usr/bin/memcached ] || missing+=(memcached)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "setup: installing ${missing[*]} with apt-get"
@@ -56,9 +63,10 @@ if [ ${#missing[@]} -gt 0 ]; then
     # The packaged service is not used: every mariadbd here is started by the project.
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
   else
-    echo "setup: missing ${missing[*]}. Install them as root: apt-get update && apt-get install -y mariadb-server mariadb-client mariadb-backup iptables" >&2
+    echo "setup: missing ${missing[*]}. Install them as root: apt-get update && apt-get install -y mariadb-server mariadb-client mariadb-backup iptables swift swift-proxy swift-account swift-container swift-object memcached" >&2
     exit 1
   fi
 else
   say "MariaDB present: $(/usr/sbin/mariadbd --version | sed 's/.*Ver //')"
+  say "Swift present: $(dpkg-query -W -f='${Version}' swift-proxy 2>/dev/null)"
 fi
