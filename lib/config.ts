@@ -39,7 +39,18 @@ const logLevel = { TROVE_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'd
 const snapshots = {
   // Default: <TROVE_DATA_DIR>/snapshots (filled in by snapshotDir()).
   TROVE_SNAPSHOT_DIR: z.string().min(1).optional(),
+  // folder: TROVE_SNAPSHOT_DIR, shared by every server; swift: OpenStack Swift (SWIFT_*).
+  TROVE_SNAPSHOT_STORE: z.enum(['folder', 'swift']).default('folder'),
+  // Swift's v1.0 auth endpoint (tempauth, or Keystone's v1 shim) and one account's user and key.
+  SWIFT_AUTH_URL: z.string().url().optional(),
+  SWIFT_USER: z.string().min(1).optional(),
+  SWIFT_KEY: z.string().min(1).optional(),
+  SWIFT_CONTAINER: z.string().regex(/^[A-Za-z0-9_.-]{1,200}$/, 'must be 1-200 letters, digits, "_", "." or "-"').default('trove-snapshots'),
+  // Each uploaded segment (a backup holds two in memory); 1000 per manifest level.
+  SWIFT_SEGMENT_MB: z.coerce.number().int().min(1, 'must be at least 1').max(5120, 'must be at most 5120 (Swift\'s largest object)').default(16),
 };
+const snapshotStoreSchema = z.object({ ...dataDir, ...snapshots });
+export type SnapshotStoreConfig = z.infer<typeof snapshotStoreSchema>;
 
 export const orchestratorConfigSchema = z.object({
   ...temporal,

@@ -9,7 +9,7 @@ import { createCertificateActivities } from '../activities/guest/certificates';
 import { createGuestActivities, resumeIfPrepared, type GuestDeps } from '../activities/guest/activities';
 import { serverLayout } from '../activities/guest/layout';
 import { createReplicationActivities } from '../activities/guest/replication';
-import { FolderSnapshotStore } from '../activities/snapshots/store';
+import { snapshotStoreFrom } from '../activities/snapshots/from-config';
 import { stopMariadb } from '../activities/guest/mariadb-process';
 import { BootExtraction } from '../activities/guest/snapshot-extract';
 import { Maintenance, startWatchdog } from '../activities/guest/watchdog';
@@ -29,14 +29,14 @@ function serverMetadata(serverDir: string): Record<string, string> {
 
 export async function runGuestAgent(config: GuestConfig): Promise<void> {
   const log = createLogger('guest-agent', config.TROVE_LOG_LEVEL);
-  const store = new FolderSnapshotStore(snapshotDir(config));
+  const store = snapshotStoreFrom(config);
   const deps: GuestDeps = {
     layout: serverLayout(config.TROVE_SERVER_DIR),
     address: config.TROVE_SERVER_ADDRESS,
     flavorRamMb: config.TROVE_FLAVOR_RAM_MB,
     secretKey: parseSecretKey(config.TROVE_SECRET_KEY),
     binaries: { mariadbd: config.TROVE_MARIADBD, installDb: config.TROVE_MARIADB_INSTALL_DB, backup: config.TROVE_MARIADB_BACKUP, mbstream: config.TROVE_MBSTREAM, python: config.TROVE_PYTHON },
-    snapshotDir: store.root,
+    snapshotDir: snapshotDir(config),
     maintenance: new Maintenance(),
   };
   // A replica's server names the snapshot it is built from: extract it now, while the

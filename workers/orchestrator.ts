@@ -12,8 +12,9 @@ import { NovaClient } from '../lib/nova-client';
 import { createRegistryActivities } from '../activities/registry/activities';
 import { createSnapshotActivities } from '../activities/snapshots/activities';
 import { createTlsActivities } from '../activities/tls/activities';
+import { snapshotStoreFrom } from '../activities/snapshots/from-config';
 import { FolderSnapshotStore } from '../activities/snapshots/store';
-import { loadConfig, orchestratorConfigSchema, snapshotDir, type OrchestratorConfig } from '../lib/config';
+import { loadConfig, orchestratorConfigSchema, type OrchestratorConfig } from '../lib/config';
 import { parseSecretKey } from '../lib/secrets';
 import { ORCHESTRATOR_TASK_QUEUE } from '../lib/names';
 import { migrate } from '../registry/migrate';
@@ -34,9 +35,9 @@ export async function runOrchestrator(config: OrchestratorConfig, taskQueue = OR
   if (applied.length) log.info({ applied }, 'registry migrations applied');
   const registry = new Registry(pool);
   const nova = new NovaClient(config.NOVA_URL, config.NOVA_TOKEN);
-  const snapshots = new FolderSnapshotStore(snapshotDir(config));
-  // Snapshots deleted just before a crash are gone but maybe not yet freed.
-  snapshots.reclaim().catch((err: Error) => log.warn({ err: err.message }, 'freeing deleted snapshots failed'));
+  const snapshots = snapshotStoreFrom(config);
+  // Folder snapshots deleted just before a crash are gone but maybe not yet freed (Swift frees at once).
+  if (snapshots instanceof FolderSnapshotStore) snapshots.reclaim().catch((err: Error) => log.warn({ err: err.message }, 'freeing deleted snapshots failed'));
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   try {
