@@ -1,9 +1,11 @@
 // The invariants every operation must leave true, checked against the real stack: no
-// orphan (Nova server, process, disk folder, snapshot, replication account); the registry
+// orphan (Nova server, process, disk folder, snapshot in the folder or Swift, replication account); the registry
 // agrees with Nova and with each MariaDB; every member of a set holds the same data; at
 // most one member of a set takes writes. Returns the violations (empty when all hold).
 import { existsSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
+import { SwiftClient } from '../../activities/snapshots/swift-client';
+import { SEGMENTS_SUFFIX } from '../../activities/snapshots/swift-layout';
 import { replicationUserName } from '../../lib/names';
 import { sourceOf, upstreamOf, validateTopology } from '../../lib/topology';
 import type { InstanceRecord } from '../../registry';
@@ -38,6 +40,20 @@ export async function snapshotsLeft(dataDir: string): Promise<string[]> {
   return [...list(dir).filter((f) => f !== '.trash'), ...list(trash).map((f) => `.trash/${f}`)];
 }
 
+/**
+ * Every object left in the Swift store's containers (data and segments) of a stack that runs
+ * TROVE_SNAPSHOT_STORE=swift, as "container/name"; none for a folder store. Swift frees at
+ * once: a deleted snapshot leaves nothing to wait for.
+ */
+export async function swiftObjectsLeft(stackEnv: Record<string, string | undefined>): Promise<string[]> {
+  if (stackEnv.TROVE_SNAPSHOT_STORE !== 'swift') return [];
+  const client = new SwiftClient({ authUrl: stackEnv.SWIFT_AUTH_URL!, user: stackEnv.SWIFT_USER!, key: stackEnv.SWIFT_KEY! });
+  const container = stackEnv.SWIFT_CONTAINER ?? 'trove-snapshots';
+  const left: string[] = [];
+  for (const c of [container, `${container}${SEGMENTS_SUFFIX}`]) for (const name of await client.list(c, '')) left.push(`${c}/${name}`);
+  return left;
+}
+
 async function checksumsOf(dataDir: string, novaServerId: string, tables: string[]): Promise<string> {
   if (tables.length === 0) return '';
   const rows = await adminQuery<{ Table: string; Checksum: string | number }>(dataDir, novaServerId, `CHECKSUM TABLE ${tables.join(', ')}`);
@@ -68,6 +84,7 @@ export async function checkInvariants(env: TestStack, opts: { catchUpMs?: number
     if (status !== 'ACTIVE' && status !== 'BUILD') v.push(`orphan process ${p.pid} of server ${p.serverId} (${status ?? 'not in Nova'}): ${p.cmd.slice(0, 100)}`);
   }
   for (const s of await snapshotsLeft(env.dataDir)) v.push(`snapshot left behind: ${s}`);
+  for (const s of await swiftObjectsLeft(env.stack.env)) v.push(`snapshot left behind in Swift: ${s}`);
 
   // Each replication set: one writable source, replicas following it, same data, one account each.
   const sets = new Map<string, InstanceRecord[]>();
