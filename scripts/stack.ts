@@ -1,12 +1,34 @@
 // npm start: runs the whole local stack in the foreground until Ctrl-C, which stops every
 // process it started (the database servers included). The next start boots them again.
+// TROVE_SNAPSHOT_STORE=swift keeps snapshots in Swift: the one SWIFT_AUTH_URL names, or
+// without it an all-in-one Swift started here under <data dir>/swift.
+import { rmSync } from 'node:fs';
+import * as path from 'node:path';
 import { ConfigError } from '../lib/config';
 import { stackOptionsFromEnv } from './stack/config';
 import { startStack } from './stack/stack';
+import { startLocalSwift, swiftInstalled, type LocalSwift } from './stack/swift';
+
+async function localSwiftIfAsked(dataDir: string): Promise<LocalSwift | undefined> {
+  if (process.env.TROVE_SNAPSHOT_STORE !== 'swift' || process.env.SWIFT_AUTH_URL) return undefined;
+  if (!swiftInstalled()) throw new ConfigError('TROVE_SNAPSHOT_STORE=swift without SWIFT_AUTH_URL runs a local Swift, which is not installed: run npm run setup');
+  // Fresh rings on fresh ports each start: a snapshot lives only as long as its operation.
+  const dir = path.join(dataDir, 'swift');
+  rmSync(dir, { recursive: true, force: true });
+  return startLocalSwift({ dir });
+}
 
 async function main(): Promise<void> {
   const options = stackOptionsFromEnv();
-  const stack = await startStack(options);
+  const swift = await localSwiftIfAsked(options.dataDir);
+  const stack = await startStack({ ...options, extraEnv: swift?.settings ? { ...swift.settings } : undefined }).catch(async (err: unknown) => {
+    await swift?.stop();
+    throw err;
+  });
+  const snapshots =
+    process.env.TROVE_SNAPSHOT_STORE === 'swift'
+      ? `Swift ${stack.env.SWIFT_AUTH_URL ?? process.env.SWIFT_AUTH_URL}${swift ? ` (local, ${swift.dir})` : ''}`
+      : `folder ${process.env.TROVE_SNAPSHOT_DIR ?? path.join(options.dataDir, 'snapshots')}`;
   console.log(
     [
       '',
@@ -16,6 +38,7 @@ async function main(): Promise<void> {
       `  Temporal gRPC  127.0.0.1:${options.temporalPort}`,
       `  Nova           http://127.0.0.1:${options.novaPort}/v2.1`,
       `  Registry       mysql://127.0.0.1:${options.registryPort}/trove`,
+      `  Snapshots      ${snapshots}`,
       `  Data           ${options.dataDir}`,
       'Press Ctrl-C to stop everything.',
       '',
@@ -27,6 +50,7 @@ async function main(): Promise<void> {
     stopping = true;
     console.log(`\n[stack] ${signal}: stopping every part`);
     await stack.stop();
+    await swift?.stop();
     console.log('[stack] stopped');
     process.exit(0);
   };

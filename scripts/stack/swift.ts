@@ -5,7 +5,8 @@
 // SWIFT_* settings at its own Swift instead. stop() ends every process it started.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, writeFileSync } from 'node:fs';
+import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
@@ -36,7 +37,8 @@ type Server = keyof typeof RINGS;
 /** Swift's binaries are there (scripts/setup.sh installs them). */
 export function swiftInstalled(): boolean {
   try {
-    require('node:fs').accessSync(path.join(SWIFT_BIN, 'swift-proxy-server'));
+    for (const bin of ['swift-proxy-server', 'swift-account-server', 'swift-container-server', 'swift-object-server', 'swift-ring-builder']) accessSync(path.join(SWIFT_BIN, bin), constants.X_OK);
+    accessSync('/usr/bin/memcached', constants.X_OK);
     return true;
   } catch {
     return false;
@@ -91,7 +93,12 @@ function proxyConf(o: { dir: string; port: number; user: string; memcachePort: n
     'use = egg:swift#memcache',
     `memcache_servers = 127.0.0.1:${o.memcachePort}`,
     '',
-    ...['catch_errors', 'gatekeeper', 'healthcheck', 'proxy-logging', 'listing_formats', 'copy', 'slo', 'dlo', 'versioned_writes'].flatMap((f) => [`[filter:${f}]`, `use = egg:swift#${f.replace('-', '_')}`, '']),
+    '[filter:proxy-logging]',
+    'use = egg:swift#proxy_logging',
+    // Swift logs the first 16 characters of each token by default: none here.
+    'reveal_sensitive_prefix = 0',
+    '',
+    ...['catch_errors', 'gatekeeper', 'healthcheck', 'listing_formats', 'copy', 'slo', 'dlo', 'versioned_writes'].flatMap((f) => [`[filter:${f}]`, `use = egg:swift#${f}`, '']),
   ].join('\n');
 }
 
@@ -190,8 +197,7 @@ export async function startLocalSwift(o: { dir: string; log?: LogSink }): Promis
   return swift;
 }
 
-async function tcpAnswers(port: number): Promise<boolean> {
-  const net = await import('node:net');
+function tcpAnswers(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = net.connect({ host: '127.0.0.1', port }, () => {
       s.destroy();

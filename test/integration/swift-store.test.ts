@@ -13,7 +13,7 @@ import { SwiftClient } from '../../activities/snapshots/swift-client';
 import { SwiftSnapshotStore } from '../../activities/snapshots/swift-store';
 import { workflowIds } from '../../lib/names';
 import { startLocalSwift, type LocalSwift } from '../../scripts/stack/swift';
-import { activityResult } from '../helpers/histories';
+import { activityResult, historyText } from '../helpers/histories';
 import { checkInvariants, swiftObjectsLeft } from '../helpers/invariants';
 import { eventually, novaServerOf, showInstance, sleep, useTestStack, waitIdle } from '../helpers/stack';
 
@@ -169,6 +169,10 @@ test('replicas built from a snapshot that streamed through Swift: same data, in 
   // Same data on every member (CHECKSUM TABLE), and nothing left in Swift or on disk.
   expect(await checkInvariants(env)).toEqual([]);
   expect(await swiftObjectsLeft(env.stack.env)).toEqual([]);
+  // The key stays in configuration: not in the stack's logs, Swift's, or the operation's history.
+  expect(readFileSync(env.logFile, 'utf8')).not.toContain(swift.settings.SWIFT_KEY);
+  expect(readFileSync(swiftLog(), 'utf8')).not.toContain(swift.settings.SWIFT_KEY);
+  expect(await historyText(env.temporal, res.operation.id)).not.toContain(swift.settings.SWIFT_KEY);
 }, 300_000);
 
 test('a Swift that is down: the replicas operation fails with a fault naming Swift; once it is back the snapshot is deleted and nothing is left', async () => {
