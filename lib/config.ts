@@ -49,7 +49,8 @@ const snapshots = {
   // Each uploaded segment (a backup holds two in memory); 1000 per manifest level.
   SWIFT_SEGMENT_MB: z.coerce.number().int().min(1, 'must be at least 1').max(5120, 'must be at most 5120 (Swift\'s largest object)').default(16),
 };
-const snapshotStoreSchema = z.object({ ...dataDir, ...snapshots });
+/** What a snapshot store is built from (activities/snapshots/from-config.ts). */
+export const snapshotStoreSchema = z.object({ ...dataDir, ...snapshots });
 export type SnapshotStoreConfig = z.infer<typeof snapshotStoreSchema>;
 
 export const orchestratorConfigSchema = z.object({

@@ -48,7 +48,7 @@ export class SwiftClient {
     this.session ??= (async () => {
       const res = await this.send('GET', this.credentials.authUrl, {
         headers: { 'X-Auth-User': this.credentials.user, 'X-Auth-Key': this.credentials.key },
-      }, 'authenticating');
+      }, 'while authenticating');
       await res.body?.cancel();
       const storageUrl = res.headers.get('x-storage-url');
       const token = res.headers.get('x-auth-token');

@@ -189,55 +189,55 @@ export class SwiftSnapshotStore implements SnapshotStore {
   follow(snapshotId: string, opts: FollowOptions = {}): { chunks: AsyncIterable<Buffer>; meta: () => Promise<SnapshotMeta> } {
     this.check(snapshotId);
     let committed: SnapshotMeta | undefined;
-    const { waitMs = 600_000, onWait = () => undefined, signal } = opts;
-    const pollMs = opts.pollMs ?? this.o.pollMs ?? 200;
-    const store = this;
-    async function* chunks(): AsyncGenerator<Buffer> {
-      const deadline = Date.now() + waitMs;
-      let token: string | undefined;
-      while (!(token = await store.writerToken(snapshotId, signal))) {
-        signal?.throwIfAborted();
-        if (Date.now() > deadline) throw new Error(`snapshot ${snapshotId} did not appear in Swift within ${waitMs} ms`);
-        onWait();
-        await sleep(pollMs);
-      }
-      let missingSince: number | undefined;
-      for (let index = 0; ; ) {
-        const res = await store.client.get(store.segmentsContainer, segmentName(snapshotId, token, index), { signal });
-        if (res?.body) {
-          for await (const chunk of res.body as AsyncIterable<Uint8Array>) yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-          index++;
-          missingSince = undefined;
-          continue;
-        }
-        // No segment `index` yet: the writer is still filling it, or has committed, or is gone.
-        const done = await store.committed(snapshotId);
-        if (done && done.writer !== token) throw new Error(`snapshot ${snapshotId} was rewritten while being read`);
-        if (done && index >= done.segments) {
-          committed = done.meta;
-          return;
-        }
-        if (done) {
-          // Committed with this segment: a Swift cluster may show a new object late, not for ever.
-          missingSince ??= Date.now();
-          if (Date.now() - missingSince > 30_000) throw new Error(`snapshot ${snapshotId} is incomplete: segment ${index} of ${done.segments} is missing in Swift`);
-        } else {
-          const now = await store.writerToken(snapshotId, signal);
-          if (now === undefined) throw new Error(`snapshot ${snapshotId} was aborted while being read`);
-          if (now !== token) throw new Error(`snapshot ${snapshotId} was rewritten while being read`);
-        }
-        signal?.throwIfAborted();
-        onWait();
-        await sleep(pollMs);
-      }
-    }
     return {
-      chunks: chunks(),
+      chunks: this.followSegments(snapshotId, opts, (meta) => (committed = meta)),
       meta: async () => {
         if (!committed) throw new Error(`snapshot ${snapshotId} has not been read to its end`);
         return committed;
       },
     };
+  }
+
+  private async *followSegments(snapshotId: string, opts: FollowOptions, onCommitted: (meta: SnapshotMeta) => void): AsyncGenerator<Buffer> {
+    const { waitMs = 600_000, onWait = () => undefined, signal } = opts;
+    const pollMs = opts.pollMs ?? this.o.pollMs ?? 200;
+    const deadline = Date.now() + waitMs;
+    let token: string | undefined;
+    while (!(token = await this.writerToken(snapshotId, signal))) {
+      signal?.throwIfAborted();
+      if (Date.now() > deadline) throw new Error(`snapshot ${snapshotId} did not appear in Swift within ${waitMs} ms`);
+      onWait();
+      await sleep(pollMs);
+    }
+    let missingSince: number | undefined;
+    for (let index = 0; ; ) {
+      const res = await this.client.get(this.segmentsContainer, segmentName(snapshotId, token, index), { signal });
+      if (res?.body) {
+        for await (const chunk of res.body as AsyncIterable<Uint8Array>) yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+        index++;
+        missingSince = undefined;
+        continue;
+      }
+      // No segment `index` yet: the writer is still filling it, or has committed, or is gone.
+      const done = await this.committed(snapshotId);
+      if (done && done.writer !== token) throw new Error(`snapshot ${snapshotId} was rewritten while being read`);
+      if (done && index >= done.segments) {
+        onCommitted(done.meta);
+        return;
+      }
+      if (done) {
+        // Committed with this segment: a Swift cluster may show a new object late, not for ever.
+        missingSince ??= Date.now();
+        if (Date.now() - missingSince > 30_000) throw new Error(`snapshot ${snapshotId} is incomplete: segment ${index} of ${done.segments} is missing in Swift`);
+      } else {
+        const now = await this.writerToken(snapshotId, signal);
+        if (now === undefined) throw new Error(`snapshot ${snapshotId} was aborted while being read`);
+        if (now !== token) throw new Error(`snapshot ${snapshotId} was rewritten while being read`);
+      }
+      signal?.throwIfAborted();
+      onWait();
+      await sleep(pollMs);
+    }
   }
 
   /** Every object of the snapshot in both containers, in deletionOrder. */
