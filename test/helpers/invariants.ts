@@ -42,15 +42,24 @@ export async function snapshotsLeft(dataDir: string): Promise<string[]> {
 
 /**
  * Every object left in the Swift store's containers (data and segments) of a stack that runs
- * TROVE_SNAPSHOT_STORE=swift, as "container/name"; none for a folder store. Swift frees at
- * once: a deleted snapshot leaves nothing to wait for.
+ * TROVE_SNAPSHOT_STORE=swift, as "container/name"; none for a folder store. An operation
+ * deletes its snapshot after it releases its instances, one object after another, so a
+ * delete under way gets 10 s (as the folder store's trash does).
  */
-export async function swiftObjectsLeft(stackEnv: Record<string, string | undefined>): Promise<string[]> {
+export async function swiftObjectsLeft(stackEnv: Record<string, string | undefined>, o: { waitMs?: number } = {}): Promise<string[]> {
   if (stackEnv.TROVE_SNAPSHOT_STORE !== 'swift') return [];
   const client = new SwiftClient({ authUrl: stackEnv.SWIFT_AUTH_URL!, user: stackEnv.SWIFT_USER!, key: stackEnv.SWIFT_KEY! });
   const container = stackEnv.SWIFT_CONTAINER ?? 'trove-snapshots';
-  const left: string[] = [];
-  for (const c of [container, `${container}${SEGMENTS_SUFFIX}`]) for (const name of await client.list(c, '')) left.push(`${c}/${name}`);
+  const list = async () => {
+    const left: string[] = [];
+    for (const c of [container, `${container}${SEGMENTS_SUFFIX}`]) for (const name of await client.list(c, '')) left.push(`${c}/${name}`);
+    return left;
+  };
+  let left = await list();
+  for (const deadline = Date.now() + (o.waitMs ?? 10_000); left.length > 0 && Date.now() < deadline; ) {
+    await new Promise((r) => setTimeout(r, 100));
+    left = await list();
+  }
   return left;
 }
 
