@@ -6,7 +6,7 @@ import { z, type ZodType } from 'zod';
 import pkg from '../package.json';
 import { zoneProfileBody } from './profile-schemas';
 import { changePasswordsBody, createDatabasesBody, createUsersBody, grantBody, updateUserBody } from './access-schemas';
-import { createInstanceBody, createReplicaBody, ejectAction, instancePatchBody, promoteAction, replicateAction, resetStatusAction, resizeAction, restartAction, settingsBody } from './schemas';
+import { createInstanceBody, createReplicaBody, ejectAction, instancePatchBody, promoteAction, rebuildAsReplicaAction, replicateAction, resetStatusAction, resizeAction, restartAction, settingsBody } from './schemas';
 
 export interface RouteDoc {
   method: 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -27,6 +27,7 @@ export const instanceActionBodies = {
   detach: z.object({}).strict(),
   promote_to_replica_source: promoteAction,
   eject_replica_source: ejectAction,
+  rebuild_as_replica: rebuildAsReplicaAction,
   restart: restartAction,
   resize: resizeAction,
   reset_status: resetStatusAction,
@@ -78,6 +79,7 @@ export const ROUTES: RouteDoc[] = [
       { replicate: { count: 2, instance: { flavorRef: '1' } } },
       { promote_to_replica_source: {} },
       { eject_replica_source: { force: false } },
+      { rebuild_as_replica: {} },
       { detach: {} },
       { restart: {} },
       { resize: { volume: { size: 2 } } },

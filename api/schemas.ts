@@ -173,6 +173,7 @@ export const resizeAction = z
 
 export const promoteAction = z.object({}).strict();
 export const ejectAction = z.object({ force: z.boolean().optional() }).strict();
+export const rebuildAsReplicaAction = z.object({}).strict();
 
 /** PATCH /instances/{id}/replication: the replication set's settings. */
 export const settingsBody = z

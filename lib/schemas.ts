@@ -279,6 +279,25 @@ export interface EjectResult {
   ranking: { instanceId: string; received: string; behindBest: number }[];
 }
 
+export const rebuildAsReplicaInput = z.lazy(() =>
+  z.object({ instanceId: uuid, projectId, catchUpTimeoutSeconds: z.number().int().min(1).max(3600).default(120) }).strict(),
+);
+export type RebuildAsReplicaInput = z.input<typeof rebuildAsReplicaInput>;
+
+export interface RebuildAsReplicaResult {
+  instanceId: string;
+  /** The set's source it now replicates from, and the set. */
+  sourceId: string;
+  replicationSetId: string;
+  /** Transactions it had that the source lacked (errant GTIDs), reported before they were discarded. */
+  errantGtids: string[];
+  /** The gtid_binlog_state of each, as compared. */
+  formerState: string;
+  sourceState: string;
+  snapshotId: string;
+  snapshotBytes: number;
+}
+
 export const enableReplicationTlsInput = z.lazy(() =>
   z.object({ instanceId: uuid, projectId, catchUpTimeoutSeconds: z.number().int().min(1).max(3600).default(120) }).strict(),
 );

@@ -22,6 +22,8 @@ import {
   type ResizeInstanceInput,
   type RestartInstanceInput,
   enableReplicationTlsInput,
+  rebuildAsReplicaInput,
+  type RebuildAsReplicaInput,
   type EnableReplicationTlsInput,
 } from './schemas';
 import { operationMetadata, type OperationMetadata } from './summaries';
@@ -145,4 +147,10 @@ export async function startResizeInstance(client: Client, input: ResizeInstanceI
 export async function startEnableReplicationTls(client: Client, input: EnableReplicationTlsInput, opts: StartOptions & { requestId?: string; setId: string }) {
   const spec = parseOrThrow(enableReplicationTlsInput, input);
   return startOrAttach(client, 'enableReplicationTls', workflowIds.enableReplicationTls(opts.setId, opts.requestId ?? randomUUID()), spec, spec.projectId, spec.instanceId, 'REJECT_DUPLICATE', opts, operationMetadata('enableReplicationTls', spec, { name: opts.instanceName }));
+}
+
+/** Starts rebuildAsReplica on a former source that a failover fenced. */
+export async function startRebuildAsReplica(client: Client, input: RebuildAsReplicaInput, opts: StartOptions & { requestId?: string } = {}) {
+  const spec = parseOrThrow(rebuildAsReplicaInput, input);
+  return startOrAttach(client, 'rebuildAsReplica', workflowIds.rebuildAsReplica(spec.instanceId, opts.requestId ?? randomUUID()), spec, spec.projectId, spec.instanceId, 'REJECT_DUPLICATE', opts, operationMetadata('rebuildAsReplica', spec, { name: opts.instanceName }));
 }

@@ -3,7 +3,7 @@
 // client helpers, the monitor's starter and workflows starting children share one copy.
 // Built from named fields only, never from a whole input: inputs carry sealed passwords.
 import type { AccessAction, ManageAccessInput } from './access';
-import type { BuildReplicaInput, CreateReplicasInput, DeleteInstanceInput, DetachReplicaInput, EjectInput, MonitorInput, PromoteInput, ProvisionInstanceInput, EnableReplicationTlsInput, RecoverDeadRelayInput, ResizeInstanceInput, RestartInstanceInput } from './schemas';
+import type { BuildReplicaInput, CreateReplicasInput, DeleteInstanceInput, DetachReplicaInput, EjectInput, MonitorInput, PromoteInput, ProvisionInstanceInput, EnableReplicationTlsInput, RebuildAsReplicaInput, RecoverDeadRelayInput, ResizeInstanceInput, RestartInstanceInput } from './schemas';
 
 export interface OperationMetadata {
   staticSummary: string;
@@ -32,6 +32,7 @@ interface Inputs {
   resizeInstance: ResizeInstanceInput;
   recoverDeadRelay: RecoverDeadRelayInput;
   enableReplicationTls: EnableReplicationTlsInput;
+  rebuildAsReplica: RebuildAsReplicaInput;
 }
 export type DescribedOperation = keyof Inputs;
 
@@ -113,6 +114,13 @@ const describers: { [T in DescribedOperation]: (input: Inputs[T], known: KnownNa
     staticDetails: details(
       "Makes the set's certificate authority, has every member's guest request a certificate (its key stays on its server) and installs the signed one (FLUSH SSL, no restart), re-points every link with TLS verifying its source's certificate, and makes every replication account require TLS.",
       [idLine('member asked', i.instanceId, k.name), `- project: ${i.projectId}`],
+    ),
+  }),
+  rebuildAsReplica: (i, k) => ({
+    staticSummary: `Rebuild former source ${ref(i.instanceId, k.name)} as a replica of its set's source · project ${i.projectId}`,
+    staticDetails: details(
+      "Powers the fenced former source on read-only, reports the transactions it had that the set's source lacks (errant GTIDs, in the current details, the result and the instance's show) before discarding them, then restores a fresh snapshot of the source on it and has it replicate from the source.",
+      [idLine('former source', i.instanceId, k.name), `- project: ${i.projectId}`, `- catch-up timeout: ${i.catchUpTimeoutSeconds ?? 120} s`],
     ),
   }),
   ejectReplicaSource: (i, k) => ({

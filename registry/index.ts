@@ -42,4 +42,4 @@ export type { InstanceRecord, InstanceStatus } from './instances';
 export { newInstanceFromSpec, newReplicaRecord, type NewInstance } from '../lib/records';
 export type { ReplicationUser } from './accounts';
 export type { SetAuthority } from './certificates';
-export type { InstanceChange } from './instances';
+export type { ErrantReport, InstanceChange } from './instances';
