@@ -21,6 +21,9 @@ const rebuilt = (v: InstanceView) => v.status === 'ACTIVE' && Boolean(v.replica_
 
 const faultMessage = (v: InstanceView) => String((v.fault as { message?: unknown } | undefined)?.message ?? '');
 
+/** The rebuild's own fault (refused after the 202, or failed); the eject's "fenced by" is not it. */
+const rebuildFailed = (v: InstanceView) => /^rebuild as replica /.test(faultMessage(v));
+
 /**
  * Polls until `reached`, or until the operation shown on the instance has come and gone
  * without reaching it (refused, or failed and undone).
@@ -152,7 +155,13 @@ export function registerFailoverCommands(program: Command, ctx: CliContext): voi
       const line = `Request to rebuild instance ${ref} as a replica has been accepted (operation ${operation}).`;
       if (!opts.wait) return opts.json ? ctx.out(json(answer)) : ctx.out(line);
       accepted(ctx, line, opts);
-      const end = await waitForSetChange(ctx, id, opts.timeout, rebuilt, (v) => /^rebuild as replica /.test(faultMessage(v)));
+      // Fenced, it shows ERROR until the operation begins (then BUILD): wait for that first.
+      const deadline = Date.now() + opts.timeout * 1000;
+      for (let v = await api.getInstance(id); v.status === 'ERROR' && !v.operation && !rebuildFailed(v); v = await api.getInstance(id)) {
+        if (Date.now() > deadline) throw new CliFailure(`timed out after ${opts.timeout}s waiting for operation ${operation} to begin`);
+        await new Promise((r) => setTimeout(r, ctx.pollIntervalMs));
+      }
+      const end = await waitForSetChange(ctx, id, Math.max(1, Math.ceil((deadline - Date.now()) / 1000)), rebuilt, rebuildFailed);
       if (!rebuilt(end.instance)) throw new CliFailure(`the rebuild did not happen (operation ${operation}): ${faultMessage(end.instance) || 'see the operation'}`);
       printInstance(ctx, end.instance, !!opts.json);
     });
