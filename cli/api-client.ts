@@ -187,6 +187,11 @@ export class TroveApi {
    * Zone profiles: created and deleted with the administrator's token under /v1.0/admin; listed
    * and shown there too when one is configured, else with the project's token.
    */
+  /** Trove's /backups: POST a new one, GET the list or one, DELETE one. */
+  async backups(method: 'GET' | 'POST' | 'DELETE', id?: string, body?: unknown, query = ''): Promise<unknown> {
+    return this.request(method, `/backups${id === undefined ? '' : `/${encodeURIComponent(id)}`}${query}`, body);
+  }
+
   async zoneProfiles(method: 'GET' | 'POST' | 'DELETE', ref?: string, body?: unknown): Promise<unknown> {
     const admin = method !== 'GET' || this.config.adminToken !== undefined;
     return this.request(method, `/zone-profiles${ref === undefined ? '' : `/${encodeURIComponent(ref)}`}`, body, admin);

@@ -18,7 +18,8 @@ export type OperationType =
   | 'resizeInstance'
   | 'recoverDeadRelay'
   | 'enableReplicationTls'
-  | 'rebuildAsReplica';
+  | 'rebuildAsReplica'
+  | 'createBackup';
 
 export interface LockState {
   operationId: string | null;
@@ -175,6 +176,12 @@ export function checkRebuildAsReplica(f: Facts, a: { operationId?: string } = {}
   return busy({ instance: { ...i, setId: former.setId }, ...(former.setLock ? { setLock: former.setLock } : {}) }, { id: a.operationId, type: 'rebuildAsReplica' });
 }
 
+/** A backup snapshots a running instance (any member of a set, or a standalone one) that no other operation holds. */
+export function checkBackup(f: Facts, a: { operationId?: string } = {}): Refusal | undefined {
+  if (f.instance.status !== 'ACTIVE') return no('conflict', `instance ${f.instance.id} is ${f.instance.status}, not ACTIVE; only a running instance can be backed up`);
+  return busy({ instance: f.instance }, { id: a.operationId, type: 'createBackup' });
+}
+
 /** TLS is a setting of a replication set: turned on for every member and link at once. */
 export function checkEnableTls(f: Facts, a: { operationId?: string } = {}): Refusal | undefined {
   if (!f.instance.setId || !f.topology) return no('invalid', `instance ${f.instance.id} is not in a replication set; TLS replication is turned on for a set (create a replica first)`);
@@ -283,6 +290,8 @@ export function check(type: OperationType, f: Facts, a: { operationId?: string; 
       return checkEnableTls(f, a);
     case 'rebuildAsReplica':
       return checkRebuildAsReplica(f, a);
+    case 'createBackup':
+      return checkBackup(f, a);
     default:
       return busy(f, { id: a.operationId, type });
   }

@@ -18,6 +18,8 @@ const TASK_STATUS: Record<string, string> = {
   ejectReplicaSource: 'EJECT',
   // Trove shows a replica being (re)built as BUILD.
   rebuildAsReplica: 'BUILD',
+  // Trove's BACKUP task.
+  createBackup: 'BACKUP',
 };
 
 /**

@@ -323,6 +323,45 @@ const SCENARIOS: Scenario[] = [
     },
   },
   { workflowType: 'rebuildAsReplica', name: 'not-a-former-source', play: (c) => c.run('rebuildAsReplica', { instanceId: seedSet(c.world, c.prefix).source.id, projectId: 'proj-a' }) },
+  {
+    workflowType: 'createBackup',
+    name: 'success',
+    play: (c) => {
+      const src = seedSource(c.world, randomUUID(), c.prefix);
+      const backupId = randomUUID();
+      c.world.backups.set(backupId, { status: 'NEW' });
+      return c.run('createBackup', { backupId, projectId: 'proj-a', instanceId: src.id });
+    },
+  },
+  {
+    workflowType: 'createBackup',
+    name: 'snapshot-fails',
+    setup: (w) => (w.failSnapshot = true),
+    play: (c) => {
+      const src = seedSource(c.world, randomUUID(), c.prefix);
+      const backupId = randomUUID();
+      c.world.backups.set(backupId, { status: 'NEW' });
+      return c.run('createBackup', { backupId, projectId: 'proj-a', instanceId: src.id });
+    },
+  },
+  {
+    workflowType: 'deleteBackup',
+    name: 'success',
+    play: (c) => {
+      const backupId = randomUUID();
+      c.world.backups.set(backupId, { status: 'COMPLETED' });
+      c.world.snapshots.add(backupId);
+      return c.run('deleteBackup', { backupId, projectId: 'proj-a' });
+    },
+  },
+  {
+    workflowType: 'provisionInstance',
+    name: 'from-backup',
+    play: (c) => {
+      const { databases: _d, users: _u, ...spec } = sampleProvisionSpec(randomUUID());
+      return c.run('provisionInstance', { ...spec, restoreBackupId: randomUUID() });
+    },
+  },
   { workflowType: 'detachReplica', name: 'not-a-replica', play: async (c) => c.run('detachReplica', { instanceId: seedSource(c.world, randomUUID(), c.prefix).id, projectId: 'proj-a' }) },
 ];
 

@@ -13,3 +13,4 @@ export { resizeInstance } from './resize-instance';
 export { recoverDeadRelay } from './recover-dead-relay';
 export { enableReplicationTls } from './enable-replication-tls';
 export { rebuildAsReplica } from './rebuild-as-replica';
+export { createBackup, deleteBackup } from './backups';

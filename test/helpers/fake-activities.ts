@@ -89,6 +89,8 @@ export interface FakeWorld {
   /** Each server's databases and users, as its guest's accessState reports them. */
   access: Map<string, AccessState>;
   failResize?: boolean;
+  /** Backups' records (the registry's backups table): status and what their snapshot holds. */
+  backups: Map<string, { status: string; sizeBytes?: number; gtid?: string; failReason?: string | null }>;
   /** Per Nova server: its gtid_binlog_state (default 0-101-7). */
   binlogStateOf: Map<string, string>;
 }
@@ -122,6 +124,7 @@ export function newWorld(): FakeWorld {
     volumes: new Map(),
     access: new Map(),
     binlogStateOf: new Map(),
+    backups: new Map(),
     settings: { autoFailover: false, semiSync: false, quietPeriodSeconds: 600, failoverAfterSeconds: 2, lastFailoverAt: null, lastFailoverOperation: null, lastFailoverAcknowledged: true, tls: false },
   };
 }

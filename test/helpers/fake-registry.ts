@@ -201,6 +201,23 @@ export function fakeRegistryActivities(w: FakeWorld): RegistryActivities {
       if (releaseOperationId && i.lock === releaseOperationId) i.lock = null;
       return { instanceId, changed: Object.keys(change), lockReleased: Boolean(releaseOperationId) };
     },
+    async updateBackup({ backupId, ...change }) {
+      w.calls.push(change.status ? `updateBackup:${change.status}` : 'updateBackup');
+      const b = w.backups.get(backupId);
+      if (b) Object.assign(b, change);
+      return { backupId, changed: Object.keys(change) };
+    },
+    async getBackup(backupId) {
+      const b = w.backups.get(backupId);
+      if (!b) return null;
+      const now = new Date('2026-12-03T00:00:00.000Z');
+      return { id: backupId, projectId: 'proj-a', name: 'b', description: null, instanceId: '', status: b.status as 'NEW', sizeBytes: b.sizeBytes ?? null, gtid: b.gtid ?? null, datastore: 'mariadb', datastoreVersion: '10.11', failReason: b.failReason ?? null, created: now, updated: now };
+    },
+    async forgetBackup(backupId) {
+      w.calls.push('forgetBackup');
+      w.backups.delete(backupId);
+      return { forgotten: backupId };
+    },
     async forgetInstance(instanceId) {
       w.calls.push('forgetInstance');
       w.credentials.delete(instanceId);

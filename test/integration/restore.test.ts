@@ -2,9 +2,16 @@
 // its replica never receives, is ejected (fenced) and replaced; `trove rebuild-as-replica`
 // reports that errant transaction (result, show) before discarding it, rebuilds the old
 // master from a fresh snapshot of the new source as its replica (equal checksums), and a
-// promote switches back (fail back). Refusals are synchronous 400s naming the rule.
+// promote switches back (fail back). Refusals are synchronous 400s naming the rule. Then
+// backups through the real OpenStack client: backup create keeps a snapshot in the store,
+// instance create --backup builds a new master holding its data, backup delete frees it.
+import { execFile } from 'node:child_process';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
 import { createConnection, type Connection } from 'mysql2/promise';
 import { run, type CliIo } from '../../cli/main';
+import { REPO_ROOT } from '../../lib/config';
+import { snapshotsLeft } from '../helpers/invariants';
 import { checkInvariants } from '../helpers/invariants';
 import { adminQuery, checksums } from '../helpers/mysql';
 import { eventually, novaServerOf, showInstance, useTestStack, waitIdle } from '../helpers/stack';
@@ -137,5 +144,66 @@ test('failover, rebuild-as-replica reporting the errant transaction, then fail b
   await eventually('9004 on the former new source', async () => (await rows(replica, 'SELECT 1 FROM orders WHERE id = 9004')).length === 1, 10_000);
   const after = await checksums(env.dataDir, await novaServerOf(env, master), TABLES);
   expect(await checksums(env.dataDir, await novaServerOf(env, replica), TABLES)).toEqual(after);
+  expect(await checkInvariants(env)).toEqual([]);
+}, 240_000);
+
+const OPENSTACK = path.join(REPO_ROOT, '.venv', 'bin', 'openstack');
+
+/** `openstack <args> -f json` with token auth against the test API, scoped to proj-a (as openstack-client.test.ts). */
+async function openstack(...args: string[]): Promise<any> {
+  try {
+    const { stdout } = await promisify(execFile)(OPENSTACK, ['--os-auth-type', 'admin_token', '--os-token', env.token, '--os-endpoint', `${env.apiUrl}/v1.0/proj-a`, ...args], {
+      timeout: 60_000,
+      env: { PATH: process.env.PATH!, HOME: env.dataDir, COLUMNS: '100' },
+    });
+    return args.includes('json') ? JSON.parse(stdout) : stdout;
+  } catch (err) {
+    const e = err as { stderr?: string };
+    throw new Error(`openstack ${args.join(' ')} failed: ${e.stderr ?? String(err)}`);
+  }
+}
+
+test('backups with the OpenStack client: kept in the store, a new master built from one, deleted', async () => {
+  // The master of the set (after the fail back above) holds rows up to 9004.
+  const source = master;
+  const [{ n: rowsAtBackup }] = (await rows(source, 'SELECT COUNT(*) AS n FROM orders')) as { n: number }[];
+  const sums = await checksums(env.dataDir, await novaServerOf(env, source), TABLES);
+
+  const created = await openstack('database', 'backup', 'create', 'nightly', '--instance', 'shop-db', '-f', 'json');
+  expect(created).toMatchObject({ name: 'nightly', instance_id: source, datastore: 'mariadb' });
+  expect(['NEW', 'BUILDING', 'COMPLETED']).toContain(created.status);
+  const done = await eventually('backup COMPLETED', async () => {
+    const b = await openstack('database', 'backup', 'show', created.id, '-f', 'json');
+    if (b.status === 'FAILED') throw new Error(`backup FAILED: ${JSON.stringify(b)}`);
+    return b.status === 'COMPLETED' ? b : undefined;
+  }, 120_000);
+  expect(done.size).toBeGreaterThan(0);
+  expect(await snapshotsLeft(env.dataDir)).toEqual([created.id]);
+  const listed = await openstack('database', 'backup', 'list', '-f', 'json');
+  expect(listed.map((b: { ID: string }) => b.ID)).toEqual([created.id]);
+  // Written after the backup: the restored instance must not have it.
+  await rows(source, 'INSERT INTO orders VALUES (9005, ?)', ['after the backup']);
+  expect(await checkInvariants(env)).toEqual([]);
+
+  // A backup still being taken cannot be deleted; one that does not exist is 404.
+  expect((await env.api('DELETE', '/v1.0/proj-a/backups/0c1e2f3a-0000-4000-8000-000000000001')).status).toBe(404);
+  // restorePoint naming no backup of the project is refused before anything is created.
+  const bad = await env.api('POST', '/v1.0/proj-a/instances', { instance: { name: 'nope', flavorRef: '1', volume: { size: 1 }, restorePoint: { backupRef: '0c1e2f3a-0000-4000-8000-000000000001' } } });
+  expect(bad.status).toBe(400);
+  expect(bad.body.badRequest.message).toMatch(/instance\.restorePoint\.backupRef: backup .* not found/);
+
+  const restored = await openstack('database', 'instance', 'create', 'restored-db', '--flavor', '1', '--size', '1', '--backup', created.id, '-f', 'json');
+  const restoredId = restored.id as string;
+  await waitIdle(env, restoredId);
+  // The backup's data, its application user with it, and writable: a new master.
+  expect(await rows(restoredId, 'SELECT COUNT(*) AS n FROM orders')).toEqual([{ n: rowsAtBackup }]);
+  expect(await rows(restoredId, 'SELECT 1 FROM orders WHERE id = 9005')).toEqual([]);
+  expect(await checksums(env.dataDir, await novaServerOf(env, restoredId), TABLES)).toEqual(sums);
+  await rows(restoredId, 'INSERT INTO orders VALUES (9100, ?)', ['on the restored master']);
+  expect((await showInstance(env, restoredId)).writable).toBe(true);
+
+  await openstack('database', 'backup', 'delete', created.id);
+  await eventually('backup gone', async () => (await env.api('GET', `/v1.0/proj-a/backups/${created.id}`)).status === 404, 30_000);
+  expect(await snapshotsLeft(env.dataDir)).toEqual([]);
   expect(await checkInvariants(env)).toEqual([]);
 }, 240_000);

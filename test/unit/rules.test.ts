@@ -132,3 +132,20 @@ describe('rebuildAsReplica (a former source rejoins its set as a replica)', () =
     expect(locksFor('rebuildAsReplica', fenced({ formerSet: { replacedBy: 's', setId: null, sourceId: 's', sourceStatus: 'ACTIVE' } }))).toEqual({ set: null, instance: true });
   });
 });
+
+describe('createBackup', () => {
+  test.each<[string, Facts, string | undefined, RegExp | undefined]>([
+    ['a standalone ACTIVE instance', facts('x', { inSet: false }), undefined, undefined],
+    ['a replica while its set is busy (a backup takes only the instance)', facts('a', { setLock: held('op-1', 'createReplicas') }), undefined, undefined],
+    ['an instance in ERROR', facts('x', { inSet: false, status: 'ERROR' }), 'conflict', /is ERROR, not ACTIVE; only a running instance can be backed up/],
+    ['a busy instance', facts('x', { inSet: false, lock: held('op-2', 'restartInstance') }), 'conflict', /busy with operation op-2/],
+  ])('%s', (_, f, kind, message) => {
+    const r = check('createBackup', f, {});
+    expect(r?.kind).toBe(kind);
+    if (message) expect(r!.message).toMatch(message);
+  });
+
+  test('it locks the instance only', () => {
+    expect(locksFor('createBackup', facts('a'))).toEqual({ set: null, instance: true });
+  });
+});

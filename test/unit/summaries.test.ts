@@ -23,6 +23,8 @@ const inputs: { [T in DescribedOperation]: Parameters<typeof operationMetadata<T
   recoverDeadRelay: { instanceId: id, projectId: 'proj-a' },
   enableReplicationTls: { instanceId: id, projectId: 'proj-a' },
   rebuildAsReplica: { instanceId: id, projectId: 'proj-a' },
+  createBackup: { backupId: id, instanceId: id, projectId: 'proj-a' },
+  deleteBackup: { backupId: id, projectId: 'proj-a' },
 };
 
 test.each(Object.keys(inputs) as DescribedOperation[])('%s: one-line summary naming the project; details with the full id; no secret', (type) => {
