@@ -13,4 +13,5 @@ export { resizeInstance } from './resize-instance';
 export { recoverDeadRelay } from './recover-dead-relay';
 export { enableReplicationTls } from './enable-replication-tls';
 export { rebuildAsReplica } from './rebuild-as-replica';
-export { createBackup, deleteBackup } from './backups';
+export { createBackup } from './backups';
+export { deleteBackup } from './backups';

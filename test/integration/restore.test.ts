@@ -159,7 +159,7 @@ async function openstack(...args: string[]): Promise<any> {
     return args.includes('json') ? JSON.parse(stdout) : stdout;
   } catch (err) {
     const e = err as { stderr?: string };
-    throw new Error(`openstack ${args.join(' ')} failed: ${e.stderr ?? String(err)}`);
+    throw new Error(`openstack ${args.join(' ')} failed: ${e.stderr ?? String(err)}`, { cause: err });
   }
 }
 
