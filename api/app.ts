@@ -8,6 +8,7 @@ import { registerAdminAuth, registerAuth } from './auth';
 import { sendError, ServiceUnavailable } from './errors';
 import { openApiDocument } from './openapi';
 import { registerAccessRoutes } from './routes/access';
+import { registerBackupRoutes } from './routes/backups';
 import { registerCatalogRoutes } from './routes/catalog';
 import { registerInstanceRoutes } from './routes/instances';
 import { registerReplicationRoutes } from './routes/replication';
@@ -63,6 +64,7 @@ export function buildApiApp(d: ApiDeps): FastifyInstance {
     registerCatalogRoutes(scoped, d);
     registerAccessRoutes(scoped, d);
     registerZoneProfileRoutes(scoped, d);
+    registerBackupRoutes(scoped, d);
   });
   return app;
 }

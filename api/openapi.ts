@@ -5,8 +5,9 @@
 import { z, type ZodType } from 'zod';
 import pkg from '../package.json';
 import { zoneProfileBody } from './profile-schemas';
+import { createBackupBody } from './backup-schemas';
 import { changePasswordsBody, createDatabasesBody, createUsersBody, grantBody, updateUserBody } from './access-schemas';
-import { createInstanceBody, createReplicaBody, ejectAction, instancePatchBody, promoteAction, replicateAction, resetStatusAction, resizeAction, restartAction, settingsBody } from './schemas';
+import { createInstanceBody, createReplicaBody, ejectAction, instancePatchBody, promoteAction, rebuildAsReplicaAction, replicateAction, resetStatusAction, resizeAction, restartAction, settingsBody } from './schemas';
 
 export interface RouteDoc {
   method: 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -27,6 +28,7 @@ export const instanceActionBodies = {
   detach: z.object({}).strict(),
   promote_to_replica_source: promoteAction,
   eject_replica_source: ejectAction,
+  rebuild_as_replica: rebuildAsReplicaAction,
   restart: restartAction,
   resize: resizeAction,
   reset_status: resetStatusAction,
@@ -78,6 +80,7 @@ export const ROUTES: RouteDoc[] = [
       { replicate: { count: 2, instance: { flavorRef: '1' } } },
       { promote_to_replica_source: {} },
       { eject_replica_source: { force: false } },
+      { rebuild_as_replica: {} },
       { detach: {} },
       { restart: {} },
       { resize: { volume: { size: 2 } } },
@@ -115,6 +118,18 @@ export const ROUTES: RouteDoc[] = [
     examples: [{ replication: { auto_failover: true, semi_sync: true, failover_after: 5 } }, { replication: { acknowledge_failover: true } }],
     ok: { 200: 'the settings now' },
   },
+  {
+    method: 'post',
+    path: '/v1.0/{project}/backups',
+    summary: "Back up an instance (Trove's backup-create): a snapshot kept in the snapshot store until the backup is deleted",
+    body: createBackupBody,
+    examples: [{ backup: { name: 'nightly', instance: 'shop-db', incremental: 0 } }, { backup: { name: 'before-upgrade', instance: '0c1e2f3a-0000-4000-8000-000000000001', description: 'kept' } }],
+    ok: { 202: 'the backup (status NEW)' },
+  },
+  { method: 'get', path: '/v1.0/{project}/backups', summary: "The project's backups (?instance_id= for one instance's)", ok: { 200: 'backups' } },
+  { method: 'get', path: '/v1.0/{project}/backups/{id}', summary: 'One backup: status NEW, BUILDING, COMPLETED or FAILED', ok: { 200: 'the backup' } },
+  { method: 'delete', path: '/v1.0/{project}/backups/{id}', summary: 'Delete a backup and its snapshot (409 while it is NEW or BUILDING)', ok: { 202: 'accepted' } },
+  { method: 'get', path: '/v1.0/{project}/instances/{id}/backups', summary: "One instance's backups", ok: { 200: 'backups' } },
   { method: 'get', path: '/v1.0/{project}/zone-profiles', summary: 'The zone profiles an administrator defined (to choose one for DR)', ok: { 200: 'zone profiles' } },
   { method: 'get', path: '/v1.0/{project}/zone-profiles/{ref}', summary: 'One zone profile, by id or name', ok: { 200: 'the zone profile' } },
   {

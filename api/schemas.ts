@@ -6,6 +6,7 @@
 // configuration, replica_of, replica_count, modules, locality, region_name, and always
 // access {is_public: false, allowed_cidrs?}. Each is accepted when this deployment can
 // honour it, and otherwise refused naming the field (one rule each, shared by both forms).
+import { restorePoint } from './backup-schemas';
 import { z } from 'zod';
 import { databaseName, flavorId, instanceName, locality, MAX_VOLUME_GB, userHost, userName, zoneName } from '../lib/schemas';
 import { DATASTORES, findDatastore, findVersion, SERVED_TYPES, SERVED_VERSIONS } from './catalog';
@@ -62,7 +63,7 @@ const unsupportedFields = {
   modules: emptyList('modules are not supported').nullish(),
   configuration: absentOr('configuration groups are not supported; omit it'),
   region_name: absentOr('this deployment serves one region; omit region_name'),
-  restorePoint: absentOr('restoring from a backup is not supported'),
+  restorePoint: absentOr('a replica is built from its source, not from a backup; omit restorePoint'),
 };
 
 export const createInstanceBody = z
@@ -90,6 +91,8 @@ export const createInstanceBody = z
         // The instance founds a Nova server group with this policy; its replicas join it.
         locality: locality.nullish(),
         ...unsupportedFields,
+        // Trove's restore from a backup: the new instance's data is the backup's (replicas refuse it).
+        restorePoint: restorePoint.nullish(),
       })
       .strict(),
   })
@@ -173,6 +176,7 @@ export const resizeAction = z
 
 export const promoteAction = z.object({}).strict();
 export const ejectAction = z.object({ force: z.boolean().optional() }).strict();
+export const rebuildAsReplicaAction = z.object({}).strict();
 
 /** PATCH /instances/{id}/replication: the replication set's settings. */
 export const settingsBody = z

@@ -2,7 +2,7 @@
 import type { MemberHealth } from '../lib/schemas';
 import { shownStatus, type LockScope } from '../lib/status';
 import { roleOf, upstreamOf, type Topology } from '../lib/topology';
-import type { InstanceRecord } from '../registry';
+import type { ErrantReport, InstanceRecord } from '../registry';
 
 export interface OperationView {
   id: string;
@@ -66,8 +66,16 @@ export function instanceView(r: InstanceRecord, baseUrl: string, running?: Opera
     writable: !r.readOnly && r.status === 'ACTIVE',
     ...(set ? { topology: topologyView(set.topology, set.members) } : {}),
     ...(r.fault ? { fault: faultView(r) } : {}),
+    // A fenced former source names the member that replaced it (rebuild_as_replica rejoins that set).
+    ...(r.replacedBy ? { replaced_by: ref(baseUrl, r.projectId, r.replacedBy) } : {}),
+    // What its last rebuild as a replica found it had that the set lacked, before discarding it.
+    ...(r.errantGtids ? { errant_gtids: errantView(r.errantGtids) } : {}),
     ...(running ? { operation } : {}),
   };
+}
+
+export function errantView(e: ErrantReport) {
+  return { gtids: e.gtids, former_state: e.formerState, source_state: e.sourceState, source_id: e.sourceId, operation: e.operationId, recorded: e.recorded };
 }
 
 /**

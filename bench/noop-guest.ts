@@ -82,7 +82,7 @@ export function noopGuestActivities(address: () => Promise<string>): NoopGuestAc
       return replicaStatus();
     },
     async gtidPosition() {
-      return { gtidBinlogPos: NOOP_GTID };
+      return { gtidBinlogPos: NOOP_GTID, gtidBinlogState: NOOP_GTID, gtidSlavePos: '' };
     },
     async waitForGtid() {
       return replicaStatus();

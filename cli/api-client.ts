@@ -152,6 +152,10 @@ export class TroveApi {
     return (await this.request('POST', `${TroveApi.ref(idOrName)}/action`, { eject_replica_source })) as { operation: OperationRef };
   }
 
+  async rebuildAsReplica(idOrName: string): Promise<{ operation: OperationRef }> {
+    return (await this.request('POST', `${TroveApi.ref(idOrName)}/action`, { rebuild_as_replica: {} })) as { operation: OperationRef };
+  }
+
   async restartInstance(idOrName: string): Promise<{ operation: OperationRef }> {
     return (await this.request('POST', `${TroveApi.ref(idOrName)}/action`, { restart: {} })) as { operation: OperationRef };
   }
@@ -183,6 +187,11 @@ export class TroveApi {
    * Zone profiles: created and deleted with the administrator's token under /v1.0/admin; listed
    * and shown there too when one is configured, else with the project's token.
    */
+  /** Trove's /backups: POST a new one, GET the list or one, DELETE one. */
+  async backups(method: 'GET' | 'POST' | 'DELETE', id?: string, body?: unknown, query = ''): Promise<unknown> {
+    return this.request(method, `/backups${id === undefined ? '' : `/${encodeURIComponent(id)}`}${query}`, body);
+  }
+
   async zoneProfiles(method: 'GET' | 'POST' | 'DELETE', ref?: string, body?: unknown): Promise<unknown> {
     const admin = method !== 'GET' || this.config.adminToken !== undefined;
     return this.request(method, `/zone-profiles${ref === undefined ? '' : `/${encodeURIComponent(ref)}`}`, body, admin);

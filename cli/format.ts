@@ -44,6 +44,12 @@ const FLATTENERS: Record<string, Flattener> = {
   },
   // That the set replicates over TLS, not the CA's PEM (--json has it, for a client's `ssl: { ca }`).
   tls: (v, out) => void (out.tls = (v as { enabled?: unknown })?.enabled ? 'on (every link verified; CA certificate in --json)' : 'off'),
+  replaced_by: (v, out) => void (out.replaced_by = idOf(v) ?? String(v)),
+  // The errant GTIDs its last rebuild as a replica reported (discarded), or that there were none.
+  errant_gtids: (v, out) => {
+    const e = v as { gtids?: unknown; operation?: unknown };
+    out.errant_gtids = Array.isArray(e?.gtids) ? (e.gtids.length ? e.gtids.join(', ') : 'none') : JSON.stringify(v);
+  },
   operation: (v, out) => {
     const op = v as OperationFields;
     const type = op?.type ?? op?.id ?? 'unknown';

@@ -8,6 +8,7 @@ import { registerInstanceOpsCommands } from './commands/instance-ops';
 import { registerInstanceCommands } from './commands/instances';
 import { registerReplicationCommands } from './commands/replication';
 import { registerZoneProfileCommands } from './commands/zone-profiles';
+import { registerBackupCommands } from './commands/backups';
 import { CliFailure, makeContext, type CliIo } from './context';
 
 export type { CliIo } from './context';
@@ -27,6 +28,7 @@ export function buildProgram(io: CliIo): Command {
   registerFailoverCommands(program, ctx);
   registerAccessCommands(program, ctx);
   registerZoneProfileCommands(program, ctx);
+  registerBackupCommands(program, ctx);
   return program;
 }
 

@@ -15,12 +15,22 @@ const GTID = /^(\d+)-(\d+)-(\d+)$/;
 
 export class GtidParseError extends Error {}
 
+/** A list of GTIDs, several per domain allowed: gtid_binlog_state keeps the last of each server. */
+export function parseGtidList(text: string): Gtid[] {
+  return text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)
+    .map((part) => {
+      const m = GTID.exec(part);
+      if (!m) throw new GtidParseError(`"${part}" is not a MariaDB GTID (domain-server-seq)`);
+      return { domain: Number(m[1]), server: Number(m[2]), seq: Number(m[3]) };
+    });
+}
+
 export function parseGtidPosition(text: string): GtidPosition {
   const pos = new Map<number, Gtid>();
-  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
-    const m = GTID.exec(part);
-    if (!m) throw new GtidParseError(`"${part}" is not a MariaDB GTID (domain-server-seq)`);
-    const g = { domain: Number(m[1]), server: Number(m[2]), seq: Number(m[3]) };
+  for (const g of parseGtidList(text)) {
     if (pos.has(g.domain)) throw new GtidParseError(`domain ${g.domain} appears twice in "${text}"`);
     pos.set(g.domain, g);
   }
@@ -72,4 +82,39 @@ export function union(a: GtidPosition, b: GtidPosition): GtidPosition {
  */
 export function errantDomains(binlogPos: GtidPosition, replicatedPos: GtidPosition): number[] {
   return [...binlogPos.values()].filter((g) => g.seq > (replicatedPos.get(g.domain)?.seq ?? 0)).map((g) => g.domain);
+}
+
+/** Transactions one server wrote that another lacks: seq after `afterSeq` up to `lastSeq`, in one domain. */
+export interface ErrantRange {
+  domain: number;
+  server: number;
+  /** The last of this server's transactions the other has (0: none of them). */
+  afterSeq: number;
+  lastSeq: number;
+  /** domain-server-seq of the first and the last (one when they are the same). */
+  gtids: string;
+}
+
+/**
+ * What a former source wrote that the set's current source never received (errant GTIDs),
+ * from each one's gtid_binlog_state (the last GTID of each domain and server). Positions
+ * (gtid_binlog_pos, one GTID per domain) cannot tell: once the new source writes, its
+ * position in the domain passes the old one's, which compareGtid then calls "behind".
+ * `known` is everything the current source has: its binlog state and its replica
+ * position (a replica restored from a snapshot has binlogged nothing of the old source yet).
+ * In gtid_strict_mode a server's GTIDs in a domain arrive in order, so having its seq N
+ * means having every earlier one of it.
+ */
+export function errantTransactions(own: readonly Gtid[], known: readonly Gtid[]): ErrantRange[] {
+  const has = (domain: number, server: number) => Math.max(0, ...known.filter((g) => g.domain === domain && g.server === server).map((g) => g.seq));
+  return own
+    .filter((g) => g.seq > has(g.domain, g.server))
+    .map((g) => {
+      const afterSeq = has(g.domain, g.server);
+      // seq numbers are the domain's, shared by its servers: the range holds whatever of this server's fall in it.
+      const first = afterSeq + 1;
+      const gtids = first === g.seq ? `${g.domain}-${g.server}-${g.seq}` : `${g.domain}-${g.server}-${first}..${g.domain}-${g.server}-${g.seq}`;
+      return { domain: g.domain, server: g.server, afterSeq, lastSeq: g.seq, gtids };
+    })
+    .sort((a, b) => a.domain - b.domain || a.server - b.server);
 }

@@ -17,7 +17,9 @@ export type OperationType =
   | 'restartInstance'
   | 'resizeInstance'
   | 'recoverDeadRelay'
-  | 'enableReplicationTls';
+  | 'enableReplicationTls'
+  | 'rebuildAsReplica'
+  | 'createBackup';
 
 export interface LockState {
   operationId: string | null;
@@ -34,9 +36,26 @@ export interface Facts {
     /** What a resize compares with (Trove: a new flavor, a larger volume). */
     flavorId?: string;
     volumeSize?: number;
+    /** The member a failover (eject) put in its place as source: set on the fenced former source only. */
+    replacedBy?: string | null;
   };
+  /** rebuildAsReplica: where a former source would rejoin, read through the member that replaced it. */
+  formerSet?: FormerSet;
   /** The instance's set, when it is in one. */
   topology?: Topology;
+  setLock?: LockState;
+}
+
+/**
+ * The set a fenced former source rejoins: the set of the member that replaced it (null when
+ * that set dissolved, the replacement standing alone) and that set's source now (a later
+ * switchover may have moved it). sourceId absent: the replacement no longer exists.
+ */
+export interface FormerSet {
+  replacedBy: string;
+  setId: string | null;
+  sourceId?: string;
+  sourceStatus?: string;
   setLock?: LockState;
 }
 
@@ -138,6 +157,31 @@ export function checkDelete(f: Facts, a: { operationId?: string } = {}): Refusal
   return busy(f, { id: a.operationId, type: 'deleteInstance' });
 }
 
+/**
+ * Rebuild a former source as a replica of the set's current source (restore the master side,
+ * use case B3): only an instance a failover replaced, no longer in any set, whose set's source
+ * takes writes; never the source itself, nor while it or that set is busy.
+ */
+export function checkRebuildAsReplica(f: Facts, a: { operationId?: string } = {}): Refusal | undefined {
+  const i = f.instance;
+  if (i.setId && f.topology) {
+    const up = upstream(f);
+    if (up === null) return no('invalid', `instance ${i.id} is the source of replication set ${i.setId}; only a former source that a failover replaced can be rebuilt as a replica`);
+    return no('invalid', `instance ${i.id} is already a replica (of ${up}); only a former source that a failover replaced can be rebuilt as a replica`);
+  }
+  if (!i.replacedBy || !f.formerSet) return no('invalid', `instance ${i.id} is not a former source of a replication set (no failover replaced it); there is nothing to rebuild it as a replica of`);
+  const former = f.formerSet;
+  if (!former.sourceId) return no('invalid', `instance ${former.replacedBy}, which replaced ${i.id} as source, no longer exists; there is no set to rejoin`);
+  if (former.sourceStatus !== 'ACTIVE') return no('conflict', `the set's source ${former.sourceId} is ${former.sourceStatus}, not ACTIVE`);
+  return busy({ instance: { ...i, setId: former.setId }, ...(former.setLock ? { setLock: former.setLock } : {}) }, { id: a.operationId, type: 'rebuildAsReplica' });
+}
+
+/** A backup snapshots a running instance (any member of a set, or a standalone one) that no other operation holds. */
+export function checkBackup(f: Facts, a: { operationId?: string } = {}): Refusal | undefined {
+  if (f.instance.status !== 'ACTIVE') return no('conflict', `instance ${f.instance.id} is ${f.instance.status}, not ACTIVE; only a running instance can be backed up`);
+  return busy({ instance: f.instance }, { id: a.operationId, type: 'createBackup' });
+}
+
 /** TLS is a setting of a replication set: turned on for every member and link at once. */
 export function checkEnableTls(f: Facts, a: { operationId?: string } = {}): Refusal | undefined {
   if (!f.instance.setId || !f.topology) return no('invalid', `instance ${f.instance.id} is not in a replication set; TLS replication is turned on for a set (create a replica first)`);
@@ -203,6 +247,9 @@ export function locksFor(type: OperationType, f: Facts): { set: string | null; i
     case 'recoverDeadRelay':
     case 'enableReplicationTls':
       return { set: inSet, instance: false };
+    // The set it rejoins (founded anew by beginOperation when that set dissolved) and itself.
+    case 'rebuildAsReplica':
+      return { set: f.formerSet?.setId ?? null, instance: true };
     // A set member restarting or resizing is briefly down: the set's lock keeps promote,
     // eject and the monitor's automatic failover away meanwhile.
     case 'detachReplica':
@@ -241,6 +288,10 @@ export function check(type: OperationType, f: Facts, a: { operationId?: string; 
       return checkResize(f, { ...a.resize, operationId: a.operationId });
     case 'enableReplicationTls':
       return checkEnableTls(f, a);
+    case 'rebuildAsReplica':
+      return checkRebuildAsReplica(f, a);
+    case 'createBackup':
+      return checkBackup(f, a);
     default:
       return busy(f, { id: a.operationId, type });
   }

@@ -71,6 +71,8 @@ export const provisionInstanceInput = z.lazy(() =>
       availabilityZone: zoneName.optional(),
       /** Trove's locality: the instance founds a Nova server group with this policy, which its replicas join. */
       locality: locality.optional(),
+      /** Trove's restorePoint: the new instance's data is this backup's (its databases and users with it). */
+      restoreBackupId: uuid.optional(),
       databases: z.array(databaseName).max(64).default([]),
       users: z.array(userSpec).max(64).default([]),
     })
@@ -278,6 +280,38 @@ export interface EjectResult {
   excluded: Record<string, string>;
   ranking: { instanceId: string; received: string; behindBest: number }[];
 }
+
+export const rebuildAsReplicaInput = z.lazy(() =>
+  z.object({ instanceId: uuid, projectId, catchUpTimeoutSeconds: z.number().int().min(1).max(3600).default(120) }).strict(),
+);
+export type RebuildAsReplicaInput = z.input<typeof rebuildAsReplicaInput>;
+
+export interface RebuildAsReplicaResult {
+  instanceId: string;
+  /** The set's source it now replicates from, and the set. */
+  sourceId: string;
+  replicationSetId: string;
+  /** Transactions it had that the source lacked (errant GTIDs), reported before they were discarded. */
+  errantGtids: string[];
+  /** The gtid_binlog_state of each, as compared. */
+  formerState: string;
+  sourceState: string;
+  snapshotId: string;
+  snapshotBytes: number;
+}
+
+export const createBackupInput = z.lazy(() => z.object({ backupId: uuid, projectId, instanceId: uuid }).strict());
+export type CreateBackupInput = z.input<typeof createBackupInput>;
+
+export interface CreateBackupResult {
+  backupId: string;
+  instanceId: string;
+  sizeBytes: number;
+  gtid: string;
+}
+
+export const deleteBackupInput = z.lazy(() => z.object({ backupId: uuid, projectId }).strict());
+export type DeleteBackupInput = z.input<typeof deleteBackupInput>;
 
 export const enableReplicationTlsInput = z.lazy(() =>
   z.object({ instanceId: uuid, projectId, catchUpTimeoutSeconds: z.number().int().min(1).max(3600).default(120) }).strict(),

@@ -22,6 +22,12 @@ import {
   type ResizeInstanceInput,
   type RestartInstanceInput,
   enableReplicationTlsInput,
+  rebuildAsReplicaInput,
+  createBackupInput,
+  deleteBackupInput,
+  type CreateBackupInput,
+  type DeleteBackupInput,
+  type RebuildAsReplicaInput,
   type EnableReplicationTlsInput,
 } from './schemas';
 import { operationMetadata, type OperationMetadata } from './summaries';
@@ -145,4 +151,23 @@ export async function startResizeInstance(client: Client, input: ResizeInstanceI
 export async function startEnableReplicationTls(client: Client, input: EnableReplicationTlsInput, opts: StartOptions & { requestId?: string; setId: string }) {
   const spec = parseOrThrow(enableReplicationTlsInput, input);
   return startOrAttach(client, 'enableReplicationTls', workflowIds.enableReplicationTls(opts.setId, opts.requestId ?? randomUUID()), spec, spec.projectId, spec.instanceId, 'REJECT_DUPLICATE', opts, operationMetadata('enableReplicationTls', spec, { name: opts.instanceName }));
+}
+
+/** Starts rebuildAsReplica on a former source that a failover fenced. */
+export async function startRebuildAsReplica(client: Client, input: RebuildAsReplicaInput, opts: StartOptions & { requestId?: string } = {}) {
+  const spec = parseOrThrow(rebuildAsReplicaInput, input);
+  return startOrAttach(client, 'rebuildAsReplica', workflowIds.rebuildAsReplica(spec.instanceId, opts.requestId ?? randomUUID()), spec, spec.projectId, spec.instanceId, 'REJECT_DUPLICATE', opts, operationMetadata('rebuildAsReplica', spec, { name: opts.instanceName }));
+}
+
+/** Starts createBackup (the API has recorded the backup as NEW); one operation per backup. */
+export async function startCreateBackup(client: Client, input: CreateBackupInput, opts: StartOptions = {}) {
+  const spec = parseOrThrow(createBackupInput, input);
+  return startOrAttach(client, 'createBackup', workflowIds.createBackup(spec.backupId), spec, spec.projectId, spec.instanceId, 'REJECT_DUPLICATE', opts, operationMetadata('createBackup', spec, { name: opts.instanceName }));
+}
+
+/** Starts deleteBackup: its snapshot leaves the store, then its record. */
+export async function startDeleteBackup(client: Client, input: DeleteBackupInput & { instanceId: string }, opts: StartOptions = {}) {
+  const { instanceId, ...rest } = input;
+  const spec = parseOrThrow(deleteBackupInput, rest);
+  return startOrAttach(client, 'deleteBackup', workflowIds.deleteBackup(spec.backupId), spec, spec.projectId, instanceId, 'ALLOW_DUPLICATE', opts, operationMetadata('deleteBackup', spec, { name: opts.instanceName }));
 }

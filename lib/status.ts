@@ -16,6 +16,10 @@ const TASK_STATUS: Record<string, string> = {
   detachReplica: 'DETACH',
   promoteToReplicaSource: 'PROMOTE',
   ejectReplicaSource: 'EJECT',
+  // Trove shows a replica being (re)built as BUILD.
+  rebuildAsReplica: 'BUILD',
+  // Trove's BACKUP task.
+  createBackup: 'BACKUP',
 };
 
 /**

@@ -3,7 +3,7 @@
 // client helpers, the monitor's starter and workflows starting children share one copy.
 // Built from named fields only, never from a whole input: inputs carry sealed passwords.
 import type { AccessAction, ManageAccessInput } from './access';
-import type { BuildReplicaInput, CreateReplicasInput, DeleteInstanceInput, DetachReplicaInput, EjectInput, MonitorInput, PromoteInput, ProvisionInstanceInput, EnableReplicationTlsInput, RecoverDeadRelayInput, ResizeInstanceInput, RestartInstanceInput } from './schemas';
+import type { BuildReplicaInput, CreateReplicasInput, DeleteInstanceInput, DetachReplicaInput, EjectInput, MonitorInput, PromoteInput, ProvisionInstanceInput, EnableReplicationTlsInput, RebuildAsReplicaInput, CreateBackupInput, DeleteBackupInput, RecoverDeadRelayInput, ResizeInstanceInput, RestartInstanceInput } from './schemas';
 
 export interface OperationMetadata {
   staticSummary: string;
@@ -32,6 +32,9 @@ interface Inputs {
   resizeInstance: ResizeInstanceInput;
   recoverDeadRelay: RecoverDeadRelayInput;
   enableReplicationTls: EnableReplicationTlsInput;
+  rebuildAsReplica: RebuildAsReplicaInput;
+  createBackup: CreateBackupInput;
+  deleteBackup: DeleteBackupInput;
 }
 export type DescribedOperation = keyof Inputs;
 
@@ -52,6 +55,7 @@ const describers: { [T in DescribedOperation]: (input: Inputs[T], known: KnownNa
         idLine('instance', i.instanceId, i.name),
         `- project: ${i.projectId}`,
         `- flavor ${i.flavorId}, volume ${i.volumeSizeGb} GB${i.availabilityZone ? `, zone ${i.availabilityZone}` : ''}`,
+        i.restoreBackupId && `- from backup \`${i.restoreBackupId}\` (its databases and users)`,
         i.databases?.length && `- databases: ${i.databases.join(', ')}`,
         // Names only: each user's password is sealed and stays out of the Web UI.
         i.users?.length && `- users: ${i.users.map((u) => u.name).join(', ')}`,
@@ -113,6 +117,25 @@ const describers: { [T in DescribedOperation]: (input: Inputs[T], known: KnownNa
     staticDetails: details(
       "Makes the set's certificate authority, has every member's guest request a certificate (its key stays on its server) and installs the signed one (FLUSH SSL, no restart), re-points every link with TLS verifying its source's certificate, and makes every replication account require TLS.",
       [idLine('member asked', i.instanceId, k.name), `- project: ${i.projectId}`],
+    ),
+  }),
+  createBackup: (i, k) => ({
+    staticSummary: `Back up ${ref(i.instanceId, k.name)} as backup ${ref(i.backupId)} · project ${i.projectId}`,
+    staticDetails: details('Takes a snapshot of the instance (mariadb-backup, streamed into the snapshot store) and keeps it there as the backup until the backup is deleted.', [
+      idLine('instance', i.instanceId, k.name),
+      idLine('backup', i.backupId),
+      `- project: ${i.projectId}`,
+    ]),
+  }),
+  deleteBackup: (i) => ({
+    staticSummary: `Delete backup ${ref(i.backupId)} · project ${i.projectId}`,
+    staticDetails: details("Deletes the backup's snapshot from the snapshot store, then its record.", [idLine('backup', i.backupId), `- project: ${i.projectId}`]),
+  }),
+  rebuildAsReplica: (i, k) => ({
+    staticSummary: `Rebuild former source ${ref(i.instanceId, k.name)} as a replica of its set's source · project ${i.projectId}`,
+    staticDetails: details(
+      "Powers the fenced former source on read-only, reports the transactions it had that the set's source lacks (errant GTIDs, in the current details, the result and the instance's show) before discarding them, then restores a fresh snapshot of the source on it and has it replicate from the source.",
+      [idLine('former source', i.instanceId, k.name), `- project: ${i.projectId}`, `- catch-up timeout: ${i.catchUpTimeoutSeconds ?? 120} s`],
     ),
   }),
   ejectReplicaSource: (i, k) => ({

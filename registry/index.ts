@@ -3,6 +3,7 @@
 // own earlier effect instead of failing or duplicating it.
 import type { Pool } from 'mysql2/promise';
 import { AccountStore } from './accounts';
+import { BackupStore } from './backups';
 import { CertificateStore } from './certificates';
 import { createRegistryPool, type RegistryConnection } from './db';
 import { HealthStore } from './health';
@@ -19,6 +20,7 @@ export class Registry {
   readonly sets: SetStore;
   readonly certificates: CertificateStore;
   readonly profiles: ProfileStore;
+  readonly backups: BackupStore;
 
   constructor(readonly pool: Pool) {
     this.instances = new InstanceStore(pool);
@@ -28,6 +30,7 @@ export class Registry {
     this.sets = new SetStore(pool, this.accounts, this.health);
     this.certificates = new CertificateStore(pool);
     this.profiles = new ProfileStore(pool);
+    this.backups = new BackupStore(pool);
   }
 
   async close(): Promise<void> {
@@ -42,4 +45,5 @@ export type { InstanceRecord, InstanceStatus } from './instances';
 export { newInstanceFromSpec, newReplicaRecord, type NewInstance } from '../lib/records';
 export type { ReplicationUser } from './accounts';
 export type { SetAuthority } from './certificates';
-export type { InstanceChange } from './instances';
+export type { ErrantReport, InstanceChange } from './instances';
+export type { BackupChange, BackupRecord, BackupStatus, NewBackup } from './backups';

@@ -36,10 +36,26 @@ export interface InstanceRecord {
   locality: Locality | null;
   /** That server group (the founder's; replicas join it). */
   serverGroupId: string | null;
+  /** A fenced former source: the member a failover put in its place (rebuildAsReplica rejoins its set). */
+  replacedBy?: string | null;
+  /** What its last rebuild as a replica found it had that the set lacked, before discarding it. */
+  errantGtids?: ErrantReport | null;
   /** Ids of the instances replicating from this one. */
   replicas: string[];
   databases: string[];
   users: { name: string; host: string }[];
+}
+
+/** The errant transactions a rebuild discarded (lib/gtid.ts errantTransactions), kept for `show`. */
+export interface ErrantReport {
+  /** domain-server-seq ranges, e.g. 0-101-43..0-101-45. */
+  gtids: string[];
+  /** The former source's gtid_binlog_state and what the set's source had, when they were compared. */
+  formerState: string;
+  sourceState: string;
+  sourceId: string;
+  operationId: string;
+  recorded: string;
 }
 
 export interface InstanceChange {
@@ -55,10 +71,18 @@ export interface InstanceChange {
   /** Where Nova placed the server (a request that named no zone learns it so). */
   availabilityZone?: string | null;
   serverGroupId?: string | null;
+  replacedBy?: string | null;
+  errantGtids?: ErrantReport | null;
 }
 
 const SELECT = `SELECT i.*, s.server_id AS mysql_server_id, l.source_id AS replica_of FROM instances i
   LEFT JOIN server_ids s ON s.instance_id = i.id LEFT JOIN replication_links l ON l.replica_id = i.id`;
+
+/** JSON columns read back as text or as parsed values, by driver version. */
+function parseJson<T>(value: unknown): T | null {
+  if (value === null || value === undefined) return null;
+  return (typeof value === 'string' ? JSON.parse(value) : value) as T;
+}
 
 function toRecord(row: RowDataPacket, databases: string[], users: { name: string; host: string }[], replicas: string[]): InstanceRecord {
   return {
@@ -86,6 +110,8 @@ function toRecord(row: RowDataPacket, databases: string[], users: { name: string
     readOnly: Boolean(row.read_only),
     locality: row.locality ?? null,
     serverGroupId: row.server_group_id ?? null,
+    replacedBy: row.replaced_by ?? null,
+    errantGtids: parseJson(row.errant_gtids),
     replicas,
     databases,
     users,
@@ -191,6 +217,8 @@ export class InstanceStore {
     if (c.volumeSize !== undefined) sets.push(['volume_size = ?', [c.volumeSize]]);
     if (c.availabilityZone !== undefined) sets.push(['availability_zone = ?', [c.availabilityZone]]);
     if (c.serverGroupId !== undefined) sets.push(['server_group_id = ?', [c.serverGroupId]]);
+    if (c.replacedBy !== undefined) sets.push(['replaced_by = ?', [c.replacedBy]]);
+    if (c.errantGtids !== undefined) sets.push(['errant_gtids = ?', [c.errantGtids === null ? null : JSON.stringify(c.errantGtids)]]);
     if (sets.length === 0) return;
     await db.query(`UPDATE instances SET ${sets.map(([s]) => s).join(', ')} WHERE id = ?`, [...sets.flatMap(([, v]) => v), instanceId]);
   }

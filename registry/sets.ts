@@ -78,8 +78,9 @@ export class SetStore {
     if (left.length) {
       const fenced = tr.kind === 'eject';
       await conn.query(
-        `UPDATE instances SET replication_set_id = NULL, read_only = ?${fenced ? ", status = 'ERROR', fault_at = CURRENT_TIMESTAMP(3), fault = ?" : ''} WHERE id IN (?)`,
-        fenced ? [1, opts.fault ?? 'fenced', left] : [0, left],
+        `UPDATE instances SET replication_set_id = NULL, read_only = ?${fenced ? ", status = 'ERROR', fault_at = CURRENT_TIMESTAMP(3), fault = ?, replaced_by = ?" : ''} WHERE id IN (?)`,
+        // The fenced former source remembers its replacement: rebuildAsReplica rejoins that set.
+        fenced ? [1, opts.fault ?? 'fenced', (tr as { newSourceId: string }).newSourceId, left] : [0, left],
       );
       await this.health.forget(left, conn);
       if (!fenced) await this.accounts.remove(left, conn);

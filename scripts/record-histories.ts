@@ -306,6 +306,62 @@ const SCENARIOS: Scenario[] = [
   },
   { workflowType: 'enableReplicationTls', name: 'success', play: (c) => c.run('enableReplicationTls', { instanceId: seedSet(c.world, c.prefix).source.id, projectId: 'proj-a' }) },
   { workflowType: 'buildReplica', name: 'tls-set', setup: (w) => (w.settings.tls = true), play: async (c) => workflowIds.buildReplica((await replicasOf(c, 1)).result!.replicas[0]!.replicaId) },
+  {
+    workflowType: 'rebuildAsReplica',
+    name: 'errant-transaction-set-dissolved',
+    play: (c) => {
+      // After an eject of a set of two: the replica took over alone, the fenced source wrote one errant transaction.
+      const { source, replicas } = seedSet(c.world, c.prefix, 1);
+      const newSource = replicas[0]!;
+      Object.assign(source, { setId: null, status: 'ERROR', readOnly: true, replacedBy: newSource.id, fault: 'fenced by eject-x' });
+      Object.assign(newSource, { setId: null, replicaOf: null, readOnly: false });
+      c.world.sets.delete(source.id);
+      c.world.servers.get(source.novaServerId!)!.status = 'SHUTOFF';
+      c.world.binlogStateOf.set(source.novaServerId!, '0-101-8');
+      c.world.binlogStateOf.set(newSource.novaServerId!, '0-101-7,0-102-12');
+      return c.run('rebuildAsReplica', { instanceId: source.id, projectId: 'proj-a' });
+    },
+  },
+  { workflowType: 'rebuildAsReplica', name: 'not-a-former-source', play: (c) => c.run('rebuildAsReplica', { instanceId: seedSet(c.world, c.prefix).source.id, projectId: 'proj-a' }) },
+  {
+    workflowType: 'createBackup',
+    name: 'success',
+    play: (c) => {
+      const src = seedSource(c.world, randomUUID(), c.prefix);
+      const backupId = randomUUID();
+      c.world.backups.set(backupId, { status: 'NEW' });
+      return c.run('createBackup', { backupId, projectId: 'proj-a', instanceId: src.id });
+    },
+  },
+  {
+    workflowType: 'createBackup',
+    name: 'snapshot-fails',
+    setup: (w) => (w.failSnapshot = true),
+    play: (c) => {
+      const src = seedSource(c.world, randomUUID(), c.prefix);
+      const backupId = randomUUID();
+      c.world.backups.set(backupId, { status: 'NEW' });
+      return c.run('createBackup', { backupId, projectId: 'proj-a', instanceId: src.id });
+    },
+  },
+  {
+    workflowType: 'deleteBackup',
+    name: 'success',
+    play: (c) => {
+      const backupId = randomUUID();
+      c.world.backups.set(backupId, { status: 'COMPLETED' });
+      c.world.snapshots.add(backupId);
+      return c.run('deleteBackup', { backupId, projectId: 'proj-a' });
+    },
+  },
+  {
+    workflowType: 'provisionInstance',
+    name: 'from-backup',
+    play: (c) => {
+      const { databases: _d, users: _u, ...spec } = sampleProvisionSpec(randomUUID());
+      return c.run('provisionInstance', { ...spec, restoreBackupId: randomUUID() });
+    },
+  },
   { workflowType: 'detachReplica', name: 'not-a-replica', play: async (c) => c.run('detachReplica', { instanceId: seedSource(c.world, randomUUID(), c.prefix).id, projectId: 'proj-a' }) },
 ];
 

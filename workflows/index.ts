@@ -12,3 +12,6 @@ export { restartInstance } from './restart-instance';
 export { resizeInstance } from './resize-instance';
 export { recoverDeadRelay } from './recover-dead-relay';
 export { enableReplicationTls } from './enable-replication-tls';
+export { rebuildAsReplica } from './rebuild-as-replica';
+export { createBackup } from './backups';
+export { deleteBackup } from './backups';

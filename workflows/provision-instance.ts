@@ -6,7 +6,7 @@ import { ErrorType } from '../lib/errors';
 import { novaServerName, serverGroupName } from '../lib/names';
 import { newInstanceFromSpec } from '../lib/records';
 import { provisionInstanceInput, type ProvisionInstanceInput, type ProvisionInstanceResult } from '../lib/schemas';
-import { compute, computeWait, errorMessage, guestActivities, operationFailure, parseInput, registry, tagOperation } from './common';
+import { compute, computeWait, errorMessage, guestActivities, guestLong, operationFailure, parseInput, registry, tagOperation } from './common';
 import { Progress } from './progress';
 import { Saga } from './saga';
 
@@ -60,13 +60,23 @@ export async function provisionInstance(raw: ProvisionInstanceInput): Promise<Pr
       ...(serverGroupId ? { serverGroupId } : {}),
     });
 
-    progress.phase('preparing database');
-    const prepared = await guestActivities(novaServerId).prepare({
-      mysqlServerId,
-      readOnly: false,
-      databases: spec.databases,
-      users: spec.users,
-    });
+    // From a backup (Trove's restorePoint): its data, databases and users are the new master's.
+    // Only an input that names a backup has this step (no 0.1.0 input can: docs/patches.md,
+    // "New input, new steps").
+    let prepared: { port: number };
+    if (spec.restoreBackupId) {
+      progress.phase('restoring backup');
+      await guestLong(novaServerId).restoreSnapshot({ snapshotId: spec.restoreBackupId, mysqlServerId, readOnly: false });
+      prepared = { port: 3306 };
+    } else {
+      progress.phase('preparing database');
+      prepared = await guestActivities(novaServerId).prepare({
+        mysqlServerId,
+        readOnly: false,
+        databases: spec.databases,
+        users: spec.users,
+      });
+    }
     await registry.updateInstance({ instanceId: spec.instanceId, status: 'ACTIVE', port: prepared.port, fault: null });
     progress.phase('active');
     return { instanceId: spec.instanceId, status: 'ACTIVE', novaServerId, address: ready.address, port: prepared.port, mysqlServerId, flavorRamMb: flavor.ram };

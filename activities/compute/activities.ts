@@ -79,6 +79,23 @@ export function createComputeActivities(nova: NovaClient, options: ComputeOption
       return { alreadyOff };
     },
 
+    /**
+     * Undoes fenceServer once a person asks for the server back (rebuildAsReplica): unlock, power
+     * on. Idempotent: a server already running is left so. Waiting for ACTIVE is waitForServerActive's.
+     */
+    async unfenceServer(novaServerId: string): Promise<{ started: boolean }> {
+      const s = await nova.getServer(novaServerId);
+      if (!s) throw ApplicationFailure.nonRetryable(`server ${novaServerId} no longer exists`, ErrorType.NotFound);
+      await nova.action(novaServerId, 'unlock');
+      if (s.status !== 'SHUTOFF') return { started: false };
+      try {
+        await nova.action(novaServerId, 'os-start');
+      } catch (e) {
+        if (!(e instanceof NovaError && e.status === 409)) throw e;
+      }
+      return { started: true };
+    },
+
     async getFlavor(flavorId: string): Promise<NovaFlavor> {
       try {
         return await nova.getFlavor(flavorId);

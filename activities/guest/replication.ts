@@ -282,9 +282,12 @@ export function createReplicationActivities(d: GuestDeps, store: SnapshotStore) 
       return status();
     },
 
-    async gtidPosition(): Promise<{ gtidBinlogPos: string }> {
-      const [row] = await withAdmin(d, (c) => queryRows<{ pos: string }>(c, 'SELECT @@global.gtid_binlog_pos AS pos'));
-      return { gtidBinlogPos: row!.pos };
+    async gtidPosition(): Promise<{ gtidBinlogPos: string; gtidBinlogState: string; gtidSlavePos: string }> {
+      const [row] = await withAdmin(d, (c) =>
+        queryRows<{ pos: string; state: string; slave: string }>(c, 'SELECT @@global.gtid_binlog_pos AS pos, @@global.gtid_binlog_state AS state, @@global.gtid_slave_pos AS slave'),
+      );
+      // The binlog state (the last GTID of each domain and server) tells errant transactions apart (lib/gtid.ts errantTransactions).
+      return { gtidBinlogPos: row!.pos, gtidBinlogState: row!.state, gtidSlavePos: row!.slave };
     },
 
     /** Waits until this replica has applied gtid, failing early if replication broke. */

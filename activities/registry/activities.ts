@@ -10,7 +10,7 @@ import type { Limits } from '../../lib/rules';
 import type { MemberHealth, ReplicationSettings, SettingsPatch } from '../../lib/schemas';
 import { randomPassword, sealSecret } from '../../lib/secrets';
 import { TopologyError, type Transition } from '../../lib/topology';
-import type { InstanceChange, Registry } from '../../registry';
+import type { BackupChange, BackupRecord, InstanceChange, Registry } from '../../registry';
 import { createOperationActivities } from './operations';
 import { setView, summary, type InstanceSummary, type SetView } from './views';
 
@@ -53,6 +53,23 @@ export function createRegistryActivities(registry: Registry, options: RegistryOp
       await instances.update(instanceId, change);
       if (releaseOperationId) await registry.locks.release('instance', instanceId, releaseOperationId);
       return { instanceId, changed: Object.keys(change), lockReleased: Boolean(releaseOperationId) };
+    },
+
+    /** A backup's progress (Trove's NEW, BUILDING, COMPLETED, FAILED) and what its snapshot holds. */
+    async updateBackup(input: BackupChange & { backupId: string }): Promise<{ backupId: string; changed: string[] }> {
+      const { backupId, ...change } = input;
+      await registry.backups.update(backupId, change);
+      return { backupId, changed: Object.keys(change) };
+    },
+
+    async getBackup(backupId: string): Promise<BackupRecord | null> {
+      return (await registry.backups.get(backupId)) ?? null;
+    },
+
+    /** The backup's record goes, once its snapshot is deleted. */
+    async forgetBackup(backupId: string): Promise<{ forgotten: string }> {
+      await registry.backups.remove(backupId);
+      return { forgotten: backupId };
     },
 
     /** The instance leaves no record: its row, link, account and health, at once. */

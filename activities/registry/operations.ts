@@ -84,7 +84,9 @@ export function createOperationActivities(registry: Registry, limits: Limits, pl
       if (refusal) throw refusalFailure(refusal);
 
       const want = locksFor(operation.type, facts);
-      const setId = operation.type === 'createReplicas' ? await sets.ensure(rec.id, rec.projectId) : want.set;
+      // createReplicas founds the set of a standalone source; so does a rebuild whose set dissolved (its replacement stands alone).
+      const founds = operation.type === 'createReplicas' ? rec.id : operation.type === 'rebuildAsReplica' && !want.set ? facts.formerSet?.sourceId : undefined;
+      const setId = founds ? await sets.ensure(founds, rec.projectId) : want.set;
       const taken: EndInput = { operationId: operation.id };
       const give = async (r: Refusal) => {
         await end(taken);
@@ -93,7 +95,7 @@ export function createOperationActivities(registry: Registry, limits: Limits, pl
       if (setId) {
         const got = await locks.acquire('set', setId, operation.id, operation.type);
         if (!got.acquired) {
-          if (operation.type === 'createReplicas') await sets.dissolveIfAlone(setId);
+          if (founds) await sets.dissolveIfAlone(setId);
           const setLock = { operationId: got.heldBy, operationType: got.type };
           const refusal = busy({ instance: { id: rec.id, status: rec.status, lock: { operationId: null, operationType: null }, setId }, setLock }, operation);
           throw refusal ? await give(refusal) : changedHands(`replication set ${setId}`);

@@ -95,6 +95,20 @@ async function operationOf(temporal: Client, store: Registry, r: InstanceRecord)
   return { ...op, ...built };
 }
 
+/**
+ * Trove's restorePoint: the backup must be this project's and COMPLETED, the volume large
+ * enough for it (Trove's rule), and the databases and users are the backup's own.
+ */
+async function restoreProblems(registry: Registry, project: string, backupId: string, body: { volume: { size: number }; databases: unknown[]; users: unknown[] }): Promise<string[]> {
+  const b = await registry.backups.getInProject(project, backupId);
+  if (!b) return [`instance.restorePoint.backupRef: backup ${backupId} not found`];
+  const problems: string[] = [];
+  if (b.status !== 'COMPLETED') problems.push(`instance.restorePoint.backupRef: backup ${backupId} is ${b.status}; only a COMPLETED backup can be restored`);
+  if (b.sizeBytes !== null && b.sizeBytes > body.volume.size * 1024 ** 3) problems.push(`instance.volume.size: ${body.volume.size} GB cannot hold backup ${backupId} (${b.sizeBytes} bytes)`);
+  if (body.databases.length || body.users.length) problems.push('instance.restorePoint: the databases and users come from the backup; create others once the instance is ACTIVE');
+  return problems;
+}
+
 export type RouteHandler = (req: FastifyRequest<{ Params: { project: string; id: string } }>, reply: FastifyReply) => Promise<unknown>;
 
 export function registerInstanceRoutes(app: FastifyInstance, d: InstanceRouteDeps, createReplica: RouteHandler): void {
@@ -118,6 +132,7 @@ export function registerInstanceRoutes(app: FastifyInstance, d: InstanceRouteDep
         { flavor: 'instance.flavorRef', zone: 'instance.availability_zone', count: 'instance.locality' },
       )),
       ...body.users.flatMap((u, i) => u.databases.filter((db) => !dbNames.has(db.name)).map((db) => `instance.users[${i}].databases: "${db.name}" is not in instance.databases`)),
+      ...(body.restorePoint ? await restoreProblems(d.registry, project, body.restorePoint.backupRef, body) : []),
     ];
     if (problems.length) return sendError(reply, 400, `invalid request: ${problems.join('; ')}`, { errors: problems });
 
@@ -134,6 +149,7 @@ export function registerInstanceRoutes(app: FastifyInstance, d: InstanceRouteDep
       volumeSizeGb: body.volume.size,
       availabilityZone: body.availability_zone,
       ...(body.locality ? { locality: body.locality } : {}),
+      ...(body.restorePoint ? { restoreBackupId: body.restorePoint.backupRef } : {}),
       databases: body.databases.map((db) => db.name),
       users: body.users.map((u) => ({ name: u.name, host: u.host, sealedPassword: sealSecret(d.secretKey, u.password), databases: u.databases.map((db) => db.name) })),
     };

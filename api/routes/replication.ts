@@ -5,11 +5,11 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { replicaNames, replicaShape, workflowIds } from '../../lib/names';
 import type { ReplicationSettings } from '../../lib/schemas';
-import { replicaIdsForRequest, startCreateReplicas, startDetachReplica, startEject, startEnableReplicationTls, startPromote } from '../../lib/start';
+import { replicaIdsForRequest, startCreateReplicas, startDetachReplica, startEject, startEnableReplicationTls, startPromote, startRebuildAsReplica } from '../../lib/start';
 import { formatIssues } from '../../lib/validation';
 import { newReplicaRecord, type InstanceRecord } from '../../registry';
 import { refusedReply, sendError } from '../errors';
-import { createReplicaBody, ejectAction, instancePatchBody, promoteAction, replicateAction, settingsBody } from '../schemas';
+import { createReplicaBody, ejectAction, instancePatchBody, promoteAction, rebuildAsReplicaAction, replicateAction, settingsBody } from '../schemas';
 import { instanceOps } from './instance-ops';
 import { findOrReply, placementProblems, recentAssessment, recentHealth, refusal, requestIdOf, serverZone } from '../lookup';
 import { preflightFromHealth, promotePreflight } from '../../lib/health';
@@ -157,6 +157,15 @@ export function registerReplicationRoutes(app: FastifyInstance, d: ReplicationRo
           ? await startPromote(d.temporal, { instanceId: rec.id, projectId: rec.projectId }, { requestId, instanceName: rec.name })
           : await startEject(d.temporal, { instanceId: rec.id, projectId: rec.projectId, force }, { requestId, instanceName: rec.name });
       return reply.code(202).send({ operation: { id: handle.workflowId, type: action === 'promote_to_replica_source' ? 'promoteToReplicaSource' : 'ejectReplicaSource' } });
+    }
+    if (action === 'rebuild_as_replica') {
+      // Restore the master side: the fenced former source rejoins its set as a replica.
+      const parsed = rebuildAsReplicaAction.safeParse(body!.rebuild_as_replica ?? {});
+      if (!parsed.success) return badRequest(reply, formatIssues(parsed.error).map((e) => `rebuild_as_replica.${e}`));
+      const refused = await refusal(d.registry, rec, 'rebuildAsReplica', {}, d.limits);
+      if (refused) return refusedReply(reply, refused);
+      const handle = await startRebuildAsReplica(d.temporal, { instanceId: rec.id, projectId: rec.projectId }, { requestId: requestIdOf(req), instanceName: rec.name });
+      return reply.code(202).send({ operation: { id: handle.workflowId, type: 'rebuildAsReplica' } });
     }
     const op = ops.actions[action];
     if (op) return op(req, reply, rec, body![action]);

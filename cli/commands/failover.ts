@@ -1,5 +1,6 @@
 // Failover commands (troveclient names): promote-to-replica-source (planned switchover),
-// eject-replica-source (failover off a failed source) and the set's replication-settings.
+// eject-replica-source (failover off a failed source), rebuild-as-replica (the fenced former
+// source rejoins as a replica) and the set's replication-settings.
 import type { Command } from 'commander';
 import { ApiError, type InstanceView, type ReplicationSettingsPatch, type ReplicationSettingsView, type TroveApi } from '../api-client';
 import { CliFailure, parseOnOff, parseWholeNumber, type CliContext } from '../context';
@@ -14,6 +15,14 @@ const promoted = (v: InstanceView) => v.status === 'ACTIVE' && !v.replica_of && 
 
 /** The eject's success leaves the old source in ERROR with a "fenced by ..." fault (a failed eject's fault starts "eject failed"). */
 const fenced = (v: InstanceView) => /^fenced by /.test(String((v.fault as { message?: unknown } | undefined)?.message ?? ''));
+
+/** A rebuild is over once the former source replicates again: a replica, idle, ACTIVE. */
+const rebuilt = (v: InstanceView) => v.status === 'ACTIVE' && Boolean(v.replica_of) && !v.operation;
+
+const faultMessage = (v: InstanceView) => String((v.fault as { message?: unknown } | undefined)?.message ?? '');
+
+/** The rebuild's own fault (refused after the 202, or failed); the eject's "fenced by" is not it. */
+const rebuildFailed = (v: InstanceView) => /^rebuild as replica /.test(faultMessage(v));
 
 /**
  * Polls until `reached`, or until the operation shown on the instance has come and gone
@@ -127,6 +136,34 @@ export function registerFailoverCommands(program: Command, ctx: CliContext): voi
       const newSource = await newSourceAmong(api, formerReplicas.map(idOf).filter((x): x is string => !!x));
       if (opts.json) return ctx.out(json({ fenced: end.instance, new_source: newSource ?? null }));
       ctx.out(`instance ${ref} was fenced; new source: ${newSource?.id ?? 'unknown'}`);
+    });
+
+  addWaitOptions(
+    program
+      .command('rebuild-as-replica')
+      .description(
+        "Rebuilds a former source that a failover fenced as a replica of its set's source, from a fresh snapshot. The transactions it had that the source lacks (errant GTIDs) are reported (show: errant_gtids) and discarded.",
+      )
+      .argument('<instance>', 'ID or name of the fenced former source'),
+  )
+    .option('--json', 'print the API JSON only')
+    .action(async (ref: string, opts: WaitJsonOptions) => {
+      const api = ctx.api();
+      const id = opts.wait ? (await api.getInstance(ref)).id : ref;
+      const answer = await api.rebuildAsReplica(id);
+      const operation = answer.operation?.id ?? 'unknown';
+      const line = `Request to rebuild instance ${ref} as a replica has been accepted (operation ${operation}).`;
+      if (!opts.wait) return opts.json ? ctx.out(json(answer)) : ctx.out(line);
+      accepted(ctx, line, opts);
+      // Fenced, it shows ERROR until the operation begins (then BUILD): wait for that first.
+      const deadline = Date.now() + opts.timeout * 1000;
+      for (let v = await api.getInstance(id); v.status === 'ERROR' && !v.operation && !rebuildFailed(v); v = await api.getInstance(id)) {
+        if (Date.now() > deadline) throw new CliFailure(`timed out after ${opts.timeout}s waiting for operation ${operation} to begin`);
+        await new Promise((r) => setTimeout(r, ctx.pollIntervalMs));
+      }
+      const end = await waitForSetChange(ctx, id, Math.max(1, Math.ceil((deadline - Date.now()) / 1000)), rebuilt, rebuildFailed);
+      if (!rebuilt(end.instance)) throw new CliFailure(`the rebuild did not happen (operation ${operation}): ${faultMessage(end.instance) || 'see the operation'}`);
+      printInstance(ctx, end.instance, !!opts.json);
     });
 
   program

@@ -37,6 +37,7 @@ interface CreateOptions {
   replica_of?: string;
   slave_of?: string;
   replica_count?: number;
+  backup?: string;
   wait?: boolean;
   timeout: number;
   json?: boolean;
@@ -96,6 +97,8 @@ export function registerInstanceCommands(program: Command, ctx: CliContext): voi
       .option('--availability_zone <az>', 'availability zone of the instance')
       // troveclient's rule: replicas join their source's server group.
       .addOption(notForReplicas(new Option('--locality <policy>', "server-group policy of the instance and the replicas it will have").choices(['affinity', 'anti-affinity'])))
+      // troveclient's --backup: Trove's restorePoint {backupRef}; the databases and users are the backup's.
+      .addOption(notForReplicas(new Option('--backup <id>', 'build the instance from this backup (its data, databases and users)').conflicts(['databases', 'users'])))
       .addOption(new Option('--replica_of <id|name>', 'create read replica(s) of this instance instead').conflicts('slave_of'))
       .option('--slave_of <id|name>', 'older name of --replica_of')
       .option('--replica_count <N>', 'number of replicas to create (with --replica_of; default 1)', parseWholeNumber('replica_count', 1)),
@@ -117,6 +120,7 @@ export function registerInstanceCommands(program: Command, ctx: CliContext): voi
       const body: Record<string, unknown> = { name, flavorRef: flavor, volume: { size: opts.size } };
       if (opts.availability_zone) body.availability_zone = opts.availability_zone;
       if (opts.locality) body.locality = opts.locality;
+      if (opts.backup) body.restorePoint = { backupRef: opts.backup };
       if (databases.length) body.databases = databases;
       if (opts.users?.length) body.users = opts.users.map((u) => ({ name: u.name, password: u.password, databases }));
       const created = await ctx.api().createInstance(body);

@@ -33,6 +33,9 @@ export interface FakeInstance {
   readOnly: boolean;
   flavorId?: string;
   volumeSize?: number;
+  /** A fenced former source: the member that replaced it (as the registry's replaced_by). */
+  replacedBy?: string | null;
+  errantGtids?: unknown;
 }
 
 export interface FakeWorld {
@@ -86,6 +89,10 @@ export interface FakeWorld {
   /** Each server's databases and users, as its guest's accessState reports them. */
   access: Map<string, AccessState>;
   failResize?: boolean;
+  /** Backups' records (the registry's backups table): status and what their snapshot holds. */
+  backups: Map<string, { status: string; sizeBytes?: number; gtid?: string; failReason?: string | null }>;
+  /** Per Nova server: its gtid_binlog_state (default 0-101-7). */
+  binlogStateOf: Map<string, string>;
 }
 
 /** A valid provisionInstance input (the password already sealed, as callers must). */
@@ -116,6 +123,8 @@ export function newWorld(): FakeWorld {
     statusOf: new Map(),
     volumes: new Map(),
     access: new Map(),
+    binlogStateOf: new Map(),
+    backups: new Map(),
     settings: { autoFailover: false, semiSync: false, quietPeriodSeconds: 600, failoverAfterSeconds: 2, lastFailoverAt: null, lastFailoverOperation: null, lastFailoverAcknowledged: true, tls: false },
   };
 }
@@ -225,6 +234,13 @@ export function fakeControlActivities(w: FakeWorld, serverIdPrefix: string): Com
       const alreadyOff = !s || s.status === 'SHUTOFF';
       if (s) s.status = 'SHUTOFF';
       return { alreadyOff };
+    },
+    async unfenceServer(novaServerId) {
+      w.calls.push(`unfenceServer:${novaServerId}`);
+      const s = w.servers.get(novaServerId);
+      const started = s?.status === 'SHUTOFF';
+      if (s) s.status = 'ACTIVE';
+      return { started };
     },
     async deleteSnapshot(snapshotId) {
       w.calls.push('deleteSnapshot');
@@ -342,7 +358,7 @@ export function fakeGuestActivities(w: FakeWorld, novaServerId = 'srv'): GuestAc
       return { ...status, ...o };
     },
     async gtidPosition() {
-      return { gtidBinlogPos: '0-101-7' };
+      return { gtidBinlogPos: '0-101-7', gtidBinlogState: w.binlogStateOf.get(novaServerId) ?? '0-101-7', gtidSlavePos: '' };
     },
     async waitForGtid() {
       w.calls.push(`waitForGtid:${novaServerId}`);

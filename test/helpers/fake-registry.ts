@@ -6,7 +6,7 @@ import { refusalFailure } from '../../activities/registry/operations';
 import type { InstanceSummary, RegistryActivities, SetView } from '../../activities/registry/activities';
 import { ErrorType } from '../../lib/errors';
 import { replicaNames, replicationUserName } from '../../lib/names';
-import { busy, check, locksFor, type Facts } from '../../lib/rules';
+import { busy, check, locksFor, type Facts, type FormerSet } from '../../lib/rules';
 import { applyTransition, roleOf, sourceOf, TopologyError, type Topology } from '../../lib/topology';
 import type { FakeInstance, FakeWorld } from './fake-activities';
 
@@ -49,9 +49,18 @@ export function fakeRegistryActivities(w: FakeWorld): RegistryActivities {
     return i;
   };
   const lockOf = (setId: string | null) => ({ operationId: setId ? (w.sets.get(setId) ?? null) : null, operationType: setId ? (w.setLockTypes.get(setId) ?? null) : null });
+  // As registry/facts.ts gathers them: a former source's set is its replacement's.
+  const formerSet = (replacedBy: string): FormerSet => {
+    const r = w.instances.get(replacedBy);
+    if (!r) return { replacedBy, setId: null };
+    if (!r.setId) return { replacedBy, setId: null, sourceId: r.id, sourceStatus: r.status };
+    const source = w.instances.get(sourceOf(topologyOf(w, r.setId)) ?? '');
+    return { replacedBy, setId: r.setId, ...(source ? { sourceId: source.id, sourceStatus: source.status } : {}), setLock: lockOf(r.setId) };
+  };
   const facts = (i: FakeInstance): Facts => ({
-    instance: { id: i.id, status: i.status, lock: { operationId: i.lock, operationType: i.lockType ?? null }, setId: i.setId, flavorId: i.flavorId ?? '1', volumeSize: i.volumeSize ?? 1 },
+    instance: { id: i.id, status: i.status, lock: { operationId: i.lock, operationType: i.lockType ?? null }, setId: i.setId, flavorId: i.flavorId ?? '1', volumeSize: i.volumeSize ?? 1, ...(i.replacedBy ? { replacedBy: i.replacedBy } : {}) },
     ...(i.setId && w.sets.has(i.setId) ? { topology: topologyOf(w, i.setId), setLock: lockOf(i.setId) } : {}),
+    ...(i.replacedBy && !i.setId ? { formerSet: formerSet(i.replacedBy) } : {}),
   });
   const view = (setId: string): SetView | undefined => {
     const t = topologyOf(w, setId);
@@ -88,7 +97,7 @@ export function fakeRegistryActivities(w: FakeWorld): RegistryActivities {
       const i = get(m.id);
       const next = stays.get(m.id);
       if (next) Object.assign(i, { setId, readOnly: !next.writable, replicaOf: after.links.find((l) => l.replica === m.id)?.source ?? null });
-      else if (tr.kind === 'eject') Object.assign(i, { setId: null, replicaOf: null, readOnly: true, status: 'ERROR', fault });
+      else if (tr.kind === 'eject') Object.assign(i, { setId: null, replicaOf: null, readOnly: true, status: 'ERROR', fault, replacedBy: tr.newSourceId });
       else {
         Object.assign(i, { setId: null, replicaOf: null, readOnly: false });
         w.credentials.delete(i.id);
@@ -110,12 +119,18 @@ export function fakeRegistryActivities(w: FakeWorld): RegistryActivities {
         i.setId = i.id;
         w.sets.set(i.id, null);
       }
-      const setId = operation.type === 'createReplicas' ? i.setId : want.set;
+      // A rebuild whose set dissolved founds it again on the replacement, as createReplicas would.
+      const founder = operation.type === 'rebuildAsReplica' && !want.set ? w.instances.get(facts(i).formerSet?.sourceId ?? '') : undefined;
+      if (founder && !founder.setId) {
+        founder.setId = founder.id;
+        w.sets.set(founder.id, null);
+      }
+      const setId = operation.type === 'createReplicas' ? i.setId : founder ? founder.setId : want.set;
       if (setId) {
         const now = facts(i);
-        const held = busy({ ...now, instance: { ...now.instance, lock: { operationId: null, operationType: null } } }, operation);
+        const held = busy({ ...now, instance: { ...now.instance, lock: { operationId: null, operationType: null } }, ...(now.formerSet ? { setLock: lockOf(setId) } : {}) }, operation);
         if (held) {
-          if (operation.type === 'createReplicas') dissolveIfAlone(setId);
+          if (operation.type === 'createReplicas' || founder) dissolveIfAlone(setId);
           throw refusalFailure(held);
         }
         w.sets.set(setId, operation.id);
@@ -181,8 +196,27 @@ export function fakeRegistryActivities(w: FakeWorld): RegistryActivities {
       if (change.address !== undefined) i.address = change.address;
       if (change.flavorId !== undefined) i.flavorId = change.flavorId;
       if (change.volumeSize !== undefined) i.volumeSize = change.volumeSize;
+      if (change.replacedBy !== undefined) i.replacedBy = change.replacedBy;
+      if (change.errantGtids !== undefined) i.errantGtids = change.errantGtids;
       if (releaseOperationId && i.lock === releaseOperationId) i.lock = null;
       return { instanceId, changed: Object.keys(change), lockReleased: Boolean(releaseOperationId) };
+    },
+    async updateBackup({ backupId, ...change }) {
+      w.calls.push(change.status ? `updateBackup:${change.status}` : 'updateBackup');
+      const b = w.backups.get(backupId);
+      if (b) Object.assign(b, change);
+      return { backupId, changed: Object.keys(change) };
+    },
+    async getBackup(backupId) {
+      const b = w.backups.get(backupId);
+      if (!b) return null;
+      const now = new Date('2026-12-03T00:00:00.000Z');
+      return { id: backupId, projectId: 'proj-a', name: 'b', description: null, instanceId: '', status: b.status as 'NEW', sizeBytes: b.sizeBytes ?? null, gtid: b.gtid ?? null, datastore: 'mariadb', datastoreVersion: '10.11', failReason: b.failReason ?? null, created: now, updated: now };
+    },
+    async forgetBackup(backupId) {
+      w.calls.push('forgetBackup');
+      w.backups.delete(backupId);
+      return { forgotten: backupId };
     },
     async forgetInstance(instanceId) {
       w.calls.push('forgetInstance');

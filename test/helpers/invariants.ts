@@ -1,5 +1,6 @@
 // The invariants every operation must leave true, checked against the real stack: no
-// orphan (Nova server, process, disk folder, snapshot in the folder or Swift, replication account); the registry
+// orphan (Nova server, process, disk folder, snapshot in the folder or Swift but a kept
+// backup's, backup without its snapshot, replication account); the registry
 // agrees with Nova and with each MariaDB; every member of a set holds the same data; at
 // most one member of a set takes writes. Returns the violations (empty when all hold).
 import { existsSync, readdirSync } from 'node:fs';
@@ -92,8 +93,18 @@ export async function checkInvariants(env: TestStack, opts: { catchUpMs?: number
     const status = servers.find((s) => s.id === p.serverId)?.status;
     if (status !== 'ACTIVE' && status !== 'BUILD') v.push(`orphan process ${p.pid} of server ${p.serverId} (${status ?? 'not in Nova'}): ${p.cmd.slice(0, 100)}`);
   }
-  for (const s of await snapshotsLeft(env.dataDir)) v.push(`snapshot left behind: ${s}`);
-  for (const s of await swiftObjectsLeft(env.stack.env)) v.push(`snapshot left behind in Swift: ${s}`);
+  // A COMPLETED backup keeps its snapshot (under the backup's id) until it is deleted; any
+  // other snapshot is left behind, and a COMPLETED backup without its snapshot is orphaned.
+  const backups = await env.registry!.backups.listAll();
+  const kept = new Set(backups.filter((b) => b.status === 'COMPLETED').map((b) => b.id));
+  const left = await snapshotsLeft(env.dataDir);
+  for (const s of left) if (!kept.has(s)) v.push(`snapshot left behind: ${s}${backups.some((b) => b.id === s) ? ' (its backup is not COMPLETED)' : ''}`);
+  const inSwift = env.stack.env.TROVE_SNAPSHOT_STORE === 'swift';
+  for (const id of inSwift ? [] : kept) {
+    if (!left.includes(id) || !existsSync(path.join(env.dataDir, 'snapshots', id, 'meta.json'))) v.push(`backup ${id} is COMPLETED but its snapshot is not in the store`);
+  }
+  for (const b of backups) if (b.status === 'NEW' || b.status === 'BUILDING') v.push(`backup ${b.id} is still ${b.status}`);
+  for (const s of await swiftObjectsLeft(env.stack.env)) if (![...kept].some((id) => s.includes(id))) v.push(`snapshot left behind in Swift: ${s}`);
 
   // Each replication set: one writable source, replicas following it, same data, one account each.
   const sets = new Map<string, InstanceRecord[]>();

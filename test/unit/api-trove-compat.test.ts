@@ -93,12 +93,19 @@ describe('create bodies the client sends', () => {
     ['an unknown datastore key', { datastore: { type: 'mysql', flavor: 'x' } }, /^instance\.datastore: Unrecognized key: "flavor"/],
     ['modules', { modules: ['m1'] }, /^instance\.modules: modules are not supported$/],
     ['nics that are not a list', { nics: 'net-id=x' }, /^instance\.nics: must be a list$/],
-    ['a backup to restore', { restorePoint: { backupRef: 'b1' } }, /^instance\.restorePoint: restoring from a backup is not supported$/],
+    ['a backup reference that is no backup id', { restorePoint: { backupRef: 'b1' } }, /^instance\.restorePoint\.backupRef: must be a backup id$/],
+    ['an unknown restorePoint key', { restorePoint: { backupRef: '0c1e2f3a-0000-4000-8000-000000000001', at: 'now' } }, /^instance\.restorePoint: Unrecognized key: "at"/],
     ['replica_count without replica_of', { replica_count: 2 }, /^instance\.replica_count: only with replica_of/],
     ['an unknown access key', { access: { is_public: false, public_ip: true } }, /^instance\.access: Unrecognized key: "public_ip"/],
     ['an unknown volume key', { volume: { size: 1, iops: 5 } }, /^instance\.volume: Unrecognized key: "iops"/],
   ])('a create with %s is refused naming the field', (_label, extra, message) => {
     expect(issuesOf(createInstanceBody, withInstance(OSC.create, extra))).toEqual([expect.stringMatching(message)]);
+  });
+
+  test("restorePoint {backupRef} (the client's --backup) is accepted on create, refused on a replica create", () => {
+    const backupRef = '0c1e2f3a-0000-4000-8000-000000000001';
+    expect(createInstanceBody.parse(withInstance(OSC.create, { restorePoint: { backupRef } })).instance.restorePoint).toEqual({ backupRef });
+    expect(issuesOf(createReplicaBody, withInstance(OSC.replicas, { restorePoint: { backupRef } }))).toEqual(['instance.restorePoint: a replica is built from its source, not from a backup; omit restorePoint']);
   });
 
   test('a replica create refuses the same fields by the same rules', () => {

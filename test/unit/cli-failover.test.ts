@@ -32,7 +32,7 @@ class FakeApi extends StubApi {
     const id = decodeURIComponent(m[1]!);
     if (m[2] === '/action') {
       if (this.actionAnswer) return this.actionAnswer();
-      const type = 'promote_to_replica_source' in body ? 'promoteToReplicaSource' : 'ejectReplicaSource';
+      const type = 'promote_to_replica_source' in body ? 'promoteToReplicaSource' : 'rebuild_as_replica' in body ? 'rebuildAsReplica' : 'ejectReplicaSource';
       return json(202, { operation: { id: `op-${type}`, type } });
     }
     if (this.noSet) return json(404, { itemNotFound: { code: 404, message: `instance ${id} is not in a replication set` } });
@@ -256,5 +256,54 @@ describe('trove show with replication_health', () => {
     expect(r.stdout).not.toMatch(/[{"]/);
     const j = await trove(api, 'show', 'primary', '--json');
     expect(JSON.parse(j.stdout).replication_health).toEqual(health);
+  });
+});
+
+describe('trove rebuild-as-replica', () => {
+  it('posts {"rebuild_as_replica": {}} to the former source and prints the operation', async () => {
+    const api = new FakeApi();
+    const r = await trove(api, 'rebuild-as-replica', 'old-db');
+    expect(r.code).toBe(0);
+    expect(api.calls).toEqual([{ method: 'POST', path: '/v1.0/proj/instances/old-db/action', body: { rebuild_as_replica: {} } }]);
+    expect(r.stdout).toBe('Request to rebuild instance old-db as a replica has been accepted (operation op-rebuildAsReplica).\n');
+  });
+
+  it('a 400 naming the rule prints ERROR and exits 1', async () => {
+    const api = new FakeApi();
+    const message = 'instance src is the source of replication set s; only a former source that a failover replaced can be rebuilt as a replica';
+    api.actionAnswer = () => json(400, { badRequest: { code: 400, message } });
+    const r = await trove(api, 'rebuild-as-replica', 'src');
+    expect(r).toEqual({ code: 1, stdout: '', stderr: `ERROR: ${message}\n` });
+  });
+
+  it('--wait follows the phases until it replicates again and shows the errant GTIDs it discarded', async () => {
+    const api = new FakeApi();
+    const fenced = { status: 'ERROR', writable: false, replaced_by: ref('new-src'), fault: { message: 'fenced by eject-1: replaced as replication source by new-src', created: 'x' } };
+    api.instances.set('old-id', view('old-id', 'old-db', fenced));
+    const errant = { gtids: ['0-101-43'], former_state: '0-101-43', source_state: '0-101-42,0-102-60', source_id: 'new-src', operation: 'op-rebuildAsReplica', recorded: 'x' };
+    // ERROR until the operation begins, then BUILD (its task) while it runs.
+    api.script.set('old-id', [
+      view('old-id', 'old-db', fenced),
+      view('old-id', 'old-db', { status: 'BUILD', writable: false, ...op('rebuildAsReplica', 'comparing GTIDs') }),
+      view('old-id', 'old-db', { status: 'BUILD', writable: false, errant_gtids: errant, ...op('rebuildAsReplica', 'restoring') }),
+      view('old-id', 'old-db', { replica_of: ref('new-src'), writable: false, errant_gtids: errant }),
+    ]);
+    const r = await trove(api, 'rebuild-as-replica', 'old-db', '--wait', '--timeout', '5');
+    expect(r.code).toBe(0);
+    expect(r.stderr).toContain('BUILD: restoring');
+    const [shown] = tables(r.stdout);
+    expect(shown).toMatchObject({ id: 'old-id', status: 'ACTIVE', replica_of: 'new-src', errant_gtids: '0-101-43' });
+  });
+
+  it('--wait exits 1 with the fault when the rebuild fails', async () => {
+    const api = new FakeApi();
+    api.instances.set('old-id', view('old-id', 'old-db', { status: 'ERROR' }));
+    api.script.set('old-id', [
+      view('old-id', 'old-db', { status: 'BUILD', ...op('rebuildAsReplica', 'restoring') }),
+      view('old-id', 'old-db', { status: 'ERROR', fault: { message: 'rebuild as replica failed: snapshot is corrupt', created: 'x' } }),
+    ]);
+    const r = await trove(api, 'rebuild-as-replica', 'old-db', '--wait', '--timeout', '5');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/snapshot is corrupt/);
   });
 });

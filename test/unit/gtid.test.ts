@@ -1,6 +1,6 @@
 // GTID arithmetic and failover candidate choice, as tables of cases.
 import { chooseCandidate, type ReplicaObservation } from '../../lib/failover';
-import { compareGtid, errantDomains, formatGtidPosition, includes, parseGtidPosition, transactionsBehind } from '../../lib/gtid';
+import { compareGtid, errantDomains, errantTransactions, formatGtidPosition, includes, parseGtidList, parseGtidPosition, transactionsBehind } from '../../lib/gtid';
 
 const p = parseGtidPosition;
 
@@ -96,5 +96,37 @@ describe('chooseCandidate', () => {
       { instanceId: 'b', received: '0-1-9', behindBest: 0 },
       { instanceId: 'a', received: '0-1-5', behindBest: 4 },
     ]);
+  });
+});
+
+describe('errantTransactions (a former source against the current source)', () => {
+  const errant = (own: string, known: string) => errantTransactions(parseGtidList(own), parseGtidList(known)).map((r) => r.gtids);
+  test.each([
+    // the old source wrote 0-101-43 after the last the new source received (0-101-42); the new source wrote on
+    ['0-101-43', '0-101-42,0-102-60', ['0-101-43']],
+    ['0-101-45', '0-101-42,0-102-60', ['0-101-43..0-101-45']],
+    // nothing errant: the new source has all of it, and wrote more
+    ['0-101-42', '0-101-42,0-102-60', []],
+    ['0-101-42', '0-101-42', []],
+    ['', '0-102-5', []],
+    // the old source had replicated from another server before: that server's GTIDs are not its own errant ones
+    ['0-102-10,0-101-43', '0-102-60,0-101-42', ['0-101-43']],
+    // the new source was restored from a snapshot and never binlogged the old source's: its replica position counts
+    ['0-101-50', '0-101-50', []],
+    // nothing of that server known at all: every one of its transactions up to its last
+    ['0-101-3', '0-102-9', ['0-101-1..0-101-3']],
+    // per domain
+    ['0-101-5,1-101-7', '0-101-5,1-101-6', ['1-101-7']],
+  ])('%p against %p: %p', (own, known, expected) => {
+    expect(errant(own, known)).toEqual(expected);
+  });
+
+  test('positions alone would call the old source behind, missing its errant transaction', () => {
+    expect(compareGtid(parseGtidPosition('0-101-43'), parseGtidPosition('0-102-60'))).toBe('behind');
+    expect(errant('0-101-43', '0-101-42,0-102-60')).toEqual(['0-101-43']);
+  });
+
+  test('the range carries its bounds', () => {
+    expect(errantTransactions(parseGtidList('0-101-45'), parseGtidList('0-101-42'))).toEqual([{ domain: 0, server: 101, afterSeq: 42, lastSeq: 45, gtids: '0-101-43..0-101-45' }]);
   });
 });

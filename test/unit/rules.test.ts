@@ -103,3 +103,49 @@ describe('the rulebook', () => {
     expect(busy(facts('a', { lock: held('op', 'detachReplica'), setLock: held('op', 'detachReplica') }), { id: 'op', type: 'detachReplica' })).toBeUndefined();
   });
 });
+
+describe('rebuildAsReplica (a former source rejoins its set as a replica)', () => {
+  // x was the source of a set; a failover replaced it with s, whose set is `s` (or dissolved).
+  const fenced = (o: { replacedBy?: string | null; formerSet?: Facts['formerSet']; lock?: Facts['instance']['lock'] } = {}): Facts => ({
+    instance: { id: 'x', status: 'ERROR', lock: o.lock ?? free, setId: null, replacedBy: o.replacedBy === undefined ? 's' : o.replacedBy },
+    ...(o.formerSet === undefined ? { formerSet: { replacedBy: 's', setId: 's', sourceId: 's', sourceStatus: 'ACTIVE', setLock: free } } : o.formerSet ? { formerSet: o.formerSet } : {}),
+  });
+  test.each<[string, Facts, string | undefined, RegExp | undefined]>([
+    ['a fenced former source whose set goes on', fenced(), undefined, undefined],
+    ['a fenced former source whose set dissolved (the replacement stands alone)', fenced({ formerSet: { replacedBy: 's', setId: null, sourceId: 's', sourceStatus: 'ACTIVE' } }), undefined, undefined],
+    ['the source of a set', facts('s'), 'invalid', /is the source of replication set s; only a former source/],
+    ['a replica', facts('a'), 'invalid', /already a replica \(of s\)/],
+    ['an instance no failover replaced', { instance: { id: 'x', status: 'ACTIVE', lock: free, setId: null } }, 'invalid', /not a former source of a replication set/],
+    ['its replacement deleted since', fenced({ formerSet: { replacedBy: 's', setId: null } }), 'invalid', /instance s, which replaced x as source, no longer exists/],
+    ["the set's source not ACTIVE", fenced({ formerSet: { replacedBy: 's', setId: 's', sourceId: 's', sourceStatus: 'ERROR', setLock: free } }), 'conflict', /source s is ERROR, not ACTIVE/],
+    ['itself busy', fenced({ lock: held('op-1', 'deleteInstance') }), 'conflict', /instance x is busy with operation op-1/],
+    ['its set busy', fenced({ formerSet: { replacedBy: 's', setId: 's', sourceId: 's', sourceStatus: 'ACTIVE', setLock: held('op-2', 'createReplicas') } }), 'conflict', /replication set s is busy with operation op-2/],
+  ])('%s', (_, f, kind, message) => {
+    const r = check('rebuildAsReplica', f, {});
+    expect(r?.kind).toBe(kind);
+    if (message) expect(r!.message).toMatch(message);
+  });
+
+  test('its own lock does not count, and it locks the set it rejoins, then itself', () => {
+    expect(check('rebuildAsReplica', fenced({ lock: held('me', 'rebuildAsReplica') }), { operationId: 'me' })).toBeUndefined();
+    expect(locksFor('rebuildAsReplica', fenced())).toEqual({ set: 's', instance: true });
+    expect(locksFor('rebuildAsReplica', fenced({ formerSet: { replacedBy: 's', setId: null, sourceId: 's', sourceStatus: 'ACTIVE' } }))).toEqual({ set: null, instance: true });
+  });
+});
+
+describe('createBackup', () => {
+  test.each<[string, Facts, string | undefined, RegExp | undefined]>([
+    ['a standalone ACTIVE instance', facts('x', { inSet: false }), undefined, undefined],
+    ['a replica while its set is busy (a backup takes only the instance)', facts('a', { setLock: held('op-1', 'createReplicas') }), undefined, undefined],
+    ['an instance in ERROR', facts('x', { inSet: false, status: 'ERROR' }), 'conflict', /is ERROR, not ACTIVE; only a running instance can be backed up/],
+    ['a busy instance', facts('x', { inSet: false, lock: held('op-2', 'restartInstance') }), 'conflict', /busy with operation op-2/],
+  ])('%s', (_, f, kind, message) => {
+    const r = check('createBackup', f, {});
+    expect(r?.kind).toBe(kind);
+    if (message) expect(r!.message).toMatch(message);
+  });
+
+  test('it locks the instance only', () => {
+    expect(locksFor('createBackup', facts('a'))).toEqual({ set: null, instance: true });
+  });
+});

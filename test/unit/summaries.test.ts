@@ -22,6 +22,9 @@ const inputs: { [T in DescribedOperation]: Parameters<typeof operationMetadata<T
   resizeInstance: { instanceId: id, projectId: 'proj-a', volumeSizeGb: 3 },
   recoverDeadRelay: { instanceId: id, projectId: 'proj-a' },
   enableReplicationTls: { instanceId: id, projectId: 'proj-a' },
+  rebuildAsReplica: { instanceId: id, projectId: 'proj-a' },
+  createBackup: { backupId: id, instanceId: id, projectId: 'proj-a' },
+  deleteBackup: { backupId: id, projectId: 'proj-a' },
 };
 
 test.each(Object.keys(inputs) as DescribedOperation[])('%s: one-line summary naming the project; details with the full id; no secret', (type) => {
