@@ -9,6 +9,7 @@ import { sendError, ServiceUnavailable } from './errors';
 import { openApiDocument } from './openapi';
 import { registerAccessRoutes } from './routes/access';
 import { registerCatalogRoutes } from './routes/catalog';
+import { registerDrRoutes } from './routes/dr';
 import { registerInstanceRoutes } from './routes/instances';
 import { registerReplicationRoutes } from './routes/replication';
 import { registerAdminZoneProfileRoutes, registerZoneProfileRoutes } from './routes/zone-profiles';
@@ -63,6 +64,7 @@ export function buildApiApp(d: ApiDeps): FastifyInstance {
     registerCatalogRoutes(scoped, d);
     registerAccessRoutes(scoped, d);
     registerZoneProfileRoutes(scoped, d);
+    registerDrRoutes(scoped, d);
   });
   return app;
 }

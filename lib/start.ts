@@ -23,6 +23,8 @@ import {
   type RestartInstanceInput,
   enableReplicationTlsInput,
   type EnableReplicationTlsInput,
+  enableDrInput,
+  type EnableDrInput,
 } from './schemas';
 import { operationMetadata, type OperationMetadata } from './summaries';
 import { parseOrThrow } from './validation';
@@ -145,4 +147,14 @@ export async function startResizeInstance(client: Client, input: ResizeInstanceI
 export async function startEnableReplicationTls(client: Client, input: EnableReplicationTlsInput, opts: StartOptions & { requestId?: string; setId: string }) {
   const spec = parseOrThrow(enableReplicationTlsInput, input);
   return startOrAttach(client, 'enableReplicationTls', workflowIds.enableReplicationTls(opts.setId, opts.requestId ?? randomUUID()), spec, spec.projectId, spec.instanceId, 'REJECT_DUPLICATE', opts, operationMetadata('enableReplicationTls', spec, { name: opts.instanceName }));
+}
+
+/**
+ * Starts enableDr: dr-enable on a running instance, or (with `provision`) a create with
+ * dr_profile. The same request id names the same operation.
+ */
+export async function startEnableDr(client: Client, input: EnableDrInput, opts: StartOptions & { requestId?: string } = {}) {
+  const spec = parseOrThrow(enableDrInput, input);
+  const name = opts.instanceName ?? spec.provision?.name;
+  return startOrAttach(client, 'enableDr', workflowIds.enableDr(spec.instanceId, opts.requestId ?? randomUUID()), spec, spec.projectId, spec.instanceId, 'REJECT_DUPLICATE', { ...opts, instanceName: name }, operationMetadata('enableDr', spec, { name }));
 }

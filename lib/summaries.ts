@@ -3,7 +3,7 @@
 // client helpers, the monitor's starter and workflows starting children share one copy.
 // Built from named fields only, never from a whole input: inputs carry sealed passwords.
 import type { AccessAction, ManageAccessInput } from './access';
-import type { BuildReplicaInput, CreateReplicasInput, DeleteInstanceInput, DetachReplicaInput, EjectInput, MonitorInput, PromoteInput, ProvisionInstanceInput, EnableReplicationTlsInput, RecoverDeadRelayInput, ResizeInstanceInput, RestartInstanceInput } from './schemas';
+import type { BuildReplicaInput, CreateReplicasInput, DeleteInstanceInput, DetachReplicaInput, EjectInput, MonitorInput, PromoteInput, ProvisionInstanceInput, EnableReplicationTlsInput, EnableDrInput, RecoverDeadRelayInput, ResizeInstanceInput, RestartInstanceInput } from './schemas';
 
 export interface OperationMetadata {
   staticSummary: string;
@@ -32,6 +32,7 @@ interface Inputs {
   resizeInstance: ResizeInstanceInput;
   recoverDeadRelay: RecoverDeadRelayInput;
   enableReplicationTls: EnableReplicationTlsInput;
+  enableDr: EnableDrInput;
 }
 export type DescribedOperation = keyof Inputs;
 
@@ -113,6 +114,13 @@ const describers: { [T in DescribedOperation]: (input: Inputs[T], known: KnownNa
     staticDetails: details(
       "Makes the set's certificate authority, has every member's guest request a certificate (its key stays on its server) and installs the signed one (FLUSH SSL, no restart), re-points every link with TLS verifying its source's certificate, and makes every replication account require TLS.",
       [idLine('member asked', i.instanceId, k.name), `- project: ${i.projectId}`],
+    ),
+  }),
+  enableDr: (i, k) => ({
+    staticSummary: `${i.provision ? 'Create' : 'Enable DR for'} ${ref(i.instanceId, i.provision?.name ?? k.name)} with zone profile ${i.profile} · project ${i.projectId}`,
+    staticDetails: details(
+      `${i.provision ? "Provisions the instance in the profile's primary zone, then builds" : 'Builds'} its DR replica in the profile's first DR zone from one snapshot (createReplicas), and records the profile on the replication set with its semi-sync and automatic failover settings.`,
+      [idLine('source', i.instanceId, i.provision?.name ?? k.name), `- project: ${i.projectId}`, `- zone profile: ${i.profile}`, i.replicaId && `- DR replica: \`${i.replicaId}\``],
     ),
   }),
   ejectReplicaSource: (i, k) => ({

@@ -306,6 +306,20 @@ const SCENARIOS: Scenario[] = [
   },
   { workflowType: 'enableReplicationTls', name: 'success', play: (c) => c.run('enableReplicationTls', { instanceId: seedSet(c.world, c.prefix).source.id, projectId: 'proj-a' }) },
   { workflowType: 'buildReplica', name: 'tls-set', setup: (w) => (w.settings.tls = true), play: async (c) => workflowIds.buildReplica((await replicasOf(c, 1)).result!.replicas[0]!.replicaId) },
+  {
+    workflowType: 'enableDr',
+    name: 'dr-enable',
+    play: (c) => c.run('enableDr', { instanceId: seedSource(c.world, randomUUID(), c.prefix).id, projectId: 'proj-a', profile: 'dr-az1-az2', replicaId: randomUUID() }),
+  },
+  {
+    workflowType: 'enableDr',
+    name: 'create-with-profile',
+    play: (c) => {
+      const id = randomUUID();
+      return c.run('enableDr', { instanceId: id, projectId: 'proj-a', profile: 'dr-az1-az2', provision: { ...spec(id), availabilityZone: 'az1', locality: 'anti-affinity' } });
+    },
+  },
+  { workflowType: 'enableDr', name: 'replica-refused', play: (c) => c.run('enableDr', { instanceId: seedSet(c.world, c.prefix).replicas[0]!.id, projectId: 'proj-a', profile: 'dr-az1-az2' }) },
   { workflowType: 'detachReplica', name: 'not-a-replica', play: async (c) => c.run('detachReplica', { instanceId: seedSource(c.world, randomUUID(), c.prefix).id, projectId: 'proj-a' }) },
 ];
 

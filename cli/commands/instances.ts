@@ -34,6 +34,7 @@ interface CreateOptions {
   users?: UserSpec[];
   availability_zone?: string;
   locality?: string;
+  drProfile?: string;
   replica_of?: string;
   slave_of?: string;
   replica_count?: number;
@@ -96,6 +97,7 @@ export function registerInstanceCommands(program: Command, ctx: CliContext): voi
       .option('--availability_zone <az>', 'availability zone of the instance')
       // troveclient's rule: replicas join their source's server group.
       .addOption(notForReplicas(new Option('--locality <policy>', "server-group policy of the instance and the replicas it will have").choices(['affinity', 'anti-affinity'])))
+      .addOption(notForReplicas(new Option('--dr-profile <profile>', "zone profile: the instance in its primary zone and, from one snapshot, a replica in its DR zone").conflicts(['availability_zone', 'locality'])))
       .addOption(new Option('--replica_of <id|name>', 'create read replica(s) of this instance instead').conflicts('slave_of'))
       .option('--slave_of <id|name>', 'older name of --replica_of')
       .option('--replica_count <N>', 'number of replicas to create (with --replica_of; default 1)', parseWholeNumber('replica_count', 1)),
@@ -117,6 +119,7 @@ export function registerInstanceCommands(program: Command, ctx: CliContext): voi
       const body: Record<string, unknown> = { name, flavorRef: flavor, volume: { size: opts.size } };
       if (opts.availability_zone) body.availability_zone = opts.availability_zone;
       if (opts.locality) body.locality = opts.locality;
+      if (opts.drProfile) body.dr_profile = opts.drProfile;
       if (databases.length) body.databases = databases;
       if (opts.users?.length) body.users = opts.users.map((u) => ({ name: u.name, password: u.password, databases }));
       const created = await ctx.api().createInstance(body);

@@ -22,6 +22,7 @@ const inputs: { [T in DescribedOperation]: Parameters<typeof operationMetadata<T
   resizeInstance: { instanceId: id, projectId: 'proj-a', volumeSizeGb: 3 },
   recoverDeadRelay: { instanceId: id, projectId: 'proj-a' },
   enableReplicationTls: { instanceId: id, projectId: 'proj-a' },
+  enableDr: { instanceId: id, projectId: 'proj-a', profile: 'dr-az1-az2' },
 };
 
 test.each(Object.keys(inputs) as DescribedOperation[])('%s: one-line summary naming the project; details with the full id; no secret', (type) => {
