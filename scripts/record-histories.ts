@@ -307,6 +307,20 @@ const SCENARIOS: Scenario[] = [
   { workflowType: 'enableReplicationTls', name: 'success', play: (c) => c.run('enableReplicationTls', { instanceId: seedSet(c.world, c.prefix).source.id, projectId: 'proj-a' }) },
   { workflowType: 'buildReplica', name: 'tls-set', setup: (w) => (w.settings.tls = true), play: async (c) => workflowIds.buildReplica((await replicasOf(c, 1)).result!.replicas[0]!.replicaId) },
   {
+    // The other replica is silent (lost with its zone): nothing to move, so the new source's semi-sync role stays off.
+    workflowType: 'ejectReplicaSource',
+    name: 'semi-sync-nothing-to-move',
+    setup: (w) => (w.settings.semiSync = true),
+    play: (c) => {
+      const set = seedSet(c.world, c.prefix);
+      c.world.down.add(set.source.id);
+      c.world.down.add(set.replicas[1]!.id);
+      c.world.statusOf.set(`${c.prefix}-1`, { ioRunning: false, gtidIoPos: '0-101-9' });
+      c.world.statusOf.set(`${c.prefix}-2`, null);
+      return c.run('ejectReplicaSource', { instanceId: set.source.id, projectId: 'proj-a', force: true });
+    },
+  },
+  {
     workflowType: 'enableDr',
     name: 'dr-enable',
     play: (c) => c.run('enableDr', { instanceId: seedSource(c.world, randomUUID(), c.prefix).id, projectId: 'proj-a', profile: 'dr-az1-az2', replicaId: randomUUID() }),

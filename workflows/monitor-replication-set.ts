@@ -88,7 +88,7 @@ export async function monitorReplicationSet(raw: MonitorInput): Promise<string> 
         members.map(async (m, j) => {
           const s = statuses[j];
           if (!s) return;
-          const want = semiSyncRole({ semiSync: view.settings.semiSync, followsProfile: Boolean(view.zoneProfile), sourceId: view.source.id, members: members.map((x) => ({ id: x.id, zone: x.availabilityZone })) }, m.id);
+          const want = semiSyncRole({ semiSync: view.settings.semiSync, followsProfile: Boolean(view.zoneProfile), sourceId: view.source.id, members: members.map((x) => ({ id: x.id, zone: x.availabilityZone, reachable: state.health.find((h) => h.instanceId === x.id)?.reachable })) }, m.id);
           const has = s.semiSyncSource ? 'source' : s.semiSyncReplica ? 'replica' : 'off';
           if (want !== has) await guestUpkeep(m.novaServerId!).configureSemiSync({ role: want }).catch(() => undefined);
         }),

@@ -49,6 +49,22 @@ async function semiSyncStatus(id: string): Promise<{ source: boolean; replica: b
   return { source: on('Rpl_semi_sync_master_status'), replica: on('Rpl_semi_sync_slave_status') };
 }
 
+/** A workflow's activities as "type start-end" in seconds after `since`: to say where time went. */
+async function timeline(workflowId: string, since: number): Promise<string> {
+  const { events } = await env.temporal.workflow.getHandle(workflowId).fetchHistory();
+  const at = (e: { eventTime?: { seconds?: unknown; nanos?: number | null } | null }) => Number(e.eventTime?.seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6;
+  const s = (ms: number) => ((ms - since) / 1000).toFixed(1);
+  const started = new Map<string, { type: string; at: number }>();
+  const out: string[] = [];
+  for (const e of events ?? []) {
+    if (e.activityTaskScheduledEventAttributes) started.set(String(e.eventId), { type: e.activityTaskScheduledEventAttributes.activityType?.name ?? '?', at: at(e) });
+    const done = e.activityTaskCompletedEventAttributes ?? e.activityTaskFailedEventAttributes;
+    const a = done && started.get(String(done.scheduledEventId));
+    if (a) out.push(`${a.type} ${s(a.at)}-${s(at(e))}`);
+  }
+  return out.join(', ');
+}
+
 const body = (name: string, extra: Record<string, unknown> = {}) => ({
   instance: { name, flavorRef: '1', volume: { size: 1 }, databases: [{ name: 'shop' }], users: [{ name: APP.user, password: APP.password, databases: [{ name: 'shop' }] }], ...extra },
 });
@@ -178,6 +194,9 @@ describe('dr-enable on a running instance, then the primary zone crashes', () =>
     console.log(`dr-enable under a steady writer: ${((to - from) / 1000).toFixed(1)} s, ${during.length} writes acknowledged, longest write gap ${gap} ms${gapEnd ? `, ending ${((gapEnd.at - from) / 1000).toFixed(1)} s in` : ''}`);
     // No outage: the snapshot is online (mariadb-backup); its short commit block is the gap.
     expect(gap).toBeLessThan(2000);
+    for await (const w of env.temporal.workflow.list({ query: `WorkflowType = 'createReplicas' AND TroveInstance = '${src}'` })) {
+      if (w.workflowId.includes('-dr-')) console.log(`dr-enable's createReplicas: ${await timeline(w.workflowId, from)}`);
+    }
 
     await waitIdle(env, dr);
     expect(await novaZone(dr)).toBe('az2');
@@ -217,10 +236,15 @@ describe('dr-enable on a running instance, then the primary zone crashes', () =>
     expect(crashed).toEqual(expect.arrayContaining([(await rec(src)).novaServerId, (await rec(local)).novaServerId]));
     expect(crashed).not.toContain((await rec(dr)).novaServerId);
     const first = await eventually('the first write on the DR side', async () => zoneWriter.firstAckOn((m) => m === dr, crashAt), 60_000);
-    await sleep(1000);
+    // Long enough to see a stall after the first write (a semi-sync timeout is 10 s).
+    await sleep(12_000);
+    const end = Date.now();
     stop = true;
     await Promise.all([zoneWriter.stop(), watcher]);
-    console.log(`zone az1 crash to first write on the DR side (az2): ${first.at - crashAt} ms; ${zoneWriter.acks.length} acknowledged writes`);
+    const after = zoneWriter.longestGapMs(first.at, end);
+    console.log(`zone az1 crash to first write on the DR side (az2): ${first.at - crashAt} ms; then longest write gap ${after} ms; ${zoneWriter.acks.length} acknowledged writes`);
+    // The new source does not wait for acks from the lost zone (no 10 s semi-sync timeout stall).
+    expect(after).toBeLessThan(3000);
     expect(maxWritable).toBeLessThanOrEqual(1);
 
     const c = await app(ips[dr]!);
@@ -241,5 +265,6 @@ describe('dr-enable on a running instance, then the primary zone crashes', () =>
       return undefined;
     }, 30_000);
     expect(op).toMatchObject({ newSourceId: dr, fencedInstanceId: src, excluded: { [local]: 'in lost zone az1' } });
+    for await (const w of env.temporal.workflow.list({ query: `WorkflowType = 'ejectReplicaSource'` })) console.log(`eject after the zone crash (s after it, started ${((w.startTime.getTime() - crashAt) / 1000).toFixed(1)}): ${await timeline(w.workflowId, crashAt)}`);
   }, 180_000);
 });

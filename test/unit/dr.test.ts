@@ -60,6 +60,13 @@ describe('semiSyncRole', () => {
     ['a DR set: only replicas outside the source zone ack', set, { s: 'source', local: 'off', dr: 'replica' }],
     ['a DR set with no replica outside the source zone: all ack', { ...set, members: members.slice(0, 2) }, { s: 'source', local: 'replica' }],
     ['after a failover to az2: the az1 replica is the one outside', { ...set, sourceId: 'dr' }, { s: 'replica', local: 'replica', dr: 'source' }],
+    [
+      'after az1 was lost: no replica outside az2 answers, so the source waits for no ack',
+      { ...set, sourceId: 'dr', members: [{ id: 'dr', zone: 'az2' }, { id: 'local', zone: 'az1', reachable: false }] },
+      { dr: 'off', local: 'replica' },
+    ],
+    ['a DR replica that answers keeps the source waiting for it', { ...set, members: [...members.slice(0, 2), { id: 'dr', zone: 'az2', reachable: true }] }, { s: 'source', dr: 'replica' }],
+    ['no profile: an unreachable replica changes nothing (as before DR)', { ...set, followsProfile: false, members: [members[0]!, { id: 'dr', zone: 'az2', reachable: false }] }, { s: 'source', dr: 'replica' }],
   ])('%s', (_, s, expected) => {
     const ids = Object.keys(expected);
     expect(Object.fromEntries(ids.map((id) => [id, semiSyncRole(s, id)]))).toEqual(expected);
