@@ -10,6 +10,7 @@ import { openApiDocument } from './openapi';
 import { registerAccessRoutes } from './routes/access';
 import { registerBackupRoutes } from './routes/backups';
 import { registerCatalogRoutes } from './routes/catalog';
+import { registerDrRoutes } from './routes/dr';
 import { registerInstanceRoutes } from './routes/instances';
 import { registerReplicationRoutes } from './routes/replication';
 import { registerAdminZoneProfileRoutes, registerZoneProfileRoutes } from './routes/zone-profiles';
@@ -65,6 +66,7 @@ export function buildApiApp(d: ApiDeps): FastifyInstance {
     registerAccessRoutes(scoped, d);
     registerZoneProfileRoutes(scoped, d);
     registerBackupRoutes(scoped, d);
+    registerDrRoutes(scoped, d);
   });
   return app;
 }

@@ -7,7 +7,7 @@ import pkg from '../package.json';
 import { zoneProfileBody } from './profile-schemas';
 import { createBackupBody } from './backup-schemas';
 import { changePasswordsBody, createDatabasesBody, createUsersBody, grantBody, updateUserBody } from './access-schemas';
-import { createInstanceBody, createReplicaBody, ejectAction, instancePatchBody, promoteAction, rebuildAsReplicaAction, replicateAction, resetStatusAction, resizeAction, restartAction, settingsBody } from './schemas';
+import { createInstanceBody, createReplicaBody, drEnableBody, ejectAction, instancePatchBody, promoteAction, rebuildAsReplicaAction, replicateAction, resetStatusAction, resizeAction, restartAction, settingsBody } from './schemas';
 
 export interface RouteDoc {
   method: 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -56,6 +56,7 @@ export const ROUTES: RouteDoc[] = [
       { instance: { name: 'db1', flavorRef: '1', volume: { size: 1 }, databases: [{ name: 'shop' }], users: [{ name: 'app', password: 'app-pass-1', databases: [{ name: 'shop' }] }] } },
       { instance: { name: 'db1-replica', replica_of: 'db1', replica_count: 2 } },
       { instance: { name: 'db2', flavorRef: '1', volume: { size: 1 }, availability_zone: 'az1', locality: 'anti-affinity' } },
+      { instance: { name: 'db3', flavorRef: '1', volume: { size: 1 }, dr_profile: 'dr-az1-az2' } },
     ],
     ok: { 202: 'accepted: the instance (BUILD), or the replicas and their operation' },
   },
@@ -130,6 +131,15 @@ export const ROUTES: RouteDoc[] = [
   { method: 'get', path: '/v1.0/{project}/backups/{id}', summary: 'One backup: status NEW, BUILDING, COMPLETED or FAILED', ok: { 200: 'the backup' } },
   { method: 'delete', path: '/v1.0/{project}/backups/{id}', summary: 'Delete a backup and its snapshot (409 while it is NEW or BUILDING)', ok: { 202: 'accepted' } },
   { method: 'get', path: '/v1.0/{project}/instances/{id}/backups', summary: "One instance's backups", ok: { 200: 'backups' } },
+  {
+    method: 'post',
+    path: '/v1.0/{project}/instances/{id}/dr',
+    summary: "DR on a running instance: a zone profile's DR replica, built from one online snapshot; the set follows the profile",
+    body: drEnableBody,
+    examples: [{ dr: { profile: 'dr-az1-az2' } }],
+    ok: { 202: 'accepted: the operation, the DR replica id and zones' },
+  },
+  { method: 'delete', path: '/v1.0/{project}/instances/{id}/dr', summary: "DR off: the set's DR replica is deleted and the set stops following its zone profile", ok: { 202: 'accepted: the replicas removed' } },
   { method: 'get', path: '/v1.0/{project}/zone-profiles', summary: 'The zone profiles an administrator defined (to choose one for DR)', ok: { 200: 'zone profiles' } },
   { method: 'get', path: '/v1.0/{project}/zone-profiles/{ref}', summary: 'One zone profile, by id or name', ok: { 200: 'the zone profile' } },
   {

@@ -90,6 +90,8 @@ export const createInstanceBody = z
         replica_count: absentOr('only with replica_of (it counts the replicas to create)'),
         // The instance founds a Nova server group with this policy; its replicas join it.
         locality: locality.nullish(),
+        // A zone profile's name or id: the master in its primary zone, a replica in its DR zone.
+        dr_profile: z.string().min(1, 'must not be empty').max(64, 'must be at most 64 characters').optional(),
         ...unsupportedFields,
         // Trove's restore from a backup: the new instance's data is the backup's (replicas refuse it).
         restorePoint: restorePoint.nullish(),
@@ -121,6 +123,7 @@ export const createReplicaBody = z
         users: forbiddenForReplica('users'),
         // Trove's rule too: "Cannot specify locality when adding replicas to existing master."
         locality: absentOr("replicas join their source's server group; locality is chosen when the source is created"),
+        dr_profile: absentOr('a replica cannot follow a zone profile: DR is set up on the replication set\'s source (create it with dr_profile, or dr-enable it)'),
         ...unsupportedFields,
       })
       .strict()
@@ -195,3 +198,6 @@ export const settingsBody = z
       .refine((v) => Object.keys(v).length > 0, 'give at least one setting'),
   })
   .strict();
+
+/** POST /instances/{id}/dr: DR with this zone profile (its id or name). */
+export const drEnableBody = z.object({ dr: z.object({ profile: z.string().min(1, 'must not be empty').max(64, 'must be at most 64 characters') }).strict() }).strict();

@@ -21,7 +21,7 @@ export function topologyView(t: Topology, members: InstanceRecord[]) {
   return {
     members: members.map((m) => {
       const from = upstreamOf(t, m.id);
-      return { id: m.id, name: m.name, role: roleOf(t, m.id), ...(from ? { mysql: { slave_of: [{ id: from }], read_only: m.readOnly } } : {}) };
+      return { id: m.id, name: m.name, role: roleOf(t, m.id), availability_zone: m.availabilityZone, ...(from ? { mysql: { slave_of: [{ id: from }], read_only: m.readOnly } } : {}) };
     }),
   };
 }
@@ -86,12 +86,24 @@ export function tlsView(caCertificatePem: string) {
   return { enabled: true, ca_certificate: caCertificatePem };
 }
 
-/** Every member's replication health as the set's monitor last observed it. */
-export function healthView(health: MemberHealth[]) {
+/**
+ * Every member's replication health as the set's monitor last observed it; with the set, each
+ * member's zone and, for a replica, its source's zone: the lag it shows is across zones when
+ * they differ (a DR replica's).
+ */
+export function healthView(health: MemberHealth[], set?: { topology: Topology; members: InstanceRecord[] }) {
+  const zoneOf = (id: string | undefined) => set?.members.find((m) => m.id === id)?.availabilityZone ?? null;
   return health.map((h) => ({
     id: h.instanceId,
     name: h.name,
     role: h.role,
+    ...(set
+      ? (() => {
+          const upstream = upstreamOf(set.topology, h.instanceId);
+          const zone = zoneOf(h.instanceId);
+          return { availability_zone: zone, ...(upstream ? { source_zone: zoneOf(upstream), across_zones: zone !== zoneOf(upstream) } : {}) };
+        })()
+      : {}),
     reachable: h.reachable,
     agent_answered: h.agentAnswered,
     io_running: h.ioRunning,

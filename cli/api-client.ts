@@ -197,6 +197,11 @@ export class TroveApi {
     return this.request(method, `/zone-profiles${ref === undefined ? '' : `/${encodeURIComponent(ref)}`}`, body, admin);
   }
 
+  /** DR with a zone profile on a running instance (enableDr), or off again (the DR replica deleted). */
+  async dr(method: 'POST' | 'DELETE', idOrName: string, profile?: string): Promise<Record<string, unknown>> {
+    return ((await this.request(method, `${TroveApi.ref(idOrName)}/dr`, method === 'POST' ? { dr: { profile } } : undefined)) as { dr: Record<string, unknown> }).dr;
+  }
+
   async listInstances(): Promise<InstanceView[]> {
     return ((await this.request('GET', '/instances')) as { instances: InstanceView[] }).instances;
   }

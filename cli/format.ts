@@ -43,6 +43,11 @@ const FLATTENERS: Record<string, Flattener> = {
     if (!Array.isArray(v)) out.replication_health = JSON.stringify(v);
   },
   // That the set replicates over TLS, not the CA's PEM (--json has it, for a client's `ssl: { ca }`).
+  // The zone profile the set follows (DR): its name and zones; --json has its id.
+  zone_profile: (v, out) => {
+    const p = v as { name?: unknown; primary_zone?: unknown; dr_zones?: unknown };
+    out.zone_profile = p?.primary_zone ? `${String(p.name)} (primary ${String(p.primary_zone)}, DR ${Array.isArray(p.dr_zones) ? p.dr_zones.join(', ') : '?'})` : String(p?.name ?? JSON.stringify(v));
+  },
   tls: (v, out) => void (out.tls = (v as { enabled?: unknown })?.enabled ? 'on (every link verified; CA certificate in --json)' : 'off'),
   replaced_by: (v, out) => void (out.replaced_by = idOf(v) ?? String(v)),
   // The errant GTIDs its last rebuild as a replica reported (discarded), or that there were none.
@@ -69,6 +74,9 @@ export interface OperationFields {
 }
 
 export interface MemberHealth {
+  availability_zone?: unknown;
+  source_zone?: unknown;
+  across_zones?: unknown;
   id?: unknown;
   name?: unknown;
   role?: unknown;
@@ -88,6 +96,7 @@ interface TopologyMember {
   name?: unknown;
   role?: unknown;
   mysql?: { slave_of?: unknown };
+  availability_zone?: unknown;
 }
 
 const yesNo = (v: unknown) => (v === true ? 'yes' : v === false ? 'no' : '?');
@@ -270,14 +279,16 @@ export function topologyTable(view: Record<string, unknown>, width: number = MAX
   if (!Array.isArray(members) || members.length === 0) return undefined;
   const list = members as TopologyMember[];
   const names = new Map(list.map((m) => [String(m?.id), String(m?.name ?? m?.id ?? '?')]));
+  // Where each member is, when the API says (0.2.0): a DR set's members span zones.
+  const zoned = list.some((m) => m?.availability_zone !== undefined);
   const rows = list.map((m) => {
     const slaveOf = m?.mysql?.slave_of;
     const from = Array.isArray(slaveOf) ? idOf(slaveOf[0]) : undefined;
     const self = m?.id !== undefined && String(m.id) === String(view.id);
-    return [`${String(m?.name ?? '?')}${self ? ' *' : ''}`, String(m?.id ?? '?'), String(m?.role ?? ''), from ? (names.get(from) ?? from) : ''];
+    return [`${String(m?.name ?? '?')}${self ? ' *' : ''}`, String(m?.id ?? '?'), String(m?.role ?? ''), from ? (names.get(from) ?? from) : '', ...(zoned ? [String(m?.availability_zone ?? '?')] : [])];
   });
   const heading = cut(`Topology: ${list.length} member${list.length === 1 ? '' : 's'} (* this instance)`, width);
-  const table = fitTable([{ head: 'Member', min: 10 }, { head: 'ID', min: 36 }, { head: 'Role', min: 8 }, { head: 'Replicates from', min: 10 }], rows, width, { compact: true });
+  const table = fitTable([{ head: 'Member', min: 10 }, { head: 'ID', min: 36 }, { head: 'Role', min: 8 }, { head: 'Replicates from', min: 10 }, ...(zoned ? [{ head: 'Zone', min: 4 }] : [])], rows, width, { compact: true });
   return `${heading}\n${table}`;
 }
 
@@ -300,7 +311,7 @@ export function healthTable(view: Record<string, unknown>, width: number = MAX_W
       String(m?.role ?? ''),
       yesNo(m?.reachable),
       replicates ? `${yesNo(m?.io_running)}/${yesNo(m?.sql_running)}` : '-',
-      replicates ? `${known(m?.transactions_behind)} trx / ${known(m?.seconds_behind)} s` : '-',
+      replicates ? `${known(m?.transactions_behind)} trx / ${known(m?.seconds_behind)} s${m?.across_zones === true ? ` (${String(m.source_zone)} -> ${String(m.availability_zone)})` : ''}` : '-',
       error || (m?.agent_answered === false ? '(agent silent)' : ''),
     ];
   });

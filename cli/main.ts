@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { ApiError, UnreachableError } from './api-client';
 import { registerAccessCommands } from './commands/access';
+import { registerDrCommands } from './commands/dr';
 import { registerFailoverCommands } from './commands/failover';
 import { registerInstanceOpsCommands } from './commands/instance-ops';
 import { registerInstanceCommands } from './commands/instances';
@@ -29,6 +30,7 @@ export function buildProgram(io: CliIo): Command {
   registerAccessCommands(program, ctx);
   registerZoneProfileCommands(program, ctx);
   registerBackupCommands(program, ctx);
+  registerDrCommands(program, ctx);
   return program;
 }
 

@@ -1,6 +1,8 @@
 // Which replica to promote when the source is gone: pure, so every rule is a table test.
 // The most advanced replica by what it RECEIVED (Gtid_IO_Pos) wins, because it will apply
-// its relay log before promotion; then by what it executed; ties go to the oldest member.
+// its relay log before promotion; then by what it executed; then by the zone profile's order
+// of zones (a DR set: its primary zone, then its DR zones); ties go to the oldest member.
+// Replicas in a lost zone (every member there unreachable) are set aside whatever they hold.
 import { compareGtid, errantDomains, GtidParseError, parseGtidPosition, transactionsBehind, union, type GtidPosition } from './gtid';
 
 export interface ReplicaObservation {
@@ -14,6 +16,25 @@ export interface ReplicaObservation {
   slavePos: string;
   /** gtid_binlog_pos: written to its own binlog (replicated + local). */
   binlogPos: string;
+  /** Its availability zone, when known (absent in histories recorded before zones). */
+  zone?: string | null;
+}
+
+/** Where the set lives, for the choice: absent, zones play no part (as before DR). */
+export interface ZonePreference {
+  /** The zone profile's zones, preferred in this order: primary zone, then DR zones. */
+  order: readonly string[];
+  /** Zones with no member left answering (lostZones): nothing there is promoted. */
+  lost: readonly string[];
+}
+
+/**
+ * The zones where no member answers: each listed zone's members are all unreachable. A zone
+ * with one member still answering is not lost (a single crashed source is not a zone outage).
+ */
+export function lostZones(members: readonly { zone?: string | null; reachable: boolean }[]): string[] {
+  const zones = [...new Set(members.map((m) => m.zone).filter((z): z is string => Boolean(z)))];
+  return zones.filter((z) => members.every((m) => m.zone !== z || !m.reachable)).sort();
 }
 
 export interface CandidateChoice {
@@ -28,6 +49,8 @@ interface Eligible {
   o: ReplicaObservation;
   received: GtidPosition;
   applied: GtidPosition;
+  /** Its zone's place in the profile's order; zones outside it after every listed one. */
+  zoneRank: number;
 }
 
 const total = (p: GtidPosition) => [...p.values()].reduce((s, g) => s + g.seq, 0);
@@ -41,13 +64,23 @@ function better(a: Eligible, b: Eligible): number {
   const e = compareGtid(a.applied, b.applied);
   if (e === 'ahead') return -1;
   if (e === 'behind') return 1;
+  // Only between replicas holding the same: a zone is never worth a lost transaction.
+  if (a.zoneRank !== b.zoneRank) return a.zoneRank - b.zoneRank;
   return a.o.order - b.o.order;
 }
 
-export function chooseCandidate(replicas: ReplicaObservation[]): CandidateChoice {
+export function chooseCandidate(replicas: ReplicaObservation[], zones?: ZonePreference): CandidateChoice {
   const excluded: Record<string, string> = {};
   const eligible: Eligible[] = [];
+  const rankOf = (zone: string | null | undefined) => {
+    const i = zone && zones ? zones.order.indexOf(zone) : -1;
+    return i < 0 ? (zones?.order.length ?? 0) : i;
+  };
   for (const o of replicas) {
+    if (o.zone && zones?.lost.includes(o.zone)) {
+      excluded[o.instanceId] = `in lost zone ${o.zone}`;
+      continue;
+    }
     if (!o.reachable) {
       excluded[o.instanceId] = 'unreachable';
       continue;
@@ -60,7 +93,7 @@ export function chooseCandidate(replicas: ReplicaObservation[]): CandidateChoice
         excluded[o.instanceId] = `errant transactions in domain(s) ${errant.join(', ')}`;
         continue;
       }
-      eligible.push({ o, received: union(io, applied), applied });
+      eligible.push({ o, received: union(io, applied), applied, zoneRank: rankOf(o.zone) });
     } catch (err) {
       if (!(err instanceof GtidParseError)) throw err;
       excluded[o.instanceId] = `unreadable GTID position: ${err.message}`;

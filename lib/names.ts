@@ -38,6 +38,7 @@ export const workflowIds = {
   rebuildAsReplica: (instanceId: string, requestId: string) => `rebuild-as-replica-${instanceId}-${requestId}`,
   createBackup: (backupId: string) => `create-backup-${backupId}`,
   deleteBackup: (backupId: string) => `delete-backup-${backupId}`,
+  enableDr: (instanceId: string, requestId: string) => `enable-dr-${instanceId}-${requestId}`,
 };
 
 /** Nova server names carry the instance id, so a retried create can find its own server. */

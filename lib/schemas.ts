@@ -328,6 +328,42 @@ export interface EnableReplicationTlsResult {
   links: { replicaId: string; sourceId: string }[];
 }
 
+/**
+ * enableDr: the DR replica of a zone profile for an instance (dr-enable), or, with
+ * `provision`, for an instance it first provisions in the profile's primary zone (dr_profile
+ * on create; the caller recorded its row, as for provisionInstance).
+ */
+export const enableDrInput = z.lazy(() =>
+  z
+    .object({
+      instanceId: uuid,
+      projectId,
+      /** The zone profile's id or name. */
+      profile: z.string().min(1).max(64),
+      /** The DR replica's id, so a caller can show it at once; made by the workflow when absent. */
+      replicaId: uuid.optional(),
+      provision: provisionInstanceInput.optional(),
+    })
+    .strict()
+    .superRefine((v, ctx) => {
+      if (v.provision && (v.provision.instanceId !== v.instanceId || v.provision.projectId !== v.projectId)) {
+        ctx.addIssue({ code: 'custom', path: ['provision', 'instanceId'], message: 'must be the instance DR is set up on, in the same project' });
+      }
+      if (v.replicaId === v.instanceId) ctx.addIssue({ code: 'custom', path: ['replicaId'], message: 'must not be the source' });
+    }),
+);
+export type EnableDrInput = z.input<typeof enableDrInput>;
+
+export interface EnableDrResult {
+  instanceId: string;
+  replicationSetId: string;
+  replicaId: string;
+  /** The profile's name, and where the source and the DR replica are. */
+  profile: string;
+  primaryZone: string;
+  drZone: string;
+}
+
 export interface ReplicationSettings {
   autoFailover: boolean;
   semiSync: boolean;
@@ -338,6 +374,8 @@ export interface ReplicationSettings {
   lastFailoverAt: string | null;
   lastFailoverOperation: string | null;
   lastFailoverAcknowledged: boolean;
+  /** The zone profile the set follows (DR), absent in histories recorded before it. */
+  zoneProfileId?: string | null;
 }
 
 export const settingsPatch = z.lazy(() =>
@@ -349,6 +387,8 @@ export const settingsPatch = z.lazy(() =>
       quietPeriodSeconds: z.number().int('must be a whole number of seconds').min(0, 'must be at least 0').max(86_400 * 7, 'must be at most a week').optional(),
       failoverAfterSeconds: z.number().int('must be a whole number of seconds').min(1, 'must be at least 1').max(600, 'must be at most 600').optional(),
       acknowledgeFailover: z.boolean().optional(),
+      /** Set by enableDr, cleared by dr-disable. */
+      zoneProfileId: z.string().nullable().optional(),
     })
     .strict(),
 );

@@ -29,6 +29,8 @@ import {
   type DeleteBackupInput,
   type RebuildAsReplicaInput,
   type EnableReplicationTlsInput,
+  enableDrInput,
+  type EnableDrInput,
 } from './schemas';
 import { operationMetadata, type OperationMetadata } from './summaries';
 import { parseOrThrow } from './validation';
@@ -170,4 +172,14 @@ export async function startDeleteBackup(client: Client, input: DeleteBackupInput
   const { instanceId, ...rest } = input;
   const spec = parseOrThrow(deleteBackupInput, rest);
   return startOrAttach(client, 'deleteBackup', workflowIds.deleteBackup(spec.backupId), spec, spec.projectId, instanceId, 'ALLOW_DUPLICATE', opts, operationMetadata('deleteBackup', spec, { name: opts.instanceName }));
+}
+
+/**
+ * Starts enableDr: dr-enable on a running instance, or (with `provision`) a create with
+ * dr_profile. The same request id names the same operation.
+ */
+export async function startEnableDr(client: Client, input: EnableDrInput, opts: StartOptions & { requestId?: string } = {}) {
+  const spec = parseOrThrow(enableDrInput, input);
+  const name = opts.instanceName ?? spec.provision?.name;
+  return startOrAttach(client, 'enableDr', workflowIds.enableDr(spec.instanceId, opts.requestId ?? randomUUID()), spec, spec.projectId, spec.instanceId, 'REJECT_DUPLICATE', { ...opts, instanceName: name }, operationMetadata('enableDr', spec, { name }));
 }

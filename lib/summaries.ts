@@ -3,7 +3,7 @@
 // client helpers, the monitor's starter and workflows starting children share one copy.
 // Built from named fields only, never from a whole input: inputs carry sealed passwords.
 import type { AccessAction, ManageAccessInput } from './access';
-import type { BuildReplicaInput, CreateReplicasInput, DeleteInstanceInput, DetachReplicaInput, EjectInput, MonitorInput, PromoteInput, ProvisionInstanceInput, EnableReplicationTlsInput, RebuildAsReplicaInput, CreateBackupInput, DeleteBackupInput, RecoverDeadRelayInput, ResizeInstanceInput, RestartInstanceInput } from './schemas';
+import type { BuildReplicaInput, CreateBackupInput, CreateReplicasInput, DeleteBackupInput, DeleteInstanceInput, DetachReplicaInput, EjectInput, EnableDrInput, EnableReplicationTlsInput, MonitorInput, PromoteInput, ProvisionInstanceInput, RebuildAsReplicaInput, RecoverDeadRelayInput, ResizeInstanceInput, RestartInstanceInput } from './schemas';
 
 export interface OperationMetadata {
   staticSummary: string;
@@ -35,6 +35,7 @@ interface Inputs {
   rebuildAsReplica: RebuildAsReplicaInput;
   createBackup: CreateBackupInput;
   deleteBackup: DeleteBackupInput;
+  enableDr: EnableDrInput;
 }
 export type DescribedOperation = keyof Inputs;
 
@@ -136,6 +137,13 @@ const describers: { [T in DescribedOperation]: (input: Inputs[T], known: KnownNa
     staticDetails: details(
       "Powers the fenced former source on read-only, reports the transactions it had that the set's source lacks (errant GTIDs, in the current details, the result and the instance's show) before discarding them, then restores a fresh snapshot of the source on it and has it replicate from the source.",
       [idLine('former source', i.instanceId, k.name), `- project: ${i.projectId}`, `- catch-up timeout: ${i.catchUpTimeoutSeconds ?? 120} s`],
+    ),
+  }),
+  enableDr: (i, k) => ({
+    staticSummary: `${i.provision ? 'Create' : 'Enable DR for'} ${ref(i.instanceId, i.provision?.name ?? k.name)} with zone profile ${i.profile} · project ${i.projectId}`,
+    staticDetails: details(
+      `${i.provision ? "Provisions the instance in the profile's primary zone, then builds" : 'Builds'} its DR replica in the profile's first DR zone from one snapshot (createReplicas), and records the profile on the replication set with its semi-sync and automatic failover settings.`,
+      [idLine('source', i.instanceId, i.provision?.name ?? k.name), `- project: ${i.projectId}`, `- zone profile: ${i.profile}`, i.replicaId && `- DR replica: \`${i.replicaId}\``],
     ),
   }),
   ejectReplicaSource: (i, k) => ({

@@ -256,6 +256,17 @@ export class ComputeService {
     this.logger.warn({ serverId: id }, 'server crashed (injected)');
   }
 
+  /**
+   * Injected loss of a whole zone: every running server in it loses power at the same
+   * moment (each SHUTOFF until os-start), as when a zone's power or network fails.
+   */
+  async crashZone(zone: string): Promise<string[]> {
+    if (!this.deps.config.zones.some((z) => z.name === zone)) throw notFound(`Availability zone ${zone} could not be found.`);
+    const running = [...this.store.servers.values()].filter((s) => s.zone === zone && s.status === 'ACTIVE' && s.runtime !== null && this.driver.isRunning(this.spec(s)));
+    await Promise.all(running.map((s) => this.crash(s.id)));
+    return running.map((s) => s.id);
+  }
+
   async hang(id: string, hung: boolean): Promise<void> {
     const server = this.requireRunning(id, hung ? 'hang' : 'resume');
     await this.ops.exclusive(id, () => (hung ? this.driver.hang(this.spec(server)) : this.driver.resume(this.spec(server))));

@@ -20,6 +20,7 @@ export class HealthStore {
       lastFailoverAt: r.last_failover_at ? (r.last_failover_at as Date).toISOString() : null,
       lastFailoverOperation: r.last_failover_op,
       lastFailoverAcknowledged: Boolean(r.last_failover_acked),
+      zoneProfileId: r.zone_profile_id ?? null,
     };
   }
 
@@ -31,6 +32,7 @@ export class HealthStore {
     if (p.quietPeriodSeconds !== undefined) cols.push(['quiet_period_s', p.quietPeriodSeconds]);
     if (p.failoverAfterSeconds !== undefined) cols.push(['failover_after_s', p.failoverAfterSeconds]);
     if (p.acknowledgeFailover) cols.push(['last_failover_acked', 1]);
+    if (p.zoneProfileId !== undefined) cols.push(['zone_profile_id', p.zoneProfileId]);
     if (cols.length) await this.pool.query(`UPDATE replication_sets SET ${cols.map(([k]) => `${k} = ?`).join(', ')} WHERE id = ?`, [...cols.map(([, v]) => v), setId]);
   }
 

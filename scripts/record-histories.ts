@@ -362,6 +362,34 @@ const SCENARIOS: Scenario[] = [
       return c.run('provisionInstance', { ...spec, restoreBackupId: randomUUID() });
     },
   },
+  {
+    // The other replica is silent (lost with its zone): nothing to move, so the new source's semi-sync role stays off.
+    workflowType: 'ejectReplicaSource',
+    name: 'semi-sync-nothing-to-move',
+    setup: (w) => (w.settings.semiSync = true),
+    play: (c) => {
+      const set = seedSet(c.world, c.prefix);
+      c.world.down.add(set.source.id);
+      c.world.down.add(set.replicas[1]!.id);
+      c.world.statusOf.set(`${c.prefix}-1`, { ioRunning: false, gtidIoPos: '0-101-9' });
+      c.world.statusOf.set(`${c.prefix}-2`, null);
+      return c.run('ejectReplicaSource', { instanceId: set.source.id, projectId: 'proj-a', force: true });
+    },
+  },
+  {
+    workflowType: 'enableDr',
+    name: 'dr-enable',
+    play: (c) => c.run('enableDr', { instanceId: seedSource(c.world, randomUUID(), c.prefix).id, projectId: 'proj-a', profile: 'dr-az1-az2', replicaId: randomUUID() }),
+  },
+  {
+    workflowType: 'enableDr',
+    name: 'create-with-profile',
+    play: (c) => {
+      const id = randomUUID();
+      return c.run('enableDr', { instanceId: id, projectId: 'proj-a', profile: 'dr-az1-az2', provision: { ...spec(id), availabilityZone: 'az1', locality: 'anti-affinity' } });
+    },
+  },
+  { workflowType: 'enableDr', name: 'replica-refused', play: (c) => c.run('enableDr', { instanceId: seedSet(c.world, c.prefix).replicas[0]!.id, projectId: 'proj-a', profile: 'dr-az1-az2' }) },
   { workflowType: 'detachReplica', name: 'not-a-replica', play: async (c) => c.run('detachReplica', { instanceId: seedSource(c.world, randomUUID(), c.prefix).id, projectId: 'proj-a' }) },
 ];
 

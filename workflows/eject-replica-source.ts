@@ -6,7 +6,7 @@
 import { ApplicationFailure, CancellationScope, patched, workflowInfo } from '@temporalio/workflow';
 import type { InstanceSummary } from '../activities/registry/activities';
 import { ErrorType } from '../lib/errors';
-import { chooseCandidate, type ReplicaObservation } from '../lib/failover';
+import { chooseCandidate, lostZones, type ReplicaObservation } from '../lib/failover';
 import { formatGtidPosition, parseGtidPosition, union } from '../lib/gtid';
 import { upstreamOf } from '../lib/topology';
 import { assessSource, summarizeHealth } from '../lib/health';
@@ -56,9 +56,16 @@ export async function ejectReplicaSource(raw: EjectInput): Promise<EjectResult> 
     const final = await Promise.all(view.replicas.map(statusOf));
     const observations: ReplicaObservation[] = view.replicas.map((r, i) => {
       const s = final[i];
-      return { instanceId: r.id, order: i, reachable: s !== null, ioPos: s?.gtidIoPos ?? '', slavePos: s?.gtidSlavePos ?? '', binlogPos: s?.gtidBinlogPos ?? '' };
+      return { instanceId: r.id, order: i, reachable: s !== null, ioPos: s?.gtidIoPos ?? '', slavePos: s?.gtidSlavePos ?? '', binlogPos: s?.gtidBinlogPos ?? '', zone: r.availabilityZone };
     });
-    const choice = chooseCandidate(observations);
+    // A set following a zone profile (DR): its zones in the profile's order, and the zones
+    // lost whole (the source's, when nothing there answers) are not promoted into. Data only:
+    // a history without a profile chooses as before.
+    const profile = view.zoneProfile;
+    const zones = profile
+      ? { order: [profile.primaryZone, ...profile.drZones], lost: lostZones([{ zone: old.availabilityZone, reachable: health[0]?.reachable ?? false }, ...observations]) }
+      : undefined;
+    const choice = chooseCandidate(observations, zones);
     if (!choice.candidate) {
       throw ApplicationFailure.nonRetryable(`no replica can take over (the old source stays fenced): ${JSON.stringify(choice.excluded)}`, ErrorType.NoCandidate);
     }

@@ -15,3 +15,4 @@ export { enableReplicationTls } from './enable-replication-tls';
 export { rebuildAsReplica } from './rebuild-as-replica';
 export { createBackup } from './backups';
 export { deleteBackup } from './backups';
+export { enableDr } from './enable-dr';

@@ -5,6 +5,7 @@
 // automatic failover is on, starts ejectReplicaSource itself on holistic evidence that
 // the source is gone. It continues as new to keep its history short, and ends when the
 // set is dissolved.
+import { semiSyncRole } from '../lib/dr';
 import { continueAsNew, defineQuery, ParentClosePolicy, patched, setHandler, sleep, startChild, workflowInfo } from '@temporalio/workflow';
 import { deadRelays, decideRelayRecovery } from '../lib/dead-relays';
 import { instanceNameAttribute, workflowIds } from '../lib/names';
@@ -87,7 +88,7 @@ export async function monitorReplicationSet(raw: MonitorInput): Promise<string> 
         members.map(async (m, j) => {
           const s = statuses[j];
           if (!s) return;
-          const want = !view.settings.semiSync ? 'off' : m === view.source ? 'source' : 'replica';
+          const want = semiSyncRole({ semiSync: view.settings.semiSync, followsProfile: Boolean(view.zoneProfile), sourceId: view.source.id, members: members.map((x) => ({ id: x.id, zone: x.availabilityZone, reachable: state.health.find((h) => h.instanceId === x.id)?.reachable })) }, m.id);
           const has = s.semiSyncSource ? 'source' : s.semiSyncReplica ? 'replica' : 'off';
           if (want !== has) await guestUpkeep(m.novaServerId!).configureSemiSync({ role: want }).catch(() => undefined);
         }),

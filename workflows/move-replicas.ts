@@ -3,9 +3,11 @@
 // set's semi-sync roles, and drop the new source's own, now useless, account. In a TLS set
 // every account moved requires TLS and every link moved verifies the new source's
 // certificate (every member holds one from the set's CA).
+import { patched } from '@temporalio/workflow';
 import { replicationUserName } from '../lib/names';
 import type { InstanceSummary } from '../activities/registry/activities';
 import { errorMessage, guestActivities, registry } from './common';
+import { SEMI_SYNC_ALONE_PATCH } from './patches';
 
 type ReplicationCredential = { userName: string; sealedPassword: string };
 
@@ -31,7 +33,7 @@ export async function moveReplicasTo(newSource: InstanceSummary, replicas: Insta
   const each = (list: InstanceSummary[], step: (r: InstanceSummary) => Promise<void>) =>
     Promise.all(list.map((r) => step(r).catch((err: unknown) => void (outcome.failed[r.id] = errorMessage(err)))));
 
-  if (semiSync) {
+  if (semiSync && (replicas.length > 0 || !patched(SEMI_SYNC_ALONE_PATCH))) {
     // Accounts first, then the new source's role, then each replica's role, then its first
     // connection: an account made on a semi-sync source with no replica connected waits out
     // the semi-sync timeout (10 s), and a replica that connects before turning semi-sync on

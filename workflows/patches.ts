@@ -24,3 +24,10 @@ export const RELAY_RECOVERY_PATCH = '2026-12-monitor-recovers-dead-relay';
 
 /** buildReplica of a TLS set's replica gets a certificate from the set's CA and attaches over verified TLS; asked only when its input says tls, which no 0.1.0 history carries. */
 export const TLS_REPLICAS = '2026-12-tls-replicas';
+
+/**
+ * moveReplicasTo with semi-sync on and no replica to move (every other one lost, e.g. with its
+ * zone) leaves the new source's semi-sync role off: on, its next commits (its own DROP USER
+ * first) each waited rpl_semi_sync_master_timeout (10 s) for an ack no replica could send.
+ */
+export const SEMI_SYNC_ALONE_PATCH = '2026-12-no-semi-sync-source-without-replicas';

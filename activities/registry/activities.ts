@@ -2,6 +2,7 @@
 // generic set (begin and end an operation, record and change an instance, apply a topology
 // transition, record health) rather than one per workflow step.
 import { ApplicationFailure } from '@temporalio/common';
+import { drProblems, drZoneOf } from '../../lib/dr';
 import { ErrorType } from '../../lib/errors';
 import { replicationUserName } from '../../lib/names';
 import type { NewInstance } from '../../lib/records';
@@ -15,6 +16,17 @@ import { createOperationActivities } from './operations';
 import { setView, summary, type InstanceSummary, type SetView } from './views';
 
 export type { InstanceSummary, SetView } from './views';
+
+/** The profile DR follows, as enableDr needs it (no secret: zone names and settings). */
+export interface DrProfileChoice {
+  id: string;
+  name: string;
+  primaryZone: string;
+  drZone: string;
+  semiSync: boolean;
+  autoFailover: boolean;
+  sourceName: string;
+}
 export type { BeginInput, BeginResult, EndInput } from './operations';
 
 export interface RegistryOptions extends Limits {
@@ -109,6 +121,23 @@ export function createRegistryActivities(registry: Registry, options: RegistryOp
     async recordAutomaticFailover(input: { setId: string; operationId: string }): Promise<{ setId: string; operationId: string }> {
       await health.recordAutomaticFailover(input.setId, input.operationId, new Date());
       return { setId: input.setId, operationId: input.operationId };
+    },
+
+    /**
+     * The zone profile DR is set up with on the instance, after the same rule the API applied
+     * before its 202 (lib/dr.ts drProblems): a direct start meets the same refusals.
+     */
+    async drProfileFor(input: { projectId: string; instanceId: string; profile: string }): Promise<DrProfileChoice> {
+      const [rec, profile] = await Promise.all([instances.getInProject(input.projectId, input.instanceId), registry.profiles.get(input.profile)]);
+      if (!rec) throw ApplicationFailure.nonRetryable(`instanceId: instance ${input.instanceId} not found in project ${input.projectId}`, ErrorType.InvalidInput);
+      const followed = rec.replicationSetId ? (await health.getSettings(rec.replicationSetId))?.zoneProfileId : null;
+      const zoneProfileName = followed ? ((await registry.profiles.get(followed))?.name ?? followed) : null;
+      // Without a Nova reader (tests of the registry alone) the profile's zones are taken as they are.
+      const zones = options.placement ? await options.placement.listZoneHosts() : [...new Set([profile?.primaryZone ?? '', ...(profile?.drZones ?? [])])].map((name) => ({ name, hosts: [] }));
+      const problems = drProblems({ profileRef: input.profile, profile, zones, instance: { id: rec.id, name: rec.name, replicaOf: rec.replicaOf, zoneProfileName } }, 'profile');
+      if (problems.length) throw ApplicationFailure.nonRetryable(problems.join('; '), ErrorType.InvalidInput);
+      const p = profile!;
+      return { id: p.id, name: p.name, primaryZone: p.primaryZone, drZone: drZoneOf(p), semiSync: p.semiSync, autoFailover: p.autoFailover, sourceName: rec.name };
     },
 
     async updateSettings(input: { setId: string; patch: SettingsPatch }): Promise<ReplicationSettings> {

@@ -56,6 +56,8 @@ export interface SetView {
   roles: Record<string, Role>;
   settings: ReplicationSettings;
   lock: LockState;
+  /** The zone profile the set follows (DR): failover prefers its zones in order. Absent in older histories. */
+  zoneProfile?: { id: string; name: string; primaryZone: string; drZones: string[] } | null;
 }
 
 export async function setView(registry: Registry, setId: string): Promise<SetView | undefined> {
@@ -69,6 +71,7 @@ export async function setView(registry: Registry, setId: string): Promise<SetVie
   const sourceId = sourceOf(topology);
   const source = members.find((m) => m.id === sourceId);
   if (!source) return undefined;
+  const profile = settings.zoneProfileId ? await registry.profiles.get(settings.zoneProfileId) : undefined;
   return {
     setId,
     projectId: source.projectId,
@@ -78,5 +81,6 @@ export async function setView(registry: Registry, setId: string): Promise<SetVie
     roles: Object.fromEntries(topology.members.map((m) => [m.id, roleOf(topology, m.id)])),
     settings,
     lock,
+    zoneProfile: profile ? { id: profile.id, name: profile.name, primaryZone: profile.primaryZone, drZones: profile.drZones } : null,
   };
 }

@@ -11,7 +11,8 @@ import type { Limits } from '../../lib/rules';
 import type { LockScope } from '../../lib/status';
 import type { ProvisionInstanceSpec } from '../../lib/schemas';
 import { sealSecret } from '../../lib/secrets';
-import { instanceIdForRequest, startDeleteInstance, startProvisionInstance } from '../../lib/start';
+import { instanceIdForRequest, startDeleteInstance, startEnableDr, startProvisionInstance } from '../../lib/start';
+import { drCheck, followedProfile } from './dr';
 import { formatIssues } from '../../lib/validation';
 import { newInstanceFromSpec, type InstanceRecord, type Registry } from '../../registry';
 import { refusedReply, sendError } from '../errors';
@@ -124,6 +125,19 @@ export function registerInstanceRoutes(app: FastifyInstance, d: InstanceRouteDep
       return sendError(reply, 400, `invalid request: ${errors.join('; ')}`, { errors });
     }
     const body = parsed.data.instance;
+    // dr_profile: the profile says where the master goes and how the set is spread.
+    const dr = body.dr_profile ? await drCheck(d, body.dr_profile, 'instance.dr_profile') : undefined;
+    if (dr?.problems.length) return sendError(reply, 400, `invalid request: ${dr.problems.join('; ')}`, { errors: dr.problems });
+    const profile = dr?.profile;
+    if (profile) {
+      const conflicts = [
+        ...(body.availability_zone && body.availability_zone !== profile.primaryZone ? [`instance.availability_zone: zone profile "${profile.name}" puts the master in ${profile.primaryZone}; omit availability_zone`] : []),
+        ...(body.locality !== undefined && body.locality !== null && body.locality !== profile.locality ? [`instance.locality: zone profile "${profile.name}" sets the placement (${profile.locality ?? 'none'}); omit locality`] : []),
+      ];
+      if (conflicts.length) return sendError(reply, 400, `invalid request: ${conflicts.join('; ')}`, { errors: conflicts });
+      body.availability_zone = profile.primaryZone;
+      body.locality = profile.locality;
+    }
     const dbNames = new Set(body.databases.map((db) => db.name));
     const problems = [
       ...(await placementProblems(
@@ -156,15 +170,20 @@ export function registerInstanceRoutes(app: FastifyInstance, d: InstanceRouteDep
     const operationId = workflowIds.provisionInstance(instanceId);
     // Recorded before the start so that a GET right after the 202 finds the instance.
     await d.registry.instances.insert(newInstanceFromSpec(spec, operationId));
+    let started = { id: operationId, type: 'provisionInstance' };
     try {
-      await startProvisionInstance(d.temporal, spec);
+      if (profile) {
+        // enableDr provisions the master (as provisionInstance, its child) and then its DR replica.
+        const handle = await startEnableDr(d.temporal, { instanceId, projectId: project, profile: profile.id, replicaId: instanceIdForRequest(project, `${instanceId}/dr`), provision: spec }, { requestId: requestId ?? instanceId });
+        started = { id: handle.workflowId, type: 'enableDr' };
+      } else await startProvisionInstance(d.temporal, spec);
     } catch (err) {
       await d.registry.instances.remove(instanceId);
       req.log.error({ err }, 'could not start provisionInstance');
       return sendError(reply, 503, 'the orchestrator is not reachable; nothing was created, try again');
     }
     const rec = (await d.registry.instances.get(instanceId))!;
-    return reply.code(202).send({ instance: instanceView(rec, d.baseUrl, { id: operationId, type: 'provisionInstance' }) });
+    return reply.code(202).send({ instance: { ...instanceView(rec, d.baseUrl, started), ...(profile ? { zone_profile: { id: profile.id, name: profile.name } } : {}) } });
   });
 
   app.get('/v1.0/:project/instances', async (req: ProjectReq) => {
@@ -177,14 +196,15 @@ export function registerInstanceRoutes(app: FastifyInstance, d: InstanceRouteDep
     const rec = await findInstance(reply, req.params.project, req.params.id!);
     if (!rec) return reply;
     const setId = rec.replicationSetId;
-    const [topology, members, health, caCertificate] = setId
-      ? await Promise.all([d.registry.sets.topology(setId), d.registry.instances.listSetMembers(setId), d.registry.health.get(setId), d.registry.certificates.tlsCertificate(setId)])
-      : [undefined, [], [], undefined];
+    const [topology, members, health, caCertificate, profile] = setId
+      ? await Promise.all([d.registry.sets.topology(setId), d.registry.instances.listSetMembers(setId), d.registry.health.get(setId), d.registry.certificates.tlsCertificate(setId), followedProfile(d.registry, setId)])
+      : [undefined, [], [], undefined, undefined];
     const set = topology ? { topology, members } : undefined;
     return {
       instance: {
         ...instanceView(rec, d.baseUrl, await operationOf(d.temporal, d.registry, rec), set),
-        ...(health.length ? { replication_health: healthView(health) } : {}),
+        ...(profile ? { zone_profile: { id: profile.id, name: profile.name, primary_zone: profile.primaryZone, dr_zones: profile.drZones } } : {}),
+        ...(health.length ? { replication_health: healthView(health, topology && { topology, members }) } : {}),
         ...(caCertificate ? { tls: tlsView(caCertificate) } : {}),
       },
     };

@@ -34,6 +34,7 @@ interface CreateOptions {
   users?: UserSpec[];
   availability_zone?: string;
   locality?: string;
+  drProfile?: string;
   replica_of?: string;
   slave_of?: string;
   replica_count?: number;
@@ -99,6 +100,7 @@ export function registerInstanceCommands(program: Command, ctx: CliContext): voi
       .addOption(notForReplicas(new Option('--locality <policy>', "server-group policy of the instance and the replicas it will have").choices(['affinity', 'anti-affinity'])))
       // troveclient's --backup: Trove's restorePoint {backupRef}; the databases and users are the backup's.
       .addOption(notForReplicas(new Option('--backup <id>', 'build the instance from this backup (its data, databases and users)').conflicts(['databases', 'users'])))
+      .addOption(notForReplicas(new Option('--dr-profile <profile>', "zone profile: the instance in its primary zone and, from one snapshot, a replica in its DR zone").conflicts(['availability_zone', 'locality'])))
       .addOption(new Option('--replica_of <id|name>', 'create read replica(s) of this instance instead').conflicts('slave_of'))
       .option('--slave_of <id|name>', 'older name of --replica_of')
       .option('--replica_count <N>', 'number of replicas to create (with --replica_of; default 1)', parseWholeNumber('replica_count', 1)),
@@ -121,6 +123,7 @@ export function registerInstanceCommands(program: Command, ctx: CliContext): voi
       if (opts.availability_zone) body.availability_zone = opts.availability_zone;
       if (opts.locality) body.locality = opts.locality;
       if (opts.backup) body.restorePoint = { backupRef: opts.backup };
+      if (opts.drProfile) body.dr_profile = opts.drProfile;
       if (databases.length) body.databases = databases;
       if (opts.users?.length) body.users = opts.users.map((u) => ({ name: u.name, password: u.password, databases }));
       const created = await ctx.api().createInstance(body);

@@ -3,6 +3,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ComputeActivities } from '../../activities/compute/activities';
+import type { ZoneProfile } from '../../lib/zone-profiles';
 import type { EnsureMonitorInput, MonitorActivities } from '../../activities/control/monitor';
 import type { AccessActivities } from '../../activities/guest/access';
 import type { CertificateActivities } from '../../activities/guest/certificates';
@@ -73,6 +74,8 @@ export interface FakeWorld {
   /** Nova takes this long to answer a create, and the server exists only once it has. */
   slowCreateServerMs?: number;
   hangConfigureSemiSync?: boolean;
+  /** Zone profiles an administrator defined (default: dr-az1-az2, semi-sync and automatic failover on). */
+  zoneProfiles?: ZoneProfile[];
   /** createReplicas' last registry step takes this long (to see what runs beside it). */
   slowFinishMs?: number;
   /** createReplicas' last registry step fails for good (the registry gone). */

@@ -4,13 +4,26 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { refusalFailure } from '../../activities/registry/operations';
 import type { InstanceSummary, RegistryActivities, SetView } from '../../activities/registry/activities';
+import { drProblems, drZoneOf } from '../../lib/dr';
 import { ErrorType } from '../../lib/errors';
 import { replicaNames, replicationUserName } from '../../lib/names';
 import { busy, check, locksFor, type Facts, type FormerSet } from '../../lib/rules';
 import { applyTransition, roleOf, sourceOf, TopologyError, type Topology } from '../../lib/topology';
+import type { ZoneProfile } from '../../lib/zone-profiles';
 import type { FakeInstance, FakeWorld } from './fake-activities';
 
 const fail = (message: string, type: string) => ApplicationFailure.nonRetryable(message, type);
+
+const DEFAULT_PROFILE: ZoneProfile = {
+  id: '0b7c3a52-6f1e-4d2a-9c8b-1e2f3a4b5c6d',
+  name: 'dr-az1-az2',
+  primaryZone: 'az1',
+  drZones: ['az2'],
+  locality: 'anti-affinity',
+  semiSync: true,
+  autoFailover: true,
+  created: new Date(0),
+};
 
 export function topologyOf(w: FakeWorld, setId: string): Topology {
   const members = [...w.instances.values()].filter((i) => i.setId === setId);
@@ -254,6 +267,17 @@ export function fakeRegistryActivities(w: FakeWorld): RegistryActivities {
       w.settings.lastFailoverOperation = operationId;
       w.settings.lastFailoverAcknowledged = false;
       return { setId, operationId };
+    },
+    async drProfileFor({ projectId, instanceId, profile: ref }) {
+      w.calls.push('drProfileFor');
+      const i = w.instances.get(instanceId);
+      if (!i || i.projectId !== projectId) throw fail(`instanceId: instance ${instanceId} not found in project ${projectId}`, ErrorType.InvalidInput);
+      const profile = (w.zoneProfiles ?? [DEFAULT_PROFILE]).find((p) => p.id === ref || p.name === ref);
+      // The same rule as the registry's activity (lib/dr.ts), over the fake's zones.
+      const zones = ['az1', 'az2', 'az3'].map((name) => ({ name, hosts: [`host-${name}`] }));
+      const problems = drProblems({ profileRef: ref, profile, zones, instance: { id: i.id, name: i.name, replicaOf: i.replicaOf } }, 'profile');
+      if (problems.length) throw fail(problems.join('; '), ErrorType.InvalidInput);
+      return { id: profile!.id, name: profile!.name, primaryZone: profile!.primaryZone, drZone: drZoneOf(profile!), semiSync: profile!.semiSync, autoFailover: profile!.autoFailover, sourceName: i.name };
     },
     async updateSettings({ patch }) {
       Object.assign(w.settings, patch);

@@ -9,6 +9,7 @@ import { SwiftClient } from '../../activities/snapshots/swift-client';
 import { SEGMENTS_SUFFIX } from '../../activities/snapshots/swift-layout';
 import { replicationUserName } from '../../lib/names';
 import { sourceOf, upstreamOf, validateTopology } from '../../lib/topology';
+import type { NovaServer } from '../../lib/nova-client';
 import type { InstanceRecord } from '../../registry';
 import { serverFolders, serverProcesses } from './leftovers';
 import { adminQuery } from './mysql';
@@ -87,6 +88,7 @@ export async function checkInvariants(env: TestStack, opts: { catchUpMs?: number
     if (i.status === 'BUILD') v.push(`instance ${i.id} is still BUILD`);
     if (i.operationId) v.push(`instance ${i.id} still holds the lock of ${i.operationId}`);
   }
+  v.push(...(await placementViolations(env, instances, servers)));
   const serverIds = new Set(servers.map((s) => s.id));
   for (const f of serverFolders(env.dataDir)) if (!serverIds.has(f)) v.push(`orphan disk folder servers/${f}`);
   for (const p of serverProcesses(env.dataDir)) {
@@ -174,5 +176,35 @@ export async function checkInvariants(env: TestStack, opts: { catchUpMs?: number
   const creds = await env.registry!.accounts.count();
   const replicaCount = instances.filter((i) => i.replicaOf).length;
   if (creds !== replicaCount) v.push(`registry holds ${creds} replication accounts for ${replicaCount} replicas`);
+  return v;
+}
+
+/**
+ * Placement (issue 18): the registry's zones agree with Nova's; no anti-affinity group has two
+ * members on one host; a set following a zone profile (DR) keeps a member outside its
+ * source's zone, or it would not survive that zone's loss.
+ */
+async function placementViolations(env: TestStack, instances: InstanceRecord[], servers: NovaServer[]): Promise<string[]> {
+  const v: string[] = [];
+  const byId = new Map(servers.map((s) => [s.id, s]));
+  for (const i of instances) {
+    const zone = i.novaServerId ? byId.get(i.novaServerId)?.['OS-EXT-AZ:availability_zone'] : undefined;
+    if (i.availabilityZone && zone && zone !== i.availabilityZone) v.push(`instance ${i.id} is recorded in zone ${i.availabilityZone}, but Nova runs its server in ${zone}`);
+  }
+  for (const g of await env.nova.listServerGroups()) {
+    if (g.policy !== 'anti-affinity') continue;
+    const hosts = g.members.map((m) => byId.get(m)?.['OS-EXT-SRV-ATTR:host']).filter((h): h is string => Boolean(h));
+    const shared = hosts.filter((h, n) => hosts.indexOf(h) !== n);
+    if (shared.length) v.push(`anti-affinity group ${g.id}: host(s) ${[...new Set(shared)].join(', ')} run more than one member`);
+  }
+  const sets = [...new Set(instances.map((i) => i.replicationSetId).filter((s): s is string => Boolean(s)))];
+  for (const setId of sets) {
+    if (!(await env.registry!.health.getSettings(setId))?.zoneProfileId) continue;
+    const t = await env.registry!.sets.topology(setId);
+    if (!t) continue;
+    const members = instances.filter((i) => i.replicationSetId === setId);
+    const sourceZone = members.find((m) => m.id === sourceOf(t))?.availabilityZone;
+    if (!members.some((m) => m.availabilityZone && m.availabilityZone !== sourceZone)) v.push(`DR set ${setId}: no member outside the source's zone ${sourceZone}`);
+  }
   return v;
 }

@@ -445,13 +445,19 @@ describe('accounts', () => {
 describe('health', () => {
   test('settings: defaults, a patch, an automatic failover and its acknowledgement', async () => {
     const { setId } = await setWith(1);
-    const defaults = { autoFailover: false, semiSync: false, quietPeriodSeconds: 600, failoverAfterSeconds: 2, lastFailoverAt: null, lastFailoverOperation: null, lastFailoverAcknowledged: true, tls: false };
+    const defaults = { autoFailover: false, semiSync: false, quietPeriodSeconds: 600, failoverAfterSeconds: 2, lastFailoverAt: null, lastFailoverOperation: null, lastFailoverAcknowledged: true, tls: false, zoneProfileId: null };
     expect(await reg.health.getSettings(setId)).toEqual(defaults);
     await reg.health.updateSettings(setId, { autoFailover: true, quietPeriodSeconds: 60 });
     await reg.health.updateSettings(setId, {});
     expect(await reg.health.getSettings(setId)).toEqual({ ...defaults, autoFailover: true, quietPeriodSeconds: 60 });
     await reg.health.updateSettings(setId, { semiSync: true, failoverAfterSeconds: 5, autoFailover: false });
     expect(await reg.health.getSettings(setId)).toEqual({ ...defaults, semiSync: true, failoverAfterSeconds: 5, quietPeriodSeconds: 60 });
+    // DR: the zone profile the set follows, set by enableDr and cleared by dr-disable.
+    const profileId = randomUUID();
+    await reg.health.updateSettings(setId, { zoneProfileId: profileId });
+    expect(await reg.health.getSettings(setId)).toMatchObject({ zoneProfileId: profileId, semiSync: true });
+    await reg.health.updateSettings(setId, { zoneProfileId: null });
+    expect(await reg.health.getSettings(setId)).toMatchObject({ zoneProfileId: null });
 
     const at = new Date('2026-03-04T05:06:07.890Z');
     await reg.health.recordAutomaticFailover(setId, 'eject-1', at);

@@ -136,7 +136,7 @@ beforeEach(async () => {
     },
     sets: { topology: async (setId: string) => (setId === 'set-1' ? topology : undefined) },
     locks: { get: async (kind: string) => (kind === 'set' ? lockOfSet : undefined) },
-    health: { get: async () => health },
+    health: { get: async () => health, getSettings: async () => undefined },
     certificates: { tlsCertificate: async () => undefined },
   } as unknown as Registry;
   const temporal = {
@@ -205,10 +205,11 @@ describe('trove show of a replication-set member', () => {
 
     expect(topo!.heading).toBe('Topology: 3 members (* this instance)');
     expect(topo!.rows).toEqual([
-      ['Member', 'ID', 'Role', 'Replicates from'],
-      ['orders-db *', SRC, 'source', ''],
-      ['orders-db-replica-1', R1, 'replica', 'orders-db'],
-      ['orders-db-replica-2', R2, 'replica', 'orders-db'],
+      // Where each member is (0.2.0): a DR set's members span zones.
+      ['Member', 'ID', 'Role', 'Replicates from', 'Zone'],
+      ['orders-db *', SRC, 'source', '', 'az1'],
+      ['orders-db-replica-1', R1, 'replica', 'orders-db', 'az1'],
+      ['orders-db-replica-2', R2, 'replica', 'orders-db', 'az1'],
     ]);
 
     expect(healthTable!.heading).toBe('Replication health, as the monitor saw it at 2026-05-01T10:00:00.000Z');

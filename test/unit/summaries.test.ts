@@ -25,6 +25,7 @@ const inputs: { [T in DescribedOperation]: Parameters<typeof operationMetadata<T
   rebuildAsReplica: { instanceId: id, projectId: 'proj-a' },
   createBackup: { backupId: id, instanceId: id, projectId: 'proj-a' },
   deleteBackup: { backupId: id, projectId: 'proj-a' },
+  enableDr: { instanceId: id, projectId: 'proj-a', profile: 'dr-az1-az2' },
 };
 
 test.each(Object.keys(inputs) as DescribedOperation[])('%s: one-line summary naming the project; details with the full id; no secret', (type) => {

@@ -1,0 +1,88 @@
+// Disaster recovery (issue 18, use cases B1 and B4): a set following a zone profile has its
+// source in the profile's primary zone and a replica in its first DR zone. Pure rules over
+// what the API (before its 202) and the enableDr workflow (under way) gathered, so both
+// refuse the same requests with the same words; table-tested.
+import type { ZoneHosts } from './placement';
+import type { ZoneProfile } from './zone-profiles';
+
+/** What the rules read of the instance DR is asked for; absent: it is being created. */
+export interface DrInstance {
+  id: string;
+  name: string;
+  replicaOf: string | null;
+  /** The profile its set follows already, if any. */
+  zoneProfileName?: string | null;
+}
+
+export interface DrAsk {
+  /** The name or id the request gave, and the profile it names (undefined: none such). */
+  profileRef: string;
+  profile: Pick<ZoneProfile, 'name' | 'primaryZone' | 'drZones'> | undefined;
+  zones: readonly ZoneHosts[];
+  instance?: DrInstance;
+}
+
+/** Why DR cannot be set up as asked, each led by the field it is about; empty: it can. */
+export function drProblems(a: DrAsk, field: string): string[] {
+  if (!a.profile) return [`${field}: zone profile "${a.profileRef}" does not exist (an administrator defines them; list them with zone-profile-list)`];
+  const known = a.zones.map((z) => z.name);
+  // The profile was valid when stored; Nova's zones may have changed since.
+  const gone = [a.profile.primaryZone, ...a.profile.drZones].filter((z) => !known.includes(z));
+  const problems = gone.map((z) => `${field}: zone profile "${a.profile!.name}" names zone "${z}", which does not exist (zones: ${known.join(', ')})`);
+  const i = a.instance;
+  if (i?.replicaOf) problems.push(`${field}: instance ${i.name} (${i.id}) is a replica of ${i.replicaOf}; DR is set up on the replication set's source`);
+  if (i?.zoneProfileName) problems.push(`${field}: the replication set of ${i.name} already follows zone profile "${i.zoneProfileName}"; disable DR first`);
+  return problems;
+}
+
+/** The zone the DR replica goes to: the profile's first DR zone. */
+export const drZoneOf = (profile: Pick<ZoneProfile, 'drZones'>): string => profile.drZones[0]!;
+
+/** The DR replica's name: the source's, marked, cut to the name rule's 64 characters. */
+export const drReplicaName = (sourceName: string): string => `${sourceName.slice(0, 61)}-dr`;
+
+export interface DrMember {
+  id: string;
+  zone: string | null;
+  /** Its upstream; null for the source. */
+  replicaOf: string | null;
+  /** Its own replicas (a relay cannot be removed under them). */
+  replicas: readonly string[];
+}
+
+/**
+ * What dr-disable removes: the set's replicas in the profile's DR zones that replicate from
+ * the source and feed nobody (the DR replicas dr_profile and dr-enable built). A set left
+ * with no replica also gives up semi-sync and automatic failover, which the profile turned
+ * on and which mean nothing without a replica.
+ */
+export function drDisablePlan(members: readonly DrMember[], profile: Pick<ZoneProfile, 'drZones'>): { remove: string[]; keepsReplicas: boolean } {
+  const source = members.find((m) => m.replicaOf === null);
+  const remove = members.filter((m) => m.replicaOf !== null && m.replicaOf === source?.id && m.replicas.length === 0 && m.zone !== null && profile.drZones.includes(m.zone)).map((m) => m.id);
+  const keepsReplicas = members.some((m) => m.replicaOf !== null && !remove.includes(m.id));
+  return { remove, keepsReplicas };
+}
+
+export type SemiSyncRole = 'off' | 'source' | 'replica';
+
+/**
+ * The semi-sync role a member should run. Without a zone profile, every replica acknowledges
+ * (the first ack releases a commit). In a DR set only replicas outside the source's zone
+ * acknowledge, when there are any: MariaDB waits for one ack, and an ack from a replica in
+ * the source's own zone would be lost with that zone, taking an acknowledged write with it.
+ * And a DR set's source waits for acks only while one of those replicas is reachable: after
+ * a zone's loss the new source's only replicas may be the lost ones, and each commit would
+ * wait rpl_semi_sync_master_timeout (10 s) for an ack none can send, then go on without it.
+ */
+export function semiSyncRole(
+  set: { semiSync: boolean; followsProfile: boolean; sourceId: string; members: readonly { id: string; zone: string | null; reachable?: boolean }[] },
+  memberId: string,
+): SemiSyncRole {
+  if (!set.semiSync) return 'off';
+  const replicas = set.members.filter((m) => m.id !== set.sourceId);
+  const sourceZone = set.members.find((m) => m.id === set.sourceId)?.zone ?? null;
+  const outside = replicas.filter((m) => m.zone !== null && m.zone !== sourceZone);
+  const ackers = set.followsProfile && outside.length > 0 ? outside : replicas;
+  if (memberId === set.sourceId) return !set.followsProfile || ackers.some((m) => m.reachable !== false) ? 'source' : 'off';
+  return ackers.some((m) => m.id === memberId) ? 'replica' : 'off';
+}

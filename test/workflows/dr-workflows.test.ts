@@ -1,0 +1,60 @@
+// enableDr against a real Temporal server with mocked activities: dr-enable builds one DR
+// replica through createReplicas and records the profile with its settings; with a provision
+// spec it first provisions the source; an instance that is a replica is refused before
+// anything is built, as the API refuses it.
+import { randomUUID } from 'node:crypto';
+import { newWorld, sampleProvisionSpec, seedSet, seedSource } from '../helpers/fake-activities';
+import { withFakeWorkers } from '../helpers/workers';
+import { failureOf, useWorkflowEnv } from '../helpers/workflow-env';
+
+const ctx = useWorkflowEnv();
+const run = (taskQueue: string, input: unknown) => ctx.env.temporal.workflow.execute('enableDr', { taskQueue, workflowId: `enable-dr-${randomUUID()}`, args: [input] });
+
+test('dr-enable: one replica from one snapshot in the DR zone, and the set follows the profile with its semi-sync and automatic failover', async () => {
+  const world = newWorld();
+  const replicaId = randomUUID();
+  let source = '';
+  const result = await withFakeWorkers(ctx.connection, ctx.bundle, world, (taskQueue, prefix) => {
+    source = seedSource(world, randomUUID(), prefix).id;
+    return run(taskQueue, { instanceId: source, projectId: 'proj-a', profile: 'dr-az1-az2', replicaId });
+  });
+  expect(result).toMatchObject({ instanceId: source, replicaId, profile: 'dr-az1-az2', primaryZone: 'az1', drZone: 'az2' });
+  expect(world.calls.filter((c) => c === 'createSnapshot' || c.startsWith('createSnapshot'))).toHaveLength(1);
+  expect(world.instances.get(replicaId)).toMatchObject({ replicaOf: source, status: 'ACTIVE', name: 'master-dr' });
+  expect(world.settings).toMatchObject({ zoneProfileId: expect.any(String), semiSync: true, autoFailover: true });
+  expect(world.instances.get(source)).toMatchObject({ lock: null, fault: null });
+});
+
+test('with a provision spec the source is provisioned first, then its DR replica built', async () => {
+  const world = newWorld();
+  const id = randomUUID();
+  const result = await withFakeWorkers(ctx.connection, ctx.bundle, world, (taskQueue) =>
+    run(taskQueue, { instanceId: id, projectId: 'proj-a', profile: 'dr-az1-az2', provision: { ...sampleProvisionSpec(id), availabilityZone: 'az1', locality: 'anti-affinity' } }),
+  );
+  expect(world.instances.get(id)).toMatchObject({ status: 'ACTIVE', lock: null });
+  expect(world.instances.get(result.replicaId)).toMatchObject({ replicaOf: id, status: 'ACTIVE' });
+});
+
+test('DR on an instance that is a replica is refused before anything is built, and is its fault', async () => {
+  const world = newWorld();
+  let replica = '';
+  const failure = await failureOf(
+    withFakeWorkers(ctx.connection, ctx.bundle, world, (taskQueue, prefix) => {
+      replica = seedSet(world, prefix).replicas[0]!.id;
+      return run(taskQueue, { instanceId: replica, projectId: 'proj-a', profile: 'dr-az1-az2' });
+    }),
+  );
+  expect(failure.type).toBe('InvalidInput');
+  expect(failure.message).toMatch(/profile: instance .* is a replica of .*; DR is set up on the replication set's source/);
+  expect(world.calls).not.toContain('createServer');
+  expect(world.instances.get(replica)!.fault).toMatch(/is a replica of/);
+});
+
+test('an unknown profile is refused naming it', async () => {
+  const world = newWorld();
+  const failure = await failureOf(
+    withFakeWorkers(ctx.connection, ctx.bundle, world, (taskQueue, prefix) => run(taskQueue, { instanceId: seedSource(world, randomUUID(), prefix).id, projectId: 'proj-a', profile: 'nope' })),
+  );
+  expect(failure.message).toMatch(/zone profile "nope" does not exist/);
+  expect(world.calls).not.toContain('createServer');
+});
