@@ -5,6 +5,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { NovaClient } from '../lib/nova-client';
 import type { Registry } from '../registry';
 import { registerAdminAuth, registerAuth } from './auth';
+import { registerCodecServer, type CodecServerDeps } from './codec';
 import { sendError, ServiceUnavailable } from './errors';
 import { openApiDocument } from './openapi';
 import { registerAccessRoutes } from './routes/access';
@@ -24,6 +25,8 @@ export interface ApiDeps {
   baseUrl: string;
   limits: Limits;
   logger?: boolean | object;
+  /** The codec server (api/codec.ts), when payloads are encrypted. */
+  codecServer?: CodecServerDeps;
 }
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -52,6 +55,7 @@ export function buildApiApp(d: ApiDeps): FastifyInstance {
   const openapi = openApiDocument();
   app.get('/openapi.json', async () => openapi);
   const adminTokens = new Set(d.adminTokens ?? []);
+  if (d.codecServer) registerCodecServer(app, d.codecServer);
   app.register(async (admin) => {
     registerAdminAuth(admin, d.tokens, adminTokens);
     registerAdminZoneProfileRoutes(admin, d);

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { REPO_ROOT } from '../lib/config';
 import { monitorWorkflowId, SA_INSTANCE_NAME, workflowIds } from '../lib/names';
 import { eventually, startTestStack, type TestStack } from '../test/helpers/stack';
+import { fetchDecodedHistory } from '../test/helpers/histories';
 import { Chromium, type Page } from './ui/chromium';
 
 const OUT = path.join(REPO_ROOT, 'docs', 'screenshots');
@@ -29,7 +30,7 @@ async function post(env: TestStack, urlPath: string, body: unknown): Promise<any
 
 /** Activities that returned nothing show as a raw `binary/null` payload in the UI: none may. */
 async function voidResults(env: TestStack, workflowId: string): Promise<string[]> {
-  const history = await env.temporal.workflow.getHandle(workflowId).fetchHistory();
+  const history = await fetchDecodedHistory(env.temporal, workflowId);
   const types = new Map<string, string>();
   const found: string[] = [];
   for (const e of history.events ?? []) {

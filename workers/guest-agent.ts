@@ -15,6 +15,7 @@ import { BootExtraction } from '../activities/guest/snapshot-extract';
 import { Maintenance, startWatchdog } from '../activities/guest/watchdog';
 import { guestConfigSchema, loadConfig, snapshotDir, type GuestConfig } from '../lib/config';
 import { guestTaskQueue } from '../lib/names';
+import { payloadDataConverter } from '../lib/payload-codec';
 import { parseSecretKey } from '../lib/secrets';
 import { createLogger } from './logger';
 
@@ -61,6 +62,7 @@ export async function runGuestAgent(config: GuestConfig): Promise<void> {
       connection,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue,
+      dataConverter: payloadDataConverter(config),
       activities: mergeActivityGroups({ guest: createGuestActivities(deps), replication: createReplicationActivities(deps, store), access: createAccessActivities(deps), certificates: createCertificateActivities(deps) }),
     });
     log.info({ taskQueue, address: deps.address }, 'guest agent polling');

@@ -14,6 +14,7 @@ import { createSnapshotActivities } from '../activities/snapshots/activities';
 import { createTlsActivities } from '../activities/tls/activities';
 import { FolderSnapshotStore } from '../activities/snapshots/store';
 import { loadConfig, orchestratorConfigSchema, snapshotDir, type OrchestratorConfig } from '../lib/config';
+import { payloadDataConverter } from '../lib/payload-codec';
 import { parseSecretKey } from '../lib/secrets';
 import { ORCHESTRATOR_TASK_QUEUE } from '../lib/names';
 import { migrate } from '../registry/migrate';
@@ -38,12 +39,14 @@ export async function runOrchestrator(config: OrchestratorConfig, taskQueue = OR
   // Snapshots deleted just before a crash are gone but maybe not yet freed.
   snapshots.reclaim().catch((err: Error) => log.warn({ err: err.message }, 'freeing deleted snapshots failed'));
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
-  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const dataConverter = payloadDataConverter(config);
+  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter });
   try {
     const worker = await Worker.create({
       connection,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue,
+      dataConverter,
       workflowsPath: require.resolve('../workflows'),
       activities: mergeActivityGroups({
         compute: createComputeActivities(nova, { probeAddress: config.TROVE_PROBE_ADDRESS }),
