@@ -7,6 +7,8 @@ import { parseSecretKey } from '../lib/secrets';
 import { createRegistryPool, Registry } from '../registry';
 import { buildApiApp } from './app';
 import { maskCodecToken } from './codec';
+import { ApiMetrics } from './metrics';
+import { serveMetrics } from '../lib/metrics-server';
 
 async function main(): Promise<void> {
   const config = loadConfig(apiConfigSchema);
@@ -22,7 +24,9 @@ async function main(): Promise<void> {
   const dataConverter = payloadDataConverter(config);
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
   const baseUrl = `http://${config.TROVE_API_HOST}:${config.TROVE_API_PORT}`;
+  const metrics = config.TROVE_API_METRICS_PORT ? new ApiMetrics() : undefined;
   const app = buildApiApp({
+    metrics,
     registry,
     temporal: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter }),
     nova: new NovaClient(config.NOVA_URL, config.NOVA_TOKEN),
@@ -42,7 +46,9 @@ async function main(): Promise<void> {
       serializers: { req: (req: { method: string; url: string }) => ({ method: req.method, url: maskCodecToken(req.url) }) },
     },
   });
+  const metricsServer = metrics ? await serveMetrics({ host: config.TROVE_METRICS_HOST, port: config.TROVE_API_METRICS_PORT, registry: metrics.registry }) : undefined;
   const shutdown = async () => {
+    await metricsServer?.close();
     await app.close();
     await connection.close();
     await registry.close();

@@ -9,6 +9,9 @@ import { formatIssues } from './validation';
 export const REPO_ROOT = path.resolve(__dirname, '..');
 
 const port = (def: number) => z.coerce.number().int().min(1, 'must be a TCP port').max(65535, 'must be a TCP port').default(def);
+// A metrics listener's port: 0 turns it off.
+const metricsPort = (def: number) => z.coerce.number().int().min(0, 'must be a TCP port, or 0 for none').max(65535, 'must be a TCP port, or 0 for none').default(def);
+const metricsHost = { TROVE_METRICS_HOST: z.string().min(1).default('127.0.0.1') };
 const hostPort = z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'must be host:port');
 
 const temporal = {
@@ -64,6 +67,11 @@ export const orchestratorConfigSchema = z.object({
   ...maxReplicas,
   // The orchestrator's probes leave from this address, its "management network".
   TROVE_PROBE_ADDRESS: z.ipv4().default('127.0.0.1'),
+  ...metricsHost,
+  // GET /metrics: the product's metrics and the Temporal SDK's, which the SDK's own exporter
+  // serves on the second port (loopback) for this endpoint to read.
+  TROVE_ORCHESTRATOR_METRICS_PORT: metricsPort(9464),
+  TROVE_ORCHESTRATOR_SDK_METRICS_PORT: metricsPort(9465),
 }).superRefine(checkPayloadKeys);
 export type OrchestratorConfig = z.infer<typeof orchestratorConfigSchema>;
 
@@ -75,6 +83,9 @@ export const apiConfigSchema = z.object({
   ...nova,
   TROVE_API_HOST: z.string().min(1).default('127.0.0.1'),
   TROVE_API_PORT: port(8779),
+  ...metricsHost,
+  // GET /metrics: requests by route and status, latency.
+  TROVE_API_METRICS_PORT: metricsPort(9466),
   ...maxReplicas,
   // token=project pairs: a token authorises exactly one project (Keystone-like scoping).
   TROVE_API_TOKENS: z

@@ -5,7 +5,7 @@
 // the API starts beside this worker and must not answer before the schema exists; the
 // second run finds nothing to do.)
 import { Client } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createComputeActivities } from '../activities/compute/activities';
 import { createMonitorActivities } from '../activities/control/monitor';
 import { NovaClient } from '../lib/nova-client';
@@ -20,10 +20,36 @@ import { ORCHESTRATOR_TASK_QUEUE } from '../lib/names';
 import { migrate } from '../registry/migrate';
 import { Registry, createRegistryPool } from '../registry';
 import { mergeActivityGroups } from '../lib/activity-groups';
+import { serveMetrics, type MetricsServer } from '../lib/metrics-server';
 import { createLogger } from './logger';
+import { OrchestratorMetrics } from './metrics';
+
+/**
+ * The Temporal Runtime with its Prometheus exporter on the SDK metrics port. A Runtime is
+ * installed once per process, before the first connection: if one is already there (a
+ * caller's), the SDK's metrics are left out and the product's still served.
+ */
+function installRuntime(config: OrchestratorConfig, log: ReturnType<typeof createLogger>): string | undefined {
+  if (!config.TROVE_ORCHESTRATOR_METRICS_PORT || !config.TROVE_ORCHESTRATOR_SDK_METRICS_PORT) return undefined;
+  const bindAddress = `127.0.0.1:${config.TROVE_ORCHESTRATOR_SDK_METRICS_PORT}`;
+  try {
+    Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress, countersTotalSuffix: true, useSecondsForDurations: true } } } });
+    return `http://${bindAddress}/metrics`;
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, 'a Temporal Runtime was installed already: no SDK metrics');
+    return undefined;
+  }
+}
 
 export async function runOrchestrator(config: OrchestratorConfig, taskQueue = ORCHESTRATOR_TASK_QUEUE): Promise<void> {
   const log = createLogger('orchestrator', config.TROVE_LOG_LEVEL);
+  const sdkMetricsUrl = installRuntime(config, log);
+  const metrics = new OrchestratorMetrics();
+  let metricsServer: MetricsServer | undefined;
+  if (config.TROVE_ORCHESTRATOR_METRICS_PORT) {
+    metricsServer = await serveMetrics({ host: config.TROVE_METRICS_HOST, port: config.TROVE_ORCHESTRATOR_METRICS_PORT, registry: metrics.registry, sdkMetricsUrl });
+    log.info({ metrics: `http://${config.TROVE_METRICS_HOST}:${metricsServer.port}/metrics` }, 'metrics served');
+  }
   const pool = createRegistryPool({
     host: config.TROVE_REGISTRY_HOST,
     port: config.TROVE_REGISTRY_PORT,
@@ -48,6 +74,8 @@ export async function runOrchestrator(config: OrchestratorConfig, taskQueue = OR
       taskQueue,
       dataConverter,
       workflowsPath: require.resolve('../workflows'),
+      interceptors: { workflowModules: [require.resolve('../workflows/metrics-interceptor')], activity: [metrics.activityInterceptor()] },
+      sinks: metrics.sinks(),
       activities: mergeActivityGroups({
         compute: createComputeActivities(nova, { probeAddress: config.TROVE_PROBE_ADDRESS }),
         registry: createRegistryActivities(registry, { secretKey: parseSecretKey(config.TROVE_SECRET_KEY), maxReplicas: config.TROVE_MAX_REPLICAS, maxDepth: config.TROVE_MAX_DEPTH, placement: nova }),
@@ -61,6 +89,7 @@ export async function runOrchestrator(config: OrchestratorConfig, taskQueue = OR
   } finally {
     await connection.close();
     await registry.close();
+    await metricsServer?.close();
   }
 }
 

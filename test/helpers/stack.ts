@@ -44,8 +44,8 @@ export interface TestStackOptions {
 export async function startTestStack(opts: TestStackOptions = {}): Promise<TestStack> {
   const dataDir = opts.reuse?.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'trove-test-'));
   const logFile = path.join(dataDir, 'stack.log');
-  const ports = opts.reuse?.ports ?? (await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]));
-  const [temporalPort, temporalUiPort, registryPort, novaPort, apiPort] = ports as [number, number, number, number, number];
+  const ports = opts.reuse?.ports ?? (await Promise.all(Array.from({ length: 8 }, () => freePort())));
+  const [temporalPort, temporalUiPort, registryPort, novaPort, apiPort, orchestratorMetrics, orchestratorSdkMetrics, apiMetrics] = ports as [number, number, number, number, number, number, number, number];
   const stack = await startStack({
     dataDir,
     temporalPort,
@@ -53,6 +53,8 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     registryPort,
     novaPort,
     apiPort,
+    // Metrics on, as in npm start, so every test exercises them.
+    metricsPorts: { orchestrator: orchestratorMetrics, orchestratorSdk: orchestratorSdkMetrics, api: apiMetrics },
     temporalInMemory: true,
     apiTokens: opts.apiTokens ?? 'tok-a=proj-a,tok-b=proj-b',
     adminTokens: opts.adminTokens ?? 'tok-admin',
