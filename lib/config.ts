@@ -122,6 +122,10 @@ export const guestConfigSchema = z.object({
   TROVE_MBSTREAM: z.string().default('/usr/bin/mbstream'),
   // Runs the helper that feeds a snapshot file to mbstream with splice(2) (needs 3.10+).
   TROVE_PYTHON: z.string().default('/usr/bin/python3'),
+  // GET /metrics on the server's own address (each server has one): its activities and the
+  // Temporal SDK's metrics, whose exporter listens on the second port, same address.
+  TROVE_GUEST_METRICS_PORT: metricsPort(9464),
+  TROVE_GUEST_SDK_METRICS_PORT: metricsPort(9465),
 }).superRefine(checkPayloadKeys);
 
 export function snapshotDir(c: { TROVE_DATA_DIR: string; TROVE_SNAPSHOT_DIR?: string }): string {

@@ -5,20 +5,72 @@
 // - each replication set's members as its monitor last saw them (the recordHealth activity's
 //   input: reachable, agent answering, replicating, lag), failovers the monitor started, and
 //   what watching costs (polls, probe time).
+import type { Runtime } from '@temporalio/worker';
 import type { ActivityExecuteInput, ActivityInboundCallsInterceptor, ActivityInterceptorsFactory, InjectedSinks, Next } from '@temporalio/worker';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { MemberHealth } from '../lib/schemas';
 import type { MetricsSinks } from '../workflows/metrics-interceptor';
 
+/**
+ * Installs the Temporal Runtime with its Prometheus exporter on bindAddress; returns the URL
+ * to read it from. A Runtime is installed once per process, before the first connection: if
+ * one is there already (a caller's), the SDK's metrics are left out, the product's still served.
+ */
+export function installMetricsRuntime(runtime: typeof Runtime, bindAddress: string, log: { warn(o: object, msg: string): void }): string | undefined {
+  try {
+    runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress, countersTotalSuffix: true, useSecondsForDurations: true } } } });
+    return `http://${bindAddress}/metrics`;
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, 'a Temporal Runtime was installed already: no SDK metrics');
+    return undefined;
+  }
+}
+
 const DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800];
 const MEMBER_LABELS = ['set_id', 'instance_id', 'name', 'role'] as const;
 
+/** Every activity a worker runs, by type and outcome, with its duration. */
+export class ActivityMetrics {
+  readonly activities: Counter<'type' | 'outcome'>;
+  readonly activitySeconds: Histogram<'type' | 'outcome'>;
+
+  constructor(
+    registry: Registry,
+    /** Called with each completed activity's type, workflow type, arguments and seconds. */
+    private readonly onCompleted: (type: string, workflowType: string | undefined, args: unknown[], seconds: number) => void = () => undefined,
+  ) {
+    this.activities = new Counter({ name: 'trove_activities_total', help: 'Activities run by this worker, by type and outcome', labelNames: ['type', 'outcome'], registers: [registry] });
+    this.activitySeconds = new Histogram({ name: 'trove_activity_duration_seconds', help: 'Activity durations, by type and outcome', labelNames: ['type', 'outcome'], buckets: DURATION_BUCKETS, registers: [registry] });
+  }
+
+  interceptor(): ActivityInterceptorsFactory {
+    return (ctx) => {
+      const inbound: ActivityInboundCallsInterceptor = {
+        execute: async (input: ActivityExecuteInput, next: Next<ActivityInboundCallsInterceptor, 'execute'>) => {
+          const type = ctx.info.activityType;
+          const started = performance.now();
+          let outcome = 'failed';
+          try {
+            const result = await next(input);
+            outcome = 'completed';
+            this.onCompleted(type, ctx.info.workflowType, input.args, (performance.now() - started) / 1000);
+            return result;
+          } finally {
+            this.activities.inc({ type, outcome });
+            this.activitySeconds.observe({ type, outcome }, (performance.now() - started) / 1000);
+          }
+        },
+      };
+      return { inbound };
+    };
+  }
+}
+
 export class OrchestratorMetrics {
   readonly registry = new Registry();
+  readonly activities = new ActivityMetrics(this.registry, (type, workflowType, args, seconds) => this.observeActivity(type, workflowType, args, seconds));
   readonly operations = new Counter({ name: 'trove_operations_total', help: 'Operations (workflows) ended, by type and outcome (completed, failed, cancelled, continued)', labelNames: ['type', 'outcome'], registers: [this.registry] });
   readonly operationSeconds = new Histogram({ name: 'trove_operation_duration_seconds', help: 'From an operation\'s start to its end, by type and outcome', labelNames: ['type', 'outcome'], buckets: DURATION_BUCKETS, registers: [this.registry] });
-  readonly activities = new Counter({ name: 'trove_activities_total', help: 'Control activities run on the orchestrator, by type and outcome', labelNames: ['type', 'outcome'], registers: [this.registry] });
-  readonly activitySeconds = new Histogram({ name: 'trove_activity_duration_seconds', help: 'Control activity durations, by type and outcome', labelNames: ['type', 'outcome'], buckets: DURATION_BUCKETS, registers: [this.registry] });
   readonly memberReachable = new Gauge({ name: 'trove_member_reachable', help: '1 when the orchestrator reached the member\'s MariaDB at the monitor\'s last poll', labelNames: MEMBER_LABELS, registers: [this.registry] });
   readonly memberAgent = new Gauge({ name: 'trove_member_agent_answered', help: '1 when the member\'s guest agent answered the monitor\'s last poll', labelNames: MEMBER_LABELS, registers: [this.registry] });
   readonly replicaReplicating = new Gauge({ name: 'trove_replica_replicating', help: '1 when both replication threads of the replica ran at the last poll (replicas only)', labelNames: MEMBER_LABELS, registers: [this.registry] });
@@ -61,29 +113,6 @@ export class OrchestratorMetrics {
   /** The worker's sinks: the workflow interceptor reports each end here (never on replay). */
   sinks(): InjectedSinks<MetricsSinks> {
     return { metrics: { workflowEnded: { fn: (_info, type, outcome, seconds) => this.operationEnded(type, outcome, seconds), callDuringReplay: false } } };
-  }
-
-  /** Times every activity; reads what the monitor's activities carry. */
-  activityInterceptor(): ActivityInterceptorsFactory {
-    return (ctx) => {
-      const inbound: ActivityInboundCallsInterceptor = {
-        execute: async (input: ActivityExecuteInput, next: Next<ActivityInboundCallsInterceptor, 'execute'>) => {
-          const type = ctx.info.activityType;
-          const started = performance.now();
-          let outcome = 'failed';
-          try {
-            const result = await next(input);
-            outcome = 'completed';
-            this.observeActivity(type, ctx.info.workflowType, input.args, (performance.now() - started) / 1000);
-            return result;
-          } finally {
-            this.activities.inc({ type, outcome });
-            this.activitySeconds.observe({ type, outcome }, (performance.now() - started) / 1000);
-          }
-        },
-      };
-      return { inbound };
-    };
   }
 
   private observeActivity(type: string, workflowType: string | undefined, args: unknown[], seconds: number): void {

@@ -22,28 +22,11 @@ import { Registry, createRegistryPool } from '../registry';
 import { mergeActivityGroups } from '../lib/activity-groups';
 import { serveMetrics, type MetricsServer } from '../lib/metrics-server';
 import { createLogger } from './logger';
-import { OrchestratorMetrics } from './metrics';
-
-/**
- * The Temporal Runtime with its Prometheus exporter on the SDK metrics port. A Runtime is
- * installed once per process, before the first connection: if one is already there (a
- * caller's), the SDK's metrics are left out and the product's still served.
- */
-function installRuntime(config: OrchestratorConfig, log: ReturnType<typeof createLogger>): string | undefined {
-  if (!config.TROVE_ORCHESTRATOR_METRICS_PORT || !config.TROVE_ORCHESTRATOR_SDK_METRICS_PORT) return undefined;
-  const bindAddress = `127.0.0.1:${config.TROVE_ORCHESTRATOR_SDK_METRICS_PORT}`;
-  try {
-    Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress, countersTotalSuffix: true, useSecondsForDurations: true } } } });
-    return `http://${bindAddress}/metrics`;
-  } catch (err) {
-    log.warn({ err: (err as Error).message }, 'a Temporal Runtime was installed already: no SDK metrics');
-    return undefined;
-  }
-}
+import { installMetricsRuntime, OrchestratorMetrics } from './metrics';
 
 export async function runOrchestrator(config: OrchestratorConfig, taskQueue = ORCHESTRATOR_TASK_QUEUE): Promise<void> {
   const log = createLogger('orchestrator', config.TROVE_LOG_LEVEL);
-  const sdkMetricsUrl = installRuntime(config, log);
+  const sdkMetricsUrl = config.TROVE_ORCHESTRATOR_METRICS_PORT && config.TROVE_ORCHESTRATOR_SDK_METRICS_PORT ? installMetricsRuntime(Runtime, `127.0.0.1:${config.TROVE_ORCHESTRATOR_SDK_METRICS_PORT}`, log) : undefined;
   const metrics = new OrchestratorMetrics();
   let metricsServer: MetricsServer | undefined;
   if (config.TROVE_ORCHESTRATOR_METRICS_PORT) {
@@ -74,7 +57,7 @@ export async function runOrchestrator(config: OrchestratorConfig, taskQueue = OR
       taskQueue,
       dataConverter,
       workflowsPath: require.resolve('../workflows'),
-      interceptors: { workflowModules: [require.resolve('../workflows/metrics-interceptor')], activity: [metrics.activityInterceptor()] },
+      interceptors: { workflowModules: [require.resolve('../workflows/metrics-interceptor')], activity: [metrics.activities.interceptor()] },
       sinks: metrics.sinks(),
       activities: mergeActivityGroups({
         compute: createComputeActivities(nova, { probeAddress: config.TROVE_PROBE_ADDRESS }),

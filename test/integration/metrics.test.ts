@@ -1,7 +1,8 @@
 // The Prometheus endpoints on the real stack: after a create and a replica, the
 // orchestrator's /metrics has the operations by type and outcome with durations, the
 // Temporal SDK's own metrics, the replica's health and lag as its set's monitor saw them and
-// what the watching cost; the API's has its requests by route and status, with latency.
+// what the watching cost; each guest agent's (on its server's address) has its activities and
+// the SDK's; the API's has its requests by route and status, with latency.
 import { eventually, useTestStack, waitIdle } from '../helpers/stack';
 
 const env = useTestStack();
@@ -18,14 +19,14 @@ function samples(text: string, name: string): Map<string, number> {
 const value = (text: string, name: string, ...labels: string[]) =>
   [...samples(text, name)].find(([l]) => labels.every((x) => l.includes(x)))?.[1];
 
-async function scrape(port: string): Promise<string> {
-  const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+async function scrape(port: string, host = '127.0.0.1'): Promise<string> {
+  const res = await fetch(`http://${host}:${port}/metrics`);
   expect(res.status).toBe(200);
   expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
   return res.text();
 }
 
-test('the orchestrator and the API serve their metrics, with real values after a create and a replica', async () => {
+test('the orchestrator, a guest agent and the API serve their metrics, with real values after a create and a replica', async () => {
   const created = await env.api('POST', '/v1.0/proj-a/instances', { instance: { name: 'metered', flavorRef: '1', volume: { size: 1 } } });
   expect(created.status).toBe(202);
   const source = created.body.instance.id as string;
@@ -67,6 +68,13 @@ test('the orchestrator and the API serve their metrics, with real values after a
   expect(value(orchestrator, 'temporal_workflow_completed_total', 'workflow_type="createReplicas"')).toBeGreaterThanOrEqual(1);
   expect(orchestrator).toMatch(/^temporal_activity_execution_latency_count\{[^}]*activity_type="createServer"[^}]*\} [1-9]/m);
   expect(orchestrator).toMatch(/^temporal_worker_start_total\{/m);
+
+  // A guest agent, on its server's own address: its activities and the SDK's metrics.
+  const address = (await env.registry!.instances.get(source))!.address!;
+  const guest = await scrape('9464', address);
+  expect(value(guest, 'trove_activities_total', 'type="prepare"', 'outcome="completed"')).toBe(1);
+  expect(value(guest, 'trove_activity_duration_seconds_count', 'type="prepare"', 'outcome="completed"')).toBe(1);
+  expect(guest).toMatch(/^temporal_worker_start_total\{/m);
 
   // The API: requests by route pattern (no ids) and status, and latency.
   const api = await scrape(env.stack.env.TROVE_API_METRICS_PORT!);
