@@ -3,6 +3,8 @@
 // Temporal SDK's own metrics, the replica's health and lag as its set's monitor saw them and
 // what the watching cost; each guest agent's (on its server's address) has its activities and
 // the SDK's; the API's has its requests by route and status, with latency.
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { eventually, useTestStack, waitIdle } from '../helpers/stack';
 
 const env = useTestStack();
@@ -68,6 +70,11 @@ test('the orchestrator, a guest agent and the API serve their metrics, with real
   expect(value(orchestrator, 'temporal_workflow_completed_total', 'workflow_type="createReplicas"')).toBeGreaterThanOrEqual(1);
   expect(orchestrator).toMatch(/^temporal_activity_execution_latency_count\{[^}]*activity_type="createServer"[^}]*\} [1-9]/m);
   expect(orchestrator).toMatch(/^temporal_worker_start_total\{/m);
+  // The dashboard's SDK queries name metrics this endpoint has.
+  const dashboard = readFileSync(path.join(__dirname, '..', '..', 'docs', 'grafana-dashboard.json'), 'utf8');
+  const sdkNames = [...new Set([...dashboard.matchAll(/temporal_\w+/g)].map((m) => m[0]))];
+  expect(sdkNames.length).toBeGreaterThan(0);
+  expect(sdkNames.filter((n) => !new RegExp(`^${n}[{ ]`, 'm').test(orchestrator))).toEqual([]);
 
   // A guest agent, on its server's own address: its activities and the SDK's metrics.
   const address = (await env.registry!.instances.get(source))!.address!;

@@ -54,3 +54,14 @@ test('operations by type and outcome with durations; the endpoint serves them an
     await server.close();
   }
 });
+
+test('every trove_ metric the Grafana dashboard queries is one the orchestrator or the API defines', async () => {
+  const { readFileSync } = await import('node:fs');
+  const path = await import('node:path');
+  const { ApiMetrics } = await import('../../api/metrics');
+  const dashboard = readFileSync(path.join(__dirname, '..', '..', 'docs', 'grafana-dashboard.json'), 'utf8');
+  const queried = [...new Set([...dashboard.matchAll(/trove_\w+/g)].map((m) => m[0].replace(/_(bucket|sum|count)$/, '')))];
+  const defined = new Set([...(await new OrchestratorMetrics().registry.getMetricsAsJSON()), ...(await new ApiMetrics().registry.getMetricsAsJSON())].map((m) => m.name));
+  expect(queried.length).toBeGreaterThan(10);
+  expect(queried.filter((n) => !defined.has(n))).toEqual([]);
+});
