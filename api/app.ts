@@ -5,6 +5,8 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { NovaClient } from '../lib/nova-client';
 import type { Registry } from '../registry';
 import { registerAdminAuth, registerAuth } from './auth';
+import { registerCodecServer, type CodecServerDeps } from './codec';
+import type { ApiMetrics } from './metrics';
 import { sendError, ServiceUnavailable } from './errors';
 import { openApiDocument } from './openapi';
 import { registerAccessRoutes } from './routes/access';
@@ -26,6 +28,10 @@ export interface ApiDeps {
   baseUrl: string;
   limits: Limits;
   logger?: boolean | object;
+  /** The codec server (api/codec.ts), when payloads are encrypted. */
+  codecServer?: CodecServerDeps;
+  /** Request counts and latency (api/metrics.ts). */
+  metrics?: ApiMetrics;
 }
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
@@ -54,6 +60,8 @@ export function buildApiApp(d: ApiDeps): FastifyInstance {
   const openapi = openApiDocument();
   app.get('/openapi.json', async () => openapi);
   const adminTokens = new Set(d.adminTokens ?? []);
+  d.metrics?.register(app);
+  if (d.codecServer) registerCodecServer(app, d.codecServer);
   app.register(async (admin) => {
     registerAdminAuth(admin, d.tokens, adminTokens);
     registerAdminZoneProfileRoutes(admin, d);

@@ -4,6 +4,7 @@
 // here and that every example passes its route's validation.
 import { z, type ZodType } from 'zod';
 import pkg from '../package.json';
+import { CODEC_EXAMPLE, codecBody } from './codec';
 import { zoneProfileBody } from './profile-schemas';
 import { createBackupBody } from './backup-schemas';
 import { changePasswordsBody, createDatabasesBody, createUsersBody, grantBody, updateUserBody } from './access-schemas';
@@ -156,6 +157,11 @@ export const ROUTES: RouteDoc[] = [
   { method: 'get', path: '/v1.0/admin/zone-profiles', summary: "The zone profiles (an administrator's token)", ok: { 200: 'zone profiles' } },
   { method: 'get', path: '/v1.0/admin/zone-profiles/{ref}', summary: 'One zone profile, by id or name', ok: { 200: 'the zone profile' } },
   { method: 'delete', path: '/v1.0/admin/zone-profiles/{ref}', summary: 'Delete a zone profile (409 while a replication set follows it)', ok: { 202: 'deleted' } },
+  // The codec server (Temporal's remote codec protocol), served when payloads are encrypted.
+  { method: 'post', path: '/codec/encode', summary: 'Encrypt payloads with the active key (codec server; a codec or administrator token)', body: codecBody, examples: [CODEC_EXAMPLE], ok: { 200: '{payloads}', 422: 'a payload that cannot be encoded' } },
+  { method: 'post', path: '/codec/decode', summary: 'Decrypt payloads with the key each names; plain payloads come back as they are (the Web UI calls this)', body: codecBody, examples: [CODEC_EXAMPLE], ok: { 200: '{payloads}', 422: 'a key id not configured, or a forged payload' } },
+  { method: 'post', path: '/codec/{token}/encode', summary: 'As /codec/encode, the token in the path (for a Web UI that sends no header)', body: codecBody, examples: [CODEC_EXAMPLE], ok: { 200: '{payloads}' } },
+  { method: 'post', path: '/codec/{token}/decode', summary: 'As /codec/decode, the token in the path (the local dev server\'s Web UI)', body: codecBody, examples: [CODEC_EXAMPLE], ok: { 200: '{payloads}' } },
 ];
 
 const errorSchema = {
@@ -198,12 +204,13 @@ export function openApiDocument(): Record<string, unknown> {
         : {}),
       responses,
       ...(r.path === '/' || r.path === '/openapi.json' ? { security: [] } : {}),
+      ...(r.path.startsWith('/codec/{token}') ? { security: [] } : r.path.startsWith('/codec/') ? { security: [{ codecBearer: [] }, { token: [] }] } : {}),
     };
   }
   return {
     openapi: '3.0.3',
     info: { title: 'trove-replication', version: pkg.version, description: 'The Trove v1.0 API (instances, replication) of the trove-replication orchestrator.' },
-    components: { securitySchemes: { token: { type: 'apiKey', in: 'header', name: 'X-Auth-Token' } } },
+    components: { securitySchemes: { token: { type: 'apiKey', in: 'header', name: 'X-Auth-Token' }, codecBearer: { type: 'http', scheme: 'bearer' } } },
     security: [{ token: [] }],
     paths,
   };

@@ -4,6 +4,7 @@
 // worker per new server (all on one NativeConnection), answering every guest activity at
 // once with a value of the right shape. A server the benchmark is done with can be retired
 // (its worker stops and is not started again).
+import type { DataConverter } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { GuestActivities } from '../activities/guest/activities';
 import type { ReplicaStatus, ReplicationActivities } from '../activities/guest/replication';
@@ -107,6 +108,8 @@ export interface NoopGuestsOptions {
   namespace?: string;
   novaUrl: string;
   novaToken: string;
+  /** The stack's payload encryption (its orchestrator encrypts what it sends these workers). */
+  dataConverter?: DataConverter;
   /** How often Nova's server list is read; a new server waits at most this long for its worker. */
   pollMs?: number;
   log?: (line: string) => void;
@@ -191,6 +194,7 @@ export class NoopGuests {
         connection: this.connection,
         namespace: this.o.namespace ?? 'default',
         taskQueue: guestTaskQueue(novaServerId),
+        dataConverter: this.o.dataConverter,
         activities: noopGuestActivities(() => this.address(novaServerId)),
         maxConcurrentActivityTaskExecutions: 20,
         maxConcurrentActivityTaskPolls: 2,

@@ -14,6 +14,7 @@ import { monitorWorkflowId, workflowIds } from '../lib/names';
 import type { CreateReplicasResult } from '../lib/schemas';
 import { startCreateReplicas, startDeleteInstance, startProvisionInstance } from '../lib/start';
 import { ALL_PARTS } from '../scripts/stack/stack';
+import { payloadDataConverter } from '../lib/payload-codec';
 import { startTestStack, type TestStack } from '../test/helpers/stack';
 import type { emptyActivities } from './empty-workflow';
 import { treeCpuMs } from './lib/procfs';
@@ -137,12 +138,14 @@ class YardstickWorkers {
   ) {}
 
   static async start(address: string, client: Client, emptyCount: number, cpu: () => Cpu): Promise<YardstickWorkers> {
+    // The client encrypts (the stack's key): these workers decode with the same converter.
+    const dataConverter = client.options.dataConverter;
     const connection = await NativeConnection.connect({ address });
     const queue = `bench-empty-${randomUUID()}`;
     const noop = { async noop() {} };
     const workers = [
-      await Worker.create({ connection, taskQueue: queue, workflowsPath: require.resolve('./empty-workflow'), activities: noop }),
-      await Worker.create({ connection, taskQueue: `${queue}-other`, activities: noop }),
+      await Worker.create({ connection, dataConverter, taskQueue: queue, workflowsPath: require.resolve('./empty-workflow'), activities: noop }),
+      await Worker.create({ connection, dataConverter, taskQueue: `${queue}-other`, activities: noop }),
     ];
     const y = new YardstickWorkers(connection, workers, Promise.all(workers.map((w) => w.run())), client, queue, emptyCount, cpu);
     await y.sample(); // warm: bundle loaded, connections open
@@ -354,7 +357,7 @@ export async function benchOverhead(opts: BenchOptions): Promise<Section[]> {
   let yardWorkers: YardstickWorkers | undefined;
   try {
     const client = env.temporal;
-    guests = await NoopGuests.start({ temporalAddress: env.stack.env.TEMPORAL_ADDRESS!, novaUrl: env.stack.env.NOVA_URL!, novaToken: env.stack.env.NOVA_TOKEN!, log: opts.log });
+    guests = await NoopGuests.start({ temporalAddress: env.stack.env.TEMPORAL_ADDRESS!, novaUrl: env.stack.env.NOVA_URL!, novaToken: env.stack.env.NOVA_TOKEN!, dataConverter: payloadDataConverter(env.stack.env), log: opts.log });
 
     opts.log(`overhead: yardstick, ${opts.runs} x ${plan.emptyCount} empty activities`);
     yardWorkers = await YardstickWorkers.start(env.stack.env.TEMPORAL_ADDRESS!, client, plan.emptyCount, () => cpuNow(env));

@@ -2,18 +2,32 @@
 // the process with a message that names the variable and the rule.
 import * as path from 'node:path';
 import { z } from 'zod';
+import { payloadKeysIssue } from './payload-codec';
 import { DEFAULT_LIMITS } from './topology';
 import { formatIssues } from './validation';
 
 export const REPO_ROOT = path.resolve(__dirname, '..');
 
 const port = (def: number) => z.coerce.number().int().min(1, 'must be a TCP port').max(65535, 'must be a TCP port').default(def);
+// A metrics listener's port: 0 turns it off.
+const metricsPort = (def: number) => z.coerce.number().int().min(0, 'must be a TCP port, or 0 for none').max(65535, 'must be a TCP port, or 0 for none').default(def);
+const metricsHost = { TROVE_METRICS_HOST: z.string().min(1).default('127.0.0.1') };
 const hostPort = z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'must be host:port');
 
 const temporal = {
   TEMPORAL_ADDRESS: hostPort.default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  // Payload encryption (lib/payload-codec.ts): "id:base64,id:base64", and the id that
+  // encrypts (optional with one key). Unset: payloads are stored as plain JSON.
+  TROVE_PAYLOAD_KEYS: z.string().optional(),
+  TROVE_PAYLOAD_KEY_ID: z.string().optional(),
 };
+
+/** The key ring's rules, reported under the variable at fault (both variables are read together). */
+function checkPayloadKeys(c: { TROVE_PAYLOAD_KEYS?: string; TROVE_PAYLOAD_KEY_ID?: string }, ctx: z.RefinementCtx): void {
+  const issue = !c.TROVE_PAYLOAD_KEYS ? undefined : payloadKeysIssue(c.TROVE_PAYLOAD_KEYS, c.TROVE_PAYLOAD_KEY_ID);
+  if (issue) ctx.addIssue({ code: 'custom', message: issue.message, path: [issue.variable] });
+}
 const registry = {
   TROVE_REGISTRY_HOST: z.string().min(1).default('127.0.0.1'),
   TROVE_REGISTRY_PORT: port(3307),
@@ -65,7 +79,12 @@ export const orchestratorConfigSchema = z.object({
   ...maxReplicas,
   // The orchestrator's probes leave from this address, its "management network".
   TROVE_PROBE_ADDRESS: z.ipv4().default('127.0.0.1'),
-});
+  ...metricsHost,
+  // GET /metrics: the product's metrics and the Temporal SDK's, which the SDK's own exporter
+  // serves on the second port (loopback) for this endpoint to read.
+  TROVE_ORCHESTRATOR_METRICS_PORT: metricsPort(9464),
+  TROVE_ORCHESTRATOR_SDK_METRICS_PORT: metricsPort(9465),
+}).superRefine(checkPayloadKeys);
 export type OrchestratorConfig = z.infer<typeof orchestratorConfigSchema>;
 
 export const apiConfigSchema = z.object({
@@ -76,6 +95,9 @@ export const apiConfigSchema = z.object({
   ...nova,
   TROVE_API_HOST: z.string().min(1).default('127.0.0.1'),
   TROVE_API_PORT: port(8779),
+  ...metricsHost,
+  // GET /metrics: requests by route and status, latency.
+  TROVE_API_METRICS_PORT: metricsPort(9466),
   ...maxReplicas,
   // token=project pairs: a token authorises exactly one project (Keystone-like scoping).
   TROVE_API_TOKENS: z
@@ -86,10 +108,14 @@ export const apiConfigSchema = z.object({
     .refine((t) => ![...parseApiTokens(t).values()].includes('admin'), '"admin" cannot be a project (it is the administrators\' path)'),
   // Administrators' tokens (zone profiles): none by default. Never a project's token too.
   TROVE_ADMIN_TOKENS: z.string().regex(/^([^=,\s]+(,[^=,\s]+)*)?$/, 'must be token[,token...]').default(''),
+  // The codec server's own tokens (the administrators' work too): decoding shows every payload.
+  TROVE_CODEC_TOKENS: z.string().regex(/^([A-Za-z0-9_-]+(,[A-Za-z0-9_-]+)*)?$/, 'must be token[,token...] (letters, digits, _ -)').default(''),
+  // Origins whose pages may call the codec server (the Web UI's), comma-separated.
+  TROVE_CODEC_CORS_ORIGINS: z.string().regex(/^(https?:\/\/[^,\s/]+(,https?:\/\/[^,\s/]+)*)?$/, 'must be origins like http://host:port, comma-separated').default(''),
 }).refine((c) => !parseAdminTokens(c.TROVE_ADMIN_TOKENS).some((t) => parseApiTokens(c.TROVE_API_TOKENS).has(t)), {
   message: 'an administrator token must not also be a project token',
   path: ['TROVE_ADMIN_TOKENS'],
-});
+}).superRefine(checkPayloadKeys);
 export type ApiConfig = z.infer<typeof apiConfigSchema>;
 
 export const guestConfigSchema = z.object({
@@ -108,7 +134,11 @@ export const guestConfigSchema = z.object({
   TROVE_MBSTREAM: z.string().default('/usr/bin/mbstream'),
   // Runs the helper that feeds a snapshot file to mbstream with splice(2) (needs 3.10+).
   TROVE_PYTHON: z.string().default('/usr/bin/python3'),
-});
+  // GET /metrics on the server's own address (each server has one): its activities and the
+  // Temporal SDK's metrics, whose exporter listens on the second port, same address.
+  TROVE_GUEST_METRICS_PORT: metricsPort(9464),
+  TROVE_GUEST_SDK_METRICS_PORT: metricsPort(9465),
+}).superRefine(checkPayloadKeys);
 
 export function snapshotDir(c: { TROVE_DATA_DIR: string; TROVE_SNAPSHOT_DIR?: string }): string {
   return c.TROVE_SNAPSHOT_DIR ?? path.join(c.TROVE_DATA_DIR, 'snapshots');

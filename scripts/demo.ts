@@ -35,6 +35,7 @@ async function main(): Promise<void> {
     registryPort: await portOr(3307),
     novaPort: await portOr(8774),
     apiPort: await portOr(8779),
+    metricsPorts: { orchestrator: await portOr(9464), orchestratorSdk: await portOr(9465), api: await portOr(9466) },
     temporalInMemory: true,
     log: () => undefined,
   });

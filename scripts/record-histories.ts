@@ -396,7 +396,7 @@ const SCENARIOS: Scenario[] = [
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
   installQuietRuntime();
-  const [env, bundle] = await Promise.all([startTestStack({ parts: ['temporal'] }), bundleWorkflows()]);
+  const [env, bundle] = await Promise.all([startTestStack({ parts: ['temporal'], plainPayloads: true }), bundleWorkflows()]);
   const connection = await NativeConnection.connect({ address: env.stack.env.TEMPORAL_ADDRESS });
   const stamp = new Date().toISOString().slice(0, 10);
   const { version } = JSON.parse(readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string };
@@ -404,7 +404,7 @@ async function main(): Promise<void> {
     for (const s of SCENARIOS.filter((x) => only.length === 0 || only.includes(`${x.workflowType}/${x.name}`))) {
       const world = newWorld();
       s.setup?.(world);
-      const recordedId = await withFakeWorkers(connection, bundle, world, (taskQueue, prefix) => {
+      const recordedId = await withFakeWorkers({ connection }, bundle, world, (taskQueue, prefix) => {
         const ctx: Ctx = {
           env,
           taskQueue,

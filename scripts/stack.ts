@@ -39,6 +39,8 @@ async function main(): Promise<void> {
       `  Nova           http://127.0.0.1:${options.novaPort}/v2.1`,
       `  Registry       mysql://127.0.0.1:${options.registryPort}/trove`,
       `  Snapshots      ${snapshots}`,
+      `  Metrics        http://127.0.0.1:${options.metricsPorts!.orchestrator}/metrics (orchestrator), http://127.0.0.1:${options.metricsPorts!.api}/metrics (API)`,
+      `  Codec server   http://127.0.0.1:${options.apiPort}/codec (payloads are encrypted; the Temporal UI decodes through it)`,
       `  Data           ${options.dataDir}`,
       'Press Ctrl-C to stop everything.',
       '',

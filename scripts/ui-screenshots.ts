@@ -2,13 +2,15 @@
 // taken by headless Chromium (Debian's `chromium`: `apt-get install -y chromium`; another
 // binary with CHROMIUM=...). Node 20 needs --experimental-websocket (the npm script passes it).
 // Starts a test stack, runs a provision, a createReplicas of 2 and a promote through the API,
-// and writes docs/screenshots/{workflow-list,create-replicas,monitor}.png. --keep leaves the
+// and writes docs/screenshots/{workflow-list,create-replicas,monitor,decoded-input}.png (the last:
+// a provision's input, stored encrypted, as the UI shows it through the API's codec server). --keep leaves the
 // stack up until Ctrl-C, to look further by hand.
 import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { REPO_ROOT } from '../lib/config';
 import { monitorWorkflowId, SA_INSTANCE_NAME, workflowIds } from '../lib/names';
 import { eventually, startTestStack, type TestStack } from '../test/helpers/stack';
+import { fetchDecodedHistory } from '../test/helpers/histories';
 import { Chromium, type Page } from './ui/chromium';
 
 const OUT = path.join(REPO_ROOT, 'docs', 'screenshots');
@@ -29,7 +31,7 @@ async function post(env: TestStack, urlPath: string, body: unknown): Promise<any
 
 /** Activities that returned nothing show as a raw `binary/null` payload in the UI: none may. */
 async function voidResults(env: TestStack, workflowId: string): Promise<string[]> {
-  const history = await env.temporal.workflow.getHandle(workflowId).fetchHistory();
+  const history = await fetchDecodedHistory(env.temporal, workflowId);
   const types = new Map<string, string>();
   const found: string[] = [];
   for (const e of history.events ?? []) {
@@ -90,6 +92,8 @@ async function main(): Promise<void> {
       await shoot(page, ui, { waitFor: 'monitorReplicationSet', width: 1600, height: 640 }, 'workflow-list.png');
       await shoot(page, await pageOf(replicated.operation.id), { waitFor: 'Event History', tab: 'User Metadata', height: 900 }, 'create-replicas.png');
       await shoot(page, await pageOf(monitorWorkflowId(master)), { waitFor: 'Event History', tab: 'User Metadata', height: 900 }, 'monitor.png');
+      // Only the codec server turns the stored ciphertext into these field names.
+      await shoot(page, await pageOf(masterOp(master)), { waitFor: '"volumeSizeGb"', height: 900 }, 'decoded-input.png');
       page.close();
     } finally {
       await browser.close();

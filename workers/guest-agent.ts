@@ -15,8 +15,11 @@ import { BootExtraction } from '../activities/guest/snapshot-extract';
 import { Maintenance, startWatchdog } from '../activities/guest/watchdog';
 import { guestConfigSchema, loadConfig, snapshotDir, type GuestConfig } from '../lib/config';
 import { guestTaskQueue } from '../lib/names';
+import { payloadDataConverter } from '../lib/payload-codec';
 import { parseSecretKey } from '../lib/secrets';
+import { serveMetrics, type MetricsServer } from '../lib/metrics-server';
 import { createLogger } from './logger';
+import { ActivityMetrics, installMetricsRuntime } from './metrics';
 
 /** Nova's metadata for this server (its config drive), or none. */
 function serverMetadata(serverDir: string): Record<string, string> {
@@ -49,7 +52,19 @@ export async function runGuestAgent(config: GuestConfig): Promise<void> {
       log.info({ snapshotId: restoreFrom }, 'extracting the snapshot named by the server metadata');
     }
   }
-  const { NativeConnection, Worker } = await import('@temporalio/worker');
+  const { NativeConnection, Runtime, Worker } = await import('@temporalio/worker');
+  const { Registry } = await import('prom-client');
+  const registry = new Registry();
+  const activityMetrics = new ActivityMetrics(registry);
+  let metricsServer: MetricsServer | undefined;
+  if (config.TROVE_GUEST_METRICS_PORT) {
+    const sdkMetricsUrl = config.TROVE_GUEST_SDK_METRICS_PORT ? installMetricsRuntime(Runtime, `${config.TROVE_SERVER_ADDRESS}:${config.TROVE_GUEST_SDK_METRICS_PORT}`, log) : undefined;
+    // A port taken on this address must not keep the database's agent from running.
+    metricsServer = await serveMetrics({ host: config.TROVE_SERVER_ADDRESS, port: config.TROVE_GUEST_METRICS_PORT, registry, sdkMetricsUrl }).catch((err: Error) => {
+      log.warn({ err: err.message }, 'metrics not served');
+      return undefined;
+    });
+  }
   const resumed = await resumeIfPrepared(deps);
   if (resumed) log.info({ pid: resumed }, 'mariadbd running');
 
@@ -61,6 +76,8 @@ export async function runGuestAgent(config: GuestConfig): Promise<void> {
       connection,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue,
+      dataConverter: payloadDataConverter(config),
+      interceptors: { activity: [activityMetrics.interceptor()] },
       activities: mergeActivityGroups({ guest: createGuestActivities(deps), replication: createReplicationActivities(deps, store), access: createAccessActivities(deps), certificates: createCertificateActivities(deps) }),
     });
     log.info({ taskQueue, address: deps.address }, 'guest agent polling');
@@ -68,6 +85,7 @@ export async function runGuestAgent(config: GuestConfig): Promise<void> {
   } finally {
     stopWatchdog();
     await connection.close();
+    await metricsServer?.close();
   }
   // The worker returns after SIGTERM: this server is being stopped, so its database goes too.
   if (await stopMariadb(deps.layout)) log.info('mariadbd stopped');

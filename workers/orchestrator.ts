@@ -5,7 +5,7 @@
 // the API starts beside this worker and must not answer before the schema exists; the
 // second run finds nothing to do.)
 import { Client } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createComputeActivities } from '../activities/compute/activities';
 import { createMonitorActivities } from '../activities/control/monitor';
 import { NovaClient } from '../lib/nova-client';
@@ -15,15 +15,25 @@ import { createTlsActivities } from '../activities/tls/activities';
 import { snapshotStoreFrom } from '../activities/snapshots/from-config';
 import { FolderSnapshotStore } from '../activities/snapshots/store';
 import { loadConfig, orchestratorConfigSchema, type OrchestratorConfig } from '../lib/config';
+import { payloadDataConverter } from '../lib/payload-codec';
 import { parseSecretKey } from '../lib/secrets';
 import { ORCHESTRATOR_TASK_QUEUE } from '../lib/names';
 import { migrate } from '../registry/migrate';
 import { Registry, createRegistryPool } from '../registry';
 import { mergeActivityGroups } from '../lib/activity-groups';
+import { serveMetrics, type MetricsServer } from '../lib/metrics-server';
 import { createLogger } from './logger';
+import { installMetricsRuntime, OrchestratorMetrics } from './metrics';
 
 export async function runOrchestrator(config: OrchestratorConfig, taskQueue = ORCHESTRATOR_TASK_QUEUE): Promise<void> {
   const log = createLogger('orchestrator', config.TROVE_LOG_LEVEL);
+  const sdkMetricsUrl = config.TROVE_ORCHESTRATOR_METRICS_PORT && config.TROVE_ORCHESTRATOR_SDK_METRICS_PORT ? installMetricsRuntime(Runtime, `127.0.0.1:${config.TROVE_ORCHESTRATOR_SDK_METRICS_PORT}`, log) : undefined;
+  const metrics = new OrchestratorMetrics();
+  let metricsServer: MetricsServer | undefined;
+  if (config.TROVE_ORCHESTRATOR_METRICS_PORT) {
+    metricsServer = await serveMetrics({ host: config.TROVE_METRICS_HOST, port: config.TROVE_ORCHESTRATOR_METRICS_PORT, registry: metrics.registry, sdkMetricsUrl });
+    log.info({ metrics: `http://${config.TROVE_METRICS_HOST}:${metricsServer.port}/metrics` }, 'metrics served');
+  }
   const pool = createRegistryPool({
     host: config.TROVE_REGISTRY_HOST,
     port: config.TROVE_REGISTRY_PORT,
@@ -39,13 +49,17 @@ export async function runOrchestrator(config: OrchestratorConfig, taskQueue = OR
   // Folder snapshots deleted just before a crash are gone but maybe not yet freed (Swift frees at once).
   if (snapshots instanceof FolderSnapshotStore) snapshots.reclaim().catch((err: Error) => log.warn({ err: err.message }, 'freeing deleted snapshots failed'));
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
-  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const dataConverter = payloadDataConverter(config);
+  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter });
   try {
     const worker = await Worker.create({
       connection,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue,
+      dataConverter,
       workflowsPath: require.resolve('../workflows'),
+      interceptors: { workflowModules: [require.resolve('../workflows/metrics-interceptor')], activity: [metrics.activities.interceptor()] },
+      sinks: metrics.sinks(),
       activities: mergeActivityGroups({
         compute: createComputeActivities(nova, { probeAddress: config.TROVE_PROBE_ADDRESS }),
         registry: createRegistryActivities(registry, { secretKey: parseSecretKey(config.TROVE_SECRET_KEY), maxReplicas: config.TROVE_MAX_REPLICAS, maxDepth: config.TROVE_MAX_DEPTH, placement: nova }),
@@ -59,6 +73,7 @@ export async function runOrchestrator(config: OrchestratorConfig, taskQueue = OR
   } finally {
     await connection.close();
     await registry.close();
+    await metricsServer?.close();
   }
 }
 

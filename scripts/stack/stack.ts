@@ -12,7 +12,7 @@ import { parseApiTokens, REPO_ROOT } from '../../lib/config';
 import { ORCHESTRATOR_TASK_QUEUE, SEARCH_ATTRIBUTES } from '../../lib/names';
 import { migrate } from '../../registry/migrate';
 import { createRegistryPool } from '../../registry';
-import { loadOrCreateLocalSecrets } from './local-secrets';
+import { activePayloadKeyId, loadOrCreateLocalSecrets } from './local-secrets';
 import { bundleServerProcesses } from './bundle';
 import { SupervisedPart, waitFor, type LogSink, type PartSpec } from './supervisor';
 
@@ -23,6 +23,8 @@ export interface StackOptions {
   registryPort: number;
   novaPort: number;
   apiPort: number;
+  /** Prometheus endpoints (0: none): the orchestrator's, the SDK exporter it reads, the API's. */
+  metricsPorts?: { orchestrator: number; orchestratorSdk: number; api: number };
   /** Tests keep Temporal's state in memory; npm start keeps it in the data dir. */
   temporalInMemory?: boolean;
   temporalCli?: string;
@@ -89,7 +91,9 @@ export async function freePort(): Promise<number> {
 
 /** Each part's own ports: another process on one would answer in the part's place. */
 function portsOf(o: StackOptions): Record<PartName, number[]> {
-  return { temporal: [o.temporalPort, o.temporalUiPort], registry: [o.registryPort], nova: [o.novaPort], orchestrator: [], api: [o.apiPort] };
+  const m = o.metricsPorts;
+  const some = (...ports: (number | undefined)[]) => ports.filter((p): p is number => !!p);
+  return { temporal: [o.temporalPort, o.temporalUiPort], registry: [o.registryPort], nova: [o.novaPort], orchestrator: some(m?.orchestrator, m?.orchestratorSdk), api: some(o.apiPort, m?.api) };
 }
 
 /** Every wanted part's ports are free, and held until the parts listen on them. */
@@ -248,6 +252,18 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     TROVE_API_TOKENS: o.apiTokens ?? 'trove-local-token=demo',
     TROVE_ADMIN_TOKENS: o.adminTokens ?? 'trove-local-admin-token',
     TROVE_URL: `http://127.0.0.1:${o.apiPort}`,
+    ...(o.metricsPorts
+      ? {
+          TROVE_ORCHESTRATOR_METRICS_PORT: String(o.metricsPorts.orchestrator),
+          TROVE_ORCHESTRATOR_SDK_METRICS_PORT: String(o.metricsPorts.orchestratorSdk),
+          TROVE_API_METRICS_PORT: String(o.metricsPorts.api),
+        }
+      : {}),
+    TROVE_PAYLOAD_KEYS: secrets.payloadKeys,
+    TROVE_PAYLOAD_KEY_ID: activePayloadKeyId(secrets.payloadKeys),
+    TROVE_CODEC_TOKENS: secrets.codecToken,
+    // The Web UI (its page, in a browser) decodes through the API's codec server.
+    TROVE_CODEC_CORS_ORIGINS: `http://127.0.0.1:${o.temporalUiPort},http://localhost:${o.temporalUiPort}`,
     ...o.extraEnv,
   };
   const bundles = wanted.has('nova') && !env.NOVA_GUEST_COMMAND ? await bundleServerProcesses(String(o.novaPort)) : undefined;
@@ -269,6 +285,8 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       args: [
         'server', 'start-dev', '--ip', '127.0.0.1', '--port', String(o.temporalPort), '--ui-port', String(o.temporalUiPort),
         '--namespace', 'default', '--log-level', 'error', '--ui-disable-news-fetch',
+        // The dev server's UI has no login to pass a token from: its endpoint carries one.
+        ...(env.TROVE_PAYLOAD_KEYS ? ['--ui-codec-endpoint', `${env.TROVE_URL}/codec/${env.TROVE_CODEC_TOKENS!.split(',')[0]}`] : []),
         ...(o.temporalInMemory ? [] : ['--db-filename', path.join(o.dataDir, 'temporal.db')]),
         ...SEARCH_ATTRIBUTES.flatMap((k) => ['--search-attribute', `${k.name}=Keyword`]),
         // The history service reads its transfer and timer queues at most 20 times a second

@@ -4,6 +4,7 @@
 import { readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Client } from '@temporalio/client';
+import { decodeHistoryPayloads } from '../../lib/payload-codec';
 
 /** The replay fixtures: test/histories/v<version>/<workflowType>/<scenario>__<date>.json. */
 export const HISTORIES_DIR = path.join(__dirname, '..', 'histories');
@@ -32,9 +33,14 @@ export function historyFixtures(): HistoryFixture[] {
     .sort((a, b) => a.file.localeCompare(b.file));
 }
 
+/** A workflow's history with its payloads decoded by the client's codec (they are stored encrypted). */
+export async function fetchDecodedHistory(client: Client, workflowId: string, runId?: string) {
+  return decodeHistoryPayloads(await client.workflow.getHandle(workflowId, runId).fetchHistory(), client.options.loadedDataConverter.payloadCodecs);
+}
+
 /** The result of the first completed activity of that type in the workflow's history. */
 export async function activityResult<T>(client: Client, workflowId: string, activityType: string): Promise<T | undefined> {
-  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  const history = await fetchDecodedHistory(client, workflowId);
   const scheduled = new Map<string, string>();
   for (const e of history.events ?? []) {
     const s = e.activityTaskScheduledEventAttributes;
@@ -51,14 +57,14 @@ export async function activityResult<T>(client: Client, workflowId: string, acti
 /** A workflow's history as JSON with every payload decoded (they travel base64-encoded), to search it for what must not be there. */
 export async function historyText(client: Client, workflowId: string): Promise<string> {
   const { historyToJSON } = await import('@temporalio/common/lib/proto-utils');
-  const json = historyToJSON(await client.workflow.getHandle(workflowId).fetchHistory());
+  const json = historyToJSON(await fetchDecodedHistory(client, workflowId));
   const decoded = [...json.matchAll(/"([A-Za-z0-9+/]{12,}={0,2})"/g)].map((m) => Buffer.from(m[1]!, 'base64').toString('utf8'));
   return `${json}\n${decoded.join('\n')}`;
 }
 
 /** The patch ids an execution recorded (its version markers), in order. */
 export async function patchMarkers(client: Client, workflowId: string): Promise<string[]> {
-  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  const history = await fetchDecodedHistory(client, workflowId);
   return (history.events ?? []).flatMap((e) => {
     const m = e.markerRecordedEventAttributes;
     if (m?.markerName !== 'core_patch') return [];

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { workflowIds } from '../../lib/names';
 import { NovaClient } from '../../lib/nova-client';
+import { payloadDataConverter } from '../../lib/payload-codec';
 import { createRegistryPool, Registry } from '../../registry';
 import { freePort, startStack, type PartName, type Stack } from '../../scripts/stack/stack';
 
@@ -31,6 +32,11 @@ export interface TestStackOptions {
   /** Administrators' tokens; 'tok-admin' by default. */
   adminTokens?: string;
   extraEnv?: Record<string, string>;
+  /**
+   * Payloads stored as plain JSON, not encrypted: history fixtures, which replay in any
+   * checkout without the key of the stack that recorded them.
+   */
+  plainPayloads?: boolean;
   /** Start again on the data dir (and ports) of a stack that was stopped with keepData. */
   reuse?: { dataDir: string; ports: number[] };
 }
@@ -38,8 +44,8 @@ export interface TestStackOptions {
 export async function startTestStack(opts: TestStackOptions = {}): Promise<TestStack> {
   const dataDir = opts.reuse?.dataDir ?? mkdtempSync(path.join(os.tmpdir(), 'trove-test-'));
   const logFile = path.join(dataDir, 'stack.log');
-  const ports = opts.reuse?.ports ?? (await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]));
-  const [temporalPort, temporalUiPort, registryPort, novaPort, apiPort] = ports as [number, number, number, number, number];
+  const ports = opts.reuse?.ports ?? (await Promise.all(Array.from({ length: 8 }, () => freePort())));
+  const [temporalPort, temporalUiPort, registryPort, novaPort, apiPort, orchestratorMetrics, orchestratorSdkMetrics, apiMetrics] = ports as [number, number, number, number, number, number, number, number];
   const stack = await startStack({
     dataDir,
     temporalPort,
@@ -47,17 +53,20 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     registryPort,
     novaPort,
     apiPort,
+    // Metrics on, as in npm start, so every test exercises them.
+    metricsPorts: { orchestrator: orchestratorMetrics, orchestratorSdk: orchestratorSdkMetrics, api: apiMetrics },
     temporalInMemory: true,
     apiTokens: opts.apiTokens ?? 'tok-a=proj-a,tok-b=proj-b',
     adminTokens: opts.adminTokens ?? 'tok-admin',
     parts: opts.parts,
-    extraEnv: opts.extraEnv,
+    extraEnv: opts.plainPayloads ? { ...opts.extraEnv, TROVE_PAYLOAD_KEYS: '' } : opts.extraEnv,
     log: (part, line) => appendFileSync(logFile, `[${part}] ${line}\n`),
   });
   // Without Temporal (a registry-only stack) the client connects lazily, i.e. never.
   const wantsTemporal = !opts.parts || opts.parts.includes('temporal');
   const connection = wantsTemporal ? await Connection.connect({ address: stack.env.TEMPORAL_ADDRESS }) : Connection.lazy({ address: stack.env.TEMPORAL_ADDRESS });
-  const temporal = new Client({ connection, namespace: 'default' });
+  // Encrypting as the stack's own clients and workers do (TROVE_PAYLOAD_KEYS).
+  const temporal = new Client({ connection, namespace: 'default', dataConverter: payloadDataConverter(stack.env) });
   const wantsRegistry = !opts.parts || opts.parts.includes('registry');
   const registry = wantsRegistry
     ? new Registry(

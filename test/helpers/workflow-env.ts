@@ -1,8 +1,9 @@
 // What every workflow test file needs: a Temporal dev server, the workflow bundle (made
 // once per file), a worker connection, and a way to read a workflow's failure.
 import { WorkflowFailedError } from '@temporalio/client';
-import type { ApplicationFailure } from '@temporalio/common';
+import type { ApplicationFailure, DataConverter } from '@temporalio/common';
 import { NativeConnection, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { payloadDataConverter } from '../../lib/payload-codec';
 import { bundleWorkflows, installQuietRuntime } from './runtime';
 import { startTestStack, type TestStack } from './stack';
 
@@ -10,6 +11,8 @@ export interface WorkflowEnv {
   env: TestStack;
   bundle: WorkflowBundleWithSourceMap;
   connection: NativeConnection;
+  /** The stack's payload encryption, which the fake workers share with its client. */
+  dataConverter?: DataConverter;
 }
 
 /** Registers beforeAll/afterAll; the returned object is filled in before the tests run. */
@@ -19,6 +22,7 @@ export function useWorkflowEnv(): WorkflowEnv {
     installQuietRuntime();
     [ctx.env, ctx.bundle] = await Promise.all([startTestStack({ parts: ['temporal'] }), bundleWorkflows()]);
     ctx.connection = await NativeConnection.connect({ address: ctx.env.stack.env.TEMPORAL_ADDRESS });
+    ctx.dataConverter = payloadDataConverter(ctx.env.stack.env);
   });
   afterAll(async () => {
     await ctx.connection?.close();

@@ -3,12 +3,15 @@
 // collect every password the system was given or made (user, replication, admin, registry,
 // the key itself) and every private key (each server's, the set's CA key, clear and sealed),
 // and search every exported history (payloads decoded), every log and the API, also for any
-// PEM private key header at all.
+// PEM private key header at all. The payloads Temporal stores are ciphertext (the codec's
+// binary/encrypted); decoded with the stack's key they still hold no secret.
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { PRIVATE_KEY_MARKERS } from '../../lib/certificates';
 import { parseSecretKey, unsealSecret } from '../../lib/secrets';
+import { ENCRYPTED_ENCODING } from '../../lib/payload-codec';
+import { fetchDecodedHistory } from '../helpers/histories';
 import { eventually, useTestStack } from '../helpers/stack';
 
 const env = useTestStack();
@@ -21,6 +24,18 @@ function withDecodedPayloads(json: string): string {
   return `${json}\n${decoded.join('\n')}`;
 }
 
+/**
+ * The encodings of the payloads a history stores, by where they sit: markers (made by the
+ * SDK's core, not by our data converter) and search attributes (indexed, so never encoded)
+ * apart.
+ */
+function storedEncodings(node: unknown, under = ''): { where: string; encoding: string }[] {
+  if (!node || typeof node !== 'object' || ArrayBuffer.isView(node)) return [];
+  const m = (node as { metadata?: Record<string, Uint8Array> }).metadata;
+  if (m?.encoding && ArrayBuffer.isView(m.encoding)) return [{ where: under, encoding: Buffer.from(m.encoding).toString() }];
+  return Object.entries(node).flatMap(([k, v]) => (k === 'searchAttributes' || k === 'markerRecordedEventAttributes' ? [] : storedEncodings(v, under ? `${under}.${k}` : k)));
+}
+
 function filesUnder(dir: string, match: RegExp): string[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir, { recursive: true, encoding: 'utf8' })
@@ -30,6 +45,8 @@ function filesUnder(dir: string, match: RegExp): string[] {
 
 test('no secret appears in histories, search attributes, logs or API answers', async () => {
   const secrets = new Set<string>([USER_PASSWORD, env.stack.env.TROVE_SECRET_KEY!, env.stack.env.TROVE_REGISTRY_PASSWORD!, ...PRIVATE_KEY_MARKERS]);
+  // The payload key ring's key and the codec server's token.
+  secrets.add(env.stack.env.TROVE_PAYLOAD_KEYS!.split(':')[1]!).add(env.stack.env.TROVE_CODEC_TOKENS!);
   const key = parseSecretKey(env.stack.env.TROVE_SECRET_KEY!);
   const answers: string[] = [];
   const api = async (method: string, p: string, body?: unknown) => {
@@ -86,12 +103,19 @@ test('no secret appears in histories, search attributes, logs or API answers', a
 
   // Every history in the namespace, with its search attributes (they are in the events).
   const haystacks: { where: string; text: string }[] = [];
+  const encodings: string[] = [];
   for await (const wf of env.temporal.workflow.list()) {
-    const history = await env.temporal.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
+    const stored = storedEncodings(await env.temporal.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory());
+    encodings.push(...stored.map((s) => `${s.where}: ${s.encoding}`));
+    const history = await fetchDecodedHistory(env.temporal, wf.workflowId, wf.runId);
     haystacks.push({ where: `history ${wf.workflowId}`, text: withDecodedPayloads(historyToJSON(history)) });
     haystacks.push({ where: `search attributes ${wf.workflowId}`, text: JSON.stringify(wf.typedSearchAttributes.getAll()) });
   }
   expect(haystacks.length).toBeGreaterThan(10);
+  // Inputs, results, signals, memos, failures' details: every one stored encrypted.
+  expect(encodings.length).toBeGreaterThan(100);
+  expect(encodings.filter((e) => !e.endsWith(`: ${ENCRYPTED_ENCODING}`))).toEqual([]);
+  expect(encodings.some((e) => /workflowExecutionStartedEventAttributes\.input\.payloads/.test(e))).toBe(true);
   haystacks.push({ where: 'stack log', text: readFileSync(env.logFile, 'utf8') });
   for (const f of filesUnder(path.join(env.dataDir, 'servers'), /console\.log$/)) haystacks.push({ where: f, text: readFileSync(f, 'utf8') });
   haystacks.push({ where: 'API answers', text: answers.join('\n') });

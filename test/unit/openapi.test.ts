@@ -12,7 +12,7 @@ import type { Registry } from '../../registry';
 let app: FastifyInstance;
 let baseUrl: string;
 beforeAll(async () => {
-  app = buildApiApp({ registry: {} as Registry, temporal: {} as Client, nova: {} as NovaClient, secretKey: Buffer.alloc(32), tokens: new Map([['tok-a', 'proj-a']]), baseUrl: 'http://api', limits: { maxReplicas: 10, maxDepth: 1 } });
+  app = buildApiApp({ registry: {} as Registry, temporal: {} as Client, nova: {} as NovaClient, secretKey: Buffer.alloc(32), tokens: new Map([['tok-a', 'proj-a']]), baseUrl: 'http://api', limits: { maxReplicas: 10, maxDepth: 1 }, codecServer: { codec: { encode: async (p) => p, decode: async (p) => p }, tokens: new Set(['tok-codec']), corsOrigins: [] } });
   await app.listen({ port: 0, host: '127.0.0.1' });
   baseUrl = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
 });

@@ -12,7 +12,7 @@ const run = (taskQueue: string, type: string, arg: unknown) => ctx.env.temporal.
 
 test('createBackup keeps the snapshot under the backup id, COMPLETED; deleteBackup removes it, then the record', async () => {
   const world = newWorld();
-  await withFakeWorkers(ctx.connection, ctx.bundle, world, async (tq, prefix) => {
+  await withFakeWorkers(ctx, ctx.bundle, world, async (tq, prefix) => {
     const src = seedSource(world, randomUUID(), prefix);
     const backupId = randomUUID();
     world.backups.set(backupId, { status: 'NEW' });
@@ -32,7 +32,7 @@ test('createBackup keeps the snapshot under the backup id, COMPLETED; deleteBack
 test('createBackup: a failed snapshot leaves the backup FAILED with the reason, nothing in the store, the fault on the instance', async () => {
   const world = newWorld();
   world.failSnapshot = true;
-  await withFakeWorkers(ctx.connection, ctx.bundle, world, async (tq, prefix) => {
+  await withFakeWorkers(ctx, ctx.bundle, world, async (tq, prefix) => {
     const src = seedSource(world, randomUUID(), prefix);
     const backupId = randomUUID();
     world.backups.set(backupId, { status: 'NEW' });
@@ -47,7 +47,7 @@ test('createBackup: a failed snapshot leaves the backup FAILED with the reason, 
 
 test('createBackup of a busy instance is refused, and the backup says why', async () => {
   const world = newWorld();
-  await withFakeWorkers(ctx.connection, ctx.bundle, world, async (tq, prefix) => {
+  await withFakeWorkers(ctx, ctx.bundle, world, async (tq, prefix) => {
     const src = seedSource(world, randomUUID(), prefix);
     Object.assign(src, { lock: 'op-restart', lockType: 'restartInstance' });
     const backupId = randomUUID();
@@ -61,7 +61,7 @@ test('createBackup of a busy instance is refused, and the backup says why', asyn
 
 test('provisionInstance from a backup restores it instead of preparing an empty database', async () => {
   const world = newWorld();
-  await withFakeWorkers(ctx.connection, ctx.bundle, world, async (tq) => {
+  await withFakeWorkers(ctx, ctx.bundle, world, async (tq) => {
     const { databases: _d, users: _u, ...spec } = sampleProvisionSpec(randomUUID());
     const res = await run(tq, 'provisionInstance', { ...spec, restoreBackupId: randomUUID() });
     expect(res).toMatchObject({ status: 'ACTIVE', port: 3306 });

@@ -14,7 +14,7 @@ test('dr-enable: one replica from one snapshot in the DR zone, and the set follo
   const world = newWorld();
   const replicaId = randomUUID();
   let source = '';
-  const result = await withFakeWorkers(ctx.connection, ctx.bundle, world, (taskQueue, prefix) => {
+  const result = await withFakeWorkers(ctx, ctx.bundle, world, (taskQueue, prefix) => {
     source = seedSource(world, randomUUID(), prefix).id;
     return run(taskQueue, { instanceId: source, projectId: 'proj-a', profile: 'dr-az1-az2', replicaId });
   });
@@ -28,7 +28,7 @@ test('dr-enable: one replica from one snapshot in the DR zone, and the set follo
 test('with a provision spec the source is provisioned first, then its DR replica built', async () => {
   const world = newWorld();
   const id = randomUUID();
-  const result = await withFakeWorkers(ctx.connection, ctx.bundle, world, (taskQueue) =>
+  const result = await withFakeWorkers(ctx, ctx.bundle, world, (taskQueue) =>
     run(taskQueue, { instanceId: id, projectId: 'proj-a', profile: 'dr-az1-az2', provision: { ...sampleProvisionSpec(id), availabilityZone: 'az1', locality: 'anti-affinity' } }),
   );
   expect(world.instances.get(id)).toMatchObject({ status: 'ACTIVE', lock: null });
@@ -39,7 +39,7 @@ test('DR on an instance that is a replica is refused before anything is built, a
   const world = newWorld();
   let replica = '';
   const failure = await failureOf(
-    withFakeWorkers(ctx.connection, ctx.bundle, world, (taskQueue, prefix) => {
+    withFakeWorkers(ctx, ctx.bundle, world, (taskQueue, prefix) => {
       replica = seedSet(world, prefix).replicas[0]!.id;
       return run(taskQueue, { instanceId: replica, projectId: 'proj-a', profile: 'dr-az1-az2' });
     }),
@@ -53,7 +53,7 @@ test('DR on an instance that is a replica is refused before anything is built, a
 test('an unknown profile is refused naming it', async () => {
   const world = newWorld();
   const failure = await failureOf(
-    withFakeWorkers(ctx.connection, ctx.bundle, world, (taskQueue, prefix) => run(taskQueue, { instanceId: seedSource(world, randomUUID(), prefix).id, projectId: 'proj-a', profile: 'nope' })),
+    withFakeWorkers(ctx, ctx.bundle, world, (taskQueue, prefix) => run(taskQueue, { instanceId: seedSource(world, randomUUID(), prefix).id, projectId: 'proj-a', profile: 'nope' })),
   );
   expect(failure.message).toMatch(/zone profile "nope" does not exist/);
   expect(world.calls).not.toContain('createServer');

@@ -12,7 +12,7 @@ const ctx = useWorkflowEnv();
 const run = (taskQueue: string, type: string, arg: unknown) => ctx.env.temporal.workflow.execute(type, { taskQueue, workflowId: `${type}-${randomUUID()}`, args: [arg] });
 
 function inSet(world: FakeWorld, fn: (tq: string, set: ReturnType<typeof seedSet>, prefix: string) => Promise<void>) {
-  return withFakeWorkers(ctx.connection, ctx.bundle, world, (tq, prefix) => fn(tq, seedSet(world, prefix), prefix));
+  return withFakeWorkers(ctx, ctx.bundle, world, (tq, prefix) => fn(tq, seedSet(world, prefix), prefix));
 }
 
 test('promote: fence writes on the old source, candidate catches up and takes writes, others move first, old source follows', async () => {

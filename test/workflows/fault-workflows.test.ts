@@ -19,7 +19,7 @@ function start(taskQueue: string, type: string, arg: unknown) {
 }
 
 function inSet(world: FakeWorld, fn: (tq: string, set: ReturnType<typeof seedSet>, prefix: string) => Promise<void>) {
-  return withFakeWorkers(ctx.connection, ctx.bundle, world, (tq, prefix) => fn(tq, seedSet(world, prefix), prefix));
+  return withFakeWorkers(ctx, ctx.bundle, world, (tq, prefix) => fn(tq, seedSet(world, prefix), prefix));
 }
 
 const markers = (workflowId: string) => patchMarkers(ctx.env.temporal, workflowId);
@@ -114,7 +114,7 @@ test.each([
 test('createReplicas: replicas that were not built (and undid themselves) are a fault on the source, naming each', async () => {
   const world = newWorld();
   world.failRestores = 1;
-  await withFakeWorkers(ctx.connection, ctx.bundle, world, async (tq, prefix) => {
+  await withFakeWorkers(ctx, ctx.bundle, world, async (tq, prefix) => {
     const sourceId = randomUUID();
     seedSource(world, sourceId, prefix);
     const op = start(tq, 'createReplicas', { sourceInstanceId: sourceId, projectId: 'proj-a', count: 2 });
@@ -130,7 +130,7 @@ test('createReplicas: replicas that were not built (and undid themselves) are a 
 test('createReplicas: a failed snapshot is a fault on the source; the next createReplicas that begins clears it', async () => {
   const world = newWorld();
   world.failSnapshot = true;
-  await withFakeWorkers(ctx.connection, ctx.bundle, world, async (tq, prefix) => {
+  await withFakeWorkers(ctx, ctx.bundle, world, async (tq, prefix) => {
     const sourceId = randomUUID();
     seedSource(world, sourceId, prefix);
     const f = await failureOf(start(tq, 'createReplicas', { sourceInstanceId: sourceId, projectId: 'proj-a', count: 1 }).result);

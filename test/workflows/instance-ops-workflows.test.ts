@@ -11,7 +11,7 @@ const ctx = useWorkflowEnv();
 test('restarting a source restarts its database and waits for each replica to catch up with it', async () => {
   let seeded: ReturnType<typeof seedSet> | undefined;
   const world = newWorld();
-  const result = await withFakeWorkers(ctx.connection, ctx.bundle, world, (taskQueue, prefix) => {
+  const result = await withFakeWorkers(ctx, ctx.bundle, world, (taskQueue, prefix) => {
     seeded = seedSet(world, prefix);
     return ctx.env.temporal.workflow.execute('restartInstance', { taskQueue, workflowId: `restart-${randomUUID()}`, args: [{ instanceId: seeded.source.id, projectId: 'proj-a' }] });
   });
@@ -24,7 +24,7 @@ test('restarting a source restarts its database and waits for each replica to ca
 test('growing a source’s volume grows its smaller replicas with it, never a larger one', async () => {
   const world = newWorld();
   let ids: { source: string; small: string; large: string } | undefined;
-  const result = await withFakeWorkers(ctx.connection, ctx.bundle, world, (taskQueue, prefix) => {
+  const result = await withFakeWorkers(ctx, ctx.bundle, world, (taskQueue, prefix) => {
     const { source, replicas } = seedSet(world, prefix);
     replicas[1]!.volumeSize = 5;
     ids = { source: source.id, small: replicas[0]!.id, large: replicas[1]!.id };
@@ -40,7 +40,7 @@ test('growing a source’s volume grows its smaller replicas with it, never a la
 test('a flavor resize is confirmed once the database answers, and the instance records the flavor', async () => {
   const world = newWorld();
   let id = '';
-  await withFakeWorkers(ctx.connection, ctx.bundle, world, (taskQueue, prefix) => {
+  await withFakeWorkers(ctx, ctx.bundle, world, (taskQueue, prefix) => {
     id = seedSource(world, randomUUID(), prefix).id;
     return ctx.env.temporal.workflow.execute('resizeInstance', { taskQueue, workflowId: `resize-${randomUUID()}`, args: [{ instanceId: id, projectId: 'proj-a', flavorId: '7' }] });
   });
@@ -53,7 +53,7 @@ test('a flavor resize that fails is reverted: the instance keeps its flavor and 
   world.failResize = true;
   let id = '';
   const failure = await failureOf(
-    withFakeWorkers(ctx.connection, ctx.bundle, world, (taskQueue, prefix) => {
+    withFakeWorkers(ctx, ctx.bundle, world, (taskQueue, prefix) => {
       id = seedSource(world, randomUUID(), prefix).id;
       return ctx.env.temporal.workflow.execute('resizeInstance', { taskQueue, workflowId: `resize-${randomUUID()}`, args: [{ instanceId: id, projectId: 'proj-a', flavorId: '7' }] });
     }),
@@ -71,7 +71,7 @@ test.each([
   const world = newWorld();
   let id = '';
   const failure = await failureOf(
-    withFakeWorkers(ctx.connection, ctx.bundle, world, (taskQueue, prefix) => {
+    withFakeWorkers(ctx, ctx.bundle, world, (taskQueue, prefix) => {
       id = seedSource(world, randomUUID(), prefix).id;
       return ctx.env.temporal.workflow.execute('resizeInstance', { taskQueue, workflowId: `resize-${randomUUID()}`, args: [{ instanceId: id, projectId: 'proj-a', ...resize }] });
     }),

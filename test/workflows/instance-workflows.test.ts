@@ -9,7 +9,7 @@ import { failureOf, useWorkflowEnv } from '../helpers/workflow-env';
 const ctx = useWorkflowEnv();
 
 function withWorkers<T>(world: FakeWorld, fn: (taskQueue: string) => Promise<T>): Promise<T> {
-  return withFakeWorkers(ctx.connection, ctx.bundle, world, (taskQueue) => fn(taskQueue));
+  return withFakeWorkers(ctx, ctx.bundle, world, (taskQueue) => fn(taskQueue));
 }
 
 function input(overrides: Partial<ProvisionInstanceInput> = {}): ProvisionInstanceInput {

@@ -26,7 +26,7 @@ async function ejected(world: FakeWorld, tq: string, prefix: string) {
 
 test('rebuild: powered on, writes fenced, errant GTIDs recorded before the restore, rejoins as a replica of the source', async () => {
   const world = newWorld();
-  await withFakeWorkers(ctx.connection, ctx.bundle, world, async (tq, prefix) => {
+  await withFakeWorkers(ctx, ctx.bundle, world, async (tq, prefix) => {
     const { old, newSource, other } = await ejected(world, tq, prefix);
     expect(world.instances.get(old.id)).toMatchObject({ status: 'ERROR', replacedBy: newSource.id, setId: null });
     world.calls.length = 0;
@@ -54,7 +54,7 @@ test('rebuild: powered on, writes fenced, errant GTIDs recorded before the resto
 
 test('rebuild: a failed restore keeps it a former source with the fault and the report; the snapshot is deleted, the locks released', async () => {
   const world = newWorld();
-  await withFakeWorkers(ctx.connection, ctx.bundle, world, async (tq, prefix) => {
+  await withFakeWorkers(ctx, ctx.bundle, world, async (tq, prefix) => {
     const { old, newSource } = await ejected(world, tq, prefix);
     world.failRestores = 1;
     const f = await failureOf(start(tq, 'rebuildAsReplica', { instanceId: old.id, projectId: 'proj-a' }).then((h) => h.result()));

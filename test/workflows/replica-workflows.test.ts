@@ -10,14 +10,14 @@ import { monitorWorkflowId, SA_PROJECT, SA_REPLICATION_SET, workflowIds } from '
 import type { CreateReplicasResult, OperationProgress } from '../../lib/schemas';
 import type { ReplicaProgress } from '../../workflows/replica-progress';
 import { newWorld, seedSet, seedSource, type FakeWorld } from '../helpers/fake-activities';
-import { patchMarkers } from '../helpers/histories';
+import { fetchDecodedHistory, patchMarkers } from '../helpers/histories';
 import { withFakeWorkers } from '../helpers/workers';
 import { failureOf, useWorkflowEnv } from '../helpers/workflow-env';
 
 const ctx = useWorkflowEnv();
 
 function createReplicas(world: FakeWorld, args: Record<string, unknown>, after?: (taskQueue: string) => Promise<void>, workflowId = `create-replicas-${randomUUID()}`) {
-  return withFakeWorkers(ctx.connection, ctx.bundle, world, async (taskQueue, prefix) => {
+  return withFakeWorkers(ctx, ctx.bundle, world, async (taskQueue, prefix) => {
     const sourceId = (args.sourceInstanceId as string) ?? randomUUID();
     if (!world.instances.has(sourceId)) seedSource(world, sourceId, prefix);
     const result = await ctx.env.temporal.workflow.execute('createReplicas', {
@@ -78,7 +78,7 @@ async function buildOne(world: FakeWorld) {
     rows = await ctx.env.temporal.workflow.getHandle(workflowId).query<ReplicaProgress[]>('replicas');
     const child = ctx.env.temporal.workflow.getHandle(workflowIds.buildReplica(replicaId));
     childPhases = (await child.query<OperationProgress>('progress')).steps.map((st) => st.phase);
-    const history = await child.fetchHistory();
+    const history = await fetchDecodedHistory(ctx.env.temporal, workflowIds.buildReplica(replicaId));
     signalled = (history.events ?? []).flatMap((e) => {
       const a = e.signalExternalWorkflowExecutionInitiatedEventAttributes;
       return a ? [(defaultPayloadConverter.fromPayload(a.input!.payloads![0]!) as ReplicaProgress).phase] : [];
@@ -135,7 +135,7 @@ test('a createReplicas on a set that already has its monitor shows no failed ste
   const world = newWorld();
   const sourceId = randomUUID();
   const workflowIdsRun = [`create-replicas-${randomUUID()}`, `create-replicas-${randomUUID()}`];
-  const failures = await withFakeWorkers(ctx.connection, ctx.bundle, world, async (taskQueue, prefix) => {
+  const failures = await withFakeWorkers(ctx, ctx.bundle, world, async (taskQueue, prefix) => {
     seedSource(world, sourceId, prefix);
     const found: string[][] = [];
     for (const workflowId of workflowIdsRun) {
@@ -154,7 +154,7 @@ test('a createReplicas on a set that already has its monitor shows no failed ste
 test("a relay's new replicas: the monitor is ensured under the set's source's name, not the relay's", async () => {
   const world = newWorld();
   world.maxDepth = 2;
-  const setId = await withFakeWorkers(ctx.connection, ctx.bundle, world, async (taskQueue, prefix) => {
+  const setId = await withFakeWorkers(ctx, ctx.bundle, world, async (taskQueue, prefix) => {
     const { source, replicas } = seedSet(world, prefix);
     await ctx.env.temporal.workflow.execute('createReplicas', { taskQueue, workflowId: `create-replicas-${randomUUID()}`, args: [{ sourceInstanceId: replicas[0]!.id, projectId: 'proj-a', count: 1 }] });
     return source.id;
@@ -178,7 +178,7 @@ test("ensureMonitor starts the set's monitor, tagged, and leaves a running one a
   expect(described).toMatchObject({ type: 'monitorReplicationSet', runId: first.runId, status: { name: 'RUNNING' } });
   expect(described.typedSearchAttributes.get(SA_REPLICATION_SET)).toBe(setId);
   expect(described.typedSearchAttributes.get(SA_PROJECT)).toBe('proj-a');
-  const started = (await handle.fetchHistory()).events![0]!.workflowExecutionStartedEventAttributes!;
+  const started = (await fetchDecodedHistory(client, first.workflowId)).events![0]!.workflowExecutionStartedEventAttributes!;
   // The operation that ensures it still holds the set's lock: the first look waits a poll.
   expect(defaultPayloadConverter.fromPayload(started.input!.payloads![0]!)).toEqual({ setId, projectId: 'proj-a', waitBeforeFirstPoll: true });
   await handle.terminate('test: as if the set had dissolved');
@@ -189,7 +189,7 @@ test("ensureMonitor starts the set's monitor, tagged, and leaves a running one a
 
 test('a monitor told to wait before its first poll takes its first look once the operation has released the set', async () => {
   const world = newWorld();
-  await withFakeWorkers(ctx.connection, ctx.bundle, world, async (taskQueue, prefix) => {
+  await withFakeWorkers(ctx, ctx.bundle, world, async (taskQueue, prefix) => {
     const { source } = seedSet(world, prefix);
     world.sets.set(source.id, 'create-replicas-finishing');
     const handle = await ctx.env.temporal.workflow.start('monitorReplicationSet', {
@@ -254,7 +254,7 @@ test('a build already restoring when the source cannot be prepared cancels its r
 async function cancelledCreate(world: FakeWorld, count: number, when: () => boolean) {
   const sourceId = randomUUID();
   const replicaIds = Array.from({ length: count }, () => randomUUID());
-  const { err, rows } = await withFakeWorkers(ctx.connection, ctx.bundle, world, async (taskQueue, prefix) => {
+  const { err, rows } = await withFakeWorkers(ctx, ctx.bundle, world, async (taskQueue, prefix) => {
     seedSource(world, sourceId, prefix);
     const handle = await ctx.env.temporal.workflow.start('createReplicas', {
       taskQueue,
@@ -393,7 +393,7 @@ test.each([
 ])('createReplicas with %s is refused and builds nothing', async (_label, args, type, message) => {
   const world = newWorld();
   const f = await failureOf(
-    withFakeWorkers(ctx.connection, ctx.bundle, world, (taskQueue, prefix) => {
+    withFakeWorkers(ctx, ctx.bundle, world, (taskQueue, prefix) => {
       const sourceId = randomUUID();
       seedSource(world, sourceId, prefix);
       return ctx.env.temporal.workflow.execute('createReplicas', { taskQueue, workflowId: `cr-${randomUUID()}`, args: [{ sourceInstanceId: sourceId, projectId: 'proj-a', count: 2, ...args }] });
@@ -418,7 +418,7 @@ test('a replica as source past the depth limit is refused', async () => {
 
 /** Runs fn with the fake workers up and a source that createReplicas gave one replica. */
 function withOneReplica(world: FakeWorld, sourceId: string, fn: (taskQueue: string, prefix: string, replicaId: string) => Promise<void>) {
-  return withFakeWorkers(ctx.connection, ctx.bundle, world, async (taskQueue, prefix) => {
+  return withFakeWorkers(ctx, ctx.bundle, world, async (taskQueue, prefix) => {
     seedSource(world, sourceId, prefix);
     const created = (await ctx.env.temporal.workflow.execute('createReplicas', {
       taskQueue,

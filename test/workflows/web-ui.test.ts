@@ -40,7 +40,7 @@ async function shown(handle: WorkflowHandle): Promise<Shown> {
 test('provisionInstance: the summary names the instance and project, the details its users but no password', async () => {
   const world = newWorld();
   const spec = sampleProvisionSpec(randomUUID());
-  const s = await withFakeWorkers(ctx.connection, ctx.bundle, world, async (taskQueue) => {
+  const s = await withFakeWorkers(ctx, ctx.bundle, world, async (taskQueue) => {
     const handle = await startProvisionInstance(ctx.env.temporal, spec, { taskQueue });
     await handle.result();
     return shown(handle);
@@ -55,7 +55,7 @@ test('provisionInstance: the summary names the instance and project, the details
 test('createReplicas and its buildReplica children: summaries by name, and the replica table as a code block', async () => {
   const world = newWorld();
   const sourceId = randomUUID();
-  const [parent, children] = await withFakeWorkers(ctx.connection, ctx.bundle, world, async (taskQueue, prefix) => {
+  const [parent, children] = await withFakeWorkers(ctx, ctx.bundle, world, async (taskQueue, prefix) => {
     seedSource(world, sourceId, prefix);
     const { handle, replicaIds } = await startCreateReplicas(ctx.env.temporal, { sourceInstanceId: sourceId, projectId: 'proj-a', count: 2 }, { taskQueue, instanceName: 'master' });
     await handle.result();
@@ -73,7 +73,7 @@ test('createReplicas and its buildReplica children: summaries by name, and the r
 
 test('promoteToReplicaSource: the summary names the new source', async () => {
   const world = newWorld();
-  const s = await withFakeWorkers(ctx.connection, ctx.bundle, world, async (taskQueue, prefix) => {
+  const s = await withFakeWorkers(ctx, ctx.bundle, world, async (taskQueue, prefix) => {
     const { replicas } = seedSet(world, prefix);
     const handle = await startPromote(ctx.env.temporal, { instanceId: replicas[0]!.id, projectId: 'proj-a' }, { taskQueue, instanceName: 'replica-one' });
     await handle.result();
@@ -88,7 +88,7 @@ test("the monitor ensureMonitor starts: its summary, its health table as a code 
   const world = newWorld();
   world.settings.autoFailover = true;
   world.settings.failoverAfterSeconds = 1;
-  const [setId, health, eject] = await withFakeWorkers(ctx.connection, ctx.bundle, world, async (taskQueue, prefix) => {
+  const [setId, health, eject] = await withFakeWorkers(ctx, ctx.bundle, world, async (taskQueue, prefix) => {
     const { source } = seedSet(world, prefix);
     // Started as an operation starts it: by the activity, on the orchestrator's queue.
     const activity = new MockActivityEnvironment({ taskQueue });
