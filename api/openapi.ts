@@ -53,6 +53,7 @@ export const ROUTES: RouteDoc[] = [
     examples: [
       { instance: { name: 'db1', flavorRef: '1', volume: { size: 1 }, databases: [{ name: 'shop' }], users: [{ name: 'app', password: 'app-pass-1', databases: [{ name: 'shop' }] }] } },
       { instance: { name: 'db1-replica', replica_of: 'db1', replica_count: 2 } },
+      { instance: { name: 'db1-replica', replica_of: 'db1', replication: { tls: true } } },
       { instance: { name: 'db2', flavorRef: '1', volume: { size: 1 }, availability_zone: 'az1', locality: 'anti-affinity' } },
     ],
     ok: { 202: 'accepted: the instance (BUILD), or the replicas and their operation' },
@@ -76,6 +77,7 @@ export const ROUTES: RouteDoc[] = [
     body: oneAction,
     examples: [
       { replicate: { count: 2, instance: { flavorRef: '1' } } },
+      { replicate: { count: 1, replication: { tls: true } } },
       { promote_to_replica_source: {} },
       { eject_replica_source: { force: false } },
       { detach: {} },

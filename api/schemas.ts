@@ -101,6 +101,12 @@ const replicaTemplateFields = {
   volume: volume.optional(),
   availability_zone: zoneName.optional(),
 };
+/**
+ * The replicas' replication: {"tls": true} makes a set TLS from its first replica (no link
+ * ever in clear text); a set already TLS gives its replicas TLS anyway (lib/tls-from-start.ts).
+ */
+const replicaReplication = z.object({ tls: z.literal(true, 'can only be true (a replica of a plain set is plain; of a TLS set, TLS)') }).strict();
+
 const forbiddenForReplica = (what: string) => z.unknown().refine((v) => v === undefined, `not allowed for a replica (it gets the ${what} of its source)`).optional();
 
 /** POST /instances with replica_of (or the seed's slave_of): create replicas of a source. */
@@ -112,6 +118,7 @@ export const createReplicaBody = z
         replica_of: z.string().min(1).optional(),
         slave_of: z.string().min(1).optional(),
         replica_count: z.number().int('must be a whole number').min(1, 'must be at least 1').optional(),
+        replication: replicaReplication.optional(),
         ...replicaTemplateFields,
         datastore: datastore.optional(),
         databases: forbiddenForReplica('databases'),
@@ -130,6 +137,7 @@ export const replicateAction = z
   .object({
     count: z.number().int('must be a whole number').min(1, 'must be at least 1'),
     instance: z.object({ name: instanceName.optional(), ...replicaTemplateFields }).strict().default({}),
+    replication: replicaReplication.optional(),
     topology: z.object({ read_only: z.boolean().default(true), slave_of: z.array(z.object({ id: z.string() })).optional(), replica_of: z.array(z.object({ id: z.string() })).optional() }).strict().default({ read_only: true }),
   })
   .strict();

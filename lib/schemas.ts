@@ -139,6 +139,8 @@ export const createReplicasInput = z.lazy(() =>
       readOnly: z.boolean().default(true),
       /** Ids for the new replicas, so a caller can show them at once; generated when absent. */
       replicaIds: z.array(uuid).optional(),
+      /** The set replicates over TLS from these replicas on (lib/tls-from-start.ts); absent: as the set is. */
+      tls: z.literal(true).optional(),
     })
     .strict()
     .superRefine((v, ctx) => {

@@ -306,6 +306,11 @@ const SCENARIOS: Scenario[] = [
   },
   { workflowType: 'enableReplicationTls', name: 'success', play: (c) => c.run('enableReplicationTls', { instanceId: seedSet(c.world, c.prefix).source.id, projectId: 'proj-a' }) },
   { workflowType: 'buildReplica', name: 'tls-set', setup: (w) => (w.settings.tls = true), play: async (c) => workflowIds.buildReplica((await replicasOf(c, 1)).result!.replicas[0]!.replicaId) },
+  {
+    workflowType: 'createReplicas',
+    name: 'tls-from-first-replica',
+    play: (c) => c.run('createReplicas', { sourceInstanceId: seedSource(c.world, randomUUID(), c.prefix).id, projectId: 'proj-a', count: 1, tls: true }),
+  },
   { workflowType: 'detachReplica', name: 'not-a-replica', play: async (c) => c.run('detachReplica', { instanceId: seedSource(c.world, randomUUID(), c.prefix).id, projectId: 'proj-a' }) },
 ];
 

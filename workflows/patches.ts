@@ -24,3 +24,6 @@ export const RELAY_RECOVERY_PATCH = '2026-12-monitor-recovers-dead-relay';
 
 /** buildReplica of a TLS set's replica gets a certificate from the set's CA and attaches over verified TLS; asked only when its input says tls, which no 0.1.0 history carries. */
 export const TLS_REPLICAS = '2026-12-tls-replicas';
+
+/** createReplicas asked for TLS on a set with no link yet gives the set its CA and the source its certificate before any replica attaches; asked only when its input says tls, which no 0.1.0 history carries. */
+export const TLS_FROM_START = '2026-12-tls-from-first-replica';

@@ -5,8 +5,9 @@
 // the CA `show` gives; bad input is refused changing nothing.
 import { createConnection } from 'mysql2/promise';
 import { SteadyWriter } from '../../bench/lib/writer';
-import { replicationUserName } from '../../lib/names';
+import { replicationUserName, workflowIds } from '../../lib/names';
 import { parseSecretKey, unsealSecret } from '../../lib/secrets';
+import { patchMarkers } from '../helpers/histories';
 import { adminQuery, checksums } from '../helpers/mysql';
 import { eventually, useTestStack, showInstance, waitIdle, novaServerOf } from '../helpers/stack';
 
@@ -90,6 +91,11 @@ test('a set turned TLS on under writes keeps replicating over verified TLS; new 
   expect(off.body.badRequest?.message ?? JSON.stringify(off.body)).toMatch(/replication\.tls: can only be true/);
   expect((await show(source)).tls).toBeUndefined();
   expect((await slaveStatus(r1)).Master_SSL_Allowed).toBe('No');
+  // A plain set that replicates is not made TLS by one more replica: 400, nothing built.
+  const plainMore = await env.api('POST', `/v1.0/proj-a/instances/${source}/action`, { replicate: { count: 1, replication: { tls: true } } });
+  expect(plainMore.status).toBe(400);
+  expect(plainMore.body.badRequest.message).toMatch(/replicate\.replication\.tls: the replication set already replicates in plain text \(2 link\(s\)\)/);
+  expect((await show(source)).replicas ?? []).toHaveLength(2);
 
   const c = await createConnection({ host: await ipOf(source), port: 3306, ...APP, database: 'shop' });
   await c.query('CREATE TABLE writes (id INT PRIMARY KEY, v VARCHAR(64))');
@@ -159,3 +165,63 @@ test('a set turned TLS on under writes keeps replicating over verified TLS; new 
   await c2.end();
   for (const r of [source, r2, r3]) await eventually(`${r} has the write after the promote`, async () => ((await sql(r, 'SELECT id FROM shop.writes WHERE id = 1000000')).length === 1 ? true : undefined), 60_000);
 }, 900_000);
+
+/** The inputs of every activity of that type the workflow scheduled (payloads decoded). */
+async function scheduledInputs(workflowId: string, activityType: string): Promise<any[]> {
+  const history = await env.temporal.workflow.getHandle(workflowId).fetchHistory();
+  return (history.events ?? []).flatMap((e) => {
+    const s = e.activityTaskScheduledEventAttributes;
+    if (s?.activityType?.name !== activityType) return [];
+    return [JSON.parse(Buffer.from(s.input!.payloads![0]!.data!).toString('utf8'))];
+  });
+}
+
+test('a set TLS from its first replica: the replica attaches over verified TLS with an account that requires it, never in clear text', async () => {
+  const created = await env.api('POST', '/v1.0/proj-a/instances', {
+    instance: { name: 'tls-first', flavorRef: '1', volume: { size: 1 }, databases: [{ name: 'shop' }], users: [{ name: APP.user, password: APP.password, databases: [{ name: 'shop' }] }] },
+  });
+  const source = created.body.instance.id as string;
+  await idle(source);
+
+  // Bad input, synchronously: TLS is asked for, never refused by a flag; nothing is created.
+  const before = (await env.api('GET', '/v1.0/proj-a/instances')).body.instances.length;
+  for (const [body, field] of [
+    [{ instance: { name: 'x', replica_of: source, replication: { tls: false } } }, /instance\.replication\.tls: can only be true/],
+    [{ instance: { name: 'x', replica_of: source, replication: { tls: true, verify: false } } }, /instance\.replication: .*verify/],
+  ] as const) {
+    const bad = await env.api('POST', '/v1.0/proj-a/instances', body);
+    expect(bad.status).toBe(400);
+    expect(bad.body.badRequest.message).toMatch(field);
+  }
+  expect((await env.api('GET', '/v1.0/proj-a/instances')).body.instances.length).toBe(before);
+
+  const rep = await env.api('POST', '/v1.0/proj-a/instances', { instance: { name: 'tls-first-r1', replica_of: source, replication: { tls: true } } });
+  expect(rep.status).toBe(202);
+  const operationId = rep.body.operation.id as string;
+  await result(operationId);
+  const r1 = rep.body.instance.id as string;
+  await idle(r1);
+
+  const view = await show(source);
+  expect(view.tls.enabled).toBe(true);
+  const ca = view.tls.ca_certificate as string;
+  expect((await env.api('GET', `/v1.0/proj-a/instances/${r1}/replication`)).body.replication.tls).toBe(true);
+  await expectTlsLink(r1, await ipOf(source));
+  await expectAccountRequiresTls(source, r1, ca);
+  await expectClientTls(source, ca);
+  await expectClientTls(r1, ca);
+  // No clear-text window: the one link the build started was TLS, and its account was made
+  // requiring TLS (never altered to it afterwards); the source's certificate came first.
+  const build = workflowIds.buildReplica(r1);
+  expect((await scheduledInputs(build, 'startReplication')).map((i) => i.source.tls)).toEqual([true]);
+  expect((await scheduledInputs(build, 'createReplicationUser')).map((i) => i.requireSsl)).toEqual([true]);
+  expect(await patchMarkers(env.temporal, operationId)).toContain('2026-12-tls-from-first-replica');
+  expect((await scheduledInputs(operationId, 'ensureSetAuthority'))).toHaveLength(1);
+
+  // The set replicates: a write reaches the replica over TLS.
+  const c = await createConnection({ host: await ipOf(source), port: 3306, ...APP, database: 'shop', ssl: { ca } });
+  await c.query('CREATE TABLE first (id INT PRIMARY KEY)');
+  await c.query('INSERT INTO first VALUES (1)');
+  await c.end();
+  await eventually('the write on the replica', async () => ((await sql(r1, 'SELECT id FROM shop.first')).length === 1 ? true : undefined), 60_000);
+}, 600_000);
