@@ -193,7 +193,10 @@ export const settingsBody = z
         failover_after: z.number().int('must be a whole number of seconds').min(1, 'must be at least 1').max(600, 'must be at most 600').optional(),
         acknowledge_failover: z.literal(true, 'can only be true').optional(),
         // One way: a TLS set stays TLS (its accounts require it; see README "TLS replication").
-        tls: z.literal(true, 'can only be true: TLS replication, once on, is not turned off').optional(),
+        // {"renew": true}: every member's certificate re-issued from the set's CA and reloaded.
+        tls: z
+          .union([z.literal(true), z.object({ renew: z.literal(true, 'can only be true') }).strict()], 'can only be true (TLS replication, once on, is not turned off) or {"renew": true}')
+          .optional(),
       })
       .strict()
       .refine((v) => Object.keys(v).length > 0, 'give at least one setting'),

@@ -282,7 +282,15 @@ export interface EjectResult {
 }
 
 export const enableReplicationTlsInput = z.lazy(() =>
-  z.object({ instanceId: uuid, projectId, catchUpTimeoutSeconds: z.number().int().min(1).max(3600).default(120) }).strict(),
+  z
+    .object({
+      instanceId: uuid,
+      projectId,
+      catchUpTimeoutSeconds: z.number().int().min(1).max(3600).default(120),
+      /** The set is TLS already: re-issue every member's certificate from the set's CA and reload it, links untouched. */
+      renew: z.literal(true).optional(),
+    })
+    .strict(),
 );
 export type EnableReplicationTlsInput = z.input<typeof enableReplicationTlsInput>;
 
@@ -290,9 +298,11 @@ export interface EnableReplicationTlsResult {
   replicationSetId: string;
   /** The set's CA was made by this operation (false: an earlier attempt made it). */
   authorityCreated: boolean;
-  /** Each member and how its MariaDB loaded its certificate ('flush ssl': no restart). */
-  certificates: { instanceId: string; reloaded: string }[];
-  /** Each link (replica ← its source) now verified TLS, caught up with its source. */
+  /** Each member, how its MariaDB loaded its certificate ('flush ssl': no restart), the certificate's serial and expiry. */
+  certificates: { instanceId: string; reloaded: string; serial: string; notAfter: string }[];
+  /** A renewal: certificates re-issued and reloaded, links left as they ran. */
+  renewed: boolean;
+  /** Each link (replica ← its source) verified TLS, caught up with its source (re-pointed unless renewed). */
   links: { replicaId: string; sourceId: string }[];
 }
 

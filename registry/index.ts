@@ -41,5 +41,5 @@ export { createRegistryPool, type RegistryConnection } from './db';
 export type { InstanceRecord, InstanceStatus } from './instances';
 export { newInstanceFromSpec, newReplicaRecord, type NewInstance } from '../lib/records';
 export type { ReplicationUser } from './accounts';
-export type { SetAuthority } from './certificates';
+export type { ServerCertificate, SetAuthority } from './certificates';
 export type { InstanceChange } from './instances';

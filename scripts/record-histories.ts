@@ -305,6 +305,12 @@ const SCENARIOS: Scenario[] = [
     play: (c) => c.run('detachReplica', { instanceId: seedCascade(c).replicas[0]!.id, projectId: 'proj-a' }),
   },
   { workflowType: 'enableReplicationTls', name: 'success', play: (c) => c.run('enableReplicationTls', { instanceId: seedSet(c.world, c.prefix).source.id, projectId: 'proj-a' }) },
+  {
+    workflowType: 'enableReplicationTls',
+    name: 'renew',
+    setup: (w) => (w.settings.tls = true),
+    play: (c) => c.run('enableReplicationTls', { instanceId: seedSet(c.world, c.prefix).source.id, projectId: 'proj-a', renew: true }),
+  },
   { workflowType: 'buildReplica', name: 'tls-set', setup: (w) => (w.settings.tls = true), play: async (c) => workflowIds.buildReplica((await replicasOf(c, 1)).result!.replicas[0]!.replicaId) },
   {
     workflowType: 'createReplicas',

@@ -161,15 +161,21 @@ export function registerInstanceRoutes(app: FastifyInstance, d: InstanceRouteDep
     const rec = await findInstance(reply, req.params.project, req.params.id!);
     if (!rec) return reply;
     const setId = rec.replicationSetId;
-    const [topology, members, health, caCertificate] = setId
-      ? await Promise.all([d.registry.sets.topology(setId), d.registry.instances.listSetMembers(setId), d.registry.health.get(setId), d.registry.certificates.tlsCertificate(setId)])
-      : [undefined, [], [], undefined];
+    const [topology, members, health, caCertificate, certificates] = setId
+      ? await Promise.all([
+          d.registry.sets.topology(setId),
+          d.registry.instances.listSetMembers(setId),
+          d.registry.health.get(setId),
+          d.registry.certificates.tlsCertificate(setId),
+          d.registry.certificates.serverCertificates(setId),
+        ])
+      : [undefined, [], [], undefined, []];
     const set = topology ? { topology, members } : undefined;
     return {
       instance: {
         ...instanceView(rec, d.baseUrl, await operationOf(d.temporal, d.registry, rec), set),
         ...(health.length ? { replication_health: healthView(health) } : {}),
-        ...(caCertificate ? { tls: tlsView(caCertificate) } : {}),
+        ...(caCertificate ? { tls: tlsView(caCertificate, certificates) } : {}),
       },
     };
   });

@@ -204,8 +204,12 @@ export function registerReplicationRoutes(app: FastifyInstance, d: ReplicationRo
     if (!rec.replicationSetId) return sendError(reply, 404, `instance ${rec.id} is not in a replication set`);
     const b = parsed.data.replication;
     const setId = rec.replicationSetId;
-    // TLS is work on every member (enableReplicationTls), refused before any setting changes.
-    const enableTls = b.tls === true && !(await d.registry.health.getSettings(setId))!.tls;
+    // TLS is work on every member (enableReplicationTls), refused before any setting changes;
+    // so is a renewal of its certificates, which only a TLS set has.
+    const tlsNow = (await d.registry.health.getSettings(setId))!.tls;
+    const renew = typeof b.tls === 'object';
+    if (renew && !tlsNow) return badRequest(reply, ['replication.tls.renew: the set does not replicate over TLS; turn it on with {"tls": true}']);
+    const enableTls = renew || (b.tls === true && !tlsNow);
     if (enableTls) {
       const refused = await refusal(d.registry, rec, 'enableReplicationTls', {}, d.limits);
       if (refused) return refusedReply(reply, refused);
@@ -219,7 +223,7 @@ export function registerReplicationRoutes(app: FastifyInstance, d: ReplicationRo
     });
     const replication = settingsView(setId, (await d.registry.health.getSettings(setId))!);
     if (!enableTls) return { replication };
-    const handle = await startEnableReplicationTls(d.temporal, { instanceId: rec.id, projectId: rec.projectId }, { requestId: requestIdOf(req), instanceName: rec.name, setId });
+    const handle = await startEnableReplicationTls(d.temporal, { instanceId: rec.id, projectId: rec.projectId, ...(renew ? { renew: true as const } : {}) }, { requestId: requestIdOf(req), instanceName: rec.name, setId });
     // tls reads false until every link runs TLS; the operation says when.
     return reply.code(202).send({ replication, operation: { id: handle.workflowId, type: 'enableReplicationTls' } });
   });

@@ -176,7 +176,7 @@ async function scheduledInputs(workflowId: string, activityType: string): Promis
   });
 }
 
-test('a set TLS from its first replica: the replica attaches over verified TLS with an account that requires it, never in clear text', async () => {
+test('a set TLS from its first replica: the replica attaches over verified TLS with an account that requires it, never in clear text; a renewal under writes serves new certificates without touching the link', async () => {
   const created = await env.api('POST', '/v1.0/proj-a/instances', {
     instance: { name: 'tls-first', flavorRef: '1', volume: { size: 1 }, databases: [{ name: 'shop' }], users: [{ name: APP.user, password: APP.password, databases: [{ name: 'shop' }] }] },
   });
@@ -224,4 +224,63 @@ test('a set TLS from its first replica: the replica attaches over verified TLS w
   await c.query('INSERT INTO first VALUES (1)');
   await c.end();
   await eventually('the write on the replica', async () => ((await sql(r1, 'SELECT id FROM shop.first')).length === 1 ? true : undefined), 60_000);
+
+  // Renewal under a steady writer: every member serves a new certificate from the same CA
+  // (FLUSH LOCAL SSL), the running link is not reconnected, no errant GTID, nothing lost.
+  const certsBefore = (await show(source)).tls.certificates as { instance_id: string; serial: string; expires: string }[];
+  expect(certsBefore.map((x) => x.instance_id).sort()).toEqual([source, r1].sort());
+  const dumpThreads = async () => (await sql<{ ID: number }>(source, "SELECT ID FROM information_schema.PROCESSLIST WHERE COMMAND LIKE 'Binlog Dump%' ORDER BY ID")).map((x) => Number(x.ID));
+  const dumpBefore = await dumpThreads();
+  expect(dumpBefore).toHaveLength(1);
+  const w = await createConnection({ host: await ipOf(source), port: 3306, ...APP, database: 'shop', ssl: { ca } });
+  await w.query('CREATE TABLE writes (id INT PRIMARY KEY, v VARCHAR(64))');
+  await w.end();
+  const writer = new SteadyWriter({ [source]: await ipOf(source) }, { ...APP, database: 'shop' }, source, 1);
+  writer.start();
+  let renewed: { renewed: boolean; certificates: { instanceId: string; reloaded: string; serial: string; notAfter: string }[] };
+  let renewId: string;
+  try {
+    const bad = await env.api('PATCH', `/v1.0/proj-a/instances/${r1}/replication`, { replication: { tls: { renew: false } } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.badRequest.message).toMatch(/replication\.tls/);
+    const renew = await env.api('PATCH', `/v1.0/proj-a/instances/${r1}/replication`, { replication: { tls: { renew: true } } });
+    expect(renew.status).toBe(202);
+    expect(renew.body.operation.type).toBe('enableReplicationTls');
+    renewId = renew.body.operation.id;
+    renewed = (await result(renewId)) as typeof renewed;
+  } finally {
+    await writer.stop();
+  }
+  expect(writer.acks.length).toBeGreaterThan(10);
+  expect(renewed.renewed).toBe(true);
+  expect(renewed.certificates.map((x) => x.reloaded)).toEqual(['flush ssl', 'flush ssl']);
+  const certsAfter = (await show(source)).tls.certificates as typeof certsBefore;
+  for (const x of certsAfter) {
+    const old = certsBefore.find((b) => b.instance_id === x.instance_id)!;
+    expect(x.serial).not.toBe(old.serial);
+    expect(x.serial).toBe(renewed.certificates.find((c) => c.instanceId === x.instance_id)!.serial);
+    expect(Date.parse(x.expires)).toBeGreaterThan(Date.now() + 800 * 86_400_000);
+    // The new certificate is the one served: a new session sees its expiry, not the old one's.
+    const c = await createConnection({ host: await ipOf(x.instance_id), port: 3306, ...APP, database: 'shop', ssl: { ca } });
+    try {
+      const [[st]] = (await c.query("SHOW SESSION STATUS LIKE 'Ssl_server_not_after'")) as any;
+      expect(new Date(st.Value).toISOString()).toBe(x.expires);
+    } finally {
+      await c.end();
+    }
+    expect(x.expires).not.toBe(old.expires);
+  }
+  for (const id of [source, r1]) await expectClientTls(id, ca);
+  // The link was left running: same dump thread on the source, never re-pointed, still verified TLS.
+  expect(await dumpThreads()).toEqual(dumpBefore);
+  expect(await scheduledInputs(renewId!, 'startReplication')).toEqual([]);
+  await expectTlsLink(r1, await ipOf(source));
+  // Every acknowledged write reached the replica, and it holds no transaction of its own.
+  const last = Math.max(...writer.acks.map((a) => a.id));
+  await eventually(`${r1} has write ${last}`, async () => ((await sql(r1, 'SELECT id FROM shop.writes WHERE id = ?', [last])).length === 1 ? true : undefined), 60_000);
+  const [[srcPos], [repPos]] = await Promise.all([source, r1].map((id) => sql<{ pos: string; sid: number }>(id, 'SELECT @@global.gtid_binlog_pos AS pos, @@global.server_id AS sid')));
+  expect(repPos!.pos.split(',').every((g) => g.split('-')[1] === String(srcPos!.sid))).toBe(true);
+  expect(repPos!.pos).toBe(srcPos!.pos);
+  const sums = await Promise.all([source, r1].map(async (id) => checksums(env.dataDir, await novaIdOf(id), ['shop.writes'])));
+  expect(sums[1]).toEqual(sums[0]);
 }, 600_000);
