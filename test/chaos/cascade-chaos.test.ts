@@ -18,7 +18,7 @@ import { prng } from './prng';
 const TRIALS = Number(process.env.CHAOS_TRIALS ?? 5);
 const BASE_SEED = Number(process.env.CHAOS_SEED ?? 20261203);
 type Scenario = 'crash-relay' | 'detach-relay' | 'promote-two-deep';
-type Fault = 'kill-orchestrator' | 'kill-guest' | 'nova-api-errors';
+type Fault = 'crash-relay-server' | 'kill-orchestrator' | 'kill-guest' | 'nova-api-errors';
 
 interface TrialRow {
   trial: number;
@@ -127,7 +127,7 @@ test.each(Array.from({ length: TRIALS }, (_, i) => i + 1))('cascade chaos trial 
   const { relay, leaf } = await ensureChain();
   const oldSource = sourceId;
   const scenario = rnd.pick<Scenario>(['crash-relay', 'detach-relay', 'promote-two-deep']);
-  const faults: Fault[] = [];
+  const faults: Fault[] = scenario === 'crash-relay' ? ['crash-relay-server'] : [];
   if (scenario !== 'crash-relay' && rnd.chance(0.5)) faults.push('kill-orchestrator');
   if (scenario !== 'crash-relay' && rnd.chance(0.4)) faults.push('kill-guest');
   if (rnd.chance(0.4)) faults.push('nova-api-errors');
