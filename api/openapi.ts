@@ -56,6 +56,7 @@ export const ROUTES: RouteDoc[] = [
     examples: [
       { instance: { name: 'db1', flavorRef: '1', volume: { size: 1 }, databases: [{ name: 'shop' }], users: [{ name: 'app', password: 'app-pass-1', databases: [{ name: 'shop' }] }] } },
       { instance: { name: 'db1-replica', replica_of: 'db1', replica_count: 2 } },
+      { instance: { name: 'db1-replica', replica_of: 'db1', replication: { tls: true } } },
       { instance: { name: 'db2', flavorRef: '1', volume: { size: 1 }, availability_zone: 'az1', locality: 'anti-affinity' } },
       { instance: { name: 'db3', flavorRef: '1', volume: { size: 1 }, dr_profile: 'dr-az1-az2' } },
     ],
@@ -80,6 +81,7 @@ export const ROUTES: RouteDoc[] = [
     body: oneAction,
     examples: [
       { replicate: { count: 2, instance: { flavorRef: '1' } } },
+      { replicate: { count: 1, replication: { tls: true } } },
       { promote_to_replica_source: {} },
       { eject_replica_source: { force: false } },
       { rebuild_as_replica: {} },

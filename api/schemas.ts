@@ -106,6 +106,12 @@ const replicaTemplateFields = {
   volume: volume.optional(),
   availability_zone: zoneName.optional(),
 };
+/**
+ * The replicas' replication: {"tls": true} makes a set TLS from its first replica (no link
+ * ever in clear text); a set already TLS gives its replicas TLS anyway (lib/tls-from-start.ts).
+ */
+const replicaReplication = z.object({ tls: z.literal(true, 'can only be true (a replica of a plain set is plain; of a TLS set, TLS)') }).strict();
+
 const forbiddenForReplica = (what: string) => z.unknown().refine((v) => v === undefined, `not allowed for a replica (it gets the ${what} of its source)`).optional();
 
 /** POST /instances with replica_of (or the seed's slave_of): create replicas of a source. */
@@ -117,6 +123,7 @@ export const createReplicaBody = z
         replica_of: z.string().min(1).optional(),
         slave_of: z.string().min(1).optional(),
         replica_count: z.number().int('must be a whole number').min(1, 'must be at least 1').optional(),
+        replication: replicaReplication.optional(),
         ...replicaTemplateFields,
         datastore: datastore.optional(),
         databases: forbiddenForReplica('databases'),
@@ -136,6 +143,7 @@ export const replicateAction = z
   .object({
     count: z.number().int('must be a whole number').min(1, 'must be at least 1'),
     instance: z.object({ name: instanceName.optional(), ...replicaTemplateFields }).strict().default({}),
+    replication: replicaReplication.optional(),
     topology: z.object({ read_only: z.boolean().default(true), slave_of: z.array(z.object({ id: z.string() })).optional(), replica_of: z.array(z.object({ id: z.string() })).optional() }).strict().default({ read_only: true }),
   })
   .strict();
@@ -192,7 +200,10 @@ export const settingsBody = z
         failover_after: z.number().int('must be a whole number of seconds').min(1, 'must be at least 1').max(600, 'must be at most 600').optional(),
         acknowledge_failover: z.literal(true, 'can only be true').optional(),
         // One way: a TLS set stays TLS (its accounts require it; see README "TLS replication").
-        tls: z.literal(true, 'can only be true: TLS replication, once on, is not turned off').optional(),
+        // {"renew": true}: every member's certificate re-issued from the set's CA and reloaded.
+        tls: z
+          .union([z.literal(true), z.object({ renew: z.literal(true, 'can only be true') }).strict()], 'can only be true (TLS replication, once on, is not turned off) or {"renew": true}')
+          .optional(),
       })
       .strict()
       .refine((v) => Object.keys(v).length > 0, 'give at least one setting'),

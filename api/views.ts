@@ -2,7 +2,7 @@
 import type { MemberHealth } from '../lib/schemas';
 import { shownStatus, type LockScope } from '../lib/status';
 import { roleOf, upstreamOf, type Topology } from '../lib/topology';
-import type { ErrantReport, InstanceRecord } from '../registry';
+import type { ErrantReport, InstanceRecord, ServerCertificate } from '../registry';
 
 export interface OperationView {
   id: string;
@@ -82,8 +82,13 @@ export function errantView(e: ErrantReport) {
  * A TLS set member's TLS: every member serves a certificate from the set's CA naming its
  * address, so a client verifies the server it reaches with this CA (`ssl: { ca }`).
  */
-export function tlsView(caCertificatePem: string) {
-  return { enabled: true, ca_certificate: caCertificatePem };
+export function tlsView(caCertificatePem: string, certificates: ServerCertificate[] = []) {
+  return {
+    enabled: true,
+    ca_certificate: caCertificatePem,
+    // Each member's server certificate: when it expires (renew with PATCH .../replication {"replication": {"tls": {"renew": true}}}).
+    certificates: certificates.map((c) => ({ instance_id: c.instanceId, serial: c.serial, expires: c.notAfter.toISOString(), issued: c.issued.toISOString() })),
+  };
 }
 
 /**

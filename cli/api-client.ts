@@ -58,7 +58,8 @@ export interface ReplicationSettingsPatch {
   quiet_period?: number;
   failover_after?: number;
   acknowledge_failover?: true;
-  tls?: boolean;
+  /** true: turn TLS on; {renew: true}: re-issue every member's certificate. */
+  tls?: boolean | { renew: true };
 }
 
 export function configFromEnv(env: Record<string, string | undefined>, fetch: FetchLike): ApiConfig {

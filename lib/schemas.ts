@@ -141,6 +141,8 @@ export const createReplicasInput = z.lazy(() =>
       readOnly: z.boolean().default(true),
       /** Ids for the new replicas, so a caller can show them at once; generated when absent. */
       replicaIds: z.array(uuid).optional(),
+      /** The set replicates over TLS from these replicas on (lib/tls-from-start.ts); absent: as the set is. */
+      tls: z.literal(true).optional(),
     })
     .strict()
     .superRefine((v, ctx) => {
@@ -314,7 +316,15 @@ export const deleteBackupInput = z.lazy(() => z.object({ backupId: uuid, project
 export type DeleteBackupInput = z.input<typeof deleteBackupInput>;
 
 export const enableReplicationTlsInput = z.lazy(() =>
-  z.object({ instanceId: uuid, projectId, catchUpTimeoutSeconds: z.number().int().min(1).max(3600).default(120) }).strict(),
+  z
+    .object({
+      instanceId: uuid,
+      projectId,
+      catchUpTimeoutSeconds: z.number().int().min(1).max(3600).default(120),
+      /** The set is TLS already: re-issue every member's certificate from the set's CA and reload it, links untouched. */
+      renew: z.literal(true).optional(),
+    })
+    .strict(),
 );
 export type EnableReplicationTlsInput = z.input<typeof enableReplicationTlsInput>;
 
@@ -322,9 +332,11 @@ export interface EnableReplicationTlsResult {
   replicationSetId: string;
   /** The set's CA was made by this operation (false: an earlier attempt made it). */
   authorityCreated: boolean;
-  /** Each member and how its MariaDB loaded its certificate ('flush ssl': no restart). */
-  certificates: { instanceId: string; reloaded: string }[];
-  /** Each link (replica ← its source) now verified TLS, caught up with its source. */
+  /** Each member, how its MariaDB loaded its certificate ('flush ssl': no restart), the certificate's serial and expiry. */
+  certificates: { instanceId: string; reloaded: string; serial: string; notAfter: string }[];
+  /** A renewal: certificates re-issued and reloaded, links left as they ran. */
+  renewed: boolean;
+  /** Each link (replica ← its source) verified TLS, caught up with its source (re-pointed unless renewed). */
   links: { replicaId: string; sourceId: string }[];
 }
 

@@ -114,9 +114,11 @@ const describers: { [T in DescribedOperation]: (input: Inputs[T], known: KnownNa
     ),
   }),
   enableReplicationTls: (i, k) => ({
-    staticSummary: `Turn TLS replication on for the set of ${ref(i.instanceId, k.name)} · project ${i.projectId}`,
+    staticSummary: `${i.renew ? 'Renew the TLS certificates of' : 'Turn TLS replication on for'} the set of ${ref(i.instanceId, k.name)} · project ${i.projectId}`,
     staticDetails: details(
-      "Makes the set's certificate authority, has every member's guest request a certificate (its key stays on its server) and installs the signed one (FLUSH SSL, no restart), re-points every link with TLS verifying its source's certificate, and makes every replication account require TLS.",
+      i.renew
+        ? "Re-issues every member's server certificate from the set's certificate authority (a new request on each member, with the key it keeps) and reloads it with FLUSH LOCAL SSL: no restart, no link re-pointed."
+        : "Makes the set's certificate authority, has every member's guest request a certificate (its key stays on its server) and installs the signed one (FLUSH SSL, no restart), re-points every link with TLS verifying its source's certificate, and makes every replication account require TLS.",
       [idLine('member asked', i.instanceId, k.name), `- project: ${i.projectId}`],
     ),
   }),

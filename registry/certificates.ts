@@ -7,6 +7,14 @@ export interface SetAuthority {
   sealedKey: string;
 }
 
+/** A member's current server certificate, as issued (public facts). */
+export interface ServerCertificate {
+  instanceId: string;
+  serial: string;
+  notAfter: Date;
+  issued: Date;
+}
+
 export class CertificateStore {
   constructor(private readonly pool: Pool) {}
 
@@ -26,5 +34,22 @@ export class CertificateStore {
   async tlsCertificate(setId: string): Promise<string | undefined> {
     const [rows] = await this.pool.query<RowDataPacket[]>('SELECT ca_certificate FROM replication_sets WHERE id = ? AND tls = 1', [setId]);
     return rows[0]?.ca_certificate ?? undefined;
+  }
+
+  /** Records the certificate just issued to a member (the last one issued is the one it serves). */
+  async recordServer(instanceId: string, setId: string, c: { serial: string; notAfter: Date }): Promise<void> {
+    await this.pool.query(
+      'INSERT INTO server_certificates (instance_id, set_id, serial, not_after) VALUES (?, ?, ?, ?) ON DUPLICATE KEY UPDATE set_id = VALUES(set_id), serial = VALUES(serial), not_after = VALUES(not_after), issued = CURRENT_TIMESTAMP(3)',
+      [instanceId, setId, c.serial, c.notAfter],
+    );
+  }
+
+  /** The server certificates of the set's members (a member that left keeps none here). */
+  async serverCertificates(setId: string): Promise<ServerCertificate[]> {
+    const [rows] = await this.pool.query<RowDataPacket[]>(
+      'SELECT c.instance_id, c.serial, c.not_after, c.issued FROM server_certificates c JOIN instances i ON i.id = c.instance_id AND i.replication_set_id = ? WHERE c.set_id = ? ORDER BY c.instance_id',
+      [setId, setId],
+    );
+    return rows.map((r) => ({ instanceId: r.instance_id as string, serial: r.serial as string, notAfter: new Date(r.not_after), issued: new Date(r.issued) }));
   }
 }

@@ -44,6 +44,6 @@ export { createRegistryPool, type RegistryConnection } from './db';
 export type { InstanceRecord, InstanceStatus } from './instances';
 export { newInstanceFromSpec, newReplicaRecord, type NewInstance } from '../lib/records';
 export type { ReplicationUser } from './accounts';
-export type { SetAuthority } from './certificates';
+export type { ServerCertificate, SetAuthority } from './certificates';
 export type { ErrantReport, InstanceChange } from './instances';
 export type { BackupChange, BackupRecord, BackupStatus, NewBackup } from './backups';

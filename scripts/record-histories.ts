@@ -305,6 +305,12 @@ const SCENARIOS: Scenario[] = [
     play: (c) => c.run('detachReplica', { instanceId: seedCascade(c).replicas[0]!.id, projectId: 'proj-a' }),
   },
   { workflowType: 'enableReplicationTls', name: 'success', play: (c) => c.run('enableReplicationTls', { instanceId: seedSet(c.world, c.prefix).source.id, projectId: 'proj-a' }) },
+  {
+    workflowType: 'enableReplicationTls',
+    name: 'renew',
+    setup: (w) => (w.settings.tls = true),
+    play: (c) => c.run('enableReplicationTls', { instanceId: seedSet(c.world, c.prefix).source.id, projectId: 'proj-a', renew: true }),
+  },
   { workflowType: 'buildReplica', name: 'tls-set', setup: (w) => (w.settings.tls = true), play: async (c) => workflowIds.buildReplica((await replicasOf(c, 1)).result!.replicas[0]!.replicaId) },
   {
     workflowType: 'rebuildAsReplica',
@@ -390,6 +396,11 @@ const SCENARIOS: Scenario[] = [
     },
   },
   { workflowType: 'enableDr', name: 'replica-refused', play: (c) => c.run('enableDr', { instanceId: seedSet(c.world, c.prefix).replicas[0]!.id, projectId: 'proj-a', profile: 'dr-az1-az2' }) },
+  {
+    workflowType: 'createReplicas',
+    name: 'tls-from-first-replica',
+    play: (c) => c.run('createReplicas', { sourceInstanceId: seedSource(c.world, randomUUID(), c.prefix).id, projectId: 'proj-a', count: 1, tls: true }),
+  },
   { workflowType: 'detachReplica', name: 'not-a-replica', play: async (c) => c.run('detachReplica', { instanceId: seedSource(c.world, randomUUID(), c.prefix).id, projectId: 'proj-a' }) },
 ];
 

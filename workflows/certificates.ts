@@ -4,10 +4,18 @@
 // Only public material (request, certificates) passes through the history.
 import { authority, guestActivities } from './common';
 
-export async function issueCertificate(setId: string, member: { id: string; novaServerId: string }): Promise<{ instanceId: string; reloaded: string }> {
+export interface IssuedCertificate {
+  instanceId: string;
+  /** How MariaDB loaded it ('flush ssl': no restart). */
+  reloaded: string;
+  serial: string;
+  notAfter: string;
+}
+
+export async function issueCertificate(setId: string, member: { id: string; novaServerId: string }): Promise<IssuedCertificate> {
   const guest = guestActivities(member.novaServerId);
   const { csrPem } = await guest.certificateRequest();
   const signed = await authority.signServerCertificate({ setId, instanceId: member.id, csrPem });
   const installed = await guest.installCertificate({ certificatePem: signed.certificatePem, caCertificatePem: signed.caCertificatePem });
-  return { instanceId: member.id, reloaded: installed.reloaded };
+  return { instanceId: member.id, reloaded: installed.reloaded, serial: signed.serial, notAfter: signed.notAfter };
 }

@@ -3,14 +3,16 @@
 // once; build every replica in parallel (buildReplica children with deterministic ids);
 // delete the snapshot whatever happened. Each replica reports its own outcome: the ones
 // that failed cleaned up after themselves, the ones that succeeded stay.
-import { CancelledFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { CancellationScope, isCancellation, patched, setHandler, startChild, uuid4, workflowInfo, type ChildWorkflowHandle } from '@temporalio/workflow';
 import { ErrorType } from '../lib/errors';
 import { instanceNameAttribute, replicaShape, workflowIds } from '../lib/names';
 import { operationMetadata } from '../lib/summaries';
 import { createReplicasInput, type CreateReplicasInput, type CreateReplicasResult, type ReplicaOutcome } from '../lib/schemas';
-import { cancelled, errorMessage, guestActivities, guestLong, monitors, operationFailure, parseInput, recordFault, registry, snapshots, tagOperation, tagReplicationSet } from './common';
-import { FAULT_PATCH } from './patches';
+import { authority, cancelled, errorMessage, guestActivities, guestLong, monitors, operationFailure, parseInput, recordFault, registry, snapshots, tagOperation, tagReplicationSet } from './common';
+import { FAULT_PATCH, TLS_FROM_START } from './patches';
+import { tlsFromStart } from '../lib/tls-from-start';
+import { issueCertificate } from './certificates';
 import type { SnapshotMeta } from '../activities/snapshots/store';
 import { buildReplica } from './build-replica';
 import { Progress } from './progress';
@@ -50,6 +52,14 @@ export async function createReplicas(raw: CreateReplicasInput): Promise<CreateRe
   tagReplicationSet(setId);
   const names = begun.replicaNames!;
   const shape = replicaShape(spec.template, source);
+  // TLS from the first replica: asked again under the set's lock (the API asked before the 202).
+  const tlsStart = spec.tls && patched(TLS_FROM_START) ? tlsFromStart(begun.set ? { tls: begun.set.settings.tls, links: begun.set.topology.links.length } : undefined) : undefined;
+  if (tlsStart?.kind === 'refused') {
+    await CancellationScope.nonCancellable(() => registry.endOperation({ operationId, setId, discardUnbuilt: replicaIds }));
+    const failure = ApplicationFailure.nonRetryable(`createReplicas refused: replication.tls: ${tlsStart.message}`, ErrorType.InvalidInput);
+    await recordFault(source.id, failure.message);
+    throw failure;
+  }
   replicaIds.forEach((replicaId, i) => rows.push({ replicaId, name: names[i]!, phase: 'pending' }));
 
   const snapshotId = uuid4();
@@ -69,7 +79,7 @@ export async function createReplicas(raw: CreateReplicasInput): Promise<CreateRe
       source: { instanceId: source.id, novaServerId: source.novaServerId!, address: source.address!, port: source.port ?? 3306 },
       // Replicas inherit the set's TLS (Trove: a replica inherits its source's configuration);
       // absent for a plain set, so its builds' inputs are as before.
-      ...(begun.set?.settings.tls ? { tls: true } : {}),
+      ...(begun.set?.settings.tls || tlsStart?.kind === 'start' ? { tls: true } : {}),
     });
     const failed = (replicaId: string, i: number) => (err: unknown): ReplicaOutcome => ({
       replicaId,
@@ -112,6 +122,14 @@ export async function createReplicas(raw: CreateReplicasInput): Promise<CreateRe
     let prepared: { restarted: boolean };
     try {
       prepared = await guestActivities(source.novaServerId!).ensureReplicationSource();
+      if (tlsStart?.kind === 'start') {
+        // Before the snapshot is announced, so before any replica attaches: every link of the
+        // set verifies the source's certificate from its first byte.
+        progress.phase('certificate authority');
+        await authority.ensureSetAuthority({ setId });
+        await issueCertificate(setId, { id: source.id, novaServerId: source.novaServerId! });
+        await registry.updateSettings({ setId, patch: { tls: true } });
+      }
     } catch (err) {
       const children = await startingBuilds;
       await abandon(children, follow(children), err);

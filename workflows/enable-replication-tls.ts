@@ -7,6 +7,8 @@
 // with its source over the new link, and the set recorded as TLS. Every step is idempotent:
 // a run that failed half-way is repaired by running it again. There is no way back to plain
 // replication (see README "TLS replication").
+// With `renew` (a set already TLS), the same certificates step re-issues every member's
+// certificate from the set's CA and reloads it; the links are left running, then checked.
 import { ApplicationFailure, CancellationScope, workflowInfo } from '@temporalio/workflow';
 import { ErrorType } from '../lib/errors';
 import { enableReplicationTlsInput, type EnableReplicationTlsInput, type EnableReplicationTlsResult } from '../lib/schemas';
@@ -20,11 +22,14 @@ export async function enableReplicationTls(raw: EnableReplicationTlsInput): Prom
   const progress = new Progress('enableReplicationTls', () => `set of ${input.instanceId}`);
   tagOperation(input.projectId, input.instanceId);
 
-  const view = (await beginOn('enableReplicationTls', input, progress, 'enable TLS')).set!;
+  const renew = input.renew === true;
+  const view = (await beginOn('enableReplicationTls', input, progress, renew ? 'renew TLS certificates' : 'enable TLS')).set!;
   tagReplicationSet(view.setId);
   const members = [view.source, ...view.replicas];
   const links = view.replicas.map((replica) => ({ replica, source: upstreamMember(view, replica.id) }));
   try {
+    // Checked by the API too; asked again under the lock (the set may have changed meanwhile).
+    if (renew && !view.settings.tls) throw ApplicationFailure.nonRetryable('replication.tls.renew: the set does not replicate over TLS; turn it on with {"tls": true}', ErrorType.InvalidInput);
     progress.phase('pre-flight');
     const silent: string[] = [];
     await Promise.all(members.map((m) => guestProbe(m.novaServerId!).replicationStatus().catch(() => void silent.push(`${m.name} (${m.id})`))));
@@ -38,8 +43,10 @@ export async function enableReplicationTls(raw: EnableReplicationTlsInput): Prom
 
     // Every member serves its certificate now, so any link can verify its source's. A link is
     // re-pointed before its account requires TLS: the account never refuses the link it carries.
-    progress.phase('re-pointing links with TLS');
-    await Promise.all(
+    // A renewal leaves the links alone: a running link keeps its TLS session, and the next
+    // connection (a reconnect, a client) is served the new certificate, verified by the same CA.
+    if (!renew) progress.phase('re-pointing links with TLS');
+    if (!renew) await Promise.all(
       links.map(async ({ replica, source }) => {
         const credential = await registry.replicationCredential({ replicaId: replica.id, sourceId: source.id });
         await guestActivities(replica.novaServerId!).startReplication({ source: { host: source.address!, port: source.port ?? 3306, ...credential, tls: true } });
@@ -54,17 +61,18 @@ export async function enableReplicationTls(raw: EnableReplicationTlsInput): Prom
         await guestLong(replica.novaServerId!).waitForGtid({ gtid: gtidBinlogPos, timeoutSeconds: input.catchUpTimeoutSeconds });
       }),
     );
-    await registry.updateSettings({ setId: view.setId, patch: { tls: true } });
+    if (!renew) await registry.updateSettings({ setId: view.setId, patch: { tls: true } });
     progress.phase('done');
     return {
       replicationSetId: view.setId,
       authorityCreated: ca.created,
       certificates: certificates.sort((a, b) => a.instanceId.localeCompare(b.instanceId)),
+      renewed: renew,
       links: links.map(({ replica, source }) => ({ replicaId: replica.id, sourceId: source.id })),
     };
   } catch (err) {
     progress.fail(errorMessage(err));
-    throw operationFailure(err, 'enable TLS failed', ErrorType.GuestFailed);
+    throw operationFailure(err, renew ? 'renew TLS certificates failed' : 'enable TLS failed', ErrorType.GuestFailed);
   } finally {
     await CancellationScope.nonCancellable(() => registry.endOperation({ operationId, setId: view.setId }));
   }

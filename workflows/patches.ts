@@ -31,3 +31,5 @@ export const TLS_REPLICAS = '2026-12-tls-replicas';
  * first) each waited rpl_semi_sync_master_timeout (10 s) for an ack no replica could send.
  */
 export const SEMI_SYNC_ALONE_PATCH = '2026-12-no-semi-sync-source-without-replicas';
+/** createReplicas asked for TLS on a set with no link yet gives the set its CA and the source its certificate before any replica attaches; asked only when its input says tls, which no 0.1.0 history carries. */
+export const TLS_FROM_START = '2026-12-tls-from-first-replica';

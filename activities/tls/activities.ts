@@ -2,7 +2,7 @@
 // Its private key is made here, sealed with the deployment key before it is stored, and
 // unsealed only inside signServerCertificate, in a private folder removed at once: no
 // activity takes or returns it, so it never enters a workflow's history.
-import { randomBytes } from 'node:crypto';
+import { randomBytes, X509Certificate } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
@@ -14,6 +14,15 @@ import { inPrivateDir, openssl, writePrivate } from './openssl';
 
 export interface TlsOptions {
   secretKey: Buffer;
+}
+
+/** A member's certificate as signed: the PEMs it installs, and its serial and expiry (public). */
+export interface SignedCertificate {
+  instanceId: string;
+  certificatePem: string;
+  caCertificatePem: string;
+  serial: string;
+  notAfter: string;
 }
 
 export function createTlsActivities(registry: Registry, options: TlsOptions) {
@@ -40,7 +49,7 @@ export function createTlsActivities(registry: Registry, options: TlsOptions) {
      * address the registry records for the member (what replicas dial), whatever the request
      * asked for; the request only brings the public key, whose private half never left the server.
      */
-    async signServerCertificate(input: { setId: string; instanceId: string; csrPem: string }): Promise<{ instanceId: string; certificatePem: string; caCertificatePem: string }> {
+    async signServerCertificate(input: { setId: string; instanceId: string; csrPem: string }): Promise<SignedCertificate> {
       if (!isCsrPem(input.csrPem)) throw ApplicationFailure.nonRetryable('csrPem: must be one PEM certificate request', ErrorType.InvalidInput);
       const member = await instances.get(input.instanceId);
       if (!member || member.replicationSetId !== input.setId) throw ApplicationFailure.nonRetryable(`instance ${input.instanceId} is not a member of replication set ${input.setId}`, ErrorType.InvalidInput);
@@ -60,7 +69,11 @@ export function createTlsActivities(registry: Registry, options: TlsOptions) {
           '-set_serial', `0x${randomBytes(16).toString('hex')}`, '-days', String(SERVER_CERT_DAYS), '-sha256', '-extfile', file('server.ext'),
         ]);
       });
-      return { instanceId: input.instanceId, certificatePem, caCertificatePem: authority.certificatePem };
+      // Recorded as issued: `show` gives each member's expiry, and a renewal is seen to replace it.
+      const issued = new X509Certificate(certificatePem);
+      const notAfter = new Date(issued.validTo);
+      await certificates.recordServer(input.instanceId, input.setId, { serial: issued.serialNumber, notAfter });
+      return { instanceId: input.instanceId, certificatePem, caCertificatePem: authority.certificatePem, serial: issued.serialNumber, notAfter: notAfter.toISOString() };
     },
   };
 }

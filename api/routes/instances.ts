@@ -196,16 +196,23 @@ export function registerInstanceRoutes(app: FastifyInstance, d: InstanceRouteDep
     const rec = await findInstance(reply, req.params.project, req.params.id!);
     if (!rec) return reply;
     const setId = rec.replicationSetId;
-    const [topology, members, health, caCertificate, profile] = setId
-      ? await Promise.all([d.registry.sets.topology(setId), d.registry.instances.listSetMembers(setId), d.registry.health.get(setId), d.registry.certificates.tlsCertificate(setId), followedProfile(d.registry, setId)])
-      : [undefined, [], [], undefined, undefined];
+    const [topology, members, health, caCertificate, profile, certificates] = setId
+      ? await Promise.all([
+          d.registry.sets.topology(setId),
+          d.registry.instances.listSetMembers(setId),
+          d.registry.health.get(setId),
+          d.registry.certificates.tlsCertificate(setId),
+          followedProfile(d.registry, setId),
+          d.registry.certificates.serverCertificates(setId),
+        ])
+      : [undefined, [], [], undefined, undefined, []];
     const set = topology ? { topology, members } : undefined;
     return {
       instance: {
         ...instanceView(rec, d.baseUrl, await operationOf(d.temporal, d.registry, rec), set),
         ...(profile ? { zone_profile: { id: profile.id, name: profile.name, primary_zone: profile.primaryZone, dr_zones: profile.drZones } } : {}),
         ...(health.length ? { replication_health: healthView(health, topology && { topology, members }) } : {}),
-        ...(caCertificate ? { tls: tlsView(caCertificate) } : {}),
+        ...(caCertificate ? { tls: tlsView(caCertificate, certificates) } : {}),
       },
     };
   });

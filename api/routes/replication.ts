@@ -6,6 +6,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { replicaNames, replicaShape, workflowIds } from '../../lib/names';
 import type { ReplicationSettings } from '../../lib/schemas';
 import { replicaIdsForRequest, startCreateReplicas, startDetachReplica, startEject, startEnableReplicationTls, startPromote, startRebuildAsReplica } from '../../lib/start';
+import { tlsFromStart } from '../../lib/tls-from-start';
 import { formatIssues } from '../../lib/validation';
 import { newReplicaRecord, type InstanceRecord } from '../../registry';
 import { refusedReply, sendError } from '../errors';
@@ -28,6 +29,8 @@ interface ReplicaRequest {
   volumeSizeGb?: number;
   availabilityZone?: string;
   readOnly: boolean;
+  /** replication.tls: the set is TLS from these replicas on (or already is). */
+  tls?: boolean;
 }
 
 function badRequest(reply: FastifyReply, errors: string[]) {
@@ -42,10 +45,14 @@ export function registerReplicationRoutes(app: FastifyInstance, d: ReplicationRo
    * The refusals a person can act on before anything starts. Says whether it refused:
    * a sent reply is thenable (it resolves to undefined), so it cannot be the answer.
    */
-  async function refused(reply: FastifyReply, r: ReplicaRequest, fields: { count: string; source: string }): Promise<boolean> {
+  async function refused(reply: FastifyReply, r: ReplicaRequest, fields: { count: string; source: string; tls: string }): Promise<boolean> {
     const no = (send: () => unknown) => (send(), true);
     const refused = await refusal(d.registry, r.source, 'createReplicas', { count: r.count }, d.limits, fields);
     if (refused) return no(() => refusedReply(reply, refused));
+    if (r.tls) {
+      const tls = tlsFromStart(await tlsSetState(r.source.replicationSetId));
+      if (tls.kind === 'refused') return no(() => badRequest(reply, [`${fields.tls}: ${tls.message}`]));
+    }
     // Replicas go to their source's zone unless the request names another: a source recorded
     // before zones were kept is asked of Nova, and the zone is then named to the workflow.
     r.availabilityZone ??= r.source.availabilityZone ? undefined : await serverZone(d.nova, r.source);
@@ -57,6 +64,13 @@ export function registerReplicationRoutes(app: FastifyInstance, d: ReplicationRo
     );
     if (problems.length) return no(() => badRequest(reply, problems));
     return false;
+  }
+
+  /** The source's set as tlsFromStart reads it: its TLS setting and how many links replicate. */
+  async function tlsSetState(setId: string | null) {
+    if (!setId) return undefined;
+    const [settings, topology] = await Promise.all([d.registry.health.getSettings(setId), d.registry.sets.topology(setId)]);
+    return settings && topology ? { tls: settings.tls, links: topology.links.length } : undefined;
   }
 
   async function startReplicas(req: Req, reply: FastifyReply, r: ReplicaRequest) {
@@ -91,6 +105,7 @@ export function registerReplicationRoutes(app: FastifyInstance, d: ReplicationRo
           readOnly: r.readOnly,
           replicaIds,
           template: { name: r.name, flavorId: r.flavorId, volumeSizeGb: r.volumeSizeGb, availabilityZone: r.availabilityZone },
+          ...(r.tls ? { tls: true } : {}),
         },
         { requestId, instanceName: r.source.name },
       );
@@ -114,8 +129,8 @@ export function registerReplicationRoutes(app: FastifyInstance, d: ReplicationRo
     const sourceRef = (b.replica_of ?? b.slave_of)!;
     const source = await find(reply, req.params.project, sourceRef, 'instance.replica_of');
     if (!source) return reply;
-    const r: ReplicaRequest = { source, count: b.replica_count ?? 1, name: b.name, flavorId: b.flavorRef, volumeSizeGb: b.volume?.size, availabilityZone: b.availability_zone, readOnly: true };
-    if (await refused(reply, r, { count: 'instance.replica_count', source: 'instance.replica_of' })) return reply;
+    const r: ReplicaRequest = { source, count: b.replica_count ?? 1, name: b.name, flavorId: b.flavorRef, volumeSizeGb: b.volume?.size, availabilityZone: b.availability_zone, readOnly: true, tls: b.replication?.tls };
+    if (await refused(reply, r, { count: 'instance.replica_count', source: 'instance.replica_of', tls: 'instance.replication.tls' })) return reply;
     return startReplicas(req, reply, r);
   }
 
@@ -130,8 +145,8 @@ export function registerReplicationRoutes(app: FastifyInstance, d: ReplicationRo
       const parsed = replicateAction.safeParse(body!.replicate);
       if (!parsed.success) return badRequest(reply, formatIssues(parsed.error).map((e) => `replicate.${e}`));
       const a = parsed.data;
-      const r: ReplicaRequest = { source: rec, count: a.count, name: a.instance.name, flavorId: a.instance.flavorRef, volumeSizeGb: a.instance.volume?.size, availabilityZone: a.instance.availability_zone, readOnly: a.topology.read_only };
-      if (await refused(reply, r, { count: 'replicate.count', source: 'instance' })) return reply;
+      const r: ReplicaRequest = { source: rec, count: a.count, name: a.instance.name, flavorId: a.instance.flavorRef, volumeSizeGb: a.instance.volume?.size, availabilityZone: a.instance.availability_zone, readOnly: a.topology.read_only, tls: a.replication?.tls };
+      if (await refused(reply, r, { count: 'replicate.count', source: 'instance', tls: 'replicate.replication.tls' })) return reply;
       return startReplicas(req, reply, r);
     }
     if (action === 'detach') return detach(req, reply, rec);
@@ -198,8 +213,12 @@ export function registerReplicationRoutes(app: FastifyInstance, d: ReplicationRo
     if (!rec.replicationSetId) return sendError(reply, 404, `instance ${rec.id} is not in a replication set`);
     const b = parsed.data.replication;
     const setId = rec.replicationSetId;
-    // TLS is work on every member (enableReplicationTls), refused before any setting changes.
-    const enableTls = b.tls === true && !(await d.registry.health.getSettings(setId))!.tls;
+    // TLS is work on every member (enableReplicationTls), refused before any setting changes;
+    // so is a renewal of its certificates, which only a TLS set has.
+    const tlsNow = (await d.registry.health.getSettings(setId))!.tls;
+    const renew = typeof b.tls === 'object';
+    if (renew && !tlsNow) return badRequest(reply, ['replication.tls.renew: the set does not replicate over TLS; turn it on with {"tls": true}']);
+    const enableTls = renew || (b.tls === true && !tlsNow);
     if (enableTls) {
       const refused = await refusal(d.registry, rec, 'enableReplicationTls', {}, d.limits);
       if (refused) return refusedReply(reply, refused);
@@ -213,7 +232,7 @@ export function registerReplicationRoutes(app: FastifyInstance, d: ReplicationRo
     });
     const replication = settingsView(setId, (await d.registry.health.getSettings(setId))!);
     if (!enableTls) return { replication };
-    const handle = await startEnableReplicationTls(d.temporal, { instanceId: rec.id, projectId: rec.projectId }, { requestId: requestIdOf(req), instanceName: rec.name, setId });
+    const handle = await startEnableReplicationTls(d.temporal, { instanceId: rec.id, projectId: rec.projectId, ...(renew ? { renew: true as const } : {}) }, { requestId: requestIdOf(req), instanceName: rec.name, setId });
     // tls reads false until every link runs TLS; the operation says when.
     return reply.code(202).send({ replication, operation: { id: handle.workflowId, type: 'enableReplicationTls' } });
   });

@@ -1,7 +1,7 @@
 // Failover commands (troveclient names): promote-to-replica-source (planned switchover),
 // eject-replica-source (failover off a failed source), rebuild-as-replica (the fenced former
 // source rejoins as a replica) and the set's replication-settings.
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { ApiError, type InstanceView, type ReplicationSettingsPatch, type ReplicationSettingsView, type TroveApi } from '../api-client';
 import { CliFailure, parseOnOff, parseWholeNumber, type CliContext } from '../context';
 import { json, propertyTable } from '../format';
@@ -86,6 +86,7 @@ interface SettingsOptions {
   failoverAfter?: number;
   acknowledgeFailover?: boolean;
   tls?: boolean;
+  renewCertificates?: boolean;
   json?: boolean;
 }
 
@@ -176,6 +177,7 @@ export function registerFailoverCommands(program: Command, ctx: CliContext): voi
     .option('--failover-after <seconds>', 'how long the source must look failed before an automatic failover', parseWholeNumber('failover-after', 1))
     .option('--acknowledge-failover', 'acknowledge the last automatic failover, allowing another within the quiet period')
     .option('--tls <on>', 'replicate over TLS, verifying certificates from the set\'s own CA (starts enableReplicationTls; there is no off)', parseOnOff)
+    .addOption(new Option('--renew-certificates', "re-issue every member's TLS certificate from the set's CA and reload it (FLUSH SSL; no restart, links untouched)").conflicts('tls'))
     .option('--json', 'print the API JSON only')
     .action(async (ref: string, opts: SettingsOptions) => {
       // Only what was given is sent: PATCH leaves the other settings as they are.
@@ -186,6 +188,7 @@ export function registerFailoverCommands(program: Command, ctx: CliContext): voi
       if (opts.failoverAfter !== undefined) patch.failover_after = opts.failoverAfter;
       if (opts.acknowledgeFailover) patch.acknowledge_failover = true;
       if (opts.tls !== undefined) patch.tls = opts.tls;
+      if (opts.renewCertificates) patch.tls = { renew: true };
       const api = ctx.api();
       const settings = Object.keys(patch).length ? await api.updateReplicationSettings(ref, patch) : await api.getReplicationSettings(ref);
       ctx.out(opts.json ? json(settings) : propertyTable(settingsProps(settings), ctx.width));

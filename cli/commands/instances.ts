@@ -39,6 +39,7 @@ interface CreateOptions {
   slave_of?: string;
   replica_count?: number;
   backup?: string;
+  tls?: boolean;
   wait?: boolean;
   timeout: number;
   json?: boolean;
@@ -103,7 +104,8 @@ export function registerInstanceCommands(program: Command, ctx: CliContext): voi
       .addOption(notForReplicas(new Option('--dr-profile <profile>', "zone profile: the instance in its primary zone and, from one snapshot, a replica in its DR zone").conflicts(['availability_zone', 'locality'])))
       .addOption(new Option('--replica_of <id|name>', 'create read replica(s) of this instance instead').conflicts('slave_of'))
       .option('--slave_of <id|name>', 'older name of --replica_of')
-      .option('--replica_count <N>', 'number of replicas to create (with --replica_of; default 1)', parseWholeNumber('replica_count', 1)),
+      .option('--replica_count <N>', 'number of replicas to create (with --replica_of; default 1)', parseWholeNumber('replica_count', 1))
+      .option('--tls', 'with --replica_of: replicate over verified TLS from the first replica on'),
   )
     .option('--json', 'print the API JSON only')
     .action(async (name: string, flavor: string, opts: CreateOptions, cmd: Command) => {
@@ -111,10 +113,12 @@ export function registerInstanceCommands(program: Command, ctx: CliContext): voi
       if (source === undefined && opts.replica_count !== undefined) {
         cmd.error("error: option '--replica_count <N>' needs --replica_of <id|name>", { exitCode: 2, code: 'trove.usage' });
       }
+      if (source === undefined && opts.tls) cmd.error("error: option '--tls' needs --replica_of <id|name> (a set's TLS starts with its first replica)", { exitCode: 2, code: 'trove.usage' });
       if (source !== undefined) {
         // --slave_of is sent as replica_of too: one spelling on the wire, the API takes both.
         const body: Record<string, unknown> = { name, replica_of: source, flavorRef: flavor, volume: { size: opts.size } };
         if (opts.replica_count !== undefined) body.replica_count = opts.replica_count;
+        if (opts.tls) body.replication = { tls: true };
         if (opts.availability_zone) body.availability_zone = opts.availability_zone;
         return finishReplicas(ctx, await ctx.api().createReplicas(body), opts);
       }

@@ -14,6 +14,7 @@ interface ReplicateOptions {
   flavor?: string;
   size?: number;
   availability_zone?: string;
+  tls?: boolean;
   wait?: boolean;
   timeout: number;
   json?: boolean;
@@ -40,7 +41,8 @@ export function registerReplicationCommands(program: Command, ctx: CliContext): 
       .option('--name <name>', 'name of the replica(s) (default: <master name>-replica-1, -2...)')
       .option('--flavor <flavor>', 'flavor ID of the replicas (default: the source flavor)')
       .option('--size <GB>', 'volume size of the replicas in GB (default: the source size)', parseWholeNumber('size', 1))
-      .option('--availability_zone <az>', 'availability zone of the replicas'),
+      .option('--availability_zone <az>', 'availability zone of the replicas')
+      .option('--tls', "replicate over verified TLS from the first replica on (a set with no replica yet, or already TLS)"),
   )
     .option('--json', 'print the API JSON only')
     .action(async (master: string, count: number, opts: ReplicateOptions) => {
@@ -50,7 +52,7 @@ export function registerReplicationCommands(program: Command, ctx: CliContext): 
       if (opts.flavor !== undefined) instance.flavorRef = opts.flavor;
       if (opts.size !== undefined) instance.volume = { size: opts.size };
       if (opts.availability_zone !== undefined) instance.availability_zone = opts.availability_zone;
-      const answer = await ctx.api().replicate(master, { count, instance, topology: { read_only: opts.readOnly } });
+      const answer = await ctx.api().replicate(master, { count, instance, topology: { read_only: opts.readOnly }, ...(opts.tls ? { replication: { tls: true } } : {}) });
       await finishReplicas(ctx, answer, opts);
     });
 

@@ -45,6 +45,8 @@ export interface FakeWorld {
   /** Replication sets that exist, and the operation holding each one's lock. */
   sets: Map<string, string | null>;
   setLockTypes: Map<string, string | null>;
+  /** The last certificate serial the fake CA signed (each signature gets the next). */
+  certificateSerial?: number;
   credentials: Map<string, { userName: string; sealedPassword: string }>;
   /** Replication accounts per Nova server (the source's mysql.user). */
   accounts: Map<string, Set<string>>;
@@ -170,7 +172,8 @@ export function fakeControlActivities(w: FakeWorld, serverIdPrefix: string): Com
     },
     async signServerCertificate({ instanceId }) {
       w.calls.push(`signServerCertificate:${instanceId}`);
-      return { instanceId, certificatePem: FAKE_PEM, caCertificatePem: FAKE_PEM };
+      w.certificateSerial = (w.certificateSerial ?? 0) + 1;
+      return { instanceId, certificatePem: FAKE_PEM, caCertificatePem: FAKE_PEM, serial: w.certificateSerial.toString(16).toUpperCase().padStart(2, '0'), notAfter: '2029-03-07T00:00:00.000Z' };
     },
     async getFlavor(id) {
       w.calls.push('getFlavor');

@@ -5,8 +5,9 @@
 // the CA `show` gives; bad input is refused changing nothing.
 import { createConnection } from 'mysql2/promise';
 import { SteadyWriter } from '../../bench/lib/writer';
-import { replicationUserName } from '../../lib/names';
+import { replicationUserName, workflowIds } from '../../lib/names';
 import { parseSecretKey, unsealSecret } from '../../lib/secrets';
+import { patchMarkers } from '../helpers/histories';
 import { adminQuery, checksums } from '../helpers/mysql';
 import { eventually, useTestStack, showInstance, waitIdle, novaServerOf } from '../helpers/stack';
 
@@ -90,6 +91,11 @@ test('a set turned TLS on under writes keeps replicating over verified TLS; new 
   expect(off.body.badRequest?.message ?? JSON.stringify(off.body)).toMatch(/replication\.tls: can only be true/);
   expect((await show(source)).tls).toBeUndefined();
   expect((await slaveStatus(r1)).Master_SSL_Allowed).toBe('No');
+  // A plain set that replicates is not made TLS by one more replica: 400, nothing built.
+  const plainMore = await env.api('POST', `/v1.0/proj-a/instances/${source}/action`, { replicate: { count: 1, replication: { tls: true } } });
+  expect(plainMore.status).toBe(400);
+  expect(plainMore.body.badRequest.message).toMatch(/replicate\.replication\.tls: the replication set already replicates in plain text \(2 link\(s\)\)/);
+  expect((await show(source)).replicas ?? []).toHaveLength(2);
 
   const c = await createConnection({ host: await ipOf(source), port: 3306, ...APP, database: 'shop' });
   await c.query('CREATE TABLE writes (id INT PRIMARY KEY, v VARCHAR(64))');
@@ -159,3 +165,122 @@ test('a set turned TLS on under writes keeps replicating over verified TLS; new 
   await c2.end();
   for (const r of [source, r2, r3]) await eventually(`${r} has the write after the promote`, async () => ((await sql(r, 'SELECT id FROM shop.writes WHERE id = 1000000')).length === 1 ? true : undefined), 60_000);
 }, 900_000);
+
+/** The inputs of every activity of that type the workflow scheduled (payloads decoded). */
+async function scheduledInputs(workflowId: string, activityType: string): Promise<any[]> {
+  const history = await env.temporal.workflow.getHandle(workflowId).fetchHistory();
+  return (history.events ?? []).flatMap((e) => {
+    const s = e.activityTaskScheduledEventAttributes;
+    if (s?.activityType?.name !== activityType) return [];
+    return [JSON.parse(Buffer.from(s.input!.payloads![0]!.data!).toString('utf8'))];
+  });
+}
+
+test('a set TLS from its first replica: the replica attaches over verified TLS with an account that requires it, never in clear text; a renewal under writes serves new certificates without touching the link', async () => {
+  const created = await env.api('POST', '/v1.0/proj-a/instances', {
+    instance: { name: 'tls-first', flavorRef: '1', volume: { size: 1 }, databases: [{ name: 'shop' }], users: [{ name: APP.user, password: APP.password, databases: [{ name: 'shop' }] }] },
+  });
+  const source = created.body.instance.id as string;
+  await idle(source);
+
+  // Bad input, synchronously: TLS is asked for, never refused by a flag; nothing is created.
+  const before = (await env.api('GET', '/v1.0/proj-a/instances')).body.instances.length;
+  for (const [body, field] of [
+    [{ instance: { name: 'x', replica_of: source, replication: { tls: false } } }, /instance\.replication\.tls: can only be true/],
+    [{ instance: { name: 'x', replica_of: source, replication: { tls: true, verify: false } } }, /instance\.replication: .*verify/],
+  ] as const) {
+    const bad = await env.api('POST', '/v1.0/proj-a/instances', body);
+    expect(bad.status).toBe(400);
+    expect(bad.body.badRequest.message).toMatch(field);
+  }
+  expect((await env.api('GET', '/v1.0/proj-a/instances')).body.instances.length).toBe(before);
+
+  const rep = await env.api('POST', '/v1.0/proj-a/instances', { instance: { name: 'tls-first-r1', replica_of: source, replication: { tls: true } } });
+  expect(rep.status).toBe(202);
+  const operationId = rep.body.operation.id as string;
+  await result(operationId);
+  const r1 = rep.body.instance.id as string;
+  await idle(r1);
+
+  const view = await show(source);
+  expect(view.tls.enabled).toBe(true);
+  const ca = view.tls.ca_certificate as string;
+  expect((await env.api('GET', `/v1.0/proj-a/instances/${r1}/replication`)).body.replication.tls).toBe(true);
+  await expectTlsLink(r1, await ipOf(source));
+  await expectAccountRequiresTls(source, r1, ca);
+  await expectClientTls(source, ca);
+  await expectClientTls(r1, ca);
+  // No clear-text window: the one link the build started was TLS, and its account was made
+  // requiring TLS (never altered to it afterwards); the source's certificate came first.
+  const build = workflowIds.buildReplica(r1);
+  expect((await scheduledInputs(build, 'startReplication')).map((i) => i.source.tls)).toEqual([true]);
+  expect((await scheduledInputs(build, 'createReplicationUser')).map((i) => i.requireSsl)).toEqual([true]);
+  expect(await patchMarkers(env.temporal, operationId)).toContain('2026-12-tls-from-first-replica');
+  expect((await scheduledInputs(operationId, 'ensureSetAuthority'))).toHaveLength(1);
+
+  // The set replicates: a write reaches the replica over TLS.
+  const c = await createConnection({ host: await ipOf(source), port: 3306, ...APP, database: 'shop', ssl: { ca } });
+  await c.query('CREATE TABLE first (id INT PRIMARY KEY)');
+  await c.query('INSERT INTO first VALUES (1)');
+  await c.end();
+  await eventually('the write on the replica', async () => ((await sql(r1, 'SELECT id FROM shop.first')).length === 1 ? true : undefined), 60_000);
+
+  // Renewal under a steady writer: every member serves a new certificate from the same CA
+  // (FLUSH LOCAL SSL), the running link is not reconnected, no errant GTID, nothing lost.
+  const certsBefore = (await show(source)).tls.certificates as { instance_id: string; serial: string; expires: string }[];
+  expect(certsBefore.map((x) => x.instance_id).sort()).toEqual([source, r1].sort());
+  const dumpThreads = async () => (await sql<{ ID: number }>(source, "SELECT ID FROM information_schema.PROCESSLIST WHERE COMMAND LIKE 'Binlog Dump%' ORDER BY ID")).map((x) => Number(x.ID));
+  const dumpBefore = await dumpThreads();
+  expect(dumpBefore).toHaveLength(1);
+  const w = await createConnection({ host: await ipOf(source), port: 3306, ...APP, database: 'shop', ssl: { ca } });
+  await w.query('CREATE TABLE writes (id INT PRIMARY KEY, v VARCHAR(64))');
+  await w.end();
+  const writer = new SteadyWriter({ [source]: await ipOf(source) }, { ...APP, database: 'shop' }, source, 1);
+  writer.start();
+  let renewed: { renewed: boolean; certificates: { instanceId: string; reloaded: string; serial: string; notAfter: string }[] };
+  let renewId: string;
+  try {
+    const bad = await env.api('PATCH', `/v1.0/proj-a/instances/${r1}/replication`, { replication: { tls: { renew: false } } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.badRequest.message).toMatch(/replication\.tls/);
+    const renew = await env.api('PATCH', `/v1.0/proj-a/instances/${r1}/replication`, { replication: { tls: { renew: true } } });
+    expect(renew.status).toBe(202);
+    expect(renew.body.operation.type).toBe('enableReplicationTls');
+    renewId = renew.body.operation.id;
+    renewed = (await result(renewId)) as typeof renewed;
+  } finally {
+    await writer.stop();
+  }
+  expect(writer.acks.length).toBeGreaterThan(10);
+  expect(renewed.renewed).toBe(true);
+  expect(renewed.certificates.map((x) => x.reloaded)).toEqual(['flush ssl', 'flush ssl']);
+  const certsAfter = (await show(source)).tls.certificates as typeof certsBefore;
+  for (const x of certsAfter) {
+    const old = certsBefore.find((b) => b.instance_id === x.instance_id)!;
+    expect(x.serial).not.toBe(old.serial);
+    expect(x.serial).toBe(renewed.certificates.find((c) => c.instanceId === x.instance_id)!.serial);
+    expect(Date.parse(x.expires)).toBeGreaterThan(Date.now() + 800 * 86_400_000);
+    // The new certificate is the one served: a new session sees its expiry, not the old one's.
+    const c = await createConnection({ host: await ipOf(x.instance_id), port: 3306, ...APP, database: 'shop', ssl: { ca } });
+    try {
+      const [[st]] = (await c.query("SHOW SESSION STATUS LIKE 'Ssl_server_not_after'")) as any;
+      expect(new Date(st.Value).toISOString()).toBe(x.expires);
+    } finally {
+      await c.end();
+    }
+    expect(x.expires).not.toBe(old.expires);
+  }
+  for (const id of [source, r1]) await expectClientTls(id, ca);
+  // The link was left running: same dump thread on the source, never re-pointed, still verified TLS.
+  expect(await dumpThreads()).toEqual(dumpBefore);
+  expect(await scheduledInputs(renewId!, 'startReplication')).toEqual([]);
+  await expectTlsLink(r1, await ipOf(source));
+  // Every acknowledged write reached the replica, and it holds no transaction of its own.
+  const last = Math.max(...writer.acks.map((a) => a.id));
+  await eventually(`${r1} has write ${last}`, async () => ((await sql(r1, 'SELECT id FROM shop.writes WHERE id = ?', [last])).length === 1 ? true : undefined), 60_000);
+  const [[srcPos], [repPos]] = await Promise.all([source, r1].map((id) => sql<{ pos: string; sid: number }>(id, 'SELECT @@global.gtid_binlog_pos AS pos, @@global.server_id AS sid')));
+  expect(repPos!.pos.split(',').every((g) => g.split('-')[1] === String(srcPos!.sid))).toBe(true);
+  expect(repPos!.pos).toBe(srcPos!.pos);
+  const sums = await Promise.all([source, r1].map(async (id) => checksums(env.dataDir, await novaIdOf(id), ['shop.writes'])));
+  expect(sums[1]).toEqual(sums[0]);
+}, 600_000);

@@ -70,8 +70,10 @@ test('my.cnf always names the server\'s TLS files, outside the datadir', () => {
 test.each([
   [{ replication: { tls: true } }, []],
   [{ replication: { tls: true, semi_sync: true } }, []],
-  [{ replication: { tls: false } }, ['replication.tls: can only be true: TLS replication, once on, is not turned off']],
-  [{ replication: { tls: 'yes' } }, ['replication.tls: can only be true: TLS replication, once on, is not turned off']],
+  [{ replication: { tls: { renew: true } } }, []],
+  [{ replication: { tls: false } }, ['replication.tls: can only be true (TLS replication, once on, is not turned off) or {"renew": true}']],
+  [{ replication: { tls: 'yes' } }, ['replication.tls: can only be true (TLS replication, once on, is not turned off) or {"renew": true}']],
+  [{ replication: { tls: { renew: false } } }, ['replication.tls: can only be true (TLS replication, once on, is not turned off) or {"renew": true}']],
 ])('settings body %j', (body, errors) => {
   const parsed = settingsBody.safeParse(body);
   expect(parsed.success ? [] : formatIssues(parsed.error)).toEqual(errors);

@@ -193,6 +193,13 @@ describe('trove replication-settings', () => {
     expect(api.calls).toEqual([{ method: 'PATCH', path: '/v1.0/proj/instances/src/replication', body: { replication: { tls: true } } }]);
   });
 
+  it("--renew-certificates asks for the set's certificates to be renewed", async () => {
+    const api = new FakeApi();
+    const r = await trove(api, 'replication-settings', 'src', '--renew-certificates');
+    expect(r.code).toBe(0);
+    expect(api.calls).toEqual([{ method: 'PATCH', path: '/v1.0/proj/instances/src/replication', body: { replication: { tls: { renew: true } } } }]);
+  });
+
   it('PATCHes exactly the options given', async () => {
     const api = new FakeApi();
     const r = await trove(api, 'replication-settings', 'src', '--auto-failover', 'on', '--quiet-period', '60');

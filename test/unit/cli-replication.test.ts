@@ -134,6 +134,13 @@ describe('trove replicate', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ replicas: [{ id: 'rid-1', name: 'ro' }], operation: { id: 'op-1' } });
   });
 
+  it('--tls asks for TLS replication from the first replica on', async () => {
+    const api = new FakeApi();
+    const r = await trove(api, 'replicate', 'src', '1', '--tls');
+    expect(r.code).toBe(0);
+    expect(api.calls[0]!.body).toEqual({ replicate: { count: 1, instance: {}, topology: { read_only: true }, replication: { tls: true } } });
+  });
+
   it('--wait exits 0 once every replica is ACTIVE with no operation, printing their tables', async () => {
     const api = new FakeApi();
     api.script.set('rid-1', [building('rid-1', 'src-replica-1', 'creating server'), attaching('rid-1', 'src-replica-1'), replica('rid-1', 'src-replica-1')]);

@@ -137,7 +137,7 @@ beforeEach(async () => {
     sets: { topology: async (setId: string) => (setId === 'set-1' ? topology : undefined) },
     locks: { get: async (kind: string) => (kind === 'set' ? lockOfSet : undefined) },
     health: { get: async () => health, getSettings: async () => undefined },
-    certificates: { tlsCertificate: async () => undefined },
+    certificates: { tlsCertificate: async () => undefined, serverCertificates: async () => [] },
   } as unknown as Registry;
   const temporal = {
     workflow: {

@@ -471,3 +471,35 @@ test('deleting a replica while its set is busy is refused and leaves the replica
     expect(world.sets.get(sourceId)).toBe('promote-someone-else');
   });
 });
+
+test('TLS from the first replica: the set gets its CA and the source its certificate before the snapshot; every build attaches over TLS with an account requiring it', async () => {
+  const world = newWorld();
+  const workflowId = `create-replicas-${randomUUID()}`;
+  const result = await createReplicas(world, { tls: true }, undefined, workflowId);
+  expect(result.replicas.map((r) => r.status)).toEqual(['ACTIVE', 'ACTIVE']);
+  expect(world.settings.tls).toBe(true);
+  const at = (c: string) => world.calls.indexOf(c);
+  const sourceServer = world.instances.get(result.sourceInstanceId)!.novaServerId!;
+  expect(at('ensureSetAuthority')).toBeGreaterThan(at('ensureReplicationSource'));
+  expect(at(`installCertificate:${sourceServer}`)).toBeGreaterThan(at('ensureSetAuthority'));
+  expect(at('createSnapshot')).toBeGreaterThan(at(`installCertificate:${sourceServer}`));
+  // No link in clear text, no account that would take one.
+  expect(world.calls.filter((c) => c.startsWith('startReplication'))).toEqual([expect.stringMatching(/^startReplication:tls:/), expect.stringMatching(/^startReplication:tls:/)]);
+  expect(world.calls.filter((c) => c.startsWith('createReplicationUser'))).toEqual(['createReplicationUser:ssl', 'createReplicationUser:ssl']);
+  expect(await patchMarkers(ctx.env.temporal, workflowId)).toContain('2026-12-tls-from-first-replica');
+});
+
+test('TLS asked of a plain set that already replicates: refused under the lock, nothing built, the set stays plain', async () => {
+  const world = newWorld();
+  const f = await failureOf(
+    withFakeWorkers(ctx, ctx.bundle, world, async (taskQueue, prefix) => {
+      const { source } = seedSet(world, prefix);
+      return ctx.env.temporal.workflow.execute('createReplicas', { taskQueue, workflowId: `create-replicas-${randomUUID()}`, args: [{ sourceInstanceId: source.id, projectId: 'proj-a', count: 1, tls: true }] });
+    }),
+  );
+  expect(f.message).toMatch(/replication\.tls: the replication set already replicates in plain text \(2 link\(s\)\)/);
+  expect(world.settings.tls).toBe(false);
+  expect(world.calls).not.toContain('createServer');
+  expect(world.calls).not.toContain('ensureSetAuthority');
+  expect(world.instances.size).toBe(3);
+});
