@@ -279,6 +279,8 @@ export interface EjectResult {
   movedReplicas: string[];
   excluded: Record<string, string>;
   ranking: { instanceId: string; received: string; behindBest: number }[];
+  /** Replicas of a lost zone fenced and taken out of the set with the old source, with why. */
+  fencedReplicas?: Record<string, string>;
 }
 
 export const rebuildAsReplicaInput = z.lazy(() =>

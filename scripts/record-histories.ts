@@ -12,7 +12,8 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { NativeConnection } from '@temporalio/worker';
 import { workflowIds } from '../lib/names';
 import type { CreateReplicasResult } from '../lib/schemas';
-import { newWorld, sampleProvisionSpec, seedSet, seedSource, type FakeWorld } from '../test/helpers/fake-activities';
+import { newWorld, sampleProvisionSpec, seedLostZoneSet, seedSet, seedSource, type FakeWorld } from '../test/helpers/fake-activities';
+import { DEFAULT_PROFILE } from '../test/helpers/fake-registry';
 import { releaseHistoriesDir } from '../test/helpers/histories';
 import { bundleWorkflows, installQuietRuntime } from '../test/helpers/runtime';
 import { startTestStack, type TestStack } from '../test/helpers/stack';
@@ -375,6 +376,12 @@ const SCENARIOS: Scenario[] = [
       c.world.statusOf.set(`${c.prefix}-2`, null);
       return c.run('ejectReplicaSource', { instanceId: set.source.id, projectId: 'proj-a', force: true });
     },
+  },
+  {
+    // A DR set's primary zone lost: the az1 replica is fenced and leaves the set with the old source.
+    workflowType: 'ejectReplicaSource',
+    name: 'lost-zone-fences-replicas',
+    play: (c) => c.run('ejectReplicaSource', { instanceId: seedLostZoneSet(c.world, c.prefix, DEFAULT_PROFILE.id).source.id, projectId: 'proj-a', automatic: true }),
   },
   {
     workflowType: 'enableDr',

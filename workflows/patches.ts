@@ -31,3 +31,10 @@ export const TLS_REPLICAS = '2026-12-tls-replicas';
  * first) each waited rpl_semi_sync_master_timeout (10 s) for an ack no replica could send.
  */
 export const SEMI_SYNC_ALONE_PATCH = '2026-12-no-semi-sync-source-without-replicas';
+
+/**
+ * ejectReplicaSource after a zone's loss fences the lost zone's replicas (Nova power-off and
+ * lock) and takes them out of the set, each ERROR with its reason: back with the zone they
+ * replicated from the fenced source. Asked only when a replica sits in a lost zone.
+ */
+export const FENCE_LOST_ZONE_PATCH = '2026-12-eject-fences-lost-zone';

@@ -220,15 +220,17 @@ describe('dr-enable on a running instance, then the primary zone crashes', () =>
     zoneWriter.start();
     let stop = false;
     let maxWritable = 0;
+    let crashAt = Number.NaN;
     const watcher = (async () => {
       while (!stop) {
         const flags = await Promise.all(Object.values(ips).map(writable));
+        if (flags.filter(Boolean).length > 1) console.log(`two writable at ${Date.now() - crashAt} ms after the crash: ${Object.keys(ips).filter((_, n) => flags[n]).join(', ')}`);
         maxWritable = Math.max(maxWritable, flags.filter(Boolean).length);
         await sleep(100);
       }
     })();
     await sleep(1500);
-    const crashAt = Date.now();
+    crashAt = Date.now();
     const crash = await fetch(`${env.stack.env.NOVA_URL}/_faults/zones/az1/crash`, { method: 'POST', headers: { 'X-Auth-Token': env.stack.env.NOVA_TOKEN! } });
     expect(crash.status).toBe(202);
     // Every server of az1 (the first test's standalone master too), none of az2's.
@@ -264,7 +266,18 @@ describe('dr-enable on a running instance, then the primary zone crashes', () =>
       }
       return undefined;
     }, 30_000);
-    expect(op).toMatchObject({ newSourceId: dr, fencedInstanceId: src, excluded: { [local]: 'in lost zone az1' } });
+    expect(op).toMatchObject({ newSourceId: dr, fencedInstanceId: src, excluded: { [local]: 'in lost zone az1' }, fencedReplicas: { [local]: expect.stringContaining('in lost zone az1') } });
+    // The lost zone's replica is fenced too: out of the set, read-only, ERROR with its reason,
+    // and its server off and locked, so the zone's return cannot bring it back replicating
+    // from the fenced source.
+    const lostReplica = await show(local);
+    expect(lostReplica).toMatchObject({ status: 'ERROR', fault: { message: expect.stringContaining('in lost zone az1') } });
+    expect(lostReplica.replica_of).toBeUndefined();
+    expect((await show(dr)).replicas ?? []).not.toContainEqual(expect.objectContaining({ id: local }));
+    const server = await env.nova.getServer((await rec(local)).novaServerId!);
+    expect(server).toMatchObject({ status: 'SHUTOFF', locked: true });
+    await expect(env.nova.action(server!.id, 'os-start')).rejects.toMatchObject({ status: 409 });
+    expect((await rec(local)).readOnly).toBe(true);
     for await (const w of env.temporal.workflow.list({ query: `WorkflowType = 'ejectReplicaSource'` })) console.log(`eject after the zone crash (s after it, started ${((w.startTime.getTime() - crashAt) / 1000).toFixed(1)}): ${await timeline(w.workflowId, crashAt)}`);
   }, 180_000);
 });

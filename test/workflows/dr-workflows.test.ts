@@ -3,7 +3,8 @@
 // spec it first provisions the source; an instance that is a replica is refused before
 // anything is built, as the API refuses it.
 import { randomUUID } from 'node:crypto';
-import { newWorld, sampleProvisionSpec, seedSet, seedSource } from '../helpers/fake-activities';
+import { newWorld, sampleProvisionSpec, seedLostZoneSet, seedSet, seedSource } from '../helpers/fake-activities';
+import { DEFAULT_PROFILE } from '../helpers/fake-registry';
 import { withFakeWorkers } from '../helpers/workers';
 import { failureOf, useWorkflowEnv } from '../helpers/workflow-env';
 
@@ -57,4 +58,22 @@ test('an unknown profile is refused naming it', async () => {
   );
   expect(failure.message).toMatch(/zone profile "nope" does not exist/);
   expect(world.calls).not.toContain('createServer');
+});
+
+test('a zone lost under a DR set: the eject promotes in the DR zone and fences the lost zone replica, out of the set with its own fault', async () => {
+  const world = newWorld();
+  let set!: ReturnType<typeof seedLostZoneSet>;
+  const result = (await withFakeWorkers(ctx.connection, ctx.bundle, world, (taskQueue, prefix) => {
+    set = seedLostZoneSet(world, prefix, DEFAULT_PROFILE.id);
+    return ctx.env.temporal.workflow.execute('ejectReplicaSource', { taskQueue, workflowId: `eject-${randomUUID()}`, args: [{ instanceId: set.source.id, projectId: 'proj-a', automatic: true }] });
+  })) as { newSourceId: string; fencedReplicas?: Record<string, string>; movedReplicas: string[] };
+  const [lost, dr1, dr2] = set.replicas;
+  expect(result.newSourceId).toBe(dr1!.id);
+  expect(result.movedReplicas).toEqual([dr2!.id]);
+  expect(Object.keys(result.fencedReplicas ?? {})).toEqual([lost!.id]);
+  expect(world.calls.filter((c) => c === 'fenceServer')).toHaveLength(2);
+  expect(world.servers.get(lost!.novaServerId!)?.status).toBe('SHUTOFF');
+  expect(world.instances.get(lost!.id)).toMatchObject({ setId: null, status: 'ERROR', readOnly: true, replacedBy: dr1!.id, fault: expect.stringContaining('in lost zone az1') });
+  expect(world.instances.get(set.source.id)).toMatchObject({ setId: null, status: 'ERROR', fault: expect.stringContaining(`replaced as replication source by ${dr1!.id}`) });
+  expect(world.instances.get(dr2!.id)).toMatchObject({ replicaOf: dr1!.id });
 });
