@@ -384,6 +384,26 @@ const SCENARIOS: Scenario[] = [
     play: (c) => c.run('ejectReplicaSource', { instanceId: seedLostZoneSet(c.world, c.prefix, DEFAULT_PROFILE.id).source.id, projectId: 'proj-a', automatic: true }),
   },
   {
+    // The same with the profile's auto_rebuild: the eject also starts rebuildAfterZoneReturn.
+    workflowType: 'ejectReplicaSource',
+    name: 'lost-zone-auto-rebuild',
+    setup: (w) => (w.zoneProfiles = [{ ...DEFAULT_PROFILE, autoRebuild: true }]),
+    play: (c) => c.run('ejectReplicaSource', { instanceId: seedLostZoneSet(c.world, c.prefix, DEFAULT_PROFILE.id).source.id, projectId: 'proj-a', automatic: true }),
+  },
+  {
+    // az1 down for one poll, then back: the former source, then the fenced replica, rebuilt as replicas.
+    workflowType: 'rebuildAfterZoneReturn',
+    name: 'zone-back',
+    setup: (w) => (w.downZones = new Map([['az1', 1]])),
+    play: async (c) => {
+      const set = seedLostZoneSet(c.world, c.prefix, DEFAULT_PROFILE.id);
+      await c.run('ejectReplicaSource', { instanceId: set.source.id, projectId: 'proj-a', force: true });
+      c.world.down.clear();
+      c.world.statusOf.clear();
+      return c.run('rebuildAfterZoneReturn', { projectId: 'proj-a', zone: 'az1', instanceIds: [set.source.id, set.replicas[0]!.id], pollSeconds: 1 });
+    },
+  },
+  {
     workflowType: 'enableDr',
     name: 'dr-enable',
     play: (c) => c.run('enableDr', { instanceId: seedSource(c.world, randomUUID(), c.prefix).id, projectId: 'proj-a', profile: 'dr-az1-az2', replicaId: randomUUID() }),

@@ -3,10 +3,11 @@
 // advanced replica by GTID (received, then executed; errant ones refused); let it apply
 // its relay log; promote it; move the others to it. The fenced source leaves the set
 // and is reported. Trove shipped eject without fencing or a real GTID comparison.
-import { ApplicationFailure, CancellationScope, patched, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, ParentClosePolicy, patched, startChild, workflowInfo, WorkflowIdReusePolicy } from '@temporalio/workflow';
 import type { InstanceSummary } from '../activities/registry/activities';
 import { ErrorType } from '../lib/errors';
-import { chooseCandidate, lostZoneReplicas, lostZones, type ReplicaObservation } from '../lib/failover';
+import { chooseCandidate, inLostZone, lostZoneReplicas, lostZones, type ReplicaObservation } from '../lib/failover';
+import { workflowIds } from '../lib/names';
 import { formatGtidPosition, parseGtidPosition, union } from '../lib/gtid';
 import { upstreamOf } from '../lib/topology';
 import { assessSource, summarizeHealth } from '../lib/health';
@@ -87,8 +88,10 @@ export async function ejectReplicaSource(raw: EjectInput): Promise<EjectResult> 
     // counted as members: fence them too (through Nova, which answers for a dead zone) and
     // take them out of the set, each with its reason. Asked only when a zone was lost.
     const lostZone = zones ? lostZoneReplicas(observations, zones.lost) : {};
+    const sourceZoneLost = Boolean(zones && inLostZone(old.availabilityZone, zones.lost));
+    const zonePath = (Object.keys(lostZone).length > 0 || sourceZoneLost) && patched(FENCE_LOST_ZONE_PATCH);
     const fencedReplicas: Record<string, string> = {};
-    if (Object.keys(lostZone).length && patched(FENCE_LOST_ZONE_PATCH)) {
+    if (zonePath && Object.keys(lostZone).length) {
       progress.phase('fencing the lost zone');
       await Promise.all(
         Object.entries(lostZone).map(async ([id, why]) => {
@@ -110,9 +113,21 @@ export async function ejectReplicaSource(raw: EjectInput): Promise<EjectResult> 
       fault: leftBehind ? `${replaced}; replicas not moved: ${notMoved(excluded)}` : replaced,
       ...(fencedIds.length ? { faults: fencedReplicas } : {}),
     });
+    // The profile's auto_rebuild: once the zone is back, its fenced members are rebuilt as
+    // replicas by a workflow of their own, which outlives this one.
+    let rebuildAfterZoneReturn: string | undefined;
+    if (zonePath && sourceZoneLost && profile?.autoRebuild) {
+      rebuildAfterZoneReturn = workflowIds.rebuildAfterZoneReturn(old.id);
+      await startChild('rebuildAfterZoneReturn', {
+        workflowId: rebuildAfterZoneReturn,
+        args: [{ projectId: input.projectId, zone: old.availabilityZone!, instanceIds: [old.id, ...fencedIds] }],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+      });
+    }
     if (Object.keys(excluded).length) progress.fail(`not moved: ${JSON.stringify(excluded)}`);
     else progress.phase('done');
-    return { newSourceId: candidate.id, fencedInstanceId: old.id, movedReplicas: moved.moved, excluded, ranking: choice.ranking, ...(fencedIds.length ? { fencedReplicas } : {}) };
+    return { newSourceId: candidate.id, fencedInstanceId: old.id, movedReplicas: moved.moved, excluded, ranking: choice.ranking, ...(fencedIds.length ? { fencedReplicas } : {}), ...(rebuildAfterZoneReturn ? { rebuildAfterZoneReturn } : {}) };
   } catch (err) {
     progress.fail(errorMessage(err));
     const failure = operationFailure(err, 'eject failed', ErrorType.GuestFailed);

@@ -78,6 +78,8 @@ export interface FakeWorld {
   hangConfigureSemiSync?: boolean;
   /** Zone profiles an administrator defined (default: dr-az1-az2, semi-sync and automatic failover on). */
   zoneProfiles?: ZoneProfile[];
+  /** Zones down, with how many more zoneAvailable polls say so. */
+  downZones?: Map<string, number>;
   /** createReplicas' last registry step takes this long (to see what runs beside it). */
   slowFinishMs?: number;
   /** createReplicas' last registry step fails for good (the registry gone). */
@@ -255,6 +257,13 @@ export function fakeControlActivities(w: FakeWorld, serverIdPrefix: string): Com
       const alreadyOff = !s || s.status === 'SHUTOFF';
       if (s) s.status = 'SHUTOFF';
       return { alreadyOff };
+    },
+    async zoneAvailable(zone) {
+      w.calls.push(`zoneAvailable:${zone}`);
+      const down = w.downZones?.get(zone) ?? 0;
+      // A test counts down the polls a lost zone stays down.
+      if (down > 0) w.downZones!.set(zone, down - 1);
+      return { zone, available: down === 0 };
     },
     async unfenceServer(novaServerId) {
       w.calls.push(`unfenceServer:${novaServerId}`);

@@ -27,7 +27,7 @@ export const DEFAULT_PROFILE: ZoneProfile = {
 
 function zoneProfileOf(w: FakeWorld, id: string | null | undefined): Pick<SetView, 'zoneProfile'> {
   const p = id ? (w.zoneProfiles ?? [DEFAULT_PROFILE]).find((x) => x.id === id) : undefined;
-  return p ? { zoneProfile: { id: p.id, name: p.name, primaryZone: p.primaryZone, drZones: p.drZones } } : {};
+  return p ? { zoneProfile: { id: p.id, name: p.name, primaryZone: p.primaryZone, drZones: p.drZones, ...(p.autoRebuild ? { autoRebuild: true } : {}) } } : {};
 }
 
 export function topologyOf(w: FakeWorld, setId: string): Topology {

@@ -77,3 +77,38 @@ test('a zone lost under a DR set: the eject promotes in the DR zone and fences t
   expect(world.instances.get(set.source.id)).toMatchObject({ setId: null, status: 'ERROR', fault: expect.stringContaining(`replaced as replication source by ${dr1!.id}`) });
   expect(world.instances.get(dr2!.id)).toMatchObject({ replicaOf: dr1!.id });
 });
+
+test('auto_rebuild: the eject that lost the zone starts rebuildAfterZoneReturn; once Nova reports the zone back, the former source and the fenced replica are rebuilt as replicas', async () => {
+  const world = newWorld();
+  world.zoneProfiles = [{ ...DEFAULT_PROFILE, autoRebuild: true }];
+  world.downZones = new Map([['az1', 2]]);
+  let set!: ReturnType<typeof seedLostZoneSet>;
+  await withFakeWorkers(ctx.connection, ctx.bundle, world, async (taskQueue, prefix) => {
+    set = seedLostZoneSet(world, prefix, DEFAULT_PROFILE.id);
+    const eject = (await ctx.env.temporal.workflow.execute('ejectReplicaSource', { taskQueue, workflowId: `eject-${randomUUID()}`, args: [{ instanceId: set.source.id, projectId: 'proj-a', automatic: true }] })) as { newSourceId: string; rebuildAfterZoneReturn?: string };
+    expect(eject.rebuildAfterZoneReturn).toBe(`rebuild-after-zone-return-${set.source.id}`);
+    // The eject's child polls every 10 s; the same workflow with a 1 s poll, here, shows what it does.
+    await ctx.env.temporal.workflow.getHandle(eject.rebuildAfterZoneReturn!).terminate('test: run with a short poll');
+    world.down.clear();
+    world.statusOf.clear();
+    const result = (await ctx.env.temporal.workflow.execute('rebuildAfterZoneReturn', {
+      taskQueue,
+      workflowId: `rebuild-after-zone-${randomUUID()}`,
+      args: [{ projectId: 'proj-a', zone: 'az1', instanceIds: [set.source.id, set.replicas[0]!.id], pollSeconds: 1 }],
+    })) as { polls: number; rebuilt: { instanceId: string; sourceId: string }[]; failed: Record<string, string> };
+    expect(result.polls).toBe(3);
+    expect(result.failed).toEqual({});
+    expect(result.rebuilt.map((r) => r.instanceId)).toEqual([set.source.id, set.replicas[0]!.id]);
+  });
+  const newSource = set.replicas[1]!.id;
+  for (const id of [set.source.id, set.replicas[0]!.id]) expect(world.instances.get(id)).toMatchObject({ status: 'ACTIVE', replicaOf: newSource, readOnly: true, replacedBy: null, fault: null });
+  expect(world.calls.filter((c) => c === 'zoneAvailable:az1')).toHaveLength(3);
+});
+
+test('without auto_rebuild the eject starts nothing after a zone loss', async () => {
+  const world = newWorld();
+  const result = (await withFakeWorkers(ctx.connection, ctx.bundle, world, (taskQueue, prefix) =>
+    ctx.env.temporal.workflow.execute('ejectReplicaSource', { taskQueue, workflowId: `eject-${randomUUID()}`, args: [{ instanceId: seedLostZoneSet(world, prefix, DEFAULT_PROFILE.id).source.id, projectId: 'proj-a', automatic: true }] }),
+  )) as { rebuildAfterZoneReturn?: string };
+  expect(result.rebuildAfterZoneReturn).toBeUndefined();
+});
