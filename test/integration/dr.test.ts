@@ -73,7 +73,7 @@ beforeAll(async () => {
   const p = await env.api(
     'POST',
     '/v1.0/admin/zone-profiles',
-    { zone_profile: { name: 'dr-az1-az2', primary_zone: 'az1', dr_zones: ['az2'], locality: 'anti-affinity', semi_sync: true, auto_failover: true } },
+    { zone_profile: { name: 'dr-az1-az2', primary_zone: 'az1', dr_zones: ['az2'], locality: 'anti-affinity', semi_sync: true, auto_failover: true, auto_rebuild: true } },
     admin,
   );
   expect(p.status).toBe(201);
@@ -279,5 +279,45 @@ describe('dr-enable on a running instance, then the primary zone crashes', () =>
     await expect(env.nova.action(server!.id, 'os-start')).rejects.toMatchObject({ status: 409 });
     expect((await rec(local)).readOnly).toBe(true);
     for await (const w of env.temporal.workflow.list({ query: `WorkflowType = 'ejectReplicaSource'` })) console.log(`eject after the zone crash (s after it, started ${((w.startTime.getTime() - crashAt) / 1000).toFixed(1)}): ${await timeline(w.workflowId, crashAt)}`);
+    // The profile's auto_rebuild: the eject left a workflow waiting for az1.
+    expect((op as { rebuildAfterZoneReturn?: string }).rebuildAfterZoneReturn).toBe(`rebuild-after-zone-return-${src}`);
+  }, 180_000);
+
+  test('auto_rebuild: once Nova reports az1 back, the fenced old master and the lost replica are rebuilt as replicas of the new master, unasked', async () => {
+    const waiting = env.temporal.workflow.getHandle(`rebuild-after-zone-return-${src}`);
+    expect((await waiting.describe()).status.name).toBe('RUNNING');
+    // Still down: nothing is started, the servers stay off.
+    expect(await env.nova.zoneAvailable('az1')).toBe(false);
+    const backAt = Date.now();
+    const recover = await fetch(`${env.stack.env.NOVA_URL}/_faults/zones/az1/recover`, { method: 'POST', headers: { 'X-Auth-Token': env.stack.env.NOVA_TOKEN! } });
+    expect(recover.status).toBe(202);
+    const done = await Promise.race([waiting.result().then(() => true), sleep(120_000).then(() => false)]);
+    if (!done) {
+      const d = await waiting.describe();
+      console.log(`rebuildAfterZoneReturn still ${d.status.name}: ${JSON.stringify(d.raw.pendingActivities ?? [])} ${JSON.stringify(d.raw.pendingChildren ?? [])}`);
+      for await (const w of env.temporal.workflow.list({ query: `WorkflowType = 'rebuildAsReplica'` })) console.log(`${w.workflowId} ${w.status.name}: ${await timeline(w.workflowId, backAt)}`);
+    }
+    const result = (await waiting.result()) as { polls: number; rebuilt: { instanceId: string; sourceId: string; errantGtids: string[] }[]; failed: Record<string, string> };
+    console.log(`az1 back to both rebuilt: ${((Date.now() - backAt) / 1000).toFixed(1)} s (${result.polls} polls of Nova)`);
+    expect(result.failed).toEqual({});
+    expect(result.rebuilt.map((r) => [r.instanceId, r.sourceId])).toEqual([[src, dr], [local, dr]]);
+    for (const id of [src, local]) {
+      const shown = await waitIdle(env, id);
+      expect(shown).toMatchObject({ status: 'ACTIVE', replica_of: { id: dr } });
+      expect(shown.errant_gtids).toMatchObject({ source_id: dr });
+      expect((await rec(id)).readOnly).toBe(true);
+    }
+    // Writes on the new master reach both.
+    const c = await app((await rec(dr)).address!);
+    await c.query('INSERT INTO writes (id) VALUES (999999999)');
+    await c.end();
+    for (const id of [src, local]) {
+      await eventually(`the write on ${id}`, async () => {
+        const r = await app((await rec(id)).address!);
+        const [rows] = await r.query('SELECT id FROM writes WHERE id = 999999999');
+        await r.end();
+        return (rows as unknown[]).length === 1;
+      }, 30_000);
+    }
   }, 180_000);
 });
