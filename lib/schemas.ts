@@ -298,6 +298,12 @@ export const rebuildAfterZoneReturnInput = z.lazy(() =>
       pollSeconds: z.number().int().min(1).max(3600).default(10),
       /** Polls done before this run (continue-as-new keeps the history short). */
       polled: z.number().int().min(0).default(0),
+      /**
+       * The set the zone was lost from and what it followed: a set the eject left with one
+       * member dissolved, and the one the rebuild founds again gets these back.
+       */
+      setId: z.string().optional(),
+      follow: z.object({ zoneProfileId: z.string(), semiSync: z.boolean(), autoFailover: z.boolean() }).strict().optional(),
     })
     .strict(),
 );

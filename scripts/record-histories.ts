@@ -400,7 +400,7 @@ const SCENARIOS: Scenario[] = [
       await c.run('ejectReplicaSource', { instanceId: set.source.id, projectId: 'proj-a', force: true });
       c.world.down.clear();
       c.world.statusOf.clear();
-      return c.run('rebuildAfterZoneReturn', { projectId: 'proj-a', zone: 'az1', instanceIds: [set.source.id, set.replicas[0]!.id], pollSeconds: 1 });
+      return c.run('rebuildAfterZoneReturn', { projectId: 'proj-a', zone: 'az1', instanceIds: [set.source.id, set.replicas[0]!.id], pollSeconds: 1, setId: 'the-dissolved-set', follow: { zoneProfileId: DEFAULT_PROFILE.id, semiSync: true, autoFailover: true } });
     },
   },
   {

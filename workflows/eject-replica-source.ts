@@ -120,7 +120,15 @@ export async function ejectReplicaSource(raw: EjectInput): Promise<EjectResult> 
       rebuildAfterZoneReturn = workflowIds.rebuildAfterZoneReturn(old.id);
       await startChild('rebuildAfterZoneReturn', {
         workflowId: rebuildAfterZoneReturn,
-        args: [{ projectId: input.projectId, zone: old.availabilityZone!, instanceIds: [old.id, ...fencedIds] }],
+        args: [
+          {
+            projectId: input.projectId,
+            zone: old.availabilityZone!,
+            instanceIds: [old.id, ...fencedIds],
+            setId: view.setId,
+            follow: { zoneProfileId: profile.id, semiSync: view.settings.semiSync, autoFailover: view.settings.autoFailover },
+          },
+        ],
         parentClosePolicy: ParentClosePolicy.ABANDON,
         workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
       });

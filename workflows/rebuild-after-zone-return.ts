@@ -8,7 +8,7 @@
 import { continueAsNew, executeChild, ParentClosePolicy, sleep, uuid4 } from '@temporalio/workflow';
 import { workflowIds } from '../lib/names';
 import { rebuildAfterZoneReturnInput, type RebuildAfterZoneReturnInput, type RebuildAfterZoneReturnResult, type RebuildAsReplicaResult } from '../lib/schemas';
-import { computeProbe, errorMessage, parseInput, tagOperation } from './common';
+import { computeProbe, errorMessage, parseInput, registry, tagOperation } from './common';
 import { Progress } from './progress';
 import { rebuildAsReplica } from './rebuild-as-replica';
 
@@ -47,6 +47,13 @@ export async function rebuildAfterZoneReturn(raw: RebuildAfterZoneReturnInput): 
     } catch (err) {
       failed[instanceId] = errorMessage(err);
     }
+  }
+  // The eject's set dissolved (no member left but the new source): the set the rebuild founded
+  // follows the profile again, with its settings.
+  const founded = rebuilt[0]?.replicationSetId;
+  if (founded && input.follow && founded !== input.setId) {
+    progress.phase('following the zone profile again');
+    await registry.updateSettings({ setId: founded, patch: input.follow });
   }
   if (Object.keys(failed).length) progress.fail(`not rebuilt: ${JSON.stringify(failed)}`);
   else progress.phase('done');

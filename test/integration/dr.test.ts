@@ -307,6 +307,9 @@ describe('dr-enable on a running instance, then the primary zone crashes', () =>
       expect(shown.errant_gtids).toMatchObject({ source_id: dr });
       expect((await rec(id)).readOnly).toBe(true);
     }
+    // The set the eject left dissolved (only the new master stayed); the one rebuilt follows the profile again.
+    expect((await show(dr)).zone_profile).toMatchObject({ name: 'dr-az1-az2' });
+    expect((await env.api('GET', `/v1.0/proj-a/instances/${dr}/replication`)).body.replication).toMatchObject({ semi_sync: true, auto_failover: true });
     // Writes on the new master reach both.
     const c = await app((await rec(dr)).address!);
     await c.query('INSERT INTO writes (id) VALUES (999999999)');

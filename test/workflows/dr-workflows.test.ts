@@ -91,10 +91,11 @@ test('auto_rebuild: the eject that lost the zone starts rebuildAfterZoneReturn; 
     await ctx.env.temporal.workflow.getHandle(eject.rebuildAfterZoneReturn!).terminate('test: run with a short poll');
     world.down.clear();
     world.statusOf.clear();
+    world.settings = { ...world.settings, zoneProfileId: null, semiSync: false, autoFailover: false };
     const result = (await ctx.env.temporal.workflow.execute('rebuildAfterZoneReturn', {
       taskQueue,
       workflowId: `rebuild-after-zone-${randomUUID()}`,
-      args: [{ projectId: 'proj-a', zone: 'az1', instanceIds: [set.source.id, set.replicas[0]!.id], pollSeconds: 1 }],
+      args: [{ projectId: 'proj-a', zone: 'az1', instanceIds: [set.source.id, set.replicas[0]!.id], pollSeconds: 1, setId: 'the-dissolved-set', follow: { zoneProfileId: DEFAULT_PROFILE.id, semiSync: true, autoFailover: true } }],
     })) as { polls: number; rebuilt: { instanceId: string; sourceId: string }[]; failed: Record<string, string> };
     expect(result.polls).toBe(3);
     expect(result.failed).toEqual({});
@@ -103,6 +104,8 @@ test('auto_rebuild: the eject that lost the zone starts rebuildAfterZoneReturn; 
   const newSource = set.replicas[1]!.id;
   for (const id of [set.source.id, set.replicas[0]!.id]) expect(world.instances.get(id)).toMatchObject({ status: 'ACTIVE', replicaOf: newSource, readOnly: true, replacedBy: null, fault: null });
   expect(world.calls.filter((c) => c === 'zoneAvailable:az1')).toHaveLength(3);
+  // The set the rebuild founded follows the profile again.
+  expect(world.settings).toMatchObject({ zoneProfileId: DEFAULT_PROFILE.id, semiSync: true, autoFailover: true });
 });
 
 test('without auto_rebuild the eject starts nothing after a zone loss', async () => {
