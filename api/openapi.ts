@@ -151,7 +151,7 @@ export const ROUTES: RouteDoc[] = [
     summary: "Define a zone profile (an administrator's token): primary and DR zones, placement, semi-sync, automatic failover",
     body: zoneProfileBody,
     examples: [
-      { zone_profile: { name: 'dr-az1-az2', primary_zone: 'az1', dr_zones: ['az2'], locality: 'anti-affinity', semi_sync: true, auto_failover: true } },
+      { zone_profile: { name: 'dr-az1-az2', primary_zone: 'az1', dr_zones: ['az2'], locality: 'anti-affinity', semi_sync: true, auto_failover: true, auto_rebuild: true } },
       { zone_profile: { name: 'cold-standby', description: 'DR copy, failover by hand', primary_zone: 'az2', dr_zones: ['az3'] } },
     ],
     ok: { 201: 'the zone profile' },

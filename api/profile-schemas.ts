@@ -15,6 +15,8 @@ export const zoneProfileBody = z
         locality: locality.nullish(),
         semi_sync: z.boolean().default(false),
         auto_failover: z.boolean().default(false),
+        // Once the lost primary zone is back, rebuild its fenced members as replicas, unasked.
+        auto_rebuild: z.boolean().default(false),
       })
       .strict(),
   })

@@ -37,6 +37,14 @@ export function lostZones(members: readonly { zone?: string | null; reachable: b
   return zones.filter((z) => members.every((m) => m.zone !== z || !m.reachable)).sort();
 }
 
+/** Whether a member sits in a lost zone: never promoted, and an eject fences it (the zone may come back). */
+export const inLostZone = (zone: string | null | undefined, lost: readonly string[]): zone is string => Boolean(zone && lost.includes(zone));
+
+/** The replicas an eject fences with the old source: those in a lost zone, with why. */
+export function lostZoneReplicas(replicas: readonly { instanceId: string; zone?: string | null }[], lost: readonly string[]): Record<string, string> {
+  return Object.fromEntries(replicas.filter((r) => inLostZone(r.zone, lost)).map((r) => [r.instanceId, `in lost zone ${r.zone}`]));
+}
+
 export interface CandidateChoice {
   candidate?: string;
   /** Why each replica was set aside. */
@@ -77,7 +85,7 @@ export function chooseCandidate(replicas: ReplicaObservation[], zones?: ZonePref
     return i < 0 ? (zones?.order.length ?? 0) : i;
   };
   for (const o of replicas) {
-    if (o.zone && zones?.lost.includes(o.zone)) {
+    if (zones && inLostZone(o.zone, zones.lost)) {
       excluded[o.instanceId] = `in lost zone ${o.zone}`;
       continue;
     }

@@ -39,6 +39,8 @@ export const workflowIds = {
   createBackup: (backupId: string) => `create-backup-${backupId}`,
   deleteBackup: (backupId: string) => `delete-backup-${backupId}`,
   enableDr: (instanceId: string, requestId: string) => `enable-dr-${instanceId}-${requestId}`,
+  /** Started by the eject that lost the zone: one per fenced former source. */
+  rebuildAfterZoneReturn: (formerSourceId: string) => `rebuild-after-zone-return-${formerSourceId}`,
 };
 
 /** Nova server names carry the instance id, so a retried create can find its own server. */

@@ -81,6 +81,13 @@ export class NovaClient {
     return body.availabilityZoneInfo.map((z) => z.zoneName);
   }
 
+  /** Whether Nova reports the zone available (zoneState): false while its hosts are down. */
+  async zoneAvailable(zone: string): Promise<boolean | undefined> {
+    const body = await this.call<{ availabilityZoneInfo: { zoneName: string; zoneState?: { available?: boolean } }[] }>('GET', '/os-availability-zone');
+    const z = body.availabilityZoneInfo.find((x) => x.zoneName === zone);
+    return z ? z.zoneState?.available !== false : undefined;
+  }
+
   /** Every zone with its hosts (os-availability-zone/detail): what placement is decided against. */
   async listZoneHosts(): Promise<{ name: string; hosts: string[] }[]> {
     const body = await this.call<{ availabilityZoneInfo: { zoneName: string; hosts: Record<string, unknown> | null }[] }>('GET', '/os-availability-zone/detail');

@@ -281,6 +281,43 @@ export interface EjectResult {
   movedReplicas: string[];
   excluded: Record<string, string>;
   ranking: { instanceId: string; received: string; behindBest: number }[];
+  /** Replicas of a lost zone fenced and taken out of the set with the old source, with why. */
+  fencedReplicas?: Record<string, string>;
+  /** The profile's auto_rebuild: the workflow that rebuilds the fenced members once their zone is back. */
+  rebuildAfterZoneReturn?: string;
+}
+
+/**
+ * rebuildAfterZoneReturn (a zone profile's auto_rebuild): wait until Nova reports the lost
+ * zone available again, then rebuild each fenced member as a replica, the former source first.
+ */
+export const rebuildAfterZoneReturnInput = z.lazy(() =>
+  z
+    .object({
+      projectId,
+      zone: z.string().min(1),
+      instanceIds: z.array(uuid).min(1),
+      pollSeconds: z.number().int().min(1).max(3600).default(10),
+      /** Polls done before this run (continue-as-new keeps the history short). */
+      polled: z.number().int().min(0).default(0),
+      /**
+       * The set the zone was lost from and what it followed: a set the eject left with one
+       * member dissolved, and the one the rebuild founds again gets these back.
+       */
+      setId: z.string().optional(),
+      follow: z.object({ zoneProfileId: z.string(), semiSync: z.boolean(), autoFailover: z.boolean() }).strict().optional(),
+    })
+    .strict(),
+);
+export type RebuildAfterZoneReturnInput = z.input<typeof rebuildAfterZoneReturnInput>;
+
+export interface RebuildAfterZoneReturnResult {
+  zone: string;
+  /** How many times Nova was asked before it reported the zone available. */
+  polls: number;
+  rebuilt: RebuildAsReplicaResult[];
+  /** Members not rebuilt, with why: still ERROR, for a person (trove rebuild-as-replica). */
+  failed: Record<string, string>;
 }
 
 export const rebuildAsReplicaInput = z.lazy(() =>

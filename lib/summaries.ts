@@ -3,7 +3,7 @@
 // client helpers, the monitor's starter and workflows starting children share one copy.
 // Built from named fields only, never from a whole input: inputs carry sealed passwords.
 import type { AccessAction, ManageAccessInput } from './access';
-import type { BuildReplicaInput, CreateBackupInput, CreateReplicasInput, DeleteBackupInput, DeleteInstanceInput, DetachReplicaInput, EjectInput, EnableDrInput, EnableReplicationTlsInput, MonitorInput, PromoteInput, ProvisionInstanceInput, RebuildAsReplicaInput, RecoverDeadRelayInput, ResizeInstanceInput, RestartInstanceInput } from './schemas';
+import type { BuildReplicaInput, CreateBackupInput, CreateReplicasInput, DeleteBackupInput, DeleteInstanceInput, DetachReplicaInput, EjectInput, EnableDrInput, EnableReplicationTlsInput, MonitorInput, PromoteInput, ProvisionInstanceInput, RebuildAfterZoneReturnInput, RebuildAsReplicaInput, RecoverDeadRelayInput, ResizeInstanceInput, RestartInstanceInput } from './schemas';
 
 export interface OperationMetadata {
   staticSummary: string;
@@ -36,6 +36,7 @@ interface Inputs {
   createBackup: CreateBackupInput;
   deleteBackup: DeleteBackupInput;
   enableDr: EnableDrInput;
+  rebuildAfterZoneReturn: RebuildAfterZoneReturnInput;
 }
 export type DescribedOperation = keyof Inputs;
 
@@ -139,6 +140,13 @@ const describers: { [T in DescribedOperation]: (input: Inputs[T], known: KnownNa
     staticDetails: details(
       "Powers the fenced former source on read-only, reports the transactions it had that the set's source lacks (errant GTIDs, in the current details, the result and the instance's show) before discarding them, then restores a fresh snapshot of the source on it and has it replicate from the source.",
       [idLine('former source', i.instanceId, k.name), `- project: ${i.projectId}`, `- catch-up timeout: ${i.catchUpTimeoutSeconds ?? 120} s`],
+    ),
+  }),
+  rebuildAfterZoneReturn: (i) => ({
+    staticSummary: `Rebuild the master side once zone ${i.zone} is back: ${i.instanceIds.map((id) => ref(id)).join(', ')} · project ${i.projectId}`,
+    staticDetails: details(
+      "A zone profile's auto_rebuild, started by the failover that lost the zone: polls Nova until it reports the zone available again, then rebuilds each fenced member as a replica of the set's source (rebuild-as-replica, with its errant-GTID report), the former source first.",
+      [`- zone: ${i.zone}`, ...i.instanceIds.map((id) => idLine('fenced member', id)), `- project: ${i.projectId}`, `- poll: every ${i.pollSeconds ?? 10} s`],
     ),
   }),
   enableDr: (i, k) => ({

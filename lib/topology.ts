@@ -134,8 +134,11 @@ export type Transition =
   | { kind: 'remove-member'; instanceId: string }
   /** Switchover: the candidate takes writes, everyone else follows it, the former source read-only. */
   | { kind: 'promote'; newSourceId: string }
-  /** Failover: as promote, but the former source leaves the set (fenced). */
-  | { kind: 'eject'; newSourceId: string }
+  /**
+   * Failover: as promote, but the former source leaves the set (fenced), and with it the
+   * replicas in `fenced` (those of a lost zone, fenced too).
+   */
+  | { kind: 'eject'; newSourceId: string; fenced?: string[] }
   /** Dead relay: its replicas now replicate from `toId`, a member above it; the relay stays, a leaf. */
   | { kind: 'move-replicas'; fromId: string; toId: string };
 
@@ -169,7 +172,9 @@ export function applyTransition(t: Topology, tr: Transition, limits: TopologyLim
       const former = sourceOf(t);
       if (!former) throw new TopologyError([`set ${t.setId} has no source to replace`]);
       if (!isMember(t, tr.newSourceId) || tr.newSourceId === former) throw new TopologyError([`${tr.newSourceId} is not a replica of set ${t.setId}`]);
-      const stays = t.members.filter((m) => tr.kind === 'promote' || m.id !== former);
+      const leaves = new Set(tr.kind === 'eject' ? [former, ...(tr.fenced ?? [])] : []);
+      if (leaves.has(tr.newSourceId)) throw new TopologyError([`${tr.newSourceId} is fenced: it cannot become the source of set ${t.setId}`]);
+      const stays = t.members.filter((m) => !leaves.has(m.id));
       const members = stays.map((m) => ({ id: m.id, writable: m.id === tr.newSourceId ? true : m.id === former ? false : m.writable }));
       const links = members.filter((m) => m.id !== tr.newSourceId).map((m) => ({ source: tr.newSourceId, replica: m.id }));
       const next = { setId: t.setId, members, links };

@@ -13,6 +13,11 @@ export interface ZoneProfileSpec {
   locality: Locality | null;
   semiSync: boolean;
   autoFailover: boolean;
+  /**
+   * After a failover that lost the primary zone: once Nova reports that zone available again,
+   * rebuild its fenced members as replicas of the new source (rebuildAsReplica), unasked.
+   */
+  autoRebuild?: boolean;
 }
 
 export interface ZoneProfile extends ZoneProfileSpec {

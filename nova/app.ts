@@ -91,7 +91,7 @@ export function buildNovaApp(config: NovaConfig, driver?: ComputeDriver, options
     reply.code(404).send(errorBody(404, `The resource could not be found: ${req.method} ${req.url}`));
   });
 
-  catalogRoutes(app, config);
+  catalogRoutes(app, config, (zone) => compute.downZones.has(zone));
   serverRoutes(app, compute);
   groupRoutes(app, groups);
   faultRoutes(app, faults, compute);

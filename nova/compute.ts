@@ -144,6 +144,8 @@ export class ComputeService {
       return;
     }
     if (server.locked) throw conflict(`Instance ${id} is locked`);
+    // A server of a lost zone cannot start until its host is back.
+    if (action.type === 'os-start' && server.zone !== null && this.downZones.has(server.zone)) throw conflict(`Cannot 'start' instance ${id}: the compute host of zone ${server.zone} is down`);
     if (action.type === 'x-power-off') return this.powerOff(server);
     if (action.type === 'resize') return this.resize(server, action.flavorRef);
     if (action.type === 'confirmResize') return this.confirmResize(server);
@@ -260,11 +262,24 @@ export class ComputeService {
    * Injected loss of a whole zone: every running server in it loses power at the same
    * moment (each SHUTOFF until os-start), as when a zone's power or network fails.
    */
+  /** Zones lost by crashZone and not yet recovered: os-availability-zone reports them unavailable. */
+  readonly downZones = new Set<string>();
+
   async crashZone(zone: string): Promise<string[]> {
     if (!this.deps.config.zones.some((z) => z.name === zone)) throw notFound(`Availability zone ${zone} could not be found.`);
+    this.downZones.add(zone);
     const running = [...this.store.servers.values()].filter((s) => s.zone === zone && s.status === 'ACTIVE' && s.runtime !== null && this.driver.isRunning(this.spec(s)));
     await Promise.all(running.map((s) => this.crash(s.id)));
     return running.map((s) => s.id);
+  }
+
+  /**
+   * The zone's hosts are back (their nova-compute services report up again); its servers stay
+   * SHUTOFF, as Nova leaves them after an outage, until someone starts them.
+   */
+  recoverZone(zone: string): void {
+    if (!this.deps.config.zones.some((z) => z.name === zone)) throw notFound(`Availability zone ${zone} could not be found.`);
+    this.downZones.delete(zone);
   }
 
   async hang(id: string, hung: boolean): Promise<void> {

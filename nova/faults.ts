@@ -12,6 +12,8 @@
 //   DELETE /v2.1/_faults          -> reset everything to 0 (204)
 //   POST   /v2.1/_faults/servers/{id}/crash       SIGKILL the server's whole process group; SHUTOFF until os-start
 //   POST   /v2.1/_faults/zones/{zone}/crash       crash every running server of the zone at once -> {"crashed": [ids]}
+//                                                  (the zone then reports unavailable in os-availability-zone)
+//   POST   /v2.1/_faults/zones/{zone}/recover     the zone's hosts are back (available again); its servers stay SHUTOFF
 //   POST   /v2.1/_faults/servers/{id}/hang        SIGSTOP the group; status stays ACTIVE (a frozen VM)
 //   POST   /v2.1/_faults/servers/{id}/resume      SIGCONT the group
 //   POST   /v2.1/_faults/servers/{id}/kill-guest  SIGKILL only the guest agent; the server's init restarts it

@@ -60,11 +60,11 @@ export function serverGroupView(g: ServerGroupRecord, members: string[]) {
   return { id: g.id, name: g.name, policies: [g.policy], policy: g.policy, rules: {}, members, metadata: {} };
 }
 
-export function zoneView(zone: ZoneConfig, detail: boolean, updatedAt: string) {
-  const service = { available: true, active: true, updated_at: updatedAt };
+export function zoneView(zone: ZoneConfig, detail: boolean, updatedAt: string, available = true) {
+  const service = { available, active: available, updated_at: updatedAt };
   return {
     zoneName: zone.name,
-    zoneState: { available: true },
+    zoneState: { available },
     hosts: detail ? Object.fromEntries(zone.hosts.map((h) => [h, { 'nova-compute': service }])) : null,
   };
 }

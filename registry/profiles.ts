@@ -15,6 +15,7 @@ function toProfile(r: RowDataPacket): ZoneProfile {
     locality: r.locality,
     semiSync: Boolean(r.semi_sync),
     autoFailover: Boolean(r.auto_failover),
+    autoRebuild: Boolean(r.auto_rebuild),
     created: r.created,
   };
 }
@@ -27,8 +28,8 @@ export class ProfileStore {
     const id = randomUUID();
     try {
       await this.pool.query(
-        'INSERT INTO zone_profiles (id, name, description, primary_zone, dr_zones, locality, semi_sync, auto_failover) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-        [id, p.name, p.description ?? null, p.primaryZone, JSON.stringify(p.drZones), p.locality, p.semiSync ? 1 : 0, p.autoFailover ? 1 : 0],
+        'INSERT INTO zone_profiles (id, name, description, primary_zone, dr_zones, locality, semi_sync, auto_failover, auto_rebuild) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        [id, p.name, p.description ?? null, p.primaryZone, JSON.stringify(p.drZones), p.locality, p.semiSync ? 1 : 0, p.autoFailover ? 1 : 0, p.autoRebuild ? 1 : 0],
       );
     } catch (e) {
       if ((e as { code?: string }).code === 'ER_DUP_ENTRY') return undefined;

@@ -12,6 +12,8 @@ export interface TransitionOptions {
   limits?: TopologyLimits;
   /** Why a member that leaves the set fenced (eject) is in ERROR. */
   fault?: string;
+  /** A different reason for some of them (a lost zone's replicas), by id. */
+  faults?: Record<string, string>;
 }
 
 export class SetStore {
@@ -82,6 +84,8 @@ export class SetStore {
         // The fenced former source remembers its replacement: rebuildAsReplica rejoins that set.
         fenced ? [1, opts.fault ?? 'fenced', (tr as { newSourceId: string }).newSourceId, left] : [0, left],
       );
+      // Lost-zone replicas fenced with the old source get their own reason.
+      if (fenced) for (const id of left) if (opts.faults?.[id]) await conn.query('UPDATE instances SET fault = ? WHERE id = ?', [opts.faults[id], id]);
       await this.health.forget(left, conn);
       if (!fenced) await this.accounts.remove(left, conn);
     }

@@ -12,7 +12,8 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { NativeConnection } from '@temporalio/worker';
 import { workflowIds } from '../lib/names';
 import type { CreateReplicasResult } from '../lib/schemas';
-import { newWorld, sampleProvisionSpec, seedSet, seedSource, type FakeWorld } from '../test/helpers/fake-activities';
+import { newWorld, sampleProvisionSpec, seedLostZoneSet, seedSet, seedSource, type FakeWorld } from '../test/helpers/fake-activities';
+import { DEFAULT_PROFILE } from '../test/helpers/fake-registry';
 import { releaseHistoriesDir } from '../test/helpers/histories';
 import { bundleWorkflows, installQuietRuntime } from '../test/helpers/runtime';
 import { startTestStack, type TestStack } from '../test/helpers/stack';
@@ -380,6 +381,32 @@ const SCENARIOS: Scenario[] = [
       c.world.statusOf.set(`${c.prefix}-1`, { ioRunning: false, gtidIoPos: '0-101-9' });
       c.world.statusOf.set(`${c.prefix}-2`, null);
       return c.run('ejectReplicaSource', { instanceId: set.source.id, projectId: 'proj-a', force: true });
+    },
+  },
+  {
+    // A DR set's primary zone lost: the az1 replica is fenced and leaves the set with the old source.
+    workflowType: 'ejectReplicaSource',
+    name: 'lost-zone-fences-replicas',
+    play: (c) => c.run('ejectReplicaSource', { instanceId: seedLostZoneSet(c.world, c.prefix, DEFAULT_PROFILE.id).source.id, projectId: 'proj-a', automatic: true }),
+  },
+  {
+    // The same with the profile's auto_rebuild: the eject also starts rebuildAfterZoneReturn.
+    workflowType: 'ejectReplicaSource',
+    name: 'lost-zone-auto-rebuild',
+    setup: (w) => (w.zoneProfiles = [{ ...DEFAULT_PROFILE, autoRebuild: true }]),
+    play: (c) => c.run('ejectReplicaSource', { instanceId: seedLostZoneSet(c.world, c.prefix, DEFAULT_PROFILE.id).source.id, projectId: 'proj-a', automatic: true }),
+  },
+  {
+    // az1 down for one poll, then back: the former source, then the fenced replica, rebuilt as replicas.
+    workflowType: 'rebuildAfterZoneReturn',
+    name: 'zone-back',
+    setup: (w) => (w.downZones = new Map([['az1', 1]])),
+    play: async (c) => {
+      const set = seedLostZoneSet(c.world, c.prefix, DEFAULT_PROFILE.id);
+      await c.run('ejectReplicaSource', { instanceId: set.source.id, projectId: 'proj-a', force: true });
+      c.world.down.clear();
+      c.world.statusOf.clear();
+      return c.run('rebuildAfterZoneReturn', { projectId: 'proj-a', zone: 'az1', instanceIds: [set.source.id, set.replicas[0]!.id], pollSeconds: 1, setId: 'the-dissolved-set', follow: { zoneProfileId: DEFAULT_PROFILE.id, semiSync: true, autoFailover: true } });
     },
   },
   {

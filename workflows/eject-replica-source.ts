@@ -3,10 +3,11 @@
 // advanced replica by GTID (received, then executed; errant ones refused); let it apply
 // its relay log; promote it; move the others to it. The fenced source leaves the set
 // and is reported. Trove shipped eject without fencing or a real GTID comparison.
-import { ApplicationFailure, CancellationScope, patched, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, ParentClosePolicy, patched, startChild, workflowInfo, WorkflowIdReusePolicy } from '@temporalio/workflow';
 import type { InstanceSummary } from '../activities/registry/activities';
 import { ErrorType } from '../lib/errors';
-import { chooseCandidate, lostZones, type ReplicaObservation } from '../lib/failover';
+import { chooseCandidate, inLostZone, lostZoneReplicas, lostZones, type ReplicaObservation } from '../lib/failover';
+import { workflowIds } from '../lib/names';
 import { formatGtidPosition, parseGtidPosition, union } from '../lib/gtid';
 import { upstreamOf } from '../lib/topology';
 import { assessSource, summarizeHealth } from '../lib/health';
@@ -14,7 +15,7 @@ import { ejectAllowed } from '../lib/rules';
 import { ejectInput, type EjectInput, type EjectResult } from '../lib/schemas';
 import { beginOn, compute, computeProbe, errorMessage, guestActivities, guestLong, guestProbe, operationFailure, parseInput, recordFault, registry, tagOperation, tagReplicationSet } from './common';
 import { dropOwnAccount, moveReplicasTo, notMoved } from './move-replicas';
-import { FAULT_PATCH } from './patches';
+import { FAULT_PATCH, FENCE_LOST_ZONE_PATCH } from './patches';
 import { Progress } from './progress';
 
 export async function ejectReplicaSource(raw: EjectInput): Promise<EjectResult> {
@@ -83,16 +84,58 @@ export async function ejectReplicaSource(raw: EjectInput): Promise<EjectResult> 
     const moved = await moveReplicasTo(candidate, eligible, view.settings);
     await dropOwnAccount(candidate);
     const excluded = { ...choice.excluded, ...moved.failed };
+    // The lost zone's replicas may come back with it, replicating from the fenced source and
+    // counted as members: fence them too (through Nova, which answers for a dead zone) and
+    // take them out of the set, each with its reason. Asked only when a zone was lost.
+    const lostZone = zones ? lostZoneReplicas(observations, zones.lost) : {};
+    const sourceZoneLost = Boolean(zones && inLostZone(old.availabilityZone, zones.lost));
+    const zonePath = (Object.keys(lostZone).length > 0 || sourceZoneLost) && patched(FENCE_LOST_ZONE_PATCH);
+    const fencedReplicas: Record<string, string> = {};
+    if (zonePath && Object.keys(lostZone).length) {
+      progress.phase('fencing the lost zone');
+      await Promise.all(
+        Object.entries(lostZone).map(async ([id, why]) => {
+          const r = view.replicas.find((m) => m.id === id)!;
+          const outcome = await compute.fenceServer(r.novaServerId!).then(
+            () => 'fenced',
+            (err: unknown) => `fence failed (${errorMessage(err)}), out of the set`,
+          );
+          fencedReplicas[id] = `${outcome} by ${operationId}: ${why} when ${candidate.id} replaced ${old.id} as source`;
+        }),
+      );
+    }
     const replaced = `fenced by ${operationId}: replaced as replication source by ${candidate.id}`;
     const leftBehind = Object.keys(excluded).length > 0 && patched(FAULT_PATCH.ejectReplicaSource);
+    const fencedIds = Object.keys(fencedReplicas).sort();
     await registry.applyTransition({
       setId: view.setId,
-      transition: { kind: 'eject', newSourceId: candidate.id },
+      transition: fencedIds.length ? { kind: 'eject', newSourceId: candidate.id, fenced: fencedIds } : { kind: 'eject', newSourceId: candidate.id },
       fault: leftBehind ? `${replaced}; replicas not moved: ${notMoved(excluded)}` : replaced,
+      ...(fencedIds.length ? { faults: fencedReplicas } : {}),
     });
+    // The profile's auto_rebuild: once the zone is back, its fenced members are rebuilt as
+    // replicas by a workflow of their own, which outlives this one.
+    let rebuildAfterZoneReturn: string | undefined;
+    if (zonePath && sourceZoneLost && profile?.autoRebuild) {
+      rebuildAfterZoneReturn = workflowIds.rebuildAfterZoneReturn(old.id);
+      await startChild('rebuildAfterZoneReturn', {
+        workflowId: rebuildAfterZoneReturn,
+        args: [
+          {
+            projectId: input.projectId,
+            zone: old.availabilityZone!,
+            instanceIds: [old.id, ...fencedIds],
+            setId: view.setId,
+            follow: { zoneProfileId: profile.id, semiSync: view.settings.semiSync, autoFailover: view.settings.autoFailover },
+          },
+        ],
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+      });
+    }
     if (Object.keys(excluded).length) progress.fail(`not moved: ${JSON.stringify(excluded)}`);
     else progress.phase('done');
-    return { newSourceId: candidate.id, fencedInstanceId: old.id, movedReplicas: moved.moved, excluded, ranking: choice.ranking };
+    return { newSourceId: candidate.id, fencedInstanceId: old.id, movedReplicas: moved.moved, excluded, ranking: choice.ranking, ...(fencedIds.length ? { fencedReplicas } : {}), ...(rebuildAfterZoneReturn ? { rebuildAfterZoneReturn } : {}) };
   } catch (err) {
     progress.fail(errorMessage(err));
     const failure = operationFailure(err, 'eject failed', ErrorType.GuestFailed);

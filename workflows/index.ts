@@ -16,3 +16,4 @@ export { rebuildAsReplica } from './rebuild-as-replica';
 export { createBackup } from './backups';
 export { deleteBackup } from './backups';
 export { enableDr } from './enable-dr';
+export { rebuildAfterZoneReturn } from './rebuild-after-zone-return';

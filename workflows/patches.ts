@@ -33,3 +33,10 @@ export const TLS_REPLICAS = '2026-12-tls-replicas';
 export const SEMI_SYNC_ALONE_PATCH = '2026-12-no-semi-sync-source-without-replicas';
 /** createReplicas asked for TLS on a set with no link yet gives the set its CA and the source its certificate before any replica attaches; asked only when its input says tls, which no 0.1.0 history carries. */
 export const TLS_FROM_START = '2026-12-tls-from-first-replica';
+
+/**
+ * ejectReplicaSource after a zone's loss fences the lost zone's replicas (Nova power-off and
+ * lock) and takes them out of the set, each ERROR with its reason: back with the zone they
+ * replicated from the fenced source. Asked only when a replica sits in a lost zone.
+ */
+export const FENCE_LOST_ZONE_PATCH = '2026-12-eject-fences-lost-zone';

@@ -96,6 +96,11 @@ export function createComputeActivities(nova: NovaClient, options: ComputeOption
       return { started: true };
     },
 
+    /** Whether Nova reports the zone available again (its hosts back after an outage); false for an unknown zone. */
+    async zoneAvailable(zone: string): Promise<{ zone: string; available: boolean }> {
+      return { zone, available: (await nova.zoneAvailable(zone)) === true };
+    },
+
     async getFlavor(flavorId: string): Promise<NovaFlavor> {
       try {
         return await nova.getFlavor(flavorId);

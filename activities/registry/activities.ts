@@ -108,8 +108,8 @@ export function createRegistryActivities(registry: Registry, options: RegistryOp
     },
 
     /** One topology transition (lib/topology.ts), validated, in one transaction. */
-    async applyTransition(input: { setId: string; transition: Transition; fault?: string }): Promise<{ setId: string; applied: Transition['kind'] }> {
-      await applyTransition(input.setId, input.transition, input.fault);
+    async applyTransition(input: { setId: string; transition: Transition; fault?: string; faults?: Record<string, string> }): Promise<{ setId: string; applied: Transition['kind'] }> {
+      await applyTransition(input.setId, input.transition, input.fault, input.faults);
       return { setId: input.setId, applied: input.transition.kind };
     },
 
@@ -146,9 +146,9 @@ export function createRegistryActivities(registry: Registry, options: RegistryOp
     },
   };
 
-  async function applyTransition(setId: string, transition: Transition, fault?: string): Promise<void> {
+  async function applyTransition(setId: string, transition: Transition, fault?: string, faults?: Record<string, string>): Promise<void> {
     try {
-      await sets.apply(setId, transition, { limits: options, fault });
+      await sets.apply(setId, transition, { limits: options, fault, faults });
     } catch (err) {
       // A transition the model refuses is a bug or a stale view, never fixed by a retry.
       if (err instanceof TopologyError) throw ApplicationFailure.nonRetryable(`set ${setId}: ${err.message}`, ErrorType.InvalidInput);

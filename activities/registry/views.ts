@@ -57,7 +57,7 @@ export interface SetView {
   settings: ReplicationSettings;
   lock: LockState;
   /** The zone profile the set follows (DR): failover prefers its zones in order. Absent in older histories. */
-  zoneProfile?: { id: string; name: string; primaryZone: string; drZones: string[] } | null;
+  zoneProfile?: { id: string; name: string; primaryZone: string; drZones: string[]; autoRebuild?: boolean } | null;
 }
 
 export async function setView(registry: Registry, setId: string): Promise<SetView | undefined> {
@@ -81,6 +81,6 @@ export async function setView(registry: Registry, setId: string): Promise<SetVie
     roles: Object.fromEntries(topology.members.map((m) => [m.id, roleOf(topology, m.id)])),
     settings,
     lock,
-    zoneProfile: profile ? { id: profile.id, name: profile.name, primaryZone: profile.primaryZone, drZones: profile.drZones } : null,
+    zoneProfile: profile ? { id: profile.id, name: profile.name, primaryZone: profile.primaryZone, drZones: profile.drZones, ...(profile.autoRebuild ? { autoRebuild: true } : {}) } : null,
   };
 }

@@ -27,6 +27,7 @@ export function zoneProfileView(p: ZoneProfile, href: string) {
     locality: p.locality,
     semi_sync: p.semiSync,
     auto_failover: p.autoFailover,
+    auto_rebuild: Boolean(p.autoRebuild),
     created: p.created.toISOString(),
     links: [{ rel: 'self', href: `${href}/${p.id}` }],
   };
@@ -66,6 +67,7 @@ export function registerAdminZoneProfileRoutes(app: FastifyInstance, d: ZoneProf
       locality: b.locality ?? null,
       semiSync: b.semi_sync,
       autoFailover: b.auto_failover,
+      autoRebuild: b.auto_rebuild,
     };
     const [zones, taken] = await Promise.all([d.nova.listZoneHosts(), d.registry.profiles.list()]);
     const problems = zoneProfileProblems(spec, zones, taken.map((p) => p.name));

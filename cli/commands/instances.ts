@@ -86,6 +86,20 @@ export async function waitActive(ctx: CliContext, initial: InstanceView, timeout
   return result.instance!;
 }
 
+/**
+ * create --dr-profile --wait: done when the set follows the profile (enableDr records it last,
+ * once the DR replica is built) and no operation runs; a fault the build left ends the wait.
+ */
+export const drSetReady = (v: InstanceView): 'ready' | 'failed' | 'waiting' =>
+  (v.fault as { message?: string } | undefined)?.message ? 'failed' : v.status === 'ACTIVE' && v.zone_profile && !v.operation ? 'ready' : 'waiting';
+
+async function waitDrReady(ctx: CliContext, initial: InstanceView, timeoutSeconds: number): Promise<InstanceView> {
+  const result = await waitForInstance({ api: ctx.api(), id: initial.id, until: (v) => drSetReady(v) !== 'waiting', intervalMs: ctx.pollIntervalMs, timeoutMs: timeoutSeconds * 1000, log: ctx.err, initial });
+  if (!result.ok) throw new CliFailure(result.message);
+  if (drSetReady(result.instance!) === 'failed') throw new CliFailure((result.instance!.fault as { message: string }).message);
+  return result.instance!;
+}
+
 export function registerInstanceCommands(program: Command, ctx: CliContext): void {
   addWaitOptions(
     program
@@ -131,6 +145,7 @@ export function registerInstanceCommands(program: Command, ctx: CliContext): voi
       if (databases.length) body.databases = databases;
       if (opts.users?.length) body.users = opts.users.map((u) => ({ name: u.name, password: u.password, databases }));
       const created = await ctx.api().createInstance(body);
+      if (opts.wait && opts.drProfile) return printInstance(ctx, await waitDrReady(ctx, created, opts.timeout), !!opts.json);
       printInstance(ctx, opts.wait ? await waitActive(ctx, created, opts.timeout) : created, !!opts.json);
     });
 

@@ -13,6 +13,7 @@ interface ProfileView {
   locality: string | null;
   semi_sync: boolean;
   auto_failover: boolean;
+  auto_rebuild?: boolean;
   created: string;
 }
 
@@ -29,6 +30,7 @@ function profileTable(p: ProfileView, width: number): string {
       locality: p.locality ?? '-',
       semi_sync: onOff(p.semi_sync),
       auto_failover: onOff(p.auto_failover),
+      auto_rebuild: onOff(Boolean(p.auto_rebuild)),
       created: p.created,
     },
     width,
@@ -48,8 +50,9 @@ export function registerZoneProfileCommands(program: Command, ctx: CliContext): 
     .option('--description <text>', 'what the profile is for')
     .option('--semi-sync', 'semi-synchronous replication on')
     .option('--auto-failover', 'automatic failover on')
+    .option('--auto-rebuild', 'once a lost primary zone is back, rebuild its fenced members as replicas of the new master')
     .option('--json', 'print the API JSON only')
-    .action(async (name: string, opts: { primaryZone: string; drZone: string[]; locality?: string; description?: string; semiSync?: boolean; autoFailover?: boolean; json?: boolean }) => {
+    .action(async (name: string, opts: { primaryZone: string; drZone: string[]; locality?: string; description?: string; semiSync?: boolean; autoFailover?: boolean; autoRebuild?: boolean; json?: boolean }) => {
       const body = {
         zone_profile: {
           name,
@@ -59,6 +62,7 @@ export function registerZoneProfileCommands(program: Command, ctx: CliContext): 
           ...(opts.description ? { description: opts.description } : {}),
           semi_sync: Boolean(opts.semiSync),
           auto_failover: Boolean(opts.autoFailover),
+          auto_rebuild: Boolean(opts.autoRebuild),
         },
       };
       const { zone_profile: p } = (await ctx.api().zoneProfiles('POST', undefined, body)) as { zone_profile: ProfileView };

@@ -8,7 +8,7 @@ import { novaTimestamp } from '../state';
 import { flavorView, zoneView } from '../views';
 import { baseUrl } from './base-url';
 
-export function catalogRoutes(app: FastifyInstance, config: NovaConfig): void {
+export function catalogRoutes(app: FastifyInstance, config: NovaConfig, isDown: (zone: string) => boolean = () => false): void {
   const flavors = async (req: FastifyRequest) => ({ flavors: FLAVORS.map((f) => flavorView(baseUrl(req), f)) });
   app.get('/v2.1/flavors', flavors);
   app.get('/v2.1/flavors/detail', flavors);
@@ -20,7 +20,7 @@ export function catalogRoutes(app: FastifyInstance, config: NovaConfig): void {
   });
 
   const zones = (detail: boolean) => async () => ({
-    availabilityZoneInfo: config.zones.map((z) => zoneView(z, detail, novaTimestamp())),
+    availabilityZoneInfo: config.zones.map((z) => zoneView(z, detail, novaTimestamp(), !isDown(z.name))),
   });
   app.get('/v2.1/os-availability-zone', zones(false));
   app.get('/v2.1/os-availability-zone/detail', zones(true));

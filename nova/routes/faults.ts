@@ -20,6 +20,12 @@ export function faultRoutes(app: FastifyInstance, faults: FaultInjector, compute
     return reply.code(202).send({ crashed: await compute.crashZone(zone) });
   });
 
+  app.post('/v2.1/_faults/zones/:zone/recover', async (req, reply) => {
+    const { zone } = parseInput(z.object({ zone: z.string() }), req.params);
+    compute.recoverZone(zone);
+    return reply.code(202).send();
+  });
+
   app.post('/v2.1/_faults/servers/:id/:fault', async (req, reply) => {
     const { id, fault } = parseInput(serverParams, req.params);
     if (fault === 'crash') await compute.crash(id);

@@ -37,6 +37,8 @@ export interface FakeInstance {
   /** A fenced former source: the member that replaced it (as the registry's replaced_by). */
   replacedBy?: string | null;
   errantGtids?: unknown;
+  /** Its availability zone (az1 unless a test places it elsewhere). */
+  zone?: string;
 }
 
 export interface FakeWorld {
@@ -78,6 +80,8 @@ export interface FakeWorld {
   hangConfigureSemiSync?: boolean;
   /** Zone profiles an administrator defined (default: dr-az1-az2, semi-sync and automatic failover on). */
   zoneProfiles?: ZoneProfile[];
+  /** Zones down, with how many more zoneAvailable polls say so. */
+  downZones?: Map<string, number>;
   /** createReplicas' last registry step takes this long (to see what runs beside it). */
   slowFinishMs?: number;
   /** createReplicas' last registry step fails for good (the registry gone). */
@@ -143,6 +147,22 @@ export function seedSource(w: FakeWorld, id: string, prefix: string, projectId =
 }
 
 /** A source with replicas on servers `<prefix>-1`..: a set as createReplicas leaves it. */
+/**
+ * A DR set that lost its primary zone: source and first replica in az1, silent; the others in
+ * az2, answering; the set follows the default profile (az1, then az2).
+ */
+export function seedLostZoneSet(w: FakeWorld, prefix: string, profileId: string, replicas = 3): { source: FakeInstance; replicas: FakeInstance[] } {
+  const set = seedSet(w, prefix, replicas);
+  w.settings.zoneProfileId = profileId;
+  w.down.add(set.source.id);
+  set.replicas.forEach((r, i) => {
+    r.zone = i === 0 ? 'az1' : 'az2';
+    w.statusOf.set(r.novaServerId!, i === 0 ? null : { ioRunning: false, gtidIoPos: '0-101-9', gtidSlavePos: '0-101-9' });
+  });
+  if (set.replicas[0]) w.down.add(set.replicas[0].id);
+  return set;
+}
+
 export function seedSet(w: FakeWorld, prefix: string, replicas = 2): { source: FakeInstance; replicas: FakeInstance[] } {
   const source = seedSource(w, `00000000-0000-4000-8000-${prefix.slice(-8).padStart(12, '0')}`, prefix);
   source.setId = source.id;
@@ -240,6 +260,13 @@ export function fakeControlActivities(w: FakeWorld, serverIdPrefix: string): Com
       const alreadyOff = !s || s.status === 'SHUTOFF';
       if (s) s.status = 'SHUTOFF';
       return { alreadyOff };
+    },
+    async zoneAvailable(zone) {
+      w.calls.push(`zoneAvailable:${zone}`);
+      const down = w.downZones?.get(zone) ?? 0;
+      // A test counts down the polls a lost zone stays down.
+      if (down > 0) w.downZones!.set(zone, down - 1);
+      return { zone, available: down === 0 };
     },
     async unfenceServer(novaServerId) {
       w.calls.push(`unfenceServer:${novaServerId}`);

@@ -14,7 +14,7 @@ import type { FakeInstance, FakeWorld } from './fake-activities';
 
 const fail = (message: string, type: string) => ApplicationFailure.nonRetryable(message, type);
 
-const DEFAULT_PROFILE: ZoneProfile = {
+export const DEFAULT_PROFILE: ZoneProfile = {
   id: '0b7c3a52-6f1e-4d2a-9c8b-1e2f3a4b5c6d',
   name: 'dr-az1-az2',
   primaryZone: 'az1',
@@ -24,6 +24,11 @@ const DEFAULT_PROFILE: ZoneProfile = {
   autoFailover: true,
   created: new Date(0),
 };
+
+function zoneProfileOf(w: FakeWorld, id: string | null | undefined): Pick<SetView, 'zoneProfile'> {
+  const p = id ? (w.zoneProfiles ?? [DEFAULT_PROFILE]).find((x) => x.id === id) : undefined;
+  return p ? { zoneProfile: { id: p.id, name: p.name, primaryZone: p.primaryZone, drZones: p.drZones, ...(p.autoRebuild ? { autoRebuild: true } : {}) } } : {};
+}
 
 export function topologyOf(w: FakeWorld, setId: string): Topology {
   const members = [...w.instances.values()].filter((i) => i.setId === setId);
@@ -46,7 +51,7 @@ export function summary(w: FakeWorld, i: FakeInstance): InstanceSummary {
     port: 3306,
     flavorId: i.flavorId ?? '1',
     volumeSize: i.volumeSize ?? 1,
-    availabilityZone: 'az1',
+    availabilityZone: i.zone ?? 'az1',
     replicaOf: i.replicaOf,
     replicationSetId: i.setId,
     replicas: [...w.instances.values()].filter((x) => x.replicaOf === i.id).map((x) => x.id),
@@ -88,6 +93,7 @@ export function fakeRegistryActivities(w: FakeWorld): RegistryActivities {
       roles: Object.fromEntries(t.members.map((m) => [m.id, roleOf(t, m.id)])),
       settings: { ...w.settings },
       lock: lockOf(setId),
+      ...zoneProfileOf(w, w.settings.zoneProfileId),
     };
   };
   const dissolveIfAlone = (setId: string) => {
@@ -96,7 +102,7 @@ export function fakeRegistryActivities(w: FakeWorld): RegistryActivities {
     for (const m of t.members) get(m.id).setId = null;
     w.sets.delete(setId);
   };
-  const transition = (setId: string, tr: Parameters<RegistryActivities['applyTransition']>[0]['transition'], fault?: string) => {
+  const transition = (setId: string, tr: Parameters<RegistryActivities['applyTransition']>[0]['transition'], fault?: string, faults?: Record<string, string>) => {
     const before = topologyOf(w, setId);
     let after: Topology;
     try {
@@ -110,7 +116,7 @@ export function fakeRegistryActivities(w: FakeWorld): RegistryActivities {
       const i = get(m.id);
       const next = stays.get(m.id);
       if (next) Object.assign(i, { setId, readOnly: !next.writable, replicaOf: after.links.find((l) => l.replica === m.id)?.source ?? null });
-      else if (tr.kind === 'eject') Object.assign(i, { setId: null, replicaOf: null, readOnly: true, status: 'ERROR', fault, replacedBy: tr.newSourceId });
+      else if (tr.kind === 'eject') Object.assign(i, { setId: null, replicaOf: null, readOnly: true, status: 'ERROR', fault: faults?.[m.id] ?? fault, replacedBy: tr.newSourceId });
       else {
         Object.assign(i, { setId: null, replicaOf: null, readOnly: false });
         w.credentials.delete(i.id);
@@ -251,9 +257,9 @@ export function fakeRegistryActivities(w: FakeWorld): RegistryActivities {
       w.calls.push(`describeSet:${described?.lock.operationId ? 'busy' : 'free'}`);
       return described;
     },
-    async applyTransition({ setId, transition: tr, fault }) {
+    async applyTransition({ setId, transition: tr, fault, faults }) {
       w.calls.push(`applyTransition:${tr.kind}`);
-      transition(setId, tr, fault);
+      transition(setId, tr, fault, faults);
       return { setId, applied: tr.kind };
     },
     async recordHealth({ setId, health }) {

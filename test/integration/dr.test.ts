@@ -73,7 +73,7 @@ beforeAll(async () => {
   const p = await env.api(
     'POST',
     '/v1.0/admin/zone-profiles',
-    { zone_profile: { name: 'dr-az1-az2', primary_zone: 'az1', dr_zones: ['az2'], locality: 'anti-affinity', semi_sync: true, auto_failover: true } },
+    { zone_profile: { name: 'dr-az1-az2', primary_zone: 'az1', dr_zones: ['az2'], locality: 'anti-affinity', semi_sync: true, auto_failover: true, auto_rebuild: true } },
     admin,
   );
   expect(p.status).toBe(201);
@@ -220,15 +220,17 @@ describe('dr-enable on a running instance, then the primary zone crashes', () =>
     zoneWriter.start();
     let stop = false;
     let maxWritable = 0;
+    let crashAt = Number.NaN;
     const watcher = (async () => {
       while (!stop) {
         const flags = await Promise.all(Object.values(ips).map(writable));
+        if (flags.filter(Boolean).length > 1) console.log(`two writable at ${Date.now() - crashAt} ms after the crash: ${Object.keys(ips).filter((_, n) => flags[n]).join(', ')}`);
         maxWritable = Math.max(maxWritable, flags.filter(Boolean).length);
         await sleep(100);
       }
     })();
     await sleep(1500);
-    const crashAt = Date.now();
+    crashAt = Date.now();
     const crash = await fetch(`${env.stack.env.NOVA_URL}/_faults/zones/az1/crash`, { method: 'POST', headers: { 'X-Auth-Token': env.stack.env.NOVA_TOKEN! } });
     expect(crash.status).toBe(202);
     // Every server of az1 (the first test's standalone master too), none of az2's.
@@ -264,7 +266,61 @@ describe('dr-enable on a running instance, then the primary zone crashes', () =>
       }
       return undefined;
     }, 30_000);
-    expect(op).toMatchObject({ newSourceId: dr, fencedInstanceId: src, excluded: { [local]: 'in lost zone az1' } });
+    expect(op).toMatchObject({ newSourceId: dr, fencedInstanceId: src, excluded: { [local]: 'in lost zone az1' }, fencedReplicas: { [local]: expect.stringContaining('in lost zone az1') } });
+    // The lost zone's replica is fenced too: out of the set, read-only, ERROR with its reason,
+    // and its server off and locked, so the zone's return cannot bring it back replicating
+    // from the fenced source.
+    const lostReplica = await show(local);
+    expect(lostReplica).toMatchObject({ status: 'ERROR', fault: { message: expect.stringContaining('in lost zone az1') } });
+    expect(lostReplica.replica_of).toBeUndefined();
+    expect((await show(dr)).replicas ?? []).not.toContainEqual(expect.objectContaining({ id: local }));
+    const server = await env.nova.getServer((await rec(local)).novaServerId!);
+    expect(server).toMatchObject({ status: 'SHUTOFF', locked: true });
+    await expect(env.nova.action(server!.id, 'os-start')).rejects.toMatchObject({ status: 409 });
+    expect((await rec(local)).readOnly).toBe(true);
     for await (const w of env.temporal.workflow.list({ query: `WorkflowType = 'ejectReplicaSource'` })) console.log(`eject after the zone crash (s after it, started ${((w.startTime.getTime() - crashAt) / 1000).toFixed(1)}): ${await timeline(w.workflowId, crashAt)}`);
+    // The profile's auto_rebuild: the eject left a workflow waiting for az1.
+    expect((op as { rebuildAfterZoneReturn?: string }).rebuildAfterZoneReturn).toBe(`rebuild-after-zone-return-${src}`);
+  }, 180_000);
+
+  test('auto_rebuild: once Nova reports az1 back, the fenced old master and the lost replica are rebuilt as replicas of the new master, unasked', async () => {
+    const waiting = env.temporal.workflow.getHandle(`rebuild-after-zone-return-${src}`);
+    expect((await waiting.describe()).status.name).toBe('RUNNING');
+    // Still down: nothing is started, the servers stay off.
+    expect(await env.nova.zoneAvailable('az1')).toBe(false);
+    const backAt = Date.now();
+    const recover = await fetch(`${env.stack.env.NOVA_URL}/_faults/zones/az1/recover`, { method: 'POST', headers: { 'X-Auth-Token': env.stack.env.NOVA_TOKEN! } });
+    expect(recover.status).toBe(202);
+    const done = await Promise.race([waiting.result().then(() => true), sleep(120_000).then(() => false)]);
+    if (!done) {
+      const d = await waiting.describe();
+      console.log(`rebuildAfterZoneReturn still ${d.status.name}: ${JSON.stringify(d.raw.pendingActivities ?? [])} ${JSON.stringify(d.raw.pendingChildren ?? [])}`);
+      for await (const w of env.temporal.workflow.list({ query: `WorkflowType = 'rebuildAsReplica'` })) console.log(`${w.workflowId} ${w.status.name}: ${await timeline(w.workflowId, backAt)}`);
+    }
+    const result = (await waiting.result()) as { polls: number; rebuilt: { instanceId: string; sourceId: string; errantGtids: string[] }[]; failed: Record<string, string> };
+    console.log(`az1 back to both rebuilt: ${((Date.now() - backAt) / 1000).toFixed(1)} s (${result.polls} polls of Nova)`);
+    expect(result.failed).toEqual({});
+    expect(result.rebuilt.map((r) => [r.instanceId, r.sourceId])).toEqual([[src, dr], [local, dr]]);
+    for (const id of [src, local]) {
+      const shown = await waitIdle(env, id);
+      expect(shown).toMatchObject({ status: 'ACTIVE', replica_of: { id: dr } });
+      expect(shown.errant_gtids).toMatchObject({ source_id: dr });
+      expect((await rec(id)).readOnly).toBe(true);
+    }
+    // The set the eject left dissolved (only the new master stayed); the one rebuilt follows the profile again.
+    expect((await show(dr)).zone_profile).toMatchObject({ name: 'dr-az1-az2' });
+    expect((await env.api('GET', `/v1.0/proj-a/instances/${dr}/replication`)).body.replication).toMatchObject({ semi_sync: true, auto_failover: true });
+    // Writes on the new master reach both.
+    const c = await app((await rec(dr)).address!);
+    await c.query('INSERT INTO writes (id) VALUES (999999999)');
+    await c.end();
+    for (const id of [src, local]) {
+      await eventually(`the write on ${id}`, async () => {
+        const r = await app((await rec(id)).address!);
+        const [rows] = await r.query('SELECT id FROM writes WHERE id = 999999999');
+        await r.end();
+        return (rows as unknown[]).length === 1;
+      }, 30_000);
+    }
   }, 180_000);
 });

@@ -141,7 +141,11 @@ describe('zone profiles', () => {
 
     const minimal = await env.api('POST', '/v1.0/admin/zone-profiles', { zone_profile: { name: `${name}-b`, primary_zone: 'az2', dr_zones: ['az3', 'az1'] } }, admin);
     expect(minimal.status).toBe(201);
-    expect(minimal.body.zone_profile).toMatchObject({ locality: null, semi_sync: false, auto_failover: false });
+    expect(minimal.body.zone_profile).toMatchObject({ locality: null, semi_sync: false, auto_failover: false, auto_rebuild: false });
+    const rebuilding = await env.api('POST', '/v1.0/admin/zone-profiles', { zone_profile: { name: `${name}-r`, primary_zone: 'az1', dr_zones: ['az2'], auto_rebuild: true } }, admin);
+    expect(rebuilding.body.zone_profile).toMatchObject({ auto_rebuild: true });
+    expect((await env.api('GET', `/v1.0/proj-a/zone-profiles/${name}-r`)).body.zone_profile).toMatchObject({ auto_rebuild: true });
+    expect((await env.api('DELETE', `/v1.0/admin/zone-profiles/${name}-r`, undefined, admin)).status).toBe(202);
 
     const names = (body: { zone_profiles: { name: string }[] }) => body.zone_profiles.map((p) => p.name);
     expect(names((await env.api('GET', '/v1.0/admin/zone-profiles', undefined, admin)).body)).toEqual([name, `${name}-b`]);
@@ -189,6 +193,7 @@ describe('zone profiles', () => {
         expect.stringMatching(/^zone_profile\.semi_sync: /),
       ] as never],
       [{ zone_profile: { ...good('x5').zone_profile, colour: 'blue' } }, [expect.stringMatching(/^zone_profile: Unrecognized key: "colour"/)] as never],
+      [{ zone_profile: { ...good('x6').zone_profile, auto_rebuild: 'yes' } }, [expect.stringMatching(/^zone_profile\.auto_rebuild: /)] as never],
     ];
     for (const [body, errors] of cases) {
       const res = await env.api('POST', '/v1.0/admin/zone-profiles', body, admin);

@@ -1,5 +1,6 @@
 // trove create --dr-profile, dr-enable and dr-disable, in-process against a stub of the REST
 // API: what each command sends and what it prints.
+import { drSetReady } from '../../cli/commands/instances';
 import { json, runTrove, tables } from '../helpers/cli';
 
 function stub() {
@@ -51,4 +52,32 @@ test('dr-disable deletes the instance\'s dr route and says what it removed', asy
   expect(r.code).toBe(0);
   expect(calls).toEqual([{ method: 'DELETE', path: '/v1.0/proj/instances/db1/dr' }]);
   expect(JSON.parse(r.stdout)).toEqual({ profile: 'dr-east', removed: ['r-1'], semi_sync_kept: false });
+});
+
+test('create --dr-profile --wait waits past ACTIVE until the set follows the profile (its DR replica built)', async () => {
+  const views = [
+    { id: 'i-1', name: 'db1', status: 'ACTIVE', operation: { id: 'create-replicas-x', type: 'createReplicas' } },
+    { id: 'i-1', name: 'db1', status: 'ACTIVE' },
+    { id: 'i-1', name: 'db1', status: 'ACTIVE', zone_profile: { id: 'p-1', name: 'dr-east' } },
+  ];
+  let gets = 0;
+  const fetch = async (url: string, init?: RequestInit) => {
+    if ((init?.method ?? 'GET') === 'POST') return json(202, { instance: { id: 'i-1', name: 'db1', status: 'BUILD' } });
+    return json(200, { instance: views[Math.min(gets++, views.length - 1)] });
+  };
+  const r = await runTrove(fetch, ['create', 'db1', '1', '--size', '1', '--dr-profile', 'dr-east', '--wait']);
+  expect(r.code).toBe(0);
+  expect(gets).toBe(3);
+  expect(tables(r.stdout)[0]).toMatchObject({ zone_profile: 'dr-east' });
+});
+
+test('drSetReady: ready only when ACTIVE, following the profile and idle; a fault fails the wait', () => {
+  const cases: [Record<string, unknown>, string][] = [
+    [{ status: 'BUILD' }, 'waiting'],
+    [{ status: 'ACTIVE' }, 'waiting'],
+    [{ status: 'ACTIVE', zone_profile: { name: 'p' }, operation: { id: 'x' } }, 'waiting'],
+    [{ status: 'ACTIVE', zone_profile: { name: 'p' } }, 'ready'],
+    [{ status: 'ACTIVE', fault: { message: 'enableDr failed: no host' } }, 'failed'],
+  ];
+  for (const [v, expected] of cases) expect(drSetReady({ id: 'i', name: 'n', ...v } as never)).toBe(expected);
 });

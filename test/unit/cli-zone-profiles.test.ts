@@ -39,9 +39,17 @@ test('zone-profile-create sends the profile to the admin route with the administ
   expect(r).toMatchObject({ code: 0, stderr: '' });
   expect(calls).toEqual([{
     method: 'POST', path: '/v1.0/admin/zone-profiles', token: 'admin-tok',
-    body: { zone_profile: { name: 'dr-east', primary_zone: 'az1', dr_zones: ['az2', 'az3'], locality: 'anti-affinity', semi_sync: true, auto_failover: false } },
+    body: { zone_profile: { name: 'dr-east', primary_zone: 'az1', dr_zones: ['az2', 'az3'], locality: 'anti-affinity', semi_sync: true, auto_failover: false, auto_rebuild: false } },
   }]);
   expect(tables(r.stdout)[0]).toMatchObject({ name: 'dr-east', primary_zone: 'az1', dr_zones: 'az2, az3', locality: 'anti-affinity', semi_sync: 'on', auto_failover: 'off' });
+});
+
+test('zone-profile-create --auto-rebuild sends auto_rebuild and shows it on', async () => {
+  const { calls, fetch } = stub();
+  const r = await runTrove(fetch, ['zone-profile-create', 'dr-east', '--primary-zone', 'az1', '--dr-zone', 'az2', '--auto-failover', '--auto-rebuild'], ADMIN);
+  expect(r).toMatchObject({ code: 0, stderr: '' });
+  expect(calls[0]!.body.zone_profile).toMatchObject({ auto_failover: true, auto_rebuild: true });
+  expect(tables(r.stdout)[0]).toMatchObject({ auto_failover: 'on', auto_rebuild: 'on' });
 });
 
 test('without an administrator\'s token, create and delete are refused by the API (exit 1, its message)', async () => {

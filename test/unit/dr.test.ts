@@ -1,6 +1,6 @@
 // DR's pure rules (lib/dr.ts) and the zone-aware failover choice (lib/failover.ts): tables.
 import { drDisablePlan, drProblems, drReplicaName, semiSyncRole } from '../../lib/dr';
-import { chooseCandidate, lostZones, type ReplicaObservation } from '../../lib/failover';
+import { chooseCandidate, lostZoneReplicas, lostZones, type ReplicaObservation } from '../../lib/failover';
 
 const zones = ['az1', 'az2', 'az3'].map((name) => ({ name, hosts: [`${name}-h1`, `${name}-h2`] }));
 const profile = { name: 'dr-az1-az2', primaryZone: 'az1', drZones: ['az2'] };
@@ -80,6 +80,21 @@ describe('lostZones', () => {
     ['members without a zone are no zone', [{ zone: null, reachable: false }], []],
   ])('%s', (_, members, expected) => {
     expect(lostZones(members)).toEqual(expected);
+  });
+});
+
+describe('lostZoneReplicas (fenced by the eject)', () => {
+  const replicas = [
+    { instanceId: 'local', zone: 'az1' },
+    { instanceId: 'dr', zone: 'az2' },
+    { instanceId: 'nozone', zone: null },
+  ];
+  test.each([
+    ['the lost zone\'s replica, with why', ['az1'], { local: 'in lost zone az1' }],
+    ['no zone lost: none', [], {}],
+    ['two zones lost: both (never one without a zone)', ['az1', 'az2'], { local: 'in lost zone az1', dr: 'in lost zone az2' }],
+  ])('%s', (_, lost, expected) => {
+    expect(lostZoneReplicas(replicas, lost)).toEqual(expected);
   });
 });
 

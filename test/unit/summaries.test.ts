@@ -26,6 +26,7 @@ const inputs: { [T in DescribedOperation]: Parameters<typeof operationMetadata<T
   createBackup: { backupId: id, instanceId: id, projectId: 'proj-a' },
   deleteBackup: { backupId: id, projectId: 'proj-a' },
   enableDr: { instanceId: id, projectId: 'proj-a', profile: 'dr-az1-az2' },
+  rebuildAfterZoneReturn: { projectId: 'proj-a', zone: 'az1', instanceIds: [id] },
 };
 
 test.each(Object.keys(inputs) as DescribedOperation[])('%s: one-line summary naming the project; details with the full id; no secret', (type) => {

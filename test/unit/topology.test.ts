@@ -65,6 +65,13 @@ describe('transitions', () => {
       { setId: 'set', members: [member('s'), member('a', true), member('b')], links: [{ source: 'a', replica: 's' }, { source: 'a', replica: 'b' }] },
     ],
     ['eject: the former source leaves', star('s', ['a', 'b']), { kind: 'eject', newSourceId: 'b' }, { setId: 'set', members: [member('a'), member('b', true)], links: [{ source: 'b', replica: 'a' }] }],
+    [
+      'eject with a lost zone: its fenced replicas leave with the former source',
+      star('s', ['a', 'b', 'c']),
+      { kind: 'eject', newSourceId: 'b', fenced: ['a'] },
+      { setId: 'set', members: [member('b', true), member('c')], links: [{ source: 'b', replica: 'c' }] },
+    ],
+    ['eject fencing every other replica: the new source stays alone', star('s', ['a', 'b']), { kind: 'eject', newSourceId: 'b', fenced: ['a'] }, { setId: 'set', members: [member('b', true)], links: [] }],
   ];
   it.each(cases)('%s', (_, before, tr, after) => expect(applyTransition(before, tr)).toEqual(after));
 
@@ -87,6 +94,7 @@ describe('transitions', () => {
     ['removing the source', star('s', ['a']), { kind: 'remove-member', instanceId: 's' }, /is the source of set set; promote or eject first/],
     ['promoting the source', star('s', ['a']), { kind: 'promote', newSourceId: 's' }, /not a replica of set set/],
     ['promoting a stranger', star('s', ['a']), { kind: 'eject', newSourceId: 'z' }, /not a replica of set set/],
+    ['promoting a replica it fences', star('s', ['a', 'b']), { kind: 'eject', newSourceId: 'a', fenced: ['a'] }, /a is fenced/],
     ['moving replicas to a member not above the relay', chain('s', 'a'), { kind: 'move-replicas', fromId: 's', toId: 'a' }, /a is not a member above s/],
   ] as const)('refuses %s, naming why', (_, before, tr, why) => {
     expect(() => applyTransition(before, tr as Transition, { maxDepth: 1 })).toThrow(TopologyError);

@@ -3,7 +3,8 @@
 // spec it first provisions the source; an instance that is a replica is refused before
 // anything is built, as the API refuses it.
 import { randomUUID } from 'node:crypto';
-import { newWorld, sampleProvisionSpec, seedSet, seedSource } from '../helpers/fake-activities';
+import { newWorld, sampleProvisionSpec, seedLostZoneSet, seedSet, seedSource } from '../helpers/fake-activities';
+import { DEFAULT_PROFILE } from '../helpers/fake-registry';
 import { withFakeWorkers } from '../helpers/workers';
 import { failureOf, useWorkflowEnv } from '../helpers/workflow-env';
 
@@ -57,4 +58,60 @@ test('an unknown profile is refused naming it', async () => {
   );
   expect(failure.message).toMatch(/zone profile "nope" does not exist/);
   expect(world.calls).not.toContain('createServer');
+});
+
+test('a zone lost under a DR set: the eject promotes in the DR zone and fences the lost zone replica, out of the set with its own fault', async () => {
+  const world = newWorld();
+  let set!: ReturnType<typeof seedLostZoneSet>;
+  const result = (await withFakeWorkers(ctx, ctx.bundle, world, (taskQueue, prefix) => {
+    set = seedLostZoneSet(world, prefix, DEFAULT_PROFILE.id);
+    return ctx.env.temporal.workflow.execute('ejectReplicaSource', { taskQueue, workflowId: `eject-${randomUUID()}`, args: [{ instanceId: set.source.id, projectId: 'proj-a', automatic: true }] });
+  })) as { newSourceId: string; fencedReplicas?: Record<string, string>; movedReplicas: string[] };
+  const [lost, dr1, dr2] = set.replicas;
+  expect(result.newSourceId).toBe(dr1!.id);
+  expect(result.movedReplicas).toEqual([dr2!.id]);
+  expect(Object.keys(result.fencedReplicas ?? {})).toEqual([lost!.id]);
+  expect(world.calls.filter((c) => c === 'fenceServer')).toHaveLength(2);
+  expect(world.servers.get(lost!.novaServerId!)?.status).toBe('SHUTOFF');
+  expect(world.instances.get(lost!.id)).toMatchObject({ setId: null, status: 'ERROR', readOnly: true, replacedBy: dr1!.id, fault: expect.stringContaining('in lost zone az1') });
+  expect(world.instances.get(set.source.id)).toMatchObject({ setId: null, status: 'ERROR', fault: expect.stringContaining(`replaced as replication source by ${dr1!.id}`) });
+  expect(world.instances.get(dr2!.id)).toMatchObject({ replicaOf: dr1!.id });
+});
+
+test('auto_rebuild: the eject that lost the zone starts rebuildAfterZoneReturn; once Nova reports the zone back, the former source and the fenced replica are rebuilt as replicas', async () => {
+  const world = newWorld();
+  world.zoneProfiles = [{ ...DEFAULT_PROFILE, autoRebuild: true }];
+  world.downZones = new Map([['az1', 2]]);
+  let set!: ReturnType<typeof seedLostZoneSet>;
+  await withFakeWorkers(ctx, ctx.bundle, world, async (taskQueue, prefix) => {
+    set = seedLostZoneSet(world, prefix, DEFAULT_PROFILE.id);
+    const eject = (await ctx.env.temporal.workflow.execute('ejectReplicaSource', { taskQueue, workflowId: `eject-${randomUUID()}`, args: [{ instanceId: set.source.id, projectId: 'proj-a', automatic: true }] })) as { newSourceId: string; rebuildAfterZoneReturn?: string };
+    expect(eject.rebuildAfterZoneReturn).toBe(`rebuild-after-zone-return-${set.source.id}`);
+    // The eject's child polls every 10 s; the same workflow with a 1 s poll, here, shows what it does.
+    await ctx.env.temporal.workflow.getHandle(eject.rebuildAfterZoneReturn!).terminate('test: run with a short poll');
+    world.down.clear();
+    world.statusOf.clear();
+    world.settings = { ...world.settings, zoneProfileId: null, semiSync: false, autoFailover: false };
+    const result = (await ctx.env.temporal.workflow.execute('rebuildAfterZoneReturn', {
+      taskQueue,
+      workflowId: `rebuild-after-zone-${randomUUID()}`,
+      args: [{ projectId: 'proj-a', zone: 'az1', instanceIds: [set.source.id, set.replicas[0]!.id], pollSeconds: 1, setId: 'the-dissolved-set', follow: { zoneProfileId: DEFAULT_PROFILE.id, semiSync: true, autoFailover: true } }],
+    })) as { polls: number; rebuilt: { instanceId: string; sourceId: string }[]; failed: Record<string, string> };
+    expect(result.polls).toBe(3);
+    expect(result.failed).toEqual({});
+    expect(result.rebuilt.map((r) => r.instanceId)).toEqual([set.source.id, set.replicas[0]!.id]);
+  });
+  const newSource = set.replicas[1]!.id;
+  for (const id of [set.source.id, set.replicas[0]!.id]) expect(world.instances.get(id)).toMatchObject({ status: 'ACTIVE', replicaOf: newSource, readOnly: true, replacedBy: null, fault: null });
+  expect(world.calls.filter((c) => c === 'zoneAvailable:az1')).toHaveLength(3);
+  // The set the rebuild founded follows the profile again.
+  expect(world.settings).toMatchObject({ zoneProfileId: DEFAULT_PROFILE.id, semiSync: true, autoFailover: true });
+});
+
+test('without auto_rebuild the eject starts nothing after a zone loss', async () => {
+  const world = newWorld();
+  const result = (await withFakeWorkers(ctx, ctx.bundle, world, (taskQueue, prefix) =>
+    ctx.env.temporal.workflow.execute('ejectReplicaSource', { taskQueue, workflowId: `eject-${randomUUID()}`, args: [{ instanceId: seedLostZoneSet(world, prefix, DEFAULT_PROFILE.id).source.id, projectId: 'proj-a', automatic: true }] }),
+  )) as { rebuildAfterZoneReturn?: string };
+  expect(result.rebuildAfterZoneReturn).toBeUndefined();
 });
