@@ -33,6 +33,11 @@ export interface StackOptions {
   log?: LogSink;
   /** Which parts to run (all by default). */
   parts?: PartName[];
+  /**
+   * The address Temporal listens on (127.0.0.1 by default). The docker driver's servers reach
+   * the host only at their network's gateway, so a stack running them passes it here.
+   */
+  serviceAddress?: string;
   /** More environment for every service (e.g. TROVE_PROBE_ADDRESS). */
   extraEnv?: Record<string, string>;
 }
@@ -229,7 +234,8 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   await holdPorts(o, wanted);
   mkdirSync(o.dataDir, { recursive: true });
   const secrets = loadOrCreateLocalSecrets(o.dataDir);
-  const temporalAddress = `127.0.0.1:${o.temporalPort}`;
+  const serviceAddress = o.serviceAddress ?? '127.0.0.1';
+  const temporalAddress = `${serviceAddress}:${o.temporalPort}`;
   const env: Record<string, string> = {
     TROVE_DATA_DIR: o.dataDir,
     TROVE_LOG_LEVEL: o.logLevel ?? 'info',
@@ -250,7 +256,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     TROVE_URL: `http://127.0.0.1:${o.apiPort}`,
     ...o.extraEnv,
   };
-  const bundles = wanted.has('nova') && !env.NOVA_GUEST_COMMAND ? await bundleServerProcesses(String(o.novaPort)) : undefined;
+  const bundles = wanted.has('nova') && !env.NOVA_GUEST_COMMAND && env.NOVA_DRIVER !== 'docker' ? await bundleServerProcesses(String(o.novaPort)) : undefined;
   if (bundles) {
     env.NOVA_INIT_COMMAND = JSON.stringify(bundles.initCommand);
     env.NOVA_GUEST_COMMAND = JSON.stringify(bundles.guestCommand);
@@ -267,7 +273,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       name: 'temporal',
       command: cli,
       args: [
-        'server', 'start-dev', '--ip', '127.0.0.1', '--port', String(o.temporalPort), '--ui-port', String(o.temporalUiPort),
+        'server', 'start-dev', '--ip', serviceAddress, '--port', String(o.temporalPort), '--ui-port', String(o.temporalUiPort),
         '--namespace', 'default', '--log-level', 'error', '--ui-disable-news-fetch',
         ...(o.temporalInMemory ? [] : ['--db-filename', path.join(o.dataDir, 'temporal.db')]),
         ...SEARCH_ATTRIBUTES.flatMap((k) => ['--search-attribute', `${k.name}=Keyword`]),

@@ -31,6 +31,8 @@ export interface TestStackOptions {
   /** Administrators' tokens; 'tok-admin' by default. */
   adminTokens?: string;
   extraEnv?: Record<string, string>;
+  /** Where Temporal listens (the docker network's gateway when the servers are containers). */
+  serviceAddress?: string;
   /** Start again on the data dir (and ports) of a stack that was stopped with keepData. */
   reuse?: { dataDir: string; ports: number[] };
 }
@@ -52,6 +54,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     adminTokens: opts.adminTokens ?? 'tok-admin',
     parts: opts.parts,
     extraEnv: opts.extraEnv,
+    serviceAddress: opts.serviceAddress,
     log: (part, line) => appendFileSync(logFile, `[${part}] ${line}\n`),
   });
   // Without Temporal (a registry-only stack) the client connects lazily, i.e. never.
