@@ -12,9 +12,24 @@ export interface ServerNetwork extends DockerNetwork {
   remove(): Promise<void>;
 }
 
-/** Creates `name` (docker picks a free subnet) and says where its gateway is. */
-export async function createServerNetwork(name: string): Promise<ServerNetwork> {
-  await run('docker', ['network', 'create', '--driver', 'bridge', '--label', `${DOCKER_LABEL}=${name}`, name]);
+/**
+ * Creates `name` and says where its gateway is. Docker takes a fixed address (--ip) only on a
+ * network whose subnet was given, so one is: the first free 10.213.N.0/24 from a start spread
+ * by pid (stacks side by side), unless `subnet` names one.
+ */
+export async function createServerNetwork(name: string, subnet?: string): Promise<ServerNetwork> {
+  const candidates = subnet ? [subnet] : Array.from({ length: 32 }, (_, i) => `10.213.${(process.pid + i * 7) % 254 + 1}.0/24`);
+  for (const [i, cidr] of candidates.entries()) {
+    try {
+      // The gateway is given too: with --subnet alone docker records none.
+      const gateway = cidr.replace(/\.0\/\d+$/, '.1');
+      await run('docker', ['network', 'create', '--driver', 'bridge', '--subnet', cidr, '--gateway', gateway, '--label', `${DOCKER_LABEL}=${name}`, name]);
+      break;
+    } catch (err) {
+      // Another network (another stack's, or the machine's) holds it: the next one.
+      if (!/overlap/i.test((err as { stderr?: string }).stderr ?? '') || i === candidates.length - 1) throw err;
+    }
+  }
   return {
     name,
     ...inspectNetwork(name),

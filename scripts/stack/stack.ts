@@ -14,6 +14,7 @@ import { migrate } from '../../registry/migrate';
 import { createRegistryPool } from '../../registry';
 import { loadOrCreateLocalSecrets } from './local-secrets';
 import { bundleServerProcesses } from './bundle';
+import { forwardTcp, type Forwarder } from './forward';
 import { SupervisedPart, waitFor, type LogSink, type PartSpec } from './supervisor';
 
 export interface StackOptions {
@@ -34,8 +35,9 @@ export interface StackOptions {
   /** Which parts to run (all by default). */
   parts?: PartName[];
   /**
-   * The address Temporal listens on (127.0.0.1 by default). The docker driver's servers reach
-   * the host only at their network's gateway, so a stack running them passes it here.
+   * Where every service and client finds Temporal (127.0.0.1 by default). The docker driver's
+   * servers reach the host only at their network's gateway, so a stack running them passes it
+   * here: Temporal itself stays on loopback and the stack forwards the gateway's port to it.
    */
   serviceAddress?: string;
   /** More environment for every service (e.g. TROVE_PROBE_ADDRESS). */
@@ -234,8 +236,9 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   await holdPorts(o, wanted);
   mkdirSync(o.dataDir, { recursive: true });
   const secrets = loadOrCreateLocalSecrets(o.dataDir);
-  const serviceAddress = o.serviceAddress ?? '127.0.0.1';
-  const temporalAddress = `${serviceAddress}:${o.temporalPort}`;
+  const temporalAddress = `${o.serviceAddress ?? '127.0.0.1'}:${o.temporalPort}`;
+  const loopbackTemporal = `127.0.0.1:${o.temporalPort}`;
+  let forwarder: Forwarder | undefined;
   const env: Record<string, string> = {
     TROVE_DATA_DIR: o.dataDir,
     TROVE_LOG_LEVEL: o.logLevel ?? 'info',
@@ -273,7 +276,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       name: 'temporal',
       command: cli,
       args: [
-        'server', 'start-dev', '--ip', serviceAddress, '--port', String(o.temporalPort), '--ui-port', String(o.temporalUiPort),
+        'server', 'start-dev', '--ip', '127.0.0.1', '--port', String(o.temporalPort), '--ui-port', String(o.temporalUiPort),
         '--namespace', 'default', '--log-level', 'error', '--ui-disable-news-fetch',
         ...(o.temporalInMemory ? [] : ['--db-filename', path.join(o.dataDir, 'temporal.db')]),
         ...SEARCH_ATTRIBUTES.flatMap((k) => ['--search-attribute', `${k.name}=Keyword`]),
@@ -283,8 +286,11 @@ export async function startStack(o: StackOptions): Promise<Stack> {
         ...TEMPORAL_DYNAMIC_CONFIG.flatMap((kv) => ['--dynamic-config-value', kv]),
       ],
       ready: async ({ signal }) => {
-        await waitFor('temporal', () => probes.temporal(temporalAddress, env.TEMPORAL_NAMESPACE!), 60_000, signal);
-        await ensureSearchAttributes(temporalAddress, env.TEMPORAL_NAMESPACE!);
+        await waitFor('temporal', () => probes.temporal(loopbackTemporal, env.TEMPORAL_NAMESPACE!), 60_000, signal);
+        await ensureSearchAttributes(loopbackTemporal, env.TEMPORAL_NAMESPACE!);
+        if (o.serviceAddress && o.serviceAddress !== '127.0.0.1') {
+          forwarder ??= await forwardTcp({ host: o.serviceAddress, port: o.temporalPort }, { host: '127.0.0.1', port: o.temporalPort });
+        }
       },
     }),
     registry: () => ({
@@ -357,6 +363,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       // Temporal last.
       for (const part of parts.values()) part.markStopping();
       for (const name of [...ALL_PARTS].reverse()) await parts.get(name)?.stop();
+      await forwarder?.close();
       bundles?.remove();
     },
   };
