@@ -109,6 +109,7 @@ async function ensureDbServer(): Promise<void> {
     return;
   }
   const start = Date.now();
+  const previous = (await run('docker', ['image', 'inspect', DB_SERVER_IMAGE, '--format', '{{.Id}}']).catch(() => undefined))?.stdout.trim();
   cpSync(node, path.join(STAGE, 'node'));
   for (const dir of await productionPackages()) {
     // Only this machine's build of the Temporal core (the package ships every platform's).
@@ -123,6 +124,8 @@ async function ensureDbServer(): Promise<void> {
     child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`docker build of ${DB_SERVER_IMAGE} exited ${code}`))));
   });
   rmSync(STAGE, { recursive: true, force: true });
+  // The stale image is ~800 MB: gone once no container uses it.
+  if (previous) await run('docker', ['rmi', previous]).catch(() => undefined);
   log(`built ${DB_SERVER_IMAGE} (${hash}) in ${((Date.now() - start) / 1000).toFixed(0)} s`);
 }
 
