@@ -41,6 +41,15 @@ export async function createServerNetwork(name: string, subnet?: string): Promis
   };
 }
 
+/** `name` as it is, or created when missing: npm start keeps its network (and so its servers' addresses) across runs. */
+export async function ensureServerNetwork(name: string): Promise<ServerNetwork> {
+  try {
+    return { name, ...inspectNetwork(name), remove: async () => undefined };
+  } catch {
+    return createServerNetwork(name);
+  }
+}
+
 /** Whether this machine runs docker containers at all (the daemon answers us). */
 export async function dockerRuns(): Promise<string | undefined> {
   try {
