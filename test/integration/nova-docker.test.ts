@@ -144,6 +144,35 @@ dockerTest('the fault API acts on the container: pause, network disconnect, a ki
   expect(await reachable(address)).toBe(true); // mariadbd kept running
 }, 120_000);
 
+dockerTest('stop, start and a hard reboot: the container goes and comes back at the same address with its volume', async () => {
+  const serverId = await novaServerOf(env!, replica);
+  const name = containerName(serverId);
+  const address = await addressOf(replica);
+  const serverAction = async (body: unknown) => {
+    const res = await fetch(`${env!.stack.env.NOVA_URL}/servers/${serverId}/action`, {
+      method: 'POST',
+      headers: { 'X-Auth-Token': env!.stack.env.NOVA_TOKEN!, 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    expect(res.status).toBe(202);
+  };
+  const status = (wanted: string) => eventually(`server ${wanted}`, async () => (await env!.nova.getServer(serverId))?.status === wanted, 90_000);
+  const before = await checksums(env!.dataDir, serverId, TABLES);
+
+  await serverAction({ 'os-stop': null });
+  await status('SHUTOFF');
+  expect(docker('inspect', name, '--format', '{{.State.Status}}')).toBe('exited');
+  expect(await reachable(address)).toBe(false);
+  await serverAction({ 'os-start': null });
+  await status('ACTIVE');
+  await serverAction({ reboot: { type: 'HARD' } });
+  await status('ACTIVE');
+  expect(docker('inspect', name, '--format', `{{.State.Status}} {{(index .NetworkSettings.Networks "${network!.name}").IPAddress}}`)).toBe(`running ${address}`);
+  await eventually('mariadbd answers again', () => reachable(address), 60_000);
+  expect(await checksums(env!.dataDir, serverId, TABLES)).toEqual(before);
+  await waitIdle(env!, replica);
+}, 240_000);
+
 dockerTest('docker kill of the source under automatic failover: the replica takes over', async () => {
   const settings = await env!.api('PATCH', `/v1.0/proj-a/instances/${source}/replication`, { replication: { auto_failover: true, failover_after: 2 } });
   expect(settings.status).toBe(200);
