@@ -121,29 +121,6 @@ dockerTest('a server is a container at its own address on the network with its o
   expect(await checkInvariants(env!)).toEqual([]);
 }, 300_000);
 
-dockerTest('the fault API acts on the container: pause, network disconnect, a killed guest agent', async () => {
-  const serverId = await novaServerOf(env!, replica);
-  const name = containerName(serverId);
-  const address = await addressOf(replica);
-
-  expect((await nova(serverId, 'hang')).status).toBe(202);
-  expect(docker('inspect', name, '--format', '{{.State.Status}}')).toBe('paused');
-  expect((await nova(serverId, 'resume')).status).toBe(202);
-  expect(docker('inspect', name, '--format', '{{.State.Status}}')).toBe('running');
-
-  expect((await nova(serverId, 'disconnect')).status).toBe(202);
-  expect(await reachable(address)).toBe(false);
-  expect((await env!.nova.getServer(serverId))?.status).toBe('ACTIVE'); // a cut cable is no power cut
-  expect((await nova(serverId, 'reconnect')).status).toBe(202);
-  await eventually('the replica answers again at its address', () => reachable(address), 10_000);
-
-  const pidFile = path.join(env!.dataDir, 'servers', serverId, 'guest.pid');
-  const before = readFileSync(pidFile, 'utf8');
-  expect((await nova(serverId, 'kill-guest')).status).toBe(202);
-  await eventually('the init restarted the guest agent', async () => readFileSync(pidFile, 'utf8') !== before, 15_000);
-  expect(await reachable(address)).toBe(true); // mariadbd kept running
-}, 120_000);
-
 dockerTest('stop, start and a hard reboot: the container goes and comes back at the same address with its volume', async () => {
   const serverId = await novaServerOf(env!, replica);
   const name = containerName(serverId);
@@ -172,6 +149,29 @@ dockerTest('stop, start and a hard reboot: the container goes and comes back at 
   expect(await checksums(env!.dataDir, serverId, TABLES)).toEqual(before);
   await waitIdle(env!, replica);
 }, 240_000);
+
+dockerTest('the fault API acts on the container: pause, network disconnect, a killed guest agent', async () => {
+  const serverId = await novaServerOf(env!, replica);
+  const name = containerName(serverId);
+  const address = await addressOf(replica);
+
+  expect((await nova(serverId, 'hang')).status).toBe(202);
+  expect(docker('inspect', name, '--format', '{{.State.Status}}')).toBe('paused');
+  expect((await nova(serverId, 'resume')).status).toBe(202);
+  expect(docker('inspect', name, '--format', '{{.State.Status}}')).toBe('running');
+
+  expect((await nova(serverId, 'disconnect')).status).toBe(202);
+  expect(await reachable(address)).toBe(false);
+  expect((await env!.nova.getServer(serverId))?.status).toBe('ACTIVE'); // a cut cable is no power cut
+  expect((await nova(serverId, 'reconnect')).status).toBe(202);
+  await eventually('the replica answers again at its address', () => reachable(address), 10_000);
+
+  const pidFile = path.join(env!.dataDir, 'servers', serverId, 'guest.pid');
+  const before = readFileSync(pidFile, 'utf8');
+  expect((await nova(serverId, 'kill-guest')).status).toBe(202);
+  await eventually('the init restarted the guest agent', async () => readFileSync(pidFile, 'utf8') !== before, 15_000);
+  expect(await reachable(address)).toBe(true); // mariadbd kept running
+}, 120_000);
 
 dockerTest('docker kill of the source under automatic failover: the replica takes over', async () => {
   const settings = await env!.api('PATCH', `/v1.0/proj-a/instances/${source}/replication`, { replication: { auto_failover: true, failover_after: 2 } });
