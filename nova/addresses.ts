@@ -16,6 +16,8 @@ export class AddressAllocator {
     private readonly inUse: () => Iterable<string>,
     /** Whether nothing else (e.g. a leftover mariadbd) occupies the address. */
     private readonly available: (address: string) => Promise<boolean>,
+    /** The addresses to hand out, in order: the driver's network (docker) or loopback. */
+    private readonly candidates: () => Iterable<string> = loopbackCandidates,
   ) {}
 
   /**
@@ -26,7 +28,7 @@ export class AddressAllocator {
     const run = this.queue.then(async () => {
       const taken = new Set(this.inUse());
       let busyInARow = 0;
-      for (const address of loopbackCandidates()) {
+      for (const address of this.candidates()) {
         if (taken.has(address)) continue;
         if (await this.available(address)) {
           assign(address);
@@ -34,10 +36,10 @@ export class AddressAllocator {
         }
         // A listener on 0.0.0.0:3306 makes every address busy: say so instead of probing 65k of them.
         if (++busyInARow >= MAX_BUSY_IN_A_ROW) {
-          throw new Error(`port 3306 is busy on ${busyInARow} loopback addresses in a row (up to ${address}); is something listening on 0.0.0.0:3306?`);
+          throw new Error(`port 3306 is busy on ${busyInARow} addresses in a row (up to ${address}); is something listening on 0.0.0.0:3306?`);
         }
       }
-      throw new Error('no free loopback address left in 127.0.1.1-127.0.255.254');
+      throw new Error('no free address left for a server');
     });
     this.queue = run.catch(() => undefined);
     return run;

@@ -57,6 +57,7 @@ export class ComputeService {
     this.addresses = new AddressAllocator(
       () => [...this.store.servers.values()].flatMap((s) => (s.address === null ? [] : [s.address])),
       (address) => this.driver.addressAvailable(address),
+      this.driver.addressCandidates ? () => this.driver.addressCandidates!() : undefined,
     );
   }
 
@@ -287,6 +288,15 @@ export class ComputeService {
     await this.ops.exclusive(id, () => (hung ? this.driver.hang(this.spec(server)) : this.driver.resume(this.spec(server))));
     server.hung = hung;
     this.touch(server);
+  }
+
+  /** Injected network cut (docker driver): the server keeps running, off its network. */
+  async cutNetwork(id: string, cut: boolean): Promise<void> {
+    const server = this.requireRunning(id, cut ? 'disconnect' : 'reconnect');
+    const { disconnect, reconnect } = this.driver;
+    if (!disconnect || !reconnect) throw conflict(`Cannot '${cut ? 'disconnect' : 'reconnect'}' instance ${id}: the ${this.driver.name} driver has no network to cut (the docker driver has)`);
+    await this.ops.exclusive(id, () => (cut ? disconnect : reconnect).call(this.driver, this.spec(server)));
+    this.logger.warn({ serverId: id }, cut ? 'server network cut (injected)' : 'server network restored');
   }
 
   async killGuest(id: string): Promise<void> {

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { ZoneConfig } from './placement';
 import { REPO_ROOT, SERVER_INIT_SCRIPT } from './paths';
 
-export type NovaDriverName = 'process' | 'fake';
+export type NovaDriverName = 'process' | 'fake' | 'docker';
 
 export interface NovaConfig {
   port: number;
@@ -19,6 +19,9 @@ export interface NovaConfig {
   /** argv of each server's init (nova/server-init.ts, or a bundle of it). */
   initCommand: string[];
   bootDelayMs: number;
+  /** docker driver: the user-defined network its containers join, and their image. */
+  dockerNetwork: string | null;
+  dockerImage: string;
 }
 
 export class NovaConfigError extends Error {
@@ -100,9 +103,17 @@ export function loadNovaConfig(env: NodeJS.ProcessEnv = process.env): NovaConfig
     dataDir: path.resolve(read(env, 'TROVE_DATA_DIR', z.string().min(1), path.join(REPO_ROOT, '.data'))),
     token: read(env, 'NOVA_TOKEN', z.string().min(1), 'nova-local-token'),
     zones: read(env, 'NOVA_ZONES', zonesSchema, DEFAULT_ZONES),
-    driver: read(env, 'NOVA_DRIVER', z.enum(['process', 'fake']), 'process'),
+    driver: read(env, 'NOVA_DRIVER', z.enum(['process', 'fake', 'docker']), 'process'),
     guestCommand: read(env, 'NOVA_GUEST_COMMAND', argvSchema, JSON.stringify(defaultGuestCommand())),
     initCommand: read(env, 'NOVA_INIT_COMMAND', argvSchema, JSON.stringify(defaultInitCommand())),
     bootDelayMs: read(env, 'NOVA_BOOT_DELAY_MS', intSchema(0, 600_000), '0'),
+    ...dockerSettings(env),
   };
+}
+
+/** The docker driver names its network (no default: the stack creates one per run). */
+function dockerSettings(env: NodeJS.ProcessEnv): Pick<NovaConfig, 'dockerNetwork' | 'dockerImage'> {
+  const network = env.NOVA_DOCKER_NETWORK?.trim() || null;
+  if (env.NOVA_DRIVER?.trim() === 'docker' && network === null) throw new NovaConfigError('NOVA_DOCKER_NETWORK', 'is required with NOVA_DRIVER=docker (the docker network the servers join)');
+  return { dockerNetwork: network, dockerImage: read(env, 'NOVA_DOCKER_IMAGE', z.string().min(1), 'trove/db-server') };
 }

@@ -35,6 +35,11 @@ export interface ComputeDriver {
   setVolumeSize(server: ServerSpec): Promise<void>;
   /** kill + remove the server's disk. */
   destroy(server: ServerSpec): Promise<void>;
+  /** Addresses a new server may get, in order (default: loopback 127.0.x.y). */
+  addressCandidates?(): Iterable<string>;
+  /** A network cut: the server keeps running, unreachable (only drivers with a real network). */
+  disconnect?(server: ServerSpec): Promise<void>;
+  reconnect?(server: ServerSpec): Promise<void>;
 }
 
 export class DriverError extends Error {

@@ -5,7 +5,7 @@ import type { ComputeService } from '../compute';
 import { parseInput } from '../errors';
 import { faultUpdateSchema, type FaultInjector } from '../faults';
 
-const serverParams = z.object({ id: z.string(), fault: z.enum(['crash', 'hang', 'resume', 'kill-guest']) });
+const serverParams = z.object({ id: z.string(), fault: z.enum(['crash', 'hang', 'resume', 'kill-guest', 'disconnect', 'reconnect']) });
 
 export function faultRoutes(app: FastifyInstance, faults: FaultInjector, compute: ComputeService): void {
   app.get('/v2.1/_faults', async () => ({ faults: faults.get() }));
@@ -30,6 +30,7 @@ export function faultRoutes(app: FastifyInstance, faults: FaultInjector, compute
     const { id, fault } = parseInput(serverParams, req.params);
     if (fault === 'crash') await compute.crash(id);
     else if (fault === 'kill-guest') await compute.killGuest(id);
+    else if (fault === 'disconnect' || fault === 'reconnect') await compute.cutNetwork(id, fault === 'disconnect');
     else await compute.hang(id, fault === 'hang');
     return reply.code(202).send();
   });

@@ -14,6 +14,7 @@ import { migrate } from '../../registry/migrate';
 import { createRegistryPool } from '../../registry';
 import { activePayloadKeyId, loadOrCreateLocalSecrets } from './local-secrets';
 import { bundleServerProcesses } from './bundle';
+import { forwardTcp, type Forwarder } from './forward';
 import { SupervisedPart, waitFor, type LogSink, type PartSpec } from './supervisor';
 
 export interface StackOptions {
@@ -35,6 +36,12 @@ export interface StackOptions {
   log?: LogSink;
   /** Which parts to run (all by default). */
   parts?: PartName[];
+  /**
+   * Where every service and client finds Temporal (127.0.0.1 by default). The docker driver's
+   * servers reach the host only at their network's gateway, so a stack running them passes it
+   * here: Temporal itself stays on loopback and the stack forwards the gateway's port to it.
+   */
+  serviceAddress?: string;
   /** More environment for every service (e.g. TROVE_PROBE_ADDRESS). */
   extraEnv?: Record<string, string>;
 }
@@ -233,7 +240,9 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   await holdPorts(o, wanted);
   mkdirSync(o.dataDir, { recursive: true });
   const secrets = loadOrCreateLocalSecrets(o.dataDir);
-  const temporalAddress = `127.0.0.1:${o.temporalPort}`;
+  const temporalAddress = `${o.serviceAddress ?? '127.0.0.1'}:${o.temporalPort}`;
+  const loopbackTemporal = `127.0.0.1:${o.temporalPort}`;
+  let forwarder: Forwarder | undefined;
   const env: Record<string, string> = {
     TROVE_DATA_DIR: o.dataDir,
     TROVE_LOG_LEVEL: o.logLevel ?? 'info',
@@ -266,7 +275,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     TROVE_CODEC_CORS_ORIGINS: `http://127.0.0.1:${o.temporalUiPort},http://localhost:${o.temporalUiPort}`,
     ...o.extraEnv,
   };
-  const bundles = wanted.has('nova') && !env.NOVA_GUEST_COMMAND ? await bundleServerProcesses(String(o.novaPort)) : undefined;
+  const bundles = wanted.has('nova') && !env.NOVA_GUEST_COMMAND && env.NOVA_DRIVER !== 'docker' ? await bundleServerProcesses(String(o.novaPort)) : undefined;
   if (bundles) {
     env.NOVA_INIT_COMMAND = JSON.stringify(bundles.initCommand);
     env.NOVA_GUEST_COMMAND = JSON.stringify(bundles.guestCommand);
@@ -295,8 +304,11 @@ export async function startStack(o: StackOptions): Promise<Stack> {
         ...TEMPORAL_DYNAMIC_CONFIG.flatMap((kv) => ['--dynamic-config-value', kv]),
       ],
       ready: async ({ signal }) => {
-        await waitFor('temporal', () => probes.temporal(temporalAddress, env.TEMPORAL_NAMESPACE!), 60_000, signal);
-        await ensureSearchAttributes(temporalAddress, env.TEMPORAL_NAMESPACE!);
+        await waitFor('temporal', () => probes.temporal(loopbackTemporal, env.TEMPORAL_NAMESPACE!), 60_000, signal);
+        await ensureSearchAttributes(loopbackTemporal, env.TEMPORAL_NAMESPACE!);
+        if (o.serviceAddress && o.serviceAddress !== '127.0.0.1') {
+          forwarder ??= await forwardTcp({ host: o.serviceAddress, port: o.temporalPort }, { host: '127.0.0.1', port: o.temporalPort });
+        }
       },
     }),
     registry: () => ({
@@ -369,6 +381,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       // Temporal last.
       for (const part of parts.values()) part.markStopping();
       for (const name of [...ALL_PARTS].reverse()) await parts.get(name)?.stop();
+      await forwarder?.close();
       bundles?.remove();
     },
   };

@@ -67,11 +67,11 @@ function serverConf(kind: Server, o: { dir: string; port: number; user: string }
   ].join('\n');
 }
 
-function proxyConf(o: { dir: string; port: number; user: string; memcachePort: number; account: string; userName: string; key: string }): string {
+function proxyConf(o: { dir: string; bindAddress: string; port: number; user: string; memcachePort: number; account: string; userName: string; key: string }): string {
   return [
     '[DEFAULT]',
     `swift_dir = ${path.join(o.dir, 'etc')}`,
-    'bind_ip = 127.0.0.1',
+    `bind_ip = ${o.bindAddress}`,
     `bind_port = ${o.port}`,
     'workers = 0',
     `user = ${o.user}`,
@@ -114,8 +114,8 @@ async function buildRing(etc: string, kind: Server, port: number): Promise<void>
 }
 
 /** The proxy answers as a Swift: its /info names the swift section. */
-async function proxyAnswers(port: number): Promise<boolean> {
-  const res = await fetch(`http://127.0.0.1:${port}/info`, { signal: AbortSignal.timeout(2000) });
+async function proxyAnswers(address: string, port: number): Promise<boolean> {
+  const res = await fetch(`http://${address}:${port}/info`, { signal: AbortSignal.timeout(2000) });
   return res.ok && 'swift' in ((await res.json()) as object);
 }
 
@@ -126,7 +126,9 @@ async function serverAnswers(port: number): Promise<boolean> {
   return res !== undefined;
 }
 
-export async function startLocalSwift(o: { dir: string; log?: LogSink }): Promise<LocalSwift> {
+/** bindAddress: where the proxy listens (127.0.0.1 by default; a docker network's gateway for containers). */
+export async function startLocalSwift(o: { dir: string; log?: LogSink; bindAddress?: string }): Promise<LocalSwift> {
+  const bindAddress = o.bindAddress ?? '127.0.0.1';
   const log: LogSink = o.log ?? ((part, line) => process.stdout.write(`[${part}] ${line}\n`));
   const etc = path.join(o.dir, 'etc');
   mkdirSync(etc, { recursive: true });
@@ -144,7 +146,7 @@ export async function startLocalSwift(o: { dir: string; log?: LogSink }): Promis
     writeFileSync(path.join(etc, `${kind}-server.conf`), serverConf(kind, { dir: o.dir, port: ports[kind], user }));
     await buildRing(etc, kind, ports[kind]);
   }
-  writeFileSync(path.join(etc, 'proxy-server.conf'), proxyConf({ dir: o.dir, port: proxy!, user, memcachePort: memcache!, ...credentials }), { mode: 0o600 });
+  writeFileSync(path.join(etc, 'proxy-server.conf'), proxyConf({ dir: o.dir, bindAddress, port: proxy!, user, memcachePort: memcache!, ...credentials }), { mode: 0o600 });
 
   const specs: PartSpec[] = [
     {
@@ -163,7 +165,7 @@ export async function startLocalSwift(o: { dir: string; log?: LogSink }): Promis
       name: 'swift-proxy',
       command: path.join(SWIFT_BIN, 'swift-proxy-server'),
       args: [path.join(etc, 'proxy-server.conf'), '--verbose'],
-      ready: ({ signal }) => waitFor('swift proxy', () => proxyAnswers(proxy!), 60_000, signal),
+      ready: ({ signal }) => waitFor('swift proxy', () => proxyAnswers(bindAddress, proxy!), 60_000, signal),
     },
   ];
   const parts = new Map<string, SupervisedPart>();
@@ -171,7 +173,7 @@ export async function startLocalSwift(o: { dir: string; log?: LogSink }): Promis
     dir: o.dir,
     proxyPort: proxy!,
     settings: {
-      SWIFT_AUTH_URL: `http://127.0.0.1:${proxy}/auth/v1.0`,
+      SWIFT_AUTH_URL: `http://${bindAddress}:${proxy}/auth/v1.0`,
       SWIFT_USER: `${credentials.account}:${credentials.userName}`,
       SWIFT_KEY: credentials.key,
     },

@@ -11,7 +11,8 @@ import { replicationUserName } from '../../lib/names';
 import { sourceOf, upstreamOf, validateTopology } from '../../lib/topology';
 import type { NovaServer } from '../../lib/nova-client';
 import type { InstanceRecord } from '../../registry';
-import { serverFolders, serverProcesses } from './leftovers';
+import { containerName } from '../../nova/drivers/docker';
+import { dockerLeftovers, serverFolders, serverProcesses } from './leftovers';
 import { adminQuery } from './mysql';
 import type { TestStack } from './stack';
 
@@ -95,6 +96,11 @@ export async function checkInvariants(env: TestStack, opts: { catchUpMs?: number
     const status = servers.find((s) => s.id === p.serverId)?.status;
     if (status !== 'ACTIVE' && status !== 'BUILD') v.push(`orphan process ${p.pid} of server ${p.serverId} (${status ?? 'not in Nova'}): ${p.cmd.slice(0, 100)}`);
   }
+  // The docker driver's servers: a container or volume is its server's, or an orphan.
+  const docker = dockerLeftovers(env.stack.env.NOVA_DRIVER === 'docker' ? env.stack.env.NOVA_DOCKER_NETWORK : undefined);
+  const names = new Set(servers.map((s) => containerName(s.id)));
+  for (const c of docker.containers) if (!names.has(c)) v.push(`orphan container ${c}`);
+  for (const vol of docker.volumes) if (!names.has(vol)) v.push(`orphan volume ${vol}`);
   // A COMPLETED backup keeps its snapshot (under the backup's id) until it is deleted; any
   // other snapshot is left behind, and a COMPLETED backup without its snapshot is orphaned.
   const backups = await env.registry!.backups.listAll();

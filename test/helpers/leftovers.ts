@@ -1,7 +1,9 @@
 // What a stack leaves behind: Nova servers, server folders, processes, registry rows.
 // Tests compare these before and after an operation that must not leak.
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
+import { DOCKER_LABEL } from '../../nova/drivers/docker';
 import type { TestStack } from './stack';
 
 export interface ServerProcess {
@@ -41,4 +43,14 @@ export async function resourceCounts(env: TestStack) {
     folders: serverFolders(env.dataDir).length,
     processes: serverProcesses(env.dataDir).length,
   };
+}
+
+/**
+ * The docker driver's containers (any state) and volumes on this network, by name
+ * (trove-srv-<server id>); none when the stack runs no docker network.
+ */
+export function dockerLeftovers(network: string | undefined): { containers: string[]; volumes: string[] } {
+  if (!network) return { containers: [], volumes: [] };
+  const list = (args: string[]) => execFileSync('docker', [...args, '--filter', `label=${DOCKER_LABEL}=${network}`]).toString().split('\n').filter((l) => l !== '');
+  return { containers: list(['ps', '-a', '--format', '{{.Names}}']), volumes: list(['volume', 'ls', '--format', '{{.Name}}']) };
 }

@@ -37,6 +37,8 @@ export interface TestStackOptions {
    * checkout without the key of the stack that recorded them.
    */
   plainPayloads?: boolean;
+  /** Where Temporal listens (the docker network's gateway when the servers are containers). */
+  serviceAddress?: string;
   /** Start again on the data dir (and ports) of a stack that was stopped with keepData. */
   reuse?: { dataDir: string; ports: number[] };
 }
@@ -60,6 +62,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     adminTokens: opts.adminTokens ?? 'tok-admin',
     parts: opts.parts,
     extraEnv: opts.plainPayloads ? { ...opts.extraEnv, TROVE_PAYLOAD_KEYS: '' } : opts.extraEnv,
+    serviceAddress: opts.serviceAddress,
     log: (part, line) => appendFileSync(logFile, `[${part}] ${line}\n`),
   });
   // Without Temporal (a registry-only stack) the client connects lazily, i.e. never.

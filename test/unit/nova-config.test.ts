@@ -20,6 +20,8 @@ describe('loadNovaConfig', () => {
       guestCommand: [process.execPath, '--import', 'tsx', path.join(repo, 'workers', 'guest-agent.ts')],
       initCommand: [process.execPath, '--import', 'tsx', path.join(repo, 'nova', 'server-init.ts')],
       bootDelayMs: 0,
+      dockerNetwork: null,
+      dockerImage: 'trove/db-server',
     });
     expect(loadNovaConfig({ NOVA_ZONES: DEFAULT_ZONES }).zones).toHaveLength(3);
   });
@@ -35,6 +37,10 @@ describe('loadNovaConfig', () => {
     });
   });
 
+  test('the docker driver names its network and may name its image', () => {
+    expect(loadNovaConfig({ NOVA_DRIVER: 'docker', NOVA_DOCKER_NETWORK: 'trove-net', NOVA_DOCKER_IMAGE: 'mine/db:1' })).toMatchObject({ driver: 'docker', dockerNetwork: 'trove-net', dockerImage: 'mine/db:1' });
+  });
+
   test('empty values fall back to defaults', () => {
     expect(loadNovaConfig({ NOVA_PORT: '', NOVA_ZONES: '  ' })).toMatchObject({ port: 8774 });
   });
@@ -43,7 +49,7 @@ describe('loadNovaConfig', () => {
     ['NOVA_PORT', 'abc', /whole number/],
     ['NOVA_PORT', '70000', /65535/],
     ['NOVA_BOOT_DELAY_MS', '-5', /whole number/],
-    ['NOVA_DRIVER', 'qemu', /process.*fake/],
+    ['NOVA_DRIVER', 'qemu', /process.*fake.*docker/],
     ['NOVA_ZONES', 'az1', /zone:host1,host2/],
     ['NOVA_ZONES', 'az1:', /no hosts/],
     ['NOVA_ZONES', 'az1:h1;az1:h2', /listed twice/],
@@ -53,10 +59,11 @@ describe('loadNovaConfig', () => {
     ['NOVA_GUEST_COMMAND', 'node guest.js', /JSON array/],
     ['NOVA_GUEST_COMMAND', '[]', /non-empty/],
     ['NOVA_GUEST_COMMAND', '["node", 3]', /non-empty JSON array of non-empty strings/],
-  ])('%s=%j is rejected naming the variable', (variable, value, detail) => {
+    ['NOVA_DOCKER_NETWORK', '', /required with NOVA_DRIVER=docker/, { NOVA_DRIVER: 'docker' }],
+  ])('%s=%j is rejected naming the variable', (variable, value, detail, more: Record<string, string> = {}) => {
     let error: unknown;
     try {
-      loadNovaConfig({ [variable]: value });
+      loadNovaConfig({ ...more, [variable]: value });
     } catch (err) {
       error = err;
     }
