@@ -358,6 +358,26 @@ export const monitorInput = z.lazy(() =>
 );
 export type MonitorInput = z.input<typeof monitorInput>;
 
+/** watchReplicationSet (0.2.0): the monitor whose polling runs in one heartbeating activity. */
+export const watchInput = z.lazy(() =>
+  z
+    .object({
+      setId: uuid,
+      projectId,
+      pollSeconds: z.number().min(0.2).max(600).default(1),
+      sourceDownSince: z.string().nullable().default(null),
+      waitBeforeFirstPoll: z.boolean().default(false),
+      /** The watch completes at least this often even when nothing happens. */
+      checkpointSeconds: z.number().min(1).max(86_400).default(3600),
+      /** Unchanged health is written again this often (and vouched for half as long again). */
+      leaseSeconds: z.number().min(1).max(600).default(10),
+      /** Rounds (watch completions) before continue-as-new. */
+      roundsPerRun: z.number().int().min(1).max(10_000).default(100),
+    })
+    .strict(),
+);
+export type WatchSetInput = z.input<typeof watchInput>;
+
 /** The monitor's recovery of a relay it judged dead (lib/dead-relays.ts). */
 export const recoverDeadRelayInput = z.lazy(() => z.object({ instanceId: uuid, projectId }).strict());
 export type RecoverDeadRelayInput = z.input<typeof recoverDeadRelayInput>;

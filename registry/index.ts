@@ -8,6 +8,7 @@ import { createRegistryPool, type RegistryConnection } from './db';
 import { HealthStore } from './health';
 import { InstanceStore } from './instances';
 import { LockStore } from './locks';
+import { MonitorAccountStore } from './monitor-accounts';
 import { ProfileStore } from './profiles';
 import { SetStore } from './sets';
 
@@ -19,6 +20,7 @@ export class Registry {
   readonly sets: SetStore;
   readonly certificates: CertificateStore;
   readonly profiles: ProfileStore;
+  readonly monitorAccounts: MonitorAccountStore;
 
   constructor(readonly pool: Pool) {
     this.instances = new InstanceStore(pool);
@@ -28,6 +30,7 @@ export class Registry {
     this.sets = new SetStore(pool, this.accounts, this.health);
     this.certificates = new CertificateStore(pool);
     this.profiles = new ProfileStore(pool);
+    this.monitorAccounts = new MonitorAccountStore(pool);
   }
 
   async close(): Promise<void> {

@@ -8,6 +8,8 @@ import { Client } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { createComputeActivities } from '../activities/compute/activities';
 import { createMonitorActivities } from '../activities/control/monitor';
+import { createWatchActivities } from '../activities/control/watch';
+import { registryWatchDeps } from '../activities/control/watch-deps';
 import { NovaClient } from '../lib/nova-client';
 import { createRegistryActivities } from '../activities/registry/activities';
 import { createSnapshotActivities } from '../activities/snapshots/activities';
@@ -50,6 +52,7 @@ export async function runOrchestrator(config: OrchestratorConfig, taskQueue = OR
         registry: createRegistryActivities(registry, { secretKey: parseSecretKey(config.TROVE_SECRET_KEY), maxReplicas: config.TROVE_MAX_REPLICAS, maxDepth: config.TROVE_MAX_DEPTH, placement: nova }),
         snapshots: createSnapshotActivities(snapshots),
         control: createMonitorActivities({ client }),
+        watch: createWatchActivities(registryWatchDeps(registry, { secretKey: parseSecretKey(config.TROVE_SECRET_KEY), probeAddress: config.TROVE_PROBE_ADDRESS })),
         tls: createTlsActivities(registry, { secretKey: parseSecretKey(config.TROVE_SECRET_KEY) }),
       }),
     });

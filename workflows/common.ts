@@ -8,6 +8,7 @@ import type { ComputeActivities } from '../activities/compute/activities';
 import type { MonitorActivities } from '../activities/control/monitor';
 import type { GuestActivities } from '../activities/guest/activities';
 import type { CertificateActivities } from '../activities/guest/certificates';
+import type { MonitorAccountActivities } from '../activities/guest/monitor-account';
 import type { ReplicationActivities } from '../activities/guest/replication';
 import type { SnapshotActivities } from '../activities/snapshots/activities';
 import type { TlsActivities } from '../activities/tls/activities';
@@ -57,7 +58,7 @@ export const monitors = proxyActivities<MonitorActivities>({
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 20, nonRetryableErrorTypes: NON_RETRYABLE },
 });
 
-type GuestAll = GuestActivities & ReplicationActivities & CertificateActivities;
+type GuestAll = GuestActivities & ReplicationActivities & CertificateActivities & MonitorAccountActivities;
 
 export const snapshots = proxyActivities<SnapshotActivities>({
   startToCloseTimeout: '2m',

@@ -12,3 +12,4 @@ export { restartInstance } from './restart-instance';
 export { resizeInstance } from './resize-instance';
 export { recoverDeadRelay } from './recover-dead-relay';
 export { enableReplicationTls } from './enable-replication-tls';
+export { watchReplicationSet } from './watch-replication-set';

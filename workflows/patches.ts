@@ -24,3 +24,6 @@ export const RELAY_RECOVERY_PATCH = '2026-12-monitor-recovers-dead-relay';
 
 /** buildReplica of a TLS set's replica gets a certificate from the set's CA and attaches over verified TLS; asked only when its input says tls, which no 0.1.0 history carries. */
 export const TLS_REPLICAS = '2026-12-tls-replicas';
+
+/** monitorReplicationSet continues as new into watchReplicationSet (same workflow id) at the end of its run; asked only there. */
+export const MONITOR_BECOMES_WATCH_PATCH = '2026-12-monitor-continues-as-watch';

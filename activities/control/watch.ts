@@ -1,0 +1,121 @@
+// watchSet: the frequent polling of a replication set, inside one long-running activity on
+// the orchestrator. Every poll reads the set from the registry, probes each member (the
+// orchestrator's own path), reads each member's replication status with its monitoring
+// account, and judges the poll (lib/monitor-poll.ts, the same judgement the 0.1.0 loop
+// makes). Heartbeats are not history events: the activity completes only when the workflow
+// must act (a failover, a relay to recover, upkeep, the set changed or dissolved) or at the
+// checkpoint. Health is written to the registry when it changes, and with a lease renewed
+// slowly otherwise (registry/health.ts shows vouched health as current).
+import { Context } from '@temporalio/activity';
+import type { SetView } from '../registry/views';
+import type { DeadRelay } from '../../lib/dead-relays';
+import type { AutoFailoverDecision } from '../../lib/failover';
+import { nextPollDelayMs } from '../../lib/failover';
+import { healthChanged, judgePoll, membershipKey, setMembers, type MemberStatus, type PollMemory, type SemiSyncFix } from '../../lib/monitor-poll';
+import type { MemberHealth } from '../../lib/schemas';
+
+export interface WatchTarget {
+  instanceId: string;
+  address: string;
+  port: number;
+}
+
+/** What the watch needs of the world: the real one (createWatchActivities) or the tests' fakes. */
+export interface WatchDeps {
+  describeSet(setId: string): Promise<SetView | undefined>;
+  /** Which members have a ready monitoring account, and its sealed password. */
+  monitorCredentials(instanceIds: string[]): Promise<Record<string, { sealedPassword: string | null; ready: boolean }>>;
+  probe(targets: WatchTarget[]): Promise<Record<string, { reachable: boolean }>>;
+  /** A reader of members' status that may keep connections between polls; closed when the watch ends. */
+  statusReader(): { read(target: WatchTarget, sealedPassword: string): Promise<MemberStatus>; close(): Promise<void> };
+  storeHealth(setId: string, health: MemberHealth[], confirmedUntil: Date): Promise<void>;
+}
+
+export interface WatchInput {
+  setId: string;
+  pollSeconds: number;
+  /** The set as the workflow last saw it (membershipKey); null: what the first poll finds. */
+  membership: string | null;
+  memory: PollMemory;
+  /** No wake-up for upkeep before this (the workflow just did some; a member that refuses it is not asked every poll). */
+  upkeepQuietUntil: string | null;
+  /** Complete after this long even if nothing happened (the workflow's checkpoint). */
+  checkpointSeconds: number;
+  /** Health unchanged is written again after this long, vouched for this long and half again. */
+  leaseSeconds: number;
+}
+
+interface Seen {
+  health: MemberHealth[];
+  decision: AutoFailoverDecision | null;
+  memory: PollMemory;
+  membership: string;
+}
+
+export type WatchOutcome =
+  | { kind: 'dissolved' }
+  | ({ kind: 'checkpoint' } & Seen)
+  | ({ kind: 'membership' } & Seen)
+  | ({ kind: 'failover'; view: SetView; observedAt: string } & Seen)
+  | ({ kind: 'relays'; view: SetView; dead: DeadRelay[]; observedAt: string } & Seen)
+  | ({ kind: 'upkeep'; semiSyncFixes: SemiSyncFix[]; accounts: { instanceId: string; novaServerId: string }[] } & Seen);
+
+export function createWatchActivities(deps: WatchDeps) {
+  return {
+    async watchSet(input: WatchInput): Promise<WatchOutcome> {
+      const ctx = Context.current();
+      // A retry (the worker died) resumes the judgement where the last heartbeat left it.
+      let memory: PollMemory = (ctx.info.heartbeatDetails as { memory?: PollMemory } | undefined)?.memory ?? input.memory;
+      const started = Date.now();
+      const reader = deps.statusReader();
+      let expected = input.membership;
+      let written: MemberHealth[] | null = null;
+      let writtenAt = 0;
+      try {
+        for (;;) {
+          const view = await deps.describeSet(input.setId);
+          if (!view || view.replicas.length === 0) return { kind: 'dissolved' };
+          const membership = membershipKey(view);
+          const members = setMembers(view);
+          const seen = (health: MemberHealth[], decision: AutoFailoverDecision | null): Seen => ({ health, decision, memory, membership });
+          expected ??= membership;
+          if (membership !== expected) return { kind: 'membership', ...seen(written ?? [], null) };
+          const creds = await deps.monitorCredentials(members.map((m) => m.id));
+          const targets = members.map((m) => ({ instanceId: m.id, address: m.address!, port: m.port ?? 3306 }));
+          const observedAt = new Date().toISOString();
+          const [probes, statuses] = await Promise.all([
+            deps.probe(targets),
+            Promise.all(
+              targets.map((t) => {
+                const c = creds[t.instanceId];
+                return c?.ready && c.sealedPassword ? reader.read(t, c.sealedPassword).catch(() => null) : Promise.resolve(null);
+              }),
+            ),
+          ]);
+          const judged = judgePoll(view, { probes, statuses: Object.fromEntries(targets.map((t, j) => [t.instanceId, statuses[j]])), observedAt }, memory);
+          memory = judged.memory;
+          const now = Date.now();
+          if (healthChanged(written, judged.health) || now - writtenAt >= input.leaseSeconds * 1000) {
+            await deps.storeHealth(input.setId, judged.health, new Date(now + input.leaseSeconds * 1500));
+            written = judged.health;
+            writtenAt = now;
+          }
+          ctx.heartbeat({ memory, observedAt });
+          const s = seen(judged.health, judged.decision);
+          if (judged.decision.action === 'failover') return { kind: 'failover', view, observedAt, ...s };
+          if (judged.relayRecoveries.length > 0) return { kind: 'relays', view, dead: judged.relayRecoveries, observedAt, ...s };
+          const accounts = judged.busy ? [] : members.filter((m) => m.novaServerId && !creds[m.id]?.ready).map((m) => ({ instanceId: m.id, novaServerId: m.novaServerId! }));
+          const upkeepDue = !input.upkeepQuietUntil || now >= Date.parse(input.upkeepQuietUntil);
+          if (upkeepDue && (judged.semiSyncFixes.length > 0 || accounts.length > 0)) return { kind: 'upkeep', semiSyncFixes: judged.semiSyncFixes, accounts, ...s };
+          if (now - started >= input.checkpointSeconds * 1000) return { kind: 'checkpoint', ...s };
+          // A source that looks down is looked at again as soon as failover_after has passed, not a poll later.
+          await ctx.sleep(nextPollDelayMs({ pollSeconds: input.pollSeconds, failoverAfterSeconds: view.settings.failoverAfterSeconds, sourceDownSince: memory.sourceDownSince, observedAt, now: new Date().toISOString() }));
+        }
+      } finally {
+        await reader.close();
+      }
+    },
+  };
+}
+
+export type WatchActivities = ReturnType<typeof createWatchActivities>;
