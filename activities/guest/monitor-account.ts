@@ -2,7 +2,7 @@
 // directly (SLAVE MONITOR and REPLICATION CLIENT only: status, no data, no changes). Made
 // with the binlog off, so each member keeps its own password and no replica gets an errant
 // transaction; a replica restored from its source's snapshot gets its own password here.
-// The name starts with repl_, so the users API keeps it out of sight like the replication accounts.
+// Its name is reserved (lib/access.ts), so the users API keeps it out of sight like the agent's admin.
 import { nativePasswordHash } from './mariadb-config';
 import { unsealSecret } from '../../lib/secrets';
 import { MONITOR_USER } from '../../lib/names';

@@ -381,7 +381,7 @@ export function fakeGuestActivities(w: FakeWorld, novaServerId = 'srv'): GuestAc
     async ensureMonitorAccount() {
       w.calls.push(`ensureMonitorAccount:${novaServerId}`);
       if (w.refuseMonitorAccount.has(novaServerId)) throw fail('the agent does not answer', ErrorType.GuestFailed);
-      return { userName: 'repl_monitor' };
+      return { userName: 'os_monitor' };
     },
     async replicationStatus() {
       const o = w.statusOf.get(novaServerId);
