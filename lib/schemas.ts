@@ -245,7 +245,19 @@ export interface DetachReplicaResult {
 }
 
 export const promoteInput = z.lazy(() =>
-  z.object({ instanceId: uuid, projectId, catchUpTimeoutSeconds: z.number().int().min(1).max(3600).default(30) }).strict(),
+  z
+    .object({
+      instanceId: uuid,
+      projectId,
+      catchUpTimeoutSeconds: z.number().int().min(1).max(3600).default(30),
+      /**
+       * The registry names the candidate the source as soon as it takes writes, before the
+       * other replicas move (issue 17). Set by 0.2.0's starters; absent in 0.1.0 histories,
+       * which flip at the end, so no patch (docs/patches.md "New input, new steps").
+       */
+      flipSourceEarly: z.boolean().default(false),
+    })
+    .strict(),
 );
 export type PromoteInput = z.input<typeof promoteInput>;
 
@@ -258,6 +270,12 @@ export const ejectInput = z.lazy(() =>
       force: z.boolean().default(false),
       /** Started by the monitor rather than a person. */
       automatic: z.boolean().default(false),
+      /**
+       * The registry names the candidate the source as soon as it takes writes, before the
+       * other replicas move (issue 17). Set by 0.2.0's starters; absent in 0.1.0 histories,
+       * which flip at the end, so no patch (docs/patches.md "New input, new steps").
+       */
+      flipSourceEarly: z.boolean().default(false),
     })
     .strict(),
 );

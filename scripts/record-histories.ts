@@ -58,12 +58,12 @@ async function cancelledReplicas(ctx: Ctx, count: number, replicaIds: string[], 
 }
 
 /** A set whose source is gone and whose replicas lost it; replica 1 received the most. */
-function ejectDeadSource(c: Ctx) {
+function ejectDeadSource(c: Ctx, extra: Record<string, unknown> = {}) {
   const set = seedSet(c.world, c.prefix);
   c.world.down.add(set.source.id);
   c.world.statusOf.set(`${c.prefix}-1`, { ioRunning: false, gtidIoPos: '0-101-9' });
   c.world.statusOf.set(`${c.prefix}-2`, { ioRunning: false, gtidIoPos: '0-101-7', gtidSlavePos: '0-101-7', gtidBinlogPos: '0-101-7' });
-  return c.run('ejectReplicaSource', { instanceId: set.source.id, projectId: 'proj-a' });
+  return c.run('ejectReplicaSource', { instanceId: set.source.id, projectId: 'proj-a', ...extra });
 }
 
 /** s <- r1 <- r2: a cascade in the fake world (replica 2 replicates from replica 1). */
@@ -198,6 +198,12 @@ const SCENARIOS: Scenario[] = [
     name: 'success-semi-sync',
     setup: (w) => (w.settings.semiSync = true),
     play: (c) => c.run('promoteToReplicaSource', { instanceId: seedSet(c.world, c.prefix).replicas[0]!.id, projectId: 'proj-a' }),
+  },
+  { workflowType: 'ejectReplicaSource', name: 'dead-source-flips-early', play: (c) => ejectDeadSource(c, { flipSourceEarly: true }) },
+  {
+    workflowType: 'promoteToReplicaSource',
+    name: 'success-flips-early',
+    play: (c) => c.run('promoteToReplicaSource', { instanceId: seedSet(c.world, c.prefix).replicas[0]!.id, projectId: 'proj-a', flipSourceEarly: true }),
   },
   { workflowType: 'ejectReplicaSource', name: 'healthy-refused', play: (c) => c.run('ejectReplicaSource', { instanceId: seedSet(c.world, c.prefix).source.id, projectId: 'proj-a' }) },
   {

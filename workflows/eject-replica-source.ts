@@ -70,19 +70,23 @@ export async function ejectReplicaSource(raw: EjectInput): Promise<EjectResult> 
     await guestLong(candidate.novaServerId!).waitForGtid({ gtid: received, timeoutSeconds: 300 });
     progress.phase('promoting the candidate');
     await guestActivities(candidate.novaServerId!).detachReplication();
+    const replaced = `fenced by ${operationId}: replaced as replication source by ${candidate.id}`;
+    const eject = { setId: view.setId, transition: { kind: 'eject' as const, newSourceId: candidate.id } };
+    // The candidate takes writes now: the registry (and so the API) names it at once.
+    const flipped = input.flipSourceEarly;
+    if (flipped) await registry.applyTransition({ ...eject, fault: replaced });
 
     progress.phase('moving replicas');
     const eligible = view.replicas.filter((r) => r.id !== candidate.id && !choice.excluded[r.id]);
     const moved = await moveReplicasTo(candidate, eligible, view.settings);
     await dropOwnAccount(candidate);
     const excluded = { ...choice.excluded, ...moved.failed };
-    const replaced = `fenced by ${operationId}: replaced as replication source by ${candidate.id}`;
-    const leftBehind = Object.keys(excluded).length > 0 && patched(FAULT_PATCH.ejectReplicaSource);
-    await registry.applyTransition({
-      setId: view.setId,
-      transition: { kind: 'eject', newSourceId: candidate.id },
-      fault: leftBehind ? `${replaced}; replicas not moved: ${notMoved(excluded)}` : replaced,
-    });
+    if (flipped) {
+      if (Object.keys(excluded).length > 0) await recordFault(old.id, `${replaced}; replicas not moved: ${notMoved(excluded)}`, 'ERROR');
+    } else {
+      const leftBehind = Object.keys(excluded).length > 0 && patched(FAULT_PATCH.ejectReplicaSource);
+      await registry.applyTransition({ ...eject, fault: leftBehind ? `${replaced}; replicas not moved: ${notMoved(excluded)}` : replaced });
+    }
     if (Object.keys(excluded).length) progress.fail(`not moved: ${JSON.stringify(excluded)}`);
     else progress.phase('done');
     return { newSourceId: candidate.id, fencedInstanceId: old.id, movedReplicas: moved.moved, excluded, ranking: choice.ranking };

@@ -112,7 +112,7 @@ export async function fixSemiSync(fixes: SemiSyncFix[]): Promise<void> {
 export async function startAutomaticFailover(view: SetView, observedAt: string): Promise<string> {
   const workflowId = `eject-automatic-${view.setId}-${observedAt.replace(/[:.]/g, '')}`;
   await registry.recordAutomaticFailover({ setId: view.setId, operationId: workflowId });
-  const ejectInput = { instanceId: view.source.id, projectId: view.projectId, automatic: true };
+  const ejectInput = { instanceId: view.source.id, projectId: view.projectId, automatic: true, flipSourceEarly: true };
   await startChild(ejectReplicaSource, {
     workflowId,
     args: [ejectInput],

@@ -27,3 +27,4 @@ export const TLS_REPLICAS = '2026-12-tls-replicas';
 
 /** monitorReplicationSet continues as new into watchReplicationSet (same workflow id) at the end of its run; asked only there. */
 export const MONITOR_BECOMES_WATCH_PATCH = '2026-12-monitor-continues-as-watch';
+

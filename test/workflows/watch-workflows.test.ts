@@ -128,3 +128,25 @@ test('monitor (0.1.0): at the end of its run it continues as new into a watch, k
     await latest.terminate();
   });
 }, 60_000);
+
+const run = (tq: string, type: string, arg: unknown) => ctx.env.temporal.workflow.execute(type, { taskQueue: tq, workflowId: `${type}-${randomUUID()}`, args: [arg] });
+
+test.each([
+  ['ejectReplicaSource', 'eject'],
+  ['promoteToReplicaSource', 'promote'],
+])('%s with flipSourceEarly (0.2.0 starters): the registry names the candidate the source right after it takes writes, before the others move', async (type, kind) => {
+  const world = newWorld();
+  await inSet(world, async (tq, { source, replicas: [r1] }, prefix) => {
+    if (type === 'ejectReplicaSource') {
+      world.down.add(source.id);
+      world.statusOf.set(`${prefix}-1`, { ioRunning: false, gtidIoPos: '0-101-9' });
+      world.statusOf.set(`${prefix}-2`, { ioRunning: false, gtidIoPos: '0-101-7', gtidSlavePos: '0-101-7', gtidBinlogPos: '0-101-7' });
+    }
+    await run(tq, type, { instanceId: type === 'ejectReplicaSource' ? source.id : r1!.id, projectId: 'proj-a', flipSourceEarly: true });
+    const steps = world.calls.filter((c) => c.startsWith('detachReplication') || c.startsWith('applyTransition') || c.startsWith('startReplication'));
+    expect(steps.slice(0, 2)).toEqual([`detachReplication:${prefix}-1`, `applyTransition:${kind}`]);
+    expect(steps.filter((c) => c.startsWith('applyTransition'))).toHaveLength(1);
+    expect(steps.indexOf(`applyTransition:${kind}`)).toBeLessThan(steps.findIndex((c) => c.startsWith('startReplication')));
+    expect(world.instances.get(r1!.id)!.replicaOf).toBeNull();
+  });
+}, 60_000);
