@@ -95,5 +95,5 @@ export function healthChanged(before: MemberHealth[] | null, after: MemberHealth
 
 /** The set as the watch's workflow last saw it: a change to it ends the watch (the workflow looks again). */
 export function membershipKey(view: SetView): string {
-  return JSON.stringify([view.source.id, view.replicas.map((m) => [m.id, m.address, m.port, m.novaServerId]), view.topology]);
+  return JSON.stringify([view.source.id, setMembers(view).map((m) => [m.id, m.address, m.port, m.novaServerId]), view.topology]);
 }

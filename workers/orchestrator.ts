@@ -47,6 +47,9 @@ export async function runOrchestrator(config: OrchestratorConfig, taskQueue = OR
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue,
       workflowsPath: require.resolve('../workflows'),
+      // A workflow task left on a dead worker's sticky queue goes to the shared queue after
+      // this (10 s by default), so another worker, or this one restarted, takes it at once.
+      stickyQueueScheduleToStartTimeout: '2s',
       activities: mergeActivityGroups({
         compute: createComputeActivities(nova, { probeAddress: config.TROVE_PROBE_ADDRESS }),
         registry: createRegistryActivities(registry, { secretKey: parseSecretKey(config.TROVE_SECRET_KEY), maxReplicas: config.TROVE_MAX_REPLICAS, maxDepth: config.TROVE_MAX_DEPTH, placement: nova }),
