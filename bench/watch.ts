@@ -32,7 +32,7 @@ async function historyOf(env: TestStack, setId: string) {
 }
 
 export async function benchWatch(opts: BenchOptions): Promise<Section[]> {
-  const sets = opts.quick ? 3 : 10;
+  const sets = opts.quick ? 3 : 6;
   const windowS = opts.quick ? 30 : 120;
   const env = await startTestStack();
   let body: string;
@@ -42,7 +42,7 @@ export async function benchWatch(opts: BenchOptions): Promise<Section[]> {
     opts.log(`creating ${sets} sets (source + 1 replica each)`);
     const sources: string[] = [];
     for (let i = 0; i < sets; i++) sources.push((await apiOk(env, 'POST', '/v1.0/proj-a/instances', { instance: { name: `w${i}`, flavorRef: '1', volume: { size: 1 } } })).instance.id);
-    for (const s of sources) await waitIdle(env, s);
+    for (const s of sources) await waitIdle(env, s, 900_000);
     const ops: string[] = [];
     for (const s of sources) ops.push((await apiOk(env, 'POST', `/v1.0/proj-a/instances/${s}/action`, { replicate: { count: 1 } })).operation.id);
     for (const op of ops) await env.temporal.workflow.getHandle(op).result();
