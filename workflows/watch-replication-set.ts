@@ -14,8 +14,10 @@ import { guestUpkeep, parseInput, registry, tagReplicationSet } from './common';
 import { fixSemiSync, healthQuery, renderHealth, startAutomaticFailover, startRelayRecoveries, type MonitorState } from './monitor-replication-set';
 import { Progress } from './progress';
 
-/** Upkeep a member refused (its agent down) is asked again after this long, not every poll. */
+/** Semi-sync roles a member refused (its agent down) are asked again after this long, not every poll. */
 const UPKEEP_QUIET_MS = 30_000;
+/** A member's monitoring account is tried again after 5 s (a replica being built answers within seconds), doubling up to 5 min for a member that keeps refusing. */
+const accountRetryMs = (failures: number) => Math.min(300_000, 5_000 * 2 ** Math.max(0, failures - 1));
 
 /**
  * The watch: a dead worker's watch is retried on another within the heartbeat timeout plus
@@ -46,9 +48,11 @@ export async function watchReplicationSet(raw: WatchSetInput): Promise<string> {
   let memory: PollMemory = { sourceDownSince: input.sourceDownSince, relaysDownSince: {} };
   let membership: string | null = null;
   let upkeepQuietUntil: string | null = null;
+  let accountsQuietUntil: Record<string, string> = {};
+  let accountFailures: Record<string, number> = {};
   const watch = watcher(input.checkpointSeconds);
   for (let round = 0; round < input.roundsPerRun; round++) {
-    const o: WatchOutcome = await watch.watchSet({ setId: input.setId, pollSeconds: input.pollSeconds, membership, memory, upkeepQuietUntil, checkpointSeconds: input.checkpointSeconds, leaseSeconds: input.leaseSeconds });
+    const o: WatchOutcome = await watch.watchSet({ setId: input.setId, pollSeconds: input.pollSeconds, membership, memory, upkeepQuietUntil, accountsQuietUntil, checkpointSeconds: input.checkpointSeconds, leaseSeconds: input.leaseSeconds });
     state.lastWake = o.kind;
     if (o.kind === 'dissolved') {
       progress.phase('set dissolved');
@@ -63,9 +67,21 @@ export async function watchReplicationSet(raw: WatchSetInput): Promise<string> {
     } else if (o.kind === 'relays') {
       state.relayRecoveries.push(...(await startRelayRecoveries(o.view, o.dead, o.observedAt)));
     } else if (o.kind === 'upkeep') {
-      await makeMonitorAccounts(o.accounts);
-      await fixSemiSync(o.semiSyncFixes);
-      upkeepQuietUntil = new Date(Date.now() + UPKEEP_QUIET_MS).toISOString();
+      if (o.accounts.length) {
+        const made = new Set(await makeMonitorAccounts(o.accounts));
+        // Only members still in the set are remembered.
+        const inSet = (id: string) => o.health.length === 0 || o.health.some((h) => h.instanceId === id);
+        accountFailures = Object.fromEntries(Object.entries(accountFailures).filter(([id]) => inSet(id) && !made.has(id)));
+        for (const a of o.accounts) if (!made.has(a.instanceId)) accountFailures[a.instanceId] = (accountFailures[a.instanceId] ?? 0) + 1;
+        accountsQuietUntil = Object.fromEntries([
+          ...Object.entries(accountsQuietUntil).filter(([id]) => inSet(id)),
+          ...o.accounts.map((a) => [a.instanceId, new Date(Date.now() + accountRetryMs(accountFailures[a.instanceId] ?? 1)).toISOString()]),
+        ]);
+      }
+      if (o.semiSyncFixes.length) {
+        await fixSemiSync(o.semiSyncFixes);
+        upkeepQuietUntil = new Date(Date.now() + UPKEEP_QUIET_MS).toISOString();
+      }
     }
     progress.phase(!state.decision || state.decision.action === 'none' ? 'healthy' : `source trouble: ${state.decision.action}`);
     if (workflowInfo().continueAsNewSuggested) break;
@@ -74,7 +90,7 @@ export async function watchReplicationSet(raw: WatchSetInput): Promise<string> {
 }
 
 /** Each member's monitoring account: its password issued (sealed) in the registry, made by its agent, then marked ready. Best effort: retried at the next upkeep. */
-async function makeMonitorAccounts(members: { instanceId: string; novaServerId: string }[]): Promise<void> {
+async function makeMonitorAccounts(members: { instanceId: string; novaServerId: string }[]): Promise<string[]> {
   const made = await Promise.all(
     members.map(async (m) => {
       try {
@@ -88,4 +104,5 @@ async function makeMonitorAccounts(members: { instanceId: string; novaServerId: 
   );
   const ready = made.filter((id): id is string => id !== null);
   if (ready.length) await registry.monitorAccountsReady({ instanceIds: ready });
+  return ready;
 }

@@ -37,8 +37,10 @@ export interface WatchInput {
   /** The set as the workflow last saw it (membershipKey); null: what the first poll finds. */
   membership: string | null;
   memory: PollMemory;
-  /** No wake-up for upkeep before this (the workflow just did some; a member that refuses it is not asked every poll). */
+  /** No wake-up for semi-sync roles before this (the workflow just fixed some; a member that refuses is not asked every poll). */
   upkeepQuietUntil: string | null;
+  /** Per member: no wake-up to make its monitoring account before this (just tried). Absent: none tried. */
+  accountsQuietUntil?: Record<string, string>;
   /** Complete after this long even if nothing happened (the workflow's checkpoint). */
   checkpointSeconds: number;
   /** Health unchanged is written again after this long, vouched for this long and half again. */
@@ -81,6 +83,7 @@ export function createWatchActivities(deps: WatchDeps) {
           expected ??= membership;
           if (membership !== expected) return { kind: 'membership', ...seen(written ?? [], null) };
           const creds = await deps.monitorCredentials(members.map((m) => m.id));
+          const denied = new Set<string>();
           const targets = members.map((m) => ({ instanceId: m.id, address: m.address!, port: m.port ?? 3306 }));
           const observedAt = new Date().toISOString();
           const [probes, statuses] = await Promise.all([
@@ -88,7 +91,13 @@ export function createWatchActivities(deps: WatchDeps) {
             Promise.all(
               targets.map((t) => {
                 const c = creds[t.instanceId];
-                return c?.ready && c.sealedPassword ? reader.read(t, c.sealedPassword).catch(() => null) : Promise.resolve(null);
+                if (!c?.ready || !c.sealedPassword) return Promise.resolve(null);
+                return reader.read(t, c.sealedPassword).catch((err: { code?: string }) => {
+                  // A member restored from its source's snapshot (during a build) got the source's
+                  // account and password: its own is made again.
+                  if (err?.code === 'ER_ACCESS_DENIED_ERROR') denied.add(t.instanceId);
+                  return null;
+                });
               }),
             ),
           ]);
@@ -104,9 +113,12 @@ export function createWatchActivities(deps: WatchDeps) {
           const s = seen(judged.health, judged.decision);
           if (judged.decision.action === 'failover') return { kind: 'failover', view, observedAt, ...s };
           if (judged.relayRecoveries.length > 0) return { kind: 'relays', view, dead: judged.relayRecoveries, observedAt, ...s };
-          const accounts = judged.busy ? [] : members.filter((m) => m.novaServerId && !creds[m.id]?.ready).map((m) => ({ instanceId: m.id, novaServerId: m.novaServerId! }));
-          const upkeepDue = !input.upkeepQuietUntil || now >= Date.parse(input.upkeepQuietUntil);
-          if (upkeepDue && (judged.semiSyncFixes.length > 0 || accounts.length > 0)) return { kind: 'upkeep', semiSyncFixes: judged.semiSyncFixes, accounts, ...s };
+          // Accounts are made also while an operation holds the set: a replica being built gets
+          // its account as soon as its server answers, so its health is read when the build ends.
+          const accountDue = (id: string) => !input.accountsQuietUntil?.[id] || now >= Date.parse(input.accountsQuietUntil[id]!);
+          const accounts = members.filter((m) => m.novaServerId && (!creds[m.id]?.ready || denied.has(m.id)) && accountDue(m.id)).map((m) => ({ instanceId: m.id, novaServerId: m.novaServerId! }));
+          const semiSyncDue = judged.semiSyncFixes.length > 0 && (!input.upkeepQuietUntil || now >= Date.parse(input.upkeepQuietUntil));
+          if (semiSyncDue || accounts.length > 0) return { kind: 'upkeep', semiSyncFixes: semiSyncDue ? judged.semiSyncFixes : [], accounts, ...s };
           if (now - started >= input.checkpointSeconds * 1000) return { kind: 'checkpoint', ...s };
           // A source that looks down is looked at again as soon as failover_after has passed, not a poll later.
           await ctx.sleep(nextPollDelayMs({ pollSeconds: input.pollSeconds, failoverAfterSeconds: view.settings.failoverAfterSeconds, sourceDownSince: memory.sourceDownSince, observedAt, now: new Date().toISOString() }));

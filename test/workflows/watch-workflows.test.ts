@@ -106,7 +106,8 @@ test('watch: a member whose agent refuses the monitoring account is asked again 
     await eventually('the other accounts made', async () => accountsReady(world, 2), 20_000);
     const polls = world.watchPolls;
     await eventually('20 more polls', async () => world.watchPolls >= polls + 20, 30_000);
-    expect(world.calls.filter((c) => c === `ensureMonitorAccount:${prefix}-2`)).toHaveLength(1);
+    // Tried again after 5 s, then 10 s, 20 s...: not every poll (20 polls here take ~4 s).
+    expect(world.calls.filter((c) => c === `ensureMonitorAccount:${prefix}-2`).length).toBeLessThanOrEqual(2);
     // Its health says its status is unknown (not read), which holistic detection counts as silent.
     expect(world.health?.find((h) => h.name === 'master-replica-2')).toMatchObject({ agentAnswered: false, reachable: true });
     await watch.terminate();
