@@ -104,9 +104,13 @@ export function createWatchActivities(deps: WatchDeps) {
           const judged = judgePoll(view, { probes, statuses: Object.fromEntries(targets.map((t, j) => [t.instanceId, statuses[j]])), observedAt }, memory);
           memory = judged.memory;
           const now = Date.now();
-          if (healthChanged(written, judged.health) || now - writtenAt >= input.leaseSeconds * 1000) {
-            await deps.storeHealth(input.setId, judged.health, new Date(now + input.leaseSeconds * 1500));
-            written = judged.health;
+          // A member not read for want of its account (a replica just built) is not stored as
+          // silent: its health is unknown until its account is made a moment later, and what the
+          // API judges by (a promote's pre-flight) must not refuse on it.
+          const readable = judged.health.filter((h) => creds[h.instanceId]?.ready && !denied.has(h.instanceId));
+          if (healthChanged(written, readable) || now - writtenAt >= input.leaseSeconds * 1000) {
+            await deps.storeHealth(input.setId, readable, new Date(now + input.leaseSeconds * 1500));
+            written = readable;
             writtenAt = now;
           }
           ctx.heartbeat({ memory, observedAt });
