@@ -83,7 +83,7 @@ async function diagnose(env: TestStack, set: Member[], writer: SteadyWriter) {
   for await (const w of ops) ejects.push({ id: w.workflowId, status: w.status.name, start: w.startTime });
   // The monitor decides the failover: is it running, and what does it see?
   const monitors: unknown[] = [];
-  for await (const w of env.temporal.workflow.list({ query: `WorkflowType = 'monitorReplicationSet'` })) {
+  for await (const w of env.temporal.workflow.list({ query: `WorkflowType IN ('monitorReplicationSet', 'watchReplicationSet')` })) {
     const handle = env.temporal.workflow.getHandle(w.workflowId, w.runId);
     const health = await handle.query<{ decision: unknown; health: unknown }>('health').catch((e: unknown) => String(e));
     const events = (await handle.fetchHistory().catch(() => ({ events: [] }))).events ?? [];
@@ -97,7 +97,7 @@ async function diagnose(env: TestStack, set: Member[], writer: SteadyWriter) {
 /** The running monitor's steps (activities, timers) between two moments, for a slow detection. */
 async function monitorSteps(env: TestStack, fromMs: number, toMs: number): Promise<string> {
   const steps: string[] = [];
-  for await (const w of env.temporal.workflow.list({ query: `WorkflowType = 'monitorReplicationSet' AND ExecutionStatus = 'Running'` })) {
+  for await (const w of env.temporal.workflow.list({ query: `WorkflowType IN ('monitorReplicationSet', 'watchReplicationSet') AND ExecutionStatus = 'Running'` })) {
     const history = await env.temporal.workflow.getHandle(w.workflowId, w.runId).fetchHistory();
     const names = new Map<string, string>();
     for (const e of history.events ?? []) {
