@@ -123,7 +123,8 @@ async function monitorSteps(env: TestStack, fromMs: number, toMs: number): Promi
 async function apiDiscoveringWrite(env: TestStack, set: Member[], oldSourceId: string, firstId: number, deadline: number): Promise<number> {
   for (let id = firstId; Date.now() < deadline; id--) {
     const views = await Promise.all(set.filter((m) => m.id !== oldSourceId).map(async (m) => ({ m, v: await showInstance(env, m.id).catch(() => undefined) })));
-    const named = views.find(({ v }) => v && !v.replica_of && v.status === 'ACTIVE');
+    // Not its status: members show the operation (EJECT) until it ends, while the new source takes writes.
+    const named = views.find(({ v }) => v && !v.replica_of);
     if (named) {
       const c = await createConnection({ host: named.m.ip, port: 3306, ...APP, connectTimeout: 500 }).catch(() => undefined);
       if (c) {
