@@ -4,13 +4,13 @@
 // that does not exist, a database a grant names that is not there) and Trove's paging.
 // Imported by workflow code: keep it pure.
 import { z } from 'zod';
-import { ADMIN_USER, REPLICATION_USER_PREFIX } from './names';
+import { ADMIN_USER, MONITOR_USER, REPLICATION_USER_PREFIX } from './names';
 import { databaseName, projectId, sealedSecret, userHost, userName, userSpec, uuid } from './schemas';
 
 /** MariaDB's own schemas (Trove's ignore_dbs). */
 export const RESERVED_DATABASES = ['mysql', 'information_schema', 'performance_schema', 'sys'];
-/** root, the guest agent's admin, MariaDB's own accounts (Trove's ignore_users); and every replication account (repl_*). */
-export const RESERVED_USERS = ['root', ADMIN_USER, 'mysql', 'mariadb.sys', 'PUBLIC'];
+/** root, the guest agent's admin, the orchestrator's monitoring account, MariaDB's own accounts (Trove's ignore_users); and every replication account (repl_*). */
+export const RESERVED_USERS = ['root', ADMIN_USER, MONITOR_USER, 'mysql', 'mariadb.sys', 'PUBLIC'];
 /** Accounts at localhost are the server's own (the agent's admin, MariaDB's); clients come over the network. */
 export const RESERVED_HOSTS = ['localhost'];
 

@@ -56,6 +56,8 @@ export const ADMIN_USER = 'os_admin';
 export const REPLICATION_USER_PREFIX = 'repl_';
 
 /** One replication account per replica, named after it, so a retry finds the same one. */
+/** Each member's monitoring account (activities/guest/monitor-account.ts): reserved and hidden by the users API like the agent's admin. */
+export const MONITOR_USER = 'os_monitor';
 export const replicationUserName = (replicaId: string): string => `${REPLICATION_USER_PREFIX}${replicaId.replace(/-/g, '').slice(0, 16)}`;
 
 export const monitorWorkflowId = (setId: string): string => `monitor-replication-set-${setId}`;

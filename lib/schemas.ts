@@ -249,7 +249,19 @@ export interface DetachReplicaResult {
 }
 
 export const promoteInput = z.lazy(() =>
-  z.object({ instanceId: uuid, projectId, catchUpTimeoutSeconds: z.number().int().min(1).max(3600).default(30) }).strict(),
+  z
+    .object({
+      instanceId: uuid,
+      projectId,
+      catchUpTimeoutSeconds: z.number().int().min(1).max(3600).default(30),
+      /**
+       * The registry names the candidate the source as soon as it takes writes, before the
+       * other replicas move (issue 17). Set by 0.2.0's starters; absent in 0.1.0 histories,
+       * which flip at the end, so no patch (docs/patches.md "New input, new steps").
+       */
+      flipSourceEarly: z.boolean().default(false),
+    })
+    .strict(),
 );
 export type PromoteInput = z.input<typeof promoteInput>;
 
@@ -262,6 +274,12 @@ export const ejectInput = z.lazy(() =>
       force: z.boolean().default(false),
       /** Started by the monitor rather than a person. */
       automatic: z.boolean().default(false),
+      /**
+       * The registry names the candidate the source as soon as it takes writes, before the
+       * other replicas move (issue 17). Set by 0.2.0's starters; absent in 0.1.0 histories,
+       * which flip at the end, so no patch (docs/patches.md "New input, new steps").
+       */
+      flipSourceEarly: z.boolean().default(false),
     })
     .strict(),
 );
@@ -480,6 +498,26 @@ export const monitorInput = z.lazy(() =>
     .strict(),
 );
 export type MonitorInput = z.input<typeof monitorInput>;
+
+/** watchReplicationSet (0.2.0): the monitor whose polling runs in one heartbeating activity. */
+export const watchInput = z.lazy(() =>
+  z
+    .object({
+      setId: uuid,
+      projectId,
+      pollSeconds: z.number().min(0.2).max(600).default(1),
+      sourceDownSince: z.string().nullable().default(null),
+      waitBeforeFirstPoll: z.boolean().default(false),
+      /** The watch completes at least this often even when nothing happens. */
+      checkpointSeconds: z.number().min(1).max(86_400).default(3600),
+      /** Unchanged health is written again this often (and vouched for half as long again). */
+      leaseSeconds: z.number().min(1).max(600).default(10),
+      /** Rounds (watch completions) before continue-as-new. */
+      roundsPerRun: z.number().int().min(1).max(10_000).default(100),
+    })
+    .strict(),
+);
+export type WatchSetInput = z.input<typeof watchInput>;
 
 /** The monitor's recovery of a relay it judged dead (lib/dead-relays.ts). */
 export const recoverDeadRelayInput = z.lazy(() => z.object({ instanceId: uuid, projectId }).strict());

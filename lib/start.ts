@@ -121,12 +121,12 @@ export async function startDetachReplica(client: Client, input: DetachReplicaInp
 }
 
 export async function startPromote(client: Client, input: PromoteInput, opts: StartOptions & { requestId?: string } = {}) {
-  const spec = parseOrThrow(promoteInput, input);
+  const spec = parseOrThrow(promoteInput, { flipSourceEarly: true, ...input });
   return startOrAttach(client, 'promoteToReplicaSource', workflowIds.promote(spec.instanceId, opts.requestId ?? randomUUID()), spec, spec.projectId, spec.instanceId, 'REJECT_DUPLICATE', opts, operationMetadata('promoteToReplicaSource', spec, { name: opts.instanceName }));
 }
 
 export async function startEject(client: Client, input: EjectInput, opts: StartOptions & { requestId?: string } = {}) {
-  const spec = parseOrThrow(ejectInput, input);
+  const spec = parseOrThrow(ejectInput, { flipSourceEarly: true, ...input });
   return startOrAttach(client, 'ejectReplicaSource', workflowIds.eject(spec.instanceId, opts.requestId ?? randomUUID()), spec, spec.projectId, spec.instanceId, 'REJECT_DUPLICATE', opts, operationMetadata('ejectReplicaSource', spec, { name: opts.instanceName }));
 }
 

@@ -3,7 +3,7 @@
 // client helpers, the monitor's starter and workflows starting children share one copy.
 // Built from named fields only, never from a whole input: inputs carry sealed passwords.
 import type { AccessAction, ManageAccessInput } from './access';
-import type { BuildReplicaInput, CreateBackupInput, CreateReplicasInput, DeleteBackupInput, DeleteInstanceInput, DetachReplicaInput, EjectInput, EnableDrInput, EnableReplicationTlsInput, MonitorInput, PromoteInput, ProvisionInstanceInput, RebuildAfterZoneReturnInput, RebuildAsReplicaInput, RecoverDeadRelayInput, ResizeInstanceInput, RestartInstanceInput } from './schemas';
+import type { BuildReplicaInput, CreateBackupInput, CreateReplicasInput, DeleteBackupInput, DeleteInstanceInput, DetachReplicaInput, EjectInput, EnableDrInput, EnableReplicationTlsInput, MonitorInput, PromoteInput, ProvisionInstanceInput, RebuildAfterZoneReturnInput, RebuildAsReplicaInput, RecoverDeadRelayInput, ResizeInstanceInput, RestartInstanceInput, WatchSetInput } from './schemas';
 
 export interface OperationMetadata {
   staticSummary: string;
@@ -27,6 +27,7 @@ interface Inputs {
   promoteToReplicaSource: PromoteInput;
   ejectReplicaSource: EjectInput;
   monitorReplicationSet: MonitorInput;
+  watchReplicationSet: WatchSetInput;
   manageAccess: ManageAccessInput;
   restartInstance: RestartInstanceInput;
   resizeInstance: ResizeInstanceInput;
@@ -171,6 +172,13 @@ const describers: { [T in DescribedOperation]: (input: Inputs[T], known: KnownNa
     staticSummary: `Monitor replication set ${ref(i.setId)} · project ${i.projectId}`,
     staticDetails: details(
       'Looks at every member each poll, records its health, keeps semi-sync roles as the set\'s settings ask, and starts a failover (ejectReplicaSource) when automatic failover is on and the source is gone. Runs as long as the set has replicas.',
+      [`- replication set: \`${i.setId}\``, `- project: ${i.projectId}`, `- poll: every ${i.pollSeconds ?? 1} s`],
+    ),
+  }),
+  watchReplicationSet: (i) => ({
+    staticSummary: `Watch replication set ${ref(i.setId)} · project ${i.projectId}`,
+    staticDetails: details(
+      "Watches every member inside one long-running activity (its polls are heartbeats, not history), records health when it changes, and acts only when it must: a failover (ejectReplicaSource) when automatic failover is on and the source is gone, a dead relay's recovery, members' monitoring accounts and semi-sync roles, the hourly checkpoint. Runs as long as the set has replicas.",
       [`- replication set: \`${i.setId}\``, `- project: ${i.projectId}`, `- poll: every ${i.pollSeconds ?? 1} s`],
     ),
   }),

@@ -40,25 +40,38 @@ export class HealthStore {
     await this.pool.query('UPDATE replication_sets SET last_failover_at = ?, last_failover_op = ?, last_failover_acked = 0 WHERE id = ?', [at, operationId, setId]);
   }
 
-  /** Records what was observed of the set's current members (one that left meanwhile is skipped). */
-  async store(setId: string, health: MemberHealth[]): Promise<void> {
+  /**
+   * Records what was observed of the set's current members (one that left meanwhile is
+   * skipped). confirmedUntil: the watch vouches for this health until then (it writes any
+   * change within a poll and renews the lease well before it ends); without it (the 0.1.0
+   * monitor, which writes every poll) the health is as old as its observation.
+   */
+  async store(setId: string, health: MemberHealth[], confirmedUntil: Date | null = null): Promise<void> {
     for (const h of health) {
       await this.pool.query(
-        `INSERT INTO replication_health (instance_id, set_id, health, observed)
-           SELECT id, replication_set_id, ?, ? FROM instances WHERE id = ? AND replication_set_id = ?
-         ON DUPLICATE KEY UPDATE set_id = VALUES(set_id), health = VALUES(health), observed = VALUES(observed)`,
-        [JSON.stringify(h), new Date(h.observedAt), h.instanceId, setId],
+        `INSERT INTO replication_health (instance_id, set_id, health, observed, confirmed_until)
+           SELECT id, replication_set_id, ?, ?, ? FROM instances WHERE id = ? AND replication_set_id = ?
+         ON DUPLICATE KEY UPDATE set_id = VALUES(set_id), health = VALUES(health), observed = VALUES(observed), confirmed_until = VALUES(confirmed_until)`,
+        [JSON.stringify(h), new Date(h.observedAt), confirmedUntil, h.instanceId, setId],
       );
     }
   }
 
-  /** The health of the set's current members only. */
+  /**
+   * The health of the set's current members only. A member whose health a live watch
+   * vouches for (confirmed_until ahead) is shown as observed now: the watch would have
+   * written any change within a poll.
+   */
   async get(setId: string): Promise<MemberHealth[]> {
     const [rows] = await this.pool.query<RowDataPacket[]>(
-      'SELECT h.health FROM replication_health h JOIN instances i ON i.id = h.instance_id AND i.replication_set_id = h.set_id WHERE h.set_id = ?',
+      'SELECT h.health, h.confirmed_until FROM replication_health h JOIN instances i ON i.id = h.instance_id AND i.replication_set_id = h.set_id WHERE h.set_id = ?',
       [setId],
     );
-    return rows.map((r) => (typeof r.health === 'string' ? JSON.parse(r.health) : r.health) as MemberHealth);
+    const now = new Date();
+    return rows.map((r) => {
+      const h = (typeof r.health === 'string' ? JSON.parse(r.health) : r.health) as MemberHealth;
+      return r.confirmed_until && (r.confirmed_until as Date) > now ? { ...h, observedAt: now.toISOString() } : h;
+    });
   }
 
   async forget(instanceIds: string[], db: Db = this.pool): Promise<void> {

@@ -9,6 +9,7 @@ import { createRegistryPool, type RegistryConnection } from './db';
 import { HealthStore } from './health';
 import { InstanceStore } from './instances';
 import { LockStore } from './locks';
+import { MonitorAccountStore } from './monitor-accounts';
 import { ProfileStore } from './profiles';
 import { SetStore } from './sets';
 
@@ -21,6 +22,7 @@ export class Registry {
   readonly certificates: CertificateStore;
   readonly profiles: ProfileStore;
   readonly backups: BackupStore;
+  readonly monitorAccounts: MonitorAccountStore;
 
   constructor(readonly pool: Pool) {
     this.instances = new InstanceStore(pool);
@@ -31,6 +33,7 @@ export class Registry {
     this.certificates = new CertificateStore(pool);
     this.profiles = new ProfileStore(pool);
     this.backups = new BackupStore(pool);
+    this.monitorAccounts = new MonitorAccountStore(pool);
   }
 
   async close(): Promise<void> {

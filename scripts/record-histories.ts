@@ -32,8 +32,8 @@ interface Scenario {
   workflowType: string;
   name: string;
   setup?: (w: FakeWorld) => void;
-  /** Returns the id of the workflow whose history is recorded. */
-  play: (ctx: Ctx) => Promise<string>;
+  /** Returns the id of the workflow whose history is recorded (its latest run, or the run named). */
+  play: (ctx: Ctx) => Promise<string | { workflowId: string; runId: string }>;
 }
 
 const spec = sampleProvisionSpec;
@@ -59,12 +59,12 @@ async function cancelledReplicas(ctx: Ctx, count: number, replicaIds: string[], 
 }
 
 /** A set whose source is gone and whose replicas lost it; replica 1 received the most. */
-function ejectDeadSource(c: Ctx) {
+function ejectDeadSource(c: Ctx, extra: Record<string, unknown> = {}) {
   const set = seedSet(c.world, c.prefix);
   c.world.down.add(set.source.id);
   c.world.statusOf.set(`${c.prefix}-1`, { ioRunning: false, gtidIoPos: '0-101-9' });
   c.world.statusOf.set(`${c.prefix}-2`, { ioRunning: false, gtidIoPos: '0-101-7', gtidSlavePos: '0-101-7', gtidBinlogPos: '0-101-7' });
-  return c.run('ejectReplicaSource', { instanceId: set.source.id, projectId: 'proj-a' });
+  return c.run('ejectReplicaSource', { instanceId: set.source.id, projectId: 'proj-a', ...extra });
 }
 
 /** s <- r1 <- r2: a cascade in the fake world (replica 2 replicates from replica 1). */
@@ -199,6 +199,12 @@ const SCENARIOS: Scenario[] = [
     name: 'success-semi-sync',
     setup: (w) => (w.settings.semiSync = true),
     play: (c) => c.run('promoteToReplicaSource', { instanceId: seedSet(c.world, c.prefix).replicas[0]!.id, projectId: 'proj-a' }),
+  },
+  { workflowType: 'ejectReplicaSource', name: 'dead-source-flips-early', play: (c) => ejectDeadSource(c, { flipSourceEarly: true }) },
+  {
+    workflowType: 'promoteToReplicaSource',
+    name: 'success-flips-early',
+    play: (c) => c.run('promoteToReplicaSource', { instanceId: seedSet(c.world, c.prefix).replicas[0]!.id, projectId: 'proj-a', flipSourceEarly: true }),
   },
   { workflowType: 'ejectReplicaSource', name: 'healthy-refused', play: (c) => c.run('ejectReplicaSource', { instanceId: seedSet(c.world, c.prefix).source.id, projectId: 'proj-a' }) },
   {
@@ -428,6 +434,51 @@ const SCENARIOS: Scenario[] = [
     name: 'tls-from-first-replica',
     play: (c) => c.run('createReplicas', { sourceInstanceId: seedSource(c.world, randomUUID(), c.prefix).id, projectId: 'proj-a', count: 1, tls: true }),
   },
+  {
+    workflowType: 'monitorReplicationSet',
+    name: 'continues-as-watch',
+    play: async (c) => {
+      const set = seedSet(c.world, c.prefix);
+      const workflowId = `monitorReplicationSet-${randomUUID()}`;
+      const handle = await c.env.temporal.workflow.start('monitorReplicationSet', { taskQueue: c.taskQueue, workflowId, args: [{ setId: set.source.id, projectId: 'proj-a', pollSeconds: 0.2, iterationsPerRun: 2 }] });
+      while ((await c.env.temporal.workflow.getHandle(workflowId).describe()).type !== 'watchReplicationSet') await new Promise((r) => setTimeout(r, 100));
+      for (const r of set.replicas) c.world.instances.delete(r.id);
+      await c.env.temporal.workflow.getHandle(workflowId).result();
+      return { workflowId, runId: handle.firstExecutionRunId };
+    },
+  },
+  ...(['accounts-then-dissolves', 'checkpoints-then-dissolves', 'automatic-failover', 'semi-sync-fixed'] as const).map(
+    (name): Scenario => ({
+      workflowType: 'watchReplicationSet',
+      name,
+      setup: (w) => {
+        if (name === 'automatic-failover') Object.assign(w.settings, { autoFailover: true, failoverAfterSeconds: 1 });
+        if (name === 'semi-sync-fixed') w.settings.semiSync = true;
+      },
+      play: async (c) => {
+        const set = seedSet(c.world, c.prefix);
+        const workflowId = `watchReplicationSet-${randomUUID()}`;
+        const checkpointSeconds = name === 'checkpoints-then-dissolves' ? 1 : 3600;
+        const handle = await c.env.temporal.workflow.start('watchReplicationSet', { taskQueue: c.taskQueue, workflowId, args: [{ setId: set.source.id, projectId: 'proj-a', pollSeconds: 0.2, checkpointSeconds }] });
+        const until = async (done: () => boolean) => {
+          while (!done()) await new Promise((r) => setTimeout(r, 100));
+        };
+        await until(() => [...c.world.monitorAccounts.values()].filter((a) => a.ready).length === 3);
+        if (name === 'automatic-failover') {
+          c.world.down.add(set.source.id);
+          c.world.statusOf.set(`${c.prefix}-1`, { ioRunning: false });
+          c.world.statusOf.set(`${c.prefix}-2`, { ioRunning: false });
+          await until(() => set.source.status === 'ERROR');
+        }
+        if (name === 'checkpoints-then-dissolves') await new Promise((r) => setTimeout(r, 2500));
+        if (name === 'semi-sync-fixed') await until(() => c.world.calls.filter((x) => x === 'configureSemiSync').length >= 3);
+        for (const i of [...c.world.instances.values()]) if (i.id !== set.source.id && i.setId === set.source.id) c.world.instances.delete(i.id);
+        for (const i of [...c.world.instances.values()]) if (i.id !== set.source.id) c.world.instances.delete(i.id);
+        await handle.result();
+        return workflowId;
+      },
+    }),
+  ),
   { workflowType: 'detachReplica', name: 'not-a-replica', play: async (c) => c.run('detachReplica', { instanceId: seedSource(c.world, randomUUID(), c.prefix).id, projectId: 'proj-a' }) },
 ];
 
@@ -456,7 +507,7 @@ async function main(): Promise<void> {
         };
         return s.play(ctx);
       });
-      const history = await env.temporal.workflow.getHandle(recordedId).fetchHistory();
+      const history = await (typeof recordedId === 'string' ? env.temporal.workflow.getHandle(recordedId) : env.temporal.workflow.getHandle(recordedId.workflowId, recordedId.runId)).fetchHistory();
       const dir = path.join(releaseHistoriesDir(version), s.workflowType);
       mkdirSync(dir, { recursive: true });
       // Never overwrite: an older fixture guards executions of the code it was recorded with.

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { createAccessActivities } from '../activities/guest/access';
 import { createCertificateActivities } from '../activities/guest/certificates';
+import { createMonitorAccountActivities } from '../activities/guest/monitor-account';
 import { createGuestActivities, resumeIfPrepared, type GuestDeps } from '../activities/guest/activities';
 import { serverLayout } from '../activities/guest/layout';
 import { createReplicationActivities } from '../activities/guest/replication';
@@ -78,7 +79,7 @@ export async function runGuestAgent(config: GuestConfig): Promise<void> {
       taskQueue,
       dataConverter: payloadDataConverter(config),
       interceptors: { activity: [activityMetrics.interceptor()] },
-      activities: mergeActivityGroups({ guest: createGuestActivities(deps), replication: createReplicationActivities(deps, store), access: createAccessActivities(deps), certificates: createCertificateActivities(deps) }),
+      activities: mergeActivityGroups({ guest: createGuestActivities(deps), replication: createReplicationActivities(deps, store), access: createAccessActivities(deps), certificates: createCertificateActivities(deps), monitorAccount: createMonitorAccountActivities(deps) }),
     });
     log.info({ taskQueue, address: deps.address }, 'guest agent polling');
     await worker.run();

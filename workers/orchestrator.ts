@@ -8,6 +8,8 @@ import { Client } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createComputeActivities } from '../activities/compute/activities';
 import { createMonitorActivities } from '../activities/control/monitor';
+import { createWatchActivities } from '../activities/control/watch';
+import { registryWatchDeps } from '../activities/control/watch-deps';
 import { NovaClient } from '../lib/nova-client';
 import { createRegistryActivities } from '../activities/registry/activities';
 import { createSnapshotActivities } from '../activities/snapshots/activities';
@@ -60,11 +62,15 @@ export async function runOrchestrator(config: OrchestratorConfig, taskQueue = OR
       workflowsPath: require.resolve('../workflows'),
       interceptors: { workflowModules: [require.resolve('../workflows/metrics-interceptor')], activity: [metrics.activities.interceptor()] },
       sinks: metrics.sinks(),
+      // A workflow task left on a dead worker's sticky queue goes to the shared queue after
+      // this (10 s by default), so another worker, or this one restarted, takes it at once.
+      stickyQueueScheduleToStartTimeout: '2s',
       activities: mergeActivityGroups({
         compute: createComputeActivities(nova, { probeAddress: config.TROVE_PROBE_ADDRESS }),
         registry: createRegistryActivities(registry, { secretKey: parseSecretKey(config.TROVE_SECRET_KEY), maxReplicas: config.TROVE_MAX_REPLICAS, maxDepth: config.TROVE_MAX_DEPTH, placement: nova }),
         snapshots: createSnapshotActivities(snapshots),
         control: createMonitorActivities({ client }),
+        watch: createWatchActivities(registryWatchDeps(registry, { secretKey: parseSecretKey(config.TROVE_SECRET_KEY), probeAddress: config.TROVE_PROBE_ADDRESS })),
         tls: createTlsActivities(registry, { secretKey: parseSecretKey(config.TROVE_SECRET_KEY) }),
       }),
     });

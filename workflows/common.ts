@@ -8,6 +8,7 @@ import type { ComputeActivities } from '../activities/compute/activities';
 import type { MonitorActivities } from '../activities/control/monitor';
 import type { GuestActivities } from '../activities/guest/activities';
 import type { CertificateActivities } from '../activities/guest/certificates';
+import type { MonitorAccountActivities } from '../activities/guest/monitor-account';
 import type { ReplicationActivities } from '../activities/guest/replication';
 import type { SnapshotActivities } from '../activities/snapshots/activities';
 import type { TlsActivities } from '../activities/tls/activities';
@@ -19,8 +20,16 @@ import { upstreamOf } from '../lib/topology';
 import type { Progress } from './progress';
 import { formatIssues } from '../lib/validation';
 
+/**
+ * Quick control-plane calls (registry, starting a monitor) answer in
+ * milliseconds and are idempotent: a short start-to-close is what lets an operation whose
+ * orchestrator worker died mid-call go on within seconds of a restart (at 30 s, the chaos
+ * trials that killed the worker took ~35 s; issue 17). A slow attempt is simply retried.
+ */
+const QUICK_CALL = '5s';
+
 export const registry = proxyActivities<RegistryActivities>({
-  startToCloseTimeout: '30s',
+  startToCloseTimeout: QUICK_CALL,
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 20, nonRetryableErrorTypes: NON_RETRYABLE },
 });
 
@@ -32,6 +41,9 @@ export const authority = proxyActivities<TlsActivities>({
 
 export const compute = proxyActivities<ComputeActivities>({
   startToCloseTimeout: '2m',
+  // A Nova call answers within seconds; the long ones (fence, delete) heartbeat as they poll.
+  // A dead worker's call is retried after this, not after the 2 minutes.
+  heartbeatTimeout: '10s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '15s', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
 });
 
@@ -47,17 +59,18 @@ export const computeProbe = proxyActivities<ComputeActivities>({
 /** Waiting for a server to boot polls and heartbeats, bounded by the build timeout. */
 export const computeWait = proxyActivities<ComputeActivities>({
   startToCloseTimeout: '10m',
-  heartbeatTimeout: '30s',
+  // It heartbeats every poll (<= 1 s): a dead worker's wait is retried within seconds.
+  heartbeatTimeout: '5s',
   retry: { initialInterval: '1s', maximumInterval: '10s', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
 });
 
 /** Starting a set's monitor through the orchestrator's Temporal client: quick and idempotent. */
 export const monitors = proxyActivities<MonitorActivities>({
-  startToCloseTimeout: '30s',
+  startToCloseTimeout: QUICK_CALL,
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 20, nonRetryableErrorTypes: NON_RETRYABLE },
 });
 
-type GuestAll = GuestActivities & ReplicationActivities & CertificateActivities;
+type GuestAll = GuestActivities & ReplicationActivities & CertificateActivities & MonitorAccountActivities;
 
 export const snapshots = proxyActivities<SnapshotActivities>({
   startToCloseTimeout: '2m',

@@ -78,6 +78,12 @@ export async function ejectReplicaSource(raw: EjectInput): Promise<EjectResult> 
     await guestLong(candidate.novaServerId!).waitForGtid({ gtid: received, timeoutSeconds: 300 });
     progress.phase('promoting the candidate');
     await guestActivities(candidate.novaServerId!).detachReplication();
+    const replaced = `fenced by ${operationId}: replaced as replication source by ${candidate.id}`;
+    const eject = { setId: view.setId, transition: { kind: 'eject' as const, newSourceId: candidate.id } };
+    // The candidate takes writes now: the registry (and so the API) names it at once.
+    // Not when a zone was lost: its replicas leave the set with the old source in one transition, at the end.
+    const flipped = input.flipSourceEarly && !zones?.lost.length;
+    if (flipped) await registry.applyTransition({ ...eject, fault: replaced });
 
     progress.phase('moving replicas');
     const eligible = view.replicas.filter((r) => r.id !== candidate.id && !choice.excluded[r.id]);
@@ -104,15 +110,19 @@ export async function ejectReplicaSource(raw: EjectInput): Promise<EjectResult> 
         }),
       );
     }
-    const replaced = `fenced by ${operationId}: replaced as replication source by ${candidate.id}`;
-    const leftBehind = Object.keys(excluded).length > 0 && patched(FAULT_PATCH.ejectReplicaSource);
     const fencedIds = Object.keys(fencedReplicas).sort();
-    await registry.applyTransition({
-      setId: view.setId,
-      transition: fencedIds.length ? { kind: 'eject', newSourceId: candidate.id, fenced: fencedIds } : { kind: 'eject', newSourceId: candidate.id },
-      fault: leftBehind ? `${replaced}; replicas not moved: ${notMoved(excluded)}` : replaced,
-      ...(fencedIds.length ? { faults: fencedReplicas } : {}),
-    });
+    if (flipped) {
+      // The source flipped early (no zone lost, so nothing was fenced here): only the fault of replicas left behind.
+      if (Object.keys(excluded).length > 0) await recordFault(old.id, `${replaced}; replicas not moved: ${notMoved(excluded)}`, 'ERROR');
+    } else {
+      const leftBehind = Object.keys(excluded).length > 0 && patched(FAULT_PATCH.ejectReplicaSource);
+      await registry.applyTransition({
+        setId: view.setId,
+        transition: fencedIds.length ? { kind: 'eject', newSourceId: candidate.id, fenced: fencedIds } : { kind: 'eject', newSourceId: candidate.id },
+        fault: leftBehind ? `${replaced}; replicas not moved: ${notMoved(excluded)}` : replaced,
+        ...(fencedIds.length ? { faults: fencedReplicas } : {}),
+      });
+    }
     // The profile's auto_rebuild: once the zone is back, its fenced members are rebuilt as
     // replicas by a workflow of their own, which outlives this one.
     let rebuildAfterZoneReturn: string | undefined;

@@ -17,3 +17,4 @@ export { createBackup } from './backups';
 export { deleteBackup } from './backups';
 export { enableDr } from './enable-dr';
 export { rebuildAfterZoneReturn } from './rebuild-after-zone-return';
+export { watchReplicationSet } from './watch-replication-set';

@@ -5,20 +5,20 @@
 // automatic failover is on, starts ejectReplicaSource itself on holistic evidence that
 // the source is gone. It continues as new to keep its history short, and ends when the
 // set is dissolved.
-import { semiSyncRole } from '../lib/dr';
-import { continueAsNew, defineQuery, ParentClosePolicy, patched, setHandler, sleep, startChild, workflowInfo } from '@temporalio/workflow';
-import { deadRelays, decideRelayRecovery } from '../lib/dead-relays';
+import { continueAsNew, defineQuery, makeContinueAsNewFunc, ParentClosePolicy, patched, setHandler, sleep, startChild, workflowInfo } from '@temporalio/workflow';
+import type { SetView } from '../activities/registry/views';
+import type { DeadRelay } from '../lib/dead-relays';
 import { instanceNameAttribute, workflowIds } from '../lib/names';
-import { decideAutoFailover, nextPollDelayMs, type AutoFailoverDecision } from '../lib/failover';
-import { upstreamOf } from '../lib/topology';
-import { assessSource, summarizeHealth, type ObservedStatus } from '../lib/health';
+import { nextPollDelayMs, type AutoFailoverDecision } from '../lib/failover';
+import { judgePoll, setMembers, type SemiSyncFix } from '../lib/monitor-poll';
 import { operationMetadata } from '../lib/summaries';
 import { textTable } from '../lib/text-table';
 import { monitorInput, type MemberHealth, type MonitorInput } from '../lib/schemas';
 import { computeProbe, guestProbe, guestUpkeep, parseInput, registry, tagReplicationSet } from './common';
 import { ejectReplicaSource } from './eject-replica-source';
-import { RELAY_RECOVERY_PATCH } from './patches';
+import { MONITOR_BECOMES_WATCH_PATCH, RELAY_RECOVERY_PATCH } from './patches';
 import { recoverDeadRelay } from './recover-dead-relay';
+import type { watchReplicationSet } from './watch-replication-set';
 import { Progress } from './progress';
 
 export interface MonitorState {
@@ -33,7 +33,7 @@ export interface MonitorState {
 export const healthQuery = defineQuery<MonitorState>('health');
 
 /** The set's members as the last look saw them; each member's replication error, below the table. */
-function renderHealth(h: MemberHealth[]): string {
+export function renderHealth(h: MemberHealth[]): string {
   const yn = (v: boolean | null) => (v === null ? '-' : v ? 'yes' : 'no');
   const rows = h.map((m) => [
     m.name,
@@ -72,69 +72,70 @@ export async function monitorReplicationSet(raw: MonitorInput): Promise<string> 
       computeProbe.probeMembers(members.map((m) => ({ instanceId: m.id, address: m.address!, port: m.port ?? 3306 }))),
       Promise.all(members.map((m) => guestProbe(m.novaServerId!, '1s').replicationStatus().catch(() => null))),
     ]);
-    state.health = summarizeHealth(
-      // Roles as the topology model derives them from the links (a relay is watched as a replica).
-      members.map((m) => ({ instanceId: m.id, name: m.name, role: view.roles[m.id] === 'source' ? ('source' as const) : ('replica' as const) })),
-      probes,
-      Object.fromEntries(members.map((m, j) => [m.id, statuses[j] as ObservedStatus | null])),
-      observedAt,
-    );
+    const judged = judgePoll(view, { probes, statuses: Object.fromEntries(members.map((m, j) => [m.id, statuses[j]])), observedAt }, { sourceDownSince, relaysDownSince });
+    state.health = judged.health;
     await registry.recordHealth({ setId: input.setId, health: state.health });
-
-    const busy = Boolean(view.lock.operationId);
     // Keep the semi-sync roles the settings ask for (skipped while an operation reshapes the set).
-    if (!busy) {
-      await Promise.all(
-        members.map(async (m, j) => {
-          const s = statuses[j];
-          if (!s) return;
-          const want = semiSyncRole({ semiSync: view.settings.semiSync, followsProfile: Boolean(view.zoneProfile), sourceId: view.source.id, members: members.map((x) => ({ id: x.id, zone: x.availabilityZone, reachable: state.health.find((h) => h.instanceId === x.id)?.reachable })) }, m.id);
-          const has = s.semiSyncSource ? 'source' : s.semiSyncReplica ? 'replica' : 'off';
-          if (want !== has) await guestUpkeep(m.novaServerId!).configureSemiSync({ role: want }).catch(() => undefined);
-        }),
-      );
-    }
+    await fixSemiSync(judged.semiSyncFixes);
 
-    const assessment = assessSource(state.health, (id) => upstreamOf(view.topology, id) === view.source.id);
-    state.decision = decideAutoFailover({ ...view.settings, ...assessment, sourceDownSince, busy, now: observedAt });
-    sourceDownSince = state.decision.sourceDownSince;
+    state.decision = judged.decision;
+    sourceDownSince = judged.memory.sourceDownSince;
     if (state.decision.action === 'failover') {
-      const workflowId = `eject-automatic-${input.setId}-${observedAt.replace(/[:.]/g, '')}`;
-      await registry.recordAutomaticFailover({ setId: input.setId, operationId: workflowId });
-      const ejectInput = { instanceId: view.source.id, projectId: view.projectId, automatic: true };
-      await startChild(ejectReplicaSource, {
-        workflowId,
-        args: [ejectInput],
-        parentClosePolicy: ParentClosePolicy.ABANDON,
-        typedSearchAttributes: instanceNameAttribute(view.source.name),
-        // Metadata on the command, not part of it: 0.1.0 histories replay without it.
-        ...operationMetadata('ejectReplicaSource', ejectInput, { name: view.source.name }),
-      });
-      state.automaticFailovers.push(workflowId);
+      state.automaticFailovers.push(await startAutomaticFailover(view, observedAt));
       sourceDownSince = null;
     }
     // A relay of a cascade that is gone: its replicas move up (recoverDeadRelay). Pure until a
     // relay is judged dead, which no 0.1.0 set (no cascades) ever was: old histories never ask the patch.
-    const relays = decideRelayRecovery(deadRelays(view.topology, state.health), relaysDownSince, observedAt, view.settings.failoverAfterSeconds);
-    relaysDownSince = relays.downSince;
-    if (!busy && state.decision.action !== 'failover' && relays.recover.length > 0 && patched(RELAY_RECOVERY_PATCH)) {
-      for (const dead of relays.recover) {
-        const recoverInput = { instanceId: dead.relayId, projectId: view.projectId };
-        const name = [view.source, ...view.replicas].find((m) => m.id === dead.relayId)?.name;
-        await startChild(recoverDeadRelay, {
-          workflowId: workflowIds.recoverDeadRelay(dead.relayId, observedAt),
-          args: [recoverInput],
-          parentClosePolicy: ParentClosePolicy.ABANDON,
-          typedSearchAttributes: instanceNameAttribute(name),
-          ...operationMetadata('recoverDeadRelay', recoverInput, { name }),
-        });
-        state.relayRecoveries.push(dead.relayId);
-      }
+    relaysDownSince = judged.memory.relaysDownSince;
+    if (judged.relayRecoveries.length > 0 && patched(RELAY_RECOVERY_PATCH)) {
+      state.relayRecoveries.push(...(await startRelayRecoveries(view, judged.relayRecoveries, observedAt)));
     }
     progress.phase(state.decision.action === 'none' ? 'healthy' : `source trouble: ${state.decision.action}`);
     if (workflowInfo().continueAsNewSuggested) break;
     // A source that looks down is looked at again as soon as failover_after has passed, not a poll later.
     await sleep(nextPollDelayMs({ pollSeconds: input.pollSeconds, failoverAfterSeconds: view.settings.failoverAfterSeconds, sourceDownSince, observedAt, now: new Date().toISOString() }));
   }
+  // 0.2.0: a set is watched by watchReplicationSet (polling inside one heartbeating activity);
+  // a run of this type moves there at its next continue-as-new, keeping its workflow id.
+  if (patched(MONITOR_BECOMES_WATCH_PATCH)) {
+    return makeContinueAsNewFunc<typeof watchReplicationSet>({ workflowType: 'watchReplicationSet' })({ setId: input.setId, projectId: input.projectId, pollSeconds: input.pollSeconds, sourceDownSince });
+  }
   return continueAsNew<typeof monitorReplicationSet>({ ...input, sourceDownSince, waitBeforeFirstPoll: false });
+}
+
+/** Semi-sync roles back to what the settings ask: one short try each, retried at the next look. */
+export async function fixSemiSync(fixes: SemiSyncFix[]): Promise<void> {
+  await Promise.all(fixes.map((f) => guestUpkeep(f.novaServerId).configureSemiSync({ role: f.role }).catch(() => undefined)));
+}
+
+/** Records the automatic failover (for the quiet period) and starts ejectReplicaSource, abandoned to run on its own. */
+export async function startAutomaticFailover(view: SetView, observedAt: string): Promise<string> {
+  const workflowId = `eject-automatic-${view.setId}-${observedAt.replace(/[:.]/g, '')}`;
+  await registry.recordAutomaticFailover({ setId: view.setId, operationId: workflowId });
+  const ejectInput = { instanceId: view.source.id, projectId: view.projectId, automatic: true, flipSourceEarly: true };
+  await startChild(ejectReplicaSource, {
+    workflowId,
+    args: [ejectInput],
+    parentClosePolicy: ParentClosePolicy.ABANDON,
+    typedSearchAttributes: instanceNameAttribute(view.source.name),
+    // Metadata on the command, not part of it: 0.1.0 histories replay without it.
+    ...operationMetadata('ejectReplicaSource', ejectInput, { name: view.source.name }),
+  });
+  return workflowId;
+}
+
+/** Starts recoverDeadRelay for each relay judged dead; returns their ids. */
+export async function startRelayRecoveries(view: SetView, dead: DeadRelay[], observedAt: string): Promise<string[]> {
+  for (const d of dead) {
+    const recoverInput = { instanceId: d.relayId, projectId: view.projectId };
+    const name = setMembers(view).find((m) => m.id === d.relayId)?.name;
+    await startChild(recoverDeadRelay, {
+      workflowId: workflowIds.recoverDeadRelay(d.relayId, observedAt),
+      args: [recoverInput],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      typedSearchAttributes: instanceNameAttribute(name),
+      ...operationMetadata('recoverDeadRelay', recoverInput, { name }),
+    });
+  }
+  return dead.map((d) => d.relayId);
 }

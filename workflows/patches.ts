@@ -40,3 +40,6 @@ export const TLS_FROM_START = '2026-12-tls-from-first-replica';
  * replicated from the fenced source. Asked only when a replica sits in a lost zone.
  */
 export const FENCE_LOST_ZONE_PATCH = '2026-12-eject-fences-lost-zone';
+/** monitorReplicationSet continues as new into watchReplicationSet (same workflow id) at the end of its run; asked only there. */
+export const MONITOR_BECOMES_WATCH_PATCH = '2026-12-monitor-continues-as-watch';
+

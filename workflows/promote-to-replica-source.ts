@@ -51,7 +51,11 @@ export async function promoteToReplicaSource(raw: PromoteInput): Promise<Promote
       throw err;
     }
 
-    // The candidate takes writes now: from here on the only way is forward.
+    // The candidate takes writes now: from here on the only way is forward. The registry (and
+    // so the API) names it the source at once; the former source is read-only already.
+    const promote = { setId: view.setId, transition: { kind: 'promote' as const, newSourceId: candidate.id } };
+    const flipped = input.flipSourceEarly;
+    if (flipped) await registry.applyTransition(promote);
     progress.phase('moving replicas');
     const moved = await moveReplicasTo(candidate, others, view.settings);
     progress.phase('demoting the former source');
@@ -64,10 +68,10 @@ export async function promoteToReplicaSource(raw: PromoteInput): Promise<Promote
     await former.setReadOnly({ readOnly: true });
     if (view.settings.semiSync) await former.configureSemiSync({ role: 'replica' });
     await dropOwnAccount(candidate);
-    await registry.applyTransition({ setId: view.setId, transition: { kind: 'promote', newSourceId: candidate.id } });
+    if (!flipped) await registry.applyTransition(promote);
     if (Object.keys(moved.failed).length) {
       progress.fail(`replicas not moved: ${JSON.stringify(moved.failed)}`);
-      if (patched(FAULT_PATCH.promoteToReplicaSource)) await recordFault(candidate.id, `promoted, but replicas not moved: ${notMoved(moved.failed)}`);
+      if (flipped || patched(FAULT_PATCH.promoteToReplicaSource)) await recordFault(candidate.id, `promoted, but replicas not moved: ${notMoved(moved.failed)}`);
     } else {
       progress.phase('done');
     }

@@ -5,7 +5,7 @@
 import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { instanceNameAttribute, monitorWorkflowId, SA_PROJECT, SA_REPLICATION_SET } from '../../lib/names';
-import type { MonitorInput } from '../../lib/schemas';
+import type { WatchSetInput } from '../../lib/schemas';
 import { operationMetadata } from '../../lib/summaries';
 
 export interface EnsureMonitorInput {
@@ -34,8 +34,10 @@ export function createMonitorActivities({ client }: { client: Client }) {
      */
     async ensureMonitor({ setId, projectId, sourceName }: EnsureMonitorInput): Promise<EnsuredMonitor> {
       const workflowId = monitorWorkflowId(setId);
-      const args: [MonitorInput] = [{ setId, projectId, waitBeforeFirstPoll: true }];
-      const handle = await client.workflow.start('monitorReplicationSet', {
+      const args: [WatchSetInput] = [{ setId, projectId, waitBeforeFirstPoll: true }];
+      // 0.2.0: the watch (polling in a heartbeating activity); a set still watched by a
+      // 0.1.0 monitorReplicationSet keeps it (same id) until it continues as new into a watch.
+      const handle = await client.workflow.start('watchReplicationSet', {
         workflowId,
         taskQueue: Context.current().info.taskQueue,
         args,
@@ -47,7 +49,7 @@ export function createMonitorActivities({ client }: { client: Client }) {
           { key: SA_REPLICATION_SET, value: setId },
           ...instanceNameAttribute(sourceName),
         ],
-        ...operationMetadata('monitorReplicationSet', args[0]),
+        ...operationMetadata('watchReplicationSet', args[0]),
       });
       return { workflowId, runId: handle.firstExecutionRunId };
     },

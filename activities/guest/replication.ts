@@ -16,6 +16,9 @@ import { extractSnapshot, restoreTarget, type Extracted } from './snapshot-extra
 import { ADMIN_USER, MYSQL_PORT, nativePasswordHash, SEMI_SYNC_TIMEOUT_MS, type SemiSyncRole } from './mariadb-config';
 import { startMariadb, stopMariadb } from './mariadb-process';
 import { queryRows, withAdmin, writeServerConfig, type GuestDeps } from './server';
+import { readReplicaStatus, type ReplicaStatus, type SlaveStatusRow } from './replica-status';
+
+export type { ReplicaStatus } from './replica-status';
 
 export interface ReplicationSource {
   host: string;
@@ -24,37 +27,6 @@ export interface ReplicationSource {
   sealedPassword: string;
   /** Connect with TLS and verify the source's certificate against this server's copy of the set's CA. */
   tls?: boolean;
-}
-
-export interface ReplicaStatus {
-  configured: boolean;
-  sourceHost: string | null;
-  ioRunning: boolean;
-  sqlRunning: boolean;
-  secondsBehind: number | null;
-  lastIoError: string;
-  lastSqlError: string;
-  gtidSlavePos: string;
-  gtidBinlogPos: string;
-  gtidIoPos: string;
-  readOnly: boolean;
-  serverId: number;
-  semiSyncSource: boolean;
-  semiSyncReplica: boolean;
-  /** Replication connects with TLS and verifies the source's certificate. */
-  tls: boolean;
-}
-
-interface SlaveStatusRow {
-  Master_Host: string;
-  Slave_IO_Running: string;
-  Slave_SQL_Running: string;
-  Seconds_Behind_Master: number | null;
-  Last_IO_Error: string;
-  Last_SQL_Error: string;
-  Gtid_IO_Pos: string;
-  Master_SSL_Allowed: string;
-  Master_SSL_Verify_Server_Cert: string;
 }
 
 export interface RestoreResult {
@@ -87,32 +59,7 @@ export function createReplicationActivities(d: GuestDeps, store: SnapshotStore) 
     return (await status()).configured;
   }
 
-  async function status(): Promise<ReplicaStatus> {
-    return withAdmin(d, async (c) => {
-      const [s] = await queryRows<SlaveStatusRow>(c, 'SHOW SLAVE STATUS');
-      const [v] = await queryRows<{ slave: string; binlog: string; ro: number; sid: number; ssm: number; sss: number }>(
-        c,
-        'SELECT @@global.gtid_slave_pos AS slave, @@global.gtid_binlog_pos AS binlog, @@global.read_only AS ro, @@global.server_id AS sid, @@global.rpl_semi_sync_master_enabled AS ssm, @@global.rpl_semi_sync_slave_enabled AS sss',
-      );
-      return {
-        configured: Boolean(s),
-        sourceHost: s?.Master_Host ?? null,
-        ioRunning: s?.Slave_IO_Running === 'Yes',
-        sqlRunning: s?.Slave_SQL_Running === 'Yes',
-        secondsBehind: s?.Seconds_Behind_Master ?? null,
-        lastIoError: s?.Last_IO_Error ?? '',
-        lastSqlError: s?.Last_SQL_Error ?? '',
-        gtidSlavePos: v!.slave,
-        gtidBinlogPos: v!.binlog,
-        gtidIoPos: s?.Gtid_IO_Pos ?? '',
-        readOnly: Boolean(v!.ro),
-        serverId: Number(v!.sid),
-        semiSyncSource: Boolean(v!.ssm),
-        semiSyncReplica: Boolean(v!.sss),
-        tls: s?.Master_SSL_Allowed === 'Yes' && s?.Master_SSL_Verify_Server_Cert === 'Yes',
-      };
-    });
-  }
+  const status = (): Promise<ReplicaStatus> => withAdmin(d, readReplicaStatus);
 
   type RestoreInput = { snapshotId: string; mysqlServerId: number; readOnly: boolean; follow?: boolean };
   // One restore at a time on this server: a retry must never empty the folder an attempt

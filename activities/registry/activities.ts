@@ -103,6 +103,19 @@ export function createRegistryActivities(registry: Registry, options: RegistryOp
       return { userName: account.userName, sealedPassword: account.sealedPassword };
     },
 
+    /** The member's monitoring account password: issued once, sealed, reused by retries (migration 011). */
+    async monitorCredential(input: { instanceId: string }): Promise<{ sealedPassword: string }> {
+      const sealed = await registry.monitorAccounts.issue(input.instanceId, sealSecret(options.secretKey, randomPassword()));
+      if (!sealed) throw ApplicationFailure.nonRetryable(`instance ${input.instanceId} does not exist`, ErrorType.NotFound);
+      return { sealedPassword: sealed };
+    },
+
+    /** The members' agents made their monitoring accounts: the watch reads them directly from now on. */
+    async monitorAccountsReady(input: { instanceIds: string[] }): Promise<{ ready: string[] }> {
+      await registry.monitorAccounts.markReady(input.instanceIds);
+      return { ready: input.instanceIds };
+    },
+
     async describeSet(setId: string): Promise<SetView | undefined> {
       return setView(registry, setId);
     },

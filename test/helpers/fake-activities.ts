@@ -5,6 +5,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { ComputeActivities } from '../../activities/compute/activities';
 import type { ZoneProfile } from '../../lib/zone-profiles';
 import type { EnsureMonitorInput, MonitorActivities } from '../../activities/control/monitor';
+import { createWatchActivities, type WatchActivities, type WatchDeps } from '../../activities/control/watch';
+import type { MonitorAccountActivities } from '../../activities/guest/monitor-account';
 import type { AccessActivities } from '../../activities/guest/access';
 import type { CertificateActivities } from '../../activities/guest/certificates';
 import type { TlsActivities } from '../../activities/tls/activities';
@@ -50,6 +52,12 @@ export interface FakeWorld {
   /** The last certificate serial the fake CA signed (each signature gets the next). */
   certificateSerial?: number;
   credentials: Map<string, { userName: string; sealedPassword: string }>;
+  /** Each instance's monitoring account as the registry records it (issued, then ready once its agent made it). */
+  monitorAccounts: Map<string, { sealedPassword: string; ready: boolean }>;
+  /** Nova servers whose agent refuses to make the monitoring account. */
+  refuseMonitorAccount: Set<string>;
+  /** Every poll of the watch activity (its heartbeats), which the workflow's history never sees. */
+  watchPolls: number;
   /** Replication accounts per Nova server (the source's mysql.user). */
   accounts: Map<string, Set<string>>;
   snapshots: Set<string>;
@@ -124,6 +132,9 @@ export function newWorld(): FakeWorld {
     sets: new Map(),
     setLockTypes: new Map(),
     credentials: new Map(),
+    monitorAccounts: new Map(),
+    refuseMonitorAccount: new Set(),
+    watchPolls: 0,
     accounts: new Map(),
     snapshots: new Set(),
     calls: [],
@@ -181,10 +192,12 @@ export function seedSet(w: FakeWorld, prefix: string, replicas = 2): { source: F
 const fail = (message: string, type: string) => ApplicationFailure.nonRetryable(message, type);
 const FAKE_PEM = '-----BEGIN CERTIFICATE-----\nfake\n-----END CERTIFICATE-----\n';
 
-export function fakeControlActivities(w: FakeWorld, serverIdPrefix: string): ComputeActivities & RegistryActivities & SnapshotActivities & MonitorActivities & TlsActivities {
+export function fakeControlActivities(w: FakeWorld, serverIdPrefix: string): ComputeActivities & RegistryActivities & SnapshotActivities & MonitorActivities & TlsActivities & WatchActivities {
   let n = 0;
+  const reg = fakeRegistryActivities(w);
   return {
-    ...fakeRegistryActivities(w),
+    ...reg,
+    ...createWatchActivities(fakeWatchDeps(w, reg)),
     // A set's authority and its signatures, as far as the workflows look at them (PEM-shaped text).
     async ensureSetAuthority({ setId }) {
       w.calls.push('ensureSetAuthority');
@@ -287,12 +300,41 @@ export function fakeControlActivities(w: FakeWorld, serverIdPrefix: string): Com
   };
 }
 
-export function fakeGuestActivities(w: FakeWorld, novaServerId = 'srv'): GuestActivities & ReplicationActivities & AccessActivities & CertificateActivities {
+/** A healthy replica's status, which statusOf overrides per server. */
+const HEALTHY_STATUS: ReplicaStatus = { configured: true, sourceHost: '127.0.1.1', ioRunning: true, sqlRunning: true, secondsBehind: 0, lastIoError: '', lastSqlError: '', gtidSlavePos: '0-101-5', gtidBinlogPos: '0-101-5', gtidIoPos: '0-101-5', readOnly: true, serverId: 102, semiSyncSource: false, semiSyncReplica: false, tls: false };
+
+/** The watch activity over the fake world: the real polling loop (activities/control/watch.ts) with the world's registry, probes and statuses. */
+function fakeWatchDeps(w: FakeWorld, reg: RegistryActivities): WatchDeps {
+  return {
+    describeSet: (setId) => reg.describeSet(setId),
+    async monitorCredentials(ids) {
+      w.watchPolls++;
+      return Object.fromEntries(ids.map((id) => [id, w.monitorAccounts.get(id) ?? { sealedPassword: null, ready: false }]));
+    },
+    async probe(targets) {
+      return Object.fromEntries(targets.map((t) => [t.instanceId, { reachable: !w.down.has(t.instanceId) }]));
+    },
+    statusReader: () => ({
+      async read(t) {
+        const o = w.statusOf.get(w.instances.get(t.instanceId)?.novaServerId ?? '');
+        if (o === null) throw new Error('no answer');
+        return { ...HEALTHY_STATUS, ...o };
+      },
+      async close() {},
+    }),
+    async storeHealth(_setId, health) {
+      w.calls.push('storeHealth');
+      w.health = health;
+    },
+  };
+}
+
+export function fakeGuestActivities(w: FakeWorld, novaServerId = 'srv'): GuestActivities & ReplicationActivities & AccessActivities & CertificateActivities & MonitorAccountActivities {
   const accounts = () => {
     if (!w.accounts.has(novaServerId)) w.accounts.set(novaServerId, new Set());
     return w.accounts.get(novaServerId)!;
   };
-  const status = { configured: true, sourceHost: '127.0.1.1', ioRunning: true, sqlRunning: true, secondsBehind: 0, lastIoError: '', lastSqlError: '', gtidSlavePos: '0-101-5', gtidBinlogPos: '0-101-5', gtidIoPos: '0-101-5', readOnly: true, serverId: 102, semiSyncSource: false, semiSyncReplica: false, tls: false };
+  const status = HEALTHY_STATUS;
   return {
     async prepare() {
       w.calls.push('prepare');
@@ -384,6 +426,11 @@ export function fakeGuestActivities(w: FakeWorld, novaServerId = 'srv'): GuestAc
     async startReplication({ source }) {
       w.calls.push(source.tls ? `startReplication:tls:${novaServerId}` : 'startReplication');
       return { ...status, tls: source.tls ?? false };
+    },
+    async ensureMonitorAccount() {
+      w.calls.push(`ensureMonitorAccount:${novaServerId}`);
+      if (w.refuseMonitorAccount.has(novaServerId)) throw fail('the agent does not answer', ErrorType.GuestFailed);
+      return { userName: 'os_monitor' };
     },
     async replicationStatus() {
       const o = w.statusOf.get(novaServerId);

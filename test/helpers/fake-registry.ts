@@ -262,6 +262,21 @@ export function fakeRegistryActivities(w: FakeWorld): RegistryActivities {
       transition(setId, tr, fault, faults);
       return { setId, applied: tr.kind };
     },
+    async monitorCredential({ instanceId }) {
+      w.calls.push(`monitorCredential:${instanceId}`);
+      if (!w.instances.has(instanceId)) throw fail(`instance ${instanceId} does not exist`, ErrorType.NotFound);
+      const made = w.monitorAccounts.get(instanceId) ?? { sealedPassword: `v1.monitor.${instanceId}`, ready: false };
+      w.monitorAccounts.set(instanceId, made);
+      return { sealedPassword: made.sealedPassword };
+    },
+    async monitorAccountsReady({ instanceIds }) {
+      w.calls.push('monitorAccountsReady');
+      for (const id of instanceIds) {
+        const a = w.monitorAccounts.get(id);
+        if (a) a.ready = true;
+      }
+      return { ready: instanceIds };
+    },
     async recordHealth({ setId, health }) {
       w.calls.push('recordHealth');
       w.health = health;

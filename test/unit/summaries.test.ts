@@ -17,6 +17,7 @@ const inputs: { [T in DescribedOperation]: Parameters<typeof operationMetadata<T
   promoteToReplicaSource: { instanceId: id, projectId: 'proj-a' },
   ejectReplicaSource: { instanceId: id, projectId: 'proj-a', force: true },
   monitorReplicationSet: { setId: id, projectId: 'proj-a' },
+  watchReplicationSet: { setId: id, projectId: 'proj-a' },
   manageAccess: { instanceId: id, projectId: 'proj-a', novaServerId: 'n1', action: { kind: 'changePasswords', users: [{ name: 'app', host: '%', sealedPassword: sealed }] } },
   restartInstance: { instanceId: id, projectId: 'proj-a' },
   resizeInstance: { instanceId: id, projectId: 'proj-a', volumeSizeGb: 3 },

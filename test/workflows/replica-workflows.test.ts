@@ -175,7 +175,7 @@ test("ensureMonitor starts the set's monitor, tagged, and leaves a running one a
   expect(again).toEqual(first);
   const handle = client.workflow.getHandle(first.workflowId);
   const described = await handle.describe();
-  expect(described).toMatchObject({ type: 'monitorReplicationSet', runId: first.runId, status: { name: 'RUNNING' } });
+  expect(described).toMatchObject({ type: 'watchReplicationSet', runId: first.runId, status: { name: 'RUNNING' } });
   expect(described.typedSearchAttributes.get(SA_REPLICATION_SET)).toBe(setId);
   expect(described.typedSearchAttributes.get(SA_PROJECT)).toBe('proj-a');
   const started = (await fetchDecodedHistory(client, first.workflowId)).events![0]!.workflowExecutionStartedEventAttributes!;

@@ -1,0 +1,137 @@
+// watchSet: the frequent polling of a replication set, inside one long-running activity on
+// the orchestrator. Every poll reads the set from the registry, probes each member (the
+// orchestrator's own path), reads each member's replication status with its monitoring
+// account, and judges the poll (lib/monitor-poll.ts, the same judgement the 0.1.0 loop
+// makes). Heartbeats are not history events: the activity completes only when the workflow
+// must act (a failover, a relay to recover, upkeep, the set changed or dissolved) or at the
+// checkpoint. Health is written to the registry when it changes, and with a lease renewed
+// slowly otherwise (registry/health.ts shows vouched health as current).
+import { Context } from '@temporalio/activity';
+import type { SetView } from '../registry/views';
+import type { DeadRelay } from '../../lib/dead-relays';
+import type { AutoFailoverDecision } from '../../lib/failover';
+import { nextPollDelayMs } from '../../lib/failover';
+import { healthChanged, judgePoll, membershipKey, setMembers, type MemberStatus, type PollMemory, type SemiSyncFix } from '../../lib/monitor-poll';
+import type { MemberHealth } from '../../lib/schemas';
+
+export interface WatchTarget {
+  instanceId: string;
+  address: string;
+  port: number;
+}
+
+/** What the watch needs of the world: the real one (createWatchActivities) or the tests' fakes. */
+export interface WatchDeps {
+  describeSet(setId: string): Promise<SetView | undefined>;
+  /** Which members have a ready monitoring account, and its sealed password. */
+  monitorCredentials(instanceIds: string[]): Promise<Record<string, { sealedPassword: string | null; ready: boolean }>>;
+  probe(targets: WatchTarget[]): Promise<Record<string, { reachable: boolean }>>;
+  /** A reader of members' status that may keep connections between polls; closed when the watch ends. */
+  statusReader(): { read(target: WatchTarget, sealedPassword: string): Promise<MemberStatus>; close(): Promise<void> };
+  storeHealth(setId: string, health: MemberHealth[], confirmedUntil: Date): Promise<void>;
+}
+
+export interface WatchInput {
+  setId: string;
+  pollSeconds: number;
+  /** The set as the workflow last saw it (membershipKey); null: what the first poll finds. */
+  membership: string | null;
+  memory: PollMemory;
+  /** No wake-up for semi-sync roles before this (the workflow just fixed some; a member that refuses is not asked every poll). */
+  upkeepQuietUntil: string | null;
+  /** Per member: no wake-up to make its monitoring account before this (just tried). Absent: none tried. */
+  accountsQuietUntil?: Record<string, string>;
+  /** Complete after this long even if nothing happened (the workflow's checkpoint). */
+  checkpointSeconds: number;
+  /** Health unchanged is written again after this long, vouched for this long and half again. */
+  leaseSeconds: number;
+}
+
+interface Seen {
+  health: MemberHealth[];
+  decision: AutoFailoverDecision | null;
+  memory: PollMemory;
+  membership: string;
+}
+
+export type WatchOutcome =
+  | { kind: 'dissolved' }
+  | ({ kind: 'checkpoint' } & Seen)
+  | ({ kind: 'membership' } & Seen)
+  | ({ kind: 'failover'; view: SetView; observedAt: string } & Seen)
+  | ({ kind: 'relays'; view: SetView; dead: DeadRelay[]; observedAt: string } & Seen)
+  | ({ kind: 'upkeep'; semiSyncFixes: SemiSyncFix[]; accounts: { instanceId: string; novaServerId: string }[] } & Seen);
+
+export function createWatchActivities(deps: WatchDeps) {
+  return {
+    async watchSet(input: WatchInput): Promise<WatchOutcome> {
+      const ctx = Context.current();
+      // A retry (the worker died) resumes the judgement where the last heartbeat left it.
+      let memory: PollMemory = (ctx.info.heartbeatDetails as { memory?: PollMemory } | undefined)?.memory ?? input.memory;
+      const started = Date.now();
+      const reader = deps.statusReader();
+      let expected = input.membership;
+      let written: MemberHealth[] | null = null;
+      let writtenAt = 0;
+      try {
+        for (;;) {
+          const view = await deps.describeSet(input.setId);
+          if (!view || view.replicas.length === 0) return { kind: 'dissolved' };
+          const membership = membershipKey(view);
+          const members = setMembers(view);
+          const seen = (health: MemberHealth[], decision: AutoFailoverDecision | null): Seen => ({ health, decision, memory, membership });
+          expected ??= membership;
+          if (membership !== expected) return { kind: 'membership', ...seen(written ?? [], null) };
+          const creds = await deps.monitorCredentials(members.map((m) => m.id));
+          const denied = new Set<string>();
+          const targets = members.map((m) => ({ instanceId: m.id, address: m.address!, port: m.port ?? 3306 }));
+          const observedAt = new Date().toISOString();
+          const [probes, statuses] = await Promise.all([
+            deps.probe(targets),
+            Promise.all(
+              targets.map((t) => {
+                const c = creds[t.instanceId];
+                if (!c?.ready || !c.sealedPassword) return Promise.resolve(null);
+                return reader.read(t, c.sealedPassword).catch((err: { code?: string }) => {
+                  // A member restored from its source's snapshot (during a build) got the source's
+                  // account and password: its own is made again.
+                  if (err?.code === 'ER_ACCESS_DENIED_ERROR') denied.add(t.instanceId);
+                  return null;
+                });
+              }),
+            ),
+          ]);
+          const judged = judgePoll(view, { probes, statuses: Object.fromEntries(targets.map((t, j) => [t.instanceId, statuses[j]])), observedAt }, memory);
+          memory = judged.memory;
+          const now = Date.now();
+          // A member not read for want of its account (a replica just built) is not stored as
+          // silent: its health is unknown until its account is made a moment later, and what the
+          // API judges by (a promote's pre-flight) must not refuse on it.
+          const readable = judged.health.filter((h) => creds[h.instanceId]?.ready && !denied.has(h.instanceId));
+          if (healthChanged(written, readable) || now - writtenAt >= input.leaseSeconds * 1000) {
+            await deps.storeHealth(input.setId, readable, new Date(now + input.leaseSeconds * 1500));
+            written = readable;
+            writtenAt = now;
+          }
+          ctx.heartbeat({ memory, observedAt });
+          const s = seen(judged.health, judged.decision);
+          if (judged.decision.action === 'failover') return { kind: 'failover', view, observedAt, ...s };
+          if (judged.relayRecoveries.length > 0) return { kind: 'relays', view, dead: judged.relayRecoveries, observedAt, ...s };
+          // Accounts are made also while an operation holds the set: a replica being built gets
+          // its account as soon as its server answers, so its health is read when the build ends.
+          const accountDue = (id: string) => !input.accountsQuietUntil?.[id] || now >= Date.parse(input.accountsQuietUntil[id]!);
+          const accounts = members.filter((m) => m.novaServerId && (!creds[m.id]?.ready || denied.has(m.id)) && accountDue(m.id)).map((m) => ({ instanceId: m.id, novaServerId: m.novaServerId! }));
+          const semiSyncDue = judged.semiSyncFixes.length > 0 && (!input.upkeepQuietUntil || now >= Date.parse(input.upkeepQuietUntil));
+          if (semiSyncDue || accounts.length > 0) return { kind: 'upkeep', semiSyncFixes: semiSyncDue ? judged.semiSyncFixes : [], accounts, ...s };
+          if (now - started >= input.checkpointSeconds * 1000) return { kind: 'checkpoint', ...s };
+          // A source that looks down is looked at again as soon as failover_after has passed, not a poll later.
+          await ctx.sleep(nextPollDelayMs({ pollSeconds: input.pollSeconds, failoverAfterSeconds: view.settings.failoverAfterSeconds, sourceDownSince: memory.sourceDownSince, observedAt, now: new Date().toISOString() }));
+        }
+      } finally {
+        await reader.close();
+      }
+    },
+  };
+}
+
+export type WatchActivities = ReturnType<typeof createWatchActivities>;

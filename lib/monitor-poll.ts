@@ -1,0 +1,100 @@
+// One look at a replication set, judged: the members' health, the holistic judgement on
+// the source, the automatic-failover decision, the dead relays to recover and the semi-sync
+// roles to fix. Pure, and the one place that calls the decision functions (summarizeHealth,
+// assessSource, decideAutoFailover, decideRelayRecovery): the 0.1.0 monitor's loop in its
+// workflow and the watch activity both judge every poll here.
+import type { SetView } from '../activities/registry/views';
+import { deadRelays, decideRelayRecovery, type DeadRelay } from './dead-relays';
+import { semiSyncRole } from './dr';
+import { decideAutoFailover, type AutoFailoverDecision } from './failover';
+import { assessSource, summarizeHealth, type ObservedStatus } from './health';
+import type { MemberHealth } from './schemas';
+import { upstreamOf } from './topology';
+
+/** What a member answered about its replication: its agent's status, or the monitoring account's read. */
+export type MemberStatus = ObservedStatus & { semiSyncSource: boolean; semiSyncReplica: boolean };
+
+export interface PollObservation {
+  probes: Record<string, { reachable: boolean } | undefined>;
+  /** null: the member did not answer. */
+  statuses: Record<string, MemberStatus | null | undefined>;
+  /** When the members were probed: a source is judged down as of then, not when the slowest probe gave up. */
+  observedAt: string;
+}
+
+/** What a judgement carries to the next poll. */
+export interface PollMemory {
+  sourceDownSince: string | null;
+  relaysDownSince: Record<string, string>;
+}
+
+export interface SemiSyncFix {
+  instanceId: string;
+  novaServerId: string;
+  role: 'off' | 'source' | 'replica';
+}
+
+export interface PollJudgement {
+  health: MemberHealth[];
+  busy: boolean;
+  decision: AutoFailoverDecision;
+  /** Relays to recover now (never while busy or while the source fails over). */
+  relayRecoveries: DeadRelay[];
+  /** Semi-sync roles that differ from the settings (none while an operation reshapes the set). */
+  semiSyncFixes: SemiSyncFix[];
+  memory: PollMemory;
+}
+
+export const setMembers = (view: SetView) => [view.source, ...view.replicas];
+
+export function judgePoll(view: SetView, obs: PollObservation, memory: PollMemory): PollJudgement {
+  const members = setMembers(view);
+  const health = summarizeHealth(
+    // Roles as the topology model derives them from the links (a relay is watched as a replica).
+    members.map((m) => ({ instanceId: m.id, name: m.name, role: view.roles[m.id] === 'source' ? ('source' as const) : ('replica' as const) })),
+    obs.probes,
+    obs.statuses,
+    obs.observedAt,
+  );
+  const busy = Boolean(view.lock.operationId);
+  const semiSyncFixes: SemiSyncFix[] = [];
+  if (!busy) {
+    for (const m of members) {
+      const s = obs.statuses[m.id];
+      if (!s) continue;
+      const want = semiSyncRole({ semiSync: view.settings.semiSync, followsProfile: Boolean(view.zoneProfile), sourceId: view.source.id, members: members.map((x) => ({ id: x.id, zone: x.availabilityZone, reachable: health.find((h) => h.instanceId === x.id)?.reachable })) }, m.id);
+      const has = s.semiSyncSource ? 'source' : s.semiSyncReplica ? 'replica' : 'off';
+      if (want !== has) semiSyncFixes.push({ instanceId: m.id, novaServerId: m.novaServerId!, role: want });
+    }
+  }
+  const assessment = assessSource(health, (id) => upstreamOf(view.topology, id) === view.source.id);
+  const decision = decideAutoFailover({ ...view.settings, ...assessment, sourceDownSince: memory.sourceDownSince, busy, now: obs.observedAt });
+  const relays = decideRelayRecovery(deadRelays(view.topology, health), memory.relaysDownSince, obs.observedAt, view.settings.failoverAfterSeconds);
+  return {
+    health,
+    busy,
+    decision,
+    relayRecoveries: !busy && decision.action !== 'failover' ? relays.recover : [],
+    semiSyncFixes,
+    memory: { sourceDownSince: decision.sourceDownSince, relaysDownSince: relays.downSince },
+  };
+}
+
+/**
+ * What a person reads in the health (and what the API's decisions use): a change of any of
+ * it is written at once. Positions and lag move with every write, so they are refreshed by
+ * the watch's slow heartbeat instead; a replica falling behind or catching up is a change.
+ */
+function shape(h: MemberHealth): string {
+  const lag = h.role !== 'replica' ? '-' : h.transactionsBehind === null && h.secondsBehind === null ? '?' : (h.transactionsBehind ?? 0) > 0 || (h.secondsBehind ?? 0) > 0 ? 'behind' : 'caught-up';
+  return JSON.stringify([h.instanceId, h.name, h.role, h.reachable, h.agentAnswered, h.ioRunning, h.sqlRunning, h.lastIoError, h.lastSqlError, h.readOnly, lag]);
+}
+
+export function healthChanged(before: MemberHealth[] | null, after: MemberHealth[]): boolean {
+  return !before || before.length !== after.length || before.some((h, i) => shape(h) !== shape(after[i]!));
+}
+
+/** The set as the watch's workflow last saw it: a change to it ends the watch (the workflow looks again). */
+export function membershipKey(view: SetView): string {
+  return JSON.stringify([view.source.id, setMembers(view).map((m) => [m.id, m.address, m.port, m.novaServerId]), view.topology]);
+}

@@ -1,0 +1,108 @@
+// watchReplicationSet (0.2.0): a replication set's monitor that costs nothing while nothing
+// happens. The polling runs inside one long-running activity (watchSet, on the
+// orchestrator) that heartbeats and completes only when this workflow must act: start an
+// automatic failover or a relay's recovery, make members' monitoring accounts or fix
+// semi-sync roles, a change of the set, or the hourly checkpoint. A healthy set's history
+// is a handful of events an hour. Same workflow id as monitorReplicationSet, which
+// continues as new into this type; the same judgement (lib/monitor-poll.ts).
+import { continueAsNew, defineQuery, proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
+import type { WatchActivities, WatchOutcome } from '../activities/control/watch';
+import { NON_RETRYABLE } from '../lib/errors';
+import type { PollMemory } from '../lib/monitor-poll';
+import { watchInput, type WatchSetInput } from '../lib/schemas';
+import { guestUpkeep, parseInput, registry, tagReplicationSet } from './common';
+import { fixSemiSync, healthQuery, renderHealth, startAutomaticFailover, startRelayRecoveries, type MonitorState } from './monitor-replication-set';
+import { Progress } from './progress';
+
+/** Semi-sync roles a member refused (its agent down) are asked again after this long, not every poll. */
+const UPKEEP_QUIET_MS = 30_000;
+/** A member's monitoring account is tried again after 5 s (a replica being built answers within seconds), doubling up to 5 min for a member that keeps refusing. */
+const accountRetryMs = (failures: number) => Math.min(300_000, 5_000 * 2 ** Math.max(0, failures - 1));
+
+/**
+ * The watch: a dead worker's watch is retried on another within the heartbeat timeout plus
+ * the first retry interval (the issue's goal: every set watched again within 5 s). It
+ * retries for as long as it takes (a registry that is down): its attempts are not events.
+ */
+function watcher(checkpointSeconds: number) {
+  return proxyActivities<WatchActivities>({
+    startToCloseTimeout: `${checkpointSeconds + 300}s`,
+    heartbeatTimeout: '3s',
+    retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '5s', nonRetryableErrorTypes: NON_RETRYABLE },
+  });
+}
+
+export const watchStateQuery = defineQuery<MonitorState & { lastWake: WatchOutcome['kind'] | null }>('watch');
+
+export async function watchReplicationSet(raw: WatchSetInput): Promise<string> {
+  const input = parseInput(watchInput, raw);
+  const state: MonitorState & { lastWake: WatchOutcome['kind'] | null } = { setId: input.setId, health: [], decision: null, automaticFailovers: [], relayRecoveries: [], lastWake: null };
+  const progress = new Progress('watchReplicationSet', () => `${renderHealth(state.health)}\n\n${state.decision ? `automatic failover: **${state.decision.action}** (${state.decision.reason})` : ''}`);
+  // The same query as the 0.1.0 monitor's, so the API and tools that ask it need not know which type runs.
+  setHandler(healthQuery, () => state);
+  setHandler(watchStateQuery, () => state);
+  tagReplicationSet(input.setId);
+  // The operation that starts a watch has just verified the set and still holds its lock.
+  if (input.waitBeforeFirstPoll) await sleep(input.pollSeconds * 1000);
+
+  let memory: PollMemory = { sourceDownSince: input.sourceDownSince, relaysDownSince: {} };
+  let membership: string | null = null;
+  let upkeepQuietUntil: string | null = null;
+  let accountsQuietUntil: Record<string, string> = {};
+  let accountFailures: Record<string, number> = {};
+  const watch = watcher(input.checkpointSeconds);
+  for (let round = 0; round < input.roundsPerRun; round++) {
+    const o: WatchOutcome = await watch.watchSet({ setId: input.setId, pollSeconds: input.pollSeconds, membership, memory, upkeepQuietUntil, accountsQuietUntil, checkpointSeconds: input.checkpointSeconds, leaseSeconds: input.leaseSeconds });
+    state.lastWake = o.kind;
+    if (o.kind === 'dissolved') {
+      progress.phase('set dissolved');
+      return `replication set ${input.setId} has no replicas any more`;
+    }
+    ({ memory, membership } = o);
+    if (o.health.length) state.health = o.health;
+    state.decision = o.decision;
+    if (o.kind === 'failover') {
+      state.automaticFailovers.push(await startAutomaticFailover(o.view, o.observedAt));
+      memory = { ...memory, sourceDownSince: null };
+    } else if (o.kind === 'relays') {
+      state.relayRecoveries.push(...(await startRelayRecoveries(o.view, o.dead, o.observedAt)));
+    } else if (o.kind === 'upkeep') {
+      if (o.accounts.length) {
+        const made = new Set(await makeMonitorAccounts(o.accounts));
+        // Only members still in the set are remembered.
+        const inSet = (id: string) => o.health.length === 0 || o.health.some((h) => h.instanceId === id);
+        accountFailures = Object.fromEntries(Object.entries(accountFailures).filter(([id]) => inSet(id) && !made.has(id)));
+        for (const a of o.accounts) if (!made.has(a.instanceId)) accountFailures[a.instanceId] = (accountFailures[a.instanceId] ?? 0) + 1;
+        accountsQuietUntil = Object.fromEntries([
+          ...Object.entries(accountsQuietUntil).filter(([id]) => inSet(id)),
+          ...o.accounts.map((a) => [a.instanceId, new Date(Date.now() + accountRetryMs(accountFailures[a.instanceId] ?? 1)).toISOString()]),
+        ]);
+      }
+      if (o.semiSyncFixes.length) {
+        await fixSemiSync(o.semiSyncFixes);
+        upkeepQuietUntil = new Date(Date.now() + UPKEEP_QUIET_MS).toISOString();
+      }
+    }
+    progress.phase(!state.decision || state.decision.action === 'none' ? 'healthy' : `source trouble: ${state.decision.action}`);
+    if (workflowInfo().continueAsNewSuggested) break;
+  }
+  return continueAsNew<typeof watchReplicationSet>({ ...input, sourceDownSince: memory.sourceDownSince, waitBeforeFirstPoll: false });
+}
+
+/** Each member's monitoring account: its password issued (sealed) in the registry, made by its agent, then marked ready. Best effort: retried at the next upkeep. */
+async function makeMonitorAccounts(members: { instanceId: string; novaServerId: string }[]): Promise<string[]> {
+  const made = await Promise.all(
+    members.map(async (m) => {
+      try {
+        const { sealedPassword } = await registry.monitorCredential({ instanceId: m.instanceId });
+        await guestUpkeep(m.novaServerId).ensureMonitorAccount({ sealedPassword });
+        return m.instanceId;
+      } catch {
+        return null;
+      }
+    }),
+  );
+  const ready = made.filter((id): id is string => id !== null);
+  if (ready.length) await registry.monitorAccountsReady({ instanceIds: ready });
+  return ready;
+}
