@@ -3,7 +3,7 @@
 // first activity asks it again under the locks (the registry may have changed between the
 // two); the test fake asks it too. One copy of every rule, and one lock order: the set's
 // lock first, then the instance's.
-import { depthOf, downstreamOf, upstreamOf, DEFAULT_LIMITS, type Topology, type TopologyLimits } from './topology';
+import { depthOf, downstreamOf, peerOf, sourceOf, upstreamOf, DEFAULT_LIMITS, type Topology, type TopologyLimits } from './topology';
 
 export type OperationType =
   | 'provisionInstance'
@@ -17,7 +17,10 @@ export type OperationType =
   | 'restartInstance'
   | 'resizeInstance'
   | 'recoverDeadRelay'
-  | 'enableReplicationTls';
+  | 'enableReplicationTls'
+  | 'createPair'
+  | 'switchPairActive'
+  | 'breakPair';
 
 export interface LockState {
   operationId: string | null;
@@ -61,6 +64,13 @@ const no = (kind: RefusalKind, message: string, operation?: string, field?: Refu
 export const refusalText = (r: Refusal, fields: Partial<Record<NonNullable<Refusal['field']>, string>> = {}): string =>
   r.field ? `${fields[r.field] ?? r.field}: ${r.message}` : r.message;
 
+/** The other side of the instance's master-master pair, when it is a side of one. */
+const peer = (f: Facts): string | undefined => (f.topology ? peerOf(f.topology, f.instance.id) : undefined);
+const pairText = (f: Facts): string => f.topology!.coMasters!.join(', ');
+/** What no operation other than the pair's own may do to a side of a pair. */
+const pairSide = (f: Facts, what: string): Refusal | undefined =>
+  peer(f) === undefined ? undefined : no('invalid', `instance ${f.instance.id} is a side of the master-master pair (${pairText(f)}); ${what}`);
+
 const upstream = (f: Facts): string | null => (f.topology ? upstreamOf(f.topology, f.instance.id) : null);
 const replicasOf = (f: Facts): string[] => (f.topology ? downstreamOf(f.topology, f.instance.id) : []);
 
@@ -88,8 +98,11 @@ export function busy(f: Facts, operation: { id?: string; type: string }): Refusa
 
 export function checkCreateReplicas(f: Facts, a: { count: number; operationId?: string }, limits: Limits): Refusal | undefined {
   if (a.count > limits.maxReplicas) return no('invalid', `must be at most ${limits.maxReplicas} (TROVE_MAX_REPLICAS)`, undefined, 'count');
+  if (peer(f) !== undefined && sourceOf(f.topology!) !== f.instance.id) {
+    return no('invalid', `instance ${f.instance.id} is the passive side of a master-master pair: replicas of a pair hang off its active side (${sourceOf(f.topology!)}) and follow it`, undefined, 'source');
+  }
   const up = upstream(f);
-  if (up !== null && (depthOf(f.topology!, f.instance.id) ?? Infinity) + 1 > limits.maxDepth) {
+  if (up !== null && peer(f) === undefined && (depthOf(f.topology!, f.instance.id) ?? Infinity) + 1 > limits.maxDepth) {
     const depth = depthOf(f.topology!, f.instance.id);
     return no('invalid', `instance ${f.instance.id} is ${depth} link(s) from its set's source; its replicas would be deeper than the ${limits.maxDepth} allowed (TROVE_MAX_DEPTH)`, undefined, 'source');
   }
@@ -98,11 +111,19 @@ export function checkCreateReplicas(f: Facts, a: { count: number; operationId?: 
 }
 
 export function checkDetach(f: Facts, a: { operationId?: string; operationType?: string } = {}): Refusal | undefined {
+  const side = pairSide(f, 'break the pair first (breakPair), then detach its passive side');
+  if (side) return side;
   if (upstream(f) === null) return no('invalid', `instance ${f.instance.id} is not a replica; there is nothing to detach`);
   return busy(f, { id: a.operationId, type: a.operationType ?? 'detachReplica' });
 }
 
+/** A pair has its own switchover (switchPairActive); promote and eject would tear it apart. */
+const inPair = (f: Facts, what: string): Refusal | undefined =>
+  f.topology?.coMasters ? no('invalid', `replication set ${f.instance.setId} is a master-master pair (${pairText(f)}); ${what}`) : undefined;
+
 export function checkPromote(f: Facts, a: { operationId?: string } = {}): Refusal | undefined {
+  const pair = inPair(f, 'switch its active side (switch_active) or break the pair first');
+  if (pair) return pair;
   if (upstream(f) === null) return no('invalid', `instance ${f.instance.id} is not a replica; only a replica can be promoted to replica source`);
   return busy(f, { id: a.operationId, type: 'promoteToReplicaSource' });
 }
@@ -119,6 +140,8 @@ export function checkEject(
   f: Facts,
   a: { operationId?: string; force?: boolean; assessment?: { sourceReachable: boolean; replicasLostSource: boolean } } = {},
 ): Refusal | undefined {
+  const pair = inPair(f, 'its active side fails over to the passive one; break the pair first to eject');
+  if (pair) return pair;
   const up = upstream(f);
   if (up !== null) return no('invalid', `instance ${f.instance.id} is a replica; eject the source it replicates from (${up})`);
   if (replicasOf(f).length === 0) return no('invalid', `instance ${f.instance.id} is not a replica source with replicas; there is nothing to eject`);
@@ -132,10 +155,38 @@ export function checkRecoverDeadRelay(f: Facts, a: { operationId?: string } = {}
 }
 
 export function checkDelete(f: Facts, a: { operationId?: string } = {}): Refusal | undefined {
+  const side = pairSide(f, 'break the pair first (breakPair), then delete either side');
+  if (side) return side;
   const replicas = replicasOf(f);
   // Trove's rule (ReplicaSourceDeleteForbidden): a source outlives its replicas.
   if (replicas.length > 0) return no('invalid', `instance ${f.instance.id} is the source of ${replicas.length} replica(s); detach or delete them first`);
   return busy(f, { id: a.operationId, type: 'deleteInstance' });
+}
+
+/**
+ * Master-master (C1/C2): a pair is made from a set's source or a standalone instance (its
+ * second side is a new replica of it, built from one snapshot), and a set has at most one.
+ */
+export function checkCreatePair(f: Facts, a: { operationId?: string } = {}): Refusal | undefined {
+  if (peer(f) !== undefined) return no('invalid', `instance ${f.instance.id} is already a side of the master-master pair (${pairText(f)})`);
+  if (f.topology?.coMasters) return no('invalid', `replication set ${f.instance.setId} already has a master-master pair (${pairText(f)}); a set has at most one`);
+  const up = upstream(f);
+  if (up !== null) return no('invalid', `instance ${f.instance.id} is a replica of ${up}; a pair is made from a source or a standalone instance`);
+  if (f.instance.status !== 'ACTIVE') return no('conflict', `instance ${f.instance.id} is ${f.instance.status}, not ACTIVE`);
+  return busy(f, { id: a.operationId, type: 'createPair' });
+}
+
+/** Switchover inside a pair (C3): the instance addressed becomes the active side. */
+export function checkSwitchPair(f: Facts, a: { operationId?: string } = {}): Refusal | undefined {
+  const other = peer(f);
+  if (other === undefined) return no('invalid', `instance ${f.instance.id} is not a side of a master-master pair; there is no side to switch to`);
+  if (sourceOf(f.topology!) === f.instance.id) return no('invalid', `instance ${f.instance.id} is already the active side of its pair; switch to ${other}`);
+  return busy(f, { id: a.operationId, type: 'switchPairActive' });
+}
+
+export function checkBreakPair(f: Facts, a: { operationId?: string } = {}): Refusal | undefined {
+  if (peer(f) === undefined) return no('invalid', `instance ${f.instance.id} is not a side of a master-master pair; there is no pair to break`);
+  return busy(f, { id: a.operationId, type: 'breakPair' });
 }
 
 /** TLS is a setting of a replication set: turned on for every member and link at once. */
@@ -197,7 +248,11 @@ export function locksFor(type: OperationType, f: Facts): { set: string | null; i
   const inSet = f.instance.setId;
   switch (type) {
     case 'createReplicas':
+    case 'createPair':
       return { set: inSet ?? f.instance.id, instance: false };
+    case 'switchPairActive':
+    case 'breakPair':
+      return { set: inSet, instance: false };
     case 'promoteToReplicaSource':
     case 'ejectReplicaSource':
     case 'recoverDeadRelay':
@@ -241,6 +296,12 @@ export function check(type: OperationType, f: Facts, a: { operationId?: string; 
       return checkResize(f, { ...a.resize, operationId: a.operationId });
     case 'enableReplicationTls':
       return checkEnableTls(f, a);
+    case 'createPair':
+      return checkCreatePair(f, a);
+    case 'switchPairActive':
+      return checkSwitchPair(f, a);
+    case 'breakPair':
+      return checkBreakPair(f, a);
     default:
       return busy(f, { id: a.operationId, type });
   }
