@@ -6,7 +6,7 @@ import { z, type ZodType } from 'zod';
 import pkg from '../package.json';
 import { zoneProfileBody } from './profile-schemas';
 import { changePasswordsBody, createDatabasesBody, createUsersBody, grantBody, updateUserBody } from './access-schemas';
-import { createInstanceBody, createReplicaBody, ejectAction, instancePatchBody, promoteAction, replicateAction, resetStatusAction, resizeAction, restartAction, settingsBody } from './schemas';
+import { createInstanceBody, createPairAction, createReplicaBody, ejectAction, switchActiveAction, instancePatchBody, promoteAction, replicateAction, resetStatusAction, resizeAction, restartAction, settingsBody } from './schemas';
 
 export interface RouteDoc {
   method: 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -30,6 +30,8 @@ export const instanceActionBodies = {
   restart: restartAction,
   resize: resizeAction,
   reset_status: resetStatusAction,
+  create_pair: createPairAction,
+  switch_active: switchActiveAction,
 };
 
 const oneAction = Object.entries(instanceActionBodies).map(([name, schema]) => z.object({ [name]: schema }).strict());
@@ -83,6 +85,8 @@ export const ROUTES: RouteDoc[] = [
       { resize: { volume: { size: 2 } } },
       { resize: { flavorRef: '2' } },
       { reset_status: {} },
+      { create_pair: { name: 'shop-db-b' } },
+      { switch_active: {} },
     ],
     ok: { 202: 'accepted: the operation' },
   },

@@ -35,6 +35,8 @@ export const workflowIds = {
   /** Started by the set's monitor, once per death it saw (`at`: when it decided). */
   recoverDeadRelay: (relayId: string, at: string) => `recover-relay-${relayId}-${at.replace(/[:.]/g, '')}`,
   enableReplicationTls: (setId: string, requestId: string) => `enable-replication-tls-${setId}-${requestId}`,
+  createPair: (instanceId: string, peerId: string) => `create-pair-${instanceId}-${peerId}`,
+  switchPairActive: (instanceId: string, requestId: string) => `switch-pair-${instanceId}-${requestId}`,
 };
 
 /** Nova server names carry the instance id, so a retried create can find its own server. */

@@ -37,6 +37,8 @@ export interface Facts {
     /** What a resize compares with (Trove: a new flavor, a larger volume). */
     flavorId?: string;
     volumeSize?: number;
+    /** Trove's locality: the policy of the server group the instance's set shares (null: none). */
+    locality?: string | null;
   };
   /** The instance's set, when it is in one. */
   topology?: Topology;
@@ -49,7 +51,7 @@ export interface Refusal {
   kind: RefusalKind;
   message: string;
   /** The input the refusal is about, for callers that name it in their own words (instance.replica_count). */
-  field?: 'count' | 'source' | 'flavor' | 'volume';
+  field?: 'count' | 'source' | 'flavor' | 'volume' | 'locality';
   /** The operation holding what was asked for (conflict, wait). */
   operation?: string;
 }
@@ -150,6 +152,8 @@ export function checkEject(
 
 /** The monitor's recovery of a dead relay: only a relay has replicas to move (its death is judged by lib/dead-relays.ts). */
 export function checkRecoverDeadRelay(f: Facts, a: { operationId?: string } = {}): Refusal | undefined {
+  const side = pairSide(f, 'its loss is the pair\'s failover, not a relay\'s recovery');
+  if (side) return side;
   if (upstream(f) === null || replicasOf(f).length === 0) return no('invalid', `instance ${f.instance.id} is not a relay (a replica with replicas); there is nothing to recover`);
   return busy(f, { id: a.operationId, type: 'recoverDeadRelay' });
 }
@@ -172,6 +176,11 @@ export function checkCreatePair(f: Facts, a: { operationId?: string } = {}): Ref
   if (f.topology?.coMasters) return no('invalid', `replication set ${f.instance.setId} already has a master-master pair (${pairText(f)}); a set has at most one`);
   const up = upstream(f);
   if (up !== null) return no('invalid', `instance ${f.instance.id} is a replica of ${up}; a pair is made from a source or a standalone instance`);
+  // Two masters on one host die together: the second side must go to another host, which
+  // only an anti-affinity server group guarantees (Nova groups are chosen at boot).
+  if (f.instance.locality !== undefined && f.instance.locality !== 'anti-affinity') {
+    return no('invalid', `instance ${f.instance.id} has locality ${f.instance.locality ?? 'none'}; a pair's sides must be on different hosts, so its source needs locality anti-affinity (create it with --locality anti-affinity)`, undefined, 'locality');
+  }
   if (f.instance.status !== 'ACTIVE') return no('conflict', `instance ${f.instance.id} is ${f.instance.status}, not ACTIVE`);
   return busy(f, { id: a.operationId, type: 'createPair' });
 }

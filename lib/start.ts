@@ -23,6 +23,10 @@ import {
   type RestartInstanceInput,
   enableReplicationTlsInput,
   type EnableReplicationTlsInput,
+  createPairInput,
+  switchPairInput,
+  type CreatePairInput,
+  type SwitchPairInput,
 } from './schemas';
 import { operationMetadata, type OperationMetadata } from './summaries';
 import { parseOrThrow } from './validation';
@@ -145,4 +149,19 @@ export async function startResizeInstance(client: Client, input: ResizeInstanceI
 export async function startEnableReplicationTls(client: Client, input: EnableReplicationTlsInput, opts: StartOptions & { requestId?: string; setId: string }) {
   const spec = parseOrThrow(enableReplicationTlsInput, input);
   return startOrAttach(client, 'enableReplicationTls', workflowIds.enableReplicationTls(opts.setId, opts.requestId ?? randomUUID()), spec, spec.projectId, spec.instanceId, 'REJECT_DUPLICATE', opts, operationMetadata('enableReplicationTls', spec, { name: opts.instanceName }));
+}
+
+/** The id a pair's second master gets: the same request always names the same instance. */
+export const pairPeerIdForRequest = (projectId: string, instanceId: string, requestId: string): string => instanceIdForRequest(projectId, `${instanceId}/${requestId}/pair`);
+
+/** Starts createPair (C1/C2) on `instanceId`; peerId (the new side) is fixed by the caller so it can answer with it. */
+export async function startCreatePair(client: Client, input: CreatePairInput, opts: StartOptions = {}) {
+  const spec = parseOrThrow(createPairInput, input);
+  return startOrAttach(client, 'createPair', workflowIds.createPair(spec.instanceId, spec.peerId), spec, spec.projectId, spec.instanceId, 'REJECT_DUPLICATE', opts, operationMetadata('createPair', spec, { name: opts.instanceName }));
+}
+
+/** Starts switchPairActive (C3): `instanceId` becomes the active side of its pair. */
+export async function startSwitchPairActive(client: Client, input: SwitchPairInput, opts: StartOptions & { requestId?: string } = {}) {
+  const spec = parseOrThrow(switchPairInput, input);
+  return startOrAttach(client, 'switchPairActive', workflowIds.switchPairActive(spec.instanceId, opts.requestId ?? randomUUID()), spec, spec.projectId, spec.instanceId, 'REJECT_DUPLICATE', opts, operationMetadata('switchPairActive', spec, { name: opts.instanceName }));
 }

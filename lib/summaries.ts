@@ -3,7 +3,7 @@
 // client helpers, the monitor's starter and workflows starting children share one copy.
 // Built from named fields only, never from a whole input: inputs carry sealed passwords.
 import type { AccessAction, ManageAccessInput } from './access';
-import type { BuildReplicaInput, CreateReplicasInput, DeleteInstanceInput, DetachReplicaInput, EjectInput, MonitorInput, PromoteInput, ProvisionInstanceInput, EnableReplicationTlsInput, RecoverDeadRelayInput, ResizeInstanceInput, RestartInstanceInput } from './schemas';
+import type { BuildReplicaInput, CreateReplicasInput, DeleteInstanceInput, DetachReplicaInput, EjectInput, MonitorInput, PromoteInput, ProvisionInstanceInput, EnableReplicationTlsInput, CreatePairInput, SwitchPairInput, RecoverDeadRelayInput, ResizeInstanceInput, RestartInstanceInput } from './schemas';
 
 export interface OperationMetadata {
   staticSummary: string;
@@ -32,6 +32,8 @@ interface Inputs {
   resizeInstance: ResizeInstanceInput;
   recoverDeadRelay: RecoverDeadRelayInput;
   enableReplicationTls: EnableReplicationTlsInput;
+  createPair: CreatePairInput;
+  switchPairActive: SwitchPairInput;
 }
 export type DescribedOperation = keyof Inputs;
 
@@ -106,6 +108,20 @@ const describers: { [T in DescribedOperation]: (input: Inputs[T], known: KnownNa
     staticDetails: details(
       'Fences writes on the current source, waits until this replica has applied everything, makes it the writable source and moves the other members (the former source included) under it.',
       [idLine('new source', i.instanceId, k.name), `- project: ${i.projectId}`, `- catch-up timeout: ${i.catchUpTimeoutSeconds ?? 30} s`],
+    ),
+  }),
+  createPair: (i, k) => ({
+    staticSummary: `Make a master-master pair of ${ref(i.instanceId, k.name)} · project ${i.projectId}`,
+    staticDetails: details(
+      "Builds the second master as a read-only replica from one snapshot (createReplicas, in the source's zone and server group), gives each side a GTID domain of its own, has the source replicate back from it, and records the pair. The source stays the active (writable) side.",
+      [idLine('active side', i.instanceId, k.name), idLine('passive side', i.peerId, i.name), `- project: ${i.projectId}`],
+    ),
+  }),
+  switchPairActive: (i, k) => ({
+    staticSummary: `Switch the active side of a pair to ${ref(i.instanceId, k.name)} · project ${i.projectId}`,
+    staticDetails: details(
+      'Fences writes on the active side, waits until this side has applied everything (MASTER_GTID_WAIT), opens it, records the switch and moves the replicas of the old active side under it. Never are both sides writable.',
+      [idLine('new active side', i.instanceId, k.name), `- project: ${i.projectId}`, `- catch-up timeout: ${i.catchUpTimeoutSeconds ?? 30} s`],
     ),
   }),
   enableReplicationTls: (i, k) => ({

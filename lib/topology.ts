@@ -226,6 +226,15 @@ export function applyTransition(t: Topology, tr: Transition, limits: TopologyLim
   }
 }
 
+/**
+ * The pair a set's links declare: two members that replicate from each other (the registry
+ * stores a pair as its two links, so the declaration cannot disagree with them).
+ */
+export function pairInLinks(links: Link[]): [string, string] | undefined {
+  const l = links.find((x) => links.some((y) => y.source === x.replica && y.replica === x.source));
+  return l ? ([l.source, l.replica].sort() as [string, string]) : undefined;
+}
+
 /** The two sides of the set's pair; throws when the set has none. */
 function pairOf(t: Topology): [string, string] {
   if (!t.coMasters) throw new TopologyError([`set ${t.setId} is not a master-master pair`]);

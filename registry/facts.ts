@@ -9,7 +9,7 @@ export async function gatherFacts(registry: Registry, rec: InstanceRecord, db?: 
   const setId = rec.replicationSetId;
   const [topology, setLock] = setId ? await Promise.all([registry.sets.topology(setId, db), registry.locks.get('set', setId)]) : [undefined, undefined];
   return {
-    instance: { id: rec.id, status: rec.status, lock: { operationId: rec.operationId, operationType: rec.operationType }, setId, flavorId: rec.flavorId, volumeSize: rec.volumeSize },
+    instance: { id: rec.id, status: rec.status, lock: { operationId: rec.operationId, operationType: rec.operationType }, setId, flavorId: rec.flavorId, volumeSize: rec.volumeSize, locality: rec.locality ?? null },
     ...(topology ? { topology } : {}),
     ...(setLock ? { setLock } : {}),
   };

@@ -12,3 +12,5 @@ export { restartInstance } from './restart-instance';
 export { resizeInstance } from './resize-instance';
 export { recoverDeadRelay } from './recover-dead-relay';
 export { enableReplicationTls } from './enable-replication-tls';
+export { createPair } from './create-pair';
+export { switchPairActive } from './switch-pair-active';

@@ -11,6 +11,7 @@ import { newReplicaRecord, type InstanceRecord } from '../../registry';
 import { refusedReply, sendError } from '../errors';
 import { createReplicaBody, ejectAction, instancePatchBody, promoteAction, replicateAction, settingsBody } from '../schemas';
 import { instanceOps } from './instance-ops';
+import { pairActions } from './pairs';
 import { findOrReply, placementProblems, recentAssessment, recentHealth, refusal, requestIdOf, serverZone } from '../lookup';
 import { preflightFromHealth, promotePreflight } from '../../lib/health';
 import { instanceView } from '../views';
@@ -37,6 +38,7 @@ function badRequest(reply: FastifyReply, errors: string[]) {
 export function registerReplicationRoutes(app: FastifyInstance, d: ReplicationRouteDeps) {
   const find = (reply: FastifyReply, project: string, ref: string, field?: string) => findOrReply(d.registry, reply, project, ref, field);
   const ops = instanceOps(d);
+  const pairs = pairActions(d);
 
   /**
    * The refusals a person can act on before anything starts. Says whether it refused:
@@ -158,6 +160,8 @@ export function registerReplicationRoutes(app: FastifyInstance, d: ReplicationRo
           : await startEject(d.temporal, { instanceId: rec.id, projectId: rec.projectId, force }, { requestId, instanceName: rec.name });
       return reply.code(202).send({ operation: { id: handle.workflowId, type: action === 'promote_to_replica_source' ? 'promoteToReplicaSource' : 'ejectReplicaSource' } });
     }
+    const pair = pairs[action];
+    if (pair) return pair(req, reply, rec, body![action]);
     const op = ops.actions[action];
     if (op) return op(req, reply, rec, body![action]);
     return badRequest(reply, [`${action}: unknown action`]);

@@ -171,6 +171,13 @@ function resolve(tr: Transition, ids: Record<string, string>): Transition {
       return { ...tr, instanceId: id(tr.instanceId) };
     case 'move-replicas':
       return { ...tr, fromId: id(tr.fromId), toId: id(tr.toId) };
+    case 'make-pair':
+      return { ...tr, peerId: id(tr.peerId) };
+    case 'switch-active':
+    case 'pair-failover':
+      return { ...tr, activeId: id(tr.activeId) };
+    case 'break-pair':
+      return tr;
     default:
       return { ...tr, newSourceId: id(tr.newSourceId) };
   }

@@ -115,6 +115,9 @@ describe('the rulebook: master-master pairs', () => {
   const inPair = (id: string, o: { setLock?: Facts['setLock']; status?: string } = {}): Facts => ({ instance: { id, status: o.status ?? 'ACTIVE', lock: free, setId: 's' }, topology: pair, setLock: o.setLock ?? free });
   it.each<[string, OperationType, Facts, string | undefined, RegExp | undefined]>([
     ['a pair of a standalone instance', 'createPair', facts('x', { inSet: false }), undefined, undefined],
+    ['a pair of an instance in an anti-affinity group', 'createPair', { ...facts('x', { inSet: false }), instance: { ...facts('x', { inSet: false }).instance, locality: 'anti-affinity' } }, undefined, undefined],
+    ['a pair of an instance without a server group', 'createPair', { ...facts('x', { inSet: false }), instance: { ...facts('x', { inSet: false }).instance, locality: null } }, 'invalid', /^locality: instance x has locality none; a pair's sides must be on different hosts/],
+    ['a pair of an instance in an affinity group', 'createPair', { ...facts('x', { inSet: false }), instance: { ...facts('x', { inSet: false }).instance, locality: 'affinity' } }, 'invalid', /has locality affinity/],
     ['a pair of a set’s source (its replicas stay)', 'createPair', facts('s'), undefined, undefined],
     ['a pair of a replica', 'createPair', facts('a'), 'invalid', /instance a is a replica of s; a pair is made from a source or a standalone instance/],
     ['a pair of an instance already in a pair', 'createPair', inPair('a'), 'invalid', /instance a is already a side of the master-master pair \(a, b\)/],

@@ -22,6 +22,8 @@ const inputs: { [T in DescribedOperation]: Parameters<typeof operationMetadata<T
   resizeInstance: { instanceId: id, projectId: 'proj-a', volumeSizeGb: 3 },
   recoverDeadRelay: { instanceId: id, projectId: 'proj-a' },
   enableReplicationTls: { instanceId: id, projectId: 'proj-a' },
+  createPair: { instanceId: id, projectId: 'proj-a', peerId: randomUUID(), name: 'shop-db-b' },
+  switchPairActive: { instanceId: id, projectId: 'proj-a' },
 };
 
 test.each(Object.keys(inputs) as DescribedOperation[])('%s: one-line summary naming the project; details with the full id; no secret', (type) => {

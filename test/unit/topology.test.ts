@@ -1,4 +1,4 @@
-import { applyTransition, depthOf, roleOf, sourceOf, subtreeOf, TopologyError, validateTopology, type Topology, type Transition } from '../../lib/topology';
+import { applyTransition, depthOf, pairInLinks, roleOf, sourceOf, subtreeOf, TopologyError, validateTopology, type Topology, type Transition } from '../../lib/topology';
 
 // Builders: a set from a compact picture. star('s', ['a', 'b']) is s <- a, s <- b.
 const member = (id: string, writable = false) => ({ id, writable });
@@ -151,4 +151,12 @@ describe('master-master pairs', () => {
     expect(depthOf(pair('a', [{ source: 'b', replica: 'r' }]), 'r')).toBe(2);
     expect(() => applyTransition(pair('a', [{ source: 'b', replica: 'r' }]), { kind: 'add-replica', replicaId: 'x', sourceId: 'r', writable: false }, { maxDepth: 2 })).toThrow(/x is 3 links from the source; at most 2/);
   });
+});
+
+describe('pairInLinks (how the registry reads a pair back)', () => {
+  it.each([
+    ['two members replicating from each other', [{ source: 'b', replica: 'a' }, { source: 'a', replica: 'b' }, { source: 'a', replica: 'r' }], ['a', 'b']],
+    ['a star', [{ source: 's', replica: 'a' }, { source: 's', replica: 'b' }], undefined],
+    ['a chain', [{ source: 's', replica: 'a' }, { source: 'a', replica: 'b' }], undefined],
+  ] as const)('%s', (_, links, pair) => expect(pairInLinks([...links])).toEqual(pair));
 });
