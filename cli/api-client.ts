@@ -152,6 +152,16 @@ export class TroveApi {
     return (await this.request('POST', `${TroveApi.ref(idOrName)}/action`, { eject_replica_source })) as { operation: OperationRef };
   }
 
+  /** Master-master: the instance becomes the active side of a new pair; the answer names the second side. */
+  async createPair(idOrName: string, name?: string): Promise<{ instance: InstanceView; operation: OperationRef }> {
+    return (await this.request('POST', `${TroveApi.ref(idOrName)}/action`, { create_pair: name ? { name } : {} })) as { instance: InstanceView; operation: OperationRef };
+  }
+
+  /** Master-master: the side addressed becomes the active (writable) one. */
+  async switchActive(idOrName: string): Promise<{ operation: OperationRef }> {
+    return (await this.request('POST', `${TroveApi.ref(idOrName)}/action`, { switch_active: {} })) as { operation: OperationRef };
+  }
+
   async restartInstance(idOrName: string): Promise<{ operation: OperationRef }> {
     return (await this.request('POST', `${TroveApi.ref(idOrName)}/action`, { restart: {} })) as { operation: OperationRef };
   }

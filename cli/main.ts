@@ -6,6 +6,7 @@ import { registerAccessCommands } from './commands/access';
 import { registerFailoverCommands } from './commands/failover';
 import { registerInstanceOpsCommands } from './commands/instance-ops';
 import { registerInstanceCommands } from './commands/instances';
+import { registerPairCommands } from './commands/pairs';
 import { registerReplicationCommands } from './commands/replication';
 import { registerZoneProfileCommands } from './commands/zone-profiles';
 import { CliFailure, makeContext, type CliIo } from './context';
@@ -25,6 +26,7 @@ export function buildProgram(io: CliIo): Command {
   registerInstanceOpsCommands(program, ctx);
   registerReplicationCommands(program, ctx);
   registerFailoverCommands(program, ctx);
+  registerPairCommands(program, ctx);
   registerAccessCommands(program, ctx);
   registerZoneProfileCommands(program, ctx);
   return program;

@@ -17,7 +17,7 @@ import { newInstanceFromSpec, type InstanceRecord, type Registry } from '../../r
 import { refusedReply, sendError } from '../errors';
 import { busyWith, findOrReply, placementProblems, refusal, requestIdOf, runningOn, setLocksOf } from '../lookup';
 import { createInstanceBody } from '../schemas';
-import { healthView, instanceView, tlsView, type OperationView } from '../views';
+import { healthView, instanceView, pairView, tlsView, type OperationView } from '../views';
 
 export interface InstanceRouteDeps {
   registry: Registry;
@@ -165,9 +165,11 @@ export function registerInstanceRoutes(app: FastifyInstance, d: InstanceRouteDep
       ? await Promise.all([d.registry.sets.topology(setId), d.registry.instances.listSetMembers(setId), d.registry.health.get(setId), d.registry.certificates.tlsCertificate(setId)])
       : [undefined, [], [], undefined];
     const set = topology ? { topology, members } : undefined;
+    const pair = topology ? pairView(topology, members, health) : undefined;
     return {
       instance: {
         ...instanceView(rec, d.baseUrl, await operationOf(d.temporal, d.registry, rec), set),
+        ...(pair ? { pair } : {}),
         ...(health.length ? { replication_health: healthView(health) } : {}),
         ...(caCertificate ? { tls: tlsView(caCertificate) } : {}),
       },

@@ -23,7 +23,7 @@ export function pairActions(d: InstanceRouteDeps): Record<string, (req: Req, rep
   return {
     async create_pair(req, reply, rec, body) {
       const parsed = createPairAction.safeParse(body ?? {});
-      if (!parsed.success) return badRequest(reply, formatIssues(parsed.error).map((e) => `create_pair.${e}`));
+      if (!parsed.success) return badRequest(reply, formatIssues(parsed.error, 'create_pair'));
       const refused = await refusal(d.registry, rec, 'createPair', {}, d.limits, { locality: 'instance.locality' });
       if (refused) return refusedReply(reply, refused);
       // The second side goes to the source's zone, on another host of its anti-affinity group.
@@ -57,7 +57,7 @@ export function pairActions(d: InstanceRouteDeps): Record<string, (req: Req, rep
 
     async switch_active(req, reply, rec, body) {
       const parsed = switchActiveAction.safeParse(body ?? {});
-      if (!parsed.success) return badRequest(reply, formatIssues(parsed.error).map((e) => `switch_active.${e}`));
+      if (!parsed.success) return badRequest(reply, formatIssues(parsed.error, 'switch_active'));
       const refused = await refusal(d.registry, rec, 'switchPairActive', {}, d.limits);
       if (refused) return refusedReply(reply, refused);
       const handle = await startSwitchPairActive(d.temporal, { instanceId: rec.id, projectId: rec.projectId }, { requestId: requestIdOf(req), instanceName: rec.name });
