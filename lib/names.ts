@@ -36,6 +36,8 @@ export const workflowIds = {
   recoverDeadRelay: (relayId: string, at: string) => `recover-relay-${relayId}-${at.replace(/[:.]/g, '')}`,
   enableReplicationTls: (setId: string, requestId: string) => `enable-replication-tls-${setId}-${requestId}`,
   createPair: (instanceId: string, peerId: string) => `create-pair-${instanceId}-${peerId}`,
+  /** createPair's child building the second master (named from the input: replay gives the parent another id). */
+  createPairBuild: (instanceId: string, peerId: string) => `create-pair-${instanceId}-${peerId}-build`,
   switchPairActive: (instanceId: string, requestId: string) => `switch-pair-${instanceId}-${requestId}`,
 };
 

@@ -74,6 +74,13 @@ function seedCascade(c: Ctx) {
   return set;
 }
 
+/** A master-master pair (the source and replica 1 replicate from each other) with replica 2 under the active side. */
+function seedPair(c: Ctx) {
+  const set = seedSet(c.world, c.prefix);
+  set.source.replicaOf = set.replicas[0]!.id;
+  return set;
+}
+
 /** The relay (replica 1) of a cascade is gone: unreachable, its agent silent, its replica lost it. */
 function relayDies(c: Ctx, set: ReturnType<typeof seedCascade>) {
   c.world.down.add(set.replicas[0]!.id);
@@ -306,6 +313,24 @@ const SCENARIOS: Scenario[] = [
   },
   { workflowType: 'enableReplicationTls', name: 'success', play: (c) => c.run('enableReplicationTls', { instanceId: seedSet(c.world, c.prefix).source.id, projectId: 'proj-a' }) },
   { workflowType: 'buildReplica', name: 'tls-set', setup: (w) => (w.settings.tls = true), play: async (c) => workflowIds.buildReplica((await replicasOf(c, 1)).result!.replicas[0]!.replicaId) },
+  {
+    workflowType: 'createPair',
+    name: 'success',
+    play: (c) => c.run('createPair', { instanceId: seedSource(c.world, randomUUID(), c.prefix).id, projectId: 'proj-a', peerId: randomUUID(), name: 'master-b' }),
+  },
+  {
+    workflowType: 'createPair',
+    name: 'build-failed',
+    setup: (w) => (w.failBuild = true),
+    play: (c) => c.run('createPair', { instanceId: seedSource(c.world, randomUUID(), c.prefix).id, projectId: 'proj-a', peerId: randomUUID() }),
+  },
+  { workflowType: 'switchPairActive', name: 'success', play: (c) => c.run('switchPairActive', { instanceId: seedPair(c).replicas[0]!.id, projectId: 'proj-a' }) },
+  {
+    workflowType: 'switchPairActive',
+    name: 'catch-up-failed-reopened',
+    setup: (w) => (w.failCatchUp = true),
+    play: (c) => c.run('switchPairActive', { instanceId: seedPair(c).replicas[0]!.id, projectId: 'proj-a' }),
+  },
   { workflowType: 'detachReplica', name: 'not-a-replica', play: async (c) => c.run('detachReplica', { instanceId: seedSource(c.world, randomUUID(), c.prefix).id, projectId: 'proj-a' }) },
 ];
 

@@ -6,7 +6,7 @@
 // it so). The registry declares the pair by its two links in one transition.
 import { ApplicationFailure, CancellationScope, executeChild, workflowInfo } from '@temporalio/workflow';
 import { ErrorType } from '../lib/errors';
-import { instanceNameAttribute } from '../lib/names';
+import { instanceNameAttribute, workflowIds } from '../lib/names';
 import { createPairInput, type CreatePairInput, type CreatePairResult } from '../lib/schemas';
 import { operationMetadata } from '../lib/summaries';
 import { upstreamOf } from '../lib/topology';
@@ -26,7 +26,7 @@ export async function createPair(raw: CreatePairInput): Promise<CreatePairResult
   let built;
   try {
     built = await executeChild(createReplicas, {
-      workflowId: `${operationId}-build`,
+      workflowId: workflowIds.createPairBuild(input.instanceId, input.peerId),
       args: [build],
       typedSearchAttributes: instanceNameAttribute(input.name ?? input.peerId),
       ...operationMetadata('createReplicas', build),

@@ -7,18 +7,17 @@ import type { InstanceSummary, RegistryActivities, SetView } from '../../activit
 import { ErrorType } from '../../lib/errors';
 import { replicaNames, replicationUserName } from '../../lib/names';
 import { busy, check, locksFor, type Facts } from '../../lib/rules';
-import { applyTransition, roleOf, sourceOf, TopologyError, type Topology } from '../../lib/topology';
+import { applyTransition, pairInLinks, roleOf, sourceOf, TopologyError, type Topology } from '../../lib/topology';
 import type { FakeInstance, FakeWorld } from './fake-activities';
 
 const fail = (message: string, type: string) => ApplicationFailure.nonRetryable(message, type);
 
 export function topologyOf(w: FakeWorld, setId: string): Topology {
   const members = [...w.instances.values()].filter((i) => i.setId === setId);
-  return {
-    setId,
-    members: members.map((m) => ({ id: m.id, writable: !m.readOnly })),
-    links: members.filter((m) => m.replicaOf).map((m) => ({ source: m.replicaOf!, replica: m.id })),
-  };
+  const links = members.filter((m) => m.replicaOf).map((m) => ({ source: m.replicaOf!, replica: m.id }));
+  // As the registry: a pair is its two links.
+  const coMasters = pairInLinks(links);
+  return { setId, members: members.map((m) => ({ id: m.id, writable: !m.readOnly })), links, ...(coMasters ? { coMasters } : {}) };
 }
 
 export function summary(w: FakeWorld, i: FakeInstance): InstanceSummary {
@@ -88,7 +87,7 @@ export function fakeRegistryActivities(w: FakeWorld): RegistryActivities {
       const i = get(m.id);
       const next = stays.get(m.id);
       if (next) Object.assign(i, { setId, readOnly: !next.writable, replicaOf: after.links.find((l) => l.replica === m.id)?.source ?? null });
-      else if (tr.kind === 'eject') Object.assign(i, { setId: null, replicaOf: null, readOnly: true, status: 'ERROR', fault });
+      else if (tr.kind === 'eject' || tr.kind === 'pair-failover') Object.assign(i, { setId: null, replicaOf: null, readOnly: true, status: 'ERROR', fault });
       else {
         Object.assign(i, { setId: null, replicaOf: null, readOnly: false });
         w.credentials.delete(i.id);
