@@ -1,0 +1,74 @@
+// createPair and switchPairActive against a real Temporal server with mocked activities: the
+// order of steps (the old active closed before the new one opens), the reopening when the
+// passive cannot catch up, the pair recorded by its two links, and the refusals.
+import { randomUUID } from 'node:crypto';
+import { newWorld, seedSet, seedSource, type FakeWorld } from '../helpers/fake-activities';
+import { withFakeWorkers } from '../helpers/workers';
+import { failureOf, useWorkflowEnv } from '../helpers/workflow-env';
+
+const ctx = useWorkflowEnv();
+
+const run = (taskQueue: string, type: string, arg: unknown) => ctx.env.temporal.workflow.execute(type, { taskQueue, workflowId: `${type}-${randomUUID()}`, args: [arg] });
+
+/** A pair: the source and replica 1 replicate from each other; replica 2 hangs off the active side. */
+function inPair(world: FakeWorld, fn: (tq: string, set: ReturnType<typeof seedSet>, prefix: string) => Promise<void>) {
+  return withFakeWorkers(ctx.connection, ctx.bundle, world, (tq, prefix) => {
+    const set = seedSet(world, prefix);
+    set.source.replicaOf = set.replicas[0]!.id;
+    return fn(tq, set, prefix);
+  });
+}
+
+test('createPair: the second master is built as a replica, each side gets its own GTID domain, the source replicates back, the pair is recorded', async () => {
+  const world = newWorld();
+  await withFakeWorkers(ctx.connection, ctx.bundle, world, async (tq, prefix) => {
+    const source = seedSource(world, randomUUID(), prefix);
+    const peerId = randomUUID();
+    const res = await run(tq, 'createPair', { instanceId: source.id, projectId: 'proj-a', peerId, name: 'master-b' });
+    expect(res).toMatchObject({ activeId: source.id, passiveId: peerId });
+    const peer = world.instances.get(peerId)!;
+    expect(peer).toMatchObject({ name: 'master-b', status: 'ACTIVE', replicaOf: source.id, readOnly: true });
+    expect(world.instances.get(source.id)).toMatchObject({ replicaOf: peerId, readOnly: false });
+    const steps = world.calls.filter((c) => /^(setGtidDomain|startReplication|applyTransition:make-pair)/.test(c));
+    expect(steps.filter((c) => c.startsWith('setGtidDomain'))).toHaveLength(2);
+    expect(steps.at(-1)).toBe('applyTransition:make-pair');
+  });
+});
+
+test('switchPairActive: the active side is fenced, the passive catches up and opens, then the registry flips; replicas follow the active side', async () => {
+  const world = newWorld();
+  await inPair(world, async (tq, { source, replicas: [b, r] }, prefix) => {
+    const res = await run(tq, 'switchPairActive', { instanceId: b!.id, projectId: 'proj-a' });
+    expect(res).toEqual({ activeId: b!.id, formerActiveId: source.id, appliedUpTo: '0-101-9', movedReplicas: [r!.id] });
+    const order = world.calls.filter((c) => /^(fenceWrites|waitForGtid|setReadOnly|applyTransition)/.test(c));
+    expect(order).toEqual([`fenceWrites:${prefix}-src`, `waitForGtid:${prefix}-1`, `setReadOnly:${prefix}-1:false`, 'applyTransition:switch-active']);
+    expect(world.instances.get(b!.id)).toMatchObject({ readOnly: false, replicaOf: source.id });
+    expect(world.instances.get(source.id)).toMatchObject({ readOnly: true, replicaOf: b!.id });
+    expect(world.instances.get(r!.id)!.replicaOf).toBe(b!.id);
+  });
+});
+
+test('switchPairActive: a passive side that cannot catch up stays closed, the old active reopens, the registry is unchanged', async () => {
+  const world = newWorld();
+  world.failCatchUp = true;
+  await inPair(world, async (tq, { source, replicas: [b] }, prefix) => {
+    const f = await failureOf(run(tq, 'switchPairActive', { instanceId: b!.id, projectId: 'proj-a' }));
+    expect(f.message).toMatch(/switch failed: .*did not reach/);
+    expect(world.calls).toContain(`setReadOnly:${prefix}-src:false`);
+    expect(world.calls).not.toContain(`setReadOnly:${prefix}-1:false`);
+    expect(world.instances.get(source.id)).toMatchObject({ readOnly: false });
+    expect(world.instances.get(b!.id)).toMatchObject({ readOnly: true, fault: expect.stringMatching(/switch failed/) });
+  });
+});
+
+test('switchPairActive of the active side, and createPair of a side, are refused and change nothing', async () => {
+  const world = newWorld();
+  await inPair(world, async (tq, { source, replicas: [b] }) => {
+    const f = await failureOf(run(tq, 'switchPairActive', { instanceId: source.id, projectId: 'proj-a' }));
+    expect(f.message).toMatch(/switch refused: .*already the active side of its pair/);
+    expect(world.calls.filter((c) => c.startsWith('fenceWrites'))).toEqual([]);
+    const g = await failureOf(run(tq, 'createPair', { instanceId: b!.id, projectId: 'proj-a', peerId: randomUUID() }));
+    expect(g.message).toMatch(/createPair/);
+    expect(world.instances.get(source.id)).toMatchObject({ readOnly: false, replicaOf: b!.id });
+  });
+});
