@@ -39,6 +39,7 @@ export const workflowIds = {
   /** createPair's child building the second master (named from the input: replay gives the parent another id). */
   createPairBuild: (instanceId: string, peerId: string) => `create-pair-${instanceId}-${peerId}-build`,
   switchPairActive: (instanceId: string, requestId: string) => `switch-pair-${instanceId}-${requestId}`,
+  failOverPair: (instanceId: string, requestId: string) => `pair-failover-${instanceId}-${requestId}`,
 };
 
 /** Nova server names carry the instance id, so a retried create can find its own server. */

@@ -20,7 +20,8 @@ export type OperationType =
   | 'enableReplicationTls'
   | 'createPair'
   | 'switchPairActive'
-  | 'breakPair';
+  | 'breakPair'
+  | 'failOverPair';
 
 export interface LockState {
   operationId: string | null;
@@ -142,7 +143,7 @@ export function checkEject(
   f: Facts,
   a: { operationId?: string; force?: boolean; assessment?: { sourceReachable: boolean; replicasLostSource: boolean } } = {},
 ): Refusal | undefined {
-  const pair = inPair(f, 'its active side fails over to the passive one; break the pair first to eject');
+  const pair = inPair(f, 'eject its active side: the passive side takes over (failOverPair)');
   if (pair) return pair;
   const up = upstream(f);
   if (up !== null) return no('invalid', `instance ${f.instance.id} is a replica; eject the source it replicates from (${up})`);
@@ -191,6 +192,15 @@ export function checkSwitchPair(f: Facts, a: { operationId?: string } = {}): Ref
   if (other === undefined) return no('invalid', `instance ${f.instance.id} is not a side of a master-master pair; there is no side to switch to`);
   if (sourceOf(f.topology!) === f.instance.id) return no('invalid', `instance ${f.instance.id} is already the active side of its pair; switch to ${other}`);
   return busy(f, { id: a.operationId, type: 'switchPairActive' });
+}
+
+/** Failover inside a pair: the active side is fenced and the passive one takes over (the same health rule as eject). */
+export function checkFailOverPair(
+  f: Facts,
+  a: { operationId?: string; force?: boolean; assessment?: { sourceReachable: boolean; replicasLostSource: boolean } } = {},
+): Refusal | undefined {
+  if (peer(f) === undefined || sourceOf(f.topology!) !== f.instance.id) return no('invalid', `instance ${f.instance.id} is not the active side of a master-master pair; there is nothing to fail over`);
+  return busy(f, { id: a.operationId, type: 'failOverPair' }) ?? ejectAllowed(a.assessment, a.force ?? false);
 }
 
 export function checkBreakPair(f: Facts, a: { operationId?: string } = {}): Refusal | undefined {
@@ -261,6 +271,7 @@ export function locksFor(type: OperationType, f: Facts): { set: string | null; i
       return { set: inSet ?? f.instance.id, instance: false };
     case 'switchPairActive':
     case 'breakPair':
+    case 'failOverPair':
       return { set: inSet, instance: false };
     case 'promoteToReplicaSource':
     case 'ejectReplicaSource':
@@ -282,7 +293,7 @@ export function locksFor(type: OperationType, f: Facts): { set: string | null; i
 }
 
 /** Every check by operation type, for callers that dispatch on it. */
-export function check(type: OperationType, f: Facts, a: { operationId?: string; count?: number; force?: boolean; resize?: ResizeRequest }, limits: Limits = { ...DEFAULT_LIMITS, maxReplicas: 10 }): Refusal | undefined {
+export function check(type: OperationType, f: Facts, a: { operationId?: string; count?: number; force?: boolean; resize?: ResizeRequest; assessment?: { sourceReachable: boolean; replicasLostSource: boolean } }, limits: Limits = { ...DEFAULT_LIMITS, maxReplicas: 10 }): Refusal | undefined {
   switch (type) {
     case 'createReplicas':
       return checkCreateReplicas(f, { count: a.count ?? 1, operationId: a.operationId }, limits);
@@ -311,6 +322,8 @@ export function check(type: OperationType, f: Facts, a: { operationId?: string; 
       return checkSwitchPair(f, a);
     case 'breakPair':
       return checkBreakPair(f, a);
+    case 'failOverPair':
+      return checkFailOverPair(f, a);
     default:
       return busy(f, { id: a.operationId, type });
   }

@@ -283,6 +283,14 @@ export interface SwitchPairResult {
   movedReplicas: string[];
 }
 
+/** failOverPair (its input is ejectInput's: the active side, force, automatic). */
+export interface PairFailoverResult {
+  activeId: string;
+  fencedInstanceId: string;
+  movedReplicas: string[];
+  notMoved: Record<string, string>;
+}
+
 export const ejectInput = z.lazy(() =>
   z
     .object({

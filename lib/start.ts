@@ -165,3 +165,9 @@ export async function startSwitchPairActive(client: Client, input: SwitchPairInp
   const spec = parseOrThrow(switchPairInput, input);
   return startOrAttach(client, 'switchPairActive', workflowIds.switchPairActive(spec.instanceId, opts.requestId ?? randomUUID()), spec, spec.projectId, spec.instanceId, 'REJECT_DUPLICATE', opts, operationMetadata('switchPairActive', spec, { name: opts.instanceName }));
 }
+
+/** Starts failOverPair: the active side `instanceId` is fenced, the pair's other side takes over. */
+export async function startFailOverPair(client: Client, input: EjectInput, opts: StartOptions & { requestId?: string } = {}) {
+  const spec = parseOrThrow(ejectInput, input);
+  return startOrAttach(client, 'failOverPair', workflowIds.failOverPair(spec.instanceId, opts.requestId ?? randomUUID()), spec, spec.projectId, spec.instanceId, 'REJECT_DUPLICATE', opts, operationMetadata('failOverPair', spec, { name: opts.instanceName }));
+}

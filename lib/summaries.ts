@@ -34,6 +34,7 @@ interface Inputs {
   enableReplicationTls: EnableReplicationTlsInput;
   createPair: CreatePairInput;
   switchPairActive: SwitchPairInput;
+  failOverPair: EjectInput;
 }
 export type DescribedOperation = keyof Inputs;
 
@@ -122,6 +123,13 @@ const describers: { [T in DescribedOperation]: (input: Inputs[T], known: KnownNa
     staticDetails: details(
       'Fences writes on the active side, waits until this side has applied everything (MASTER_GTID_WAIT), opens it, records the switch and moves the replicas of the old active side under it. Never are both sides writable.',
       [idLine('new active side', i.instanceId, k.name), `- project: ${i.projectId}`, `- catch-up timeout: ${i.catchUpTimeoutSeconds ?? 30} s`],
+    ),
+  }),
+  failOverPair: (i, k) => ({
+    staticSummary: `Fail over the pair of ${ref(i.instanceId, k.name)}${i.automatic ? ' (automatic)' : ''} · project ${i.projectId}`,
+    staticDetails: details(
+      "Refused while the active side is healthy unless forced. Fences the active side through Nova, lets the pair's other side apply its relay log and take writes, moves the dead side's replicas to it; the dead side leaves the set in ERROR.",
+      [idLine('active side', i.instanceId, k.name), `- project: ${i.projectId}`, `- force: ${i.force ?? false}`, `- automatic: ${i.automatic ?? false}`],
     ),
   }),
   enableReplicationTls: (i, k) => ({

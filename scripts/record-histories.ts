@@ -331,6 +331,18 @@ const SCENARIOS: Scenario[] = [
     setup: (w) => (w.failCatchUp = true),
     play: (c) => c.run('switchPairActive', { instanceId: seedPair(c).replicas[0]!.id, projectId: 'proj-a' }),
   },
+  {
+    workflowType: 'failOverPair',
+    name: 'dead-active-side',
+    play: (c) => {
+      const set = seedPair(c);
+      c.world.down.add(set.source.id);
+      c.world.statusOf.set(`${c.prefix}-1`, { ioRunning: false, gtidIoPos: '0-101-9' });
+      c.world.statusOf.set(`${c.prefix}-2`, { ioRunning: false });
+      return c.run('failOverPair', { instanceId: set.source.id, projectId: 'proj-a', automatic: true });
+    },
+  },
+  { workflowType: 'failOverPair', name: 'healthy-refused', play: (c) => c.run('failOverPair', { instanceId: seedPair(c).source.id, projectId: 'proj-a' }) },
   { workflowType: 'detachReplica', name: 'not-a-replica', play: async (c) => c.run('detachReplica', { instanceId: seedSource(c.world, randomUUID(), c.prefix).id, projectId: 'proj-a' }) },
 ];
 

@@ -14,3 +14,4 @@ export { recoverDeadRelay } from './recover-dead-relay';
 export { enableReplicationTls } from './enable-replication-tls';
 export { createPair } from './create-pair';
 export { switchPairActive } from './switch-pair-active';
+export { failOverPair } from './fail-over-pair';

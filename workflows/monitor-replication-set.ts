@@ -9,13 +9,14 @@ import { continueAsNew, defineQuery, ParentClosePolicy, patched, setHandler, sle
 import { deadRelays, decideRelayRecovery } from '../lib/dead-relays';
 import { instanceNameAttribute, workflowIds } from '../lib/names';
 import { decideAutoFailover, nextPollDelayMs, type AutoFailoverDecision } from '../lib/failover';
-import { upstreamOf } from '../lib/topology';
+import { failoverOperationFor, healthRole, judgesOfSource } from '../lib/pair-failover';
 import { assessSource, summarizeHealth, type ObservedStatus } from '../lib/health';
 import { operationMetadata } from '../lib/summaries';
 import { textTable } from '../lib/text-table';
 import { monitorInput, type MemberHealth, type MonitorInput } from '../lib/schemas';
 import { computeProbe, guestProbe, guestUpkeep, parseInput, registry, tagReplicationSet } from './common';
 import { ejectReplicaSource } from './eject-replica-source';
+import { failOverPair } from './fail-over-pair';
 import { RELAY_RECOVERY_PATCH } from './patches';
 import { recoverDeadRelay } from './recover-dead-relay';
 import { Progress } from './progress';
@@ -73,7 +74,8 @@ export async function monitorReplicationSet(raw: MonitorInput): Promise<string> 
     ]);
     state.health = summarizeHealth(
       // Roles as the topology model derives them from the links (a relay is watched as a replica).
-      members.map((m) => ({ instanceId: m.id, name: m.name, role: view.roles[m.id] === 'source' ? ('source' as const) : ('replica' as const) })),
+      // (a pair's active side is its source, although it replicates from the passive one).
+      members.map((m) => ({ instanceId: m.id, name: m.name, role: healthRole(view.topology, m.id) })),
       probes,
       Object.fromEntries(members.map((m, j) => [m.id, statuses[j] as ObservedStatus | null])),
       observedAt,
@@ -94,20 +96,22 @@ export async function monitorReplicationSet(raw: MonitorInput): Promise<string> 
       );
     }
 
-    const assessment = assessSource(state.health, (id) => upstreamOf(view.topology, id) === view.source.id);
+    const assessment = assessSource(state.health, judgesOfSource(view.topology));
     state.decision = decideAutoFailover({ ...view.settings, ...assessment, sourceDownSince, busy, now: observedAt });
     sourceDownSince = state.decision.sourceDownSince;
     if (state.decision.action === 'failover') {
-      const workflowId = `eject-automatic-${input.setId}-${observedAt.replace(/[:.]/g, '')}`;
+      // A pair fails over to its other side (lib/pair-failover.ts); no 0.1.0 set was a pair.
+      const operation = failoverOperationFor(view.topology);
+      const workflowId = `${operation === 'failOverPair' ? 'pair-failover' : 'eject'}-automatic-${input.setId}-${observedAt.replace(/[:.]/g, '')}`;
       await registry.recordAutomaticFailover({ setId: input.setId, operationId: workflowId });
       const ejectInput = { instanceId: view.source.id, projectId: view.projectId, automatic: true };
-      await startChild(ejectReplicaSource, {
+      await startChild(operation === 'failOverPair' ? failOverPair : ejectReplicaSource, {
         workflowId,
         args: [ejectInput],
         parentClosePolicy: ParentClosePolicy.ABANDON,
         typedSearchAttributes: instanceNameAttribute(view.source.name),
         // Metadata on the command, not part of it: 0.1.0 histories replay without it.
-        ...operationMetadata('ejectReplicaSource', ejectInput, { name: view.source.name }),
+        ...operationMetadata(operation, ejectInput, { name: view.source.name }),
       });
       state.automaticFailovers.push(workflowId);
       sourceDownSince = null;

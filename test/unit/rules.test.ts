@@ -135,7 +135,11 @@ describe('the rulebook: master-master pairs', () => {
     ['replicas of the active side', 'createReplicas', inPair('a'), undefined, undefined],
     ['replicas of the passive side', 'createReplicas', inPair('b'), 'invalid', /^source: instance b is the passive side of a master-master pair: replicas of a pair hang off its active side \(a\)/],
     ['promote a replica of a pair', 'promoteToReplicaSource', inPair('r'), 'invalid', /set s is a master-master pair \(a, b\); switch its active side/],
-    ['eject the active side', 'ejectReplicaSource', inPair('a'), 'invalid', /is a master-master pair/],
+    ['eject the active side', 'ejectReplicaSource', inPair('a'), 'invalid', /is a master-master pair \(a, b\); eject its active side: the passive side takes over \(failOverPair\)/],
+    ['fail over the active side', 'failOverPair', inPair('a'), undefined, undefined],
+    ['fail over the passive side', 'failOverPair', inPair('b'), 'invalid', /instance b is not the active side of a master-master pair/],
+    ['fail over outside any pair', 'failOverPair', facts('s'), 'invalid', /not the active side/],
+    ['fail over during a switch', 'failOverPair', inPair('a', { setLock: held('w', 'switchPairActive') }), 'conflict', /set s is busy with operation w/],
     ['detach the passive side', 'detachReplica', inPair('b'), 'invalid', /instance b is a side of the master-master pair \(a, b\); break the pair first/],
     ['detach a replica of a pair', 'detachReplica', inPair('r'), undefined, undefined],
     ['delete either side', 'deleteInstance', inPair('b'), 'invalid', /break the pair first \(breakPair\), then delete either side/],
@@ -151,5 +155,12 @@ describe('the rulebook: master-master pairs', () => {
     expect(locksFor('createPair', facts('s'))).toEqual({ set: 's', instance: false });
     expect(locksFor('switchPairActive', inPair('b'))).toEqual({ set: 's', instance: false });
     expect(locksFor('breakPair', inPair('a'))).toEqual({ set: 's', instance: false });
+    expect(locksFor('failOverPair', inPair('a'))).toEqual({ set: 's', instance: false });
+  });
+
+  it('a healthy active side fails over only with force (the eject rule)', () => {
+    expect(check('failOverPair', inPair('a'), { assessment: { sourceReachable: true, replicasLostSource: false } })).toMatchObject({ kind: 'healthy' });
+    expect(check('failOverPair', inPair('a'), { force: true, assessment: { sourceReachable: true, replicasLostSource: false } })).toBeUndefined();
+    expect(check('failOverPair', inPair('a'), { assessment: { sourceReachable: false, replicasLostSource: true } })).toBeUndefined();
   });
 });

@@ -24,6 +24,7 @@ const inputs: { [T in DescribedOperation]: Parameters<typeof operationMetadata<T
   enableReplicationTls: { instanceId: id, projectId: 'proj-a' },
   createPair: { instanceId: id, projectId: 'proj-a', peerId: randomUUID(), name: 'shop-db-b' },
   switchPairActive: { instanceId: id, projectId: 'proj-a' },
+  failOverPair: { instanceId: id, projectId: 'proj-a', automatic: true },
 };
 
 test.each(Object.keys(inputs) as DescribedOperation[])('%s: one-line summary naming the project; details with the full id; no secret', (type) => {

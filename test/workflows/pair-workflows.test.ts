@@ -3,6 +3,7 @@
 // passive cannot catch up, the pair recorded by its two links, and the refusals.
 import { randomUUID } from 'node:crypto';
 import { newWorld, seedSet, seedSource, type FakeWorld } from '../helpers/fake-activities';
+import { eventually } from '../helpers/stack';
 import { withFakeWorkers } from '../helpers/workers';
 import { failureOf, useWorkflowEnv } from '../helpers/workflow-env';
 
@@ -70,5 +71,29 @@ test('switchPairActive of the active side, and createPair of a side, are refused
     const g = await failureOf(run(tq, 'createPair', { instanceId: b!.id, projectId: 'proj-a', peerId: randomUUID() }));
     expect(g.message).toMatch(/createPair/);
     expect(world.instances.get(source.id)).toMatchObject({ readOnly: false, replicaOf: b!.id });
+  });
+});
+
+test('monitor: the active side of a pair gone, the passive side lost it: failOverPair fences it and the passive side takes writes and its replicas', async () => {
+  const world = newWorld();
+  world.settings.autoFailover = true;
+  world.settings.failoverAfterSeconds = 1;
+  await inPair(world, async (tq, { source, replicas: [b, r] }, prefix) => {
+    const monitor = await ctx.env.temporal.workflow.start('monitorReplicationSet', { taskQueue: tq, workflowId: `monitor-${randomUUID()}`, args: [{ setId: source.id, projectId: 'proj-a', pollSeconds: 0.3, iterationsPerRun: 20 }] });
+    await eventually('health stored', async () => world.health?.length === 3, 20_000);
+    // The active side is the source in health, although it replicates from the passive one.
+    expect(world.health!.find((h) => h.instanceId === source.id)).toMatchObject({ role: 'source' });
+    expect(world.health!.find((h) => h.instanceId === b!.id)).toMatchObject({ role: 'replica' });
+
+    world.down.add(source.id);
+    world.statusOf.set(`${prefix}-1`, { ioRunning: false });
+    world.statusOf.set(`${prefix}-2`, { ioRunning: false });
+    await eventually('the pair failover', async () => world.instances.get(source.id)!.status === 'ERROR', 30_000);
+    expect(world.calls).toContain('fenceServer');
+    expect(world.instances.get(source.id)).toMatchObject({ setId: null, fault: expect.stringMatching(/fenced by pair-failover-automatic-.*: the pair's other side .* took over/) });
+    expect(world.instances.get(b!.id)).toMatchObject({ readOnly: false, replicaOf: null });
+    expect(world.instances.get(r!.id)!.replicaOf).toBe(b!.id);
+    expect(world.calls.indexOf('fenceServer')).toBeLessThan(world.calls.indexOf(`detachReplication:${prefix}-1`));
+    await monitor.terminate();
   });
 });
