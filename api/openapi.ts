@@ -6,7 +6,7 @@ import { z, type ZodType } from 'zod';
 import pkg from '../package.json';
 import { zoneProfileBody } from './profile-schemas';
 import { changePasswordsBody, createDatabasesBody, createUsersBody, grantBody, updateUserBody } from './access-schemas';
-import { createInstanceBody, createPairAction, createReplicaBody, ejectAction, switchActiveAction, instancePatchBody, promoteAction, replicateAction, resetStatusAction, resizeAction, restartAction, settingsBody } from './schemas';
+import { createInstanceBody, createPairAction, createReplicaBody, ejectAction, switchActiveAction, breakPairAction, instancePatchBody, promoteAction, replicateAction, resetStatusAction, resizeAction, restartAction, settingsBody } from './schemas';
 
 export interface RouteDoc {
   method: 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -32,6 +32,7 @@ export const instanceActionBodies = {
   reset_status: resetStatusAction,
   create_pair: createPairAction,
   switch_active: switchActiveAction,
+  break_pair: breakPairAction,
 };
 
 const oneAction = Object.entries(instanceActionBodies).map(([name, schema]) => z.object({ [name]: schema }).strict());
@@ -87,6 +88,7 @@ export const ROUTES: RouteDoc[] = [
       { reset_status: {} },
       { create_pair: { name: 'shop-db-b' } },
       { switch_active: {} },
+      { break_pair: {} },
     ],
     ok: { 202: 'accepted: the operation' },
   },

@@ -176,6 +176,7 @@ export const ejectAction = z.object({ force: z.boolean().optional() }).strict();
 /** The pair's second master: its name (default: the source's name with a number). */
 export const createPairAction = z.object({ name: instanceName.optional() }).strict();
 export const switchActiveAction = z.object({}).strict();
+export const breakPairAction = z.object({}).strict();
 
 /** PATCH /instances/{id}/replication: the replication set's settings. */
 export const settingsBody = z

@@ -162,6 +162,11 @@ export class TroveApi {
     return (await this.request('POST', `${TroveApi.ref(idOrName)}/action`, { switch_active: {} })) as { operation: OperationRef };
   }
 
+  /** Master-master: the pair dissolves into a source (its active side) with the other side as its replica. */
+  async breakPair(idOrName: string): Promise<{ operation: OperationRef }> {
+    return (await this.request('POST', `${TroveApi.ref(idOrName)}/action`, { break_pair: {} })) as { operation: OperationRef };
+  }
+
   async restartInstance(idOrName: string): Promise<{ operation: OperationRef }> {
     return (await this.request('POST', `${TroveApi.ref(idOrName)}/action`, { restart: {} })) as { operation: OperationRef };
   }

@@ -40,6 +40,7 @@ export const workflowIds = {
   createPairBuild: (instanceId: string, peerId: string) => `create-pair-${instanceId}-${peerId}-build`,
   switchPairActive: (instanceId: string, requestId: string) => `switch-pair-${instanceId}-${requestId}`,
   failOverPair: (instanceId: string, requestId: string) => `pair-failover-${instanceId}-${requestId}`,
+  breakPair: (instanceId: string, requestId: string) => `break-pair-${instanceId}-${requestId}`,
 };
 
 /** Nova server names carry the instance id, so a retried create can find its own server. */

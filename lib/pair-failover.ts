@@ -13,11 +13,12 @@ export function failoverOperationFor(t: Topology): 'failOverPair' | 'ejectReplic
 
 /**
  * The role the health of a member is judged in: the member taking the set's writes is the
- * source (in a pair, its active side, although it replicates from the passive one), every
- * other member a replica.
+ * source (in a pair, its active side, although it replicates from the passive one: that
+ * link's threads and lag are kept), every other member a replica.
  */
-export function healthRole(t: Topology, id: string): 'source' | 'replica' {
-  return sourceOf(t) === id ? 'source' : 'replica';
+export function healthRole(t: Topology, id: string): { role: 'source' | 'replica'; replicates?: true } {
+  if (sourceOf(t) !== id) return { role: 'replica' };
+  return t.coMasters ? { role: 'source', replicates: true } : { role: 'source' };
 }
 
 /**
@@ -28,6 +29,19 @@ export function healthRole(t: Topology, id: string): 'source' | 'replica' {
 export function judgesOfSource(t: Topology): (id: string) => boolean {
   const source = sourceOf(t);
   return (id) => id !== source && t.links.some((l) => l.source === source && l.replica === id);
+}
+
+/**
+ * A member's semi-sync role. In a pair only the passive side acknowledges: the side that
+ * takes over must hold every acknowledged write, and an ack from another replica of the
+ * active side would let a write be acknowledged that the passive side never received.
+ */
+export function semiSyncRole(t: Topology, id: string, semiSync: boolean): 'off' | 'source' | 'replica' {
+  if (!semiSync) return 'off';
+  const source = sourceOf(t);
+  if (id === source) return 'source';
+  if (t.coMasters && source !== undefined) return peerOf(t, source) === id ? 'replica' : 'off';
+  return 'replica';
 }
 
 /** The side that takes over when the active side of the pair dies. */

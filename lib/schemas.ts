@@ -271,6 +271,14 @@ export interface CreatePairResult {
   gtidDomains: Record<string, number>;
 }
 
+/** breakPair: the pair back into a source (its active side) with replicas; asked of either side. */
+export const breakPairInput = z.lazy(() => z.object({ instanceId: uuid, projectId }).strict());
+export type BreakPairInput = z.input<typeof breakPairInput>;
+export interface BreakPairResult {
+  sourceId: string;
+  replicaId: string;
+}
+
 /** switchPairActive (C3): the instance addressed becomes the active side of its pair. */
 export const switchPairInput = z.lazy(() =>
   z.object({ instanceId: uuid, projectId, catchUpTimeoutSeconds: z.number().int().min(1).max(3600).default(30) }).strict(),

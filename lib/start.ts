@@ -25,6 +25,8 @@ import {
   type EnableReplicationTlsInput,
   createPairInput,
   switchPairInput,
+  breakPairInput,
+  type BreakPairInput,
   type CreatePairInput,
   type SwitchPairInput,
 } from './schemas';
@@ -170,4 +172,10 @@ export async function startSwitchPairActive(client: Client, input: SwitchPairInp
 export async function startFailOverPair(client: Client, input: EjectInput, opts: StartOptions & { requestId?: string } = {}) {
   const spec = parseOrThrow(ejectInput, input);
   return startOrAttach(client, 'failOverPair', workflowIds.failOverPair(spec.instanceId, opts.requestId ?? randomUUID()), spec, spec.projectId, spec.instanceId, 'REJECT_DUPLICATE', opts, operationMetadata('failOverPair', spec, { name: opts.instanceName }));
+}
+
+/** Starts breakPair on the pair of `instanceId` (either side). */
+export async function startBreakPair(client: Client, input: BreakPairInput, opts: StartOptions & { requestId?: string } = {}) {
+  const spec = parseOrThrow(breakPairInput, input);
+  return startOrAttach(client, 'breakPair', workflowIds.breakPair(spec.instanceId, opts.requestId ?? randomUUID()), spec, spec.projectId, spec.instanceId, 'REJECT_DUPLICATE', opts, operationMetadata('breakPair', spec, { name: opts.instanceName }));
 }

@@ -3,7 +3,7 @@
 // client helpers, the monitor's starter and workflows starting children share one copy.
 // Built from named fields only, never from a whole input: inputs carry sealed passwords.
 import type { AccessAction, ManageAccessInput } from './access';
-import type { BuildReplicaInput, CreateReplicasInput, DeleteInstanceInput, DetachReplicaInput, EjectInput, MonitorInput, PromoteInput, ProvisionInstanceInput, EnableReplicationTlsInput, CreatePairInput, SwitchPairInput, RecoverDeadRelayInput, ResizeInstanceInput, RestartInstanceInput } from './schemas';
+import type { BuildReplicaInput, CreateReplicasInput, DeleteInstanceInput, DetachReplicaInput, EjectInput, MonitorInput, PromoteInput, ProvisionInstanceInput, EnableReplicationTlsInput, CreatePairInput, BreakPairInput, SwitchPairInput, RecoverDeadRelayInput, ResizeInstanceInput, RestartInstanceInput } from './schemas';
 
 export interface OperationMetadata {
   staticSummary: string;
@@ -35,6 +35,7 @@ interface Inputs {
   createPair: CreatePairInput;
   switchPairActive: SwitchPairInput;
   failOverPair: EjectInput;
+  breakPair: BreakPairInput;
 }
 export type DescribedOperation = keyof Inputs;
 
@@ -123,6 +124,13 @@ const describers: { [T in DescribedOperation]: (input: Inputs[T], known: KnownNa
     staticDetails: details(
       'Fences writes on the active side, waits until this side has applied everything (MASTER_GTID_WAIT), opens it, records the switch and moves the replicas of the old active side under it. Never are both sides writable.',
       [idLine('new active side', i.instanceId, k.name), `- project: ${i.projectId}`, `- catch-up timeout: ${i.catchUpTimeoutSeconds ?? 30} s`],
+    ),
+  }),
+  breakPair: (i, k) => ({
+    staticSummary: `Break the master-master pair of ${ref(i.instanceId, k.name)} · project ${i.projectId}`,
+    staticDetails: details(
+      "The active side stops replicating from the passive one and keeps taking writes; the passive side stays its read-only replica; the active side's account on the passive side is dropped.",
+      [idLine('side asked', i.instanceId, k.name), `- project: ${i.projectId}`],
     ),
   }),
   failOverPair: (i, k) => ({

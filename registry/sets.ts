@@ -3,7 +3,7 @@
 // write the difference, all in one transaction.
 import { randomUUID } from 'node:crypto';
 import type { Pool, PoolConnection, RowDataPacket } from 'mysql2/promise';
-import { applyTransition, pairInLinks, type Topology, type TopologyLimits, type Transition } from '../lib/topology';
+import { applyTransition, pairInLinks, sourceOf, type Topology, type TopologyLimits, type Transition } from '../lib/topology';
 import type { AccountStore } from './accounts';
 import { inTransaction, type Db } from './db';
 import type { HealthStore } from './health';
@@ -90,6 +90,8 @@ export class SetStore {
     // The links are the set's, rewritten whole: a pending link of a new member is replaced too.
     await conn.query('DELETE FROM replication_links WHERE set_id = ? OR replica_id IN (?)', [after.setId, [...stays, ...left]]);
     for (const l of after.links) await conn.query('INSERT INTO replication_links (replica_id, source_id, set_id) VALUES (?, ?, ?)', [l.replica, l.source, after.setId]);
+    // The active side's account on the passive one served the reverse link only.
+    if (tr.kind === 'break-pair') await this.accounts.remove([sourceOf(before)!], conn);
     if (tr.kind === 'switch-active' || tr.kind === 'pair-failover') {
       // The new active side's account on the old one serves the pair's reverse link (switch) or nothing (failover).
       if (tr.kind === 'pair-failover') await this.accounts.remove([tr.activeId], conn);

@@ -343,6 +343,8 @@ const SCENARIOS: Scenario[] = [
     },
   },
   { workflowType: 'failOverPair', name: 'healthy-refused', play: (c) => c.run('failOverPair', { instanceId: seedPair(c).source.id, projectId: 'proj-a' }) },
+  { workflowType: 'breakPair', name: 'success', play: (c) => c.run('breakPair', { instanceId: seedPair(c).replicas[0]!.id, projectId: 'proj-a' }) },
+  { workflowType: 'breakPair', name: 'not-a-pair', play: (c) => c.run('breakPair', { instanceId: seedSet(c.world, c.prefix).source.id, projectId: 'proj-a' }) },
   { workflowType: 'detachReplica', name: 'not-a-replica', play: async (c) => c.run('detachReplica', { instanceId: seedSource(c.world, randomUUID(), c.prefix).id, projectId: 'proj-a' }) },
 ];
 

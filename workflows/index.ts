@@ -15,3 +15,4 @@ export { enableReplicationTls } from './enable-replication-tls';
 export { createPair } from './create-pair';
 export { switchPairActive } from './switch-pair-active';
 export { failOverPair } from './fail-over-pair';
+export { breakPair } from './break-pair';

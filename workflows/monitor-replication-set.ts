@@ -9,7 +9,7 @@ import { continueAsNew, defineQuery, ParentClosePolicy, patched, setHandler, sle
 import { deadRelays, decideRelayRecovery } from '../lib/dead-relays';
 import { instanceNameAttribute, workflowIds } from '../lib/names';
 import { decideAutoFailover, nextPollDelayMs, type AutoFailoverDecision } from '../lib/failover';
-import { failoverOperationFor, healthRole, judgesOfSource } from '../lib/pair-failover';
+import { failoverOperationFor, healthRole, judgesOfSource, semiSyncRole } from '../lib/pair-failover';
 import { assessSource, summarizeHealth, type ObservedStatus } from '../lib/health';
 import { operationMetadata } from '../lib/summaries';
 import { textTable } from '../lib/text-table';
@@ -75,7 +75,7 @@ export async function monitorReplicationSet(raw: MonitorInput): Promise<string> 
     state.health = summarizeHealth(
       // Roles as the topology model derives them from the links (a relay is watched as a replica).
       // (a pair's active side is its source, although it replicates from the passive one).
-      members.map((m) => ({ instanceId: m.id, name: m.name, role: healthRole(view.topology, m.id) })),
+      members.map((m) => ({ instanceId: m.id, name: m.name, ...healthRole(view.topology, m.id) })),
       probes,
       Object.fromEntries(members.map((m, j) => [m.id, statuses[j] as ObservedStatus | null])),
       observedAt,
@@ -89,7 +89,7 @@ export async function monitorReplicationSet(raw: MonitorInput): Promise<string> 
         members.map(async (m, j) => {
           const s = statuses[j];
           if (!s) return;
-          const want = !view.settings.semiSync ? 'off' : m === view.source ? 'source' : 'replica';
+          const want = semiSyncRole(view.topology, m.id, view.settings.semiSync);
           const has = s.semiSyncSource ? 'source' : s.semiSyncReplica ? 'replica' : 'off';
           if (want !== has) await guestUpkeep(m.novaServerId!).configureSemiSync({ role: want }).catch(() => undefined);
         }),

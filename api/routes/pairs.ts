@@ -6,12 +6,12 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { replicaNames, replicaShape, workflowIds } from '../../lib/names';
-import { pairPeerIdForRequest, startCreatePair, startSwitchPairActive } from '../../lib/start';
+import { pairPeerIdForRequest, startBreakPair, startCreatePair, startSwitchPairActive } from '../../lib/start';
 import { formatIssues } from '../../lib/validation';
 import { newReplicaRecord, type InstanceRecord } from '../../registry';
 import { refusedReply, sendError } from '../errors';
 import { placementProblems, refusal, requestIdOf, serverZone } from '../lookup';
-import { createPairAction, switchActiveAction } from '../schemas';
+import { breakPairAction, createPairAction, switchActiveAction } from '../schemas';
 import { instanceView } from '../views';
 import type { InstanceRouteDeps } from './instances';
 
@@ -53,6 +53,15 @@ export function pairActions(d: InstanceRouteDeps): Record<string, (req: Req, rep
       }
       const operation = { id: handle.workflowId, type: 'createPair' };
       return reply.code(202).send({ instance: instanceView(peer, d.baseUrl, operation), operation });
+    },
+
+    async break_pair(req, reply, rec, body) {
+      const parsed = breakPairAction.safeParse(body ?? {});
+      if (!parsed.success) return badRequest(reply, formatIssues(parsed.error, 'break_pair'));
+      const refused = await refusal(d.registry, rec, 'breakPair', {}, d.limits);
+      if (refused) return refusedReply(reply, refused);
+      const handle = await startBreakPair(d.temporal, { instanceId: rec.id, projectId: rec.projectId }, { requestId: requestIdOf(req), instanceName: rec.name });
+      return reply.code(202).send({ operation: { id: handle.workflowId, type: 'breakPair' } });
     },
 
     async switch_active(req, reply, rec, body) {

@@ -35,6 +35,20 @@ export function registerPairCommands(program: Command, ctx: CliContext): void {
       printInstance(ctx, end, !!opts.json);
     });
 
+  addWaitOptions(program.command('break-pair').description('Breaks a master-master pair: its active side stays the source, the passive side its read-only replica.').argument('<instance>', 'ID or name of either side'))
+    .option('--json', 'print the API JSON only')
+    .action(async (ref: string, opts: WaitJsonOptions) => {
+      const api = ctx.api();
+      const id = opts.wait ? (await api.getInstance(ref)).id : ref;
+      const answer = await api.breakPair(id);
+      const line = `Request to break the pair of instance ${ref} has been accepted (operation ${answer.operation?.id ?? 'unknown'}).`;
+      if (!opts.wait) return opts.json ? ctx.out(json(answer)) : ctx.out(line);
+      accepted(ctx, line, opts);
+      const end = await waitFor(ctx, id, opts.timeout, (v) => v.status === 'ACTIVE' && !v.operation && v.role !== 'active' && v.role !== 'passive');
+      if (end.role === 'active' || end.role === 'passive') throw new CliFailure(`the pair was not broken (operation ${answer.operation?.id ?? 'unknown'} ended)`);
+      printInstance(ctx, end, !!opts.json);
+    });
+
   addWaitOptions(program.command('switch-active').description('Switches the active side of a master-master pair to the side named: writes are fenced on the other side, this one catches up and opens.').argument('<instance>', 'ID or name of the passive side'))
     .option('--json', 'print the API JSON only')
     .action(async (ref: string, opts: WaitJsonOptions) => {

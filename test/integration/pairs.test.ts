@@ -8,12 +8,16 @@
 import { createConnection, type Connection } from 'mysql2/promise';
 import { SteadyWriter } from '../../bench/lib/writer';
 import { adminQuery } from '../helpers/mysql';
-import { eventually, showInstance, sleep, useTestStack, waitIdle } from '../helpers/stack';
+import { eventually, sleep, useTestStack, waitIdle } from '../helpers/stack';
 
 const env = useTestStack();
 const APP = { user: 'app', password: 'app-pass-9' };
 
-const show = (id: string) => showInstance(env, id);
+async function show(id: string) {
+  const res = await env.api('GET', `/v1.0/proj-a/instances/${id}`);
+  if (res.status !== 200) throw new Error(`show ${id} answered ${res.status}: ${JSON.stringify(res.body)}`);
+  return res.body.instance;
+}
 const rec = async (id: string) => (await env.registry!.instances.get(id))!;
 const ipOf = async (id: string) => (await rec(id)).address!;
 const admin = async <T = Record<string, unknown>>(id: string, sql: string) => adminQuery<T>(env.dataDir, (await rec(id)).novaServerId!, sql);
@@ -76,8 +80,8 @@ test('create a pair from an instance holding data: another host of its zone, own
   const made = await action(a, { create_pair: { name: 'pb' } });
   b = made.instance.id;
   expect(made).toMatchObject({ instance: { name: 'pb' }, operation: { type: 'createPair' } });
-  const r = await result(made.operation.id);
-  expect(r).toMatchObject({ activeId: a, passiveId: b });
+  const built = await result(made.operation.id);
+  expect(built).toMatchObject({ activeId: a, passiveId: b });
   await waitIdle(env, b);
   await waitIdle(env, a);
 
@@ -121,36 +125,6 @@ test('create a pair from an instance holding data: another host of its zone, own
   }, 30_000);
 }, 300_000);
 
-test('bad input is refused with 400 naming the rule, and nothing changes', async () => {
-  const before = await census();
-  const cases: [string, unknown, RegExp][] = [
-    [a, { create_pair: { nom: 'x' } }, /create_pair: Unrecognized key: "nom"/],
-    [a, { create_pair: { name: '-bad name' } }, /create_pair.name: must match/],
-    [a, { create_pair: {} }, /instance .* is already a side of the master-master pair/],
-    [b, { create_pair: {} }, /already a side of the master-master pair/],
-    [a, { switch_active: {} }, /is already the active side of its pair; switch to/],
-    [b, { promote_to_replica_source: {} }, /is a master-master pair .*; switch its active side/],
-    [b, { detach: {} }, /is a side of the master-master pair .*; break the pair first/],
-  ];
-  for (const [id, body, message] of cases) {
-    const res = await env.api('POST', `/v1.0/proj-a/instances/${id}/action`, body);
-    expect({ body, status: res.status }).toEqual({ body, status: 400 });
-    expect(res.body.badRequest.message).toMatch(message);
-  }
-  const del = await env.api('DELETE', `/v1.0/proj-a/instances/${b}`);
-  expect(del.status).toBe(400);
-  // An instance without an anti-affinity group: its pair could share a host.
-  const plain = await env.api('POST', '/v1.0/proj-a/instances', { instance: { name: 'plain', flavorRef: '1', volume: { size: 1 } } });
-  await waitIdle(env, plain.body.instance.id);
-  const mid = await census();
-  const refused = await env.api('POST', `/v1.0/proj-a/instances/${plain.body.instance.id}/action`, { create_pair: {} });
-  expect(refused.status).toBe(400);
-  expect(refused.body.badRequest.message).toMatch(/^invalid request: instance\.locality: .* needs locality anti-affinity/);
-  expect(await census()).toEqual(mid);
-  expect(mid).toEqual({ instances: before.instances + 1, servers: before.servers + 1 });
-  expect((await show(a)).pair.active.id).toBe(a);
-}, 120_000);
-
 test('the passive side stays read-only for the application at every sampled moment, across its restart', async () => {
   let stop = false;
   let writes = 0;
@@ -176,6 +150,46 @@ test('the passive side stays read-only for the application at every sampled mome
   await eventually('b replicates from a again', async () => (await admin<{ Slave_IO_Running: string }>(b, 'SHOW SLAVE STATUS'))[0]?.Slave_IO_Running === 'Yes', 30_000);
 }, 180_000);
 
+let r: string;
+
+test('a read replica hangs off the active side (replicas of the passive side are refused)', async () => {
+  const refused = await env.api('POST', `/v1.0/proj-a/instances/${b}/action`, { replicate: { count: 1, instance: { availability_zone: 'az2' } } });
+  expect(refused.status).toBe(400);
+  expect(refused.body.badRequest.message).toMatch(/is the passive side of a master-master pair: replicas of a pair hang off its active side/);
+  const made = await action(a, { replicate: { count: 1, instance: { name: 'pr', availability_zone: 'az2' } } });
+  r = made.replicas[0].id;
+  await result(made.operation.id);
+  await waitIdle(env, r);
+  expect(await show(r)).toMatchObject({ role: 'replica', replica_of: { id: a } });
+  expect((await admin<{ Master_Host: string }>(r, 'SHOW SLAVE STATUS'))[0]!.Master_Host).toBe(await ipOf(a));
+}, 180_000);
+
+test('bad input is refused with 400 naming the rule, and nothing changes', async () => {
+  const before = await census();
+  const cases: [string, unknown, RegExp][] = [
+    [a, { create_pair: { nom: 'x' } }, /create_pair: Unrecognized key: "nom"/],
+    [a, { create_pair: { name: '-bad name' } }, /create_pair.name: must match/],
+    [a, { create_pair: {} }, /instance .* is already a side of the master-master pair/],
+    [b, { create_pair: {} }, /already a side of the master-master pair/],
+    [a, { switch_active: {} }, /is already the active side of its pair; switch to/],
+    [b, { promote_to_replica_source: {} }, /is a master-master pair .*; switch its active side/],
+    [b, { detach: {} }, /is a side of the master-master pair .*; break the pair first/],
+    [r, { create_pair: {} }, /set .* already has a master-master pair .*; a set has at most one/],
+    [r, { switch_active: {} }, /is not a side of a master-master pair/],
+  ];
+  for (const [id, body, message] of cases) {
+    const res = await env.api('POST', `/v1.0/proj-a/instances/${id}/action`, body);
+    expect({ body, status: res.status }).toEqual({ body, status: 400 });
+    expect(res.body.badRequest.message).toMatch(message);
+  }
+  const del = await env.api('DELETE', `/v1.0/proj-a/instances/${b}`);
+  expect(del.status).toBe(400);
+  expect(del.body.badRequest.message).toMatch(/break the pair first \(breakPair\), then delete either side/);
+  expect(await census()).toEqual(before);
+  expect((await show(a)).pair.active.id).toBe(a);
+  // (A source without an anti-affinity group is refused by the same rulebook: test/unit/rules.test.ts.)
+}, 120_000);
+
 test('switch the active side and back under a steady writer: no acknowledged write lost, never two writable sides, the write gap', async () => {
   const ips = { [a]: await ipOf(a), [b]: await ipOf(b) };
   const writer = new SteadyWriter(ips, { ...APP, database: 'shop' }, a, 100_000);
@@ -196,12 +210,15 @@ test('switch the active side and back under a steady writer: no acknowledged wri
   for (const [to, from] of [[b, a], [a, b]] as const) {
     const t0 = Date.now();
     const op = await action(to, { switch_active: {} });
-    const r = await result(op.operation.id);
-    expect(r).toMatchObject({ activeId: to, formerActiveId: from });
+    const switched = await result(op.operation.id);
+    expect(switched).toMatchObject({ activeId: to, formerActiveId: from });
     await eventually(`a write on ${to}`, async () => writer.firstAckOn((m) => m === to, t0), 10_000);
     await sleep(700);
     gaps.push(writer.longestGapMs(t0, Date.now()));
     expect((await show(to))).toMatchObject({ role: 'active', writable: true, pair: { active: { id: to }, passive: { id: from } } });
+    // The read replica follows the active side.
+    expect((await show(r)).replica_of.id).toBe(to);
+    expect((await admin<{ Master_Host: string }>(r, 'SHOW SLAVE STATUS'))[0]!.Master_Host).toBe(ips[to]);
   }
   stop = true;
   await writer.stop();
@@ -212,7 +229,7 @@ test('switch the active side and back under a steady writer: no acknowledged wri
   expect(writer.acks.filter((x) => x.member === b).length).toBeGreaterThan(0);
   // Every acknowledged write is on both sides.
   const acked = writer.acks.map((x) => x.id);
-  for (const side of [a, b]) {
+  for (const side of [a, b, r]) {
     await eventually(`every acknowledged write on ${side}`, async () => {
       const rows = await admin<{ id: number }>(side, 'SELECT id FROM shop.writes WHERE id >= 100000');
       const present = new Set(rows.map((x) => x.id));
@@ -220,4 +237,54 @@ test('switch the active side and back under a steady writer: no acknowledged wri
     }, 15_000);
   }
   for (const gap of gaps) expect(gap).toBeLessThan(1000);
+}, 180_000);
+
+test('the active side crashes under a writer with semi-sync: the monitor fails over inside the pair, no acknowledged write lost, never two writable sides', async () => {
+  const s = await env.api('PATCH', `/v1.0/proj-a/instances/${a}/replication`, { replication: { semi_sync: true, auto_failover: true, failover_after: 1, acknowledge_failover: true } });
+  expect(s.status).toBe(200);
+  await eventually('semi-sync on the active side', async () => (await admin<{ Value: string }>(a, "SHOW GLOBAL STATUS LIKE 'Rpl_semi_sync_master_status'"))[0]?.Value === 'ON', 30_000);
+  // Only the passive side acknowledges (it is the side that takes over); the read replica does not.
+  await eventually('the passive side a semi-sync replica, the read replica not', async () => {
+    const [pb] = await admin<{ Value: string }>(b, "SHOW GLOBAL STATUS LIKE 'Rpl_semi_sync_slave_status'");
+    const [pr] = await admin<{ Value: string }>(r, "SHOW GLOBAL VARIABLES LIKE 'rpl_semi_sync_slave_enabled'");
+    return pb?.Value === 'ON' && pr?.Value === 'OFF';
+  }, 30_000);
+
+  const writer = new SteadyWriter({ [a]: await ipOf(a), [b]: await ipOf(b) }, { ...APP, database: 'shop' }, a, 200_000);
+  let stop = false;
+  let maxWritable = 0;
+  const watcher = (async () => {
+    while (!stop) {
+      const flags = await Promise.all([a, b].map(writable));
+      maxWritable = Math.max(maxWritable, flags.filter(Boolean).length);
+      await sleep(50);
+    }
+  })();
+  writer.start();
+  await sleep(1000);
+  const crashAt = Date.now();
+  const crashed = await fetch(`${env.stack.env.NOVA_URL}/_faults/servers/${(await rec(a)).novaServerId}/crash`, { method: 'POST', headers: { 'X-Auth-Token': env.stack.env.NOVA_TOKEN! } });
+  expect(crashed.ok).toBe(true);
+  const first = await eventually('the first write on the passive side', async () => writer.firstAckOn((m) => m === b, crashAt), 60_000);
+  await sleep(500);
+  stop = true;
+  await writer.stop();
+  await watcher;
+  console.log(`pair failover: crash to first write on the other side ${first.at - crashAt} ms; ${writer.acks.length} acknowledged writes`);
+
+  expect(maxWritable).toBe(1);
+  const acked = writer.acks.map((x) => x.id);
+  const rows = await admin<{ id: number }>(b, 'SELECT id FROM shop.writes WHERE id >= 200000');
+  const present = new Set(rows.map((x) => x.id));
+  expect(acked.filter((id) => !present.has(id))).toEqual([]);
+
+  // The dead side left fenced; the other is the source, its replica follows it.
+  await waitIdle(env, b);
+  expect(await show(a)).toMatchObject({ status: 'ERROR', fault: { message: expect.stringMatching(/fenced by pair-failover-automatic-/) } });
+  expect(await show(b)).toMatchObject({ role: 'source', writable: true });
+  expect((await show(r)).replica_of.id).toBe(b);
+  await eventually('every acknowledged write on the replica', async () => {
+    const got = new Set((await admin<{ id: number }>(r, 'SELECT id FROM shop.writes WHERE id >= 200000')).map((x) => x.id));
+    return acked.every((id) => got.has(id));
+  }, 15_000);
 }, 180_000);

@@ -11,7 +11,7 @@ import { bundleWorkflows, installQuietRuntime } from '../helpers/runtime';
 
 const RELEASED_0_1_0 = ['buildReplica', 'createReplicas', 'deleteInstance', 'detachReplica', 'ejectReplicaSource', 'monitorReplicationSet', 'promoteToReplicaSource', 'provisionInstance'];
 /** Every workflow type the worker runs (workflows/index.ts). */
-const WORKFLOW_TYPES = [...RELEASED_0_1_0, 'createPair', 'enableReplicationTls', 'failOverPair', 'manageAccess', 'recoverDeadRelay', 'resizeInstance', 'restartInstance', 'switchPairActive'].sort();
+const WORKFLOW_TYPES = [...RELEASED_0_1_0, 'breakPair', 'createPair', 'enableReplicationTls', 'failOverPair', 'manageAccess', 'recoverDeadRelay', 'resizeInstance', 'restartInstance', 'switchPairActive'].sort();
 const fixtures = historyFixtures();
 
 let bundle: WorkflowBundleWithSourceMap;

@@ -97,3 +97,17 @@ test('monitor: the active side of a pair gone, the passive side lost it: failOve
     await monitor.terminate();
   });
 });
+
+test('breakPair: the active side stops replicating from the passive one and stays the source; the passive side stays its read-only replica', async () => {
+  const world = newWorld();
+  await inPair(world, async (tq, { source, replicas: [b, r] }, prefix) => {
+    const res = await run(tq, 'breakPair', { instanceId: b!.id, projectId: 'proj-a' });
+    expect(res).toEqual({ sourceId: source.id, replicaId: b!.id });
+    expect(world.calls).toContain(`detachReplication:${prefix}-src`);
+    expect(world.instances.get(source.id)).toMatchObject({ replicaOf: null, readOnly: false });
+    expect(world.instances.get(b!.id)).toMatchObject({ replicaOf: source.id, readOnly: true });
+    expect(world.instances.get(r!.id)!.replicaOf).toBe(source.id);
+    const again = await failureOf(run(tq, 'breakPair', { instanceId: b!.id, projectId: 'proj-a' }));
+    expect(again.message).toMatch(/break pair refused: .*not a side of a master-master pair/);
+  });
+});
