@@ -250,7 +250,9 @@ export function checkResize(f: Facts, a: ResizeRequest & { operationId?: string 
  * same one), and a change waits for no operation of the set either.
  */
 export function checkAccess(f: Facts, a: { change: boolean; operationId?: string }): Refusal | undefined {
-  const up = upstream(f);
+  // A pair's changes are made on its active side (they replicate to the passive one), which
+  // replicates too but is no read replica.
+  const up = peer(f) === undefined ? upstream(f) : sourceOf(f.topology!) === f.instance.id ? null : sourceOf(f.topology!)!;
   if (a.change && up !== null) {
     return no('invalid', `instance ${f.instance.id} is a read replica of ${up}: its users and databases replicate from its source; make the change on ${up}`);
   }

@@ -109,6 +109,12 @@ test('create a pair from an instance holding data: another host of its zone, own
   await w.end();
   await eventually('the write on the passive side', async () => (await admin<{ n: number }>(b, 'SELECT COUNT(*) AS n FROM shop.writes'))[0]!.n === 201, 10_000);
   expect(await appCanWrite(b, 1)).toBe(false);
+  // Databases and users are changed on the active side and replicate; on the passive side they are refused.
+  expect((await env.api('POST', `/v1.0/proj-a/instances/${a}/databases`, { databases: [{ name: 'pairdb' }] })).status).toBe(202);
+  const onPassive = await env.api('POST', `/v1.0/proj-a/instances/${b}/databases`, { databases: [{ name: 'other' }] });
+  expect(onPassive.status).toBe(400);
+  expect(onPassive.body.badRequest.message).toMatch(/is a read replica of .*: .*make the change on/);
+  await eventually('the database on the passive side', async () => (await admin<{ n: number }>(b, "SELECT COUNT(*) AS n FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = 'pairdb'"))[0]!.n === 1, 10_000);
 
   // show presents the pair, list a role for each.
   const shown = await show(a);

@@ -144,6 +144,8 @@ describe('the rulebook: master-master pairs', () => {
     ['detach a replica of a pair', 'detachReplica', inPair('r'), undefined, undefined],
     ['delete either side', 'deleteInstance', inPair('b'), 'invalid', /break the pair first \(breakPair\), then delete either side/],
     ['delete a replica of a pair', 'deleteInstance', inPair('r'), undefined, undefined],
+    ['users and databases changed on the active side (they replicate to the passive one)', 'manageAccess', inPair('a'), undefined, undefined],
+    ['users and databases changed on the passive side', 'manageAccess', inPair('b'), 'invalid', /instance b is a read replica of a: .* make the change on a/],
   ])('%s', (_, type, f, kind, message) => {
     const r = check(type, f, { count: 1 }, { maxReplicas: 10, maxDepth: 3 });
     expect(r?.kind).toBe(kind);
