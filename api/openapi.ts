@@ -8,7 +8,7 @@ import { CODEC_EXAMPLE, codecBody } from './codec';
 import { zoneProfileBody } from './profile-schemas';
 import { createBackupBody } from './backup-schemas';
 import { changePasswordsBody, createDatabasesBody, createUsersBody, grantBody, updateUserBody } from './access-schemas';
-import { createInstanceBody, createReplicaBody, drEnableBody, ejectAction, instancePatchBody, promoteAction, rebuildAsReplicaAction, replicateAction, resetStatusAction, resizeAction, restartAction, settingsBody } from './schemas';
+import { createInstanceBody, createReplicaBody, drEnableBody, ejectAction, instancePatchBody, promoteAction, rebuildAsReplicaAction, replicateAction, resetStatusAction, resizeAction, restartAction, settingsBody, createPairAction, switchActiveAction, breakPairAction } from './schemas';
 
 export interface RouteDoc {
   method: 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -33,6 +33,9 @@ export const instanceActionBodies = {
   restart: restartAction,
   resize: resizeAction,
   reset_status: resetStatusAction,
+  create_pair: createPairAction,
+  switch_active: switchActiveAction,
+  break_pair: breakPairAction,
 };
 
 const oneAction = Object.entries(instanceActionBodies).map(([name, schema]) => z.object({ [name]: schema }).strict());
@@ -90,6 +93,9 @@ export const ROUTES: RouteDoc[] = [
       { resize: { volume: { size: 2 } } },
       { resize: { flavorRef: '2' } },
       { reset_status: {} },
+      { create_pair: { name: 'shop-db-b' } },
+      { switch_active: {} },
+      { break_pair: {} },
     ],
     ok: { 202: 'accepted: the operation' },
   },

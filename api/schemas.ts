@@ -188,6 +188,10 @@ export const resizeAction = z
 export const promoteAction = z.object({}).strict();
 export const ejectAction = z.object({ force: z.boolean().optional() }).strict();
 export const rebuildAsReplicaAction = z.object({}).strict();
+/** The pair's second master: its name (default: the source's name with a number). */
+export const createPairAction = z.object({ name: instanceName.optional() }).strict();
+export const switchActiveAction = z.object({}).strict();
+export const breakPairAction = z.object({}).strict();
 
 /** PATCH /instances/{id}/replication: the replication set's settings. */
 export const settingsBody = z

@@ -26,6 +26,38 @@ export function topologyView(t: Topology, members: InstanceRecord[]) {
   };
 }
 
+/**
+ * The instance's place in replication, from its own record (so a list needs no topology):
+ * a side of a master-master pair replicates from the member it replicates to, and is the
+ * pair's active side when it takes writes.
+ */
+export function recordRole(r: Pick<InstanceRecord, 'replicaOf' | 'replicas' | 'readOnly' | 'replicationSetId'>): 'standalone' | 'source' | 'replica' | 'relay' | 'active' | 'passive' {
+  if (r.replicaOf && r.replicas.includes(r.replicaOf)) return r.readOnly ? 'passive' : 'active';
+  if (r.replicaOf) return r.replicas.length ? 'relay' : 'replica';
+  return r.replicas.length || r.replicationSetId ? 'source' : 'standalone';
+}
+
+/**
+ * A master-master pair as `show` presents it: which side takes writes, and each direction of
+ * replication with its lag as the set's monitor last saw it (the lag of a link is its
+ * replica's: seconds and transactions behind the side it replicates from).
+ */
+export function pairView(t: Topology, members: InstanceRecord[], health: MemberHealth[]) {
+  if (!t.coMasters) return undefined;
+  const active = t.coMasters.find((id) => t.members.find((m) => m.id === id)?.writable);
+  const passive = t.coMasters.find((id) => id !== active);
+  const name = (id: string | undefined) => members.find((m) => m.id === id)?.name ?? null;
+  const link = (from: string | undefined, to: string | undefined) => {
+    const h = health.find((x) => x.instanceId === to);
+    return { from: from ?? null, to: to ?? null, io_running: h?.ioRunning ?? null, sql_running: h?.sqlRunning ?? null, seconds_behind: h?.secondsBehind ?? null, transactions_behind: h?.transactionsBehind ?? null, observed: h?.observedAt ?? null };
+  };
+  return {
+    active: { id: active ?? null, name: name(active) },
+    passive: { id: passive ?? null, name: name(passive) },
+    replication: [link(active, passive), link(passive, active)],
+  };
+}
+
 /** Trove's fault: what the last operation that failed after its 202 said, and when. */
 export function faultView(r: Pick<InstanceRecord, 'fault' | 'faultAt' | 'updated'>) {
   // Faults recorded before fault_at existed carry the record's last change instead.
@@ -64,6 +96,7 @@ export function instanceView(r: InstanceRecord, baseUrl: string, running?: Opera
     replicates_from: r.replicaOf ? [r.replicaOf] : [],
     replicates_to: r.replicas,
     writable: !r.readOnly && r.status === 'ACTIVE',
+    role: recordRole(r),
     ...(set ? { topology: topologyView(set.topology, set.members) } : {}),
     ...(r.fault ? { fault: faultView(r) } : {}),
     // A fenced former source names the member that replaced it (rebuild_as_replica rejoins that set).

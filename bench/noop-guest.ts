@@ -100,6 +100,9 @@ export function noopGuestActivities(address: () => Promise<string>): NoopGuestAc
     async configureSemiSync({ role }) {
       return { role };
     },
+    async setGtidDomain({ domainId }) {
+      return { domainId };
+    },
   };
 }
 

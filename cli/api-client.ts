@@ -157,6 +157,21 @@ export class TroveApi {
     return (await this.request('POST', `${TroveApi.ref(idOrName)}/action`, { rebuild_as_replica: {} })) as { operation: OperationRef };
   }
 
+  /** Master-master: the instance becomes the active side of a new pair; the answer names the second side. */
+  async createPair(idOrName: string, name?: string): Promise<{ instance: InstanceView; operation: OperationRef }> {
+    return (await this.request('POST', `${TroveApi.ref(idOrName)}/action`, { create_pair: name ? { name } : {} })) as { instance: InstanceView; operation: OperationRef };
+  }
+
+  /** Master-master: the side addressed becomes the active (writable) one. */
+  async switchActive(idOrName: string): Promise<{ operation: OperationRef }> {
+    return (await this.request('POST', `${TroveApi.ref(idOrName)}/action`, { switch_active: {} })) as { operation: OperationRef };
+  }
+
+  /** Master-master: the pair dissolves into a source (its active side) with the other side as its replica. */
+  async breakPair(idOrName: string): Promise<{ operation: OperationRef }> {
+    return (await this.request('POST', `${TroveApi.ref(idOrName)}/action`, { break_pair: {} })) as { operation: OperationRef };
+  }
+
   async restartInstance(idOrName: string): Promise<{ operation: OperationRef }> {
     return (await this.request('POST', `${TroveApi.ref(idOrName)}/action`, { restart: {} })) as { operation: OperationRef };
   }

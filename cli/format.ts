@@ -12,6 +12,11 @@ const idOf = (v: unknown) => (v && typeof v === 'object' && 'id' in v ? String((
 // falls back to genericValue, so fields the API adds later still show up.
 const FLATTENERS: Record<string, Flattener> = {
   links: () => {},
+  // Its own table (pairTable); the property table names the sides only.
+  pair: (v, out) => {
+    const p = v as { active?: { name?: unknown }; passive?: { name?: unknown } };
+    out.pair = `active ${String(p?.active?.name ?? '?')}, passive ${String(p?.passive?.name ?? '?')}`;
+  },
   flavor: (v, out) => void (out.flavor = idOf(v) ?? JSON.stringify(v)),
   volume: (v, out) => void (out.volume = String((v as { size?: unknown })?.size ?? JSON.stringify(v))),
   datastore: (v, out) => {
@@ -340,7 +345,32 @@ export function instanceTables(view: Record<string, unknown>, width: number = MA
 
 /** The set's topology and health tables, when the view carries them. */
 export function setTables(view: Record<string, unknown>, width: number = MAX_WIDTH): string[] {
-  return [topologyTable(view, width), healthTable(view, width)].filter((t): t is string => t !== undefined);
+  return [topologyTable(view, width), pairTable(view, width), healthTable(view, width)].filter((t): t is string => t !== undefined);
+}
+
+interface PairLink {
+  from?: unknown;
+  to?: unknown;
+  io_running?: unknown;
+  sql_running?: unknown;
+  seconds_behind?: unknown;
+  transactions_behind?: unknown;
+}
+
+/** A master-master pair: which side takes writes, and replication in each direction with its lag. */
+export function pairTable(view: Record<string, unknown>, width: number = MAX_WIDTH): string | undefined {
+  const pair = view.pair as { active?: { id?: unknown; name?: unknown }; passive?: { id?: unknown; name?: unknown }; replication?: unknown } | undefined;
+  if (!pair || !Array.isArray(pair.replication)) return undefined;
+  const names = new Map([pair.active, pair.passive].map((side) => [String(side?.id), String(side?.name ?? side?.id ?? '?')]));
+  const known = (v: unknown) => (v === null || v === undefined ? '?' : String(v));
+  const rows = (pair.replication as PairLink[]).map((l) => [
+    names.get(String(l?.from)) ?? known(l?.from),
+    names.get(String(l?.to)) ?? known(l?.to),
+    `${yesNo(l?.io_running)}/${yesNo(l?.sql_running)}`,
+    `${known(l?.transactions_behind)} trx / ${known(l?.seconds_behind)} s`,
+  ]);
+  const heading = cut(`Master-master pair: active ${names.get(String(pair.active?.id)) ?? '?'}, passive ${names.get(String(pair.passive?.id)) ?? '?'}`, width);
+  return `${heading}\n${fitTable([{ head: 'From', min: 10 }, { head: 'To', min: 10 }, { head: 'IO/SQL' }, { head: 'Lag' }], rows, width, { compact: true })}`;
 }
 
 export function json(value: unknown): string {

@@ -7,6 +7,7 @@ import { registerDrCommands } from './commands/dr';
 import { registerFailoverCommands } from './commands/failover';
 import { registerInstanceOpsCommands } from './commands/instance-ops';
 import { registerInstanceCommands } from './commands/instances';
+import { registerPairCommands } from './commands/pairs';
 import { registerReplicationCommands } from './commands/replication';
 import { registerZoneProfileCommands } from './commands/zone-profiles';
 import { registerBackupCommands } from './commands/backups';
@@ -27,6 +28,7 @@ export function buildProgram(io: CliIo): Command {
   registerInstanceOpsCommands(program, ctx);
   registerReplicationCommands(program, ctx);
   registerFailoverCommands(program, ctx);
+  registerPairCommands(program, ctx);
   registerAccessCommands(program, ctx);
   registerZoneProfileCommands(program, ctx);
   registerBackupCommands(program, ctx);

@@ -22,7 +22,8 @@ export function deadRelays(t: Topology, health: MemberHealth[]): DeadRelay[] {
   const found: DeadRelay[] = [];
   for (const m of t.members) {
     const replicas = downstreamOf(t, m.id);
-    if (m.id === source || replicas.length === 0 || !gone(byId.get(m.id))) continue;
+    // A side of a master-master pair is no relay: its loss is the pair's failover, not a move.
+    if (m.id === source || t.coMasters?.includes(m.id) || replicas.length === 0 || !gone(byId.get(m.id))) continue;
     const answering = replicas.map((r) => byId.get(r)).filter((h): h is MemberHealth => Boolean(h?.agentAnswered));
     if (answering.length === 0 || answering.some((h) => h.ioRunning !== false)) continue;
     let above = upstreamOf(t, m.id);

@@ -118,3 +118,15 @@ export function errantTransactions(own: readonly Gtid[], known: readonly Gtid[])
     })
     .sort((a, b) => a.domain - b.domain || a.server - b.server);
 }
+
+/**
+ * The part of `target` a server still has to apply, given its own gtid_binlog_pos: the
+ * domains its binlog does not reach yet. A side of a master-master pair never applies its
+ * own writes back (they carry its server_id), so its gtid_slave_pos lacks them: waiting
+ * (MASTER_GTID_WAIT) for those would wait forever, and they are in its binlog already.
+ */
+export function stillToApply(target: string, ownBinlogPos: string): string {
+  const own = parseGtidPosition(ownBinlogPos);
+  const rest = new Map([...parseGtidPosition(target)].filter(([domain, g]) => (own.get(domain)?.seq ?? -1) < g.seq));
+  return formatGtidPosition(rest);
+}

@@ -7,6 +7,8 @@ export interface MemberRef {
   instanceId: string;
   name: string;
   role: 'source' | 'replica';
+  /** The source replicates too (the active side of a master-master pair, from the passive one): its link's threads and lag are kept. */
+  replicates?: boolean;
 }
 
 /** The part of a guest's replication status the monitor uses. */
@@ -41,7 +43,7 @@ export function summarizeHealth(
   const sourcePos = source ? statuses[source.instanceId]?.gtidBinlogPos : undefined;
   return members.map((m) => {
     const s = statuses[m.instanceId] ?? null;
-    const replica = m.role === 'replica';
+    const replica = m.role === 'replica' || m.replicates === true;
     return {
       instanceId: m.instanceId,
       name: m.name,
@@ -51,7 +53,7 @@ export function summarizeHealth(
       ioRunning: s && replica ? s.ioRunning : null,
       sqlRunning: s && replica ? s.sqlRunning : null,
       secondsBehind: s && replica ? s.secondsBehind : null,
-      transactionsBehind: s && replica ? behind(s.gtidSlavePos, sourcePos) : null,
+      transactionsBehind: s && m.role === 'replica' ? behind(s.gtidSlavePos, sourcePos) : null,
       gtidSlavePos: s?.gtidSlavePos ?? null,
       gtidIoPos: s && replica ? s.gtidIoPos : null,
       gtidBinlogPos: s?.gtidBinlogPos ?? null,

@@ -6,10 +6,10 @@
 import type { SetView } from '../activities/registry/views';
 import { deadRelays, decideRelayRecovery, type DeadRelay } from './dead-relays';
 import { semiSyncRole } from './dr';
+import { healthRole, judgesOfSource, semiSyncRole as pairSemiSyncRole } from './pair-failover';
 import { decideAutoFailover, type AutoFailoverDecision } from './failover';
 import { assessSource, summarizeHealth, type ObservedStatus } from './health';
 import type { MemberHealth } from './schemas';
-import { upstreamOf } from './topology';
 
 /** What a member answered about its replication: its agent's status, or the monitoring account's read. */
 export type MemberStatus = ObservedStatus & { semiSyncSource: boolean; semiSyncReplica: boolean };
@@ -51,7 +51,8 @@ export function judgePoll(view: SetView, obs: PollObservation, memory: PollMemor
   const members = setMembers(view);
   const health = summarizeHealth(
     // Roles as the topology model derives them from the links (a relay is watched as a replica).
-    members.map((m) => ({ instanceId: m.id, name: m.name, role: view.roles[m.id] === 'source' ? ('source' as const) : ('replica' as const) })),
+    // (a pair's active side is its source, although it replicates from the passive one).
+    members.map((m) => ({ instanceId: m.id, name: m.name, ...healthRole(view.topology, m.id) })),
     obs.probes,
     obs.statuses,
     obs.observedAt,
@@ -62,12 +63,13 @@ export function judgePoll(view: SetView, obs: PollObservation, memory: PollMemor
     for (const m of members) {
       const s = obs.statuses[m.id];
       if (!s) continue;
-      const want = semiSyncRole({ semiSync: view.settings.semiSync, followsProfile: Boolean(view.zoneProfile), sourceId: view.source.id, members: members.map((x) => ({ id: x.id, zone: x.availabilityZone, reachable: health.find((h) => h.instanceId === x.id)?.reachable })) }, m.id);
+      // In a pair only the passive side acknowledges (lib/pair-failover.ts); in a DR set only the other zones (lib/dr.ts).
+      const want = view.topology.coMasters ? pairSemiSyncRole(view.topology, m.id, view.settings.semiSync) : semiSyncRole({ semiSync: view.settings.semiSync, followsProfile: Boolean(view.zoneProfile), sourceId: view.source.id, members: members.map((x) => ({ id: x.id, zone: x.availabilityZone, reachable: health.find((h) => h.instanceId === x.id)?.reachable })) }, m.id);
       const has = s.semiSyncSource ? 'source' : s.semiSyncReplica ? 'replica' : 'off';
       if (want !== has) semiSyncFixes.push({ instanceId: m.id, novaServerId: m.novaServerId!, role: want });
     }
   }
-  const assessment = assessSource(health, (id) => upstreamOf(view.topology, id) === view.source.id);
+  const assessment = assessSource(health, judgesOfSource(view.topology));
   const decision = decideAutoFailover({ ...view.settings, ...assessment, sourceDownSince: memory.sourceDownSince, busy, now: obs.observedAt });
   const relays = decideRelayRecovery(deadRelays(view.topology, health), memory.relaysDownSince, obs.observedAt, view.settings.failoverAfterSeconds);
   return {

@@ -41,6 +41,12 @@ export const workflowIds = {
   enableDr: (instanceId: string, requestId: string) => `enable-dr-${instanceId}-${requestId}`,
   /** Started by the eject that lost the zone: one per fenced former source. */
   rebuildAfterZoneReturn: (formerSourceId: string) => `rebuild-after-zone-return-${formerSourceId}`,
+  createPair: (instanceId: string, peerId: string) => `create-pair-${instanceId}-${peerId}`,
+  /** createPair's child building the second master (named from the input: replay gives the parent another id). */
+  createPairBuild: (instanceId: string, peerId: string) => `create-pair-${instanceId}-${peerId}-build`,
+  switchPairActive: (instanceId: string, requestId: string) => `switch-pair-${instanceId}-${requestId}`,
+  failOverPair: (instanceId: string, requestId: string) => `pair-failover-${instanceId}-${requestId}`,
+  breakPair: (instanceId: string, requestId: string) => `break-pair-${instanceId}-${requestId}`,
 };
 
 /** Nova server names carry the instance id, so a retried create can find its own server. */

@@ -3,7 +3,7 @@
 // first activity asks it again under the locks (the registry may have changed between the
 // two); the test fake asks it too. One copy of every rule, and one lock order: the set's
 // lock first, then the instance's.
-import { depthOf, downstreamOf, upstreamOf, DEFAULT_LIMITS, type Topology, type TopologyLimits } from './topology';
+import { depthOf, downstreamOf, peerOf, sourceOf, upstreamOf, DEFAULT_LIMITS, type Topology, type TopologyLimits } from './topology';
 
 export type OperationType =
   | 'provisionInstance'
@@ -19,7 +19,11 @@ export type OperationType =
   | 'recoverDeadRelay'
   | 'enableReplicationTls'
   | 'rebuildAsReplica'
-  | 'createBackup';
+  | 'createBackup'
+  | 'createPair'
+  | 'switchPairActive'
+  | 'breakPair'
+  | 'failOverPair';
 
 export interface LockState {
   operationId: string | null;
@@ -38,6 +42,8 @@ export interface Facts {
     volumeSize?: number;
     /** The member a failover (eject) put in its place as source: set on the fenced former source only. */
     replacedBy?: string | null;
+    /** Trove's locality: the policy of the server group the instance's set shares (null: none). */
+    locality?: string | null;
   };
   /** rebuildAsReplica: where a former source would rejoin, read through the member that replaced it. */
   formerSet?: FormerSet;
@@ -65,7 +71,7 @@ export interface Refusal {
   kind: RefusalKind;
   message: string;
   /** The input the refusal is about, for callers that name it in their own words (instance.replica_count). */
-  field?: 'count' | 'source' | 'flavor' | 'volume';
+  field?: 'count' | 'source' | 'flavor' | 'volume' | 'locality';
   /** The operation holding what was asked for (conflict, wait). */
   operation?: string;
 }
@@ -79,6 +85,13 @@ const no = (kind: RefusalKind, message: string, operation?: string, field?: Refu
 /** The refusal's message led by the caller's name of the field it is about, if any. */
 export const refusalText = (r: Refusal, fields: Partial<Record<NonNullable<Refusal['field']>, string>> = {}): string =>
   r.field ? `${fields[r.field] ?? r.field}: ${r.message}` : r.message;
+
+/** The other side of the instance's master-master pair, when it is a side of one. */
+const peer = (f: Facts): string | undefined => (f.topology ? peerOf(f.topology, f.instance.id) : undefined);
+const pairText = (f: Facts): string => f.topology!.coMasters!.join(', ');
+/** What no operation other than the pair's own may do to a side of a pair. */
+const pairSide = (f: Facts, what: string): Refusal | undefined =>
+  peer(f) === undefined ? undefined : no('invalid', `instance ${f.instance.id} is a side of the master-master pair (${pairText(f)}); ${what}`);
 
 const upstream = (f: Facts): string | null => (f.topology ? upstreamOf(f.topology, f.instance.id) : null);
 const replicasOf = (f: Facts): string[] => (f.topology ? downstreamOf(f.topology, f.instance.id) : []);
@@ -107,8 +120,11 @@ export function busy(f: Facts, operation: { id?: string; type: string }): Refusa
 
 export function checkCreateReplicas(f: Facts, a: { count: number; operationId?: string }, limits: Limits): Refusal | undefined {
   if (a.count > limits.maxReplicas) return no('invalid', `must be at most ${limits.maxReplicas} (TROVE_MAX_REPLICAS)`, undefined, 'count');
+  if (peer(f) !== undefined && sourceOf(f.topology!) !== f.instance.id) {
+    return no('invalid', `instance ${f.instance.id} is the passive side of a master-master pair: replicas of a pair hang off its active side (${sourceOf(f.topology!)}) and follow it`, undefined, 'source');
+  }
   const up = upstream(f);
-  if (up !== null && (depthOf(f.topology!, f.instance.id) ?? Infinity) + 1 > limits.maxDepth) {
+  if (up !== null && peer(f) === undefined && (depthOf(f.topology!, f.instance.id) ?? Infinity) + 1 > limits.maxDepth) {
     const depth = depthOf(f.topology!, f.instance.id);
     return no('invalid', `instance ${f.instance.id} is ${depth} link(s) from its set's source; its replicas would be deeper than the ${limits.maxDepth} allowed (TROVE_MAX_DEPTH)`, undefined, 'source');
   }
@@ -117,11 +133,19 @@ export function checkCreateReplicas(f: Facts, a: { count: number; operationId?: 
 }
 
 export function checkDetach(f: Facts, a: { operationId?: string; operationType?: string } = {}): Refusal | undefined {
+  const side = pairSide(f, 'break the pair first (breakPair), then detach its passive side');
+  if (side) return side;
   if (upstream(f) === null) return no('invalid', `instance ${f.instance.id} is not a replica; there is nothing to detach`);
   return busy(f, { id: a.operationId, type: a.operationType ?? 'detachReplica' });
 }
 
+/** A pair has its own switchover (switchPairActive); promote and eject would tear it apart. */
+const inPair = (f: Facts, what: string): Refusal | undefined =>
+  f.topology?.coMasters ? no('invalid', `replication set ${f.instance.setId} is a master-master pair (${pairText(f)}); ${what}`) : undefined;
+
 export function checkPromote(f: Facts, a: { operationId?: string } = {}): Refusal | undefined {
+  const pair = inPair(f, 'switch its active side (switch_active) or break the pair first');
+  if (pair) return pair;
   if (upstream(f) === null) return no('invalid', `instance ${f.instance.id} is not a replica; only a replica can be promoted to replica source`);
   return busy(f, { id: a.operationId, type: 'promoteToReplicaSource' });
 }
@@ -138,6 +162,8 @@ export function checkEject(
   f: Facts,
   a: { operationId?: string; force?: boolean; assessment?: { sourceReachable: boolean; replicasLostSource: boolean } } = {},
 ): Refusal | undefined {
+  const pair = inPair(f, 'eject its active side: the passive side takes over (failOverPair)');
+  if (pair) return pair;
   const up = upstream(f);
   if (up !== null) return no('invalid', `instance ${f.instance.id} is a replica; eject the source it replicates from (${up})`);
   if (replicasOf(f).length === 0) return no('invalid', `instance ${f.instance.id} is not a replica source with replicas; there is nothing to eject`);
@@ -146,11 +172,15 @@ export function checkEject(
 
 /** The monitor's recovery of a dead relay: only a relay has replicas to move (its death is judged by lib/dead-relays.ts). */
 export function checkRecoverDeadRelay(f: Facts, a: { operationId?: string } = {}): Refusal | undefined {
+  const side = pairSide(f, 'its loss is the pair\'s failover, not a relay\'s recovery');
+  if (side) return side;
   if (upstream(f) === null || replicasOf(f).length === 0) return no('invalid', `instance ${f.instance.id} is not a relay (a replica with replicas); there is nothing to recover`);
   return busy(f, { id: a.operationId, type: 'recoverDeadRelay' });
 }
 
 export function checkDelete(f: Facts, a: { operationId?: string } = {}): Refusal | undefined {
+  const side = pairSide(f, 'break the pair first (breakPair), then delete either side');
+  if (side) return side;
   const replicas = replicasOf(f);
   // Trove's rule (ReplicaSourceDeleteForbidden): a source outlives its replicas.
   if (replicas.length > 0) return no('invalid', `instance ${f.instance.id} is the source of ${replicas.length} replica(s); detach or delete them first`);
@@ -180,6 +210,46 @@ export function checkRebuildAsReplica(f: Facts, a: { operationId?: string } = {}
 export function checkBackup(f: Facts, a: { operationId?: string } = {}): Refusal | undefined {
   if (f.instance.status !== 'ACTIVE') return no('conflict', `instance ${f.instance.id} is ${f.instance.status}, not ACTIVE; only a running instance can be backed up`);
   return busy({ instance: f.instance }, { id: a.operationId, type: 'createBackup' });
+}
+
+/**
+ * Master-master (C1/C2): a pair is made from a set's source or a standalone instance (its
+ * second side is a new replica of it, built from one snapshot), and a set has at most one.
+ */
+export function checkCreatePair(f: Facts, a: { operationId?: string } = {}): Refusal | undefined {
+  if (peer(f) !== undefined) return no('invalid', `instance ${f.instance.id} is already a side of the master-master pair (${pairText(f)})`);
+  if (f.topology?.coMasters) return no('invalid', `replication set ${f.instance.setId} already has a master-master pair (${pairText(f)}); a set has at most one`);
+  const up = upstream(f);
+  if (up !== null) return no('invalid', `instance ${f.instance.id} is a replica of ${up}; a pair is made from a source or a standalone instance`);
+  // Two masters on one host die together: the second side must go to another host, which
+  // only an anti-affinity server group guarantees (Nova groups are chosen at boot).
+  if (f.instance.locality !== undefined && f.instance.locality !== 'anti-affinity') {
+    return no('invalid', `instance ${f.instance.id} has locality ${f.instance.locality ?? 'none'}; a pair's sides must be on different hosts, so its source needs locality anti-affinity (create it with --locality anti-affinity)`, undefined, 'locality');
+  }
+  if (f.instance.status !== 'ACTIVE') return no('conflict', `instance ${f.instance.id} is ${f.instance.status}, not ACTIVE`);
+  return busy(f, { id: a.operationId, type: 'createPair' });
+}
+
+/** Switchover inside a pair (C3): the instance addressed becomes the active side. */
+export function checkSwitchPair(f: Facts, a: { operationId?: string } = {}): Refusal | undefined {
+  const other = peer(f);
+  if (other === undefined) return no('invalid', `instance ${f.instance.id} is not a side of a master-master pair; there is no side to switch to`);
+  if (sourceOf(f.topology!) === f.instance.id) return no('invalid', `instance ${f.instance.id} is already the active side of its pair; switch to ${other}`);
+  return busy(f, { id: a.operationId, type: 'switchPairActive' });
+}
+
+/** Failover inside a pair: the active side is fenced and the passive one takes over (the same health rule as eject). */
+export function checkFailOverPair(
+  f: Facts,
+  a: { operationId?: string; force?: boolean; assessment?: { sourceReachable: boolean; replicasLostSource: boolean } } = {},
+): Refusal | undefined {
+  if (peer(f) === undefined || sourceOf(f.topology!) !== f.instance.id) return no('invalid', `instance ${f.instance.id} is not the active side of a master-master pair; there is nothing to fail over`);
+  return busy(f, { id: a.operationId, type: 'failOverPair' }) ?? ejectAllowed(a.assessment, a.force ?? false);
+}
+
+export function checkBreakPair(f: Facts, a: { operationId?: string } = {}): Refusal | undefined {
+  if (peer(f) === undefined) return no('invalid', `instance ${f.instance.id} is not a side of a master-master pair; there is no pair to break`);
+  return busy(f, { id: a.operationId, type: 'breakPair' });
 }
 
 /** TLS is a setting of a replication set: turned on for every member and link at once. */
@@ -224,7 +294,9 @@ export function checkResize(f: Facts, a: ResizeRequest & { operationId?: string 
  * same one), and a change waits for no operation of the set either.
  */
 export function checkAccess(f: Facts, a: { change: boolean; operationId?: string }): Refusal | undefined {
-  const up = upstream(f);
+  // A pair's changes are made on its active side (they replicate to the passive one), which
+  // replicates too but is no read replica.
+  const up = peer(f) === undefined ? upstream(f) : sourceOf(f.topology!) === f.instance.id ? null : sourceOf(f.topology!)!;
   if (a.change && up !== null) {
     return no('invalid', `instance ${f.instance.id} is a read replica of ${up}: its users and databases replicate from its source; make the change on ${up}`);
   }
@@ -241,7 +313,12 @@ export function locksFor(type: OperationType, f: Facts): { set: string | null; i
   const inSet = f.instance.setId;
   switch (type) {
     case 'createReplicas':
+    case 'createPair':
       return { set: inSet ?? f.instance.id, instance: false };
+    case 'switchPairActive':
+    case 'breakPair':
+    case 'failOverPair':
+      return { set: inSet, instance: false };
     case 'promoteToReplicaSource':
     case 'ejectReplicaSource':
     case 'recoverDeadRelay':
@@ -265,7 +342,7 @@ export function locksFor(type: OperationType, f: Facts): { set: string | null; i
 }
 
 /** Every check by operation type, for callers that dispatch on it. */
-export function check(type: OperationType, f: Facts, a: { operationId?: string; count?: number; force?: boolean; resize?: ResizeRequest }, limits: Limits = { ...DEFAULT_LIMITS, maxReplicas: 10 }): Refusal | undefined {
+export function check(type: OperationType, f: Facts, a: { operationId?: string; count?: number; force?: boolean; resize?: ResizeRequest; assessment?: { sourceReachable: boolean; replicasLostSource: boolean } }, limits: Limits = { ...DEFAULT_LIMITS, maxReplicas: 10 }): Refusal | undefined {
   switch (type) {
     case 'createReplicas':
       return checkCreateReplicas(f, { count: a.count ?? 1, operationId: a.operationId }, limits);
@@ -292,6 +369,14 @@ export function check(type: OperationType, f: Facts, a: { operationId?: string; 
       return checkRebuildAsReplica(f, a);
     case 'createBackup':
       return checkBackup(f, a);
+    case 'createPair':
+      return checkCreatePair(f, a);
+    case 'switchPairActive':
+      return checkSwitchPair(f, a);
+    case 'breakPair':
+      return checkBreakPair(f, a);
+    case 'failOverPair':
+      return checkFailOverPair(f, a);
     default:
       return busy(f, { id: a.operationId, type });
   }

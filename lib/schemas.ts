@@ -265,6 +265,56 @@ export const promoteInput = z.lazy(() =>
 );
 export type PromoteInput = z.input<typeof promoteInput>;
 
+/** createPair (C1/C2): the source's second master, built as a replica from one snapshot. */
+export const createPairInput = z.lazy(() =>
+  z
+    .object({
+      instanceId: uuid,
+      projectId,
+      /** The new side's id and name, so the API can answer with them at once. */
+      peerId: uuid,
+      name: instanceName.optional(),
+      catchUpTimeoutSeconds: z.number().int().min(1).max(3600).default(600),
+    })
+    .strict(),
+);
+export type CreatePairInput = z.input<typeof createPairInput>;
+export interface CreatePairResult {
+  activeId: string;
+  passiveId: string;
+  replicationSetId: string;
+  /** gtid_domain_id of each side, by instance id. */
+  gtidDomains: Record<string, number>;
+}
+
+/** breakPair: the pair back into a source (its active side) with replicas; asked of either side. */
+export const breakPairInput = z.lazy(() => z.object({ instanceId: uuid, projectId }).strict());
+export type BreakPairInput = z.input<typeof breakPairInput>;
+export interface BreakPairResult {
+  sourceId: string;
+  replicaId: string;
+}
+
+/** switchPairActive (C3): the instance addressed becomes the active side of its pair. */
+export const switchPairInput = z.lazy(() =>
+  z.object({ instanceId: uuid, projectId, catchUpTimeoutSeconds: z.number().int().min(1).max(3600).default(30) }).strict(),
+);
+export type SwitchPairInput = z.input<typeof switchPairInput>;
+export interface SwitchPairResult {
+  activeId: string;
+  formerActiveId: string;
+  appliedUpTo: string;
+  movedReplicas: string[];
+}
+
+/** failOverPair (its input is ejectInput's: the active side, force, automatic). */
+export interface PairFailoverResult {
+  activeId: string;
+  fencedInstanceId: string;
+  movedReplicas: string[];
+  notMoved: Record<string, string>;
+}
+
 export const ejectInput = z.lazy(() =>
   z
     .object({

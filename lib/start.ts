@@ -31,6 +31,12 @@ import {
   type EnableReplicationTlsInput,
   enableDrInput,
   type EnableDrInput,
+  createPairInput,
+  switchPairInput,
+  breakPairInput,
+  type BreakPairInput,
+  type CreatePairInput,
+  type SwitchPairInput,
 } from './schemas';
 import { operationMetadata, type OperationMetadata } from './summaries';
 import { parseOrThrow } from './validation';
@@ -182,4 +188,31 @@ export async function startEnableDr(client: Client, input: EnableDrInput, opts: 
   const spec = parseOrThrow(enableDrInput, input);
   const name = opts.instanceName ?? spec.provision?.name;
   return startOrAttach(client, 'enableDr', workflowIds.enableDr(spec.instanceId, opts.requestId ?? randomUUID()), spec, spec.projectId, spec.instanceId, 'REJECT_DUPLICATE', { ...opts, instanceName: name }, operationMetadata('enableDr', spec, { name }));
+}
+
+/** The id a pair's second master gets: the same request always names the same instance. */
+export const pairPeerIdForRequest = (projectId: string, instanceId: string, requestId: string): string => instanceIdForRequest(projectId, `${instanceId}/${requestId}/pair`);
+
+/** Starts createPair (C1/C2) on `instanceId`; peerId (the new side) is fixed by the caller so it can answer with it. */
+export async function startCreatePair(client: Client, input: CreatePairInput, opts: StartOptions = {}) {
+  const spec = parseOrThrow(createPairInput, input);
+  return startOrAttach(client, 'createPair', workflowIds.createPair(spec.instanceId, spec.peerId), spec, spec.projectId, spec.instanceId, 'REJECT_DUPLICATE', opts, operationMetadata('createPair', spec, { name: opts.instanceName }));
+}
+
+/** Starts switchPairActive (C3): `instanceId` becomes the active side of its pair. */
+export async function startSwitchPairActive(client: Client, input: SwitchPairInput, opts: StartOptions & { requestId?: string } = {}) {
+  const spec = parseOrThrow(switchPairInput, input);
+  return startOrAttach(client, 'switchPairActive', workflowIds.switchPairActive(spec.instanceId, opts.requestId ?? randomUUID()), spec, spec.projectId, spec.instanceId, 'REJECT_DUPLICATE', opts, operationMetadata('switchPairActive', spec, { name: opts.instanceName }));
+}
+
+/** Starts failOverPair: the active side `instanceId` is fenced, the pair's other side takes over. */
+export async function startFailOverPair(client: Client, input: EjectInput, opts: StartOptions & { requestId?: string } = {}) {
+  const spec = parseOrThrow(ejectInput, input);
+  return startOrAttach(client, 'failOverPair', workflowIds.failOverPair(spec.instanceId, opts.requestId ?? randomUUID()), spec, spec.projectId, spec.instanceId, 'REJECT_DUPLICATE', opts, operationMetadata('failOverPair', spec, { name: opts.instanceName }));
+}
+
+/** Starts breakPair on the pair of `instanceId` (either side). */
+export async function startBreakPair(client: Client, input: BreakPairInput, opts: StartOptions & { requestId?: string } = {}) {
+  const spec = parseOrThrow(breakPairInput, input);
+  return startOrAttach(client, 'breakPair', workflowIds.breakPair(spec.instanceId, opts.requestId ?? randomUUID()), spec, spec.projectId, spec.instanceId, 'REJECT_DUPLICATE', opts, operationMetadata('breakPair', spec, { name: opts.instanceName }));
 }

@@ -3,7 +3,7 @@
 // client helpers, the monitor's starter and workflows starting children share one copy.
 // Built from named fields only, never from a whole input: inputs carry sealed passwords.
 import type { AccessAction, ManageAccessInput } from './access';
-import type { BuildReplicaInput, CreateBackupInput, CreateReplicasInput, DeleteBackupInput, DeleteInstanceInput, DetachReplicaInput, EjectInput, EnableDrInput, EnableReplicationTlsInput, MonitorInput, PromoteInput, ProvisionInstanceInput, RebuildAfterZoneReturnInput, RebuildAsReplicaInput, RecoverDeadRelayInput, ResizeInstanceInput, RestartInstanceInput, WatchSetInput } from './schemas';
+import type { BreakPairInput, BuildReplicaInput, CreateBackupInput, CreatePairInput, CreateReplicasInput, DeleteBackupInput, DeleteInstanceInput, DetachReplicaInput, EjectInput, EnableDrInput, EnableReplicationTlsInput, MonitorInput, PromoteInput, ProvisionInstanceInput, RebuildAfterZoneReturnInput, RebuildAsReplicaInput, RecoverDeadRelayInput, ResizeInstanceInput, RestartInstanceInput, SwitchPairInput, WatchSetInput } from './schemas';
 
 export interface OperationMetadata {
   staticSummary: string;
@@ -38,6 +38,10 @@ interface Inputs {
   deleteBackup: DeleteBackupInput;
   enableDr: EnableDrInput;
   rebuildAfterZoneReturn: RebuildAfterZoneReturnInput;
+  createPair: CreatePairInput;
+  switchPairActive: SwitchPairInput;
+  failOverPair: EjectInput;
+  breakPair: BreakPairInput;
 }
 export type DescribedOperation = keyof Inputs;
 
@@ -113,6 +117,34 @@ const describers: { [T in DescribedOperation]: (input: Inputs[T], known: KnownNa
     staticDetails: details(
       'Fences writes on the current source, waits until this replica has applied everything, makes it the writable source and moves the other members (the former source included) under it.',
       [idLine('new source', i.instanceId, k.name), `- project: ${i.projectId}`, `- catch-up timeout: ${i.catchUpTimeoutSeconds ?? 30} s`],
+    ),
+  }),
+  createPair: (i, k) => ({
+    staticSummary: `Make a master-master pair of ${ref(i.instanceId, k.name)} · project ${i.projectId}`,
+    staticDetails: details(
+      "Builds the second master as a read-only replica from one snapshot (createReplicas, in the source's zone and server group), gives each side a GTID domain of its own, has the source replicate back from it, and records the pair. The source stays the active (writable) side.",
+      [idLine('active side', i.instanceId, k.name), idLine('passive side', i.peerId, i.name), `- project: ${i.projectId}`],
+    ),
+  }),
+  switchPairActive: (i, k) => ({
+    staticSummary: `Switch the active side of a pair to ${ref(i.instanceId, k.name)} · project ${i.projectId}`,
+    staticDetails: details(
+      'Fences writes on the active side, waits until this side has applied everything (MASTER_GTID_WAIT), opens it, records the switch and moves the replicas of the old active side under it. Never are both sides writable.',
+      [idLine('new active side', i.instanceId, k.name), `- project: ${i.projectId}`, `- catch-up timeout: ${i.catchUpTimeoutSeconds ?? 30} s`],
+    ),
+  }),
+  breakPair: (i, k) => ({
+    staticSummary: `Break the master-master pair of ${ref(i.instanceId, k.name)} · project ${i.projectId}`,
+    staticDetails: details(
+      "The active side stops replicating from the passive one and keeps taking writes; the passive side stays its read-only replica; the active side's account on the passive side is dropped.",
+      [idLine('side asked', i.instanceId, k.name), `- project: ${i.projectId}`],
+    ),
+  }),
+  failOverPair: (i, k) => ({
+    staticSummary: `Fail over the pair of ${ref(i.instanceId, k.name)}${i.automatic ? ' (automatic)' : ''} · project ${i.projectId}`,
+    staticDetails: details(
+      "Refused while the active side is healthy unless forced. Fences the active side through Nova, lets the pair's other side apply its relay log and take writes, moves the dead side's replicas to it; the dead side leaves the set in ERROR.",
+      [idLine('active side', i.instanceId, k.name), `- project: ${i.projectId}`, `- force: ${i.force ?? false}`, `- automatic: ${i.automatic ?? false}`],
     ),
   }),
   enableReplicationTls: (i, k) => ({

@@ -140,7 +140,15 @@ export type Transition =
    */
   | { kind: 'eject'; newSourceId: string; fenced?: string[] }
   /** Dead relay: its replicas now replicate from `toId`, a member above it; the relay stays, a leaf. */
-  | { kind: 'move-replicas'; fromId: string; toId: string };
+  | { kind: 'move-replicas'; fromId: string; toId: string }
+  /** Master-master (C1/C2): the source and its replica `peerId` (a leaf) replicate both ways; the source stays active. */
+  | { kind: 'make-pair'; peerId: string }
+  /** Switchover inside a pair (C3): `activeId` takes writes, the other side turns passive; replicas follow the active side. */
+  | { kind: 'switch-active'; activeId: string }
+  /** The pair dissolves back into a source (the active side) with replicas: the passive side stops being replicated from. */
+  | { kind: 'break-pair' }
+  /** The active side died: the passive takes writes and every replica; the dead side leaves the set fenced (as eject). */
+  | { kind: 'pair-failover'; activeId: string };
 
 export function applyTransition(t: Topology, tr: Transition, limits: TopologyLimits = DEFAULT_LIMITS): Topology {
   switch (tr.kind) {
@@ -167,8 +175,48 @@ export function applyTransition(t: Topology, tr: Transition, limits: TopologyLim
       if (!isMember(t, tr.fromId) || !above.has(tr.toId)) throw new TopologyError([`${tr.toId} is not a member above ${tr.fromId} in set ${t.setId}`]);
       return checked({ ...t, links: t.links.map((l) => (l.source === tr.fromId ? { ...l, source: tr.toId } : l)) }, limits);
     }
+    case 'make-pair': {
+      const source = sourceOf(t);
+      if (t.coMasters) {
+        if (t.coMasters.includes(tr.peerId) && source !== undefined && t.coMasters.includes(source)) return t; // a retry
+        throw new TopologyError([`set ${t.setId} already has a master-master pair (${t.coMasters.join(', ')}); a set has at most one`]);
+      }
+      if (!source || upstreamOf(t, tr.peerId) !== source) throw new TopologyError([`${tr.peerId} is not a replica of the source of set ${t.setId}`]);
+      if (downstreamOf(t, tr.peerId).length > 0) throw new TopologyError([`${tr.peerId} has replicas of its own; a pair's passive side starts as a leaf`]);
+      const members = t.members.map((m) => (m.id === tr.peerId ? { ...m, writable: false } : m));
+      return checked({ ...t, members, links: [...t.links, { source: tr.peerId, replica: source }], coMasters: [source, tr.peerId] }, limits);
+    }
+    case 'switch-active':
+    case 'pair-failover': {
+      const pair = pairOf(t);
+      const former = sourceOf(t)!;
+      if (!pair.includes(tr.activeId)) throw new TopologyError([`${tr.activeId} is not a side of the pair of set ${t.setId}`]);
+      if (former === tr.activeId) {
+        if (tr.kind === 'switch-active') return t; // a retry
+        throw new TopologyError([`${tr.activeId} is already the active side of set ${t.setId}`]);
+      }
+      // Replicas of the old active side follow the new one (the passive side's own stay).
+      const moved = t.links.map((l) => (l.source === former && l.replica !== tr.activeId ? { ...l, source: tr.activeId } : l));
+      if (tr.kind === 'switch-active') {
+        const members = t.members.map((m) => (m.id === tr.activeId ? { ...m, writable: true } : m.id === former ? { ...m, writable: false } : m));
+        return checked({ ...t, members, links: moved }, limits);
+      }
+      const members = t.members.filter((m) => m.id !== former).map((m) => (m.id === tr.activeId ? { ...m, writable: true } : m));
+      const links = moved.filter((l) => l.source !== former && l.replica !== former);
+      const next: Topology = { setId: t.setId, members, links };
+      return next.members.length < 2 ? next : checked(next, limits);
+    }
+    case 'break-pair': {
+      const pair = pairOf(t);
+      const active = sourceOf(t)!;
+      const { coMasters: _dropped, ...rest } = t;
+      void _dropped;
+      // The active side stops replicating from the passive, which stays its read-only replica.
+      return checked({ ...rest, links: t.links.filter((l) => !(l.replica === active && pair.includes(l.source))) }, limits);
+    }
     case 'promote':
     case 'eject': {
+      if (t.coMasters) throw new TopologyError([`set ${t.setId} is a master-master pair: switch its active side or break the pair first`]);
       const former = sourceOf(t);
       if (!former) throw new TopologyError([`set ${t.setId} has no source to replace`]);
       if (!isMember(t, tr.newSourceId) || tr.newSourceId === former) throw new TopologyError([`${tr.newSourceId} is not a replica of set ${t.setId}`]);
@@ -181,6 +229,27 @@ export function applyTransition(t: Topology, tr: Transition, limits: TopologyLim
       return next.members.length < 2 ? next : checked(next, limits);
     }
   }
+}
+
+/**
+ * The pair a set's links declare: two members that replicate from each other (the registry
+ * stores a pair as its two links, so the declaration cannot disagree with them).
+ */
+export function pairInLinks(links: Link[]): [string, string] | undefined {
+  const l = links.find((x) => links.some((y) => y.source === x.replica && y.replica === x.source));
+  return l ? ([l.source, l.replica].sort() as [string, string]) : undefined;
+}
+
+/** The two sides of the set's pair; throws when the set has none. */
+function pairOf(t: Topology): [string, string] {
+  if (!t.coMasters) throw new TopologyError([`set ${t.setId} is not a master-master pair`]);
+  return t.coMasters;
+}
+
+/** The other side of `id`'s pair, if `id` is a side of one. */
+export function peerOf(t: Topology, id: string): string | undefined {
+  if (!t.coMasters?.includes(id)) return undefined;
+  return t.coMasters.find((m) => m !== id);
 }
 
 /** A set left with one member is no set: it dissolves and that member stands alone. */

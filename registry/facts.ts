@@ -18,6 +18,7 @@ export async function gatherFacts(registry: Registry, rec: InstanceRecord, db?: 
       setId,
       flavorId: rec.flavorId,
       volumeSize: rec.volumeSize,
+      locality: rec.locality ?? null,
       ...(rec.replacedBy ? { replacedBy: rec.replacedBy } : {}),
     },
     ...(topology ? { topology } : {}),

@@ -3,7 +3,7 @@
 // write the difference, all in one transaction.
 import { randomUUID } from 'node:crypto';
 import type { Pool, PoolConnection, RowDataPacket } from 'mysql2/promise';
-import { applyTransition, type Topology, type TopologyLimits, type Transition } from '../lib/topology';
+import { applyTransition, pairInLinks, sourceOf, type Topology, type TopologyLimits, type Transition } from '../lib/topology';
 import type { AccountStore } from './accounts';
 import { inTransaction, type Db } from './db';
 import type { HealthStore } from './health';
@@ -53,10 +53,13 @@ export class SetStore {
     if (set.length === 0) return undefined;
     const [members] = await db.query<RowDataPacket[]>('SELECT id, read_only FROM instances WHERE replication_set_id = ? ORDER BY created, id', [setId]);
     const [links] = await db.query<RowDataPacket[]>('SELECT source_id, replica_id FROM replication_links WHERE set_id = ? ORDER BY replica_id', [setId]);
+    const edges = links.map((l) => ({ source: l.source_id as string, replica: l.replica_id as string }));
+    const coMasters = pairInLinks(edges);
     return {
       setId,
       members: members.map((m) => ({ id: m.id as string, writable: !m.read_only })),
-      links: links.map((l) => ({ source: l.source_id as string, replica: l.replica_id as string })),
+      links: edges,
+      ...(coMasters ? { coMasters } : {}),
     };
   }
 
@@ -78,7 +81,7 @@ export class SetStore {
       await conn.query('UPDATE instances SET replication_set_id = ?, read_only = ? WHERE id = ?', [after.setId, m.writable ? 0 : 1, m.id]);
     }
     if (left.length) {
-      const fenced = tr.kind === 'eject';
+      const fenced = tr.kind === 'eject' || tr.kind === 'pair-failover';
       await conn.query(
         `UPDATE instances SET replication_set_id = NULL, read_only = ?${fenced ? ", status = 'ERROR', fault_at = CURRENT_TIMESTAMP(3), fault = ?, replaced_by = ?" : ''} WHERE id IN (?)`,
         // The fenced former source remembers its replacement: rebuildAsReplica rejoins that set.
@@ -92,6 +95,14 @@ export class SetStore {
     // The links are the set's, rewritten whole: a pending link of a new member is replaced too.
     await conn.query('DELETE FROM replication_links WHERE set_id = ? OR replica_id IN (?)', [after.setId, [...stays, ...left]]);
     for (const l of after.links) await conn.query('INSERT INTO replication_links (replica_id, source_id, set_id) VALUES (?, ?, ?)', [l.replica, l.source, after.setId]);
+    // The active side's account on the passive one served the reverse link only.
+    if (tr.kind === 'break-pair') await this.accounts.remove([sourceOf(before)!], conn);
+    if (tr.kind === 'switch-active' || tr.kind === 'pair-failover') {
+      // The new active side's account on the old one serves the pair's reverse link (switch) or nothing (failover).
+      if (tr.kind === 'pair-failover') await this.accounts.remove([tr.activeId], conn);
+      const followers = after.links.filter((l) => l.source === tr.activeId && !after.coMasters?.includes(l.replica)).map((l) => l.replica);
+      await this.accounts.moveTo(tr.activeId, followers, conn);
+    }
     if (tr.kind === 'promote' || tr.kind === 'eject') {
       // The new source's own account on the old source has no use any more; the others now live on it.
       await this.accounts.remove([tr.newSourceId], conn);

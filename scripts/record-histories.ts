@@ -75,6 +75,13 @@ function seedCascade(c: Ctx) {
   return set;
 }
 
+/** A master-master pair (the source and replica 1 replicate from each other) with replica 2 under the active side. */
+function seedPair(c: Ctx) {
+  const set = seedSet(c.world, c.prefix);
+  set.source.replicaOf = set.replicas[0]!.id;
+  return set;
+}
+
 /** The relay (replica 1) of a cascade is gone: unreachable, its agent silent, its replica lost it. */
 function relayDies(c: Ctx, set: ReturnType<typeof seedCascade>) {
   c.world.down.add(set.replicas[0]!.id);
@@ -479,6 +486,38 @@ const SCENARIOS: Scenario[] = [
       },
     }),
   ),
+  {
+    workflowType: 'createPair',
+    name: 'success',
+    play: (c) => c.run('createPair', { instanceId: seedSource(c.world, randomUUID(), c.prefix).id, projectId: 'proj-a', peerId: randomUUID(), name: 'master-b' }),
+  },
+  {
+    workflowType: 'createPair',
+    name: 'build-failed',
+    setup: (w) => (w.failBuild = true),
+    play: (c) => c.run('createPair', { instanceId: seedSource(c.world, randomUUID(), c.prefix).id, projectId: 'proj-a', peerId: randomUUID() }),
+  },
+  { workflowType: 'switchPairActive', name: 'success', play: (c) => c.run('switchPairActive', { instanceId: seedPair(c).replicas[0]!.id, projectId: 'proj-a' }) },
+  {
+    workflowType: 'switchPairActive',
+    name: 'catch-up-failed-reopened',
+    setup: (w) => (w.failCatchUp = true),
+    play: (c) => c.run('switchPairActive', { instanceId: seedPair(c).replicas[0]!.id, projectId: 'proj-a' }),
+  },
+  {
+    workflowType: 'failOverPair',
+    name: 'dead-active-side',
+    play: (c) => {
+      const set = seedPair(c);
+      c.world.down.add(set.source.id);
+      c.world.statusOf.set(`${c.prefix}-1`, { ioRunning: false, gtidIoPos: '0-101-9' });
+      c.world.statusOf.set(`${c.prefix}-2`, { ioRunning: false });
+      return c.run('failOverPair', { instanceId: set.source.id, projectId: 'proj-a', automatic: true });
+    },
+  },
+  { workflowType: 'failOverPair', name: 'healthy-refused', play: (c) => c.run('failOverPair', { instanceId: seedPair(c).source.id, projectId: 'proj-a' }) },
+  { workflowType: 'breakPair', name: 'success', play: (c) => c.run('breakPair', { instanceId: seedPair(c).replicas[0]!.id, projectId: 'proj-a' }) },
+  { workflowType: 'breakPair', name: 'not-a-pair', play: (c) => c.run('breakPair', { instanceId: seedSet(c.world, c.prefix).source.id, projectId: 'proj-a' }) },
   { workflowType: 'detachReplica', name: 'not-a-replica', play: async (c) => c.run('detachReplica', { instanceId: seedSource(c.world, randomUUID(), c.prefix).id, projectId: 'proj-a' }) },
 ];
 

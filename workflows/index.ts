@@ -18,3 +18,7 @@ export { deleteBackup } from './backups';
 export { enableDr } from './enable-dr';
 export { rebuildAfterZoneReturn } from './rebuild-after-zone-return';
 export { watchReplicationSet } from './watch-replication-set';
+export { createPair } from './create-pair';
+export { switchPairActive } from './switch-pair-active';
+export { failOverPair } from './fail-over-pair';
+export { breakPair } from './break-pair';

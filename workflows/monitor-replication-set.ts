@@ -11,11 +11,13 @@ import type { DeadRelay } from '../lib/dead-relays';
 import { instanceNameAttribute, workflowIds } from '../lib/names';
 import { nextPollDelayMs, type AutoFailoverDecision } from '../lib/failover';
 import { judgePoll, setMembers, type SemiSyncFix } from '../lib/monitor-poll';
+import { failoverOperationFor } from '../lib/pair-failover';
 import { operationMetadata } from '../lib/summaries';
 import { textTable } from '../lib/text-table';
 import { monitorInput, type MemberHealth, type MonitorInput } from '../lib/schemas';
 import { computeProbe, guestProbe, guestUpkeep, parseInput, registry, tagReplicationSet } from './common';
 import { ejectReplicaSource } from './eject-replica-source';
+import { failOverPair } from './fail-over-pair';
 import { MONITOR_BECOMES_WATCH_PATCH, RELAY_RECOVERY_PATCH } from './patches';
 import { recoverDeadRelay } from './recover-dead-relay';
 import type { watchReplicationSet } from './watch-replication-set';
@@ -110,16 +112,18 @@ export async function fixSemiSync(fixes: SemiSyncFix[]): Promise<void> {
 
 /** Records the automatic failover (for the quiet period) and starts ejectReplicaSource, abandoned to run on its own. */
 export async function startAutomaticFailover(view: SetView, observedAt: string): Promise<string> {
-  const workflowId = `eject-automatic-${view.setId}-${observedAt.replace(/[:.]/g, '')}`;
+  // A pair fails over to its other side (lib/pair-failover.ts); no 0.1.0 set was a pair.
+  const operation = failoverOperationFor(view.topology);
+  const workflowId = `${operation === 'failOverPair' ? 'pair-failover' : 'eject'}-automatic-${view.setId}-${observedAt.replace(/[:.]/g, '')}`;
   await registry.recordAutomaticFailover({ setId: view.setId, operationId: workflowId });
   const ejectInput = { instanceId: view.source.id, projectId: view.projectId, automatic: true, flipSourceEarly: true };
-  await startChild(ejectReplicaSource, {
+  await startChild(operation === 'failOverPair' ? failOverPair : ejectReplicaSource, {
     workflowId,
     args: [ejectInput],
     parentClosePolicy: ParentClosePolicy.ABANDON,
     typedSearchAttributes: instanceNameAttribute(view.source.name),
     // Metadata on the command, not part of it: 0.1.0 histories replay without it.
-    ...operationMetadata('ejectReplicaSource', ejectInput, { name: view.source.name }),
+    ...operationMetadata(operation, ejectInput, { name: view.source.name }),
   });
   return workflowId;
 }

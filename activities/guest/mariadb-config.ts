@@ -15,6 +15,8 @@ export interface MariadbOptions {
   flavorRamMb: number;
   readOnly: boolean;
   semiSync?: SemiSyncRole;
+  /** A side of a master-master pair writes in a GTID domain of its own, so the two sides' positions never collide. */
+  gtidDomainId?: number;
 }
 
 /** How long a semi-sync source waits for an ack before falling back to async (MariaDB's default). */
@@ -55,6 +57,7 @@ export function renderMyCnf(layout: ServerLayout, o: MariadbOptions): string {
     'binlog_format = ROW',
     'log_slave_updates = ON',
     'gtid_strict_mode = ON',
+    ...(o.gtidDomainId !== undefined ? [`gtid_domain_id = ${o.gtidDomainId}`] : []),
     `read_only = ${o.readOnly ? 'ON' : 'OFF'}`,
     `innodb_buffer_pool_size = ${bufferPoolMb(o.flavorRamMb)}M`,
     'innodb_log_file_size = 48M',

@@ -292,6 +292,20 @@ export function createReplicationActivities(d: GuestDeps, store: SnapshotStore) 
       });
     },
 
+    /**
+     * A side of a master-master pair: its own writes go in GTID domain `domainId`, now (new
+     * sessions) and after restarts (my.cnf), so the positions of the two sides never collide
+     * and each side can follow the other's stream under gtid_strict_mode.
+     */
+    async setGtidDomain(input: { domainId: number }): Promise<{ domainId: number }> {
+      if (!Number.isInteger(input.domainId) || input.domainId < 0 || input.domainId > 0xffffffff) {
+        throw ApplicationFailure.nonRetryable('domainId: must be a whole number from 0 to 4294967295', ErrorType.InvalidInput);
+      }
+      await writeServerConfig(d, { gtidDomainId: input.domainId });
+      await withAdmin(d, (c) => c.query(`SET GLOBAL gtid_domain_id = ${input.domainId}`));
+      return { domainId: input.domainId };
+    },
+
     /** Turns semi-synchronous replication on or off for this server's role, now and after restarts. */
     async configureSemiSync(input: { role: SemiSyncRole }): Promise<{ role: SemiSyncRole }> {
       await writeServerConfig(d, { semiSync: input.role });

@@ -39,6 +39,8 @@ export interface ServerSettings {
   mysqlServerId: number;
   readOnly: boolean;
   semiSync: SemiSyncRole;
+  /** Set on a side of a master-master pair (setGtidDomain). */
+  gtidDomainId?: number;
 }
 
 const settingsFile = (d: GuestDeps) => path.join(d.layout.dir, 'settings.json');
@@ -66,7 +68,7 @@ export async function writeServerConfig(d: GuestDeps, patch: Partial<ServerSetti
   await ensureServerIdentity(d.layout, d.address);
   const changed = await writeIfChanged(
     d.layout.configFile,
-    renderMyCnf(d.layout, { serverId: next.mysqlServerId, address: d.address, flavorRamMb: d.flavorRamMb, readOnly: next.readOnly, semiSync: next.semiSync }),
+    renderMyCnf(d.layout, { serverId: next.mysqlServerId, address: d.address, flavorRamMb: d.flavorRamMb, readOnly: next.readOnly, semiSync: next.semiSync, ...(next.gtidDomainId !== undefined ? { gtidDomainId: next.gtidDomainId } : {}) }),
   );
   await writeIfChanged(d.layout.initFile, renderInitSql(nativePasswordHash(password)));
   return changed;

@@ -18,7 +18,7 @@ import { newInstanceFromSpec, type InstanceRecord, type Registry } from '../../r
 import { refusedReply, sendError } from '../errors';
 import { busyWith, findOrReply, placementProblems, refusal, requestIdOf, runningOn, setLocksOf } from '../lookup';
 import { createInstanceBody } from '../schemas';
-import { healthView, instanceView, tlsView, type OperationView } from '../views';
+import { healthView, instanceView, pairView, tlsView, type OperationView } from '../views';
 
 export interface InstanceRouteDeps {
   registry: Registry;
@@ -207,10 +207,12 @@ export function registerInstanceRoutes(app: FastifyInstance, d: InstanceRouteDep
         ])
       : [undefined, [], [], undefined, undefined, []];
     const set = topology ? { topology, members } : undefined;
+    const pair = topology ? pairView(topology, members, health) : undefined;
     return {
       instance: {
         ...instanceView(rec, d.baseUrl, await operationOf(d.temporal, d.registry, rec), set),
         ...(profile ? { zone_profile: { id: profile.id, name: profile.name, primary_zone: profile.primaryZone, dr_zones: profile.drZones } } : {}),
+        ...(pair ? { pair } : {}),
         ...(health.length ? { replication_health: healthView(health, topology && { topology, members }) } : {}),
         ...(caCertificate ? { tls: tlsView(caCertificate, certificates) } : {}),
       },

@@ -5,13 +5,16 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { replicaNames, replicaShape, workflowIds } from '../../lib/names';
 import type { ReplicationSettings } from '../../lib/schemas';
-import { replicaIdsForRequest, startCreateReplicas, startDetachReplica, startEject, startEnableReplicationTls, startPromote, startRebuildAsReplica } from '../../lib/start';
+import { replicaIdsForRequest, startCreateReplicas, startDetachReplica, startEject, startEnableReplicationTls, startPromote, startRebuildAsReplica, startFailOverPair } from '../../lib/start';
 import { tlsFromStart } from '../../lib/tls-from-start';
+import { failoverOperationFor } from '../../lib/pair-failover';
+import { sourceOf } from '../../lib/topology';
 import { formatIssues } from '../../lib/validation';
 import { newReplicaRecord, type InstanceRecord } from '../../registry';
 import { refusedReply, sendError } from '../errors';
 import { createReplicaBody, ejectAction, instancePatchBody, promoteAction, rebuildAsReplicaAction, replicateAction, settingsBody } from '../schemas';
 import { instanceOps } from './instance-ops';
+import { pairActions } from './pairs';
 import { findOrReply, placementProblems, recentAssessment, recentHealth, refusal, requestIdOf, serverZone } from '../lookup';
 import { preflightFromHealth, promotePreflight } from '../../lib/health';
 import { instanceView } from '../views';
@@ -40,6 +43,7 @@ function badRequest(reply: FastifyReply, errors: string[]) {
 export function registerReplicationRoutes(app: FastifyInstance, d: ReplicationRouteDeps) {
   const find = (reply: FastifyReply, project: string, ref: string, field?: string) => findOrReply(d.registry, reply, project, ref, field);
   const ops = instanceOps(d);
+  const pairs = pairActions(d);
 
   /**
    * The refusals a person can act on before anything starts. Says whether it refused:
@@ -154,6 +158,9 @@ export function registerReplicationRoutes(app: FastifyInstance, d: ReplicationRo
       const parsed = (action === 'promote_to_replica_source' ? promoteAction : ejectAction).safeParse(body![action] ?? {});
       if (!parsed.success) return badRequest(reply, formatIssues(parsed.error).map((e) => `${action}.${e}`));
       const force = action === 'eject_replica_source' && ((parsed.data as { force?: boolean }).force ?? false);
+      // Trove's eject of a pair's active side fails over to the pair's other side (failOverPair).
+      const topology = action === 'eject_replica_source' && rec.replicationSetId ? await d.registry.sets.topology(rec.replicationSetId) : undefined;
+      if (topology && failoverOperationFor(topology) === 'failOverPair' && sourceOf(topology) === rec.id) return pairFailover(req, reply, rec, force);
       const type = action === 'promote_to_replica_source' ? 'promoteToReplicaSource' : 'ejectReplicaSource';
       const refused = await refusal(d.registry, rec, type, { force, assessment: await recentAssessment(d.registry, rec.replicationSetId) }, d.limits);
       if (refused) return refusedReply(reply, refused);
@@ -182,6 +189,8 @@ export function registerReplicationRoutes(app: FastifyInstance, d: ReplicationRo
       const handle = await startRebuildAsReplica(d.temporal, { instanceId: rec.id, projectId: rec.projectId }, { requestId: requestIdOf(req), instanceName: rec.name });
       return reply.code(202).send({ operation: { id: handle.workflowId, type: 'rebuildAsReplica' } });
     }
+    const pair = pairs[action];
+    if (pair) return pair(req, reply, rec, body![action]);
     const op = ops.actions[action];
     if (op) return op(req, reply, rec, body![action]);
     return badRequest(reply, [`${action}: unknown action`]);
@@ -236,6 +245,13 @@ export function registerReplicationRoutes(app: FastifyInstance, d: ReplicationRo
     // tls reads false until every link runs TLS; the operation says when.
     return reply.code(202).send({ replication, operation: { id: handle.workflowId, type: 'enableReplicationTls' } });
   });
+
+  async function pairFailover(req: Req, reply: FastifyReply, rec: InstanceRecord, force: boolean) {
+    const refused = await refusal(d.registry, rec, 'failOverPair', { force, assessment: await recentAssessment(d.registry, rec.replicationSetId) }, d.limits);
+    if (refused) return refusedReply(reply, refused);
+    const handle = await startFailOverPair(d.temporal, { instanceId: rec.id, projectId: rec.projectId, force }, { requestId: requestIdOf(req), instanceName: rec.name });
+    return reply.code(202).send({ operation: { id: handle.workflowId, type: 'failOverPair' } });
+  }
 
   async function detach(req: Req, reply: FastifyReply, rec: InstanceRecord) {
     const refused = await refusal(d.registry, rec, 'detachReplica', {}, d.limits);

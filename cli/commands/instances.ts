@@ -22,7 +22,9 @@ const nonEmpty = (v: unknown) => Array.isArray(v) && v.length > 0;
 
 // replicates_from/replicates_to are on every view ([] when standalone); replica_of/replicas
 // only when set. Either pair is enough, so older and newer API answers both get a role.
+// A side of a master-master pair is shown as the API names it (active, passive).
 function role(v: InstanceView): string {
+  if (v.role === 'active' || v.role === 'passive') return `${v.role} (pair)`;
   if (v.replica_of || nonEmpty(v.replicates_from)) return 'replica';
   if (nonEmpty(v.replicas) || nonEmpty(v.replicates_to)) return 'primary';
   return '';

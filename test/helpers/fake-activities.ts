@@ -458,6 +458,10 @@ export function fakeGuestActivities(w: FakeWorld, novaServerId = 'srv'): GuestAc
       w.calls.push(`fenceWrites:${novaServerId}`);
       return { gtidBinlogPos: '0-101-9', killedSessions: 0 };
     },
+    async setGtidDomain({ domainId }) {
+      w.calls.push(`setGtidDomain:${novaServerId}:${domainId}`);
+      return { domainId };
+    },
     async configureSemiSync({ role }) {
       w.calls.push('configureSemiSync');
       // An agent that took the task and then went silent (its server died under it).

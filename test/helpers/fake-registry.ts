@@ -8,7 +8,7 @@ import { drProblems, drZoneOf } from '../../lib/dr';
 import { ErrorType } from '../../lib/errors';
 import { replicaNames, replicationUserName } from '../../lib/names';
 import { busy, check, locksFor, type Facts, type FormerSet } from '../../lib/rules';
-import { applyTransition, roleOf, sourceOf, TopologyError, type Topology } from '../../lib/topology';
+import { applyTransition, roleOf, sourceOf, TopologyError, type Topology, pairInLinks } from '../../lib/topology';
 import type { ZoneProfile } from '../../lib/zone-profiles';
 import type { FakeInstance, FakeWorld } from './fake-activities';
 
@@ -32,11 +32,10 @@ function zoneProfileOf(w: FakeWorld, id: string | null | undefined): Pick<SetVie
 
 export function topologyOf(w: FakeWorld, setId: string): Topology {
   const members = [...w.instances.values()].filter((i) => i.setId === setId);
-  return {
-    setId,
-    members: members.map((m) => ({ id: m.id, writable: !m.readOnly })),
-    links: members.filter((m) => m.replicaOf).map((m) => ({ source: m.replicaOf!, replica: m.id })),
-  };
+  const links = members.filter((m) => m.replicaOf).map((m) => ({ source: m.replicaOf!, replica: m.id }));
+  // As the registry: a pair is its two links.
+  const coMasters = pairInLinks(links);
+  return { setId, members: members.map((m) => ({ id: m.id, writable: !m.readOnly })), links, ...(coMasters ? { coMasters } : {}) };
 }
 
 export function summary(w: FakeWorld, i: FakeInstance): InstanceSummary {
@@ -116,7 +115,7 @@ export function fakeRegistryActivities(w: FakeWorld): RegistryActivities {
       const i = get(m.id);
       const next = stays.get(m.id);
       if (next) Object.assign(i, { setId, readOnly: !next.writable, replicaOf: after.links.find((l) => l.replica === m.id)?.source ?? null });
-      else if (tr.kind === 'eject') Object.assign(i, { setId: null, replicaOf: null, readOnly: true, status: 'ERROR', fault: faults?.[m.id] ?? fault, replacedBy: tr.newSourceId });
+      else if (tr.kind === 'eject' || tr.kind === 'pair-failover') Object.assign(i, { setId: null, replicaOf: null, readOnly: true, status: 'ERROR', fault: faults?.[m.id] ?? fault, ...(tr.kind === 'eject' ? { replacedBy: tr.newSourceId } : {}) });
       else {
         Object.assign(i, { setId: null, replicaOf: null, readOnly: false });
         w.credentials.delete(i.id);

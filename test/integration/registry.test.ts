@@ -171,6 +171,13 @@ function resolve(tr: Transition, ids: Record<string, string>): Transition {
       return { ...tr, instanceId: id(tr.instanceId) };
     case 'move-replicas':
       return { ...tr, fromId: id(tr.fromId), toId: id(tr.toId) };
+    case 'make-pair':
+      return { ...tr, peerId: id(tr.peerId) };
+    case 'switch-active':
+    case 'pair-failover':
+      return { ...tr, activeId: id(tr.activeId) };
+    case 'break-pair':
+      return tr;
     default:
       return { ...tr, newSourceId: id(tr.newSourceId) };
   }
@@ -616,6 +623,36 @@ describe('sets', () => {
     const stay = new Set(stored.members.map((m) => m.id));
     const healthRows = await rows('SELECT instance_id FROM replication_health WHERE instance_id IN (?)', [Object.values(ids)]);
     expect(healthRows.map((r) => r.instance_id as string).sort()).toEqual(observed.filter((id) => stay.has(id)).sort());
+  });
+
+  test('a master-master pair is stored as its two links and read back declared; a switch moves the replicas and their accounts to the new active side; break drops the reverse link and its account; failover fences the dead side', async () => {
+    const f = await setWith(2);
+    const ids = f.ids;
+    const [r0, r1] = f.replicas as [string, string];
+    const pairOf = async () => (await reg.sets.topology(f.setId))!.coMasters?.slice().sort();
+    await reg.sets.apply(f.setId, { kind: 'make-pair', peerId: r0 }, { limits: LIMITS });
+    expect(await pairOf()).toEqual([f.source, r0].sort());
+    expect(shape((await reg.sets.topology(f.setId))!, ids)).toEqual({ members: { S: 'rw', R0: 'ro', R1: 'ro' }, links: ['R0>S', 'S>R0', 'S>R1'] });
+    await reg.accounts.put(account(f.source, r0)); // the reverse link's account, as createPair makes it
+
+    await reg.sets.apply(f.setId, { kind: 'switch-active', activeId: r0 }, { limits: LIMITS });
+    expect(shape((await reg.sets.topology(f.setId))!, ids)).toEqual({ members: { S: 'ro', R0: 'rw', R1: 'ro' }, links: ['R0>R1', 'R0>S', 'S>R0'] });
+    expect(await pairOf()).toEqual([f.source, r0].sort());
+    expect((await reg.accounts.get(r1))!.sourceId).toBe(r0);
+    expect((await reg.instances.get(r0))).toMatchObject({ readOnly: false, replicaOf: f.source });
+
+    await reg.sets.apply(f.setId, { kind: 'break-pair' }, { limits: LIMITS });
+    expect(await pairOf()).toBeUndefined();
+    expect(shape((await reg.sets.topology(f.setId))!, ids)).toEqual({ members: { S: 'ro', R0: 'rw', R1: 'ro' }, links: ['R0>R1', 'R0>S'] });
+    expect(await reg.accounts.get(r0)).toBeUndefined();
+    expect((await reg.accounts.get(f.source))!.sourceId).toBe(r0);
+
+    // Again a pair (now R0 active), whose active side dies: it leaves fenced, S takes writes and R1.
+    await reg.sets.apply(f.setId, { kind: 'make-pair', peerId: f.source }, { limits: LIMITS });
+    await reg.sets.apply(f.setId, { kind: 'pair-failover', activeId: f.source }, { limits: LIMITS, fault: 'fenced: other side took over' });
+    expect(shape((await reg.sets.topology(f.setId))!, ids)).toEqual({ members: { S: 'rw', R1: 'ro' }, links: ['S>R1'] });
+    expect(await reg.instances.get(r0)).toMatchObject({ status: 'ERROR', fault: 'fenced: other side took over', replicationSetId: null, readOnly: true });
+    expect((await reg.accounts.get(r1))!.sourceId).toBe(f.source);
   });
 
   test.each<[string, number, Transition, RegExp]>([

@@ -197,6 +197,7 @@ describe('trove show of a replication-set member', () => {
       replicas: `${R1}, ${R2}`,
       replicates_from: '',
       replicates_to: `${R1}, ${R2}`,
+      role: 'source',
       status: 'ACTIVE',
       updated: '2026-05-01T09:00:00.000Z',
       volume: '1',

@@ -40,6 +40,16 @@ describe('deadRelays', () => {
     ['the source is gone too: that is the failover\'s work', { s: 'gone', a: 'gone', b: 'lost', c: 'up', d: 'lost' }, []],
     ['a leaf replica gone is no relay', { s: 'up', a: 'up', b: 'up', c: 'gone', d: 'gone' }, []],
   ])('%s', (_, looks, expected) => expect(deadRelays(t, health(looks))).toEqual(expected));
+
+  it('the passive side of a master-master pair gone is no relay (the active side replicates from it)', () => {
+    const pair: Topology = {
+      setId: 'set',
+      members: [{ id: 's', writable: true }, { id: 'p', writable: false }, { id: 'r', writable: false }],
+      links: [{ source: 's', replica: 'p' }, { source: 'p', replica: 's' }, { source: 's', replica: 'r' }],
+      coMasters: ['p', 's'],
+    };
+    expect(deadRelays(pair, health({ s: 'lost', p: 'gone', r: 'up' }))).toEqual([]);
+  });
 });
 
 describe('decideRelayRecovery', () => {

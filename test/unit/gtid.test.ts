@@ -1,6 +1,6 @@
 // GTID arithmetic and failover candidate choice, as tables of cases.
 import { chooseCandidate, type ReplicaObservation } from '../../lib/failover';
-import { compareGtid, errantDomains, errantTransactions, formatGtidPosition, includes, parseGtidList, parseGtidPosition, transactionsBehind } from '../../lib/gtid';
+import { compareGtid, errantDomains, errantTransactions, formatGtidPosition, includes, parseGtidList, parseGtidPosition, transactionsBehind, stillToApply } from '../../lib/gtid';
 
 const p = parseGtidPosition;
 
@@ -129,4 +129,13 @@ describe('errantTransactions (a former source against the current source)', () =
   test('the range carries its bounds', () => {
     expect(errantTransactions(parseGtidList('0-101-45'), parseGtidList('0-101-42'))).toEqual([{ domain: 0, server: 101, afterSeq: 42, lastSeq: 45, gtids: '0-101-43..0-101-45' }]);
   });
+});
+
+describe('stillToApply (what a pair side waits for before it opens)', () => {
+  it.each([
+    ['nothing missing', '0-1-5,11-11-3', '0-1-5,11-11-3,12-12-9', ''],
+    ['behind in the other side\'s domain', '0-1-5,11-11-7', '0-1-5,11-11-3,12-12-9', '11-11-7'],
+    ['its own writes are in its binlog, never in its slave position', '0-1-5,11-11-7,12-12-9', '0-1-5,11-11-7,12-12-9', ''],
+    ['a domain it never saw', '0-1-5,13-13-1', '0-1-5', '13-13-1'],
+  ])('%s', (_, target, own, rest) => expect(stillToApply(target, own)).toBe(rest));
 });

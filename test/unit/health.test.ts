@@ -27,6 +27,13 @@ test('replicas are measured against the source position; the source has no repli
   expect(h.find((x) => x.instanceId === 'b')).toMatchObject({ reachable: false, agentAnswered: false, transactionsBehind: null });
 });
 
+test('the active side of a pair is the source and replicates too: its link to the passive side keeps threads and lag, and it judges nothing', () => {
+  const pair = [{ ...members[0]!, replicates: true }, members[1]!];
+  const h = summarizeHealth(pair, { m: { reachable: true }, a: { reachable: true } }, { m: st({ secondsBehind: 2, ioRunning: true, gtidBinlogPos: '0-1-15,7-7-3' }), a: st() }, 'T');
+  expect(h.find((x) => x.instanceId === 'm')).toMatchObject({ role: 'source', ioRunning: true, secondsBehind: 2, transactionsBehind: null });
+  expect(assessSource(h).replicasAnswering).toBe(1);
+});
+
 test.each([
   ['all replicas lost it', { m: null, a: st({ ioRunning: false }), b: st({ ioRunning: false }) }, false, true],
   ['one replica still replicates', { m: null, a: st({ ioRunning: false }), b: st() }, false, false],

@@ -149,3 +149,66 @@ describe('createBackup', () => {
     expect(locksFor('createBackup', facts('a'))).toEqual({ set: null, instance: true });
   });
 });
+
+describe('the rulebook: master-master pairs', () => {
+  // a (active) <-> b (passive), r a replica of the active side; c a cascade under b is not allowed to be made.
+  const pair: Topology = {
+    setId: 's',
+    members: [{ id: 'a', writable: true }, { id: 'b', writable: false }, { id: 'r', writable: false }],
+    links: [{ source: 'a', replica: 'b' }, { source: 'b', replica: 'a' }, { source: 'a', replica: 'r' }],
+    coMasters: ['a', 'b'],
+  };
+  const inPair = (id: string, o: { setLock?: Facts['setLock']; status?: string } = {}): Facts => ({ instance: { id, status: o.status ?? 'ACTIVE', lock: free, setId: 's' }, topology: pair, setLock: o.setLock ?? free });
+  it.each<[string, OperationType, Facts, string | undefined, RegExp | undefined]>([
+    ['a pair of a standalone instance', 'createPair', facts('x', { inSet: false }), undefined, undefined],
+    ['a pair of an instance in an anti-affinity group', 'createPair', { ...facts('x', { inSet: false }), instance: { ...facts('x', { inSet: false }).instance, locality: 'anti-affinity' } }, undefined, undefined],
+    ['a pair of an instance without a server group', 'createPair', { ...facts('x', { inSet: false }), instance: { ...facts('x', { inSet: false }).instance, locality: null } }, 'invalid', /^locality: instance x has locality none; a pair's sides must be on different hosts/],
+    ['a pair of an instance in an affinity group', 'createPair', { ...facts('x', { inSet: false }), instance: { ...facts('x', { inSet: false }).instance, locality: 'affinity' } }, 'invalid', /has locality affinity/],
+    ['a pair of a set’s source (its replicas stay)', 'createPair', facts('s'), undefined, undefined],
+    ['a pair of a replica', 'createPair', facts('a'), 'invalid', /instance a is a replica of s; a pair is made from a source or a standalone instance/],
+    ['a pair of an instance already in a pair', 'createPair', inPair('a'), 'invalid', /instance a is already a side of the master-master pair \(a, b\)/],
+    ['a pair of the passive side', 'createPair', inPair('b'), 'invalid', /already a side of the master-master pair/],
+    ['a second pair in one set (asked of its replica)', 'createPair', inPair('r'), 'invalid', /set s already has a master-master pair \(a, b\); a set has at most one/],
+    ['a pair of an instance still building', 'createPair', facts('x', { inSet: false, status: 'BUILD' }), 'conflict', /is BUILD, not ACTIVE/],
+    ['a pair of a busy set', 'createPair', facts('s', { setLock: held('p', 'promoteToReplicaSource') }), 'conflict', /set s is busy with operation p/],
+    ['switch to the passive side', 'switchPairActive', inPair('b'), undefined, undefined],
+    ['switch to the active side', 'switchPairActive', inPair('a'), 'invalid', /instance a is already the active side of its pair; switch to b/],
+    ['switch to a replica of the pair', 'switchPairActive', inPair('r'), 'invalid', /not a side of a master-master pair/],
+    ['switch outside any pair', 'switchPairActive', facts('s'), 'invalid', /not a side of a master-master pair/],
+    ['switch during another operation of the set', 'switchPairActive', inPair('b', { setLock: held('t', 'enableReplicationTls') }), 'conflict', /set s is busy with operation t/],
+    ['break a pair (asked of either side)', 'breakPair', inPair('b'), undefined, undefined],
+    ['break what is no pair', 'breakPair', facts('s'), 'invalid', /no pair to break/],
+    ['replicas of the active side', 'createReplicas', inPair('a'), undefined, undefined],
+    ['replicas of the passive side', 'createReplicas', inPair('b'), 'invalid', /^source: instance b is the passive side of a master-master pair: replicas of a pair hang off its active side \(a\)/],
+    ['promote a replica of a pair', 'promoteToReplicaSource', inPair('r'), 'invalid', /set s is a master-master pair \(a, b\); switch its active side/],
+    ['eject the active side', 'ejectReplicaSource', inPair('a'), 'invalid', /is a master-master pair \(a, b\); eject its active side: the passive side takes over \(failOverPair\)/],
+    ['fail over the active side', 'failOverPair', inPair('a'), undefined, undefined],
+    ['fail over the passive side', 'failOverPair', inPair('b'), 'invalid', /instance b is not the active side of a master-master pair/],
+    ['fail over outside any pair', 'failOverPair', facts('s'), 'invalid', /not the active side/],
+    ['fail over during a switch', 'failOverPair', inPair('a', { setLock: held('w', 'switchPairActive') }), 'conflict', /set s is busy with operation w/],
+    ['detach the passive side', 'detachReplica', inPair('b'), 'invalid', /instance b is a side of the master-master pair \(a, b\); break the pair first/],
+    ['detach a replica of a pair', 'detachReplica', inPair('r'), undefined, undefined],
+    ['delete either side', 'deleteInstance', inPair('b'), 'invalid', /break the pair first \(breakPair\), then delete either side/],
+    ['delete a replica of a pair', 'deleteInstance', inPair('r'), undefined, undefined],
+    ['users and databases changed on the active side (they replicate to the passive one)', 'manageAccess', inPair('a'), undefined, undefined],
+    ['users and databases changed on the passive side', 'manageAccess', inPair('b'), 'invalid', /instance b is a read replica of a: .* make the change on a/],
+  ])('%s', (_, type, f, kind, message) => {
+    const r = check(type, f, { count: 1 }, { maxReplicas: 10, maxDepth: 3 });
+    expect(r?.kind).toBe(kind);
+    if (message) expect(refusalText(r!)).toMatch(message);
+  });
+
+  it('a pair’s operations lock its set (a new pair: the set its source founds)', () => {
+    expect(locksFor('createPair', facts('x', { inSet: false }))).toEqual({ set: 'x', instance: false });
+    expect(locksFor('createPair', facts('s'))).toEqual({ set: 's', instance: false });
+    expect(locksFor('switchPairActive', inPair('b'))).toEqual({ set: 's', instance: false });
+    expect(locksFor('breakPair', inPair('a'))).toEqual({ set: 's', instance: false });
+    expect(locksFor('failOverPair', inPair('a'))).toEqual({ set: 's', instance: false });
+  });
+
+  it('a healthy active side fails over only with force (the eject rule)', () => {
+    expect(check('failOverPair', inPair('a'), { assessment: { sourceReachable: true, replicasLostSource: false } })).toMatchObject({ kind: 'healthy' });
+    expect(check('failOverPair', inPair('a'), { force: true, assessment: { sourceReachable: true, replicasLostSource: false } })).toBeUndefined();
+    expect(check('failOverPair', inPair('a'), { assessment: { sourceReachable: false, replicasLostSource: true } })).toBeUndefined();
+  });
+});

@@ -28,6 +28,10 @@ const inputs: { [T in DescribedOperation]: Parameters<typeof operationMetadata<T
   deleteBackup: { backupId: id, projectId: 'proj-a' },
   enableDr: { instanceId: id, projectId: 'proj-a', profile: 'dr-az1-az2' },
   rebuildAfterZoneReturn: { projectId: 'proj-a', zone: 'az1', instanceIds: [id] },
+  createPair: { instanceId: id, projectId: 'proj-a', peerId: randomUUID(), name: 'shop-db-b' },
+  switchPairActive: { instanceId: id, projectId: 'proj-a' },
+  failOverPair: { instanceId: id, projectId: 'proj-a', automatic: true },
+  breakPair: { instanceId: id, projectId: 'proj-a' },
 };
 
 test.each(Object.keys(inputs) as DescribedOperation[])('%s: one-line summary naming the project; details with the full id; no secret', (type) => {

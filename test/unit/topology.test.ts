@@ -1,4 +1,4 @@
-import { applyTransition, depthOf, roleOf, sourceOf, subtreeOf, TopologyError, validateTopology, type Topology, type Transition } from '../../lib/topology';
+import { applyTransition, depthOf, pairInLinks, roleOf, sourceOf, subtreeOf, TopologyError, validateTopology, type Topology, type Transition } from '../../lib/topology';
 
 // Builders: a set from a compact picture. star('s', ['a', 'b']) is s <- a, s <- b.
 const member = (id: string, writable = false) => ({ id, writable });
@@ -100,4 +100,71 @@ describe('transitions', () => {
     expect(() => applyTransition(before, tr as Transition, { maxDepth: 1 })).toThrow(TopologyError);
     expect(() => applyTransition(before, tr as Transition, { maxDepth: 1 })).toThrow(why);
   });
+});
+
+describe('master-master pairs', () => {
+  const limits = { maxDepth: 3 };
+  /** a (active) <-> b, with replicas of a and one of b. */
+  const pair = (active = 'a', extra: { source: string; replica: string }[] = [{ source: 'a', replica: 'r' }]): Topology => ({
+    setId: 'set',
+    members: [member('a', active === 'a'), member('b', active === 'b'), ...extra.map((l) => member(l.replica))],
+    links: [{ source: 'a', replica: 'b' }, { source: 'b', replica: 'a' }, ...extra],
+    coMasters: ['a', 'b'],
+  });
+
+  const cases: [string, Topology, Transition, Topology][] = [
+    ['make a pair from a source and its new replica (it stays read-only)', star('a', ['b', 'r']), { kind: 'make-pair', peerId: 'b' }, { ...pair(), members: [member('a', true), member('b'), member('r')], links: [{ source: 'a', replica: 'b' }, { source: 'a', replica: 'r' }, { source: 'b', replica: 'a' }] }],
+    ['make it again (a retry)', pair(), { kind: 'make-pair', peerId: 'b' }, pair()],
+    ['switch the active side: replicas follow it', pair(), { kind: 'switch-active', activeId: 'b' }, { ...pair('b', [{ source: 'b', replica: 'r' }]) }],
+    ['switch to the side already active (a retry)', pair('b'), { kind: 'switch-active', activeId: 'b' }, pair('b')],
+    ['break the pair: the passive side stays a replica of the active', pair(), { kind: 'break-pair' }, { setId: 'set', members: [member('a', true), member('b'), member('r')], links: [{ source: 'a', replica: 'b' }, { source: 'a', replica: 'r' }] }],
+    ['break a switched pair', pair('b', [{ source: 'b', replica: 'r' }]), { kind: 'break-pair' }, { setId: 'set', members: [member('a'), member('b', true), member('r')], links: [{ source: 'b', replica: 'a' }, { source: 'b', replica: 'r' }] }],
+    ['fail over: the dead active leaves, the passive takes writes and its replicas', pair(), { kind: 'pair-failover', activeId: 'b' }, { setId: 'set', members: [member('b', true), member('r')], links: [{ source: 'b', replica: 'r' }] }],
+    ['fail over a bare pair: the set is left alone', pair('a', []), { kind: 'pair-failover', activeId: 'b' }, { setId: 'set', members: [member('b', true)], links: [] }],
+  ];
+  it.each(cases)('%s', (_, before, tr, after) => {
+    const next = applyTransition(before, tr, limits);
+    expect({ ...next, links: [...next.links].sort((x, y) => x.replica.localeCompare(y.replica)) }).toEqual({ ...after, links: [...after.links].sort((x, y) => x.replica.localeCompare(y.replica)) });
+  });
+
+  it('a pair keeps exactly one writable side through every switch, and its roles', () => {
+    let t = applyTransition(star('a', ['b']), { kind: 'make-pair', peerId: 'b' }, limits);
+    for (const side of ['b', 'a', 'b']) {
+      t = applyTransition(t, { kind: 'switch-active', activeId: side }, limits);
+      expect(sourceOf(t)).toBe(side);
+      expect(t.members.filter((m) => m.writable).map((m) => m.id)).toEqual([side]);
+      expect([roleOf(t, 'a'), roleOf(t, 'b')]).toEqual(['co-master', 'co-master']);
+      expect(validateTopology(t, limits)).toEqual([]);
+    }
+  });
+
+  it.each([
+    ['a pair of a replica of a replica', chain('s', 'a', 'b'), { kind: 'make-pair', peerId: 'b' }, /b is not a replica of the source/],
+    ['a pair with a stranger', star('a', ['b']), { kind: 'make-pair', peerId: 'z' }, /z is not a replica of the source/],
+    ['a second pair in one set', pair(), { kind: 'make-pair', peerId: 'r' }, /already has a master-master pair \(a, b\); a set has at most one/],
+    ['a pair whose passive side has replicas', chain('a', 'b', 'c'), { kind: 'make-pair', peerId: 'b' }, /b has replicas of its own/],
+    ['switching to a replica of the pair', pair(), { kind: 'switch-active', activeId: 'r' }, /r is not a side of the pair/],
+    ['switching a set without a pair', star('a', ['b']), { kind: 'switch-active', activeId: 'b' }, /is not a master-master pair/],
+    ['breaking a set without a pair', star('a', ['b']), { kind: 'break-pair' }, /is not a master-master pair/],
+    ['failing over to the side already active', pair(), { kind: 'pair-failover', activeId: 'a' }, /a is already the active side/],
+    ['promoting inside a pair', pair(), { kind: 'promote', newSourceId: 'r' }, /is a master-master pair: switch its active side or break the pair first/],
+    ['ejecting inside a pair', pair(), { kind: 'eject', newSourceId: 'b' }, /is a master-master pair/],
+    ['removing the active side', pair(), { kind: 'remove-member', instanceId: 'a' }, /is the source of set set/],
+  ] as const)('refuses %s, naming why', (_, before, tr, why) => {
+    expect(() => applyTransition(before, tr as Transition, limits)).toThrow(TopologyError);
+    expect(() => applyTransition(before, tr as Transition, limits)).toThrow(why);
+  });
+
+  it('depth: a replica of the passive side counts its links through the active side', () => {
+    expect(depthOf(pair('a', [{ source: 'b', replica: 'r' }]), 'r')).toBe(2);
+    expect(() => applyTransition(pair('a', [{ source: 'b', replica: 'r' }]), { kind: 'add-replica', replicaId: 'x', sourceId: 'r', writable: false }, { maxDepth: 2 })).toThrow(/x is 3 links from the source; at most 2/);
+  });
+});
+
+describe('pairInLinks (how the registry reads a pair back)', () => {
+  it.each([
+    ['two members replicating from each other', [{ source: 'b', replica: 'a' }, { source: 'a', replica: 'b' }, { source: 'a', replica: 'r' }], ['a', 'b']],
+    ['a star', [{ source: 's', replica: 'a' }, { source: 's', replica: 'b' }], undefined],
+    ['a chain', [{ source: 's', replica: 'a' }, { source: 'a', replica: 'b' }], undefined],
+  ] as const)('%s', (_, links, pair) => expect(pairInLinks([...links])).toEqual(pair));
 });
