@@ -28,6 +28,9 @@ export interface PollMemory {
   relaysDownSince: Record<string, string>;
 }
 
+/** The key of one semi-sync request in the watch's quiet periods (per member and role). */
+export const semiSyncKey = (f: { instanceId: string; role: string }): string => `${f.instanceId}/${f.role}`;
+
 export interface SemiSyncFix {
   instanceId: string;
   novaServerId: string;

@@ -208,7 +208,7 @@ const describers: { [T in DescribedOperation]: (input: Inputs[T], known: KnownNa
     ),
   }),
   watchReplicationSet: (i) => ({
-    staticSummary: `Watch replication set ${ref(i.setId)} · project ${i.projectId}`,
+    staticSummary: `Monitor replication set ${ref(i.setId)} · project ${i.projectId}`,
     staticDetails: details(
       "Watches every member inside one long-running activity (its polls are heartbeats, not history), records health when it changes, and acts only when it must: a failover (ejectReplicaSource) when automatic failover is on and the source is gone, a dead relay's recovery, members' monitoring accounts and semi-sync roles, the hourly checkpoint. Runs as long as the set has replicas.",
       [`- replication set: \`${i.setId}\``, `- project: ${i.projectId}`, `- poll: every ${i.pollSeconds ?? 1} s`],

@@ -2,7 +2,7 @@
 // - operations (each workflow type is one) by type and outcome, with their durations, from
 //   the workflow interceptor's sink (workflows/metrics-interceptor.ts);
 // - every control activity by type and outcome with its duration (Nova, registry, snapshots);
-// - each replication set's members as its monitor last saw them (the recordHealth activity's
+// - each replication set's members as its monitor last saw them (each watch poll, or the 0.1.0 monitor's recordHealth activity's
 //   input: reachable, agent answering, replicating, lag), failovers the monitor started, and
 //   what watching costs (polls, probe time).
 import type { Runtime } from '@temporalio/worker';
@@ -108,6 +108,14 @@ export class OrchestratorMetrics {
     });
     this.seriesOf.set(setId, series);
     this.healthObservedAt.set({ set_id: setId }, Date.now() / 1000);
+  }
+
+  /** One poll of a set's watch (watchSet): the members' health and what the poll cost. */
+  watchPolled(poll: { setId: string; health: MemberHealth[]; probed: number; probeSeconds: number }): void {
+    this.recordHealth(poll.setId, poll.health);
+    this.monitorPolls.inc();
+    this.probedMembers.inc(poll.probed);
+    this.probeSeconds.observe(poll.probeSeconds);
   }
 
   /** The worker's sinks: the workflow interceptor reports each end here (never on replay). */

@@ -36,6 +36,8 @@ export const healthQuery = defineQuery<MonitorState>('health');
 
 /** The set's members as the last look saw them; each member's replication error, below the table. */
 export function renderHealth(h: MemberHealth[]): string {
+  // Nothing read yet: no empty table (the first look fills it).
+  if (h.length === 0) return '';
   const yn = (v: boolean | null) => (v === null ? '-' : v ? 'yes' : 'no');
   const rows = h.map((m) => [
     m.name,

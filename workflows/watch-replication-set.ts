@@ -8,7 +8,7 @@
 import { continueAsNew, defineQuery, proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 import type { WatchActivities, WatchOutcome } from '../activities/control/watch';
 import { NON_RETRYABLE } from '../lib/errors';
-import type { PollMemory } from '../lib/monitor-poll';
+import { semiSyncKey, type PollMemory } from '../lib/monitor-poll';
 import { watchInput, type WatchSetInput } from '../lib/schemas';
 import { guestUpkeep, parseInput, registry, tagReplicationSet } from './common';
 import { fixSemiSync, healthQuery, renderHealth, startAutomaticFailover, startRelayRecoveries, type MonitorState } from './monitor-replication-set';
@@ -47,12 +47,12 @@ export async function watchReplicationSet(raw: WatchSetInput): Promise<string> {
 
   let memory: PollMemory = { sourceDownSince: input.sourceDownSince, relaysDownSince: {} };
   let membership: string | null = null;
-  let upkeepQuietUntil: string | null = null;
+  let semiSyncQuietUntil: Record<string, string> = {};
   let accountsQuietUntil: Record<string, string> = {};
   let accountFailures: Record<string, number> = {};
   const watch = watcher(input.checkpointSeconds);
   for (let round = 0; round < input.roundsPerRun; round++) {
-    const o: WatchOutcome = await watch.watchSet({ setId: input.setId, pollSeconds: input.pollSeconds, membership, memory, upkeepQuietUntil, accountsQuietUntil, checkpointSeconds: input.checkpointSeconds, leaseSeconds: input.leaseSeconds });
+    const o: WatchOutcome = await watch.watchSet({ setId: input.setId, pollSeconds: input.pollSeconds, membership, memory, semiSyncQuietUntil, accountsQuietUntil, shown: state.health.map((h) => h.instanceId), checkpointSeconds: input.checkpointSeconds, leaseSeconds: input.leaseSeconds });
     state.lastWake = o.kind;
     if (o.kind === 'dissolved') {
       progress.phase('set dissolved');
@@ -80,7 +80,8 @@ export async function watchReplicationSet(raw: WatchSetInput): Promise<string> {
       }
       if (o.semiSyncFixes.length) {
         await fixSemiSync(o.semiSyncFixes);
-        upkeepQuietUntil = new Date(Date.now() + UPKEEP_QUIET_MS).toISOString();
+        const until = new Date(Date.now() + UPKEEP_QUIET_MS).toISOString();
+        semiSyncQuietUntil = Object.fromEntries([...Object.entries(semiSyncQuietUntil).filter(([, t]) => t > new Date().toISOString()), ...o.semiSyncFixes.map((f) => [semiSyncKey(f), until])]);
       }
     }
     progress.phase(!state.decision || state.decision.action === 'none' ? 'healthy' : `source trouble: ${state.decision.action}`);

@@ -11,7 +11,7 @@ import type { SetView } from '../registry/views';
 import type { DeadRelay } from '../../lib/dead-relays';
 import type { AutoFailoverDecision } from '../../lib/failover';
 import { nextPollDelayMs } from '../../lib/failover';
-import { healthChanged, judgePoll, membershipKey, setMembers, type MemberStatus, type PollMemory, type SemiSyncFix } from '../../lib/monitor-poll';
+import { healthChanged, judgePoll, membershipKey, semiSyncKey, setMembers, type MemberStatus, type PollMemory, type SemiSyncFix } from '../../lib/monitor-poll';
 import type { MemberHealth } from '../../lib/schemas';
 
 export interface WatchTarget {
@@ -29,6 +29,8 @@ export interface WatchDeps {
   /** A reader of members' status that may keep connections between polls; closed when the watch ends. */
   statusReader(): { read(target: WatchTarget, sealedPassword: string): Promise<MemberStatus>; close(): Promise<void> };
   storeHealth(setId: string, health: MemberHealth[], confirmedUntil: Date): Promise<void>;
+  /** Every poll as judged (the worker's metrics): polls are heartbeats, so no activity reports them. */
+  polled?(poll: { setId: string; health: MemberHealth[]; probed: number; probeSeconds: number }): void;
 }
 
 export interface WatchInput {
@@ -37,8 +39,13 @@ export interface WatchInput {
   /** The set as the workflow last saw it (membershipKey); null: what the first poll finds. */
   membership: string | null;
   memory: PollMemory;
-  /** No wake-up for semi-sync roles before this (the workflow just fixed some; a member that refuses is not asked every poll). */
-  upkeepQuietUntil: string | null;
+  /**
+   * Per member and role (`<instanceId>/<role>`): no wake-up to set that role before this (just
+   * asked; a member that refuses is not asked every poll). Another role is asked at once.
+   */
+  semiSyncQuietUntil?: Record<string, string>;
+  /** Members the workflow shows; the first poll that reads another one completes. */
+  shown?: string[];
   /** Per member: no wake-up to make its monitoring account before this (just tried). Absent: none tried. */
   accountsQuietUntil?: Record<string, string>;
   /** Complete after this long even if nothing happened (the workflow's checkpoint). */
@@ -58,6 +65,8 @@ export type WatchOutcome =
   | { kind: 'dissolved' }
   | ({ kind: 'checkpoint' } & Seen)
   | ({ kind: 'membership' } & Seen)
+  /** A member the workflow does not show yet is read now (its account was just made): the Web UI shows it once. */
+  | ({ kind: 'read' } & Seen)
   | ({ kind: 'failover'; view: SetView; observedAt: string } & Seen)
   | ({ kind: 'relays'; view: SetView; dead: DeadRelay[]; observedAt: string } & Seen)
   | ({ kind: 'upkeep'; semiSyncFixes: SemiSyncFix[]; accounts: { instanceId: string; novaServerId: string }[] } & Seen);
@@ -84,10 +93,12 @@ export function createWatchActivities(deps: WatchDeps) {
           if (membership !== expected) return { kind: 'membership', ...seen(written ?? [], null) };
           const creds = await deps.monitorCredentials(members.map((m) => m.id));
           const denied = new Set<string>();
+          let probeSeconds = 0;
           const targets = members.map((m) => ({ instanceId: m.id, address: m.address!, port: m.port ?? 3306 }));
           const observedAt = new Date().toISOString();
+          const probeStarted = Date.now();
           const [probes, statuses] = await Promise.all([
-            deps.probe(targets),
+            deps.probe(targets).finally(() => (probeSeconds = (Date.now() - probeStarted) / 1000)),
             Promise.all(
               targets.map((t) => {
                 const c = creds[t.instanceId];
@@ -103,26 +114,35 @@ export function createWatchActivities(deps: WatchDeps) {
           ]);
           const judged = judgePoll(view, { probes, statuses: Object.fromEntries(targets.map((t, j) => [t.instanceId, statuses[j]])), observedAt }, memory);
           memory = judged.memory;
+          deps.polled?.({ setId: input.setId, health: judged.health, probed: targets.length, probeSeconds });
           const now = Date.now();
           // A member not read for want of its account (a replica just built) is not stored as
           // silent: its health is unknown until its account is made a moment later, and what the
           // API judges by (a promote's pre-flight) must not refuse on it.
           const readable = judged.health.filter((h) => creds[h.instanceId]?.ready && !denied.has(h.instanceId));
-          if (healthChanged(written, readable) || now - writtenAt >= input.leaseSeconds * 1000) {
+          // A member the workflow does not show yet (its account was just made) wakes it before the
+          // health is stored, so what the Web UI shows is never behind what the registry holds.
+          const quietPoll = judged.decision.action !== 'failover' && judged.relayRecoveries.length === 0;
+          if (quietPoll && input.shown && readable.some((h) => !input.shown!.includes(h.instanceId))) return { kind: 'read', ...seen(readable, judged.decision) };
+          // Nothing read yet (no member has its account): nothing to store.
+          const somethingToStore = readable.length > 0 || written !== null;
+          if (somethingToStore && (healthChanged(written, readable) || now - writtenAt >= input.leaseSeconds * 1000)) {
             await deps.storeHealth(input.setId, readable, new Date(now + input.leaseSeconds * 1500));
             written = readable;
             writtenAt = now;
           }
           ctx.heartbeat({ memory, observedAt });
-          const s = seen(judged.health, judged.decision);
+          // What the workflow shows is what is stored: a member not read for want of its account is left out, not shown silent.
+          const s = seen(readable, judged.decision);
           if (judged.decision.action === 'failover') return { kind: 'failover', view, observedAt, ...s };
           if (judged.relayRecoveries.length > 0) return { kind: 'relays', view, dead: judged.relayRecoveries, observedAt, ...s };
           // Accounts are made also while an operation holds the set: a replica being built gets
           // its account as soon as its server answers, so its health is read when the build ends.
           const accountDue = (id: string) => !input.accountsQuietUntil?.[id] || now >= Date.parse(input.accountsQuietUntil[id]!);
           const accounts = members.filter((m) => m.novaServerId && (!creds[m.id]?.ready || denied.has(m.id)) && accountDue(m.id)).map((m) => ({ instanceId: m.id, novaServerId: m.novaServerId! }));
-          const semiSyncDue = judged.semiSyncFixes.length > 0 && (!input.upkeepQuietUntil || now >= Date.parse(input.upkeepQuietUntil));
-          if (semiSyncDue || accounts.length > 0) return { kind: 'upkeep', semiSyncFixes: semiSyncDue ? judged.semiSyncFixes : [], accounts, ...s };
+          const quiet = input.semiSyncQuietUntil ?? {};
+          const semiSyncFixes = judged.semiSyncFixes.filter((f) => !quiet[semiSyncKey(f)] || now >= Date.parse(quiet[semiSyncKey(f)]!));
+          if (semiSyncFixes.length > 0 || accounts.length > 0) return { kind: 'upkeep', semiSyncFixes, accounts, ...s };
           if (now - started >= input.checkpointSeconds * 1000) return { kind: 'checkpoint', ...s };
           // A source that looks down is looked at again as soon as failover_after has passed, not a poll later.
           await ctx.sleep(nextPollDelayMs({ pollSeconds: input.pollSeconds, failoverAfterSeconds: view.settings.failoverAfterSeconds, sourceDownSince: memory.sourceDownSince, observedAt, now: new Date().toISOString() }));

@@ -38,6 +38,16 @@ export async function fetchDecodedHistory(client: Client, workflowId: string, ru
   return decodeHistoryPayloads(await client.workflow.getHandle(workflowId, runId).fetchHistory(), client.options.loadedDataConverter.payloadCodecs);
 }
 
+/** The inputs of every activity of that type the workflow scheduled, decoded. */
+export async function activityInputs(client: Client, workflowId: string, activityType: string): Promise<unknown[]> {
+  const history = await fetchDecodedHistory(client, workflowId);
+  return (history.events ?? []).flatMap((e) => {
+    const s = e.activityTaskScheduledEventAttributes;
+    if (s?.activityType?.name !== activityType) return [];
+    return [JSON.parse(Buffer.from(s.input!.payloads![0]!.data!).toString('utf8'))];
+  });
+}
+
 /** The result of the first completed activity of that type in the workflow's history. */
 export async function activityResult<T>(client: Client, workflowId: string, activityType: string): Promise<T | undefined> {
   const history = await fetchDecodedHistory(client, workflowId);

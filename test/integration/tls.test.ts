@@ -7,7 +7,7 @@ import { createConnection } from 'mysql2/promise';
 import { SteadyWriter } from '../../bench/lib/writer';
 import { replicationUserName, workflowIds } from '../../lib/names';
 import { parseSecretKey, unsealSecret } from '../../lib/secrets';
-import { patchMarkers } from '../helpers/histories';
+import { activityInputs, patchMarkers } from '../helpers/histories';
 import { adminQuery, checksums } from '../helpers/mysql';
 import { eventually, useTestStack, showInstance, waitIdle, novaServerOf } from '../helpers/stack';
 
@@ -168,12 +168,7 @@ test('a set turned TLS on under writes keeps replicating over verified TLS; new 
 
 /** The inputs of every activity of that type the workflow scheduled (payloads decoded). */
 async function scheduledInputs(workflowId: string, activityType: string): Promise<any[]> {
-  const history = await env.temporal.workflow.getHandle(workflowId).fetchHistory();
-  return (history.events ?? []).flatMap((e) => {
-    const s = e.activityTaskScheduledEventAttributes;
-    if (s?.activityType?.name !== activityType) return [];
-    return [JSON.parse(Buffer.from(s.input!.payloads![0]!.data!).toString('utf8'))];
-  });
+  return activityInputs(env.temporal, workflowId, activityType);
 }
 
 test('a set TLS from its first replica: the replica attaches over verified TLS with an account that requires it, never in clear text; a renewal under writes serves new certificates without touching the link', async () => {

@@ -100,7 +100,11 @@ test("the monitor ensureMonitor starts: its summary, its health table as a code 
     world.down.add(source.id);
     world.statusOf.set(`${prefix}-1`, { ioRunning: false });
     world.statusOf.set(`${prefix}-2`, { ioRunning: false });
-    const ejectId = await eventually('the automatic failover', async () => world.settings.lastFailoverOperation ?? undefined, 30_000);
+    // The failover is recorded (for the quiet period) just before its workflow starts: wait for both.
+    const ejectId = await eventually('the automatic failover', async () => {
+      const id = world.settings.lastFailoverOperation;
+      return id ? ctx.env.temporal.workflow.getHandle(id).describe().then(() => id, () => undefined) : undefined;
+    }, 30_000);
     const ejected = await shown(ctx.env.temporal.workflow.getHandle(ejectId));
     await monitor.terminate('test over');
     return [source.id, healthy, ejected] as const;
