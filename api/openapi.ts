@@ -8,7 +8,7 @@ import { CODEC_EXAMPLE, codecBody } from './codec';
 import { zoneProfileBody } from './profile-schemas';
 import { createBackupBody } from './backup-schemas';
 import { changePasswordsBody, createDatabasesBody, createUsersBody, grantBody, updateUserBody } from './access-schemas';
-import { createInstanceBody, createReplicaBody, drEnableBody, ejectAction, instancePatchBody, promoteAction, rebuildAsReplicaAction, replicateAction, resetStatusAction, resizeAction, restartAction, settingsBody, createPairAction, switchActiveAction, breakPairAction } from './schemas';
+import { createInstanceBody, createReplicaBody, drEnableBody, ejectAction, instancePatchBody, promoteAction, rebuildAsReplicaAction, replicateAction, resetStatusAction, resizeAction, restartAction, settingsBody, createPairAction, switchActiveAction, breakPairAction, rejoinPairAction } from './schemas';
 
 export interface RouteDoc {
   method: 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -36,6 +36,7 @@ export const instanceActionBodies = {
   create_pair: createPairAction,
   switch_active: switchActiveAction,
   break_pair: breakPairAction,
+  rejoin_pair: rejoinPairAction,
 };
 
 const oneAction = Object.entries(instanceActionBodies).map(([name, schema]) => z.object({ [name]: schema }).strict());
@@ -96,6 +97,7 @@ export const ROUTES: RouteDoc[] = [
       { create_pair: { name: 'shop-db-b' } },
       { switch_active: {} },
       { break_pair: {} },
+      { rejoin_pair: {} },
     ],
     ok: { 202: 'accepted: the operation' },
   },
