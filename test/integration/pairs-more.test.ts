@@ -146,7 +146,7 @@ test('a pair made from a source that already has a read replica: the replica fol
   const w = await app(p);
   await w.query('INSERT INTO writes VALUES (1001, "on p")');
   await w.end();
-  await eventually('the write on the replica', async () => (await admin<{ n: number }>(r, 'SELECT COUNT(*) AS n FROM shop.writes WHERE id = 1001'))[0]!.n === 1, 10_000);
+  for (const id of [r, s]) await eventually(`the write on ${id}`, async () => (await admin<{ n: number }>(id, 'SELECT COUNT(*) AS n FROM shop.writes WHERE id = 1001'))[0]!.n === 1, 10_000);
 
   // Bad input: a second pair on one instance, on either side, and a rejoin of a live side.
   for (const [id, body, message] of [
@@ -171,6 +171,8 @@ test('the active side dies: failover inside the pair, the replica follows the su
   const w = await app(p);
   await w.query('INSERT INTO writes VALUES (?, "errant")', [errantRow]);
   await w.end();
+  const [[onP], [onS]] = await Promise.all([p, s].map((id) => admin<{ state: string; slave: string }>(id, 'SELECT @@global.gtid_binlog_state AS state, @@global.gtid_slave_pos AS slave')));
+  console.log(`before the crash: p ${JSON.stringify(onP)}; s ${JSON.stringify(onS)}`);
   const crashed = await fetch(`${env.stack.env.NOVA_URL}/_faults/servers/${(await rec(p)).novaServerId}/crash`, { method: 'POST', headers: { 'X-Auth-Token': env.stack.env.NOVA_TOKEN! } });
   expect(crashed.ok).toBe(true);
   const op = await action(p, { eject_replica_source: { force: true } });
