@@ -84,9 +84,14 @@ export async function rebuildAsReplica(raw: RebuildAsReplicaInput): Promise<Rebu
     await guestLong(old.novaServerId!).waitForGtid({ gtid: gtidBinlogPos, timeoutSeconds: input.catchUpTimeoutSeconds });
 
     await registry.applyTransition({ setId: view.setId, transition: { kind: 'add-replica', replicaId: old.id, sourceId: source.id, writable: false } });
-    const pair = input.pair
-      ? { activeId: source.id, passiveId: old.id, gtidDomains: await linkPair(view, { member: source, domainId: source.mysqlServerId! }, { member: { ...old, mysqlServerId }, domainId: mysqlServerId }, progress) }
-      : undefined;
+    let pair: RebuildAsReplicaResult['pair'];
+    if (input.pair) {
+      // A GTID domain no server ever wrote in, not its old one: the errant GTIDs just discarded
+      // were in its old domain, and a server still holding one of them (a replica that got it
+      // before the failover) would take a new write with the same GTID for applied.
+      const domainId = await registry.allocateServerId(uuid4());
+      pair = { activeId: source.id, passiveId: old.id, gtidDomains: await linkPair(view, { member: source, domainId: source.mysqlServerId! }, { member: { ...old, mysqlServerId }, domainId }, progress) };
+    }
     // No longer a former source: it is a member again (a second rebuild is refused).
     await registry.updateInstance({ instanceId: old.id, status: 'ACTIVE', fault: null, replacedBy: null });
     // A set that dissolved at the failover was founded anew: it needs its monitor again.
