@@ -1,4 +1,4 @@
-import { busy, check, checkEject, locksFor, refusalText, type Facts, type OperationType, type ResizeRequest } from '../../lib/rules';
+import { busy, check, checkCreateTimePair, checkEject, locksFor, refusalText, type Facts, type OperationType, type ResizeRequest } from '../../lib/rules';
 import type { Topology } from '../../lib/topology';
 import { facts, free, held } from '../helpers/facts';
 
@@ -138,6 +138,17 @@ describe('rebuildAsReplica (a former source rejoins its set as a replica)', () =
     expect(r?.kind).toBe(kind);
     if (message) expect(r!.message).toMatch(message);
     expect(locksFor('rejoinPair', f)).toEqual(locksFor('rebuildAsReplica', f));
+  });
+
+  test.each<[string, Parameters<typeof checkCreateTimePair>[0], RegExp | undefined]>([
+    ['anti-affinity', { name: 'shop', locality: 'anti-affinity', drProfile: false }, undefined],
+    ['no server group', { name: 'shop', locality: null, drProfile: false }, /^locality: instance shop has locality none; a pair's sides must be on different hosts/],
+    ['affinity', { name: 'shop', locality: 'affinity', drProfile: false }, /^locality: instance shop has locality affinity/],
+    ['with a zone profile', { name: 'shop', locality: 'anti-affinity', drProfile: true }, /a master-master pair keeps its two sides in one zone, a zone profile \(dr_profile\) spreads a set over zones/],
+  ])('a pair at create: %s', (_, r, message) => {
+    const refused = checkCreateTimePair(r);
+    if (!message) expect(refused).toBeUndefined();
+    else expect(refusalText(refused!)).toMatch(message);
   });
 
   test('its own lock does not count, and it locks the set it rejoins, then itself', () => {
