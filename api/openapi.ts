@@ -63,6 +63,7 @@ export const ROUTES: RouteDoc[] = [
       { instance: { name: 'db1-replica', replica_of: 'db1', replication: { tls: true } } },
       { instance: { name: 'db2', flavorRef: '1', volume: { size: 1 }, availability_zone: 'az1', locality: 'anti-affinity' } },
       { instance: { name: 'db3', flavorRef: '1', volume: { size: 1 }, dr_profile: 'dr-az1-az2' } },
+      { instance: { name: 'db4', flavorRef: '1', volume: { size: 1 }, availability_zone: 'az1', locality: 'anti-affinity', replication: { mode: 'master-master', peer_name: 'db4-b' } } },
     ],
     ok: { 202: 'accepted: the instance (BUILD), or the replicas and their operation' },
   },
