@@ -167,6 +167,11 @@ export class TroveApi {
     return (await this.request('POST', `${TroveApi.ref(idOrName)}/action`, { switch_active: {} })) as { operation: OperationRef };
   }
 
+  /** Master-master: a side a failover lost is rebuilt from the survivor and becomes the pair's passive side again. */
+  async rejoinPair(idOrName: string): Promise<{ operation: OperationRef }> {
+    return (await this.request('POST', `${TroveApi.ref(idOrName)}/action`, { rejoin_pair: {} })) as { operation: OperationRef };
+  }
+
   /** Master-master: the pair dissolves into a source (its active side) with the other side as its replica. */
   async breakPair(idOrName: string): Promise<{ operation: OperationRef }> {
     return (await this.request('POST', `${TroveApi.ref(idOrName)}/action`, { break_pair: {} })) as { operation: OperationRef };

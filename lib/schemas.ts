@@ -275,8 +275,15 @@ export const createPairInput = z.lazy(() =>
       peerId: uuid,
       name: instanceName.optional(),
       catchUpTimeoutSeconds: z.number().int().min(1).max(3600).default(600),
+      /** A pair asked for at create (replication.mode master-master): the instance is provisioned first (the caller recorded its row). */
+      provision: provisionInstanceInput.optional(),
     })
-    .strict(),
+    .strict()
+    .superRefine((v, ctx) => {
+      if (v.provision && (v.provision.instanceId !== v.instanceId || v.provision.projectId !== v.projectId)) {
+        ctx.addIssue({ code: 'custom', path: ['provision', 'instanceId'], message: 'must be the instance the pair is made of, in the same project' });
+      }
+    }),
 );
 export type CreatePairInput = z.input<typeof createPairInput>;
 export interface CreatePairResult {
@@ -389,7 +396,15 @@ export interface RebuildAfterZoneReturnResult {
 }
 
 export const rebuildAsReplicaInput = z.lazy(() =>
-  z.object({ instanceId: uuid, projectId, catchUpTimeoutSeconds: z.number().int().min(1).max(3600).default(120) }).strict(),
+  z
+    .object({
+      instanceId: uuid,
+      projectId,
+      catchUpTimeoutSeconds: z.number().int().min(1).max(3600).default(120),
+      /** Rejoin as the passive side of a master-master pair with the set's source (a pair side a failover lost). */
+      pair: z.boolean().optional(),
+    })
+    .strict(),
 );
 export type RebuildAsReplicaInput = z.input<typeof rebuildAsReplicaInput>;
 
@@ -405,6 +420,8 @@ export interface RebuildAsReplicaResult {
   sourceState: string;
   snapshotId: string;
   snapshotBytes: number;
+  /** Rejoined as the passive side of a pair: each side's GTID domain. */
+  pair?: { activeId: string; passiveId: string; gtidDomains: Record<string, number> };
 }
 
 export const createBackupInput = z.lazy(() => z.object({ backupId: uuid, projectId, instanceId: uuid }).strict());

@@ -169,9 +169,11 @@ const describers: { [T in DescribedOperation]: (input: Inputs[T], known: KnownNa
     staticDetails: details("Deletes the backup's snapshot from the snapshot store, then its record.", [idLine('backup', i.backupId), `- project: ${i.projectId}`]),
   }),
   rebuildAsReplica: (i, k) => ({
-    staticSummary: `Rebuild former source ${ref(i.instanceId, k.name)} as a replica of its set's source · project ${i.projectId}`,
+    staticSummary: i.pair
+      ? `Rejoin ${ref(i.instanceId, k.name)} as the passive side of a pair with its set's source · project ${i.projectId}`
+      : `Rebuild former source ${ref(i.instanceId, k.name)} as a replica of its set's source · project ${i.projectId}`,
     staticDetails: details(
-      "Powers the fenced former source on read-only, reports the transactions it had that the set's source lacks (errant GTIDs, in the current details, the result and the instance's show) before discarding them, then restores a fresh snapshot of the source on it and has it replicate from the source.",
+      "Powers the fenced former source on read-only, reports the transactions it had that the set's source lacks (errant GTIDs, in the current details, the result and the instance's show) before discarding them, then restores a fresh snapshot of the source on it and has it replicate from the source; to rejoin a pair, it then becomes the pair's passive side (own GTID domain, replication both ways).",
       [idLine('former source', i.instanceId, k.name), `- project: ${i.projectId}`, `- catch-up timeout: ${i.catchUpTimeoutSeconds ?? 120} s`],
     ),
   }),

@@ -7,11 +7,11 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { NovaClient } from '../../lib/nova-client';
 import { parseGtidPosition, transactionsBehind } from '../../lib/gtid';
 import { workflowIds } from '../../lib/names';
-import type { Limits } from '../../lib/rules';
+import { checkCreateTimePair, refusalText, type Limits } from '../../lib/rules';
 import type { LockScope } from '../../lib/status';
 import type { ProvisionInstanceSpec } from '../../lib/schemas';
 import { sealSecret } from '../../lib/secrets';
-import { instanceIdForRequest, startDeleteInstance, startEnableDr, startProvisionInstance } from '../../lib/start';
+import { instanceIdForRequest, pairPeerIdForRequest, startCreatePair, startDeleteInstance, startEnableDr, startProvisionInstance } from '../../lib/start';
 import { drCheck, followedProfile } from './dr';
 import { formatIssues } from '../../lib/validation';
 import { newInstanceFromSpec, type InstanceRecord, type Registry } from '../../registry';
@@ -138,11 +138,19 @@ export function registerInstanceRoutes(app: FastifyInstance, d: InstanceRouteDep
       body.availability_zone = profile.primaryZone;
       body.locality = profile.locality;
     }
+    const pair = body.replication?.mode === 'master-master';
+    if (pair) {
+      // The pair rules, on the instance as it will be: anti-affinity (its sides on two hosts), one zone.
+      const refused = checkCreateTimePair({ name: body.name, locality: body.locality ?? null, drProfile: Boolean(body.dr_profile) });
+      const text = refused && refusalText(refused, { locality: 'instance.locality' });
+      if (text) return sendError(reply, 400, `invalid request: ${text}`, { errors: [text] });
+    }
     const dbNames = new Set(body.databases.map((db) => db.name));
     const problems = [
       ...(await placementProblems(
         d.nova,
-        { flavorId: body.flavorRef, zone: body.availability_zone, locality: body.locality },
+        // A pair needs two hosts of the zone in the new anti-affinity group.
+        { flavorId: body.flavorRef, zone: body.availability_zone, locality: body.locality, ...(pair ? { count: 2 } : {}) },
         { flavor: 'instance.flavorRef', zone: 'instance.availability_zone', count: 'instance.locality' },
       )),
       ...body.users.flatMap((u, i) => u.databases.filter((db) => !dbNames.has(db.name)).map((db) => `instance.users[${i}].databases: "${db.name}" is not in instance.databases`)),
@@ -172,7 +180,12 @@ export function registerInstanceRoutes(app: FastifyInstance, d: InstanceRouteDep
     await d.registry.instances.insert(newInstanceFromSpec(spec, operationId));
     let started = { id: operationId, type: 'provisionInstance' };
     try {
-      if (profile) {
+      if (pair) {
+        // createPair provisions the master (as provisionInstance, its child) and then its second side.
+        const peerId = pairPeerIdForRequest(project, instanceId, requestId ?? instanceId);
+        const handle = await startCreatePair(d.temporal, { instanceId, projectId: project, peerId, ...(body.replication?.peer_name ? { name: body.replication.peer_name } : {}), provision: spec }, { instanceName: body.name });
+        started = { id: handle.workflowId, type: 'createPair' };
+      } else if (profile) {
         // enableDr provisions the master (as provisionInstance, its child) and then its DR replica.
         const handle = await startEnableDr(d.temporal, { instanceId, projectId: project, profile: profile.id, replicaId: instanceIdForRequest(project, `${instanceId}/dr`), provision: spec }, { requestId: requestId ?? instanceId });
         started = { id: handle.workflowId, type: 'enableDr' };
