@@ -191,6 +191,7 @@ export function seedSet(w: FakeWorld, prefix: string, replicas = 2): { source: F
 
 const fail = (message: string, type: string) => ApplicationFailure.nonRetryable(message, type);
 const FAKE_PEM = '-----BEGIN CERTIFICATE-----\nfake\n-----END CERTIFICATE-----\n';
+const FAKE_NEXT_PEM = '-----BEGIN CERTIFICATE-----\nnext\n-----END CERTIFICATE-----\n';
 
 export function fakeControlActivities(w: FakeWorld, serverIdPrefix: string): ComputeActivities & RegistryActivities & SnapshotActivities & MonitorActivities & TlsActivities & WatchActivities {
   let n = 0;
@@ -203,8 +204,16 @@ export function fakeControlActivities(w: FakeWorld, serverIdPrefix: string): Com
       w.calls.push('ensureSetAuthority');
       return { setId, created: true, caCertificatePem: FAKE_PEM };
     },
-    async signServerCertificate({ instanceId }) {
-      w.calls.push(`signServerCertificate:${instanceId}`);
+    async beginCaRotation({ setId }) {
+      w.calls.push('beginCaRotation');
+      return { setId, created: true, caCertificatePem: FAKE_NEXT_PEM, previousCaCertificatePem: FAKE_PEM };
+    },
+    async completeCaRotation({ setId, caCertificatePem }) {
+      w.calls.push('completeCaRotation');
+      return { setId, caCertificatePem };
+    },
+    async signServerCertificate({ instanceId, authority }) {
+      w.calls.push(`signServerCertificate:${instanceId}${authority === 'next' ? ':next' : ''}`);
       w.certificateSerial = (w.certificateSerial ?? 0) + 1;
       return { instanceId, certificatePem: FAKE_PEM, caCertificatePem: FAKE_PEM, serial: w.certificateSerial.toString(16).toUpperCase().padStart(2, '0'), notAfter: '2029-03-07T00:00:00.000Z' };
     },
@@ -357,6 +366,11 @@ export function fakeGuestActivities(w: FakeWorld, novaServerId = 'srv'): GuestAc
     async installCertificate() {
       w.calls.push(`installCertificate:${novaServerId}`);
       return { address: '127.0.2.1', reloaded: 'flush ssl' as const, notAfter: '2029-01-01T00:00:00.000Z' };
+    },
+    async installTrust({ caCertificatePem }) {
+      const authorities = caCertificatePem.split('BEGIN CERTIFICATE').length - 1;
+      w.calls.push(`installTrust:${novaServerId}:${authorities}`);
+      return { address: '127.0.2.1', reloaded: 'flush ssl' as const, authorities };
     },
     async accessState() {
       w.calls.push('accessState');

@@ -200,6 +200,15 @@ describe('trove replication-settings', () => {
     expect(api.calls).toEqual([{ method: 'PATCH', path: '/v1.0/proj/instances/src/replication', body: { replication: { tls: { renew: true } } } }]);
   });
 
+  it('--rotate-ca asks for a new CA for the set; not with --renew-certificates', async () => {
+    const api = new FakeApi();
+    const r = await trove(api, 'replication-settings', 'src', '--rotate-ca');
+    expect(r.code).toBe(0);
+    expect(api.calls).toEqual([{ method: 'PATCH', path: '/v1.0/proj/instances/src/replication', body: { replication: { tls: { rotate_ca: true } } } }]);
+    const both = await trove(new FakeApi(), 'replication-settings', 'src', '--rotate-ca', '--renew-certificates');
+    expect(both.code).not.toBe(0);
+  });
+
   it('PATCHes exactly the options given', async () => {
     const api = new FakeApi();
     const r = await trove(api, 'replication-settings', 'src', '--auto-failover', 'on', '--quiet-period', '60');
