@@ -14,7 +14,8 @@ export const CA_CERT_DAYS = 3650;
  * rotation's CA also names when it was made, so the old and the new differ in name as in key.
  */
 export const caSubject = (setId: string, rotatedAt?: Date): string =>
-  `/O=trove-replication/CN=replication set ${setId} CA${rotatedAt ? ` ${rotatedAt.toISOString().replace(/\.\d+Z$/, 'Z')}` : ''}`;
+  // (In OU: a CN is at most 64 characters, which the set's id nearly fills.)
+  `/O=trove-replication${rotatedAt ? `/OU=rotated ${rotatedAt.toISOString().replace(/\.\d+Z$/, 'Z')}` : ''}/CN=replication set ${setId} CA`;
 
 /** A server certificate's subject: its address, as replicas and clients dial it. */
 export const serverSubject = (address: string): string => `/O=trove-replication/CN=${address}`;

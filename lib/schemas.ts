@@ -538,6 +538,11 @@ export interface MemberHealth {
   lastIoError: string | null;
   lastSqlError: string | null;
   readOnly: boolean | null;
+  /**
+   * The member's link connects with TLS and verifies its source's certificate (SHOW SLAVE
+   * STATUS); null: no link or not read. Absent in health stored before it was read.
+   */
+  tls?: boolean | null;
   observedAt: string;
 }
 

@@ -50,7 +50,7 @@ describe('server certificates', () => {
 
   it("a rotation's CA is named apart from the first (same set, when it was made)", () => {
     expect(caSubject('s-1')).toBe('/O=trove-replication/CN=replication set s-1 CA');
-    expect(caSubject('s-1', new Date('2026-12-03T08:20:01.123Z'))).toBe('/O=trove-replication/CN=replication set s-1 CA 2026-12-03T08:20:01Z');
+    expect(caSubject('s-1', new Date('2026-12-03T08:20:01.123Z'))).toBe('/O=trove-replication/OU=rotated 2026-12-03T08:20:01Z/CN=replication set s-1 CA');
   });
 
   // The same openssl steps as the activities (a CA, a request made with the server's key, the
