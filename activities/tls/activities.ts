@@ -15,6 +15,8 @@ import { inPrivateDir, openssl, writePrivate } from './openssl';
 
 export interface TlsOptions {
   secretKey: Buffer;
+  /** How long a server certificate lasts (TROVE_TLS_SERVER_CERT_DAYS; fractions allowed). */
+  serverCertificateDays?: number;
 }
 
 /** A member's certificate as signed: the PEMs it installs, and its serial and expiry (public). */
@@ -84,10 +86,16 @@ export function createTlsActivities(registry: Registry, options: TlsOptions) {
         await writePrivate(file('server.ext'), serverExtensions(member.address!));
         // A request signed by another key than the one it carries is refused here.
         await openssl(['req', '-verify', '-noout', '-in', file('server.csr')]);
-        return openssl([
-          'x509', '-req', '-in', file('server.csr'), '-CA', file('ca.pem'), '-CAkey', file('ca-key.pem'),
-          '-set_serial', `0x${randomBytes(16).toString('hex')}`, '-days', String(SERVER_CERT_DAYS), '-sha256', '-extfile', file('server.ext'),
-        ]);
+        // `openssl ca` (not `x509 -req -days`): a validity of any length, to the second.
+        const start = new Date();
+        const end = new Date(start.getTime() + (options.serverCertificateDays ?? SERVER_CERT_DAYS) * 86_400_000);
+        await writePrivate(file('ca.cnf'), SIGNER_CONFIG);
+        await writePrivate(file('index.txt'), '');
+        await writePrivate(file('serial'), `${randomBytes(16).toString('hex')}\n`);
+        return openssl(
+          ['ca', '-batch', '-notext', '-config', 'ca.cnf', '-cert', 'ca.pem', '-keyfile', 'ca-key.pem', '-in', 'server.csr', '-startdate', asn1Time(start), '-enddate', asn1Time(end), '-md', 'sha256', '-extfile', 'server.ext'],
+          { cwd: dir },
+        );
       });
       // Recorded as issued: `show` gives each member's expiry, and a renewal is seen to replace it.
       const issued = new X509Certificate(certificatePem);
@@ -110,5 +118,26 @@ export function createTlsActivities(registry: Registry, options: TlsOptions) {
     });
   }
 }
+
+/** What `openssl ca` needs to sign one request in a private folder: no policy beyond a CN, no copied extensions (serverExtensions says them all). */
+const SIGNER_CONFIG = [
+  '[ ca ]',
+  'default_ca = signer',
+  '[ signer ]',
+  'database = index.txt',
+  'new_certs_dir = .',
+  'serial = serial',
+  'default_md = sha256',
+  'policy = any',
+  'unique_subject = no',
+  'copy_extensions = none',
+  '[ any ]',
+  'organizationName = optional',
+  'commonName = supplied',
+  '',
+].join('\n');
+
+/** YYYYMMDDHHMMSSZ, as `openssl ca -startdate/-enddate` take it. */
+const asn1Time = (d: Date): string => d.toISOString().replace(/\.\d+Z$/, 'Z').replace(/[-:T]/g, '');
 
 export type TlsActivities = ReturnType<typeof createTlsActivities>;
