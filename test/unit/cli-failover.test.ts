@@ -323,3 +323,10 @@ describe('trove rebuild-as-replica', () => {
     expect(r.stderr).toMatch(/snapshot is corrupt/);
   });
 });
+
+test("trove show: a link that should be TLS and is not is shown where an error would be; a real error comes first", async () => {
+  const { healthTable } = await import('../../cli/format');
+  const member = { name: 'r1', role: 'replica', reachable: true, agent_answered: true, io_running: true, sql_running: true, seconds_behind: 0, transactions_behind: 0, link_tls: 'plain', tls_problem: 'the set replicates over TLS but this link does not' };
+  expect(healthTable({ replication_health: [member] }, 160)).toMatch(/│ plain link in a TLS set/);
+  expect(healthTable({ replication_health: [{ ...member, last_io_error: 'error connecting to master' }] }, 160)).toMatch(/│ error connecting to master/);
+});
