@@ -44,6 +44,10 @@ test('a certificate within its renewal lead is renewed by the watch unasked, onc
   const watch = env.temporal.workflow.getHandle(monitorWorkflowId(setId));
   const renewal = await eventually('an automatic renewal', async () => (await watch.query(watchStateQuery)).certificateRenewals?.[0], 150_000);
   expect(renewal).toMatch(new RegExp(`^renew-certificates-automatic-${setId}-`));
+  const startedAt = (await env.temporal.workflow.getHandle(renewal).describe()).startTime.getTime();
+  const firstExpiry = Math.min(...before.map((c) => Date.parse(c.expires)));
+  console.log(`automatic renewal started ${((startedAt - Math.min(...before.map((c) => Date.parse(c.issued)))) / 1000).toFixed(1)} s after the first certificate was issued, ${((firstExpiry - startedAt) / 1000).toFixed(1)} s before the first expiry`);
+  expect(startedAt).toBeLessThan(firstExpiry);
   const done = (await env.temporal.workflow.getHandle(renewal).result()) as { renewed: boolean; certificates: { instanceId: string; serial: string; reloaded: string }[] };
   expect(done.renewed).toBe(true);
   expect(done.certificates.map((c) => c.reloaded)).toEqual(['flush ssl', 'flush ssl']);
