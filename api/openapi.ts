@@ -128,7 +128,13 @@ export const ROUTES: RouteDoc[] = [
     path: '/v1.0/{project}/instances/{id}/replication',
     summary: 'Change the set’s settings: automatic failover, semi-sync, quiet period',
     body: settingsBody,
-    examples: [{ replication: { auto_failover: true, semi_sync: true, failover_after: 5 } }, { replication: { acknowledge_failover: true } }],
+    examples: [
+      { replication: { auto_failover: true, semi_sync: true, failover_after: 5 } },
+      { replication: { acknowledge_failover: true } },
+      { replication: { tls: true } },
+      { replication: { tls: { renew: true } } },
+      { replication: { tls: { rotate_ca: true } } },
+    ],
     ok: { 200: 'the settings now' },
   },
   {

@@ -212,8 +212,12 @@ export const settingsBody = z
         acknowledge_failover: z.literal(true, 'can only be true').optional(),
         // One way: a TLS set stays TLS (its accounts require it; see README "TLS replication").
         // {"renew": true}: every member's certificate re-issued from the set's CA and reloaded.
+        // {"rotate_ca": true}: a new CA for the set, every certificate re-issued from it.
         tls: z
-          .union([z.literal(true), z.object({ renew: z.literal(true, 'can only be true') }).strict()], 'can only be true (TLS replication, once on, is not turned off) or {"renew": true}')
+          .union(
+            [z.literal(true), z.object({ renew: z.literal(true, 'can only be true') }).strict(), z.object({ rotate_ca: z.literal(true, 'can only be true') }).strict()],
+            'can only be true (TLS replication, once on, is not turned off), {"renew": true} or {"rotate_ca": true}',
+          )
           .optional(),
       })
       .strict()

@@ -58,8 +58,8 @@ export interface ReplicationSettingsPatch {
   quiet_period?: number;
   failover_after?: number;
   acknowledge_failover?: true;
-  /** true: turn TLS on; {renew: true}: re-issue every member's certificate. */
-  tls?: boolean | { renew: true };
+  /** true: turn TLS on; {renew: true}: re-issue every member's certificate; {rotate_ca: true}: a new CA for the set. */
+  tls?: boolean | { renew: true } | { rotate_ca: true };
 }
 
 export function configFromEnv(env: Record<string, string | undefined>, fetch: FetchLike): ApiConfig {

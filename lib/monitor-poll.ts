@@ -98,7 +98,7 @@ export function judgePoll(view: SetView, obs: PollObservation, memory: PollMemor
  */
 function shape(h: MemberHealth): string {
   const lag = h.role !== 'replica' ? '-' : h.transactionsBehind === null && h.secondsBehind === null ? '?' : (h.transactionsBehind ?? 0) > 0 || (h.secondsBehind ?? 0) > 0 ? 'behind' : 'caught-up';
-  return JSON.stringify([h.instanceId, h.name, h.role, h.reachable, h.agentAnswered, h.ioRunning, h.sqlRunning, h.lastIoError, h.lastSqlError, h.readOnly, lag]);
+  return JSON.stringify([h.instanceId, h.name, h.role, h.reachable, h.agentAnswered, h.ioRunning, h.sqlRunning, h.lastIoError, h.lastSqlError, h.readOnly, lag, h.tls ?? null]);
 }
 
 export function healthChanged(before: MemberHealth[] | null, after: MemberHealth[]): boolean {

@@ -445,8 +445,14 @@ export const enableReplicationTlsInput = z.lazy(() =>
       catchUpTimeoutSeconds: z.number().int().min(1).max(3600).default(120),
       /** The set is TLS already: re-issue every member's certificate from the set's CA and reload it, links untouched. */
       renew: z.literal(true).optional(),
+      /**
+       * The set is TLS already: a new CA for the set. Members trust both CAs, get certificates
+       * from the new one, then trust it alone (all with FLUSH SSL), links untouched.
+       */
+      rotateCa: z.literal(true).optional(),
     })
-    .strict(),
+    .strict()
+    .refine((v) => !(v.renew && v.rotateCa), { path: ['rotateCa'], message: 'a CA rotation renews every certificate already; ask one or the other' }),
 );
 export type EnableReplicationTlsInput = z.input<typeof enableReplicationTlsInput>;
 
@@ -458,6 +464,8 @@ export interface EnableReplicationTlsResult {
   certificates: { instanceId: string; reloaded: string; serial: string; notAfter: string }[];
   /** A renewal: certificates re-issued and reloaded, links left as they ran. */
   renewed: boolean;
+  /** A CA rotation: the set's new CA (public), which every member now trusts alone. Absent otherwise. */
+  rotatedCa?: { caCertificatePem: string; previousCaCertificatePem: string; created: boolean };
   /** Each link (replica ← its source) verified TLS, caught up with its source (re-pointed unless renewed). */
   links: { replicaId: string; sourceId: string }[];
 }
@@ -547,6 +555,11 @@ export interface MemberHealth {
   lastIoError: string | null;
   lastSqlError: string | null;
   readOnly: boolean | null;
+  /**
+   * The member's link connects with TLS and verifies its source's certificate (SHOW SLAVE
+   * STATUS); null: no link or not read. Absent in health stored before it was read.
+   */
+  tls?: boolean | null;
   observedAt: string;
 }
 

@@ -325,6 +325,14 @@ const SCENARIOS: Scenario[] = [
     setup: (w) => (w.settings.tls = true),
     play: (c) => c.run('enableReplicationTls', { instanceId: seedSet(c.world, c.prefix).source.id, projectId: 'proj-a', renew: true }),
   },
+  {
+    workflowType: 'enableReplicationTls',
+    name: 'rotate-ca',
+    setup: (w) => (w.settings.tls = true),
+    play: (c) => c.run('enableReplicationTls', { instanceId: seedSet(c.world, c.prefix).source.id, projectId: 'proj-a', rotateCa: true }),
+  },
+  // A master-master pair: both directions re-pointed, the active side checked against the passive side's own writes.
+  { workflowType: 'enableReplicationTls', name: 'pair', play: (c) => c.run('enableReplicationTls', { instanceId: seedPair(c).source.id, projectId: 'proj-a' }) },
   { workflowType: 'buildReplica', name: 'tls-set', setup: (w) => (w.settings.tls = true), play: async (c) => workflowIds.buildReplica((await replicasOf(c, 1)).result!.replicas[0]!.replicaId) },
   {
     workflowType: 'rebuildAsReplica',

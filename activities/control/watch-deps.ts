@@ -16,6 +16,8 @@ export interface WatchOptions {
   probeTimeoutMs?: number;
   /** A status read that takes longer counts as no answer (a member's guest probe got 1 s too). */
   statusTimeoutMs?: number;
+  /** TROVE_TLS_RENEW_BEFORE_DAYS: TLS sets' certificates are renewed this long before they expire. */
+  renewBeforeDays?: number;
 }
 
 export function registryWatchDeps(registry: Registry, o: WatchOptions): WatchDeps {
@@ -56,6 +58,7 @@ export function registryWatchDeps(registry: Registry, o: WatchOptions): WatchDep
       };
     },
     storeHealth: (setId, health, confirmedUntil) => registry.health.store(setId, health, confirmedUntil),
+    ...(o.renewBeforeDays !== undefined ? { certificateRenewal: { serverCertificates: (setId: string) => registry.certificates.serverCertificates(setId), renewBeforeDays: o.renewBeforeDays } } : {}),
   };
 }
 

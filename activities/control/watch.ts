@@ -13,6 +13,7 @@ import type { AutoFailoverDecision } from '../../lib/failover';
 import { nextPollDelayMs } from '../../lib/failover';
 import { healthChanged, judgePoll, membershipKey, semiSyncKey, setMembers, type MemberStatus, type PollMemory, type SemiSyncFix } from '../../lib/monitor-poll';
 import type { MemberHealth } from '../../lib/schemas';
+import { certificateWatch, type CertificateRenewalDeps } from './certificate-watch';
 
 export interface WatchTarget {
   instanceId: string;
@@ -29,6 +30,8 @@ export interface WatchDeps {
   /** A reader of members' status that may keep connections between polls; closed when the watch ends. */
   statusReader(): { read(target: WatchTarget, sealedPassword: string): Promise<MemberStatus>; close(): Promise<void> };
   storeHealth(setId: string, health: MemberHealth[], confirmedUntil: Date): Promise<void>;
+  /** TLS sets: when members' certificates come due for renewal (absent: never looked at). */
+  certificateRenewal?: CertificateRenewalDeps;
   /** Every poll as judged (the worker's metrics): polls are heartbeats, so no activity reports them. */
   polled?(poll: { setId: string; health: MemberHealth[]; probed: number; probeSeconds: number }): void;
 }
@@ -48,6 +51,8 @@ export interface WatchInput {
   shown?: string[];
   /** Per member: no wake-up to make its monitoring account before this (just tried). Absent: none tried. */
   accountsQuietUntil?: Record<string, string>;
+  /** No wake-up to renew certificates before this (a renewal was just started). */
+  renewalQuietUntil?: string;
   /** Complete after this long even if nothing happened (the workflow's checkpoint). */
   checkpointSeconds: number;
   /** Health unchanged is written again after this long, vouched for this long and half again. */
@@ -69,7 +74,7 @@ export type WatchOutcome =
   | ({ kind: 'read' } & Seen)
   | ({ kind: 'failover'; view: SetView; observedAt: string } & Seen)
   | ({ kind: 'relays'; view: SetView; dead: DeadRelay[]; observedAt: string } & Seen)
-  | ({ kind: 'upkeep'; semiSyncFixes: SemiSyncFix[]; accounts: { instanceId: string; novaServerId: string }[] } & Seen);
+  | ({ kind: 'upkeep'; semiSyncFixes: SemiSyncFix[]; accounts: { instanceId: string; novaServerId: string }[]; certificatesDue?: string[] } & Seen);
 
 export function createWatchActivities(deps: WatchDeps) {
   return {
@@ -79,6 +84,7 @@ export function createWatchActivities(deps: WatchDeps) {
       let memory: PollMemory = (ctx.info.heartbeatDetails as { memory?: PollMemory } | undefined)?.memory ?? input.memory;
       const started = Date.now();
       const reader = deps.statusReader();
+      const certificates = certificateWatch(deps.certificateRenewal);
       let expected = input.membership;
       let written: MemberHealth[] | null = null;
       let writtenAt = 0;
@@ -142,7 +148,9 @@ export function createWatchActivities(deps: WatchDeps) {
           const accounts = members.filter((m) => m.novaServerId && (!creds[m.id]?.ready || denied.has(m.id)) && accountDue(m.id)).map((m) => ({ instanceId: m.id, novaServerId: m.novaServerId! }));
           const quiet = input.semiSyncQuietUntil ?? {};
           const semiSyncFixes = judged.semiSyncFixes.filter((f) => !quiet[semiSyncKey(f)] || now >= Date.parse(quiet[semiSyncKey(f)]!));
-          if (semiSyncFixes.length > 0 || accounts.length > 0) return { kind: 'upkeep', semiSyncFixes, accounts, ...s };
+          const renewalQuiet = input.renewalQuietUntil !== undefined && now < Date.parse(input.renewalQuietUntil);
+          const certificatesDue = renewalQuiet ? [] : await certificates.due(view, now);
+          if (semiSyncFixes.length > 0 || accounts.length > 0 || certificatesDue.length > 0) return { kind: 'upkeep', semiSyncFixes, accounts, ...(certificatesDue.length ? { certificatesDue } : {}), ...s };
           if (now - started >= input.checkpointSeconds * 1000) return { kind: 'checkpoint', ...s };
           // A source that looks down is looked at again as soon as failover_after has passed, not a poll later.
           await ctx.sleep(nextPollDelayMs({ pollSeconds: input.pollSeconds, failoverAfterSeconds: view.settings.failoverAfterSeconds, sourceDownSince: memory.sourceDownSince, observedAt, now: new Date().toISOString() }));

@@ -226,7 +226,7 @@ export function registerInstanceRoutes(app: FastifyInstance, d: InstanceRouteDep
         ...instanceView(rec, d.baseUrl, await operationOf(d.temporal, d.registry, rec), set),
         ...(profile ? { zone_profile: { id: profile.id, name: profile.name, primary_zone: profile.primaryZone, dr_zones: profile.drZones } } : {}),
         ...(pair ? { pair } : {}),
-        ...(health.length ? { replication_health: healthView(health, topology && { topology, members }) } : {}),
+        ...(health.length ? { replication_health: healthView(health, topology && { topology, members }, Boolean(caCertificate)) } : {}),
         ...(caCertificate ? { tls: tlsView(caCertificate, certificates) } : {}),
       },
     };

@@ -227,7 +227,8 @@ export function registerReplicationRoutes(app: FastifyInstance, d: ReplicationRo
     // so is a renewal of its certificates, which only a TLS set has.
     const tlsNow = (await d.registry.health.getSettings(setId))!.tls;
     const renew = typeof b.tls === 'object';
-    if (renew && !tlsNow) return badRequest(reply, ['replication.tls.renew: the set does not replicate over TLS; turn it on with {"tls": true}']);
+    const rotateCa = typeof b.tls === 'object' && 'rotate_ca' in b.tls;
+    if (renew && !tlsNow) return badRequest(reply, [`replication.tls.${rotateCa ? 'rotate_ca' : 'renew'}: the set does not replicate over TLS; turn it on with {"tls": true}`]);
     const enableTls = renew || (b.tls === true && !tlsNow);
     if (enableTls) {
       const refused = await refusal(d.registry, rec, 'enableReplicationTls', {}, d.limits);
@@ -242,7 +243,7 @@ export function registerReplicationRoutes(app: FastifyInstance, d: ReplicationRo
     });
     const replication = settingsView(setId, (await d.registry.health.getSettings(setId))!);
     if (!enableTls) return { replication };
-    const handle = await startEnableReplicationTls(d.temporal, { instanceId: rec.id, projectId: rec.projectId, ...(renew ? { renew: true as const } : {}) }, { requestId: requestIdOf(req), instanceName: rec.name, setId });
+    const handle = await startEnableReplicationTls(d.temporal, { instanceId: rec.id, projectId: rec.projectId, ...(rotateCa ? { rotateCa: true as const } : renew ? { renew: true as const } : {}) }, { requestId: requestIdOf(req), instanceName: rec.name, setId });
     // tls reads false until every link runs TLS; the operation says when.
     return reply.code(202).send({ replication, operation: { id: handle.workflowId, type: 'enableReplicationTls' } });
   });

@@ -152,3 +152,39 @@ test.each([
     expect(world.instances.get(r1!.id)!.replicaOf).toBeNull();
   });
 }, 60_000);
+
+test('watch: a TLS set whose certificate comes within its renewal lead gets one renewal started unasked; then quiet, no registry read or event until the next is due', async () => {
+  const world = newWorld();
+  world.settings.tls = true;
+  await inSet(world, async (tq, { source, replicas: [r1, r2] }) => {
+    const day = 86_400_000;
+    const now = Date.now();
+    world.serverCertificates = [
+      { instanceId: source.id, issued: new Date(now - 800 * day), notAfter: new Date(now + 25 * day) }, // due: 25 days left
+      { instanceId: r1!.id, issued: new Date(now), notAfter: new Date(now + 825 * day) },
+      { instanceId: r2!.id, issued: new Date(now), notAfter: new Date(now + 825 * day) },
+    ];
+    const watch = await startWatch(tq, source.id);
+    const renewal = await eventually('a renewal started', async () => (await watch.query<{ certificateRenewals: string[] }>('watch')).certificateRenewals[0], 20_000);
+    expect(renewal).toMatch(/^renew-certificates-automatic-/);
+    const done = (await ctx.env.temporal.workflow.getHandle(renewal).result()) as { renewed: boolean; certificates: unknown[] };
+    expect(done).toMatchObject({ renewed: true });
+    expect(done.certificates).toHaveLength(3);
+    // Quiet after starting one (and every certificate is fresh): no read, no event, however many polls.
+    await eventually('accounts made', async () => accountsReady(world, 3), 20_000);
+    // (The abandoned renewal's completion is still one event of the watch's.)
+    await eventually('the renewal completed in the history, and that workflow task done', async () => {
+      const evs = (await watch.fetchHistory()).events ?? [];
+      const at = evs.findIndex((e) => e.childWorkflowExecutionCompletedEventAttributes);
+      return at >= 0 && evs.slice(at).some((e) => e.workflowTaskCompletedEventAttributes);
+    }, 10_000);
+    const reads = world.certificateReads;
+    const events = await historyLength(watch);
+    const polls = world.watchPolls;
+    await eventually('20 more polls', async () => world.watchPolls >= polls + 20, 30_000);
+    expect(world.certificateReads).toBe(reads);
+    expect(await historyLength(watch)).toBe(events);
+    expect((await watch.query<{ certificateRenewals: string[] }>('watch')).certificateRenewals).toEqual([renewal]);
+    await watch.terminate();
+  });
+}, 90_000);
