@@ -18,11 +18,16 @@ import { num, timeMs, type RawEvent } from './overhead/history';
 interface ResumeTrial {
   /** The activity running when the worker was killed. */
   interrupted: string;
-  killToPollingS: number;
-  pollingToResumedS: number;
-  killToResumedS: number;
+  /** The supervisor's backoff (1 s, doubling for a part restarted within a minute). */
+  killToRestartS: number;
+  /** The new process polls Temporal (node, tsx, the registry migrations, the workflow bundle). */
+  restartToPollingS: number;
+  /** The new process starts a task of the operation: the issue's "within 5 s of the restart". */
+  restartToResumedS: number;
   /** What the new worker did first for the operation. */
   resumedBy: string;
+  /** The new process runs the interrupted activity again (its retry). */
+  restartToActivityAgainS: number;
 }
 
 const interruptAt = 'waitForServerActive';
@@ -36,7 +41,7 @@ async function pollerUp(env: TestStack, pid: number): Promise<boolean> {
 }
 
 /** The first task of these workflows the worker `pid` started (history), or is running (a pending activity's retry). */
-async function firstPickup(client: Client, workflowIds: string[], pid: number, after: number): Promise<{ at: number; what: string } | undefined> {
+async function firstPickup(client: Client, workflowIds: string[], pid: number, after: number, activity?: string): Promise<{ at: number; what: string } | undefined> {
   let best: { at: number; what: string } | undefined;
   const consider = (at: number, what: string) => {
     if (at >= after && (!best || at < best.at)) best = { at, what };
@@ -48,12 +53,12 @@ async function firstPickup(client: Client, workflowIds: string[], pid: number, a
     for (const e of events) {
       if (e.activityTaskScheduledEventAttributes) names.set(num(e.eventId), e.activityTaskScheduledEventAttributes.activityType?.name ?? '?');
       const w = e.workflowTaskStartedEventAttributes;
-      if (w?.identity?.startsWith(`${pid}@`)) consider(timeMs(e.eventTime), `workflow task of ${id.split('-').slice(0, 2).join('-')}`);
+      if (!activity && w?.identity?.startsWith(`${pid}@`)) consider(timeMs(e.eventTime), `workflow task of ${id.split('-').slice(0, 2).join('-')}`);
       const a = e.activityTaskStartedEventAttributes;
-      if (a?.identity?.startsWith(`${pid}@`)) consider(timeMs(e.eventTime), `activity ${names.get(num(a.scheduledEventId))} (attempt ${a.attempt})`);
+      if (a?.identity?.startsWith(`${pid}@`) && (!activity || names.get(num(a.scheduledEventId)) === activity)) consider(timeMs(e.eventTime), `activity ${names.get(num(a.scheduledEventId))} (attempt ${a.attempt})`);
     }
     const pending = (await handle.describe().catch(() => undefined))?.raw.pendingActivities ?? [];
-    for (const p of pending) if (p.lastWorkerIdentity?.startsWith(`${pid}@`) && p.lastStartedTime) consider(timeMs(p.lastStartedTime), `activity ${p.activityType?.name} (attempt ${p.attempt}, retried)`);
+    for (const p of pending) if (p.lastWorkerIdentity?.startsWith(`${pid}@`) && p.lastStartedTime && (!activity || p.activityType?.name === activity)) consider(timeMs(p.lastStartedTime), `activity ${p.activityType?.name} (attempt ${p.attempt}, retried)`);
   }
   return best;
 }
@@ -80,18 +85,27 @@ async function resumeTrial(env: TestStack, sourceId: string): Promise<ResumeTria
   const oldPid = part.pid;
   const killAt = Date.now();
   part.kill();
-  const newPid = await eventually('the orchestrator restarted', async () => (part.pid && part.pid !== oldPid ? part.pid : undefined), 60_000);
+  // The supervisor starts a new process (after its backoff): the restart, to the millisecond.
+  while (!part.pid || part.pid === oldPid) {
+    if (Date.now() - killAt > 60_000) throw new Error('the orchestrator was not restarted');
+    await sleep(10);
+  }
+  const restartAt = Date.now();
+  const newPid = part.pid;
   await eventually('the restarted worker polling', () => pollerUp(env, newPid), 120_000);
   const pollingAt = Date.now();
   const picked = await eventually('the operation picked up by the restarted worker', () => firstPickup(env.temporal, [operationId, build.workflowId], newPid, killAt), 120_000);
+  // The interrupted activity itself runs again once Temporal counts its attempt lost (its heartbeat timeout) and retries it.
+  const again = await eventually(`${interruptAt} running again`, () => firstPickup(env.temporal, [build.workflowId], newPid, killAt, interruptAt), 120_000);
   await env.temporal.workflow.getHandle(operationId).result();
   await waitIdle(env, replicaId);
   return {
     interrupted: interruptAt,
-    killToPollingS: (pollingAt - killAt) / 1000,
-    pollingToResumedS: Math.max(0, picked.at - pollingAt) / 1000,
-    killToResumedS: (picked.at - killAt) / 1000,
+    killToRestartS: (restartAt - killAt) / 1000,
+    restartToPollingS: (Math.min(pollingAt, picked.at) - restartAt) / 1000,
+    restartToResumedS: (picked.at - restartAt) / 1000,
     resumedBy: picked.what,
+    restartToActivityAgainS: (again.at - restartAt) / 1000,
   };
 }
 
@@ -114,25 +128,26 @@ export async function benchResume(opts: BenchOptions): Promise<Section[]> {
     await env.stop();
   }
   const fmt = (v: number[]) => formatSummary(summarize(v), 's', 2);
-  const polling = results.map((r) => r.pollingToResumedS);
+  const resumed = results.map((r) => r.restartToResumedS);
   const body = [
-    `${results.length} trials. Each starts a replica build (\`replicate: {count: 1}\`) and SIGKILLs the orchestrator worker while the build's \`${interruptAt}\` (an orchestrator activity that polls Nova and heartbeats) runs; the stack's supervisor restarts the worker 1 s later, as a service manager would.`,
+    `${results.length} trials. Each starts a replica build (\`replicate: {count: 1}\`) and SIGKILLs the orchestrator worker while the build's \`${interruptAt}\` (an orchestrator activity that polls Nova and heartbeats) runs; the stack's supervisor starts a new worker process after its backoff (1 s, doubling when restarted again within a minute), as a service manager would.`,
     '',
     table(['Figure', 'Value'], [
-      ['Kill → the restarted worker polls Temporal (process start: node, tsx, workflow bundle)', fmt(results.map((r) => r.killToPollingS))],
-      ['Restarted worker polling → the operation picked up again', `${fmt(polling)}; worst ${Math.max(...polling).toFixed(2)} s`],
-      ['Kill → the operation picked up again', fmt(results.map((r) => r.killToResumedS))],
+      ['Kill → the new process starts (the supervisor\'s backoff)', fmt(results.map((r) => r.killToRestartS))],
+      ['New process → it polls Temporal (node, tsx, migrations, the workflow bundle)', fmt(results.map((r) => r.restartToPollingS))],
+      ['New process → the operation picked up again', `${fmt(resumed)}; worst ${Math.max(...resumed).toFixed(2)} s`],
       ['What the restarted worker did first', [...new Set(results.map((r) => r.resumedBy))].join('; ')],
+      [`New process → the interrupted ${interruptAt} runs again (its retry)`, fmt(results.map((r) => r.restartToActivityAgainS))],
     ]),
     '',
-    '- "Picked up" is the first workflow task or activity task of the operation (createReplicas and its buildReplica) whose worker identity is the new process, from the histories and the pending activities (a retried activity\'s start is in its pending info until it closes).',
+    '- "Picked up" is the first workflow task or activity task of the operation (createReplicas and its buildReplica) whose worker identity is the new process, from the histories and the pending activities (a retried activity\'s start is in its pending info until it closes). "Polls" is the first time Temporal lists the new process among the task queue\'s pollers (looked at every 250 ms), or the pick-up if that came first.',
   ].join('\n');
   return [
     {
       id: 'resume',
       title: 'Resume after the orchestrator worker is killed',
       body,
-      targets: [{ what: 'an operation resumes within 5 s of the worker\'s restart (issue 17)', measured: `${summarize(polling).median.toFixed(2)} s median, worst ${Math.max(...polling).toFixed(2)} s after the new worker polls`, met: Math.max(...polling) <= 5 }],
+      targets: [{ what: 'an operation resumes within 5 s of the worker\'s restart (issue 17)', measured: `${summarize(resumed).median.toFixed(2)} s median, worst ${Math.max(...resumed).toFixed(2)} s after the new process starts`, met: Math.max(...resumed) <= 5 }],
       raw: results,
     },
   ];

@@ -61,9 +61,12 @@ export const computeProbe = proxyActivities<ComputeActivities>({
 /** Waiting for a server to boot polls and heartbeats, bounded by the build timeout. */
 export const computeWait = proxyActivities<ComputeActivities>({
   startToCloseTimeout: '10m',
-  // It heartbeats every poll (<= 1 s): a dead worker's wait is retried within seconds.
-  heartbeatTimeout: '5s',
-  retry: { initialInterval: '1s', maximumInterval: '10s', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
+  // It heartbeats every poll (<= 1 s): a dead worker's wait is retried within ~3.5 s of the
+  // kill, so a worker restarted in a few seconds runs it again at once (at 5 s and a 1 s first
+  // retry it came ~5.6 s after the restart: bench/RESULTS.md, *Resume*). A retry only polls Nova again.
+  heartbeatTimeout: '3s',
+  // More attempts than before: a worker stalled past the heartbeat timeout costs one.
+  retry: { initialInterval: '500ms', maximumInterval: '10s', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
 });
 
 /** Starting a set's monitor through the orchestrator's Temporal client: quick and idempotent. */
