@@ -100,7 +100,6 @@ export function createWatchActivities(deps: WatchDeps) {
       try {
         for (;;) {
           const pollStarted = Date.now();
-          lost = false;
           const view = await deps.describeSet(input.setId);
           if (!view || view.replicas.length === 0) return { kind: 'dissolved' };
           const membership = membershipKey(view);
@@ -169,6 +168,7 @@ export function createWatchActivities(deps: WatchDeps) {
           wake = undefined;
           // A member that keeps accepting and dropping connections gets no more than 5 looks a second.
           if (lost) await ctx.sleep(Math.max(0, WOKEN_POLL_GAP_MS - (Date.now() - pollStarted)));
+          lost = false;
         }
       } finally {
         await reader.close();
