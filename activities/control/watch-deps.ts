@@ -29,11 +29,14 @@ export function registryWatchDeps(registry: Registry, o: WatchOptions): WatchDep
       const results = await Promise.all(targets.map(async (t) => [t.instanceId, await probeGreeting(t.address, t.port, o.probeAddress, o.probeTimeoutMs ?? 1500)] as const));
       return Object.fromEntries(results);
     },
-    statusReader() {
+    statusReader(lost) {
       const open = new Map<string, Connection>();
       const drop = (key: string) => {
-        open.get(key)?.destroy();
+        const c = open.get(key);
         open.delete(key);
+        // Our own close is not news: only the member's end of it wakes the watch.
+        c?.removeAllListeners('end');
+        c?.destroy();
       };
       return {
         async read(t: WatchTarget, sealedPassword: string) {
@@ -43,6 +46,13 @@ export function registryWatchDeps(registry: Registry, o: WatchOptions): WatchDep
             if (!c) {
               c = await createConnection({ host: t.address, port: t.port, localAddress: o.probeAddress, user: MONITOR_USER, password: unsealSecret(o.secretKey, sealedPassword), connectTimeout: timeout });
               c.on('error', () => drop(key));
+              // The member closed the connection kept between polls (its server died, or
+              // restarted): said at once, so the watch looks now rather than at its next poll.
+              c.once('end', () => {
+                if (open.get(key) !== c) return;
+                drop(key);
+                lost?.(t.instanceId);
+              });
               open.set(key, c);
             }
             // A member that hangs mid-answer leaves the connection unusable: a fresh one next poll.

@@ -27,8 +27,11 @@ export interface WatchDeps {
   /** Which members have a ready monitoring account, and its sealed password. */
   monitorCredentials(instanceIds: string[]): Promise<Record<string, { sealedPassword: string | null; ready: boolean }>>;
   probe(targets: WatchTarget[]): Promise<Record<string, { reachable: boolean }>>;
-  /** A reader of members' status that may keep connections between polls; closed when the watch ends. */
-  statusReader(): { read(target: WatchTarget, sealedPassword: string): Promise<MemberStatus>; close(): Promise<void> };
+  /**
+   * A reader of members' status that may keep connections between polls; closed when the watch
+   * ends. lost: a member closed a kept connection (its server died): the watch polls at once.
+   */
+  statusReader(lost?: (instanceId: string) => void): { read(target: WatchTarget, sealedPassword: string): Promise<MemberStatus>; close(): Promise<void> };
   storeHealth(setId: string, health: MemberHealth[], confirmedUntil: Date): Promise<void>;
   /** TLS sets: when members' certificates come due for renewal (absent: never looked at). */
   certificateRenewal?: CertificateRenewalDeps;
@@ -76,6 +79,9 @@ export type WatchOutcome =
   | ({ kind: 'relays'; view: SetView; dead: DeadRelay[]; observedAt: string } & Seen)
   | ({ kind: 'upkeep'; semiSyncFixes: SemiSyncFix[]; accounts: { instanceId: string; novaServerId: string }[]; certificatesDue?: string[] } & Seen);
 
+/** The least time between the starts of two polls when a lost connection wakes the watch. */
+const WOKEN_POLL_GAP_MS = 200;
+
 export function createWatchActivities(deps: WatchDeps) {
   return {
     async watchSet(input: WatchInput): Promise<WatchOutcome> {
@@ -83,13 +89,23 @@ export function createWatchActivities(deps: WatchDeps) {
       // A retry (the worker died) resumes the judgement where the last heartbeat left it.
       let memory: PollMemory = (ctx.info.heartbeatDetails as { memory?: PollMemory } | undefined)?.memory ?? input.memory;
       const started = Date.now();
-      const reader = deps.statusReader();
+      // A member's server that dies closes the connection the reader keeps to it: the next poll
+      // comes then, not up to a poll interval later (issue 17, detection). An extra look only:
+      // the judgement, and so failover_after and the replicas' agreement, are unchanged.
+      // A loss during a poll is kept for the sleep after it.
+      let lost = false;
+      let wake: (() => void) | undefined;
+      const reader = deps.statusReader(() => {
+        lost = true;
+        wake?.();
+      });
       const certificates = certificateWatch(deps.certificateRenewal);
       let expected = input.membership;
       let written: MemberHealth[] | null = null;
       let writtenAt = 0;
       try {
         for (;;) {
+          const pollStarted = Date.now();
           const view = await deps.describeSet(input.setId);
           if (!view || view.replicas.length === 0) return { kind: 'dissolved' };
           const membership = membershipKey(view);
@@ -153,7 +169,14 @@ export function createWatchActivities(deps: WatchDeps) {
           if (semiSyncFixes.length > 0 || accounts.length > 0 || certificatesDue.length > 0) return { kind: 'upkeep', semiSyncFixes, accounts, ...(certificatesDue.length ? { certificatesDue } : {}), ...s };
           if (now - started >= input.checkpointSeconds * 1000) return { kind: 'checkpoint', ...s };
           // A source that looks down is looked at again as soon as failover_after has passed, not a poll later.
-          await ctx.sleep(nextPollDelayMs({ pollSeconds: input.pollSeconds, failoverAfterSeconds: view.settings.failoverAfterSeconds, sourceDownSince: memory.sourceDownSince, observedAt, now: new Date().toISOString() }));
+          const slept = ctx.sleep(nextPollDelayMs({ pollSeconds: input.pollSeconds, failoverAfterSeconds: view.settings.failoverAfterSeconds, sourceDownSince: memory.sourceDownSince, observedAt, now: new Date().toISOString() }));
+          // Cancellation still ends the watch through `slept`; once woken, its later rejection is nobody's.
+          slept.catch(() => undefined);
+          if (!lost) await Promise.race([slept, new Promise<void>((resolve) => (wake = resolve))]);
+          wake = undefined;
+          // A member that keeps accepting and dropping connections gets no more than 5 looks a second.
+          if (lost) await ctx.sleep(Math.max(0, WOKEN_POLL_GAP_MS - (Date.now() - pollStarted)));
+          lost = false;
         }
       } finally {
         await reader.close();

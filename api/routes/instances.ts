@@ -13,6 +13,7 @@ import type { ProvisionInstanceSpec } from '../../lib/schemas';
 import { sealSecret } from '../../lib/secrets';
 import { instanceIdForRequest, pairPeerIdForRequest, startCreatePair, startDeleteInstance, startEnableDr, startProvisionInstance } from '../../lib/start';
 import { drCheck, followedProfile } from './dr';
+import { PhaseCache } from '../phase-cache';
 import { formatIssues } from '../../lib/validation';
 import { newInstanceFromSpec, type InstanceRecord, type Registry } from '../../registry';
 import { refusedReply, sendError } from '../errors';
@@ -85,14 +86,14 @@ export async function buildProgress(temporal: Client, operationId: string, repli
  * The operation running on the instance, or on its replication set (promote, eject), with its
  * phase; a replica being built (or whose set's createReplicas still runs) with its progress.
  */
-async function operationOf(temporal: Client, store: Registry, r: InstanceRecord): Promise<(OperationView & { scope: LockScope }) | undefined> {
+async function operationOf(temporal: Client, store: Registry, r: InstanceRecord, phases: PhaseCache): Promise<(OperationView & { scope: LockScope }) | undefined> {
   const busy = await busyWith(store, r);
   if (!busy) return undefined;
   const op: OperationView & { scope: LockScope } = { id: busy.operation, type: busy.type, scope: busy.held };
   const replica =
     busy.type === 'buildReplica' ? buildProgress(temporal, op.id, r.id) : busy.type === 'createReplicas' && r.replicaOf ? replicaRow(temporal, op.id, r.id) : undefined;
-  const [progress, built] = await Promise.all([bestEffort(temporal.workflow.getHandle(op.id).query<{ phase: string }>('progress')), replica && bestEffort(replica)]);
-  if (progress) op.phase = progress.phase;
+  const [phase, built] = await Promise.all([phases.phase(op.id), replica && bestEffort(replica)]);
+  if (phase) op.phase = phase;
   return { ...op, ...built };
 }
 
@@ -114,6 +115,7 @@ export type RouteHandler = (req: FastifyRequest<{ Params: { project: string; id:
 
 export function registerInstanceRoutes(app: FastifyInstance, d: InstanceRouteDeps, createReplica: RouteHandler): void {
   const findInstance = (reply: FastifyReply, project: string, ref: string) => findOrReply(d.registry, reply, project, ref);
+  const phases = new PhaseCache((id) => d.temporal.workflow.getHandle(id).query<{ phase: string }>('progress'));
 
   app.post('/v1.0/:project/instances', async (req: ProjectReq, reply) => {
     const { project } = req.params;
@@ -209,8 +211,8 @@ export function registerInstanceRoutes(app: FastifyInstance, d: InstanceRouteDep
     const rec = await findInstance(reply, req.params.project, req.params.id!);
     if (!rec) return reply;
     const setId = rec.replicationSetId;
-    const [topology, members, health, caCertificate, profile, certificates] = setId
-      ? await Promise.all([
+    const setReads = setId
+      ? Promise.all([
           d.registry.sets.topology(setId),
           d.registry.instances.listSetMembers(setId),
           d.registry.health.get(setId),
@@ -218,12 +220,15 @@ export function registerInstanceRoutes(app: FastifyInstance, d: InstanceRouteDep
           followedProfile(d.registry, setId),
           d.registry.certificates.serverCertificates(setId),
         ])
-      : [undefined, [], [], undefined, undefined, []];
+      : undefined;
+    // The operation is looked up beside the set's reads, not after them: the answer is no older than its slowest read.
+    const [running, reads] = await Promise.all([operationOf(d.temporal, d.registry, rec, phases), setReads]);
+    const [topology, members, health, caCertificate, profile, certificates] = reads ?? [undefined, [], [], undefined, undefined, []];
     const set = topology ? { topology, members } : undefined;
     const pair = topology ? pairView(topology, members, health) : undefined;
     return {
       instance: {
-        ...instanceView(rec, d.baseUrl, await operationOf(d.temporal, d.registry, rec), set),
+        ...instanceView(rec, d.baseUrl, running, set),
         ...(profile ? { zone_profile: { id: profile.id, name: profile.name, primary_zone: profile.primaryZone, dr_zones: profile.drZones } } : {}),
         ...(pair ? { pair } : {}),
         ...(health.length ? { replication_health: healthView(health, topology && { topology, members }, Boolean(caCertificate)) } : {}),

@@ -63,6 +63,8 @@ export interface FakeWorld {
   refuseMonitorAccount: Set<string>;
   /** Every poll of the watch activity (its heartbeats), which the workflow's history never sees. */
   watchPolls: number;
+  /** A member closes the connection the watch keeps to it (its server died): the running watch's reader says so. */
+  dropWatchConnection?: (instanceId: string) => void;
   /** Replication accounts per Nova server (the source's mysql.user). */
   accounts: Map<string, Set<string>>;
   snapshots: Set<string>;
@@ -333,14 +335,17 @@ function fakeWatchDeps(w: FakeWorld, reg: RegistryActivities): WatchDeps {
     async probe(targets) {
       return Object.fromEntries(targets.map((t) => [t.instanceId, { reachable: !w.down.has(t.instanceId) }]));
     },
-    statusReader: () => ({
+    statusReader: (lost) => {
+      w.dropWatchConnection = (id) => lost?.(id);
+      return {
       async read(t) {
         const o = w.statusOf.get(w.instances.get(t.instanceId)?.novaServerId ?? '');
         if (o === null) throw new Error('no answer');
         return { ...HEALTHY_STATUS, ...o };
       },
       async close() {},
-    }),
+      };
+    },
     async storeHealth(_setId, health) {
       w.calls.push('storeHealth');
       w.health = health;

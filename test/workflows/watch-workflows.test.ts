@@ -98,6 +98,31 @@ test('watch: fails over once when the source is gone and the replicas agree; the
   });
 }, 90_000);
 
+test('watch: a member that closes its kept connection wakes the watch at once; failover_after still holds (no waiting for the next poll)', async () => {
+  const world = newWorld();
+  world.settings.autoFailover = true;
+  world.settings.failoverAfterSeconds = 1;
+  await inSet(world, async (tq, { source }, prefix) => {
+    // Polls 20 s apart: only a wake-up can notice the death within seconds.
+    const watch = await startWatch(tq, source.id, { pollSeconds: 20 });
+    await eventually('accounts made', async () => accountsReady(world, 3) && world.dropWatchConnection !== undefined, 20_000);
+    await new Promise((r) => setTimeout(r, 500));
+    const polls = world.watchPolls;
+    world.down.add(source.id);
+    world.statusOf.set(`${prefix}-1`, { ioRunning: false });
+    world.statusOf.set(`${prefix}-2`, { ioRunning: false });
+    const diedAt = Date.now();
+    world.dropWatchConnection!(source.id);
+    await eventually('the automatic failover', async () => world.calls.includes('recordAutomaticFailover'), 15_000);
+    const tookMs = Date.now() - diedAt;
+    // The woken poll saw it down, the next one failover_after later decided: not sooner, and not a 20 s poll later.
+    expect(tookMs).toBeGreaterThanOrEqual(1000);
+    expect(tookMs).toBeLessThan(8000);
+    expect(world.watchPolls - polls).toBeGreaterThanOrEqual(2);
+    await watch.terminate();
+  });
+}, 60_000);
+
 test('watch: a member whose agent refuses the monitoring account is asked again later, not every poll', async () => {
   const world = newWorld();
   await inSet(world, async (tq, { source }, prefix) => {
