@@ -183,6 +183,16 @@ async function workersOf(client: Client, workflowIds: string[]): Promise<{ hostn
   return found;
 }
 
+/** Hostname of the worker that started the latest workflow task of the first of these workflows that has one. */
+async function lastWorkflowTaskWorker(client: Client, workflowIds: string[]): Promise<string | undefined> {
+  for (const id of workflowIds) {
+    const history = await client.workflow.getHandle(id).fetchHistory().catch(() => undefined);
+    const started = (history?.events ?? []).filter((e) => e.workflowTaskStartedEventAttributes?.identity).pop();
+    if (started) return started.workflowTaskStartedEventAttributes!.identity!.split('@')[1];
+  }
+  return undefined;
+}
+
 // ---- the scenario ---------------------------------------------------------------------------
 
 async function main(): Promise<void> {
@@ -236,10 +246,18 @@ async function main(): Promise<void> {
       const opId = rep.operation.id as string;
       // The worker running one of the operation's activities (the snapshot, a build) dies.
       const childIds = ids.map((id) => `build-replica-${id}`);
-      const victim = await eventually('an activity of the operation started on some orchestrator', async () => {
+      // Orchestrator activities are mostly short: after 20 s without one caught running, the
+      // victim is the worker that ran the operation's latest workflow task (its sticky cache).
+      const since = Date.now();
+      const victim = await eventually('an orchestrator working on the operation', async () => {
+        const containers = orchestratorContainers();
         const held = await workersOf(client, [opId, ...childIds]);
-        const byHost = orchestratorContainers().find((c) => held.some((h) => h.hostname === c.hostname));
-        return byHost ? { ...byHost, activity: held.find((h) => h.hostname === byHost.hostname)!.activity } : undefined;
+        const byHost = containers.find((c) => held.some((h) => h.hostname === c.hostname));
+        if (byHost) return { ...byHost, activity: held.find((h) => h.hostname === byHost.hostname)!.activity };
+        if (Date.now() - since < 20_000) return undefined;
+        const sticky = await lastWorkflowTaskWorker(client, [...childIds, opId]);
+        const byTask = containers.find((c) => c.hostname === sticky);
+        return byTask ? { ...byTask, activity: 'workflow tasks (sticky cache)' } : undefined;
       }, 120_000, 200);
       docker('kill', victim.id);
       log(`   SIGKILLed ${victim.name} while it ran ${victim.activity}`);
