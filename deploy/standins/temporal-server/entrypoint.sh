@@ -8,4 +8,4 @@ if [ "$BIND_ON_IP" = 0.0.0.0 ] || [ "$BIND_ON_IP" = "::0" ]; then
   : "${TEMPORAL_BROADCAST_ADDRESS:=$(hostname -i | cut -d' ' -f1)}"
   export TEMPORAL_BROADCAST_ADDRESS
 fi
-exec temporal-server start --allow-no-auth "$@"
+exec temporal-server --allow-no-auth start "$@"
