@@ -396,9 +396,11 @@ async function main(): Promise<void> {
     }, (shot) => shot ?? 'no screenshot');
 
     await phase('delete everything', async () => {
-      for (const id of [source, r1, r2]) {
+      // Replicas before their source (a source with replicas is refused), each gone before the next.
+      for (const id of [source, other, newSource.promoted]) {
         const res = await api('DELETE', `/v1.0/${TENANT}/instances/${id}`);
-        check(res.status === 202, `delete ${id} answered 202 (${res.status})`);
+        check(res.status === 202, `delete ${id} answered 202 (${res.status}${res.status === 202 ? '' : `: ${JSON.stringify(res.body)}`})`);
+        await eventually(`${id} gone`, async () => ((await show(id)) === undefined ? true : undefined), 180_000, 1000);
       }
       await eventually('every instance gone', async () => ((await api('GET', `/v1.0/${TENANT}/instances`)).body.instances.length === 0 ? true : undefined), 240_000, 1000);
       await eventually('no server container left', async () => (docker('ps', '-a', '--filter', `label=${DOCKER_LABEL}=${NETWORK}`, '--format', '{{.Names}}') === '' ? true : undefined), 60_000, 1000);
