@@ -183,6 +183,13 @@ async function workersOf(client: Client, workflowIds: string[]): Promise<{ hostn
   return found;
 }
 
+/** The first value of a Prometheus instant query, as a number (undefined when empty). */
+async function promQuery(q: string): Promise<number | undefined> {
+  const body = (await (await fetch(`${PROM}/api/v1/query?query=${encodeURIComponent(q)}`)).json()) as { data: { result: { value: [number, string] }[] } };
+  const v = body.data.result[0]?.value[1];
+  return v === undefined ? undefined : Number(v);
+}
+
 /** Hostname of the worker that started the latest workflow task of the first of these workflows that has one. */
 async function lastWorkflowTaskWorker(client: Client, workflowIds: string[]): Promise<string | undefined> {
   for (const id of workflowIds) {
@@ -339,13 +346,25 @@ async function main(): Promise<void> {
       // Each orchestrator's own network namespace drops packets to the source; the replica still
       // reaches it (its replication thread runs), so the watch must not fail it over.
       const rule = (op: '-I' | '-D', pid: number) => sh(['nsenter', '-t', String(pid), '-n', 'iptables', op, 'OUTPUT', '-d', ip, '-j', 'DROP']);
+      // The failover of the phase before is counted (and scraped) before the cut starts.
+      const failoversBefore = await eventually('the earlier failover counted', async () => {
+        const n = await promQuery('sum(trove_automatic_failovers_total)');
+        return n !== undefined && n >= 1 ? n : undefined;
+      }, 30_000, 1000);
       for (const c of cut) rule('-I', c.pid);
       try {
-        await sleep(30_000); // well past failover_after (2 s) and several watch polls
+        const cutAt = Date.now();
+        const reach = (pid: number) => sh(['nsenter', '-t', String(pid), '-n', 'timeout', '3', 'bash', '-c', `exec 3<>/dev/tcp/${ip}/3306 && echo open`], { quiet: true });
+        check(cut.every((c) => reach(c.pid) !== 'open'), 'no orchestrator container reaches the source\'s MariaDB');
+        // The watch saw it: the source is unreachable in the orchestrators' own metrics.
+        await eventually('the watch reports the source unreachable', async () => ((await promQuery(`max(trove_member_reachable{instance_id="${newSource.promoted}"})`)) === 0 ? true : undefined), 25_000, 1000);
+        log('   ok: trove_member_reachable of the source is 0 (the watch sees the cut)');
+        await sleep(Math.max(0, 30_000 - (Date.now() - cutAt))); // well past failover_after (2 s) and many watch polls
         const s = await show(newSource.promoted);
         const r = await show(other);
         check(s.replicates_from.length === 0 && s.status !== 'ERROR', `the source is still the source (${s.status})`);
         check((r.replicates_from as string[]).includes(newSource.promoted), 'the replica still replicates from it');
+        check((await promQuery('sum(trove_automatic_failovers_total)')) === failoversBefore, `no automatic failover started (${failoversBefore} in all, the earlier one)`);
       } finally {
         for (const c of cut) rule('-D', c.pid);
       }
