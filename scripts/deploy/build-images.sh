@@ -31,7 +31,7 @@ go_binary() {
   dir=$(go mod download -json "$modver" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
   [ -d "$dir" ] || { echo "go mod download $modver gave no source folder" >&2; exit 1; }
   log "building $name from $modver $pkg (cold: many minutes)"
-  (cd "$dir" && go build -trimpath -o "$out.tmp" "$pkg")
+  (cd "$dir" && go build -o "$out.tmp" "$pkg")
   mv "$out.tmp" "$out"
   echo "$modver $pkg" > "$out.version"
   log "built $name in $(( $(date +%s) - start )) s"
