@@ -379,7 +379,9 @@ async function main(): Promise<void> {
       }, 60_000, 2000);
       check(up.length >= 3, `${up.length} orchestrator targets up`);
       const ops = await eventually('operations counted', async () => {
-        const r = await query('sum by (type, outcome) (trove_operations_total)');
+        // A counter lives in its process: the orchestrator SIGKILLed above took its counts with
+        // it, and Prometheus kept what it scraped before (max over the run's window).
+        const r = await query('sum by (type, outcome) (max_over_time(trove_operations_total[30m]))');
         return r.length ? r : undefined;
       }, 60_000, 2000);
       log(`   trove_operations_total: ${ops.map((o) => `${o.metric.type}/${o.metric.outcome}=${o.value[1]}`).join(', ')}`);
