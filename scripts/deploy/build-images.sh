@@ -56,7 +56,10 @@ standin() {
   hash=$( { echo "$base_id"; (cd "$dir" && find . -type f | LC_ALL=C sort | xargs sha256sum); } | sha256sum | cut -c1-16)
   have=$(docker image inspect "$image" --format '{{index .Config.Labels "trove.input-hash"}}' 2>/dev/null || true)
   if [ "$have" = "$hash" ]; then log "$image is up to date ($hash)"; return; fi
+  local previous; previous=$(docker image inspect "$image" --format '{{.Id}}' 2>/dev/null || true)
   docker build -q --build-arg "BASE_IMAGE=$BASE_IMAGE" --label "trove.input-hash=$hash" -t "$image" "$dir" >/dev/null
+  # The stale image (hundreds of MB) goes once no container uses it.
+  if [ -n "$previous" ]; then docker rmi "$previous" >/dev/null 2>&1 || true; fi
   log "built $image ($hash) in $(( $(date +%s) - start )) s"
 }
 stage() { # stage NAME: a fresh copy of deploy/standins/NAME to add binaries to
