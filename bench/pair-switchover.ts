@@ -9,6 +9,7 @@ import { createConnection } from 'mysql2/promise';
 import { eventually, sleep, startTestStack, type TestStack } from '../test/helpers/stack';
 import type { BenchOptions } from './run';
 import { apiOk, member, waitIdle, type Member } from './lib/api';
+import { writableForApp } from './lib/app-probes';
 import { table, type Section } from './lib/report';
 import { formatSummary, summarize } from './lib/stats';
 import { SteadyWriter } from './lib/writer';
@@ -22,19 +23,6 @@ interface PairSwitch {
   lost: number;
   maxWritable: number;
   load1: number;
-}
-
-async function writableForApp(m: Member): Promise<boolean> {
-  const c = await createConnection({ host: m.ip, port: 3306, ...APP, connectTimeout: 500 }).catch(() => undefined);
-  if (!c) return false;
-  try {
-    const [rows] = await c.query({ sql: 'SELECT @@global.read_only AS ro', timeout: 500 });
-    return (rows as { ro: number }[])[0]!.ro === 0;
-  } catch {
-    return false;
-  } finally {
-    c.destroy();
-  }
 }
 
 async function idsOn(m: Member, from: number): Promise<Set<number>> {
@@ -54,7 +42,7 @@ async function switchTrial(env: TestStack, from: Member, to: Member, firstId: nu
   let maxWritable = 0;
   const sampler = (async () => {
     while (sampling) {
-      const flags = await Promise.all([from, to].map(writableForApp));
+      const flags = await Promise.all([from, to].map((m) => writableForApp({ host: m.ip, ...APP })));
       maxWritable = Math.max(maxWritable, flags.filter(Boolean).length);
       await sleep(20);
     }

@@ -11,6 +11,7 @@ import { SteadyWriter } from '../../bench/lib/writer';
 import { checkInvariants } from '../helpers/invariants';
 import { adminQuery } from '../helpers/mysql';
 import { eventually, showInstance, sleep, useTestStack, waitIdle } from '../helpers/stack';
+import { writableForApp } from '../../bench/lib/app-probes';
 
 const env = useTestStack();
 const admin = { 'X-Auth-Token': 'tok-admin' };
@@ -26,21 +27,10 @@ async function census() {
   return { instances: await env.registry!.instances.count(), servers: (await env.nova.listServers()).length };
 }
 
+const writable = (ip: string) => writableForApp({ host: ip, ...APP, database: 'shop' }, 300);
+
 function app(host: string, timeoutMs = 1000): Promise<Connection> {
   return createConnection({ host, port: 3306, ...APP, database: 'shop', connectTimeout: timeoutMs });
-}
-
-async function writable(ip: string): Promise<boolean> {
-  const c = await app(ip, 300).catch(() => undefined);
-  if (!c) return false;
-  try {
-    const [rows] = await c.query({ sql: 'SELECT @@global.read_only AS ro', timeout: 300 });
-    return (rows as { ro: number }[])[0]!.ro === 0;
-  } catch {
-    return false;
-  } finally {
-    c.destroy();
-  }
 }
 
 async function semiSyncStatus(id: string): Promise<{ source: boolean; replica: boolean }> {

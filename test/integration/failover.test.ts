@@ -7,6 +7,7 @@ import { createConnection, type Connection } from 'mysql2/promise';
 import { SteadyWriter } from '../../bench/lib/writer';
 import { adminConnection, adminQuery, checksums } from '../helpers/mysql';
 import { eventually, sleep, startTestStack, type TestStack } from '../helpers/stack';
+import { writableForApp } from '../../bench/lib/app-probes';
 
 const PROBE_ADDRESS = '127.0.0.254';
 const APP = { user: 'app', password: 'app-pass-9' };
@@ -32,21 +33,10 @@ async function action(id: string, body: unknown) {
   return res.body;
 }
 
+const writable = async (id: string) => writableForApp({ host: await ipOf(id), ...APP, database: 'shop' });
+
 function app(host: string, timeoutMs = 1000): Promise<Connection> {
   return createConnection({ host, port: 3306, ...APP, database: 'shop', connectTimeout: timeoutMs });
-}
-
-async function writable(id: string): Promise<boolean> {
-  const c = await app(await ipOf(id), 500).catch(() => undefined);
-  if (!c) return false;
-  try {
-    const [rows] = await c.query({ sql: 'SELECT @@global.read_only AS ro', timeout: 500 });
-    return (rows as { ro: number }[])[0]!.ro === 0;
-  } catch {
-    return false;
-  } finally {
-    c.destroy();
-  }
 }
 
 /** A write on source reaches every other member within 5 s. */

@@ -8,6 +8,7 @@
 import { createConnection, type Connection } from 'mysql2/promise';
 import { adminQuery } from '../helpers/mysql';
 import { eventually, sleep, useTestStack, waitIdle } from '../helpers/stack';
+import { appInsertCommits } from '../../bench/lib/app-probes';
 
 const env = useTestStack();
 const APP = { user: 'app', password: 'app-pass-9' };
@@ -20,6 +21,9 @@ async function show(id: string) {
 const rec = async (id: string) => (await env.registry!.instances.get(id))!;
 const ipOf = async (id: string) => (await rec(id)).address!;
 const admin = async <T = Record<string, unknown>>(id: string, sql: string) => adminQuery<T>(env.dataDir, (await rec(id)).novaServerId!, sql);
+const appAt = async (id: string) => ({ host: await ipOf(id), ...APP, database: 'shop' });
+/** Whether the application's account can write there now (an INSERT that commits). */
+const appCanWrite = async (id: string, row: number) => appInsertCommits(await appAt(id), 'INSERT INTO probes VALUES (?)', [row]);
 const app = async (id: string, timeoutMs = 1000): Promise<Connection> => createConnection({ host: await ipOf(id), port: 3306, ...APP, database: 'shop', connectTimeout: timeoutMs });
 const result = (operationId: string) => env.temporal.workflow.getHandle(operationId).result();
 const census = async () => ({ instances: await env.registry!.instances.count(), servers: (await env.nova.listServers()).length });
@@ -28,20 +32,6 @@ async function action(id: string, body: unknown) {
   const res = await env.api('POST', `/v1.0/proj-a/instances/${id}/action`, body);
   if (res.status !== 202) throw new Error(`action answered ${res.status}: ${JSON.stringify(res.body)}`);
   return res.body;
-}
-
-/** Whether the application's account can write there now (an INSERT that commits). */
-async function appCanWrite(id: string, row: number): Promise<boolean> {
-  const c = await app(id, 500).catch(() => undefined);
-  if (!c) return false;
-  try {
-    await c.query({ sql: 'INSERT INTO probes VALUES (?)', values: [row], timeout: 500 });
-    return true;
-  } catch {
-    return false;
-  } finally {
-    c.destroy();
-  }
 }
 
 const instanceBody = (name: string, extra: Record<string, unknown> = {}) => ({

@@ -9,6 +9,7 @@ import { createConnection, type Connection } from 'mysql2/promise';
 import { SteadyWriter } from '../../bench/lib/writer';
 import { adminQuery } from '../helpers/mysql';
 import { eventually, sleep, useTestStack, waitIdle } from '../helpers/stack';
+import { appInsertCommits, writableForApp } from '../../bench/lib/app-probes';
 
 const env = useTestStack();
 const APP = { user: 'app', password: 'app-pass-9' };
@@ -21,6 +22,10 @@ async function show(id: string) {
 const rec = async (id: string) => (await env.registry!.instances.get(id))!;
 const ipOf = async (id: string) => (await rec(id)).address!;
 const admin = async <T = Record<string, unknown>>(id: string, sql: string) => adminQuery<T>(env.dataDir, (await rec(id)).novaServerId!, sql);
+const appAt = async (id: string) => ({ host: await ipOf(id), ...APP, database: 'shop' });
+const writable = async (id: string) => writableForApp(await appAt(id));
+/** Whether the application's account can write there now (an INSERT that commits). */
+const appCanWrite = async (id: string, row: number) => appInsertCommits(await appAt(id), 'INSERT INTO probes VALUES (?)', [row]);
 const app = async (id: string, timeoutMs = 1000): Promise<Connection> => createConnection({ host: await ipOf(id), port: 3306, ...APP, database: 'shop', connectTimeout: timeoutMs });
 
 async function action(id: string, body: unknown) {
@@ -29,33 +34,6 @@ async function action(id: string, body: unknown) {
   return res.body;
 }
 const result = (operationId: string) => env.temporal.workflow.getHandle(operationId).result();
-
-/** Whether the application's account can write there now (an INSERT that commits). */
-async function appCanWrite(id: string, row: number): Promise<boolean> {
-  const c = await app(id, 500).catch(() => undefined);
-  if (!c) return false;
-  try {
-    await c.query({ sql: 'INSERT INTO probes VALUES (?)', values: [row], timeout: 500 });
-    return true;
-  } catch {
-    return false;
-  } finally {
-    c.destroy();
-  }
-}
-
-async function writable(id: string): Promise<boolean> {
-  const c = await app(id, 500).catch(() => undefined);
-  if (!c) return false;
-  try {
-    const [rows] = await c.query({ sql: 'SELECT @@global.read_only AS ro', timeout: 500 });
-    return (rows as { ro: number }[])[0]!.ro === 0;
-  } catch {
-    return false;
-  } finally {
-    c.destroy();
-  }
-}
 
 async function census() {
   return { instances: await env.registry!.instances.count(), servers: (await env.nova.listServers()).length };

@@ -14,6 +14,7 @@ import { replicationUserName } from '../../lib/names';
 import { activityInputs, fetchDecodedHistory } from '../helpers/histories';
 import { adminQuery, checksums } from '../helpers/mysql';
 import { eventually, novaServerOf, showInstance, useTestStack, waitIdle } from '../helpers/stack';
+import { tlsLinks } from '../helpers/tls-links';
 
 const APP = { user: 'app', password: 'app-pass-tls-more' };
 
@@ -25,20 +26,7 @@ const sql = async <T = any>(id: string, query: string, args: unknown[] = []) => 
 const ipOf = async (id: string) => (await show(id)).ip[0] as string;
 const result = (operationId: string) => env.temporal.workflow.getHandle(operationId).result();
 
-async function slaveStatus(id: string): Promise<Record<string, any>> {
-  const [s] = await sql(id, 'SHOW SLAVE STATUS');
-  return s as Record<string, any>;
-}
-
-/** The link into `replica` runs, verified TLS, from `sourceIp`. */
-async function expectTlsLink(replica: string, sourceIp: string) {
-  await eventually(`${replica} replicating over TLS`, async () => {
-    const s = await slaveStatus(replica);
-    return s?.Slave_IO_Running === 'Yes' && s.Slave_SQL_Running === 'Yes' ? s : undefined;
-  }, 60_000);
-  const s = await slaveStatus(replica);
-  expect({ host: s.Master_Host, ssl: s.Master_SSL_Allowed, verify: s.Master_SSL_Verify_Server_Cert, ioError: s.Last_IO_Error }).toEqual({ host: sourceIp, ssl: 'Yes', verify: 'Yes', ioError: '' });
-}
+const { slaveStatus, expectTlsLink } = tlsLinks(env);
 
 /** A new client session to `id` verifying with `ca`: its cipher, or the error. */
 async function clientTls(id: string, ca: string): Promise<string> {
@@ -106,7 +94,7 @@ test('a CA rotation under writes: both CAs trusted, certificates from the new on
   let rotated: { renewed: boolean; rotatedCa: { caCertificatePem: string; previousCaCertificatePem: string }; certificates: { instanceId: string; reloaded: string; serial: string }[] };
   let rotationId: string;
   const startedAt = Date.now();
-  let endedAt = 0;
+  let endedAt: number;
   try {
     const rotate = await env.api('PATCH', `/v1.0/proj-a/instances/${r1}/replication`, { replication: { tls: { rotate_ca: true } } });
     expect(rotate.status).toBe(202);

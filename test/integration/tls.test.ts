@@ -10,6 +10,7 @@ import { parseSecretKey, unsealSecret } from '../../lib/secrets';
 import { activityInputs, patchMarkers } from '../helpers/histories';
 import { adminQuery, checksums } from '../helpers/mysql';
 import { eventually, useTestStack, showInstance, waitIdle, novaServerOf } from '../helpers/stack';
+import { tlsLinks } from '../helpers/tls-links';
 
 const APP = { user: 'app', password: 'app-pass-tls-3' };
 
@@ -22,26 +23,7 @@ const sql = async <T = any>(id: string, query: string, args: unknown[] = []) => 
 const ipOf = async (id: string) => (await show(id)).ip[0] as string;
 const result = (operationId: string) => env.temporal.workflow.getHandle(operationId).result();
 
-async function slaveStatus(id: string): Promise<Record<string, any>> {
-  const [s] = await sql(id, 'SHOW SLAVE STATUS');
-  return s as Record<string, any>;
-}
-
-/** The link into `replica` runs, verified TLS, from `sourceIp`. */
-async function expectTlsLink(replica: string, sourceIp: string) {
-  await eventually(`${replica} replicating over TLS`, async () => {
-    const s = await slaveStatus(replica);
-    return s?.Slave_IO_Running === 'Yes' && s.Slave_SQL_Running === 'Yes' ? s : undefined;
-  }, 60_000);
-  const s = await slaveStatus(replica);
-  expect({ host: s.Master_Host, ssl: s.Master_SSL_Allowed, verify: s.Master_SSL_Verify_Server_Cert, ca: Boolean(s.Master_SSL_CA_File), ioError: s.Last_IO_Error }).toEqual({
-    host: sourceIp,
-    ssl: 'Yes',
-    verify: 'Yes',
-    ca: true,
-    ioError: '',
-  });
-}
+const { slaveStatus, expectTlsLink } = tlsLinks(env);
 
 /** The replication account of `replica` on `source` logs in over TLS only, and TLS verifies with the set's CA. */
 async function expectAccountRequiresTls(source: string, replica: string, ca: string) {
