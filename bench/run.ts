@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [--only build,overhead,failover,watch] [--size-mib N] [--runs N] [--replicas 1,2,3]`
+// `npm run bench [-- --quick] [--only build,overhead,failover,watch,watch-scale] [--size-mib N] [--runs N] [--replicas 1,2,3]`
 // Runs the benchmark sections one after the other on a quiet machine and rewrites
 // bench/RESULTS.md from the latest result of every section (bench/results.json).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -26,6 +26,7 @@ const SECTIONS: Record<string, () => Promise<SectionRunner>> = {
   build: async () => (await import('./replica-build')).benchReplicaBuild,
   failover: async () => (await import('./failover')).benchFailover,
   watch: async () => (await import('./watch')).benchWatch,
+  'watch-scale': async () => (await import('./watch-scale')).benchWatchScale,
 };
 
 const RESULTS_JSON = path.join(__dirname, 'results.json');
@@ -70,7 +71,7 @@ async function main(): Promise<void> {
     for (const s of sections) recorded[s.id] = { ...s, date: new Date().toISOString(), command, machine: machine(), durationS };
     // Written after every section: a long run that dies late keeps what it measured.
     writeFileSync(RESULTS_JSON, JSON.stringify(recorded, null, 2) + '\n');
-    const order = ['build', 'memory', 'overhead', 'failover', 'switchover', 'watch'];
+    const order = ['build', 'memory', 'overhead', 'failover', 'switchover', 'watch', 'watch-scale'];
     const all = Object.values(recorded).sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id));
     writeFileSync(RESULTS_MD, renderResults(all, existsSync(APPENDIX) ? readFileSync(APPENDIX, 'utf8') : ''));
     for (const s of sections) for (const t of s.targets) opts.log(`${s.title}: ${t.what}: ${t.measured} ${t.met ? 'met' : 'MISSED'}`);

@@ -84,6 +84,10 @@ export const orchestratorConfigSchema = z.object({
   // serves on the second port (loopback) for this endpoint to read.
   TROVE_ORCHESTRATOR_METRICS_PORT: metricsPort(9464),
   TROVE_ORCHESTRATOR_SDK_METRICS_PORT: metricsPort(9465),
+  // Activities one worker runs at once. Each watched set holds one (its watch runs for an
+  // hour): the SDK's default of 100 would leave the 101st set unwatched and no slot for the
+  // operations' activities. They wait on the network, not the CPU.
+  TROVE_ORCHESTRATOR_MAX_ACTIVITIES: z.coerce.number().int().min(10, 'must be at least 10').max(100_000, 'must be at most 100000').default(5000),
 }).superRefine(checkPayloadKeys);
 export type OrchestratorConfig = z.infer<typeof orchestratorConfigSchema>;
 

@@ -7,7 +7,8 @@ import { unsealSecret } from '../../lib/secrets';
 import type { Registry } from '../../registry';
 import { probeGreeting } from '../compute/activities';
 import { readReplicaStatus } from '../guest/replica-status';
-import { setView } from '../registry/views';
+import { batched } from '../../lib/batch';
+import { setViews } from '../registry/views';
 import type { WatchDeps, WatchTarget } from './watch';
 
 export interface WatchOptions {
@@ -16,13 +17,20 @@ export interface WatchOptions {
   probeTimeoutMs?: number;
   /** A status read that takes longer counts as no answer (a member's guest probe got 1 s too). */
   statusTimeoutMs?: number;
+  /** How long a set's registry read waits for other sets' to be read with it (default 20 ms). */
+  batchWindowMs?: number;
 }
 
 export function registryWatchDeps(registry: Registry, o: WatchOptions): WatchDeps {
   const timeout = o.statusTimeoutMs ?? 1000;
+  // Every set this worker watches reads the registry each poll: the reads made within a few
+  // milliseconds of each other are one batch of queries (a handful whatever the number of sets).
+  const batch = { windowMs: o.batchWindowMs ?? 20, maxKeys: 500 };
+  const views = batched((ids: string[]) => setViews(registry, ids), batch);
+  const credentials = batched(async (ids: string[]) => new Map(Object.entries(await registry.monitorAccounts.credentials(ids))), { ...batch, maxKeys: 1000 });
   return {
-    describeSet: (setId) => setView(registry, setId),
-    monitorCredentials: (ids) => registry.monitorAccounts.credentials(ids),
+    describeSet: async (setId) => (await views([setId])).get(setId),
+    monitorCredentials: async (ids) => Object.fromEntries(await credentials(ids)),
     async probe(targets) {
       const results = await Promise.all(targets.map(async (t) => [t.instanceId, await probeGreeting(t.address, t.port, o.probeAddress, o.probeTimeoutMs ?? 1500)] as const));
       return Object.fromEntries(results);
@@ -33,14 +41,27 @@ export function registryWatchDeps(registry: Registry, o: WatchOptions): WatchDep
         open.get(key)?.destroy();
         open.delete(key);
       };
+      const listeners = new Set<() => void>();
       return {
+        onLost(wake: () => void) {
+          listeners.add(wake);
+          return () => listeners.delete(wake);
+        },
         async read(t: WatchTarget, sealedPassword: string) {
           const key = `${t.instanceId}@${t.address}:${t.port}`;
           try {
             let c = open.get(key);
             if (!c) {
               c = await createConnection({ host: t.address, port: t.port, localAddress: o.probeAddress, user: MONITOR_USER, password: unsealSecret(o.secretKey, sealedPassword), connectTimeout: timeout });
-              c.on('error', () => drop(key));
+              const conn = c;
+              // The member closed it (a crash resets it at once): the watch looks again now.
+              const lost = () => {
+                if (open.get(key) !== conn) return;
+                drop(key);
+                for (const wake of [...listeners]) wake();
+              };
+              c.on('error', lost);
+              c.on('end', lost);
               open.set(key, c);
             }
             // A member that hangs mid-answer leaves the connection unusable: a fresh one next poll.

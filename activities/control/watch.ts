@@ -11,7 +11,7 @@ import type { SetView } from '../registry/views';
 import type { DeadRelay } from '../../lib/dead-relays';
 import type { AutoFailoverDecision } from '../../lib/failover';
 import { nextPollDelayMs } from '../../lib/failover';
-import { healthChanged, judgePoll, membershipKey, semiSyncKey, setMembers, type MemberStatus, type PollMemory, type SemiSyncFix } from '../../lib/monitor-poll';
+import { healthChanged, judgePoll, membershipKey, phasedDelayMs, semiSyncKey, setMembers, type MemberStatus, type PollMemory, type SemiSyncFix } from '../../lib/monitor-poll';
 import type { MemberHealth } from '../../lib/schemas';
 
 export interface WatchTarget {
@@ -26,8 +26,12 @@ export interface WatchDeps {
   /** Which members have a ready monitoring account, and its sealed password. */
   monitorCredentials(instanceIds: string[]): Promise<Record<string, { sealedPassword: string | null; ready: boolean }>>;
   probe(targets: WatchTarget[]): Promise<Record<string, { reachable: boolean }>>;
-  /** A reader of members' status that may keep connections between polls; closed when the watch ends. */
-  statusReader(): { read(target: WatchTarget, sealedPassword: string): Promise<MemberStatus>; close(): Promise<void> };
+  /**
+   * A reader of members' status that may keep connections between polls; closed when the watch
+   * ends. onLost: a kept connection closed by the other side (a member that crashed resets it)
+   * wakes the watch for a poll at once instead of at the next interval.
+   */
+  statusReader(): { read(target: WatchTarget, sealedPassword: string): Promise<MemberStatus>; close(): Promise<void>; onLost?(wake: () => void): () => void };
   storeHealth(setId: string, health: MemberHealth[], confirmedUntil: Date): Promise<void>;
   /** Every poll as judged (the worker's metrics): polls are heartbeats, so no activity reports them. */
   polled?(poll: { setId: string; health: MemberHealth[]; probed: number; probeSeconds: number }): void;
@@ -71,6 +75,17 @@ export type WatchOutcome =
   | ({ kind: 'relays'; view: SetView; dead: DeadRelay[]; observedAt: string } & Seen)
   | ({ kind: 'upkeep'; semiSyncFixes: SemiSyncFix[]; accounts: { instanceId: string; novaServerId: string }[] } & Seen);
 
+/**
+ * A member whose status read has not answered after this long is probed as well. A read that
+ * answers is itself the proof the orchestrator reaches the member (the same path, from the
+ * same address), so a healthy member costs no new TCP connection per poll.
+ */
+const PROBE_AFTER_MS = 250;
+/** Woken by a lost connection, the watch still leaves this long after a poll (a member that keeps dropping connections). */
+const MIN_GAP_MS = 50;
+
+type Read = { status: MemberStatus } | { error: { code?: string } } | null;
+
 export function createWatchActivities(deps: WatchDeps) {
   return {
     async watchSet(input: WatchInput): Promise<WatchOutcome> {
@@ -82,6 +97,24 @@ export function createWatchActivities(deps: WatchDeps) {
       let expected = input.membership;
       let written: MemberHealth[] | null = null;
       let writtenAt = 0;
+      let probed = 0;
+      /** One member looked at: its status read (with its account), and the orchestrator's probe only when the read is slow, fails or cannot be made. */
+      const look = async (t: WatchTarget, c: { sealedPassword: string | null; ready: boolean } | undefined): Promise<{ reachable: boolean; read: Read }> => {
+        const probe = async () => {
+          probed++;
+          return (await deps.probe([t]))[t.instanceId]?.reachable ?? false;
+        };
+        if (!c?.ready || !c.sealedPassword) return { reachable: await probe(), read: null };
+        const reading: Promise<Read> = reader.read(t, c.sealedPassword).then(
+          (status) => ({ status }),
+          (error: { code?: string }) => ({ error }),
+        );
+        let timer: NodeJS.Timeout | undefined;
+        const first = await Promise.race([reading, new Promise<'slow'>((r) => (timer = setTimeout(() => r('slow'), PROBE_AFTER_MS)))]).finally(() => clearTimeout(timer));
+        if (first !== 'slow' && 'status' in first!) return { reachable: true, read: first };
+        const [read, reached] = await Promise.all([reading, probe()]);
+        return { reachable: reached || Boolean(read && 'status' in read), read };
+      };
       try {
         for (;;) {
           const view = await deps.describeSet(input.setId);
@@ -94,27 +127,23 @@ export function createWatchActivities(deps: WatchDeps) {
           const creds = await deps.monitorCredentials(members.map((m) => m.id));
           const denied = new Set<string>();
           let probeSeconds = 0;
+          probed = 0;
           const targets = members.map((m) => ({ instanceId: m.id, address: m.address!, port: m.port ?? 3306 }));
           const observedAt = new Date().toISOString();
           const probeStarted = Date.now();
-          const [probes, statuses] = await Promise.all([
-            deps.probe(targets).finally(() => (probeSeconds = (Date.now() - probeStarted) / 1000)),
-            Promise.all(
-              targets.map((t) => {
-                const c = creds[t.instanceId];
-                if (!c?.ready || !c.sealedPassword) return Promise.resolve(null);
-                return reader.read(t, c.sealedPassword).catch((err: { code?: string }) => {
-                  // A member restored from its source's snapshot (during a build) got the source's
-                  // account and password: its own is made again.
-                  if (err?.code === 'ER_ACCESS_DENIED_ERROR') denied.add(t.instanceId);
-                  return null;
-                });
-              }),
-            ),
-          ]);
+          const looks = await Promise.all(targets.map((t) => look(t, creds[t.instanceId])));
+          probeSeconds = (Date.now() - probeStarted) / 1000;
+          const probes = Object.fromEntries(targets.map((t, j) => [t.instanceId, { reachable: looks[j]!.reachable }]));
+          const statuses = looks.map((l) => (l.read && 'status' in l.read ? l.read.status : null));
+          targets.forEach((t, j) => {
+            const r = looks[j]!.read;
+            // A member restored from its source's snapshot (during a build) got the source's
+            // account and password: its own is made again.
+            if (r && 'error' in r && r.error?.code === 'ER_ACCESS_DENIED_ERROR') denied.add(t.instanceId);
+          });
           const judged = judgePoll(view, { probes, statuses: Object.fromEntries(targets.map((t, j) => [t.instanceId, statuses[j]])), observedAt }, memory);
           memory = judged.memory;
-          deps.polled?.({ setId: input.setId, health: judged.health, probed: targets.length, probeSeconds });
+          deps.polled?.({ setId: input.setId, health: judged.health, probed, probeSeconds });
           const now = Date.now();
           // A member not read for want of its account (a replica just built) is not stored as
           // silent: its health is unknown until its account is made a moment later, and what the
@@ -145,10 +174,33 @@ export function createWatchActivities(deps: WatchDeps) {
           if (semiSyncFixes.length > 0 || accounts.length > 0) return { kind: 'upkeep', semiSyncFixes, accounts, ...s };
           if (now - started >= input.checkpointSeconds * 1000) return { kind: 'checkpoint', ...s };
           // A source that looks down is looked at again as soon as failover_after has passed, not a poll later.
-          await ctx.sleep(nextPollDelayMs({ pollSeconds: input.pollSeconds, failoverAfterSeconds: view.settings.failoverAfterSeconds, sourceDownSince: memory.sourceDownSince, observedAt, now: new Date().toISOString() }));
+          const delay = nextPollDelayMs({ pollSeconds: input.pollSeconds, failoverAfterSeconds: view.settings.failoverAfterSeconds, sourceDownSince: memory.sourceDownSince, observedAt, now: new Date().toISOString() });
+          // Otherwise each set polls at its own phase of the interval: a worker's sets are spread over it, not polled in bursts.
+          await pause(memory.sourceDownSince ? delay : phasedDelayMs(delay, Date.now(), input.pollSeconds * 1000, input.setId));
         }
       } finally {
         await reader.close();
+      }
+
+      /** Sleeps, woken early (not before MIN_GAP_MS) by a lost connection; throws if the activity is cancelled. */
+      async function pause(ms: number): Promise<void> {
+        const signal = ctx.cancellationSignal;
+        const slept = Date.now();
+        await new Promise<void>((resolve) => {
+          let timer = setTimeout(done, ms);
+          const unsubscribe = reader.onLost?.(() => {
+            clearTimeout(timer);
+            timer = setTimeout(done, Math.max(0, MIN_GAP_MS - (Date.now() - slept)));
+          });
+          signal.addEventListener('abort', done, { once: true });
+          function done() {
+            clearTimeout(timer);
+            unsubscribe?.();
+            signal.removeEventListener('abort', done);
+            resolve();
+          }
+        });
+        if (signal.aborted) await ctx.cancelled;
       }
     },
   };
