@@ -73,8 +73,8 @@ class StandInProcess {
 }
 
 /** An orchestrator worker process (node --import tsx, so the pid is the worker's own). */
-function startWorker(env: TestStack, logFile: string): { child: ChildProcess; polling: Promise<void> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO, 'workers', 'orchestrator.ts')], {
+function startWorker(env: TestStack, logFile: string, profileDir?: string): { child: ChildProcess; polling: Promise<void> } {
+  const child = spawn(process.execPath, [...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), '--import', 'tsx', path.join(REPO, 'workers', 'orchestrator.ts')], {
     cwd: REPO,
     env: { ...process.env, ...env.stack.env, TROVE_ORCHESTRATOR_METRICS_PORT: '0', TROVE_ORCHESTRATOR_SDK_METRICS_PORT: '0', TROVE_LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -260,7 +260,9 @@ async function measureWorkerLoss(env: TestStack, standIns: StandInProcess, sets:
 }
 
 export async function benchWatchScale(opts: BenchOptions): Promise<Section[]> {
-  const scales = opts.quick ? [20, 100] : [100, 1000];
+  const scales = process.env.WATCH_SCALE_SETS ? process.env.WATCH_SCALE_SETS.split(',').map(Number) : opts.quick ? [20, 100] : [100, 1000];
+  /** WATCH_SCALE_PROFILE=<dir>: the first worker writes a CPU profile there, and the run ends after the windows. */
+  const profile = process.env.WATCH_SCALE_PROFILE;
   const windowS = opts.quick ? 20 : 60;
   const flips = opts.quick ? 10 : 60;
   const env = await startTestStack({ parts: ['temporal', 'registry'] });
@@ -268,7 +270,7 @@ export async function benchWatchScale(opts: BenchOptions): Promise<Section[]> {
   const standIns = await StandInProcess.start(path.join(logDir, 'standins.log'));
   const workers: ChildProcess[] = [];
   try {
-    const first = startWorker(env, path.join(logDir, 'orchestrator-1.log'));
+    const first = startWorker(env, path.join(logDir, 'orchestrator-1.log'), profile);
     workers.push(first.child);
     await first.polling;
     const pid = first.child.pid!;
@@ -283,6 +285,12 @@ export async function benchWatchScale(opts: BenchOptions): Promise<Section[]> {
       opts.log(`${sets.length} sets registered and watched (${tookS.toFixed(0)} s after their start); settling`);
       await sleep(15_000);
       windows.push(await measureWindow(env, standIns, pid, sets, windowS, opts.log));
+    }
+    if (profile) {
+      first.child.kill('SIGINT');
+      await new Promise((r) => first.child.once('exit', r));
+      opts.log(`CPU profile written in ${profile}`);
+      throw new Error('profile run: no figures recorded');
     }
     const detection = await measureDetection(env, standIns, sets, flips, opts.log);
     // Sets whose source is dead are not read again: the worker-loss figure is over the others.

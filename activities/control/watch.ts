@@ -75,12 +75,6 @@ export type WatchOutcome =
   | ({ kind: 'relays'; view: SetView; dead: DeadRelay[]; observedAt: string } & Seen)
   | ({ kind: 'upkeep'; semiSyncFixes: SemiSyncFix[]; accounts: { instanceId: string; novaServerId: string }[] } & Seen);
 
-/**
- * A member whose status read has not answered after this long is probed as well. A read that
- * answers is itself the proof the orchestrator reaches the member (the same path, from the
- * same address), so a healthy member costs no new TCP connection per poll.
- */
-const PROBE_AFTER_MS = 250;
 /** Woken by a lost connection, the watch still leaves this long after a poll (a member that keeps dropping connections). */
 const MIN_GAP_MS = 50;
 
@@ -98,7 +92,17 @@ export function createWatchActivities(deps: WatchDeps) {
       let written: MemberHealth[] | null = null;
       let writtenAt = 0;
       let probed = 0;
-      /** One member looked at: its status read (with its account), and the orchestrator's probe only when the read is slow, fails or cannot be made. */
+      /**
+       * Members whose last look failed: probed while they are read, as the 0.1.0 monitor did
+       * (a hung member costs one read timeout once, not every poll).
+       */
+      const suspects = new Set<string>();
+      /**
+       * One member looked at. A read that answers on the kept connection is itself the proof the
+       * orchestrator reaches the member (the same path, from the same address), so a healthy
+       * member costs no new TCP connection per poll; the orchestrator's probe runs when the read
+       * fails, cannot be made (no account yet), or failed last time.
+       */
       const look = async (t: WatchTarget, c: { sealedPassword: string | null; ready: boolean } | undefined): Promise<{ reachable: boolean; read: Read }> => {
         const probe = async () => {
           probed++;
@@ -109,11 +113,14 @@ export function createWatchActivities(deps: WatchDeps) {
           (status) => ({ status }),
           (error: { code?: string }) => ({ error }),
         );
-        let timer: NodeJS.Timeout | undefined;
-        const first = await Promise.race([reading, new Promise<'slow'>((r) => (timer = setTimeout(() => r('slow'), PROBE_AFTER_MS)))]).finally(() => clearTimeout(timer));
-        if (first !== 'slow' && 'status' in first!) return { reachable: true, read: first };
-        const [read, reached] = await Promise.all([reading, probe()]);
-        return { reachable: reached || Boolean(read && 'status' in read), read };
+        const early = suspects.has(t.instanceId) ? probe() : null;
+        const read = await reading;
+        const ok = Boolean(read && 'status' in read);
+        // An answer on the kept connection settles it (a probe started early is left to finish unheeded).
+        const reachable = ok || (await (early ?? probe()));
+        if (ok && reachable) suspects.delete(t.instanceId);
+        else suspects.add(t.instanceId);
+        return { reachable, read };
       };
       try {
         for (;;) {

@@ -5,7 +5,11 @@
 // live in one process, one port each. The server side of the protocol is mysql2's own
 // (createServer), the client library the orchestrator reads with.
 import * as net from 'node:net';
-import { createServer } from 'mysql2';
+// mysql2's Server, built here so its connections get a one-entry prepared-statement cache:
+// the default (16,000) preallocates about 1 MB per connection, 2 GB for 2,000 members.
+import * as mysql2 from 'mysql2';
+
+const { Connection: MysqlConnection, ConnectionConfig } = mysql2 as unknown as { Connection: new (o: object) => Conn; ConnectionConfig: new (o: object) => object };
 
 export type StandInState = 'alive' | 'dead' | 'lagging';
 
@@ -19,17 +23,28 @@ export interface StandInMember {
 
 // Column types (mysql protocol): what mariadbd sends for these columns, so mysql2 parses numbers as numbers.
 const VARCHAR = 0xfd;
+// Protocol 4.1 and its auth, plus several statements per query and several results (the watch sends its two reads at once).
+const CAPABILITIES = 0xf7ff | 0x10000 | 0x20000;
+const AUTOCOMMIT = 0x0002;
+const MORE_RESULTS = 0x0008;
 const LONGLONG = 0x08;
 const UTF8 = 33;
 
 const column = (name: string, type: number) => ({ catalog: 'def', schema: '', table: '', orgTable: '', name, orgName: name, characterSet: UTF8, columnLength: 255, columnType: type, flags: 0, decimals: 0 });
 
-const SLAVE_COLUMNS = [
-  ['Slave_IO_State', VARCHAR], ['Master_Host', VARCHAR], ['Master_User', VARCHAR], ['Master_Port', LONGLONG],
-  ['Slave_IO_Running', VARCHAR], ['Slave_SQL_Running', VARCHAR], ['Last_IO_Errno', LONGLONG], ['Last_IO_Error', VARCHAR],
-  ['Last_SQL_Errno', LONGLONG], ['Last_SQL_Error', VARCHAR], ['Seconds_Behind_Master', LONGLONG], ['Master_SSL_Allowed', VARCHAR],
-  ['Master_SSL_Verify_Server_Cert', VARCHAR], ['Master_Server_Id', LONGLONG], ['Using_Gtid', VARCHAR], ['Gtid_IO_Pos', VARCHAR],
-] as const;
+// Every column MariaDB 10.11 answers SHOW SLAVE STATUS with (54), so the client parses as much as from a real server.
+const SLAVE_COLUMN_NAMES = [
+  'Slave_IO_State', 'Master_Host', 'Master_User', 'Master_Port', 'Connect_Retry', 'Master_Log_File', 'Read_Master_Log_Pos', 'Relay_Log_File',
+  'Relay_Log_Pos', 'Relay_Master_Log_File', 'Slave_IO_Running', 'Slave_SQL_Running', 'Replicate_Rewrite_DB', 'Replicate_Do_DB', 'Replicate_Ignore_DB',
+  'Replicate_Do_Table', 'Replicate_Ignore_Table', 'Replicate_Wild_Do_Table', 'Replicate_Wild_Ignore_Table', 'Last_Errno', 'Last_Error', 'Skip_Counter',
+  'Exec_Master_Log_Pos', 'Relay_Log_Space', 'Until_Condition', 'Until_Log_File', 'Until_Log_Pos', 'Master_SSL_Allowed', 'Master_SSL_CA_File',
+  'Master_SSL_CA_Path', 'Master_SSL_Cert', 'Master_SSL_Cipher', 'Master_SSL_Key', 'Seconds_Behind_Master', 'Master_SSL_Verify_Server_Cert',
+  'Last_IO_Errno', 'Last_IO_Error', 'Last_SQL_Errno', 'Last_SQL_Error', 'Replicate_Ignore_Server_Ids', 'Master_Server_Id', 'Master_SSL_Crl',
+  'Master_SSL_Crlpath', 'Using_Gtid', 'Gtid_IO_Pos', 'Replicate_Do_Domain_Ids', 'Replicate_Ignore_Domain_Ids', 'Parallel_Mode', 'SQL_Delay',
+  'SQL_Remaining_Delay', 'Slave_SQL_Running_State', 'Slave_DDL_Groups', 'Slave_Non_Transactional_Groups', 'Slave_Transactional_Groups',
+];
+const NUMERIC = new Set(['Master_Port', 'Connect_Retry', 'Read_Master_Log_Pos', 'Relay_Log_Pos', 'Last_Errno', 'Skip_Counter', 'Exec_Master_Log_Pos', 'Relay_Log_Space', 'Until_Log_Pos', 'Seconds_Behind_Master', 'Last_IO_Errno', 'Last_SQL_Errno', 'Master_Server_Id', 'SQL_Delay', 'SQL_Remaining_Delay', 'Slave_DDL_Groups', 'Slave_Non_Transactional_Groups', 'Slave_Transactional_Groups']);
+const SLAVE_COLUMNS = SLAVE_COLUMN_NAMES.map((n) => [n, NUMERIC.has(n) ? LONGLONG : VARCHAR] as const);
 const VAR_COLUMNS = [['slave', VARCHAR], ['binlog', VARCHAR], ['ro', LONGLONG], ['sid', LONGLONG], ['ssm', LONGLONG], ['sss', LONGLONG]] as const;
 
 interface Conn {
@@ -39,7 +54,7 @@ interface Conn {
   on(event: 'error' | 'end', cb: () => void): void;
   writeColumns(columns: object[]): void;
   writeTextRow(values: unknown[]): void;
-  writeEof(): void;
+  writeEof(warnings?: number, statusFlags?: number): void;
   writeOk(): void;
   writeError(e: { message: string; code: number }): void;
 }
@@ -47,7 +62,7 @@ interface Conn {
 interface Running {
   member: StandInMember;
   state: StandInState;
-  server: ReturnType<typeof createServer> | null;
+  server: net.Server | null;
   sockets: Set<net.Socket>;
 }
 
@@ -106,9 +121,8 @@ export class StandIns {
   }
 
   private listen(r: Running): Promise<void> {
-    const server = createServer((raw) => {
-      const conn = raw as unknown as Conn;
-      const socket = conn.stream;
+    const server = net.createServer((socket) => {
+      const conn = new MysqlConnection({ config: new ConnectionConfig({ stream: socket, isServer: true, maxPreparedStatements: 1 }) });
       if (r.state === 'dead') return socket.destroy();
       r.sockets.add(socket);
       const acceptedAt = Date.now();
@@ -123,7 +137,7 @@ export class StandIns {
         done(null);
         restart();
       };
-      conn.serverHandshake({ protocolVersion: 10, serverVersion: '10.11.99-MariaDB-standin', connectionId: this.connectionId++, statusFlags: 2, characterSet: UTF8, capabilityFlags: 0xf7ff, authCallback });
+      conn.serverHandshake({ protocolVersion: 10, serverVersion: '10.11.99-MariaDB-standin', connectionId: this.connectionId++, statusFlags: 2, characterSet: UTF8, capabilityFlags: CAPABILITIES, authCallback });
       conn.on('query', (sql) => {
         if (acceptedAt >= this.markedAt && !this.firstAfterMark.has(r.member.id)) this.firstAfterMark.set(r.member.id, Date.now());
         this.answer(r, conn, sql);
@@ -132,7 +146,7 @@ export class StandIns {
     });
     r.server = server;
     return new Promise((resolve, reject) => {
-      const s = (server as unknown as { _server: net.Server })._server;
+      const s = server;
       s.once('error', reject);
       s.listen(r.member.port, this.host, () => {
         // A member brought back comes back on the same port.
@@ -142,10 +156,22 @@ export class StandIns {
     });
   }
 
+  /** A query of one or more statements: each answered in turn, every result but the last saying more follow. */
   private answer(r: Running, conn: Conn, sql: string): void {
+    const statements = sql.split(';').map((x) => x.trim()).filter(Boolean);
+    statements.forEach((st, i) => {
+      if (!this.statement(r, conn, st, i < statements.length - 1)) {
+        // The connection's own setup (mysql2 sends none by default) and anything else: an error the client reports (and no more results).
+        conn.writeError({ message: `stand-in does not answer: ${st.slice(0, 80)}`, code: 1064 });
+      }
+    });
+  }
+
+  private statement(r: Running, conn: Conn, sql: string, more: boolean): boolean {
     this.queries++;
+    const end = () => (conn.writeEof(0, AUTOCOMMIT | (more ? MORE_RESULTS : 0)), true);
     const m = r.member;
-    const q = sql.trim().toUpperCase();
+    const q = sql.toUpperCase();
     if (q === 'SHOW SLAVE STATUS' || q === 'SHOW ALL SLAVES STATUS') {
       conn.writeColumns(SLAVE_COLUMNS.map(([n, t]) => column(n, t)));
       if (m.sourceId) {
@@ -170,17 +196,16 @@ export class StandIns {
           Using_Gtid: 'Slave_Pos',
           Gtid_IO_Pos: `0-${source?.member.serverId ?? 0}-100`,
         };
-        conn.writeTextRow(SLAVE_COLUMNS.map(([n]) => row[n]));
+        conn.writeTextRow(SLAVE_COLUMNS.map(([n]) => row[n] ?? (NUMERIC.has(n) ? 0 : '')));
       }
-      return conn.writeEof();
+      return end();
     }
     if (q.startsWith('SELECT @@GLOBAL.GTID_SLAVE_POS')) {
       const sourceServerId = m.sourceId ? (this.members.get(m.sourceId)?.member.serverId ?? 0) : m.serverId;
       conn.writeColumns(VAR_COLUMNS.map(([n, t]) => column(n, t)));
       conn.writeTextRow([`0-${sourceServerId}-100`, `0-${sourceServerId}-100`, m.sourceId ? 1 : 0, m.serverId, 0, 0]);
-      return conn.writeEof();
+      return end();
     }
-    // The connection's own setup (mysql2 sends none by default) and anything else: an error the client reports.
-    conn.writeError({ message: `stand-in does not answer: ${sql.slice(0, 80)}`, code: 1064 });
+    return false;
   }
 }
