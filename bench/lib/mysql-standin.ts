@@ -196,7 +196,7 @@ export class StandIns {
           Using_Gtid: 'Slave_Pos',
           Gtid_IO_Pos: `0-${source?.member.serverId ?? 0}-100`,
         };
-        conn.writeTextRow(SLAVE_COLUMNS.map(([n]) => row[n] ?? (NUMERIC.has(n) ? 0 : '')));
+        conn.writeTextRow(SLAVE_COLUMNS.map(([n]) => (n in row ? row[n] : NUMERIC.has(n) ? 0 : '')));
       }
       return end();
     }
