@@ -87,6 +87,9 @@ export function createWatchActivities(deps: WatchDeps) {
       // A retry (the worker died) resumes the judgement where the last heartbeat left it.
       let memory: PollMemory = (ctx.info.heartbeatDetails as { memory?: PollMemory } | undefined)?.memory ?? input.memory;
       const started = Date.now();
+      // At once, before the first poll: a worker that starts many watches together (a restart,
+      // another worker's death) may take longer than the heartbeat timeout over their first polls.
+      ctx.heartbeat({ memory });
       const reader = deps.statusReader();
       let expected = input.membership;
       let written: MemberHealth[] | null = null;
