@@ -75,6 +75,8 @@ export type WatchOutcome =
   | ({ kind: 'relays'; view: SetView; dead: DeadRelay[]; observedAt: string } & Seen)
   | ({ kind: 'upkeep'; semiSyncFixes: SemiSyncFix[]; accounts: { instanceId: string; novaServerId: string }[] } & Seen);
 
+/** How often a member that answers its reads is also probed with a fresh connection. */
+const PROBE_EVERY_MS = 5000;
 /** Woken by a lost connection, the watch still leaves this long after a poll (a member that keeps dropping connections). */
 const MIN_GAP_MS = 50;
 
@@ -95,20 +97,23 @@ export function createWatchActivities(deps: WatchDeps) {
       let written: MemberHealth[] | null = null;
       let writtenAt = 0;
       let probed = 0;
-      /**
-       * Members whose last look failed: probed while they are read, as the 0.1.0 monitor did
-       * (a hung member costs one read timeout once, not every poll).
-       */
+      /** Members whose last look failed (read or probe): probed every poll, while they are read, as the 0.1.0 monitor did. */
       const suspects = new Set<string>();
+      /** When each member was last probed: the others are probed every PROBE_EVERY_MS. */
+      const probedAt = new Map<string, number>();
       /**
-       * One member looked at. A read that answers on the kept connection is itself the proof the
-       * orchestrator reaches the member (the same path, from the same address), so a healthy
-       * member costs no new TCP connection per poll; the orchestrator's probe runs when the read
-       * fails, cannot be made (no account yet), or failed last time.
+       * One member looked at. A read answering on the kept connection shows the member answers,
+       * but not that the orchestrator can still open a connection to it (a path cut for new
+       * connections only, or a server refusing them): that is the probe's, a fresh TCP
+       * connection and greeting, made every PROBE_EVERY_MS per member rather than every poll
+       * (a thousand sets' probes were most of the worker's CPU), and every poll for a member
+       * whose read or probe failed (a hung member costs one read timeout once). The probe
+       * decides reachability when it runs; between probes a member that answers is reachable.
        */
       const look = async (t: WatchTarget, c: { sealedPassword: string | null; ready: boolean } | undefined): Promise<{ reachable: boolean; read: Read }> => {
         const probe = async () => {
           probed++;
+          probedAt.set(t.instanceId, Date.now());
           return (await deps.probe([t]))[t.instanceId]?.reachable ?? false;
         };
         if (!c?.ready || !c.sealedPassword) return { reachable: await probe(), read: null };
@@ -116,11 +121,11 @@ export function createWatchActivities(deps: WatchDeps) {
           (status) => ({ status }),
           (error: { code?: string }) => ({ error }),
         );
-        const early = suspects.has(t.instanceId) ? probe() : null;
+        const due = suspects.has(t.instanceId) || Date.now() - (probedAt.get(t.instanceId) ?? 0) >= PROBE_EVERY_MS;
+        const early = due ? probe() : null;
         const read = await reading;
         const ok = Boolean(read && 'status' in read);
-        // An answer on the kept connection settles it (a probe started early is left to finish unheeded).
-        const reachable = ok || (await (early ?? probe()));
+        const reachable = early ? await early : ok || (await probe());
         if (ok && reachable) suspects.delete(t.instanceId);
         else suspects.add(t.instanceId);
         return { reachable, read };
