@@ -8,7 +8,7 @@ import { CODEC_EXAMPLE, codecBody } from './codec';
 import { zoneProfileBody } from './profile-schemas';
 import { createBackupBody } from './backup-schemas';
 import { changePasswordsBody, createDatabasesBody, createUsersBody, grantBody, updateUserBody } from './access-schemas';
-import { createInstanceBody, createReplicaBody, drEnableBody, ejectAction, instancePatchBody, promoteAction, rebuildAsReplicaAction, replicateAction, resetStatusAction, resizeAction, restartAction, settingsBody, createPairAction, switchActiveAction, breakPairAction } from './schemas';
+import { createInstanceBody, createReplicaBody, drEnableBody, ejectAction, instancePatchBody, promoteAction, rebuildAsReplicaAction, replicateAction, resetStatusAction, resizeAction, restartAction, settingsBody, createPairAction, switchActiveAction, breakPairAction, rejoinPairAction } from './schemas';
 
 export interface RouteDoc {
   method: 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -36,6 +36,7 @@ export const instanceActionBodies = {
   create_pair: createPairAction,
   switch_active: switchActiveAction,
   break_pair: breakPairAction,
+  rejoin_pair: rejoinPairAction,
 };
 
 const oneAction = Object.entries(instanceActionBodies).map(([name, schema]) => z.object({ [name]: schema }).strict());
@@ -62,6 +63,7 @@ export const ROUTES: RouteDoc[] = [
       { instance: { name: 'db1-replica', replica_of: 'db1', replication: { tls: true } } },
       { instance: { name: 'db2', flavorRef: '1', volume: { size: 1 }, availability_zone: 'az1', locality: 'anti-affinity' } },
       { instance: { name: 'db3', flavorRef: '1', volume: { size: 1 }, dr_profile: 'dr-az1-az2' } },
+      { instance: { name: 'db4', flavorRef: '1', volume: { size: 1 }, availability_zone: 'az1', locality: 'anti-affinity', replication: { mode: 'master-master', peer_name: 'db4-b' } } },
     ],
     ok: { 202: 'accepted: the instance (BUILD), or the replicas and their operation' },
   },
@@ -96,6 +98,7 @@ export const ROUTES: RouteDoc[] = [
       { create_pair: { name: 'shop-db-b' } },
       { switch_active: {} },
       { break_pair: {} },
+      { rejoin_pair: {} },
     ],
     ok: { 202: 'accepted: the operation' },
   },
@@ -125,7 +128,13 @@ export const ROUTES: RouteDoc[] = [
     path: '/v1.0/{project}/instances/{id}/replication',
     summary: 'Change the set’s settings: automatic failover, semi-sync, quiet period',
     body: settingsBody,
-    examples: [{ replication: { auto_failover: true, semi_sync: true, failover_after: 5 } }, { replication: { acknowledge_failover: true } }],
+    examples: [
+      { replication: { auto_failover: true, semi_sync: true, failover_after: 5 } },
+      { replication: { acknowledge_failover: true } },
+      { replication: { tls: true } },
+      { replication: { tls: { renew: true } } },
+      { replication: { tls: { rotate_ca: true } } },
+    ],
     ok: { 200: 'the settings now' },
   },
   {

@@ -90,6 +90,11 @@ export const createInstanceBody = z
         replica_count: absentOr('only with replica_of (it counts the replicas to create)'),
         // The instance founds a Nova server group with this policy; its replicas join it.
         locality: locality.nullish(),
+        // A master-master pair at create (C1): the instance, then its second master built from it.
+        replication: z
+          .object({ mode: z.literal('master-master', 'can only be "master-master" (a pair; read replicas are made with replica_of or replicate)'), peer_name: instanceName.optional() })
+          .strict()
+          .optional(),
         // A zone profile's name or id: the master in its primary zone, a replica in its DR zone.
         dr_profile: z.string().min(1, 'must not be empty').max(64, 'must be at most 64 characters').optional(),
         ...unsupportedFields,
@@ -192,6 +197,8 @@ export const rebuildAsReplicaAction = z.object({}).strict();
 export const createPairAction = z.object({ name: instanceName.optional() }).strict();
 export const switchActiveAction = z.object({}).strict();
 export const breakPairAction = z.object({}).strict();
+/** A pair side a failover lost, rebuilt from the survivor and paired with it again as the passive side. */
+export const rejoinPairAction = z.object({}).strict();
 
 /** PATCH /instances/{id}/replication: the replication set's settings. */
 export const settingsBody = z
@@ -205,8 +212,12 @@ export const settingsBody = z
         acknowledge_failover: z.literal(true, 'can only be true').optional(),
         // One way: a TLS set stays TLS (its accounts require it; see README "TLS replication").
         // {"renew": true}: every member's certificate re-issued from the set's CA and reloaded.
+        // {"rotate_ca": true}: a new CA for the set, every certificate re-issued from it.
         tls: z
-          .union([z.literal(true), z.object({ renew: z.literal(true, 'can only be true') }).strict()], 'can only be true (TLS replication, once on, is not turned off) or {"renew": true}')
+          .union(
+            [z.literal(true), z.object({ renew: z.literal(true, 'can only be true') }).strict(), z.object({ rotate_ca: z.literal(true, 'can only be true') }).strict()],
+            'can only be true (TLS replication, once on, is not turned off), {"renew": true} or {"rotate_ca": true}',
+          )
           .optional(),
       })
       .strict()

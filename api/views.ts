@@ -2,6 +2,7 @@
 import type { MemberHealth } from '../lib/schemas';
 import { shownStatus, type LockScope } from '../lib/status';
 import { roleOf, upstreamOf, type Topology } from '../lib/topology';
+import { linkTls, linkTlsProblem } from '../lib/link-tls';
 import type { ErrantReport, InstanceRecord, ServerCertificate } from '../registry';
 
 export interface OperationView {
@@ -129,7 +130,7 @@ export function tlsView(caCertificatePem: string, certificates: ServerCertificat
  * member's zone and, for a replica, its source's zone: the lag it shows is across zones when
  * they differ (a DR replica's).
  */
-export function healthView(health: MemberHealth[], set?: { topology: Topology; members: InstanceRecord[] }) {
+export function healthView(health: MemberHealth[], set?: { topology: Topology; members: InstanceRecord[] }, setTls = false) {
   const zoneOf = (id: string | undefined) => set?.members.find((m) => m.id === id)?.availabilityZone ?? null;
   return health.map((h) => ({
     id: h.instanceId,
@@ -154,6 +155,9 @@ export function healthView(health: MemberHealth[], set?: { topology: Topology; m
     last_io_error: h.lastIoError,
     last_sql_error: h.lastSqlError,
     read_only: h.readOnly,
+    // The link: TLS verifying its source ('tls'), 'plain', or '-' (no link); in a TLS set a plain link is a problem.
+    link_tls: linkTls(h),
+    ...(linkTlsProblem(setTls, h) ? { tls_problem: linkTlsProblem(setTls, h) } : {}),
     observed: h.observedAt,
   }));
 }

@@ -58,8 +58,8 @@ export interface ReplicationSettingsPatch {
   quiet_period?: number;
   failover_after?: number;
   acknowledge_failover?: true;
-  /** true: turn TLS on; {renew: true}: re-issue every member's certificate. */
-  tls?: boolean | { renew: true };
+  /** true: turn TLS on; {renew: true}: re-issue every member's certificate; {rotate_ca: true}: a new CA for the set. */
+  tls?: boolean | { renew: true } | { rotate_ca: true };
 }
 
 export function configFromEnv(env: Record<string, string | undefined>, fetch: FetchLike): ApiConfig {
@@ -165,6 +165,11 @@ export class TroveApi {
   /** Master-master: the side addressed becomes the active (writable) one. */
   async switchActive(idOrName: string): Promise<{ operation: OperationRef }> {
     return (await this.request('POST', `${TroveApi.ref(idOrName)}/action`, { switch_active: {} })) as { operation: OperationRef };
+  }
+
+  /** Master-master: a side a failover lost is rebuilt from the survivor and becomes the pair's passive side again. */
+  async rejoinPair(idOrName: string): Promise<{ operation: OperationRef }> {
+    return (await this.request('POST', `${TroveApi.ref(idOrName)}/action`, { rejoin_pair: {} })) as { operation: OperationRef };
   }
 
   /** Master-master: the pair dissolves into a source (its active side) with the other side as its replica. */

@@ -93,6 +93,7 @@ export interface MemberHealth {
   transactions_behind?: unknown;
   last_io_error?: unknown;
   last_sql_error?: unknown;
+  tls_problem?: unknown;
   observed?: unknown;
 }
 
@@ -317,7 +318,8 @@ export function healthTable(view: Record<string, unknown>, width: number = MAX_W
       yesNo(m?.reachable),
       replicates ? `${yesNo(m?.io_running)}/${yesNo(m?.sql_running)}` : '-',
       replicates ? `${known(m?.transactions_behind)} trx / ${known(m?.seconds_behind)} s${m?.across_zones === true ? ` (${String(m.source_zone)} -> ${String(m.availability_zone)})` : ''}` : '-',
-      error || (m?.agent_answered === false ? '(agent silent)' : ''),
+      // A link that should be TLS and is not: shown where an error would be.
+      error || (m?.tls_problem ? 'plain link in a TLS set' : '') || (m?.agent_answered === false ? '(agent silent)' : ''),
     ];
   });
   const observed = list.map((m) => String(m?.observed ?? '')).filter(Boolean).sort().pop();

@@ -9,8 +9,13 @@ export const KEY_ALGORITHM = ['-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve
 export const SERVER_CERT_DAYS = 825;
 export const CA_CERT_DAYS = 3650;
 
-/** The CA's subject: names the set, so a client that holds several CAs can tell them apart. */
-export const caSubject = (setId: string): string => `/O=trove-replication/CN=replication set ${setId} CA`;
+/**
+ * The CA's subject: names the set, so a client that holds several CAs can tell them apart; a
+ * rotation's CA also names when it was made, so the old and the new differ in name as in key.
+ */
+export const caSubject = (setId: string, rotatedAt?: Date): string =>
+  // (In OU: a CN is at most 64 characters, which the set's id nearly fills.)
+  `/O=trove-replication${rotatedAt ? `/OU=rotated ${rotatedAt.toISOString().replace(/\.\d+Z$/, 'Z')}` : ''}/CN=replication set ${setId} CA`;
 
 /** A server certificate's subject: its address, as replicas and clients dial it. */
 export const serverSubject = (address: string): string => `/O=trove-replication/CN=${address}`;
@@ -39,6 +44,21 @@ export const caExtensions = ['-addext', 'basicConstraints=critical,CA:TRUE,pathl
 const PEM = (label: string) => new RegExp(`^-----BEGIN ${label}-----\\r?\\n[A-Za-z0-9+/=\\r\\n]+-----END ${label}-----\\r?\\n?$`);
 export const isCertificatePem = (text: string): boolean => PEM('CERTIFICATE').test(text.trim() + '\n');
 export const isCsrPem = (text: string): boolean => PEM('CERTIFICATE REQUEST').test(text.trim() + '\n');
+
+/**
+ * The certificates of a CA bundle (what a member trusts: its set's CA, and during a CA
+ * rotation the new one beside it), or null when the text is anything else than one or more
+ * PEM certificates (a private key slipped in, a request, garbage).
+ */
+export function splitCertificatePems(text: string): string[] | null {
+  const blocks = text.trim().match(/-----BEGIN [A-Z ]+-----[\s\S]*?-----END [A-Z ]+-----/g);
+  if (!blocks) return null;
+  const rest = blocks.reduce((t, b) => t.replace(b, ''), text).trim();
+  if (rest !== '') return null;
+  return blocks.every((b) => isCertificatePem(b)) ? blocks.map((b) => `${b}\n`) : null;
+}
+
+export { caBundle } from './ca-bundle';
 
 /** The headers a private key is written with, in clear; the secrets scan looks for them. */
 export const PRIVATE_KEY_MARKERS = ['BEGIN PRIVATE KEY', 'BEGIN EC PRIVATE KEY', 'BEGIN RSA PRIVATE KEY', 'BEGIN ENCRYPTED PRIVATE KEY'];

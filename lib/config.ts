@@ -77,6 +77,10 @@ export const orchestratorConfigSchema = z.object({
   ...nova,
   TROVE_BUILD_TIMEOUT_S: z.coerce.number().int().min(10).max(7200).default(600),
   ...maxReplicas,
+  // TLS sets: how long a member's server certificate lasts (fractions of a day allowed: tests
+  // issue certificates of minutes), and how long before it expires the watch renews it.
+  TROVE_TLS_SERVER_CERT_DAYS: z.coerce.number().positive('must be more than 0').max(825, 'must be at most 825 (what clients accept)').default(825),
+  TROVE_TLS_RENEW_BEFORE_DAYS: z.coerce.number().min(0, 'must be at least 0').max(365, 'must be at most 365').default(30),
   // The orchestrator's probes leave from this address, its "management network".
   TROVE_PROBE_ADDRESS: z.ipv4().default('127.0.0.1'),
   ...metricsHost,

@@ -63,26 +63,3 @@ export function drDisablePlan(members: readonly DrMember[], profile: Pick<ZonePr
   return { remove, keepsReplicas };
 }
 
-export type SemiSyncRole = 'off' | 'source' | 'replica';
-
-/**
- * The semi-sync role a member should run. Without a zone profile, every replica acknowledges
- * (the first ack releases a commit). In a DR set only replicas outside the source's zone
- * acknowledge, when there are any: MariaDB waits for one ack, and an ack from a replica in
- * the source's own zone would be lost with that zone, taking an acknowledged write with it.
- * And a DR set's source waits for acks only while one of those replicas is reachable: after
- * a zone's loss the new source's only replicas may be the lost ones, and each commit would
- * wait rpl_semi_sync_master_timeout (10 s) for an ack none can send, then go on without it.
- */
-export function semiSyncRole(
-  set: { semiSync: boolean; followsProfile: boolean; sourceId: string; members: readonly { id: string; zone: string | null; reachable?: boolean }[] },
-  memberId: string,
-): SemiSyncRole {
-  if (!set.semiSync) return 'off';
-  const replicas = set.members.filter((m) => m.id !== set.sourceId);
-  const sourceZone = set.members.find((m) => m.id === set.sourceId)?.zone ?? null;
-  const outside = replicas.filter((m) => m.zone !== null && m.zone !== sourceZone);
-  const ackers = set.followsProfile && outside.length > 0 ? outside : replicas;
-  if (memberId === set.sourceId) return !set.followsProfile || ackers.some((m) => m.reachable !== false) ? 'source' : 'off';
-  return ackers.some((m) => m.id === memberId) ? 'replica' : 'off';
-}

@@ -22,6 +22,8 @@ export interface ObservedStatus {
   lastIoError: string;
   lastSqlError: string;
   readOnly: boolean;
+  /** The link connects with TLS, verifying its source's certificate (absent: not read). */
+  tls?: boolean;
 }
 
 function behind(replicaPos: string, sourcePos: string | undefined): number | null {
@@ -60,6 +62,7 @@ export function summarizeHealth(
       lastIoError: s && replica ? s.lastIoError || null : null,
       lastSqlError: s && replica ? s.lastSqlError || null : null,
       readOnly: s ? s.readOnly : null,
+      tls: s && replica ? s.tls ?? null : null,
       observedAt,
     };
   });

@@ -5,8 +5,8 @@
 // workflow and the watch activity both judge every poll here.
 import type { SetView } from '../activities/registry/views';
 import { deadRelays, decideRelayRecovery, type DeadRelay } from './dead-relays';
-import { semiSyncRole } from './dr';
-import { healthRole, judgesOfSource, semiSyncRole as pairSemiSyncRole } from './pair-failover';
+import { healthRole, judgesOfSource, takesOver } from './pair-failover';
+import { semiSyncRole } from './semi-sync';
 import { decideAutoFailover, type AutoFailoverDecision } from './failover';
 import { assessSource, summarizeHealth, type ObservedStatus } from './health';
 import type { MemberHealth } from './schemas';
@@ -63,11 +63,17 @@ export function judgePoll(view: SetView, obs: PollObservation, memory: PollMemor
   const busy = Boolean(view.lock.operationId);
   const semiSyncFixes: SemiSyncFix[] = [];
   if (!busy) {
+    const ackSet = {
+      semiSync: view.settings.semiSync,
+      followsProfile: Boolean(view.zoneProfile),
+      sourceId: view.source.id,
+      peerId: view.topology.coMasters ? takesOver(view.topology) : undefined,
+      members: members.map((x) => ({ id: x.id, zone: x.availabilityZone, reachable: health.find((h) => h.instanceId === x.id)?.reachable })),
+    };
     for (const m of members) {
       const s = obs.statuses[m.id];
       if (!s) continue;
-      // In a pair only the passive side acknowledges (lib/pair-failover.ts); in a DR set only the other zones (lib/dr.ts).
-      const want = view.topology.coMasters ? pairSemiSyncRole(view.topology, m.id, view.settings.semiSync) : semiSyncRole({ semiSync: view.settings.semiSync, followsProfile: Boolean(view.zoneProfile), sourceId: view.source.id, members: members.map((x) => ({ id: x.id, zone: x.availabilityZone, reachable: health.find((h) => h.instanceId === x.id)?.reachable })) }, m.id);
+      const want = semiSyncRole(ackSet, m.id);
       const has = s.semiSyncSource ? 'source' : s.semiSyncReplica ? 'replica' : 'off';
       if (want !== has) semiSyncFixes.push({ instanceId: m.id, novaServerId: m.novaServerId!, role: want });
     }
@@ -92,7 +98,7 @@ export function judgePoll(view: SetView, obs: PollObservation, memory: PollMemor
  */
 function shape(h: MemberHealth): string {
   const lag = h.role !== 'replica' ? '-' : h.transactionsBehind === null && h.secondsBehind === null ? '?' : (h.transactionsBehind ?? 0) > 0 || (h.secondsBehind ?? 0) > 0 ? 'behind' : 'caught-up';
-  return JSON.stringify([h.instanceId, h.name, h.role, h.reachable, h.agentAnswered, h.ioRunning, h.sqlRunning, h.lastIoError, h.lastSqlError, h.readOnly, lag]);
+  return JSON.stringify([h.instanceId, h.name, h.role, h.reachable, h.agentAnswered, h.ioRunning, h.sqlRunning, h.lastIoError, h.lastSqlError, h.readOnly, lag, h.tls ?? null]);
 }
 
 export function healthChanged(before: MemberHealth[] | null, after: MemberHealth[]): boolean {

@@ -31,19 +31,6 @@ export function judgesOfSource(t: Topology): (id: string) => boolean {
   return (id) => id !== source && t.links.some((l) => l.source === source && l.replica === id);
 }
 
-/**
- * A member's semi-sync role. In a pair only the passive side acknowledges: the side that
- * takes over must hold every acknowledged write, and an ack from another replica of the
- * active side would let a write be acknowledged that the passive side never received.
- */
-export function semiSyncRole(t: Topology, id: string, semiSync: boolean): 'off' | 'source' | 'replica' {
-  if (!semiSync) return 'off';
-  const source = sourceOf(t);
-  if (id === source) return 'source';
-  if (t.coMasters && source !== undefined) return peerOf(t, source) === id ? 'replica' : 'off';
-  return 'replica';
-}
-
 /** The side that takes over when the active side of the pair dies. */
 export const takesOver = (t: Topology): string | undefined => {
   const source = sourceOf(t);

@@ -19,6 +19,7 @@ export type OperationType =
   | 'recoverDeadRelay'
   | 'enableReplicationTls'
   | 'rebuildAsReplica'
+  | 'rejoinPair'
   | 'createBackup'
   | 'createPair'
   | 'switchPairActive'
@@ -63,6 +64,8 @@ export interface FormerSet {
   sourceId?: string;
   sourceStatus?: string;
   setLock?: LockState;
+  /** That set already has a master-master pair (a second one is refused). */
+  paired?: boolean;
 }
 
 /** How a refusal reads to a person and maps to HTTP (API) and to a failure type (workflow). */
@@ -179,9 +182,13 @@ export function checkRecoverDeadRelay(f: Facts, a: { operationId?: string } = {}
 }
 
 export function checkDelete(f: Facts, a: { operationId?: string } = {}): Refusal | undefined {
-  const side = pairSide(f, 'break the pair first (breakPair), then delete either side');
-  if (side) return side;
-  const replicas = replicasOf(f);
+  // The passive side may go (the pair dissolves into its active side, a source); the active
+  // side takes the writes, so it goes only once the other side has them (a switch first).
+  const other = peer(f);
+  if (other !== undefined && sourceOf(f.topology!) === f.instance.id) {
+    return no('conflict', `instance ${f.instance.id} is the active side of the master-master pair (${pairText(f)}); switch the active side to ${other} first (switch_active), then delete ${f.instance.id}`);
+  }
+  const replicas = replicasOf(f).filter((id) => id !== other);
   // Trove's rule (ReplicaSourceDeleteForbidden): a source outlives its replicas.
   if (replicas.length > 0) return no('invalid', `instance ${f.instance.id} is the source of ${replicas.length} replica(s); detach or delete them first`);
   return busy(f, { id: a.operationId, type: 'deleteInstance' });
@@ -221,13 +228,42 @@ export function checkCreatePair(f: Facts, a: { operationId?: string } = {}): Ref
   if (f.topology?.coMasters) return no('invalid', `replication set ${f.instance.setId} already has a master-master pair (${pairText(f)}); a set has at most one`);
   const up = upstream(f);
   if (up !== null) return no('invalid', `instance ${f.instance.id} is a replica of ${up}; a pair is made from a source or a standalone instance`);
-  // Two masters on one host die together: the second side must go to another host, which
-  // only an anti-affinity server group guarantees (Nova groups are chosen at boot).
-  if (f.instance.locality !== undefined && f.instance.locality !== 'anti-affinity') {
-    return no('invalid', `instance ${f.instance.id} has locality ${f.instance.locality ?? 'none'}; a pair's sides must be on different hosts, so its source needs locality anti-affinity (create it with --locality anti-affinity)`, undefined, 'locality');
-  }
+  const apart = pairLocality(f);
+  if (apart) return apart;
   if (f.instance.status !== 'ACTIVE') return no('conflict', `instance ${f.instance.id} is ${f.instance.status}, not ACTIVE`);
   return busy(f, { id: a.operationId, type: 'createPair' });
+}
+
+/**
+ * Two masters on one host die together: the second side must go to another host, which only
+ * an anti-affinity server group guarantees (Nova groups are chosen at boot).
+ */
+function pairLocality(f: Facts): Refusal | undefined {
+  if (f.instance.locality === undefined || f.instance.locality === 'anti-affinity') return undefined;
+  return no('invalid', `instance ${f.instance.id} has locality ${f.instance.locality ?? 'none'}; a pair's sides must be on different hosts, so its source needs locality anti-affinity (create it with --locality anti-affinity)`, undefined, 'locality');
+}
+
+/**
+ * Bring a pair's lost side back (after failOverPair) as the passive side: rebuilt as a replica
+ * of its set's source (the rebuild rules), then paired with it (the pair rules: one pair per
+ * set, the hosts apart).
+ */
+export function checkRejoinPair(f: Facts, a: { operationId?: string } = {}): Refusal | undefined {
+  const rebuild = checkRebuildAsReplica(f, a);
+  if (rebuild) return rebuild;
+  const former = f.formerSet!;
+  if (former.paired) return no('invalid', `the set of ${former.sourceId} already has a master-master pair; a set has at most one (rebuild ${f.instance.id} as a plain replica: rebuild_as_replica)`);
+  return pairLocality(f);
+}
+
+/**
+ * A pair asked for at create (replication.mode master-master): the createPair rules on the
+ * instance as it will be once provisioned (standalone, ACTIVE, with the locality asked for),
+ * and no zone profile: a profile spreads a set over zones, a pair keeps its sides in one.
+ */
+export function checkCreateTimePair(r: { name: string; locality: string | null; drProfile: boolean }): Refusal | undefined {
+  if (r.drProfile) return no('invalid', "a master-master pair keeps its two sides in one zone, a zone profile (dr_profile) spreads a set over zones; give one of replication.mode and dr_profile");
+  return checkCreatePair({ instance: { id: r.name, status: 'ACTIVE', lock: { operationId: null, operationType: null }, setId: null, locality: r.locality } });
 }
 
 /** Switchover inside a pair (C3): the instance addressed becomes the active side. */
@@ -326,6 +362,7 @@ export function locksFor(type: OperationType, f: Facts): { set: string | null; i
       return { set: inSet, instance: false };
     // The set it rejoins (founded anew by beginOperation when that set dissolved) and itself.
     case 'rebuildAsReplica':
+    case 'rejoinPair':
       return { set: f.formerSet?.setId ?? null, instance: true };
     // A set member restarting or resizing is briefly down: the set's lock keeps promote,
     // eject and the monitor's automatic failover away meanwhile.
@@ -367,6 +404,8 @@ export function check(type: OperationType, f: Facts, a: { operationId?: string; 
       return checkEnableTls(f, a);
     case 'rebuildAsReplica':
       return checkRebuildAsReplica(f, a);
+    case 'rejoinPair':
+      return checkRejoinPair(f, a);
     case 'createBackup':
       return checkBackup(f, a);
     case 'createPair':

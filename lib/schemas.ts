@@ -275,8 +275,15 @@ export const createPairInput = z.lazy(() =>
       peerId: uuid,
       name: instanceName.optional(),
       catchUpTimeoutSeconds: z.number().int().min(1).max(3600).default(600),
+      /** A pair asked for at create (replication.mode master-master): the instance is provisioned first (the caller recorded its row). */
+      provision: provisionInstanceInput.optional(),
     })
-    .strict(),
+    .strict()
+    .superRefine((v, ctx) => {
+      if (v.provision && (v.provision.instanceId !== v.instanceId || v.provision.projectId !== v.projectId)) {
+        ctx.addIssue({ code: 'custom', path: ['provision', 'instanceId'], message: 'must be the instance the pair is made of, in the same project' });
+      }
+    }),
 );
 export type CreatePairInput = z.input<typeof createPairInput>;
 export interface CreatePairResult {
@@ -389,7 +396,15 @@ export interface RebuildAfterZoneReturnResult {
 }
 
 export const rebuildAsReplicaInput = z.lazy(() =>
-  z.object({ instanceId: uuid, projectId, catchUpTimeoutSeconds: z.number().int().min(1).max(3600).default(120) }).strict(),
+  z
+    .object({
+      instanceId: uuid,
+      projectId,
+      catchUpTimeoutSeconds: z.number().int().min(1).max(3600).default(120),
+      /** Rejoin as the passive side of a master-master pair with the set's source (a pair side a failover lost). */
+      pair: z.boolean().optional(),
+    })
+    .strict(),
 );
 export type RebuildAsReplicaInput = z.input<typeof rebuildAsReplicaInput>;
 
@@ -405,6 +420,8 @@ export interface RebuildAsReplicaResult {
   sourceState: string;
   snapshotId: string;
   snapshotBytes: number;
+  /** Rejoined as the passive side of a pair: each side's GTID domain. */
+  pair?: { activeId: string; passiveId: string; gtidDomains: Record<string, number> };
 }
 
 export const createBackupInput = z.lazy(() => z.object({ backupId: uuid, projectId, instanceId: uuid }).strict());
@@ -428,8 +445,14 @@ export const enableReplicationTlsInput = z.lazy(() =>
       catchUpTimeoutSeconds: z.number().int().min(1).max(3600).default(120),
       /** The set is TLS already: re-issue every member's certificate from the set's CA and reload it, links untouched. */
       renew: z.literal(true).optional(),
+      /**
+       * The set is TLS already: a new CA for the set. Members trust both CAs, get certificates
+       * from the new one, then trust it alone (all with FLUSH SSL), links untouched.
+       */
+      rotateCa: z.literal(true).optional(),
     })
-    .strict(),
+    .strict()
+    .refine((v) => !(v.renew && v.rotateCa), { path: ['rotateCa'], message: 'a CA rotation renews every certificate already; ask one or the other' }),
 );
 export type EnableReplicationTlsInput = z.input<typeof enableReplicationTlsInput>;
 
@@ -441,6 +464,8 @@ export interface EnableReplicationTlsResult {
   certificates: { instanceId: string; reloaded: string; serial: string; notAfter: string }[];
   /** A renewal: certificates re-issued and reloaded, links left as they ran. */
   renewed: boolean;
+  /** A CA rotation: the set's new CA (public), which every member now trusts alone. Absent otherwise. */
+  rotatedCa?: { caCertificatePem: string; previousCaCertificatePem: string; created: boolean };
   /** Each link (replica ← its source) verified TLS, caught up with its source (re-pointed unless renewed). */
   links: { replicaId: string; sourceId: string }[];
 }
@@ -530,6 +555,11 @@ export interface MemberHealth {
   lastIoError: string | null;
   lastSqlError: string | null;
   readOnly: boolean | null;
+  /**
+   * The member's link connects with TLS and verifies its source's certificate (SHOW SLAVE
+   * STATUS); null: no link or not read. Absent in health stored before it was read.
+   */
+  tls?: boolean | null;
   observedAt: string;
 }
 

@@ -148,11 +148,13 @@ const describers: { [T in DescribedOperation]: (input: Inputs[T], known: KnownNa
     ),
   }),
   enableReplicationTls: (i, k) => ({
-    staticSummary: `${i.renew ? 'Renew the TLS certificates of' : 'Turn TLS replication on for'} the set of ${ref(i.instanceId, k.name)} · project ${i.projectId}`,
+    staticSummary: `${i.rotateCa ? 'Rotate the TLS certificate authority of' : i.renew ? 'Renew the TLS certificates of' : 'Turn TLS replication on for'} the set of ${ref(i.instanceId, k.name)} · project ${i.projectId}`,
     staticDetails: details(
-      i.renew
+      i.rotateCa
+        ? "Makes a new certificate authority for the set; every member trusts the old and the new one, gets a certificate from the new one, then trusts it alone (each step reloaded with FLUSH LOCAL SSL: no restart, no link re-pointed)."
+        : i.renew
         ? "Re-issues every member's server certificate from the set's certificate authority (a new request on each member, with the key it keeps) and reloads it with FLUSH LOCAL SSL: no restart, no link re-pointed."
-        : "Makes the set's certificate authority, has every member's guest request a certificate (its key stays on its server) and installs the signed one (FLUSH SSL, no restart), re-points every link with TLS verifying its source's certificate, and makes every replication account require TLS.",
+        : "Makes the set's certificate authority, has every member's guest request a certificate (its key stays on its server) and installs the signed one (FLUSH SSL, no restart), re-points every link with TLS verifying its source's certificate (both directions of a master-master pair), and makes every replication account require TLS.",
       [idLine('member asked', i.instanceId, k.name), `- project: ${i.projectId}`],
     ),
   }),
@@ -169,9 +171,11 @@ const describers: { [T in DescribedOperation]: (input: Inputs[T], known: KnownNa
     staticDetails: details("Deletes the backup's snapshot from the snapshot store, then its record.", [idLine('backup', i.backupId), `- project: ${i.projectId}`]),
   }),
   rebuildAsReplica: (i, k) => ({
-    staticSummary: `Rebuild former source ${ref(i.instanceId, k.name)} as a replica of its set's source · project ${i.projectId}`,
+    staticSummary: i.pair
+      ? `Rejoin ${ref(i.instanceId, k.name)} as the passive side of a pair with its set's source · project ${i.projectId}`
+      : `Rebuild former source ${ref(i.instanceId, k.name)} as a replica of its set's source · project ${i.projectId}`,
     staticDetails: details(
-      "Powers the fenced former source on read-only, reports the transactions it had that the set's source lacks (errant GTIDs, in the current details, the result and the instance's show) before discarding them, then restores a fresh snapshot of the source on it and has it replicate from the source.",
+      "Powers the fenced former source on read-only, reports the transactions it had that the set's source lacks (errant GTIDs, in the current details, the result and the instance's show) before discarding them, then restores a fresh snapshot of the source on it and has it replicate from the source; to rejoin a pair, it then becomes the pair's passive side (own GTID domain, replication both ways).",
       [idLine('former source', i.instanceId, k.name), `- project: ${i.projectId}`, `- catch-up timeout: ${i.catchUpTimeoutSeconds ?? 120} s`],
     ),
   }),

@@ -130,7 +130,7 @@ export const standalone = (setId: string, sourceId: string): Topology => ({ setI
 export type Transition =
   /** createReplicas / buildReplica: a new replica of `sourceId`. */
   | { kind: 'add-replica'; replicaId: string; sourceId: string; writable: boolean }
-  /** detach (the replica becomes an independent instance) or delete of a replica. */
+  /** detach (the replica becomes an independent instance) or delete of a replica (or of a pair's passive side: the pair dissolves). */
   | { kind: 'remove-member'; instanceId: string }
   /** Switchover: the candidate takes writes, everyone else follows it, the former source read-only. */
   | { kind: 'promote'; newSourceId: string }
@@ -162,11 +162,13 @@ export function applyTransition(t: Topology, tr: Transition, limits: TopologyLim
     }
     case 'remove-member': {
       if (!isMember(t, tr.instanceId)) return t;
-      if (sourceOf(t) === tr.instanceId) throw new TopologyError([`${tr.instanceId} is the source of set ${t.setId}; promote or eject first`]);
+      if (sourceOf(t) === tr.instanceId) throw new TopologyError([`${tr.instanceId} is the source of set ${t.setId}; ${t.coMasters ? 'switch the active side' : 'promote or eject'} first`]);
+      // A pair's passive side leaving dissolves the pair: its active side stays, the source.
+      const from = isCoMaster(t, tr.instanceId) ? applyTransition(t, { kind: 'break-pair' }, limits) : t;
       // Its own replicas (a cascade) move up to its upstream, keeping their position in the stream.
-      const up = upstreamOf(t, tr.instanceId);
-      const links = t.links.filter((l) => l.replica !== tr.instanceId).map((l) => (l.source === tr.instanceId ? { ...l, source: up! } : l));
-      const next = { ...t, members: t.members.filter((m) => m.id !== tr.instanceId), links };
+      const up = upstreamOf(from, tr.instanceId);
+      const links = from.links.filter((l) => l.replica !== tr.instanceId).map((l) => (l.source === tr.instanceId ? { ...l, source: up! } : l));
+      const next = { ...from, members: from.members.filter((m) => m.id !== tr.instanceId), links };
       return next.members.length < 2 ? next : checked(next, limits);
     }
     case 'move-replicas': {

@@ -30,6 +30,35 @@ export class CertificateStore {
     return this.authority(setId);
   }
 
+  /** The CA a rotation replaces the set's with, while the rotation runs. */
+  async nextAuthority(setId: string): Promise<SetAuthority | undefined> {
+    const [rows] = await this.pool.query<RowDataPacket[]>('SELECT next_ca_certificate, next_sealed_ca_key FROM replication_sets WHERE id = ?', [setId]);
+    const r = rows[0];
+    return r?.next_ca_certificate && r.next_sealed_ca_key ? { certificatePem: r.next_ca_certificate, sealedKey: r.next_sealed_ca_key } : undefined;
+  }
+
+  /** Records the next CA unless a rotation has one already: a rotation asked again finishes with the first. */
+  async putNextAuthority(setId: string, a: SetAuthority): Promise<SetAuthority | undefined> {
+    await this.pool.query('UPDATE replication_sets SET next_ca_certificate = ?, next_sealed_ca_key = ? WHERE id = ? AND ca_certificate IS NOT NULL AND next_ca_certificate IS NULL', [
+      a.certificatePem,
+      a.sealedKey,
+      setId,
+    ]);
+    return this.nextAuthority(setId);
+  }
+
+  /**
+   * The next CA becomes the set's (the old one is forgotten, key and all). Only the rotation
+   * that installed `certificatePem` everywhere completes it; a retry after it did finds it done.
+   */
+  async completeRotation(setId: string, certificatePem: string): Promise<boolean> {
+    await this.pool.query(
+      'UPDATE replication_sets SET ca_certificate = next_ca_certificate, sealed_ca_key = next_sealed_ca_key, next_ca_certificate = NULL, next_sealed_ca_key = NULL WHERE id = ? AND next_ca_certificate = ?',
+      [setId, certificatePem],
+    );
+    return (await this.authority(setId))?.certificatePem === certificatePem;
+  }
+
   /** The set's CA certificate, only once every link runs TLS (what `show` gives clients). */
   async tlsCertificate(setId: string): Promise<string | undefined> {
     const [rows] = await this.pool.query<RowDataPacket[]>('SELECT ca_certificate FROM replication_sets WHERE id = ? AND tls = 1', [setId]);

@@ -36,5 +36,5 @@ async function gatherFormerSet(registry: Registry, replacedBy: string, db?: Db):
   const [topology, setLock] = await Promise.all([registry.sets.topology(setId, db), registry.locks.get('set', setId)]);
   const sourceId = topology ? sourceOf(topology) : undefined;
   const source = sourceId ? await registry.instances.get(sourceId, db) : undefined;
-  return { replacedBy, setId, ...(source ? { sourceId: source.id, sourceStatus: source.status } : {}), ...(setLock ? { setLock } : {}) };
+  return { replacedBy, setId, ...(source ? { sourceId: source.id, sourceStatus: source.status } : {}), ...(setLock ? { setLock } : {}), ...(topology?.coMasters ? { paired: true } : {}) };
 }

@@ -91,7 +91,7 @@ export class SetStore {
       await conn.query(
         `UPDATE instances SET replication_set_id = NULL, read_only = ?${fenced ? ", status = 'ERROR', fault_at = CURRENT_TIMESTAMP(3), fault = ?, replaced_by = ?" : ''} WHERE id IN (?)`,
         // The fenced former source remembers its replacement: rebuildAsReplica rejoins that set.
-        fenced ? [1, opts.fault ?? 'fenced', (tr as { newSourceId: string }).newSourceId, left] : [0, left],
+        fenced ? [1, opts.fault ?? 'fenced', tr.kind === 'eject' ? tr.newSourceId : (tr as { activeId: string }).activeId, left] : [0, left],
       );
       // Lost-zone replicas fenced with the old source get their own reason.
       if (fenced) for (const id of left) if (opts.faults?.[id]) await conn.query('UPDATE instances SET fault = ? WHERE id = ?', [opts.faults[id], id]);
@@ -102,7 +102,8 @@ export class SetStore {
     await conn.query('DELETE FROM replication_links WHERE set_id = ? OR replica_id IN (?)', [after.setId, [...stays, ...left]]);
     for (const l of after.links) await conn.query('INSERT INTO replication_links (replica_id, source_id, set_id) VALUES (?, ?, ?)', [l.replica, l.source, after.setId]);
     // The active side's account on the passive one served the reverse link only.
-    if (tr.kind === 'break-pair') await this.accounts.remove([sourceOf(before)!], conn);
+    const dissolved = tr.kind === 'break-pair' || (tr.kind === 'remove-member' && Boolean(before.coMasters?.includes(tr.instanceId)));
+    if (dissolved) await this.accounts.remove([sourceOf(before)!], conn);
     if (tr.kind === 'switch-active' || tr.kind === 'pair-failover') {
       // The new active side's account on the old one serves the pair's reverse link (switch) or nothing (failover).
       if (tr.kind === 'pair-failover') await this.accounts.remove([tr.activeId], conn);

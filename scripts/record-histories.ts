@@ -325,6 +325,14 @@ const SCENARIOS: Scenario[] = [
     setup: (w) => (w.settings.tls = true),
     play: (c) => c.run('enableReplicationTls', { instanceId: seedSet(c.world, c.prefix).source.id, projectId: 'proj-a', renew: true }),
   },
+  {
+    workflowType: 'enableReplicationTls',
+    name: 'rotate-ca',
+    setup: (w) => (w.settings.tls = true),
+    play: (c) => c.run('enableReplicationTls', { instanceId: seedSet(c.world, c.prefix).source.id, projectId: 'proj-a', rotateCa: true }),
+  },
+  // A master-master pair: both directions re-pointed, the active side checked against the passive side's own writes.
+  { workflowType: 'enableReplicationTls', name: 'pair', play: (c) => c.run('enableReplicationTls', { instanceId: seedPair(c).source.id, projectId: 'proj-a' }) },
   { workflowType: 'buildReplica', name: 'tls-set', setup: (w) => (w.settings.tls = true), play: async (c) => workflowIds.buildReplica((await replicasOf(c, 1)).result!.replicas[0]!.replicaId) },
   {
     workflowType: 'rebuildAsReplica',
@@ -340,6 +348,22 @@ const SCENARIOS: Scenario[] = [
       c.world.binlogStateOf.set(source.novaServerId!, '0-101-8');
       c.world.binlogStateOf.set(newSource.novaServerId!, '0-101-7,0-102-12');
       return c.run('rebuildAsReplica', { instanceId: source.id, projectId: 'proj-a' });
+    },
+  },
+  {
+    workflowType: 'rebuildAsReplica',
+    name: 'rejoin-pair',
+    play: (c) => {
+      // After failOverPair of a bare pair: the passive side took over alone, the dead active side wrote one errant transaction.
+      const { source, replicas } = seedSet(c.world, c.prefix, 1);
+      const survivor = replicas[0]!;
+      Object.assign(source, { setId: null, status: 'ERROR', readOnly: true, replacedBy: survivor.id, fault: 'fenced by pair-failover-x' });
+      Object.assign(survivor, { setId: null, replicaOf: null, readOnly: false });
+      c.world.sets.delete(source.id);
+      c.world.servers.get(source.novaServerId!)!.status = 'SHUTOFF';
+      c.world.binlogStateOf.set(source.novaServerId!, '101-101-8,102-102-3');
+      c.world.binlogStateOf.set(survivor.novaServerId!, '101-101-7,102-102-12');
+      return c.run('rebuildAsReplica', { instanceId: source.id, projectId: 'proj-a', pair: true });
     },
   },
   { workflowType: 'rebuildAsReplica', name: 'not-a-former-source', play: (c) => c.run('rebuildAsReplica', { instanceId: seedSet(c.world, c.prefix).source.id, projectId: 'proj-a' }) },
@@ -496,6 +520,19 @@ const SCENARIOS: Scenario[] = [
     name: 'build-failed',
     setup: (w) => (w.failBuild = true),
     play: (c) => c.run('createPair', { instanceId: seedSource(c.world, randomUUID(), c.prefix).id, projectId: 'proj-a', peerId: randomUUID() }),
+  },
+  {
+    workflowType: 'createPair',
+    name: 'at-create',
+    play: (c) => {
+      const id = randomUUID();
+      return c.run('createPair', { instanceId: id, projectId: 'proj-a', peerId: randomUUID(), provision: { ...spec(id), availabilityZone: 'az1', locality: 'anti-affinity' } });
+    },
+  },
+  {
+    workflowType: 'deleteInstance',
+    name: 'pair-passive-side',
+    play: (c) => c.run('deleteInstance', { instanceId: seedPair(c).replicas[0]!.id, projectId: 'proj-a' }),
   },
   { workflowType: 'switchPairActive', name: 'success', play: (c) => c.run('switchPairActive', { instanceId: seedPair(c).replicas[0]!.id, projectId: 'proj-a' }) },
   {

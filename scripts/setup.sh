@@ -6,6 +6,19 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 quiet=0; [ "${1:-}" = "--quiet" ] && quiet=1
 say() { [ "$quiet" = 1 ] || echo "setup: $*"; }
+# apt_install HINT PKG...: installs the packages as root, else prints HINT and returns 1.
+apt_install() {
+  local hint=$1; shift
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing $* with apt-get"
+    apt-get update -q >/dev/null
+    # Packaged services are not used: every server here is started by the project.
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" >/dev/null
+  else
+    echo "setup: missing $*. $hint" >&2
+    return 1
+  fi
+}
 
 # 1. npm dependencies, at the versions package-lock.json pins. `npm install`, not `npm ci`:
 #    npm 11 here writes lock files without other platforms' optional packages, which its own
@@ -57,15 +70,7 @@ done
 command -v swift-ring-builder >/dev/null 2>&1 || missing+=(swift)
 command -v memcached >/dev/null 2>&1 || [ -x /usr/bin/memcached ] || missing+=(memcached)
 if [ ${#missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "setup: installing ${missing[*]} with apt-get"
-    apt-get update -q >/dev/null
-    # The packaged service is not used: every mariadbd here is started by the project.
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
-  else
-    echo "setup: missing ${missing[*]}. Install them as root: apt-get update && apt-get install -y mariadb-server mariadb-client mariadb-backup iptables swift swift-proxy swift-account swift-container swift-object memcached" >&2
-    exit 1
-  fi
+  apt_install "Install them as root: apt-get update && apt-get install -y mariadb-server mariadb-client mariadb-backup iptables swift swift-proxy swift-account swift-container swift-object memcached" "${missing[@]}" || exit 1
 else
   say "MariaDB present: $(/usr/sbin/mariadbd --version | sed 's/.*Ver //')"
   say "Swift present: $(dpkg-query -W -f='${Version}' swift-proxy 2>/dev/null)"
@@ -80,13 +85,7 @@ missing=()
 command -v docker >/dev/null 2>&1 || missing+=(docker.io)
 command -v debootstrap >/dev/null 2>&1 || [ -x /usr/sbin/debootstrap ] || missing+=(debootstrap)
 if [ ${#missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "setup: installing ${missing[*]} with apt-get"
-    apt-get update -q >/dev/null
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
-  else
-    echo "setup: missing ${missing[*]} (for the docker driver). Install them as root: apt-get install -y docker.io debootstrap" >&2
-  fi
+  apt_install "The docker driver needs them. Install them as root: apt-get install -y docker.io debootstrap" "${missing[@]}" || true
 fi
 if command -v docker >/dev/null 2>&1 && ! docker info >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v dockerd >/dev/null 2>&1; then

@@ -4,6 +4,7 @@
 // deployment without our stack script. (The local stack migrates first as well, because
 // the API starts beside this worker and must not answer before the schema exists; the
 // second run finds nothing to do.)
+import * as path from 'node:path';
 import { Client } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createComputeActivities } from '../activities/compute/activities';
@@ -25,6 +26,7 @@ import { Registry, createRegistryPool } from '../registry';
 import { mergeActivityGroups } from '../lib/activity-groups';
 import { serveMetrics, type MetricsServer } from '../lib/metrics-server';
 import { createLogger } from './logger';
+import { cachedWorkflowBundle } from './workflow-bundle';
 import { installMetricsRuntime, OrchestratorMetrics } from './metrics';
 
 export async function runOrchestrator(config: OrchestratorConfig, taskQueue = ORCHESTRATOR_TASK_QUEUE): Promise<void> {
@@ -59,8 +61,14 @@ export async function runOrchestrator(config: OrchestratorConfig, taskQueue = OR
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue,
       dataConverter,
-      workflowsPath: require.resolve('../workflows'),
-      interceptors: { workflowModules: [require.resolve('../workflows/metrics-interceptor')], activity: [metrics.activities.interceptor()] },
+      // Bundled once per version of the sources, not at every start: a restarted worker polls in seconds.
+      workflowBundle: await cachedWorkflowBundle({
+        workflowsPath: require.resolve('../workflows'),
+        workflowInterceptorModules: [require.resolve('../workflows/metrics-interceptor')],
+        cacheDir: path.join(config.TROVE_DATA_DIR, 'workflow-bundles'),
+        log: (msg) => log.info(msg),
+      }),
+      interceptors: { activity: [metrics.activities.interceptor()] },
       sinks: metrics.sinks(),
       // A workflow task left on a dead worker's sticky queue goes to the shared queue after
       // this (10 s by default), so another worker, or this one restarted, takes it at once.
@@ -72,8 +80,8 @@ export async function runOrchestrator(config: OrchestratorConfig, taskQueue = OR
         registry: createRegistryActivities(registry, { secretKey: parseSecretKey(config.TROVE_SECRET_KEY), maxReplicas: config.TROVE_MAX_REPLICAS, maxDepth: config.TROVE_MAX_DEPTH, placement: nova }),
         snapshots: createSnapshotActivities(snapshots),
         control: createMonitorActivities({ client }),
-        watch: createWatchActivities({ ...registryWatchDeps(registry, { secretKey: parseSecretKey(config.TROVE_SECRET_KEY), probeAddress: config.TROVE_PROBE_ADDRESS }), polled: (poll) => metrics.watchPolled(poll) }),
-        tls: createTlsActivities(registry, { secretKey: parseSecretKey(config.TROVE_SECRET_KEY) }),
+        watch: createWatchActivities({ ...registryWatchDeps(registry, { secretKey: parseSecretKey(config.TROVE_SECRET_KEY), probeAddress: config.TROVE_PROBE_ADDRESS, renewBeforeDays: config.TROVE_TLS_RENEW_BEFORE_DAYS }), polled: (poll) => metrics.watchPolled(poll) }),
+        tls: createTlsActivities(registry, { secretKey: parseSecretKey(config.TROVE_SECRET_KEY), serverCertificateDays: config.TROVE_TLS_SERVER_CERT_DAYS }),
       }),
     });
     log.info({ taskQueue, temporal: config.TEMPORAL_ADDRESS }, 'orchestrator worker polling');

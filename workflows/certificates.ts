@@ -12,10 +12,11 @@ export interface IssuedCertificate {
   notAfter: string;
 }
 
-export async function issueCertificate(setId: string, member: { id: string; novaServerId: string }): Promise<IssuedCertificate> {
+/** `fromNext`: signed by the CA a rotation is moving the set to (the member trusts both meanwhile). */
+export async function issueCertificate(setId: string, member: { id: string; novaServerId: string }, fromNext = false): Promise<IssuedCertificate> {
   const guest = guestActivities(member.novaServerId);
   const { csrPem } = await guest.certificateRequest();
-  const signed = await authority.signServerCertificate({ setId, instanceId: member.id, csrPem });
+  const signed = await authority.signServerCertificate({ setId, instanceId: member.id, csrPem, ...(fromNext ? { authority: 'next' as const } : {}) });
   const installed = await guest.installCertificate({ certificatePem: signed.certificatePem, caCertificatePem: signed.caCertificatePem });
   return { instanceId: member.id, reloaded: installed.reloaded, serial: signed.serial, notAfter: signed.notAfter };
 }

@@ -41,9 +41,11 @@ export const authority = proxyActivities<TlsActivities>({
 
 export const compute = proxyActivities<ComputeActivities>({
   startToCloseTimeout: '2m',
-  // A Nova call answers within seconds; the long ones (fence, delete) heartbeat as they poll.
-  // A dead worker's call is retried after this, not after the 2 minutes.
-  heartbeatTimeout: '10s',
+  // A Nova call answers within a fraction of a second (124 ms the slowest under load ~20); the
+  // long ones (fence, delete, resize) heartbeat as they poll. A dead worker's call is retried
+  // after this, not after the 2 minutes: 5 s, so a worker restarted in a few seconds finds
+  // it retryable (issue 17; was 10 s).
+  heartbeatTimeout: '5s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '15s', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
 });
 
@@ -59,9 +61,12 @@ export const computeProbe = proxyActivities<ComputeActivities>({
 /** Waiting for a server to boot polls and heartbeats, bounded by the build timeout. */
 export const computeWait = proxyActivities<ComputeActivities>({
   startToCloseTimeout: '10m',
-  // It heartbeats every poll (<= 1 s): a dead worker's wait is retried within seconds.
-  heartbeatTimeout: '5s',
-  retry: { initialInterval: '1s', maximumInterval: '10s', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
+  // It heartbeats every poll (<= 1 s): a dead worker's wait is retried within ~3.5 s of the
+  // kill, so a worker restarted in a few seconds runs it again at once (at 5 s and a 1 s first
+  // retry it came ~5.6 s after the restart: bench/RESULTS.md, *Resume*). A retry only polls Nova again.
+  heartbeatTimeout: '3s',
+  // More attempts than before: a worker stalled past the heartbeat timeout costs one.
+  retry: { initialInterval: '500ms', maximumInterval: '10s', maximumAttempts: 10, nonRetryableErrorTypes: NON_RETRYABLE },
 });
 
 /** Starting a set's monitor through the orchestrator's Temporal client: quick and idempotent. */

@@ -1,19 +1,21 @@
-// createPair (C1/C2): a master-master pair from an instance that holds data. The second
+// createPair (C1/C2): a master-master pair from an instance that holds data (or, with
+// `provision`, from a new one it provisions first: a pair asked for at create). The second
 // master is built exactly as a read replica is (createReplicas as a child: one snapshot,
 // buildReplica, the source's server group and zone), then the pair is made under the set's
-// lock: each side writes in a GTID domain of its own (its server_id), the source replicates
-// back from the new side, and the new side stays read-only (my.cnf too, so a restart keeps
-// it so). The registry declares the pair by its two links in one transition.
+// lock (workflows/pair-link.ts): each side writes in a GTID domain of its own (its server_id),
+// the source replicates back from the new side, and the new side stays read-only (my.cnf too,
+// so a restart keeps it so). The registry declares the pair by its two links in one transition.
 import { ApplicationFailure, CancellationScope, executeChild, workflowInfo } from '@temporalio/workflow';
 import { ErrorType } from '../lib/errors';
 import { instanceNameAttribute, workflowIds } from '../lib/names';
 import { createPairInput, type CreatePairInput, type CreatePairResult } from '../lib/schemas';
 import { operationMetadata } from '../lib/summaries';
 import { upstreamOf } from '../lib/topology';
-import { beginOn, errorMessage, guestActivities, operationFailure, parseInput, recordFault, registry, tagOperation, tagReplicationSet } from './common';
+import { beginOn, errorMessage, operationFailure, parseInput, recordFault, registry, tagOperation, tagReplicationSet } from './common';
 import { createReplicas } from './create-replicas';
+import { linkPair } from './pair-link';
+import { provisionInstance } from './provision-instance';
 import { Progress } from './progress';
-import { Saga } from './saga';
 
 export async function createPair(raw: CreatePairInput): Promise<CreatePairResult> {
   const input = parseInput(createPairInput, raw);
@@ -21,6 +23,15 @@ export async function createPair(raw: CreatePairInput): Promise<CreatePairResult
   const progress = new Progress('createPair', () => `pair of ${input.instanceId}`);
   tagOperation(input.projectId, input.instanceId);
 
+  if (input.provision) {
+    progress.phase('provisioning the first master');
+    // Its own failure is already the instance's fault (provisionInstance records it).
+    await executeChild(provisionInstance, {
+      workflowId: workflowIds.provisionInstance(input.instanceId),
+      args: [input.provision],
+      typedSearchAttributes: instanceNameAttribute(input.provision.name),
+    });
+  }
   progress.phase('building the second master');
   const build = { sourceInstanceId: input.instanceId, projectId: input.projectId, count: 1, replicaIds: [input.peerId], template: input.name ? { name: input.name } : {}, readOnly: true };
   let built;
@@ -57,30 +68,7 @@ export async function createPair(raw: CreatePairInput): Promise<CreatePairResult
     if (!peer || upstreamOf(view.topology, peer.id) !== source.id) {
       throw ApplicationFailure.nonRetryable(`instance ${input.peerId} is no longer a replica of ${source.id}; the pair was not made`, ErrorType.InvalidInput);
     }
-    const active = guestActivities(source.novaServerId!);
-    const passive = guestActivities(peer.novaServerId!);
-    const tls = view.settings.tls ?? false;
-
-    progress.phase('own GTID domains');
-    // server_id is unique across the registry, so the two domains never collide.
-    const gtidDomains = { [source.id]: source.mysqlServerId!, [peer.id]: peer.mysqlServerId! };
-    await Promise.all([active.setGtidDomain({ domainId: source.mysqlServerId! }), passive.setGtidDomain({ domainId: peer.mysqlServerId! })]);
-
-    progress.phase('replicating both ways');
-    const undo = new Saga();
-    try {
-      await passive.setReadOnly({ readOnly: true });
-      const credential = await registry.replicationCredential({ replicaId: source.id, sourceId: peer.id });
-      undo.add('drop the reverse account', () => passive.dropReplicationUser({ userName: credential.userName }));
-      await passive.createReplicationUser({ ...credential, requireSsl: tls });
-      // The source resumes from what it wrote itself: it needs only what the passive side writes.
-      undo.add('stop the reverse link', () => active.detachReplication({ writable: true }));
-      await active.startReplication({ source: { host: peer.address!, port: peer.port ?? 3306, ...credential, tls }, fromOwnBinlog: true });
-      await registry.applyTransition({ setId: view.setId, transition: { kind: 'make-pair', peerId: peer.id } });
-    } catch (err) {
-      await undo.compensate();
-      throw err;
-    }
+    const gtidDomains = await linkPair(view, { member: source, domainId: source.mysqlServerId! }, { member: peer, domainId: peer.mysqlServerId! }, progress);
     progress.phase('done');
     return { activeId: source.id, passiveId: peer.id, replicationSetId: view.setId, gtidDomains };
   } catch (err) {

@@ -1,12 +1,13 @@
-// deleteInstance: take the instance's lock (and its set's, for a replica), delete its server (every process and the
+// deleteInstance: take the instance's lock (and its set's, for a replica or a pair's passive side), delete its server (every process and the
 // disk go with it), then forget the instance. Deleting an already-deleted server is a
 // no-op, so the workflow converges whatever step a crash interrupted.
-import { CancellationScope, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, patched, workflowInfo } from '@temporalio/workflow';
 import { ErrorType } from '../lib/errors';
 import { novaServerName, replicationUserName } from '../lib/names';
 import { deleteInstanceInput, type DeleteInstanceInput, type DeleteInstanceResult } from '../lib/schemas';
 import { beginOn, compute, errorMessage, guestActivities, upstreamMember, operationFailure, parseInput, registry, tagOperation } from './common';
-import { FAULT_PATCH } from './patches';
+import { peerOf } from '../lib/topology';
+import { DELETE_PAIR_SIDE_PATCH, FAULT_PATCH } from './patches';
 import { Progress } from './progress';
 
 export async function deleteInstance(raw: DeleteInstanceInput): Promise<DeleteInstanceResult> {
@@ -23,6 +24,10 @@ export async function deleteInstance(raw: DeleteInstanceInput): Promise<DeleteIn
     if (set) {
       progress.phase('leaving replication set');
       const upstream = upstreamMember(set, instance.id);
+      // A pair's passive side: the active side stops replicating from it first (the pair dissolves).
+      if (peerOf(set.topology, instance.id) !== undefined && patched(DELETE_PAIR_SIDE_PATCH) && upstream.novaServerId) {
+        await guestActivities(upstream.novaServerId).detachReplication({ writable: true });
+      }
       if (upstream.novaServerId) await guestActivities(upstream.novaServerId).dropReplicationUser({ userName: replicationUserName(instance.id) });
       await registry.applyTransition({ setId: set.setId, transition: { kind: 'remove-member', instanceId: instance.id } });
     }

@@ -9,11 +9,20 @@
 // replication (see README "TLS replication").
 // With `renew` (a set already TLS), the same certificates step re-issues every member's
 // certificate from the set's CA and reloads it; the links are left running, then checked.
+// With `rotateCa` (a set already TLS), the set gets a new CA in three reloads, links running
+// throughout: every member trusts the old and the new CA; every member gets a certificate
+// from the new CA (so any reconnect verifies, whichever end moved first); the new CA becomes
+// the set's and every member trusts it alone. A running link keeps its TLS session; the
+// next connection is verified with the new CA. In a master-master pair both directions are
+// links: turning TLS on re-points the reverse one too.
 import { ApplicationFailure, CancellationScope, workflowInfo } from '@temporalio/workflow';
+import { caBundle } from '../lib/ca-bundle';
 import { ErrorType } from '../lib/errors';
+import { stillToApply } from '../lib/gtid';
 import { enableReplicationTlsInput, type EnableReplicationTlsInput, type EnableReplicationTlsResult } from '../lib/schemas';
 import { authority, beginOn, errorMessage, guestActivities, guestLong, guestProbe, operationFailure, parseInput, registry, tagOperation, tagReplicationSet, upstreamMember } from './common';
 import { issueCertificate } from './certificates';
+import { upstreamOf } from '../lib/topology';
 import { Progress } from './progress';
 
 export async function enableReplicationTls(raw: EnableReplicationTlsInput): Promise<EnableReplicationTlsResult> {
@@ -22,14 +31,18 @@ export async function enableReplicationTls(raw: EnableReplicationTlsInput): Prom
   const progress = new Progress('enableReplicationTls', () => `set of ${input.instanceId}`);
   tagOperation(input.projectId, input.instanceId);
 
-  const renew = input.renew === true;
-  const view = (await beginOn('enableReplicationTls', input, progress, renew ? 'renew TLS certificates' : 'enable TLS')).set!;
+  const rotate = input.rotateCa === true;
+  const renew = input.renew === true || rotate;
+  const view = (await beginOn('enableReplicationTls', input, progress, rotate ? 'rotate the TLS CA' : renew ? 'renew TLS certificates' : 'enable TLS')).set!;
   tagReplicationSet(view.setId);
   const members = [view.source, ...view.replicas];
-  const links = view.replicas.map((replica) => ({ replica, source: upstreamMember(view, replica.id) }));
+  // Every member with a source is a link, a pair's active side (which replicates from the passive) included.
+  const links = members.filter((m) => upstreamOf(view.topology, m.id) !== null).map((replica) => ({ replica, source: upstreamMember(view, replica.id) }));
   try {
     // Checked by the API too; asked again under the lock (the set may have changed meanwhile).
-    if (renew && !view.settings.tls) throw ApplicationFailure.nonRetryable('replication.tls.renew: the set does not replicate over TLS; turn it on with {"tls": true}', ErrorType.InvalidInput);
+    if (renew && !view.settings.tls) {
+      throw ApplicationFailure.nonRetryable(`replication.tls.${rotate ? 'rotate_ca' : 'renew'}: the set does not replicate over TLS; turn it on with {"tls": true}`, ErrorType.InvalidInput);
+    }
     progress.phase('pre-flight');
     const silent: string[] = [];
     await Promise.all(members.map((m) => guestProbe(m.novaServerId!).replicationStatus().catch(() => void silent.push(`${m.name} (${m.id})`))));
@@ -37,9 +50,22 @@ export async function enableReplicationTls(raw: EnableReplicationTlsInput): Prom
 
     progress.phase('certificate authority');
     const ca = await authority.ensureSetAuthority({ setId: view.setId });
+    const next = rotate ? await authority.beginCaRotation({ setId: view.setId }) : undefined;
+    if (next) {
+      // Before any member serves a certificate from the new CA, every member trusts it.
+      progress.phase('trusting the old and the new CA');
+      await Promise.all(members.map((m) => guestActivities(m.novaServerId!).installTrust({ caCertificatePem: caBundle(next.caCertificatePem, next.previousCaCertificatePem) })));
+    }
 
-    progress.phase('issuing certificates');
-    const certificates = await Promise.all(members.map((m) => issueCertificate(view.setId, { id: m.id, novaServerId: m.novaServerId! })));
+    progress.phase(next ? 'issuing certificates from the new CA' : 'issuing certificates');
+    const certificates = await Promise.all(members.map((m) => issueCertificate(view.setId, { id: m.id, novaServerId: m.novaServerId! }, Boolean(next))));
+
+    if (next) {
+      // Every member serves a certificate from the new CA: the old one is no longer needed.
+      progress.phase('dropping the old CA');
+      await authority.completeCaRotation({ setId: view.setId, caCertificatePem: next.caCertificatePem });
+      await Promise.all(members.map((m) => guestActivities(m.novaServerId!).installTrust({ caCertificatePem: next.caCertificatePem })));
+    }
 
     // Every member serves its certificate now, so any link can verify its source's. A link is
     // re-pointed before its account requires TLS: the account never refuses the link it carries.
@@ -58,7 +84,9 @@ export async function enableReplicationTls(raw: EnableReplicationTlsInput): Prom
     await Promise.all(
       links.map(async ({ replica, source }) => {
         const { gtidBinlogPos } = await guestActivities(source.novaServerId!).gtidPosition();
-        await guestLong(replica.novaServerId!).waitForGtid({ gtid: gtidBinlogPos, timeoutSeconds: input.catchUpTimeoutSeconds });
+        // A pair's side never applies its own writes back: it waits only for the other side's.
+        const missing = view.topology.coMasters?.includes(replica.id) ? stillToApply(gtidBinlogPos, (await guestActivities(replica.novaServerId!).gtidPosition()).gtidBinlogPos) : gtidBinlogPos;
+        if (missing) await guestLong(replica.novaServerId!).waitForGtid({ gtid: missing, timeoutSeconds: input.catchUpTimeoutSeconds });
       }),
     );
     if (!renew) await registry.updateSettings({ setId: view.setId, patch: { tls: true } });
@@ -68,11 +96,12 @@ export async function enableReplicationTls(raw: EnableReplicationTlsInput): Prom
       authorityCreated: ca.created,
       certificates: certificates.sort((a, b) => a.instanceId.localeCompare(b.instanceId)),
       renewed: renew,
+      ...(next ? { rotatedCa: { caCertificatePem: next.caCertificatePem, previousCaCertificatePem: next.previousCaCertificatePem, created: next.created } } : {}),
       links: links.map(({ replica, source }) => ({ replicaId: replica.id, sourceId: source.id })),
     };
   } catch (err) {
     progress.fail(errorMessage(err));
-    throw operationFailure(err, renew ? 'renew TLS certificates failed' : 'enable TLS failed', ErrorType.GuestFailed);
+    throw operationFailure(err, rotate ? 'rotate the TLS CA failed' : renew ? 'renew TLS certificates failed' : 'enable TLS failed', ErrorType.GuestFailed);
   } finally {
     await CancellationScope.nonCancellable(() => registry.endOperation({ operationId, setId: view.setId }));
   }

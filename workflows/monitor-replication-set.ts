@@ -13,6 +13,7 @@ import { nextPollDelayMs, type AutoFailoverDecision } from '../lib/failover';
 import { judgePoll, setMembers, type SemiSyncFix } from '../lib/monitor-poll';
 import { failoverOperationFor } from '../lib/pair-failover';
 import { operationMetadata } from '../lib/summaries';
+import { linkTls } from '../lib/link-tls';
 import { textTable } from '../lib/text-table';
 import { monitorInput, type MemberHealth, type MonitorInput } from '../lib/schemas';
 import { computeProbe, guestProbe, guestUpkeep, parseInput, registry, tagReplicationSet } from './common';
@@ -45,9 +46,10 @@ export function renderHealth(h: MemberHealth[]): string {
     `${yn(m.reachable)}${m.agentAnswered ? '' : ' (agent silent)'}`,
     m.role === 'replica' ? `${yn(m.ioRunning)} / ${yn(m.sqlRunning)}` : '-',
     m.role === 'replica' ? `${m.transactionsBehind ?? '?'} trx / ${m.secondsBehind ?? '?'} s` : '-',
+    linkTls(m),
   ]);
   const errors = h.filter((m) => m.lastIoError || m.lastSqlError).map((m) => `- \`${m.name}\`: ${m.lastIoError ?? m.lastSqlError}`);
-  return [textTable(['member', 'role', 'reachable', 'IO / SQL', 'behind'], rows), ...errors].join('\n');
+  return [textTable(['member', 'role', 'reachable', 'IO / SQL', 'behind', 'link TLS'], rows), ...errors].join('\n');
 }
 
 export async function monitorReplicationSet(raw: MonitorInput): Promise<string> {

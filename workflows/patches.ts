@@ -43,3 +43,10 @@ export const FENCE_LOST_ZONE_PATCH = '2026-12-eject-fences-lost-zone';
 /** monitorReplicationSet continues as new into watchReplicationSet (same workflow id) at the end of its run; asked only there. */
 export const MONITOR_BECOMES_WATCH_PATCH = '2026-12-monitor-continues-as-watch';
 
+
+/**
+ * deleteInstance of a master-master pair's passive side (0.2.0 pairs) first stops the active
+ * side's replication from it, so the pair dissolves into its active side; asked only for a
+ * pair side, which no 0.1.0 history has.
+ */
+export const DELETE_PAIR_SIDE_PATCH = '2026-12-delete-pair-passive-side';

@@ -5,13 +5,16 @@
 // operation's result before anything is discarded. Then its data is replaced by a fresh
 // snapshot of the source and it replicates from it, as a replica build does (the same
 // guest activities: snapshot, restore, account, attach, catch up), rejoining the set
-// read-only. promoteToReplicaSource can then switch back (fail back).
+// read-only. promoteToReplicaSource can then switch back (fail back). With `pair`, the side of
+// a master-master pair that failOverPair lost rejoins as the pair's passive side (the same
+// pair step as createPair, under the same lock): the set's source is its active side.
 import { CancellationScope, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { InstanceSummary } from '../activities/registry/activities';
 import { ErrorType } from '../lib/errors';
 import { errantTransactions, parseGtidList } from '../lib/gtid';
 import { rebuildAsReplicaInput, type RebuildAsReplicaInput, type RebuildAsReplicaResult } from '../lib/schemas';
 import { issueCertificate } from './certificates';
+import { linkPair } from './pair-link';
 import { beginOn, compute, computeWait, errorMessage, guestActivities, guestLong, monitors, operationFailure, parseInput, recordFault, registry, snapshots, tagOperation, tagReplicationSet } from './common';
 import { Progress } from './progress';
 import { Saga } from './saga';
@@ -29,7 +32,7 @@ export async function rebuildAsReplica(raw: RebuildAsReplicaInput): Promise<Rebu
   // A new workflow type: a refusal after the 202 is the instance's fault without a patch.
   let begun;
   try {
-    begun = await beginOn('rebuildAsReplica', input, progress, 'rebuild as replica');
+    begun = await beginOn(input.pair ? 'rejoinPair' : 'rebuildAsReplica', input, progress, input.pair ? 'rejoin pair' : 'rebuild as replica');
   } catch (err) {
     await recordFault(input.instanceId, errorMessage(err));
     throw err;
@@ -81,6 +84,14 @@ export async function rebuildAsReplica(raw: RebuildAsReplicaInput): Promise<Rebu
     await guestLong(old.novaServerId!).waitForGtid({ gtid: gtidBinlogPos, timeoutSeconds: input.catchUpTimeoutSeconds });
 
     await registry.applyTransition({ setId: view.setId, transition: { kind: 'add-replica', replicaId: old.id, sourceId: source.id, writable: false } });
+    let pair: RebuildAsReplicaResult['pair'];
+    if (input.pair) {
+      // A GTID domain no server ever wrote in, not its old one: the errant GTIDs just discarded
+      // were in its old domain, and a server still holding one of them (a replica that got it
+      // before the failover) would take a new write with the same GTID for applied.
+      const domainId = await registry.allocateServerId(uuid4());
+      pair = { activeId: source.id, passiveId: old.id, gtidDomains: await linkPair(view, { member: source, domainId: source.mysqlServerId! }, { member: { ...old, mysqlServerId }, domainId }, progress) };
+    }
     // No longer a former source: it is a member again (a second rebuild is refused).
     await registry.updateInstance({ instanceId: old.id, status: 'ACTIVE', fault: null, replacedBy: null });
     // A set that dissolved at the failover was founded anew: it needs its monitor again.
@@ -96,6 +107,7 @@ export async function rebuildAsReplica(raw: RebuildAsReplicaInput): Promise<Rebu
       sourceState: theirs.gtidBinlogState,
       snapshotId,
       snapshotBytes: snapshot.dataset.sizeBytes,
+      ...(pair ? { pair } : {}),
     };
   } catch (err) {
     progress.fail(errorMessage(err));

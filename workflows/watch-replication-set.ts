@@ -5,15 +5,19 @@
 // semi-sync roles, a change of the set, or the hourly checkpoint. A healthy set's history
 // is a handful of events an hour. Same workflow id as monitorReplicationSet, which
 // continues as new into this type; the same judgement (lib/monitor-poll.ts).
-import { continueAsNew, defineQuery, proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
+import { continueAsNew, defineQuery, ParentClosePolicy, proxyActivities, setHandler, sleep, startChild, workflowInfo } from '@temporalio/workflow';
 import type { WatchActivities, WatchOutcome } from '../activities/control/watch';
 import { NON_RETRYABLE } from '../lib/errors';
 import { semiSyncKey, type PollMemory } from '../lib/monitor-poll';
 import { watchInput, type WatchSetInput } from '../lib/schemas';
 import { guestUpkeep, parseInput, registry, tagReplicationSet } from './common';
 import { fixSemiSync, healthQuery, renderHealth, startAutomaticFailover, startRelayRecoveries, type MonitorState } from './monitor-replication-set';
+import { operationMetadata } from '../lib/summaries';
+import { enableReplicationTls } from './enable-replication-tls';
 import { Progress } from './progress';
 
+/** An automatic certificate renewal is started at most this often (one that failed is tried again after it). */
+const RENEWAL_QUIET_MS = 300_000;
 /** Semi-sync roles a member refused (its agent down) are asked again after this long, not every poll. */
 const UPKEEP_QUIET_MS = 30_000;
 /** A member's monitoring account is tried again after 5 s (a replica being built answers within seconds), doubling up to 5 min for a member that keeps refusing. */
@@ -32,11 +36,13 @@ function watcher(checkpointSeconds: number) {
   });
 }
 
-export const watchStateQuery = defineQuery<MonitorState & { lastWake: WatchOutcome['kind'] | null }>('watch');
+/** certificateRenewals: the automatic certificate renewals this run started (their workflow ids). */
+export type WatchState = MonitorState & { lastWake: WatchOutcome['kind'] | null; certificateRenewals: string[] };
+export const watchStateQuery = defineQuery<WatchState>('watch');
 
 export async function watchReplicationSet(raw: WatchSetInput): Promise<string> {
   const input = parseInput(watchInput, raw);
-  const state: MonitorState & { lastWake: WatchOutcome['kind'] | null } = { setId: input.setId, health: [], decision: null, automaticFailovers: [], relayRecoveries: [], lastWake: null };
+  const state: WatchState = { setId: input.setId, health: [], decision: null, automaticFailovers: [], relayRecoveries: [], lastWake: null, certificateRenewals: [] };
   const progress = new Progress('watchReplicationSet', () => `${renderHealth(state.health)}\n\n${state.decision ? `automatic failover: **${state.decision.action}** (${state.decision.reason})` : ''}`);
   // The same query as the 0.1.0 monitor's, so the API and tools that ask it need not know which type runs.
   setHandler(healthQuery, () => state);
@@ -50,9 +56,10 @@ export async function watchReplicationSet(raw: WatchSetInput): Promise<string> {
   let semiSyncQuietUntil: Record<string, string> = {};
   let accountsQuietUntil: Record<string, string> = {};
   let accountFailures: Record<string, number> = {};
+  let renewalQuietUntil: string | undefined;
   const watch = watcher(input.checkpointSeconds);
   for (let round = 0; round < input.roundsPerRun; round++) {
-    const o: WatchOutcome = await watch.watchSet({ setId: input.setId, pollSeconds: input.pollSeconds, membership, memory, semiSyncQuietUntil, accountsQuietUntil, shown: state.health.map((h) => h.instanceId), checkpointSeconds: input.checkpointSeconds, leaseSeconds: input.leaseSeconds });
+    const o: WatchOutcome = await watch.watchSet({ setId: input.setId, pollSeconds: input.pollSeconds, membership, memory, semiSyncQuietUntil, accountsQuietUntil, ...(renewalQuietUntil ? { renewalQuietUntil } : {}), shown: state.health.map((h) => h.instanceId), checkpointSeconds: input.checkpointSeconds, leaseSeconds: input.leaseSeconds });
     state.lastWake = o.kind;
     if (o.kind === 'dissolved') {
       progress.phase('set dissolved');
@@ -78,6 +85,10 @@ export async function watchReplicationSet(raw: WatchSetInput): Promise<string> {
           ...o.accounts.map((a) => [a.instanceId, new Date(Date.now() + accountRetryMs(accountFailures[a.instanceId] ?? 1)).toISOString()]),
         ]);
       }
+      if (o.certificatesDue?.length) {
+        state.certificateRenewals.push(await startCertificateRenewal(input.setId, input.projectId, o.certificatesDue[0]!));
+        renewalQuietUntil = new Date(Date.now() + RENEWAL_QUIET_MS).toISOString();
+      }
       if (o.semiSyncFixes.length) {
         await fixSemiSync(o.semiSyncFixes);
         const until = new Date(Date.now() + UPKEEP_QUIET_MS).toISOString();
@@ -88,6 +99,14 @@ export async function watchReplicationSet(raw: WatchSetInput): Promise<string> {
     if (workflowInfo().continueAsNewSuggested) break;
   }
   return continueAsNew<typeof watchReplicationSet>({ ...input, sourceDownSince: memory.sourceDownSince, relaysDownSince: memory.relaysDownSince, waitBeforeFirstPoll: false });
+}
+
+/** Renews the set's certificates (enableReplicationTls with renew), abandoned to run on its own under the set's lock. */
+async function startCertificateRenewal(setId: string, projectId: string, memberId: string): Promise<string> {
+  const renewInput = { instanceId: memberId, projectId, renew: true as const };
+  const workflowId = `renew-certificates-automatic-${setId}-${new Date().toISOString().replace(/[:.]/g, '')}`;
+  await startChild(enableReplicationTls, { workflowId, args: [renewInput], parentClosePolicy: ParentClosePolicy.ABANDON, ...operationMetadata('enableReplicationTls', renewInput, {}) });
+  return workflowId;
 }
 
 /** Each member's monitoring account: its password issued (sealed) in the registry, made by its agent, then marked ready. Best effort: retried at the next upkeep. */

@@ -19,6 +19,8 @@ export interface WatchOptions {
   statusTimeoutMs?: number;
   /** How long a set's registry read waits for other sets' to be read with it (default 20 ms). */
   batchWindowMs?: number;
+  /** TROVE_TLS_RENEW_BEFORE_DAYS: TLS sets' certificates are renewed this long before they expire. */
+  renewBeforeDays?: number;
 }
 
 export function registryWatchDeps(registry: Registry, o: WatchOptions): WatchDeps {
@@ -35,18 +37,16 @@ export function registryWatchDeps(registry: Registry, o: WatchOptions): WatchDep
       const results = await Promise.all(targets.map(async (t) => [t.instanceId, await probeGreeting(t.address, t.port, o.probeAddress, o.probeTimeoutMs ?? 1500)] as const));
       return Object.fromEntries(results);
     },
-    statusReader() {
+    statusReader(lost) {
       const open = new Map<string, Connection>();
       const drop = (key: string) => {
-        open.get(key)?.destroy();
+        const c = open.get(key);
         open.delete(key);
+        // Our own close is not news: only the member's end of it wakes the watch.
+        c?.removeAllListeners('end');
+        c?.destroy();
       };
-      const listeners = new Set<() => void>();
       return {
-        onLost(wake: () => void) {
-          listeners.add(wake);
-          return () => listeners.delete(wake);
-        },
         async read(t: WatchTarget, sealedPassword: string) {
           const key = `${t.instanceId}@${t.address}:${t.port}`;
           try {
@@ -65,14 +65,14 @@ export function registryWatchDeps(registry: Registry, o: WatchOptions): WatchDep
                 maxPreparedStatements: 1,
               });
               const conn = c;
-              // The member closed it (a crash resets it at once): the watch looks again now.
-              const lost = () => {
+              c.on('error', () => drop(key));
+              // The member closed the connection kept between polls (its server died, or
+              // restarted): said at once, so the watch looks now rather than at its next poll.
+              c.once('end', () => {
                 if (open.get(key) !== conn) return;
                 drop(key);
-                for (const wake of [...listeners]) wake();
-              };
-              c.on('error', lost);
-              c.on('end', lost);
+                lost?.(t.instanceId);
+              });
               open.set(key, c);
             }
             // A member that hangs mid-answer leaves the connection unusable: a fresh one next poll.
@@ -89,6 +89,7 @@ export function registryWatchDeps(registry: Registry, o: WatchOptions): WatchDep
       };
     },
     storeHealth: (setId, health, confirmedUntil) => registry.health.store(setId, health, confirmedUntil),
+    ...(o.renewBeforeDays !== undefined ? { certificateRenewal: { serverCertificates: (setId: string) => registry.certificates.serverCertificates(setId), renewBeforeDays: o.renewBeforeDays } } : {}),
   };
 }
 

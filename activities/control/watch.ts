@@ -13,6 +13,7 @@ import type { AutoFailoverDecision } from '../../lib/failover';
 import { nextPollDelayMs } from '../../lib/failover';
 import { healthChanged, judgePoll, membershipKey, phasedDelayMs, semiSyncKey, setMembers, type MemberStatus, type PollMemory, type SemiSyncFix } from '../../lib/monitor-poll';
 import type { MemberHealth } from '../../lib/schemas';
+import { certificateWatch, type CertificateRenewalDeps } from './certificate-watch';
 
 export interface WatchTarget {
   instanceId: string;
@@ -28,11 +29,12 @@ export interface WatchDeps {
   probe(targets: WatchTarget[]): Promise<Record<string, { reachable: boolean }>>;
   /**
    * A reader of members' status that may keep connections between polls; closed when the watch
-   * ends. onLost: a kept connection closed by the other side (a member that crashed resets it)
-   * wakes the watch for a poll at once instead of at the next interval.
+   * ends. lost: a member closed a kept connection (its server died): the watch polls at once.
    */
-  statusReader(): { read(target: WatchTarget, sealedPassword: string): Promise<MemberStatus>; close(): Promise<void>; onLost?(wake: () => void): () => void };
+  statusReader(lost?: (instanceId: string) => void): { read(target: WatchTarget, sealedPassword: string): Promise<MemberStatus>; close(): Promise<void> };
   storeHealth(setId: string, health: MemberHealth[], confirmedUntil: Date): Promise<void>;
+  /** TLS sets: when members' certificates come due for renewal (absent: never looked at). */
+  certificateRenewal?: CertificateRenewalDeps;
   /** Every poll as judged (the worker's metrics): polls are heartbeats, so no activity reports them. */
   polled?(poll: { setId: string; health: MemberHealth[]; probed: number; probeSeconds: number }): void;
 }
@@ -52,6 +54,8 @@ export interface WatchInput {
   shown?: string[];
   /** Per member: no wake-up to make its monitoring account before this (just tried). Absent: none tried. */
   accountsQuietUntil?: Record<string, string>;
+  /** No wake-up to renew certificates before this (a renewal was just started). */
+  renewalQuietUntil?: string;
   /** Complete after this long even if nothing happened (the workflow's checkpoint). */
   checkpointSeconds: number;
   /** Health unchanged is written again after this long, vouched for this long and half again. */
@@ -73,13 +77,13 @@ export type WatchOutcome =
   | ({ kind: 'read' } & Seen)
   | ({ kind: 'failover'; view: SetView; observedAt: string } & Seen)
   | ({ kind: 'relays'; view: SetView; dead: DeadRelay[]; observedAt: string } & Seen)
-  | ({ kind: 'upkeep'; semiSyncFixes: SemiSyncFix[]; accounts: { instanceId: string; novaServerId: string }[] } & Seen);
+  | ({ kind: 'upkeep'; semiSyncFixes: SemiSyncFix[]; accounts: { instanceId: string; novaServerId: string }[]; certificatesDue?: string[] } & Seen);
+
+/** The least time between the starts of two polls when a lost connection wakes the watch. */
+const WOKEN_POLL_GAP_MS = 200;
 
 /** How often a member that answers its reads is also probed with a fresh connection. */
 const PROBE_EVERY_MS = 5000;
-/** Woken by a lost connection, the watch still leaves this long after a poll (a member that keeps dropping connections). */
-const MIN_GAP_MS = 50;
-
 type Read = { status: MemberStatus } | { error: { code?: string } } | null;
 
 export function createWatchActivities(deps: WatchDeps) {
@@ -92,7 +96,17 @@ export function createWatchActivities(deps: WatchDeps) {
       // At once, before the first poll: a worker that starts many watches together (a restart,
       // another worker's death) may take longer than the heartbeat timeout over their first polls.
       ctx.heartbeat({ memory });
-      const reader = deps.statusReader();
+      // A member's server that dies closes the connection the reader keeps to it: the next poll
+      // comes then, not up to a poll interval later (issue 17, detection). An extra look only:
+      // the judgement, and so failover_after and the replicas' agreement, are unchanged.
+      // A loss during a poll is kept for the sleep after it.
+      let lost = false;
+      let wake: (() => void) | undefined;
+      const reader = deps.statusReader(() => {
+        lost = true;
+        wake?.();
+      });
+      const certificates = certificateWatch(deps.certificateRenewal);
       let expected = input.membership;
       let written: MemberHealth[] | null = null;
       let writtenAt = 0;
@@ -132,6 +146,7 @@ export function createWatchActivities(deps: WatchDeps) {
       };
       try {
         for (;;) {
+          const pollStarted = Date.now();
           const view = await deps.describeSet(input.setId);
           if (!view || view.replicas.length === 0) return { kind: 'dissolved' };
           const membership = membershipKey(view);
@@ -186,36 +201,24 @@ export function createWatchActivities(deps: WatchDeps) {
           const accounts = members.filter((m) => m.novaServerId && (!creds[m.id]?.ready || denied.has(m.id)) && accountDue(m.id)).map((m) => ({ instanceId: m.id, novaServerId: m.novaServerId! }));
           const quiet = input.semiSyncQuietUntil ?? {};
           const semiSyncFixes = judged.semiSyncFixes.filter((f) => !quiet[semiSyncKey(f)] || now >= Date.parse(quiet[semiSyncKey(f)]!));
-          if (semiSyncFixes.length > 0 || accounts.length > 0) return { kind: 'upkeep', semiSyncFixes, accounts, ...s };
+          const renewalQuiet = input.renewalQuietUntil !== undefined && now < Date.parse(input.renewalQuietUntil);
+          const certificatesDue = renewalQuiet ? [] : await certificates.due(view, now);
+          if (semiSyncFixes.length > 0 || accounts.length > 0 || certificatesDue.length > 0) return { kind: 'upkeep', semiSyncFixes, accounts, ...(certificatesDue.length ? { certificatesDue } : {}), ...s };
           if (now - started >= input.checkpointSeconds * 1000) return { kind: 'checkpoint', ...s };
           // A source that looks down is looked at again as soon as failover_after has passed, not a poll later.
           const delay = nextPollDelayMs({ pollSeconds: input.pollSeconds, failoverAfterSeconds: view.settings.failoverAfterSeconds, sourceDownSince: memory.sourceDownSince, observedAt, now: new Date().toISOString() });
           // Otherwise each set polls at its own phase of the interval: a worker's sets are spread over it, not polled in bursts.
-          await pause(memory.sourceDownSince ? delay : phasedDelayMs(delay, Date.now(), input.pollSeconds * 1000, input.setId));
+          const slept = ctx.sleep(memory.sourceDownSince ? delay : phasedDelayMs(delay, Date.now(), input.pollSeconds * 1000, input.setId));
+          // Cancellation still ends the watch through `slept`; once woken, its later rejection is nobody's.
+          slept.catch(() => undefined);
+          if (!lost) await Promise.race([slept, new Promise<void>((resolve) => (wake = resolve))]);
+          wake = undefined;
+          // A member that keeps accepting and dropping connections gets no more than 5 looks a second.
+          if (lost) await ctx.sleep(Math.max(0, WOKEN_POLL_GAP_MS - (Date.now() - pollStarted)));
+          lost = false;
         }
       } finally {
         await reader.close();
-      }
-
-      /** Sleeps, woken early (not before MIN_GAP_MS) by a lost connection; throws if the activity is cancelled. */
-      async function pause(ms: number): Promise<void> {
-        const signal = ctx.cancellationSignal;
-        const slept = Date.now();
-        await new Promise<void>((resolve) => {
-          let timer = setTimeout(done, ms);
-          const unsubscribe = reader.onLost?.(() => {
-            clearTimeout(timer);
-            timer = setTimeout(done, Math.max(0, MIN_GAP_MS - (Date.now() - slept)));
-          });
-          signal.addEventListener('abort', done, { once: true });
-          function done() {
-            clearTimeout(timer);
-            unsubscribe?.();
-            signal.removeEventListener('abort', done);
-            resolve();
-          }
-        });
-        if (signal.aborted) await ctx.cancelled;
       }
     },
   };

@@ -4,7 +4,7 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { ApplicationFailure } from '@temporalio/common';
-import { isCertificatePem, serverSubject } from '../../lib/certificates';
+import { isCertificatePem, serverSubject, splitCertificatePems } from '../../lib/certificates';
 import { ErrorType } from '../../lib/errors';
 import { openssl } from '../tls/openssl';
 import { runningPid, startMariadb, stopMariadb } from './mariadb-process';
@@ -30,13 +30,13 @@ export function createCertificateActivities(d: GuestDeps) {
      */
     async installCertificate(input: { certificatePem: string; caCertificatePem: string }): Promise<{ address: string; reloaded: 'flush ssl' | 'restart' | 'next start'; notAfter: string }> {
       if (!isCertificatePem(input.certificatePem)) throw ApplicationFailure.nonRetryable('certificatePem: must be one PEM certificate', ErrorType.InvalidInput);
-      if (!isCertificatePem(input.caCertificatePem)) throw ApplicationFailure.nonRetryable('caCertificatePem: must be one PEM certificate', ErrorType.InvalidInput);
+      const cas = splitCertificatePems(input.caCertificatePem);
+      if (!cas) throw ApplicationFailure.nonRetryable('caCertificatePem: must be one or more PEM certificates (the set\'s CA; during a CA rotation, the new and the old)', ErrorType.InvalidInput);
       await ensureServerIdentity(layout, d.address);
       const cert = new X509Certificate(input.certificatePem);
-      const ca = new X509Certificate(input.caCertificatePem);
       const problems = [
         !cert.checkPrivateKey(createPrivateKey(await fs.readFile(layout.serverKey))) && 'it is not for this server\'s key',
-        !cert.verify(ca.publicKey) && 'it is not signed by the CA given',
+        !signedByOneOf(cert, cas) && 'it is not signed by the CA given',
         cert.checkIP(d.address) === undefined && `it does not name this server's address ${d.address}`,
       ].filter(Boolean);
       if (problems.length) throw ApplicationFailure.nonRetryable(`certificatePem: refused, ${problems.join('; ')}`, ErrorType.InvalidInput);
@@ -45,7 +45,31 @@ export function createCertificateActivities(d: GuestDeps) {
       const reloaded = await reload();
       return { address: d.address, reloaded, notAfter: new Date(cert.validTo).toISOString() };
     },
+
+    /**
+     * What this server trusts (its ssl_ca, and what it verifies its own source with at the
+     * next connection): during a CA rotation the old and the new CA, after it the new alone.
+     * Refused if the server's own certificate would not verify with it: a member never stops
+     * trusting the CA it serves a certificate from (its replicas verify it with the same file).
+     */
+    async installTrust(input: { caCertificatePem: string }): Promise<{ address: string; reloaded: 'flush ssl' | 'restart' | 'next start'; authorities: number }> {
+      const cas = splitCertificatePems(input.caCertificatePem);
+      if (!cas) throw ApplicationFailure.nonRetryable('caCertificatePem: must be one or more PEM certificates', ErrorType.InvalidInput);
+      const own = new X509Certificate(await fs.readFile(layout.serverCert, 'utf8'));
+      if (!signedByOneOf(own, cas)) throw ApplicationFailure.nonRetryable(`caCertificatePem: refused, this server's certificate (serial ${own.serialNumber}) is signed by none of them`, ErrorType.InvalidInput);
+      await writeIfChanged(layout.caCert, input.caCertificatePem, 0o644);
+      // Reloaded even when unchanged: a retry after a crash between the write and the reload.
+      const reloaded = await reload();
+      return { address: d.address, reloaded, authorities: cas.length };
+    },
   };
+
+  function signedByOneOf(cert: X509Certificate, cas: string[]): boolean {
+    return cas.some((pem) => {
+      const ca = new X509Certificate(pem);
+      return cert.checkIssued(ca) && cert.verify(ca.publicKey);
+    });
+  }
 
   async function reload(): Promise<'flush ssl' | 'restart' | 'next start'> {
     if (!(await runningPid(layout))) return 'next start';

@@ -2,12 +2,13 @@
 // from flavor RAM, GTID strictness, read_only) are unit-tested without a server.
 import { createHash } from 'node:crypto';
 import { ADMIN_USER } from '../../lib/names';
+import type { SemiSyncRole } from '../../lib/semi-sync';
 import type { ServerLayout } from './layout';
 
 export { ADMIN_USER };
 export const MYSQL_PORT = 3306;
 
-export type SemiSyncRole = 'off' | 'source' | 'replica';
+export type { SemiSyncRole };
 
 export interface MariadbOptions {
   serverId: number;

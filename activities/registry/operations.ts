@@ -85,7 +85,7 @@ export function createOperationActivities(registry: Registry, limits: Limits, pl
 
       const want = locksFor(operation.type, facts);
       // createReplicas founds the set of a standalone source; so does a rebuild whose set dissolved (its replacement stands alone).
-      const founds = operation.type === 'createReplicas' ? rec.id : operation.type === 'rebuildAsReplica' && !want.set ? facts.formerSet?.sourceId : undefined;
+      const founds = operation.type === 'createReplicas' ? rec.id : (operation.type === 'rebuildAsReplica' || operation.type === 'rejoinPair') && !want.set ? facts.formerSet?.sourceId : undefined;
       const setId = founds ? await sets.ensure(founds, rec.projectId) : want.set;
       const taken: EndInput = { operationId: operation.id };
       const give = async (r: Refusal) => {

@@ -7,12 +7,13 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { NovaClient } from '../../lib/nova-client';
 import { parseGtidPosition, transactionsBehind } from '../../lib/gtid';
 import { workflowIds } from '../../lib/names';
-import type { Limits } from '../../lib/rules';
+import { checkCreateTimePair, refusalText, type Limits } from '../../lib/rules';
 import type { LockScope } from '../../lib/status';
 import type { ProvisionInstanceSpec } from '../../lib/schemas';
 import { sealSecret } from '../../lib/secrets';
-import { instanceIdForRequest, startDeleteInstance, startEnableDr, startProvisionInstance } from '../../lib/start';
+import { instanceIdForRequest, pairPeerIdForRequest, startCreatePair, startDeleteInstance, startEnableDr, startProvisionInstance } from '../../lib/start';
 import { drCheck, followedProfile } from './dr';
+import { PhaseCache } from '../phase-cache';
 import { formatIssues } from '../../lib/validation';
 import { newInstanceFromSpec, type InstanceRecord, type Registry } from '../../registry';
 import { refusedReply, sendError } from '../errors';
@@ -85,14 +86,14 @@ export async function buildProgress(temporal: Client, operationId: string, repli
  * The operation running on the instance, or on its replication set (promote, eject), with its
  * phase; a replica being built (or whose set's createReplicas still runs) with its progress.
  */
-async function operationOf(temporal: Client, store: Registry, r: InstanceRecord): Promise<(OperationView & { scope: LockScope }) | undefined> {
+async function operationOf(temporal: Client, store: Registry, r: InstanceRecord, phases: PhaseCache): Promise<(OperationView & { scope: LockScope }) | undefined> {
   const busy = await busyWith(store, r);
   if (!busy) return undefined;
   const op: OperationView & { scope: LockScope } = { id: busy.operation, type: busy.type, scope: busy.held };
   const replica =
     busy.type === 'buildReplica' ? buildProgress(temporal, op.id, r.id) : busy.type === 'createReplicas' && r.replicaOf ? replicaRow(temporal, op.id, r.id) : undefined;
-  const [progress, built] = await Promise.all([bestEffort(temporal.workflow.getHandle(op.id).query<{ phase: string }>('progress')), replica && bestEffort(replica)]);
-  if (progress) op.phase = progress.phase;
+  const [phase, built] = await Promise.all([phases.phase(op.id), replica && bestEffort(replica)]);
+  if (phase) op.phase = phase;
   return { ...op, ...built };
 }
 
@@ -114,6 +115,7 @@ export type RouteHandler = (req: FastifyRequest<{ Params: { project: string; id:
 
 export function registerInstanceRoutes(app: FastifyInstance, d: InstanceRouteDeps, createReplica: RouteHandler): void {
   const findInstance = (reply: FastifyReply, project: string, ref: string) => findOrReply(d.registry, reply, project, ref);
+  const phases = new PhaseCache((id) => d.temporal.workflow.getHandle(id).query<{ phase: string }>('progress'));
 
   app.post('/v1.0/:project/instances', async (req: ProjectReq, reply) => {
     const { project } = req.params;
@@ -138,11 +140,19 @@ export function registerInstanceRoutes(app: FastifyInstance, d: InstanceRouteDep
       body.availability_zone = profile.primaryZone;
       body.locality = profile.locality;
     }
+    const pair = body.replication?.mode === 'master-master';
+    if (pair) {
+      // The pair rules, on the instance as it will be: anti-affinity (its sides on two hosts), one zone.
+      const refused = checkCreateTimePair({ name: body.name, locality: body.locality ?? null, drProfile: Boolean(body.dr_profile) });
+      const text = refused && refusalText(refused, { locality: 'instance.locality' });
+      if (text) return sendError(reply, 400, `invalid request: ${text}`, { errors: [text] });
+    }
     const dbNames = new Set(body.databases.map((db) => db.name));
     const problems = [
       ...(await placementProblems(
         d.nova,
-        { flavorId: body.flavorRef, zone: body.availability_zone, locality: body.locality },
+        // A pair needs two hosts of the zone in the new anti-affinity group.
+        { flavorId: body.flavorRef, zone: body.availability_zone, locality: body.locality, ...(pair ? { count: 2 } : {}) },
         { flavor: 'instance.flavorRef', zone: 'instance.availability_zone', count: 'instance.locality' },
       )),
       ...body.users.flatMap((u, i) => u.databases.filter((db) => !dbNames.has(db.name)).map((db) => `instance.users[${i}].databases: "${db.name}" is not in instance.databases`)),
@@ -172,7 +182,12 @@ export function registerInstanceRoutes(app: FastifyInstance, d: InstanceRouteDep
     await d.registry.instances.insert(newInstanceFromSpec(spec, operationId));
     let started = { id: operationId, type: 'provisionInstance' };
     try {
-      if (profile) {
+      if (pair) {
+        // createPair provisions the master (as provisionInstance, its child) and then its second side.
+        const peerId = pairPeerIdForRequest(project, instanceId, requestId ?? instanceId);
+        const handle = await startCreatePair(d.temporal, { instanceId, projectId: project, peerId, ...(body.replication?.peer_name ? { name: body.replication.peer_name } : {}), provision: spec }, { instanceName: body.name });
+        started = { id: handle.workflowId, type: 'createPair' };
+      } else if (profile) {
         // enableDr provisions the master (as provisionInstance, its child) and then its DR replica.
         const handle = await startEnableDr(d.temporal, { instanceId, projectId: project, profile: profile.id, replicaId: instanceIdForRequest(project, `${instanceId}/dr`), provision: spec }, { requestId: requestId ?? instanceId });
         started = { id: handle.workflowId, type: 'enableDr' };
@@ -196,8 +211,8 @@ export function registerInstanceRoutes(app: FastifyInstance, d: InstanceRouteDep
     const rec = await findInstance(reply, req.params.project, req.params.id!);
     if (!rec) return reply;
     const setId = rec.replicationSetId;
-    const [topology, members, health, caCertificate, profile, certificates] = setId
-      ? await Promise.all([
+    const setReads = setId
+      ? Promise.all([
           d.registry.sets.topology(setId),
           d.registry.instances.listSetMembers(setId),
           d.registry.health.get(setId),
@@ -205,15 +220,18 @@ export function registerInstanceRoutes(app: FastifyInstance, d: InstanceRouteDep
           followedProfile(d.registry, setId),
           d.registry.certificates.serverCertificates(setId),
         ])
-      : [undefined, [], [], undefined, undefined, []];
+      : undefined;
+    // The operation is looked up beside the set's reads, not after them: the answer is no older than its slowest read.
+    const [running, reads] = await Promise.all([operationOf(d.temporal, d.registry, rec, phases), setReads]);
+    const [topology, members, health, caCertificate, profile, certificates] = reads ?? [undefined, [], [], undefined, undefined, []];
     const set = topology ? { topology, members } : undefined;
     const pair = topology ? pairView(topology, members, health) : undefined;
     return {
       instance: {
-        ...instanceView(rec, d.baseUrl, await operationOf(d.temporal, d.registry, rec), set),
+        ...instanceView(rec, d.baseUrl, running, set),
         ...(profile ? { zone_profile: { id: profile.id, name: profile.name, primary_zone: profile.primaryZone, dr_zones: profile.drZones } } : {}),
         ...(pair ? { pair } : {}),
-        ...(health.length ? { replication_health: healthView(health, topology && { topology, members }) } : {}),
+        ...(health.length ? { replication_health: healthView(health, topology && { topology, members }, Boolean(caCertificate)) } : {}),
         ...(caCertificate ? { tls: tlsView(caCertificate, certificates) } : {}),
       },
     };

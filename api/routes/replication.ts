@@ -12,7 +12,7 @@ import { sourceOf } from '../../lib/topology';
 import { formatIssues } from '../../lib/validation';
 import { newReplicaRecord, type InstanceRecord } from '../../registry';
 import { refusedReply, sendError } from '../errors';
-import { createReplicaBody, ejectAction, instancePatchBody, promoteAction, rebuildAsReplicaAction, replicateAction, settingsBody } from '../schemas';
+import { createReplicaBody, ejectAction, instancePatchBody, promoteAction, rebuildAsReplicaAction, rejoinPairAction, replicateAction, settingsBody } from '../schemas';
 import { instanceOps } from './instance-ops';
 import { pairActions } from './pairs';
 import { findOrReply, placementProblems, recentAssessment, recentHealth, refusal, requestIdOf, serverZone } from '../lookup';
@@ -180,13 +180,14 @@ export function registerReplicationRoutes(app: FastifyInstance, d: ReplicationRo
           : await startEject(d.temporal, { instanceId: rec.id, projectId: rec.projectId, force }, { requestId, instanceName: rec.name });
       return reply.code(202).send({ operation: { id: handle.workflowId, type: action === 'promote_to_replica_source' ? 'promoteToReplicaSource' : 'ejectReplicaSource' } });
     }
-    if (action === 'rebuild_as_replica') {
-      // Restore the master side: the fenced former source rejoins its set as a replica.
-      const parsed = rebuildAsReplicaAction.safeParse(body!.rebuild_as_replica ?? {});
-      if (!parsed.success) return badRequest(reply, formatIssues(parsed.error).map((e) => `rebuild_as_replica.${e}`));
-      const refused = await refusal(d.registry, rec, 'rebuildAsReplica', {}, d.limits);
+    if (action === 'rebuild_as_replica' || action === 'rejoin_pair') {
+      // Restore the master side: the fenced former source rejoins its set as a replica (or as a pair's passive side).
+      const pair = action === 'rejoin_pair';
+      const parsed = (pair ? rejoinPairAction : rebuildAsReplicaAction).safeParse(body![action] ?? {});
+      if (!parsed.success) return badRequest(reply, formatIssues(parsed.error).map((e) => `${action}.${e}`));
+      const refused = await refusal(d.registry, rec, pair ? 'rejoinPair' : 'rebuildAsReplica', {}, d.limits, { locality: 'instance.locality' });
       if (refused) return refusedReply(reply, refused);
-      const handle = await startRebuildAsReplica(d.temporal, { instanceId: rec.id, projectId: rec.projectId }, { requestId: requestIdOf(req), instanceName: rec.name });
+      const handle = await startRebuildAsReplica(d.temporal, { instanceId: rec.id, projectId: rec.projectId, ...(pair ? { pair } : {}) }, { requestId: requestIdOf(req), instanceName: rec.name });
       return reply.code(202).send({ operation: { id: handle.workflowId, type: 'rebuildAsReplica' } });
     }
     const pair = pairs[action];
@@ -226,7 +227,8 @@ export function registerReplicationRoutes(app: FastifyInstance, d: ReplicationRo
     // so is a renewal of its certificates, which only a TLS set has.
     const tlsNow = (await d.registry.health.getSettings(setId))!.tls;
     const renew = typeof b.tls === 'object';
-    if (renew && !tlsNow) return badRequest(reply, ['replication.tls.renew: the set does not replicate over TLS; turn it on with {"tls": true}']);
+    const rotateCa = typeof b.tls === 'object' && 'rotate_ca' in b.tls;
+    if (renew && !tlsNow) return badRequest(reply, [`replication.tls.${rotateCa ? 'rotate_ca' : 'renew'}: the set does not replicate over TLS; turn it on with {"tls": true}`]);
     const enableTls = renew || (b.tls === true && !tlsNow);
     if (enableTls) {
       const refused = await refusal(d.registry, rec, 'enableReplicationTls', {}, d.limits);
@@ -241,7 +243,7 @@ export function registerReplicationRoutes(app: FastifyInstance, d: ReplicationRo
     });
     const replication = settingsView(setId, (await d.registry.health.getSettings(setId))!);
     if (!enableTls) return { replication };
-    const handle = await startEnableReplicationTls(d.temporal, { instanceId: rec.id, projectId: rec.projectId, ...(renew ? { renew: true as const } : {}) }, { requestId: requestIdOf(req), instanceName: rec.name, setId });
+    const handle = await startEnableReplicationTls(d.temporal, { instanceId: rec.id, projectId: rec.projectId, ...(rotateCa ? { rotateCa: true as const } : renew ? { renew: true as const } : {}) }, { requestId: requestIdOf(req), instanceName: rec.name, setId });
     // tls reads false until every link runs TLS; the operation says when.
     return reply.code(202).send({ replication, operation: { id: handle.workflowId, type: 'enableReplicationTls' } });
   });

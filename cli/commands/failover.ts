@@ -87,6 +87,7 @@ interface SettingsOptions {
   acknowledgeFailover?: boolean;
   tls?: boolean;
   renewCertificates?: boolean;
+  rotateCa?: boolean;
   json?: boolean;
 }
 
@@ -178,6 +179,9 @@ export function registerFailoverCommands(program: Command, ctx: CliContext): voi
     .option('--acknowledge-failover', 'acknowledge the last automatic failover, allowing another within the quiet period')
     .option('--tls <on>', 'replicate over TLS, verifying certificates from the set\'s own CA (starts enableReplicationTls; there is no off)', parseOnOff)
     .addOption(new Option('--renew-certificates', "re-issue every member's TLS certificate from the set's CA and reload it (FLUSH SSL; no restart, links untouched)").conflicts('tls'))
+    .addOption(
+      new Option('--rotate-ca', "give the set a new TLS CA: members trust both, get certificates from the new one, then trust it alone (FLUSH SSL; no restart, links untouched)").conflicts(['tls', 'renewCertificates']),
+    )
     .option('--json', 'print the API JSON only')
     .action(async (ref: string, opts: SettingsOptions) => {
       // Only what was given is sent: PATCH leaves the other settings as they are.
@@ -189,6 +193,7 @@ export function registerFailoverCommands(program: Command, ctx: CliContext): voi
       if (opts.acknowledgeFailover) patch.acknowledge_failover = true;
       if (opts.tls !== undefined) patch.tls = opts.tls;
       if (opts.renewCertificates) patch.tls = { renew: true };
+      if (opts.rotateCa) patch.tls = { rotate_ca: true };
       const api = ctx.api();
       const settings = Object.keys(patch).length ? await api.updateReplicationSettings(ref, patch) : await api.getReplicationSettings(ref);
       ctx.out(opts.json ? json(settings) : propertyTable(settingsProps(settings), ctx.width));

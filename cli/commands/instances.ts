@@ -37,6 +37,8 @@ interface CreateOptions {
   availability_zone?: string;
   locality?: string;
   drProfile?: string;
+  pair?: boolean;
+  pairName?: string;
   replica_of?: string;
   slave_of?: string;
   replica_count?: number;
@@ -118,6 +120,8 @@ export function registerInstanceCommands(program: Command, ctx: CliContext): voi
       // troveclient's --backup: Trove's restorePoint {backupRef}; the databases and users are the backup's.
       .addOption(notForReplicas(new Option('--backup <id>', 'build the instance from this backup (its data, databases and users)').conflicts(['databases', 'users'])))
       .addOption(notForReplicas(new Option('--dr-profile <profile>', "zone profile: the instance in its primary zone and, from one snapshot, a replica in its DR zone").conflicts(['availability_zone', 'locality'])))
+      .addOption(notForReplicas(new Option('--pair', 'a master-master pair (needs --locality anti-affinity): the instance, then its second master from one snapshot on another host of its zone').conflicts(['drProfile'])))
+      .addOption(notForReplicas(new Option('--pair-name <name>', "with --pair: the second master's name")))
       .addOption(new Option('--replica_of <id|name>', 'create read replica(s) of this instance instead').conflicts('slave_of'))
       .option('--slave_of <id|name>', 'older name of --replica_of')
       .option('--replica_count <N>', 'number of replicas to create (with --replica_of; default 1)', parseWholeNumber('replica_count', 1))
@@ -144,6 +148,8 @@ export function registerInstanceCommands(program: Command, ctx: CliContext): voi
       if (opts.locality) body.locality = opts.locality;
       if (opts.backup) body.restorePoint = { backupRef: opts.backup };
       if (opts.drProfile) body.dr_profile = opts.drProfile;
+      if (opts.pairName && !opts.pair) cmd.error("error: option '--pair-name <name>' needs --pair", { exitCode: 2, code: 'trove.usage' });
+      if (opts.pair) body.replication = { mode: 'master-master', ...(opts.pairName ? { peer_name: opts.pairName } : {}) };
       if (databases.length) body.databases = databases;
       if (opts.users?.length) body.users = opts.users.map((u) => ({ name: u.name, password: u.password, databases }));
       const created = await ctx.api().createInstance(body);

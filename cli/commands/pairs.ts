@@ -62,4 +62,23 @@ export function registerPairCommands(program: Command, ctx: CliContext): void {
       if (end.role !== 'active') throw new CliFailure(`the switch did not happen (operation ${answer.operation?.id ?? 'unknown'} ended; ${ref} is still passive)`);
       printInstance(ctx, end, !!opts.json);
     });
+
+  addWaitOptions(
+    program
+      .command('rejoin-pair')
+      .description("Brings a pair's side that a failover lost back as the passive side: its errant GTIDs are reported, then it is rebuilt from a fresh snapshot of the active side and the two replicate both ways again.")
+      .argument('<instance>', 'ID or name of the lost side (ERROR, fenced)'),
+  )
+    .option('--json', 'print the API JSON only')
+    .action(async (ref: string, opts: WaitJsonOptions) => {
+      const api = ctx.api();
+      const id = opts.wait ? (await api.getInstance(ref)).id : ref;
+      const answer = await api.rejoinPair(id);
+      const line = `Request to bring instance ${ref} back as the passive side of its pair has been accepted (operation ${answer.operation?.id ?? 'unknown'}).`;
+      if (!opts.wait) return opts.json ? ctx.out(json(answer)) : ctx.out(line);
+      accepted(ctx, line, opts);
+      const end = await waitFor(ctx, id, opts.timeout, isSide('passive'));
+      if (end.role !== 'passive') throw new CliFailure(`the side did not rejoin its pair (operation ${answer.operation?.id ?? 'unknown'} ended; see the fault of ${ref})`);
+      printInstance(ctx, end, !!opts.json);
+    });
 }

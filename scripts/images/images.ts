@@ -9,9 +9,9 @@ import { createHash } from 'node:crypto';
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { build } from 'esbuild';
 import { REPO_ROOT } from '../../lib/config';
 import { IMAGE_APP_DIR, IMAGE_NODE } from '../../nova/drivers/docker';
+import { bundleServerEntries } from '../stack/bundle';
 
 const run = promisify(execFile);
 
@@ -63,18 +63,6 @@ async function productionPackages(): Promise<string[]> {
   return stdout.split('\n').filter((p) => p.startsWith(root) && !p.slice(root.length).includes(`${path.sep}node_modules${path.sep}`));
 }
 
-async function bundleGuest(outdir: string): Promise<void> {
-  await build({
-    entryPoints: { 'server-init': path.join(REPO_ROOT, 'nova', 'server-init.ts'), 'guest-agent': path.join(REPO_ROOT, 'workers', 'guest-agent.ts') },
-    outdir,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    packages: 'external',
-    logLevel: 'warning',
-  });
-}
-
 function sha(parts: (string | Buffer)[]): string {
   const h = createHash('sha256');
   for (const p of parts) h.update(p).update('\0');
@@ -92,7 +80,7 @@ async function ensureBase(): Promise<void> {
 async function ensureDbServer(): Promise<void> {
   rmSync(STAGE, { recursive: true, force: true });
   const app = path.join(STAGE, 'app');
-  await bundleGuest(path.join(app, '.build'));
+  await bundleServerEntries(path.join(app, '.build'), { init: 'server-init', guest: 'guest-agent' });
   const node = await node20();
   const baseId = (await run('docker', ['image', 'inspect', BASE_IMAGE, '--format', '{{.Id}}'])).stdout.trim();
   const hash = sha([

@@ -13,10 +13,8 @@ export interface ServerBundles {
   remove(): void;
 }
 
-/** tag keeps stacks running side by side (tests, benchmarks) off each other's files. */
-export async function bundleServerProcesses(tag: string): Promise<ServerBundles> {
-  const outdir = path.join(REPO_ROOT, '.build');
-  const names = { init: `server-init-${tag}`, guest: `guest-agent-${tag}` };
+/** Bundles a server's init and guest agent into outdir as <names.init>.js and <names.guest>.js. */
+export async function bundleServerEntries(outdir: string, names: { init: string; guest: string }): Promise<void> {
   await build({
     entryPoints: { [names.init]: path.join(REPO_ROOT, 'nova', 'server-init.ts'), [names.guest]: path.join(REPO_ROOT, 'workers', 'guest-agent.ts') },
     outdir,
@@ -26,6 +24,13 @@ export async function bundleServerProcesses(tag: string): Promise<ServerBundles>
     packages: 'external',
     logLevel: 'warning',
   });
+}
+
+/** tag keeps stacks running side by side (tests, benchmarks) off each other's files. */
+export async function bundleServerProcesses(tag: string): Promise<ServerBundles> {
+  const outdir = path.join(REPO_ROOT, '.build');
+  const names = { init: `server-init-${tag}`, guest: `guest-agent-${tag}` };
+  await bundleServerEntries(outdir, names);
   const file = (name: string) => path.join(outdir, `${name}.js`);
   return {
     initCommand: [process.execPath, file(names.init)],

@@ -45,18 +45,25 @@ export function swiftInstalled(): boolean {
   }
 }
 
-function serverConf(kind: Server, o: { dir: string; port: number; user: string }): string {
+/** The [DEFAULT] section every Swift server of this folder shares. */
+function defaults(o: { dir: string; bindAddress: string; port: number; user: string }): string[] {
   return [
     '[DEFAULT]',
     `swift_dir = ${path.join(o.dir, 'etc')}`,
-    `devices = ${path.join(o.dir, 'srv')}`,
-    'mount_check = false',
-    'bind_ip = 127.0.0.1',
+    `bind_ip = ${o.bindAddress}`,
     `bind_port = ${o.port}`,
     // One process, no fork: stop() ends it with one signal.
     'workers = 0',
     `user = ${o.user}`,
     `log_address = ${path.join(o.dir, 'no-syslog')}`,
+  ];
+}
+
+function serverConf(kind: Server, o: { dir: string; port: number; user: string }): string {
+  return [
+    ...defaults({ ...o, bindAddress: '127.0.0.1' }),
+    `devices = ${path.join(o.dir, 'srv')}`,
+    'mount_check = false',
     '',
     '[pipeline:main]',
     `pipeline = ${kind}-server`,
@@ -69,13 +76,7 @@ function serverConf(kind: Server, o: { dir: string; port: number; user: string }
 
 function proxyConf(o: { dir: string; bindAddress: string; port: number; user: string; memcachePort: number; account: string; userName: string; key: string }): string {
   return [
-    '[DEFAULT]',
-    `swift_dir = ${path.join(o.dir, 'etc')}`,
-    `bind_ip = ${o.bindAddress}`,
-    `bind_port = ${o.port}`,
-    'workers = 0',
-    `user = ${o.user}`,
-    `log_address = ${path.join(o.dir, 'no-syslog')}`,
+    ...defaults(o),
     '',
     '[pipeline:main]',
     'pipeline = catch_errors gatekeeper healthcheck proxy-logging cache listing_formats tempauth copy slo dlo versioned_writes proxy-logging proxy-server',

@@ -20,6 +20,7 @@ import type { SnapshotActivities } from '../../activities/snapshots/activities';
 import { ErrorType } from '../../lib/errors';
 import { monitorWorkflowId } from '../../lib/names';
 import type { MemberHealth, ReplicationSettings } from '../../lib/schemas';
+import type { CertificateLife } from '../../lib/certificates-due';
 
 export interface FakeInstance {
   id: string;
@@ -51,6 +52,10 @@ export interface FakeWorld {
   setLockTypes: Map<string, string | null>;
   /** The last certificate serial the fake CA signed (each signature gets the next). */
   certificateSerial?: number;
+  /** Members' server certificates as the registry records them; set: the watch looks at them (TLS sets). */
+  serverCertificates?: CertificateLife[];
+  /** How often the watch read them. */
+  certificateReads?: number;
   credentials: Map<string, { userName: string; sealedPassword: string }>;
   /** Each instance's monitoring account as the registry records it (issued, then ready once its agent made it). */
   monitorAccounts: Map<string, { sealedPassword: string; ready: boolean }>;
@@ -58,6 +63,8 @@ export interface FakeWorld {
   refuseMonitorAccount: Set<string>;
   /** Every poll of the watch activity (its heartbeats), which the workflow's history never sees. */
   watchPolls: number;
+  /** A member closes the connection the watch keeps to it (its server died): the running watch's reader says so. */
+  dropWatchConnection?: (instanceId: string) => void;
   /** Replication accounts per Nova server (the source's mysql.user). */
   accounts: Map<string, Set<string>>;
   snapshots: Set<string>;
@@ -191,6 +198,7 @@ export function seedSet(w: FakeWorld, prefix: string, replicas = 2): { source: F
 
 const fail = (message: string, type: string) => ApplicationFailure.nonRetryable(message, type);
 const FAKE_PEM = '-----BEGIN CERTIFICATE-----\nfake\n-----END CERTIFICATE-----\n';
+const FAKE_NEXT_PEM = '-----BEGIN CERTIFICATE-----\nnext\n-----END CERTIFICATE-----\n';
 
 export function fakeControlActivities(w: FakeWorld, serverIdPrefix: string): ComputeActivities & RegistryActivities & SnapshotActivities & MonitorActivities & TlsActivities & WatchActivities {
   let n = 0;
@@ -203,9 +211,22 @@ export function fakeControlActivities(w: FakeWorld, serverIdPrefix: string): Com
       w.calls.push('ensureSetAuthority');
       return { setId, created: true, caCertificatePem: FAKE_PEM };
     },
-    async signServerCertificate({ instanceId }) {
-      w.calls.push(`signServerCertificate:${instanceId}`);
+    async beginCaRotation({ setId }) {
+      w.calls.push('beginCaRotation');
+      return { setId, created: true, caCertificatePem: FAKE_NEXT_PEM, previousCaCertificatePem: FAKE_PEM };
+    },
+    async completeCaRotation({ setId, caCertificatePem }) {
+      w.calls.push('completeCaRotation');
+      return { setId, caCertificatePem };
+    },
+    async signServerCertificate({ instanceId, authority }) {
+      w.calls.push(`signServerCertificate:${instanceId}${authority === 'next' ? ':next' : ''}`);
       w.certificateSerial = (w.certificateSerial ?? 0) + 1;
+      // A new certificate: 825 days from now, as the registry then records it.
+      if (w.serverCertificates) {
+        const issued = new Date();
+        w.serverCertificates = [...w.serverCertificates.filter((c) => c.instanceId !== instanceId), { instanceId, issued, notAfter: new Date(issued.getTime() + 825 * 86_400_000) }];
+      }
       return { instanceId, certificatePem: FAKE_PEM, caCertificatePem: FAKE_PEM, serial: w.certificateSerial.toString(16).toUpperCase().padStart(2, '0'), notAfter: '2029-03-07T00:00:00.000Z' };
     },
     async getFlavor(id) {
@@ -314,7 +335,9 @@ function fakeWatchDeps(w: FakeWorld, reg: RegistryActivities): WatchDeps {
     async probe(targets) {
       return Object.fromEntries(targets.map((t) => [t.instanceId, { reachable: !w.down.has(t.instanceId) }]));
     },
-    statusReader: () => ({
+    statusReader: (lost) => {
+      w.dropWatchConnection = (id) => lost?.(id);
+      return {
       async read(t) {
         // The read goes over the orchestrator's own path, which a member that is down for the probe does not answer either.
         if (w.down.has(t.instanceId)) throw new Error('no answer');
@@ -323,10 +346,19 @@ function fakeWatchDeps(w: FakeWorld, reg: RegistryActivities): WatchDeps {
         return { ...HEALTHY_STATUS, ...o };
       },
       async close() {},
-    }),
+      };
+    },
     async storeHealth(_setId, health) {
       w.calls.push('storeHealth');
       w.health = health;
+    },
+    // TLS sets only (world.settings.tls): their certificates as world.serverCertificates holds them.
+    certificateRenewal: {
+      async serverCertificates() {
+        w.certificateReads = (w.certificateReads ?? 0) + 1;
+        return w.serverCertificates ?? [];
+      },
+      renewBeforeDays: 30,
     },
   };
 }
@@ -359,6 +391,11 @@ export function fakeGuestActivities(w: FakeWorld, novaServerId = 'srv'): GuestAc
     async installCertificate() {
       w.calls.push(`installCertificate:${novaServerId}`);
       return { address: '127.0.2.1', reloaded: 'flush ssl' as const, notAfter: '2029-01-01T00:00:00.000Z' };
+    },
+    async installTrust({ caCertificatePem }) {
+      const authorities = caCertificatePem.split('BEGIN CERTIFICATE').length - 1;
+      w.calls.push(`installTrust:${novaServerId}:${authorities}`);
+      return { address: '127.0.2.1', reloaded: 'flush ssl' as const, authorities };
     },
     async accessState() {
       w.calls.push('accessState');

@@ -71,8 +71,9 @@ export function fakeRegistryActivities(w: FakeWorld): RegistryActivities {
     const r = w.instances.get(replacedBy);
     if (!r) return { replacedBy, setId: null };
     if (!r.setId) return { replacedBy, setId: null, sourceId: r.id, sourceStatus: r.status };
-    const source = w.instances.get(sourceOf(topologyOf(w, r.setId)) ?? '');
-    return { replacedBy, setId: r.setId, ...(source ? { sourceId: source.id, sourceStatus: source.status } : {}), setLock: lockOf(r.setId) };
+    const t = topologyOf(w, r.setId);
+    const source = w.instances.get(sourceOf(t) ?? '');
+    return { replacedBy, setId: r.setId, ...(source ? { sourceId: source.id, sourceStatus: source.status } : {}), setLock: lockOf(r.setId), ...(t.coMasters ? { paired: true } : {}) };
   };
   const facts = (i: FakeInstance): Facts => ({
     instance: { id: i.id, status: i.status, lock: { operationId: i.lock, operationType: i.lockType ?? null }, setId: i.setId, flavorId: i.flavorId ?? '1', volumeSize: i.volumeSize ?? 1, ...(i.replacedBy ? { replacedBy: i.replacedBy } : {}) },
@@ -115,7 +116,7 @@ export function fakeRegistryActivities(w: FakeWorld): RegistryActivities {
       const i = get(m.id);
       const next = stays.get(m.id);
       if (next) Object.assign(i, { setId, readOnly: !next.writable, replicaOf: after.links.find((l) => l.replica === m.id)?.source ?? null });
-      else if (tr.kind === 'eject' || tr.kind === 'pair-failover') Object.assign(i, { setId: null, replicaOf: null, readOnly: true, status: 'ERROR', fault: faults?.[m.id] ?? fault, ...(tr.kind === 'eject' ? { replacedBy: tr.newSourceId } : {}) });
+      else if (tr.kind === 'eject' || tr.kind === 'pair-failover') Object.assign(i, { setId: null, replicaOf: null, readOnly: true, status: 'ERROR', fault: faults?.[m.id] ?? fault, replacedBy: tr.kind === 'eject' ? tr.newSourceId : tr.activeId });
       else {
         Object.assign(i, { setId: null, replicaOf: null, readOnly: false });
         w.credentials.delete(i.id);
@@ -138,7 +139,7 @@ export function fakeRegistryActivities(w: FakeWorld): RegistryActivities {
         w.sets.set(i.id, null);
       }
       // A rebuild whose set dissolved founds it again on the replacement, as createReplicas would.
-      const founder = operation.type === 'rebuildAsReplica' && !want.set ? w.instances.get(facts(i).formerSet?.sourceId ?? '') : undefined;
+      const founder = (operation.type === 'rebuildAsReplica' || operation.type === 'rejoinPair') && !want.set ? w.instances.get(facts(i).formerSet?.sourceId ?? '') : undefined;
       if (founder && !founder.setId) {
         founder.setId = founder.id;
         w.sets.set(founder.id, null);

@@ -652,7 +652,22 @@ describe('sets', () => {
     await reg.sets.apply(f.setId, { kind: 'make-pair', peerId: f.source }, { limits: LIMITS });
     await reg.sets.apply(f.setId, { kind: 'pair-failover', activeId: f.source }, { limits: LIMITS, fault: 'fenced: other side took over' });
     expect(shape((await reg.sets.topology(f.setId))!, ids)).toEqual({ members: { S: 'rw', R1: 'ro' }, links: ['S>R1'] });
-    expect(await reg.instances.get(r0)).toMatchObject({ status: 'ERROR', fault: 'fenced: other side took over', replicationSetId: null, readOnly: true });
+    // It remembers the side that replaced it: rejoin_pair (rebuildAsReplica) finds the set through it.
+    expect(await reg.instances.get(r0)).toMatchObject({ status: 'ERROR', fault: 'fenced: other side took over', replicationSetId: null, readOnly: true, replacedBy: f.source });
+    expect((await reg.accounts.get(r1))!.sourceId).toBe(f.source);
+  });
+
+  test("deleting a pair's passive side dissolves the pair: the active side stays the source of its replicas, both sides' pair accounts go", async () => {
+    const f = await setWith(2);
+    const [r0, r1] = f.replicas as [string, string];
+    await reg.sets.apply(f.setId, { kind: 'make-pair', peerId: r0 }, { limits: LIMITS });
+    await reg.accounts.put(account(f.source, r0));
+    await reg.sets.apply(f.setId, { kind: 'remove-member', instanceId: r0 }, { limits: LIMITS });
+    const t = (await reg.sets.topology(f.setId))!;
+    expect(t.coMasters).toBeUndefined();
+    expect(shape(t, f.ids)).toEqual({ members: { S: 'rw', R1: 'ro' }, links: ['S>R1'] });
+    expect(await reg.accounts.get(r0)).toBeUndefined();
+    expect(await reg.accounts.get(f.source)).toBeUndefined();
     expect((await reg.accounts.get(r1))!.sourceId).toBe(f.source);
   });
 

@@ -1,5 +1,5 @@
 // No secret in any workflow history, search attribute, log line or API answer: run a full
-// scenario (create with a user, two replicas, TLS turned on, promote, detach, delete),
+// scenario (create with a user, two replicas, TLS turned on, its CA rotated, promote, detach, delete),
 // collect every password the system was given or made (user, replication, admin, registry,
 // the key itself) and every private key (each server's, the set's CA key, clear and sealed),
 // and search every exported history (payloads decoded), every log and the API, also for any
@@ -89,6 +89,14 @@ test('no secret appears in histories, search attributes, logs or API answers', a
   await env.temporal.workflow.getHandle(tls.body.operation.id).result();
   await collectRegistrySecrets();
   expect(caKeys).toBe(1);
+  // A CA rotation: the new CA's key (sealed, then the set's) joins the secrets searched for; the old one's stays among them.
+  const rotate = await api('PATCH', `/v1.0/proj-a/instances/${source}/replication`, { replication: { tls: { rotate_ca: true } } });
+  expect(rotate.status).toBe(202);
+  await env.temporal.workflow.getHandle(rotate.body.operation.id).result();
+  const keysBefore = secrets.size;
+  await collectRegistrySecrets();
+  expect(caKeys).toBe(2);
+  expect(secrets.size).toBeGreaterThan(keysBefore);
   const promote = await api('POST', `/v1.0/proj-a/instances/${r1}/action`, { promote_to_replica_source: {} });
   await env.temporal.workflow.getHandle(promote.body.operation.id).result();
   await collectRegistrySecrets();

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { serverLayout } from '../../activities/guest/layout';
 import { renderMyCnf } from '../../activities/guest/mariadb-config';
 import { settingsBody } from '../../api/schemas';
-import { caExtensions, caSubject, isCertificatePem, isCsrPem, KEY_ALGORITHM, serverExtensions, serverSubject } from '../../lib/certificates';
+import { caBundle, caExtensions, caSubject, isCertificatePem, isCsrPem, KEY_ALGORITHM, serverExtensions, serverSubject, splitCertificatePems } from '../../lib/certificates';
 import { formatIssues } from '../../lib/validation';
 
 describe('server certificates', () => {
@@ -30,6 +30,27 @@ describe('server certificates', () => {
     expect(isCsrPem(`-----BEGIN CERTIFICATE REQUEST-----\n${body}\n-----END CERTIFICATE REQUEST-----`)).toBe(true);
     expect(isCertificatePem(`-----BEGIN CERTIFICATE REQUEST-----\n${body}\n-----END CERTIFICATE REQUEST-----`)).toBe(false);
     expect(isCertificatePem(`-----BEGIN CERTIFICATE-----\n${body}\n-----END CERTIFICATE-----\n-----BEGIN PRIVATE KEY-----\n${body}\n-----END PRIVATE KEY-----\n`)).toBe(false);
+  });
+
+  it.each([
+    ['one certificate', (a: string) => a, 1],
+    ['a bundle of two (a CA rotation)', (a: string, b: string) => caBundle(a, b), 2],
+    ['a bundle without newlines between', (a: string, b: string) => a.trim() + b.trim(), 2],
+    ['a certificate and a private key', (a: string) => `${a}-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n`, null],
+    ['a certificate and text', (a: string) => `${a}hello\n`, null],
+    ['a request', () => '-----BEGIN CERTIFICATE REQUEST-----\nMIIB\n-----END CERTIFICATE REQUEST-----\n', null],
+    ['nothing', () => '', null],
+  ] as const)('a CA bundle: %s', (_what, make, count) => {
+    const a = `-----BEGIN CERTIFICATE-----\n${'MIIB' + 'A'.repeat(60)}\n-----END CERTIFICATE-----\n`;
+    const b = `-----BEGIN CERTIFICATE-----\n${'MIIB' + 'B'.repeat(60)}\n-----END CERTIFICATE-----\n`;
+    const split = splitCertificatePems((make as (a: string, b: string) => string)(a, b));
+    expect(split?.length ?? null).toBe(count);
+    if (split) expect(split[0]).toBe(a);
+  });
+
+  it("a rotation's CA is named apart from the first (same set, when it was made)", () => {
+    expect(caSubject('s-1')).toBe('/O=trove-replication/CN=replication set s-1 CA');
+    expect(caSubject('s-1', new Date('2026-12-03T08:20:01.123Z'))).toBe('/O=trove-replication/OU=rotated 2026-12-03T08:20:01Z/CN=replication set s-1 CA');
   });
 
   // The same openssl steps as the activities (a CA, a request made with the server's key, the
@@ -71,9 +92,12 @@ test.each([
   [{ replication: { tls: true } }, []],
   [{ replication: { tls: true, semi_sync: true } }, []],
   [{ replication: { tls: { renew: true } } }, []],
-  [{ replication: { tls: false } }, ['replication.tls: can only be true (TLS replication, once on, is not turned off) or {"renew": true}']],
-  [{ replication: { tls: 'yes' } }, ['replication.tls: can only be true (TLS replication, once on, is not turned off) or {"renew": true}']],
-  [{ replication: { tls: { renew: false } } }, ['replication.tls: can only be true (TLS replication, once on, is not turned off) or {"renew": true}']],
+  [{ replication: { tls: false } }, ['replication.tls: can only be true (TLS replication, once on, is not turned off), {"renew": true} or {"rotate_ca": true}']],
+  [{ replication: { tls: 'yes' } }, ['replication.tls: can only be true (TLS replication, once on, is not turned off), {"renew": true} or {"rotate_ca": true}']],
+  [{ replication: { tls: { rotate_ca: true } } }, []],
+  [{ replication: { tls: { rotate_ca: false } } }, ['replication.tls: can only be true (TLS replication, once on, is not turned off), {"renew": true} or {"rotate_ca": true}']],
+  [{ replication: { tls: { rotate_ca: true, renew: true } } }, ['replication.tls: can only be true (TLS replication, once on, is not turned off), {"renew": true} or {"rotate_ca": true}']],
+  [{ replication: { tls: { renew: false } } }, ['replication.tls: can only be true (TLS replication, once on, is not turned off), {"renew": true} or {"rotate_ca": true}']],
 ])('settings body %j', (body, errors) => {
   const parsed = settingsBody.safeParse(body);
   expect(parsed.success ? [] : formatIssues(parsed.error)).toEqual(errors);

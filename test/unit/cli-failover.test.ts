@@ -200,6 +200,15 @@ describe('trove replication-settings', () => {
     expect(api.calls).toEqual([{ method: 'PATCH', path: '/v1.0/proj/instances/src/replication', body: { replication: { tls: { renew: true } } } }]);
   });
 
+  it('--rotate-ca asks for a new CA for the set; not with --renew-certificates', async () => {
+    const api = new FakeApi();
+    const r = await trove(api, 'replication-settings', 'src', '--rotate-ca');
+    expect(r.code).toBe(0);
+    expect(api.calls).toEqual([{ method: 'PATCH', path: '/v1.0/proj/instances/src/replication', body: { replication: { tls: { rotate_ca: true } } } }]);
+    const both = await trove(new FakeApi(), 'replication-settings', 'src', '--rotate-ca', '--renew-certificates');
+    expect(both.code).not.toBe(0);
+  });
+
   it('PATCHes exactly the options given', async () => {
     const api = new FakeApi();
     const r = await trove(api, 'replication-settings', 'src', '--auto-failover', 'on', '--quiet-period', '60');
@@ -313,4 +322,11 @@ describe('trove rebuild-as-replica', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/snapshot is corrupt/);
   });
+});
+
+test("trove show: a link that should be TLS and is not is shown where an error would be; a real error comes first", async () => {
+  const { healthTable } = await import('../../cli/format');
+  const member = { name: 'r1', role: 'replica', reachable: true, agent_answered: true, io_running: true, sql_running: true, seconds_behind: 0, transactions_behind: 0, link_tls: 'plain', tls_problem: 'the set replicates over TLS but this link does not' };
+  expect(healthTable({ replication_health: [member] }, 160)).toMatch(/│ plain link in a TLS set/);
+  expect(healthTable({ replication_health: [{ ...member, last_io_error: 'error connecting to master' }] }, 160)).toMatch(/│ error connecting to master/);
 });

@@ -10,11 +10,12 @@ class FakeApi extends StubApi {
   answer?: Response;
   protected route(method: string, path: string, body: any): Response | undefined {
     if (method === 'GET' && path === '/v1.0/proj/instances') return json(200, { instances: [...this.instances.values()] });
+    if (method === 'POST' && path === '/v1.0/proj/instances') return json(202, { instance: view('a-id', body.instance.name, { status: 'BUILD', operation: { id: 'op-create-pair', type: 'createPair' } }) });
     const m = /^\/v1\.0\/proj\/instances\/([^/]+)\/action$/.exec(path);
     if (!m) return undefined;
     if (this.answer) return this.answer;
     if ('create_pair' in body) return json(202, { instance: view('b-id', body.create_pair.name ?? 'pa-replica-1', { role: 'passive' }), operation: { id: 'op-pair', type: 'createPair' } });
-    const type = 'switch_active' in body ? 'switchPairActive' : 'breakPair';
+    const type = 'switch_active' in body ? 'switchPairActive' : 'rejoin_pair' in body ? 'rebuildAsReplica' : 'breakPair';
     return json(202, { operation: { id: `op-${type}`, type } });
   }
 }
@@ -47,6 +48,26 @@ describe('trove pair commands', () => {
     expect(r.stdout).toMatch(/Master-master pair: active pa, passive pb/);
     const b = await trove(new FakeApi(), 'break-pair', 'pa');
     expect(b.stdout).toMatch(/break the pair of instance pa has been accepted \(operation op-breakPair\)/);
+  });
+
+  it('create --pair asks for a master-master pair at create (with --pair-name its second side’s name); --pair-name alone is a usage error', async () => {
+    const api = new FakeApi();
+    const r = await trove(api, 'create', 'pa', '1', '--size', '1', '--locality', 'anti-affinity', '--pair', '--pair-name', 'pb');
+    expect(r.code).toBe(0);
+    expect(api.calls.at(-1)).toMatchObject({ method: 'POST', path: '/v1.0/proj/instances', body: { instance: { name: 'pa', locality: 'anti-affinity', replication: { mode: 'master-master', peer_name: 'pb' } } } });
+    const bad = await trove(new FakeApi(), 'create', 'pa', '1', '--size', '1', '--pair-name', 'pb');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--pair-name <name>' needs --pair/);
+  });
+
+  it('rejoin-pair sends rejoin_pair; --wait follows until the side is passive again', async () => {
+    const api = new FakeApi();
+    api.instances.set('b-id', view('b-id', 'pb', { status: 'ERROR', writable: false }));
+    api.script.set('b-id', [view('b-id', 'pb', { status: 'BUILD', operation: { id: 'op', type: 'rebuildAsReplica' } }), view('b-id', 'pb', { role: 'passive', writable: false, pair })]);
+    const r = await trove(api, 'rejoin-pair', 'pb', '--wait', '--timeout', '5');
+    expect(r.code).toBe(0);
+    expect(api.calls.find((c) => c.method === 'POST')).toEqual({ method: 'POST', path: '/v1.0/proj/instances/b-id/action', body: { rejoin_pair: {} } });
+    expect(r.stdout).toMatch(/Master-master pair: active pa, passive pb/);
   });
 
   it('a refusal is the API’s message', async () => {

@@ -1,5 +1,5 @@
 // DR's pure rules (lib/dr.ts) and the zone-aware failover choice (lib/failover.ts): tables.
-import { drDisablePlan, drProblems, drReplicaName, semiSyncRole } from '../../lib/dr';
+import { drDisablePlan, drProblems, drReplicaName } from '../../lib/dr';
 import { chooseCandidate, lostZoneReplicas, lostZones, type ReplicaObservation } from '../../lib/failover';
 
 const zones = ['az1', 'az2', 'az3'].map((name) => ({ name, hosts: [`${name}-h1`, `${name}-h2`] }));
@@ -44,32 +44,6 @@ describe('drDisablePlan', () => {
     ['a DR-zone relay feeding others stays', [src, { id: 'dr', zone: 'az2', replicaOf: 's', replicas: ['x'] }, { id: 'x', zone: 'az2', replicaOf: 'dr', replicas: [] }], { remove: [], keepsReplicas: true }],
   ])('%s', (_, members, expected) => {
     expect(drDisablePlan(members, { drZones: ['az2'] })).toEqual(expected);
-  });
-});
-
-describe('semiSyncRole', () => {
-  const members = [
-    { id: 's', zone: 'az1' },
-    { id: 'local', zone: 'az1' },
-    { id: 'dr', zone: 'az2' },
-  ];
-  const set = { semiSync: true, followsProfile: true, sourceId: 's', members };
-  test.each([
-    ['semi-sync off: nobody', { ...set, semiSync: false }, { s: 'off', local: 'off', dr: 'off' }],
-    ['no profile: every replica acks', { ...set, followsProfile: false }, { s: 'source', local: 'replica', dr: 'replica' }],
-    ['a DR set: only replicas outside the source zone ack', set, { s: 'source', local: 'off', dr: 'replica' }],
-    ['a DR set with no replica outside the source zone: all ack', { ...set, members: members.slice(0, 2) }, { s: 'source', local: 'replica' }],
-    ['after a failover to az2: the az1 replica is the one outside', { ...set, sourceId: 'dr' }, { s: 'replica', local: 'replica', dr: 'source' }],
-    [
-      'after az1 was lost: no replica outside az2 answers, so the source waits for no ack',
-      { ...set, sourceId: 'dr', members: [{ id: 'dr', zone: 'az2' }, { id: 'local', zone: 'az1', reachable: false }] },
-      { dr: 'off', local: 'replica' },
-    ],
-    ['a DR replica that answers keeps the source waiting for it', { ...set, members: [...members.slice(0, 2), { id: 'dr', zone: 'az2', reachable: true }] }, { s: 'source', dr: 'replica' }],
-    ['no profile: an unreachable replica changes nothing (as before DR)', { ...set, followsProfile: false, members: [members[0]!, { id: 'dr', zone: 'az2', reachable: false }] }, { s: 'source', dr: 'replica' }],
-  ])('%s', (_, s, expected) => {
-    const ids = Object.keys(expected);
-    expect(Object.fromEntries(ids.map((id) => [id, semiSyncRole(s, id)]))).toEqual(expected);
   });
 });
 

@@ -1,6 +1,6 @@
 // Failover inside a master-master pair, as tables: which operation the monitor starts, in
 // which role each member's health is judged, whose word counts, and who takes over.
-import { failoverOperationFor, healthRole, judgesOfSource, semiSyncRole, takesOver } from '../../lib/pair-failover';
+import { failoverOperationFor, healthRole, judgesOfSource, takesOver } from '../../lib/pair-failover';
 import type { Topology } from '../../lib/topology';
 
 const star: Topology = { setId: 's', members: [{ id: 's', writable: true }, { id: 'r', writable: false }], links: [{ source: 's', replica: 'r' }] };
@@ -27,11 +27,3 @@ test.each([
   ['the active side is no judge of itself', 'b', false],
   ['a replica two links down is no judge', 'q', false],
 ])('%s', (_, id, judges) => expect(judgesOfSource(pair)(id)).toBe(judges));
-
-test.each([
-  ['semi-sync off', star, false, { s: 'off', r: 'off' }],
-  ['a set: the source and every replica', star, true, { s: 'source', r: 'replica' }],
-  ['a pair: only the passive side acknowledges (it takes over)', pair, true, { a: 'replica', b: 'source', r: 'off', q: 'off' }],
-] as const)('semi-sync roles, %s', (_, t, on, roles) => {
-  expect(Object.fromEntries(t.members.map((m) => [m.id, semiSyncRole(t, m.id, on)]))).toEqual(roles);
-});

@@ -1,4 +1,4 @@
-import { busy, check, checkEject, locksFor, refusalText, type Facts, type OperationType, type ResizeRequest } from '../../lib/rules';
+import { busy, check, checkCreateTimePair, checkEject, locksFor, refusalText, type Facts, type OperationType, type ResizeRequest } from '../../lib/rules';
 import type { Topology } from '../../lib/topology';
 import { facts, free, held } from '../helpers/facts';
 
@@ -126,6 +126,31 @@ describe('rebuildAsReplica (a former source rejoins its set as a replica)', () =
     if (message) expect(r!.message).toMatch(message);
   });
 
+  test.each<[string, Facts, string | undefined, RegExp | undefined]>([
+    ['a pair side a failover lost, back as the passive side', fenced(), undefined, undefined],
+    ['its set dissolved at the failover (the survivor stands alone)', fenced({ formerSet: { replacedBy: 's', setId: null, sourceId: 's', sourceStatus: 'ACTIVE' } }), undefined, undefined],
+    ['the rebuild rules first: a replica', facts('a'), 'invalid', /already a replica \(of s\)/],
+    ['the rebuild rules first: its set busy', fenced({ formerSet: { replacedBy: 's', setId: 's', sourceId: 's', sourceStatus: 'ACTIVE', setLock: held('op-2', 'createReplicas') } }), 'conflict', /replication set s is busy/],
+    ['the survivor paired again meanwhile', fenced({ formerSet: { replacedBy: 's', setId: 's', sourceId: 's', sourceStatus: 'ACTIVE', setLock: free, paired: true } }), 'invalid', /the set of s already has a master-master pair; a set has at most one \(rebuild x as a plain replica/],
+    ['on one host with the survivor', { ...fenced(), instance: { ...fenced().instance, locality: 'affinity' } }, 'invalid', /has locality affinity; a pair's sides must be on different hosts/],
+  ])('rejoin a pair: %s', (_, f, kind, message) => {
+    const r = check('rejoinPair', f, {});
+    expect(r?.kind).toBe(kind);
+    if (message) expect(r!.message).toMatch(message);
+    expect(locksFor('rejoinPair', f)).toEqual(locksFor('rebuildAsReplica', f));
+  });
+
+  test.each<[string, Parameters<typeof checkCreateTimePair>[0], RegExp | undefined]>([
+    ['anti-affinity', { name: 'shop', locality: 'anti-affinity', drProfile: false }, undefined],
+    ['no server group', { name: 'shop', locality: null, drProfile: false }, /^locality: instance shop has locality none; a pair's sides must be on different hosts/],
+    ['affinity', { name: 'shop', locality: 'affinity', drProfile: false }, /^locality: instance shop has locality affinity/],
+    ['with a zone profile', { name: 'shop', locality: 'anti-affinity', drProfile: true }, /a master-master pair keeps its two sides in one zone, a zone profile \(dr_profile\) spreads a set over zones/],
+  ])('a pair at create: %s', (_, r, message) => {
+    const refused = checkCreateTimePair(r);
+    if (!message) expect(refused).toBeUndefined();
+    else expect(refusalText(refused!)).toMatch(message);
+  });
+
   test('its own lock does not count, and it locks the set it rejoins, then itself', () => {
     expect(check('rebuildAsReplica', fenced({ lock: held('me', 'rebuildAsReplica') }), { operationId: 'me' })).toBeUndefined();
     expect(locksFor('rebuildAsReplica', fenced())).toEqual({ set: 's', instance: true });
@@ -188,7 +213,9 @@ describe('the rulebook: master-master pairs', () => {
     ['fail over during a switch', 'failOverPair', inPair('a', { setLock: held('w', 'switchPairActive') }), 'conflict', /set s is busy with operation w/],
     ['detach the passive side', 'detachReplica', inPair('b'), 'invalid', /instance b is a side of the master-master pair \(a, b\); break the pair first/],
     ['detach a replica of a pair', 'detachReplica', inPair('r'), undefined, undefined],
-    ['delete either side', 'deleteInstance', inPair('b'), 'invalid', /break the pair first \(breakPair\), then delete either side/],
+    ['delete the passive side (the pair dissolves)', 'deleteInstance', inPair('b'), undefined, undefined],
+    ['delete the active side', 'deleteInstance', inPair('a'), 'conflict', /instance a is the active side of the master-master pair \(a, b\); switch the active side to b first \(switch_active\), then delete a/],
+    ['delete the passive side during a switch', 'deleteInstance', inPair('b', { setLock: held('w', 'switchPairActive') }), 'conflict', /set s is busy with operation w/],
     ['delete a replica of a pair', 'deleteInstance', inPair('r'), undefined, undefined],
     ['users and databases changed on the active side (they replicate to the passive one)', 'manageAccess', inPair('a'), undefined, undefined],
     ['users and databases changed on the passive side', 'manageAccess', inPair('b'), 'invalid', /instance b is a read replica of a: .* make the change on a/],

@@ -121,6 +121,9 @@ describe('master-master pairs', () => {
     ['break a switched pair', pair('b', [{ source: 'b', replica: 'r' }]), { kind: 'break-pair' }, { setId: 'set', members: [member('a'), member('b', true), member('r')], links: [{ source: 'b', replica: 'a' }, { source: 'b', replica: 'r' }] }],
     ['fail over: the dead active leaves, the passive takes writes and its replicas', pair(), { kind: 'pair-failover', activeId: 'b' }, { setId: 'set', members: [member('b', true), member('r')], links: [{ source: 'b', replica: 'r' }] }],
     ['fail over a bare pair: the set is left alone', pair('a', []), { kind: 'pair-failover', activeId: 'b' }, { setId: 'set', members: [member('b', true)], links: [] }],
+    ['delete the passive side: the pair dissolves into its active side, its replicas stay', pair(), { kind: 'remove-member', instanceId: 'b' }, { setId: 'set', members: [member('a', true), member('r')], links: [{ source: 'a', replica: 'r' }] }],
+    ['delete the passive side of a switched pair', pair('b', [{ source: 'b', replica: 'r' }]), { kind: 'remove-member', instanceId: 'a' }, { setId: 'set', members: [member('b', true), member('r')], links: [{ source: 'b', replica: 'r' }] }],
+    ['delete the passive side of a bare pair: the active side is left alone', pair('a', []), { kind: 'remove-member', instanceId: 'b' }, { setId: 'set', members: [member('a', true)], links: [] }],
   ];
   it.each(cases)('%s', (_, before, tr, after) => {
     const next = applyTransition(before, tr, limits);
@@ -149,7 +152,7 @@ describe('master-master pairs', () => {
     ['failing over to the side already active', pair(), { kind: 'pair-failover', activeId: 'a' }, /a is already the active side/],
     ['promoting inside a pair', pair(), { kind: 'promote', newSourceId: 'r' }, /is a master-master pair: switch its active side or break the pair first/],
     ['ejecting inside a pair', pair(), { kind: 'eject', newSourceId: 'b' }, /is a master-master pair/],
-    ['removing the active side', pair(), { kind: 'remove-member', instanceId: 'a' }, /is the source of set set/],
+    ['removing the active side', pair(), { kind: 'remove-member', instanceId: 'a' }, /is the source of set set; switch the active side first/],
   ] as const)('refuses %s, naming why', (_, before, tr, why) => {
     expect(() => applyTransition(before, tr as Transition, limits)).toThrow(TopologyError);
     expect(() => applyTransition(before, tr as Transition, limits)).toThrow(why);

@@ -12,9 +12,8 @@ test('reads a replica and a source on kept connections; a source that dies wakes
   const standIns = new StandIns();
   const source = { instanceId: 'src', address: '127.0.0.1', port: await standIns.add({ id: 'src', port: 0, serverId: 11 }) };
   const replica = { instanceId: 'rep', address: '127.0.0.1', port: await standIns.add({ id: 'rep', port: 0, serverId: 12, sourceId: 'src' }) };
-  const reader = registryWatchDeps({} as Registry, { secretKey: KEY, probeAddress: '127.0.0.1' }).statusReader();
-  let wakes = 0;
-  reader.onLost!(() => wakes++);
+  const lost: string[] = [];
+  const reader = registryWatchDeps({} as Registry, { secretKey: KEY, probeAddress: '127.0.0.1' }).statusReader((id) => lost.push(id));
   const pw = sealSecret(KEY, 'any');
   try {
     expect(await reader.read(replica, pw)).toMatchObject({ configured: true, ioRunning: true, sqlRunning: true, readOnly: true, serverId: 12, secondsBehind: 0 });
@@ -26,7 +25,7 @@ test('reads a replica and a source on kept connections; a source that dies wakes
 
     await standIns.set('src', 'dead');
     await new Promise((r) => setTimeout(r, 200));
-    expect(wakes).toBe(1);
+    expect(lost).toEqual(['src']);
     expect(await reader.read(replica, pw)).toMatchObject({ ioRunning: false, secondsBehind: null });
     await expect(reader.read(source, pw)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
   } finally {

@@ -2,7 +2,7 @@
 // order of steps (the old active closed before the new one opens), the reopening when the
 // passive cannot catch up, the pair recorded by its two links, and the refusals.
 import { randomUUID } from 'node:crypto';
-import { newWorld, seedSet, seedSource, type FakeWorld } from '../helpers/fake-activities';
+import { newWorld, sampleProvisionSpec, seedSet, seedSource, type FakeWorld } from '../helpers/fake-activities';
 import { eventually } from '../helpers/stack';
 import { withFakeWorkers } from '../helpers/workers';
 import { failureOf, useWorkflowEnv } from '../helpers/workflow-env';
@@ -109,5 +109,57 @@ test('breakPair: the active side stops replicating from the passive one and stay
     expect(world.instances.get(r!.id)!.replicaOf).toBe(source.id);
     const again = await failureOf(run(tq, 'breakPair', { instanceId: b!.id, projectId: 'proj-a' }));
     expect(again.message).toMatch(/break pair refused: .*not a side of a master-master pair/);
+  });
+});
+
+test('deleteInstance of the passive side: the active side stops replicating from it first, the pair dissolves, its replica stays; of the active side: refused', async () => {
+  const world = newWorld();
+  await inPair(world, async (tq, { source, replicas: [b, r] }, prefix) => {
+    const f = await failureOf(run(tq, 'deleteInstance', { instanceId: source.id, projectId: 'proj-a' }));
+    expect(f.message).toMatch(/is the active side of the master-master pair .*; switch the active side to .* first \(switch_active\)/);
+    await run(tq, 'deleteInstance', { instanceId: b!.id, projectId: 'proj-a' });
+    const order = world.calls.filter((c) => /^(detachReplication|applyTransition|deleteServer)/.test(c));
+    expect(order[0]).toBe(`detachReplication:${prefix}-src`);
+    expect(order).toContain('applyTransition:remove-member');
+    expect(world.instances.has(b!.id)).toBe(false);
+    expect(world.instances.get(source.id)).toMatchObject({ readOnly: false, replicaOf: null });
+    expect(world.instances.get(r!.id)!.replicaOf).toBe(source.id);
+  });
+});
+
+test('rebuildAsReplica with pair: the side a pair failover lost is rebuilt from the survivor, errant GTIDs first, then paired again as the passive side', async () => {
+  const world = newWorld();
+  await withFakeWorkers(ctx, ctx.bundle, world, async (tq, prefix) => {
+    const { source, replicas } = seedSet(world, prefix, 1);
+    const survivor = replicas[0]!;
+    Object.assign(source, { setId: null, status: 'ERROR', readOnly: true, replacedBy: survivor.id, fault: 'fenced by pair-failover-x' });
+    Object.assign(survivor, { setId: null, replicaOf: null, readOnly: false });
+    world.sets.delete(source.id);
+    world.servers.get(source.novaServerId!)!.status = 'SHUTOFF';
+    world.binlogStateOf.set(source.novaServerId!, '101-101-8,102-102-3');
+    world.binlogStateOf.set(survivor.novaServerId!, '101-101-7,102-102-12');
+    const res = (await run(tq, 'rebuildAsReplica', { instanceId: source.id, projectId: 'proj-a', pair: true })) as { errantGtids: string[]; pair: { activeId: string; passiveId: string; gtidDomains: Record<string, number> } };
+    expect(res.errantGtids).toEqual(['101-101-8']);
+    expect(res.pair).toMatchObject({ activeId: survivor.id, passiveId: source.id });
+    expect(res.pair.gtidDomains[survivor.id]).not.toBe(res.pair.gtidDomains[source.id]);
+    const order = world.calls.filter((c) => /^(updateInstance|restoreSnapshot|setGtidDomain|applyTransition)/.test(c)).map((c) => c.split(':')[0] + (c.startsWith('applyTransition') ? `:${c.split(':')[1]}` : ''));
+    // The errant report is written before the data is replaced.
+    expect(order.indexOf('updateInstance')).toBeLessThan(order.indexOf('restoreSnapshot'));
+    expect(order.filter((c) => c.startsWith('applyTransition'))).toEqual(['applyTransition:add-replica', 'applyTransition:make-pair']);
+    expect(world.instances.get(source.id)).toMatchObject({ status: 'ACTIVE', readOnly: true, replicaOf: survivor.id });
+    expect(world.instances.get(survivor.id)).toMatchObject({ readOnly: false, replicaOf: source.id });
+  });
+});
+
+test('createPair with provision (a pair asked for at create): the instance is provisioned first, then paired', async () => {
+  const world = newWorld();
+  await withFakeWorkers(ctx, ctx.bundle, world, async (tq) => {
+    const id = randomUUID();
+    const peerId = randomUUID();
+    const provision = { ...sampleProvisionSpec(id), availabilityZone: 'az1', locality: 'anti-affinity' };
+    const res = await run(tq, 'createPair', { instanceId: id, projectId: 'proj-a', peerId, provision });
+    expect(res).toMatchObject({ activeId: id, passiveId: peerId });
+    expect(world.instances.get(id)).toMatchObject({ status: 'ACTIVE', readOnly: false, replicaOf: peerId });
+    expect(world.instances.get(peerId)).toMatchObject({ status: 'ACTIVE', readOnly: true, replicaOf: id });
   });
 });

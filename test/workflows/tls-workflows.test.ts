@@ -45,3 +45,40 @@ test('renewal of a plain set is refused under the lock: no certificate, nothing 
   expect(world.calls.filter((c) => c.includes('Certificate') || c === 'ensureSetAuthority')).toEqual([]);
   expect(world.settings.tls).toBe(false);
 });
+
+test('a CA rotation: every member trusts both CAs before any serves a certificate from the new one, then the new CA alone; links and accounts untouched', async () => {
+  const world = newWorld();
+  world.settings.tls = true;
+  const result = await withFakeWorkers(ctx, ctx.bundle, world, async (taskQueue, prefix) => {
+    const { source } = seedSet(world, prefix);
+    return (await ctx.env.temporal.workflow.execute('enableReplicationTls', {
+      taskQueue,
+      workflowId: `rotate-ca-${randomUUID()}`,
+      args: [{ instanceId: source.id, projectId: 'proj-a', rotateCa: true }],
+    })) as EnableReplicationTlsResult;
+  });
+  expect(result.renewed).toBe(true);
+  expect(result.rotatedCa?.caCertificatePem).toMatch(/next/);
+  const steps = world.calls.filter((c) => /^(installTrust|signServerCertificate|installCertificate|beginCaRotation|completeCaRotation)/.test(c));
+  const kinds = steps.map((c) => (c.startsWith('installTrust') ? `installTrust:${c.split(':').pop()}` : c.startsWith('signServerCertificate') ? `sign${c.endsWith(':next') ? ':next' : ''}` : c.split(':')[0]));
+  // Trust both (3 members) -> 3 certificates from the new CA -> the new CA is the set's -> trust it alone.
+  const firstSign = kinds.indexOf('sign:next');
+  expect(kinds.slice(0, firstSign)).toEqual(['beginCaRotation', 'installTrust:2', 'installTrust:2', 'installTrust:2']);
+  expect(kinds.filter((k) => k === 'sign:next')).toHaveLength(3);
+  expect(kinds.filter((k) => k === 'sign')).toEqual([]);
+  const completed = kinds.indexOf('completeCaRotation');
+  expect(completed).toBeGreaterThan(kinds.lastIndexOf('installCertificate'));
+  expect(kinds.slice(completed + 1)).toEqual(['installTrust:1', 'installTrust:1', 'installTrust:1']);
+  expect(world.calls.filter((c) => c.startsWith('startReplication') || c.startsWith('createReplicationUser'))).toEqual([]);
+});
+
+test('a CA rotation of a plain set is refused under the lock, naming rotate_ca', async () => {
+  const world = newWorld();
+  const run = withFakeWorkers(ctx, ctx.bundle, world, async (taskQueue, prefix) => {
+    const { source } = seedSet(world, prefix);
+    return ctx.env.temporal.workflow.execute('enableReplicationTls', { taskQueue, workflowId: `rotate-ca-${randomUUID()}`, args: [{ instanceId: source.id, projectId: 'proj-a', rotateCa: true }] });
+  });
+  const f = await failureOf(run);
+  expect(f.message).toMatch(/replication\.tls\.rotate_ca: the set does not replicate over TLS/);
+  expect(world.calls.filter((c) => c.startsWith('installTrust') || c === 'beginCaRotation')).toEqual([]);
+});

@@ -98,6 +98,31 @@ test('watch: fails over once when the source is gone and the replicas agree; the
   });
 }, 90_000);
 
+test('watch: a member that closes its kept connection wakes the watch at once; failover_after still holds (no waiting for the next poll)', async () => {
+  const world = newWorld();
+  world.settings.autoFailover = true;
+  world.settings.failoverAfterSeconds = 1;
+  await inSet(world, async (tq, { source }, prefix) => {
+    // Polls 20 s apart: only a wake-up can notice the death within seconds.
+    const watch = await startWatch(tq, source.id, { pollSeconds: 20 });
+    await eventually('accounts made', async () => accountsReady(world, 3) && world.dropWatchConnection !== undefined, 20_000);
+    await new Promise((r) => setTimeout(r, 500));
+    const polls = world.watchPolls;
+    world.down.add(source.id);
+    world.statusOf.set(`${prefix}-1`, { ioRunning: false });
+    world.statusOf.set(`${prefix}-2`, { ioRunning: false });
+    const diedAt = Date.now();
+    world.dropWatchConnection!(source.id);
+    await eventually('the automatic failover', async () => world.calls.includes('recordAutomaticFailover'), 15_000);
+    const tookMs = Date.now() - diedAt;
+    // The woken poll saw it down, the next one failover_after later decided: not sooner, and not a 20 s poll later.
+    expect(tookMs).toBeGreaterThanOrEqual(1000);
+    expect(tookMs).toBeLessThan(8000);
+    expect(world.watchPolls - polls).toBeGreaterThanOrEqual(2);
+    await watch.terminate();
+  });
+}, 60_000);
+
 test('watch: a member whose agent refuses the monitoring account is asked again later, not every poll', async () => {
   const world = newWorld();
   await inSet(world, async (tq, { source }, prefix) => {
@@ -152,3 +177,39 @@ test.each([
     expect(world.instances.get(r1!.id)!.replicaOf).toBeNull();
   });
 }, 60_000);
+
+test('watch: a TLS set whose certificate comes within its renewal lead gets one renewal started unasked; then quiet, no registry read or event until the next is due', async () => {
+  const world = newWorld();
+  world.settings.tls = true;
+  await inSet(world, async (tq, { source, replicas: [r1, r2] }) => {
+    const day = 86_400_000;
+    const now = Date.now();
+    world.serverCertificates = [
+      { instanceId: source.id, issued: new Date(now - 800 * day), notAfter: new Date(now + 25 * day) }, // due: 25 days left
+      { instanceId: r1!.id, issued: new Date(now), notAfter: new Date(now + 825 * day) },
+      { instanceId: r2!.id, issued: new Date(now), notAfter: new Date(now + 825 * day) },
+    ];
+    const watch = await startWatch(tq, source.id);
+    const renewal = await eventually('a renewal started', async () => (await watch.query<{ certificateRenewals: string[] }>('watch')).certificateRenewals[0], 20_000);
+    expect(renewal).toMatch(/^renew-certificates-automatic-/);
+    const done = (await ctx.env.temporal.workflow.getHandle(renewal).result()) as { renewed: boolean; certificates: unknown[] };
+    expect(done).toMatchObject({ renewed: true });
+    expect(done.certificates).toHaveLength(3);
+    // Quiet after starting one (and every certificate is fresh): no read, no event, however many polls.
+    await eventually('accounts made', async () => accountsReady(world, 3), 20_000);
+    // (The abandoned renewal's completion is still one event of the watch's.)
+    await eventually('the renewal completed in the history, and that workflow task done', async () => {
+      const evs = (await watch.fetchHistory()).events ?? [];
+      const at = evs.findIndex((e) => e.childWorkflowExecutionCompletedEventAttributes);
+      return at >= 0 && evs.slice(at).some((e) => e.workflowTaskCompletedEventAttributes);
+    }, 10_000);
+    const reads = world.certificateReads;
+    const events = await historyLength(watch);
+    const polls = world.watchPolls;
+    await eventually('20 more polls', async () => world.watchPolls >= polls + 20, 30_000);
+    expect(world.certificateReads).toBe(reads);
+    expect(await historyLength(watch)).toBe(events);
+    expect((await watch.query<{ certificateRenewals: string[] }>('watch')).certificateRenewals).toEqual([renewal]);
+    await watch.terminate();
+  });
+}, 90_000);
