@@ -103,7 +103,8 @@ export class StandIns {
     if (state === 'dead' && was !== 'dead') {
       const server = r.server;
       r.server = null;
-      for (const s of r.sockets) s.resetAndDestroy();
+      // Closed as the kernel closes a killed process's sockets (FIN).
+      for (const s of r.sockets) s.destroy();
       r.sockets.clear();
       await new Promise<void>((res) => (server ? server.close(() => res()) : res()));
     } else if (state !== 'dead' && was === 'dead') {
