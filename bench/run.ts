@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [--only build,overhead,failover,pairs,watch] [--size-mib N] [--runs N] [--replicas 1,2,3]`
+// `npm run bench [-- --quick] [--only build,overhead,failover,pairs,watch,watch-scale,resume] [--size-mib N] [--runs N] [--replicas 1,2,3]`
 // Runs the benchmark sections one after the other on a quiet machine and rewrites
 // bench/RESULTS.md from the latest result of every section (bench/results.json).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -27,6 +27,7 @@ const SECTIONS: Record<string, () => Promise<SectionRunner>> = {
   failover: async () => (await import('./failover')).benchFailover,
   pairs: async () => (await import('./pair-switchover')).benchPairSwitchover,
   watch: async () => (await import('./watch')).benchWatch,
+  'watch-scale': async () => (await import('./watch-scale')).benchWatchScale,
   resume: async () => (await import('./resume')).benchResume,
 };
 
@@ -72,7 +73,7 @@ async function main(): Promise<void> {
     for (const s of sections) recorded[s.id] = { ...s, date: new Date().toISOString(), command, machine: machine(), durationS };
     // Written after every section: a long run that dies late keeps what it measured.
     writeFileSync(RESULTS_JSON, JSON.stringify(recorded, null, 2) + '\n');
-    const order = ['build', 'memory', 'overhead', 'failover', 'switchover', 'pair-switchover', 'watch', 'resume'];
+    const order = ['build', 'memory', 'overhead', 'failover', 'switchover', 'pair-switchover', 'watch', 'watch-scale', 'resume'];
     const all = Object.values(recorded).sort((a, b) => order.indexOf(a.id) - order.indexOf(b.id));
     writeFileSync(RESULTS_MD, renderResults(all, existsSync(APPENDIX) ? readFileSync(APPENDIX, 'utf8') : ''));
     for (const s of sections) for (const t of s.targets) opts.log(`${s.title}: ${t.what}: ${t.measured} ${t.met ? 'met' : 'MISSED'}`);

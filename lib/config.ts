@@ -88,6 +88,14 @@ export const orchestratorConfigSchema = z.object({
   // serves on the second port (loopback) for this endpoint to read.
   TROVE_ORCHESTRATOR_METRICS_PORT: metricsPort(9464),
   TROVE_ORCHESTRATOR_SDK_METRICS_PORT: metricsPort(9465),
+  // Activities one worker runs at once. Each watched set holds one (its watch runs for an
+  // hour): the SDK's default of 100 would leave the 101st set unwatched and no slot for the
+  // operations' activities. They wait on the network, not the CPU.
+  TROVE_ORCHESTRATOR_MAX_ACTIVITIES: z.coerce.number().int().min(10, 'must be at least 10').max(100_000, 'must be at most 100000').default(5000),
+  // Workflows kept in the worker's memory between their tasks (each holds its own copy of the
+  // workflow modules, a few MB). A set's watch waits an hour on its activity: kept cached, a
+  // thousand of them took gigabytes; evicted, one replays its few events when it wakes.
+  TROVE_ORCHESTRATOR_WORKFLOW_CACHE: z.coerce.number().int().min(0, 'must be at least 0').max(100_000, 'must be at most 100000').default(200),
 }).superRefine(checkPayloadKeys);
 export type OrchestratorConfig = z.infer<typeof orchestratorConfigSchema>;
 

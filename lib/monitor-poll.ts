@@ -109,3 +109,20 @@ export function healthChanged(before: MemberHealth[] | null, after: MemberHealth
 export function membershipKey(view: SetView): string {
   return JSON.stringify([view.source.id, setMembers(view).map((m) => [m.id, m.address, m.port, m.novaServerId]), view.topology]);
 }
+
+/**
+ * The delay to a set's next poll moved to the nearest moment of its own phase of the interval
+ * (from a hash of its key), by at most half an interval: a worker's sets started together
+ * poll spread over the interval instead of all at once, and once in phase a set polls exactly
+ * every interval whatever its poll took.
+ */
+export function phasedDelayMs(delayMs: number, nowMs: number, pollMs: number, key: string): number {
+  if (pollMs <= 0) return delayMs;
+  let h = 2166136261;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 16777619) >>> 0;
+  const phase = h % pollMs;
+  const target = nowMs + delayMs;
+  let shift = (((phase - target) % pollMs) + pollMs) % pollMs;
+  if (shift > pollMs / 2) shift -= pollMs;
+  return Math.max(0, delayMs + shift);
+}

@@ -587,6 +587,8 @@ export const watchInput = z.lazy(() =>
       projectId,
       pollSeconds: z.number().min(0.2).max(600).default(1),
       sourceDownSince: z.string().nullable().default(null),
+      /** Relays seen down, and since when (carried over a continue-as-new, so a relay's failover_after does not start again). */
+      relaysDownSince: z.record(z.string(), z.string()).default({}),
       waitBeforeFirstPoll: z.boolean().default(false),
       /** The watch completes at least this often even when nothing happens. */
       checkpointSeconds: z.number().min(1).max(86_400).default(3600),

@@ -8,20 +8,29 @@ export class HealthStore {
   constructor(private readonly pool: Pool) {}
 
   async getSettings(setId: string): Promise<ReplicationSettings | undefined> {
-    const [rows] = await this.pool.query<RowDataPacket[]>('SELECT * FROM replication_sets WHERE id = ?', [setId]);
-    const r = rows[0];
-    if (!r) return undefined;
-    return {
-      autoFailover: Boolean(r.auto_failover),
-      semiSync: Boolean(r.semi_sync),
-      tls: Boolean(r.tls),
-      quietPeriodSeconds: r.quiet_period_s,
-      failoverAfterSeconds: r.failover_after_s,
-      lastFailoverAt: r.last_failover_at ? (r.last_failover_at as Date).toISOString() : null,
-      lastFailoverOperation: r.last_failover_op,
-      lastFailoverAcknowledged: Boolean(r.last_failover_acked),
-      zoneProfileId: r.zone_profile_id ?? null,
-    };
+    return (await this.getSettingsMany([setId])).get(setId);
+  }
+
+  /** Many sets' settings in one query (the watch's batch). */
+  async getSettingsMany(setIds: string[]): Promise<Map<string, ReplicationSettings>> {
+    if (setIds.length === 0) return new Map();
+    const [rows] = await this.pool.query<RowDataPacket[]>('SELECT * FROM replication_sets WHERE id IN (?)', [setIds]);
+    return new Map(
+      rows.map((r) => [
+        r.id as string,
+        {
+          autoFailover: Boolean(r.auto_failover),
+          semiSync: Boolean(r.semi_sync),
+          tls: Boolean(r.tls),
+          quietPeriodSeconds: r.quiet_period_s,
+          failoverAfterSeconds: r.failover_after_s,
+          lastFailoverAt: r.last_failover_at ? (r.last_failover_at as Date).toISOString() : null,
+          lastFailoverOperation: r.last_failover_op,
+          lastFailoverAcknowledged: Boolean(r.last_failover_acked),
+          zoneProfileId: r.zone_profile_id ?? null,
+        },
+      ]),
+    );
   }
 
   async updateSettings(setId: string, p: SettingsPatch): Promise<void> {

@@ -165,8 +165,20 @@ export class InstanceStore {
   }
 
   async listSetMembers(setId: string, db: Db = this.pool): Promise<InstanceRecord[]> {
-    const [rows] = await db.query<RowDataPacket[]>(`${SELECT} WHERE i.replication_set_id = ? ORDER BY l.source_id IS NOT NULL, i.created, i.id`, [setId]);
-    return this.hydrate(rows, db);
+    return (await this.listMembersOfSets([setId], db)).get(setId) ?? [];
+  }
+
+  /** Many sets' members in one read (the watch's batch), each set's in listSetMembers' order. */
+  async listMembersOfSets(setIds: string[], db: Db = this.pool): Promise<Map<string, InstanceRecord[]>> {
+    const out = new Map<string, InstanceRecord[]>();
+    if (setIds.length === 0) return out;
+    const [rows] = await db.query<RowDataPacket[]>(`${SELECT} WHERE i.replication_set_id IN (?) ORDER BY l.source_id IS NOT NULL, i.created, i.id`, [setIds]);
+    for (const r of await this.hydrate(rows, db)) {
+      const list = out.get(r.replicationSetId!) ?? [];
+      list.push(r);
+      out.set(r.replicationSetId!, list);
+    }
+    return out;
   }
 
   async count(): Promise<number> {

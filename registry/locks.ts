@@ -28,7 +28,13 @@ export class LockStore {
   }
 
   async get(kind: LockKind, id: string): Promise<LockState | undefined> {
-    const [rows] = await this.pool.query<RowDataPacket[]>(`SELECT operation_id, operation_type FROM ${TABLE[kind]} WHERE id = ?`, [id]);
-    return rows[0] ? { operationId: rows[0].operation_id, operationType: rows[0].operation_type } : undefined;
+    return (await this.getMany(kind, [id])).get(id);
+  }
+
+  /** Many locks in one query (the watch's batch). */
+  async getMany(kind: LockKind, ids: string[]): Promise<Map<string, LockState>> {
+    if (ids.length === 0) return new Map();
+    const [rows] = await this.pool.query<RowDataPacket[]>(`SELECT id, operation_id, operation_type FROM ${TABLE[kind]} WHERE id IN (?)`, [ids]);
+    return new Map(rows.map((r) => [r.id as string, { operationId: r.operation_id, operationType: r.operation_type }]));
   }
 }

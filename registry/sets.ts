@@ -53,14 +53,20 @@ export class SetStore {
     if (set.length === 0) return undefined;
     const [members] = await db.query<RowDataPacket[]>('SELECT id, read_only FROM instances WHERE replication_set_id = ? ORDER BY created, id', [setId]);
     const [links] = await db.query<RowDataPacket[]>('SELECT source_id, replica_id FROM replication_links WHERE set_id = ? ORDER BY replica_id', [setId]);
-    const edges = links.map((l) => ({ source: l.source_id as string, replica: l.replica_id as string }));
-    const coMasters = pairInLinks(edges);
-    return {
-      setId,
-      members: members.map((m) => ({ id: m.id as string, writable: !m.read_only })),
-      links: edges,
-      ...(coMasters ? { coMasters } : {}),
-    };
+    return topologyOf(setId, members, links);
+  }
+
+  /** Many sets' topologies in three queries (the watch reads every set a worker watches each poll); a set that does not exist is absent. */
+  async topologies(setIds: string[], db: Db = this.pool): Promise<Map<string, Topology>> {
+    const out = new Map<string, Topology>();
+    if (setIds.length === 0) return out;
+    const [sets] = await db.query<RowDataPacket[]>('SELECT id FROM replication_sets WHERE id IN (?)', [setIds]);
+    const [members] = await db.query<RowDataPacket[]>('SELECT id, read_only, replication_set_id FROM instances WHERE replication_set_id IN (?) ORDER BY created, id', [setIds]);
+    const [links] = await db.query<RowDataPacket[]>('SELECT source_id, replica_id, set_id FROM replication_links WHERE set_id IN (?) ORDER BY replica_id', [setIds]);
+    for (const { id } of sets) {
+      out.set(id, topologyOf(id, members.filter((m) => m.replication_set_id === id), links.filter((l) => l.set_id === id)));
+    }
+    return out;
   }
 
   /** Applies one transition to the set in one transaction; returns the topology it leaves. */
@@ -124,4 +130,15 @@ export class SetStore {
       return true;
     });
   }
+}
+
+function topologyOf(setId: string, members: RowDataPacket[], links: RowDataPacket[]): Topology {
+  const edges = links.map((l) => ({ source: l.source_id as string, replica: l.replica_id as string }));
+  const coMasters = pairInLinks(edges);
+  return {
+    setId,
+    members: members.map((m) => ({ id: m.id as string, writable: !m.read_only })),
+    links: edges,
+    ...(coMasters ? { coMasters } : {}),
+  };
 }

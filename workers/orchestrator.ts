@@ -73,6 +73,8 @@ export async function runOrchestrator(config: OrchestratorConfig, taskQueue = OR
       // A workflow task left on a dead worker's sticky queue goes to the shared queue after
       // this (10 s by default), so another worker, or this one restarted, takes it at once.
       stickyQueueScheduleToStartTimeout: '2s',
+      maxConcurrentActivityTaskExecutions: config.TROVE_ORCHESTRATOR_MAX_ACTIVITIES,
+      maxCachedWorkflows: config.TROVE_ORCHESTRATOR_WORKFLOW_CACHE,
       activities: mergeActivityGroups({
         compute: createComputeActivities(nova, { probeAddress: config.TROVE_PROBE_ADDRESS }),
         registry: createRegistryActivities(registry, { secretKey: parseSecretKey(config.TROVE_SECRET_KEY), maxReplicas: config.TROVE_MAX_REPLICAS, maxDepth: config.TROVE_MAX_DEPTH, placement: nova }),

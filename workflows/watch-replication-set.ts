@@ -51,7 +51,7 @@ export async function watchReplicationSet(raw: WatchSetInput): Promise<string> {
   // The operation that starts a watch has just verified the set and still holds its lock.
   if (input.waitBeforeFirstPoll) await sleep(input.pollSeconds * 1000);
 
-  let memory: PollMemory = { sourceDownSince: input.sourceDownSince, relaysDownSince: {} };
+  let memory: PollMemory = { sourceDownSince: input.sourceDownSince, relaysDownSince: input.relaysDownSince };
   let membership: string | null = null;
   let semiSyncQuietUntil: Record<string, string> = {};
   let accountsQuietUntil: Record<string, string> = {};
@@ -98,7 +98,7 @@ export async function watchReplicationSet(raw: WatchSetInput): Promise<string> {
     progress.phase(!state.decision || state.decision.action === 'none' ? 'healthy' : `source trouble: ${state.decision.action}`);
     if (workflowInfo().continueAsNewSuggested) break;
   }
-  return continueAsNew<typeof watchReplicationSet>({ ...input, sourceDownSince: memory.sourceDownSince, waitBeforeFirstPoll: false });
+  return continueAsNew<typeof watchReplicationSet>({ ...input, sourceDownSince: memory.sourceDownSince, relaysDownSince: memory.relaysDownSince, waitBeforeFirstPoll: false });
 }
 
 /** Renews the set's certificates (enableReplicationTls with renew), abandoned to run on its own under the set's lock. */

@@ -1,13 +1,14 @@
 // The watch's world on the orchestrator: the registry, the orchestrator's probe, and each
 // member's replication status read with its monitoring account over the orchestrator's
 // probe address (the same path the probe judges), on a connection kept between polls.
-import { createConnection, type Connection } from 'mysql2/promise';
+import { createConnection, type Connection, type ConnectionOptions } from 'mysql2';
 import { MONITOR_USER } from '../../lib/names';
 import { unsealSecret } from '../../lib/secrets';
 import type { Registry } from '../../registry';
 import { probeGreeting } from '../compute/activities';
-import { readReplicaStatus } from '../guest/replica-status';
-import { setView } from '../registry/views';
+import { REPLICA_STATUS_SQL, replicaStatusOf, type SlaveStatusRow, type StatusVariablesRow } from '../guest/replica-status';
+import { batched } from '../../lib/batch';
+import { setViews } from '../registry/views';
 import type { WatchDeps, WatchTarget } from './watch';
 
 export interface WatchOptions {
@@ -16,15 +17,22 @@ export interface WatchOptions {
   probeTimeoutMs?: number;
   /** A status read that takes longer counts as no answer (a member's guest probe got 1 s too). */
   statusTimeoutMs?: number;
+  /** How long a set's registry read waits for other sets' to be read with it (default 20 ms). */
+  batchWindowMs?: number;
   /** TROVE_TLS_RENEW_BEFORE_DAYS: TLS sets' certificates are renewed this long before they expire. */
   renewBeforeDays?: number;
 }
 
 export function registryWatchDeps(registry: Registry, o: WatchOptions): WatchDeps {
   const timeout = o.statusTimeoutMs ?? 1000;
+  // Every set this worker watches reads the registry each poll: the reads made within a few
+  // milliseconds of each other are one batch of queries (a handful whatever the number of sets).
+  const batch = { windowMs: o.batchWindowMs ?? 20, maxKeys: 500 };
+  const views = batched((ids: string[]) => setViews(registry, ids), batch);
+  const credentials = batched(async (ids: string[]) => new Map(Object.entries(await registry.monitorAccounts.credentials(ids))), { ...batch, maxKeys: 1000 });
   return {
-    describeSet: (setId) => setView(registry, setId),
-    monitorCredentials: (ids) => registry.monitorAccounts.credentials(ids),
+    describeSet: async (setId) => (await views([setId])).get(setId),
+    monitorCredentials: async (ids) => Object.fromEntries(await credentials(ids)),
     async probe(targets) {
       const results = await Promise.all(targets.map(async (t) => [t.instanceId, await probeGreeting(t.address, t.port, o.probeAddress, o.probeTimeoutMs ?? 1500)] as const));
       return Object.fromEntries(results);
@@ -44,19 +52,32 @@ export function registryWatchDeps(registry: Registry, o: WatchOptions): WatchDep
           try {
             let c = open.get(key);
             if (!c) {
-              c = await createConnection({ host: t.address, port: t.port, localAddress: o.probeAddress, user: MONITOR_USER, password: unsealSecret(o.secretKey, sealedPassword), connectTimeout: timeout });
+              c = await connect({
+                host: t.address,
+                port: t.port,
+                localAddress: o.probeAddress,
+                user: MONITOR_USER,
+                password: unsealSecret(o.secretKey, sealedPassword),
+                connectTimeout: timeout,
+                // The two reads in one round trip (constant statements only: nothing is interpolated).
+                multipleStatements: true,
+                // The default cache of 16,000 prepared statements preallocates ~1 MB per connection; none is prepared here.
+                maxPreparedStatements: 1,
+              });
+              const conn = c;
               c.on('error', () => drop(key));
               // The member closed the connection kept between polls (its server died, or
               // restarted): said at once, so the watch looks now rather than at its next poll.
               c.once('end', () => {
-                if (open.get(key) !== c) return;
+                if (open.get(key) !== conn) return;
                 drop(key);
                 lost?.(t.instanceId);
               });
               open.set(key, c);
             }
             // A member that hangs mid-answer leaves the connection unusable: a fresh one next poll.
-            return await withTimeout(readReplicaStatus(c), timeout);
+            const [slave, variables] = await withTimeout(query<[SlaveStatusRow[], StatusVariablesRow[]]>(c, REPLICA_STATUS_SQL), timeout);
+            return replicaStatusOf(slave[0], variables[0]!);
           } catch (err) {
             drop(key);
             throw err;
@@ -75,4 +96,23 @@ export function registryWatchDeps(registry: Registry, o: WatchOptions): WatchDep
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   return Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms)))]).finally(() => clearTimeout(timer));
+}
+
+// The callback API: the promise wrapper captures a stack trace for every query, a cost paid per member per poll here.
+function connect(options: ConnectionOptions): Promise<Connection> {
+  return new Promise((resolve, reject) => {
+    const c = createConnection(options);
+    // Failures reach the callback (connect) or the query's caller; the watch's own listeners come after the connect.
+    c.on('error', () => undefined);
+    c.connect((err) => {
+      if (err) {
+        c.destroy();
+        reject(err);
+      } else resolve(c);
+    });
+  });
+}
+
+function query<T>(c: Connection, sql: string): Promise<T> {
+  return new Promise((resolve, reject) => c.query(sql, (err, results) => (err ? reject(err) : resolve(results as T))));
 }

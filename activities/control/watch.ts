@@ -11,7 +11,7 @@ import type { SetView } from '../registry/views';
 import type { DeadRelay } from '../../lib/dead-relays';
 import type { AutoFailoverDecision } from '../../lib/failover';
 import { nextPollDelayMs } from '../../lib/failover';
-import { healthChanged, judgePoll, membershipKey, semiSyncKey, setMembers, type MemberStatus, type PollMemory, type SemiSyncFix } from '../../lib/monitor-poll';
+import { healthChanged, judgePoll, membershipKey, phasedDelayMs, semiSyncKey, setMembers, type MemberStatus, type PollMemory, type SemiSyncFix } from '../../lib/monitor-poll';
 import type { MemberHealth } from '../../lib/schemas';
 import { certificateWatch, type CertificateRenewalDeps } from './certificate-watch';
 
@@ -82,6 +82,10 @@ export type WatchOutcome =
 /** The least time between the starts of two polls when a lost connection wakes the watch. */
 const WOKEN_POLL_GAP_MS = 200;
 
+/** How often a member that answers its reads is also probed with a fresh connection. */
+const PROBE_EVERY_MS = 5000;
+type Read = { status: MemberStatus } | { error: { code?: string } } | null;
+
 export function createWatchActivities(deps: WatchDeps) {
   return {
     async watchSet(input: WatchInput): Promise<WatchOutcome> {
@@ -89,6 +93,9 @@ export function createWatchActivities(deps: WatchDeps) {
       // A retry (the worker died) resumes the judgement where the last heartbeat left it.
       let memory: PollMemory = (ctx.info.heartbeatDetails as { memory?: PollMemory } | undefined)?.memory ?? input.memory;
       const started = Date.now();
+      // At once, before the first poll: a worker that starts many watches together (a restart,
+      // another worker's death) may take longer than the heartbeat timeout over their first polls.
+      ctx.heartbeat({ memory });
       // A member's server that dies closes the connection the reader keeps to it: the next poll
       // comes then, not up to a poll interval later (issue 17, detection). An extra look only:
       // the judgement, and so failover_after and the replicas' agreement, are unchanged.
@@ -103,6 +110,40 @@ export function createWatchActivities(deps: WatchDeps) {
       let expected = input.membership;
       let written: MemberHealth[] | null = null;
       let writtenAt = 0;
+      let probed = 0;
+      /** Members whose last look failed (read or probe): probed every poll, while they are read, as the 0.1.0 monitor did. */
+      const suspects = new Set<string>();
+      /** When each member was last probed: the others are probed every PROBE_EVERY_MS. */
+      const probedAt = new Map<string, number>();
+      /**
+       * One member looked at. A read answering on the kept connection shows the member answers,
+       * but not that the orchestrator can still open a connection to it (a path cut for new
+       * connections only, or a server refusing them): that is the probe's, a fresh TCP
+       * connection and greeting, made every PROBE_EVERY_MS per member rather than every poll
+       * (a thousand sets' probes were most of the worker's CPU), and every poll for a member
+       * whose read or probe failed (a hung member costs one read timeout once). The probe
+       * decides reachability when it runs; between probes a member that answers is reachable.
+       */
+      const look = async (t: WatchTarget, c: { sealedPassword: string | null; ready: boolean } | undefined): Promise<{ reachable: boolean; read: Read }> => {
+        const probe = async () => {
+          probed++;
+          probedAt.set(t.instanceId, Date.now());
+          return (await deps.probe([t]))[t.instanceId]?.reachable ?? false;
+        };
+        if (!c?.ready || !c.sealedPassword) return { reachable: await probe(), read: null };
+        const reading: Promise<Read> = reader.read(t, c.sealedPassword).then(
+          (status) => ({ status }),
+          (error: { code?: string }) => ({ error }),
+        );
+        const due = suspects.has(t.instanceId) || Date.now() - (probedAt.get(t.instanceId) ?? 0) >= PROBE_EVERY_MS;
+        const early = due ? probe() : null;
+        const read = await reading;
+        const ok = Boolean(read && 'status' in read);
+        const reachable = early ? await early : ok || (await probe());
+        if (ok && reachable) suspects.delete(t.instanceId);
+        else suspects.add(t.instanceId);
+        return { reachable, read };
+      };
       try {
         for (;;) {
           const pollStarted = Date.now();
@@ -116,27 +157,23 @@ export function createWatchActivities(deps: WatchDeps) {
           const creds = await deps.monitorCredentials(members.map((m) => m.id));
           const denied = new Set<string>();
           let probeSeconds = 0;
+          probed = 0;
           const targets = members.map((m) => ({ instanceId: m.id, address: m.address!, port: m.port ?? 3306 }));
           const observedAt = new Date().toISOString();
           const probeStarted = Date.now();
-          const [probes, statuses] = await Promise.all([
-            deps.probe(targets).finally(() => (probeSeconds = (Date.now() - probeStarted) / 1000)),
-            Promise.all(
-              targets.map((t) => {
-                const c = creds[t.instanceId];
-                if (!c?.ready || !c.sealedPassword) return Promise.resolve(null);
-                return reader.read(t, c.sealedPassword).catch((err: { code?: string }) => {
-                  // A member restored from its source's snapshot (during a build) got the source's
-                  // account and password: its own is made again.
-                  if (err?.code === 'ER_ACCESS_DENIED_ERROR') denied.add(t.instanceId);
-                  return null;
-                });
-              }),
-            ),
-          ]);
+          const looks = await Promise.all(targets.map((t) => look(t, creds[t.instanceId])));
+          probeSeconds = (Date.now() - probeStarted) / 1000;
+          const probes = Object.fromEntries(targets.map((t, j) => [t.instanceId, { reachable: looks[j]!.reachable }]));
+          const statuses = looks.map((l) => (l.read && 'status' in l.read ? l.read.status : null));
+          targets.forEach((t, j) => {
+            const r = looks[j]!.read;
+            // A member restored from its source's snapshot (during a build) got the source's
+            // account and password: its own is made again.
+            if (r && 'error' in r && r.error?.code === 'ER_ACCESS_DENIED_ERROR') denied.add(t.instanceId);
+          });
           const judged = judgePoll(view, { probes, statuses: Object.fromEntries(targets.map((t, j) => [t.instanceId, statuses[j]])), observedAt }, memory);
           memory = judged.memory;
-          deps.polled?.({ setId: input.setId, health: judged.health, probed: targets.length, probeSeconds });
+          deps.polled?.({ setId: input.setId, health: judged.health, probed, probeSeconds });
           const now = Date.now();
           // A member not read for want of its account (a replica just built) is not stored as
           // silent: its health is unknown until its account is made a moment later, and what the
@@ -169,7 +206,9 @@ export function createWatchActivities(deps: WatchDeps) {
           if (semiSyncFixes.length > 0 || accounts.length > 0 || certificatesDue.length > 0) return { kind: 'upkeep', semiSyncFixes, accounts, ...(certificatesDue.length ? { certificatesDue } : {}), ...s };
           if (now - started >= input.checkpointSeconds * 1000) return { kind: 'checkpoint', ...s };
           // A source that looks down is looked at again as soon as failover_after has passed, not a poll later.
-          const slept = ctx.sleep(nextPollDelayMs({ pollSeconds: input.pollSeconds, failoverAfterSeconds: view.settings.failoverAfterSeconds, sourceDownSince: memory.sourceDownSince, observedAt, now: new Date().toISOString() }));
+          const delay = nextPollDelayMs({ pollSeconds: input.pollSeconds, failoverAfterSeconds: view.settings.failoverAfterSeconds, sourceDownSince: memory.sourceDownSince, observedAt, now: new Date().toISOString() });
+          // Otherwise each set polls at its own phase of the interval: a worker's sets are spread over it, not polled in bursts.
+          const slept = ctx.sleep(memory.sourceDownSince ? delay : phasedDelayMs(delay, Date.now(), input.pollSeconds * 1000, input.setId));
           // Cancellation still ends the watch through `slept`; once woken, its later rejection is nobody's.
           slept.catch(() => undefined);
           if (!lost) await Promise.race([slept, new Promise<void>((resolve) => (wake = resolve))]);

@@ -61,26 +61,44 @@ export interface SetView {
 }
 
 export async function setView(registry: Registry, setId: string): Promise<SetView | undefined> {
-  const [topology, members, settings, lock] = await Promise.all([
-    registry.sets.topology(setId),
-    registry.instances.listSetMembers(setId),
-    registry.health.getSettings(setId),
-    registry.locks.get('set', setId),
+  return (await setViews(registry, [setId])).get(setId);
+}
+
+/**
+ * Many sets' views in one batch of queries, whatever their number (the watch reads every set a
+ * worker watches once a poll: per set it would be ten queries). A set absent or without its
+ * source is left out.
+ */
+export async function setViews(registry: Registry, setIds: string[]): Promise<Map<string, SetView>> {
+  const ids = [...new Set(setIds)];
+  const [topologies, membersBySet, settingsBySet, locks] = await Promise.all([
+    registry.sets.topologies(ids),
+    registry.instances.listMembersOfSets(ids),
+    registry.health.getSettingsMany(ids),
+    registry.locks.getMany('set', ids),
   ]);
-  if (!topology || !settings || !lock) return undefined;
-  const sourceId = sourceOf(topology);
-  const source = members.find((m) => m.id === sourceId);
-  if (!source) return undefined;
-  const profile = settings.zoneProfileId ? await registry.profiles.get(settings.zoneProfileId) : undefined;
-  return {
-    setId,
-    projectId: source.projectId,
-    topology,
-    source: summary(source),
-    replicas: members.filter((m) => m.id !== source.id).map(summary),
-    roles: Object.fromEntries(topology.members.map((m) => [m.id, roleOf(topology, m.id)])),
-    settings,
-    lock,
-    zoneProfile: profile ? { id: profile.id, name: profile.name, primaryZone: profile.primaryZone, drZones: profile.drZones, ...(profile.autoRebuild ? { autoRebuild: true } : {}) } : null,
-  };
+  const views = new Map<string, SetView>();
+  for (const setId of ids) {
+    const topology = topologies.get(setId);
+    const settings = settingsBySet.get(setId);
+    const lock = locks.get(setId);
+    if (!topology || !settings || !lock) continue;
+    const members = membersBySet.get(setId) ?? [];
+    const sourceId = sourceOf(topology);
+    const source = members.find((m) => m.id === sourceId);
+    if (!source) continue;
+    const profile = settings.zoneProfileId ? await registry.profiles.get(settings.zoneProfileId) : undefined;
+    views.set(setId, {
+      setId,
+      projectId: source.projectId,
+      topology,
+      source: summary(source),
+      replicas: members.filter((m) => m.id !== source.id).map(summary),
+      roles: Object.fromEntries(topology.members.map((m) => [m.id, roleOf(topology, m.id)])),
+      settings,
+      lock,
+      zoneProfile: profile ? { id: profile.id, name: profile.name, primaryZone: profile.primaryZone, drZones: profile.drZones, ...(profile.autoRebuild ? { autoRebuild: true } : {}) } : null,
+    });
+  }
+  return views;
 }

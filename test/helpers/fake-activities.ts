@@ -339,6 +339,8 @@ function fakeWatchDeps(w: FakeWorld, reg: RegistryActivities): WatchDeps {
       w.dropWatchConnection = (id) => lost?.(id);
       return {
       async read(t) {
+        // The read goes over the orchestrator's own path, which a member that is down for the probe does not answer either.
+        if (w.down.has(t.instanceId)) throw new Error('no answer');
         const o = w.statusOf.get(w.instances.get(t.instanceId)?.novaServerId ?? '');
         if (o === null) throw new Error('no answer');
         return { ...HEALTHY_STATUS, ...o };

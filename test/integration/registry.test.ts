@@ -10,6 +10,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { createConnection, type Pool, type RowDataPacket } from 'mysql2/promise';
 import type { PlacementReader } from '../../lib/placement-check';
 import { createRegistryActivities, type RegistryActivities } from '../../activities/registry/activities';
+import { setView, setViews } from '../../activities/registry/views';
 import type { EndInput } from '../../activities/registry/operations';
 import { ErrorType } from '../../lib/errors';
 import { newReplicaRecord, type NewInstance } from '../../lib/records';
@@ -703,6 +704,24 @@ describe('sets', () => {
     // The set's row lock went with the rollback: the same transition goes through now.
     await reg.sets.apply(f.setId, { kind: 'promote', newSourceId: r1 });
     expect(shape((await reg.sets.topology(f.setId))!, f.ids).links).toEqual(['R1>R0', 'R1>S']);
+  });
+
+  test('setViews reads many sets in one batch, each as setView reads it alone; a set that does not exist is left out', async () => {
+    const a = await setWith(2);
+    const b = await setWith(1);
+    await reg.locks.acquire('set', b.setId, 'op-b', 'createReplicas');
+    await reg.health.updateSettings(b.setId, { autoFailover: true, failoverAfterSeconds: 3 });
+    const missing = randomUUID();
+    const views = await setViews(reg, [a.setId, missing, b.setId, a.setId]);
+    expect([...views.keys()].sort()).toEqual([a.setId, b.setId].sort());
+    expect(views.get(a.setId)).toEqual(await setView(reg, a.setId));
+    expect(views.get(b.setId)).toEqual(await setView(reg, b.setId));
+    expect(views.get(a.setId)!.replicas.map((r) => r.id)).toEqual(a.replicas);
+    expect(views.get(b.setId)!.lock.operationId).toBe('op-b');
+    expect(views.get(b.setId)!.settings.failoverAfterSeconds).toBe(3);
+    expect(await reg.sets.topologies([a.setId, b.setId])).toEqual(new Map([[a.setId, await reg.sets.topology(a.setId)], [b.setId, await reg.sets.topology(b.setId)]]));
+    expect(await setView(reg, missing)).toBeUndefined();
+    await reg.locks.release('set', b.setId, 'op-b');
   });
 
   test('apply to a set that does not exist throws', async () => {

@@ -1,0 +1,35 @@
+// The watch's status reader (activities/control/watch-deps.ts) against the MySQL-protocol
+// stand-in of the scale bench: both reads in one round trip on a kept connection, a member
+// that dies wakes the watch (its connection is reset), and a dead member refuses.
+import { registryWatchDeps } from '../../activities/control/watch-deps';
+import type { Registry } from '../../registry';
+import { sealSecret } from '../../lib/secrets';
+import { StandIns } from '../../bench/lib/mysql-standin';
+
+const KEY = Buffer.alloc(32, 7);
+
+test('reads a replica and a source on kept connections; a source that dies wakes the reader and then refuses', async () => {
+  const standIns = new StandIns();
+  const source = { instanceId: 'src', address: '127.0.0.1', port: await standIns.add({ id: 'src', port: 0, serverId: 11 }) };
+  const replica = { instanceId: 'rep', address: '127.0.0.1', port: await standIns.add({ id: 'rep', port: 0, serverId: 12, sourceId: 'src' }) };
+  const lost: string[] = [];
+  const reader = registryWatchDeps({} as Registry, { secretKey: KEY, probeAddress: '127.0.0.1' }).statusReader((id) => lost.push(id));
+  const pw = sealSecret(KEY, 'any');
+  try {
+    expect(await reader.read(replica, pw)).toMatchObject({ configured: true, ioRunning: true, sqlRunning: true, readOnly: true, serverId: 12, secondsBehind: 0 });
+    expect(await reader.read(source, pw)).toMatchObject({ configured: false, readOnly: false, serverId: 11, semiSyncSource: false });
+    const before = standIns.queries;
+    await reader.read(replica, pw);
+    // One round trip, two statements, on the connection already open.
+    expect(standIns.queries - before).toBe(2);
+
+    await standIns.set('src', 'dead');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(lost).toEqual(['src']);
+    expect(await reader.read(replica, pw)).toMatchObject({ ioRunning: false, secondsBehind: null });
+    await expect(reader.read(source, pw)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+  } finally {
+    await reader.close();
+    await standIns.close();
+  }
+});
