@@ -15,6 +15,7 @@ import { snapshotsLeft } from '../helpers/invariants';
 import { checkInvariants } from '../helpers/invariants';
 import { adminQuery, checksums } from '../helpers/mysql';
 import { eventually, novaServerOf, showInstance, useTestStack, waitIdle } from '../helpers/stack';
+import { writableSampler, writableViolations } from '../helpers/writable';
 
 const APP = { user: 'app', password: 'app-pass-7' };
 const TABLES = ['shop.orders'];
@@ -103,7 +104,10 @@ test('failover, rebuild-as-replica reporting the errant transaction, then fail b
   // The new source takes writes the old master never saw.
   await rows(replica, 'INSERT INTO orders VALUES (9002, ?)', ['after failover']);
 
+  // The fenced old master boots again for the rebuild: it must never be writable beside the new source.
+  const stopSampler = writableSampler(env, async () => [master, replica], 50);
   const cli = await trove('rebuild-as-replica', 'shop-db', '--wait', '--json');
+  expect(writableViolations(await stopSampler())).toEqual([]);
   expect(cli.stderr).toMatch(/has been accepted/);
   expect(cli.code).toBe(0);
   const rebuilt = JSON.parse(cli.stdout);
