@@ -4,7 +4,8 @@
 // master from a fresh snapshot of the new source as its replica (equal checksums), and a
 // promote switches back (fail back). Refusals are synchronous 400s naming the rule. Then
 // backups through the real OpenStack client: backup create keeps a snapshot in the store,
-// instance create --backup builds a new master holding its data, backup delete frees it.
+// instance create --backup builds a new master holding its data (the backup cannot be deleted
+// while that restore reads it: 409), backup delete frees it.
 import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
@@ -198,6 +199,13 @@ test('backups with the OpenStack client: kept in the store, a new master built f
 
   const restored = await openstack('database', 'instance', 'create', 'restored-db', '--flavor', '1', '--size', '1', '--backup', created.id, '-f', 'json');
   const restoredId = restored.id as string;
+  // While the restore reads the backup, deleting it is refused naming the rule (it used to
+  // fail the restore half way), and nothing is deleted.
+  const during = await env.api('DELETE', `/v1.0/proj-a/backups/${created.id}`);
+  expect(during.status).toBe(409);
+  expect(JSON.stringify(during.body)).toMatch(new RegExp(`backup ${created.id} is being restored into instance ${restoredId}; a backup cannot be deleted while a restore reads it`));
+  expect(JSON.stringify(during.body)).toContain(`provision-instance-${restoredId}`);
+  expect(await snapshotsLeft(env.dataDir)).toEqual([created.id]);
   await waitIdle(env, restoredId);
   // The backup's data, its application user with it, and writable: a new master.
   expect(await rows(restoredId, 'SELECT COUNT(*) AS n FROM orders')).toEqual([{ n: rowsAtBackup }]);
