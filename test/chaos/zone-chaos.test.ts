@@ -257,8 +257,14 @@ describe('pair chaos', () => {
     const seed = BASE_SEED + 100 + trial;
     const rnd = prng(seed);
     await ensurePair();
-    // Automatic failover needs the pair's set settings (a new pair founds a new set).
-    await env.api('PATCH', `/v1.0/proj-a/instances/${active}/replication`, { replication: { failover_after: 1, auto_failover: true } });
+    // Automatic failover with semi-sync (RPO 0: only the passive side acknowledges), set again
+    // on each pair: a new pair founds a new set.
+    const set = await env.api('PATCH', `/v1.0/proj-a/instances/${active}/replication`, { replication: { failover_after: 1, auto_failover: true, semi_sync: true } });
+    if (set.status !== 200) throw new Error(`pair settings: ${set.status} ${JSON.stringify(set.body)}`);
+    await eventually('semi-sync on the active side', async () => {
+      const rows = await adminQuery<{ Value: string }>(env.dataDir, (await rec(active)).novaServerId!, "SHOW GLOBAL STATUS LIKE 'Rpl_semi_sync_master_status'");
+      return rows[0]?.Value === 'ON';
+    }, 60_000);
     const t = (await topologyOf(active))!;
     const passive = t.coMasters!.find((id) => id !== active)!;
     const scenario = rnd.pick(['switch', 'failover'] as const);
@@ -268,7 +274,8 @@ describe('pair chaos', () => {
     if (scenario === 'switch' && rnd.chance(0.3)) faults.push('nova-api-errors');
     const started = Date.now();
     const violations: string[] = [];
-    const stopSampler = writableSampler(env, async () => [active, passive]);
+    const sides = [active, passive];
+    const stopSampler = writableSampler(env, async () => sides);
     const ips = { [active]: (await rec(active)).address!, [passive]: (await rec(passive)).address! };
     const writer = new SteadyWriter(ips, { ...APP, database: 'shop' }, active, nextWrite);
     nextWrite += 100_000;
