@@ -129,6 +129,9 @@ describe('zone chaos', () => {
 
   afterAll(() => report('zone'));
 
+  // A trial that throws must not leave Nova failing for the next ones.
+  afterEach(() => nova('DELETE', '/_faults').then(() => undefined, () => undefined));
+
   test.each(Array.from({ length: TRIALS }, (_, i) => i + 1))('zone chaos trial %i', async (trial) => {
     const seed = BASE_SEED + trial;
     const rnd = prng(seed);
@@ -184,10 +187,11 @@ describe('zone chaos', () => {
       const off = await env.api('DELETE', `/v1.0/proj-a/instances/${sourceId}/dr`);
       if (off.status !== 202) throw new Error(`dr-disable: ${off.status} ${JSON.stringify(off.body)}`);
       await env.temporal.workflow.getHandle(off.body.dr.operation).result();
-      if (faults.includes('nova-api-errors')) await nova('PUT', '/_faults', { api_error_rate: 0.2, latency_ms: 50 });
       const drZone = (await rec(sourceId)).availabilityZone === 'az2' ? 'az1' : 'az2';
       const res = await env.api('POST', `/v1.0/proj-a/instances/${sourceId}/dr`, { dr: { profile: await profileFor(sourceId) } });
       if (res.status !== 202) throw new Error(`dr-enable: ${res.status} ${JSON.stringify(res.body)}`);
+      // Nova fails after the 202: the API's own Nova check answers 503 "try again" under these faults (run 2026-12-03, trial 9).
+      if (faults.includes('nova-api-errors')) await nova('PUT', '/_faults', { api_error_rate: 0.2, latency_ms: 50 });
       await Promise.all(inject(rnd, faults, async () => (await rec(sourceId)).novaServerId));
       const result = await outcomeOf(env.temporal.workflow.getHandle(res.body.dr.operation).result());
       await nova('DELETE', '/_faults');
@@ -252,6 +256,8 @@ describe('pair chaos', () => {
   }, 300_000);
 
   afterAll(() => report('pair'));
+
+  afterEach(() => nova('DELETE', '/_faults').then(() => undefined, () => undefined));
 
   test.each(Array.from({ length: TRIALS }, (_, i) => i + 1))('pair chaos trial %i', async (trial) => {
     const seed = BASE_SEED + 100 + trial;
