@@ -39,6 +39,7 @@ export const workflowIds = {
   createBackup: (backupId: string) => `create-backup-${backupId}`,
   deleteBackup: (backupId: string) => `delete-backup-${backupId}`,
   enableDr: (instanceId: string, requestId: string) => `enable-dr-${instanceId}-${requestId}`,
+  disableDr: (instanceId: string, requestId: string) => `disable-dr-${instanceId}-${requestId}`,
   /** Started by the eject that lost the zone: one per fenced former source. */
   rebuildAfterZoneReturn: (formerSourceId: string) => `rebuild-after-zone-return-${formerSourceId}`,
   createPair: (instanceId: string, peerId: string) => `create-pair-${instanceId}-${peerId}`,

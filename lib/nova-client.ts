@@ -168,6 +168,11 @@ export class NovaClient {
     await this.call('POST', `/servers/${encodeURIComponent(id)}/action`, action === 'reboot' ? { reboot: { type: 'HARD' } } : { [action]: null });
   }
 
+  /** Nova's "create or update metadata items": what the server's next boot hands its guest. */
+  async updateMetadata(id: string, metadata: Record<string, string>): Promise<Record<string, string>> {
+    return (await this.call<{ metadata: Record<string, string> }>('POST', `/servers/${encodeURIComponent(id)}/metadata`, { metadata })).metadata;
+  }
+
   async resize(id: string, flavorRef: string): Promise<void> {
     await this.call('POST', `/servers/${encodeURIComponent(id)}/action`, { resize: { flavorRef } });
   }
@@ -176,6 +181,13 @@ export class NovaClient {
     await this.call('POST', `/servers/${encodeURIComponent(id)}/action`, { 'x-extend-volume': { new_size: newSizeGb } });
   }
 }
+
+/**
+ * Server metadata a fence leaves (when it fenced): the guest of a fenced server boots its
+ * database read-only once for each fence, whatever its my.cnf said when the power went, so
+ * the zone's return or a rebuild's power-on never shows a second writable member.
+ */
+export const FENCED_AT_METADATA = 'trove_fenced_at';
 
 export function serverAddress(s: NovaServer): string | null {
   for (const list of Object.values(s.addresses ?? {})) {

@@ -19,15 +19,18 @@ export interface NewInstance {
   /** Trove's locality and the server group it puts the set's members in (a replica: its source's). */
   locality?: Locality;
   serverGroupId?: string;
+  /** Created from a backup (restorePoint): the backup its provisionInstance reads. */
+  restoreBackupId?: string;
 }
 
 /** The record a provisioning spec describes, holding the lock of the operation creating it. */
 export function newInstanceFromSpec(
-  spec: { instanceId: string; projectId: string; name: string; flavorId: string; volumeSizeGb: number; availabilityZone?: string; locality?: Locality; databases: string[]; users: { name: string; host: string }[] },
+  spec: { instanceId: string; projectId: string; name: string; flavorId: string; volumeSizeGb: number; availabilityZone?: string; locality?: Locality; restoreBackupId?: string; databases: string[]; users: { name: string; host: string }[] },
   operationId: string,
 ): NewInstance {
   return {
     ...(spec.locality ? { locality: spec.locality } : {}),
+    ...(spec.restoreBackupId ? { restoreBackupId: spec.restoreBackupId } : {}),
     id: spec.instanceId,
     projectId: spec.projectId,
     name: spec.name,

@@ -220,6 +220,21 @@ export function checkBackup(f: Facts, a: { operationId?: string } = {}): Refusal
 }
 
 /**
+ * A backup is deleted only when nothing still writes or reads it: not while its snapshot is
+ * being taken (NEW, BUILDING), and not while a restore (an instance created from it, its
+ * provisionInstance running) reads it; deleting it then failed that restore half way.
+ */
+export function checkDeleteBackup(b: { id: string; status: string }, restores: readonly { instanceId: string; operationId: string }[]): Refusal | undefined {
+  if (b.status === 'NEW' || b.status === 'BUILDING') return no('conflict', `backup ${b.id} is ${b.status}: wait until it is COMPLETED or FAILED, then delete it`);
+  const r = restores[0];
+  if (r) {
+    const others = restores.length > 1 ? ` (and ${restores.length - 1} more)` : '';
+    return no('conflict', `backup ${b.id} is being restored into instance ${r.instanceId}${others}; a backup cannot be deleted while a restore reads it: delete it once the restore has ended`, r.operationId);
+  }
+  return undefined;
+}
+
+/**
  * Master-master (C1/C2): a pair is made from a set's source or a standalone instance (its
  * second side is a new replica of it, built from one snapshot), and a set has at most one.
  */

@@ -506,6 +506,32 @@ export interface EnableDrResult {
   drZone: string;
 }
 
+/**
+ * disableDr (dr-disable): delete the DR replicas of the API's plan, then stop following the
+ * zone profile (and drop semi-sync and automatic failover when no replica stays).
+ */
+export const disableDrInput = z.lazy(() =>
+  z
+    .object({
+      instanceId: uuid,
+      projectId,
+      setId: z.string().min(1),
+      /** The profile's name, for the operation's summary. */
+      profile: z.string().min(1).max(64),
+      remove: z.array(uuid).max(16),
+      keepsReplicas: z.boolean(),
+    })
+    .strict(),
+);
+export type DisableDrInput = z.input<typeof disableDrInput>;
+
+export interface DisableDrResult {
+  instanceId: string;
+  replicationSetId: string;
+  removed: string[];
+  profile: string;
+}
+
 export interface ReplicationSettings {
   autoFailover: boolean;
   semiSync: boolean;

@@ -29,7 +29,9 @@ import {
   type DeleteBackupInput,
   type RebuildAsReplicaInput,
   type EnableReplicationTlsInput,
+  disableDrInput,
   enableDrInput,
+  type DisableDrInput,
   type EnableDrInput,
   createPairInput,
   switchPairInput,
@@ -178,6 +180,12 @@ export async function startDeleteBackup(client: Client, input: DeleteBackupInput
   const { instanceId, ...rest } = input;
   const spec = parseOrThrow(deleteBackupInput, rest);
   return startOrAttach(client, 'deleteBackup', workflowIds.deleteBackup(spec.backupId), spec, spec.projectId, instanceId, 'ALLOW_DUPLICATE', opts, operationMetadata('deleteBackup', spec, { name: opts.instanceName }));
+}
+
+/** Starts disableDr (dr-disable); the same request id names the same operation. */
+export async function startDisableDr(client: Client, input: DisableDrInput, opts: StartOptions & { requestId?: string } = {}) {
+  const spec = parseOrThrow(disableDrInput, input);
+  return startOrAttach(client, 'disableDr', workflowIds.disableDr(spec.instanceId, opts.requestId ?? randomUUID()), spec, spec.projectId, spec.instanceId, 'REJECT_DUPLICATE', opts, operationMetadata('disableDr', spec, { name: opts.instanceName }));
 }
 
 /**

@@ -3,7 +3,7 @@
 // client helpers, the monitor's starter and workflows starting children share one copy.
 // Built from named fields only, never from a whole input: inputs carry sealed passwords.
 import type { AccessAction, ManageAccessInput } from './access';
-import type { BreakPairInput, BuildReplicaInput, CreateBackupInput, CreatePairInput, CreateReplicasInput, DeleteBackupInput, DeleteInstanceInput, DetachReplicaInput, EjectInput, EnableDrInput, EnableReplicationTlsInput, MonitorInput, PromoteInput, ProvisionInstanceInput, RebuildAfterZoneReturnInput, RebuildAsReplicaInput, RecoverDeadRelayInput, ResizeInstanceInput, RestartInstanceInput, SwitchPairInput, WatchSetInput } from './schemas';
+import type { BreakPairInput, BuildReplicaInput, CreateBackupInput, CreatePairInput, CreateReplicasInput, DeleteBackupInput, DeleteInstanceInput, DetachReplicaInput, DisableDrInput, EjectInput, EnableDrInput, EnableReplicationTlsInput, MonitorInput, PromoteInput, ProvisionInstanceInput, RebuildAfterZoneReturnInput, RebuildAsReplicaInput, RecoverDeadRelayInput, ResizeInstanceInput, RestartInstanceInput, SwitchPairInput, WatchSetInput } from './schemas';
 
 export interface OperationMetadata {
   staticSummary: string;
@@ -37,6 +37,7 @@ interface Inputs {
   createBackup: CreateBackupInput;
   deleteBackup: DeleteBackupInput;
   enableDr: EnableDrInput;
+  disableDr: DisableDrInput;
   rebuildAfterZoneReturn: RebuildAfterZoneReturnInput;
   createPair: CreatePairInput;
   switchPairActive: SwitchPairInput;
@@ -184,6 +185,13 @@ const describers: { [T in DescribedOperation]: (input: Inputs[T], known: KnownNa
     staticDetails: details(
       "A zone profile's auto_rebuild, started by the failover that lost the zone: polls Nova until it reports the zone available again, then rebuilds each fenced member as a replica of the set's source (rebuild-as-replica, with its errant-GTID report), the former source first.",
       [`- zone: ${i.zone}`, ...i.instanceIds.map((id) => idLine('fenced member', id)), `- project: ${i.projectId}`, `- poll: every ${i.pollSeconds ?? 10} s`],
+    ),
+  }),
+  disableDr: (i, k) => ({
+    staticSummary: `Disable DR for ${ref(i.instanceId, k.name)} (zone profile ${i.profile}) · project ${i.projectId}`,
+    staticDetails: details(
+      'Deletes the DR replicas (deleteInstance each), then the replication set stops following the zone profile; semi-sync and automatic failover go with it when no replica stays. A failure half way leaves the profile on the set: dr-disable again finishes.',
+      [idLine('source', i.instanceId, k.name), `- project: ${i.projectId}`, `- zone profile: ${i.profile}`, ...i.remove.map((id) => idLine('DR replica', id))],
     ),
   }),
   enableDr: (i, k) => ({

@@ -67,6 +67,17 @@ export class ComputeService {
     return server;
   }
 
+  /**
+   * Nova's "create or update metadata items": merged into the server's metadata, which its
+   * next boot hands to the guest (meta_data.json, the config drive) as at create.
+   */
+  updateMetadata(id: string, metadata: Record<string, string>): Record<string, string> {
+    const server = this.get(id);
+    server.metadata = { ...server.metadata, ...metadata };
+    this.touch(server);
+    return server.metadata;
+  }
+
   /** Newest first, like Nova. */
   list(filter: { name?: string; status?: string }): ServerRecord[] {
     return [...this.store.servers.values()]

@@ -66,3 +66,6 @@ export const listServersQuery = z.object({
   name: z.string().optional(),
   status: z.string().optional(),
 });
+
+/** POST /servers/{id}/metadata: Nova's metadata items, strings to strings (255 characters each, as Nova). */
+export const updateMetadataSchema = z.object({ metadata: z.record(z.string().min(1).max(255), z.string().max(255)) }).strict();

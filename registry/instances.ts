@@ -121,13 +121,22 @@ function toRecord(row: RowDataPacket, databases: string[], users: { name: string
 export class InstanceStore {
   constructor(private readonly pool: Pool) {}
 
+  /** Restores reading a backup now: instances created from it whose provisionInstance still holds them. */
+  async restoresOf(backupId: string): Promise<{ instanceId: string; operationId: string }[]> {
+    const [rows] = await this.pool.query<RowDataPacket[]>(
+      "SELECT id, operation_id FROM instances WHERE restore_backup_id = ? AND operation_type = 'provisionInstance' AND operation_id IS NOT NULL ORDER BY created",
+      [backupId],
+    );
+    return rows.map((r) => ({ instanceId: r.id, operationId: r.operation_id }));
+  }
+
   /** Inserts the instance in BUILD holding the operation lock; a repeat is a no-op. */
   async insert(n: NewInstance): Promise<void> {
     await inTransaction(this.pool, async (conn) => {
       const [res] = await conn.query<ResultSetHeader>(
-        `INSERT IGNORE INTO instances (id, project_id, name, status, flavor_id, volume_size, availability_zone, operation_id, operation_type, read_only, locality, server_group_id)
-         VALUES (?, ?, ?, 'BUILD', ?, ?, ?, ?, ?, ?, ?, ?)`,
-        [n.id, n.projectId, n.name, n.flavorId, n.volumeSize, n.availabilityZone ?? null, n.operationId, n.operationType, n.readOnly ? 1 : 0, n.locality ?? null, n.serverGroupId ?? null],
+        `INSERT IGNORE INTO instances (id, project_id, name, status, flavor_id, volume_size, availability_zone, operation_id, operation_type, read_only, locality, server_group_id, restore_backup_id)
+         VALUES (?, ?, ?, 'BUILD', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [n.id, n.projectId, n.name, n.flavorId, n.volumeSize, n.availabilityZone ?? null, n.operationId, n.operationType, n.readOnly ? 1 : 0, n.locality ?? null, n.serverGroupId ?? null, n.restoreBackupId ?? null],
       );
       if (res.affectedRows === 0) return;
       for (const db of n.databases) await conn.query('INSERT IGNORE INTO instance_databases (instance_id, name) VALUES (?, ?)', [n.id, db]);

@@ -96,7 +96,10 @@ export class SetStore {
       // Lost-zone replicas fenced with the old source get their own reason.
       if (fenced) for (const id of left) if (opts.faults?.[id]) await conn.query('UPDATE instances SET fault = ? WHERE id = ?', [opts.faults[id], id]);
       await this.health.forget(left, conn);
-      if (!fenced) await this.accounts.remove(left, conn);
+      // Out of the set, a member replicates from nobody, fenced or not: its account would be
+      // an orphan (a pair's failed side held the reverse link's; a lost zone's replicas theirs).
+      // A rebuild as a replica gets a new one.
+      await this.accounts.remove(left, conn);
     }
     // The links are the set's, rewritten whole: a pending link of a new member is replaced too.
     await conn.query('DELETE FROM replication_links WHERE set_id = ? OR replica_id IN (?)', [after.setId, [...stays, ...left]]);

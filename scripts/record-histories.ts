@@ -459,6 +459,17 @@ const SCENARIOS: Scenario[] = [
       return c.run('enableDr', { instanceId: id, projectId: 'proj-a', profile: 'dr-az1-az2', provision: { ...spec(id), availabilityZone: 'az1', locality: 'anti-affinity' } });
     },
   },
+  {
+    workflowType: 'disableDr',
+    name: 'deletes-then-clears',
+    play: (c) => {
+      const set = seedSet(c.world, c.prefix, 1);
+      c.world.settings.zoneProfileId = DEFAULT_PROFILE.id;
+      const dr = set.replicas[0]!;
+      dr.zone = 'az2';
+      return c.run('disableDr', { instanceId: set.source.id, projectId: 'proj-a', setId: set.source.setId!, profile: 'dr-az1-az2', remove: [dr.id], keepsReplicas: false });
+    },
+  },
   { workflowType: 'enableDr', name: 'replica-refused', play: (c) => c.run('enableDr', { instanceId: seedSet(c.world, c.prefix).replicas[0]!.id, projectId: 'proj-a', profile: 'dr-az1-az2' }) },
   {
     workflowType: 'createReplicas',

@@ -15,6 +15,7 @@ import { stopMariadb } from '../activities/guest/mariadb-process';
 import { BootExtraction } from '../activities/guest/snapshot-extract';
 import { Maintenance, startWatchdog } from '../activities/guest/watchdog';
 import { guestConfigSchema, loadConfig, snapshotDir, type GuestConfig } from '../lib/config';
+import { FENCED_AT_METADATA } from '../lib/nova-client';
 import { guestTaskQueue } from '../lib/names';
 import { payloadDataConverter } from '../lib/payload-codec';
 import { parseSecretKey } from '../lib/secrets';
@@ -45,7 +46,8 @@ export async function runGuestAgent(config: GuestConfig): Promise<void> {
   };
   // A replica's server names the snapshot it is built from: extract it now, while the
   // Temporal worker (a third of a second to load) is still starting.
-  const restoreFrom = serverMetadata(config.TROVE_SERVER_DIR).trove_restore_snapshot;
+  const meta = serverMetadata(config.TROVE_SERVER_DIR);
+  const restoreFrom = meta.trove_restore_snapshot;
   if (restoreFrom) {
     const extraction = new BootExtraction(restoreFrom);
     if (extraction.start(deps.layout, deps.binaries, store)) {
@@ -66,7 +68,9 @@ export async function runGuestAgent(config: GuestConfig): Promise<void> {
       return undefined;
     });
   }
-  const resumed = await resumeIfPrepared(deps);
+  // A fenced server's database comes up read-only (lib/nova-client.ts FENCED_AT_METADATA).
+  const fencedAt = meta[FENCED_AT_METADATA];
+  const resumed = await resumeIfPrepared(deps, fencedAt ? { fencedAt } : {});
   if (resumed) log.info({ pid: resumed }, 'mariadbd running');
 
   const stopWatchdog = startWatchdog(deps.layout, deps.binaries, deps.maintenance, (msg, extra) => log.warn(extra ?? {}, msg));

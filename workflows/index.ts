@@ -15,6 +15,7 @@ export { enableReplicationTls } from './enable-replication-tls';
 export { rebuildAsReplica } from './rebuild-as-replica';
 export { createBackup } from './backups';
 export { deleteBackup } from './backups';
+export { disableDr } from './disable-dr';
 export { enableDr } from './enable-dr';
 export { rebuildAfterZoneReturn } from './rebuild-after-zone-return';
 export { watchReplicationSet } from './watch-replication-set';

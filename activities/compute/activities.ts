@@ -5,7 +5,7 @@ import * as net from 'node:net';
 import { heartbeat, sleep } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { ErrorType } from '../../lib/errors';
-import { NovaClient, NovaError, serverAddress, type NovaFlavor } from '../../lib/nova-client';
+import { FENCED_AT_METADATA, NovaClient, NovaError, serverAddress, type NovaFlavor } from '../../lib/nova-client';
 import type { Locality } from '../../lib/placement';
 
 export interface CreateServerInput {
@@ -75,6 +75,9 @@ export function createComputeActivities(nova: NovaClient, options: ComputeOption
           await sleep(100);
         }
       }
+      // Whoever starts it later (a rebuild, an operator after the zone's return) finds its
+      // database read-only: it was writable when it lost power.
+      await nova.updateMetadata(novaServerId, { [FENCED_AT_METADATA]: new Date().toISOString() });
       await nova.action(novaServerId, 'lock');
       return { alreadyOff };
     },

@@ -117,8 +117,13 @@ export type GuestActivities = ReturnType<typeof createGuestActivities>;
  * its option file rendered again first: a server resized to a new flavor boots with that
  * flavor's memory, and its buffer pool follows.
  */
-export async function resumeIfPrepared(d: GuestDeps): Promise<number | undefined> {
+export async function resumeIfPrepared(d: GuestDeps, boot: { fencedAt?: string } = {}): Promise<number | undefined> {
   if (!existsSync(d.layout.preparedMarker) || existsSync(stoppedMarker(d.layout))) return undefined;
-  if (await readServerSettings(d)) await writeServerConfig(d, {});
+  const settings = await readServerSettings(d);
+  // First boot after a fence (Nova's metadata says when): read-only, though it was writable
+  // when the power went; whoever unfenced it decides what it becomes. Later boots keep what
+  // was set since.
+  const fenced = boot.fencedAt !== undefined && settings?.fencedAt !== boot.fencedAt;
+  if (settings) await writeServerConfig(d, fenced ? { readOnly: true, fencedAt: boot.fencedAt } : {});
   return startMariadb(d.layout, d.binaries);
 }

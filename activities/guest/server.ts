@@ -41,6 +41,8 @@ export interface ServerSettings {
   semiSync: SemiSyncRole;
   /** Set on a side of a master-master pair (setGtidDomain). */
   gtidDomainId?: number;
+  /** The fence (Nova metadata, its time) this server last booted after: it booted read-only then. */
+  fencedAt?: string;
 }
 
 const settingsFile = (d: GuestDeps) => path.join(d.layout.dir, 'settings.json');

@@ -3,6 +3,7 @@
 // (deleteBackup); `restorePoint` on an instance create builds a new master from it.
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { checkDeleteBackup } from '../../lib/rules';
 import { instanceIdForRequest, startCreateBackup, startDeleteBackup } from '../../lib/start';
 import { formatIssues } from '../../lib/validation';
 import type { BackupRecord } from '../../registry';
@@ -86,7 +87,8 @@ export function registerBackupRoutes(app: FastifyInstance, d: InstanceRouteDeps)
   app.delete('/v1.0/:project/backups/:id', async (req: Req, reply) => {
     const b = await findBackup(reply, req.params.project, req.params.id!);
     if (!b) return reply;
-    if (b.status === 'NEW' || b.status === 'BUILDING') return sendError(reply, 409, `backup ${b.id} is ${b.status}: wait until it is COMPLETED or FAILED, then delete it`);
+    const refused = checkDeleteBackup(b, await d.registry.instances.restoresOf(b.id));
+    if (refused) return refusedReply(reply, { status: 409, message: refused.message, ...(refused.operation ? { operation: refused.operation } : {}) });
     await startDeleteBackup(d.temporal, { backupId: b.id, projectId: b.projectId, instanceId: b.instanceId });
     return reply.code(202).send();
   });

@@ -1,13 +1,13 @@
 // Disaster recovery on a running instance (issue 18, B4): POST /instances/{id}/dr
 // {"dr": {"profile": NAME}} builds the zone profile's DR replica (enableDr), DELETE
-// /instances/{id}/dr removes it (deleteInstance of each DR replica) and the set stops
-// following the profile. Refusals by lib/dr.ts (the rule enableDr applies again), the
+// /instances/{id}/dr removes it (disableDr: deleteInstance of each DR replica, then the set stops
+// following the profile). Refusals by lib/dr.ts (the rule enableDr applies again), the
 // rulebook and the placement rule, before the 202 and before anything changes.
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { drDisablePlan, drProblems, drZoneOf, type DrInstance } from '../../lib/dr';
 import { workflowIds } from '../../lib/names';
-import { instanceIdForRequest, startDeleteInstance, startEnableDr } from '../../lib/start';
+import { instanceIdForRequest, startDisableDr, startEnableDr } from '../../lib/start';
 import { formatIssues } from '../../lib/validation';
 import type { ZoneProfile } from '../../lib/zone-profiles';
 import type { InstanceRecord, Registry } from '../../registry';
@@ -77,9 +77,14 @@ export function registerDrRoutes(app: FastifyInstance, d: InstanceRouteDeps): vo
       const refused = await refusal(d.registry, members.find((m) => m.id === id)!, 'deleteInstance', { operationId: workflowIds.deleteInstance(id) }, d.limits);
       if (refused) return refusedReply(reply, refused);
     }
-    // The profile's settings go with it when no replica stays to keep them meaningful.
-    await d.registry.health.updateSettings(rec.replicationSetId!, { zoneProfileId: null, ...(plan.keepsReplicas ? {} : { semiSync: false, autoFailover: false }) });
-    await Promise.all(plan.remove.map((id) => startDeleteInstance(d.temporal, { instanceId: id, projectId: rec.projectId }, { instanceName: members.find((m) => m.id === id)!.name })));
-    return reply.code(202).send({ dr: { profile: profile.name, removed: plan.remove, semi_sync_kept: plan.keepsReplicas } });
+    // Deletes first, the profile last (disableDr): a failure half way leaves the set marked DR,
+    // and this request again plans what is left and finishes.
+    const requestId = requestIdOf(req) ?? randomUUID();
+    const handle = await startDisableDr(
+      d.temporal,
+      { instanceId: rec.id, projectId: rec.projectId, setId: rec.replicationSetId!, profile: profile.name, remove: plan.remove, keepsReplicas: plan.keepsReplicas },
+      { requestId, instanceName: rec.name },
+    );
+    return reply.code(202).send({ dr: { operation: handle.workflowId, profile: profile.name, removed: plan.remove, semi_sync_kept: plan.keepsReplicas } });
   });
 }

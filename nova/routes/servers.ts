@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { ComputeService, ServerAction } from '../compute';
 import { parseInput } from '../errors';
-import { createServerSchema, listServersQuery, serverActionSchema } from '../schemas';
+import { createServerSchema, listServersQuery, serverActionSchema, updateMetadataSchema } from '../schemas';
 import { serverSummaryView, serverView } from '../views';
 import { baseUrl } from './base-url';
 
@@ -39,6 +39,12 @@ export function serverRoutes(app: FastifyInstance, compute: ComputeService): voi
     const { id } = parseInput(idParams, req.params);
     await compute.delete(id);
     return reply.code(204).send();
+  });
+
+  app.post('/v2.1/servers/:id/metadata', async (req) => {
+    const { id } = parseInput(idParams, req.params);
+    const body = parseInput(updateMetadataSchema, req.body);
+    return { metadata: compute.updateMetadata(id, body.metadata) };
   });
 
   app.post('/v2.1/servers/:id/action', async (req, reply) => {

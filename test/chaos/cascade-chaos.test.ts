@@ -13,6 +13,7 @@ import { startDetachReplica, startPromote } from '../../lib/start';
 import { checkInvariants } from '../helpers/invariants';
 import { adminQuery } from '../helpers/mysql';
 import { eventually, sleep, useTestStack, waitIdle } from '../helpers/stack';
+import { deleteAndWait as deleteInstance, writableSampler, writableViolations } from '../helpers/writable';
 import { prng } from './prng';
 
 const TRIALS = Number(process.env.CHAOS_TRIALS ?? 5);
@@ -44,12 +45,6 @@ async function topology(): Promise<Topology> {
   return (await env.registry!.sets.topology(rec.replicationSetId!))!;
 }
 
-async function deleteAndWait(id: string) {
-  const res = await env.api('DELETE', `/v1.0/proj-a/instances/${id}`);
-  if (res.status !== 202 && res.status !== 404) throw new Error(`delete ${id}: ${res.status} ${JSON.stringify(res.body)}`);
-  await eventually(`${id} deleted`, async () => (await env.api('GET', `/v1.0/proj-a/instances/${id}`)).status === 404, 120_000);
-}
-
 async function replicaOf(source: string): Promise<string> {
   const res = await env.api('POST', '/v1.0/proj-a/instances', { instance: { name: `chain-${row++}`, replica_of: source } });
   if (res.status !== 202) throw new Error(`replica of ${source}: ${res.status} ${JSON.stringify(res.body)}`);
@@ -71,30 +66,9 @@ async function ensureChain(): Promise<{ relay: string; leaf: string }> {
   return { relay, leaf };
 }
 
-/** Samples read_only of every member of the set; the most members writable at one moment. */
-function writableSampler() {
-  let stop = false;
-  let worst = 0;
-  const done = (async () => {
-    while (!stop) {
-      const t = await topology().catch(() => undefined);
-      let writable = 0;
-      for (const m of t?.members ?? []) {
-        const rec = await env.registry!.instances.get(m.id).catch(() => undefined);
-        if (!rec?.novaServerId) continue;
-        const r = await adminQuery<{ ro: number }>(env.dataDir, rec.novaServerId, 'SELECT @@global.read_only AS ro').catch(() => []);
-        if (r[0]?.ro === 0) writable++;
-      }
-      worst = Math.max(worst, writable);
-      await sleep(150);
-    }
-  })();
-  return async () => {
-    stop = true;
-    await done;
-    return worst;
-  };
-}
+/** Every member of the set, for the writable sampler. */
+const memberIds = async () => (await topology()).members.map((m) => m.id);
+const deleteAndWait = (id: string) => deleteInstance(env, id);
 
 beforeAll(async () => {
   const created = await env.api('POST', '/v1.0/proj-a/instances', {
@@ -133,7 +107,7 @@ test.each(Array.from({ length: TRIALS }, (_, i) => i + 1))('cascade chaos trial 
   if (rnd.chance(0.4)) faults.push('nova-api-errors');
   const started = Date.now();
   const violations: string[] = [];
-  const stopSampler = writableSampler();
+  const stopSampler = writableSampler(env, memberIds);
   if (faults.includes('nova-api-errors')) await nova('PUT', '/_faults', { api_error_rate: 0.2, latency_ms: 50 });
 
   let outcome: string;
@@ -179,9 +153,9 @@ test.each(Array.from({ length: TRIALS }, (_, i) => i + 1))('cascade chaos trial 
       if (rec && !rec.replicationSetId) await deleteAndWait(relay);
     }
   }
-  const worstWritable = await stopSampler();
+  const writable = await stopSampler();
   violations.push(...(await checkInvariants(env)));
-  if (worstWritable > 1) violations.push(`${worstWritable} writable members at one sampled moment`);
+  violations.push(...writableViolations(writable));
 
   // New data for the next trial, written where writes go.
   const src = (await env.registry!.instances.get(sourceOf(await topology())!))!;

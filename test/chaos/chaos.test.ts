@@ -14,6 +14,7 @@ import type { InstanceRecord } from '../../registry';
 import { checkInvariants } from '../helpers/invariants';
 import { adminQuery } from '../helpers/mysql';
 import { eventually, replicaPhases, sleep, startTestStack, type TestStack } from '../helpers/stack';
+import { deleteAndWait as deleteInstance, writableSampler, writableViolations } from '../helpers/writable';
 import { prng } from './prng';
 
 const TRIALS = Number(process.env.CHAOS_TRIALS ?? 5);
@@ -38,6 +39,7 @@ async function waitForPhase(workflowId: string, phase: string, timeoutMs: number
   await eventually(`phase ${phase}`, async () => (await env.temporal.workflow.getHandle(workflowId).query<{ phase: string }>('progress').catch(() => undefined))?.phase === phase, timeoutMs).catch(() => undefined);
 }
 let sourceId: string;
+const deleteAndWait = (id: string) => deleteInstance(env, id);
 let row = 1;
 const rows: TrialRow[] = [];
 
@@ -48,37 +50,6 @@ async function members(): Promise<{ source: InstanceRecord; replicas: InstanceRe
   const source = (await env.registry!.instances.get(sourceId))!;
   const replicas = (await Promise.all(source.replicas.map((id) => env.registry!.instances.get(id)))).filter((x): x is InstanceRecord => Boolean(x));
   return { source, replicas };
-}
-
-async function deleteAndWait(id: string) {
-  const res = await env.api('DELETE', `/v1.0/proj-a/instances/${id}`);
-  if (res.status !== 202 && res.status !== 404) throw new Error(`delete ${id}: ${res.status} ${JSON.stringify(res.body)}`);
-  await eventually(`${id} deleted`, async () => (await env.api('GET', `/v1.0/proj-a/instances/${id}`)).status === 404, 120_000);
-}
-
-/** Samples read_only of every member of the set; counts moments with two writable members. */
-function writableSampler(ids: () => Promise<string[]>) {
-  let stop = false;
-  let worst = 0;
-  const done = (async () => {
-    while (!stop) {
-      const list = await ids().catch(() => []);
-      let writable = 0;
-      for (const id of list) {
-        const rec = await env.registry!.instances.get(id).catch(() => undefined);
-        if (!rec?.novaServerId) continue;
-        const r = await adminQuery<{ ro: number }>(env.dataDir, rec.novaServerId, 'SELECT @@global.read_only AS ro').catch(() => []);
-        if (r[0]?.ro === 0) writable++;
-      }
-      worst = Math.max(worst, writable);
-      await sleep(150);
-    }
-  })();
-  return async () => {
-    stop = true;
-    await done;
-    return worst;
-  };
 }
 
 beforeAll(async () => {
@@ -124,7 +95,7 @@ test.each(Array.from({ length: TRIALS }, (_, i) => i + 1))('chaos trial %i', asy
 
   if (faults.includes('nova-api-errors')) await nova('PUT', '/_faults', { api_error_rate: 0.2, latency_ms: 50 });
   if (faults.includes('build-error')) await nova('PUT', '/_faults', { error_next_builds: 1 });
-  const stopSampler = writableSampler(async () => {
+  const stopSampler = writableSampler(env, async () => {
     const m = await members();
     return [m.source.id, ...m.replicas.map((r) => r.id)];
   });
@@ -171,7 +142,7 @@ test.each(Array.from({ length: TRIALS }, (_, i) => i + 1))('chaos trial %i', asy
   await Promise.all(injected);
   const result = (await handle.result().then((r: unknown) => ({ ok: true as const, r }), (e: Error) => ({ ok: false as const, e }))) as { ok: true; r: any } | { ok: false; e: Error };
   await nova('DELETE', '/_faults');
-  const worstWritable = await stopSampler();
+  const writable = await stopSampler();
 
   // The operation's effect, then cleanup of what it handed back (detached or fenced instances).
   let outcome = result.ok ? 'completed' : `failed: ${String((result.e as { cause?: Error }).cause?.message ?? result.e.message).slice(0, 60)}`;
@@ -186,7 +157,7 @@ test.each(Array.from({ length: TRIALS }, (_, i) => i + 1))('chaos trial %i', asy
 
   const after = await members();
   const violations = await checkInvariants(env);
-  if (worstWritable > 1) violations.push(`${worstWritable} writable members at one sampled moment`);
+  violations.push(...writableViolations(writable));
   if (result.ok) {
     const expected =
       op === 'createReplicas'

@@ -116,8 +116,10 @@ export function fakeRegistryActivities(w: FakeWorld): RegistryActivities {
       const i = get(m.id);
       const next = stays.get(m.id);
       if (next) Object.assign(i, { setId, readOnly: !next.writable, replicaOf: after.links.find((l) => l.replica === m.id)?.source ?? null });
-      else if (tr.kind === 'eject' || tr.kind === 'pair-failover') Object.assign(i, { setId: null, replicaOf: null, readOnly: true, status: 'ERROR', fault: faults?.[m.id] ?? fault, replacedBy: tr.kind === 'eject' ? tr.newSourceId : tr.activeId });
-      else {
+      else if (tr.kind === 'eject' || tr.kind === 'pair-failover') {
+        Object.assign(i, { setId: null, replicaOf: null, readOnly: true, status: 'ERROR', fault: faults?.[m.id] ?? fault, replacedBy: tr.kind === 'eject' ? tr.newSourceId : tr.activeId });
+        w.credentials.delete(i.id);
+      } else {
         Object.assign(i, { setId: null, replicaOf: null, readOnly: false });
         w.credentials.delete(i.id);
       }

@@ -2,13 +2,16 @@
 // orphan (Nova server, process, disk folder, snapshot in the folder or Swift but a kept
 // backup's, backup without its snapshot, replication account); the registry
 // agrees with Nova and with each MariaDB; every member of a set holds the same data; at
-// most one member of a set takes writes. Returns the violations (empty when all hold).
+// most one member of a set takes writes; a master-master pair's passive side is read-only,
+// replicates both ways with the active side, and read replicas follow the active side.
+// Returns the violations (empty when all hold).
 import { existsSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { SwiftClient } from '../../activities/snapshots/swift-client';
 import { SEGMENTS_SUFFIX } from '../../activities/snapshots/swift-layout';
 import { replicationUserName } from '../../lib/names';
-import { sourceOf, upstreamOf, validateTopology } from '../../lib/topology';
+import { stillToApply } from '../../lib/gtid';
+import { sourceOf, upstreamOf, validateTopology, type Topology } from '../../lib/topology';
 import type { NovaServer } from '../../lib/nova-client';
 import type { InstanceRecord } from '../../registry';
 import { containerName } from '../../nova/drivers/docker';
@@ -137,6 +140,7 @@ export async function checkInvariants(env: TestStack, opts: { catchUpMs?: number
     }
     if (writable.length > 1) v.push(`set ${setId}: ${writable.length} writable members (${writable.join(', ')})`);
     if (!writable.includes(source.id)) v.push(`set ${setId}: the source ${source.id} does not take writes`);
+    v.push(...(await pairViolations(env, setId, t!, members, writable)));
 
     // Replicas run and have caught up, then the data must be the same everywhere.
     const deadline = Date.now() + (opts.catchUpMs ?? 20_000);
@@ -147,12 +151,9 @@ export async function checkInvariants(env: TestStack, opts: { catchUpMs?: number
         v.push(`replica ${r.id} replicates from ${st?.Master_Host ?? 'nothing'}, not ${source.address}`);
         continue;
       }
-      let caughtUp = false;
-      while (!caughtUp && Date.now() < deadline) {
-        const [w] = await adminQuery<{ r: number }>(env.dataDir, r.novaServerId!, 'SELECT MASTER_GTID_WAIT(?, 1) AS r', [pos!.p]);
-        caughtUp = w!.r === 0;
-      }
-      if (!caughtUp) v.push(`replica ${r.id} did not reach ${pos!.p}`);
+      // A pair's passive side never applies its own writes back: only what it lacks is waited for.
+      const target = t!.coMasters?.includes(r.id) ? stillToApply(pos!.p, await binlogPos(env.dataDir, r.novaServerId!)) : pos!.p;
+      if (!(await caughtUpTo(env.dataDir, r.novaServerId!, target, deadline))) v.push(`replica ${r.id} did not reach ${pos!.p}`);
       if (st.Slave_IO_Running !== 'Yes' || st.Slave_SQL_Running !== 'Yes') {
         const [again] = await adminQuery<SlaveRow>(env.dataDir, r.novaServerId!, 'SHOW SLAVE STATUS');
         if (again?.Slave_IO_Running !== 'Yes' || again?.Slave_SQL_Running !== 'Yes') v.push(`replica ${r.id}: IO ${again?.Slave_IO_Running}, SQL ${again?.Slave_SQL_Running}`);
@@ -182,6 +183,52 @@ export async function checkInvariants(env: TestStack, opts: { catchUpMs?: number
   const creds = await env.registry!.accounts.count();
   const replicaCount = instances.filter((i) => i.replicaOf).length;
   if (creds !== replicaCount) v.push(`registry holds ${creds} replication accounts for ${replicaCount} replicas`);
+  return v;
+}
+
+async function binlogPos(dataDir: string, novaServerId: string): Promise<string> {
+  const [row] = await adminQuery<{ p: string }>(dataDir, novaServerId, 'SELECT @@global.gtid_binlog_pos AS p');
+  return row!.p;
+}
+
+/** Whether the server applies `target` (MASTER_GTID_WAIT) before the deadline. */
+async function caughtUpTo(dataDir: string, novaServerId: string, target: string, deadline: number): Promise<boolean> {
+  do {
+    const [w] = await adminQuery<{ r: number }>(dataDir, novaServerId, 'SELECT MASTER_GTID_WAIT(?, 1) AS r', [target]);
+    if (w!.r === 0) return true;
+  } while (Date.now() < deadline);
+  return false;
+}
+
+/**
+ * A master-master pair (issue 19): at most one side writable (the set's check) and the
+ * passive side read-only; while both sides run, replication both ways (the active side
+ * follows the passive one too, and has applied what the passive side wrote as active
+ * before); the passive side holds the reverse account; read replicas follow the active side.
+ */
+async function pairViolations(env: TestStack, setId: string, t: Topology, members: InstanceRecord[], writable: string[]): Promise<string[]> {
+  if (!t.coMasters) return [];
+  const v: string[] = [];
+  const activeId = sourceOf(t);
+  const passiveId = t.coMasters.find((id) => id !== activeId);
+  const active = members.find((m) => m.id === activeId);
+  const passive = members.find((m) => m.id === passiveId);
+  if (!active || !passive) return [`pair ${setId}: sides ${t.coMasters.join(', ')}, active ${activeId ?? 'none'}: a side is not a member`];
+  if (writable.includes(passive.id)) v.push(`pair ${setId}: the passive side ${passive.id} takes writes`);
+  for (const m of members) {
+    if (m.id !== active.id && upstreamOf(t, m.id) === passive.id) v.push(`pair ${setId}: replica ${m.id} follows the passive side ${passive.id}, not the active ${active.id}`);
+  }
+  if (active.status !== 'ACTIVE' || passive.status !== 'ACTIVE') return v;
+  const [back] = await adminQuery<SlaveRow>(env.dataDir, active.novaServerId!, 'SHOW SLAVE STATUS');
+  if (!back || back.Master_Host !== passive.address) v.push(`pair ${setId}: the active side ${active.id} replicates from ${back?.Master_Host ?? 'nothing'}, not the passive side ${passive.address}`);
+  else if (back.Slave_IO_Running !== 'Yes' || back.Slave_SQL_Running !== 'Yes') {
+    const [again] = await adminQuery<SlaveRow>(env.dataDir, active.novaServerId!, 'SHOW SLAVE STATUS');
+    if (again?.Slave_IO_Running !== 'Yes' || again?.Slave_SQL_Running !== 'Yes') v.push(`pair ${setId}: the reverse link on ${active.id}: IO ${again?.Slave_IO_Running}, SQL ${again?.Slave_SQL_Running}`);
+  }
+  const fromPassive = stillToApply(await binlogPos(env.dataDir, passive.novaServerId!), await binlogPos(env.dataDir, active.novaServerId!));
+  if (fromPassive && !(await caughtUpTo(env.dataDir, active.novaServerId!, fromPassive, Date.now() + 20_000))) v.push(`pair ${setId}: the active side ${active.id} did not apply ${fromPassive} from the passive side`);
+  const reverse = (await adminQuery<{ User: string }>(env.dataDir, passive.novaServerId!, "SELECT User FROM mysql.user WHERE User LIKE 'repl\\_%'")).map((r) => r.User);
+  if (!reverse.includes(replicationUserName(active.id))) v.push(`pair ${setId}: the passive side ${passive.id} lacks the reverse account ${replicationUserName(active.id)} (has [${reverse}])`);
   return v;
 }
 

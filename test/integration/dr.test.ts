@@ -12,6 +12,7 @@ import { checkInvariants } from '../helpers/invariants';
 import { adminQuery } from '../helpers/mysql';
 import { eventually, showInstance, sleep, useTestStack, waitIdle } from '../helpers/stack';
 import { writableForApp } from '../../bench/lib/app-probes';
+import { writableSampler, writableViolations } from '../helpers/writable';
 
 const env = useTestStack();
 const admin = { 'X-Auth-Token': 'tok-admin' };
@@ -134,8 +135,12 @@ describe('dr_profile on create', () => {
   test('dr-disable deletes the DR replica; the set no longer follows the profile', async () => {
     const res = await env.api('DELETE', `/v1.0/proj-a/instances/${master}/dr`);
     expect(res.status).toBe(202);
-    expect(res.body.dr).toMatchObject({ profile: 'dr-az1-az2', removed: [replica], semi_sync_kept: false });
-    await eventually('the DR replica deleted', async () => (await env.api('GET', `/v1.0/proj-a/instances/${replica}`)).status === 404, 120_000);
+    expect(res.body.dr).toMatchObject({ operation: expect.stringMatching(/^disable-dr-/), profile: 'dr-az1-az2', removed: [replica], semi_sync_kept: false });
+    // Deletes first, the profile last: while the DR replica is still there, the set still follows it.
+    expect((await show(master)).zone_profile).toMatchObject({ name: 'dr-az1-az2' });
+    expect((await env.api('GET', `/v1.0/proj-a/instances/${replica}`)).status).toBe(200);
+    expect(await env.temporal.workflow.getHandle(res.body.dr.operation).result()).toMatchObject({ removed: [replica], profile: 'dr-az1-az2' });
+    expect((await env.api('GET', `/v1.0/proj-a/instances/${replica}`)).status).toBe(404);
     const shown = await waitIdle(env, master);
     expect(shown.zone_profile).toBeUndefined();
     expect((await env.api('DELETE', `/v1.0/proj-a/instances/${master}/dr`)).status).toBe(409);
@@ -278,6 +283,8 @@ describe('dr-enable on a running instance, then the primary zone crashes', () =>
     expect((await waiting.describe()).status.name).toBe('RUNNING');
     // Still down: nothing is started, the servers stay off.
     expect(await env.nova.zoneAvailable('az1')).toBe(false);
+    // The zone's members boot again to be rebuilt: none of them may be writable beside the new source.
+    const stopSampler = writableSampler(env, async () => members(), 50);
     const backAt = Date.now();
     const recover = await fetch(`${env.stack.env.NOVA_URL}/_faults/zones/az1/recover`, { method: 'POST', headers: { 'X-Auth-Token': env.stack.env.NOVA_TOKEN! } });
     expect(recover.status).toBe(202);
@@ -288,6 +295,8 @@ describe('dr-enable on a running instance, then the primary zone crashes', () =>
       for await (const w of env.temporal.workflow.list({ query: `WorkflowType = 'rebuildAsReplica'` })) console.log(`${w.workflowId} ${w.status.name}: ${await timeline(w.workflowId, backAt)}`);
     }
     const result = (await waiting.result()) as { polls: number; rebuilt: { instanceId: string; sourceId: string; errantGtids: string[] }[]; failed: Record<string, string> };
+    const writable = await stopSampler();
+    expect(writableViolations(writable)).toEqual([]);
     console.log(`az1 back to both rebuilt: ${((Date.now() - backAt) / 1000).toFixed(1)} s (${result.polls} polls of Nova)`);
     expect(result.failed).toEqual({});
     expect(result.rebuilt.map((r) => [r.instanceId, r.sourceId])).toEqual([[src, dr], [local, dr]]);

@@ -650,6 +650,7 @@ describe('sets', () => {
 
     // Again a pair (now R0 active), whose active side dies: it leaves fenced, S takes writes and R1.
     await reg.sets.apply(f.setId, { kind: 'make-pair', peerId: f.source }, { limits: LIMITS });
+    await reg.accounts.put(account(r0, f.source)); // R0's reverse link from S
     await reg.sets.apply(f.setId, { kind: 'pair-failover', activeId: f.source }, { limits: LIMITS, fault: 'fenced: other side took over' });
     expect(shape((await reg.sets.topology(f.setId))!, ids)).toEqual({ members: { S: 'rw', R1: 'ro' }, links: ['S>R1'] });
     // It remembers the side that replaced it: rejoin_pair (rebuildAsReplica) finds the set through it.
@@ -669,6 +670,8 @@ describe('sets', () => {
     expect(await reg.accounts.get(r0)).toBeUndefined();
     expect(await reg.accounts.get(f.source)).toBeUndefined();
     expect((await reg.accounts.get(r1))!.sourceId).toBe(f.source);
+    // The failed side's account served the reverse link, gone with it: no orphan account.
+    expect(await reg.accounts.get(r0)).toBeUndefined();
   });
 
   test.each<[string, number, Transition, RegExp]>([

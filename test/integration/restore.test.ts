@@ -4,7 +4,8 @@
 // master from a fresh snapshot of the new source as its replica (equal checksums), and a
 // promote switches back (fail back). Refusals are synchronous 400s naming the rule. Then
 // backups through the real OpenStack client: backup create keeps a snapshot in the store,
-// instance create --backup builds a new master holding its data, backup delete frees it.
+// instance create --backup builds a new master holding its data (the backup cannot be deleted
+// while that restore reads it: 409), backup delete frees it.
 import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
@@ -15,6 +16,7 @@ import { snapshotsLeft } from '../helpers/invariants';
 import { checkInvariants } from '../helpers/invariants';
 import { adminQuery, checksums } from '../helpers/mysql';
 import { eventually, novaServerOf, showInstance, useTestStack, waitIdle } from '../helpers/stack';
+import { writableSampler, writableViolations } from '../helpers/writable';
 
 const APP = { user: 'app', password: 'app-pass-7' };
 const TABLES = ['shop.orders'];
@@ -103,7 +105,10 @@ test('failover, rebuild-as-replica reporting the errant transaction, then fail b
   // The new source takes writes the old master never saw.
   await rows(replica, 'INSERT INTO orders VALUES (9002, ?)', ['after failover']);
 
+  // The fenced old master boots again for the rebuild: it must never be writable beside the new source.
+  const stopSampler = writableSampler(env, async () => [master, replica], 50);
   const cli = await trove('rebuild-as-replica', 'shop-db', '--wait', '--json');
+  expect(writableViolations(await stopSampler())).toEqual([]);
   expect(cli.stderr).toMatch(/has been accepted/);
   expect(cli.code).toBe(0);
   const rebuilt = JSON.parse(cli.stdout);
@@ -194,6 +199,13 @@ test('backups with the OpenStack client: kept in the store, a new master built f
 
   const restored = await openstack('database', 'instance', 'create', 'restored-db', '--flavor', '1', '--size', '1', '--backup', created.id, '-f', 'json');
   const restoredId = restored.id as string;
+  // While the restore reads the backup, deleting it is refused naming the rule (it used to
+  // fail the restore half way), and nothing is deleted.
+  const during = await env.api('DELETE', `/v1.0/proj-a/backups/${created.id}`);
+  expect(during.status).toBe(409);
+  expect(JSON.stringify(during.body)).toMatch(new RegExp(`backup ${created.id} is being restored into instance ${restoredId}; a backup cannot be deleted while a restore reads it`));
+  expect(JSON.stringify(during.body)).toContain(`provision-instance-${restoredId}`);
+  expect(await snapshotsLeft(env.dataDir)).toEqual([created.id]);
   await waitIdle(env, restoredId);
   // The backup's data, its application user with it, and writable: a new master.
   expect(await rows(restoredId, 'SELECT COUNT(*) AS n FROM orders')).toEqual([{ n: rowsAtBackup }]);

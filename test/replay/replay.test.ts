@@ -12,7 +12,7 @@ import { newPayloadKey, payloadDataConverter } from '../../lib/payload-codec';
 
 const RELEASED_0_1_0 = ['buildReplica', 'createReplicas', 'deleteInstance', 'detachReplica', 'ejectReplicaSource', 'monitorReplicationSet', 'promoteToReplicaSource', 'provisionInstance'];
 /** Every workflow type the worker runs (workflows/index.ts). */
-const WORKFLOW_TYPES = [...RELEASED_0_1_0, 'breakPair', 'createBackup', 'createPair', 'deleteBackup', 'enableDr', 'enableReplicationTls', 'failOverPair', 'manageAccess', 'rebuildAfterZoneReturn', 'rebuildAsReplica', 'recoverDeadRelay', 'resizeInstance', 'restartInstance', 'switchPairActive', 'watchReplicationSet'].sort();
+const WORKFLOW_TYPES = [...RELEASED_0_1_0, 'breakPair', 'createBackup', 'createPair', 'deleteBackup', 'disableDr', 'enableDr', 'enableReplicationTls', 'failOverPair', 'manageAccess', 'rebuildAfterZoneReturn', 'rebuildAsReplica', 'recoverDeadRelay', 'resizeInstance', 'restartInstance', 'switchPairActive', 'watchReplicationSet'].sort();
 const fixtures = historyFixtures();
 
 let bundle: WorkflowBundleWithSourceMap;

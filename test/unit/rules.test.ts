@@ -1,4 +1,4 @@
-import { busy, check, checkCreateTimePair, checkEject, locksFor, refusalText, type Facts, type OperationType, type ResizeRequest } from '../../lib/rules';
+import { busy, check, checkCreateTimePair, checkDeleteBackup, checkEject, locksFor, refusalText, type Facts, type OperationType, type ResizeRequest } from '../../lib/rules';
 import type { Topology } from '../../lib/topology';
 import { facts, free, held } from '../helpers/facts';
 
@@ -172,6 +172,23 @@ describe('createBackup', () => {
 
   test('it locks the instance only', () => {
     expect(locksFor('createBackup', facts('a'))).toEqual({ set: null, instance: true });
+  });
+});
+
+describe('deleting a backup', () => {
+  const restore = (n: number) => ({ instanceId: `new-${n}`, operationId: `provision-instance-new-${n}` });
+  test.each<[string, { id: string; status: string }, { instanceId: string; operationId: string }[], RegExp | undefined, string | undefined]>([
+    ['a COMPLETED backup no restore reads', { id: 'b1', status: 'COMPLETED' }, [], undefined, undefined],
+    ['a FAILED backup', { id: 'b1', status: 'FAILED' }, [], undefined, undefined],
+    ['a backup still being taken', { id: 'b1', status: 'BUILDING' }, [], /backup b1 is BUILDING: wait until it is COMPLETED or FAILED/, undefined],
+    ['a new backup', { id: 'b1', status: 'NEW' }, [], /backup b1 is NEW/, undefined],
+    ['a backup a restore reads', { id: 'b1', status: 'COMPLETED' }, [restore(1)], /backup b1 is being restored into instance new-1; a backup cannot be deleted while a restore reads it/, 'provision-instance-new-1'],
+    ['a backup two restores read', { id: 'b1', status: 'COMPLETED' }, [restore(1), restore(2)], /into instance new-1 \(and 1 more\)/, 'provision-instance-new-1'],
+  ])('%s', (_, b, restores, message, operation) => {
+    const r = checkDeleteBackup(b, restores);
+    if (!message) return expect(r).toBeUndefined();
+    expect(r).toMatchObject({ kind: 'conflict', message: expect.stringMatching(message) });
+    expect(r!.operation).toBe(operation);
   });
 });
 

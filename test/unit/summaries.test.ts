@@ -27,6 +27,7 @@ const inputs: { [T in DescribedOperation]: Parameters<typeof operationMetadata<T
   createBackup: { backupId: id, instanceId: id, projectId: 'proj-a' },
   deleteBackup: { backupId: id, projectId: 'proj-a' },
   enableDr: { instanceId: id, projectId: 'proj-a', profile: 'dr-az1-az2' },
+  disableDr: { instanceId: id, projectId: 'proj-a', setId: 'set-1', profile: 'dr-az1-az2', remove: [randomUUID()], keepsReplicas: false },
   rebuildAfterZoneReturn: { projectId: 'proj-a', zone: 'az1', instanceIds: [id] },
   createPair: { instanceId: id, projectId: 'proj-a', peerId: randomUUID(), name: 'shop-db-b' },
   switchPairActive: { instanceId: id, projectId: 'proj-a' },

@@ -1,7 +1,8 @@
 // enableDr against a real Temporal server with mocked activities: dr-enable builds one DR
 // replica through createReplicas and records the profile with its settings; with a provision
 // spec it first provisions the source; an instance that is a replica is refused before
-// anything is built, as the API refuses it.
+// anything is built, as the API refuses it. disableDr deletes the DR replicas first and
+// clears the profile last, so a failure half way leaves the set following the profile.
 import { randomUUID } from 'node:crypto';
 import { newWorld, sampleProvisionSpec, seedLostZoneSet, seedSet, seedSource } from '../helpers/fake-activities';
 import { DEFAULT_PROFILE } from '../helpers/fake-registry';
@@ -114,4 +115,43 @@ test('without auto_rebuild the eject starts nothing after a zone loss', async ()
     ctx.env.temporal.workflow.execute('ejectReplicaSource', { taskQueue, workflowId: `eject-${randomUUID()}`, args: [{ instanceId: seedLostZoneSet(world, prefix, DEFAULT_PROFILE.id).source.id, projectId: 'proj-a', automatic: true }] }),
   )) as { rebuildAfterZoneReturn?: string };
   expect(result.rebuildAfterZoneReturn).toBeUndefined();
+});
+
+describe('disableDr', () => {
+  const disable = (taskQueue: string, input: unknown) => ctx.env.temporal.workflow.execute('disableDr', { taskQueue, workflowId: `disable-dr-${randomUUID()}`, args: [input] });
+
+  test('deletes the DR replica first and clears the profile last, with semi-sync and automatic failover when no replica stays', async () => {
+    const world = newWorld();
+    let dr = '';
+    const result = await withFakeWorkers(ctx, ctx.bundle, world, (taskQueue, prefix) => {
+      const set = seedSet(world, prefix, 1);
+      Object.assign(world.settings, { zoneProfileId: DEFAULT_PROFILE.id, semiSync: true, autoFailover: true });
+      dr = set.replicas[0]!.id;
+      return disable(taskQueue, { instanceId: set.source.id, projectId: 'proj-a', setId: set.source.setId, profile: 'dr-az1-az2', remove: [dr], keepsReplicas: false });
+    });
+    expect(result).toMatchObject({ removed: [dr], profile: 'dr-az1-az2' });
+    expect(world.instances.has(dr)).toBe(false);
+    expect(world.settings).toMatchObject({ zoneProfileId: null, semiSync: false, autoFailover: false });
+  });
+
+  test('a delete that fails leaves the set following the profile (dr-disable again finishes), and is the source\'s fault', async () => {
+    const world = newWorld();
+    let source = '';
+    let dr = '';
+    const failure = await failureOf(
+      withFakeWorkers(ctx, ctx.bundle, world, (taskQueue, prefix) => {
+        const set = seedSet(world, prefix, 1);
+        Object.assign(world.settings, { zoneProfileId: DEFAULT_PROFILE.id, semiSync: true, autoFailover: true });
+        source = set.source.id;
+        dr = set.replicas[0]!.id;
+        // Another operation holds the replica: its delete is refused.
+        world.instances.get(dr)!.lock = 'another-operation';
+        return disable(taskQueue, { instanceId: source, projectId: 'proj-a', setId: set.source.setId, profile: 'dr-az1-az2', remove: [dr], keepsReplicas: false });
+      }),
+    );
+    expect(failure.message).toMatch(/the set still follows the profile/);
+    expect(world.instances.has(dr)).toBe(true);
+    expect(world.settings).toMatchObject({ zoneProfileId: DEFAULT_PROFILE.id, semiSync: true, autoFailover: true });
+    expect(world.instances.get(source)!.fault).toMatch(/DR off \(zone profile dr-az1-az2\) failed/);
+  });
 });

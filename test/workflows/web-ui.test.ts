@@ -112,8 +112,9 @@ test("the monitor ensureMonitor starts: its summary, its health table as a code 
   expect(health.summary).toBe(`Monitor replication set \`${setId.slice(0, 8)}\` · project proj-a`);
   expect(health.instanceName).toBe('master');
   expect(health.details).toContain(`\`${setId}\``);
-  expect(health.current).toMatch(/```\nmember +role +reachable +IO \/ SQL +behind\n/);
-  expect(health.current).toMatch(/\nmaster +source +yes +- +-\n/);
+  expect(health.current).toMatch(/```\nmember +role +reachable +IO \/ SQL +behind +link TLS\n/);
+  expect(health.current).toMatch(/\nmaster +source +yes +- +- +-\n/);
+  expect(health.current).toMatch(/\nmaster-replica-1 +replica +yes +yes \/ yes +0 trx \/ 0 s +plain\n/);
   expect(health.current).toContain('automatic failover: **none**');
   expect(eject.summary).toBe('Automatic failover: replace source `master` · project proj-a');
   expect(eject.instanceName).toBe('master');
