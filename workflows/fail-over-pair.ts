@@ -8,6 +8,7 @@ import { ApplicationFailure, CancellationScope, workflowInfo } from '@temporalio
 import { ErrorType } from '../lib/errors';
 import { formatGtidPosition, parseGtidPosition, stillToApply, union } from '../lib/gtid';
 import { assessSource, summarizeHealth } from '../lib/health';
+import { replicationUserName } from '../lib/names';
 import { judgesOfSource } from '../lib/pair-failover';
 import { ejectAllowed } from '../lib/rules';
 import { ejectInput, type EjectInput, type PairFailoverResult } from '../lib/schemas';
@@ -62,6 +63,8 @@ export async function failOverPair(raw: EjectInput): Promise<PairFailoverResult>
     if (missing) await guestLong(next.novaServerId!).waitForGtid({ gtid: missing, timeoutSeconds: 300 });
     progress.phase('opening the passive side');
     await guestActivities(next.novaServerId!).detachReplication();
+    // The account the dead side replicated back with: no one may log in with it any more.
+    await guestActivities(next.novaServerId!).dropReplicationUser({ userName: replicationUserName(dead.id) });
 
     progress.phase('moving replicas');
     const moved = await moveReplicasTo(next, followers, view.settings);

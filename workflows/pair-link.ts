@@ -5,6 +5,7 @@
 // binlog position, and the registry records the pair. Runs under the set's lock.
 import type { SetView } from '../activities/registry/views';
 import type { InstanceSummary } from '../activities/registry/activities';
+import { replicationUserName } from '../lib/names';
 import { guestActivities, registry } from './common';
 import type { Progress } from './progress';
 import { Saga } from './saga';
@@ -32,6 +33,10 @@ export async function linkPair(view: SetView, source: PairSide, peer: PairSide, 
     const credential = await registry.replicationCredential({ replicaId: source.member.id, sourceId: peer.member.id });
     undo.add('drop the reverse account', () => passive.dropReplicationUser({ userName: credential.userName }));
     await passive.createReplicationUser({ ...credential, requireSsl: tls });
+    // The passive side holds a copy of its own account (it came with the snapshot or by
+    // replication); once it is the active side that would be a stray login. Dropped without
+    // binlogging (it replicates), so the active side keeps the account the passive one uses.
+    await passive.dropReplicationUser({ userName: replicationUserName(peer.member.id) });
     // The source resumes from what it wrote itself: it needs only what the passive side writes.
     undo.add('stop the reverse link', () => active.detachReplication({ writable: true }));
     await active.startReplication({ source: { host: peer.member.address!, port: peer.member.port ?? 3306, ...credential, tls }, fromOwnBinlog: true });
