@@ -8,6 +8,7 @@ import { createRegistryPool, Registry } from '../registry';
 import { buildApiApp } from './app';
 import { maskCodecToken } from './codec';
 import { ApiMetrics } from './metrics';
+import { guestScrapeTargets } from '../lib/guest-targets';
 import { serveMetrics } from '../lib/metrics-server';
 
 async function main(): Promise<void> {
@@ -46,7 +47,15 @@ async function main(): Promise<void> {
       serializers: { req: (req: { method: string; url: string }) => ({ method: req.method, url: maskCodecToken(req.url) }) },
     },
   });
-  const metricsServer = metrics ? await serveMetrics({ host: config.TROVE_METRICS_HOST, port: config.TROVE_API_METRICS_PORT, registry: metrics.registry }) : undefined;
+  const metricsServer = metrics
+    ? await serveMetrics({
+        host: config.TROVE_METRICS_HOST,
+        port: config.TROVE_API_METRICS_PORT,
+        registry: metrics.registry,
+        // Prometheus's http_sd_configs: where each database server's guest serves its metrics.
+        json: { '/targets/guests': async () => guestScrapeTargets(await registry.instances.listAll(), config.TROVE_GUEST_METRICS_PORT) },
+      })
+    : undefined;
   const shutdown = async () => {
     await metricsServer?.close();
     await app.close();

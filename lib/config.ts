@@ -110,6 +110,9 @@ export const apiConfigSchema = z.object({
   ...metricsHost,
   // GET /metrics: requests by route and status, latency.
   TROVE_API_METRICS_PORT: metricsPort(9466),
+  // The port the guests serve their metrics on (as in the guests' config): listed on the API's
+  // metrics port at GET /targets/guests for Prometheus's HTTP service discovery.
+  TROVE_GUEST_METRICS_PORT: metricsPort(9464),
   ...maxReplicas,
   // token=project pairs: a token authorises exactly one project (Keystone-like scoping).
   TROVE_API_TOKENS: z

@@ -9,9 +9,19 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-export async function serveMetrics(o: { host: string; port: number; registry: Registry; sdkMetricsUrl?: string }): Promise<MetricsServer> {
+/** json: other GET routes of the same listener answering JSON (the API's service discovery). */
+export async function serveMetrics(o: { host: string; port: number; registry: Registry; sdkMetricsUrl?: string; json?: Record<string, () => Promise<unknown>> }): Promise<MetricsServer> {
   const server: Server = createServer((req, res) => {
-    if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
+    const route = (req.url ?? '').split('?')[0]!;
+    const json = o.json?.[route];
+    if (req.method === 'GET' && json) {
+      json().then(
+        (body) => res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(body)),
+        (err: Error) => res.writeHead(500, { 'Content-Type': 'text/plain' }).end(`${err.message}\n`),
+      );
+      return;
+    }
+    if (req.method !== 'GET' || route !== '/metrics') {
       res.writeHead(404, { 'Content-Type': 'text/plain' }).end('only GET /metrics here\n');
       return;
     }

@@ -392,6 +392,14 @@ async function main(): Promise<void> {
       check(Number(sdk[0]?.value[1] ?? 0) > 0, `SDK metrics scraped (workflows completed: ${sdk[0]?.value[1]})`);
       const failovers = await query('sum(trove_automatic_failovers_total)');
       log(`   trove_automatic_failovers_total: ${failovers[0]?.value[1] ?? 'none'}`);
+      // The database servers' guest agents, found through the API's HTTP service discovery.
+      const guests = await eventually('a guest agent target up', async () => {
+        const r = await query('up{job="guests"} == 1');
+        return r.length >= 1 ? r : undefined;
+      }, 60_000, 2000);
+      check(guests.every((g) => g.metric.trove_instance_id), `${guests.length} guest agents scraped, each labelled with its instance`);
+      const guestActivities = await query('sum(trove_activities_total{job="guests"})');
+      check(Number(guestActivities[0]?.value[1] ?? 0) > 0, `guest activities counted (${guestActivities[0]?.value[1]})`);
       const server = await query('up{job="temporal"}');
       check(server[0]?.value[1] === '1', 'the Temporal server\'s own metrics are scraped');
     });

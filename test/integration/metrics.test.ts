@@ -76,8 +76,12 @@ test('the orchestrator, a guest agent and the API serve their metrics, with real
   expect(sdkNames.length).toBeGreaterThan(0);
   expect(sdkNames.filter((n) => !new RegExp(`^${n}[{ ]`, 'm').test(orchestrator))).toEqual([]);
 
-  // A guest agent, on its server's own address: its activities and the SDK's metrics.
+  // A guest agent, on its server's own address: its activities and the SDK's metrics. Prometheus
+  // finds the guests through the API's HTTP service discovery (GET /targets/guests).
   const address = (await env.registry!.instances.get(source))!.address!;
+  const discovered = await (await fetch(`http://127.0.0.1:${env.stack.env.TROVE_API_METRICS_PORT!}/targets/guests`)).json();
+  expect(discovered).toEqual(expect.arrayContaining([{ targets: [`${address}:9464`], labels: expect.objectContaining({ trove_instance_id: source, trove_instance_name: 'metered', trove_project: 'proj-a' }) }]));
+  expect(discovered).toHaveLength(2);
   const guest = await scrape('9464', address);
   expect(value(guest, 'trove_activities_total', 'type="prepare"', 'outcome="completed"')).toBe(1);
   expect(value(guest, 'trove_activity_duration_seconds_count', 'type="prepare"', 'outcome="completed"')).toBe(1);
