@@ -4,7 +4,7 @@ import { apiConfigSchema, loadConfig, parseAdminTokens, parseApiTokens } from '.
 import { NovaClient } from '../lib/nova-client';
 import { payloadDataConverter } from '../lib/payload-codec';
 import { parseSecretKey } from '../lib/secrets';
-import { createRegistryPool, Registry } from '../registry';
+import { createRegistryPool, Registry, registryConnectionOf } from '../registry';
 import { buildApiApp } from './app';
 import { maskCodecToken } from './codec';
 import { ApiMetrics } from './metrics';
@@ -14,13 +14,7 @@ import { serveMetrics } from '../lib/metrics-server';
 async function main(): Promise<void> {
   const config = loadConfig(apiConfigSchema);
   const registry = new Registry(
-    createRegistryPool({
-      host: config.TROVE_REGISTRY_HOST,
-      port: config.TROVE_REGISTRY_PORT,
-      user: config.TROVE_REGISTRY_USER,
-      password: config.TROVE_REGISTRY_PASSWORD,
-      database: config.TROVE_REGISTRY_DATABASE,
-    }),
+    createRegistryPool(registryConnectionOf(config)),
   );
   const dataConverter = payloadDataConverter(config);
   const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });

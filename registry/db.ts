@@ -13,6 +13,11 @@ export interface RegistryConnection {
   database: string;
 }
 
+/** The registry's connection as a process's configuration names it (lib/config.ts). */
+export function registryConnectionOf(c: { TROVE_REGISTRY_HOST: string; TROVE_REGISTRY_PORT: number; TROVE_REGISTRY_USER: string; TROVE_REGISTRY_PASSWORD: string; TROVE_REGISTRY_DATABASE: string }): RegistryConnection {
+  return { host: c.TROVE_REGISTRY_HOST, port: c.TROVE_REGISTRY_PORT, user: c.TROVE_REGISTRY_USER, password: c.TROVE_REGISTRY_PASSWORD, database: c.TROVE_REGISTRY_DATABASE };
+}
+
 export function createRegistryPool(c: RegistryConnection, extra: Partial<PoolOptions> = {}): Pool {
   return createPool({ ...c, connectionLimit: 8, timezone: 'Z', ...extra });
 }

@@ -43,7 +43,7 @@ export class Registry {
 
 export const openRegistry = (c: RegistryConnection): Registry => new Registry(createRegistryPool(c));
 
-export { createRegistryPool, type RegistryConnection } from './db';
+export { createRegistryPool, registryConnectionOf, type RegistryConnection } from './db';
 export type { InstanceRecord, InstanceStatus } from './instances';
 export { newInstanceFromSpec, newReplicaRecord, type NewInstance } from '../lib/records';
 export type { ReplicationUser } from './accounts';

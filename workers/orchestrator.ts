@@ -22,7 +22,7 @@ import { payloadDataConverter } from '../lib/payload-codec';
 import { parseSecretKey } from '../lib/secrets';
 import { ORCHESTRATOR_TASK_QUEUE } from '../lib/names';
 import { migrate } from '../registry/migrate';
-import { Registry, createRegistryPool } from '../registry';
+import { Registry, createRegistryPool, registryConnectionOf } from '../registry';
 import { mergeActivityGroups } from '../lib/activity-groups';
 import { serveMetrics, type MetricsServer } from '../lib/metrics-server';
 import { createLogger } from './logger';
@@ -38,13 +38,7 @@ export async function runOrchestrator(config: OrchestratorConfig, taskQueue = OR
     metricsServer = await serveMetrics({ host: config.TROVE_METRICS_HOST, port: config.TROVE_ORCHESTRATOR_METRICS_PORT, registry: metrics.registry, sdkMetricsUrl });
     log.info({ metrics: `http://${config.TROVE_METRICS_HOST}:${metricsServer.port}/metrics` }, 'metrics served');
   }
-  const pool = createRegistryPool({
-    host: config.TROVE_REGISTRY_HOST,
-    port: config.TROVE_REGISTRY_PORT,
-    user: config.TROVE_REGISTRY_USER,
-    password: config.TROVE_REGISTRY_PASSWORD,
-    database: config.TROVE_REGISTRY_DATABASE,
-  });
+  const pool = createRegistryPool(registryConnectionOf(config));
   const applied = await migrate(pool);
   if (applied.length) log.info({ applied }, 'registry migrations applied');
   const registry = new Registry(pool);

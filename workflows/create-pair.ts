@@ -14,7 +14,7 @@ import { upstreamOf } from '../lib/topology';
 import { beginOn, errorMessage, operationFailure, parseInput, recordFault, registry, tagOperation, tagReplicationSet } from './common';
 import { createReplicas } from './create-replicas';
 import { linkPair } from './pair-link';
-import { provisionInstance } from './provision-instance';
+import { provisionAsChild } from './provision-instance';
 import { Progress } from './progress';
 
 export async function createPair(raw: CreatePairInput): Promise<CreatePairResult> {
@@ -25,12 +25,7 @@ export async function createPair(raw: CreatePairInput): Promise<CreatePairResult
 
   if (input.provision) {
     progress.phase('provisioning the first master');
-    // Its own failure is already the instance's fault (provisionInstance records it).
-    await executeChild(provisionInstance, {
-      workflowId: workflowIds.provisionInstance(input.instanceId),
-      args: [input.provision],
-      typedSearchAttributes: instanceNameAttribute(input.provision.name),
-    });
+    await provisionAsChild(input.instanceId, input.provision);
   }
   progress.phase('building the second master');
   const build = { sourceInstanceId: input.instanceId, projectId: input.projectId, count: 1, replicaIds: [input.peerId], template: input.name ? { name: input.name } : {}, readOnly: true };

@@ -8,12 +8,12 @@
 import { executeChild, uuid4, workflowInfo } from '@temporalio/workflow';
 import { ErrorType } from '../lib/errors';
 import { drReplicaName } from '../lib/dr';
-import { instanceNameAttribute, workflowIds } from '../lib/names';
+import { workflowIds } from '../lib/names';
 import { enableDrInput, type EnableDrInput, type EnableDrResult } from '../lib/schemas';
 import { errorMessage, operationFailure, parseInput, recordFault, registry, tagOperation } from './common';
 import { createReplicas } from './create-replicas';
 import { Progress } from './progress';
-import { provisionInstance } from './provision-instance';
+import { provisionAsChild } from './provision-instance';
 
 export async function enableDr(raw: EnableDrInput): Promise<EnableDrResult> {
   const input = parseInput(enableDrInput, raw);
@@ -24,12 +24,7 @@ export async function enableDr(raw: EnableDrInput): Promise<EnableDrResult> {
   try {
     if (input.provision) {
       progress.phase('provisioning the source');
-      // Its own failure is already the instance's fault (provisionInstance records it).
-      await executeChild(provisionInstance, {
-        workflowId: workflowIds.provisionInstance(input.instanceId),
-        args: [input.provision],
-        typedSearchAttributes: instanceNameAttribute(input.provision.name),
-      });
+      await provisionAsChild(input.instanceId, input.provision);
     }
     progress.phase('checking the profile');
     const profile = await registry.drProfileFor({ projectId: input.projectId, instanceId: input.instanceId, profile: input.profile });

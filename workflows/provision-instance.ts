@@ -1,9 +1,9 @@
 // provisionInstance: register the instance, boot its server through Nova, and have the
 // server's guest agent set up MariaDB with the requested databases and users. A failure
 // at any step deletes the server and leaves the instance in ERROR with the reason.
-import { CancellationScope, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, executeChild, workflowInfo } from '@temporalio/workflow';
 import { ErrorType } from '../lib/errors';
-import { novaServerName, serverGroupName } from '../lib/names';
+import { instanceNameAttribute, novaServerName, serverGroupName, workflowIds } from '../lib/names';
 import { newInstanceFromSpec } from '../lib/records';
 import { provisionInstanceInput, type ProvisionInstanceInput, type ProvisionInstanceResult } from '../lib/schemas';
 import { compute, computeWait, errorMessage, guestActivities, guestLong, operationFailure, parseInput, registry, tagOperation } from './common';
@@ -92,4 +92,16 @@ export async function provisionInstance(raw: ProvisionInstanceInput): Promise<Pr
   } finally {
     await CancellationScope.nonCancellable(() => registry.endOperation({ operationId, instanceId: spec.instanceId }));
   }
+}
+
+/**
+ * A create-time option (a DR profile, a pair) provisions the instance first, as a child, and
+ * then builds on it. Its own failure is already the instance's fault (provisionInstance records it).
+ */
+export async function provisionAsChild(instanceId: string, provision: ProvisionInstanceInput): Promise<void> {
+  await executeChild(provisionInstance, {
+    workflowId: workflowIds.provisionInstance(instanceId),
+    args: [provision],
+    typedSearchAttributes: instanceNameAttribute(provision.name),
+  });
 }

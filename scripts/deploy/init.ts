@@ -8,7 +8,7 @@ import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { apiConfigSchema, loadConfig } from '../../lib/config';
 import { migrate } from '../../registry/migrate';
-import { createRegistryPool } from '../../registry';
+import { createRegistryPool, registryConnectionOf } from '../../registry';
 import { ensureSearchAttributes } from '../stack/stack';
 
 const RETENTION_DAYS = Number(process.env.TEMPORAL_RETENTION_DAYS ?? '3');
@@ -56,13 +56,7 @@ async function main(): Promise<void> {
   log(`namespace ${config.TEMPORAL_NAMESPACE} ready`);
   const added = await retry('search attributes', () => ensureSearchAttributes(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE));
   log(added.length ? `search attributes added: ${added.join(', ')}` : 'search attributes present');
-  const pool = createRegistryPool({
-    host: config.TROVE_REGISTRY_HOST,
-    port: config.TROVE_REGISTRY_PORT,
-    user: config.TROVE_REGISTRY_USER,
-    password: config.TROVE_REGISTRY_PASSWORD,
-    database: config.TROVE_REGISTRY_DATABASE,
-  });
+  const pool = createRegistryPool(registryConnectionOf(config));
   try {
     const applied = await retry('registry migrations', () => migrate(pool));
     log(applied.length ? `registry migrations applied: ${applied.join(', ')}` : 'registry schema up to date');
