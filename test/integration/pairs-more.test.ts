@@ -5,34 +5,13 @@
 // a fresh snapshot of the survivor, replication both ways in distinct GTID domains); deleting
 // the passive side dissolves the pair (its replicas stay), deleting the active side is
 // refused with 409; bad input refused with 4xx naming the rule, nothing changed.
-import { createConnection, type Connection } from 'mysql2/promise';
-import { adminQuery } from '../helpers/mysql';
+import { pairMembers } from '../helpers/pair-members';
 import { eventually, sleep, useTestStack, waitIdle } from '../helpers/stack';
-import { appInsertCommits } from '../../bench/lib/app-probes';
 
 const env = useTestStack();
 const APP = { user: 'app', password: 'app-pass-9' };
 
-async function show(id: string) {
-  const res = await env.api('GET', `/v1.0/proj-a/instances/${id}`);
-  if (res.status !== 200) throw new Error(`show ${id} answered ${res.status}: ${JSON.stringify(res.body)}`);
-  return res.body.instance;
-}
-const rec = async (id: string) => (await env.registry!.instances.get(id))!;
-const ipOf = async (id: string) => (await rec(id)).address!;
-const admin = async <T = Record<string, unknown>>(id: string, sql: string) => adminQuery<T>(env.dataDir, (await rec(id)).novaServerId!, sql);
-const appAt = async (id: string) => ({ host: await ipOf(id), ...APP, database: 'shop' });
-/** Whether the application's account can write there now (an INSERT that commits). */
-const appCanWrite = async (id: string, row: number) => appInsertCommits(await appAt(id), 'INSERT INTO probes VALUES (?)', [row]);
-const app = async (id: string, timeoutMs = 1000): Promise<Connection> => createConnection({ host: await ipOf(id), port: 3306, ...APP, database: 'shop', connectTimeout: timeoutMs });
-const result = (operationId: string) => env.temporal.workflow.getHandle(operationId).result();
-const census = async () => ({ instances: await env.registry!.instances.count(), servers: (await env.nova.listServers()).length });
-
-async function action(id: string, body: unknown) {
-  const res = await env.api('POST', `/v1.0/proj-a/instances/${id}/action`, body);
-  if (res.status !== 202) throw new Error(`action answered ${res.status}: ${JSON.stringify(res.body)}`);
-  return res.body;
-}
+const { show, action, result, census, rec, ipOf, admin, app, appCanWrite } = pairMembers(env, APP);
 
 const instanceBody = (name: string, extra: Record<string, unknown> = {}) => ({
   instance: { name, flavorRef: '1', volume: { size: 1 }, availability_zone: 'az1', databases: [{ name: 'shop' }], users: [{ name: APP.user, password: APP.password, databases: [{ name: 'shop' }] }], ...extra },

@@ -5,39 +5,14 @@
 // active side and back under a steady writer: no acknowledged write lost, never two
 // writable sides, the write gap measured; `show` and `list`; bad input refused with 400
 // and nothing changed.
-import { createConnection, type Connection } from 'mysql2/promise';
 import { SteadyWriter } from '../../bench/lib/writer';
-import { adminQuery } from '../helpers/mysql';
+import { pairMembers } from '../helpers/pair-members';
 import { eventually, sleep, useTestStack, waitIdle } from '../helpers/stack';
-import { appInsertCommits, writableForApp } from '../../bench/lib/app-probes';
 
 const env = useTestStack();
 const APP = { user: 'app', password: 'app-pass-9' };
 
-async function show(id: string) {
-  const res = await env.api('GET', `/v1.0/proj-a/instances/${id}`);
-  if (res.status !== 200) throw new Error(`show ${id} answered ${res.status}: ${JSON.stringify(res.body)}`);
-  return res.body.instance;
-}
-const rec = async (id: string) => (await env.registry!.instances.get(id))!;
-const ipOf = async (id: string) => (await rec(id)).address!;
-const admin = async <T = Record<string, unknown>>(id: string, sql: string) => adminQuery<T>(env.dataDir, (await rec(id)).novaServerId!, sql);
-const appAt = async (id: string) => ({ host: await ipOf(id), ...APP, database: 'shop' });
-const writable = async (id: string) => writableForApp(await appAt(id));
-/** Whether the application's account can write there now (an INSERT that commits). */
-const appCanWrite = async (id: string, row: number) => appInsertCommits(await appAt(id), 'INSERT INTO probes VALUES (?)', [row]);
-const app = async (id: string, timeoutMs = 1000): Promise<Connection> => createConnection({ host: await ipOf(id), port: 3306, ...APP, database: 'shop', connectTimeout: timeoutMs });
-
-async function action(id: string, body: unknown) {
-  const res = await env.api('POST', `/v1.0/proj-a/instances/${id}/action`, body);
-  if (res.status !== 202) throw new Error(`action answered ${res.status}: ${JSON.stringify(res.body)}`);
-  return res.body;
-}
-const result = (operationId: string) => env.temporal.workflow.getHandle(operationId).result();
-
-async function census() {
-  return { instances: await env.registry!.instances.count(), servers: (await env.nova.listServers()).length };
-}
+const { show, action, result, census, rec, ipOf, admin, app, writable, appCanWrite } = pairMembers(env, APP);
 
 let a: string;
 let b: string;
