@@ -91,6 +91,9 @@ export function noopGuestActivities(address: () => Promise<string>): NoopGuestAc
     async detachReplication() {
       return { wasReplica: true };
     },
+    async promoteWhenCaughtUp() {
+      return { caughtUp: await replicaStatus(), wasReplica: true };
+    },
     async setReadOnly({ readOnly }) {
       return { readOnly };
     },

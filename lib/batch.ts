@@ -10,7 +10,8 @@ export interface BatchOptions {
   maxKeys: number;
 }
 
-export function batched<K, V>(load: (keys: K[]) => Promise<Map<K, V>>, o: BatchOptions): (keys: K[]) => Promise<Map<K, V>> {
+/** urgent: the caller cannot wait for the window (a failover's look): the batch is loaded now, with it. */
+export function batched<K, V>(load: (keys: K[]) => Promise<Map<K, V>>, o: BatchOptions): (keys: K[], urgent?: boolean) => Promise<Map<K, V>> {
   let pending: { keys: Set<K>; waiters: { resolve: (m: Map<K, V>) => void; reject: (e: unknown) => void }[]; timer: NodeJS.Timeout } | null = null;
   const flush = () => {
     const batch = pending!;
@@ -21,11 +22,11 @@ export function batched<K, V>(load: (keys: K[]) => Promise<Map<K, V>>, o: BatchO
       (e: unknown) => batch.waiters.forEach((w) => w.reject(e)),
     );
   };
-  return (keys) =>
+  return (keys, urgent = false) =>
     new Promise((resolve, reject) => {
       pending ??= { keys: new Set(), waiters: [], timer: setTimeout(flush, o.windowMs) };
       for (const k of keys) pending.keys.add(k);
       pending.waiters.push({ resolve: (m) => resolve(new Map(keys.filter((k) => m.has(k)).map((k) => [k, m.get(k)!]))), reject });
-      if (pending.keys.size >= o.maxKeys) flush();
+      if (urgent || pending.keys.size >= o.maxKeys) flush();
     });
 }

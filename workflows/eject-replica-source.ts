@@ -15,7 +15,7 @@ import { ejectAllowed } from '../lib/rules';
 import { ejectInput, type EjectInput, type EjectResult } from '../lib/schemas';
 import { beginOn, compute, computeProbe, errorMessage, guestActivities, guestLong, guestProbe, operationFailure, parseInput, recordFault, registry, tagOperation, tagReplicationSet } from './common';
 import { dropOwnAccount, moveReplicasTo, notMoved } from './move-replicas';
-import { FAULT_PATCH, FENCE_LOST_ZONE_PATCH } from './patches';
+import { FAULT_PATCH, FENCE_LOST_ZONE_PATCH, PROMOTE_IN_ONE_CALL_PATCH } from './patches';
 import { Progress } from './progress';
 
 export async function ejectReplicaSource(raw: EjectInput): Promise<EjectResult> {
@@ -74,10 +74,15 @@ export async function ejectReplicaSource(raw: EjectInput): Promise<EjectResult> 
     const obs = observations.find((o) => o.instanceId === candidate.id)!;
     const received = formatGtidPosition(union(parseGtidPosition(obs.ioPos), parseGtidPosition(obs.slavePos)));
 
-    progress.phase('applying the relay log');
-    await guestLong(candidate.novaServerId!).waitForGtid({ gtid: received, timeoutSeconds: 300 });
-    progress.phase('promoting the candidate');
-    await guestActivities(candidate.novaServerId!).detachReplication();
+    if (patched(PROMOTE_IN_ONE_CALL_PATCH)) {
+      progress.phase('applying the relay log and promoting the candidate');
+      await guestLong(candidate.novaServerId!).promoteWhenCaughtUp({ gtid: received, timeoutSeconds: 300 });
+    } else {
+      progress.phase('applying the relay log');
+      await guestLong(candidate.novaServerId!).waitForGtid({ gtid: received, timeoutSeconds: 300 });
+      progress.phase('promoting the candidate');
+      await guestActivities(candidate.novaServerId!).detachReplication();
+    }
     const replaced = `fenced by ${operationId}: replaced as replication source by ${candidate.id}`;
     const eject = { setId: view.setId, transition: { kind: 'eject' as const, newSourceId: candidate.id } };
     // The candidate takes writes now: the registry (and so the API) names it at once.

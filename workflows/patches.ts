@@ -50,3 +50,11 @@ export const MONITOR_BECOMES_WATCH_PATCH = '2026-12-monitor-continues-as-watch';
  * pair side, which no 0.1.0 history has.
  */
 export const DELETE_PAIR_SIDE_PATCH = '2026-12-delete-pair-passive-side';
+
+/**
+ * ejectReplicaSource promotes its candidate in one guest call (promoteWhenCaughtUp: apply the
+ * relay log, then stop replicating and take writes) instead of waitForGtid then
+ * detachReplication: one round trip through Temporal fewer between a crash and the first
+ * write (issue 17).
+ */
+export const PROMOTE_IN_ONE_CALL_PATCH = '2026-12-eject-promotes-in-one-call';

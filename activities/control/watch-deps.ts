@@ -31,8 +31,8 @@ export function registryWatchDeps(registry: Registry, o: WatchOptions): WatchDep
   const views = batched((ids: string[]) => setViews(registry, ids), batch);
   const credentials = batched(async (ids: string[]) => new Map(Object.entries(await registry.monitorAccounts.credentials(ids))), { ...batch, maxKeys: 1000 });
   return {
-    describeSet: async (setId) => (await views([setId])).get(setId),
-    monitorCredentials: async (ids) => Object.fromEntries(await credentials(ids)),
+    describeSet: async (setId, urgent) => (await views([setId], urgent)).get(setId),
+    monitorCredentials: async (ids, urgent) => Object.fromEntries(await credentials(ids, urgent)),
     async probe(targets) {
       const results = await Promise.all(targets.map(async (t) => [t.instanceId, await probeGreeting(t.address, t.port, o.probeAddress, o.probeTimeoutMs ?? 1500)] as const));
       return Object.fromEntries(results);

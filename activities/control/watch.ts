@@ -23,9 +23,10 @@ export interface WatchTarget {
 
 /** What the watch needs of the world: the real one (createWatchActivities) or the tests' fakes. */
 export interface WatchDeps {
-  describeSet(setId: string): Promise<SetView | undefined>;
+  /** urgent (both reads): a poll a failover may hang on, which does not wait to be batched with other sets'. */
+  describeSet(setId: string, urgent?: boolean): Promise<SetView | undefined>;
   /** Which members have a ready monitoring account, and its sealed password. */
-  monitorCredentials(instanceIds: string[]): Promise<Record<string, { sealedPassword: string | null; ready: boolean }>>;
+  monitorCredentials(instanceIds: string[], urgent?: boolean): Promise<Record<string, { sealedPassword: string | null; ready: boolean }>>;
   probe(targets: WatchTarget[]): Promise<Record<string, { reachable: boolean }>>;
   /**
    * A reader of members' status that may keep connections between polls; closed when the watch
@@ -157,16 +158,20 @@ export function createWatchActivities(deps: WatchDeps) {
         return { reachable, read };
       };
       try {
+        let woken = false;
         for (;;) {
           const pollStarted = Date.now();
-          const view = await deps.describeSet(input.setId);
+          // The look after a lost connection, and each while the source looks down, decide how
+          // soon a failover starts: their registry reads are not held for the batch window.
+          const urgent = woken || memory.sourceDownSince !== null;
+          const view = await deps.describeSet(input.setId, urgent);
           if (!view || view.replicas.length === 0) return { kind: 'dissolved' };
           const membership = membershipKey(view);
           const members = setMembers(view);
           const seen = (health: MemberHealth[], decision: AutoFailoverDecision | null): Seen => ({ health, decision, memory, membership });
           expected ??= membership;
           if (membership !== expected) return { kind: 'membership', ...seen(written ?? [], null) };
-          const creds = await deps.monitorCredentials(members.map((m) => m.id));
+          const creds = await deps.monitorCredentials(members.map((m) => m.id), urgent);
           const denied = new Set<string>();
           let probeSeconds = 0;
           probed = 0;
@@ -234,6 +239,7 @@ export function createWatchActivities(deps: WatchDeps) {
           wake = undefined;
           // A member that keeps accepting and dropping connections gets no more than 5 looks a second.
           if (lost) await ctx.sleep(Math.max(0, WOKEN_POLL_GAP_MS - (Date.now() - pollStarted)));
+          woken = lost;
           lost = false;
         }
       } finally {

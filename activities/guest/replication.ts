@@ -61,6 +61,33 @@ export function createReplicationActivities(d: GuestDeps, store: SnapshotStore) 
 
   const status = (): Promise<ReplicaStatus> => withAdmin(d, readReplicaStatus);
 
+  async function waitForGtid(input: { gtid: string; timeoutSeconds: number }): Promise<ReplicaStatus> {
+    const deadline = Date.now() + input.timeoutSeconds * 1000;
+    for (;;) {
+      const [row] = await withAdmin(d, (c) => queryRows<{ r: number }>(c, 'SELECT MASTER_GTID_WAIT(?, 1) AS r', [input.gtid]));
+      const s = await status();
+      heartbeat({ phase: 'catch-up', secondsBehind: s.secondsBehind, gtidSlavePos: s.gtidSlavePos, target: input.gtid });
+      if (row!.r === 0) return s;
+      if (s.lastSqlError) throw ApplicationFailure.nonRetryable(`replication SQL thread failed: ${s.lastSqlError}`, ErrorType.GuestFailed);
+      if (Date.now() > deadline) {
+        throw ApplicationFailure.nonRetryable(`replica did not reach ${input.gtid} within ${input.timeoutSeconds}s (at ${s.gtidSlavePos}; IO: ${s.lastIoError || (s.ioRunning ? 'running' : 'stopped')})`, ErrorType.GuestFailed);
+      }
+      await sleep(200);
+    }
+  }
+
+  async function detachReplication(input: { writable?: boolean }): Promise<{ wasReplica: boolean }> {
+    const writable = input.writable ?? true;
+    const before = await status();
+    await withAdmin(d, async (c) => {
+      await c.query('STOP SLAVE');
+      await c.query('RESET SLAVE ALL');
+      if (writable) await c.query('SET GLOBAL read_only = OFF');
+    });
+    if (writable) await writeServerConfig(d, { readOnly: false });
+    return { wasReplica: before.configured };
+  }
+
   type RestoreInput = { snapshotId: string; mysqlServerId: number; readOnly: boolean; follow?: boolean };
   // One restore at a time on this server: a retry must never empty the folder an attempt
   // still running is extracting or preparing (it waits for that attempt to end instead).
@@ -238,33 +265,21 @@ export function createReplicationActivities(d: GuestDeps, store: SnapshotStore) 
     },
 
     /** Waits until this replica has applied gtid, failing early if replication broke. */
-    async waitForGtid(input: { gtid: string; timeoutSeconds: number }): Promise<ReplicaStatus> {
-      const deadline = Date.now() + input.timeoutSeconds * 1000;
-      for (;;) {
-        const [row] = await withAdmin(d, (c) => queryRows<{ r: number }>(c, 'SELECT MASTER_GTID_WAIT(?, 1) AS r', [input.gtid]));
-        const s = await status();
-        heartbeat({ phase: 'catch-up', secondsBehind: s.secondsBehind, gtidSlavePos: s.gtidSlavePos, target: input.gtid });
-        if (row!.r === 0) return s;
-        if (s.lastSqlError) throw ApplicationFailure.nonRetryable(`replication SQL thread failed: ${s.lastSqlError}`, ErrorType.GuestFailed);
-        if (Date.now() > deadline) {
-          throw ApplicationFailure.nonRetryable(`replica did not reach ${input.gtid} within ${input.timeoutSeconds}s (at ${s.gtidSlavePos}; IO: ${s.lastIoError || (s.ioRunning ? 'running' : 'stopped')})`, ErrorType.GuestFailed);
-        }
-        await sleep(200);
-      }
-    },
+    waitForGtid: (input: { gtid: string; timeoutSeconds: number }) => waitForGtid(input),
 
-    /** Stops replicating for good and makes the server writable, across restarts too. */
     /** Stops replicating for good; writable at once unless the caller makes it so later. */
-    async detachReplication(input: { writable?: boolean } = {}): Promise<{ wasReplica: boolean }> {
-      const writable = input.writable ?? true;
-      const before = await status();
-      await withAdmin(d, async (c) => {
-        await c.query('STOP SLAVE');
-        await c.query('RESET SLAVE ALL');
-        if (writable) await c.query('SET GLOBAL read_only = OFF');
-      });
-      if (writable) await writeServerConfig(d, { readOnly: false });
-      return { wasReplica: before.configured };
+    detachReplication: (input: { writable?: boolean } = {}) => detachReplication(input),
+
+    /**
+     * An unplanned failover's candidate: applies its relay log up to gtid, then stops
+     * replicating and takes writes, in one call (one round trip through Temporal fewer
+     * between the crash and the first write, issue 17). A retry converges: the wait returns
+     * at once once applied, and the detach of a detached server changes nothing.
+     */
+    async promoteWhenCaughtUp(input: { gtid: string; timeoutSeconds: number }): Promise<{ caughtUp: ReplicaStatus; wasReplica: boolean }> {
+      const caughtUp = await waitForGtid(input);
+      const { wasReplica } = await detachReplication({ writable: true });
+      return { caughtUp, wasReplica };
     },
 
     async setReadOnly(input: { readOnly: boolean }): Promise<{ readOnly: boolean }> {

@@ -489,6 +489,14 @@ export function fakeGuestActivities(w: FakeWorld, novaServerId = 'srv'): GuestAc
       if (w.failDetachReplication) throw fail('STOP SLAVE failed: the agent lost its connection', ErrorType.GuestFailed);
       return { wasReplica: true };
     },
+    async promoteWhenCaughtUp(_input: { gtid: string; timeoutSeconds: number }) {
+      // The real one's two steps, with the same calls and failures.
+      w.calls.push(`waitForGtid:${novaServerId}`);
+      if (w.failCatchUp) throw fail('replica did not reach 0-101-9 within 30s', ErrorType.GuestFailed);
+      w.calls.push(`detachReplication:${novaServerId}`);
+      if (w.failDetachReplication) throw fail('STOP SLAVE failed: the agent lost its connection', ErrorType.GuestFailed);
+      return { caughtUp: status, wasReplica: true };
+    },
     async setReadOnly({ readOnly }) {
       w.calls.push(`setReadOnly:${novaServerId}:${readOnly}`);
       return { readOnly };

@@ -23,6 +23,17 @@ describe('batched', () => {
     expect(loads).toEqual([['a', 'b']]);
   });
 
+  test('an urgent caller does not wait for the window: the batch pending so far is loaded with it, now', async () => {
+    const loads: string[][] = [];
+    const get = batched(async (keys: string[]) => (loads.push(keys), new Map(keys.map((k) => [k, 1]))), { windowMs: 1000, maxKeys: 100 });
+    const started = Date.now();
+    const waiting = get(['a']);
+    await get(['b'], true);
+    await waiting;
+    expect(Date.now() - started).toBeLessThan(500);
+    expect(loads).toEqual([['a', 'b']]);
+  });
+
   test('a key the load does not know is absent; a failed load fails every caller of its batch', async () => {
     const get = batched(async (keys: string[]) => {
       if (keys.includes('bad')) throw new Error('registry down');
