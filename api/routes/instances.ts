@@ -208,11 +208,16 @@ export function registerInstanceRoutes(app: FastifyInstance, d: InstanceRouteDep
   });
 
   app.get('/v1.0/:project/instances/:id', async (req: ProjectReq, reply) => {
-    const rec = await findInstance(reply, req.params.project, req.params.id!);
-    if (!rec) return reply;
+    const found = await findInstance(reply, req.params.project, req.params.id!);
+    if (!found) return reply;
+    const running = await operationOf(d.temporal, d.registry, found, phases);
+    // The registry is read after the operation's phase (which may take PHASE_WAIT_MS), not
+    // beside it: the answer is as old as its reads, not as the phase's wait. A client finding
+    // the source through the API learns of a failover's flip that much sooner (issue 17).
+    const rec = (await d.registry.instances.get(found.id)) ?? found;
     const setId = rec.replicationSetId;
-    const setReads = setId
-      ? Promise.all([
+    const reads = setId
+      ? await Promise.all([
           d.registry.sets.topology(setId),
           d.registry.instances.listSetMembers(setId),
           d.registry.health.get(setId),
@@ -221,8 +226,6 @@ export function registerInstanceRoutes(app: FastifyInstance, d: InstanceRouteDep
           d.registry.certificates.serverCertificates(setId),
         ])
       : undefined;
-    // The operation is looked up beside the set's reads, not after them: the answer is no older than its slowest read.
-    const [running, reads] = await Promise.all([operationOf(d.temporal, d.registry, rec, phases), setReads]);
     const [topology, members, health, caCertificate, profile, certificates] = reads ?? [undefined, [], [], undefined, undefined, []];
     const set = topology ? { topology, members } : undefined;
     const pair = topology ? pairView(topology, members, health) : undefined;

@@ -129,6 +129,7 @@ beforeEach(async () => {
   lockOfSet = undefined;
   const registry = {
     instances: {
+      get: async (id: string) => rows.find((r) => r.id === id),
       getInProject: async (project: string, id: string) => rows.find((r) => r.id === id && r.projectId === project),
       findByName: async (project: string, name: string) => rows.filter((r) => r.projectId === project && r.name === name),
       list: async (project: string) => rows.filter((r) => r.projectId === project),
