@@ -65,14 +65,17 @@ export function registryWatchDeps(registry: Registry, o: WatchOptions): WatchDep
                 maxPreparedStatements: 1,
               });
               const conn = c;
-              c.on('error', () => drop(key));
-              // The member closed the connection kept between polls (its server died, or
-              // restarted): said at once, so the watch looks now rather than at its next poll.
-              c.once('end', () => {
+              // The member ended the connection kept between polls (its server died or
+              // restarted: FIN as a killed process's sockets close, or RST): said at once, so
+              // the watch looks now rather than at its next poll. A connection we dropped
+              // ourselves (a read that failed or timed out) is not news.
+              const gone = () => {
                 if (open.get(key) !== conn) return;
                 drop(key);
                 lost?.(t.instanceId);
-              });
+              };
+              c.on('error', gone);
+              c.once('end', gone);
               open.set(key, c);
             }
             // A member that hangs mid-answer leaves the connection unusable: a fresh one next poll.

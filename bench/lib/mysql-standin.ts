@@ -94,8 +94,12 @@ export class StandIns {
     return Object.fromEntries(this.firstAfterMark);
   }
 
-  /** dead: the port refuses and every open connection is reset (a crashed server); its replicas' IO threads reconnect in vain. */
-  async set(id: string, state: StandInState): Promise<void> {
+  /**
+   * dead: the port refuses and every open connection is closed (a crashed server: FIN, as the
+   * kernel closes a killed process's sockets, or RST with `reset`); its replicas' IO threads
+   * reconnect in vain.
+   */
+  async set(id: string, state: StandInState, o: { reset?: boolean } = {}): Promise<void> {
     const r = this.members.get(id);
     if (!r) throw new Error(`no stand-in ${id}`);
     const was = r.state;
@@ -103,8 +107,10 @@ export class StandIns {
     if (state === 'dead' && was !== 'dead') {
       const server = r.server;
       r.server = null;
-      // Closed as the kernel closes a killed process's sockets (FIN).
-      for (const s of r.sockets) s.destroy();
+      for (const s of r.sockets) {
+        if (o.reset) s.resetAndDestroy();
+        else s.destroy();
+      }
       r.sockets.clear();
       await new Promise<void>((res) => (server ? server.close(() => res()) : res()));
     } else if (state !== 'dead' && was === 'dead') {

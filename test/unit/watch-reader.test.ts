@@ -1,6 +1,6 @@
 // The watch's status reader (activities/control/watch-deps.ts) against the MySQL-protocol
 // stand-in of the scale bench: both reads in one round trip on a kept connection, a member
-// that dies wakes the watch (its connection is reset), and a dead member refuses.
+// that dies wakes the watch (its connection closed or reset), and a dead member refuses.
 import { registryWatchDeps } from '../../activities/control/watch-deps';
 import type { Registry } from '../../registry';
 import { sealSecret } from '../../lib/secrets';
@@ -28,6 +28,26 @@ test('reads a replica and a source on kept connections; a source that dies wakes
     expect(lost).toEqual(['src']);
     expect(await reader.read(replica, pw)).toMatchObject({ ioRunning: false, secondsBehind: null });
     await expect(reader.read(source, pw)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+  } finally {
+    await reader.close();
+    await standIns.close();
+  }
+});
+
+test('a member whose connection is reset (RST, not FIN) wakes the reader too; a read that fails on our side does not', async () => {
+  const standIns = new StandIns();
+  const source = { instanceId: 'src', address: '127.0.0.1', port: await standIns.add({ id: 'src', port: 0, serverId: 11 }) };
+  const lost: string[] = [];
+  const reader = registryWatchDeps({} as Registry, { secretKey: KEY, probeAddress: '127.0.0.1' }).statusReader((id) => lost.push(id));
+  const pw = sealSecret(KEY, 'any');
+  try {
+    await reader.read(source, pw);
+    await standIns.set('src', 'dead', { reset: true });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(lost).toEqual(['src']);
+    await expect(reader.read(source, pw)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(lost).toEqual(['src']);
   } finally {
     await reader.close();
     await standIns.close();
