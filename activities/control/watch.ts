@@ -84,13 +84,13 @@ export type WatchOutcome =
 const WOKEN_POLL_GAP_MS = 200;
 
 /**
- * While nothing a retry would need has changed, a heartbeat at most this often (a poll's
- * heartbeat was about a seventh of the worker's busy time at a hundred sets). The SDK sends
- * the server one every 0.8 x the heartbeat timeout (2.4 s of 3 s) however often it is given
- * one, so the server sees them as often as before, and a dead worker's watch is retried as
- * soon as before.
+ * The watch heartbeats on a clock of its own, not once per poll: a poll with a hung member
+ * (a read's 1 s, a probe's 1.5 s) or a starved worker starting many watches at once must not
+ * outlast the heartbeat timeout and have a live watch retried elsewhere. A third of the
+ * timeout (1 s of 3 s), and at once when the judgement's memory changes (a retry resumes
+ * from it).
  */
-const HEARTBEAT_EVERY_MS = 2000; // and at most two thirds of the heartbeat timeout
+const HEARTBEAT_EVERY_MS = 1000;
 
 /** How often a member that answers its reads is also probed with a fresh connection. */
 const PROBE_EVERY_MS = 5000;
@@ -105,9 +105,8 @@ export function createWatchActivities(deps: WatchDeps) {
       const started = Date.now();
       // At once, before the first poll: a worker that starts many watches together (a restart,
       // another worker's death) may take longer than the heartbeat timeout over their first polls.
-      ctx.heartbeat({ memory });
-      const beatEveryMs = Math.min(HEARTBEAT_EVERY_MS, ((ctx.info.heartbeatTimeoutMs || Infinity) * 2) / 3);
-      let beatAt = Date.now();
+      let details: { memory: PollMemory; observedAt?: string } = { memory };
+      ctx.heartbeat(details);
       let beatMemory = JSON.stringify(memory);
       // A member's server that dies closes the connection the reader keeps to it: the next poll
       // comes then, not up to a poll interval later (issue 17, detection). An extra look only:
@@ -157,6 +156,8 @@ export function createWatchActivities(deps: WatchDeps) {
         else suspects.add(t.instanceId);
         return { reachable, read };
       };
+      // Cleared in the finally below, whatever ends the watch.
+      const beats = setInterval(() => ctx.heartbeat(details), Math.min(HEARTBEAT_EVERY_MS, (ctx.info.heartbeatTimeoutMs || Infinity) / 3));
       try {
         let woken = false;
         for (;;) {
@@ -207,12 +208,10 @@ export function createWatchActivities(deps: WatchDeps) {
             written = readable;
             writtenAt = now;
           }
-          // The judgement's memory at once when it changes (a retry resumes from it: a source
-          // down since when); otherwise every HEARTBEAT_EVERY_MS.
+          details = { memory, observedAt };
           const memoryNow = JSON.stringify(memory);
-          if (memoryNow !== beatMemory || now - beatAt >= beatEveryMs) {
-            ctx.heartbeat({ memory, observedAt });
-            beatAt = now;
+          if (memoryNow !== beatMemory) {
+            ctx.heartbeat(details);
             beatMemory = memoryNow;
           }
           // What the workflow shows is what is stored: a member not read for want of its account is left out, not shown silent.
@@ -243,6 +242,7 @@ export function createWatchActivities(deps: WatchDeps) {
           lost = false;
         }
       } finally {
+        clearInterval(beats);
         await reader.close();
       }
     },

@@ -63,6 +63,8 @@ export interface FakeWorld {
   refuseMonitorAccount: Set<string>;
   /** Every poll of the watch activity (its heartbeats), which the workflow's history never sees. */
   watchPolls: number;
+  /** The watch's status read of every member takes this long (a slow member, a starved worker). */
+  watchReadMs?: number;
   /** A member closes the connection the watch keeps to it (its server died): the running watch's reader says so. */
   dropWatchConnection?: (instanceId: string) => void;
   /** Replication accounts per Nova server (the source's mysql.user). */
@@ -341,6 +343,7 @@ function fakeWatchDeps(w: FakeWorld, reg: RegistryActivities): WatchDeps {
       async read(t) {
         // The read goes over the orchestrator's own path, which a member that is down for the probe does not answer either.
         if (w.down.has(t.instanceId)) throw new Error('no answer');
+        if (w.watchReadMs) await new Promise((r) => setTimeout(r, w.watchReadMs));
         const o = w.statusOf.get(w.instances.get(t.instanceId)?.novaServerId ?? '');
         if (o === null) throw new Error('no answer');
         return { ...HEALTHY_STATUS, ...o };
