@@ -111,7 +111,9 @@ async function resumeTrial(env: TestStack, sourceId: string): Promise<ResumeTria
 
 export async function benchResume(opts: BenchOptions): Promise<Section[]> {
   const trials = opts.quick ? 3 : Math.max(5, opts.runs);
-  const env = await startTestStack();
+  // Servers take 2 s to boot (a real cloud's take tens): on a quiet machine the build's
+  // waitForServerActive otherwise ends before the trial can interrupt it.
+  const env = await startTestStack({ extraEnv: { NOVA_BOOT_DELAY_MS: '2000' } });
   const results: ResumeTrial[] = [];
   try {
     const created = await apiOk(env, 'POST', '/v1.0/proj-a/instances', { instance: { name: 'bench-resume', flavorRef: '1', volume: { size: 1 } } });
