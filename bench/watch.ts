@@ -2,9 +2,9 @@
 // replica each, real mariadbd for every member) watched by one orchestrator worker. For a
 // window with nothing happening: history events and Temporal actions per set (scaled to an
 // hour, plus the hourly checkpoint), and the orchestrator worker's CPU per set (the watch
-// activity's worker, found by its Temporal identity pid@host). Then every source is crashed
-// at once (auto failover on, failover_after = 1 s): detection = crash to the start of each
-// set's automatic eject.
+// activity's worker, found by its Temporal identity pid@host). Then the sources are crashed,
+// half one at a time and half at once (auto failover on, failover_after = 1 s): detection =
+// crash to the start of each set's automatic eject.
 import { readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import { monitorWorkflowId } from '../lib/names';

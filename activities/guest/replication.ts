@@ -61,6 +61,7 @@ export function createReplicationActivities(d: GuestDeps, store: SnapshotStore) 
 
   const status = (): Promise<ReplicaStatus> => withAdmin(d, readReplicaStatus);
 
+  /** Waits until this replica has applied gtid, failing early if replication broke. */
   async function waitForGtid(input: { gtid: string; timeoutSeconds: number }): Promise<ReplicaStatus> {
     const deadline = Date.now() + input.timeoutSeconds * 1000;
     for (;;) {
@@ -76,7 +77,8 @@ export function createReplicationActivities(d: GuestDeps, store: SnapshotStore) 
     }
   }
 
-  async function detachReplication(input: { writable?: boolean }): Promise<{ wasReplica: boolean }> {
+  /** Stops replicating for good; writable at once unless the caller makes it so later. */
+  async function detachReplication(input: { writable?: boolean } = {}): Promise<{ wasReplica: boolean }> {
     const writable = input.writable ?? true;
     const before = await status();
     await withAdmin(d, async (c) => {
@@ -264,11 +266,8 @@ export function createReplicationActivities(d: GuestDeps, store: SnapshotStore) 
       return { gtidBinlogPos: row!.pos, gtidBinlogState: row!.state, gtidSlavePos: row!.slave };
     },
 
-    /** Waits until this replica has applied gtid, failing early if replication broke. */
-    waitForGtid: (input: { gtid: string; timeoutSeconds: number }) => waitForGtid(input),
-
-    /** Stops replicating for good; writable at once unless the caller makes it so later. */
-    detachReplication: (input: { writable?: boolean } = {}) => detachReplication(input),
+    waitForGtid,
+    detachReplication,
 
     /**
      * An unplanned failover's candidate: applies its relay log up to gtid, then stops
