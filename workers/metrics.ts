@@ -95,16 +95,20 @@ export class OrchestratorMetrics {
 
   recordHealth(setId: string, health: MemberHealth[]): void {
     const gauges = [this.memberReachable, this.memberAgent, this.replicaReplicating, this.replicaLag, this.replicaTransactionsBehind];
-    for (const labels of this.seriesOf.get(setId) ?? []) for (const g of gauges) g.remove(labels);
     const series = health.map((m) => ({ set_id: setId, instance_id: m.instanceId, name: m.name, role: m.role }));
+    // Every watch poll lands here (a thousand sets: a thousand a second): only a member that
+    // left the set, or changed its name or role, has its series dropped, not every member's.
+    const kept = new Set(series.map((l) => JSON.stringify(l)));
+    for (const labels of this.seriesOf.get(setId) ?? []) if (!kept.has(JSON.stringify(labels))) for (const g of gauges) g.remove(labels);
+    const setOrRemove = (g: Gauge<(typeof MEMBER_LABELS)[number]>, labels: (typeof series)[number], v: number | null) => (v === null ? g.remove(labels) : g.set(labels, v));
     health.forEach((m, i) => {
       const labels = series[i]!;
       this.memberReachable.set(labels, m.reachable ? 1 : 0);
       this.memberAgent.set(labels, m.agentAnswered ? 1 : 0);
       if (m.role !== 'replica') return;
       this.replicaReplicating.set(labels, m.ioRunning && m.sqlRunning ? 1 : 0);
-      if (m.secondsBehind !== null) this.replicaLag.set(labels, m.secondsBehind);
-      if (m.transactionsBehind !== null) this.replicaTransactionsBehind.set(labels, m.transactionsBehind);
+      setOrRemove(this.replicaLag, labels, m.secondsBehind);
+      setOrRemove(this.replicaTransactionsBehind, labels, m.transactionsBehind);
     });
     this.seriesOf.set(setId, series);
     this.healthObservedAt.set({ set_id: setId }, Date.now() / 1000);
