@@ -111,18 +111,23 @@ export function membershipKey(view: SetView): string {
 }
 
 /**
- * The delay to a set's next poll moved to the nearest moment of its own phase of the interval
- * (from a hash of its key), by at most half an interval: a worker's sets started together
- * poll spread over the interval instead of all at once, and once in phase a set polls exactly
- * every interval whatever its poll took.
+ * How long to sleep, from now, to the set's next poll: `delayMs` after this poll's start, moved
+ * to the nearest moment of the set's own phase of the interval (from a hash of its key), by at
+ * most half an interval. A worker's sets started together poll spread over the interval
+ * instead of all at once, and once in phase a set polls exactly every interval whatever its
+ * poll took, up to an interval (a poll slowed past half an interval by a loaded worker used to
+ * skip a beat, leaving its health two intervals old). A poll that outlasted its next moment
+ * waits for the one after, rather than polling back to back.
  */
-export function phasedDelayMs(delayMs: number, nowMs: number, pollMs: number, key: string): number {
-  if (pollMs <= 0) return delayMs;
+export function phasedDelayMs(delayMs: number, startedMs: number, nowMs: number, pollMs: number, key: string): number {
+  const target = startedMs + delayMs;
+  if (pollMs <= 0) return Math.max(0, target - nowMs);
   let h = 2166136261;
   for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 16777619) >>> 0;
   const phase = h % pollMs;
-  const target = nowMs + delayMs;
   let shift = (((phase - target) % pollMs) + pollMs) % pollMs;
   if (shift > pollMs / 2) shift -= pollMs;
-  return Math.max(0, delayMs + shift);
+  let next = target + shift;
+  while (next < nowMs) next += pollMs;
+  return next - nowMs;
 }

@@ -231,7 +231,7 @@ export function createWatchActivities(deps: WatchDeps) {
           // A source that looks down is looked at again as soon as failover_after has passed, not a poll later.
           const delay = nextPollDelayMs({ pollSeconds: input.pollSeconds, failoverAfterSeconds: view.settings.failoverAfterSeconds, sourceDownSince: memory.sourceDownSince, observedAt, now: new Date().toISOString() });
           // Otherwise each set polls at its own phase of the interval: a worker's sets are spread over it, not polled in bursts.
-          const slept = ctx.sleep(memory.sourceDownSince ? delay : phasedDelayMs(delay, Date.now(), input.pollSeconds * 1000, input.setId));
+          const slept = ctx.sleep(memory.sourceDownSince ? delay : phasedDelayMs(delay, pollStarted, Date.now(), input.pollSeconds * 1000, input.setId));
           // Cancellation still ends the watch through `slept`; once woken, its later rejection is nobody's.
           slept.catch(() => undefined);
           if (!lost) await Promise.race([slept, new Promise<void>((resolve) => (wake = resolve))]);

@@ -45,21 +45,25 @@ describe('batched', () => {
 });
 
 describe('phasedDelayMs', () => {
-  const phaseOf = (key: string) => (1000 + phasedDelayMs(1000, 0, 1000, key)) % 1000;
+  const phaseOf = (key: string) => (1000 + phasedDelayMs(1000, 0, 0, 1000, key)) % 1000;
   test.each([
     ['moves the next poll by at most half an interval', 1000, 12_345, 1000],
     ['a sub-second interval', 200, 7, 200],
   ])('%s', (_what, delay, now, poll) => {
     for (const key of ['a', 'b', 'set-1', 'set-2']) {
-      const d = phasedDelayMs(delay, now, poll, key);
+      const d = phasedDelayMs(delay, now, now, poll, key);
       expect(Math.abs(d - delay)).toBeLessThanOrEqual(poll / 2);
       expect(d).toBeGreaterThanOrEqual(0);
     }
   });
 
-  test('once in phase, a set polls every interval whatever its poll took', () => {
-    const now = 5000 + phaseOf('s') + 120; // a poll that started in phase and took 120 ms
-    expect(phasedDelayMs(1000, now, 1000, 's')).toBe(880);
+  test.each([
+    ['took 120 ms', 120, 880],
+    ['took 700 ms (a loaded worker): still the next moment, not a beat skipped', 700, 300],
+    ['took 1,300 ms: the moment after, not back to back', 1300, 700],
+  ])('once in phase, a set polls every interval whatever its poll took: %s', (_what, took, sleep) => {
+    const started = 5000 + phaseOf('s');
+    expect(phasedDelayMs(1000, started, started + took, 1000, 's')).toBe(sleep);
   });
 
   test('different sets get different phases (spread over the interval)', () => {
