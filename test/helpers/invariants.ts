@@ -144,6 +144,12 @@ export async function checkInvariants(env: TestStack, opts: { catchUpMs?: number
 
     // Replicas run and have caught up, then the data must be the same everywhere.
     const deadline = Date.now() + (opts.catchUpMs ?? 20_000);
+    // With semi-sync AFTER_SYNC, a write waiting for its acknowledgement is in the source's
+    // binlog (and may be on a replica already) before the source commits it: its checksum
+    // lags until the ack or the semi-sync timeout. A replica whose IO thread restarted (a
+    // semi-sync role set after a switch) never acks what it got before: the writer's last
+    // write then waits out the timeout (pair chaos, 2026-12-03).
+    await semiSyncSettled(env.dataDir, source.novaServerId!, deadline);
     const [pos] = await adminQuery<{ p: string }>(env.dataDir, source.novaServerId!, 'SELECT @@global.gtid_binlog_pos AS p');
     for (const r of replicas) {
       const [st] = await adminQuery<SlaveRow>(env.dataDir, r.novaServerId!, 'SHOW SLAVE STATUS');
@@ -192,6 +198,14 @@ async function binlogPos(dataDir: string, novaServerId: string): Promise<string>
 }
 
 /** Whether the server applies `target` (MASTER_GTID_WAIT) before the deadline. */
+async function semiSyncSettled(dataDir: string, novaServerId: string, deadline: number): Promise<void> {
+  for (;;) {
+    const [row] = await adminQuery<{ Value: string }>(dataDir, novaServerId, "SHOW GLOBAL STATUS LIKE 'Rpl_semi_sync_master_wait_sessions'");
+    if (!row || row.Value === '0' || Date.now() >= deadline) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 async function caughtUpTo(dataDir: string, novaServerId: string, target: string, deadline: number): Promise<boolean> {
   do {
     const [w] = await adminQuery<{ r: number }>(dataDir, novaServerId, 'SELECT MASTER_GTID_WAIT(?, 1) AS r', [target]);
