@@ -197,7 +197,7 @@ async function binlogPos(dataDir: string, novaServerId: string): Promise<string>
   return row!.p;
 }
 
-/** Whether the server applies `target` (MASTER_GTID_WAIT) before the deadline. */
+/** Until no session of the source waits for a semi-sync acknowledgement, or the deadline. */
 async function semiSyncSettled(dataDir: string, novaServerId: string, deadline: number): Promise<void> {
   for (;;) {
     const [row] = await adminQuery<{ Value: string }>(dataDir, novaServerId, "SHOW GLOBAL STATUS LIKE 'Rpl_semi_sync_master_wait_sessions'");
@@ -206,6 +206,7 @@ async function semiSyncSettled(dataDir: string, novaServerId: string, deadline: 
   }
 }
 
+/** Whether the server applies `target` (MASTER_GTID_WAIT) before the deadline. */
 async function caughtUpTo(dataDir: string, novaServerId: string, target: string, deadline: number): Promise<boolean> {
   do {
     const [w] = await adminQuery<{ r: number }>(dataDir, novaServerId, 'SELECT MASTER_GTID_WAIT(?, 1) AS r', [target]);
