@@ -25,7 +25,7 @@ const ACTION_KINDS = new Set(['activityTaskScheduled', 'timerStarted', 'startChi
 const CHECKPOINT_EVENTS = 6;
 const CHECKPOINT_ACTIONS = 1;
 
-interface BenchSet {
+export interface BenchSet {
   setId: string;
   sourceId: string;
   replicaId: string;
@@ -40,7 +40,7 @@ function procStat(pid: number): { cpuS: number; rssMiB: number } {
 
 const load = () => os.loadavg().map((l) => l.toFixed(1)).join(' / ');
 
-class StandInProcess {
+export class StandInProcess {
   private constructor(
     readonly child: ChildProcess,
     readonly url: string,
@@ -73,7 +73,7 @@ class StandInProcess {
 }
 
 /** An orchestrator worker process (node --import tsx, so the pid is the worker's own). */
-function startWorker(env: TestStack, logFile: string, profileDir?: string): { child: ChildProcess; polling: Promise<void> } {
+export function startWorker(env: TestStack, logFile: string, profileDir?: string): { child: ChildProcess; polling: Promise<void> } {
   const child = spawn(process.execPath, [...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), '--import', 'tsx', path.join(REPO, 'workers', 'orchestrator.ts')], {
     cwd: REPO,
     env: { ...process.env, ...env.stack.env, TROVE_ORCHESTRATOR_METRICS_PORT: '0', TROVE_ORCHESTRATOR_SDK_METRICS_PORT: '0', TROVE_LOG_LEVEL: 'info' },
@@ -94,7 +94,7 @@ function startWorker(env: TestStack, logFile: string, profileDir?: string): { ch
 }
 
 /** Writes the sets straight into the registry: a source and one replica each, auto failover on, failover_after 1 s, monitoring accounts ready. */
-async function registerSets(env: TestStack, standIns: StandInProcess, count: number, offset: number): Promise<BenchSet[]> {
+export async function registerSets(env: TestStack, standIns: StandInProcess, count: number, offset: number): Promise<BenchSet[]> {
   const sets: BenchSet[] = Array.from({ length: count }, () => ({ setId: randomUUID(), sourceId: randomUUID(), replicaId: randomUUID() }));
   const sealed = sealSecret(parseSecretKey(env.stack.env.TROVE_SECRET_KEY!), 'stand-in');
   const pool = env.registry!.pool;
@@ -128,14 +128,14 @@ async function inParallel<T>(items: T[], width: number, fn: (t: T) => Promise<vo
   }));
 }
 
-async function startWatches(env: TestStack, sets: BenchSet[]): Promise<void> {
+export async function startWatches(env: TestStack, sets: BenchSet[]): Promise<void> {
   await inParallel(sets, 20, async (s) => {
     await env.temporal.workflow.start('watchReplicationSet', { taskQueue: ORCHESTRATOR_TASK_QUEUE, workflowId: monitorWorkflowId(s.setId), args: [{ setId: s.setId, projectId: PROJECT }] });
   });
 }
 
 /** Every set's health is in the registry (its watch polled it at least once), or the time is up: how many are, and when. */
-async function waitWatched(env: TestStack, sets: BenchSet[], timeoutMs: number): Promise<{ watched: number; seconds: number }> {
+export async function waitWatched(env: TestStack, sets: BenchSet[], timeoutMs: number): Promise<{ watched: number; seconds: number }> {
   const started = Date.now();
   for (;;) {
     const [rows] = (await env.registry!.pool.query('SELECT COUNT(DISTINCT set_id) AS n FROM replication_health WHERE set_id IN (?)', [sets.map((s) => s.setId)])) as unknown as [{ n: number }[]];
@@ -314,7 +314,7 @@ export async function benchWatchScale(opts: BenchOptions): Promise<Section[]> {
       ),
       '',
       `- Detection with ${big.sets} sets watched: ${flips} sources flipped dead one after another at random moments (the stand-in closes its connections and refuses new ones, and its replica reports its IO thread reconnecting), each timed from the flip to the start of that set's automatic eject (the watch's failover decision, acted on by the workflow): **p50 ${d.length ? percentile(d, 50).toFixed(2) : '—'} s, p99 ${p99.toFixed(2)} s**, max ${d.length ? d[d.length - 1]!.toFixed(2) : '—'} s over the ${d.length} detected${detection.missing ? `, ${detection.missing} not detected within 120 s` : ''} (load ${detection.load}). The ejects were terminated at once: they would fence through Nova, which this bench does not run.`,
-      `- Two workers, one SIGKILLed: a second worker was started beside the first, which held every watch; the first was SIGKILLed and each set timed until the survivor read both its members on new connections: **p50 ${a.length ? percentile(a, 50).toFixed(2) : '—'} s, p99 ${a.length ? percentile(a, 99).toFixed(2) : '—'} s, max ${a.length ? a[a.length - 1]!.toFixed(2) : '—'} s** over ${a.length} sets${loss.missing ? `, ${loss.missing} not read again within 90 s` : ''} (load ${loss.load}). The watch activity's heartbeat timeout (3 s) and its first retry (200 ms) decide it: a dead worker's heartbeats stop, Temporal times the attempt out and the retry goes to the survivor.`,
+      `- Two workers, one SIGKILLed: a second worker was started beside the first, which held every watch; the first was SIGKILLed and each set timed until the survivor read both its members on new connections: **p50 ${a.length ? percentile(a, 50).toFixed(2) : '—'} s, p99 ${a.length ? percentile(a, 99).toFixed(2) : '—'} s, max ${a.length ? a[a.length - 1]!.toFixed(2) : '—'} s** over ${a.length} sets${loss.missing ? `, ${loss.missing} not read again within 90 s` : ''} (load ${loss.load}). The hand-over decides it (workers/watch-handover.ts): the dead worker stops marking itself present in the registry, the survivor finds it absent after 2.5 s and fails its watches' attempts, and Temporal retries them (200 ms) on the survivor. The watch's heartbeat timeout (15 s) is only the fallback.`,
     ].join('\n');
     const maxAgain = a.length ? a[a.length - 1]! : Infinity;
     const targets = [

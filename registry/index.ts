@@ -12,6 +12,7 @@ import { LockStore } from './locks';
 import { MonitorAccountStore } from './monitor-accounts';
 import { ProfileStore } from './profiles';
 import { SetStore } from './sets';
+import { WatchClaimStore } from './watch-claims';
 
 export class Registry {
   readonly instances: InstanceStore;
@@ -23,6 +24,7 @@ export class Registry {
   readonly profiles: ProfileStore;
   readonly backups: BackupStore;
   readonly monitorAccounts: MonitorAccountStore;
+  readonly watchClaims: WatchClaimStore;
 
   constructor(readonly pool: Pool) {
     this.instances = new InstanceStore(pool);
@@ -34,6 +36,7 @@ export class Registry {
     this.profiles = new ProfileStore(pool);
     this.backups = new BackupStore(pool);
     this.monitorAccounts = new MonitorAccountStore(pool);
+    this.watchClaims = new WatchClaimStore(pool);
   }
 
   async close(): Promise<void> {

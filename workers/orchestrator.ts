@@ -4,6 +4,8 @@
 // deployment without our stack script. (The local stack migrates first as well, because
 // the API starts beside this worker and must not answer before the schema exists; the
 // second run finds nothing to do.)
+import { randomUUID } from 'node:crypto';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
@@ -28,6 +30,7 @@ import { serveMetrics, type MetricsServer } from '../lib/metrics-server';
 import { createLogger } from './logger';
 import { cachedWorkflowBundle } from './workflow-bundle';
 import { installMetricsRuntime, OrchestratorMetrics } from './metrics';
+import { startWatchHandover } from './watch-handover';
 
 export async function runOrchestrator(config: OrchestratorConfig, taskQueue = ORCHESTRATOR_TASK_QUEUE): Promise<void> {
   const log = createLogger('orchestrator', config.TROVE_LOG_LEVEL);
@@ -49,6 +52,9 @@ export async function runOrchestrator(config: OrchestratorConfig, taskQueue = OR
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const dataConverter = payloadDataConverter(config);
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter });
+  // Unique per process: a restarted worker hands its former self's watches over like any absent worker's.
+  const workerId = `${os.hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
+  const handover = startWatchHandover(workerId, { claims: registry.watchClaims, fail: (token, failure) => client.activity.fail(token, failure), log });
   try {
     const worker = await Worker.create({
       connection,
@@ -74,13 +80,14 @@ export async function runOrchestrator(config: OrchestratorConfig, taskQueue = OR
         registry: createRegistryActivities(registry, { secretKey: parseSecretKey(config.TROVE_SECRET_KEY), maxReplicas: config.TROVE_MAX_REPLICAS, maxDepth: config.TROVE_MAX_DEPTH, placement: nova }),
         snapshots: createSnapshotActivities(snapshots),
         control: createMonitorActivities({ client }),
-        watch: createWatchActivities({ ...registryWatchDeps(registry, { secretKey: parseSecretKey(config.TROVE_SECRET_KEY), probeAddress: config.TROVE_PROBE_ADDRESS, renewBeforeDays: config.TROVE_TLS_RENEW_BEFORE_DAYS }), polled: (poll) => metrics.watchPolled(poll) }),
+        watch: createWatchActivities({ ...registryWatchDeps(registry, { workerId, secretKey: parseSecretKey(config.TROVE_SECRET_KEY), probeAddress: config.TROVE_PROBE_ADDRESS, renewBeforeDays: config.TROVE_TLS_RENEW_BEFORE_DAYS }), polled: (poll) => metrics.watchPolled(poll) }),
         tls: createTlsActivities(registry, { secretKey: parseSecretKey(config.TROVE_SECRET_KEY), serverCertificateDays: config.TROVE_TLS_SERVER_CERT_DAYS }),
       }),
     });
-    log.info({ taskQueue, temporal: config.TEMPORAL_ADDRESS }, 'orchestrator worker polling');
+    log.info({ taskQueue, temporal: config.TEMPORAL_ADDRESS, workerId }, 'orchestrator worker polling');
     await worker.run();
   } finally {
+    await handover.stop();
     await connection.close();
     await registry.close();
     await metricsServer?.close();

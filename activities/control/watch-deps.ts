@@ -19,6 +19,8 @@ export interface WatchOptions {
   statusTimeoutMs?: number;
   /** How long a set's registry read waits for other sets' to be read with it (default 100 ms). */
   batchWindowMs?: number;
+  /** The worker's id in the registry's presence (workers/watch-handover.ts); absent: watches are not claimed. */
+  workerId?: string;
   /** TROVE_TLS_RENEW_BEFORE_DAYS: TLS sets' certificates are renewed this long before they expire. */
   renewBeforeDays?: number;
 }
@@ -95,6 +97,12 @@ export function registryWatchDeps(registry: Registry, o: WatchOptions): WatchDep
       };
     },
     storeHealth: (setId, health, confirmedUntil) => registry.health.store(setId, health, confirmedUntil),
+    ...(o.workerId !== undefined
+      ? {
+          claim: (setId: string, a: { workflowId: string; taskToken: Uint8Array }) => registry.watchClaims.claim(setId, o.workerId!, a.workflowId, a.taskToken),
+          release: (setId: string, taskToken: Uint8Array) => registry.watchClaims.release(setId, taskToken),
+        }
+      : {}),
     ...(o.renewBeforeDays !== undefined ? { certificateRenewal: { serverCertificates: (setId: string) => registry.certificates.serverCertificates(setId), renewBeforeDays: o.renewBeforeDays } } : {}),
   };
 }

@@ -34,6 +34,12 @@ export interface WatchDeps {
    */
   statusReader(lost?: (instanceId: string) => void): { read(target: WatchTarget, sealedPassword: string): Promise<MemberStatus>; close(): Promise<void> };
   storeHealth(setId: string, health: MemberHealth[], confirmedUntil: Date): Promise<void>;
+  /**
+   * This attempt runs the set's watch on this worker (workers/watch-handover.ts: if the worker
+   * goes absent, a survivor fails the attempt by its task token and the retry runs elsewhere).
+   */
+  claim?(setId: string, attempt: { workflowId: string; taskToken: Uint8Array }): Promise<void>;
+  release?(setId: string, taskToken: Uint8Array): Promise<void>;
   /** TLS sets: when members' certificates come due for renewal (absent: never looked at). */
   certificateRenewal?: CertificateRenewalDeps;
   /** Every poll as judged (the worker's metrics): polls are heartbeats, so no activity reports them. */
@@ -87,10 +93,11 @@ const WOKEN_POLL_GAP_MS = 200;
  * The watch heartbeats on a clock of its own, not once per poll: a poll with a hung member
  * (a read's 1 s, a probe's 1.5 s) or a starved worker starting many watches at once must not
  * outlast the heartbeat timeout and have a live watch retried elsewhere. A third of the
- * timeout (1 s of 3 s), and at once when the judgement's memory changes (a retry resumes
- * from it).
+ * timeout (5 s of 15 s), and at once when the judgement's memory changes (a retry resumes
+ * from it). A dead worker's watch is handed over by the survivors within seconds
+ * (workers/watch-handover.ts), not by this timeout: few heartbeats reach the server.
  */
-const HEARTBEAT_EVERY_MS = 1000;
+const HEARTBEAT_EVERY_MS = 5000;
 
 /** How often a member that answers its reads is also probed with a fresh connection. */
 const PROBE_EVERY_MS = 5000;
@@ -103,6 +110,7 @@ export function createWatchActivities(deps: WatchDeps) {
       // A retry (the worker died) resumes the judgement where the last heartbeat left it.
       let memory: PollMemory = (ctx.info.heartbeatDetails as { memory?: PollMemory } | undefined)?.memory ?? input.memory;
       const started = Date.now();
+      await deps.claim?.(input.setId, { workflowId: ctx.info.workflowExecution?.workflowId ?? '', taskToken: ctx.info.taskToken });
       // At once, before the first poll: a worker that starts many watches together (a restart,
       // another worker's death) may take longer than the heartbeat timeout over their first polls.
       let details: { memory: PollMemory; observedAt?: string } = { memory };
@@ -244,6 +252,7 @@ export function createWatchActivities(deps: WatchDeps) {
       } finally {
         clearInterval(beats);
         await reader.close();
+        await deps.release?.(input.setId, ctx.info.taskToken).catch(() => undefined);
       }
     },
   };

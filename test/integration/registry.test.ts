@@ -1212,3 +1212,43 @@ describe("createReplicas' begin checks placement again, with Nova's zones and th
     expect((await ask(withNova(nova([])))).set?.lock.operationId).toBe(op);
   });
 });
+
+// ---- watch claims (migration 017) ------------------------------------------------------
+
+describe('watch claims', () => {
+  const token = (n: number) => new Uint8Array([n, 1, 2, 3]);
+
+  test("a worker absent past the limit is listed with its claims; a present one is not; a later attempt's claim replaces the earlier one's", async () => {
+    const [live, dead, setA, setB, setC] = [randomUUID(), randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+    await reg.watchClaims.present(live);
+    await reg.watchClaims.present(dead);
+    await reg.watchClaims.claim(setA, live, 'wf-a', token(1));
+    await reg.watchClaims.claim(setB, dead, 'wf-b', token(2));
+    await reg.watchClaims.claim(setC, dead, 'wf-c', token(3));
+    // The set's watch retried on the live worker: its claim now names that attempt.
+    await reg.watchClaims.claim(setC, live, 'wf-c', token(4));
+    await reg.pool.query('UPDATE orchestrator_workers SET seen_at = NOW(3) - INTERVAL 3 SECOND WHERE worker_id = ?', [dead]);
+
+    const absent = await reg.watchClaims.absent(2500);
+    expect(absent.has(live)).toBe(false);
+    expect(absent.get(dead)).toEqual([{ setId: setB, workflowId: 'wf-b', taskToken: token(2) }]);
+    // Not yet absent at a longer limit.
+    expect((await reg.watchClaims.absent(10_000)).has(dead)).toBe(false);
+
+    // Released with another attempt's token: kept. With its own: gone.
+    await reg.watchClaims.release(setA, token(9));
+    await reg.watchClaims.release(setB, token(2));
+    expect((await rows('SELECT set_id FROM watch_claims WHERE set_id IN (?)', [[setA, setB, setC]])).map((r) => r.set_id).sort()).toEqual([setA, setC].sort());
+    await reg.watchClaims.forget(dead, 2500);
+    await reg.watchClaims.forget(live, 2500);
+    // The live worker was present just now: forgetting it does nothing.
+    expect((await rows('SELECT worker_id FROM orchestrator_workers WHERE worker_id IN (?)', [[live, dead]])).map((r) => r.worker_id)).toEqual([live]);
+  });
+
+  test('claims of a worker that never marked itself present are listed as absent', async () => {
+    const [ghost, set] = [randomUUID(), randomUUID()];
+    await reg.watchClaims.claim(set, ghost, 'wf-g', token(5));
+    expect((await reg.watchClaims.absent(2500)).get(ghost)).toEqual([{ setId: set, workflowId: 'wf-g', taskToken: token(5) }]);
+    await reg.watchClaims.release(set, token(5));
+  });
+});

@@ -1,0 +1,73 @@
+// The hand-over loop on its own (workers/watch-handover.ts): which attempts it fails and what
+// it forgets. The store is a fake keyed the same way (the registry's queries are tested
+// against MariaDB in test/integration/registry.test.ts); the absent list is scripted.
+import { ApplicationFailure } from '@temporalio/common';
+import type { WatchClaim } from '../../registry/watch-claims';
+import { startWatchHandover, type HandoverDeps } from '../../workers/watch-handover';
+
+const claim = (setId: string, n: number): WatchClaim => ({ setId, workflowId: `monitor-${setId}`, taskToken: new Uint8Array([n]) });
+
+function fakes(absent: Map<string, WatchClaim[]>, failing: number[] = []) {
+  const calls = { present: [] as string[], failed: [] as { token: number; failure: Error }[], released: [] as string[], forgotten: [] as string[] };
+  const deps: HandoverDeps = {
+    claims: {
+      present: async (id) => void calls.present.push(id),
+      absent: async () => {
+        const now = new Map(absent);
+        absent.clear();
+        return now;
+      },
+      release: async (setId) => void calls.released.push(setId),
+      forget: async (id) => void calls.forgotten.push(id),
+    },
+    fail: async (token, failure) => {
+      calls.failed.push({ token: token[0]!, failure });
+      if (failing.includes(token[0]!)) throw new Error('activity not found');
+    },
+    log: { info: () => undefined, warn: () => undefined },
+  };
+  return { deps, calls };
+}
+
+test("an absent worker's attempts are failed retryably and released, and it is forgotten; this worker's own claims are left alone", async () => {
+  const { deps, calls } = fakes(new Map([['me', [claim('s0', 0)]], ['gone', [claim('s1', 1), claim('s2', 2)]]]));
+  const h = startWatchHandover('me', deps, { everyMs: 10 });
+  await new Promise((r) => setTimeout(r, 50));
+  await h.stop();
+  expect(calls.present.every((id) => id === 'me') && calls.present.length).toBeGreaterThan(1);
+  expect(calls.failed.map((f) => f.token).sort()).toEqual([1, 2]);
+  const failure = calls.failed[0]!.failure as ApplicationFailure;
+  expect(failure).toBeInstanceOf(ApplicationFailure);
+  expect(failure).toMatchObject({ type: 'WorkerAbsent', nonRetryable: false });
+  expect(failure.message).toBe('orchestrator worker gone was absent for 2.5 s: its watch is handed to a live worker');
+  expect(calls.released.sort()).toEqual(['s1', 's2']);
+  expect(calls.forgotten).toEqual(['gone']);
+});
+
+test('an attempt the server refuses (already ended or retried) does not stop the others', async () => {
+  const { deps, calls } = fakes(new Map([['gone', [claim('s1', 1), claim('s2', 2), claim('s3', 3)]]]), [2]);
+  const h = startWatchHandover('me', deps, { everyMs: 10 });
+  await new Promise((r) => setTimeout(r, 50));
+  await h.stop();
+  expect(calls.released.sort()).toEqual(['s1', 's2', 's3']);
+  expect(calls.forgotten).toEqual(['gone']);
+});
+
+test('a registry that does not answer is logged and tried again at the next beat; stop ends the loop', async () => {
+  const { deps } = fakes(new Map());
+  let tries = 0;
+  const warned: string[] = [];
+  deps.claims.present = async () => {
+    tries++;
+    throw new Error('connect ECONNREFUSED');
+  };
+  deps.log.warn = (_o, msg) => void warned.push(msg);
+  const h = startWatchHandover('me', deps, { everyMs: 10 });
+  await new Promise((r) => setTimeout(r, 60));
+  await h.stop();
+  const after = tries;
+  await new Promise((r) => setTimeout(r, 40));
+  expect(after).toBeGreaterThan(1);
+  expect(tries).toBe(after);
+  expect(warned[0]).toBe('watch hand-over: registry not reachable');
+});

@@ -1,0 +1,77 @@
+// A dead worker's watches, handed over in seconds (issue 17). Each orchestrator worker marks
+// itself present in the registry every half second; a worker absent for 2.5 s is dead to the others,
+// and the first survivor to see it fails each of its watches' attempts by task token, which
+// Temporal retries at once (the watch's first retry interval) on a live worker. The watch's
+// own heartbeat timeout is therefore long (few heartbeats reach the Temporal server: they are
+// most of its cost at a thousand sets) and is only the fallback for a registry that is down.
+// A worker that was only stalled and comes back loses nothing: its failed attempts are
+// already retried, and the server refuses what their stale runs report.
+import { ApplicationFailure } from '@temporalio/common';
+import type { WatchClaim, WatchClaimStore } from '../registry/watch-claims';
+
+export const PRESENT_EVERY_MS = 500;
+/**
+ * Four beats missed: a worker starved for 2 s is not taken for dead (the tolerance the 3 s
+ * heartbeat timeout and 1 s heartbeat clock gave before), and a dead one's watches run again
+ * within ~4 s (2.5 s, a beat, the retry's 200 ms, the first poll).
+ */
+export const ABSENT_AFTER_MS = 2500;
+/** Attempts failed at once (a survivor takes over hundreds of sets). */
+const FAIL_WIDTH = 32;
+
+export interface HandoverDeps {
+  claims: Pick<WatchClaimStore, 'present' | 'absent' | 'release' | 'forget'>;
+  /** Fails an activity attempt (the Temporal client's activity.fail). */
+  fail(taskToken: Uint8Array, failure: Error): Promise<void>;
+  log: { info(o: object, msg: string): void; warn(o: object, msg: string): void };
+}
+
+export function startWatchHandover(workerId: string, deps: HandoverDeps, o: { everyMs?: number; absentAfterMs?: number } = {}): { stop(): Promise<void> } {
+  const everyMs = o.everyMs ?? PRESENT_EVERY_MS;
+  const absentAfterMs = o.absentAfterMs ?? ABSENT_AFTER_MS;
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> = Promise.resolve();
+
+  const handOver = async (worker: string, claims: WatchClaim[]) => {
+    const failure = ApplicationFailure.retryable(`orchestrator worker ${worker} was absent for ${absentAfterMs / 1000} s: its watch is handed to a live worker`, 'WorkerAbsent');
+    for (let i = 0; i < claims.length; i += FAIL_WIDTH) {
+      await Promise.all(
+        claims.slice(i, i + FAIL_WIDTH).map(async (c) => {
+          // An attempt that already ended (or was retried) is refused by the server: nothing to hand over.
+          await deps.fail(c.taskToken, failure).catch(() => undefined);
+          await deps.claims.release(c.setId, c.taskToken);
+        }),
+      );
+      // A long hand-over must not make this worker look absent in turn.
+      await deps.claims.present(workerId);
+    }
+    await deps.claims.forget(worker, absentAfterMs);
+    deps.log.info({ worker, watches: claims.length }, 'absent worker: its watches handed over');
+  };
+
+  let first = true;
+  const tick = async () => {
+    await deps.claims.present(workerId, first);
+    first = false;
+    for (const [worker, claims] of await deps.claims.absent(absentAfterMs)) if (worker !== workerId) await handOver(worker, claims);
+  };
+
+  const schedule = () => {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      running = tick()
+        .catch((err: Error) => deps.log.warn({ err: err.message }, 'watch hand-over: registry not reachable'))
+        .finally(schedule);
+    }, everyMs);
+  };
+  running = tick().catch((err: Error) => deps.log.warn({ err: err.message }, 'watch hand-over: registry not reachable')).finally(schedule);
+
+  return {
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+    },
+  };
+}
