@@ -162,11 +162,13 @@ interface Window {
   eventsInWindow: number;
   sampledSets: number;
   readsPerMemberSecond: number;
+  /** The probe's fresh connection every 5 s is 0.2; more: reads that failed and reconnected, members probed every poll. */
+  connectionsPerMemberSecond: number;
   load: string;
 }
 
 async function measureWindow(env: TestStack, standIns: StandInProcess, pid: number, sets: BenchSet[], windowS: number, log: (l: string) => void): Promise<Window> {
-  const q0 = (await standIns.call<{ queries: number }>('GET', '/stats')).queries;
+  const { queries: q0, connections: c0 } = await standIns.call<{ queries: number; connections: number }>('GET', '/stats');
   const s0 = procStat(pid);
   const t0 = Date.now();
   let rssMiB = s0.rssMiB;
@@ -177,7 +179,7 @@ async function measureWindow(env: TestStack, standIns: StandInProcess, pid: numb
   }
   const s1 = procStat(pid);
   const t1 = Date.now();
-  const q1 = (await standIns.call<{ queries: number }>('GET', '/stats')).queries;
+  const { queries: q1, connections: c1 } = await standIns.call<{ queries: number; connections: number }>('GET', '/stats');
   const seconds = (t1 - t0) / 1000;
   // History of a sample of the sets (reading a thousand histories would load the machine the window measures).
   const sample = sets.filter((_, i) => i % Math.max(1, Math.floor(sets.length / 100)) === 0);
@@ -202,9 +204,10 @@ async function measureWindow(env: TestStack, standIns: StandInProcess, pid: numb
     actionsPerSetHour: (actions / sample.length) * (3600 / seconds) + CHECKPOINT_ACTIONS,
     // Two statements per member per poll.
     readsPerMemberSecond: (q1 - q0) / 2 / (sets.length * 2) / seconds,
+    connectionsPerMemberSecond: (c1 - c0) / (sets.length * 2) / seconds,
     load: loadAt,
   };
-  log(`${sets.length} sets: worker CPU ${cpuCorePct.toFixed(1)} % of a core, RSS ${rssMiB.toFixed(0)} MiB, ${w.readsPerMemberSecond.toFixed(2)} reads per member per second, ${events} events in the window over ${sample.length} sets (load ${loadAt})`);
+  log(`${sets.length} sets: worker CPU ${cpuCorePct.toFixed(1)} % of a core, RSS ${rssMiB.toFixed(0)} MiB, ${w.readsPerMemberSecond.toFixed(2)} reads and ${w.connectionsPerMemberSecond.toFixed(2)} new connections per member per second, ${events} events in the window over ${sample.length} sets (load ${loadAt})`);
   return w;
 }
 

@@ -247,7 +247,15 @@ export function probeGreeting(host: string, port: number, localAddress: string |
     const deadline = setTimeout(() => done({ reachable: false, error: `no greeting within ${timeoutMs} ms` }), timeoutMs);
     function done(r: { reachable: boolean; error?: string }) {
       clearTimeout(deadline);
-      socket.destroy();
+      // A greeted probe ends with a reset, not a FIN: the closing side's port would wait in
+      // TIME_WAIT for a minute. A watch probes every member every 5 s, so at a thousand sets
+      // tens of thousands of ports waited, and each bind to the probe address (which picks a
+      // port without knowing the destination) scanned past them: several ms of kernel time
+      // per probe, the whole worker's core (bench/RESULTS.md, watch-scale). The server sees
+      // the same aborted connect as after a FIN (no account, no handshake).
+      socket.on('error', () => undefined);
+      if (r.reachable) socket.resetAndDestroy();
+      else socket.destroy();
       resolve(r);
     }
     socket.once('data', () => done({ reachable: true }));

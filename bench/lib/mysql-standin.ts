@@ -74,6 +74,8 @@ export class StandIns {
   private connectionId = 1;
   /** Statements answered (the load the watch puts on its members). */
   queries = 0;
+  /** Connections accepted (the watch's probes, and its reads' reconnects). */
+  connections = 0;
   /** Since mark(): each member's first statement on a connection opened after the mark (a new watcher's first read). */
   private markedAt = Infinity;
   private readonly firstAfterMark = new Map<string, number>();
@@ -135,6 +137,7 @@ export class StandIns {
       const conn = new MysqlConnection({ config: new ConnectionConfig({ stream: socket, isServer: true, maxPreparedStatements: 1 }) });
       if (r.state === 'dead') return socket.destroy();
       r.sockets.add(socket);
+      this.connections++;
       const acceptedAt = Date.now();
       socket.on('close', () => r.sockets.delete(socket));
       conn.on('error', () => socket.destroy());

@@ -1,5 +1,6 @@
 // The orchestrator's probe of a member's MariaDB settles on every way a connection ends: a
 // probe that never settled held the monitor, and with it every failover decision.
+import { execFileSync } from 'node:child_process';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { probeGreeting } from '../../activities/compute/activities';
@@ -50,4 +51,16 @@ test('nothing listening: not reachable, at once', async () => {
   await server.close();
   const r = await probeGreeting('127.0.0.1', port, undefined, 300);
   expect(r).toMatchObject({ reachable: false, error: expect.stringMatching(/ECONNREFUSED/) });
+});
+
+test('a greeted probe from a bound address ends with a reset: none of its ports is left in TIME_WAIT', async () => {
+  const server = await serve('greets');
+  try {
+    for (let i = 0; i < 20; i++) expect((await probeGreeting('127.0.0.1', server.port, '127.0.0.1', 1000)).reachable).toBe(true);
+    // The probe's side of each connection: its destination is the server's port.
+    const waiting = execFileSync('ss', ['-Htan', 'state', 'time-wait', 'dport', '=', `:${server.port}`]).toString().trim();
+    expect(waiting).toBe('');
+  } finally {
+    await server.close();
+  }
 });
