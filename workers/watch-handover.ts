@@ -1,5 +1,5 @@
 // A dead worker's watches, handed over in seconds (issue 17). Each orchestrator worker marks
-// itself present in the registry every half second; a worker absent for 2.5 s is dead to the others,
+// itself present in the registry every 0.4 s; a worker absent for 2 s is dead to the others,
 // and the first survivor to see it fails each of its watches' attempts by task token, which
 // Temporal retries at once (the watch's first retry interval) on a live worker. The watch's
 // own heartbeat timeout is therefore long (few heartbeats reach the Temporal server: they are
@@ -9,15 +9,15 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { WatchClaim, WatchClaimStore } from '../registry/watch-claims';
 
-export const PRESENT_EVERY_MS = 500;
+export const PRESENT_EVERY_MS = 400;
 /**
- * Four beats missed: a worker starved for 2 s is not taken for dead (the tolerance the 3 s
- * heartbeat timeout and 1 s heartbeat clock gave before), and a dead one's watches run again
- * within ~4 s (2.5 s, a beat, the retry's 200 ms, the first poll).
+ * Five beats missed: a worker starved for 1.5 s is not taken for dead (about the tolerance
+ * the 3 s heartbeat timeout and its 1 s clock gave before), and a dead one's watches are
+ * failed ~2–2.5 s after its death.
  */
-export const ABSENT_AFTER_MS = 2500;
-/** Attempts failed at once (a survivor takes over hundreds of sets). */
-const FAIL_WIDTH = 32;
+export const ABSENT_AFTER_MS = 2000;
+/** Attempts failed at once: a survivor takes over hundreds of sets, and each is a round trip to the Temporal server. */
+const FAIL_WIDTH = 200;
 
 export interface HandoverDeps {
   claims: Pick<WatchClaimStore, 'present' | 'absent' | 'release' | 'forget'>;
@@ -34,6 +34,7 @@ export function startWatchHandover(workerId: string, deps: HandoverDeps, o: { ev
   let running: Promise<void> = Promise.resolve();
 
   const handOver = async (worker: string, claims: WatchClaim[]) => {
+    const started = Date.now();
     const failure = ApplicationFailure.retryable(`orchestrator worker ${worker} was absent for ${absentAfterMs / 1000} s: its watch is handed to a live worker`, 'WorkerAbsent');
     for (let i = 0; i < claims.length; i += FAIL_WIDTH) {
       await Promise.all(
@@ -47,7 +48,7 @@ export function startWatchHandover(workerId: string, deps: HandoverDeps, o: { ev
       await deps.claims.present(workerId);
     }
     await deps.claims.forget(worker, absentAfterMs);
-    deps.log.info({ worker, watches: claims.length }, 'absent worker: its watches handed over');
+    deps.log.info({ worker, watches: claims.length, ms: Date.now() - started }, 'absent worker: its watches handed over');
   };
 
   let first = true;
@@ -57,15 +58,24 @@ export function startWatchHandover(workerId: string, deps: HandoverDeps, o: { ev
     for (const [worker, claims] of await deps.claims.absent(absentAfterMs)) if (worker !== workerId) await handOver(worker, claims);
   };
 
+  // Said once when the registry stops answering and once when it answers again, not every beat.
+  let failing = false;
+  const beat = () =>
+    tick().then(
+      () => {
+        if (failing) deps.log.info({}, 'watch hand-over: registry reachable again');
+        failing = false;
+      },
+      (err: Error) => {
+        if (!failing) deps.log.warn({ err: err.message }, 'watch hand-over: registry not reachable');
+        failing = true;
+      },
+    );
   const schedule = () => {
     if (stopped) return;
-    timer = setTimeout(() => {
-      running = tick()
-        .catch((err: Error) => deps.log.warn({ err: err.message }, 'watch hand-over: registry not reachable'))
-        .finally(schedule);
-    }, everyMs);
+    timer = setTimeout(() => (running = beat().finally(schedule)), everyMs);
   };
-  running = tick().catch((err: Error) => deps.log.warn({ err: err.message }, 'watch hand-over: registry not reachable')).finally(schedule);
+  running = beat().finally(schedule);
 
   return {
     async stop() {

@@ -25,7 +25,7 @@ const accountRetryMs = (failures: number) => Math.min(300_000, 5_000 * 2 ** Math
 
 /**
  * The watch: a dead worker's watch is failed by a survivor once the worker has been absent
- * from the registry for 2.5 s (workers/watch-handover.ts) and retried after the first retry
+ * from the registry for 2 s (workers/watch-handover.ts) and retried after the first retry
  * interval (the issue's goal: every set watched again within 5 s). The heartbeat timeout is
  * only the fallback when the registry is down too: long, so few heartbeats reach the server.
  * It retries for as long as it takes (a registry that is down): its attempts are not events.

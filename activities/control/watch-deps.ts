@@ -5,6 +5,7 @@ import { createConnection, type Connection, type ConnectionOptions } from 'mysql
 import { MONITOR_USER } from '../../lib/names';
 import { unsealSecret } from '../../lib/secrets';
 import type { Registry } from '../../registry';
+import type { WatchClaim } from '../../registry/watch-claims';
 import { probeGreeting } from '../compute/activities';
 import { REPLICA_STATUS_SQL, replicaStatusOf, type SlaveStatusRow, type StatusVariablesRow } from '../guest/replica-status';
 import { batched } from '../../lib/batch';
@@ -97,13 +98,20 @@ export function registryWatchDeps(registry: Registry, o: WatchOptions): WatchDep
       };
     },
     storeHealth: (setId, health, confirmedUntil) => registry.health.store(setId, health, confirmedUntil),
-    ...(o.workerId !== undefined
-      ? {
-          claim: (setId: string, a: { workflowId: string; taskToken: Uint8Array }) => registry.watchClaims.claim(setId, o.workerId!, a.workflowId, a.taskToken),
-          release: (setId: string, taskToken: Uint8Array) => registry.watchClaims.release(setId, taskToken),
-        }
-      : {}),
+    ...(o.workerId !== undefined ? claimDeps(registry, o.workerId, batch) : {}),
     ...(o.renewBeforeDays !== undefined ? { certificateRenewal: { serverCertificates: (setId: string) => registry.certificates.serverCertificates(setId), renewBeforeDays: o.renewBeforeDays } } : {}),
+  };
+}
+
+/** The watches' claims (workers/watch-handover.ts), batched as the reads are: a worker that takes over hundreds of sets claims them in a few statements. */
+function claimDeps(registry: Registry, workerId: string, batch: { windowMs: number; maxKeys: number }): Pick<WatchDeps, 'claim' | 'release'> {
+  const claims = batched(async (keys: WatchClaim[]) => {
+    await registry.watchClaims.claim(workerId, keys);
+    return new Map(keys.map((k) => [k, true]));
+  }, batch);
+  return {
+    claim: async (setId, a) => void (await claims([{ setId, ...a }])),
+    release: (setId, taskToken) => registry.watchClaims.release(setId, taskToken),
   };
 }
 

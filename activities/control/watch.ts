@@ -110,7 +110,17 @@ export function createWatchActivities(deps: WatchDeps) {
       // A retry (the worker died) resumes the judgement where the last heartbeat left it.
       let memory: PollMemory = (ctx.info.heartbeatDetails as { memory?: PollMemory } | undefined)?.memory ?? input.memory;
       const started = Date.now();
-      await deps.claim?.(input.setId, { workflowId: ctx.info.workflowExecution?.workflowId ?? '', taskToken: ctx.info.taskToken });
+      // Claimed beside the first poll, not before it (a worker taking over hundreds of sets
+      // claims them in a few batches); a claim that failed is tried again at the next poll.
+      const attempt = { workflowId: ctx.info.workflowExecution?.workflowId ?? '', taskToken: ctx.info.taskToken };
+      let claimed = !deps.claim;
+      let claiming: Promise<void> | null = null;
+      const claim = () => {
+        claiming ??= deps.claim!(input.setId, attempt).then(
+          () => void (claimed = true),
+          () => void (claiming = null),
+        );
+      };
       // At once, before the first poll: a worker that starts many watches together (a restart,
       // another worker's death) may take longer than the heartbeat timeout over their first polls.
       let details: { memory: PollMemory; observedAt?: string } = { memory };
@@ -155,10 +165,15 @@ export function createWatchActivities(deps: WatchDeps) {
           (status) => ({ status }),
           (error: { code?: string }) => ({ error }),
         );
-        const due = suspects.has(t.instanceId) || Date.now() - (probedAt.get(t.instanceId) ?? 0) >= PROBE_EVERY_MS;
+        // A member's first read opens its connection, on the probe's path: answered, it counts as
+        // the probe (a watch that starts, hundreds at once on a worker taking over a dead one's
+        // sets, does not open every connection twice).
+        const first = !probedAt.has(t.instanceId);
+        const due = suspects.has(t.instanceId) || (!first && Date.now() - probedAt.get(t.instanceId)! >= PROBE_EVERY_MS);
         const early = due ? probe() : null;
         const read = await reading;
         const ok = Boolean(read && 'status' in read);
+        if (first && ok) probedAt.set(t.instanceId, Date.now());
         const reachable = early ? await early : ok || (await probe());
         if (ok && reachable) suspects.delete(t.instanceId);
         else suspects.add(t.instanceId);
@@ -170,6 +185,7 @@ export function createWatchActivities(deps: WatchDeps) {
         let woken = false;
         for (;;) {
           const pollStarted = Date.now();
+          if (!claimed) claim();
           // The look after a lost connection, and each while the source looks down, decide how
           // soon a failover starts: their registry reads are not held for the batch window.
           const urgent = woken || memory.sourceDownSince !== null;
@@ -252,7 +268,8 @@ export function createWatchActivities(deps: WatchDeps) {
       } finally {
         clearInterval(beats);
         await reader.close();
-        await deps.release?.(input.setId, ctx.info.taskToken).catch(() => undefined);
+        await claiming;
+        if (claimed) await deps.release?.(input.setId, ctx.info.taskToken).catch(() => undefined);
       }
     },
   };

@@ -1,5 +1,5 @@
 -- Handing a dead worker's watches over in seconds (issue 17). Each orchestrator worker marks
--- itself present every half second (orchestrator_workers, the registry's clock), and each running
+-- itself present every 0.4 s (orchestrator_workers, the registry's clock), and each running
 -- watch names its worker and its attempt's task token (watch_claims, written once per watch,
 -- not per poll). A worker absent for a few seconds is dead to the others: a survivor fails its
 -- watches' attempts, which Temporal retries at once on a live worker. So the watch's heartbeat

@@ -1222,11 +1222,13 @@ describe('watch claims', () => {
     const [live, dead, setA, setB, setC] = [randomUUID(), randomUUID(), randomUUID(), randomUUID(), randomUUID()];
     await reg.watchClaims.present(live);
     await reg.watchClaims.present(dead);
-    await reg.watchClaims.claim(setA, live, 'wf-a', token(1));
-    await reg.watchClaims.claim(setB, dead, 'wf-b', token(2));
-    await reg.watchClaims.claim(setC, dead, 'wf-c', token(3));
+    await reg.watchClaims.claim(live, [{ setId: setA, workflowId: 'wf-a', taskToken: token(1) }]);
+    await reg.watchClaims.claim(dead, [
+      { setId: setB, workflowId: 'wf-b', taskToken: token(2) },
+      { setId: setC, workflowId: 'wf-c', taskToken: token(3) },
+    ]);
     // The set's watch retried on the live worker: its claim now names that attempt.
-    await reg.watchClaims.claim(setC, live, 'wf-c', token(4));
+    await reg.watchClaims.claim(live, [{ setId: setC, workflowId: 'wf-c', taskToken: token(4) }]);
     await reg.pool.query('UPDATE orchestrator_workers SET seen_at = NOW(3) - INTERVAL 3 SECOND WHERE worker_id = ?', [dead]);
 
     const absent = await reg.watchClaims.absent(2500);
@@ -1247,7 +1249,7 @@ describe('watch claims', () => {
 
   test('claims of a worker that never marked itself present are listed as absent', async () => {
     const [ghost, set] = [randomUUID(), randomUUID()];
-    await reg.watchClaims.claim(set, ghost, 'wf-g', token(5));
+    await reg.watchClaims.claim(ghost, [{ setId: set, workflowId: 'wf-g', taskToken: token(5) }]);
     expect((await reg.watchClaims.absent(2500)).get(ghost)).toEqual([{ setId: set, workflowId: 'wf-g', taskToken: token(5) }]);
     await reg.watchClaims.release(set, token(5));
   });

@@ -39,7 +39,7 @@ test("an absent worker's attempts are failed retryably and released, and it is f
   const failure = calls.failed[0]!.failure as ApplicationFailure;
   expect(failure).toBeInstanceOf(ApplicationFailure);
   expect(failure).toMatchObject({ type: 'WorkerAbsent', nonRetryable: false });
-  expect(failure.message).toBe('orchestrator worker gone was absent for 2.5 s: its watch is handed to a live worker');
+  expect(failure.message).toBe('orchestrator worker gone was absent for 2 s: its watch is handed to a live worker');
   expect(calls.released.sort()).toEqual(['s1', 's2']);
   expect(calls.forgotten).toEqual(['gone']);
 });
@@ -69,5 +69,6 @@ test('a registry that does not answer is logged and tried again at the next beat
   await new Promise((r) => setTimeout(r, 40));
   expect(after).toBeGreaterThan(1);
   expect(tries).toBe(after);
-  expect(warned[0]).toBe('watch hand-over: registry not reachable');
+  // Said once, not at every beat.
+  expect(warned).toEqual(['watch hand-over: registry not reachable']);
 });
