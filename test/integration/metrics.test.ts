@@ -63,7 +63,10 @@ test('the orchestrator, a guest agent and the API serve their metrics, with real
   // The cost of watching: polls, members probed, probe time.
   const polls = value(orchestrator, 'trove_monitor_polls_total')!;
   expect(polls).toBeGreaterThanOrEqual(1);
-  expect(value(orchestrator, 'trove_monitor_probed_members_total')).toBe(2 * polls);
+  // At most both members each poll: a member whose first read answered counts that read as its probe.
+  const probed = value(orchestrator, 'trove_monitor_probed_members_total')!;
+  expect(probed).toBeGreaterThanOrEqual(1);
+  expect(probed).toBeLessThanOrEqual(2 * polls);
   expect(value(orchestrator, 'trove_monitor_probe_duration_seconds_count')).toBe(polls);
   expect(value(orchestrator, 'trove_automatic_failovers_total')).toBe(0);
   // The Temporal SDK's metrics, read through the same endpoint.
