@@ -111,7 +111,7 @@ function claimDeps(registry: Registry, workerId: string, batch: { windowMs: numb
   }, batch);
   return {
     claim: async (setId, a) => void (await claims([{ setId, ...a }])),
-    release: (setId, taskToken) => registry.watchClaims.release(setId, taskToken),
+    release: (setId, taskToken) => registry.watchClaims.release([{ setId, taskToken }]),
   };
 }
 

@@ -1213,7 +1213,7 @@ describe("createReplicas' begin checks placement again, with Nova's zones and th
   });
 });
 
-// ---- watch claims (migration 017) ------------------------------------------------------
+// ---- watch claims (migrations 017, 018) ------------------------------------------------------
 
 describe('watch claims', () => {
   const token = (n: number) => new Uint8Array([n, 1, 2, 3]);
@@ -1233,24 +1233,58 @@ describe('watch claims', () => {
 
     const absent = await reg.watchClaims.absent(2500);
     expect(absent.has(live)).toBe(false);
-    expect(absent.get(dead)).toEqual([{ setId: setB, workflowId: 'wf-b', taskToken: token(2) }]);
+    expect(absent.get(dead)).toEqual({ why: 'absent', claims: [{ setId: setB, workflowId: 'wf-b', taskToken: token(2) }] });
     // Not yet absent at a longer limit.
     expect((await reg.watchClaims.absent(10_000)).has(dead)).toBe(false);
 
     // Released with another attempt's token: kept. With its own: gone.
-    await reg.watchClaims.release(setA, token(9));
-    await reg.watchClaims.release(setB, token(2));
+    await reg.watchClaims.release([{ setId: setA, taskToken: token(9) }]);
+    await reg.watchClaims.release([{ setId: setB, taskToken: token(2) }]);
     expect((await rows('SELECT set_id FROM watch_claims WHERE set_id IN (?)', [[setA, setB, setC]])).map((r) => r.set_id).sort()).toEqual([setA, setC].sort());
     await reg.watchClaims.forget(dead, 2500);
     await reg.watchClaims.forget(live, 2500);
     // The live worker was present just now: forgetting it does nothing.
     expect((await rows('SELECT worker_id FROM orchestrator_workers WHERE worker_id IN (?)', [[live, dead]])).map((r) => r.worker_id)).toEqual([live]);
+    await reg.watchClaims.release([{ setId: setC, taskToken: token(4) }]);
+    await reg.watchClaims.leave(live);
+    await reg.watchClaims.leave(dead);
+  });
+
+  test("a worker whose registry session ended is gone at once, for a judge whose own lock is older than the limit; its presence is forgotten", async () => {
+    const [judge, fresh, killed, set] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+    await reg.watchClaims.present(judge);
+    await new Promise((r) => setTimeout(r, 1600));
+    await reg.watchClaims.present(fresh);
+    await reg.watchClaims.present(killed);
+    await reg.watchClaims.claim(killed, [{ setId: set, workflowId: 'wf-k', taskToken: token(6) }]);
+    // Present just now and holding its lock: nobody's judgement finds it gone.
+    expect((await reg.watchClaims.absent(1500, judge)).has(killed)).toBe(false);
+    // Its session ends as a killed process's does (the server frees the lock).
+    const [held] = await rows("SELECT IS_USED_LOCK(CONCAT('trove-watch:', SHA1(?))) AS id", [killed]);
+    expect(held!.id).not.toBeNull();
+    await reg.pool.query('KILL ?', [held!.id]);
+    for (let i = 0; i < 50 && (await rows("SELECT IS_USED_LOCK(CONCAT('trove-watch:', SHA1(?))) AS id", [killed]))[0]!.id !== null; i++) await new Promise((r) => setTimeout(r, 100));
+    expect((await reg.watchClaims.absent(1500, judge)).get(killed)).toEqual({ why: 'session ended', claims: [{ setId: set, workflowId: 'wf-k', taskToken: token(6) }] });
+    // A judge whose own lock is new (as every lock is after a registry restart) waits for the absence limit; so does one without a lock.
+    expect((await reg.watchClaims.absent(1500, fresh)).has(killed)).toBe(false);
+    expect((await reg.watchClaims.absent(1500)).has(killed)).toBe(false);
+    await reg.watchClaims.release([{ setId: set, taskToken: token(6) }]);
+    await reg.watchClaims.present(judge);
+    await reg.watchClaims.forget(killed, 1500);
+    await reg.watchClaims.forget(judge, 1500);
+    expect((await rows('SELECT worker_id FROM orchestrator_workers WHERE worker_id IN (?)', [[judge, killed]])).map((r) => r.worker_id)).toEqual([judge]);
+    // A worker that leaves frees its lock: judged gone at once, like a killed one.
+    await reg.watchClaims.claim(fresh, [{ setId: set, workflowId: 'wf-f', taskToken: token(7) }]);
+    await reg.watchClaims.leave(fresh);
+    expect((await reg.watchClaims.absent(1500, judge)).get(fresh)?.why).toBe('session ended');
+    await reg.watchClaims.release([{ setId: set, taskToken: token(7) }]);
+    await reg.watchClaims.leave(judge);
   });
 
   test('claims of a worker that never marked itself present are listed as absent', async () => {
     const [ghost, set] = [randomUUID(), randomUUID()];
     await reg.watchClaims.claim(ghost, [{ setId: set, workflowId: 'wf-g', taskToken: token(5) }]);
-    expect((await reg.watchClaims.absent(2500)).get(ghost)).toEqual([{ setId: set, workflowId: 'wf-g', taskToken: token(5) }]);
-    await reg.watchClaims.release(set, token(5));
+    expect((await reg.watchClaims.absent(2500)).get(ghost)).toEqual({ why: 'absent', claims: [{ setId: set, workflowId: 'wf-g', taskToken: token(5) }] });
+    await reg.watchClaims.release([{ setId: set, taskToken: token(5) }]);
   });
 });

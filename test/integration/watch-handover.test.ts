@@ -1,11 +1,16 @@
-// Two orchestrator worker processes on a real Temporal and registry; the one running every
-// watch is SIGKILLed. The survivor finds it absent from the registry and fails its watches'
-// attempts: every set is read again in seconds, well inside the watch's 15 s heartbeat
-// timeout, which would hand them over on its own only after that. Members are the bench's
-// MySQL-protocol stand-ins (what is tested is the hand-over, not a member's server).
+// Orchestrator worker processes on a real Temporal and registry; the one running every watch
+// dies. A survivor finds it gone in the registry and fails its watches' attempts: every set is
+// read again in seconds, well inside the watch's 15 s heartbeat timeout, which would hand them
+// over on its own only after that. A killed worker's registry session ends and frees its lock
+// (seen at the survivor's next beat); a frozen one (SIGSTOP: a host that hangs, its connections
+// open) is seen when it has been absent for 2 s, but its activity polls stay open at the
+// Temporal server, which hands them retried attempts that then wait for the heartbeat timeout.
+// Members are the bench's MySQL-protocol
+// stand-ins (what is tested is the hand-over, not a member's server).
 import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { registerSets, StandInProcess, startWatches, startWorker, waitWatched } from '../../bench/watch-scale';
+import { registerSets, StandInProcess, startWatches, startWorker, waitWatched, type BenchSet } from '../../bench/watch-scale';
 import { sleep, startTestStack, type TestStack } from '../helpers/stack';
 
 let env: TestStack;
@@ -24,37 +29,71 @@ afterAll(async () => {
 });
 
 const workerIdOf = async (pid: number) => ((await env.registry!.pool.query('SELECT worker_id FROM orchestrator_workers')) as any)[0].map((r: any) => r.worker_id as string).find((id: string) => id.split('/')[1] === String(pid));
+const claimed = async (sets: BenchSet[]) => ((await env.registry!.pool.query('SELECT worker_id FROM watch_claims WHERE set_id IN (?) ORDER BY set_id', [sets.map((s) => s.setId)])) as any)[0].map((c: any) => c.worker_id as string);
 
-test('a SIGKILLed worker: the survivor reads every set again within 6 s, and the claims name the survivor', async () => {
-  const first = startWorker(env, path.join(env.dataDir, 'orchestrator-1.log'));
-  workers.push(first.child);
-  await first.polling;
-  const sets = await registerSets(env, standIns, 5, 0);
-  await startWatches(env, sets);
-  expect((await waitWatched(env, sets, 60_000)).watched).toBe(sets.length);
-  const firstId = await workerIdOf(first.child.pid!);
-  const claimed = async () => ((await env.registry!.pool.query('SELECT set_id, worker_id FROM watch_claims WHERE set_id IN (?)', [sets.map((s) => s.setId)])) as any)[0] as { set_id: string; worker_id: string }[];
-  expect((await claimed()).map((c) => c.worker_id)).toEqual(sets.map(() => firstId));
+async function worker(name: string): Promise<{ child: ChildProcess; log: string }> {
+  const log = path.join(env.dataDir, `${name}.log`);
+  const w = startWorker(env, log);
+  workers.push(w.child);
+  await w.polling;
+  return { child: w.child, log };
+}
 
-  const second = startWorker(env, path.join(env.dataDir, 'orchestrator-2.log'));
-  workers.push(second.child);
-  await second.polling;
-  await sleep(2000);
-  const killAt = Date.now();
-  await standIns.call('POST', '/mark', { at: killAt });
-  first.child.kill('SIGKILL');
-
+/** Seconds from now until the survivor has read every member of the sets again on new connections. */
+async function readAgainAfter(sets: BenchSet[], fault: () => void): Promise<{ at: number; again: number; perSet: number[] }> {
+  const at = Date.now();
+  await standIns.call('POST', '/mark', { at });
+  fault();
   const ids = sets.flatMap((s) => [s.sourceId, s.replicaId]);
   let marked: Record<string, number> = {};
-  while (Date.now() - killAt < 20_000 && !ids.every((id) => marked[id] !== undefined)) {
+  while (Date.now() - at < 45_000 && !ids.every((id) => marked[id] !== undefined)) {
     await sleep(250);
     marked = await standIns.call<Record<string, number>>('GET', '/marked');
   }
-  const again = Math.max(...ids.map((id) => (marked[id] ?? Infinity) - killAt)) / 1000;
-  // The heartbeat timeout alone would take 15 s and more.
-  expect(again).toBeLessThan(6);
-  const secondId = await workerIdOf(second.child.pid!);
-  expect((await claimed()).map((c) => c.worker_id)).toEqual(sets.map(() => secondId));
-  // The dead worker is forgotten.
-  expect(await workerIdOf(first.child.pid!)).toBeUndefined();
+  const perSet = sets.map((s) => (Math.max(marked[s.sourceId] ?? Infinity, marked[s.replicaId] ?? Infinity) - at) / 1000);
+  return { at, again: Math.max(...perSet), perSet };
+}
+
+const handedOver = (log: string) => readFileSync(log, 'utf8').split('\n').filter((l) => l.includes('its watches handed over')).map((l) => JSON.parse(l) as { worker: string; why: string; time: number });
+
+let sets: BenchSet[];
+
+test('a frozen worker (SIGSTOP, its registry session open): handed over as absent within 4 s, most sets read again within 6 s, all within 40 s', async () => {
+  const first = await worker('orchestrator-1');
+  sets = await registerSets(env, standIns, 30, 0);
+  await startWatches(env, sets);
+  expect((await waitWatched(env, sets, 60_000)).watched).toBe(sets.length);
+  const firstId = await workerIdOf(first.child.pid!);
+  expect(await claimed(sets)).toEqual(sets.map(() => firstId));
+
+  const second = await worker('orchestrator-2');
+  await sleep(2500);
+  try {
+    const { at, again, perSet } = await readAgainAfter(sets, () => first.child.kill('SIGSTOP'));
+    const [handOver] = handedOver(second.log);
+    expect(handOver).toMatchObject({ worker: firstId, why: 'absent' });
+    expect((handOver!.time - at) / 1000).toBeLessThan(4);
+    // Each of the frozen worker's open polls (10) may take one retried attempt: those are
+    // retried again at the heartbeat timeout (15 s), maybe twice; the others run at once.
+    expect(perSet.filter((t) => t < 6).length).toBeGreaterThanOrEqual(15);
+    expect(again).toBeLessThan(40);
+    const secondId = await workerIdOf(second.child.pid!);
+    expect(await claimed(sets)).toEqual(sets.map(() => secondId));
+  } finally {
+    first.child.kill('SIGKILL');
+  }
+}, 180_000);
+
+test('a SIGKILLed worker: its session ends, the survivor reads every set again within 3 s, the claims name it, the dead one is forgotten', async () => {
+  const [second] = workers.slice(-1) as [ChildProcess];
+  const secondId = await workerIdOf(second.pid!);
+  const third = await worker('orchestrator-3');
+  // A survivor judges by others' locks once its own has been held for the absence limit.
+  await sleep(2500);
+  const { again } = await readAgainAfter(sets, () => second.kill('SIGKILL'));
+  expect(again).toBeLessThan(3);
+  const thirdId = await workerIdOf(third.child.pid!);
+  expect(await claimed(sets)).toEqual(sets.map(() => thirdId));
+  expect(handedOver(third.log)).toEqual([expect.objectContaining({ worker: secondId, why: 'session ended' })]);
+  expect(await workerIdOf(second.pid!)).toBeUndefined();
 }, 180_000);

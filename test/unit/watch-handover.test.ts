@@ -2,23 +2,27 @@
 // it forgets. The store is a fake keyed the same way (the registry's queries are tested
 // against MariaDB in test/integration/registry.test.ts); the absent list is scripted.
 import { ApplicationFailure } from '@temporalio/common';
-import type { WatchClaim } from '../../registry/watch-claims';
+import type { GoneWorker, WatchClaim } from '../../registry/watch-claims';
 import { startWatchHandover, type HandoverDeps } from '../../workers/watch-handover';
 
 const claim = (setId: string, n: number): WatchClaim => ({ setId, workflowId: `monitor-${setId}`, taskToken: new Uint8Array([n]) });
 
-function fakes(absent: Map<string, WatchClaim[]>, failing: number[] = []) {
-  const calls = { present: [] as string[], failed: [] as { token: number; failure: Error }[], released: [] as string[], forgotten: [] as string[] };
+const absentFor = (claims: WatchClaim[]): GoneWorker => ({ why: 'absent', claims });
+
+function fakes(absent: Map<string, GoneWorker>, failing: number[] = []) {
+  const calls = { present: [] as string[], judges: [] as (string | undefined)[], failed: [] as { token: number; failure: Error }[], released: [] as string[], forgotten: [] as string[], left: [] as string[] };
   const deps: HandoverDeps = {
     claims: {
       present: async (id) => void calls.present.push(id),
-      absent: async () => {
+      absent: async (_ms, judge) => {
+        calls.judges.push(judge);
         const now = new Map(absent);
         absent.clear();
         return now;
       },
-      release: async (setId) => void calls.released.push(setId),
+      release: async (attempts) => void calls.released.push(...attempts.map((a) => a.setId)),
       forget: async (id) => void calls.forgotten.push(id),
+      leave: async (id) => void calls.left.push(id),
     },
     fail: async (token, failure) => {
       calls.failed.push({ token: token[0]!, failure });
@@ -30,7 +34,7 @@ function fakes(absent: Map<string, WatchClaim[]>, failing: number[] = []) {
 }
 
 test("an absent worker's attempts are failed retryably and released, and it is forgotten; this worker's own claims are left alone", async () => {
-  const { deps, calls } = fakes(new Map([['me', [claim('s0', 0)]], ['gone', [claim('s1', 1), claim('s2', 2)]]]));
+  const { deps, calls } = fakes(new Map([['me', absentFor([claim('s0', 0)])], ['gone', absentFor([claim('s1', 1), claim('s2', 2)])]]));
   const h = startWatchHandover('me', deps, { everyMs: 10 });
   await new Promise((r) => setTimeout(r, 50));
   await h.stop();
@@ -42,10 +46,21 @@ test("an absent worker's attempts are failed retryably and released, and it is f
   expect(failure.message).toBe('orchestrator worker gone was absent for 2 s: its watch is handed to a live worker');
   expect(calls.released.sort()).toEqual(['s1', 's2']);
   expect(calls.forgotten).toEqual(['gone']);
+  // It judges as itself (its own lock's age decides whether others' free locks count), and leaves when stopped.
+  expect(calls.judges.every((j) => j === 'me')).toBe(true);
+  expect(calls.left).toEqual(['me']);
+});
+
+test("a worker whose registry session ended is said so in the failure", async () => {
+  const { deps, calls } = fakes(new Map([['killed', { why: 'session ended', claims: [claim('s1', 1)] }]]));
+  const h = startWatchHandover('me', deps, { everyMs: 10 });
+  await new Promise((r) => setTimeout(r, 50));
+  await h.stop();
+  expect(calls.failed.map((f) => f.failure.message)).toEqual(['orchestrator worker killed ended its registry session: its watch is handed to a live worker']);
 });
 
 test('an attempt the server refuses (already ended or retried) does not stop the others', async () => {
-  const { deps, calls } = fakes(new Map([['gone', [claim('s1', 1), claim('s2', 2), claim('s3', 3)]]]), [2]);
+  const { deps, calls } = fakes(new Map([['gone', absentFor([claim('s1', 1), claim('s2', 2), claim('s3', 3)])]]), [2]);
   const h = startWatchHandover('me', deps, { everyMs: 10 });
   await new Promise((r) => setTimeout(r, 50));
   await h.stop();
