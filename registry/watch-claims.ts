@@ -84,6 +84,13 @@ export class WatchClaimStore {
     );
   }
 
+  /** Which worker each of the sets' watches is claimed by now (absent: none). */
+  async claimedBy(setIds: string[]): Promise<Map<string, string>> {
+    if (!setIds.length) return new Map();
+    const [rows] = await this.pool.query<RowDataPacket[]>('SELECT set_id, worker_id FROM watch_claims WHERE set_id IN (?)', [setIds]);
+    return new Map(rows.map((r) => [r.set_id as string, r.worker_id as string]));
+  }
+
   /** The attempts ended: their claims go, unless a later attempt's replaced them. */
   async release(attempts: { setId: string; taskToken: Uint8Array }[]): Promise<void> {
     if (!attempts.length) return;

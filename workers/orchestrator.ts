@@ -4,8 +4,6 @@
 // deployment without our stack script. (The local stack migrates first as well, because
 // the API starts beside this worker and must not answer before the schema exists; the
 // second run finds nothing to do.)
-import { randomUUID } from 'node:crypto';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
@@ -30,7 +28,7 @@ import { serveMetrics, type MetricsServer } from '../lib/metrics-server';
 import { createLogger } from './logger';
 import { cachedWorkflowBundle } from './workflow-bundle';
 import { installMetricsRuntime, OrchestratorMetrics } from './metrics';
-import { startWatchHandover } from './watch-handover';
+import { newWorkerId, startWatchHandover, temporalHandoverDeps, temporalIdentityOf } from './watch-handover';
 
 export async function runOrchestrator(config: OrchestratorConfig, taskQueue = ORCHESTRATOR_TASK_QUEUE): Promise<void> {
   const log = createLogger('orchestrator', config.TROVE_LOG_LEVEL);
@@ -52,15 +50,16 @@ export async function runOrchestrator(config: OrchestratorConfig, taskQueue = OR
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const dataConverter = payloadDataConverter(config);
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter });
-  // Unique per process: a restarted worker hands its former self's watches over like any absent worker's.
-  const workerId = `${os.hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
-  const handover = startWatchHandover(workerId, { claims: registry.watchClaims, fail: (token, failure) => client.activity.fail(token, failure), log });
+  const workerId = newWorkerId();
+  const handover = startWatchHandover(workerId, { claims: registry.watchClaims, ...temporalHandoverDeps(client), log });
   try {
     const worker = await Worker.create({
       connection,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue,
       dataConverter,
+      // The SDK's default form, said explicitly: the hand-over finds a frozen worker's attempts by it.
+      identity: temporalIdentityOf(workerId),
       // Bundled once per version of the sources, not at every start: a restarted worker polls in seconds.
       workflowBundle: await cachedWorkflowBundle({
         workflowsPath: require.resolve('../workflows'),

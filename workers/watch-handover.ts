@@ -8,9 +8,13 @@
 // the Temporal server: they were most of its cost at a thousand sets) and is only the
 // fallback for a registry that is down. A worker that was only stalled or cut off comes back
 // having lost nothing: its failed attempts are already retried, and the server refuses what
-// their stale runs report.
+// their stale runs report. A frozen worker's activity polls stay open at the Temporal server,
+// which may hand them the retried attempts: those are failed again by id (STRANDED_*).
+import * as os from 'node:os';
+import { randomUUID } from 'node:crypto';
+import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { GoneWorker, WatchClaimStore } from '../registry/watch-claims';
+import type { GoneWorker, WatchClaim, WatchClaimStore } from '../registry/watch-claims';
 
 export const PRESENT_EVERY_MS = 400;
 /**
@@ -21,20 +25,87 @@ export const PRESENT_EVERY_MS = 400;
 export const ABSENT_AFTER_MS = 2000;
 /** Attempts failed at once: a survivor takes over hundreds of sets, and each is a round trip to the Temporal server. */
 const FAIL_WIDTH = 200;
+/**
+ * After an absent worker's hand-over, its sets not claimed again are looked at every second
+ * from 2 s on, for 20 s: a retried attempt the server gave to one of the absent worker's
+ * open polls (its Temporal identity) is failed again, by id, instead of waiting for the
+ * heartbeat timeout. Not after a killed worker's: its polls ended with its process.
+ */
+const STRANDED_FIRST_MS = 2000;
+const STRANDED_EVERY_MS = 1000;
+const STRANDED_FOR_MS = 20_000;
+const STRANDED_WIDTH = 20;
+
+/** Unique per process: a restarted worker hands its former self's watches over like any absent worker's. */
+export const newWorkerId = (): string => `${os.hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
+/** The worker's Temporal identity (the SDK's default form, pid@host), which the server records on the attempts it hands it. */
+export const temporalIdentityOf = (workerId: string): string => {
+  const [host, pid] = workerId.split('/');
+  return `${pid}@${host}`;
+};
+
+export interface StrandedAttempt {
+  workflowId: string;
+  runId: string;
+  activityId: string;
+}
 
 export interface HandoverDeps {
-  claims: Pick<WatchClaimStore, 'present' | 'absent' | 'release' | 'forget' | 'leave'>;
+  claims: Pick<WatchClaimStore, 'present' | 'absent' | 'release' | 'forget' | 'leave' | 'claimedBy'>;
   /** Fails an activity attempt (the Temporal client's activity.fail). */
   fail(taskToken: Uint8Array, failure: Error): Promise<void>;
+  /** The set's watch attempt the server handed to this Temporal identity and that runs there now, if any. */
+  strandedOn(workflowId: string, identity: string): Promise<StrandedAttempt | null>;
+  /** Fails the activity's current attempt, whoever holds it. */
+  failById(attempt: StrandedAttempt, failure: Error): Promise<void>;
   log: { info(o: object, msg: string): void; warn(o: object, msg: string): void };
 }
 
-export function startWatchHandover(workerId: string, deps: HandoverDeps, o: { everyMs?: number; absentAfterMs?: number } = {}): { stop(): Promise<void> } {
+/** temporal.api.enums.v1.PendingActivityState: handed to a worker's poll. */
+const PENDING_ACTIVITY_STATE_STARTED = 2;
+
+/** The hand-over's Temporal side, on the worker's client. */
+export function temporalHandoverDeps(client: Client): Pick<HandoverDeps, 'fail' | 'strandedOn' | 'failById'> {
+  return {
+    fail: (token, failure) => client.activity.fail(token, failure),
+    async strandedOn(workflowId, identity) {
+      const d = await client.workflow.getHandle(workflowId).describe();
+      if (d.status.name !== 'RUNNING') return null;
+      const a = d.raw.pendingActivities?.find((p) => p.activityType?.name === 'watchSet' && Number(p.state) === PENDING_ACTIVITY_STATE_STARTED && p.lastWorkerIdentity === identity);
+      return a?.activityId ? { workflowId, runId: d.runId, activityId: a.activityId } : null;
+    },
+    failById: (a, failure) => client.activity.fail(a, failure),
+  };
+}
+
+export function startWatchHandover(workerId: string, deps: HandoverDeps, o: { everyMs?: number; absentAfterMs?: number; strandedFirstMs?: number; strandedEveryMs?: number } = {}): { stop(): Promise<void> } {
   const everyMs = o.everyMs ?? PRESENT_EVERY_MS;
+  const strandedFirstMs = o.strandedFirstMs ?? STRANDED_FIRST_MS;
+  const strandedEveryMs = o.strandedEveryMs ?? STRANDED_EVERY_MS;
   const absentAfterMs = o.absentAfterMs ?? ABSENT_AFTER_MS;
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
+
+  /** Absent workers' handed-over sets still looked at (STRANDED_*). */
+  const strandedChecks: { worker: string; failure: Error; claims: WatchClaim[]; next: number; until: number }[] = [];
+
+  const failStranded = async (check: (typeof strandedChecks)[number]) => {
+    const claimedBy = await deps.claims.claimedBy(check.claims.map((c) => c.setId));
+    // Claimed by a live worker: its attempt runs. Otherwise it may still be starting, or be stranded.
+    check.claims = check.claims.filter((c) => [undefined, check.worker].includes(claimedBy.get(c.setId)));
+    const identity = temporalIdentityOf(check.worker);
+    let failed = 0;
+    for (let i = 0; i < check.claims.length; i += STRANDED_WIDTH) {
+      await Promise.all(
+        check.claims.slice(i, i + STRANDED_WIDTH).map(async (c) => {
+          const stranded = await deps.strandedOn(c.workflowId, identity).catch(() => null);
+          if (stranded && (await deps.failById(stranded, check.failure).then(() => true, () => false))) failed++;
+        }),
+      );
+    }
+    if (failed) deps.log.info({ worker: check.worker, watches: failed }, 'absent worker: retried watches its open polls took failed again');
+  };
 
   const handOver = async (worker: string, gone: GoneWorker) => {
     const started = Date.now();
@@ -49,6 +120,7 @@ export function startWatchHandover(workerId: string, deps: HandoverDeps, o: { ev
       await deps.claims.present(workerId);
     }
     await deps.claims.forget(worker, absentAfterMs);
+    if (gone.why === 'absent') strandedChecks.push({ worker, failure, claims: gone.claims, next: Date.now() + strandedFirstMs, until: Date.now() + STRANDED_FOR_MS });
     deps.log.info({ worker, why: gone.why, watches: gone.claims.length, ms: Date.now() - started }, 'gone worker: its watches handed over');
   };
 
@@ -57,6 +129,12 @@ export function startWatchHandover(workerId: string, deps: HandoverDeps, o: { ev
     await deps.claims.present(workerId, first);
     first = false;
     for (const [worker, gone] of await deps.claims.absent(absentAfterMs, workerId)) if (worker !== workerId) await handOver(worker, gone);
+    for (const check of [...strandedChecks]) {
+      if (Date.now() < check.next) continue;
+      await failStranded(check);
+      check.next = Date.now() + strandedEveryMs;
+      if (check.claims.length === 0 || Date.now() >= check.until) strandedChecks.splice(strandedChecks.indexOf(check), 1);
+    }
   };
 
   // Said once when the registry stops answering and once when it answers again, not every beat.

@@ -23,7 +23,10 @@ function fakes(absent: Map<string, GoneWorker>, failing: number[] = []) {
       release: async (attempts) => void calls.released.push(...attempts.map((a) => a.setId)),
       forget: async (id) => void calls.forgotten.push(id),
       leave: async (id) => void calls.left.push(id),
+      claimedBy: async () => new Map(),
     },
+    strandedOn: async () => null,
+    failById: async () => undefined,
     fail: async (token, failure) => {
       calls.failed.push({ token: token[0]!, failure });
       if (failing.includes(token[0]!)) throw new Error('activity not found');
@@ -86,4 +89,30 @@ test('a registry that does not answer is logged and tried again at the next beat
   expect(tries).toBe(after);
   // Said once, not at every beat.
   expect(warned).toEqual(['watch hand-over: registry not reachable']);
+});
+
+test("an absent worker's retried attempts that the server handed to its open polls are failed again by id; a claimed set is left; not after a killed worker's hand-over", async () => {
+  const frozen = 'host-a/123/abcd1234';
+  const killed = 'host-b/456/ef012345';
+  const { deps, calls } = fakes(new Map([[frozen, absentFor([claim('s1', 1), claim('s2', 2)])], [killed, { why: 'session ended', claims: [claim('s3', 3)] }]]));
+  const asked: string[] = [];
+  const failedById: string[] = [];
+  // s1's retry runs on this worker (claimed); s2's was handed to the frozen worker's poll, once.
+  deps.claims.claimedBy = async (ids) => new Map(ids.filter((id) => id === 's1').map((id) => [id, 'me']));
+  let strandedOnce = true;
+  deps.strandedOn = async (workflowId, identity) => {
+    asked.push(`${workflowId} ${identity}`);
+    const stranded = workflowId === 'monitor-s2' && strandedOnce;
+    strandedOnce = false;
+    return stranded ? { workflowId, runId: 'run-2', activityId: '7' } : null;
+  };
+  deps.failById = async (a, failure) => void failedById.push(`${a.workflowId}/${a.runId}/${a.activityId} ${(failure as ApplicationFailure).type}`);
+  const h = startWatchHandover('me', deps, { everyMs: 10, strandedFirstMs: 20, strandedEveryMs: 20 });
+  await new Promise((r) => setTimeout(r, 150));
+  await h.stop();
+  expect(calls.failed.map((f) => f.token).sort()).toEqual([1, 2, 3]);
+  expect(failedById).toEqual(['monitor-s2/run-2/7 WorkerAbsent']);
+  // Only the frozen worker's unclaimed set is looked at, by the frozen worker's Temporal identity; looked at again until the check ends.
+  expect(new Set(asked)).toEqual(new Set(['monitor-s2 123@host-a']));
+  expect(asked.length).toBeGreaterThan(1);
 });
