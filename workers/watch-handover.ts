@@ -92,8 +92,9 @@ export function startWatchHandover(workerId: string, deps: HandoverDeps, o: { ev
 
   const failStranded = async (check: (typeof strandedChecks)[number]) => {
     const claimedBy = await deps.claims.claimedBy(check.claims.map((c) => c.setId));
-    // Claimed by a live worker: its attempt runs. Otherwise it may still be starting, or be stranded.
-    check.claims = check.claims.filter((c) => [undefined, check.worker].includes(claimedBy.get(c.setId)));
+    // Claimed again (by a live worker, or by the absent one come back): its attempt runs.
+    // Otherwise it may still be starting, or be stranded.
+    check.claims = check.claims.filter((c) => !claimedBy.has(c.setId));
     const identity = temporalIdentityOf(check.worker);
     let failed = 0;
     for (let i = 0; i < check.claims.length; i += STRANDED_WIDTH) {
