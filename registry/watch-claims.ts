@@ -21,7 +21,9 @@ export interface GoneWorker {
 
 /** The registry server a session is on: named locks are that server's, not a cluster's. */
 const SERVER = "CONCAT(@@hostname, ':', @@port)";
-const LOCK = "CONCAT('trove-watch:', SHA1(w.worker_id))";
+/** A worker's lock, by the SQL of its worker id (a column or a placeholder). */
+const lockOf = (workerId: string) => `CONCAT('trove-watch:', SHA1(${workerId}))`;
+const LOCK = lockOf('w.worker_id');
 /** The worker's lock was taken on this server and is free: its session ended. */
 const SESSION_ENDED = `(w.lock_host = ${SERVER} AND IS_USED_LOCK(${LOCK}) IS NULL)`;
 const ABSENT = 'w.seen_at < NOW(3) - INTERVAL ? MICROSECOND';
@@ -47,7 +49,7 @@ export class WatchClaimStore {
     try {
       if (s.since === null) {
         // 0: a former session of ours still holds it (the server has not seen it end): tried again next beat.
-        const [[r]] = await s.conn.query<RowDataPacket[]>("SELECT GET_LOCK(CONCAT('trove-watch:', SHA1(?)), 0) AS got", [workerId]);
+        const [[r]] = await s.conn.query<RowDataPacket[]>(`SELECT GET_LOCK(${lockOf('?')}, 0) AS got`, [workerId]);
         if (r?.got === 1) s.since = Date.now();
       }
       await s.conn.query(
@@ -66,7 +68,7 @@ export class WatchClaimStore {
     const s = this.sessions.get(workerId);
     this.sessions.delete(workerId);
     if (!s) return;
-    await s.conn.query("SELECT RELEASE_LOCK(CONCAT('trove-watch:', SHA1(?)))", [workerId]).then(
+    await s.conn.query(`SELECT RELEASE_LOCK(${lockOf('?')})`, [workerId]).then(
       () => s.conn.release(),
       () => s.conn.destroy(),
     );
