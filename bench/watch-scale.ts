@@ -11,6 +11,7 @@ import { createWriteStream, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { monitorWorkflowId, ORCHESTRATOR_TASK_QUEUE } from '../lib/names';
+import { ORCHESTRATOR_NODE_FLAGS } from '../workers/node-flags';
 import { parseSecretKey, sealSecret } from '../lib/secrets';
 import { sleep, startTestStack, type TestStack } from '../test/helpers/stack';
 import type { BenchOptions } from './run';
@@ -74,7 +75,9 @@ export class StandInProcess {
 
 /** An orchestrator worker process (node --import tsx, so the pid is the worker's own). */
 export function startWorker(env: TestStack, logFile: string, profileDir?: string): { child: ChildProcess; polling: Promise<void> } {
-  const child = spawn(process.execPath, [...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), '--import', 'tsx', path.join(REPO, 'workers', 'orchestrator.ts')], {
+  // WATCH_SCALE_WORKER_FLAGS: node flags for the workers (--trace-gc, a heap size), for a diagnosis.
+  const flags = process.env.WATCH_SCALE_WORKER_FLAGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...ORCHESTRATOR_NODE_FLAGS, ...flags, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), '--import', 'tsx', path.join(REPO, 'workers', 'orchestrator.ts')], {
     cwd: REPO,
     env: { ...process.env, ...env.stack.env, TROVE_ORCHESTRATOR_METRICS_PORT: '0', TROVE_ORCHESTRATOR_SDK_METRICS_PORT: '0', TROVE_LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -212,7 +215,7 @@ async function measureWindow(env: TestStack, standIns: StandInProcess, pid: numb
 }
 
 /** Flips sources dead one at a time at random moments; detection = flip to the start of that set's automatic eject. */
-async function measureDetection(env: TestStack, standIns: StandInProcess, sets: BenchSet[], flips: number, log: (l: string) => void): Promise<{ detections: number[]; missing: number; load: string; flipped: string[] }> {
+async function measureDetection(env: TestStack, standIns: StandInProcess, sets: BenchSet[], flips: number, log: (l: string) => void): Promise<{ detections: number[]; decided: number[]; missing: number; load: string; flipped: string[] }> {
   const chosen = [...sets].sort(() => Math.random() - 0.5).slice(0, flips);
   const flippedAt = new Map<string, number>();
   const loadAt = load();
@@ -236,8 +239,17 @@ async function measureDetection(env: TestStack, standIns: StandInProcess, sets: 
     }
     await sleep(1000);
   }
-  const detections = chosen.filter((s) => found.has(s.setId)).map((s) => (found.get(s.setId)! - flippedAt.get(s.setId)!) / 1000);
-  return { detections, missing: chosen.length - detections.length, load: loadAt, flipped: chosen.map((s) => s.setId) };
+  const detected = chosen.filter((s) => found.has(s.setId));
+  const detections = detected.map((s) => (found.get(s.setId)! - flippedAt.get(s.setId)!) / 1000);
+  // Where each detection's time went: the watch deciding (flip -> its activity completed with the
+  // failover) and the workflow acting on it (-> the eject started; a replay first if evicted).
+  const decided: number[] = [];
+  for (const s of detected) {
+    const events = await historyOf(env, s.setId);
+    const done = events.filter((e) => e.kind === 'activityTaskCompleted' && e.at <= found.get(s.setId)!).pop();
+    if (done) decided.push((done.at - flippedAt.get(s.setId)!) / 1000);
+  }
+  return { detections, decided, missing: chosen.length - detections.length, load: loadAt, flipped: chosen.map((s) => s.setId) };
 }
 
 /** Two workers; the one running every watch is SIGKILLed: how long until each set is read again by the survivor. */
@@ -305,6 +317,8 @@ export async function benchWatchScale(opts: BenchOptions): Promise<Section[]> {
     workers.push(loss.second);
 
     const d = [...detection.detections].sort((a, b) => a - b);
+    const dd = [...detection.decided].sort((a, b) => a - b);
+    if (d.length && dd.length) opts.log(`detection p50 ${percentile(d, 50).toFixed(2)} s, p99 ${percentile(d, 99).toFixed(2)} s; of which the watch deciding p50 ${percentile(dd, 50).toFixed(2)} s, p99 ${percentile(dd, 99).toFixed(2)} s`);
     const a = [...loss.again].sort((x, y) => x - y);
     const big = windows[windows.length - 1]!;
     const p99 = d.length ? percentile(d, 99) : NaN;
@@ -316,7 +330,7 @@ export async function benchWatchScale(opts: BenchOptions): Promise<Section[]> {
         windows.map((w, i) => [`${w.sets} (${w.members}); ${watchedAtStart[i]!.watched} watched ${watchedAtStart[i]!.seconds.toFixed(0)} s after their start`, `${w.cpuCorePct.toFixed(1)} %`, `${w.cpuPerSetPct.toFixed(3)} %`, `${w.rssMiB.toFixed(0)} MiB`, w.readsPerMemberSecond.toFixed(2), `${w.eventsPerSetHour.toFixed(0)} / ${w.actionsPerSetHour.toFixed(0)} (${w.eventsInWindow} events in ${w.windowS} s over ${w.sampledSets} sampled sets, plus the hourly checkpoint round)`, w.load]),
       ),
       '',
-      `- Detection with ${big.sets} sets watched: ${flips} sources flipped dead one after another at random moments (the stand-in closes its connections and refuses new ones, and its replica reports its IO thread reconnecting), each timed from the flip to the start of that set's automatic eject (the watch's failover decision, acted on by the workflow): **p50 ${d.length ? percentile(d, 50).toFixed(2) : '—'} s, p99 ${p99.toFixed(2)} s**, max ${d.length ? d[d.length - 1]!.toFixed(2) : '—'} s over the ${d.length} detected${detection.missing ? `, ${detection.missing} not detected within 120 s` : ''} (load ${detection.load}). The ejects were terminated at once: they would fence through Nova, which this bench does not run.`,
+      `- Detection with ${big.sets} sets watched: ${flips} sources flipped dead one after another at random moments (the stand-in closes its connections and refuses new ones, and its replica reports its IO thread reconnecting), each timed from the flip to the start of that set's automatic eject (the watch's failover decision, acted on by the workflow): **p50 ${d.length ? percentile(d, 50).toFixed(2) : '—'} s, p99 ${p99.toFixed(2)} s**, max ${d.length ? d[d.length - 1]!.toFixed(2) : '—'} s over the ${d.length} detected (of which the watch deciding, flip to its activity's completion: p50 ${dd.length ? percentile(dd, 50).toFixed(2) : '—'} s, p99 ${dd.length ? percentile(dd, 99).toFixed(2) : '—'} s; the rest is the workflow starting the eject)${detection.missing ? `, ${detection.missing} not detected within 120 s` : ''} (load ${detection.load}). The ejects were terminated at once: they would fence through Nova, which this bench does not run.`,
       `- Two workers, one SIGKILLed: a second worker was started beside the first, which held every watch; the first was SIGKILLed and each set timed until the survivor read both its members on new connections: **p50 ${a.length ? percentile(a, 50).toFixed(2) : '—'} s, p99 ${a.length ? percentile(a, 99).toFixed(2) : '—'} s, max ${a.length ? a[a.length - 1]!.toFixed(2) : '—'} s** over ${a.length} sets${loss.missing ? `, ${loss.missing} not read again within 90 s` : ''} (load ${loss.load}). The hand-over decides it (workers/watch-handover.ts): the killed worker's registry session ends and frees the named lock it held, the survivor sees that at its next beat (<= 0.4 s; a worker whose session stays open is found absent after 2 s) and fails its watches' attempts, and Temporal retries them (200 ms) on the survivor, which then starts them all at once. The watch's heartbeat timeout (15 s) is only the fallback.`,
     ].join('\n');
     const maxAgain = a.length ? a[a.length - 1]! : Infinity;
@@ -324,7 +338,7 @@ export async function benchWatchScale(opts: BenchOptions): Promise<Section[]> {
       { what: `sets one worker watches, detection p99 <= 2 s, <= 1 CPU core (${big.sets} sets, ${big.members} members)`, measured: `CPU ${big.cpuCorePct.toFixed(0)} % of a core, p99 ${p99.toFixed(2)} s`, met: big.sets >= 1000 && big.cpuCorePct <= 100 && p99 <= 2 },
       { what: 'two orchestrator workers, one SIGKILLed: every set watched again within 5 s', measured: `${maxAgain.toFixed(2)} s (worst of ${a.length} sets)${loss.missing ? `, ${loss.missing} missing` : ''}`, met: loss.missing === 0 && maxAgain <= 5 },
     ];
-    return [{ id: 'watch-scale', title: 'Watching many replication sets (stand-in members)', body, targets, raw: { windows, watchedAtStart, detection: { detections: detection.detections, missing: detection.missing, load: detection.load }, workerLoss: { again: loss.again, missing: loss.missing, load: loss.load } } }];
+    return [{ id: 'watch-scale', title: 'Watching many replication sets (stand-in members)', body, targets, raw: { windows, watchedAtStart, detection: { detections: detection.detections, decided: detection.decided, missing: detection.missing, load: detection.load }, workerLoss: { again: loss.again, missing: loss.missing, load: loss.load } } }];
   } finally {
     for (const w of workers) w.kill('SIGKILL');
     standIns.stop();

@@ -83,6 +83,7 @@ export class OrchestratorMetrics {
   readonly probedMembers = new Counter({ name: 'trove_monitor_probed_members_total', help: 'Members probed by the monitors (the connections watching costs)', registers: [this.registry] });
   /** Each set's member label sets, to drop a member's series once it left the set. */
   private readonly seriesOf = new Map<string, Record<(typeof MEMBER_LABELS)[number], string>[]>();
+  private readonly shownOf = new Map<string, string>();
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'trove_orchestrator_' });
@@ -94,6 +95,12 @@ export class OrchestratorMetrics {
   }
 
   recordHealth(setId: string, health: MemberHealth[]): void {
+    this.healthObservedAt.set({ set_id: setId }, Date.now() / 1000);
+    // What the gauges show, unchanged on almost every poll: prom-client hashes the labels of
+    // each set(), ten per set a poll, a few percent of the worker watching a thousand sets.
+    const shown = health.map((m) => `${m.instanceId}|${m.name}|${m.role}|${m.reachable}|${m.agentAnswered}|${m.ioRunning && m.sqlRunning}|${m.secondsBehind}|${m.transactionsBehind}`).join('\n');
+    if (this.shownOf.get(setId) === shown) return;
+    this.shownOf.set(setId, shown);
     const gauges = [this.memberReachable, this.memberAgent, this.replicaReplicating, this.replicaLag, this.replicaTransactionsBehind];
     const series = health.map((m) => ({ set_id: setId, instance_id: m.instanceId, name: m.name, role: m.role }));
     // Every watch poll lands here (a thousand sets: a thousand a second): only a member that
@@ -111,7 +118,6 @@ export class OrchestratorMetrics {
       setOrRemove(this.replicaTransactionsBehind, labels, m.transactionsBehind);
     });
     this.seriesOf.set(setId, series);
-    this.healthObservedAt.set({ set_id: setId }, Date.now() / 1000);
   }
 
   /** One poll of a set's watch (watchSet): the members' health and what the poll cost. */

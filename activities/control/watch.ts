@@ -137,6 +137,16 @@ export function createWatchActivities(deps: WatchDeps) {
         wake?.();
       });
       const certificates = certificateWatch(deps.certificateRenewal);
+      // A member's monitoring secret is written once and its account, once ready, stays ready
+      // (registry/monitor-accounts.ts): only members not yet seen ready are asked again, so a
+      // healthy set's polls read no credentials at all.
+      const ready = new Map<string, { sealedPassword: string | null; ready: boolean }>();
+      const credentials = async (ids: string[], urgent: boolean) => {
+        const unknown = ids.filter((id) => !ready.has(id));
+        const read = unknown.length ? await deps.monitorCredentials(unknown, urgent) : {};
+        for (const id of unknown) if (read[id]?.ready && read[id].sealedPassword) ready.set(id, read[id]);
+        return Object.fromEntries(ids.map((id) => [id, ready.get(id) ?? read[id]]).filter(([, c]) => c !== undefined)) as Awaited<ReturnType<WatchDeps['monitorCredentials']>>;
+      };
       let expected = input.membership;
       let written: MemberHealth[] | null = null;
       let writtenAt = 0;
@@ -196,7 +206,7 @@ export function createWatchActivities(deps: WatchDeps) {
           const seen = (health: MemberHealth[], decision: AutoFailoverDecision | null): Seen => ({ health, decision, memory, membership });
           expected ??= membership;
           if (membership !== expected) return { kind: 'membership', ...seen(written ?? [], null) };
-          const creds = await deps.monitorCredentials(members.map((m) => m.id), urgent);
+          const creds = await credentials(members.map((m) => m.id), urgent);
           const denied = new Set<string>();
           let probeSeconds = 0;
           probed = 0;

@@ -16,6 +16,7 @@ import { activePayloadKeyId, loadOrCreateLocalSecrets } from './local-secrets';
 import { bundleServerProcesses } from './bundle';
 import { forwardTcp, type Forwarder } from './forward';
 import { SupervisedPart, waitFor, type LogSink, type PartSpec } from './supervisor';
+import { ORCHESTRATOR_NODE_FLAGS } from '../../workers/node-flags';
 
 export interface StackOptions {
   dataDir: string;
@@ -340,7 +341,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     orchestrator: () => ({
       name: 'orchestrator',
       command: TSX[0]!,
-      args: [...TSX.slice(1), path.join(REPO_ROOT, 'workers', 'orchestrator.ts')],
+      args: [...ORCHESTRATOR_NODE_FLAGS, ...TSX.slice(1), path.join(REPO_ROOT, 'workers', 'orchestrator.ts')],
       env,
       cwd: REPO_ROOT,
       // Ready once it polls: it bundles the workflows first (seconds), and an operation

@@ -63,6 +63,8 @@ export interface FakeWorld {
   refuseMonitorAccount: Set<string>;
   /** Every poll of the watch activity (its heartbeats), which the workflow's history never sees. */
   watchPolls: number;
+  /** The watch's reads of members' monitoring credentials (none once every member's account is ready). */
+  credentialReads: number;
   /** The watch's status read of every member takes this long (a slow member, a starved worker). */
   watchReadMs?: number;
   /** A member closes the connection the watch keeps to it (its server died): the running watch's reader says so. */
@@ -144,6 +146,7 @@ export function newWorld(): FakeWorld {
     monitorAccounts: new Map(),
     refuseMonitorAccount: new Set(),
     watchPolls: 0,
+    credentialReads: 0,
     accounts: new Map(),
     snapshots: new Set(),
     calls: [],
@@ -329,9 +332,12 @@ const HEALTHY_STATUS: ReplicaStatus = { configured: true, sourceHost: '127.0.1.1
 /** The watch activity over the fake world: the real polling loop (activities/control/watch.ts) with the world's registry, probes and statuses. */
 function fakeWatchDeps(w: FakeWorld, reg: RegistryActivities): WatchDeps {
   return {
-    describeSet: (setId) => reg.describeSet(setId),
-    async monitorCredentials(ids) {
+    describeSet: (setId) => {
       w.watchPolls++;
+      return reg.describeSet(setId);
+    },
+    async monitorCredentials(ids) {
+      w.credentialReads++;
       return Object.fromEntries(ids.map((id) => [id, w.monitorAccounts.get(id) ?? { sealedPassword: null, ready: false }]));
     },
     async probe(targets) {

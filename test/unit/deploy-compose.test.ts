@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { REPO_ROOT } from '../../lib/config';
+import { ORCHESTRATOR_NODE_FLAGS } from '../../workers/node-flags';
 
 const read = (file: string) => readFileSync(path.join(REPO_ROOT, file), 'utf8');
 const compose = read('docker-compose.yml');
@@ -72,4 +73,11 @@ test('shell commands escape their $ from compose ($$), and no image gets a secre
   // The host CA bundle is only in the packages stage, which the final stages copy node_modules from.
   const finalStages = dockerfile.slice(dockerfile.indexOf('AS app'));
   expect(finalStages).not.toMatch(/host-ca/);
+});
+
+test("the orchestrator service starts node with the orchestrator's flags (workers/node-flags.ts)", () => {
+  const command = /^ {4}command: (\[.*\])$/m.exec(services().get('orchestrator')!)?.[1];
+  const args = JSON.parse(command!) as string[];
+  expect(args.slice(0, 1 + ORCHESTRATOR_NODE_FLAGS.length)).toEqual(['node', ...ORCHESTRATOR_NODE_FLAGS]);
+  expect(args.at(-1)).toBe('workers/orchestrator.ts');
 });

@@ -37,6 +37,20 @@ test("a member that left its set loses its series at the set's next record; othe
   expect(await ids()).toEqual(['set-1/r1', 'set-1/s', 'set-2/q', 'set-2/t']);
 });
 
+test('a poll that shows the same health only moves its time; a changed lag or a stopped thread is set', async () => {
+  const metrics = new OrchestratorMetrics();
+  const value = async (g: { get(): Promise<{ values: { value: number }[] }> }) => (await g.get()).values[0]?.value;
+  metrics.recordHealth('set-1', [member('s', 'source'), member('r', 'replica')]);
+  const first = await value(metrics.healthObservedAt);
+  await new Promise((r) => setTimeout(r, 5));
+  metrics.recordHealth('set-1', [member('s', 'source'), member('r', 'replica')]);
+  expect(await value(metrics.healthObservedAt)).toBeGreaterThan(first!);
+  metrics.recordHealth('set-1', [member('s', 'source'), member('r', 'replica', { secondsBehind: 9 })]);
+  expect(await value(metrics.replicaLag)).toBe(9);
+  metrics.recordHealth('set-1', [member('s', 'source'), member('r', 'replica', { secondsBehind: 9, sqlRunning: false })]);
+  expect(await value(metrics.replicaReplicating)).toBe(0);
+});
+
 test('operations by type and outcome with durations; the endpoint serves them and nothing but GET /metrics', async () => {
   const metrics = new OrchestratorMetrics();
   metrics.operationEnded('promoteToReplicaSource', 'completed', 4.2);

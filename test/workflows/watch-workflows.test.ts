@@ -30,8 +30,11 @@ test('watch: makes every member its monitoring account, then polls without writi
     await eventually('accounts made and health stored', async () => accountsReady(world, 3) && world.health?.every((h) => h.agentAnswered && h.reachable), 20_000);
     expect(world.calls.filter((c) => c.startsWith('ensureMonitorAccount:'))).toHaveLength(3);
     const polls = world.watchPolls;
+    const credentialReads = world.credentialReads;
     const events = await historyLength(watch);
     await eventually('30 more polls', async () => world.watchPolls >= polls + 30, 30_000);
+    // Every account ready: a poll reads no credentials (they never change once ready).
+    expect(world.credentialReads).toBe(credentialReads);
     // The polls are heartbeats of one activity: not one event, not one health write (nothing changed).
     expect(await historyLength(watch)).toBe(events);
     // Start, the accounts (one-off: 3 members x 2 activities + 1) and the first watch: the issue's
