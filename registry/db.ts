@@ -22,6 +22,20 @@ export function createRegistryPool(c: RegistryConnection, extra: Partial<PoolOpt
   return createPool({ ...c, connectionLimit: 8, timezone: 'Z', ...extra });
 }
 
+/**
+ * Rows grouped by a column, each group in the rows' order. The watch's batches hydrate a
+ * thousand members at once: filtering every row list per member was quadratic.
+ */
+export function groupBy<R extends Record<string, unknown>>(rows: R[], column: keyof R): Map<unknown, R[]> {
+  const out = new Map<unknown, R[]>();
+  for (const r of rows) {
+    const list = out.get(r[column]);
+    if (list) list.push(r);
+    else out.set(r[column], [r]);
+  }
+  return out;
+}
+
 /** Runs fn in one transaction on one connection: all of it, or none of it. */
 export async function inTransaction<T>(pool: Pool, fn: (conn: PoolConnection) => Promise<T>): Promise<T> {
   const conn = await pool.getConnection();

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { Pool, PoolConnection, RowDataPacket } from 'mysql2/promise';
 import { applyTransition, pairInLinks, sourceOf, type Topology, type TopologyLimits, type Transition } from '../lib/topology';
 import type { AccountStore } from './accounts';
-import { inTransaction, type Db } from './db';
+import { groupBy, inTransaction, type Db } from './db';
 import type { HealthStore } from './health';
 
 export interface TransitionOptions {
@@ -60,12 +60,13 @@ export class SetStore {
   async topologies(setIds: string[], db: Db = this.pool): Promise<Map<string, Topology>> {
     const out = new Map<string, Topology>();
     if (setIds.length === 0) return out;
-    const [sets] = await db.query<RowDataPacket[]>('SELECT id FROM replication_sets WHERE id IN (?)', [setIds]);
-    const [members] = await db.query<RowDataPacket[]>('SELECT id, read_only, replication_set_id FROM instances WHERE replication_set_id IN (?) ORDER BY created, id', [setIds]);
-    const [links] = await db.query<RowDataPacket[]>('SELECT source_id, replica_id, set_id FROM replication_links WHERE set_id IN (?) ORDER BY replica_id', [setIds]);
-    for (const { id } of sets) {
-      out.set(id, topologyOf(id, members.filter((m) => m.replication_set_id === id), links.filter((l) => l.set_id === id)));
-    }
+    const [[sets], [members], [links]] = await Promise.all([
+      db.query<RowDataPacket[]>('SELECT id FROM replication_sets WHERE id IN (?)', [setIds]),
+      db.query<RowDataPacket[]>('SELECT id, read_only, replication_set_id FROM instances WHERE replication_set_id IN (?) ORDER BY created, id', [setIds]),
+      db.query<RowDataPacket[]>('SELECT source_id, replica_id, set_id FROM replication_links WHERE set_id IN (?) ORDER BY replica_id', [setIds]),
+    ]);
+    const [membersOf, linksOf] = [groupBy(members, 'replication_set_id'), groupBy(links, 'set_id')];
+    for (const { id } of sets) out.set(id, topologyOf(id, membersOf.get(id) ?? [], linksOf.get(id) ?? []));
     return out;
   }
 

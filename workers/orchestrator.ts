@@ -43,6 +43,8 @@ export async function runOrchestrator(config: OrchestratorConfig, taskQueue = OR
   const applied = await migrate(pool);
   if (applied.length) log.info({ applied }, 'registry migrations applied');
   const registry = new Registry(pool);
+  // The watch's reads a failover waits on: not queued behind a thousand sets' batches (activities/control/watch-deps.ts).
+  const urgentRegistry = new Registry(createRegistryPool(registryConnectionOf(config), { connectionLimit: 4 }));
   const nova = new NovaClient(config.NOVA_URL, config.NOVA_TOKEN);
   const snapshots = snapshotStoreFrom(config);
   // Folder snapshots deleted just before a crash are gone but maybe not yet freed (Swift frees at once).
@@ -79,7 +81,7 @@ export async function runOrchestrator(config: OrchestratorConfig, taskQueue = OR
         registry: createRegistryActivities(registry, { secretKey: parseSecretKey(config.TROVE_SECRET_KEY), maxReplicas: config.TROVE_MAX_REPLICAS, maxDepth: config.TROVE_MAX_DEPTH, placement: nova }),
         snapshots: createSnapshotActivities(snapshots),
         control: createMonitorActivities({ client }),
-        watch: createWatchActivities({ ...registryWatchDeps(registry, { workerId, secretKey: parseSecretKey(config.TROVE_SECRET_KEY), probeAddress: config.TROVE_PROBE_ADDRESS, renewBeforeDays: config.TROVE_TLS_RENEW_BEFORE_DAYS }), polled: (poll) => metrics.watchPolled(poll) }),
+        watch: createWatchActivities({ ...registryWatchDeps(registry, { workerId, secretKey: parseSecretKey(config.TROVE_SECRET_KEY), probeAddress: config.TROVE_PROBE_ADDRESS, renewBeforeDays: config.TROVE_TLS_RENEW_BEFORE_DAYS }, urgentRegistry), polled: (poll) => metrics.watchPolled(poll) }),
         tls: createTlsActivities(registry, { secretKey: parseSecretKey(config.TROVE_SECRET_KEY), serverCertificateDays: config.TROVE_TLS_SERVER_CERT_DAYS }),
       }),
     });
@@ -89,6 +91,7 @@ export async function runOrchestrator(config: OrchestratorConfig, taskQueue = OR
     await handover.stop();
     await connection.close();
     await registry.close();
+    await urgentRegistry.close();
     await metricsServer?.close();
   }
 }

@@ -26,19 +26,24 @@ export interface WatchOptions {
   renewBeforeDays?: number;
 }
 
-export function registryWatchDeps(registry: Registry, o: WatchOptions): WatchDeps {
+/**
+ * urgentRegistry: the registry on a pool of its own for the reads a failover waits on. On the
+ * shared pool they queued behind the batches and health writes of a thousand sets: a single
+ * set's read took 0.5–2 s there while the members' reads took tens of milliseconds.
+ */
+export function registryWatchDeps(registry: Registry, o: WatchOptions, urgentRegistry: Registry = registry): WatchDeps {
   const timeout = o.statusTimeoutMs ?? 1000;
   // Every set this worker watches reads the registry each poll: the reads made within 100 ms of
   // each other are one batch of five queries, whatever the number of sets. Each query's cost
   // (its socket write most) is paid per batch: with 300 sets a 20 ms window made 50 batches a
   // second, a quarter of the worker's CPU. A poll starts up to the window later, still once per
-  // interval (its phase); the polls a failover waits on do not wait (urgent).
+  // interval (its phase); the polls a failover waits on read their set alone, at once (urgent).
   const batch = { windowMs: o.batchWindowMs ?? 100, maxKeys: 500 };
   const views = batched((ids: string[]) => setViews(registry, ids), batch);
   const credentials = batched(async (ids: string[]) => new Map(Object.entries(await registry.monitorAccounts.credentials(ids))), { ...batch, maxKeys: 1000 });
   return {
-    describeSet: async (setId, urgent) => (await views([setId], urgent)).get(setId),
-    monitorCredentials: async (ids, urgent) => Object.fromEntries(await credentials(ids, urgent)),
+    describeSet: async (setId, urgent) => (urgent ? await setViews(urgentRegistry, [setId]) : await views([setId])).get(setId),
+    monitorCredentials: async (ids, urgent) => (urgent ? urgentRegistry.monitorAccounts.credentials(ids) : Object.fromEntries(await credentials(ids))),
     async probe(targets) {
       const results = await Promise.all(targets.map(async (t) => [t.instanceId, await probeGreeting(t.address, t.port, o.probeAddress, o.probeTimeoutMs ?? 1500)] as const));
       return Object.fromEntries(results);

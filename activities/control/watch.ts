@@ -189,6 +189,16 @@ export function createWatchActivities(deps: WatchDeps) {
         else suspects.add(t.instanceId);
         return { reachable, read };
       };
+      /** Every member looked at together, with the credentials to read it. */
+      const looking = async (targets: WatchTarget[], urgent: boolean) => {
+        const creds = await credentials(targets.map((t) => t.instanceId), urgent);
+        const probeStarted = Date.now();
+        const looks = await Promise.all(targets.map((t) => look(t, creds[t.instanceId])));
+        return { creds, looks, probeSeconds: (Date.now() - probeStarted) / 1000 };
+      };
+      /** The members the last poll looked at: the next poll looks at them while the view loads. */
+      let lastTargets: WatchTarget[] | null = null;
+      let inFlight: Promise<unknown> | null = null;
       // Cleared in the finally below, whatever ends the watch.
       const beats = setInterval(() => ctx.heartbeat(details), Math.min(HEARTBEAT_EVERY_MS, (ctx.info.heartbeatTimeoutMs || Infinity) / 3));
       try {
@@ -199,22 +209,30 @@ export function createWatchActivities(deps: WatchDeps) {
           // The look after a lost connection, and each while the source looks down, decide how
           // soon a failover starts: their registry reads are not held for the batch window.
           const urgent = woken || memory.sourceDownSince !== null;
-          const view = await deps.describeSet(input.setId, urgent);
+          const viewing = deps.describeSet(input.setId, urgent);
+          // The members are looked at while the set's view loads (at a thousand sets each took a
+          // few hundred milliseconds on a busy worker, and a detection waits on two polls): the
+          // members the last poll read, which the view is then checked against (membership). Only
+          // the first poll, knowing no members yet, waits for the view before it looks.
+          let observedAt = new Date().toISOString();
+          probed = 0;
+          const known = lastTargets ? looking(lastTargets, urgent) : null;
+          // A watch that ends on what the view shows (dissolved, membership) waits for these first (finally).
+          inFlight = known;
+          // Its failure is the poll's, thrown where it is awaited below; not unhandled meanwhile.
+          known?.catch(() => undefined);
+          const view = await viewing;
           if (!view || view.replicas.length === 0) return { kind: 'dissolved' };
           const membership = membershipKey(view);
           const members = setMembers(view);
           const seen = (health: MemberHealth[], decision: AutoFailoverDecision | null): Seen => ({ health, decision, memory, membership });
           expected ??= membership;
           if (membership !== expected) return { kind: 'membership', ...seen(written ?? [], null) };
-          const creds = await credentials(members.map((m) => m.id), urgent);
           const denied = new Set<string>();
-          let probeSeconds = 0;
-          probed = 0;
           const targets = members.map((m) => ({ instanceId: m.id, address: m.address!, port: m.port ?? 3306 }));
-          const observedAt = new Date().toISOString();
-          const probeStarted = Date.now();
-          const looks = await Promise.all(targets.map((t) => look(t, creds[t.instanceId])));
-          probeSeconds = (Date.now() - probeStarted) / 1000;
+          if (!known) observedAt = new Date().toISOString();
+          const { creds, looks, probeSeconds } = await (known ?? looking(targets, urgent));
+          lastTargets = targets;
           const probes = Object.fromEntries(targets.map((t, j) => [t.instanceId, { reachable: looks[j]!.reachable }]));
           const statuses = looks.map((l) => (l.read && 'status' in l.read ? l.read.status : null));
           targets.forEach((t, j) => {
@@ -277,6 +295,7 @@ export function createWatchActivities(deps: WatchDeps) {
         }
       } finally {
         clearInterval(beats);
+        await inFlight?.catch(() => undefined);
         await reader.close();
         await claiming;
         if (claimed) await deps.release?.(input.setId, ctx.info.taskToken).catch(() => undefined);

@@ -53,3 +53,15 @@ test('a member whose connection is reset (RST, not FIN) wakes the reader too; a 
     await standIns.close();
   }
 });
+
+test('the reads a failover waits on go to the urgent registry at once, alone; the others wait to be batched', async () => {
+  const asked = (name: string, calls: string[][]) =>
+    ({ monitorAccounts: { credentials: async (ids: string[]) => (calls.push([name, ...ids]), Object.fromEntries(ids.map((id) => [id, { sealedPassword: 'x', ready: true }]))) } }) as unknown as Registry;
+  const calls: string[][] = [];
+  const deps = registryWatchDeps(asked('shared', calls), { secretKey: KEY, batchWindowMs: 50 }, asked('urgent', calls));
+  const batched = Promise.all([deps.monitorCredentials(['a']), deps.monitorCredentials(['b'])]);
+  expect(await deps.monitorCredentials(['c'], true)).toEqual({ c: { sealedPassword: 'x', ready: true } });
+  expect(calls).toEqual([['urgent', 'c']]);
+  await batched;
+  expect(calls).toEqual([['urgent', 'c'], ['shared', 'a', 'b']]);
+});
