@@ -261,11 +261,6 @@ export function createWatchActivities(deps: WatchDeps) {
             writtenAt = now;
           }
           details = { memory, observedAt };
-          const memoryNow = JSON.stringify(memory);
-          if (memoryNow !== beatMemory) {
-            ctx.heartbeat(details);
-            beatMemory = memoryNow;
-          }
           // What the workflow shows is what is stored: a member not read for want of its account is left out, not shown silent.
           const s = seen(readable, judged.decision);
           if (judged.decision.action === 'failover') return { kind: 'failover', view, observedAt, ...s };
@@ -280,6 +275,14 @@ export function createWatchActivities(deps: WatchDeps) {
           const certificatesDue = renewalQuiet ? [] : await certificates.due(view, now);
           if (semiSyncFixes.length > 0 || accounts.length > 0 || certificatesDue.length > 0) return { kind: 'upkeep', semiSyncFixes, accounts, ...(certificatesDue.length ? { certificatesDue } : {}), ...s };
           if (now - started >= input.checkpointSeconds * 1000) return { kind: 'checkpoint', ...s };
+          // Beaten at once only by a poll the watch goes on from: a heartbeat sent just before the
+          // activity completes holds its completion (the SDK waits for a heartbeat in flight), and
+          // a completing poll's memory is in its result.
+          const memoryNow = JSON.stringify(memory);
+          if (memoryNow !== beatMemory) {
+            ctx.heartbeat(details);
+            beatMemory = memoryNow;
+          }
           // A source that looks down is looked at again as soon as failover_after has passed, not a poll later.
           const delay = nextPollDelayMs({ pollSeconds: input.pollSeconds, failoverAfterSeconds: view.settings.failoverAfterSeconds, sourceDownSince: memory.sourceDownSince, observedAt, now: new Date().toISOString() });
           // Otherwise each set polls at its own phase of the interval: a worker's sets are spread over it, not polled in bursts.
