@@ -99,14 +99,19 @@ export class WatchClaimStore {
     await this.pool.query('DELETE FROM watch_claims WHERE (set_id, task_token) IN (?)', [attempts.map((a) => [a.setId, Buffer.from(a.taskToken)])]);
   }
 
+  /** Since when this store's session for the worker holds its lock (null: it does not, or has no session here). */
+  lockHeldSince(workerId: string): number | null {
+    return this.sessions.get(workerId)?.since ?? null;
+  }
+
   /**
-   * Workers holding claims that are gone, each with its claims. judge: the worker asking; its
-   * own lock must have been held for absentMs before others' free locks count (after a
-   * registry restart every lock is free until each worker's next beat takes it again).
+   * Workers holding claims that are gone, each with its claims. judgeLockSince: since when the
+   * worker asking holds its own lock (lockHeldSince; its presence may beat on another store):
+   * held for absentMs, others' free locks count (after a registry restart every lock is free
+   * until each worker's next beat takes it again). Null: only the absence limit counts.
    */
-  async absent(absentMs: number, judge?: string): Promise<Map<string, GoneWorker>> {
-    const since = judge === undefined ? null : (this.sessions.get(judge)?.since ?? null);
-    const byLock = since !== null && Date.now() - since >= absentMs;
+  async absent(absentMs: number, judgeLockSince: number | null = null): Promise<Map<string, GoneWorker>> {
+    const byLock = judgeLockSince !== null && Date.now() - judgeLockSince >= absentMs;
     const [rows] = await this.pool.query<RowDataPacket[]>(
       `SELECT c.worker_id, c.set_id, c.workflow_id, c.task_token, w.worker_id IS NOT NULL AND NOT ${ABSENT} AS seen FROM watch_claims c
        LEFT JOIN orchestrator_workers w ON w.worker_id = c.worker_id

@@ -29,6 +29,7 @@ import { createLogger } from './logger';
 import { cachedWorkflowBundle } from './workflow-bundle';
 import { installMetricsRuntime, OrchestratorMetrics } from './metrics';
 import { newWorkerId, startWatchHandover, temporalHandoverDeps, temporalIdentityOf } from './watch-handover';
+import { startPresence } from './presence';
 
 export async function runOrchestrator(config: OrchestratorConfig, taskQueue = ORCHESTRATOR_TASK_QUEUE): Promise<void> {
   const log = createLogger('orchestrator', config.TROVE_LOG_LEVEL);
@@ -53,7 +54,8 @@ export async function runOrchestrator(config: OrchestratorConfig, taskQueue = OR
   const dataConverter = payloadDataConverter(config);
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter });
   const workerId = newWorkerId();
-  const handover = startWatchHandover(workerId, { claims: registry.watchClaims, ...temporalHandoverDeps(client), log });
+  const presence = startPresence(workerId, registryConnectionOf(config), { log });
+  const handover = startWatchHandover(workerId, { claims: registry.watchClaims, presence, ...temporalHandoverDeps(client), log });
   try {
     const worker = await Worker.create({
       connection,
@@ -89,6 +91,7 @@ export async function runOrchestrator(config: OrchestratorConfig, taskQueue = OR
     await worker.run();
   } finally {
     await handover.stop();
+    await presence.leave();
     await connection.close();
     await registry.close();
     await urgentRegistry.close();

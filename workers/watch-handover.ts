@@ -1,5 +1,6 @@
 // A dead worker's watches, handed over in seconds (issue 17). Each orchestrator worker marks
-// itself present in the registry every 0.4 s, on a connection holding a named lock. A worker
+// itself present in the registry every 0.4 s, on a connection holding a named lock, from a
+// thread of its own (workers/presence.ts: a busy event loop is not an absent worker). A worker
 // whose lock is free (its registry session ended: the process was killed) is dead to the
 // others at their next beat; one that stops marking itself (its host vanished, the session
 // still open) is dead after 2 s. The first survivor to see it fails each of its watches'
@@ -15,12 +16,11 @@ import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { GoneWorker, WatchClaim, WatchClaimStore } from '../registry/watch-claims';
+import { PRESENT_EVERY_MS, type Presence } from './presence';
 
-export const PRESENT_EVERY_MS = 400;
 /**
- * Five beats missed: a worker starved for 1.5 s is not taken for dead (about the tolerance
- * the 3 s heartbeat timeout and its 1 s clock gave before). Only for a worker whose session
- * stays open: a killed one's lock is free at once.
+ * Five beats missed. Only for a worker whose session stays open (its host vanished): a killed
+ * one's lock is free at once.
  */
 export const ABSENT_AFTER_MS = 2000;
 /** Attempts failed at once: a survivor takes over hundreds of sets, and each is a round trip to the Temporal server. */
@@ -51,7 +51,9 @@ export interface StrandedAttempt {
 }
 
 export interface HandoverDeps {
-  claims: Pick<WatchClaimStore, 'present' | 'absent' | 'release' | 'forget' | 'leave' | 'claimedBy'>;
+  claims: Pick<WatchClaimStore, 'absent' | 'release' | 'forget' | 'claimedBy'>;
+  /** This worker's own presence: how long it holds its lock decides whether others' free locks count. */
+  presence: Pick<Presence, 'lockHeldSince'>;
   /** Fails an activity attempt (the Temporal client's activity.fail). */
   fail(taskToken: Uint8Array, failure: Error): Promise<void>;
   /** The set's watch attempt the server handed to this Temporal identity and that runs there now, if any. */
@@ -117,19 +119,14 @@ export function startWatchHandover(workerId: string, deps: HandoverDeps, o: { ev
       // An attempt that already ended (or was retried) is refused by the server: nothing to hand over.
       await Promise.all(chunk.map((c) => deps.fail(c.taskToken, failure).catch(() => undefined)));
       await deps.claims.release(chunk);
-      // A long hand-over must not make this worker look absent in turn.
-      await deps.claims.present(workerId);
     }
     await deps.claims.forget(worker, absentAfterMs);
     if (gone.why === 'absent') strandedChecks.push({ worker, failure, claims: gone.claims, next: Date.now() + strandedFirstMs, until: Date.now() + STRANDED_FOR_MS });
     deps.log.info({ worker, why: gone.why, watches: gone.claims.length, ms: Date.now() - started }, 'gone worker: its watches handed over');
   };
 
-  let first = true;
   const tick = async () => {
-    await deps.claims.present(workerId, first);
-    first = false;
-    for (const [worker, gone] of await deps.claims.absent(absentAfterMs, workerId)) if (worker !== workerId) await handOver(worker, gone);
+    for (const [worker, gone] of await deps.claims.absent(absentAfterMs, deps.presence.lockHeldSince())) if (worker !== workerId) await handOver(worker, gone);
     for (const check of [...strandedChecks]) {
       if (Date.now() < check.next) continue;
       await failStranded(check);
@@ -162,7 +159,6 @@ export function startWatchHandover(workerId: string, deps: HandoverDeps, o: { ev
       stopped = true;
       clearTimeout(timer);
       await running;
-      await deps.claims.leave(workerId).catch(() => undefined);
     },
   };
 }

@@ -1258,15 +1258,15 @@ describe('watch claims', () => {
     await reg.watchClaims.present(killed);
     await reg.watchClaims.claim(killed, [{ setId: set, workflowId: 'wf-k', taskToken: token(6) }]);
     // Present just now and holding its lock: nobody's judgement finds it gone.
-    expect((await reg.watchClaims.absent(1500, judge)).has(killed)).toBe(false);
+    expect((await reg.watchClaims.absent(1500, reg.watchClaims.lockHeldSince(judge))).has(killed)).toBe(false);
     // Its session ends as a killed process's does (the server frees the lock).
     const [held] = await rows("SELECT IS_USED_LOCK(CONCAT('trove-watch:', SHA1(?))) AS id", [killed]);
     expect(held!.id).not.toBeNull();
     await reg.pool.query('KILL ?', [held!.id]);
     for (let i = 0; i < 50 && (await rows("SELECT IS_USED_LOCK(CONCAT('trove-watch:', SHA1(?))) AS id", [killed]))[0]!.id !== null; i++) await new Promise((r) => setTimeout(r, 100));
-    expect((await reg.watchClaims.absent(1500, judge)).get(killed)).toEqual({ why: 'session ended', claims: [{ setId: set, workflowId: 'wf-k', taskToken: token(6) }] });
+    expect((await reg.watchClaims.absent(1500, reg.watchClaims.lockHeldSince(judge))).get(killed)).toEqual({ why: 'session ended', claims: [{ setId: set, workflowId: 'wf-k', taskToken: token(6) }] });
     // A judge whose own lock is new (as every lock is after a registry restart) waits for the absence limit; so does one without a lock.
-    expect((await reg.watchClaims.absent(1500, fresh)).has(killed)).toBe(false);
+    expect((await reg.watchClaims.absent(1500, reg.watchClaims.lockHeldSince(fresh))).has(killed)).toBe(false);
     expect((await reg.watchClaims.absent(1500)).has(killed)).toBe(false);
     await reg.watchClaims.release([{ setId: set, taskToken: token(6) }]);
     await reg.watchClaims.present(judge);
@@ -1276,7 +1276,7 @@ describe('watch claims', () => {
     // A worker that leaves frees its lock: judged gone at once, like a killed one.
     await reg.watchClaims.claim(fresh, [{ setId: set, workflowId: 'wf-f', taskToken: token(7) }]);
     await reg.watchClaims.leave(fresh);
-    expect((await reg.watchClaims.absent(1500, judge)).get(fresh)?.why).toBe('session ended');
+    expect((await reg.watchClaims.absent(1500, reg.watchClaims.lockHeldSince(judge))).get(fresh)?.why).toBe('session ended');
     await reg.watchClaims.release([{ setId: set, taskToken: token(7) }]);
     await reg.watchClaims.leave(judge);
   });
