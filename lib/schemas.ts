@@ -620,6 +620,12 @@ export const watchInput = z.lazy(() =>
       checkpointSeconds: z.number().min(1).max(86_400).default(3600),
       /** Unchanged health is written again this often (and vouched for half as long again). */
       leaseSeconds: z.number().min(1).max(600).default(10),
+      /**
+       * The watch activity's heartbeat timeout: only the fallback when a dead worker's watches
+       * cannot be handed over through the registry (workers/watch-handover.ts). Its heartbeats
+       * reach the Temporal server 80 % of it apart (at most the worker's 120 s throttle).
+       */
+      heartbeatSeconds: z.number().min(3).max(3600).default(150),
       /** Rounds (watch completions) before continue-as-new. */
       roundsPerRun: z.number().int().min(1).max(10_000).default(100),
     })

@@ -76,7 +76,14 @@ export async function runOrchestrator(config: OrchestratorConfig, taskQueue = OR
       // A workflow task left on a dead worker's sticky queue goes to the shared queue after
       // this (10 s by default), so another worker, or this one restarted, takes it at once.
       stickyQueueScheduleToStartTimeout: '2s',
+      // The watch's heartbeats reach the server 120 s apart (80 % of its 150 s timeout; the
+      // SDK's default cap is 60 s): 30 requests per watched set-hour. Other activities'
+      // timeouts are short enough that 80 % of them is under either cap.
+      maxHeartbeatThrottleInterval: '120s',
       maxConcurrentActivityTaskExecutions: config.TROVE_ORCHESTRATOR_MAX_ACTIVITIES,
+      // A survivor of a worker's death is handed its watches all at once (workers/watch-handover.ts):
+      // with the SDK's 10 polls it took them ~120 a second at 1,000 sets, with 100 ~200.
+      maxConcurrentActivityTaskPolls: Math.min(100, config.TROVE_ORCHESTRATOR_MAX_ACTIVITIES),
       maxCachedWorkflows: config.TROVE_ORCHESTRATOR_WORKFLOW_CACHE,
       activities: mergeActivityGroups({
         compute: createComputeActivities(nova, { probeAddress: config.TROVE_PROBE_ADDRESS }),

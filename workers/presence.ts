@@ -11,7 +11,7 @@ import { Worker } from 'node:worker_threads';
 import type { RegistryConnection } from '../registry/db';
 
 export const PRESENT_EVERY_MS = 400;
-/** Longer than any turn of a busy event loop measured (1.3 s), shorter than the watch's 15 s heartbeat timeout. */
+/** Longer than any turn of a busy event loop measured (1.3 s), far shorter than the watch's heartbeat timeout (150 s). */
 export const MAIN_STALL_MS = 10_000;
 /** A thread that died is started again after this (its worker is judged absent meanwhile only if it stays down 2 s). */
 const RESTART_AFTER_MS = 500;

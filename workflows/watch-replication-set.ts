@@ -27,13 +27,14 @@ const accountRetryMs = (failures: number) => Math.min(300_000, 5_000 * 2 ** Math
  * The watch: a dead worker's watch is failed by a survivor once the worker has been absent
  * from the registry for 2 s (workers/watch-handover.ts) and retried after the first retry
  * interval (the issue's goal: every set watched again within 5 s). The heartbeat timeout is
- * only the fallback when the registry is down too: long, so few heartbeats reach the server.
+ * only the fallback when the hand-over cannot run: long, so few heartbeats reach the server
+ * (each is a request to it, and a billed action on Temporal Cloud).
  * It retries for as long as it takes (a registry that is down): its attempts are not events.
  */
-function watcher(checkpointSeconds: number) {
+function watcher(checkpointSeconds: number, heartbeatSeconds: number) {
   return proxyActivities<WatchActivities>({
     startToCloseTimeout: `${checkpointSeconds + 300}s`,
-    heartbeatTimeout: '15s',
+    heartbeatTimeout: `${heartbeatSeconds}s`,
     retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '5s', nonRetryableErrorTypes: NON_RETRYABLE },
   });
 }
@@ -59,7 +60,7 @@ export async function watchReplicationSet(raw: WatchSetInput): Promise<string> {
   let accountsQuietUntil: Record<string, string> = {};
   let accountFailures: Record<string, number> = {};
   let renewalQuietUntil: string | undefined;
-  const watch = watcher(input.checkpointSeconds);
+  const watch = watcher(input.checkpointSeconds, input.heartbeatSeconds);
   for (let round = 0; round < input.roundsPerRun; round++) {
     const o: WatchOutcome = await watch.watchSet({ setId: input.setId, pollSeconds: input.pollSeconds, membership, memory, semiSyncQuietUntil, accountsQuietUntil, ...(renewalQuietUntil ? { renewalQuietUntil } : {}), shown: state.health.map((h) => h.instanceId), checkpointSeconds: input.checkpointSeconds, leaseSeconds: input.leaseSeconds });
     state.lastWake = o.kind;

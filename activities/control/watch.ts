@@ -92,12 +92,15 @@ const WOKEN_POLL_GAP_MS = 200;
 /**
  * The watch heartbeats on a clock of its own, not once per poll: a poll with a hung member
  * (a read's 1 s, a probe's 1.5 s) or a starved worker starting many watches at once must not
- * outlast the heartbeat timeout and have a live watch retried elsewhere. A third of the
- * timeout (5 s of 15 s), and at once when the judgement's memory changes (a retry resumes
- * from it). A dead worker's watch is handed over by the survivors within seconds
- * (workers/watch-handover.ts), not by this timeout: few heartbeats reach the server.
+ * outlast the heartbeat timeout and have a live watch retried elsewhere. A fifth of the
+ * timeout (30 s of 150 s), and when the judgement's memory changes (a retry resumes from
+ * it). The SDK sends them to the server 80 % of the timeout apart (120 s, the worker's
+ * throttle), the last one given in that time: a memory change may reach the server up to
+ * then. A dead worker's watch is handed over by the survivors within seconds
+ * (workers/watch-handover.ts), not by this timeout. Each call costs the worker an encoding
+ * of the details (the payload codec), sent or not: at 1,000 sets every 5 s, 200 a second.
  */
-const HEARTBEAT_EVERY_MS = 5000;
+const HEARTBEAT_EVERY_MS = 30_000;
 
 /** How often a member that answers its reads is also probed with a fresh connection. */
 const PROBE_EVERY_MS = 5000;
@@ -121,10 +124,10 @@ export function createWatchActivities(deps: WatchDeps) {
           () => void (claiming = null),
         );
       };
-      // At once, before the first poll: a worker that starts many watches together (a restart,
-      // another worker's death) may take longer than the heartbeat timeout over their first polls.
+      // First sent by the clock below, not at once: a survivor starting a dead worker's thousand
+      // watches sent a thousand heartbeats to the server while it was handing them out. The
+      // details a retry resumes from stay at the server until this attempt sends its own.
       let details: { memory: PollMemory; observedAt?: string } = { memory };
-      ctx.heartbeat(details);
       let beatMemory = JSON.stringify(memory);
       // A member's server that dies closes the connection the reader keeps to it: the next poll
       // comes then, not up to a poll interval later (issue 17, detection). An extra look only:
@@ -200,7 +203,7 @@ export function createWatchActivities(deps: WatchDeps) {
       let lastTargets: WatchTarget[] | null = null;
       let inFlight: Promise<unknown> | null = null;
       // Cleared in the finally below, whatever ends the watch.
-      const beats = setInterval(() => ctx.heartbeat(details), Math.min(HEARTBEAT_EVERY_MS, (ctx.info.heartbeatTimeoutMs || Infinity) / 3));
+      const beats = setInterval(() => ctx.heartbeat(details), Math.min(HEARTBEAT_EVERY_MS, (ctx.info.heartbeatTimeoutMs || Infinity) / 5));
       try {
         let woken = false;
         for (;;) {
