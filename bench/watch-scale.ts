@@ -17,6 +17,7 @@ import { sleep, startTestStack, type TestStack } from '../test/helpers/stack';
 import type { BenchOptions } from './run';
 import { table, type Section } from './lib/report';
 import { percentile } from './lib/stats';
+import { treeCpuMs } from './lib/procfs';
 import { eventKind, timeMs } from './overhead/history';
 
 const REPO = path.join(__dirname, '..');
@@ -159,6 +160,8 @@ interface Window {
   windowS: number;
   cpuCorePct: number;
   cpuPerSetPct: number;
+  /** The Temporal dev server's CPU over the same window (its heartbeats' cost, chiefly). */
+  serverCpuCorePct: number;
   rssMiB: number;
   eventsPerSetHour: number;
   actionsPerSetHour: number;
@@ -172,7 +175,9 @@ interface Window {
 
 async function measureWindow(env: TestStack, standIns: StandInProcess, pid: number, sets: BenchSet[], windowS: number, log: (l: string) => void): Promise<Window> {
   const { queries: q0, connections: c0 } = await standIns.call<{ queries: number; connections: number }>('GET', '/stats');
+  const serverCpuMs = () => treeCpuMs({ temporal: env.stack.parts.get('temporal')?.pid }).temporal!;
   const s0 = procStat(pid);
+  const server0 = serverCpuMs();
   const t0 = Date.now();
   let rssMiB = s0.rssMiB;
   const loadAt = load();
@@ -181,6 +186,7 @@ async function measureWindow(env: TestStack, standIns: StandInProcess, pid: numb
     rssMiB = Math.max(rssMiB, procStat(pid).rssMiB);
   }
   const s1 = procStat(pid);
+  const server1 = serverCpuMs();
   const t1 = Date.now();
   const { queries: q1, connections: c1 } = await standIns.call<{ queries: number; connections: number }>('GET', '/stats');
   const seconds = (t1 - t0) / 1000;
@@ -200,6 +206,7 @@ async function measureWindow(env: TestStack, standIns: StandInProcess, pid: numb
     windowS: Math.round(seconds),
     cpuCorePct,
     cpuPerSetPct: cpuCorePct / sets.length,
+    serverCpuCorePct: (server1 - server0) / 10 / seconds,
     rssMiB,
     eventsInWindow: events,
     sampledSets: sample.length,
@@ -210,7 +217,7 @@ async function measureWindow(env: TestStack, standIns: StandInProcess, pid: numb
     connectionsPerMemberSecond: (c1 - c0) / (sets.length * 2) / seconds,
     load: loadAt,
   };
-  log(`${sets.length} sets: worker CPU ${cpuCorePct.toFixed(1)} % of a core, RSS ${rssMiB.toFixed(0)} MiB, ${w.readsPerMemberSecond.toFixed(2)} reads and ${w.connectionsPerMemberSecond.toFixed(2)} new connections per member per second, ${events} events in the window over ${sample.length} sets (load ${loadAt})`);
+  log(`${sets.length} sets: worker CPU ${cpuCorePct.toFixed(1)} % of a core (Temporal dev server ${w.serverCpuCorePct.toFixed(1)} %), RSS ${rssMiB.toFixed(0)} MiB, ${w.readsPerMemberSecond.toFixed(2)} reads and ${w.connectionsPerMemberSecond.toFixed(2)} new connections per member per second, ${events} events in the window over ${sample.length} sets (load ${loadAt})`);
   return w;
 }
 
@@ -323,11 +330,11 @@ export async function benchWatchScale(opts: BenchOptions): Promise<Section[]> {
     const big = windows[windows.length - 1]!;
     const p99 = d.length ? percentile(d, 99) : NaN;
     const body = [
-      `Sets of a source and one replica, written straight into the registry (auto failover on, failover_after = 1 s, poll 1 s, monitoring accounts ready). **Every member is a MySQL-protocol stand-in** (bench/lib/mysql-standin.ts on mysql2's server side, all ${big.members} in one process of their own, one port each), answering the watch's greeting probe and its two reads (SHOW SLAVE STATUS; the gtid, read_only, server_id and semi-sync variables) from a scripted state. The watches are the real watchReplicationSet workflows on the Temporal dev server, run by a real orchestrator worker process (workers/orchestrator.ts); the worker's CPU and RSS are its own process's (/proc). The Temporal dev server, the registry and the stand-ins ran on the same 2 cores (load average beside each figure).`,
+      `Sets of a source and one replica, written straight into the registry (auto failover on, failover_after = 1 s, poll 1 s, monitoring accounts ready). **Every member is a MySQL-protocol stand-in** (bench/lib/mysql-standin.ts on mysql2's server side, all ${big.members} in one process of their own, one port each), answering the watch's greeting probe and its two reads (SHOW SLAVE STATUS; the gtid, read_only, server_id and semi-sync variables) from a scripted state. The watches are the real watchReplicationSet workflows on the Temporal dev server, run by a real orchestrator worker process (workers/orchestrator.ts); the worker's CPU and RSS are its own process's (/proc). The dev server's CPU is what serving the watches cost Temporal in the window: no history event is written, so it is the watches' heartbeats (one per watch every 120 s) and the workers' polls. The Temporal dev server, the registry and the stand-ins ran on the same 2 cores (load average beside each figure).`,
       '',
       table(
-        ['Sets (members)', 'Worker CPU (% of one core)', 'per set', 'Worker RSS', 'Reads per member per second', 'History events / actions per set-hour', 'Load (1/5/15 min)'],
-        windows.map((w, i) => [`${w.sets} (${w.members}); ${watchedAtStart[i]!.watched} watched ${watchedAtStart[i]!.seconds.toFixed(0)} s after their start`, `${w.cpuCorePct.toFixed(1)} %`, `${w.cpuPerSetPct.toFixed(3)} %`, `${w.rssMiB.toFixed(0)} MiB`, w.readsPerMemberSecond.toFixed(2), `${w.eventsPerSetHour.toFixed(0)} / ${w.actionsPerSetHour.toFixed(0)} (${w.eventsInWindow} events in ${w.windowS} s over ${w.sampledSets} sampled sets, plus the hourly checkpoint round)`, w.load]),
+        ['Sets (members)', 'Worker CPU (% of one core)', 'per set', 'Temporal dev server CPU', 'Worker RSS', 'Reads per member per second', 'History events / actions per set-hour', 'Load (1/5/15 min)'],
+        windows.map((w, i) => [`${w.sets} (${w.members}); ${watchedAtStart[i]!.watched} watched ${watchedAtStart[i]!.seconds.toFixed(0)} s after their start`, `${w.cpuCorePct.toFixed(1)} %`, `${w.cpuPerSetPct.toFixed(3)} %`, `${w.serverCpuCorePct.toFixed(1)} %`, `${w.rssMiB.toFixed(0)} MiB`, w.readsPerMemberSecond.toFixed(2), `${w.eventsPerSetHour.toFixed(0)} / ${w.actionsPerSetHour.toFixed(0)} (${w.eventsInWindow} events in ${w.windowS} s over ${w.sampledSets} sampled sets, plus the hourly checkpoint round)`, w.load]),
       ),
       '',
       `- Detection with ${big.sets} sets watched: ${flips} sources flipped dead one after another at random moments (the stand-in closes its connections and refuses new ones, and its replica reports its IO thread reconnecting), each timed from the flip to the start of that set's automatic eject (the watch's failover decision, acted on by the workflow): **p50 ${d.length ? percentile(d, 50).toFixed(2) : '—'} s, p99 ${p99.toFixed(2)} s**, max ${d.length ? d[d.length - 1]!.toFixed(2) : '—'} s over the ${d.length} detected (of which the watch deciding, flip to its activity's completion: p50 ${dd.length ? percentile(dd, 50).toFixed(2) : '—'} s, p99 ${dd.length ? percentile(dd, 99).toFixed(2) : '—'} s; the rest is the workflow starting the eject)${detection.missing ? `, ${detection.missing} not detected within 120 s` : ''} (load ${detection.load}). The ejects were terminated at once: they would fence through Nova, which this bench does not run.`,
