@@ -135,9 +135,12 @@ export function createWatchActivities(deps: WatchDeps) {
       // A loss during a poll is kept for the sleep after it.
       let lost = false;
       let wake: (() => void) | undefined;
+      /** A poll waiting for its view in a batch when a connection is lost: read it alone now. */
+      let hurry: (() => void) | undefined;
       const reader = deps.statusReader(() => {
         lost = true;
         wake?.();
+        hurry?.();
       });
       const certificates = certificateWatch(deps.certificateRenewal);
       // A member's monitoring secret is written once and its account, once ready, stays ready
@@ -212,7 +215,17 @@ export function createWatchActivities(deps: WatchDeps) {
           // The look after a lost connection, and each while the source looks down, decide how
           // soon a failover starts: their registry reads are not held for the batch window.
           const urgent = woken || memory.sourceDownSince !== null;
-          const viewing = deps.describeSet(input.setId, urgent);
+          // A loss while a batched read waits (up to the batch window, and its turn on a busy
+          // worker: ~1 s at 1,000 sets) would hold the look it wakes until this poll ends.
+          const viewing = urgent
+            ? deps.describeSet(input.setId, true)
+            : new Promise<SetView | undefined>((resolve, reject) => {
+                deps.describeSet(input.setId, false).then(resolve, reject);
+                hurry = () => {
+                  hurry = undefined;
+                  deps.describeSet(input.setId, true).then(resolve, reject);
+                };
+              });
           // The members are looked at while the set's view loads (at a thousand sets each took a
           // few hundred milliseconds on a busy worker, and a detection waits on two polls): the
           // members the last poll read, which the view is then checked against (membership). Only
@@ -224,7 +237,7 @@ export function createWatchActivities(deps: WatchDeps) {
           inFlight = known;
           // Its failure is the poll's, thrown where it is awaited below; not unhandled meanwhile.
           known?.catch(() => undefined);
-          const view = await viewing;
+          const view = await viewing.finally(() => (hurry = undefined));
           if (!view || view.replicas.length === 0) return { kind: 'dissolved' };
           const membership = membershipKey(view);
           const members = setMembers(view);
