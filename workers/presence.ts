@@ -57,22 +57,30 @@ export function startPresence(workerId: string, connection: RegistryConnection, 
   // Said once when beats start failing and once when they succeed again, not every beat.
   let failing = false;
   let thread: Worker;
+  /** The thread started last has not ended (a dead one waits RESTART_AFTER_MS for its successor). */
+  let running = false;
+  /** A thread ended unasked and none has beaten since: said once, not at every restart. */
+  let restarting = false;
 
   const start = () => {
     // The thread runs TypeScript like the rest of the worker: tsx registered in it first.
     thread = new Worker(`require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(THREAD)});`, { eval: true, workerData: data });
+    running = true;
     thread.on('message', (beat: PresenceBeat) => {
       since = beat.since;
+      restarting = false;
       o.onBeat?.(beat);
       if (beat.error && !failing) o.log.warn({ err: beat.error }, 'presence: registry not reachable');
       else if (!beat.error && !beat.stalled && failing) o.log.info({}, 'presence: registry reachable again');
       if (!beat.stalled) failing = Boolean(beat.error);
     });
-    thread.on('error', (err) => o.log.warn({ err: err.message }, 'presence thread failed'));
+    thread.on('error', (err) => restarting || o.log.warn({ err: err.message }, 'presence thread failed'));
     thread.on('exit', (code) => {
+      running = false;
       since = null;
       if (leaving) return;
-      o.log.warn({ code }, 'presence thread ended: started again');
+      if (!restarting) o.log.warn({ code }, 'presence thread ended: started again');
+      restarting = true;
       setTimeout(() => leaving || start(), RESTART_AFTER_MS);
     });
   };
@@ -84,6 +92,7 @@ export function startPresence(workerId: string, connection: RegistryConnection, 
     async leave() {
       leaving = true;
       clearInterval(pings);
+      if (!running) return;
       const ended = new Promise<void>((resolve) => thread.once('exit', () => resolve()));
       thread.postMessage({ kind: 'leave' } satisfies ToPresenceThread);
       const timer = setTimeout(() => void thread.terminate(), 5000);
