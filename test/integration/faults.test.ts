@@ -89,7 +89,8 @@ test('a promote the pre-flight would refuse (a replica not replicating, as the m
 }, 300_000);
 
 test('while a promote runs every member shows PROMOTE; once it succeeds, the candidate\'s fault is gone', async () => {
-  await eventually('r2 replicating again', async () => (await show(master))?.replication_health?.every((h: { sql_running: boolean | null; role: string }) => h.role === 'source' || h.sql_running), 30_000);
+  // Both threads, as the pre-flight asks (lib/health.ts): right after START SLAVE the SQL thread runs while the IO thread still connects.
+  await eventually('r2 replicating again', async () => (await show(master))?.replication_health?.every((h: { io_running: boolean | null; sql_running: boolean | null; role: string }) => h.role === 'source' || (h.io_running && h.sql_running)), 30_000);
   // As a promote that failed after its 202 leaves it (the API now refuses most before).
   await env.registry!.instances.update(r1, { fault: 'promote failed: an earlier attempt' });
   expect((await show(r1)).fault.message).toBe('promote failed: an earlier attempt');
