@@ -4,6 +4,7 @@
 // databases are gone; a replica refuses changes and lists what replicated from its source;
 // bad input is refused, naming what is wrong, and changes nothing. One stack for the file.
 import { createConnection } from 'mysql2/promise';
+import { MONITOR_USER } from '../../lib/names';
 import { historyText } from '../helpers/histories';
 import { adminQuery } from '../helpers/mysql';
 import { eventually, startTestStack, type TestStack, waitForStatus as waitForStatusOf } from '../helpers/stack';
@@ -192,6 +193,8 @@ test('a replica refuses changes (they replicate from its source) and lists what 
   }, 60_000);
   expect(await login('late', 'late-pass-1', replica.ip[0])).toEqual(['late']);
 
+  // The watch makes the replica's own monitoring account a moment after the build (not through the API): in place before the snapshot.
+  await eventually("the replica's monitoring account made", async () => (await accounts(replicaServer)).includes(`${MONITOR_USER}@%`), 60_000);
   const before = { accounts: await accounts(replicaServer), databases: await databases(replicaServer) };
   for (const [method, p, body] of [
     ['POST', '/databases', { databases: [{ name: 'x' }] }],
