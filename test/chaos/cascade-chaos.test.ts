@@ -8,7 +8,7 @@
 // two writable members. The chain is rebuilt before each trial. CHAOS_TRIALS and CHAOS_SEED
 // as in chaos.test.ts:
 //   CHAOS_SEED=1234 CHAOS_TRIALS=1 npx jest --runInBand test/chaos/cascade-chaos.test.ts
-import { downstreamOf, sourceOf, upstreamOf, type Topology } from '../../lib/topology';
+import { depthOf, downstreamOf, sourceOf, upstreamOf, type Topology } from '../../lib/topology';
 import { startDetachReplica, startPromote } from '../../lib/start';
 import { checkInvariants } from '../helpers/invariants';
 import { adminQuery } from '../helpers/mysql';
@@ -62,13 +62,20 @@ async function ensureChain(): Promise<{ relay: string; leaf: string }> {
   t = await topology();
   const leaf = downstreamOf(t, relay)[0] ?? (await replicaOf(relay));
   t = await topology();
-  for (const m of t.members.map((x) => x.id)) if (m !== sourceId && m !== relay && m !== leaf) await deleteAndWait(m);
+  // Deepest first: a member with replicas of its own is refused (a source outlives its replicas).
+  const extra = t.members.map((x) => x.id).filter((m) => m !== sourceId && m !== relay && m !== leaf);
+  for (const m of extra.sort((a, b) => (depthOf(t, b) ?? 0) - (depthOf(t, a) ?? 0))) await deleteAndWait(m);
   return { relay, leaf };
 }
 
 /** Every member of the set, for the writable sampler. */
 const memberIds = async () => (await topology()).members.map((m) => m.id);
-const deleteAndWait = (id: string) => deleteInstance(env, id);
+/** A refused delete says what the set looked like: the refusal alone does not tell which link was left. */
+const deleteAndWait = (id: string) =>
+  deleteInstance(env, id).catch(async (e: Error) => {
+    const links = await topology().then((t) => JSON.stringify(t.links), () => 'unknown');
+    throw new Error(`${e.message}; the set's links: ${links}`);
+  });
 
 beforeAll(async () => {
   const created = await env.api('POST', '/v1.0/proj-a/instances', {
