@@ -1,7 +1,7 @@
 // Issue 17's scale rows: how many sets one orchestrator worker watches (detection p99 <= 2 s on
 // <= 1 core), and how fast every set is watched again when one of two workers is SIGKILLed.
 // Every member is a MySQL-protocol stand-in (bench/lib/mysql-standin.ts: greeting, the
-// monitoring account's two reads, scripted state), all in one process of their own; the sets
+// monitoring account's reads, scripted state), all in one process of their own; the sets
 // are written straight into the registry (no servers built); the watches are the real
 // watchReplicationSet workflows on the real Temporal dev server, run by real orchestrator
 // worker processes (workers/orchestrator.ts) started here.
@@ -174,7 +174,7 @@ interface Window {
 }
 
 async function measureWindow(env: TestStack, standIns: StandInProcess, pid: number, sets: BenchSet[], windowS: number, log: (l: string) => void): Promise<Window> {
-  const { queries: q0, connections: c0 } = await standIns.call<{ queries: number; connections: number }>('GET', '/stats');
+  const { reads: q0, connections: c0 } = await standIns.call<{ reads: number; connections: number }>('GET', '/stats');
   const serverCpuMs = () => treeCpuMs({ temporal: env.stack.parts.get('temporal')?.pid }).temporal!;
   const s0 = procStat(pid);
   const server0 = serverCpuMs();
@@ -188,7 +188,7 @@ async function measureWindow(env: TestStack, standIns: StandInProcess, pid: numb
   const s1 = procStat(pid);
   const server1 = serverCpuMs();
   const t1 = Date.now();
-  const { queries: q1, connections: c1 } = await standIns.call<{ queries: number; connections: number }>('GET', '/stats');
+  const { reads: q1, connections: c1 } = await standIns.call<{ reads: number; connections: number }>('GET', '/stats');
   const seconds = (t1 - t0) / 1000;
   // History of a sample of the sets (reading a thousand histories would load the machine the window measures).
   const sample = sets.filter((_, i) => i % Math.max(1, Math.floor(sets.length / 100)) === 0);
@@ -213,7 +213,7 @@ async function measureWindow(env: TestStack, standIns: StandInProcess, pid: numb
     eventsPerSetHour: (events / sample.length) * (3600 / seconds) + CHECKPOINT_EVENTS,
     actionsPerSetHour: (actions / sample.length) * (3600 / seconds) + CHECKPOINT_ACTIONS,
     // Two statements per member per poll.
-    readsPerMemberSecond: (q1 - q0) / 2 / (sets.length * 2) / seconds,
+    readsPerMemberSecond: (q1 - q0) / (sets.length * 2) / seconds,
     connectionsPerMemberSecond: (c1 - c0) / (sets.length * 2) / seconds,
     load: loadAt,
   };
@@ -330,7 +330,7 @@ export async function benchWatchScale(opts: BenchOptions): Promise<Section[]> {
     const big = windows[windows.length - 1]!;
     const p99 = d.length ? percentile(d, 99) : NaN;
     const body = [
-      `Sets of a source and one replica, written straight into the registry (auto failover on, failover_after = 1 s, poll 1 s, monitoring accounts ready). **Every member is a MySQL-protocol stand-in** (bench/lib/mysql-standin.ts on mysql2's server side, all ${big.members} in one process of their own, one port each), answering the watch's greeting probe and its two reads (SHOW SLAVE STATUS; the gtid, read_only, server_id and semi-sync variables) from a scripted state. The watches are the real watchReplicationSet workflows on the Temporal dev server, run by a real orchestrator worker process (workers/orchestrator.ts); the worker's CPU and RSS are its own process's (/proc). The dev server's CPU is what serving the watches cost Temporal in the window: no history event is written, so it is the watches' heartbeats (one per watch every 120 s) and the workers' polls. The Temporal dev server, the registry and the stand-ins ran on the same 2 cores (load average beside each figure).`,
+      `Sets of a source and one replica, written straight into the registry (auto failover on, failover_after = 1 s, poll 1 s, monitoring accounts ready). **Every member is a MySQL-protocol stand-in** (bench/lib/mysql-standin.ts on mysql2's server side, all ${big.members} in one process of their own, one port each), answering the watch's greeting probe and its reads (a replica's SHOW SLAVE STATUS and the gtid, read_only, server_id and semi-sync variables in one query; a source's variables alone) from a scripted state. The watches are the real watchReplicationSet workflows on the Temporal dev server, run by a real orchestrator worker process (workers/orchestrator.ts); the worker's CPU and RSS are its own process's (/proc). The dev server's CPU is what serving the watches cost Temporal in the window: no history event is written, so it is the watches' heartbeats (one per watch every 120 s) and the workers' polls. The Temporal dev server, the registry and the stand-ins ran on the same 2 cores (load average beside each figure).`,
       '',
       table(
         ['Sets (members)', 'Worker CPU (% of one core)', 'per set', 'Temporal dev server CPU', 'Worker RSS', 'Reads per member per second', 'History events / actions per set-hour', 'Load (1/5/15 min)'],

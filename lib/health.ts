@@ -11,6 +11,9 @@ export interface MemberRef {
   replicates?: boolean;
 }
 
+/** Whether a member's own replication (its threads, lag, errors, TLS) is part of its health: a replica's, and a pair's active side's. */
+export const healthKeepsLink = (m: Pick<MemberRef, 'role' | 'replicates'>): boolean => m.role === 'replica' || m.replicates === true;
+
 /** The part of a guest's replication status the monitor uses. */
 export interface ObservedStatus {
   ioRunning: boolean;
@@ -45,7 +48,7 @@ export function summarizeHealth(
   const sourcePos = source ? statuses[source.instanceId]?.gtidBinlogPos : undefined;
   return members.map((m) => {
     const s = statuses[m.instanceId] ?? null;
-    const replica = m.role === 'replica' || m.replicates === true;
+    const replica = healthKeepsLink(m);
     return {
       instanceId: m.instanceId,
       name: m.name,

@@ -7,7 +7,7 @@ import { unsealSecret } from '../../lib/secrets';
 import type { Registry } from '../../registry';
 import type { WatchClaim } from '../../registry/watch-claims';
 import { probeGreeting } from '../compute/activities';
-import { REPLICA_STATUS_SQL, replicaStatusOf, type SlaveStatusRow, type StatusVariablesRow } from '../guest/replica-status';
+import { REPLICA_STATUS_SQL, replicaStatusOf, STATUS_VARIABLES_SQL, type SlaveStatusRow, type StatusVariablesRow } from '../guest/replica-status';
 import { batched } from '../../lib/batch';
 import { setViews } from '../registry/views';
 import type { WatchDeps, WatchTarget } from './watch';
@@ -90,6 +90,7 @@ export function registryWatchDeps(registry: Registry, o: WatchOptions, urgentReg
               open.set(key, c);
             }
             // A member that hangs mid-answer leaves the connection unusable: a fresh one next poll.
+            if (t.link === false) return replicaStatusOf(undefined, (await withTimeout(query<StatusVariablesRow[]>(c, STATUS_VARIABLES_SQL), timeout))[0]!);
             const [slave, variables] = await withTimeout(query<[SlaveStatusRow[], StatusVariablesRow[]]>(c, REPLICA_STATUS_SQL), timeout);
             return replicaStatusOf(slave[0], variables[0]!);
           } catch (err) {

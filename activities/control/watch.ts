@@ -12,6 +12,8 @@ import type { DeadRelay } from '../../lib/dead-relays';
 import type { AutoFailoverDecision } from '../../lib/failover';
 import { nextPollDelayMs } from '../../lib/failover';
 import { healthChanged, judgePoll, membershipKey, phasedDelayMs, semiSyncKey, setMembers, type MemberStatus, type PollMemory, type SemiSyncFix } from '../../lib/monitor-poll';
+import { healthKeepsLink } from '../../lib/health';
+import { healthRole } from '../../lib/pair-failover';
 import type { MemberHealth } from '../../lib/schemas';
 import { certificateWatch, type CertificateRenewalDeps } from './certificate-watch';
 
@@ -19,6 +21,12 @@ export interface WatchTarget {
   instanceId: string;
   address: string;
   port: number;
+  /**
+   * false: the member's own replication is not part of its health (a set's source, not a
+   * pair's), so its reads skip SHOW SLAVE STATUS (~55 column definitions an answer, most of a
+   * read's parsing). Absent: read as a replica.
+   */
+  link?: boolean;
 }
 
 /** What the watch needs of the world: the real one (createWatchActivities) or the tests' fakes. */
@@ -245,7 +253,7 @@ export function createWatchActivities(deps: WatchDeps) {
           expected ??= membership;
           if (membership !== expected) return { kind: 'membership', ...seen(written ?? [], null) };
           const denied = new Set<string>();
-          const targets = members.map((m) => ({ instanceId: m.id, address: m.address!, port: m.port ?? 3306 }));
+          const targets = members.map((m) => ({ instanceId: m.id, address: m.address!, port: m.port ?? 3306, link: healthKeepsLink(healthRole(view.topology, m.id)) }));
           if (!known) observedAt = new Date().toISOString();
           const { creds, looks, probeSeconds } = await (known ?? looking(targets, urgent));
           lastTargets = targets;

@@ -74,6 +74,8 @@ export class StandIns {
   private connectionId = 1;
   /** Statements answered (the load the watch puts on its members). */
   queries = 0;
+  /** Queries answered, one per round trip whatever its statements (a watch's read of a member: two statements for a replica, one for a source). */
+  reads = 0;
   /** Connections accepted (the watch's probes, and its reads' reconnects). */
   connections = 0;
   /** Since mark(): each member's first statement on a connection opened after the mark (a new watcher's first read). */
@@ -181,6 +183,7 @@ export class StandIns {
     const source = r.member.sourceId ? this.members.get(r.member.sourceId) : undefined;
     const key = `${r.state}|${source ? `${source.state}:${source.member.port}` : ''}|${sql}`;
     const statements = sql.split(';').map((x) => x.trim()).filter(Boolean);
+    this.reads++;
     let bytes = r.answers.get(key);
     if (bytes) this.queries += statements.length;
     else {

@@ -30,7 +30,7 @@ const server = createServer((req, res) => {
       await standIns.set(id, state);
       return reply(200, { id, state, at: Date.now() });
     }
-    if (req.method === 'GET' && req.url === '/stats') return reply(200, { queries: standIns.queries, connections: standIns.connections });
+    if (req.method === 'GET' && req.url === '/stats') return reply(200, { queries: standIns.queries, reads: standIns.reads, connections: standIns.connections });
     if (req.method === 'POST' && req.url === '/mark') {
       const { at } = (await body(req)) as { at: number };
       standIns.mark(at);

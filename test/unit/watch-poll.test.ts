@@ -1,6 +1,7 @@
 // The watch activity's poll loop (activities/control/watch.ts) on fake deps: a lost connection
 // while a poll waits for its set's batched view reads the view alone at once, so the look the
-// loss wakes is not held behind the batch (issue 17, detection at 1,000 sets).
+// loss wakes is not held behind the batch (issue 17, detection at 1,000 sets); a set's source
+// is read without its replication status, which its health does not use.
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { SetView } from '../../activities/registry/views';
 import { createWatchActivities, type WatchDeps, type WatchInput } from '../../activities/control/watch';
@@ -45,4 +46,28 @@ test('a connection lost while the poll waits for its batched view: the view is r
   lost!('s');
   await expect(running).resolves.toEqual({ kind: 'dissolved' });
   expect(asked).toEqual(['batched', 'batched', 'urgent']);
+});
+
+test.each([
+  ['a source and its replica', view, { s: false, r: true }],
+  ['a master-master pair: the active side replicates from the passive one', { ...view, topology: { ...view.topology, links: [...view.topology.links, { source: 'r', replica: 's' }], coMasters: ['s', 'r'] } } as SetView, { s: true, r: true }],
+])('%s: which members are read with their replication status', async (_name, shape, expected) => {
+  const linkRead: Record<string, boolean | undefined> = {};
+  let reads = 0;
+  const deps: WatchDeps = {
+    // The first poll's view, then the set dissolves: the watch ends after one look.
+    describeSet: async () => (reads++ === 0 ? shape : undefined),
+    monitorCredentials: async (ids) => Object.fromEntries(ids.map((id) => [id, { sealedPassword: 'x', ready: true }])),
+    probe: async (targets) => Object.fromEntries(targets.map((t) => [t.instanceId, { reachable: true }])),
+    statusReader: () => ({
+      read: async (t) => {
+        linkRead[t.instanceId] = t.link;
+        return ok;
+      },
+      close: async () => undefined,
+    }),
+    storeHealth: async () => undefined,
+  };
+  await expect(new MockActivityEnvironment().run(createWatchActivities(deps).watchSet, input)).resolves.toEqual({ kind: 'dissolved' });
+  expect(linkRead).toEqual(expected);
 });

@@ -22,6 +22,10 @@ test('reads a replica and a source on kept connections; a source that dies wakes
     await reader.read(replica, pw);
     // One round trip, two statements, on the connection already open.
     expect(standIns.queries - before).toBe(2);
+    // A set's source (its own replication is not part of its health): the variables alone.
+    const alone = standIns.queries;
+    expect(await reader.read({ ...source, link: false }, pw)).toMatchObject({ configured: false, readOnly: false, serverId: 11, semiSyncSource: false });
+    expect(standIns.queries - alone).toBe(1);
 
     await standIns.set('src', 'dead');
     await new Promise((r) => setTimeout(r, 200));
