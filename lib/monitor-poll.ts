@@ -28,6 +28,18 @@ export interface PollMemory {
   relaysDownSince: Record<string, string>;
 }
 
+/**
+ * now, with what an earlier attempt remembered: a member both saw down has been down since the
+ * earlier look; one only the earlier attempt saw down is up now (now's look is what counts).
+ */
+export function earlierMemory(now: PollMemory, before: PollMemory): PollMemory {
+  const earlier = (a: string, b: string | undefined) => (b !== undefined && b < a ? b : a);
+  return {
+    sourceDownSince: now.sourceDownSince === null ? null : earlier(now.sourceDownSince, before.sourceDownSince ?? undefined),
+    relaysDownSince: Object.fromEntries(Object.entries(now.relaysDownSince).map(([id, since]) => [id, earlier(since, before.relaysDownSince[id])])),
+  };
+}
+
 /** The key of one semi-sync request in the watch's quiet periods (per member and role). */
 export const semiSyncKey = (f: { instanceId: string; role: string }): string => `${f.instanceId}/${f.role}`;
 

@@ -605,13 +605,17 @@ export const monitorInput = z.lazy(() =>
 );
 export type MonitorInput = z.input<typeof monitorInput>;
 
+/** The watch's poll interval and health lease unless its input says otherwise (also a survivor's interim watch of a dead worker's sets). */
+export const WATCH_POLL_SECONDS = 1;
+export const WATCH_LEASE_SECONDS = 10;
+
 /** watchReplicationSet (0.2.0): the monitor whose polling runs in one heartbeating activity. */
 export const watchInput = z.lazy(() =>
   z
     .object({
       setId: uuid,
       projectId,
-      pollSeconds: z.number().min(0.2).max(600).default(1),
+      pollSeconds: z.number().min(0.2).max(600).default(WATCH_POLL_SECONDS),
       sourceDownSince: z.string().nullable().default(null),
       /** Relays seen down, and since when (carried over a continue-as-new, so a relay's failover_after does not start again). */
       relaysDownSince: z.record(z.string(), z.string()).default({}),
@@ -619,7 +623,7 @@ export const watchInput = z.lazy(() =>
       /** The watch completes at least this often even when nothing happens. */
       checkpointSeconds: z.number().min(1).max(86_400).default(3600),
       /** Unchanged health is written again this often (and vouched for half as long again). */
-      leaseSeconds: z.number().min(1).max(600).default(10),
+      leaseSeconds: z.number().min(1).max(600).default(WATCH_LEASE_SECONDS),
       /**
        * The watch activity's heartbeat timeout: only the fallback when a dead worker's watches
        * cannot be handed over through the registry (workers/watch-handover.ts). Its heartbeats

@@ -9,7 +9,9 @@ import { Client } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createComputeActivities } from '../activities/compute/activities';
 import { createMonitorActivities } from '../activities/control/monitor';
-import { createWatchActivities } from '../activities/control/watch';
+import { createWatchActivities, type WatchDeps } from '../activities/control/watch';
+import { createInterimWatches } from '../activities/control/watch-interim';
+import { WATCH_LEASE_SECONDS, WATCH_POLL_SECONDS } from '../lib/schemas';
 import { registryWatchDeps } from '../activities/control/watch-deps';
 import { NovaClient } from '../lib/nova-client';
 import { createRegistryActivities } from '../activities/registry/activities';
@@ -55,7 +57,9 @@ export async function runOrchestrator(config: OrchestratorConfig, taskQueue = OR
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter });
   const workerId = newWorkerId();
   const presence = startPresence(workerId, registryConnectionOf(config), { log });
-  const handover = startWatchHandover(workerId, { claims: registry.watchClaims, presence, ...temporalHandoverDeps(client), log });
+  const watchDeps = { ...registryWatchDeps(registry, { workerId, secretKey: parseSecretKey(config.TROVE_SECRET_KEY), probeAddress: config.TROVE_PROBE_ADDRESS, renewBeforeDays: config.TROVE_TLS_RENEW_BEFORE_DAYS }, urgentRegistry), polled: (poll: Parameters<NonNullable<WatchDeps['polled']>>[0]) => metrics.watchPolled(poll) };
+  const interim = createInterimWatches(watchDeps, { workerId, claimedBy: (ids) => registry.watchClaims.claimedBy(ids), pollSeconds: WATCH_POLL_SECONDS, leaseSeconds: WATCH_LEASE_SECONDS, log });
+  const handover = startWatchHandover(workerId, { claims: registry.watchClaims, presence, ...temporalHandoverDeps(client), log, watchMeanwhile: (ids) => interim.start(ids) });
   try {
     const worker = await Worker.create({
       connection,
@@ -90,7 +94,7 @@ export async function runOrchestrator(config: OrchestratorConfig, taskQueue = OR
         registry: createRegistryActivities(registry, { secretKey: parseSecretKey(config.TROVE_SECRET_KEY), maxReplicas: config.TROVE_MAX_REPLICAS, maxDepth: config.TROVE_MAX_DEPTH, placement: nova }),
         snapshots: createSnapshotActivities(snapshots),
         control: createMonitorActivities({ client }),
-        watch: createWatchActivities({ ...registryWatchDeps(registry, { workerId, secretKey: parseSecretKey(config.TROVE_SECRET_KEY), probeAddress: config.TROVE_PROBE_ADDRESS, renewBeforeDays: config.TROVE_TLS_RENEW_BEFORE_DAYS }, urgentRegistry), polled: (poll) => metrics.watchPolled(poll) }),
+        watch: createWatchActivities(watchDeps, interim),
         tls: createTlsActivities(registry, { secretKey: parseSecretKey(config.TROVE_SECRET_KEY), serverCertificateDays: config.TROVE_TLS_SERVER_CERT_DAYS }),
       }),
     });
@@ -98,6 +102,7 @@ export async function runOrchestrator(config: OrchestratorConfig, taskQueue = OR
     await worker.run();
   } finally {
     await handover.stop();
+    await interim.stop();
     await presence.leave();
     await connection.close();
     await registry.close();

@@ -61,6 +61,8 @@ export interface HandoverDeps {
   /** Fails the activity's current attempt, whoever holds it. */
   failById(attempt: StrandedAttempt, failure: Error): Promise<void>;
   log: { info(o: object, msg: string): void; warn(o: object, msg: string): void };
+  /** Watches here, until their retried attempts come, the sets whose attempts were just failed (activities/control/watch-interim.ts). */
+  watchMeanwhile?(setIds: string[]): void;
 }
 
 /** temporal.api.enums.v1.PendingActivityState: handed to a worker's poll. */
@@ -117,7 +119,8 @@ export function startWatchHandover(workerId: string, deps: HandoverDeps, o: { ev
     for (let i = 0; i < gone.claims.length; i += FAIL_WIDTH) {
       const chunk = gone.claims.slice(i, i + FAIL_WIDTH);
       // An attempt that already ended (or was retried) is refused by the server: nothing to hand over.
-      await Promise.all(chunk.map((c) => deps.fail(c.taskToken, failure).catch(() => undefined)));
+      const failed = await Promise.all(chunk.map((c) => deps.fail(c.taskToken, failure).then(() => c.setId, () => null)));
+      deps.watchMeanwhile?.(failed.filter((id): id is string => id !== null));
       await deps.claims.release(chunk);
     }
     await deps.claims.forget(worker, absentAfterMs);

@@ -1,7 +1,8 @@
 // Orchestrator worker processes on a real Temporal and registry; the one running every watch
-// dies. A survivor finds it gone in the registry and fails its watches' attempts: every set is
-// read again in seconds, well inside the watch's heartbeat timeout (150 s), which would hand them
-// over on its own only after that. A killed worker's registry session ends and frees its lock
+// dies. A survivor finds it gone in the registry, fails its watches' attempts and reads their
+// sets at once (interim watches) until the retried attempts arrive and take them over: every
+// set is read again in seconds, well inside the watch's heartbeat timeout (150 s), which would
+// hand them over on its own only after that. A killed worker's registry session ends and frees its lock
 // (seen at the survivor's next beat); a frozen one (SIGSTOP: a host that hangs, its connections
 // open) is seen when it has been absent for 2 s, but its activity polls stay open at the
 // Temporal server, which hands them retried attempts: the survivor fails those again by id.
@@ -11,7 +12,7 @@ import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { registerSets, StandInProcess, startWatches, startWorker, waitWatched, type BenchSet } from '../../bench/watch-scale';
-import { sleep, startTestStack, type TestStack } from '../helpers/stack';
+import { eventually, sleep, startTestStack, type TestStack } from '../helpers/stack';
 
 let env: TestStack;
 let standIns: StandInProcess;
@@ -77,9 +78,15 @@ test('a frozen worker (SIGSTOP, its registry session open): handed over as absen
     // second failure those waited for the heartbeat timeout (15 s then, 150 s now).
     expect(perSet.filter((t) => t < 6).length).toBeGreaterThanOrEqual(15);
     expect(again).toBeLessThan(10);
-    expect(readFileSync(second.log, 'utf8')).toContain('absent worker: retried watches its open polls took failed again');
+    // The survivor reads the sets at once (its interim watches), before the retried attempts
+    // arrive: the ones the frozen worker's polls took are failed again from 2 s on, and then
+    // every attempt runs on the survivor.
     const secondId = await workerIdOf(second.child.pid!);
-    expect(await claimed(sets)).toEqual(sets.map(() => secondId));
+    await eventually('the retried attempts the frozen polls took failed again', async () => readFileSync(second.log, 'utf8').includes('absent worker: retried watches its open polls took failed again') || undefined, 15_000);
+    await eventually('every attempt claimed by the survivor', async () => {
+      const by = await claimed(sets);
+      return (by.length === sets.length && by.every((id: string) => id === secondId)) || undefined;
+    }, 15_000);
   } finally {
     first.child.kill('SIGKILL');
   }
@@ -94,7 +101,11 @@ test('a SIGKILLed worker: its session ends, the survivor reads every set again w
   const { again } = await readAgainAfter(sets, () => second.kill('SIGKILL'));
   expect(again).toBeLessThan(3);
   const thirdId = await workerIdOf(third.child.pid!);
-  expect(await claimed(sets)).toEqual(sets.map(() => thirdId));
+  // Read at once by its interim watches; the retried attempts follow and claim the sets.
+  await eventually('every attempt claimed by the survivor', async () => {
+    const by = await claimed(sets);
+    return (by.length === sets.length && by.every((id: string) => id === thirdId)) || undefined;
+  }, 15_000);
   expect(handedOver(third.log)).toEqual([expect.objectContaining({ worker: secondId, why: 'session ended' })]);
   expect(await workerIdOf(second.pid!)).toBeUndefined();
 }, 180_000);

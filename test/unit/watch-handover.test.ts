@@ -60,13 +60,15 @@ test("a worker whose registry session ended is said so in the failure", async ()
   expect(calls.failed.map((f) => f.failure.message)).toEqual(['orchestrator worker killed ended its registry session: its watch is handed to a live worker']);
 });
 
-test('an attempt the server refuses (already ended or retried) does not stop the others', async () => {
+test('an attempt the server refuses (already ended or retried) does not stop the others; only the sets whose attempts were failed are watched here meanwhile', async () => {
   const { deps, calls } = fakes(new Map([['gone', absentFor([claim('s1', 1), claim('s2', 2), claim('s3', 3)])]]), [2]);
-  const h = startWatchHandover('me', deps, { everyMs: 10 });
+  const meanwhile: string[] = [];
+  const h = startWatchHandover('me', { ...deps, watchMeanwhile: (ids) => void meanwhile.push(...ids) }, { everyMs: 10 });
   await new Promise((r) => setTimeout(r, 50));
   await h.stop();
   expect(calls.released.sort()).toEqual(['s1', 's2', 's3']);
   expect(calls.forgotten).toEqual(['gone']);
+  expect(meanwhile.sort()).toEqual(['s1', 's3']);
 });
 
 test('a registry that does not answer is logged and tried again at the next beat; stop ends the loop', async () => {

@@ -5,41 +5,26 @@
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { SetView } from '../../activities/registry/views';
 import { createWatchActivities, type WatchDeps, type WatchInput } from '../../activities/control/watch';
-import type { MemberStatus } from '../../lib/monitor-poll';
+import { fakeWatchDeps, replicatingStatus as ok, watchedView as view } from '../helpers/watch-fakes';
 
-const member = (id: string) => ({ id, projectId: 'p', name: id, status: 'ACTIVE' as const, novaServerId: `srv-${id}`, mysqlServerId: 1, address: '127.0.0.1', port: 3306, flavorId: '1', volumeSize: 1, availabilityZone: null, replicaOf: null, replicationSetId: 'set', replicas: [] });
-const view = {
-  setId: 'set',
-  projectId: 'p',
-  topology: { setId: 'set', members: [{ id: 's', writable: true }, { id: 'r', writable: false }], links: [{ source: 's', replica: 'r' }] },
-  source: member('s'),
-  replicas: [member('r')],
-  roles: { s: 'source', r: 'replica' },
-  settings: { autoFailover: true, semiSync: false, tls: false, quietPeriodSeconds: 600, failoverAfterSeconds: 1, lastFailoverAt: null, lastFailoverOperation: null, lastFailoverAcknowledged: true },
-  lock: { operationId: null, operationType: null },
-} as unknown as SetView;
-const ok: MemberStatus = { ioRunning: true, sqlRunning: true, secondsBehind: 0, gtidSlavePos: '0-1-5', gtidIoPos: '0-1-5', gtidBinlogPos: '0-1-5', lastIoError: '', lastSqlError: '', readOnly: true, semiSyncSource: false, semiSyncReplica: false };
 const input: WatchInput = { setId: 'set', pollSeconds: 0.05, membership: null, memory: { sourceDownSince: null, relaysDownSince: {} }, checkpointSeconds: 60, leaseSeconds: 10, shown: ['s', 'r'] };
 
 test('a connection lost while the poll waits for its batched view: the view is read alone at once', async () => {
   const asked: string[] = [];
   let batchedReads = 0;
   let lost: ((id: string) => void) | undefined;
-  const deps: WatchDeps = {
+  const deps: WatchDeps = fakeWatchDeps({
     async describeSet(_id, urgent) {
       asked.push(urgent ? 'urgent' : 'batched');
       if (urgent) return undefined; // the set dissolved: the watch ends on this read
       // The first poll's batch answers; the second's never does (a batch held on a busy worker).
       return batchedReads++ === 0 ? view : new Promise<never>(() => undefined);
     },
-    monitorCredentials: async (ids) => Object.fromEntries(ids.map((id) => [id, { sealedPassword: 'x', ready: true }])),
-    probe: async (targets) => Object.fromEntries(targets.map((t) => [t.instanceId, { reachable: true }])),
     statusReader(onLost) {
       lost = onLost;
       return { read: async () => ok, close: async () => undefined };
     },
-    storeHealth: async () => undefined,
-  };
+  });
   const running = new MockActivityEnvironment().run(createWatchActivities(deps).watchSet, input);
   while (batchedReads < 2) await new Promise((r) => setTimeout(r, 10));
   expect(asked).toEqual(['batched', 'batched']);
@@ -54,11 +39,9 @@ test.each([
 ])('%s: which members are read with their replication status', async (_name, shape, expected) => {
   const linkRead: Record<string, boolean | undefined> = {};
   let reads = 0;
-  const deps: WatchDeps = {
+  const deps = fakeWatchDeps({
     // The first poll's view, then the set dissolves: the watch ends after one look.
     describeSet: async () => (reads++ === 0 ? shape : undefined),
-    monitorCredentials: async (ids) => Object.fromEntries(ids.map((id) => [id, { sealedPassword: 'x', ready: true }])),
-    probe: async (targets) => Object.fromEntries(targets.map((t) => [t.instanceId, { reachable: true }])),
     statusReader: () => ({
       read: async (t) => {
         linkRead[t.instanceId] = t.link;
@@ -66,8 +49,7 @@ test.each([
       },
       close: async () => undefined,
     }),
-    storeHealth: async () => undefined,
-  };
+  });
   await expect(new MockActivityEnvironment().run(createWatchActivities(deps).watchSet, input)).resolves.toEqual({ kind: 'dissolved' });
   expect(linkRead).toEqual(expected);
 });
