@@ -61,7 +61,7 @@ export interface HandoverDeps {
   /** Fails the activity's current attempt, whoever holds it. */
   failById(attempt: StrandedAttempt, failure: Error): Promise<void>;
   log: { info(o: object, msg: string): void; warn(o: object, msg: string): void };
-  /** Watches here, until their retried attempts come, the sets whose attempts were just failed (activities/control/watch-interim.ts). */
+  /** Watches here, until their retried attempts come, the sets of a worker being handed over (activities/control/watch-interim.ts). */
   watchMeanwhile?(setIds: string[]): void;
 }
 
@@ -116,11 +116,13 @@ export function startWatchHandover(workerId: string, deps: HandoverDeps, o: { ev
     const started = Date.now();
     const why = gone.why === 'absent' ? `was absent for ${absentAfterMs / 1000} s` : 'ended its registry session';
     const failure = ApplicationFailure.retryable(`orchestrator worker ${worker} ${why}: its watch is handed to a live worker`, 'WorkerAbsent');
+    // Watched here from now, not once its attempts are failed (a thousand take a second or
+    // two): a set whose attempt had already moved on is let go when its new attempt claims it.
+    deps.watchMeanwhile?.(gone.claims.map((c) => c.setId));
     for (let i = 0; i < gone.claims.length; i += FAIL_WIDTH) {
       const chunk = gone.claims.slice(i, i + FAIL_WIDTH);
       // An attempt that already ended (or was retried) is refused by the server: nothing to hand over.
-      const failed = await Promise.all(chunk.map((c) => deps.fail(c.taskToken, failure).then(() => c.setId, () => null)));
-      deps.watchMeanwhile?.(failed.filter((id): id is string => id !== null));
+      await Promise.all(chunk.map((c) => deps.fail(c.taskToken, failure).catch(() => undefined)));
       await deps.claims.release(chunk);
     }
     await deps.claims.forget(worker, absentAfterMs);

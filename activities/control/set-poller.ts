@@ -16,6 +16,14 @@ import type { WatchDeps, WatchTarget } from './watch';
 const WOKEN_POLL_GAP_MS = 200;
 /** How often a member that answers its reads is also probed with a fresh connection. */
 const PROBE_EVERY_MS = 5000;
+/**
+ * While a source looks down, its set's view is read this long before the look that may fail
+ * it over: the look then waits only for the members (one round trip), not also for the view
+ * (two registry round trips, each waiting a turn of a busy worker's event loop: up to ~1 s at
+ * 1,000 sets). The decision is made on a view at most this much older; the eject it starts
+ * checks the set again under its lock.
+ */
+const VIEW_AHEAD_MS = 500;
 
 type Credentials = Awaited<ReturnType<WatchDeps['monitorCredentials']>>;
 type Read = { status: MemberStatus } | { error: { code?: string } } | null;
@@ -122,6 +130,8 @@ export function createSetPoller(deps: WatchDeps, setId: string, initial: PollMem
   };
   /** The members the last poll looked at: the next poll looks at them while the view loads. */
   let lastTargets: WatchTarget[] | null = null;
+  /** The view read ahead of the next look (VIEW_AHEAD_MS). */
+  let ahead: Promise<SetView | undefined> | null = null;
   let inFlight: Promise<unknown> | null = null;
 
   return {
@@ -148,15 +158,16 @@ export function createSetPoller(deps: WatchDeps, setId: string, initial: PollMem
       const urgent = woken || memory.sourceDownSince !== null;
       // A loss while a batched read waits (up to the batch window, and its turn on a busy
       // worker: ~1 s at 1,000 sets) would hold the look it wakes until this poll ends.
-      const viewing = urgent
-        ? deps.describeSet(setId, true)
-        : new Promise<SetView | undefined>((resolve, reject) => {
-            deps.describeSet(setId, false).then(resolve, reject);
-            hurry = () => {
-              hurry = undefined;
-              deps.describeSet(setId, true).then(resolve, reject);
-            };
-          });
+      const batched = () =>
+        new Promise<SetView | undefined>((resolve, reject) => {
+          deps.describeSet(setId, false).then(resolve, reject);
+          hurry = () => {
+            hurry = undefined;
+            deps.describeSet(setId, true).then(resolve, reject);
+          };
+        });
+      const viewing = ahead ?? (urgent ? deps.describeSet(setId, true) : batched());
+      ahead = null;
       // The members are looked at while the set's view loads (at a thousand sets each took a
       // few hundred milliseconds on a busy worker, and a detection waits on two polls): the
       // members the last poll read, which the view is then checked against (membership). Only
@@ -213,10 +224,22 @@ export function createSetPoller(deps: WatchDeps, setId: string, initial: PollMem
      */
     async rest(pollSeconds: number, sleep: (ms: number) => Promise<void>): Promise<void> {
       const delay = last ? nextPollDelayMs({ pollSeconds, failoverAfterSeconds: last.view.settings.failoverAfterSeconds, sourceDownSince: memory.sourceDownSince, observedAt: last.observedAt, now: new Date().toISOString() }) : pollSeconds * 1000;
-      const slept = sleep(memory.sourceDownSince ? delay : phasedDelayMs(delay, pollStarted, Date.now(), pollSeconds * 1000, setId));
+      const ms = memory.sourceDownSince ? delay : phasedDelayMs(delay, pollStarted, Date.now(), pollSeconds * 1000, setId);
+      const slept = sleep(ms);
       // Cancellation still ends the owner through `slept`; once woken, its later rejection is nobody's.
       slept.catch(() => undefined);
-      if (!lost) await Promise.race([slept, new Promise<void>((resolve) => (wake = resolve))]);
+      const reading = memory.sourceDownSince
+        ? setTimeout(() => {
+            ahead = deps.describeSet(setId, true);
+            // Its failure is the next poll's, where it is awaited.
+            ahead.catch(() => undefined);
+          }, Math.max(0, ms - VIEW_AHEAD_MS))
+        : undefined;
+      try {
+        if (!lost) await Promise.race([slept, new Promise<void>((resolve) => (wake = resolve))]);
+      } finally {
+        clearTimeout(reading);
+      }
       wake = undefined;
       // A member that keeps accepting and dropping connections gets no more than 5 looks a second.
       if (lost) await sleep(Math.max(0, WOKEN_POLL_GAP_MS - (Date.now() - pollStarted)));

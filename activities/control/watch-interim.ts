@@ -138,7 +138,7 @@ export function createInterimWatches(deps: WatchDeps, o: InterimOptions) {
       owned.delete(setId);
     },
 
-    /** How many sets are watched here for now (the hand-over's log). */
+    /** How many sets are watched here for now. */
     get size(): number {
       return running.size;
     },

@@ -32,3 +32,24 @@ export function fakeWatchDeps(overrides: Partial<WatchDeps> = {}): WatchDeps {
     ...overrides,
   };
 }
+
+/** The source s dead (refuses connections and probes), its replica r lost it: the set fails over once s has been down for failover_after (1 s). */
+export function deadSourceDeps(overrides: Partial<WatchDeps> = {}) {
+  const counts = { readers: 0, closed: 0, stored: 0 };
+  const deps: WatchDeps = fakeWatchDeps({
+    probe: async (targets) => Object.fromEntries(targets.map((t) => [t.instanceId, { reachable: t.instanceId !== 's' }])),
+    statusReader: () => {
+      counts.readers++;
+      return {
+        read: async (t) => {
+          if (t.instanceId === 's') throw Object.assign(new Error('refused'), { code: 'ECONNREFUSED' });
+          return { ...replicatingStatus, ioRunning: false, lastIoError: 'error reconnecting to master' };
+        },
+        close: async () => void counts.closed++,
+      };
+    },
+    storeHealth: async () => void counts.stored++,
+    ...overrides,
+  });
+  return { deps, counts };
+}

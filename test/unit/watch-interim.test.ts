@@ -5,8 +5,8 @@
 // stops; a set whose attempt runs here is never watched twice.
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createInterimWatches } from '../../activities/control/watch-interim';
-import { createWatchActivities, type WatchDeps, type WatchInput } from '../../activities/control/watch';
-import { fakeWatchDeps, replicatingStatus, watchedView } from '../helpers/watch-fakes';
+import { createWatchActivities, type WatchInput } from '../../activities/control/watch';
+import { deadSourceDeps, fakeWatchDeps, replicatingStatus, watchedView } from '../helpers/watch-fakes';
 
 const input: WatchInput = { setId: 'set', pollSeconds: 0.05, membership: null, memory: { sourceDownSince: null, relaysDownSince: {} }, checkpointSeconds: 60, leaseSeconds: 10, shown: ['s', 'r'] };
 const options = (claimedBy: () => Map<string, string> = () => new Map()) => ({ workerId: 'me', claimedBy: async () => claimedBy(), pollSeconds: 0.05, leaseSeconds: 10, claimsEveryMs: 20, log: { warn: () => undefined } });
@@ -14,28 +14,8 @@ const until = async (what: () => boolean) => {
   while (!what()) await new Promise((r) => setTimeout(r, 10));
 };
 
-/** The source s dead (refuses connections), its replica r lost it: fails over once down for failover_after (1 s). */
-function deadSource() {
-  const counts = { readers: 0, closed: 0, stored: 0 };
-  const deps: WatchDeps = fakeWatchDeps({
-    probe: async (targets) => Object.fromEntries(targets.map((t) => [t.instanceId, { reachable: t.instanceId !== 's' }])),
-    statusReader: () => {
-      counts.readers++;
-      return {
-        read: async (t) => {
-          if (t.instanceId === 's') throw Object.assign(new Error('refused'), { code: 'ECONNREFUSED' });
-          return { ...replicatingStatus, ioRunning: false, lastIoError: 'error reconnecting to master' };
-        },
-        close: async () => void counts.closed++,
-      };
-    },
-    storeHealth: async () => void counts.stored++,
-  });
-  return { deps, counts };
-}
-
 test("a handed-over set is read at once; the attempt arriving here takes its connections and judgement over: a source down for failover_after fails over at the attempt's first poll", async () => {
-  const { deps, counts } = deadSource();
+  const { deps, counts } = deadSourceDeps();
   const interim = createInterimWatches(deps, options());
   interim.start(['set']);
   await until(() => counts.stored > 0);
@@ -55,7 +35,7 @@ test("a handed-over set is read at once; the attempt arriving here takes its con
 });
 
 test('an attempt that finds no interim watch starts its own; without one the source is judged down from its own first look', async () => {
-  const { deps, counts } = deadSource();
+  const { deps, counts } = deadSourceDeps();
   const interim = createInterimWatches(deps, options());
   const started = Date.now();
   const outcome = await new MockActivityEnvironment().run(createWatchActivities(deps, interim).watchSet, input);
@@ -66,7 +46,7 @@ test('an attempt that finds no interim watch starts its own; without one the sou
 });
 
 test('an interim watch whose set another worker claimed stops and closes its connections', async () => {
-  const { deps, counts } = deadSource();
+  const { deps, counts } = deadSourceDeps();
   let claims = new Map<string, string>();
   const interim = createInterimWatches(deps, options(() => claims));
   interim.start(['set']);

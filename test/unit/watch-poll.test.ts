@@ -1,11 +1,12 @@
 // The watch activity's poll loop (activities/control/watch.ts) on fake deps: a lost connection
 // while a poll waits for its set's batched view reads the view alone at once, so the look the
-// loss wakes is not held behind the batch (issue 17, detection at 1,000 sets); a set's source
+// loss wakes is not held behind the batch (issue 17, detection at 1,000 sets); while the source
+// looks down, the view for the look that may fail it over is read ahead of it; a set's source
 // is read without its replication status, which its health does not use.
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { SetView } from '../../activities/registry/views';
 import { createWatchActivities, type WatchDeps, type WatchInput } from '../../activities/control/watch';
-import { fakeWatchDeps, replicatingStatus as ok, watchedView as view } from '../helpers/watch-fakes';
+import { deadSourceDeps, fakeWatchDeps, replicatingStatus as ok, watchedView as view } from '../helpers/watch-fakes';
 
 const input: WatchInput = { setId: 'set', pollSeconds: 0.05, membership: null, memory: { sourceDownSince: null, relaysDownSince: {} }, checkpointSeconds: 60, leaseSeconds: 10, shown: ['s', 'r'] };
 
@@ -52,4 +53,26 @@ test.each([
   });
   await expect(new MockActivityEnvironment().run(createWatchActivities(deps).watchSet, input)).resolves.toEqual({ kind: 'dissolved' });
   expect(linkRead).toEqual(expected);
+});
+
+test('a source that looks down: the view for the look that may fail it over is read ahead of that look, which waits only for the members', async () => {
+  const events: { what: string; at: number }[] = [];
+  const { deps } = deadSourceDeps({
+    describeSet: async () => {
+      events.push({ what: 'view', at: Date.now() });
+      return view;
+    },
+  });
+  const reader = deps.statusReader;
+  deps.statusReader = (lost) => {
+    const r = reader(lost);
+    return { ...r, read: (t, pw) => (events.push({ what: `read ${t.instanceId}`, at: Date.now() }), r.read(t, pw)) };
+  };
+  // Polls a second apart: the look after the one that saw the source down comes at failover_after (1 s).
+  await expect(new MockActivityEnvironment().run(createWatchActivities(deps).watchSet, { ...input, pollSeconds: 1 })).resolves.toMatchObject({ kind: 'failover' });
+  // The last look (the one that failed over) and the view it judged by.
+  const lastRead = events.filter((e) => e.what === 'read r').pop()!;
+  const itsView = events.filter((e) => e.what === 'view' && e.at <= lastRead.at).pop()!;
+  expect(lastRead.at - itsView.at).toBeGreaterThanOrEqual(400);
+  expect(lastRead.at - itsView.at).toBeLessThan(700);
 });
