@@ -152,12 +152,18 @@ export function createWatchActivities(deps: WatchDeps, interim?: Pick<InterimWat
           // health is stored, so what the Web UI shows is never behind what the registry holds.
           const quietPoll = judged.decision.action !== 'failover' && judged.relayRecoveries.length === 0;
           if (quietPoll && input.shown && readable.some((h) => !input.shown!.includes(h.instanceId))) return { kind: 'read', ...seen(readable, judged.decision) };
-          await poller.store(readable, input.leaseSeconds);
-          const now = Date.now();
-          details = { memory: poller.memory, observedAt };
+          const storing = poller.store(readable, input.leaseSeconds);
           // What the workflow shows is what is stored.
           const s = seen(readable, judged.decision);
-          if (judged.decision.action === 'failover') return { kind: 'failover', view, observedAt, ...s };
+          // A failover does not wait for the health's write (a registry round trip per member,
+          // queued behind a thousand sets' reads on a busy worker); it lands a moment later.
+          if (judged.decision.action === 'failover') {
+            storing.catch(() => undefined);
+            return { kind: 'failover', view, observedAt, ...s };
+          }
+          await storing;
+          const now = Date.now();
+          details = { memory: poller.memory, observedAt };
           if (judged.relayRecoveries.length > 0) return { kind: 'relays', view, dead: judged.relayRecoveries, observedAt, ...s };
           // Accounts are made also while an operation holds the set: a replica being built gets
           // its account as soon as its server answers, so its health is read when the build ends.
@@ -183,8 +189,13 @@ export function createWatchActivities(deps: WatchDeps, interim?: Pick<InterimWat
         clearInterval(beats);
         await poller.close();
         interim?.release(input.setId);
-        await claiming;
-        if (claimed) await deps.release?.(input.setId, ctx.info.taskToken).catch(() => undefined);
+        // Not awaited: the outcome (a failover) does not wait for a registry write queued behind
+        // a thousand sets' reads. A claim left by a worker that dies first names an ended attempt,
+        // which the hand-over's failure finds refused, and the set's next attempt replaces it.
+        void (async () => {
+          await claiming;
+          if (claimed) await deps.release?.(input.setId, ctx.info.taskToken);
+        })().catch(() => undefined);
       }
     },
   };

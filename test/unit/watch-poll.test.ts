@@ -76,3 +76,22 @@ test('a source that looks down: the view for the look that may fail it over is r
   expect(lastRead.at - itsView.at).toBeGreaterThanOrEqual(400);
   expect(lastRead.at - itsView.at).toBeLessThan(700);
 });
+
+test("a failover does not wait for the health's write (queued behind other sets' on a busy worker)", async () => {
+  let stores = 0;
+  let replicaReads = 0;
+  const { deps } = deadSourceDeps({
+    // The first look's health is written; the next write (the replica lost the source too) never completes.
+    storeHealth: () => (stores++ === 0 ? Promise.resolve() : new Promise<never>(() => undefined)),
+    statusReader: () => ({
+      read: async (t) => {
+        if (t.instanceId === 's') throw Object.assign(new Error('refused'), { code: 'ECONNREFUSED' });
+        // The replica's IO thread notices a moment after the orchestrator does.
+        return replicaReads++ === 0 ? ok : { ...ok, ioRunning: false, lastIoError: 'error reconnecting to master' };
+      },
+      close: async () => undefined,
+    }),
+  });
+  await expect(new MockActivityEnvironment().run(createWatchActivities(deps).watchSet, { ...input, pollSeconds: 1 })).resolves.toMatchObject({ kind: 'failover' });
+  expect(stores).toBe(2);
+}, 10_000);
