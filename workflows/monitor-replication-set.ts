@@ -114,21 +114,32 @@ export async function fixSemiSync(fixes: SemiSyncFix[]): Promise<void> {
   await Promise.all(fixes.map((f) => guestUpkeep(f.novaServerId).configureSemiSync({ role: f.role }).catch(() => undefined)));
 }
 
-/** Records the automatic failover (for the quiet period) and starts ejectReplicaSource, abandoned to run on its own. */
-export async function startAutomaticFailover(view: SetView, observedAt: string): Promise<string> {
+/**
+ * Records the automatic failover (for the quiet period) and starts ejectReplicaSource, abandoned
+ * to run on its own. The 0.1.0 monitor records first, then starts (its histories say so); the
+ * watch (0.2.0) does both in one workflow task, so the eject does not wait for the record's
+ * round trip through Temporal (nothing in the eject reads it).
+ */
+export async function startAutomaticFailover(view: SetView, observedAt: string, order: 'record-first' | 'together' = 'record-first'): Promise<string> {
   // A pair fails over to its other side (lib/pair-failover.ts); no 0.1.0 set was a pair.
   const operation = failoverOperationFor(view.topology);
   const workflowId = `${operation === 'failOverPair' ? 'pair-failover' : 'eject'}-automatic-${view.setId}-${observedAt.replace(/[:.]/g, '')}`;
-  await registry.recordAutomaticFailover({ setId: view.setId, operationId: workflowId });
+  const record = () => registry.recordAutomaticFailover({ setId: view.setId, operationId: workflowId });
   const ejectInput = { instanceId: view.source.id, projectId: view.projectId, automatic: true, flipSourceEarly: true };
-  await startChild(operation === 'failOverPair' ? failOverPair : ejectReplicaSource, {
-    workflowId,
-    args: [ejectInput],
-    parentClosePolicy: ParentClosePolicy.ABANDON,
-    typedSearchAttributes: instanceNameAttribute(view.source.name),
-    // Metadata on the command, not part of it: 0.1.0 histories replay without it.
-    ...operationMetadata(operation, ejectInput, { name: view.source.name }),
-  });
+  const start = () =>
+    startChild(operation === 'failOverPair' ? failOverPair : ejectReplicaSource, {
+      workflowId,
+      args: [ejectInput],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      typedSearchAttributes: instanceNameAttribute(view.source.name),
+      // Metadata on the command, not part of it: 0.1.0 histories replay without it.
+      ...operationMetadata(operation, ejectInput, { name: view.source.name }),
+    });
+  if (order === 'together') await Promise.all([record(), start()]);
+  else {
+    await record();
+    await start();
+  }
   return workflowId;
 }
 

@@ -72,7 +72,7 @@ export async function watchReplicationSet(raw: WatchSetInput): Promise<string> {
     if (o.health.length) state.health = o.health;
     state.decision = o.decision;
     if (o.kind === 'failover') {
-      state.automaticFailovers.push(await startAutomaticFailover(o.view, o.observedAt));
+      state.automaticFailovers.push(await startAutomaticFailover(o.view, o.observedAt, 'together'));
       memory = { ...memory, sourceDownSince: null };
     } else if (o.kind === 'relays') {
       state.relayRecoveries.push(...(await startRelayRecoveries(o.view, o.dead, o.observedAt)));

@@ -105,6 +105,11 @@ test('watch: fails over once when the source is gone and the replicas agree; the
     world.statusOf.set(`${prefix}-2`, { ioRunning: false });
     await eventually('the automatic failover', async () => world.instances.get(source.id)!.status === 'ERROR', 30_000);
     expect(world.calls.filter((c) => c === 'recordAutomaticFailover')).toHaveLength(1);
+    // The eject is started in the workflow task that records the failover, not after the record's round trip.
+    const evs = (await watch.fetchHistory()).events ?? [];
+    const recorded = evs.findIndex((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'recordAutomaticFailover');
+    expect(recorded).toBeGreaterThan(0);
+    expect(evs[recorded + 1]?.startChildWorkflowExecutionInitiatedEventAttributes?.workflowType?.name).toBe('ejectReplicaSource');
 
     const newSource = [...world.instances.values()].find((i) => i.setId === source.id && !i.replicaOf)!;
     world.down.add(newSource.id);
