@@ -2,10 +2,11 @@
 // the orchestrator. Every poll (set-poller.ts) reads the set from the registry, probes each
 // member (the orchestrator's own path), reads each member's replication status with its
 // monitoring account, and judges the poll (lib/monitor-poll.ts, the same judgement the 0.1.0
-// loop makes); this activity decides what the workflow must be told. Heartbeats are not history events: the activity completes only when the workflow
-// must act (a failover, a relay to recover, upkeep, the set changed or dissolved) or at the
-// checkpoint. Health is written to the registry when it changes, and with a lease renewed
-// slowly otherwise (registry/health.ts shows vouched health as current).
+// loop makes); this activity decides what the workflow must be told. Heartbeats are not
+// history events: the activity completes only when the workflow must act (a failover, a relay
+// to recover, upkeep, the set changed or dissolved) or at the checkpoint. Health is written
+// to the registry when it changes, and with a lease renewed slowly otherwise
+// (registry/health.ts shows vouched health as current).
 import { Context } from '@temporalio/activity';
 import type { SetView } from '../registry/views';
 import type { DeadRelay } from '../../lib/dead-relays';
