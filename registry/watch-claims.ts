@@ -105,7 +105,18 @@ export class WatchClaimStore {
   }
 
   /**
-   * Workers holding claims that are gone, each with its claims. judgeLockSince: since when the
+   * Sets no attempt claims now: besides those between two attempts or whose attempt is just
+   * starting, a set whose attempt a worker took and died before claiming (the hand-over finds
+   * it on the Temporal side, by the dead worker's identity).
+   */
+  async unclaimed(): Promise<string[]> {
+    const [rows] = await this.pool.query<RowDataPacket[]>('SELECT s.id FROM replication_sets s WHERE NOT EXISTS (SELECT 1 FROM watch_claims c WHERE c.set_id = s.id)');
+    return rows.map((r) => r.id as string);
+  }
+
+  /**
+   * Workers that are gone, each with its claims (none: it died before claiming the attempts it
+   * took, or took none). judgeLockSince: since when the
    * worker asking holds its own lock (lockHeldSince; its presence may beat on another store):
    * held for absentMs, others' free locks count (after a registry restart every lock is free
    * until each worker's next beat takes it again). Null: only the absence limit counts.
@@ -115,13 +126,16 @@ export class WatchClaimStore {
     const [rows] = await this.pool.query<RowDataPacket[]>(
       `SELECT c.worker_id, c.set_id, c.workflow_id, c.task_token, w.worker_id IS NOT NULL AND NOT ${ABSENT} AS seen FROM watch_claims c
        LEFT JOIN orchestrator_workers w ON w.worker_id = c.worker_id
-       WHERE w.worker_id IS NULL OR ${ABSENT} OR (? AND ${SESSION_ENDED})`,
-      [absentMs * 1000, absentMs * 1000, byLock],
+       WHERE w.worker_id IS NULL OR ${ABSENT} OR (? AND ${SESSION_ENDED})
+       UNION ALL
+       SELECT w.worker_id, NULL, NULL, NULL, NOT ${ABSENT} FROM orchestrator_workers w
+       WHERE (${ABSENT} OR (? AND ${SESSION_ENDED})) AND NOT EXISTS (SELECT 1 FROM watch_claims c WHERE c.worker_id = w.worker_id)`,
+      [absentMs * 1000, absentMs * 1000, byLock, absentMs * 1000, absentMs * 1000, byLock],
     );
     const byWorker = new Map<string, GoneWorker>();
     for (const r of rows) {
       const gone = byWorker.get(r.worker_id as string) ?? { why: r.seen ? 'session ended' : 'absent', claims: [] };
-      gone.claims.push({ setId: r.set_id as string, workflowId: r.workflow_id as string, taskToken: new Uint8Array(r.task_token as Buffer) });
+      if (r.set_id !== null) gone.claims.push({ setId: r.set_id as string, workflowId: r.workflow_id as string, taskToken: new Uint8Array(r.task_token as Buffer) });
       byWorker.set(r.worker_id as string, gone);
     }
     return byWorker;

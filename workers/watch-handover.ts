@@ -10,12 +10,15 @@
 // fallback for a registry that is down. A worker that was only stalled or cut off comes back
 // having lost nothing: its failed attempts are already retried, and the server refuses what
 // their stale runs report. A frozen worker's activity polls stay open at the Temporal server,
-// which may hand them the retried attempts: those are failed again by id (STRANDED_*).
+// which may hand them the retried attempts: those are failed again by id (STRANDED_*). So is
+// an attempt a worker took and died before claiming: it is found among the unclaimed sets by
+// the dead worker's Temporal identity.
 import * as os from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { GoneWorker, WatchClaim, WatchClaimStore } from '../registry/watch-claims';
+import { monitorWorkflowId } from '../lib/names';
 import { PRESENT_EVERY_MS, type Presence } from './presence';
 
 /**
@@ -51,7 +54,7 @@ export interface StrandedAttempt {
 }
 
 export interface HandoverDeps {
-  claims: Pick<WatchClaimStore, 'absent' | 'release' | 'forget' | 'claimedBy'>;
+  claims: Pick<WatchClaimStore, 'absent' | 'release' | 'forget' | 'claimedBy' | 'unclaimed'>;
   /** This worker's own presence: how long it holds its lock decides whether others' free locks count. */
   presence: Pick<Presence, 'lockHeldSince'>;
   /** Fails an activity attempt (the Temporal client's activity.fail). */
@@ -91,8 +94,8 @@ export function startWatchHandover(workerId: string, deps: HandoverDeps, o: { ev
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
 
-  /** Absent workers' handed-over sets still looked at (STRANDED_*). */
-  const strandedChecks: { worker: string; failure: Error; claims: WatchClaim[]; next: number; until: number }[] = [];
+  /** Gone workers' sets still looked at for attempts stranded on them (STRANDED_*). */
+  const strandedChecks: { worker: string; failure: Error; claims: Pick<WatchClaim, 'setId' | 'workflowId'>[]; next: number; until: number; said: string }[] = [];
 
   const failStranded = async (check: (typeof strandedChecks)[number]) => {
     const claimedBy = await deps.claims.claimedBy(check.claims.map((c) => c.setId));
@@ -109,13 +112,18 @@ export function startWatchHandover(workerId: string, deps: HandoverDeps, o: { ev
         }),
       );
     }
-    if (failed) deps.log.info({ worker: check.worker, watches: failed }, 'absent worker: retried watches its open polls took failed again');
+    if (failed) deps.log.info({ worker: check.worker, watches: failed }, check.said);
   };
 
   const handOver = async (worker: string, gone: GoneWorker) => {
     const started = Date.now();
     const why = gone.why === 'absent' ? `was absent for ${absentAfterMs / 1000} s` : 'ended its registry session';
     const failure = ApplicationFailure.retryable(`orchestrator worker ${worker} ${why}: its watch is handed to a live worker`, 'WorkerAbsent');
+    // An attempt the worker took and died before claiming (its claim is written beside its
+    // first poll) is in no claim: it would wait for the heartbeat timeout. It is among the sets
+    // no attempt claims before this worker's claims are released, looked at from now on.
+    const unclaimed = (await deps.claims.unclaimed()).map((setId) => ({ setId, workflowId: monitorWorkflowId(setId) }));
+    if (unclaimed.length) strandedChecks.push({ worker, failure, claims: unclaimed, next: Date.now(), until: Date.now() + STRANDED_FOR_MS, said: 'gone worker: watches it took and never claimed failed' });
     // Watched here from now, not once its attempts are failed (a thousand take a second or
     // two): a set whose attempt had already moved on is let go when its new attempt claims it.
     deps.watchMeanwhile?.(gone.claims.map((c) => c.setId));
@@ -126,7 +134,7 @@ export function startWatchHandover(workerId: string, deps: HandoverDeps, o: { ev
       await deps.claims.release(chunk);
     }
     await deps.claims.forget(worker, absentAfterMs);
-    if (gone.why === 'absent') strandedChecks.push({ worker, failure, claims: gone.claims, next: Date.now() + strandedFirstMs, until: Date.now() + STRANDED_FOR_MS });
+    if (gone.why === 'absent') strandedChecks.push({ worker, failure, claims: gone.claims, next: Date.now() + strandedFirstMs, until: Date.now() + STRANDED_FOR_MS, said: 'absent worker: retried watches its open polls took failed again' });
     deps.log.info({ worker, why: gone.why, watches: gone.claims.length, ms: Date.now() - started }, 'gone worker: its watches handed over');
   };
 

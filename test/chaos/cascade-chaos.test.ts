@@ -9,7 +9,9 @@
 // as in chaos.test.ts:
 //   CHAOS_SEED=1234 CHAOS_TRIALS=1 npx jest --runInBand test/chaos/cascade-chaos.test.ts
 import { depthOf, downstreamOf, sourceOf, upstreamOf, type Topology } from '../../lib/topology';
+import { monitorWorkflowId } from '../../lib/names';
 import { startDetachReplica, startPromote } from '../../lib/start';
+import { watchStateQuery, type WatchState } from '../../workflows/watch-replication-set';
 import { checkInvariants } from '../helpers/invariants';
 import { adminQuery } from '../helpers/mysql';
 import { eventually, sleep, useTestStack, waitIdle } from '../helpers/stack';
@@ -66,6 +68,22 @@ async function ensureChain(): Promise<{ relay: string; leaf: string }> {
   const extra = t.members.map((x) => x.id).filter((m) => m !== sourceId && m !== relay && m !== leaf);
   for (const m of extra.sort((a, b) => (depthOf(t, b) ?? 0) - (depthOf(t, a) ?? 0))) await deleteAndWait(m);
   return { relay, leaf };
+}
+
+/** What the set's watch saw and the relay recoveries it started: a trial whose relay was not recovered says which step did not happen. */
+async function watchReport(): Promise<string> {
+  const setId = (await env.registry!.instances.get(sourceId))!.replicationSetId!;
+  const state = await env.temporal.workflow
+    .getHandle(monitorWorkflowId(setId))
+    .query<WatchState>(watchStateQuery)
+    .then((w) => JSON.stringify({ lastWake: w.lastWake, decision: w.decision, relayRecoveries: w.relayRecoveries, health: w.health.map((h) => ({ id: h.instanceId, role: h.role, reachable: h.reachable, agent: h.agentAnswered, io: h.ioRunning, error: h.lastIoError })) }), (e: Error) => `no watch state: ${e.message}`);
+  const pending = await env.temporal.workflow
+    .getHandle(monitorWorkflowId(setId))
+    .describe()
+    .then((d) => JSON.stringify((d.raw.pendingActivities ?? []).map((a) => ({ type: a.activityType?.name, state: a.state, attempt: a.attempt, worker: a.lastWorkerIdentity, started: a.lastStartedTime?.seconds?.toString(), heartbeat: a.lastHeartbeatTime?.seconds?.toString() }))), (e: Error) => e.message);
+  const recoveries: string[] = [];
+  for await (const w of env.temporal.workflow.list({ query: `WorkflowType = 'recoverDeadRelay'` })) recoveries.push(`${w.workflowId} ${w.status.name}`);
+  return `watch: ${state}; its pending activities: ${pending}; recoverDeadRelay runs: ${recoveries.join(', ') || 'none'}`;
 }
 
 /** Every member of the set, for the writable sampler. */
@@ -125,7 +143,11 @@ test.each(Array.from({ length: TRIALS }, (_, i) => i + 1))('cascade chaos trial 
     const moved = await eventually('the replica moved to the source', async () => (upstreamOf(await topology(), leaf) === sourceId ? true : undefined), 120_000).catch(() => false);
     await nova('DELETE', '/_faults');
     outcome = moved ? 'replica moved up' : 'replica NOT moved';
-    if (!moved) violations.push(`the dead relay's replica ${leaf} was not moved to the source`);
+    if (!moved) {
+      const report = await watchReport();
+      console.log(`relay ${relay} not recovered at ${new Date().toISOString()}: ${report}`);
+      violations.push(`the dead relay's replica ${leaf} was not moved to the source; ${report}`);
+    }
     // The recovery moves the replica before it ends and releases the set: until then a delete
     // is refused (409, the set is busy), as it should be.
     await waitIdle(env, sourceId).catch((e: Error) => violations.push(`after the relay's recovery: ${e.message}`));

@@ -1287,4 +1287,25 @@ describe('watch claims', () => {
     expect((await reg.watchClaims.absent(2500)).get(ghost)).toEqual({ why: 'absent', claims: [{ setId: set, workflowId: 'wf-g', taskToken: token(5) }] });
     await reg.watchClaims.release([{ setId: set, taskToken: token(5) }]);
   });
+
+  test('a gone worker that holds no claim is listed with none (it may have died before claiming); the sets no attempt claims are listed', async () => {
+    const [idle, setA, setB] = [randomUUID(), randomUUID(), randomUUID()];
+    await reg.watchClaims.present(idle);
+    await reg.pool.query('INSERT INTO replication_sets (id, project_id) VALUES ?', [[[setA, 'proj-claims'], [setB, 'proj-claims']]]);
+    try {
+      await reg.watchClaims.claim(idle, [{ setId: setA, workflowId: 'wf-a', taskToken: token(8) }]);
+      const unclaimed = await reg.watchClaims.unclaimed();
+      expect(unclaimed).toContain(setB);
+      expect(unclaimed).not.toContain(setA);
+      await reg.watchClaims.release([{ setId: setA, taskToken: token(8) }]);
+      expect(await reg.watchClaims.unclaimed()).toEqual(expect.arrayContaining([setA, setB]));
+      await reg.pool.query('UPDATE orchestrator_workers SET seen_at = NOW(3) - INTERVAL 3 SECOND WHERE worker_id = ?', [idle]);
+      expect((await reg.watchClaims.absent(2500)).get(idle)).toEqual({ why: 'absent', claims: [] });
+      await reg.watchClaims.forget(idle, 2500);
+      expect((await reg.watchClaims.absent(2500)).has(idle)).toBe(false);
+    } finally {
+      await reg.watchClaims.leave(idle);
+      await reg.pool.query('DELETE FROM replication_sets WHERE id IN (?)', [[setA, setB]]);
+    }
+  });
 });

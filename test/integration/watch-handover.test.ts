@@ -8,10 +8,12 @@
 // Temporal server, which hands them retried attempts: the survivor fails those again by id.
 // Members are the bench's MySQL-protocol
 // stand-ins (what is tested is the hand-over, not a member's server).
-import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { registerSets, StandInProcess, startWatches, startWorker, waitWatched, type BenchSet } from '../../bench/watch-scale';
+import { monitorWorkflowId } from '../../lib/names';
+import { temporalHandoverDeps, temporalIdentityOf } from '../../workers/watch-handover';
 import { eventually, sleep, startTestStack, type TestStack } from '../helpers/stack';
 
 let env: TestStack;
@@ -108,4 +110,46 @@ test('a SIGKILLed worker: its session ends, the survivor reads every set again w
   }, 15_000);
   expect(handedOver(third.log)).toEqual([expect.objectContaining({ worker: secondId, why: 'session ended' })]);
   expect(await workerIdOf(second.pid!)).toBeUndefined();
+}, 180_000);
+
+/** A worker that takes watch attempts and never claims them (test/helpers/claimless-worker.ts). */
+async function claimlessWorker(): Promise<{ child: ChildProcess; identity: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, '..', 'helpers', 'claimless-worker.ts')], { env: { ...process.env, ...env.stack.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  workers.push(child);
+  child.stderr!.pipe(createWriteStream(path.join(env.dataDir, 'claimless-worker.log')));
+  const workerId = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /"workerId":"([^"]+)","msg":"claimless worker polling"/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`claimless worker exited with ${code}`)));
+  });
+  return { child, identity: temporalIdentityOf(workerId) };
+}
+
+test('a worker killed holding attempts it took and never claimed: the survivor finds them among the unclaimed sets by its identity, and every set is claimed again within 10 s', async () => {
+  const [third] = workers.slice(-1) as [ChildProcess];
+  const survivor = await worker('orchestrator-4');
+  const claimless = await claimlessWorker();
+  await sleep(2500);
+  // The dead worker's retried attempts go to the survivor's polls or the claimless worker's.
+  third.kill('SIGKILL');
+  const survivorId = await workerIdOf(survivor.child.pid!);
+  const temporal = temporalHandoverDeps(env.temporal);
+  const heldByClaimless = async () => (await Promise.all(sets.map((s) => temporal.strandedOn(monitorWorkflowId(s.setId), claimless.identity)))).filter(Boolean).length;
+  const held = await eventually('every attempt claimed by the survivor or held by the claimless worker', async () => {
+    const [by, n] = [await claimed(sets), await heldByClaimless()];
+    return by.every((id: string) => id === survivorId) && by.length + n === sets.length ? n : undefined;
+  }, 30_000);
+  expect(held).toBeGreaterThan(0);
+  const killedAt = Date.now();
+  claimless.child.kill('SIGKILL');
+  await eventually('every attempt claimed by the survivor', async () => {
+    const by = await claimed(sets);
+    return (by.length === sets.length && by.every((id: string) => id === survivorId)) || undefined;
+  }, 10_000);
+  expect((Date.now() - killedAt) / 1000).toBeLessThan(10);
+  expect(readFileSync(survivor.log, 'utf8')).toContain('gone worker: watches it took and never claimed failed');
 }, 180_000);

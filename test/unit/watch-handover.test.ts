@@ -22,6 +22,7 @@ function fakes(absent: Map<string, GoneWorker>, failing: number[] = []) {
       release: async (attempts) => void calls.released.push(...attempts.map((a) => a.setId)),
       forget: async (id) => void calls.forgotten.push(id),
       claimedBy: async () => new Map(),
+      unclaimed: async () => [],
     },
     presence: { lockHeldSince: () => 1234 },
     strandedOn: async () => null,
@@ -115,4 +116,31 @@ test("an absent worker's retried attempts that the server handed to its open pol
   // Only the frozen worker's unclaimed set is looked at, by the frozen worker's Temporal identity; looked at again until the check ends.
   expect(new Set(asked)).toEqual(new Set(['monitor-s2 123@host-a']));
   expect(asked.length).toBeGreaterThan(1);
+});
+
+test("a killed worker holding no claim: the attempts it took and never claimed are found among the unclaimed sets by its identity and failed by id, once claimed they are left", async () => {
+  const killed = 'host-b/456/ef012345';
+  const { deps, calls } = fakes(new Map([[killed, { why: 'session ended', claims: [] }]]));
+  // s4's attempt was taken by the killed worker; s5's runs on a live worker that has not claimed it yet.
+  deps.claims.unclaimed = async () => ['s4', 's5'];
+  let claimedNow: string[] = [];
+  deps.claims.claimedBy = async (ids) => new Map(ids.filter((id) => claimedNow.includes(id)).map((id) => [id, 'me']));
+  const asked: string[] = [];
+  const failedById: string[] = [];
+  deps.strandedOn = async (workflowId, identity) => {
+    asked.push(`${workflowId} ${identity}`);
+    return workflowId === 'monitor-replication-set-s4' ? { workflowId, runId: 'run-4', activityId: '3' } : null;
+  };
+  deps.failById = async (a, failure) => {
+    failedById.push(`${a.workflowId} ${(failure as ApplicationFailure).type}`);
+    // Its retried attempt claims the set on a live worker.
+    claimedNow = ['s4', 's5'];
+  };
+  const h = startWatchHandover('me', deps, { everyMs: 10, strandedEveryMs: 20 });
+  await new Promise((r) => setTimeout(r, 120));
+  await h.stop();
+  expect(calls.failed).toEqual([]);
+  expect(failedById).toEqual(['monitor-replication-set-s4 WorkerAbsent']);
+  expect(new Set(asked)).toEqual(new Set(['monitor-replication-set-s4 456@host-b', 'monitor-replication-set-s5 456@host-b']));
+  expect(calls.forgotten).toEqual([killed]);
 });
