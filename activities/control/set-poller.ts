@@ -225,6 +225,12 @@ export function createSetPoller(deps: WatchDeps, setId: string, initial: PollMem
     async rest(pollSeconds: number, sleep: (ms: number) => Promise<void>): Promise<void> {
       const delay = last ? nextPollDelayMs({ pollSeconds, failoverAfterSeconds: last.view.settings.failoverAfterSeconds, sourceDownSince: memory.sourceDownSince, observedAt: last.observedAt, now: new Date().toISOString() }) : pollSeconds * 1000;
       const ms = memory.sourceDownSince ? delay : phasedDelayMs(delay, pollStarted, Date.now(), pollSeconds * 1000, setId);
+      // The look this rest waits for is the one that may fail the set over: it must come once
+      // failover_after has passed, not a few milliseconds short of it (judged "wait", it would
+      // look again 200 ms later). A timer fires by the event loop's clock, which lags the wall
+      // clock by the turn that set it: on a busy worker tens of milliseconds early.
+      const windowEnds = memory.sourceDownSince && last ? Date.parse(memory.sourceDownSince) + last.view.settings.failoverAfterSeconds * 1000 : null;
+      const failoverLookAt = windowEnds !== null && windowEnds <= Date.now() + ms ? windowEnds : null;
       const slept = sleep(ms);
       // Cancellation still ends the owner through `slept`; once woken, its later rejection is nobody's.
       slept.catch(() => undefined);
@@ -241,6 +247,7 @@ export function createSetPoller(deps: WatchDeps, setId: string, initial: PollMem
         clearTimeout(reading);
       }
       wake = undefined;
+      while (!lost && failoverLookAt !== null && Date.now() < failoverLookAt) await sleep(failoverLookAt - Date.now() + 1);
       // A member that keeps accepting and dropping connections gets no more than 5 looks a second.
       if (lost) await sleep(Math.max(0, WOKEN_POLL_GAP_MS - (Date.now() - pollStarted)));
       woken = lost;

@@ -5,6 +5,7 @@
 // is read without its replication status, which its health does not use.
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { SetView } from '../../activities/registry/views';
+import { createSetPoller } from '../../activities/control/set-poller';
 import { createWatchActivities, type WatchDeps, type WatchInput } from '../../activities/control/watch';
 import { deadSourceDeps, fakeWatchDeps, replicatingStatus as ok, watchedView as view } from '../helpers/watch-fakes';
 
@@ -95,3 +96,16 @@ test("a failover does not wait for the health's write (queued behind other sets'
   await expect(new MockActivityEnvironment().run(createWatchActivities(deps).watchSet, { ...input, pollSeconds: 1 })).resolves.toMatchObject({ kind: 'failover' });
   expect(stores).toBe(2);
 }, 10_000);
+
+test('the look due once failover_after has passed comes after it, though timers fire early (a busy event loop): it fails over, not waits another 200 ms', async () => {
+  const { deps } = deadSourceDeps();
+  const poller = createSetPoller(deps, 'set', { sourceDownSince: null, relaysDownSince: {} });
+  const first = await poller.poll(null);
+  expect(first.kind === 'polled' && first.judged.decision.action).toBe('wait');
+  // Every timer fires 40 ms before it is due by the wall clock.
+  const early = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms - 40)));
+  await poller.rest(1, early);
+  const second = await poller.poll(null);
+  expect(second.kind === 'polled' && second.judged.decision.action).toBe('failover');
+  await poller.close();
+});
